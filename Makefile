@@ -1,0 +1,87 @@
+# Dango: one non-recursive Makefile.
+#   make            build ./dango (installs missing dependencies first)
+#   make test       build and run every test (unit + end-to-end)
+#   make asan       the same under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make demo       a project from bundled sample data, and the main job on it
+#   make install PREFIX=/usr/local
+#   make bench      the benchmarks in bench/
+
+PREFIX   ?= /usr/local
+BUILD    ?= build
+DUCKDB   := third_party/duckdb
+CC       ?= cc
+PKGS     := yaml-0.1 jansson libcurl libedit libmicrohttpd
+OPT      ?= -O2 -g
+CFLAGS   ?= $(OPT)
+WARN     := -std=c11 -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow=local
+CPPFLAGS += -D_GNU_SOURCE -Isrc -I$(DUCKDB)/include -MMD -MP
+DEPS_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+DEPS_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpq
+# The binary finds libduckdb.so next to itself (installed: ../lib/dango/).
+RPATH    := -Wl,-rpath,'$$ORIGIN/$(DUCKDB)/lib' -Wl,-rpath,'$$ORIGIN/../lib/dango'
+LDLIBS   += -L$(DUCKDB)/lib -lduckdb $(DEPS_LIBS) -lpthread -lm
+
+SRCS     := $(filter-out $(addsuffix %,$(SRC_EXCLUDE)),$(shell find src -name '*.c' ! -path 'src/main.c' | sort))
+OBJS     := $(SRCS:%.c=$(BUILD)/%.o)
+UNIT_SRCS:= $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS:= $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+DEPSTAMP := $(DUCKDB)/.version
+
+.PHONY: all deps test unit e2e asan demo install bench clean
+all: dango
+
+deps $(DEPSTAMP):
+	@./scripts/install-deps.sh
+
+$(BUILD)/%.o: %.c | $(DEPSTAMP)
+	@mkdir -p $(dir $@)
+	@echo "  CC  $<"
+	@$(CC) $(CPPFLAGS) $(DEPS_CFLAGS) $(WARN) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libdango.a: $(OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+dango: $(BUILD)/src/main.o $(BUILD)/libdango.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(RPATH) $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libdango.a | $(DEPSTAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(DEPS_CFLAGS) $(WARN) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libdango.a \
+		-Wl,-rpath,'$(CURDIR)/$(DUCKDB)/lib' $(LDLIBS) -lcmocka
+
+unit-bins: $(UNIT_BINS)
+
+test: dango unit-bins
+	@DANGO_TEST_DEPS=1 ./scripts/install-deps.sh
+	@BUILD=$(BUILD) ./tests/run.sh $(T)
+
+# Sanitizer build in its own folder, so it never mixes with the normal objects.
+asan:
+	@$(MAKE) --no-print-directory BUILD=build-asan OPT='-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined' \
+		LDFLAGS='-fsanitize=address,undefined' DANGO_BIN=build-asan/dango asan-test
+
+asan-test: $(BUILD)/dango unit-bins
+	@DANGO_TEST_DEPS=1 ./scripts/install-deps.sh
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
+		DANGO=$(CURDIR)/$(BUILD)/dango BUILD=$(BUILD) ./tests/run.sh $(T)
+
+$(BUILD)/dango: $(BUILD)/src/main.o $(BUILD)/libdango.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -Wl,-rpath,'$(CURDIR)/$(DUCKDB)/lib' $(LDLIBS)
+
+demo: dango
+	@./scripts/demo.sh
+
+bench: dango
+	@for b in bench/*.sh; do echo "== $$b"; ./$$b || exit 1; done
+
+install: dango
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/dango
+	install -m 755 dango $(DESTDIR)$(PREFIX)/bin/dango
+	install -m 644 $(DUCKDB)/lib/libduckdb.so $(DESTDIR)$(PREFIX)/lib/dango/libduckdb.so
+
+clean:
+	rm -rf build build-asan dango
+
+-include $(shell find $(BUILD) build-asan -name '*.d' 2>/dev/null)

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Installs what Dango needs to build and test, and nothing else:
+#  - Debian -dev packages (apt-get), only those missing;
+#  - libduckdb.so and duckdb.h from the npm registry, pinned and checked,
+#    unpacked into third_party/duckdb/ (git-ignored).
+# Idempotent: quiet and fast when everything is already there.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+quiet=${QUIET:-}
+
+# --- Debian packages --------------------------------------------------------
+pkgs=(gcc make pkg-config libc6-dev
+      libyaml-dev libjansson-dev libcurl4-openssl-dev libedit-dev
+      libmicrohttpd-dev libcmocka-dev libpq-dev util-linux)
+# npm may come from Node's own packages rather than Debian's: ask for it only if absent.
+command -v npm >/dev/null 2>&1 || pkgs+=(npm)
+[ "${DANGO_TEST_DEPS:-}" = 1 ] && pkgs+=(postgresql libclang-rt-14-dev clang)
+
+missing=()
+for p in "${pkgs[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "install-deps: installing ${missing[*]}"
+    sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo=sudo
+    export DEBIAN_FRONTEND=noninteractive
+    $sudo apt-get update -qq >/dev/null
+    $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# --- DuckDB from the npm registry --------------------------------------------
+# libduckdb.so comes from the platform package of DuckDB's node bindings, the
+# header from the source tarball of the same DuckDB version. Both are pinned by
+# version and by the sha256 of the tarball.
+DUCKDB_VERSION=1.4.4
+LIB_PKG="@duckdb/node-bindings-linux-x64@${DUCKDB_VERSION}-r.1"
+LIB_TGZ="duckdb-node-bindings-linux-x64-${DUCKDB_VERSION}-r.1.tgz"
+LIB_SHA256=8ac460b152cd05a95065a414879bb09e40534b1fb7a80a7afe6969b6ce039029
+HDR_PKG="duckdb@${DUCKDB_VERSION}"
+HDR_TGZ="duckdb-${DUCKDB_VERSION}.tgz"
+HDR_SHA256=5bb967dcbcd517670ba5f169f238fb9d6787e53752c60ebe24386169d76941ed
+
+dest="$here/third_party/duckdb"
+stamp="$dest/.version"
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$DUCKDB_VERSION" ] \
+   && [ -f "$dest/lib/libduckdb.so" ] && [ -f "$dest/include/duckdb.h" ]; then
+    exit 0
+fi
+
+echo "install-deps: fetching DuckDB $DUCKDB_VERSION from the npm registry"
+cache="$here/third_party/.cache"
+mkdir -p "$cache" "$dest/lib" "$dest/include"
+fetch() { # package tarball sha256
+    if [ ! -f "$cache/$2" ] || ! echo "$3  $cache/$2" | sha256sum -c --status; then
+        rm -f "$cache/$2"
+        (cd "$cache" && npm pack --silent "$1" >/dev/null 2>&1) || {
+            echo "install-deps: npm pack $1 failed" >&2; exit 1; }
+    fi
+    if ! echo "$3  $cache/$2" | sha256sum -c --status; then
+        echo "install-deps: checksum mismatch for $2 (expected sha256 $3)" >&2
+        rm -f "$cache/$2"; exit 1
+    fi
+}
+fetch "$LIB_PKG" "$LIB_TGZ" "$LIB_SHA256"
+fetch "$HDR_PKG" "$HDR_TGZ" "$HDR_SHA256"
+tar -xzf "$cache/$LIB_TGZ" -C "$dest/lib" --strip-components=1 package/libduckdb.so
+tar -xzf "$cache/$HDR_TGZ" -C "$dest/include" --strip-components=5 package/src/duckdb/src/include/duckdb.h
+echo "$DUCKDB_VERSION" > "$stamp"
+rm -rf "$cache"

@@ -1,0 +1,116 @@
+#include "cmd/cmd.h"
+#include "cmd/common.h"
+#include "core/fs.h"
+#include "core/strbuf.h"
+#include "core/ui.h"
+
+#include <string.h>
+
+int cmd_open_project(struct project *p)
+{
+	struct strbuf root = STRBUF_INIT, err = STRBUF_INIT;
+	int ret = EXIT_OK;
+	if (project_find(global.project_dir, &root, &err) < 0 || project_load(p, root.buf, &err) < 0) {
+		ui_error("%s", err.buf);
+		ret = EXIT_FAIL;
+	}
+	strbuf_release(&root);
+	strbuf_release(&err);
+	return ret;
+}
+
+int cmd_load_sources(const struct project *p, struct source_list *list)
+{
+	struct strbuf err = STRBUF_INIT;
+	int ret = EXIT_OK;
+	if (sources_load(list, p->sources_path, ".dango/sources.yml", &err) < 0) {
+		ui_error("invalid configuration:\n%s", err.buf);
+		ret = EXIT_FAIL;
+	}
+	strbuf_release(&err);
+	return ret;
+}
+
+static void say_waiting_for_file(const char *why, void *data)
+{
+	int wait = *(int *)data;
+	ui_print("⏳ %s. Waiting for it to close (up to %d seconds)...", why, wait);
+}
+
+int cmd_open_writer(const struct project *p, const char *command, const char *source, int wait_seconds,
+		    struct dango_lock *lock, struct warehouse *wh)
+{
+	struct strbuf err = STRBUF_INIT;
+	int wait = wait_seconds < 0 ? p->lock_wait : wait_seconds;
+	int r = lock_acquire(lock, p->state_dir, command, source, wait, &err);
+	if (r < 0) {
+		ui_error("%s", err.buf);
+		strbuf_release(&err);
+		return r == LOCK_TIMEOUT ? EXIT_LOCKED : EXIT_FAIL;
+	}
+	/* the lock keeps other Dango writers out; a reader (dango query, a duckdb
+	 * shell) may still have the file open, which DuckDB does not allow */
+	r = warehouse_open_wait(wh, p->warehouse_path, WH_READ_WRITE, wait, say_waiting_for_file, &wait, &err);
+	if (r < 0) {
+		if (r == WH_LOCKED)
+			strbuf_addstr(&err, "; close the other program (a 'dango query' prompt or a duckdb shell) and retry");
+		ui_error("%s", err.buf);
+		lock_release(lock);
+		strbuf_release(&err);
+		return r == WH_LOCKED ? EXIT_LOCKED : EXIT_FAIL;
+	}
+	strbuf_release(&err);
+	return EXIT_OK;
+}
+
+void cmd_close_writer(struct dango_lock *lock, struct warehouse *wh)
+{
+	warehouse_close(wh);
+	lock_release(lock);
+}
+
+int cmd_open_reader(const struct project *p, int wait_seconds, struct warehouse *wh)
+{
+	struct strbuf err = STRBUF_INIT;
+	if (!fs_exists(p->warehouse_path)) {
+		ui_error("no warehouse at '%s' yet; run 'dango init' or 'dango sync' first", p->warehouse_path);
+		return EXIT_FAIL;
+	}
+	int wait = wait_seconds < 0 ? 0 : wait_seconds;
+	int r = warehouse_open_wait(wh, p->warehouse_path, WH_READ_ONLY, wait, say_waiting_for_file, &wait, &err);
+	if (r == WH_LOCKED) {
+		struct lock_holder h;
+		struct strbuf who = STRBUF_INIT;
+		if (lock_probe(p->state_dir, &h) == 1) {
+			lock_describe(&who, &h);
+			ui_error("the warehouse is being written by %s.\n"
+				 "DuckDB lets no other process open the file while one writes it; "
+				 "retry when it finishes, or pass --wait SECONDS to wait for it.", who.buf);
+		} else {
+			ui_error("%s.\nDuckDB lets no other process open the file while one writes it; "
+				 "close that program, or pass --wait SECONDS to wait for it.", err.buf);
+		}
+		strbuf_release(&who);
+		strbuf_release(&err);
+		return EXIT_LOCKED;
+	}
+	if (r < 0) {
+		ui_error("%s", err.buf);
+		strbuf_release(&err);
+		return EXIT_FAIL;
+	}
+	strbuf_release(&err);
+	return EXIT_OK;
+}
+
+int cmd_confirm(const char *question, int yes)
+{
+	if (yes)
+		return 1;
+	int r = ui_confirm(question, 0);
+	if (r < 0) {
+		ui_error("refusing to proceed without confirmation: no terminal to ask on (pass -y/--yes)");
+		return 0;
+	}
+	return r;
+}

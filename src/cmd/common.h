@@ -1,0 +1,27 @@
+/* What several commands share: opening the project, its sources, and the
+ * warehouse as a reader or as the single writer. Each prints its own error
+ * and returns an exit code (EXIT_OK on success). */
+#ifndef DANGO_CMD_COMMON_H
+#define DANGO_CMD_COMMON_H
+#include "project/project.h"
+#include "project/sources.h"
+#include "warehouse/lock.h"
+#include "warehouse/warehouse.h"
+
+int cmd_open_project(struct project *p);
+int cmd_load_sources(const struct project *p, struct source_list *list);
+
+/* Take the single-writer lock (waiting up to wait_seconds, or the project's
+ * default when wait_seconds < 0) and open the warehouse for writing. */
+int cmd_open_writer(const struct project *p, const char *command, const char *source, int wait_seconds,
+		    struct dango_lock *lock, struct warehouse *wh);
+void cmd_close_writer(struct dango_lock *lock, struct warehouse *wh);
+/* Open the warehouse read-only; while a writer has it, wait up to wait_seconds
+ * and then explain who holds it and what to do. */
+int cmd_open_reader(const struct project *p, int wait_seconds, struct warehouse *wh);
+
+/* Ask to proceed: 1 yes, 0 no. Without a terminal and without -y, refuses
+ * (returns 0) and says to pass -y. */
+int cmd_confirm(const char *question, int yes);
+
+#endif

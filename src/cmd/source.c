@@ -1,0 +1,901 @@
+/* dango source add | list | remove | edit | test */
+#include "cmd/cmd.h"
+#include "cmd/common.h"
+#include "core/env.h"
+#include "core/fs.h"
+#include "core/opts.h"
+#include "core/strbuf.h"
+#include "core/ui.h"
+#include "core/util.h"
+#include "core/xalloc.h"
+#include "core/yaml.h"
+#include "sources/check.h"
+#include "sources/registry.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* ---- building a new entry -------------------------------------------------- */
+
+struct entry_kv {
+	char *key;   /* "path", or "paginator.type" for one level of nesting */
+	char *value; /* YAML text */
+};
+
+struct entry {
+	char *name, *type, *description;
+	struct entry_kv *kv;
+	size_t nr, alloc;
+	struct strvec tags;
+	int disabled;
+};
+
+/* A --set value is YAML: plain words stay as typed (numbers, booleans,
+ * [lists]); anything that YAML would read differently is quoted. */
+static void add_value(struct strbuf *sb, const char *v)
+{
+	int raw = *v == '[' || *v == '{';
+	if (!raw && *v) {
+		raw = 1;
+		for (const char *p = v; *p; p++) {
+			int ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+				 (*p >= '0' && *p <= '9') || strchr("_./-", *p) || (p > v && *p == '*');
+			if (!ok || (p == v && *p == '-' && p[1] == ' '))
+				raw = 0;
+		}
+	}
+	if (raw)
+		strbuf_addstr(sb, v);
+	else
+		yaml_add_scalar(sb, v);
+}
+
+static void entry_set(struct entry *e, const char *key, const char *value)
+{
+	for (size_t i = 0; i < e->nr; i++) {
+		if (!strcmp(e->kv[i].key, key)) {
+			free(e->kv[i].value);
+			e->kv[i].value = xstrdup(value);
+			return;
+		}
+	}
+	ALLOC_GROW(e->kv, e->nr + 1, e->alloc);
+	e->kv[e->nr].key = xstrdup(key);
+	e->kv[e->nr++].value = xstrdup(value);
+}
+
+static void entry_release(struct entry *e)
+{
+	for (size_t i = 0; i < e->nr; i++) {
+		free(e->kv[i].key);
+		free(e->kv[i].value);
+	}
+	free(e->kv);
+	free(e->name);
+	free(e->type);
+	free(e->description);
+	strvec_clear(&e->tags);
+}
+
+static void entry_yaml(const struct entry *e, struct strbuf *sb)
+{
+	strbuf_addstr(sb, "name: ");
+	yaml_add_scalar(sb, e->name);
+	strbuf_addstr(sb, "\ntype: ");
+	yaml_add_scalar(sb, e->type);
+	strbuf_addf(sb, "\nenabled: %s\n", e->disabled ? "false" : "true");
+	if (e->description) {
+		strbuf_addstr(sb, "description: ");
+		yaml_add_scalar(sb, e->description);
+		strbuf_addch(sb, '\n');
+	}
+	if (e->tags.nr) {
+		strbuf_addstr(sb, "tags: [");
+		for (size_t i = 0; i < e->tags.nr; i++) {
+			if (i)
+				strbuf_addstr(sb, ", ");
+			yaml_add_scalar(sb, e->tags.v[i]);
+		}
+		strbuf_addstr(sb, "]\n");
+	}
+	/* keys of the entry itself (lookback_days, deduplication) come as "^key" */
+	for (size_t i = 0; i < e->nr; i++) {
+		if (e->kv[i].key[0] == '^') {
+			strbuf_addf(sb, "%s: ", e->kv[i].key + 1);
+			add_value(sb, e->kv[i].value);
+			strbuf_addch(sb, '\n');
+		}
+	}
+	strbuf_addf(sb, "%s:\n", e->type);
+	for (size_t i = 0; i < e->nr; i++) {
+		const char *k = e->kv[i].key, *dot = strchr(k, '.');
+		if (k[0] == '^')
+			continue;
+		if (!dot) {
+			strbuf_addf(sb, "  %s: ", k);
+			add_value(sb, e->kv[i].value);
+			strbuf_addch(sb, '\n');
+			continue;
+		}
+		/* group "a.b" keys under one "a:" at the first of them */
+		int first = 1;
+		for (size_t j = 0; j < i; j++)
+			if (!strncmp(e->kv[j].key, k, (size_t)(dot - k) + 1))
+				first = 0;
+		if (!first)
+			continue;
+		strbuf_addf(sb, "  %.*s:\n", (int)(dot - k), k);
+		for (size_t j = i; j < e->nr; j++) {
+			if (strncmp(e->kv[j].key, k, (size_t)(dot - k) + 1))
+				continue;
+			strbuf_addf(sb, "    %s: ", e->kv[j].key + (dot - k) + 1);
+			add_value(sb, e->kv[j].value);
+			strbuf_addch(sb, '\n');
+		}
+	}
+}
+
+/* ---- the interactive wizard ---------------------------------------------- */
+
+static char *ask(const char *q, const char *dflt)
+{
+	char *a = ui_prompt(q, dflt);
+	if (!a) {
+		ui_error("no answer (end of input); nothing was saved");
+	}
+	return a;
+}
+
+static const struct source_type *wizard_pick_type(void)
+{
+	const char *last_cat = NULL;
+	int n = 0;
+	ui_print("Select source type:");
+	/* list by category, in registry order of first appearance */
+	const char *cats[16];
+	size_t ncats = 0;
+	for (size_t i = 0; source_types[i]; i++) {
+		size_t c = 0;
+		while (c < ncats && strcmp(cats[c], source_types[i]->category))
+			c++;
+		if (c == ncats && ncats < ARRAY_SIZE(cats))
+			cats[ncats++] = source_types[i]->category;
+	}
+	const struct source_type *order[32];
+	for (size_t c = 0; c < ncats; c++) {
+		for (size_t i = 0; source_types[i]; i++) {
+			if (strcmp(source_types[i]->category, cats[c]))
+				continue;
+			if (last_cat != cats[c]) {
+				ui_print("  %s", cats[c]);
+				last_cat = cats[c];
+			}
+			order[n] = source_types[i];
+			ui_print("    %d. %s (%s)", n + 1, source_types[i]->label, source_types[i]->name);
+			n++;
+		}
+	}
+	for (;;) {
+		char *a = ask("Choice", "1");
+		if (!a)
+			return NULL;
+		int64_t k;
+		const struct source_type *t = NULL;
+		if (parse_int64(a, &k) == 0 && k >= 1 && k <= n)
+			t = order[k - 1];
+		else
+			t = source_type_find(a);
+		free(a);
+		if (t)
+			return t;
+		ui_print("Please enter a number from 1 to %d, or a type name.", n);
+	}
+}
+
+static int wizard_type_questions(struct entry *e, const struct source_type *t)
+{
+	char *a = NULL, *dflt = NULL;
+#define ASK(q, d, key)                                  \
+	do {                                            \
+		if (!(a = ask((q), (d))))               \
+			goto fail;                      \
+		if (*a)                                 \
+			entry_set(e, (key), a);         \
+		free(a);                                \
+		a = NULL;                               \
+	} while (0)
+	if (!strcmp(t->name, "csv")) {
+		dflt = xasprintf("data/%s.csv", e->name);
+		ASK("CSV file (or folder of files)", dflt, "path");
+		size_t last = e->nr - 1;
+		struct strbuf abs = STRBUF_INIT;
+		if (e->nr && fs_is_dir(e->kv[last].value)) {
+			/* a folder: switch to directory + pattern */
+			char *v = e->kv[last].value;
+			free(e->kv[last].key);
+			e->kv[last].key = xstrdup("directory");
+			(void)v;
+			ASK("File pattern", "*.csv", "file_pattern");
+		}
+		strbuf_release(&abs);
+	} else if (!strcmp(t->name, "local_files")) {
+		ASK("Folder", "data/uploads", "directory");
+		ASK("File pattern", "*.csv", "file_pattern");
+		ASK("Primary key column (empty for none)", "", "primary_key");
+	} else if (!strcmp(t->name, "rest_api")) {
+		ASK("Base URL", "https://api.example.com", "base_url");
+		ASK("Auth type (bearer, api_key, basic, oauth2_client_credentials, custom_header, none)", "bearer",
+		    "auth_type");
+		ASK("Token stored in environment variable", "MY_API_TOKEN", "auth_token_env");
+		if (!(a = ask("First endpoint name", "items")))
+			goto fail;
+		char *path = ask("Its path", "/items");
+		if (!path)
+			goto fail;
+		struct strbuf ep = STRBUF_INIT;
+		strbuf_addstr(&ep, "[{name: ");
+		yaml_add_scalar(&ep, a);
+		strbuf_addstr(&ep, ", path: ");
+		yaml_add_scalar(&ep, path);
+		strbuf_addstr(&ep, "}]");
+		entry_set(e, "endpoints", ep.buf);
+		strbuf_release(&ep);
+		free(path);
+		free(a);
+		a = NULL;
+	} else if (!strcmp(t->name, "command")) {
+		ASK("Command to run (prints Singer or NDJSON on stdout)", "", "command");
+	} else if (!strcmp(t->name, "postgres")) {
+		ASK("Host", "localhost", "host");
+		ASK("Port", "5432", "port");
+		ASK("Database", "postgres", "database");
+		ASK("User", "postgres", "user");
+		ASK("Password stored in environment variable", "PGPASSWORD", "password_env");
+	} else {
+		/* the API presets: a secret, resources, a start date */
+		for (size_t i = 0; t->keys[i].name; i++) {
+			const struct cfg_key *k = &t->keys[i];
+			if (k->flags & CFG_SECRET) {
+				ASK("API Key stored in environment variable", t->default_secret_env, k->name);
+			} else if (!strcmp(k->name, "repository")) {
+				ASK("Repository (owner/name)", "", k->name);
+			} else if (!strcmp(k->name, "endpoints")) {
+				if (!(a = ask("Resources to sync (comma-separated, empty for all)", "")))
+					goto fail;
+				if (*a) {
+					struct strvec parts = STRVEC_INIT;
+					struct strbuf list = STRBUF_INIT;
+					strvec_push_split(&parts, a);
+					strbuf_addch(&list, '[');
+					for (size_t j = 0; j < parts.nr; j++)
+						strbuf_addf(&list, "%s%s", j ? ", " : "", parts.v[j]);
+					strbuf_addch(&list, ']');
+					entry_set(e, k->name, list.buf);
+					strbuf_release(&list);
+					strvec_clear(&parts);
+				}
+				free(a);
+				a = NULL;
+			} else if (!strcmp(k->name, "start_date")) {
+				ASK("Start date (YYYY-MM-DD)", "2024-01-01", k->name);
+			}
+		}
+	}
+#undef ASK
+	free(dflt);
+	return 0;
+fail:
+	free(dflt);
+	free(a);
+	return -1;
+}
+
+static int wizard(struct entry *e, const struct source_list *list)
+{
+	const struct source_type *t = wizard_pick_type();
+	if (!t)
+		return -1;
+	e->type = xstrdup(t->name);
+	for (;;) {
+		char *name = ask("Source name (unique identifier)", NULL);
+		if (!name)
+			return -1;
+		if (!is_snake_case(name)) {
+			ui_print("Use lowercase letters, digits and _ (e.g. stripe_payments).");
+		} else if (sources_find(list, name)) {
+			ui_print("A source named '%s' exists already.", name);
+		} else {
+			e->name = name;
+			break;
+		}
+		free(name);
+	}
+	return wizard_type_questions(e, t);
+}
+
+/* ---- add --------------------------------------------------------------------- */
+
+static const struct cmd_info add_info = {
+	"source add",
+	"dango source add [TYPE --name NAME [--path P | --directory D] [--set KEY=VALUE]...]",
+	"Add a data source to .dango/sources.yml: with no TYPE, an interactive wizard (on a terminal).",
+	"Examples:\n"
+	"  dango source add                                    # the wizard\n"
+	"  dango source add csv --name sales --path data/sales.csv\n"
+	"  dango source add local_files --name uploads --directory data/uploads --set file_pattern='*.csv'\n"
+	"  dango source add stripe --name stripe_payments --set stripe_secret_key_env=STRIPE_API_KEY\n"
+	"--set takes any key of the type's block; 'a.b=v' sets a nested key; values are YAML.",
+};
+
+static int source_add(int argc, const char **argv)
+{
+	struct project p;
+	struct source_list list;
+	struct entry e = { 0 };
+	struct strvec args = STRVEC_INIT, sets = STRVEC_INIT;
+	struct strbuf text = STRBUF_INIT, out = STRBUF_INIT, err = STRBUF_INIT, report = STRBUF_INIT;
+	const char *name = NULL, *path = NULL, *dir = NULL, *desc = NULL, *dedup = NULL;
+	int disabled = 0, no_test = 0, lookback = -1, ret;
+	struct strvec sets_raw = STRVEC_INIT;
+	const struct opt opts[] = {
+		OPT_STRING(0, "name", &name, "NAME", "unique source name (lowercase snake_case)"),
+		OPT_STRING(0, "path", &path, "FILE", "file to load (csv, local_files)"),
+		OPT_STRING(0, "directory", &dir, "DIR", "folder of files to load (csv, local_files)"),
+		OPT_STRING(0, "description", &desc, "TEXT", "what the source is"),
+		OPT_LIST(0, "tag", &e.tags, "TAG", "a tag (repeatable)"),
+		OPT_INT(0, "lookback-days", &lookback, "N", "re-read this many days on each sync"),
+		OPT_STRING(0, "deduplication", &dedup, "STRATEGY", "latest_only, scd_type2 or none"),
+		OPT_BOOL(0, "disabled", &disabled, "add it disabled"),
+		OPT_BOOL(0, "no-test", &no_test, "skip the connection test"),
+		{ OPT_T_STRING, 0, "set", NULL, "KEY=VALUE", "any key of the type's block (repeatable)" },
+		OPT_END(),
+	};
+	/* --set repeats and may hold commas: collect it by hand */
+	const char **rest = xcalloc((size_t)argc + 1, sizeof(*rest));
+	int nrest = 0;
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--set") && i + 1 < argc) {
+			strvec_push(&sets_raw, argv[++i]);
+		} else if (!strncmp(argv[i], "--set=", 6)) {
+			strvec_push(&sets_raw, argv[i] + 6);
+		} else {
+			rest[nrest++] = argv[i];
+		}
+	}
+	ret = opts_parse(&add_info, opts, nrest, rest, &args);
+	free(rest);
+	if (ret) {
+		ret = ret == OPTS_HELP ? EXIT_OK : EXIT_USAGE;
+		goto out_noproject;
+	}
+	if ((ret = cmd_open_project(&p)))
+		goto out_noproject;
+	if ((ret = cmd_load_sources(&p, &list)))
+		goto out_project;
+
+	if (!args.nr) {
+		if (!ui.stdin_tty) {
+			ui_error("no terminal for the wizard: give the type and settings, e.g.\n"
+				 "  dango source add csv --name sales --path data/sales.csv");
+			ret = EXIT_USAGE;
+			goto out;
+		}
+		if (wizard(&e, &list) < 0) {
+			ret = EXIT_FAIL;
+			goto out;
+		}
+	} else {
+		if (args.nr > 1) {
+			ui_error("too many arguments; usage: %s", add_info.usage);
+			ret = EXIT_USAGE;
+			goto out;
+		}
+		const struct source_type *t = source_type_find(args.v[0]);
+		if (!t) {
+			const char *hint = did_you_mean(args.v[0], source_type_names());
+			ui_error("unknown source type '%s'%s%s%s", args.v[0], hint ? " (did you mean '" : "",
+				 hint ? hint : "", hint ? "'?)" : "");
+			ret = EXIT_USAGE;
+			goto out;
+		}
+		if (!name) {
+			ui_error("--name is required with a type");
+			ret = EXIT_USAGE;
+			goto out;
+		}
+		e.type = xstrdup(t->name);
+		e.name = xstrdup(name);
+		if (path)
+			entry_set(&e, "path", path);
+		if (dir)
+			entry_set(&e, "directory", dir);
+	}
+	if (desc)
+		e.description = xstrdup(desc);
+	if (lookback >= 0) {
+		char n[24];
+		snprintf(n, sizeof(n), "%d", lookback);
+		entry_set(&e, "^lookback_days", n);
+	}
+	if (dedup)
+		entry_set(&e, "^deduplication", dedup);
+	e.disabled = disabled;
+	for (size_t i = 0; i < sets_raw.nr; i++) {
+		char *eq = strchr(sets_raw.v[i], '=');
+		if (!eq || eq == sets_raw.v[i]) {
+			ui_error("--set expects KEY=VALUE, not '%s'", sets_raw.v[i]);
+			ret = EXIT_USAGE;
+			goto out;
+		}
+		*eq = '\0';
+		entry_set(&e, sets_raw.v[i], eq + 1);
+	}
+	if (sources_find(&list, e.name)) {
+		ui_error("a source named '%s' already exists in .dango/sources.yml", e.name);
+		ret = EXIT_FAIL;
+		goto out;
+	}
+	entry_yaml(&e, &text);
+	sources_text_append(&list, text.buf, &out);
+
+	/* check the result as a whole before touching the file */
+	struct source_list check = { 0 };
+	if (sources_parse(&check, ".dango/sources.yml", out.buf, out.len, &err) < 0) {
+		ui_error("the new source is not valid:\n%s", err.buf);
+		sources_release(&check);
+		ret = EXIT_FAIL;
+		goto out;
+	}
+	if (!no_test) {
+		ui_print("Testing connection...");
+		int ok = source_check(sources_find(&check, e.name), &p, &report) == 0;
+		fputs(report.buf, stdout);
+		if (!ok)
+			ui_warn("the connection test found problems; the source is saved anyway "
+				"(fix them, then run 'dango source test %s')", e.name);
+	}
+	sources_release(&check);
+	if (sources_save(p.sources_path, ".dango/sources.yml", out.buf, &err) < 0) {
+		ui_error("%s", err.buf);
+		ret = EXIT_FAIL;
+		goto out;
+	}
+	ui_ok("Source added to .dango/sources.yml");
+	ui_print("Tip: run 'dango sync %s' to load data, then 'dango generate' to create staging models.",
+		 e.name);
+	ret = EXIT_OK;
+out:
+	sources_release(&list);
+out_project:
+	project_release(&p);
+out_noproject:
+	entry_release(&e);
+	strvec_clear(&args);
+	strvec_clear(&sets);
+	strvec_clear(&sets_raw);
+	strbuf_release(&text);
+	strbuf_release(&out);
+	strbuf_release(&err);
+	strbuf_release(&report);
+	return ret;
+}
+
+/* ---- list -------------------------------------------------------------------- */
+
+static const struct cmd_info list_info = {
+	"source list", "dango source list [--enabled-only] [--verbose]",
+	"List configured sources: status, type, last sync, tables and row counts.", NULL,
+};
+
+struct verbose_ctx {
+	int dummy;
+};
+
+static void print_secret(const char *key, const char *var, const char *value, void *data)
+{
+	struct strbuf m = STRBUF_INIT;
+	if (value)
+		env_mask(&m, value);
+	printf("    %s: %s (%s)\n", key, var, value ? m.buf : "not set");
+	strbuf_release(&m);
+}
+
+static void print_block(const struct ynode *n, int depth)
+{
+	if (!n)
+		return;
+	for (size_t i = 0; n->kind == Y_MAP && i < n->n; i++) {
+		const struct ypair *pr = &n->pairs[i];
+		if (ends_with(pr->key->str, "_env"))
+			continue; /* shown with their masked values */
+		if (pr->value->kind == Y_SCALAR) {
+			printf("%*s%s: %s\n", depth * 2 + 4, "", pr->key->str, pr->value->str);
+		} else if (pr->value->kind == Y_SEQ && pr->value->n && pr->value->items[0]->kind == Y_SCALAR) {
+			printf("%*s%s: ", depth * 2 + 4, "", pr->key->str);
+			for (size_t j = 0; j < pr->value->n; j++)
+				printf("%s%s", j ? ", " : "", pr->value->items[j]->str);
+			printf("\n");
+		} else {
+			printf("%*s%s: (%s)\n", depth * 2 + 4, "", pr->key->str, ynode_kind_name(pr->value));
+		}
+	}
+}
+
+/* Tables of raw_<name> with row counts, and the last successful load. */
+static void print_warehouse_info(struct warehouse *wh, const struct source *s)
+{
+	struct strbuf sql = STRBUF_INIT, err = STRBUF_INIT, schema = STRBUF_INIT;
+	struct wh_result r;
+	strbuf_addf(&schema, "raw_%s", s->name);
+	strbuf_addstr(&sql, "SELECT table_name FROM information_schema.tables WHERE table_schema = ");
+	strbuf_add_sql_str(&sql, schema.buf);
+	strbuf_addstr(&sql, " AND table_name NOT LIKE '\\_dlt\\_%' ESCAPE '\\' AND table_name NOT LIKE "
+			    "'\\_dango\\_%' ESCAPE '\\' ORDER BY table_name");
+	if (warehouse_query(wh, sql.buf, &r, &err) == 0) {
+		if (warehouse_has_table(wh, schema.buf, "_dlt_loads")) {
+			struct wh_result last;
+			strbuf_reset(&sql);
+			strbuf_addstr(&sql, "SELECT strftime(max(inserted_at), '%Y-%m-%d %H:%M:%S') FROM ");
+			strbuf_add_sql_ident(&sql, schema.buf);
+			strbuf_addstr(&sql, "._dlt_loads WHERE status = 0");
+			if (warehouse_query(wh, sql.buf, &last, &err) == 0) {
+				char *v = last.rows ? wh_result_str(&last, 0, 0) : NULL;
+				printf("  Last synced: %s\n", v ? v : "never");
+				free(v);
+				wh_result_free(&last);
+			}
+		} else {
+			printf("  Last synced: never\n");
+		}
+		if (r.rows) {
+			printf("  Tables: ");
+			for (size_t i = 0; i < r.rows; i++) {
+				char *t = wh_result_str(&r, i, 0);
+				int64_t n = 0;
+				char cnt[32];
+				strbuf_reset(&sql);
+				strbuf_addstr(&sql, "SELECT count(*) FROM ");
+				strbuf_add_sql_ident(&sql, schema.buf);
+				strbuf_addch(&sql, '.');
+				strbuf_add_sql_ident(&sql, t);
+				warehouse_query_int(wh, sql.buf, &n, &err);
+				printf("%s%s (%s rows)", i ? ", " : "", t, fmt_count(cnt, n));
+				free(t);
+			}
+			printf("\n");
+		}
+		wh_result_free(&r);
+	}
+	strbuf_release(&sql);
+	strbuf_release(&err);
+	strbuf_release(&schema);
+}
+
+static int source_list(int argc, const char **argv)
+{
+	struct project p;
+	struct source_list list;
+	struct strvec args = STRVEC_INIT;
+	struct warehouse wh = { 0 };
+	int enabled_only = 0, verbose = 0, ret, have_wh = 0;
+	const struct opt opts[] = {
+		OPT_BOOL(0, "enabled-only", &enabled_only, "only enabled sources"),
+		OPT_BOOL('v', "verbose", &verbose, "show each source's settings (secrets masked)"),
+		OPT_END(),
+	};
+	ret = opts_parse(&list_info, opts, argc, argv, &args);
+	strvec_clear(&args);
+	if (ret)
+		return ret == OPTS_HELP ? EXIT_OK : EXIT_USAGE;
+	verbose |= global.verbose;
+	if ((ret = cmd_open_project(&p)))
+		return ret;
+	if ((ret = cmd_load_sources(&p, &list))) {
+		project_release(&p);
+		return ret;
+	}
+	if (!list.nr) {
+		printf("No sources configured. Add one with 'dango source add'.\n");
+		goto out;
+	}
+	if (fs_exists(p.warehouse_path)) {
+		struct strbuf err = STRBUF_INIT;
+		int r = warehouse_open(&wh, p.warehouse_path, WH_READ_ONLY, &err);
+		if (r == 0)
+			have_wh = 1;
+		else if (r == WH_LOCKED)
+			printf("(the warehouse is being written right now: sync details are not shown)\n");
+		strbuf_release(&err);
+	}
+	printf("Configured Sources:\n");
+	for (size_t i = 0; i < list.nr; i++) {
+		const struct source *s = &list.items[i];
+		if (enabled_only && !s->enabled)
+			continue;
+		printf("%s%s%s %s (%s) - %s\n", ui_color(s->enabled ? "green" : "dim"), s->enabled ? "●" : "○",
+		       ui_reset(), s->name, s->type_name, s->enabled ? "Enabled" : "Disabled");
+		if (s->description)
+			printf("  %s\n", s->description);
+		const char *file = source_get(s, "path");
+		const char *dir = source_get(s, "directory");
+		if (file)
+			printf("  File: %s\n", file);
+		else if (dir)
+			printf("  Folder: %s (%s)\n", dir, source_get(s, "file_pattern") ? source_get(s, "file_pattern") : "*");
+		if (have_wh)
+			print_warehouse_info(&wh, s);
+		if (verbose) {
+			printf("  Settings:\n");
+			print_block(s->block, 0);
+			source_each_secret(s, &p.env, print_secret, NULL);
+		}
+	}
+out:
+	if (have_wh)
+		warehouse_close(&wh);
+	sources_release(&list);
+	project_release(&p);
+	return EXIT_OK;
+}
+
+/* ---- remove ------------------------------------------------------------------ */
+
+static const struct cmd_info remove_info = {
+	"source remove", "dango source remove NAME [-y]",
+	"Remove a source from .dango/sources.yml. Its loaded data stays in the warehouse;\n"
+	"'dango db clean' removes orphaned tables.", NULL,
+};
+
+static int source_remove(int argc, const char **argv)
+{
+	struct project p;
+	struct source_list list;
+	struct strvec args = STRVEC_INIT;
+	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT, q = STRBUF_INIT;
+	int yes = 0, ret;
+	const struct opt opts[] = { OPT_BOOL('y', "yes", &yes, "skip the confirmation"), OPT_END() };
+	ret = opts_parse(&remove_info, opts, argc, argv, &args);
+	if (ret) {
+		strvec_clear(&args);
+		return ret == OPTS_HELP ? EXIT_OK : EXIT_USAGE;
+	}
+	if (args.nr != 1) {
+		ui_error("name one source to remove; usage: %s", remove_info.usage);
+		strvec_clear(&args);
+		return EXIT_USAGE;
+	}
+	if ((ret = cmd_open_project(&p))) {
+		strvec_clear(&args);
+		return ret;
+	}
+	if ((ret = cmd_load_sources(&p, &list)))
+		goto out_project;
+	const char *name = args.v[0];
+	if (!sources_find(&list, name)) {
+		const char **names = sources_names(&list);
+		const char *hint = did_you_mean(name, names);
+		ui_error("no source named '%s' in .dango/sources.yml%s%s%s", name, hint ? " (did you mean '" : "",
+			 hint ? hint : "", hint ? "'?)" : "");
+		free(names);
+		ret = EXIT_FAIL;
+		goto out;
+	}
+	strbuf_addf(&q, "Remove source '%s' from .dango/sources.yml?", name);
+	if (!cmd_confirm(q.buf, yes)) {
+		ui_print("Nothing changed.");
+		ret = EXIT_FAIL;
+		goto out;
+	}
+	if (sources_text_remove(&list, name, &out) < 0 ||
+	    sources_save(p.sources_path, ".dango/sources.yml", out.buf, &err) < 0) {
+		ui_error("cannot remove '%s'%s%s", name, err.len ? ": " : " (is the list written in [flow] style?)",
+			 err.buf);
+		ret = EXIT_FAIL;
+		goto out;
+	}
+	ui_ok("Removed '%s' from .dango/sources.yml", name);
+	ui_print("Its data stays in the warehouse (schema raw_%s); 'dango db clean' removes it.", name);
+	ret = EXIT_OK;
+out:
+	sources_release(&list);
+out_project:
+	project_release(&p);
+	strvec_clear(&args);
+	strbuf_release(&out);
+	strbuf_release(&err);
+	strbuf_release(&q);
+	return ret;
+}
+
+/* ---- edit -------------------------------------------------------------------- */
+
+static const struct cmd_info edit_info = {
+	"source edit", "dango source edit [NAME]",
+	"Open .dango/sources.yml in $EDITOR (at NAME's entry), then check it.", NULL,
+};
+
+static int run_editor(const char *file, int line)
+{
+	const char *editor = getenv("VISUAL");
+	if (!editor || !*editor)
+		editor = getenv("EDITOR");
+	if (!editor || !*editor)
+		editor = "vi";
+	struct strbuf cmd = STRBUF_INIT;
+	/* most editors take +LINE; run through the shell so EDITOR may hold flags */
+	if (line > 0)
+		strbuf_addf(&cmd, "%s +%d '%s'", editor, line, file);
+	else
+		strbuf_addf(&cmd, "%s '%s'", editor, file);
+	fflush(stdout);
+	int st = system(cmd.buf);
+	strbuf_release(&cmd);
+	return st == -1 ? -1 : WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static int source_edit(int argc, const char **argv)
+{
+	struct project p;
+	struct strvec args = STRVEC_INIT;
+	int ret;
+	const struct opt opts[] = { OPT_END() };
+	ret = opts_parse(&edit_info, opts, argc, argv, &args);
+	if (ret) {
+		strvec_clear(&args);
+		return ret == OPTS_HELP ? EXIT_OK : EXIT_USAGE;
+	}
+	if ((ret = cmd_open_project(&p))) {
+		strvec_clear(&args);
+		return ret;
+	}
+	for (;;) {
+		struct source_list list;
+		struct strbuf err = STRBUF_INIT;
+		int line = 0;
+		/* find the entry's line, even if the file has problems elsewhere */
+		if (args.nr) {
+			struct strbuf text = STRBUF_INIT;
+			struct ydoc doc;
+			strbuf_read_file(&text, p.sources_path);
+			if (ydoc_parse(&doc, "sources.yml", text.buf, text.len, &err) == 0) {
+				const struct ynode *srcs = ymap_get(doc.root, "sources");
+				for (size_t i = 0; srcs && srcs->kind == Y_SEQ && i < srcs->n; i++) {
+					const struct ynode *n = ymap_get(srcs->items[i], "name");
+					if (n && n->kind == Y_SCALAR && !strcmp(n->str, args.v[0]))
+						line = srcs->items[i]->line;
+				}
+				ydoc_release(&doc);
+			}
+			strbuf_release(&text);
+			strbuf_reset(&err);
+			if (!line)
+				ui_warn("no source named '%s'; opening the whole file", args.v[0]);
+		}
+		int st = run_editor(p.sources_path, line);
+		if (st != 0) {
+			ui_error("the editor exited with status %d", st);
+			ret = EXIT_FAIL;
+			break;
+		}
+		int bad = sources_load(&list, p.sources_path, ".dango/sources.yml", &err) < 0;
+		sources_release(&list);
+		if (!bad) {
+			ui_ok(".dango/sources.yml is valid");
+			strbuf_release(&err);
+			ret = EXIT_OK;
+			break;
+		}
+		ui_error("invalid configuration:\n%s", err.buf);
+		strbuf_release(&err);
+		if (ui_confirm("Edit again?", 1) != 1) {
+			ret = EXIT_FAIL;
+			break;
+		}
+	}
+	project_release(&p);
+	strvec_clear(&args);
+	return ret;
+}
+
+/* ---- test -------------------------------------------------------------------- */
+
+static const struct cmd_info test_info = {
+	"source test", "dango source test NAME",
+	"Test a source's connection: files exist and are readable, credentials are set,\n"
+	"and API and database sources answer.", NULL,
+};
+
+static int source_test(int argc, const char **argv)
+{
+	struct project p;
+	struct source_list list;
+	struct strvec args = STRVEC_INIT;
+	struct strbuf report = STRBUF_INIT;
+	int ret;
+	const struct opt opts[] = { OPT_END() };
+	ret = opts_parse(&test_info, opts, argc, argv, &args);
+	if (ret) {
+		strvec_clear(&args);
+		return ret == OPTS_HELP ? EXIT_OK : EXIT_USAGE;
+	}
+	if (args.nr != 1) {
+		ui_error("name one source to test; usage: %s", test_info.usage);
+		strvec_clear(&args);
+		return EXIT_USAGE;
+	}
+	if ((ret = cmd_open_project(&p))) {
+		strvec_clear(&args);
+		return ret;
+	}
+	if ((ret = cmd_load_sources(&p, &list)))
+		goto out_project;
+	const struct source *s = sources_find(&list, args.v[0]);
+	if (!s) {
+		const char **names = sources_names(&list);
+		const char *hint = did_you_mean(args.v[0], names);
+		ui_error("no source named '%s'%s%s%s", args.v[0], hint ? " (did you mean '" : "", hint ? hint : "",
+			 hint ? "'?)" : "");
+		free(names);
+		ret = EXIT_FAIL;
+		goto out;
+	}
+	ui_print("Testing connection for '%s' (%s)...", s->name, s->type_name);
+	int ok = source_check(s, &p, &report) == 0;
+	fputs(report.buf, stdout);
+	if (ok) {
+		ui_ok("Source '%s' is ready to sync", s->name);
+		ret = EXIT_OK;
+	} else {
+		ui_fail("Source '%s' is not ready", s->name);
+		ret = EXIT_FAIL;
+	}
+out:
+	sources_release(&list);
+out_project:
+	project_release(&p);
+	strvec_clear(&args);
+	strbuf_release(&report);
+	return ret;
+}
+
+/* ---- dispatch ---------------------------------------------------------------- */
+
+static const struct cmd_info source_info = {
+	"source", "dango source <add|list|remove|edit|test> [options]",
+	"Manage data sources in .dango/sources.yml.",
+	"Subcommands:\n"
+	"  add      add a source (wizard on a terminal, or TYPE --name NAME ...)\n"
+	"  list     list sources with status, last sync, tables and rows\n"
+	"  remove   remove a source (its data stays until 'dango db clean')\n"
+	"  edit     open sources.yml in $EDITOR and check it\n"
+	"  test     test a source's connection",
+};
+
+int cmd_source(int argc, const char **argv)
+{
+	static const struct {
+		const char *name;
+		int (*fn)(int, const char **);
+	} subs[] = {
+		{ "add", source_add }, { "list", source_list }, { "remove", source_remove },
+		{ "edit", source_edit }, { "test", source_test },
+	};
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		opts_print_help(&source_info, NULL);
+		return argc < 2 ? EXIT_USAGE : EXIT_OK;
+	}
+	const char *names[ARRAY_SIZE(subs) + 1] = { 0 };
+	for (size_t i = 0; i < ARRAY_SIZE(subs); i++) {
+		names[i] = subs[i].name;
+		if (!strcmp(argv[1], subs[i].name))
+			return subs[i].fn(argc - 1, argv + 1);
+	}
+	const char *hint = did_you_mean(argv[1], names);
+	ui_error("unknown subcommand 'source %s'%s%s%s", argv[1], hint ? " (did you mean '" : "", hint ? hint : "",
+		 hint ? "'?)" : "");
+	return EXIT_USAGE;
+}

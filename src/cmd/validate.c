@@ -1,0 +1,163 @@
+/* dango validate: configuration, credentials and the dbt project. */
+#include "cmd/cmd.h"
+#include "cmd/common.h"
+#include "core/fs.h"
+#include "core/opts.h"
+#include "core/strbuf.h"
+#include "core/ui.h"
+#include "core/yaml.h"
+#include "sources/check.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const struct cmd_info info = {
+	"validate", "dango validate",
+	"Check .dango/project.yml, .dango/sources.yml, that each enabled source's credentials\n"
+	"are set (never printing them) and its files exist, and the dbt project files.\n"
+	"Exits 1 if anything is wrong.", NULL,
+};
+
+/* Parse a YAML file of the dbt project; returns its doc or reports. */
+static int load_yaml(const char *path, const char *display, struct strbuf *text, struct ydoc *doc,
+		     int *problems)
+{
+	struct strbuf err = STRBUF_INIT;
+	if (strbuf_read_file(text, path) < 0) {
+		ui_fail("%s: missing", display);
+		(*problems)++;
+		strbuf_release(&err);
+		return -1;
+	}
+	if (ydoc_parse(doc, display, text->buf, text->len, &err) < 0) {
+		ui_fail("%s", err.buf);
+		(*problems)++;
+		strbuf_release(&err);
+		return -1;
+	}
+	strbuf_release(&err);
+	return 0;
+}
+
+static void check_dbt(const struct project *p, int *problems)
+{
+	struct strbuf path = STRBUF_INIT, text = STRBUF_INIT, ptext = STRBUF_INIT;
+	struct ydoc doc = { 0 }, prof = { 0 };
+	fs_path_join(&path, p->dbt_dir, "dbt_project.yml");
+	if (load_yaml(path.buf, "dbt/dbt_project.yml", &text, &doc, problems) < 0)
+		goto out;
+	const struct ynode *name = ymap_get(doc.root, "name"), *profile = ymap_get(doc.root, "profile");
+	int bad = 0;
+	if (!name || name->kind != Y_SCALAR || ynode_is_null(name)) {
+		ui_fail("dbt/dbt_project.yml: missing required key 'name'");
+		bad++;
+	}
+	if (!profile || profile->kind != Y_SCALAR || ynode_is_null(profile)) {
+		ui_fail("dbt/dbt_project.yml: missing key 'profile'");
+		bad++;
+	}
+	const struct ynode *mp = ymap_get(doc.root, "model-paths");
+	for (size_t i = 0; mp && mp->kind == Y_SEQ && i < mp->n; i++) {
+		struct strbuf d = STRBUF_INIT;
+		fs_path_join(&d, p->dbt_dir, mp->items[i]->str);
+		if (!fs_is_dir(d.buf)) {
+			ui_fail("dbt/dbt_project.yml:%d:%d: model path '%s' does not exist", mp->items[i]->line,
+				mp->items[i]->col, mp->items[i]->str);
+			bad++;
+		}
+		strbuf_release(&d);
+	}
+	if (!bad)
+		ui_ok("dbt/dbt_project.yml (project '%s')", name->str);
+	*problems += bad;
+	if (!profile || profile->kind != Y_SCALAR)
+		goto out;
+	strbuf_reset(&path);
+	fs_path_join(&path, p->dango_dir, "profiles.yml");
+	if (load_yaml(path.buf, ".dango/profiles.yml", &ptext, &prof, problems) < 0)
+		goto out;
+	const struct ynode *pr = ymap_get(prof.root, profile->str);
+	if (!pr) {
+		ui_fail(".dango/profiles.yml: no profile '%s' (named in dbt/dbt_project.yml)", profile->str);
+		(*problems)++;
+		goto out;
+	}
+	const struct ynode *target = ymap_get(pr, "target");
+	const char *tname = target && target->kind == Y_SCALAR ? target->str : "dev";
+	const struct ynode *out = ymap_get(ymap_get(pr, "outputs"), tname);
+	const struct ynode *type = ymap_get(out, "type");
+	if (!out) {
+		ui_fail(".dango/profiles.yml: profile '%s' has no output '%s'", profile->str, tname);
+		(*problems)++;
+	} else if (!type || type->kind != Y_SCALAR || strcmp(type->str, "duckdb")) {
+		ui_fail(".dango/profiles.yml:%d:%d: output '%s' must be of type 'duckdb'", out->line, out->col, tname);
+		(*problems)++;
+	} else {
+		ui_ok(".dango/profiles.yml (profile '%s', target '%s')", profile->str, tname);
+	}
+out:
+	ydoc_release(&doc);
+	ydoc_release(&prof);
+	strbuf_release(&path);
+	strbuf_release(&text);
+	strbuf_release(&ptext);
+}
+
+int cmd_validate(int argc, const char **argv)
+{
+	struct strvec args = STRVEC_INIT;
+	struct project p;
+	struct source_list list;
+	struct strbuf err = STRBUF_INIT;
+	int problems = 0, ret;
+	const struct opt opts[] = { OPT_END() };
+	ret = opts_parse(&info, opts, argc, argv, &args);
+	strvec_clear(&args);
+	if (ret)
+		return ret == OPTS_HELP ? EXIT_OK : EXIT_USAGE;
+	if ((ret = cmd_open_project(&p)))
+		return ret;
+	ui_print("Validating project '%s'...", p.name);
+	ui_ok(".dango/project.yml");
+	if (sources_load(&list, p.sources_path, ".dango/sources.yml", &err) < 0) {
+		/* one line per problem, each counted */
+		for (char *line = err.buf, *nl; line && *line; line = nl ? nl + 1 : NULL) {
+			nl = strchr(line, '\n');
+			if (nl)
+				*nl = '\0';
+			ui_fail("%s", line);
+			problems++;
+		}
+	} else {
+		ui_ok(".dango/sources.yml (%zu source%s)", list.nr, list.nr == 1 ? "" : "s");
+		for (size_t i = 0; i < list.nr; i++) {
+			const struct source *s = &list.items[i];
+			struct strbuf report = STRBUF_INIT;
+			if (!s->enabled)
+				continue;
+			if (source_check(s, &p, &report) < 0) {
+				for (char *line = report.buf, *nl; line && *line; line = nl ? nl + 1 : NULL) {
+					nl = strchr(line, '\n');
+					if (nl)
+						*nl = '\0';
+					if (!strncmp(line, "✗ ", strlen("✗ "))) {
+						ui_fail("source '%s': %s", s->name, line + strlen("✗ "));
+						problems++;
+					}
+				}
+			} else {
+				ui_ok("source '%s': ready", s->name);
+			}
+			strbuf_release(&report);
+		}
+	}
+	sources_release(&list);
+	check_dbt(&p, &problems);
+	if (problems)
+		ui_print("\n%d problem%s found.", problems, problems == 1 ? "" : "s");
+	else
+		ui_print("\nAll checks passed.");
+	project_release(&p);
+	strbuf_release(&err);
+	return problems ? EXIT_FAIL : EXIT_OK;
+}

@@ -1,0 +1,156 @@
+#include "fs.h"
+#include "strbuf.h"
+#include "xalloc.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int fs_exists(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0;
+}
+
+int fs_is_dir(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+int fs_mkdir_p(const char *path, mode_t mode)
+{
+	char *p = xstrdup(path);
+	int ret = 0;
+	for (char *s = p + 1; ; s++) {
+		if (*s == '/' || !*s) {
+			char c = *s;
+			*s = '\0';
+			if (mkdir(p, mode) < 0 && errno != EEXIST) {
+				ret = -1;
+				break;
+			}
+			*s = c;
+			if (!c)
+				break;
+		}
+	}
+	int saved = errno;
+	free(p);
+	if (ret == 0 && !fs_is_dir(path)) {
+		errno = ENOTDIR;
+		return -1;
+	}
+	errno = saved;
+	return ret;
+}
+
+int fs_write_atomic(const char *path, const void *data, size_t len)
+{
+	struct strbuf tmp = STRBUF_INIT;
+	int fd, ret = -1, saved;
+	strbuf_addf(&tmp, "%s.tmp.%d", path, (int)getpid());
+	fd = open(tmp.buf, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		goto out;
+	const char *p = data;
+	size_t left = len;
+	while (left) {
+		ssize_t n = write(fd, p, left);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			saved = errno;
+			close(fd);
+			unlink(tmp.buf);
+			errno = saved;
+			goto out;
+		}
+		p += n;
+		left -= (size_t)n;
+	}
+	if (close(fd) < 0 || rename(tmp.buf, path) < 0) {
+		saved = errno;
+		unlink(tmp.buf);
+		errno = saved;
+		goto out;
+	}
+	ret = 0;
+out:
+	saved = errno;
+	strbuf_release(&tmp);
+	errno = saved;
+	return ret;
+}
+
+void fs_path_join(struct strbuf *sb, const char *dir, const char *name)
+{
+	strbuf_addstr(sb, dir);
+	if (sb->len && sb->buf[sb->len - 1] != '/' && *name)
+		strbuf_addch(sb, '/');
+	while (*name == '/' && sb->len)
+		name++;
+	strbuf_addstr(sb, name);
+}
+
+int fs_remove_tree(const char *path)
+{
+	struct stat st;
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : -1;
+	if (!S_ISDIR(st.st_mode))
+		return unlink(path);
+	DIR *d = opendir(path);
+	if (!d)
+		return -1;
+	struct dirent *e;
+	int ret = 0;
+	while ((e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		struct strbuf sub = STRBUF_INIT;
+		fs_path_join(&sub, path, e->d_name);
+		if (fs_remove_tree(sub.buf) < 0)
+			ret = -1;
+		strbuf_release(&sub);
+	}
+	closedir(d);
+	if (rmdir(path) < 0)
+		ret = -1;
+	return ret;
+}
+
+void fs_absolute(struct strbuf *sb, const char *path)
+{
+	struct strbuf raw = STRBUF_INIT;
+	if (path[0] != '/') {
+		char *cwd = getcwd(NULL, 0);
+		strbuf_addstr(&raw, cwd ? cwd : ".");
+		free(cwd);
+		strbuf_addch(&raw, '/');
+	}
+	strbuf_addstr(&raw, path);
+	/* normalize: drop "." and empty parts, resolve ".." lexically */
+	size_t base = sb->len;
+	char *save, *part = strtok_r(raw.buf, "/", &save);
+	for (; part; part = strtok_r(NULL, "/", &save)) {
+		if (!strcmp(part, "."))
+			continue;
+		if (!strcmp(part, "..")) {
+			char *slash = strrchr(sb->buf + base, '/');
+			if (slash)
+				strbuf_setlen(sb, (size_t)(slash - sb->buf));
+			continue;
+		}
+		strbuf_addch(sb, '/');
+		strbuf_addstr(sb, part);
+	}
+	if (sb->len == base)
+		strbuf_addch(sb, '/');
+	strbuf_release(&raw);
+}

@@ -1,0 +1,21 @@
+/* Files and paths. Functions return 0 on success and -1 with errno set. */
+#ifndef DANGO_FS_H
+#define DANGO_FS_H
+#include <stddef.h>
+#include <sys/types.h>
+struct strbuf;
+
+int fs_exists(const char *path);
+int fs_is_dir(const char *path);
+int fs_mkdir_p(const char *path, mode_t mode);
+/* Write data to path through a temporary file and rename(), so that readers
+ * see the old or the new content, never a part. */
+int fs_write_atomic(const char *path, const void *data, size_t len);
+/* Append "/" and name to a path in a strbuf, avoiding doubled slashes. */
+void fs_path_join(struct strbuf *sb, const char *dir, const char *name);
+/* Remove a tree (like rm -rf); missing paths are not an error. */
+int fs_remove_tree(const char *path);
+/* The absolute, normalized form of path into sb (need not exist). */
+void fs_absolute(struct strbuf *sb, const char *path);
+
+#endif

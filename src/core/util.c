@@ -1,0 +1,124 @@
+#include "util.h"
+#include "xalloc.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+size_t levenshtein(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	size_t *d = xcalloc((la + 1) * (lb + 1), sizeof(*d));
+#define D(i, j) d[(i) * (lb + 1) + (j)]
+	for (size_t i = 0; i <= la; i++)
+		D(i, 0) = i;
+	for (size_t j = 0; j <= lb; j++)
+		D(0, j) = j;
+	for (size_t i = 1; i <= la; i++) {
+		for (size_t j = 1; j <= lb; j++) {
+			size_t cost = tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]);
+			size_t v = D(i - 1, j) + 1;
+			if (D(i, j - 1) + 1 < v)
+				v = D(i, j - 1) + 1;
+			if (D(i - 1, j - 1) + cost < v)
+				v = D(i - 1, j - 1) + cost;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    D(i - 2, j - 2) + 1 < v)
+				v = D(i - 2, j - 2) + 1;
+			D(i, j) = v;
+		}
+	}
+	size_t r = D(la, lb);
+#undef D
+	free(d);
+	return r;
+}
+
+const char *did_you_mean(const char *word, const char *const *candidates)
+{
+	const char *best = NULL;
+	size_t best_d = (size_t)-1;
+	size_t len = strlen(word);
+	size_t limit = len < 4 ? 1 : len < 9 ? 2 : 3;
+	for (; candidates && *candidates; candidates++) {
+		size_t d = levenshtein(word, *candidates);
+		/* a prefix of a longer name is a good guess too ("endp" -> "endpoints") */
+		if (len >= 3 && !strncmp(*candidates, word, len))
+			d = d < 1 ? d : 1;
+		if (d < best_d) {
+			best_d = d;
+			best = *candidates;
+		}
+	}
+	return best_d <= limit ? best : NULL;
+}
+
+int is_snake_case(const char *s)
+{
+	size_t n = 0;
+	if (!s || !(islower((unsigned char)*s) || *s == '_'))
+		return 0;
+	for (; *s; s++, n++)
+		if (!(islower((unsigned char)*s) || isdigit((unsigned char)*s) || *s == '_'))
+			return 0;
+	return n <= 63;
+}
+
+int starts_with(const char *s, const char *prefix)
+{
+	return !strncmp(s, prefix, strlen(prefix));
+}
+
+int ends_with(const char *s, const char *suffix)
+{
+	size_t ls = strlen(s), lx = strlen(suffix);
+	return ls >= lx && !strcmp(s + ls - lx, suffix);
+}
+
+char *fmt_count(char *buf, int64_t n)
+{
+	char tmp[32];
+	int len = snprintf(tmp, sizeof(tmp), "%" PRId64, n < 0 ? -n : n);
+	char *o = buf;
+	if (n < 0)
+		*o++ = '-';
+	for (int i = 0; i < len; i++) {
+		*o++ = tmp[i];
+		if ((len - i - 1) % 3 == 0 && i != len - 1)
+			*o++ = ',';
+	}
+	*o = '\0';
+	return buf;
+}
+
+char *fmt_bytes(char *buf, uint64_t n)
+{
+	static const char *const units[] = { "B", "KB", "MB", "GB", "TB" };
+	double v = (double)n;
+	size_t u = 0;
+	while (v >= 1000 && u < ARRAY_SIZE(units) - 1) {
+		v /= 1000;
+		u++;
+	}
+	if (u == 0)
+		snprintf(buf, 32, "%" PRIu64 " B", n);
+	else
+		snprintf(buf, 32, "%.1f %s", v, units[u]);
+	return buf;
+}
+
+int parse_int64(const char *s, int64_t *out)
+{
+	char *end;
+	errno = 0;
+	if (!s || !*s)
+		return -1;
+	long long v = strtoll(s, &end, 10);
+	if (errno || *end)
+		return -1;
+	*out = v;
+	return 0;
+}

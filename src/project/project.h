@@ -1,0 +1,37 @@
+/* A Dango project: the folder holding .dango/, its project.yml, and the
+ * paths and defaults every command needs. */
+#ifndef DANGO_PROJECT_H
+#define DANGO_PROJECT_H
+#include "core/env.h"
+struct strbuf;
+
+struct project {
+	char *root;            /* absolute path of the project folder */
+	char *dango_dir;       /* root/.dango */
+	char *state_dir;       /* root/.dango/state */
+	char *sources_path;    /* root/.dango/sources.yml */
+	char *warehouse_path;  /* absolute */
+	char *dbt_dir;         /* root/dbt */
+	char *data_dir;        /* root/data */
+	char *name;
+	int web_port;
+	int workers, threads, lock_wait;
+	int auto_generate;
+	struct env env;
+};
+
+/* Find the project: dir itself if given (it must hold .dango/), else the
+ * nearest folder upwards from the working directory that holds .dango/.
+ * The absolute root goes into root. 0 on success, -1 with a message. */
+int project_find(const char *dir, struct strbuf *root, struct strbuf *err);
+/* Load project.yml (validated) and the .env / secrets of the project. */
+int project_load(struct project *p, const char *root, struct strbuf *err);
+void project_release(struct project *p);
+
+/* A path relative to the project root, as users see it, into sb. */
+void project_relpath(struct strbuf *sb, const struct project *p, const char *abs_path);
+
+/* The default project.yml for a new project named name. */
+void project_default_yml(struct strbuf *sb, const char *name);
+
+#endif

@@ -1,0 +1,397 @@
+#include "project/sources.h"
+#include "project/schema.h"
+#include "core/env.h"
+#include "core/fs.h"
+#include "core/util.h"
+#include "core/xalloc.h"
+#include "sources/registry.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const dedup_choices[] = { "latest_only", "scd_type2", "none", NULL };
+
+/* Keys every entry may have; the type's block is checked separately. */
+static const struct cfg_key common_keys[] = {
+	{ "name", CFG_STR, CFG_REQUIRED, NULL, NULL, NULL },
+	{ "type", CFG_STR, CFG_REQUIRED, NULL, NULL, NULL },
+	{ "enabled", CFG_BOOL, 0, NULL, NULL, NULL },
+	{ "description", CFG_STR, 0, NULL, NULL, NULL },
+	{ "tags", CFG_STR_LIST, 0, NULL, NULL, NULL },
+	{ "lookback_days", CFG_INT, 0, NULL, NULL, NULL },
+	{ "deduplication", CFG_STR, 0, NULL, dedup_choices, NULL },
+	{ NULL }
+};
+
+static const struct cfg_key top_keys[] = {
+	{ "version", CFG_STR, 0, NULL, NULL, NULL },
+	{ "sources", CFG_ANY, 0, NULL, NULL, NULL },
+	{ NULL }
+};
+
+static int check_entry(struct source_list *list, const struct ynode *e, struct strbuf *err)
+{
+	const struct ydoc *doc = &list->doc;
+	int bad = 0;
+	struct strbuf where = STRBUF_INIT;
+	const struct ynode *name = ymap_get(e, "name"), *type = ymap_get(e, "type");
+	const char *n = name && name->kind == Y_SCALAR && !ynode_is_null(name) ? name->str : NULL;
+	const char *t = type && type->kind == Y_SCALAR && !ynode_is_null(type) ? type->str : NULL;
+
+	if (n)
+		strbuf_addf(&where, "source '%s'", n);
+	else
+		strbuf_addf(&where, "source #%zu", list->nr + 1);
+
+	if (n && !is_snake_case(n)) {
+		ynode_where(err, doc, name);
+		strbuf_addf(err, "source name '%s' must be lowercase snake_case (letters, digits, _)\n", n);
+		bad++;
+	}
+	if (n && sources_find(list, n)) {
+		ynode_where(err, doc, name);
+		strbuf_addf(err, "duplicate source name '%s' (first defined at line %d)\n", n,
+			    sources_find(list, n)->node->line);
+		bad++;
+	}
+	const struct source_type *st = t ? source_type_find(t) : NULL;
+	if (t && !st) {
+		ynode_where(err, doc, type);
+		strbuf_addf(err, "unknown source type '%s' in %s", t, where.buf);
+		const char *hint = did_you_mean(t, source_type_names());
+		if (hint)
+			strbuf_addf(err, " (did you mean '%s'?)", hint);
+		strbuf_addch(err, '\n');
+		bad++;
+	}
+
+	/* other keys: the common ones, or the block named like the type */
+	for (size_t i = 0; i < e->n; i++) {
+		const struct ypair *p = &e->pairs[i];
+		const char *k = p->key->str;
+		int common = 0;
+		for (size_t j = 0; common_keys[j].name; j++)
+			common |= !strcmp(common_keys[j].name, k);
+		if (common || (t && !strcmp(k, t)))
+			continue;
+		ynode_where(err, doc, p->key);
+		if (source_type_find(k))
+			strbuf_addf(err, "block '%s' in %s does not match its type '%s'\n", k, where.buf,
+				    t ? t : "(none)");
+		else {
+			const char **names = cfg_key_names(common_keys);
+			const char *hint = did_you_mean(k, names);
+			if (!hint && t && levenshtein(k, t) <= 2)
+				hint = t;
+			strbuf_addf(err, "unknown key '%s' in %s", k, where.buf);
+			if (hint)
+				strbuf_addf(err, " (did you mean '%s'?)", hint);
+			strbuf_addch(err, '\n');
+			free(names);
+		}
+		bad++;
+	}
+	/* the common keys' own values */
+	struct ynode shallow = *e;
+	struct ypair *keep = xcalloc(e->n ? e->n : 1, sizeof(*keep));
+	shallow.pairs = keep;
+	shallow.n = 0;
+	for (size_t i = 0; i < e->n; i++)
+		for (size_t j = 0; common_keys[j].name; j++)
+			if (!strcmp(common_keys[j].name, e->pairs[i].key->str))
+				keep[shallow.n++] = e->pairs[i];
+	bad += schema_check(doc, &shallow, common_keys, where.buf, err);
+	free(keep);
+
+	const struct ynode *block = t ? ymap_get(e, t) : NULL;
+	if (st) {
+		if (block && !ynode_is_null(block) && block->kind != Y_MAP) {
+			ynode_where(err, doc, block);
+			strbuf_addf(err, "'%s' in %s must be a mapping of keys\n", t, where.buf);
+			bad++;
+		} else {
+			struct ynode empty = { .kind = Y_MAP, .line = e->line, .col = e->col };
+			const struct ynode *b = block && block->kind == Y_MAP ? block : &empty;
+			bad += schema_check(doc, b, st->keys, where.buf, err);
+			if (st->check && n)
+				bad += st->check(doc, e, block && block->kind == Y_MAP ? block : NULL, n, err);
+		}
+	}
+
+	if (n && t) {
+		ALLOC_GROW(list->items, list->nr + 1, list->alloc);
+		struct source *s = &list->items[list->nr++];
+		memset(s, 0, sizeof(*s));
+		s->name = n;
+		s->type_name = t;
+		s->type = st;
+		s->node = e;
+		s->block = block && block->kind == Y_MAP ? block : NULL;
+		int en = 1;
+		ynode_bool(ymap_get(e, "enabled"), &en);
+		s->enabled = en;
+		const struct ynode *d = ymap_get(e, "description");
+		s->description = d && d->kind == Y_SCALAR && !ynode_is_null(d) ? d->str : NULL;
+		d = ymap_get(e, "deduplication");
+		s->deduplication = d && d->kind == Y_SCALAR && !ynode_is_null(d) ? d->str : NULL;
+		ynode_int(ymap_get(e, "lookback_days"), &s->lookback_days);
+	}
+	strbuf_release(&where);
+	return bad;
+}
+
+int sources_parse(struct source_list *list, const char *display, const char *text, size_t len,
+		  struct strbuf *err)
+{
+	int bad = 0;
+	list->display = display;
+	if (list->text.buf != text) {
+		strbuf_reset(&list->text);
+		strbuf_add(&list->text, text, len);
+	}
+	if (ydoc_parse(&list->doc, display, list->text.buf, list->text.len, err) < 0)
+		return -1;
+	const struct ynode *r = list->doc.root;
+	if (!r)
+		return 0;
+	if (r->kind != Y_MAP) {
+		ynode_where(err, &list->doc, r);
+		strbuf_addstr(err, "sources.yml must be a mapping with a 'sources:' list");
+		return -1;
+	}
+	bad += schema_check(&list->doc, r, top_keys, "sources.yml", err);
+	const struct ynode *srcs = ymap_get(r, "sources");
+	if (srcs && !ynode_is_null(srcs)) {
+		if (srcs->kind != Y_SEQ) {
+			ynode_where(err, &list->doc, srcs);
+			strbuf_addf(err, "'sources' must be a list, not %s\n", ynode_kind_name(srcs));
+			bad++;
+		} else {
+			for (size_t i = 0; i < srcs->n; i++) {
+				const struct ynode *e = srcs->items[i];
+				if (e->kind != Y_MAP) {
+					ynode_where(err, &list->doc, e);
+					strbuf_addstr(err, "each source must be a mapping with 'name' and 'type'\n");
+					bad++;
+					continue;
+				}
+				bad += check_entry(list, e, err);
+			}
+		}
+	}
+	if (bad) {
+		strbuf_rtrim(err);
+		return -1;
+	}
+	return 0;
+}
+
+int sources_load(struct source_list *list, const char *path, const char *display, struct strbuf *err)
+{
+	memset(list, 0, sizeof(*list));
+	strbuf_init(&list->text, 0);
+	list->path = xstrdup(path);
+	if (strbuf_read_file(&list->text, path) < 0) {
+		if (errno == ENOENT) {
+			list->display = display;
+			return 0;
+		}
+		strbuf_addf(err, "%s: cannot read: %s", display, strerror(errno));
+		return -1;
+	}
+	return sources_parse(list, display, list->text.buf, list->text.len, err);
+}
+
+void sources_release(struct source_list *list)
+{
+	ydoc_release(&list->doc);
+	strbuf_release(&list->text);
+	free(list->items);
+	free(list->path);
+	memset(list, 0, sizeof(*list));
+}
+
+struct source *sources_find(const struct source_list *list, const char *name)
+{
+	for (size_t i = 0; i < list->nr; i++)
+		if (!strcmp(list->items[i].name, name))
+			return &list->items[i];
+	return NULL;
+}
+
+const char **sources_names(const struct source_list *list)
+{
+	const char **names = xcalloc(list->nr + 1, sizeof(*names));
+	for (size_t i = 0; i < list->nr; i++)
+		names[i] = list->items[i].name;
+	return names;
+}
+
+const char *source_get(const struct source *s, const char *key)
+{
+	const struct ynode *n = ymap_get(s->block, key);
+	return n && n->kind == Y_SCALAR && !ynode_is_null(n) ? n->str : NULL;
+}
+
+static void each_secret_in(const struct ynode *map, const struct env *env,
+			   void (*fn)(const char *, const char *, const char *, void *), void *data)
+{
+	if (!map)
+		return;
+	if (map->kind == Y_SEQ) {
+		for (size_t i = 0; i < map->n; i++)
+			each_secret_in(map->items[i], env, fn, data);
+		return;
+	}
+	if (map->kind != Y_MAP)
+		return;
+	for (size_t i = 0; i < map->n; i++) {
+		const struct ypair *p = &map->pairs[i];
+		if (ends_with(p->key->str, "_env") && p->value->kind == Y_SCALAR && *p->value->str)
+			fn(p->key->str, p->value->str, env_lookup(env, p->value->str, NULL), data);
+		else
+			each_secret_in(p->value, env, fn, data);
+	}
+}
+
+void source_each_secret(const struct source *s, const struct env *env,
+			void (*fn)(const char *, const char *, const char *, void *), void *data)
+{
+	each_secret_in(s->block, env, fn, data);
+}
+
+/* Where in the text a line starts (line is 1-based). */
+static size_t line_offset(const struct strbuf *text, int line)
+{
+	size_t off = 0;
+	for (int l = 1; l < line && off < text->len; off++)
+		if (text->buf[off] == '\n')
+			l++;
+	return off;
+}
+
+static void indent_entry(struct strbuf *out, const char *entry, int indent)
+{
+	int first = 1;
+	for (const char *p = entry; *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+		strbuf_addchars(out, ' ', (size_t)indent);
+		strbuf_addstr(out, first ? "- " : "  ");
+		strbuf_add(out, p, n);
+		strbuf_addch(out, '\n');
+		first = 0;
+		p += n + (nl ? 1 : 0);
+	}
+}
+
+void sources_text_append(const struct source_list *list, const char *entry, struct strbuf *out)
+{
+	const struct ynode *r = list->doc.root;
+	const struct ynode *srcs = ymap_get(r, "sources");
+	strbuf_reset(out);
+	if (srcs && srcs->kind == Y_SEQ && !srcs->flow && srcs->n) {
+		/* after the last entry, at the entries' indentation */
+		const struct ynode *last = srcs->items[srcs->n - 1];
+		int indent = last->col - 3;
+		if (indent < 0)
+			indent = 0;
+		size_t at = line_offset(&list->text, last->end_line);
+		if (last->end_col > 1) /* the entry ends mid-line: insert after that line */
+			at = line_offset(&list->text, last->end_line + 1);
+		strbuf_add(out, list->text.buf, at);
+		if (out->len && out->buf[out->len - 1] != '\n')
+			strbuf_addch(out, '\n');
+		indent_entry(out, entry, indent);
+		strbuf_add(out, list->text.buf + at, list->text.len - at);
+		return;
+	}
+	struct ypair *sp = ymap_pair(r, "sources");
+	if (sp) {
+		/* "sources: []" or "sources:" with nothing: rewrite that line */
+		size_t start = line_offset(&list->text, sp->key->line);
+		size_t end = sp->value && !ynode_is_null(sp->value) ? sp->value->end_off : sp->key->end_off + 1;
+		while (end < list->text.len && list->text.buf[end] != '\n')
+			end++;
+		strbuf_add(out, list->text.buf, start);
+		strbuf_addstr(out, "sources:\n");
+		indent_entry(out, entry, 2);
+		if (end < list->text.len)
+			strbuf_add(out, list->text.buf + end + 1, list->text.len - end - 1);
+		return;
+	}
+	strbuf_addbuf(out, &list->text);
+	if (!out->len)
+		strbuf_addstr(out, "version: \"1.0\"\n");
+	if (out->buf[out->len - 1] != '\n')
+		strbuf_addch(out, '\n');
+	strbuf_addstr(out, "sources:\n");
+	indent_entry(out, entry, 2);
+}
+
+int sources_text_remove(const struct source_list *list, const char *name, struct strbuf *out)
+{
+	const struct ynode *srcs = ymap_get(list->doc.root, "sources");
+	struct source *s = sources_find(list, name);
+	strbuf_reset(out);
+	if (!s || !srcs || srcs->kind != Y_SEQ)
+		return -1;
+	size_t idx = 0;
+	while (idx < srcs->n && srcs->items[idx] != s->node)
+		idx++;
+	if (srcs->flow || idx == srcs->n)
+		return -1;
+	/* from the line of the entry's "- " to the line before the next entry
+	 * (or the end of the list), keeping trailing comments of the file */
+	size_t start = line_offset(&list->text, s->node->line);
+	size_t end;
+	if (idx + 1 < srcs->n) {
+		end = line_offset(&list->text, srcs->items[idx + 1]->line);
+	} else {
+		end = line_offset(&list->text, s->node->end_line);
+		if (s->node->end_col > 1)
+			end = line_offset(&list->text, s->node->end_line + 1);
+	}
+	strbuf_add(out, list->text.buf, start);
+	strbuf_add(out, list->text.buf + end, list->text.len - end);
+	if (srcs->n == 1) {
+		/* the list is now empty: keep the file valid and readable */
+		struct source_list check = { 0 };
+		struct strbuf err = STRBUF_INIT;
+		if (sources_parse(&check, "x", out->buf, out->len, &err) == 0) {
+			const struct ynode *ns = ymap_get(check.doc.root, "sources");
+			if (ynode_is_null(ns)) {
+				struct ypair *p = ymap_pair(check.doc.root, "sources");
+				size_t at = p->key->end_off + 1; /* just past the colon */
+				strbuf_insert(out, at, " []", 3);
+			}
+		}
+		sources_release(&check);
+		strbuf_release(&err);
+	}
+	return 0;
+}
+
+int sources_save(const char *path, const char *display, const char *text, struct strbuf *err)
+{
+	struct source_list check = { 0 };
+	int r = sources_parse(&check, display, text, strlen(text), err);
+	sources_release(&check);
+	if (r < 0)
+		return -1;
+	if (fs_write_atomic(path, text, strlen(text)) < 0) {
+		strbuf_addf(err, "%s: cannot write: %s", display, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+void sources_default_yml(struct strbuf *sb)
+{
+	strbuf_addstr(sb,
+		      "# Data sources. Add one with 'dango source add'; secrets go in .env,\n"
+		      "# referenced here by keys ending in _env.\n"
+		      "version: \"1.0\"\n"
+		      "sources: []\n");
+}

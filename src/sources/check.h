@@ -1,0 +1,18 @@
+/* `dango source test` and the wizard's connection test: what can be checked
+ * about a source without loading it. Connector families add their own
+ * checks here (an authenticated request for APIs, a connect for databases). */
+#ifndef DANGO_SOURCES_CHECK_H
+#define DANGO_SOURCES_CHECK_H
+struct source;
+struct project;
+struct strbuf;
+
+/* Appends one line per finding to report ("✓ ..." / "✗ ..."); returns 0 if
+ * the source looks usable, -1 otherwise. */
+int source_check(const struct source *s, const struct project *p, struct strbuf *report);
+
+/* Resolve a source's file path or directory against the project root into
+ * sb; returns 0, or -1 if the source has neither. */
+int source_file_location(const struct source *s, const struct project *p, struct strbuf *sb, int *is_dir);
+
+#endif

@@ -1,0 +1,221 @@
+#include "sources/registry.h"
+#include "core/strbuf.h"
+#include "core/xalloc.h"
+#include "core/yaml.h"
+
+#include <string.h>
+
+static const char *const formats[] = { "csv", "tsv", "json", "ndjson", "jsonl", "parquet", NULL };
+static const char *const dispositions[] = { "append", "replace", "merge", NULL };
+static const char *const on_errors[] = { "fail", "skip", NULL };
+
+/* Options of DuckDB's CSV reader that users may set; shared by csv and local_files. */
+#define FILE_KEYS                                                                              \
+	{ "path", CFG_STR, 0, NULL, NULL, "one file" },                                        \
+	{ "directory", CFG_STR, 0, NULL, NULL, "a folder of files" },                          \
+	{ "file_pattern", CFG_STR, 0, NULL, NULL, "glob of files in the folder, e.g. *.csv" },\
+	{ "format", CFG_STR, 0, NULL, formats, "file format (default: from the extension)" }, \
+	{ "delimiter", CFG_STR, 0, NULL, NULL, "CSV field separator" },                        \
+	{ "header", CFG_BOOL, 0, NULL, NULL, "first CSV line holds column names" },            \
+	{ "quote", CFG_STR, 0, NULL, NULL, "CSV quote character" },                            \
+	{ "escape", CFG_STR, 0, NULL, NULL, "CSV escape character" },                          \
+	{ "encoding", CFG_STR, 0, NULL, NULL, "text encoding (utf-8, latin-1, utf-16)" },      \
+	{ "skip_rows", CFG_INT, 0, NULL, NULL, "lines to skip before the header" },            \
+	{ "null_strings", CFG_STR_LIST, 0, NULL, NULL, "values read as NULL" },                \
+	{ "column_types", CFG_FREE_MAP, 0, NULL, NULL, "column: type overrides" },             \
+	{ "primary_key", CFG_STR_LIST, 0, NULL, NULL, "column(s) identifying a row" },         \
+	{ "write_disposition", CFG_STR, 0, NULL, dispositions, "append, replace or merge" },  \
+	{ "on_error", CFG_STR, 0, NULL, on_errors, "fail (default) or skip bad rows" },        \
+	{ "table_name", CFG_STR, 0, NULL, NULL, "name of the raw table" }
+
+static const struct cfg_key csv_keys[] = { FILE_KEYS, { NULL } };
+static const struct cfg_key local_files_keys[] = { FILE_KEYS, { NULL } };
+
+static int check_path_or_directory(const struct ydoc *doc, const struct ynode *source,
+				   const struct ynode *block, const char *name, struct strbuf *err)
+{
+	int has_path = ymap_get(block, "path") != NULL, has_dir = ymap_get(block, "directory") != NULL;
+	if (has_path == has_dir) {
+		ynode_where(err, doc, block ? block : source);
+		strbuf_addf(err, "source '%s' needs %s 'path' or 'directory'\n", name,
+			    has_path ? "only one of" : "either");
+		return 1;
+	}
+	return 0;
+}
+
+static const char *const auth_types[] = {
+	"bearer", "api_key", "basic", "oauth2_client_credentials", "custom_header", "none", NULL
+};
+static const char *const paginator_types[] = {
+	"auto", "single_page", "offset", "page_number", "cursor", "json_link", "header_link", NULL
+};
+static const char *const methods[] = { "GET", "POST", NULL };
+
+static const struct cfg_key paginator_keys[] = {
+	{ "type", CFG_STR, CFG_REQUIRED, NULL, paginator_types, "how pages are linked" },
+	{ "limit", CFG_INT, 0, NULL, NULL, "page size" },
+	{ "limit_param", CFG_STR, 0, NULL, NULL, NULL },
+	{ "offset_param", CFG_STR, 0, NULL, NULL, NULL },
+	{ "page_param", CFG_STR, 0, NULL, NULL, NULL },
+	{ "base_page", CFG_INT, 0, NULL, NULL, NULL },
+	{ "total_path", CFG_STR, 0, NULL, NULL, NULL },
+	{ "has_more_path", CFG_STR, 0, NULL, NULL, NULL },
+	{ "cursor_path", CFG_STR, 0, NULL, NULL, NULL },
+	{ "cursor_param", CFG_STR, 0, NULL, NULL, NULL },
+	{ "next_url_path", CFG_STR, 0, NULL, NULL, NULL },
+	{ "maximum_pages", CFG_INT, 0, NULL, NULL, NULL },
+	{ NULL }
+};
+
+static const struct cfg_key incremental_keys[] = {
+	{ "cursor_path", CFG_STR, CFG_REQUIRED, NULL, NULL, "field of a record that grows" },
+	{ "initial_value", CFG_STR, 0, NULL, NULL, NULL },
+	{ "param", CFG_STR, 0, NULL, NULL, "query parameter that carries the start value" },
+	{ "end_param", CFG_STR, 0, NULL, NULL, NULL },
+	{ NULL }
+};
+
+static const struct cfg_key endpoint_keys[] = {
+	{ "name", CFG_STR, CFG_REQUIRED, NULL, NULL, "resource (table) name" },
+	{ "path", CFG_STR, 0, NULL, NULL, "path below base_url" },
+	{ "method", CFG_STR, 0, NULL, methods, NULL },
+	{ "params", CFG_FREE_MAP, 0, NULL, NULL, NULL },
+	{ "json", CFG_ANY, 0, NULL, NULL, "request body" },
+	{ "headers", CFG_FREE_MAP, 0, NULL, NULL, NULL },
+	{ "data_selector", CFG_STR, 0, NULL, NULL, "path to the list of records" },
+	{ "primary_key", CFG_STR_LIST, 0, NULL, NULL, NULL },
+	{ "write_disposition", CFG_STR, 0, NULL, dispositions, NULL },
+	{ "paginator", CFG_MAP, 0, paginator_keys, NULL, NULL },
+	{ "incremental", CFG_MAP, 0, incremental_keys, NULL, NULL },
+	{ "max_table_nesting", CFG_INT, 0, NULL, NULL, NULL },
+	{ "include_from_parent", CFG_STR_LIST, 0, NULL, NULL, NULL },
+	{ NULL }
+};
+
+static const struct cfg_key rest_api_keys[] = {
+	{ "base_url", CFG_STR, CFG_REQUIRED, NULL, NULL, "https://api.example.com" },
+	{ "headers", CFG_FREE_MAP, 0, NULL, NULL, NULL },
+	{ "timeout", CFG_NUM, 0, NULL, NULL, "seconds" },
+	{ "auth_type", CFG_STR, 0, NULL, auth_types, NULL },
+	{ "auth_token_env", CFG_STR, CFG_SECRET, NULL, NULL, NULL },
+	{ "api_key_env", CFG_STR, CFG_SECRET, NULL, NULL, NULL },
+	{ "api_key_name", CFG_STR, 0, NULL, NULL, NULL },
+	{ "api_key_location", CFG_STR, 0, NULL, NULL, NULL },
+	{ "username_env", CFG_STR, CFG_SECRET, NULL, NULL, NULL },
+	{ "password_env", CFG_STR, CFG_SECRET, NULL, NULL, NULL },
+	{ "client_id_env", CFG_STR, CFG_SECRET, NULL, NULL, NULL },
+	{ "client_secret_env", CFG_STR, CFG_SECRET, NULL, NULL, NULL },
+	{ "token_url", CFG_STR, 0, NULL, NULL, NULL },
+	{ "scopes", CFG_STR_LIST, 0, NULL, NULL, NULL },
+	{ "header_name", CFG_STR, 0, NULL, NULL, NULL },
+	{ "header_value_env", CFG_STR, CFG_SECRET, NULL, NULL, NULL },
+	{ "rate_limit_delay", CFG_NUM, 0, NULL, NULL, "seconds between requests" },
+	{ "request_max_attempts", CFG_INT, 0, NULL, NULL, NULL },
+	{ "request_backoff_factor", CFG_NUM, 0, NULL, NULL, NULL },
+	{ "max_pages", CFG_INT, 0, NULL, NULL, NULL },
+	{ "paginator", CFG_MAP, 0, paginator_keys, NULL, NULL },
+	{ "endpoints", CFG_LIST_MAP, CFG_REQUIRED, endpoint_keys, NULL, NULL },
+	{ NULL }
+};
+
+/* Presets share one shape: a secret, resources, a start date, a base URL. */
+static const struct cfg_key stripe_keys[] = {
+	{ "stripe_secret_key_env", CFG_STR, CFG_SECRET | CFG_REQUIRED, NULL, NULL, NULL },
+	{ "endpoints", CFG_STR_LIST, 0, NULL, NULL, "charges, customers, ..." },
+	{ "start_date", CFG_STR, 0, NULL, NULL, "YYYY-MM-DD" },
+	{ "base_url", CFG_STR, 0, NULL, NULL, NULL },
+	{ NULL }
+};
+static const struct cfg_key github_keys[] = {
+	{ "access_token_env", CFG_STR, CFG_SECRET | CFG_REQUIRED, NULL, NULL, NULL },
+	{ "repository", CFG_STR, CFG_REQUIRED, NULL, NULL, "owner/name" },
+	{ "endpoints", CFG_STR_LIST, 0, NULL, NULL, "issues, pull_requests, ..." },
+	{ "start_date", CFG_STR, 0, NULL, NULL, NULL },
+	{ "base_url", CFG_STR, 0, NULL, NULL, NULL },
+	{ NULL }
+};
+static const struct cfg_key hubspot_keys[] = {
+	{ "api_key_env", CFG_STR, CFG_SECRET | CFG_REQUIRED, NULL, NULL, NULL },
+	{ "endpoints", CFG_STR_LIST, 0, NULL, NULL, "contacts, companies, deals" },
+	{ "start_date", CFG_STR, 0, NULL, NULL, NULL },
+	{ "base_url", CFG_STR, 0, NULL, NULL, NULL },
+	{ NULL }
+};
+static const struct cfg_key command_keys[] = {
+	{ "command", CFG_STR_LIST, CFG_REQUIRED, NULL, NULL, "program and arguments" },
+	{ "working_dir", CFG_STR, 0, NULL, NULL, NULL },
+	{ "env", CFG_FREE_MAP, 0, NULL, NULL, NULL },
+	{ "primary_key", CFG_STR_LIST, 0, NULL, NULL, NULL },
+	{ "write_disposition", CFG_STR, 0, NULL, dispositions, NULL },
+	{ NULL }
+};
+static const struct cfg_key postgres_keys[] = {
+	{ "host", CFG_STR, 0, NULL, NULL, NULL },
+	{ "port", CFG_INT, 0, NULL, NULL, NULL },
+	{ "database", CFG_STR, 0, NULL, NULL, NULL },
+	{ "user", CFG_STR, 0, NULL, NULL, NULL },
+	{ "password_env", CFG_STR, CFG_SECRET, NULL, NULL, NULL },
+	{ "connection_string_env", CFG_STR, CFG_SECRET, NULL, NULL, NULL },
+	{ "schema", CFG_STR, 0, NULL, NULL, NULL },
+	{ "tables", CFG_ANY, 0, NULL, NULL, NULL },
+	{ NULL }
+};
+
+static const struct source_type csv_type = {
+	"csv", "CSV files", "Local & Custom", csv_keys, check_path_or_directory, 0, NULL
+};
+static const struct source_type local_files_type = {
+	"local_files", "Local files (CSV, JSON, Parquet)", "Local & Custom", local_files_keys,
+	check_path_or_directory, 0, NULL
+};
+static const struct source_type rest_api_type = {
+	"rest_api", "REST API", "Local & Custom", rest_api_keys, NULL, 0, NULL
+};
+static const struct source_type command_type = {
+	"command", "Custom command (Singer or NDJSON on stdout)", "Local & Custom", command_keys, NULL, 0, NULL
+};
+static const struct source_type stripe_type = {
+	"stripe", "Stripe", "E-commerce & Payment", stripe_keys, NULL, 0, "STRIPE_API_KEY"
+};
+static const struct source_type github_type = {
+	"github", "GitHub", "Development", github_keys, NULL, 0, "GITHUB_TOKEN"
+};
+static const struct source_type hubspot_type = {
+	"hubspot", "HubSpot", "Business & CRM", hubspot_keys, NULL, 0, "HUBSPOT_API_KEY"
+};
+static const struct source_type postgres_type = {
+	"postgres", "PostgreSQL", "Databases", postgres_keys, NULL, 0, NULL
+};
+
+const struct source_type *const source_types[] = {
+	&csv_type, &local_files_type, &rest_api_type, &command_type,
+	&stripe_type, &github_type, &hubspot_type, &postgres_type, NULL,
+};
+
+const struct source_type *source_type_find(const char *name)
+{
+	for (size_t i = 0; source_types[i]; i++)
+		if (!strcmp(source_types[i]->name, name))
+			return source_types[i];
+	return NULL;
+}
+
+const char *const *source_type_names(void)
+{
+	static const char *names[ARRAY_SIZE(source_types)];
+	for (size_t i = 0; source_types[i]; i++)
+		names[i] = source_types[i]->name;
+	return names;
+}
+
+const char **cfg_key_names(const struct cfg_key *keys)
+{
+	size_t n = 0;
+	while (keys[n].name)
+		n++;
+	const char **names = xcalloc(n + 1, sizeof(*names));
+	for (size_t i = 0; i < n; i++)
+		names[i] = keys[i].name;
+	return names;
+}

@@ -1,0 +1,64 @@
+/* The DuckDB warehouse. This module (with appender.c later) is the only code
+ * that includes duckdb.h; everything else speaks SQL through it.
+ *
+ * Errors: functions return 0 on success and a negative value on failure with
+ * a message appended to err. WH_LOCKED means another process has the file
+ * open in a conflicting mode (DuckDB allows one writing process and no
+ * readers beside it), which callers may wait out. */
+#ifndef DANGO_WAREHOUSE_H
+#define DANGO_WAREHOUSE_H
+#include <stddef.h>
+#include <stdint.h>
+struct strbuf;
+
+enum { WH_ERROR = -1, WH_LOCKED = -2 };
+enum wh_mode { WH_READ_ONLY, WH_READ_WRITE };
+
+struct warehouse {
+	void *db;   /* duckdb_database */
+	void *con;  /* duckdb_connection */
+	char *path;
+	enum wh_mode mode;
+};
+
+enum wh_type { WH_T_NULL, WH_T_BOOL, WH_T_INT, WH_T_FLOAT, WH_T_TEXT, WH_T_OTHER };
+
+struct wh_result {
+	void *res;          /* duckdb_result */
+	size_t rows, cols;
+};
+
+int warehouse_open(struct warehouse *wh, const char *path, enum wh_mode mode, struct strbuf *err);
+/* Open, retrying while the file is locked by another process, for up to
+ * wait_seconds; on_wait (if set) is called once when waiting starts. */
+int warehouse_open_wait(struct warehouse *wh, const char *path, enum wh_mode mode, int wait_seconds,
+			void (*on_wait)(const char *why, void *data), void *data, struct strbuf *err);
+void warehouse_close(struct warehouse *wh);
+
+int warehouse_exec(struct warehouse *wh, const char *sql, struct strbuf *err);
+int warehouse_execf(struct warehouse *wh, struct strbuf *err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+int warehouse_query(struct warehouse *wh, const char *sql, struct wh_result *r, struct strbuf *err);
+/* The first column of the first row as an integer; *out = 0 if no row. */
+int warehouse_query_int(struct warehouse *wh, const char *sql, int64_t *out, struct strbuf *err);
+
+int warehouse_begin(struct warehouse *wh, struct strbuf *err);
+int warehouse_commit(struct warehouse *wh, struct strbuf *err);
+void warehouse_rollback(struct warehouse *wh);
+
+void wh_result_free(struct wh_result *r);
+const char *wh_result_name(struct wh_result *r, size_t col);
+enum wh_type wh_result_type(struct wh_result *r, size_t col);
+/* DuckDB's name of the column's type, lowercase as its shell shows it ("int64"). */
+const char *wh_result_type_name(struct wh_result *r, size_t col);
+/* The cell as text, or NULL for SQL NULL; the caller frees it. */
+char *wh_result_str(struct wh_result *r, size_t row, size_t col);
+int wh_result_is_null(struct wh_result *r, size_t row, size_t col);
+int64_t wh_result_int(struct wh_result *r, size_t row, size_t col);
+
+/* Does schema.table (or a view of that name) exist? */
+int warehouse_has_table(struct warehouse *wh, const char *schema, const char *table);
+/* The DuckDB library's version string, e.g. "v1.4.4". */
+const char *warehouse_library_version(void);
+
+#endif
