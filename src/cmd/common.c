@@ -4,6 +4,7 @@
 #include "core/strbuf.h"
 #include "core/ui.h"
 
+#include <ctype.h>
 #include <string.h>
 
 int cmd_open_project(struct project *p)
@@ -34,7 +35,8 @@ int cmd_load_sources(const struct project *p, struct source_list *list)
 static void say_waiting_for_file(const char *why, void *data)
 {
 	int wait = *(int *)data;
-	ui_print("⏳ %s. Waiting for it to close (up to %d seconds)...", why, wait);
+	ui_print("⏳ %c%s. Waiting for it to close (up to %d seconds)...", toupper((unsigned char)*why), why + 1,
+		 wait);
 }
 
 int cmd_open_writer(const struct project *p, const char *command, const char *source, int wait_seconds,

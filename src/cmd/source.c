@@ -453,7 +453,8 @@ static int source_add(int argc, const char **argv)
 	if (!no_test) {
 		ui_print("Testing connection...");
 		int ok = source_check(sources_find(&check, e.name), &p, &report) == 0;
-		fputs(report.buf, stdout);
+		if (ui.level >= UI_NORMAL)
+			fputs(report.buf, stdout);
 		if (!ok)
 			ui_warn("the connection test found problems; the source is saved anyway "
 				"(fix them, then run 'dango source test %s')", e.name);

@@ -296,6 +296,19 @@ const char *ynode_kind_name(const struct ynode *n)
 	}
 }
 
+const struct ynode *ynode_last_content(const struct ynode *n)
+{
+	while (n && !n->flow) {
+		if (n->kind == Y_SEQ && n->n)
+			n = n->items[n->n - 1];
+		else if (n->kind == Y_MAP && n->n)
+			n = n->pairs[n->n - 1].value;
+		else
+			break;
+	}
+	return n;
+}
+
 void ynode_where(struct strbuf *sb, const struct ydoc *doc, const struct ynode *n)
 {
 	if (n)

@@ -55,6 +55,10 @@ int ynode_int(const struct ynode *n, int64_t *out);
 int ynode_double(const struct ynode *n, double *out);
 const char *ynode_kind_name(const struct ynode *n);
 
+/* Where a node's own text ends: libyaml ends a block collection at the next
+ * token, past any trailing comments, so this walks to the last child. */
+const struct ynode *ynode_last_content(const struct ynode *n);
+
 /* Append "FILE:LINE:COL: " for node n. */
 void ynode_where(struct strbuf *sb, const struct ydoc *doc, const struct ynode *n);
 

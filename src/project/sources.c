@@ -271,6 +271,17 @@ static size_t line_offset(const struct strbuf *text, int line)
 	return off;
 }
 
+/* The offset just past the newline that ends the line holding off (a node
+ * ending exactly at a line start ends on the line before). */
+static size_t line_end(const struct strbuf *text, size_t off)
+{
+	if (off > 0 && off <= text->len && text->buf[off - 1] == '\n')
+		return off;
+	while (off < text->len && text->buf[off] != '\n')
+		off++;
+	return off < text->len ? off + 1 : off;
+}
+
 static void indent_entry(struct strbuf *out, const char *entry, int indent)
 {
 	int first = 1;
@@ -292,14 +303,13 @@ void sources_text_append(const struct source_list *list, const char *entry, stru
 	const struct ynode *srcs = ymap_get(r, "sources");
 	strbuf_reset(out);
 	if (srcs && srcs->kind == Y_SEQ && !srcs->flow && srcs->n) {
-		/* after the last entry, at the entries' indentation */
+		/* after the last entry's own text, at the entries' indentation:
+		 * comments that follow it stay after the list */
 		const struct ynode *last = srcs->items[srcs->n - 1];
 		int indent = last->col - 3;
 		if (indent < 0)
 			indent = 0;
-		size_t at = line_offset(&list->text, last->end_line);
-		if (last->end_col > 1) /* the entry ends mid-line: insert after that line */
-			at = line_offset(&list->text, last->end_line + 1);
+		size_t at = line_end(&list->text, ynode_last_content(last)->end_off);
 		strbuf_add(out, list->text.buf, at);
 		if (out->len && out->buf[out->len - 1] != '\n')
 			strbuf_addch(out, '\n');
@@ -345,14 +355,7 @@ int sources_text_remove(const struct source_list *list, const char *name, struct
 	/* from the line of the entry's "- " to the line before the next entry
 	 * (or the end of the list), keeping trailing comments of the file */
 	size_t start = line_offset(&list->text, s->node->line);
-	size_t end;
-	if (idx + 1 < srcs->n) {
-		end = line_offset(&list->text, srcs->items[idx + 1]->line);
-	} else {
-		end = line_offset(&list->text, s->node->end_line);
-		if (s->node->end_col > 1)
-			end = line_offset(&list->text, s->node->end_line + 1);
-	}
+	size_t end = line_end(&list->text, ynode_last_content(s->node)->end_off);
 	strbuf_add(out, list->text.buf, start);
 	strbuf_add(out, list->text.buf + end, list->text.len - end);
 	if (srcs->n == 1) {
