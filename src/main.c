@@ -24,6 +24,7 @@ struct command {
 static const struct command commands[] = {
 	{ "init", cmd_init, "Create a new Dango project" },
 	{ "source", cmd_source, "Add, list, remove, edit and test data sources" },
+	{ "sync", cmd_sync, "Load data from sources into the warehouse" },
 	{ "validate", cmd_validate, "Check the configuration, credentials and dbt project" },
 	{ "query", cmd_query, "Run SQL against the warehouse" },
 	{ "db", cmd_db, "Warehouse status, and cleaning of orphaned tables" },

@@ -22,5 +22,6 @@ int cmd_source(int argc, const char **argv);
 int cmd_validate(int argc, const char **argv);
 int cmd_query(int argc, const char **argv);
 int cmd_db(int argc, const char **argv);
+int cmd_sync(int argc, const char **argv);
 
 #endif

@@ -91,7 +91,8 @@ static int build_children(struct builder *b, struct ynode *n, yaml_event_type_t 
 	}
 	if (n->kind == Y_SEQ) {
 		n->items = arena_alloc(&b->doc->arena, nr * sizeof(*n->items));
-		memcpy(n->items, items, nr * sizeof(*items));
+		if (nr)
+			memcpy(n->items, items, nr * sizeof(*items));
 		n->n = nr;
 	} else {
 		n->pairs = arena_alloc(&b->doc->arena, (nr / 2) * sizeof(*n->pairs));

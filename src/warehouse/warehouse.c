@@ -270,3 +270,18 @@ const char *warehouse_library_version(void)
 {
 	return duckdb_library_version();
 }
+
+int warehouse_connect_extra(struct warehouse *wh, struct warehouse *out, struct strbuf *err)
+{
+	memset(out, 0, sizeof(*out));
+	out->con = xcalloc(1, sizeof(duckdb_connection));
+	if (duckdb_connect(*DB(wh), CON(out)) == DuckDBError) {
+		strbuf_addf(err, "cannot open another connection to '%s'", wh->path);
+		free(out->con);
+		out->con = NULL;
+		return WH_ERROR;
+	}
+	out->path = xstrdup(wh->path);
+	out->mode = wh->mode;
+	return 0;
+}

@@ -61,4 +61,9 @@ int warehouse_has_table(struct warehouse *wh, const char *schema, const char *ta
 /* The DuckDB library's version string, e.g. "v1.4.4". */
 const char *warehouse_library_version(void);
 
+/* Another connection to the database open in wh (for a worker thread):
+ * out->db stays NULL, so warehouse_close(out) closes only the connection.
+ * Close every such connection before wh itself. */
+int warehouse_connect_extra(struct warehouse *wh, struct warehouse *out, struct strbuf *err);
+
 #endif

@@ -1,0 +1,436 @@
+/* dango sync [SOURCE...]: load sources into the warehouse. */
+#include "cmd/cmd.h"
+#include "cmd/common.h"
+#include "core/opts.h"
+#include "core/strbuf.h"
+#include "core/ui.h"
+#include "core/util.h"
+#include "core/xalloc.h"
+#include "ingest/status.h"
+#include "ingest/sync.h"
+#include "sources/registry.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const struct cmd_info info = {
+	"sync",
+	"dango sync [SOURCE...] [--source NAME] [--since DATE] [--until DATE] [--backfill Nd|Nw|Nm]\n"
+	"                  [--select RES] [--limit N] [--full-refresh] [--dry-run] [-y] [--wait SECONDS]",
+	"Load data from sources (all enabled ones, or those named) into the warehouse's raw_<source> schemas.",
+	"Incremental by default: files are tracked by size, time and content, API cursors by\n"
+	"their state; data and state are committed together, so an interrupted sync loses and\n"
+	"duplicates nothing. --full-refresh reloads into new tables swapped in on success.",
+};
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int valid_date(const char *s)
+{
+	struct tm tm = { 0 };
+	const char *end = strptime(s, "%Y-%m-%d", &tm);
+	return end && !*end && strlen(s) == 10;
+}
+
+/* --backfill 7d | 2w | 1m -> the date that many days before today. */
+static int backfill_date(const char *spec, char *out)
+{
+	char *end;
+	long n = strtol(spec, &end, 10);
+	int days;
+	if (n <= 0 || end == spec || end[1] != '\0')
+		return -1;
+	switch (*end) {
+	case 'd': days = (int)n; break;
+	case 'w': days = (int)n * 7; break;
+	case 'm': days = (int)n * 30; break;
+	default: return -1;
+	}
+	time_t t = time(NULL) - (time_t)days * 86400;
+	struct tm tm;
+	localtime_r(&t, &tm);
+	strftime(out, 11, "%Y-%m-%d", &tm);
+	return 0;
+}
+
+static void step(struct sync_job *job, const char *fmt, ...)
+{
+	struct strbuf sb = STRBUF_INIT;
+	va_list ap;
+	(void)job;
+	va_start(ap, fmt);
+	strbuf_vaddf(&sb, fmt, ap);
+	va_end(ap);
+	ui_step("%s", sb.buf);
+	strbuf_release(&sb);
+}
+
+static void fmt_duration(char *buf, double s)
+{
+	if (s < 60)
+		snprintf(buf, 32, "%.1fs", s);
+	else
+		snprintf(buf, 32, "%dm %02ds", (int)s / 60, (int)s % 60);
+}
+
+/* --dry-run: what would happen, changing nothing. */
+static int dry_run(struct project *p, struct source **chosen, size_t n, const struct sync_options *opts)
+{
+	struct warehouse wh;
+	struct strbuf err = STRBUF_INIT;
+	int have_wh = 0, problems = 0;
+	int64_t grand = 0;
+	char num[32];
+	if (warehouse_open(&wh, p->warehouse_path, WH_READ_ONLY, &err) == 0)
+		have_wh = 1;
+	else if (strstr(err.buf, "another process"))
+		ui_warn("the warehouse is being written now; the plan assumes no previous state");
+	strbuf_reset(&err);
+	printf("DRY RUN MODE - No data will be modified\n\n");
+	printf("Would sync %zu source%s", n, n == 1 ? "" : "s");
+	if (opts->full_refresh)
+		printf(" (full refresh)");
+	if (opts->since || opts->until)
+		printf(" (range %s to %s)", opts->since ? opts->since : "start", opts->until ? opts->until : "now");
+	if (opts->limit)
+		printf(" (at most %s rows per source)", fmt_count(num, opts->limit));
+	printf(":\n");
+	for (size_t i = 0; i < n; i++) {
+		struct sync_job job;
+		struct strbuf out = STRBUF_INIT;
+		sync_job_init(&job, chosen[i], p, opts);
+		printf("\n%zu. %s (%s)\n", i + 1, chosen[i]->name, chosen[i]->type_name);
+		if (!job.ops) {
+			printf("   ⚠ type '%s' cannot be synced yet; it would be skipped\n", chosen[i]->type_name);
+			sync_job_release(&job);
+			continue;
+		}
+		if (have_wh)
+			sync_read_state(&wh, &job, &err);
+		int first = json_object_size(job.prev_files) == 0 && json_object_size(job.prev_state) == 0;
+		printf("   mode: %s\n", opts->full_refresh ? "full refresh (new tables swapped in on success)"
+				  : first ? "first sync (everything)" : "incremental (new and changed data only)");
+		if ((opts->since || opts->until) && !(job.ops->caps & CONNECTOR_DATE_RANGE))
+			printf("   ⚠ this source does not filter by date; --since/--until would be ignored\n");
+		if ((job.ops->open && job.ops->open(&job, &err) < 0) || job.ops->describe(&job, &out, &err) < 0) {
+			printf("   ✗ %s\n", err.buf);
+			problems++;
+			strbuf_reset(&err);
+		} else {
+			int64_t est = 0;
+			for (char *line = out.buf, *nl; line && *line; line = nl ? nl + 1 : NULL) {
+				nl = strchr(line, '\n');
+				if (nl)
+					*nl = '\0';
+				if (*line == '=')
+					est = strtoll(line + 1, NULL, 10);
+				else
+					printf("   - %s\n", line);
+			}
+			if (opts->limit && est > opts->limit)
+				est = opts->limit;
+			grand += est;
+			printf("   Estimated: %s rows\n", fmt_count(num, est));
+		}
+		strbuf_release(&out);
+		sync_job_release(&job);
+	}
+	printf("\nTotal estimated: %s rows\n\nNo data was modified.\n", fmt_count(num, grand));
+	if (have_wh)
+		warehouse_close(&wh);
+	strbuf_release(&err);
+	return problems ? EXIT_FAIL : EXIT_OK;
+}
+
+/* --full-refresh: list what will be replaced and ask. */
+static int confirm_full_refresh(struct warehouse *wh, struct source **chosen, size_t n, int yes)
+{
+	struct strbuf err = STRBUF_INIT;
+	char num[32];
+	printf("%s Full refresh mode enabled\nThis will DROP and RELOAD all data for selected sources.\n\n"
+	       "Sources to refresh:\n", ui_mark_warn());
+	for (size_t i = 0; i < n; i++) {
+		struct strvec lines = STRVEC_INIT;
+		int64_t total = 0;
+		sync_table_counts(wh, chosen[i]->name, &lines, &total, &err);
+		printf("  - %s (%s rows will be replaced)\n", chosen[i]->name, fmt_count(num, total));
+		for (size_t k = 0; k < lines.nr; k++)
+			printf("      %s\n", lines.v[k]);
+		strvec_clear(&lines);
+	}
+	printf("\n");
+	fflush(stdout);
+	strbuf_release(&err);
+	return cmd_confirm("Proceed?", yes);
+}
+
+static int sync_one(struct warehouse *wh, struct project *p, struct source *s, const struct sync_options *opts,
+		    struct sync_status *status, struct sync_result *res)
+{
+	struct sync_job job;
+	struct strbuf err = STRBUF_INIT;
+	double t0 = now_seconds();
+	char started[40], num[32], dur[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	strftime(started, sizeof(started), "%Y-%m-%d %H:%M:%S+00", &tm);
+
+	sync_job_init(&job, s, p, opts);
+	job.progress = step;
+	sync_status_source(status, s->name, "running", 0, NULL);
+	if ((opts->since || opts->until) && job.ops && !(job.ops->caps & CONNECTOR_DATE_RANGE))
+		ui_warn("%s (%s) does not filter by date: --since/--until ignored, syncing incrementally", s->name,
+			s->type_name);
+	int ok = sync_read_state(wh, &job, &err) == 0 && sync_extract(&job, &err) == 0;
+	for (size_t i = 0; i < job.notes.nr; i++)
+		ui_step("%s", job.notes.v[i]);
+	if (ok)
+		ok = sync_load(wh, &job, res, &err) == 0;
+	res->seconds = now_seconds() - t0;
+	res->ok = ok;
+	for (size_t i = 0; i < job.warnings.nr; i++)
+		ui_warn("%s", job.warnings.v[i]);
+	if (ok) {
+		for (size_t i = 0; i < job.nr_resources; i++) {
+			const struct sync_resource *r = &job.resources[i];
+			if (!sync_job_selected(&job, r->name))
+				continue;
+			ui_step("Loaded %s rows into raw_%s.%s", fmt_count(num, r->rows), s->name, r->name);
+		}
+		fmt_duration(dur, res->seconds);
+		ui_step("%s Sync complete (%s rows in %s)", ui_mark_ok(), fmt_count(num, res->rows), dur);
+		sync_status_source(status, s->name, "completed", res->rows, NULL);
+	} else {
+		strbuf_addbuf(&res->error, &err);
+		ui_step("%s Sync failed for %s", ui_mark_fail(), s->name);
+		fprintf(stderr, "%s\n", err.buf);
+		ui_print("Nothing was changed for %s: the warehouse and its state are as they were.", s->name);
+		sync_status_source(status, s->name, "failed", 0, err.buf);
+	}
+	sync_record_history(wh, &job, res, started);
+	sync_job_release(&job);
+	strbuf_release(&err);
+	return ok ? 0 : -1;
+}
+
+int cmd_sync(int argc, const char **argv)
+{
+	struct sync_options opts = { 0 };
+	struct strvec args = STRVEC_INIT, named = STRVEC_INIT;
+	const char *since = NULL, *start_date = NULL, *until = NULL, *backfill = NULL;
+	int limit = 0, ret;
+	char backfill_since[16];
+	struct project p;
+	struct source_list list;
+	struct source **chosen = NULL;
+	size_t nr_chosen = 0;
+	opts.wait = -1;
+	opts.workers = -1;
+	const struct opt options[] = {
+		OPT_LIST(0, "source", &named, "NAME", "sync this source (repeatable, comma lists)"),
+		OPT_STRING(0, "since", &since, "DATE", "start date (YYYY-MM-DD), for sources that filter by date"),
+		OPT_STRING(0, "start-date", &start_date, "DATE", "same as --since"),
+		OPT_STRING(0, "until", &until, "DATE", "end date (YYYY-MM-DD, inclusive)"),
+		OPT_STRING(0, "backfill", &backfill, "Nd|Nw|Nm", "the last N days, weeks or months"),
+		OPT_INT(0, "limit", &limit, "N", "at most N rows per source (development)"),
+		OPT_LIST(0, "select", &opts.select, "RES", "only these resources/tables (comma lists)"),
+		OPT_BOOL(0, "full-refresh", &opts.full_refresh, "reload everything into new tables"),
+		OPT_BOOL(0, "dry-run", &opts.dry_run, "show what would be synced, change nothing"),
+		OPT_BOOL(0, "allow-schema-changes", &opts.allow_schema_changes, "accept added/missing file columns"),
+		OPT_BOOL(0, "allow-empty", &opts.allow_empty, "let a full refresh replace data with nothing"),
+		OPT_INT(0, "workers", &opts.workers, "N", "sources read at once (default 4)"),
+		OPT_BOOL('y', "yes", &opts.yes, "skip confirmation prompts"),
+		OPT_INT(0, "wait", &opts.wait, "SECONDS", "wait this long for the lock (default 300)"),
+		OPT_BOOL(0, "fail-fast", &opts.fail_fast, "stop at the first failing source"),
+		OPT_END(),
+	};
+	ret = opts_parse(&info, options, argc, argv, &args);
+	if (ret) {
+		ret = ret == OPTS_HELP ? EXIT_OK : EXIT_USAGE;
+		goto out_args;
+	}
+	if (start_date && since && strcmp(start_date, since)) {
+		ui_error("--start-date is another name for --since; give one of them");
+		ret = EXIT_USAGE;
+		goto out_args;
+	}
+	if (start_date)
+		since = start_date;
+	if (backfill && (since || until)) {
+		ui_error("--backfill cannot be combined with --since or --until; use one approach or the other");
+		ret = EXIT_USAGE;
+		goto out_args;
+	}
+	if (backfill) {
+		if (backfill_date(backfill, backfill_since) < 0) {
+			ui_error("--backfill expects a duration like 7d, 2w or 1m, not '%s'", backfill);
+			ret = EXIT_USAGE;
+			goto out_args;
+		}
+		since = backfill_since;
+	}
+	if ((since && !valid_date(since)) || (until && !valid_date(until))) {
+		ui_error("dates are written YYYY-MM-DD, not '%s'", since && !valid_date(since) ? since : until);
+		ret = EXIT_USAGE;
+		goto out_args;
+	}
+	if (since && until && strcmp(since, until) > 0) {
+		ui_error("--since %s is after --until %s", since, until);
+		ret = EXIT_USAGE;
+		goto out_args;
+	}
+	opts.since = since;
+	opts.until = until;
+	opts.limit = limit;
+	for (size_t i = 0; i < args.nr; i++)
+		strvec_push_split(&named, args.v[i]);
+
+	if ((ret = cmd_open_project(&p)))
+		goto out_args;
+	if ((ret = cmd_load_sources(&p, &list)))
+		goto out_project;
+	if (opts.workers < 0)
+		opts.workers = p.workers;
+
+	chosen = xcalloc(list.nr + 1, sizeof(*chosen));
+	if (named.nr) {
+		const char **names = sources_names(&list);
+		for (size_t i = 0; i < named.nr; i++) {
+			struct source *s = sources_find(&list, named.v[i]);
+			if (!s) {
+				const char *hint = did_you_mean(named.v[i], names);
+				ui_error("no source named '%s' in .dango/sources.yml%s%s%s", named.v[i],
+					 hint ? " (did you mean '" : "", hint ? hint : "", hint ? "'?)" : "");
+				free(names);
+				ret = EXIT_USAGE;
+				goto out;
+			}
+			int dup = 0;
+			for (size_t k = 0; k < nr_chosen; k++)
+				dup |= chosen[k] == s;
+			if (!dup)
+				chosen[nr_chosen++] = s;
+		}
+		free(names);
+	} else {
+		for (size_t i = 0; i < list.nr; i++)
+			chosen[nr_chosen++] = &list.items[i];
+	}
+	/* disabled sources are skipped with a note; unsupported types too */
+	size_t kept = 0;
+	for (size_t i = 0; i < nr_chosen; i++) {
+		struct source *s = chosen[i];
+		if (!s->enabled) {
+			ui_print("Skipping %s: disabled in .dango/sources.yml", s->name);
+			continue;
+		}
+		if (!connector_for(s->type_name)) {
+			ui_warn("skipping %s: sources of type '%s' cannot be synced yet", s->name, s->type_name);
+			continue;
+		}
+		chosen[kept++] = s;
+	}
+	nr_chosen = kept;
+	if (!nr_chosen) {
+		ui_print("Nothing to sync: no enabled sources%s.", list.nr ? " selected" : " (add one with 'dango source add')");
+		ret = EXIT_OK;
+		goto out;
+	}
+
+	if (opts.dry_run) {
+		ret = dry_run(&p, chosen, nr_chosen, &opts);
+		goto out;
+	}
+
+	struct sync_status status;
+	const char **snames = xcalloc(nr_chosen, sizeof(*snames));
+	for (size_t i = 0; i < nr_chosen; i++)
+		snames[i] = chosen[i]->name;
+	sync_status_init(&status, p.state_dir, snames, nr_chosen);
+	free(snames);
+	sync_status_phase(&status, "lock_waiting");
+
+	struct dango_lock lock = DANGO_LOCK_INIT;
+	struct warehouse wh;
+	struct strbuf who = STRBUF_INIT;
+	for (size_t i = 0; i < nr_chosen; i++)
+		strbuf_addf(&who, "%s%s", i ? "," : "", chosen[i]->name);
+	ret = cmd_open_writer(&p, "dango sync", who.buf, opts.wait, &lock, &wh);
+	strbuf_release(&who);
+	if (ret) {
+		sync_status_finish(&status, 0, "the warehouse lock could not be had");
+		sync_status_release(&status);
+		goto out;
+	}
+	if (opts.full_refresh && !confirm_full_refresh(&wh, chosen, nr_chosen, opts.yes)) {
+		ui_print("Nothing changed.");
+		sync_status_finish(&status, 0, "full refresh not confirmed");
+		sync_status_release(&status);
+		cmd_close_writer(&lock, &wh);
+		ret = EXIT_FAIL;
+		goto out;
+	}
+	sync_status_phase(&status, "data_load");
+
+	double t0 = now_seconds();
+	int64_t total = 0;
+	size_t failed = 0, done = 0;
+	if (nr_chosen == 1)
+		ui_step("Starting sync for %s", chosen[0]->name);
+	else
+		ui_step("Starting sync for %zu sources...", nr_chosen);
+	for (size_t i = 0; i < nr_chosen; i++) {
+		struct sync_result res = { 0 };
+		strbuf_init(&res.error, 0);
+		if (nr_chosen > 1) {
+			ui_print("%s", "");
+			ui_step("Syncing %s (%zu/%zu)", chosen[i]->name, i + 1, nr_chosen);
+		}
+		if (sync_one(&wh, &p, chosen[i], &opts, &status, &res) < 0)
+			failed++;
+		total += res.rows;
+		done++;
+		strbuf_release(&res.error);
+		strvec_clear(&res.table_lines);
+		if (failed && opts.fail_fast)
+			break;
+	}
+	cmd_close_writer(&lock, &wh);
+
+	char num[32], dur[32];
+	fmt_duration(dur, now_seconds() - t0);
+	ui_print("%s", "");
+	ui_rule();
+	if (!failed)
+		ui_ok("All syncs complete!");
+	else
+		ui_print("%s %zu of %zu syncs failed", ui_mark_fail(), failed, nr_chosen);
+	if (done < nr_chosen)
+		ui_print("Stopped after the first failure (--fail-fast): %zu not run", nr_chosen - done);
+	ui_print("\nTotal rows: %s\nTotal duration: %s\nSuccess: %zu/%zu sources\nFailed: %zu/%zu sources",
+		 fmt_count(num, total), dur, done - failed, nr_chosen, failed, nr_chosen);
+	ui_rule();
+	sync_status_finish(&status, !failed, failed ? "some sources failed" : NULL);
+	sync_status_release(&status);
+	ret = failed ? EXIT_FAIL : EXIT_OK;
+out:
+	free(chosen);
+	sources_release(&list);
+out_project:
+	project_release(&p);
+out_args:
+	strvec_clear(&args);
+	strvec_clear(&named);
+	strvec_clear(&opts.select);
+	return ret;
+}

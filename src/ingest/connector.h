@@ -1,0 +1,123 @@
+/* The connector interface: what the sync engine asks of a source family.
+ *
+ * A sync of one source is a job. The engine gives the connector the source's
+ * config, the options of the run and the state committed by the previous
+ * sync; the connector's extract() turns that into batches (one relation of
+ * rows each, for one resource) and the new state. The engine then loads all
+ * batches and writes the new state in ONE warehouse transaction, so data and
+ * state never disagree: a crash leaves the previous data and state.
+ *
+ * A batch is a SQL relation that DuckDB reads (read_csv(...), read_json(...)
+ * over a spooled file, read_parquet(...)), so bulk parsing is DuckDB's; C
+ * code pages through APIs and writes spool files. extract() runs without
+ * the warehouse (possibly in a worker thread beside other sources' extracts);
+ * it must not print, only report progress through job->progress.
+ */
+#ifndef DANGO_INGEST_CONNECTOR_H
+#define DANGO_INGEST_CONNECTOR_H
+#include <stdint.h>
+#include <jansson.h>
+#include "core/strbuf.h"
+#include "core/strvec.h"
+
+struct source;
+struct project;
+struct sync_job;
+
+enum write_disposition { WD_APPEND, WD_REPLACE, WD_MERGE };
+
+/* A file a batch came from: the engine keeps _dango_file_metadata. */
+struct tracked_file {
+	char *path;       /* as configured, relative to the project when it is inside it */
+	int64_t size;
+	int64_t mtime;    /* seconds since the epoch */
+	char *hash;       /* content hash, hex */
+	char *status;     /* new | updated | unchanged | deleted */
+	int64_t rows;     /* filled by the engine after loading */
+};
+
+struct sync_batch {
+	char *resource;        /* target table in raw_<source> */
+	char *relation;        /* a FROM-able SQL expression with the data columns */
+	char *extra_select;    /* extra SELECT items (metadata columns), or NULL */
+	char *replace_where;   /* delete target rows matching this first, or NULL */
+	char *label;           /* for messages: the file name or "page 3" */
+	struct tracked_file *file; /* when the batch is one tracked file */
+	char *spool_path;      /* a temporary file to remove after the load */
+	int64_t rows_hint;     /* estimated rows, for progress; 0 if unknown */
+};
+
+/* What the connector says about each resource it produces. */
+struct sync_resource {
+	char *name;
+	enum write_disposition disposition;
+	struct strvec primary_key;
+	int is_file_table;     /* rows carry _dango_filename etc. */
+	struct strvec deleted_files; /* soft-delete rows of these files */
+	int64_t rows;          /* filled by the engine */
+};
+
+struct sync_options {
+	const char *since, *until;   /* YYYY-MM-DD, or NULL */
+	int64_t limit;               /* rows per source, 0: no limit */
+	struct strvec select;        /* only these resources (empty: all) */
+	int full_refresh;
+	int allow_schema_changes;
+	int allow_empty;
+	int dry_run;
+	int yes;
+	int workers;
+	int wait;                    /* seconds for the lock; <0: project default */
+	int fail_fast;
+};
+
+struct connector_ops {
+	const char *type;
+	unsigned caps;
+#define CONNECTOR_DATE_RANGE 0x1   /* honours --since/--until */
+	/* Read the config (errors name the key); fills nothing else. */
+	int (*open)(struct sync_job *job, struct strbuf *err);
+	/* Produce batches, resources and job->new_state. */
+	int (*extract)(struct sync_job *job, struct strbuf *err);
+	/* Describe what a sync would do, for --dry-run (lines into out). */
+	int (*describe)(struct sync_job *job, struct strbuf *out, struct strbuf *err);
+	void (*close)(struct sync_job *job);
+};
+
+struct sync_job {
+	const struct source *source;
+	const struct project *project;
+	const struct sync_options *opts;
+	const struct connector_ops *ops;
+	void *conn;                     /* the connector's own data */
+
+	json_t *prev_state;             /* {resource: {...}} as committed last time; never NULL */
+	json_t *new_state;              /* what extract() wants committed; starts as a copy */
+	json_t *prev_files;             /* {path: {size, mtime, hash, rows, status}} */
+	char *load_id;                  /* "1732190000.123456" */
+	char *extracted_at;             /* ISO timestamp of this sync, UTC */
+	char *spool_dir;                /* a private temporary folder for spool files */
+
+	struct sync_resource *resources;
+	size_t nr_resources, alloc_resources;
+	struct sync_batch *batches;
+	size_t nr_batches, alloc_batches;
+	struct strvec notes;            /* lines to show: "replace: every sync reloads ..." */
+	struct strvec warnings;
+
+	/* progress: called from extract (maybe from a worker thread) */
+	void (*progress)(struct sync_job *job, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+	void *progress_data;
+};
+
+struct sync_resource *sync_job_resource(struct sync_job *job, const char *name);
+struct sync_batch *sync_job_add_batch(struct sync_job *job, const char *resource);
+/* Does --select admit this resource? */
+int sync_job_selected(const struct sync_job *job, const char *resource);
+
+/* The connector for a source type, or NULL if `dango sync` cannot load it. */
+const struct connector_ops *connector_for(const char *type);
+
+extern const struct connector_ops files_connector;
+
+#endif

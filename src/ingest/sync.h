@@ -1,0 +1,50 @@
+/* The sync engine: runs jobs (one per source) through extract and load,
+ * with the single-writer lock, state, history and status files. Generic
+ * over connectors (connector.h); presentation is left to the caller through
+ * the events below. */
+#ifndef DANGO_INGEST_SYNC_H
+#define DANGO_INGEST_SYNC_H
+#include "ingest/connector.h"
+
+struct warehouse;
+struct source_list;
+
+/* The outcome of one source's sync. */
+struct sync_result {
+	const struct source *source;
+	int ok;
+	int skipped;               /* nothing to do (disabled, unsupported type) */
+	int64_t rows;
+	double seconds;
+	struct strbuf error;
+	struct strvec table_lines; /* "raw_x.t: 12 rows" */
+};
+
+void sync_job_init(struct sync_job *job, const struct source *s, const struct project *p,
+		   const struct sync_options *opts);
+void sync_job_release(struct sync_job *job);
+
+/* Read the committed state of job's source (if the warehouse has it). */
+int sync_read_state(struct warehouse *wh, struct sync_job *job, struct strbuf *err);
+
+/* Run the connector's extract. */
+int sync_extract(struct sync_job *job, struct strbuf *err);
+
+/* Load job's batches and commit them with the new state in one transaction.
+ * Returns 0, or -1 after rolling back (err says why, naming the file/row). */
+int sync_load(struct warehouse *wh, struct sync_job *job, struct sync_result *res, struct strbuf *err);
+
+/* Record the outcome in the warehouse's sync history (own transaction). */
+void sync_record_history(struct warehouse *wh, const struct sync_job *job, const struct sync_result *res,
+			 const char *started_at);
+
+/* Row counts of a source's tables, for full-refresh confirmations. */
+int sync_table_counts(struct warehouse *wh, const char *source, struct strvec *lines, int64_t *total,
+		      struct strbuf *err);
+
+/* Schema and table names. */
+void sync_schema_name(struct strbuf *sb, const char *source);
+/* dlt-style column names: "Order ID" -> "order_id". */
+void sync_normalize_name(struct strbuf *sb, const char *name);
+
+#endif

@@ -1,0 +1,479 @@
+/* The file connector, for types `csv` and `local_files`: one file, or a
+ * folder of files matching a glob, in CSV/TSV, JSON/NDJSON or Parquet, all
+ * into one table. Files are read by DuckDB's own readers.
+ *
+ * Each sync classifies files against _dango_file_metadata: new, updated
+ * (size or mtime moved and the content hash differs), unchanged, deleted.
+ * Only new and updated files are read; an updated file's old rows are
+ * replaced; a deleted file's rows are marked _dango_deleted. */
+#include "ingest/connector.h"
+#include "core/fs.h"
+#include "core/hash.h"
+#include "core/util.h"
+#include "core/xalloc.h"
+#include "core/yaml.h"
+#include "project/project.h"
+#include "project/sources.h"
+#include "sources/check.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+struct files_conf {
+	char *location;         /* absolute path of the file or folder */
+	char *display_base;     /* how paths are shown: relative to the project when inside it */
+	int is_dir;
+	const char *pattern;
+	const char *format;     /* NULL: by extension */
+	const char *table;
+	struct strbuf csv_options; /* ", delim=';', header=true, ..." */
+	int skip_bad_rows;
+	enum write_disposition disposition;
+	struct strvec primary_key;
+};
+
+struct found_file {
+	char *abs, *rel;
+	struct stat st;
+};
+
+static void conf_free(struct files_conf *c)
+{
+	if (!c)
+		return;
+	free(c->location);
+	free(c->display_base);
+	strbuf_release(&c->csv_options);
+	strvec_clear(&c->primary_key);
+	free(c);
+}
+
+static void str_list(const struct ynode *n, struct strvec *out)
+{
+	if (!n || ynode_is_null(n))
+		return;
+	if (n->kind == Y_SCALAR) {
+		strvec_push_split(out, n->str);
+		return;
+	}
+	for (size_t i = 0; n->kind == Y_SEQ && i < n->n; i++)
+		if (n->items[i]->kind == Y_SCALAR)
+			strvec_push(out, n->items[i]->str);
+}
+
+static void add_csv_string_opt(struct strbuf *sb, const struct source *s, const char *key, const char *duck)
+{
+	const char *v = source_get(s, key);
+	if (!v)
+		return;
+	strbuf_addf(sb, ", %s=", duck);
+	/* "\t" written in YAML as a two-character escape is meant as a tab */
+	strbuf_add_sql_str(sb, !strcmp(v, "\\t") ? "\t" : v);
+}
+
+static int files_open(struct sync_job *job, struct strbuf *err)
+{
+	const struct source *s = job->source;
+	struct files_conf *c = xcalloc(1, sizeof(*c));
+	struct strbuf loc = STRBUF_INIT;
+	strbuf_init(&c->csv_options, 0);
+	job->conn = c;
+	if (source_file_location(s, job->project, &loc, &c->is_dir) < 0) {
+		strbuf_addf(err, "source '%s' has neither 'path' nor 'directory'", s->name);
+		strbuf_release(&loc);
+		return -1;
+	}
+	c->location = strbuf_detach(&loc, NULL);
+	c->pattern = source_get(s, "file_pattern");
+	if (!c->pattern)
+		c->pattern = !strcmp(s->type_name, "csv") ? "*.csv" : "*";
+	c->format = source_get(s, "format");
+	c->table = source_get(s, "table_name");
+	if (!c->table)
+		c->table = s->name;
+
+	struct strbuf *o = &c->csv_options;
+	add_csv_string_opt(o, s, "delimiter", "delim");
+	add_csv_string_opt(o, s, "quote", "quote");
+	add_csv_string_opt(o, s, "escape", "escape");
+	add_csv_string_opt(o, s, "encoding", "encoding");
+	int header;
+	if (ynode_bool(ymap_get(s->block, "header"), &header) == 0)
+		strbuf_addf(o, ", header=%s", header ? "true" : "false");
+	int64_t skip;
+	if (ynode_int(ymap_get(s->block, "skip_rows"), &skip) == 0)
+		strbuf_addf(o, ", skip=%lld", (long long)skip);
+	struct strvec nulls = STRVEC_INIT;
+	const struct ynode *nn = ymap_get(s->block, "null_strings");
+	if (nn && nn->kind == Y_SCALAR)
+		strvec_push(&nulls, nn->str);
+	else
+		str_list(nn, &nulls);
+	if (nulls.nr) {
+		strbuf_addstr(o, ", nullstr=[");
+		for (size_t i = 0; i < nulls.nr; i++) {
+			if (i)
+				strbuf_addstr(o, ", ");
+			strbuf_add_sql_str(o, nulls.v[i]);
+		}
+		strbuf_addch(o, ']');
+	}
+	strvec_clear(&nulls);
+	const struct ynode *types = ymap_get(s->block, "column_types");
+	if (types && types->kind == Y_MAP && types->n) {
+		strbuf_addstr(o, ", types={");
+		for (size_t i = 0; i < types->n; i++) {
+			if (i)
+				strbuf_addstr(o, ", ");
+			strbuf_add_sql_str(o, types->pairs[i].key->str);
+			strbuf_addstr(o, ": ");
+			strbuf_add_sql_str(o, types->pairs[i].value->kind == Y_SCALAR ? types->pairs[i].value->str : "VARCHAR");
+		}
+		strbuf_addch(o, '}');
+	}
+	const char *on_error = source_get(s, "on_error");
+	c->skip_bad_rows = on_error && !strcmp(on_error, "skip");
+
+	str_list(ymap_get(s->block, "primary_key"), &c->primary_key);
+	const char *wd = source_get(s, "write_disposition");
+	c->disposition = !wd ? WD_APPEND : !strcmp(wd, "merge") ? WD_MERGE : !strcmp(wd, "replace") ? WD_REPLACE : WD_APPEND;
+	if (c->disposition == WD_MERGE && !c->primary_key.nr) {
+		strbuf_addf(err, "source '%s': write_disposition 'merge' needs a primary_key", s->name);
+		return -1;
+	}
+	return 0;
+}
+
+static void files_close(struct sync_job *job)
+{
+	conf_free(job->conn);
+	job->conn = NULL;
+}
+
+/* Paths are shown, and kept in metadata, relative to the project. */
+static char *display_path(const struct project *p, const char *abs)
+{
+	struct strbuf sb = STRBUF_INIT;
+	project_relpath(&sb, p, abs);
+	return strbuf_detach(&sb, NULL);
+}
+
+static const char *file_format(const struct files_conf *c, const char *path)
+{
+	if (c->format)
+		return c->format;
+	const char *name = strrchr(path, '/');
+	name = name ? name + 1 : path;
+	if (ends_with(name, ".tsv") || ends_with(name, ".tsv.gz") || ends_with(name, ".tab"))
+		return "tsv";
+	if (ends_with(name, ".ndjson") || ends_with(name, ".jsonl") || ends_with(name, ".ndjson.gz") ||
+	    ends_with(name, ".jsonl.gz"))
+		return "ndjson";
+	if (ends_with(name, ".json") || ends_with(name, ".json.gz"))
+		return "json";
+	if (ends_with(name, ".parquet"))
+		return "parquet";
+	if (ends_with(name, ".csv") || ends_with(name, ".csv.gz") || ends_with(name, ".txt"))
+		return "csv";
+	return NULL;
+}
+
+static int cmp_found(const void *a, const void *b)
+{
+	return strcmp(((const struct found_file *)a)->rel, ((const struct found_file *)b)->rel);
+}
+
+/* The files of the source, sorted by name; errors name the file. */
+static int list_files(struct sync_job *job, struct found_file **out, size_t *nr, struct strbuf *err)
+{
+	struct files_conf *c = job->conn;
+	size_t alloc = 0;
+	*out = NULL;
+	*nr = 0;
+	if (!c->is_dir) {
+		struct found_file f = { 0 };
+		char *rel = display_path(job->project, c->location);
+		if (stat(c->location, &f.st) < 0) {
+			strbuf_addf(err, "%s: %s", rel, errno == ENOENT ? "no such file" : strerror(errno));
+			free(rel);
+			return -1;
+		}
+		if (S_ISDIR(f.st.st_mode)) {
+			strbuf_addf(err, "%s: is a folder; set 'directory' (and 'file_pattern') instead of 'path'", rel);
+			free(rel);
+			return -1;
+		}
+		f.abs = xstrdup(c->location);
+		f.rel = rel;
+		*out = xmalloc(sizeof(f));
+		**out = f;
+		*nr = 1;
+		return 0;
+	}
+	DIR *d = opendir(c->location);
+	if (!d) {
+		char *rel = display_path(job->project, c->location);
+		strbuf_addf(err, "%s: cannot open folder: %s", rel, strerror(errno));
+		free(rel);
+		return -1;
+	}
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.' || fnmatch(c->pattern, e->d_name, 0))
+			continue;
+		struct found_file f = { 0 };
+		struct strbuf abs = STRBUF_INIT;
+		fs_path_join(&abs, c->location, e->d_name);
+		if (stat(abs.buf, &f.st) < 0 || !S_ISREG(f.st.st_mode) || (!c->format && !file_format(c, e->d_name))) {
+			strbuf_release(&abs);
+			continue;
+		}
+		f.abs = strbuf_detach(&abs, NULL);
+		f.rel = display_path(job->project, f.abs);
+		ALLOC_GROW(*out, *nr + 1, alloc);
+		(*out)[(*nr)++] = f;
+	}
+	closedir(d);
+	qsort(*out, *nr, sizeof(**out), cmp_found);
+	return 0;
+}
+
+static void free_found(struct found_file *files, size_t nr)
+{
+	for (size_t i = 0; i < nr; i++) {
+		free(files[i].abs);
+		free(files[i].rel);
+	}
+	free(files);
+}
+
+/* The DuckDB reader call for one file. */
+static void reader_sql(struct strbuf *sb, const struct files_conf *c, const char *abs, const char *format)
+{
+	if (!strcmp(format, "parquet")) {
+		strbuf_addstr(sb, "read_parquet(");
+		strbuf_add_sql_str(sb, abs);
+		strbuf_addch(sb, ')');
+	} else if (!strcmp(format, "json") || !strcmp(format, "ndjson") || !strcmp(format, "jsonl")) {
+		strbuf_addstr(sb, "read_json(");
+		strbuf_add_sql_str(sb, abs);
+		strbuf_addf(sb, ", format='%s'", !strcmp(format, "json") ? "auto" : "newline_delimited");
+		if (c->skip_bad_rows)
+			strbuf_addstr(sb, ", ignore_errors=true");
+		strbuf_addch(sb, ')');
+	} else {
+		strbuf_addstr(sb, "read_csv(");
+		strbuf_add_sql_str(sb, abs);
+		if (!strcmp(format, "tsv") && !strstr(c->csv_options.buf, "delim="))
+			strbuf_addstr(sb, ", delim='\t'");
+		strbuf_addbuf(sb, &c->csv_options);
+		if (c->skip_bad_rows)
+			strbuf_addstr(sb, ", ignore_errors=true, store_rejects=true");
+		strbuf_addch(sb, ')');
+	}
+}
+
+static struct tracked_file *track(const struct found_file *f, const char *hash, const char *status)
+{
+	struct tracked_file *t = xcalloc(1, sizeof(*t));
+	t->path = xstrdup(f->rel);
+	t->size = (int64_t)f->st.st_size;
+	t->mtime = (int64_t)f->st.st_mtime;
+	t->hash = xstrdup(hash);
+	t->status = xstrdup(status);
+	return t;
+}
+
+static int files_extract(struct sync_job *job, struct strbuf *err)
+{
+	struct files_conf *c = job->conn;
+	struct found_file *files;
+	size_t nr;
+	int ret = -1, unchanged = 0;
+	if (list_files(job, &files, &nr, err) < 0)
+		return -1;
+	struct sync_resource *res = sync_job_resource(job, c->table);
+	res->disposition = c->disposition;
+	res->is_file_table = 1;
+	for (size_t i = 0; i < c->primary_key.nr; i++)
+		strvec_push(&res->primary_key, c->primary_key.v[i]);
+	if (c->disposition == WD_REPLACE)
+		strvec_pushf(&job->notes, "replace: every sync reloads %s", c->table);
+	if (!sync_job_selected(job, c->table)) {
+		ret = 0;
+		goto out;
+	}
+	if (c->is_dir && !nr)
+		strvec_pushf(&job->warnings, "no files match '%s' in %s", c->pattern, c->display_base ? c->display_base : c->location);
+
+	/* replace reloads every file; otherwise only new and changed ones */
+	int reload_all = job->opts->full_refresh || c->disposition == WD_REPLACE;
+	for (size_t i = 0; i < nr; i++) {
+		const struct found_file *f = &files[i];
+		json_t *prev = json_object_get(job->prev_files, f->rel);
+		const char *prev_status = json_string_value(json_object_get(prev, "status"));
+		int known = prev && prev_status && strcmp(prev_status, "deleted");
+		char hash[17] = "";
+		const char *format = file_format(c, f->abs);
+		if (!format) {
+			strbuf_addf(err, "%s: unknown file format (set 'format' to csv, tsv, json, ndjson or parquet)", f->rel);
+			goto out;
+		}
+		if (access(f->abs, R_OK) < 0) {
+			strbuf_addf(err, "%s: cannot read: %s", f->rel, strerror(errno));
+			goto out;
+		}
+		if (f->st.st_size == 0) {
+			strbuf_addf(err, "%s: the file is empty (no header, no rows)", f->rel);
+			goto out;
+		}
+		if (known && !reload_all &&
+		    json_integer_value(json_object_get(prev, "size")) == (json_int_t)f->st.st_size &&
+		    json_integer_value(json_object_get(prev, "mtime")) == (json_int_t)f->st.st_mtime) {
+			unchanged++;
+			continue;
+		}
+		if (hash_file(f->abs, hash) < 0) {
+			strbuf_addf(err, "%s: cannot read: %s", f->rel, strerror(errno));
+			goto out;
+		}
+		const char *status = "new";
+		if (known && !reload_all) {
+			if (!strcmp(json_string_value(json_object_get(prev, "hash")) ? json_string_value(json_object_get(prev, "hash")) : "", hash)) {
+				/* touched, not changed: remember the new mtime, read nothing */
+				struct sync_batch *b = sync_job_add_batch(job, c->table);
+				b->file = track(f, hash, "unchanged");
+				b->file->rows = json_integer_value(json_object_get(prev, "rows"));
+				unchanged++;
+				continue;
+			}
+			status = "updated";
+		}
+		struct sync_batch *b = sync_job_add_batch(job, c->table);
+		struct strbuf rel = STRBUF_INIT;
+		reader_sql(&rel, c, f->abs, format);
+		b->relation = strbuf_detach(&rel, NULL);
+		b->file = track(f, hash, status);
+		b->label = xasprintf("%s (%s)", f->rel, status);
+		char when[32];
+		struct tm tm;
+		time_t mt = f->st.st_mtime;
+		gmtime_r(&mt, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+		struct strbuf extra = STRBUF_INIT;
+		strbuf_add_sql_str(&extra, f->rel);
+		strbuf_addf(&extra, " AS _dango_filename, TIMESTAMP '%s' AS _dango_file_mtime, TIMESTAMPTZ '%s' AS "
+			    "_dango_loaded_at, false AS _dango_deleted", when, job->extracted_at);
+		b->extra_select = strbuf_detach(&extra, NULL);
+		if (!strcmp(status, "updated")) {
+			struct strbuf w = STRBUF_INIT;
+			strbuf_addstr(&w, "_dango_filename = ");
+			strbuf_add_sql_str(&w, f->rel);
+			b->replace_where = strbuf_detach(&w, NULL);
+		}
+		b->rows_hint = 0;
+	}
+	/* files known before and gone now */
+	if (!job->opts->full_refresh) {
+		const char *path;
+		json_t *info;
+		json_object_foreach(job->prev_files, path, info) {
+			const char *st = json_string_value(json_object_get(info, "status"));
+			int present = 0;
+			if (st && !strcmp(st, "deleted"))
+				continue;
+			for (size_t i = 0; i < nr && !present; i++)
+				present = !strcmp(files[i].rel, path);
+			if (!present)
+				strvec_push(&res->deleted_files, path);
+		}
+	}
+	if (unchanged)
+		strvec_pushf(&job->notes, "%d file%s unchanged, skipped", unchanged, unchanged == 1 ? "" : "s");
+	ret = 0;
+out:
+	free_found(files, nr);
+	return ret;
+}
+
+/* Rows in a file, estimated from the lines in its first 64 KiB. */
+static int64_t estimate_rows(const char *path, int64_t size, const char *format)
+{
+	if (!strcmp(format, "parquet"))
+		return -1;
+	char buf[65536];
+	FILE *fp = fopen(path, "rb");
+	if (!fp)
+		return -1;
+	size_t n = fread(buf, 1, sizeof(buf), fp);
+	fclose(fp);
+	int64_t lines = 0;
+	for (size_t i = 0; i < n; i++)
+		lines += buf[i] == '\n';
+	if (!lines)
+		return 1;
+	int64_t est = (int64_t)((double)size / (double)n * (double)lines);
+	return strcmp(format, "csv") && strcmp(format, "tsv") ? est : est - 1;
+}
+
+static int files_describe(struct sync_job *job, struct strbuf *out, struct strbuf *err)
+{
+	struct files_conf *c = job->conn;
+	struct found_file *files;
+	size_t nr;
+	if (list_files(job, &files, &nr, err) < 0)
+		return -1;
+	int64_t total = 0;
+	int reload_all = job->opts->full_refresh || c->disposition == WD_REPLACE;
+	for (size_t i = 0; i < nr; i++) {
+		json_t *prev = json_object_get(job->prev_files, files[i].rel);
+		const char *ps = json_string_value(json_object_get(prev, "status"));
+		int known = ps && strcmp(ps, "deleted");
+		int same = known && json_integer_value(json_object_get(prev, "size")) == (json_int_t)files[i].st.st_size &&
+			   json_integer_value(json_object_get(prev, "mtime")) == (json_int_t)files[i].st.st_mtime;
+		const char *format = file_format(c, files[i].abs);
+		if (same && !reload_all) {
+			strbuf_addf(out, "%s: unchanged, skipped\n", files[i].rel);
+			continue;
+		}
+		int64_t est = format ? estimate_rows(files[i].abs, files[i].st.st_size, format) : -1;
+		char n[32];
+		if (est >= 0) {
+			total += est;
+			strbuf_addf(out, "%s: ~%s rows (%s)\n", files[i].rel, fmt_count(n, est),
+				    reload_all ? "full refresh" : known ? "changed" : "new");
+		} else {
+			strbuf_addf(out, "%s: rows unknown (%s)\n", files[i].rel, known ? "changed" : "new");
+		}
+	}
+	if (!job->opts->full_refresh) {
+		const char *path;
+		json_t *info;
+		json_object_foreach(job->prev_files, path, info) {
+			const char *st = json_string_value(json_object_get(info, "status"));
+			int present = 0;
+			for (size_t i = 0; i < nr && !present; i++)
+				present = !strcmp(files[i].rel, path);
+			if (!present && !(st && !strcmp(st, "deleted")))
+				strbuf_addf(out, "%s: deleted, its rows will be marked _dango_deleted\n", path);
+		}
+	}
+	strbuf_addf(out, "=%lld\n", (long long)total); /* the estimate, for the caller to sum */
+	free_found(files, nr);
+	return 0;
+}
+
+const struct connector_ops files_connector = {
+	.type = "files",
+	.caps = 0,
+	.open = files_open,
+	.extract = files_extract,
+	.describe = files_describe,
+	.close = files_close,
+};
