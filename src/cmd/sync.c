@@ -213,6 +213,7 @@ static int sync_one(struct warehouse *wh, struct project *p, struct source *s, c
 	} else {
 		strbuf_addbuf(&res->error, &err);
 		ui_step("%s Sync failed for %s", ui_mark_fail(), s->name);
+		fflush(stdout);
 		fprintf(stderr, "%s\n", err.buf);
 		ui_print("Nothing was changed for %s: the warehouse and its state are as they were.", s->name);
 		sync_status_source(status, s->name, "failed", 0, err.buf);

@@ -42,6 +42,10 @@ struct sync_batch {
 	char *extra_select;    /* extra SELECT items (metadata columns), or NULL */
 	char *replace_where;   /* delete target rows matching this first, or NULL */
 	char *label;           /* for messages: the file name or "page 3" */
+	/* For CSV: the same reader with ignore_errors and store_rejects, run
+	 * after a failure to name the first bad line; or NULL. */
+	char *diagnose;
+	int collect_rejects;   /* on_error: skip: keep DuckDB's rejects, count them */
 	struct tracked_file *file; /* when the batch is one tracked file */
 	char *spool_path;      /* a temporary file to remove after the load */
 	int64_t rows_hint;     /* estimated rows, for progress; 0 if unknown */
@@ -55,6 +59,7 @@ struct sync_resource {
 	int is_file_table;     /* rows carry _dango_filename etc. */
 	struct strvec deleted_files; /* soft-delete rows of these files */
 	int64_t rows;          /* filled by the engine */
+	int64_t rejected;      /* bad rows skipped (on_error: skip) */
 };
 
 struct sync_options {

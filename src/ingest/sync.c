@@ -53,6 +53,7 @@ static void batch_release(struct sync_batch *b)
 	free(b->extra_select);
 	free(b->replace_where);
 	free(b->label);
+	free(b->diagnose);
 	if (b->file) {
 		free(b->file->path);
 		free(b->file->hash);
@@ -435,6 +436,66 @@ static void add_db_error(struct strbuf *err, const char *label, const char *msg)
 	strbuf_rtrim(err);
 }
 
+/* on_error: skip: DuckDB kept the rows it could not read in its temporary
+ * reject_errors table; keep them in <schema>._dango_rejects and count them. */
+static int collect_rejects(struct loader *l, const struct sync_batch *b, struct sync_resource *res)
+{
+	struct strbuf sql = STRBUF_INIT;
+	int64_t n = 0;
+	int ret;
+	strbuf_addstr(&sql, "CREATE TABLE IF NOT EXISTS ");
+	add_table(&sql, l->schema.buf, "_dango_rejects");
+	strbuf_addstr(&sql, " (file VARCHAR, line BIGINT, error VARCHAR, csv_line VARCHAR, load_id VARCHAR);\nINSERT INTO ");
+	add_table(&sql, l->schema.buf, "_dango_rejects");
+	strbuf_addstr(&sql, " SELECT ");
+	strbuf_add_sql_str(&sql, b->label ? b->label : b->resource);
+	strbuf_addf(&sql, ", line, error_message, csv_line, '%s' FROM reject_errors", l->job->load_id);
+	ret = warehouse_exec(l->wh, sql.buf, l->err);
+	if (!ret)
+		ret = exec_count(l->wh, "SELECT count(DISTINCT line) FROM reject_errors", &n, l->err);
+	if (!ret)
+		ret = warehouse_exec(l->wh, "DELETE FROM reject_errors; DELETE FROM reject_scans", l->err);
+	if (!ret && n) {
+		char num[32];
+		res->rejected += n;
+		strvec_pushf(&l->job->warnings, "%s: skipped %s bad row%s (kept in %s._dango_rejects)",
+			     b->label ? b->label : b->resource, fmt_count(num, n), n == 1 ? "" : "s", l->schema.buf);
+	}
+	strbuf_release(&sql);
+	return ret;
+}
+
+/* After a failed CSV load: read the file again letting DuckDB skip and
+ * record bad lines, and name the first one. */
+static void diagnose(struct warehouse *wh, const struct sync_batch *b, struct strbuf *err)
+{
+	struct strbuf sql = STRBUF_INIT, e = STRBUF_INIT;
+	struct wh_result r;
+	int64_t n;
+	if (!b->diagnose)
+		return;
+	warehouse_exec(wh, "DELETE FROM reject_errors; DELETE FROM reject_scans", &e);
+	strbuf_addf(&sql, "SELECT count(*) FROM %s", b->diagnose);
+	if (exec_count(wh, sql.buf, &n, &e) == 0 &&
+	    warehouse_query(wh, "SELECT line, error_message, csv_line FROM reject_errors ORDER BY line, column_idx LIMIT 1",
+			    &r, &e) == 0) {
+		if (r.rows) {
+			char *msg = wh_result_str(&r, 0, 1), *line = wh_result_str(&r, 0, 2);
+			strbuf_reset(err);
+			strbuf_addf(err, "%s:%lld: %s", b->label, (long long)wh_result_int(&r, 0, 0), msg ? msg : "bad row");
+			if (line)
+				strbuf_addf(err, "\n  the line reads: %s", line);
+			free(msg);
+			free(line);
+		}
+		wh_result_free(&r);
+	}
+	strbuf_reset(&e);
+	warehouse_exec(wh, "DELETE FROM reject_errors; DELETE FROM reject_scans", &e);
+	strbuf_release(&sql);
+	strbuf_release(&e);
+}
+
 static int load_batch(struct loader *l, struct sync_batch *b)
 {
 	struct sync_job *job = l->job;
@@ -504,12 +565,13 @@ static int load_batch(struct loader *l, struct sync_batch *b)
 			}
 			/* the newest row of a key wins: later rows of the batch over earlier,
 			 * the batch over the table */
-			strbuf_addf(&sql,
-				    "CREATE OR REPLACE TEMP TABLE __dango_batch AS SELECT * FROM (SELECT %s FROM %s",
-				    select.buf, b->relation);
+			strbuf_addf(&sql, "CREATE OR REPLACE TEMP TABLE __dango_batch AS SELECT %s FROM %s", select.buf,
+				    b->relation);
 			if (l->remaining > 0)
 				strbuf_addf(&sql, " LIMIT %lld", (long long)l->remaining);
-			strbuf_addf(&sql, ") QUALIFY row_number() OVER (PARTITION BY %s ORDER BY rowid DESC) = 1;\n"
+			/* rowid follows the file's order (DuckDB keeps insertion order) */
+			strbuf_addf(&sql, ";\nDELETE FROM __dango_batch WHERE rowid NOT IN (SELECT max(rowid) FROM "
+				    "__dango_batch GROUP BY %s);\n"
 				    "DELETE FROM %s WHERE (%s) IN (SELECT (%s) FROM __dango_batch);\n",
 				    keys.buf, target.buf, keys.buf, keys.buf);
 			if (warehouse_exec(l->wh, sql.buf, &e) < 0) {
@@ -532,6 +594,8 @@ static int load_batch(struct loader *l, struct sync_batch *b)
 	}
 	if (fresh && !strvec_has(&l->created, b->resource))
 		strvec_push(&l->created, b->resource);
+	if (b->collect_rejects && collect_rejects(l, b, res) < 0)
+		goto out;
 	warehouse_exec(l->wh, "DROP TABLE IF EXISTS __dango_batch", &e);
 	if (l->remaining > 0)
 		l->remaining = count >= l->remaining ? 0 : l->remaining - count;
@@ -684,6 +748,11 @@ static int swap_tables(struct loader *l)
 			strftime(stamp, sizeof(stamp), "%Y%m%d%H%M%S", &tm);
 			struct strbuf backup = STRBUF_INIT;
 			strbuf_addf(&backup, "%s__backup_%s", r->name, stamp);
+			/* two refreshes within a second must not collide */
+			for (int k = 2; warehouse_has_table(l->wh, l->schema.buf, backup.buf); k++) {
+				strbuf_reset(&backup);
+				strbuf_addf(&backup, "%s__backup_%s_%d", r->name, stamp, k);
+			}
 			strbuf_addf(&sql, "ALTER TABLE %s RENAME TO ", oldt.buf);
 			strbuf_add_sql_ident(&sql, backup.buf);
 			strbuf_addch(&sql, ';');
@@ -715,6 +784,7 @@ int sync_load(struct warehouse *wh, struct sync_job *job, struct sync_result *re
 {
 	struct loader l = { .wh = wh, .job = job, .err = err };
 	struct strbuf sql = STRBUF_INIT;
+	const struct sync_batch *failed = NULL;
 	int ret = -1;
 	strbuf_init(&l.schema, 0);
 	sync_schema_name(&l.schema, job->source->name);
@@ -750,9 +820,12 @@ int sync_load(struct warehouse *wh, struct sync_job *job, struct sync_result *re
 		if (!b->relation)
 			continue;
 		if (b->label)
-			job->progress(job, "Reading %s", b->label);
-		if (load_batch(&l, b) < 0)
+			job->progress(job, "Reading %s%s%s%s", b->label, b->file ? " (" : "",
+				      b->file ? b->file->status : "", b->file ? ")" : "");
+		if (load_batch(&l, b) < 0) {
+			failed = b;
 			goto out;
+		}
 	}
 	for (size_t i = 0; i < job->nr_resources; i++)
 		if (soft_delete(&l, &job->resources[i]) < 0)
@@ -767,8 +840,11 @@ int sync_load(struct warehouse *wh, struct sync_job *job, struct sync_result *re
 		res->rows += job->resources[i].rows;
 	ret = 0;
 out:
-	if (ret < 0)
+	if (ret < 0) {
 		warehouse_rollback(wh);
+		if (failed)
+			diagnose(wh, failed, err);
+	}
 out_norollback:
 	strbuf_release(&l.schema);
 	strbuf_release(&sql);

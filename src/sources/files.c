@@ -253,8 +253,11 @@ static void free_found(struct found_file *files, size_t nr)
 	free(files);
 }
 
-/* The DuckDB reader call for one file. */
-static void reader_sql(struct strbuf *sb, const struct files_conf *c, const char *abs, const char *format)
+/* The DuckDB reader call for one file. A CSV's dialect is pinned (comma or
+ * tab, double quotes) unless configured: left to guess, DuckDB's sniffer
+ * reads a file with one malformed row as a single column. */
+static void reader_sql(struct strbuf *sb, const struct files_conf *c, const char *abs, const char *format,
+		       int skip_bad_rows)
 {
 	if (!strcmp(format, "parquet")) {
 		strbuf_addstr(sb, "read_parquet(");
@@ -264,16 +267,18 @@ static void reader_sql(struct strbuf *sb, const struct files_conf *c, const char
 		strbuf_addstr(sb, "read_json(");
 		strbuf_add_sql_str(sb, abs);
 		strbuf_addf(sb, ", format='%s'", !strcmp(format, "json") ? "auto" : "newline_delimited");
-		if (c->skip_bad_rows)
+		if (skip_bad_rows)
 			strbuf_addstr(sb, ", ignore_errors=true");
 		strbuf_addch(sb, ')');
 	} else {
 		strbuf_addstr(sb, "read_csv(");
 		strbuf_add_sql_str(sb, abs);
-		if (!strcmp(format, "tsv") && !strstr(c->csv_options.buf, "delim="))
-			strbuf_addstr(sb, ", delim='\t'");
+		if (!strstr(c->csv_options.buf, "delim="))
+			strbuf_addstr(sb, !strcmp(format, "tsv") ? ", delim='\t'" : ", delim=','");
+		if (!strstr(c->csv_options.buf, "quote="))
+			strbuf_addstr(sb, ", quote='\"'");
 		strbuf_addbuf(sb, &c->csv_options);
-		if (c->skip_bad_rows)
+		if (skip_bad_rows)
 			strbuf_addstr(sb, ", ignore_errors=true, store_rejects=true");
 		strbuf_addch(sb, ')');
 	}
@@ -357,10 +362,15 @@ static int files_extract(struct sync_job *job, struct strbuf *err)
 		}
 		struct sync_batch *b = sync_job_add_batch(job, c->table);
 		struct strbuf rel = STRBUF_INIT;
-		reader_sql(&rel, c, f->abs, format);
+		reader_sql(&rel, c, f->abs, format, c->skip_bad_rows);
 		b->relation = strbuf_detach(&rel, NULL);
+		if (!strcmp(format, "csv") || !strcmp(format, "tsv")) {
+			reader_sql(&rel, c, f->abs, format, 1);
+			b->diagnose = strbuf_detach(&rel, NULL);
+			b->collect_rejects = c->skip_bad_rows;
+		}
 		b->file = track(f, hash, status);
-		b->label = xasprintf("%s (%s)", f->rel, status);
+		b->label = xstrdup(f->rel);
 		char when[32];
 		struct tm tm;
 		time_t mt = f->st.st_mtime;
