@@ -418,8 +418,14 @@ out:
  * what and where. */
 static void add_db_error(struct strbuf *err, const char *label, const char *msg)
 {
-	if (label)
+	const char *on_line = strstr(msg, "CSV Error on Line: ");
+	if (label && on_line) {
+		/* "CSV Error on Line: 3" -> "file.csv:3: ..." */
+		strbuf_addf(err, "%s:%ld: ", label, strtol(on_line + 19, NULL, 10));
+		msg = strchr(on_line, '\n') ? strchr(on_line, '\n') + 1 : msg;
+	} else if (label) {
 		strbuf_addf(err, "%s: ", label);
+	}
 	int lines = 0;
 	for (const char *p = msg; *p && lines < 8; lines++) {
 		const char *nl = strchr(p, '\n');
@@ -475,7 +481,10 @@ static void diagnose(struct warehouse *wh, const struct sync_batch *b, struct st
 	if (!b->diagnose)
 		return;
 	warehouse_exec(wh, "DELETE FROM reject_errors; DELETE FROM reject_scans", &e);
-	strbuf_addf(&sql, "SELECT count(*) FROM %s", b->diagnose);
+	/* materialized, so that every column is converted (a count(*) would
+	 * skip the conversions) */
+	strbuf_addf(&sql, "CREATE OR REPLACE TEMP TABLE __dango_diagnose AS SELECT * FROM %s;\n"
+		    "SELECT count(*) FROM __dango_diagnose", b->diagnose);
 	if (exec_count(wh, sql.buf, &n, &e) == 0 &&
 	    warehouse_query(wh, "SELECT line, error_message, csv_line FROM reject_errors ORDER BY line, column_idx LIMIT 1",
 			    &r, &e) == 0) {
@@ -491,7 +500,8 @@ static void diagnose(struct warehouse *wh, const struct sync_batch *b, struct st
 		wh_result_free(&r);
 	}
 	strbuf_reset(&e);
-	warehouse_exec(wh, "DELETE FROM reject_errors; DELETE FROM reject_scans", &e);
+	warehouse_exec(wh, "DROP TABLE IF EXISTS __dango_diagnose; DELETE FROM reject_errors; DELETE FROM reject_scans",
+		       &e);
 	strbuf_release(&sql);
 	strbuf_release(&e);
 }

@@ -116,9 +116,12 @@ int lock_acquire(struct dango_lock *lock, const char *state_dir, const char *com
 			lock_release(lock);
 			return LOCK_TIMEOUT;
 		}
-		if (!told) {
+		/* the holder writes its details just after taking the lock: give
+		 * it a moment so that the message can name it */
+		int known = read_holder(lock->info_path, &h) == 0 && h.pid;
+		if (!told && (known || now.tv_sec - start.tv_sec >= 1)) {
 			struct strbuf msg = STRBUF_INIT;
-			if (read_holder(lock->info_path, &h) == 0 && h.pid) {
+			if (known) {
 				strbuf_addf(&msg, "⏳ Another %s is running (pid %ld",
 					    !strncmp(h.command, "dango sync", 10) ? "sync" : "writer", h.pid);
 				if (strlen(h.started_at) >= 19)
