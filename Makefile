@@ -22,7 +22,10 @@ RPATH    := -Wl,-rpath,'$$ORIGIN/$(DUCKDB)/lib' -Wl,-rpath,'$$ORIGIN/../lib/dang
 LDLIBS   += -L$(DUCKDB)/lib -lduckdb $(DEPS_LIBS) -lpthread -lm
 
 SRCS     := $(filter-out $(addsuffix %,$(SRC_EXCLUDE)),$(shell find src -name '*.c' ! -path 'src/main.c' | sort))
-OBJS     := $(SRCS:%.c=$(BUILD)/%.o)
+PRESETS  := $(sort $(wildcard src/sources/presets/*.yml))
+OBJS     := $(SRCS:%.c=$(BUILD)/%.o) $(BUILD)/gen/presets.o
+FIXTURE_SRCS := $(sort $(wildcard tests/fixtures/*.c))
+FIXTURE_BINS := $(FIXTURE_SRCS:tests/fixtures/%.c=$(BUILD)/fixtures/%)
 UNIT_SRCS:= $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS:= $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 DEPSTAMP := $(DUCKDB)/.version
@@ -38,6 +41,22 @@ $(BUILD)/%.o: %.c | $(DEPSTAMP)
 	@echo "  CC  $<"
 	@$(CC) $(CPPFLAGS) $(DEPS_CFLAGS) $(WARN) $(CFLAGS) -c $< -o $@
 
+# Bundled preset specs (src/sources/presets/*.yml) are compiled into the binary.
+$(BUILD)/gen/presets.c: $(PRESETS) scripts/embed.sh
+	@mkdir -p $(dir $@)
+	@./scripts/embed.sh $@ bundled_presets $(PRESETS)
+
+$(BUILD)/gen/presets.o: $(BUILD)/gen/presets.c
+	@echo "  CC  $<"
+	@$(CC) $(CFLAGS) -c $< -o $@
+
+# Small programs the tests start (an HTTP API server, ...): tests/fixtures/*.c
+$(BUILD)/fixtures/%: tests/fixtures/%.c $(BUILD)/libdango.a | $(DEPSTAMP)
+	@mkdir -p $(dir $@)
+	@echo "  CC  $<"
+	@$(CC) $(CPPFLAGS) $(DEPS_CFLAGS) $(WARN) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libdango.a \
+		-Wl,-rpath,'$(CURDIR)/$(DUCKDB)/lib' $(LDLIBS)
+
 $(BUILD)/libdango.a: $(OBJS)
 	@rm -f $@
 	ar rcs $@ $^
@@ -50,7 +69,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libdango.a | $(DEPSTAMP)
 	$(CC) $(CPPFLAGS) $(DEPS_CFLAGS) $(WARN) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libdango.a \
 		-Wl,-rpath,'$(CURDIR)/$(DUCKDB)/lib' $(LDLIBS) -lcmocka
 
-unit-bins: $(UNIT_BINS)
+unit-bins: $(UNIT_BINS) $(FIXTURE_BINS)
 
 test: dango unit-bins
 	@DANGO_TEST_DEPS=1 ./scripts/install-deps.sh

@@ -7,6 +7,7 @@ set -u
 cd "$(dirname "$0")/.."
 root=$(pwd)
 build=${BUILD:-build}
+export BUILD=$build
 export DANGO=${DANGO:-$root/dango}
 filter=${1:-}
 out=$(mktemp -d)

@@ -14,6 +14,8 @@ TEST_NAME=$(basename "$0" .sh)
 TESTS_DIR=$(cd "$(dirname "$0")/.." && pwd)
 SRC_DIR=$(cd "$TESTS_DIR/.." && pwd)
 : "${DANGO:=$SRC_DIR/dango}"
+# programs the tests start, built from tests/fixtures/*.c (an HTTP API server, ...)
+FIXTURES="$SRC_DIR/${BUILD:-build}/fixtures"
 TRASH=$(mktemp -d "${TMPDIR:-/tmp}/dango-$TEST_NAME.XXXXXX")
 mkdir -p "$TRASH/bin"
 ln -s "$DANGO" "$TRASH/bin/dango"
