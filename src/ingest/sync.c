@@ -258,6 +258,8 @@ static const char *const meta_tables_sql =
 	"status BIGINT NOT NULL, inserted_at TIMESTAMP WITH TIME ZONE NOT NULL, schema_version_hash VARCHAR);"
 	"CREATE TABLE IF NOT EXISTS %1$s._dango_state (resource VARCHAR NOT NULL, state JSON, load_id VARCHAR, "
 	"updated_at TIMESTAMP WITH TIME ZONE);"
+	"CREATE TABLE IF NOT EXISTS %1$s._dango_resources (resource VARCHAR NOT NULL, primary_key JSON, "
+	"write_disposition VARCHAR, load_id VARCHAR);"
 	"CREATE TABLE IF NOT EXISTS %1$s._dango_file_metadata (path VARCHAR NOT NULL, size BIGINT, "
 	"mtime TIMESTAMP, content_hash VARCHAR, rows BIGINT, status VARCHAR, load_id VARCHAR, "
 	"loaded_at TIMESTAMP WITH TIME ZONE);";
@@ -527,8 +529,17 @@ static int load_batch(struct loader *l, struct sync_batch *b)
 		add_db_error(l->err, b->label, e.buf);
 		goto out;
 	}
+	int own_id = columns_find(&cols, "_dlt_id") != NULL;
 	for (size_t i = 0; i < cols.nr; i++) {
 		struct strbuf n = STRBUF_INIT;
+		if (!strcmp(cols.v[i].name, "_dlt_id") || !strcmp(cols.v[i].name, "_dlt_parent_id")) {
+			/* ids a connector set itself, to link child rows to parents */
+			strbuf_addf(&select, "%s\"%s\"::UUID AS %s", i ? ", " : "", cols.v[i].name, cols.v[i].name);
+			ALLOC_GROW(norm.v, norm.nr + 1, norm.alloc);
+			norm.v[norm.nr].name = xstrdup(cols.v[i].name);
+			norm.v[norm.nr++].type = xstrdup("UUID");
+			continue;
+		}
 		sync_normalize_name(&n, cols.v[i].name);
 		/* two headers may normalize alike: number the later ones */
 		for (int k = 2; columns_find(&norm, n.buf); k++) {
@@ -545,8 +556,8 @@ static int load_batch(struct loader *l, struct sync_batch *b)
 		norm.v[norm.nr].name = strbuf_detach(&n, NULL);
 		norm.v[norm.nr++].type = xstrdup(cols.v[i].type);
 	}
-	strbuf_addf(&select, ", '%s' AS _dlt_load_id, gen_random_uuid() AS _dlt_id, TIMESTAMPTZ '%s' AS _dlt_extracted_at",
-		    job->load_id, job->extracted_at);
+	strbuf_addf(&select, ", '%s' AS _dlt_load_id%s, TIMESTAMPTZ '%s' AS _dlt_extracted_at", job->load_id,
+		    own_id ? "" : ", gen_random_uuid() AS _dlt_id", job->extracted_at);
 	if (b->extra_select)
 		strbuf_addf(&select, ", %s", b->extra_select);
 
@@ -708,6 +719,28 @@ static int write_state(struct loader *l)
 		strbuf_add_sql_str(&sql, text);
 		strbuf_addf(&sql, ", '%s', TIMESTAMPTZ '%s');\n", job->load_id, job->extracted_at);
 		free(text);
+	}
+	/* what each resource declared, for dango generate (primary keys) */
+	static const char *const wd_names[] = { "append", "replace", "merge" };
+	for (size_t i = 0; i < job->nr_resources; i++) {
+		const struct sync_resource *r = &job->resources[i];
+		json_t *pk = json_array();
+		for (size_t k = 0; k < r->primary_key.nr; k++)
+			json_array_append_new(pk, json_string(r->primary_key.v[k]));
+		char *pkt = json_dumps(pk, JSON_COMPACT);
+		strbuf_addstr(&sql, "DELETE FROM ");
+		add_table(&sql, l->schema.buf, "_dango_resources");
+		strbuf_addstr(&sql, " WHERE resource = ");
+		strbuf_add_sql_str(&sql, r->name);
+		strbuf_addstr(&sql, ";\nINSERT INTO ");
+		add_table(&sql, l->schema.buf, "_dango_resources");
+		strbuf_addstr(&sql, " VALUES (");
+		strbuf_add_sql_str(&sql, r->name);
+		strbuf_addstr(&sql, ", ");
+		strbuf_add_sql_str(&sql, pkt);
+		strbuf_addf(&sql, ", '%s', '%s');\n", wd_names[r->disposition], job->load_id);
+		free(pkt);
+		json_decref(pk);
 	}
 	strbuf_addstr(&sql, "INSERT INTO ");
 	add_table(&sql, l->schema.buf, "_dlt_loads");
