@@ -12,7 +12,9 @@ cp "$root"/examples/sample_data/*.csv data/
 "$dango" source add csv --name orders --path data/orders.csv --description "Shop orders (sample data)"
 "$dango" source add csv --name customers --path data/customers.csv --description "Shop customers (sample data)"
 "$dango" validate
+"$dango" sync
 "$dango" source list
+"$dango" query "SELECT status, count(*) AS orders, round(sum(amount), 2) AS revenue FROM raw_orders.orders GROUP BY status ORDER BY revenue DESC"
 "$dango" db status
 echo
 echo "The demo project is in ./demo: cd demo && ../dango --help"

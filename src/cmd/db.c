@@ -114,7 +114,7 @@ static void describe_orphan(struct strbuf *sb, const struct orphan *o)
 }
 
 static const struct cmd_info status_info = {
-	"db status", "dango db status [--wait SECONDS]",
+	"db status", "dango db status [--all] [--wait SECONDS]",
 	"Show the warehouse: schemas, tables, rows, file size, and orphaned raw tables.", NULL,
 };
 
@@ -125,8 +125,9 @@ static int db_status(int argc, const char **argv)
 	struct source_list list;
 	struct warehouse wh;
 	struct orphans orph = { 0 };
-	int wait = -1, ret;
+	int wait = -1, all = 0, ret;
 	const struct opt opts[] = {
+		OPT_BOOL(0, "all", &all, "also list metadata tables (_dlt_*, _dango_*)"),
 		OPT_INT(0, "wait", &wait, "SECONDS", "wait this long while a writer has the warehouse"),
 		OPT_END(),
 	};
@@ -173,8 +174,18 @@ static int db_status(int argc, const char **argv)
 	text_table_header(&t, 2, "type", NULL, 0);
 	text_table_header(&t, 3, "rows", NULL, 1);
 	int64_t total = 0;
+	size_t shown = 0, hidden = 0;
 	for (size_t i = 0; i < r.rows; i++) {
 		char *cells[4] = { wh_result_str(&r, i, 0), wh_result_str(&r, i, 1), wh_result_str(&r, i, 2), NULL };
+		if (!all && (!strcmp(cells[0], "_dango") || starts_with(cells[1], "_dlt_") ||
+			     starts_with(cells[1], "_dango_"))) {
+			/* Dango's and dlt's bookkeeping: there, but not what users look for */
+			hidden++;
+			for (int k = 0; k < 3; k++)
+				free(cells[k]);
+			continue;
+		}
+		shown++;
 		char n[32];
 		int64_t rows = -1;
 		struct strbuf e2 = STRBUF_INIT;
@@ -190,10 +201,13 @@ static int db_status(int argc, const char **argv)
 			free(cells[k]);
 		strbuf_release(&e2);
 	}
-	if (r.rows) {
+	if (shown) {
 		text_table_print(&t, stdout, 0);
 		char n[32];
-		printf("%zu tables and views, %s rows in tables\n", r.rows, fmt_count(n, total));
+		printf("%zu tables and views, %s rows in tables", shown, fmt_count(n, total));
+		if (hidden)
+			printf(" (%zu metadata tables not shown: --all lists them)", hidden);
+		printf("\n");
 	} else {
 		printf("The warehouse holds no tables yet. Run 'dango sync' to load data.\n");
 	}

@@ -169,4 +169,11 @@ test_expect_success 'the status file follows the phases to completed' '
     test_grep "\"updated_at\"" $f && test_grep "\"sources\"" $f && test_grep "\"rows\"" $f
 '
 
+test_expect_success 'db status hides the metadata tables unless --all' '
+    dango db status >out && test_grep "│ raw_sales  *│ sales  *│ table │" out &&
+    ! grep -q "_dlt_loads" out && test_grep "metadata tables not shown: --all lists them" out &&
+    dango db status --all >all && test_grep "│ raw_sales  *│ _dlt_loads  *│ table │" all &&
+    test_grep "│ _dango  *│ sync_history" all
+'
+
 test_done
