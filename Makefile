@@ -59,7 +59,7 @@ $(BUILD)/fixtures/%: tests/fixtures/%.c $(BUILD)/libdango.a | $(DEPSTAMP)
 
 $(BUILD)/libdango.a: $(OBJS)
 	@rm -f $@
-	ar rcs $@ $^
+	ar rcsP $@ $^
 
 dango: $(BUILD)/src/main.o $(BUILD)/libdango.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(RPATH) $(LDLIBS)

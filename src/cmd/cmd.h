@@ -2,6 +2,7 @@
  * exit code (see EXIT_* below); only this layer and main.c print errors. */
 #ifndef DANGO_CMD_H
 #define DANGO_CMD_H
+#include <stddef.h>
 
 /* Exit codes, documented in `dango --help` and the README. */
 enum {
@@ -23,5 +24,20 @@ int cmd_validate(int argc, const char **argv);
 int cmd_query(int argc, const char **argv);
 int cmd_db(int argc, const char **argv);
 int cmd_sync(int argc, const char **argv);
+/* src/cmd/generate.c: staging models; sync calls the second when auto_generate is on */
+int cmd_generate(int argc, const char **argv);
+struct project;
+struct source_list;
+struct source;
+struct warehouse;
+void cmd_generate_after_sync(const struct project *p, const struct source_list *list, struct warehouse *wh,
+			     struct source *const *synced, size_t n);
+/* src/cmd/run.c: the dbt project */
+int cmd_run(int argc, const char **argv);
+int cmd_seed(int argc, const char **argv);
+int cmd_test(int argc, const char **argv);
+int cmd_build(int argc, const char **argv);
+int cmd_compile(int argc, const char **argv);
+int cmd_ls(int argc, const char **argv);
 
 #endif

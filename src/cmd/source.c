@@ -452,7 +452,7 @@ static int source_add(int argc, const char **argv)
 	}
 	if (!no_test) {
 		ui_print("Testing connection...");
-		int ok = source_check(sources_find(&check, e.name), &p, &report) == 0;
+		int ok = source_check(sources_find(&check, e.name), &p, 1, &report) == 0;
 		if (ui.level >= UI_NORMAL)
 			fputs(report.buf, stdout);
 		if (!ok)
@@ -845,7 +845,7 @@ static int source_test(int argc, const char **argv)
 		goto out;
 	}
 	ui_print("Testing connection for '%s' (%s)...", s->name, s->type_name);
-	int ok = source_check(s, &p, &report) == 0;
+	int ok = source_check(s, &p, 1, &report) == 0;
 	fputs(report.buf, stdout);
 	if (ok) {
 		ui_ok("Source '%s' is ready to sync", s->name);

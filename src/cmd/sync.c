@@ -9,6 +9,10 @@
 #include "ingest/status.h"
 #include "ingest/sync.h"
 #include "sources/registry.h"
+#include "transform/pool.h"
+
+#include <pthread.h>
+#include <unistd.h>
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -62,16 +66,99 @@ static int backfill_date(const char *spec, char *out)
 	return 0;
 }
 
+/* Progress lines of a job. While extracts run in parallel, each job keeps
+ * its lines (job->progress_data is a strvec) and they are shown, stamped with
+ * the time they happened, when that source's turn to load comes. */
 static void step(struct sync_job *job, const char *fmt, ...)
 {
 	struct strbuf sb = STRBUF_INIT;
 	va_list ap;
-	(void)job;
 	va_start(ap, fmt);
 	strbuf_vaddf(&sb, fmt, ap);
 	va_end(ap);
-	ui_step("%s", sb.buf);
+	if (job->progress_data) {
+		char clock[9];
+		strvec_pushf(job->progress_data, "[%s] %s", ui_clock(clock), sb.buf);
+	} else {
+		ui_step("%s", sb.buf);
+	}
 	strbuf_release(&sb);
+}
+
+/* A progress bar for long loads, on a terminal only: a thread polls
+ * DuckDB's progress of the running statement. */
+struct progress_bar {
+	pthread_t thread;
+	struct warehouse *wh;
+	pthread_mutex_t lock;
+	pthread_cond_t stop_cond;
+	int stop, drawn;
+};
+
+static void *progress_loop(void *arg)
+{
+	struct progress_bar *pb = arg;
+	struct timespec start;
+	clock_gettime(CLOCK_REALTIME, &start);
+	pthread_mutex_lock(&pb->lock);
+	while (!pb->stop) {
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += 250 * 1000 * 1000;
+		if (until.tv_nsec >= 1000000000) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&pb->stop_cond, &pb->lock, &until);
+		if (pb->stop || until.tv_sec - start.tv_sec < 1)
+			continue; /* short loads get no bar */
+		double pct = warehouse_progress(pb->wh);
+		if (pct < 0)
+			continue;
+		int filled = (int)(pct / 100.0 * 30);
+		char bar[31];
+		for (int i = 0; i < 30; i++)
+			bar[i] = i < filled ? '#' : '.';
+		bar[30] = '\0';
+		printf("\r           [%s] %3.0f%%", bar, pct);
+		fflush(stdout);
+		pb->drawn = 1;
+	}
+	if (pb->drawn) {
+		printf("\r%60s\r", "");
+		fflush(stdout);
+	}
+	pthread_mutex_unlock(&pb->lock);
+	return NULL;
+}
+
+static int progress_start(struct progress_bar *pb, struct warehouse *wh)
+{
+	memset(pb, 0, sizeof(*pb));
+	if (!ui.stdout_tty || ui.level < UI_NORMAL)
+		return 0;
+	pb->wh = wh;
+	pthread_mutex_init(&pb->lock, NULL);
+	pthread_cond_init(&pb->stop_cond, NULL);
+	if (pthread_create(&pb->thread, NULL, progress_loop, pb)) {
+		pthread_mutex_destroy(&pb->lock);
+		pthread_cond_destroy(&pb->stop_cond);
+		return 0;
+	}
+	return 1;
+}
+
+static void progress_stop(struct progress_bar *pb, int started)
+{
+	if (!started)
+		return;
+	pthread_mutex_lock(&pb->lock);
+	pb->stop = 1;
+	pthread_cond_signal(&pb->stop_cond);
+	pthread_mutex_unlock(&pb->lock);
+	pthread_join(pb->thread, NULL);
+	pthread_mutex_destroy(&pb->lock);
+	pthread_cond_destroy(&pb->stop_cond);
 }
 
 static void fmt_duration(char *buf, double s)
@@ -173,37 +260,77 @@ static int confirm_full_refresh(struct warehouse *wh, struct source **chosen, si
 	return cmd_confirm("Proceed?", yes);
 }
 
-static int sync_one(struct warehouse *wh, struct project *p, struct source *s, const struct sync_options *opts,
-		    struct sync_status *status, struct sync_result *res)
-{
+/* One source's sync: job (state read, maybe extracted by a worker), load,
+ * history, messages. */
+struct source_run {
 	struct sync_job job;
-	struct strbuf err = STRBUF_INIT;
-	double t0 = now_seconds();
-	char started[40], num[32], dur[32];
+	struct sync_result res;
+	struct strvec lines;      /* progress of a parallel extract */
+	struct strbuf err;
+	int extract_rc;
+	int extracted;
+	double t0;
+	char started[40];
+};
+
+static void extract_task(void *task, size_t worker)
+{
+	struct source_run *run = task;
+	(void)worker;
+	run->extract_rc = sync_extract(&run->job, &run->err);
+}
+
+static void prepare(struct source_run *run, struct warehouse *wh, struct project *p, struct source *s,
+		    const struct sync_options *opts, int parallel)
+{
 	time_t now = time(NULL);
 	struct tm tm;
+	memset(run, 0, sizeof(*run));
+	strbuf_init(&run->err, 0);
+	strbuf_init(&run->res.error, 0);
+	run->t0 = now_seconds();
 	gmtime_r(&now, &tm);
-	strftime(started, sizeof(started), "%Y-%m-%d %H:%M:%S+00", &tm);
+	strftime(run->started, sizeof(run->started), "%Y-%m-%d %H:%M:%S+00", &tm);
+	sync_job_init(&run->job, s, p, opts);
+	run->job.progress = step;
+	run->job.progress_data = parallel ? &run->lines : NULL;
+	run->res.source = s;
+	if (sync_read_state(wh, &run->job, &run->err) < 0)
+		run->extract_rc = -1;
+}
 
-	sync_job_init(&job, s, p, opts);
-	job.progress = step;
+static int finish(struct source_run *run, struct warehouse *wh, const struct sync_options *opts,
+		  struct sync_status *status)
+{
+	struct sync_job *job = &run->job;
+	struct sync_result *res = &run->res;
+	const struct source *s = job->source;
+	char num[32], dur[32];
+
+	for (size_t i = 0; i < run->lines.nr; i++)
+		ui_print("%s", run->lines.v[i]);
+	job->progress_data = NULL;
 	sync_status_source(status, s->name, "running", 0, NULL);
-	if ((opts->since || opts->until) && job.ops && !(job.ops->caps & CONNECTOR_DATE_RANGE))
+	if ((opts->since || opts->until) && job->ops && !(job->ops->caps & CONNECTOR_DATE_RANGE))
 		ui_warn("%s (%s) does not filter by date: --since/--until ignored, syncing incrementally", s->name,
 			s->type_name);
-	int ok = sync_read_state(wh, &job, &err) == 0 && sync_extract(&job, &err) == 0;
-	for (size_t i = 0; i < job.notes.nr; i++)
-		ui_step("%s", job.notes.v[i]);
-	if (ok)
-		ok = sync_load(wh, &job, res, &err) == 0;
-	res->seconds = now_seconds() - t0;
-	res->ok = ok;
-	for (size_t i = 0; i < job.warnings.nr; i++)
-		ui_warn("%s", job.warnings.v[i]);
+	int ok = run->extract_rc == 0;
+	for (size_t i = 0; i < job->notes.nr; i++)
+		ui_step("%s", job->notes.v[i]);
 	if (ok) {
-		for (size_t i = 0; i < job.nr_resources; i++) {
-			const struct sync_resource *r = &job.resources[i];
-			if (!sync_job_selected(&job, r->name))
+		struct progress_bar pb;
+		int bar = progress_start(&pb, wh);
+		ok = sync_load(wh, job, res, &run->err) == 0;
+		progress_stop(&pb, bar);
+	}
+	res->seconds = now_seconds() - run->t0;
+	res->ok = ok;
+	for (size_t i = 0; i < job->warnings.nr; i++)
+		ui_warn("%s", job->warnings.v[i]);
+	if (ok) {
+		for (size_t i = 0; i < job->nr_resources; i++) {
+			const struct sync_resource *r = &job->resources[i];
+			if (!sync_job_selected(job, r->name))
 				continue;
 			ui_step("Loaded %s rows into raw_%s.%s", fmt_count(num, r->rows), s->name, r->name);
 		}
@@ -211,17 +338,24 @@ static int sync_one(struct warehouse *wh, struct project *p, struct source *s, c
 		ui_step("%s Sync complete (%s rows in %s)", ui_mark_ok(), fmt_count(num, res->rows), dur);
 		sync_status_source(status, s->name, "completed", res->rows, NULL);
 	} else {
-		strbuf_addbuf(&res->error, &err);
+		strbuf_addbuf(&res->error, &run->err);
 		ui_step("%s Sync failed for %s", ui_mark_fail(), s->name);
 		fflush(stdout);
-		fprintf(stderr, "%s\n", err.buf);
+		fprintf(stderr, "%s\n", run->err.buf);
 		ui_print("Nothing was changed for %s: the warehouse and its state are as they were.", s->name);
-		sync_status_source(status, s->name, "failed", 0, err.buf);
+		sync_status_source(status, s->name, "failed", 0, run->err.buf);
 	}
-	sync_record_history(wh, &job, res, started);
-	sync_job_release(&job);
-	strbuf_release(&err);
+	sync_record_history(wh, job, res, run->started);
 	return ok ? 0 : -1;
+}
+
+static void run_release(struct source_run *run)
+{
+	sync_job_release(&run->job);
+	strvec_clear(&run->lines);
+	strbuf_release(&run->err);
+	strbuf_release(&run->res.error);
+	strvec_clear(&run->res.table_lines);
 }
 
 int cmd_sync(int argc, const char **argv)
@@ -390,22 +524,55 @@ int cmd_sync(int argc, const char **argv)
 		ui_step("Starting sync for %s", chosen[0]->name);
 	else
 		ui_step("Starting sync for %zu sources...", nr_chosen);
+	/* Extracts (reading files, paging through APIs) run on up to --workers
+	 * threads; loads into the warehouse stay one at a time, in order. */
+	struct source_run *runs = xcalloc(nr_chosen, sizeof(*runs));
+	size_t nworkers = opts.workers > 1 ? (size_t)opts.workers : 1;
+	if (nworkers > nr_chosen)
+		nworkers = nr_chosen;
+	struct pool pool;
+	if (nworkers > 1)
+		pool_init(&pool, nworkers, extract_task);
 	for (size_t i = 0; i < nr_chosen; i++) {
-		struct sync_result res = { 0 };
-		strbuf_init(&res.error, 0);
+		prepare(&runs[i], &wh, &p, chosen[i], &opts, nworkers > 1);
+		if (nworkers > 1 && runs[i].extract_rc == 0)
+			pool_submit(&pool, &runs[i]);
+		else
+			runs[i].extracted = nworkers > 1;
+	}
+	for (size_t i = 0; i < nr_chosen; i++) {
 		if (nr_chosen > 1) {
 			ui_print("%s", "");
 			ui_step("Syncing %s (%zu/%zu)", chosen[i]->name, i + 1, nr_chosen);
 		}
-		if (sync_one(&wh, &p, chosen[i], &opts, &status, &res) < 0)
+		if (nworkers > 1) {
+			while (!runs[i].extracted) {
+				struct source_run *r = pool_wait(&pool);
+				if (!r)
+					break;
+				r->extracted = 1;
+			}
+		} else if (runs[i].extract_rc == 0) {
+			extract_task(&runs[i], 0);
+		}
+		if (finish(&runs[i], &wh, &opts, &status) < 0)
 			failed++;
-		total += res.rows;
+		total += runs[i].res.rows;
 		done++;
-		strbuf_release(&res.error);
-		strvec_clear(&res.table_lines);
 		if (failed && opts.fail_fast)
 			break;
 	}
+	if (nworkers > 1) {
+		while (pool_wait(&pool))
+			;
+		pool_release(&pool);
+	}
+	for (size_t i = 0; i < nr_chosen; i++)
+		run_release(&runs[i]);
+	free(runs);
+	/* auto_generate: staging models for new raw tables (src/cmd/generate.c) */
+	if (p.auto_generate && done > failed)
+		cmd_generate_after_sync(&p, &list, &wh, chosen, done);
 	cmd_close_writer(&lock, &wh);
 
 	char num[32], dur[32];

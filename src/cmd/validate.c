@@ -135,7 +135,7 @@ int cmd_validate(int argc, const char **argv)
 			struct strbuf report = STRBUF_INIT;
 			if (!s->enabled)
 				continue;
-			if (source_check(s, &p, &report) < 0) {
+			if (source_check(s, &p, 0, &report) < 0) {
 				for (char *line = report.buf, *nl; line && *line; line = nl ? nl + 1 : NULL) {
 					nl = strchr(line, '\n');
 					if (nl)

@@ -252,6 +252,14 @@ int64_t wh_result_int(struct wh_result *r, size_t row, size_t col)
 	return duckdb_value_int64(RES(r), col, row);
 }
 
+double warehouse_progress(struct warehouse *wh)
+{
+	if (!wh->con)
+		return -1;
+	duckdb_query_progress_type p = duckdb_query_progress(*CON(wh));
+	return p.percentage;
+}
+
 int warehouse_has_table(struct warehouse *wh, const char *schema, const char *table)
 {
 	struct strbuf sql = STRBUF_INIT, err = STRBUF_INIT;

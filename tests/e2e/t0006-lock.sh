@@ -5,40 +5,45 @@
 dango init p >/dev/null </dev/null
 cd p
 
-# A writer that holds the lock while its standard input stays open:
-# `dango query --write` with no SQL reads it from stdin.
-hold_lock() { # seconds
-    rm -f .dango/state/dbt.lock.json
-    sleep "$1" | dango query --write >/dev/null 2>&1 &
+# A writer that holds the lock until the test lets go: `dango query --write`
+# with no SQL reads it from stdin, here a FIFO whose write end the test
+# holds open on fd 9 (no timing assumptions, however loaded the machine).
+hold_lock() {
+    rm -f .dango/state/dbt.lock.json hold.fifo
+    mkfifo hold.fifo
+    dango query --write <hold.fifo >/dev/null 2>&1 &
     holder=$!
+    exec 9>hold.fifo
     wait_for_file .dango/state/dbt.lock.json
 }
 release_lock() {
-    kill "$holder" 2>/dev/null
+    exec 9>&-
     wait "$holder" 2>/dev/null
     return 0
 }
 
 test_expect_success 'the holder is recorded in dbt.lock.json and removed after' '
-    hold_lock 2 &&
+    hold_lock &&
     test_grep "\"command\": \"dango query\"" .dango/state/dbt.lock.json &&
     test_grep "\"pid\": [0-9]" .dango/state/dbt.lock.json &&
     test_grep "\"started_at\": \"20[0-9-]*T[0-9:]*\"" .dango/state/dbt.lock.json &&
     test_grep "\"hostname\"" .dango/state/dbt.lock.json &&
-    wait $holder && test ! -e .dango/state/dbt.lock.json
+    release_lock && test ! -e .dango/state/dbt.lock.json
 '
 
 test_expect_success 'a writer waits for the holder, saying so, then goes on' '
-    hold_lock 2 &&
+    hold_lock &&
     pid=$(sed -n "s/.*\"pid\": \([0-9]*\).*/\1/p" .dango/state/dbt.lock.json) &&
-    dango db clean -y --wait 30 >out 2>&1 &&
+    { dango db clean -y --wait 30 >out 2>&1 9>&- & } && cleaner=$! &&
+    i=0; while ! grep -q "Waiting for lock" out 2>/dev/null; do sleep 0.1; i=$((i+1)); test $i -lt 300; done &&
+    release_lock && wait $cleaner &&
     test_grep "^⏳ Another writer is running (pid $pid, since [0-9][0-9]:[0-9][0-9]:[0-9][0-9]). Waiting for lock (up to 30 seconds)...$" out &&
     test_grep "^✓ Lock acquired.$" out &&
     test_grep "No orphaned raw data" out
 '
 
 test_expect_success '--wait 0 fails at once naming the holder, exit 3' '
-    hold_lock 3 &&
+    hold_lock &&
     pid=$(sed -n "s/.*\"pid\": \([0-9]*\).*/\1/p" .dango/state/dbt.lock.json) &&
     start=$(date +%s) &&
     test_expect_code 3 dango db clean -y --wait 0 >out 2>err &&
@@ -48,7 +53,7 @@ test_expect_success '--wait 0 fails at once naming the holder, exit 3' '
 '
 
 test_expect_success 'a waiter gives up after --wait seconds' '
-    hold_lock 6 &&
+    hold_lock &&
     test_expect_code 3 dango query --write --wait 1 "SELECT 1" >out 2>err &&
     test_grep "Waiting for lock (up to 1 seconds)" out &&
     test_grep "gave up after 1 s waiting for the warehouse lock, held by pid" err &&
@@ -57,17 +62,17 @@ test_expect_success 'a waiter gives up after --wait seconds' '
 
 test_expect_success 'the lock file wait default comes from project.yml' '
     sed -i "s/lock_wait: 300/lock_wait: 1/" .dango/project.yml &&
-    hold_lock 6 &&
+    hold_lock &&
     test_expect_code 3 dango db clean -y >out 2>err &&
     test_grep "up to 1 seconds" out &&
     release_lock; sed -i "s/lock_wait: 1 /lock_wait: 300 /" .dango/project.yml
 '
 
 test_expect_success 'a holder killed with SIGKILL never blocks anyone' '
-    hold_lock 60 &&
+    hold_lock &&
     pid=$(sed -n "s/.*\"pid\": \([0-9]*\).*/\1/p" .dango/state/dbt.lock.json) &&
     test "$pid" = "$holder" &&
-    kill -9 $pid && { wait $pid; true; } &&
+    kill -9 $pid && { wait $pid; true; } && exec 9>&- &&
     test -e .dango/state/dbt.lock.json &&
     dango query --write --wait 0 "CREATE TABLE main.after_kill AS SELECT 1 AS x" >out 2>&1 &&
     ! grep -q "Waiting" out &&
@@ -75,7 +80,7 @@ test_expect_success 'a holder killed with SIGKILL never blocks anyone' '
 '
 
 test_expect_success 'a reader during a write is told why it cannot open, exit 3' '
-    hold_lock 3 &&
+    hold_lock &&
     test_expect_code 3 dango query "SELECT 1" 2>err &&
     test_grep "the warehouse is being written by pid [0-9]*, dango query" err &&
     test_grep "DuckDB lets no other process open the file while one writes it" err &&
@@ -83,16 +88,20 @@ test_expect_success 'a reader during a write is told why it cannot open, exit 3'
 '
 
 test_expect_success 'a reader with --wait gets in once the writer is done' '
-    hold_lock 2 &&
-    dango query --wait 20 --csv "SELECT 5 AS v" >out 2>&1 &&
-    test_grep "Waiting for it to close (up to 20 seconds)" out &&
-    test_grep "^5$" out && release_lock
+    hold_lock &&
+    { dango query --wait 20 --csv "SELECT 5 AS v" >out 2>&1 9>&- & } && reader=$! &&
+    i=0; while ! grep -q "Waiting for it to close" out 2>/dev/null; do sleep 0.1; i=$((i+1)); test $i -lt 300; done &&
+    release_lock && wait $reader &&
+    test_grep "Waiting for it to close (up to 20 seconds)" out && test_grep "^5$" out
 '
 
 test_expect_success 'a writer waits for a reader that has the file open' '
-    sleep 2 | dango query >/dev/null 2>&1 &
-    reader=$! && sleep 0.5 &&
-    dango query --write --wait 30 "SELECT 1" >out 2>&1 &&
+    rm -f read.fifo && mkfifo read.fifo &&
+    { dango query <read.fifo >/dev/null 2>&1 & } && reader=$! && exec 8>read.fifo &&
+    sleep 0.5 &&
+    { dango query --write --wait 30 "SELECT 1" >out 2>&1 8>&- & } && writer=$! &&
+    i=0; while ! grep -q "Waiting for it to close" out 2>/dev/null; do sleep 0.1; i=$((i+1)); test $i -lt 300; done &&
+    exec 8>&- && wait $writer &&
     test_grep "^⏳ The warehouse .* is open in another process (pid $reader). Waiting for it to close" out && test_grep "│     1 │" out && wait $reader
 '
 

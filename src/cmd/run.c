@@ -1,0 +1,647 @@
+/* dango run | seed | test | build | compile | ls: the dbt project, natively.
+ *
+ * Which project: --project-dir DIR holding dbt_project.yml is a plain dbt
+ * project (profiles from --profiles-dir, DBT_PROFILES_DIR, DIR, ~/.dbt;
+ * relative DuckDB paths from the working directory, as dbt-duckdb does);
+ * one holding .dango/ (or, without --project-dir, the Dango project found
+ * upwards) runs its dbt/ folder with .dango/profiles.yml, paths relative
+ * to the project root. The console output follows dbt's. */
+#include "cmd/cmd.h"
+#include "cmd/common.h"
+#include "core/fs.h"
+#include "core/opts.h"
+#include "core/strbuf.h"
+#include "core/ui.h"
+#include "core/xalloc.h"
+#include "transform/dbt.h"
+#include "version.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+
+enum which { W_RUN, W_SEED, W_TEST, W_BUILD, W_COMPILE, W_LS };
+
+static const char *const which_names[] = { "run", "seed", "test", "build", "compile", "ls" };
+
+struct run_args {
+	enum which which;
+	struct strvec select, exclude, skip_sources, resource_types;
+	const char *profiles_dir, *target, *vars, *output;
+	int threads, full_refresh, fail_fast, wait;
+};
+
+static const char details[] =
+	"Selection (--select, --exclude; commas, spaces and repeats are a union):\n"
+	"  name  +name  name+  +name+  2+name  name+1  @name  marts.*  marts.finance.*\n"
+	"  path:models/marts  tag:daily  source:stripe+  config.materialized:table\n"
+	"  resource_type:model  test_type:generic|singular\n"
+	"Projects: a Dango project runs its dbt/ folder with .dango/profiles.yml; --project-dir DIR\n"
+	"holding dbt_project.yml runs a plain dbt-duckdb project (--profiles-dir DIR for its profiles.yml).\n"
+	"Artifacts go to the dbt project's target/: compiled/, run/, manifest.json, run_results.json.\n"
+	"Exit codes: 0 success, 1 a node failed (or the project is invalid), 2 usage, 3 lock not had.";
+
+static double now_s(void)
+{
+	struct timeval tv;
+	gettimeofday(&tv, NULL);
+	return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+}
+
+/* dbt's console lines: "12:45:01  message" */
+static void out_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void out_line(const char *fmt, ...)
+{
+	if (global.quiet)
+		return;
+	char clock[9];
+	va_list ap;
+	printf("%s  ", ui_clock(clock));
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	fflush(stdout);
+}
+
+static void on_log(void *data, int level, const char *msg)
+{
+	if (level == 2) {
+		fflush(stdout);
+		char clock[9];
+		fprintf(stderr, "%s  [WARNING]: %s\n", ui_clock(clock), msg);
+	} else if (level == 1) {
+		out_line("%s", msg);
+	} else if (global.verbose) {
+		out_line("%s", msg);
+	}
+}
+
+/* --- locating the project ----------------------------------------------------------- */
+struct location {
+	int dango;
+	struct project proj;   /* a Dango project, or a stand-in for the lock */
+	char *dbt_dir, *profiles_dir, *profiles_base;
+};
+
+static int locate(struct location *loc, const struct run_args *a)
+{
+	struct strbuf root = STRBUF_INIT, err = STRBUF_INIT, probe = STRBUF_INIT;
+	int ret = EXIT_FAIL;
+	memset(loc, 0, sizeof(*loc));
+	if (global.project_dir) {
+		fs_path_join(&probe, global.project_dir, "dbt_project.yml");
+		if (fs_exists(probe.buf)) {
+			loc->dbt_dir = xstrdup(global.project_dir);
+			loc->profiles_dir = a->profiles_dir ? xstrdup(a->profiles_dir) : NULL;
+			ret = EXIT_OK;
+			goto out;
+		}
+	}
+	if (project_find(global.project_dir, &root, &err) < 0) {
+		strbuf_reset(&probe);
+		if (!global.project_dir && fs_exists("dbt_project.yml")) {
+			loc->dbt_dir = xstrdup(".");
+			loc->profiles_dir = a->profiles_dir ? xstrdup(a->profiles_dir) : NULL;
+			ret = EXIT_OK;
+			goto out;
+		}
+		if (global.project_dir)
+			ui_error("'%s' is neither a Dango project (no .dango/) nor a dbt project (no dbt_project.yml)",
+				 global.project_dir);
+		else
+			ui_error("%s", err.buf);
+		goto out;
+	}
+	if (project_load(&loc->proj, root.buf, &err) < 0) {
+		ui_error("%s", err.buf);
+		goto out;
+	}
+	loc->dango = 1;
+	loc->dbt_dir = xstrdup(loc->proj.dbt_dir);
+	loc->profiles_dir = xstrdup(a->profiles_dir ? a->profiles_dir : loc->proj.dango_dir);
+	loc->profiles_base = xstrdup(loc->proj.root);
+	ret = EXIT_OK;
+out:
+	strbuf_release(&root);
+	strbuf_release(&err);
+	strbuf_release(&probe);
+	return ret;
+}
+
+static void location_release(struct location *loc)
+{
+	if (loc->dango) {
+		project_release(&loc->proj);
+	} else {
+		free(loc->proj.state_dir);
+		free(loc->proj.warehouse_path);
+	}
+	free(loc->dbt_dir);
+	free(loc->profiles_dir);
+	free(loc->profiles_base);
+}
+
+/* --- output ---------------------------------------------------------------------- */
+static void node_desc(struct strbuf *sb, const struct dbt_node *n)
+{
+	struct strbuf rel = STRBUF_INIT;
+	dbt_node_relation_name(&rel, n);
+	if (n->kind == NODE_MODEL)
+		strbuf_addf(sb, "sql %s model %s", dbt_mat_name(n->mat), rel.buf);
+	else if (n->kind == NODE_SEED)
+		strbuf_addf(sb, "seed file %s", rel.buf);
+	else
+		strbuf_addf(sb, "test %s", n->name);
+	strbuf_release(&rel);
+}
+
+static void fancy(size_t order, size_t total, const char *msg, const char *status, double secs)
+{
+	struct strbuf line = STRBUF_INIT;
+	strbuf_addf(&line, "%zu of %zu %s ", order, total, msg);
+	if (line.len < 80)
+		strbuf_addchars(&line, '.', 80 - line.len);
+	if (secs >= 0)
+		strbuf_addf(&line, " [%s in %.2fs]", status, secs);
+	else
+		strbuf_addf(&line, " [%s]", status);
+	out_line("%s", line.buf);
+	strbuf_release(&line);
+}
+
+static void on_start(void *data, struct dbt_node *n, size_t order, size_t total)
+{
+	struct strbuf msg = STRBUF_INIT;
+	strbuf_addstr(&msg, "START ");
+	node_desc(&msg, n);
+	fancy(order, total, msg.buf, "RUN", -1);
+	strbuf_release(&msg);
+}
+
+static void on_done(void *data, struct dbt_node *n, const struct dbt_result *r, size_t total)
+{
+	struct strbuf msg = STRBUF_INIT, status = STRBUF_INIT, desc = STRBUF_INIT, rel = STRBUF_INIT;
+	double secs = r->seconds;
+	node_desc(&desc, n);
+	dbt_node_relation_name(&rel, n);
+	switch (r->status) {
+	case DBT_SUCCESS:
+		if (n->kind == NODE_SEED) {
+			strbuf_addf(&msg, "OK loaded %s", desc.buf);
+			strbuf_addf(&status, "INSERT %lld", (long long)r->rows);
+		} else {
+			strbuf_addf(&msg, "OK created %s", desc.buf);
+			strbuf_addstr(&status, "SUCCESS");
+		}
+		break;
+	case DBT_ERROR:
+		if (n->kind == NODE_TEST)
+			strbuf_addf(&msg, "ERROR %s", n->name);
+		else
+			strbuf_addf(&msg, "ERROR %s %s", n->kind == NODE_SEED ? "loading" : "creating", desc.buf);
+		strbuf_addstr(&status, "ERROR");
+		break;
+	case DBT_SKIPPED:
+		if (n->kind == NODE_TEST)
+			strbuf_addf(&msg, "SKIP test %s", n->name);
+		else
+			strbuf_addf(&msg, "SKIP relation %s", rel.buf);
+		strbuf_addstr(&status, "SKIP");
+		secs = -1;
+		break;
+	case DBT_PASS:
+		strbuf_addf(&msg, "PASS %s", n->name);
+		strbuf_addstr(&status, "PASS");
+		break;
+	case DBT_FAIL:
+		strbuf_addf(&msg, "FAIL %lld %s", (long long)r->rows, n->name);
+		strbuf_addf(&status, "FAIL %lld", (long long)r->rows);
+		break;
+	case DBT_WARN:
+		strbuf_addf(&msg, "WARN %lld %s", (long long)r->rows, n->name);
+		strbuf_addf(&status, "WARN %lld", (long long)r->rows);
+		break;
+	}
+	fancy(r->order, total, msg.buf, status.buf, secs);
+	strbuf_release(&msg);
+	strbuf_release(&status);
+	strbuf_release(&desc);
+	strbuf_release(&rel);
+}
+
+static void plural(struct strbuf *sb, size_t n, const char *one, const char *many)
+{
+	if (sb->len)
+		strbuf_addstr(sb, ", ");
+	strbuf_addf(sb, "%zu %s", n, n == 1 ? one : many);
+}
+
+static void print_found(struct dbt_project *p)
+{
+	size_t c[4] = { 0 };
+	for (size_t i = 0; i < p->nr; i++)
+		c[p->nodes[i]->kind]++;
+	struct strbuf sb = STRBUF_INIT;
+	plural(&sb, c[NODE_MODEL], "model", "models");
+	plural(&sb, c[NODE_TEST], "test", "tests");
+	if (c[NODE_SEED])
+		plural(&sb, c[NODE_SEED], "seed", "seeds");
+	if (c[NODE_SOURCE])
+		plural(&sb, c[NODE_SOURCE], "source", "sources");
+	plural(&sb, p->nmacros, "macro", "macros");
+	out_line("Found %s", sb.buf);
+	strbuf_release(&sb);
+}
+
+static void print_summary(struct dbt_project *p, const struct dbt_result *res, double elapsed)
+{
+	size_t views = 0, tables = 0, incr = 0, seeds = 0, tests = 0;
+	size_t pass = 0, warn = 0, error = 0, skip = 0, total = 0;
+	for (size_t i = 0; i < p->nr; i++) {
+		const struct dbt_node *n = p->nodes[i];
+		const struct dbt_result *r = &res[i];
+		if (!r->ran)
+			continue;
+		total++;
+		if (n->kind == NODE_SEED)
+			seeds++;
+		else if (n->kind == NODE_TEST)
+			tests++;
+		else if (n->mat == MAT_VIEW)
+			views++;
+		else if (n->mat == MAT_TABLE)
+			tables++;
+		else if (n->mat == MAT_INCREMENTAL)
+			incr++;
+		switch (r->status) {
+		case DBT_SUCCESS: case DBT_PASS: pass++; break;
+		case DBT_WARN: warn++; break;
+		case DBT_ERROR: case DBT_FAIL: error++; break;
+		case DBT_SKIPPED: skip++; break;
+		}
+	}
+	struct strbuf sb = STRBUF_INIT;
+	if (views)
+		plural(&sb, views, "view", "views");
+	if (tables)
+		plural(&sb, tables, "table", "tables");
+	if (incr)
+		plural(&sb, incr, "incremental model", "incremental models");
+	if (seeds)
+		plural(&sb, seeds, "seed", "seeds");
+	if (tests)
+		plural(&sb, tests, "test", "tests");
+	out_line("%s", "");
+	out_line("Finished running %s in %.2fs.", sb.buf, elapsed);
+	out_line("%s", "");
+	if (!error && !warn) {
+		out_line("Completed successfully");
+	} else {
+		if (error)
+			out_line("Completed with %zu error%s and %zu warning%s:", error, error == 1 ? "" : "s", warn,
+				 warn == 1 ? "" : "s");
+		else
+			out_line("Completed with %zu warning%s:", warn, warn == 1 ? "" : "s");
+		for (size_t i = 0; i < p->nr; i++) {
+			const struct dbt_node *n = p->nodes[i];
+			const struct dbt_result *r = &res[i];
+			if (!r->ran || (r->status != DBT_ERROR && r->status != DBT_FAIL && r->status != DBT_WARN))
+				continue;
+			out_line("%s", "");
+			const char *kind = dbt_node_kind_name(n->kind);
+			if (r->status == DBT_FAIL)
+				out_line("Failure in test %s (%s)", n->name, n->file);
+			else if (r->status == DBT_WARN)
+				out_line("Warning in test %s (%s)", n->name, n->file);
+			else if (!n->compiled_sql && n->kind != NODE_SEED)
+				out_line("Compilation Error in %s %s (%s)", kind, n->name, n->file);
+			else
+				out_line("Runtime Error in %s %s (%s)", kind, n->name, n->file);
+			/* indent every line of the message */
+			const char *m = r->message ? r->message : "";
+			while (*m) {
+				const char *nl = strchr(m, '\n');
+				size_t len = nl ? (size_t)(nl - m) : strlen(m);
+				out_line("  %.*s", (int)len, m);
+				m += len + (nl ? 1 : 0);
+			}
+		}
+	}
+	out_line("%s", "");
+	out_line("Done. PASS=%zu WARN=%zu ERROR=%zu SKIP=%zu TOTAL=%zu", pass, warn, error, skip, total);
+	strbuf_release(&sb);
+}
+
+/* --- the commands ------------------------------------------------------------------- */
+static unsigned kinds_for(const struct run_args *a)
+{
+	switch (a->which) {
+	case W_RUN: return 1u << NODE_MODEL;
+	case W_SEED: return 1u << NODE_SEED;
+	case W_TEST: return 1u << NODE_TEST;
+	case W_BUILD: return (1u << NODE_MODEL) | (1u << NODE_SEED) | (1u << NODE_TEST);
+	case W_COMPILE: return (1u << NODE_MODEL) | (1u << NODE_TEST);
+	case W_LS: break;
+	}
+	unsigned k = 0;
+	if (!a->resource_types.nr)
+		return 0xfu;
+	for (size_t i = 0; i < a->resource_types.nr; i++)
+		for (unsigned t = 0; t < 4; t++)
+			if (!strcmp(a->resource_types.v[i], dbt_node_kind_name((enum node_kind)t)))
+				k |= 1u << t;
+	return k;
+}
+
+static void print_ls(struct dbt_project *p, const struct run_args *a)
+{
+	size_t *order = dbt_graph_order(p);
+	for (size_t k = 0; k < p->nr; k++) {
+		struct dbt_node *n = p->nodes[order ? order[k] : k];
+		if (!n->selected)
+			continue;
+		const char *out = a->output ? a->output : "selector";
+		if (!strcmp(out, "name")) {
+			printf("%s\n", n->kind == NODE_SOURCE ? n->unique_id + strlen("source.") + strlen(p->name) + 1
+							       : n->name);
+		} else if (!strcmp(out, "path")) {
+			printf("%s\n", n->file);
+		} else if (!strcmp(out, "json")) {
+			printf("{\"name\": \"%s\", \"resource_type\": \"%s\", \"unique_id\": \"%s\", \"original_file_path\": \"%s\"}\n",
+			       n->name, dbt_node_kind_name(n->kind), n->unique_id, n->file);
+		} else {
+			if (n->kind == NODE_SOURCE)
+				printf("source:");
+			for (size_t i = 0; i < n->fqn.nr; i++)
+				printf("%s%s", i ? "." : "", n->fqn.v[i]);
+			putchar('\n');
+		}
+	}
+	free(order);
+}
+
+static int do_compile(struct dbt_project *p, struct warehouse *wh, double parse_s)
+{
+	double t0 = now_s(), in_compile = 0;
+	size_t *order = dbt_graph_order(p);
+	size_t count = 0;
+	int ret = EXIT_OK;
+	struct strbuf err = STRBUF_INIT;
+	for (size_t k = 0; k < p->nr && order; k++) {
+		struct dbt_node *n = p->nodes[order[k]];
+		if (!n->selected || (n->kind != NODE_MODEL && n->kind != NODE_TEST))
+			continue;
+		strbuf_reset(&err);
+		free(n->compiled_sql);
+		double c0 = now_s();
+		n->compiled_sql = dbt_compile_node(p, n, wh, &err);
+		in_compile += now_s() - c0;
+		if (!n->compiled_sql) {
+			ui_error("Compilation Error in %s %s (%s)\n  %s", dbt_node_kind_name(n->kind), n->name, n->file,
+				 err.buf);
+			ret = EXIT_FAIL;
+			continue;
+		}
+		if (dbt_write_compiled(p, n, "compiled", n->compiled_sql, &err) < 0) {
+			ui_error("%s", err.buf);
+			ret = EXIT_FAIL;
+		}
+		count++;
+	}
+	free(order);
+	strbuf_release(&err);
+	out_line("Compiled %zu node%s into target/compiled/ (parse %.3fs, compile %.3fs, writing %.3fs)", count,
+		 count == 1 ? "" : "s", parse_s, in_compile, now_s() - t0 - in_compile);
+	return ret;
+}
+
+static int run_main(struct run_args *a)
+{
+	struct location loc;
+	struct dbt_project p;
+	struct strbuf err = STRBUF_INIT;
+	struct dango_lock lock = DANGO_LOCK_INIT;
+	struct warehouse wh = { 0 };
+	int have_wh = 0, have_project = 0, ret;
+	struct dbt_result *results = NULL;
+	double t0 = now_s();
+
+	if ((ret = locate(&loc, a)) != EXIT_OK)
+		return ret;
+	ret = EXIT_FAIL;
+	if (a->which != W_LS)
+		out_line("Running with dango=%s", DANGO_VERSION);
+	struct dbt_load_opts lo = { loc.dbt_dir, loc.profiles_dir, loc.profiles_base, a->target, a->vars,
+				    a->full_refresh, on_log, NULL };
+	if (dbt_project_load(&p, &lo, &err) < 0) {
+		have_project = 1;
+		ui_error("%s", err.buf);
+		goto out;
+	}
+	have_project = 1;
+	if (dbt_graph_build(&p, &err) < 0) {
+		ui_error("%s", err.buf);
+		goto out;
+	}
+	if (a->which == W_BUILD)
+		dbt_graph_add_test_edges(&p);
+	double t_parsed = now_s();
+	if (dbt_select(&p, &a->select, &a->exclude, kinds_for(a), 1, &err) < 0) {
+		ui_error("%s", err.buf);
+		ret = EXIT_USAGE;
+		goto out;
+	}
+	if (a->which == W_LS) {
+		print_ls(&p, a);
+		ret = EXIT_OK;
+		goto out;
+	}
+	print_found(&p);
+	size_t nsel = 0;
+	for (size_t i = 0; i < p.nr; i++)
+		nsel += p.nodes[i]->selected;
+	int threads = a->threads > 0 ? a->threads : p.target.threads > 0 ? p.target.threads : 4;
+
+	if (a->which == W_COMPILE) {
+		/* read-only, and only if it can be had: compiling needs no warehouse
+		 * unless models introspect it */
+		if (fs_exists(p.target.path) &&
+		    warehouse_open(&wh, p.target.path, WH_READ_ONLY, &err) == 0)
+			have_wh = 1;
+		strbuf_reset(&err);
+		ret = do_compile(&p, have_wh ? &wh : NULL, t_parsed - t0);
+		if (dbt_write_manifest(&p, &err) < 0) {
+			ui_error("%s", err.buf);
+			ret = EXIT_FAIL;
+		}
+		goto out;
+	}
+	if (!nsel) {
+		out_line("%s", "");
+		out_line("Nothing to do. Try checking your model configs and model specification args");
+		ret = EXIT_OK;
+		dbt_write_manifest(&p, &err);
+		goto out;
+	}
+	/* the lock, then the warehouse */
+	if (!loc.dango) {
+		loc.proj.state_dir = xstrdup(p.target_path);
+		loc.proj.lock_wait = 300;
+	} else {
+		free(loc.proj.warehouse_path);
+	}
+	loc.proj.warehouse_path = xstrdup(p.target.path);
+	struct strbuf cmdname = STRBUF_INIT;
+	strbuf_addf(&cmdname, "dango %s", which_names[a->which]);
+	ret = cmd_open_writer(&loc.proj, cmdname.buf, NULL, a->wait, &lock, &wh);
+	strbuf_release(&cmdname);
+	if (ret != EXIT_OK)
+		goto out;
+	have_wh = 1;
+	out_line("Concurrency: %d thread%s", threads, threads == 1 ? "" : "s");
+	out_line("%s", "");
+	struct dbt_run_opts ro = { threads, a->fail_fast, &a->skip_sources, on_start, on_done, NULL };
+	double t1 = now_s();
+	int r = dbt_run(&p, &wh, &ro, &results, &err);
+	double elapsed = now_s() - t1;
+	if (r < 0) {
+		ui_error("%s", err.buf);
+		ret = EXIT_FAIL;
+		goto out;
+	}
+	print_summary(&p, results, elapsed);
+	strbuf_reset(&err);
+	if (dbt_write_manifest(&p, &err) < 0 ||
+	    dbt_write_run_results(&p, results, which_names[a->which], now_s() - t0, &err) < 0)
+		ui_error("%s", err.buf);
+	ret = r ? EXIT_FAIL : EXIT_OK;
+out:
+	dbt_results_free(&p, results);
+	if (have_wh) {
+		if (lock.fd >= 0)
+			cmd_close_writer(&lock, &wh);
+		else
+			warehouse_close(&wh);
+	}
+	if (have_project)
+		dbt_project_release(&p);
+	location_release(&loc);
+	strbuf_release(&err);
+	return ret;
+}
+
+static int run_cmd(enum which which, int argc, const char **argv)
+{
+	static const struct cmd_info infos[] = {
+		{ "run", "dango run [--select SEL] [--exclude SEL] [--threads N] [--full-refresh] [--vars YAML]",
+		  "Build the dbt models (views, tables, incremental, ephemeral) in dependency order.", details },
+		{ "seed", "dango seed [--select SEL] [--full-refresh]", "Load the CSV files of the dbt project's seeds.",
+		  details },
+		{ "test", "dango test [--select SEL] [--exclude SEL]",
+		  "Run the data tests: generic (unique, not_null, accepted_values, relationships) and singular.",
+		  details },
+		{ "build", "dango build [--select SEL] [--exclude SEL]",
+		  "Seeds, models and tests in graph order; a failing test skips what depends on it.", details },
+		{ "compile", "dango compile [--select SEL]", "Render the models' SQL into target/compiled/.", details },
+		{ "ls", "dango ls [--select SEL] [--resource-type TYPE] [--output selector|name|path|json]",
+		  "List the selected nodes of the dbt project.", details },
+	};
+	struct run_args a;
+	memset(&a, 0, sizeof(a));
+	a.which = which;
+	a.wait = -1;
+	struct strvec args = STRVEC_INIT;
+	const struct opt opts[] = {
+		OPT_LIST('s', "select", &a.select, "SEL", "nodes to run (repeatable; comma lists)"),
+		OPT_LIST('m', "models", &a.select, "SEL", "the same as --select"),
+		OPT_LIST(0, "exclude", &a.exclude, "SEL", "nodes to leave out"),
+		OPT_INT(0, "threads", &a.threads, "N", "nodes built at once (default: the profile's, then 4)"),
+		OPT_BOOL(0, "full-refresh", &a.full_refresh, "rebuild incremental models and seeds from scratch"),
+		OPT_BOOL('x', "fail-fast", &a.fail_fast, "stop at the first failure"),
+		OPT_STRING(0, "vars", &a.vars, "YAML", "variables, as JSON or YAML: '{\"year\": 2024}'"),
+		OPT_STRING('t', "target", &a.target, "NAME", "the profile's output to use"),
+		OPT_STRING(0, "profiles-dir", &a.profiles_dir, "DIR", "folder of profiles.yml"),
+		OPT_LIST(0, "skip-source", &a.skip_sources, "SRC[.TABLE]",
+			 "skip everything downstream of this source (repeatable)"),
+		OPT_INT(0, "wait", &a.wait, "SECONDS", "wait this long for the warehouse lock (default 300)"),
+		OPT_LIST(0, "resource-type", &a.resource_types, "TYPE", "ls: model, seed, test, source"),
+		OPT_STRING('o', "output", &a.output, "FORMAT", "ls: selector, name, path or json"),
+		OPT_END(),
+	};
+	/* dbt takes several values after --select and --exclude (-s a b c):
+	 * repeat the flag before each, for the option parser */
+	const char **av = xcalloc((size_t)argc * 2 + 1, sizeof(*av));
+	int ac = 0;
+	const char *list_flag = NULL;
+	for (int i = 0; i < argc; i++) {
+		const char *x = argv[i];
+		if (i > 0 && list_flag && x[0] != '-') {
+			av[ac++] = list_flag;
+			av[ac++] = x;
+			continue;
+		}
+		list_flag = NULL;
+		av[ac++] = x;
+		if (!strcmp(x, "-s") || !strcmp(x, "--select") || !strcmp(x, "-m") || !strcmp(x, "--models") ||
+		    !strcmp(x, "--exclude")) {
+			if (i + 1 < argc)
+				av[ac++] = argv[++i];
+			list_flag = x;
+		}
+	}
+	av[ac] = NULL;
+	int r = opts_parse(&infos[which], opts, ac, av, &args);
+	free(av);
+	if (r == OPTS_HELP) {
+		r = EXIT_OK;
+	} else if (r == OPTS_ERROR) {
+		r = EXIT_USAGE;
+	} else if (args.nr) {
+		ui_error("unexpected argument '%s' (use --select to choose nodes)", args.v[0]);
+		r = EXIT_USAGE;
+	} else if (a.threads < 0) {
+		ui_error("--threads must be at least 1");
+		r = EXIT_USAGE;
+	} else {
+		r = run_main(&a);
+	}
+	strvec_clear(&args);
+	strvec_clear(&a.select);
+	strvec_clear(&a.exclude);
+	strvec_clear(&a.skip_sources);
+	strvec_clear(&a.resource_types);
+	return r;
+}
+
+int cmd_run(int argc, const char **argv)
+{
+	return run_cmd(W_RUN, argc, argv);
+}
+
+int cmd_seed(int argc, const char **argv)
+{
+	return run_cmd(W_SEED, argc, argv);
+}
+
+int cmd_test(int argc, const char **argv)
+{
+	return run_cmd(W_TEST, argc, argv);
+}
+
+int cmd_build(int argc, const char **argv)
+{
+	return run_cmd(W_BUILD, argc, argv);
+}
+
+int cmd_compile(int argc, const char **argv)
+{
+	return run_cmd(W_COMPILE, argc, argv);
+}
+
+int cmd_ls(int argc, const char **argv)
+{
+	return run_cmd(W_LS, argc, argv);
+}

@@ -1,0 +1,338 @@
+/* dbt's artifacts, in the shape tools read: target/manifest.json (nodes,
+ * sources, parent and child maps), target/run_results.json, and the SQL of
+ * each node under target/compiled/ and target/run/. */
+#include "transform/dbt.h"
+#include "core/fs.h"
+#include "core/strbuf.h"
+#include "core/xalloc.h"
+#include "version.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static json_t *jval_json(struct jval v)
+{
+	switch (v.type) {
+	case JVAL_NONE:
+	case JVAL_UNDEFINED:
+		return json_null();
+	case JVAL_BOOL:
+		return json_boolean(v.u.b);
+	case JVAL_INT:
+		return json_integer(v.u.i);
+	case JVAL_FLOAT:
+		return json_real(v.u.f);
+	case JVAL_STR:
+		return json_string(jval_str_cstr(v));
+	case JVAL_LIST: {
+		json_t *a = json_array();
+		for (size_t i = 0; i < jval_len(v); i++)
+			json_array_append_new(a, jval_json(*jval_list_at(v, i)));
+		return a;
+	}
+	case JVAL_DICT: {
+		json_t *o = json_object();
+		const struct jval *k, *val;
+		for (size_t i = 0; jval_dict_entry(v, i, &k, &val); i++) {
+			char *ks = jval_to_cstr(*k);
+			json_object_set_new(o, ks, jval_json(*val));
+			free(ks);
+		}
+		return o;
+	}
+	default: {
+		char *s = jval_to_cstr(v);
+		json_t *j = json_string(s);
+		free(s);
+		return j;
+	}
+	}
+}
+
+static void iso_time(char *buf, size_t size, double t)
+{
+	time_t s = (time_t)t;
+	struct tm tm;
+	gmtime_r(&s, &tm);
+	size_t n = strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + n, size - n, ".%06dZ", (int)((t - (double)s) * 1e6));
+}
+
+static json_t *metadata(struct dbt_project *p, const char *schema)
+{
+	char now[40];
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	iso_time(now, sizeof(now), (double)ts.tv_sec + (double)ts.tv_nsec / 1e9);
+	json_t *m = json_object();
+	json_object_set_new(m, "dbt_schema_version", json_string(schema));
+	json_object_set_new(m, "dbt_version", json_string("1.7.0"));
+	json_object_set_new(m, "dango_version", json_string(DANGO_VERSION));
+	json_object_set_new(m, "generated_at", json_string(now));
+	json_object_set_new(m, "adapter_type", json_string("duckdb"));
+	json_object_set_new(m, "project_name", json_string(p->name));
+	json_object_set_new(m, "env", json_object());
+	return m;
+}
+
+static json_t *strings(const struct strvec *sv)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < sv->nr; i++)
+		json_array_append_new(a, json_string(sv->v[i]));
+	return a;
+}
+
+static json_t *node_json(struct dbt_project *p, struct dbt_node *n)
+{
+	json_t *o = json_object();
+	struct strbuf sb = STRBUF_INIT;
+	json_object_set_new(o, "unique_id", json_string(n->unique_id));
+	json_object_set_new(o, "name", json_string(n->name));
+	json_object_set_new(o, "resource_type", json_string(dbt_node_kind_name(n->kind)));
+	json_object_set_new(o, "package_name", json_string(p->name));
+	json_object_set_new(o, "path", json_string(n->path ? n->path : ""));
+	json_object_set_new(o, "original_file_path", json_string(n->file ? n->file : ""));
+	json_object_set_new(o, "fqn", strings(&n->fqn));
+	json_object_set_new(o, "database", json_string(n->database ? n->database : p->target.database));
+	json_object_set_new(o, "schema", n->schema ? json_string(n->schema) : json_null());
+	json_object_set_new(o, "description", json_string(n->description ? n->description : ""));
+	json_object_set_new(o, "columns", jval_json(n->columns));
+	if (n->kind == NODE_SOURCE) {
+		json_object_set_new(o, "source_name", json_string(n->source_name));
+		json_object_set_new(o, "identifier", json_string(n->identifier));
+		json_object_set_new(o, "loaded_at_field", n->loaded_at_field ? json_string(n->loaded_at_field) : json_null());
+		json_object_set_new(o, "freshness", jval_json(n->freshness));
+	} else {
+		json_object_set_new(o, "alias", json_string(n->alias ? n->alias : n->name));
+		json_object_set_new(o, "config", jval_json(n->config));
+		const struct jval *tags = jval_dict_get(n->config, "tags");
+		json_object_set_new(o, "tags", tags ? jval_json(*tags) : json_array());
+		json_object_set_new(o, "language", json_string("sql"));
+		json_object_set_new(o, "raw_code", json_string(n->raw_sql ? n->raw_sql : ""));
+		json_object_set_new(o, "compiled", json_boolean(n->compiled_sql != NULL));
+		if (n->compiled_sql)
+			json_object_set_new(o, "compiled_code", json_string(n->compiled_sql));
+		json_t *refs = json_array(), *srcs = json_array(), *deps = json_array();
+		for (size_t i = 0; i < n->refs.nr; i++) {
+			json_t *r = json_object();
+			json_object_set_new(r, "name", json_string(n->refs.v[i]));
+			json_object_set_new(r, "package", json_null());
+			json_object_set_new(r, "version", json_null());
+			json_array_append_new(refs, r);
+		}
+		for (size_t i = 0; i < n->sources.nr; i++) {
+			json_t *pair = json_array();
+			const char *dot = strchr(n->sources.v[i], '.');
+			char *src = xstrndup(n->sources.v[i], dot ? (size_t)(dot - n->sources.v[i]) : 0);
+			json_array_append_new(pair, json_string(src));
+			json_array_append_new(pair, json_string(dot ? dot + 1 : n->sources.v[i]));
+			free(src);
+			json_array_append_new(srcs, pair);
+		}
+		for (size_t i = 0; i < n->nparents; i++)
+			json_array_append_new(deps, json_string(p->nodes[n->parents[i]]->unique_id));
+		json_object_set_new(o, "refs", refs);
+		json_object_set_new(o, "sources", srcs);
+		json_t *dep = json_object();
+		json_object_set_new(dep, "macros", json_array());
+		json_object_set_new(dep, "nodes", deps);
+		json_object_set_new(o, "depends_on", dep);
+		if (n->test_name) {
+			json_t *tm = json_object();
+			json_object_set_new(tm, "name", json_string(n->test_name));
+			json_object_set_new(tm, "kwargs", jval_json(n->test_kwargs));
+			json_object_set_new(tm, "namespace", json_null());
+			json_object_set_new(o, "test_metadata", tm);
+			json_object_set_new(o, "column_name", n->column_name ? json_string(n->column_name) : json_null());
+			json_object_set_new(o, "attached_node",
+					    n->attached >= 0 ? json_string(p->nodes[n->attached]->unique_id) : json_null());
+		}
+	}
+	if (n->kind != NODE_TEST && n->schema) {
+		dbt_node_relation_sql(&sb, n);
+		json_object_set_new(o, "relation_name", json_string(sb.buf));
+	} else {
+		json_object_set_new(o, "relation_name", json_null());
+	}
+	strbuf_release(&sb);
+	return o;
+}
+
+static int write_json(struct dbt_project *p, const char *name, json_t *root, struct strbuf *err)
+{
+	struct strbuf path = STRBUF_INIT;
+	int ret = 0;
+	char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	fs_mkdir_p(p->target_path, 0755);
+	fs_path_join(&path, p->target_path, name);
+	if (!text || fs_write_atomic(path.buf, text, strlen(text)) < 0) {
+		strbuf_addf(err, "cannot write '%s': %s", path.buf, strerror(errno));
+		ret = -1;
+	}
+	free(text);
+	strbuf_release(&path);
+	return ret;
+}
+
+int dbt_write_manifest(struct dbt_project *p, struct strbuf *err)
+{
+	json_t *root = json_object(), *nodes = json_object(), *sources = json_object();
+	json_t *parents = json_object(), *children = json_object();
+	json_object_set_new(root, "metadata", metadata(p, "https://schemas.getdbt.com/dbt/manifest/v11.json"));
+	for (size_t i = 0; i < p->nr; i++) {
+		struct dbt_node *n = p->nodes[i];
+		json_object_set_new(n->kind == NODE_SOURCE ? sources : nodes, n->unique_id, node_json(p, n));
+		json_t *pa = json_array(), *ch = json_array();
+		for (size_t k = 0; k < n->nparents; k++)
+			json_array_append_new(pa, json_string(p->nodes[n->parents[k]]->unique_id));
+		for (size_t k = 0; k < n->nchildren; k++)
+			json_array_append_new(ch, json_string(p->nodes[n->children[k]]->unique_id));
+		json_object_set_new(parents, n->unique_id, pa);
+		json_object_set_new(children, n->unique_id, ch);
+	}
+	json_object_set_new(root, "nodes", nodes);
+	json_object_set_new(root, "sources", sources);
+	json_t *macros = json_object();
+	const struct jval *k, *v;
+	for (size_t i = 0; jval_dict_entry(p->macros, i, &k, &v); i++) {
+		json_t *m = json_object();
+		char *name = jval_to_cstr(*k);
+		char *uid = xasprintf("macro.%s.%s", p->name, name);
+		json_object_set_new(m, "unique_id", json_string(uid));
+		json_object_set_new(m, "name", json_string(name));
+		json_object_set_new(m, "package_name", json_string(p->name));
+		json_object_set_new(macros, uid, m);
+		free(uid);
+		free(name);
+	}
+	json_object_set_new(root, "macros", macros);
+	json_t *docs = json_object();
+	for (size_t i = 0; jval_dict_entry(p->docs, i, &k, &v); i++) {
+		char *name = jval_to_cstr(*k);
+		char *uid = xasprintf("doc.%s.%s", p->name, name);
+		json_t *d = json_object();
+		json_object_set_new(d, "name", json_string(name));
+		json_object_set_new(d, "block_contents", jval_json(*v));
+		json_object_set_new(docs, uid, d);
+		free(uid);
+		free(name);
+	}
+	json_object_set_new(root, "docs", docs);
+	json_object_set_new(root, "exposures", json_object());
+	json_object_set_new(root, "metrics", json_object());
+	json_object_set_new(root, "groups", json_object());
+	json_object_set_new(root, "selectors", json_object());
+	json_object_set_new(root, "disabled", json_object());
+	json_object_set_new(root, "parent_map", parents);
+	json_object_set_new(root, "child_map", children);
+	int r = write_json(p, "manifest.json", root, err);
+	json_decref(root);
+	return r;
+}
+
+int dbt_write_run_results(struct dbt_project *p, const struct dbt_result *results, const char *command,
+			  double elapsed, struct strbuf *err)
+{
+	json_t *root = json_object(), *list = json_array();
+	json_object_set_new(root, "metadata", metadata(p, "https://schemas.getdbt.com/dbt/run-results/v5.json"));
+	/* in the order they ran */
+	size_t max = 0;
+	for (size_t i = 0; i < p->nr; i++)
+		if (results[i].ran && results[i].order > max)
+			max = results[i].order;
+	size_t *by_order = xcalloc(max + 1, sizeof(*by_order));
+	for (size_t i = 0; i < p->nr; i++)
+		if (results[i].ran)
+			by_order[results[i].order] = i + 1;
+	for (size_t o = 1; o <= max; o++) {
+		if (!by_order[o])
+			continue;
+		size_t i = by_order[o] - 1;
+		const struct dbt_result *r = &results[i];
+		struct dbt_node *n = p->nodes[i];
+		json_t *e = json_object(), *timing = json_array();
+		char a[40], b[40];
+		json_object_set_new(e, "status", json_string(dbt_status_name(r->status)));
+		if (r->status != DBT_SKIPPED) {
+			iso_time(a, sizeof(a), r->started_at);
+			iso_time(b, sizeof(b), r->completed_at);
+			json_t *t = json_object();
+			json_object_set_new(t, "name", json_string("execute"));
+			json_object_set_new(t, "started_at", json_string(a));
+			json_object_set_new(t, "completed_at", json_string(b));
+			json_array_append_new(timing, t);
+		}
+		json_object_set_new(e, "timing", timing);
+		json_object_set_new(e, "thread_id", json_string("Thread-1"));
+		json_object_set_new(e, "execution_time", json_real(r->seconds));
+		json_t *resp = json_object();
+		if (r->code) {
+			json_object_set_new(resp, "_message", json_string(r->code));
+			json_object_set_new(resp, "code", json_string(r->code));
+			json_object_set_new(resp, "rows_affected", json_integer(r->rows));
+		}
+		json_object_set_new(e, "adapter_response", resp);
+		json_object_set_new(e, "message", r->message ? json_string(r->message)
+						      : json_string(r->code ? r->code : ""));
+		json_object_set_new(e, "failures", n->kind == NODE_TEST && r->status != DBT_ERROR &&
+								   r->status != DBT_SKIPPED
+							   ? json_integer(r->rows)
+							   : json_null());
+		json_object_set_new(e, "unique_id", json_string(n->unique_id));
+		json_object_set_new(e, "compiled", json_boolean(n->compiled_sql != NULL));
+		json_object_set_new(e, "compiled_code", n->compiled_sql ? json_string(n->compiled_sql) : json_null());
+		if (n->kind != NODE_TEST) {
+			struct strbuf sb = STRBUF_INIT;
+			dbt_node_relation_sql(&sb, n);
+			json_object_set_new(e, "relation_name", json_string(sb.buf));
+			strbuf_release(&sb);
+		} else {
+			json_object_set_new(e, "relation_name", json_null());
+		}
+		json_array_append_new(list, e);
+	}
+	free(by_order);
+	json_object_set_new(root, "results", list);
+	json_object_set_new(root, "elapsed_time", json_real(elapsed));
+	json_t *args = json_object();
+	json_object_set_new(args, "which", json_string(command));
+	json_object_set_new(root, "args", args);
+	int ret = write_json(p, "run_results.json", root, err);
+	json_decref(root);
+	return ret;
+}
+
+int dbt_write_compiled(struct dbt_project *p, struct dbt_node *n, const char *kind, const char *sql,
+		       struct strbuf *err)
+{
+	struct strbuf path = STRBUF_INIT;
+	int ret = 0;
+	strbuf_addf(&path, "%s/%s/%s/%s", p->target_path, kind, p->name, n->file);
+	if (n->test_name)
+		strbuf_addf(&path, "/%s.sql", n->name);
+	/* one open per file: these are thousands, and written as dbt does, in
+	 * place (the folders are made only when missing) */
+	int fd = open(path.buf, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0 && errno == ENOENT) {
+		char *slash = strrchr(path.buf, '/');
+		*slash = '\0';
+		fs_mkdir_p(path.buf, 0755);
+		*slash = '/';
+		fd = open(path.buf, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	}
+	size_t len = strlen(sql);
+	if (fd < 0 || write(fd, sql, len) != (ssize_t)len) {
+		strbuf_addf(err, "cannot write '%s': %s", path.buf, strerror(errno));
+		ret = -1;
+	}
+	if (fd >= 0)
+		close(fd);
+	strbuf_release(&path);
+	return ret;
+}

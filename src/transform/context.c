@@ -1,0 +1,1086 @@
+/* The dbt Jinja context: what a model, macro, hook or test sees.
+ *
+ * Node-independent names (var, env_var, log, print, target, modules,
+ * exceptions, doc, flags) are env globals set up once. Node-bound ones (ref,
+ * source, config, this, is_incremental, run_query, statement, load_result,
+ * adapter, model, execute) are natives made for each render with its
+ * struct rstate as data, so renders on different threads share nothing
+ * mutable. The same functions serve the parse (execute=False: record refs,
+ * sources and config) and the compile (execute=True: resolve relations,
+ * inline ephemeral models as CTEs, query the warehouse). */
+#include "transform/dbt.h"
+#include "transform/jinja/internal.h"
+#include "core/strbuf.h"
+#include "core/util.h"
+#include "core/xalloc.h"
+#include "warehouse/warehouse.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/time.h>
+#include <time.h>
+
+void dbt_config_merge_dict(struct jval cfg, struct jval add);
+
+struct rstate {
+	struct dbt_project *p;
+	struct dbt_node *n;   /* NULL for descriptions */
+	struct warehouse *wh;
+	int execute;
+	struct strbuf *ctes;  /* compile: "__dbt__cte__x as (...)" joined by ",\n" */
+	struct strvec *cte_done;
+	struct jval results;  /* statement results by name */
+	int incremental;      /* -1: not known yet */
+};
+
+/* --- relations ---------------------------------------------------------------- */
+struct relation {
+	char *database, *schema, *identifier;
+	const char *type; /* "table", "view", "cte" or NULL */
+};
+
+static void rel_str(void *data, struct strbuf *out)
+{
+	struct relation *r = data;
+	if (r->type && !strcmp(r->type, "cte")) {
+		strbuf_addstr(out, r->identifier);
+		return;
+	}
+	if (r->database) {
+		strbuf_add_sql_ident(out, r->database);
+		strbuf_addch(out, '.');
+	}
+	if (r->schema) {
+		strbuf_add_sql_ident(out, r->schema);
+		strbuf_addch(out, '.');
+	}
+	strbuf_add_sql_ident(out, r->identifier);
+}
+
+static void rel_free(void *data)
+{
+	struct relation *r = data;
+	free(r->database);
+	free(r->schema);
+	free(r->identifier);
+	free(r);
+}
+
+static int rel_getattr(void *data, const char *name, struct jval *out);
+static const struct jinja_object_ops relation_ops = { "Relation", rel_getattr, rel_str, NULL, rel_free };
+
+static struct jval relation_new(const char *database, const char *schema, const char *identifier, const char *type)
+{
+	struct relation *r = xcalloc(1, sizeof(*r));
+	r->database = database ? xstrdup(database) : NULL;
+	r->schema = schema ? xstrdup(schema) : NULL;
+	r->identifier = xstrdup(identifier ? identifier : "");
+	r->type = type;
+	return jval_object(&relation_ops, r);
+}
+
+static struct relation *as_relation(struct jval v)
+{
+	return v.type == JVAL_OBJECT && v.u.o->ops == &relation_ops ? v.u.o->data : NULL;
+}
+
+static int rel_self(struct jinja_call *c, struct jval *ret)
+{
+	struct relation *r = jinja_call_data(c);
+	*ret = relation_new(r->database, r->schema, r->identifier, r->type);
+	return 0;
+}
+
+static int rel_render(struct jinja_call *c, struct jval *ret)
+{
+	struct strbuf sb = STRBUF_INIT;
+	rel_str(jinja_call_data(c), &sb);
+	*ret = jval_str_from_buf(&sb);
+	strbuf_release(&sb);
+	return 0;
+}
+
+static int rel_getattr(void *data, const char *name, struct jval *out)
+{
+	struct relation *r = data;
+	if (!strcmp(name, "database"))
+		*out = r->database ? jval_str(r->database) : jval_none();
+	else if (!strcmp(name, "schema"))
+		*out = r->schema ? jval_str(r->schema) : jval_none();
+	else if (!strcmp(name, "identifier") || !strcmp(name, "name") || !strcmp(name, "table"))
+		*out = jval_str(r->identifier);
+	else if (!strcmp(name, "type"))
+		*out = r->type ? jval_str(r->type) : jval_none();
+	else if (!strcmp(name, "is_table"))
+		*out = jval_bool(r->type && !strcmp(r->type, "table"));
+	else if (!strcmp(name, "is_view"))
+		*out = jval_bool(r->type && !strcmp(r->type, "view"));
+	else if (!strcmp(name, "is_cte"))
+		*out = jval_bool(r->type && !strcmp(r->type, "cte"));
+	else if (!strcmp(name, "render"))
+		*out = jval_native("render", rel_render, r, NULL);
+	else if (!strcmp(name, "include") || !strcmp(name, "quote") || !strcmp(name, "incorporate"))
+		*out = jval_native(name, rel_self, r, NULL);
+	else
+		return 1;
+	return 0;
+}
+
+/* --- helpers ------------------------------------------------------------------- */
+static struct rstate *ST(struct jinja_call *c)
+{
+	return jinja_call_data(c);
+}
+
+static const char *str_arg(struct jinja_call *c, size_t pos, const char *name)
+{
+	const struct jval *v = jinja_call_param(c, pos, name);
+	return v ? jval_str_cstr(*v) : NULL;
+}
+
+/* A query's rows as a list of lists of typed values. */
+static struct jval rows_of(struct wh_result *r)
+{
+	struct jval rows = jval_list_new();
+	for (size_t i = 0; i < r->rows; i++) {
+		struct jval row = jval_list_new();
+		for (size_t c = 0; c < r->cols; c++) {
+			if (wh_result_is_null(r, i, c)) {
+				jval_list_append(row, jval_none());
+				continue;
+			}
+			char *s = wh_result_str(r, i, c);
+			switch (wh_result_type(r, c)) {
+			case WH_T_BOOL:
+				jval_list_append(row, jval_bool(!strcmp(s, "true")));
+				break;
+			case WH_T_INT:
+				jval_list_append(row, jval_int(wh_result_int(r, i, c)));
+				break;
+			case WH_T_FLOAT:
+				jval_list_append(row, jval_float(strtod(s, NULL)));
+				break;
+			default:
+				jval_list_append(row, jval_str(s));
+			}
+			free(s);
+		}
+		jval_list_append(rows, row);
+	}
+	return rows;
+}
+
+/* --- node-bound natives --------------------------------------------------------- */
+static struct jval node_relation(struct dbt_project *p, struct dbt_node *t)
+{
+	const char *type = t->kind == NODE_SOURCE ? "table"
+			   : t->mat == MAT_VIEW	 ? "view"
+						 : "table";
+	return relation_new(t->database, t->schema ? t->schema : p->target.schema, t->alias ? t->alias : t->name,
+			    type);
+}
+
+static int compile_into(struct rstate *st, struct dbt_node *n, struct strbuf *out, struct strbuf *err);
+
+static int n_ref(struct jinja_call *c, struct jval *ret)
+{
+	struct rstate *st = ST(c);
+	size_t argc = jinja_call_argc(c);
+	const char *name = NULL, *pkg = NULL;
+	if (argc == 1)
+		name = jval_str_cstr(*jinja_call_arg(c, 0));
+	else if (argc == 2) {
+		pkg = jval_str_cstr(*jinja_call_arg(c, 0));
+		name = jval_str_cstr(*jinja_call_arg(c, 1));
+	}
+	if (!name)
+		return jinja_call_error(c, "ref() takes a model name, or a package and a model name");
+	if (pkg && strcmp(pkg, st->p->name))
+		return jinja_call_error(c, "ref('%s', '%s'): packages are not supported by Dango", pkg, name);
+	struct dbt_node *t = dbt_project_find(st->p, name);
+	if (!st->execute) {
+		if (st->n)
+			strvec_push(&st->n->refs, name);
+		*ret = t ? node_relation(st->p, t) : relation_new(NULL, st->p->target.schema, name, NULL);
+		return 0;
+	}
+	if (!t || t->kind == NODE_SOURCE)
+		return jinja_call_error(c, "'%s' depends on a node named '%s' which was not found",
+					st->n ? st->n->name : "?", name);
+	if (t->kind == NODE_MODEL && t->mat == MAT_EPHEMERAL) {
+		struct strbuf cte = STRBUF_INIT;
+		strbuf_addf(&cte, "__dbt__cte__%s", t->name);
+		if (!strvec_has(st->cte_done, cte.buf)) {
+			struct strbuf sql = STRBUF_INIT, err = STRBUF_INIT;
+			strvec_push(st->cte_done, cte.buf);
+			if (compile_into(st, t, &sql, &err) < 0) {
+				jinja_call_error(c, "%s", err.buf);
+				strbuf_release(&sql);
+				strbuf_release(&err);
+				strbuf_release(&cte);
+				return -1;
+			}
+			if (st->ctes->len)
+				strbuf_addstr(st->ctes, ",\n");
+			strbuf_addf(st->ctes, "%s as (\n%s\n)", cte.buf, sql.buf);
+			strbuf_release(&sql);
+			strbuf_release(&err);
+		}
+		*ret = relation_new(NULL, NULL, cte.buf, "cte");
+		strbuf_release(&cte);
+		return 0;
+	}
+	*ret = node_relation(st->p, t);
+	return 0;
+}
+
+static int n_source(struct jinja_call *c, struct jval *ret)
+{
+	struct rstate *st = ST(c);
+	const char *src = str_arg(c, 0, "source_name"), *tbl = str_arg(c, 1, "table_name");
+	if (!src || !tbl)
+		return jinja_call_error(c, "source() takes a source name and a table name");
+	struct strbuf key = STRBUF_INIT;
+	strbuf_addf(&key, "source:%s.%s", src, tbl);
+	struct dbt_node *t = dbt_project_find(st->p, key.buf);
+	strbuf_release(&key);
+	if (!st->execute) {
+		if (st->n)
+			strvec_pushf(&st->n->sources, "%s.%s", src, tbl);
+		*ret = t ? node_relation(st->p, t) : relation_new(NULL, src, tbl, NULL);
+		return 0;
+	}
+	if (!t)
+		return jinja_call_error(c, "'%s' depends on a source named '%s.%s' which was not found",
+					st->n ? st->n->name : "?", src, tbl);
+	*ret = node_relation(st->p, t);
+	return 0;
+}
+
+static int config_call(struct jinja_call *c, struct jval *ret)
+{
+	struct rstate *st = ST(c);
+	if (!st->execute && st->n) {
+		if (jinja_call_argc(c) == 1 && jinja_call_arg(c, 0)->type == JVAL_DICT)
+			dbt_config_merge_dict(st->n->config, *jinja_call_arg(c, 0));
+		struct jval kw = jval_dict_new();
+		for (size_t i = 0; i < jinja_call_kwargc(c); i++)
+			jval_dict_set(kw, jinja_call_kwname(c, i), jval_ref(*jinja_call_kwval(c, i)));
+		dbt_config_merge_dict(st->n->config, kw);
+		jval_unref(kw);
+	}
+	*ret = jval_str("");
+	return 0;
+}
+
+static int config_get(struct jinja_call *c, struct jval *ret)
+{
+	struct rstate *st = ST(c);
+	const char *key = str_arg(c, 0, "name");
+	const struct jval *dflt = jinja_call_param(c, 1, "default");
+	if (!key)
+		return jinja_call_error(c, "config.get() takes a name");
+	const struct jval *v = st->n ? jval_dict_get(st->n->config, key) : NULL;
+	if (!v && !strcmp(key, "pre_hook"))
+		v = jval_dict_get(st->n->config, "pre-hook");
+	if (!v && !strcmp(key, "post_hook"))
+		v = jval_dict_get(st->n->config, "post-hook");
+	if (v && v->type != JVAL_NONE)
+		*ret = jval_ref(*v);
+	else if (!strcmp(jinja_call_name(c), "require") && st->execute)
+		return jinja_call_error(c, "missing required config '%s'", key);
+	else
+		*ret = dflt ? jval_ref(*dflt) : jval_none();
+	return 0;
+}
+
+static int config_getattr(void *data, const char *name, struct jval *out)
+{
+	if (!strcmp(name, "get") || !strcmp(name, "require")) {
+		*out = jval_native(name, config_get, data, NULL);
+		return 0;
+	}
+	return 1;
+}
+
+static const struct jinja_object_ops config_ops = { "config", config_getattr, NULL, config_call, NULL };
+
+static int relation_kind(struct warehouse *wh, const char *schema, const char *name, char *kind, size_t size)
+{
+	struct strbuf sql = STRBUF_INIT, err = STRBUF_INIT;
+	struct wh_result r;
+	int found = 0;
+	strbuf_addstr(&sql, "SELECT table_type FROM information_schema.tables WHERE table_schema = ");
+	strbuf_add_sql_str(&sql, schema);
+	strbuf_addstr(&sql, " AND table_name = ");
+	strbuf_add_sql_str(&sql, name);
+	if (wh && warehouse_query(wh, sql.buf, &r, &err) == 0) {
+		if (r.rows) {
+			char *t = wh_result_str(&r, 0, 0);
+			snprintf(kind, size, "%s", t && !strcmp(t, "VIEW") ? "view" : "table");
+			free(t);
+			found = 1;
+		}
+		wh_result_free(&r);
+	}
+	strbuf_release(&sql);
+	strbuf_release(&err);
+	return found;
+}
+
+static int n_is_incremental(struct jinja_call *c, struct jval *ret)
+{
+	struct rstate *st = ST(c);
+	if (st->incremental < 0) {
+		st->incremental = 0;
+		struct dbt_node *n = st->n;
+		if (st->execute && n && n->mat == MAT_INCREMENTAL && st->wh) {
+			const struct jval *fr = jval_dict_get(n->config, "full_refresh");
+			int full = fr && fr->type == JVAL_BOOL ? fr->u.b : st->p->full_refresh;
+			const char *kind = dbt_catalog_get(st->p, st->wh, n->schema, n->alias);
+			if (!full && kind && !strcmp(kind, "table"))
+				st->incremental = 1;
+		}
+	}
+	*ret = jval_bool(st->incremental);
+	return 0;
+}
+
+static int n_run_query(struct jinja_call *c, struct jval *ret)
+{
+	struct rstate *st = ST(c);
+	const char *sql = str_arg(c, 0, "sql");
+	if (!sql)
+		return jinja_call_error(c, "run_query() takes a SQL string");
+	if (!st->execute) {
+		*ret = jval_none();
+		return 0;
+	}
+	if (!st->wh)
+		return jinja_call_error(c, "run_query(): no connection to the warehouse");
+	struct wh_result r;
+	struct strbuf err = STRBUF_INIT;
+	if (warehouse_query(st->wh, sql, &r, &err) < 0) {
+		jinja_call_error(c, "run_query(): %s", err.buf);
+		strbuf_release(&err);
+		return -1;
+	}
+	*ret = rows_of(&r);
+	wh_result_free(&r);
+	strbuf_release(&err);
+	return 0;
+}
+
+static int n_statement(struct jinja_call *c, struct jval *ret)
+{
+	struct rstate *st = ST(c);
+	const char *name = str_arg(c, 0, "name");
+	const struct jval *fetch = jinja_call_kwarg(c, "fetch_result");
+	const struct jval *caller = jinja_call_kwarg(c, "caller");
+	*ret = jval_str("");
+	if (!caller)
+		return 0;
+	struct jval body = { 0 };
+	if (jinja_call_invoke(c, *caller, 0, NULL, 0, NULL, NULL, &body) < 0)
+		return -1;
+	char *sql = jval_to_cstr(body);
+	jval_unref(body);
+	if (st->execute && st->wh) {
+		struct wh_result r;
+		struct strbuf err = STRBUF_INIT;
+		if (warehouse_query(st->wh, sql, &r, &err) < 0) {
+			jinja_call_error(c, "statement '%s': %s", name ? name : "", err.buf);
+			strbuf_release(&err);
+			free(sql);
+			return -1;
+		}
+		strbuf_release(&err);
+		if (name) {
+			struct jval res = jval_dict_new();
+			struct jval rows = fetch && jval_truthy(*fetch) ? rows_of(&r) : jval_list_new();
+			struct jval resp = jval_dict_new();
+			jval_dict_set(resp, "code", jval_str("OK"));
+			jval_dict_set(resp, "rows_affected", jval_int((int64_t)r.rows));
+			jval_dict_set(res, "response", resp);
+			jval_dict_set(res, "table", jval_ref(rows));
+			jval_dict_set(res, "data", rows);
+			jval_dict_set(st->results, name, res);
+		}
+		wh_result_free(&r);
+	}
+	free(sql);
+	return 0;
+}
+
+static int n_load_result(struct jinja_call *c, struct jval *ret)
+{
+	struct rstate *st = ST(c);
+	const char *name = str_arg(c, 0, "name");
+	const struct jval *v = name ? jval_dict_get(st->results, name) : NULL;
+	*ret = v ? jval_ref(*v) : jval_none();
+	return 0;
+}
+
+static int a_quote(struct jinja_call *c, struct jval *ret)
+{
+	const char *s = str_arg(c, 0, "identifier");
+	if (!s)
+		return jinja_call_error(c, "adapter.quote() takes a string");
+	struct strbuf sb = STRBUF_INIT;
+	strbuf_add_sql_ident(&sb, s);
+	*ret = jval_str_from_buf(&sb);
+	strbuf_release(&sb);
+	return 0;
+}
+
+static int a_get_relation(struct jinja_call *c, struct jval *ret)
+{
+	struct rstate *st = ST(c);
+	const char *db = str_arg(c, 0, "database"), *schema = str_arg(c, 1, "schema"),
+		   *ident = str_arg(c, 2, "identifier");
+	char kind[16];
+	if (!schema || !ident)
+		return jinja_call_error(c, "adapter.get_relation() takes database, schema and identifier");
+	if (st->execute && relation_kind(st->wh, schema, ident, kind, sizeof(kind)))
+		*ret = relation_new(db && st->p->target.database && strcmp(db, st->p->target.database) ? db : NULL,
+				    schema, ident, !strcmp(kind, "view") ? "view" : "table");
+	else
+		*ret = jval_none();
+	return 0;
+}
+
+static int a_get_columns(struct jinja_call *c, struct jval *ret)
+{
+	struct rstate *st = ST(c);
+	const struct jval *rv = jinja_call_param(c, 0, "relation");
+	struct relation *rel = rv ? as_relation(*rv) : NULL;
+	if (!rel)
+		return jinja_call_error(c, "adapter.get_columns_in_relation() takes a relation");
+	*ret = jval_list_new();
+	if (!st->execute || !st->wh)
+		return 0;
+	struct strbuf sql = STRBUF_INIT, err = STRBUF_INIT;
+	struct wh_result r;
+	strbuf_addstr(&sql, "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = ");
+	strbuf_add_sql_str(&sql, rel->schema ? rel->schema : st->p->target.schema);
+	strbuf_addstr(&sql, " AND table_name = ");
+	strbuf_add_sql_str(&sql, rel->identifier);
+	strbuf_addstr(&sql, " ORDER BY ordinal_position");
+	if (warehouse_query(st->wh, sql.buf, &r, &err) == 0) {
+		for (size_t i = 0; i < r.rows; i++) {
+			char *name = wh_result_str(&r, i, 0), *type = wh_result_str(&r, i, 1);
+			struct jval col = jval_dict_new();
+			jval_dict_set(col, "name", jval_str(name ? name : ""));
+			jval_dict_set(col, "column", jval_str(name ? name : ""));
+			jval_dict_set(col, "data_type", jval_str(type ? type : ""));
+			jval_dict_set(col, "dtype", jval_str(type ? type : ""));
+			struct strbuf q = STRBUF_INIT;
+			strbuf_add_sql_ident(&q, name ? name : "");
+			jval_dict_set(col, "quoted", jval_str_from_buf(&q));
+			strbuf_release(&q);
+			jval_list_append(*ret, jval_object_dict(col));
+			free(name);
+			free(type);
+		}
+		wh_result_free(&r);
+	}
+	strbuf_release(&sql);
+	strbuf_release(&err);
+	return 0;
+}
+
+static struct jval make_adapter(struct rstate *st)
+{
+	struct jval d = jval_dict_new();
+	jval_dict_set(d, "quote", jval_native("quote", a_quote, st, NULL));
+	jval_dict_set(d, "get_relation", jval_native("get_relation", a_get_relation, st, NULL));
+	jval_dict_set(d, "get_columns_in_relation", jval_native("get_columns_in_relation", a_get_columns, st, NULL));
+	jval_dict_set(d, "type", jval_str("duckdb"));
+	return jval_object_dict(d);
+}
+
+static struct jval make_context(struct rstate *st)
+{
+	struct jval ctx = jval_dict_new();
+	jval_dict_set(ctx, "ref", jval_native("ref", n_ref, st, NULL));
+	jval_dict_set(ctx, "source", jval_native("source", n_source, st, NULL));
+	jval_dict_set(ctx, "config", jval_object(&config_ops, st));
+	jval_dict_set(ctx, "is_incremental", jval_native("is_incremental", n_is_incremental, st, NULL));
+	jval_dict_set(ctx, "run_query", jval_native("run_query", n_run_query, st, NULL));
+	jval_dict_set(ctx, "statement", jval_native("statement", n_statement, st, NULL));
+	jval_dict_set(ctx, "load_result", jval_native("load_result", n_load_result, st, NULL));
+	jval_dict_set(ctx, "adapter", make_adapter(st));
+	jval_dict_set(ctx, "execute", jval_bool(st->execute));
+	struct dbt_node *n = st->n;
+	if (n && (n->kind == NODE_MODEL || n->kind == NODE_SEED)) {
+		jval_dict_set(ctx, "this", node_relation(st->p, n));
+		struct jval m = jval_dict_new();
+		jval_dict_set(m, "name", jval_str(n->name));
+		jval_dict_set(m, "unique_id", jval_str(n->unique_id));
+		jval_dict_set(m, "resource_type", jval_str(dbt_node_kind_name(n->kind)));
+		jval_dict_set(m, "config", jval_ref(n->config));
+		jval_dict_set(m, "path", jval_str(n->path));
+		jval_dict_set(m, "original_file_path", jval_str(n->file));
+		jval_dict_set(m, "schema", n->schema ? jval_str(n->schema) : jval_none());
+		jval_dict_set(m, "alias", n->alias ? jval_str(n->alias) : jval_none());
+		jval_dict_set(m, "description", jval_str(n->description ? n->description : ""));
+		jval_dict_set(m, "columns", jval_ref(n->columns));
+		jval_dict_set(ctx, "model", jval_object_dict(m));
+	}
+	return ctx;
+}
+
+/* --- project-wide natives ----------------------------------------------------------- */
+static int g_var(struct jinja_call *c, struct jval *ret)
+{
+	struct dbt_project *p = jinja_call_data(c);
+	const char *name = str_arg(c, 0, "name");
+	const struct jval *dflt = jinja_call_param(c, 1, "default");
+	if (!name)
+		return jinja_call_error(c, "var() takes a variable name");
+	const struct jval *v = jval_dict_get(p->vars, name);
+	if (v)
+		*ret = jval_ref(*v);
+	else if (dflt)
+		*ret = jval_ref(*dflt);
+	else
+		return jinja_call_error(c, "required var '%s' not found in config (set it under vars: in "
+					   "dbt_project.yml or pass --vars)", name);
+	return 0;
+}
+
+static int g_env_var(struct jinja_call *c, struct jval *ret)
+{
+	const char *name = str_arg(c, 0, "var");
+	const struct jval *dflt = jinja_call_param(c, 1, "default");
+	if (!name)
+		return jinja_call_error(c, "env_var() takes a variable name");
+	const char *v = getenv(name);
+	if (v)
+		*ret = jval_str(v);
+	else if (dflt)
+		*ret = jval_ref(*dflt);
+	else
+		return jinja_call_error(c, "Env var required but not provided: '%s'", name);
+	return 0;
+}
+
+static int g_log(struct jinja_call *c, struct jval *ret)
+{
+	struct dbt_project *p = jinja_call_data(c);
+	const struct jval *msg = jinja_call_param(c, 0, "msg");
+	const struct jval *info = jinja_call_param(c, 1, "info");
+	char *s = msg ? jval_to_cstr(*msg) : xstrdup("");
+	int print = !strcmp(jinja_call_name(c), "print");
+	dbt_log(p, print || (info && jval_truthy(*info)) ? 1 : 0, "%s", s);
+	free(s);
+	*ret = jval_str("");
+	return 0;
+}
+
+static int g_raise(struct jinja_call *c, struct jval *ret)
+{
+	const struct jval *msg = jinja_call_param(c, 0, "msg");
+	char *s = msg ? jval_to_cstr(*msg) : xstrdup("");
+	jinja_call_error(c, "Compilation Error: %s", s);
+	free(s);
+	return -1;
+}
+
+static int g_warn(struct jinja_call *c, struct jval *ret)
+{
+	struct dbt_project *p = jinja_call_data(c);
+	const struct jval *msg = jinja_call_param(c, 0, "msg");
+	char *s = msg ? jval_to_cstr(*msg) : xstrdup("");
+	dbt_log(p, 2, "%s", s);
+	free(s);
+	*ret = jval_str("");
+	return 0;
+}
+
+static int g_doc(struct jinja_call *c, struct jval *ret)
+{
+	struct dbt_project *p = jinja_call_data(c);
+	const char *name = str_arg(c, jinja_call_argc(c) == 2 ? 1 : 0, "name");
+	const struct jval *v = name ? jval_dict_get(p->docs, name) : NULL;
+	if (!v)
+		return jinja_call_error(c, "documentation for '%s' not found", name ? name : "");
+	*ret = jval_ref(*v);
+	return 0;
+}
+
+/* modules.datetime: now(), utcnow(), date.today(), and on the values
+ * year..second, strftime(), isoformat(), str() */
+struct dtval {
+	struct tm tm;
+	long usec;
+	int date_only;
+};
+
+static void dt_str(void *data, struct strbuf *out)
+{
+	struct dtval *d = data;
+	char buf[64];
+	if (d->date_only) {
+		strftime(buf, sizeof(buf), "%Y-%m-%d", &d->tm);
+		strbuf_addstr(out, buf);
+		return;
+	}
+	strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", &d->tm);
+	strbuf_addstr(out, buf);
+	if (d->usec)
+		strbuf_addf(out, ".%06ld", d->usec);
+}
+
+static int dt_strftime(struct jinja_call *c, struct jval *ret)
+{
+	struct dtval *d = jinja_call_data(c);
+	const char *fmt = str_arg(c, 0, "format");
+	char buf[256];
+	if (!fmt)
+		return jinja_call_error(c, "strftime() takes a format");
+	size_t n = strftime(buf, sizeof(buf), fmt, &d->tm);
+	*ret = jval_strn(buf, n);
+	return 0;
+}
+
+static int dt_isoformat(struct jinja_call *c, struct jval *ret)
+{
+	struct dtval *d = jinja_call_data(c);
+	struct strbuf sb = STRBUF_INIT;
+	dt_str(d, &sb);
+	if (!d->date_only)
+		sb.buf[10] = 'T';
+	*ret = jval_str_from_buf(&sb);
+	strbuf_release(&sb);
+	return 0;
+}
+
+static int dt_getattr(void *data, const char *name, struct jval *out)
+{
+	struct dtval *d = data;
+	if (!strcmp(name, "year"))
+		*out = jval_int(d->tm.tm_year + 1900);
+	else if (!strcmp(name, "month"))
+		*out = jval_int(d->tm.tm_mon + 1);
+	else if (!strcmp(name, "day"))
+		*out = jval_int(d->tm.tm_mday);
+	else if (!strcmp(name, "hour"))
+		*out = jval_int(d->tm.tm_hour);
+	else if (!strcmp(name, "minute"))
+		*out = jval_int(d->tm.tm_min);
+	else if (!strcmp(name, "second"))
+		*out = jval_int(d->tm.tm_sec);
+	else if (!strcmp(name, "strftime"))
+		*out = jval_native("strftime", dt_strftime, d, NULL);
+	else if (!strcmp(name, "isoformat"))
+		*out = jval_native("isoformat", dt_isoformat, d, NULL);
+	else
+		return 1;
+	return 0;
+}
+
+static const struct jinja_object_ops dt_ops = { "datetime", dt_getattr, dt_str, NULL, free };
+
+static int g_now(struct jinja_call *c, struct jval *ret)
+{
+	struct timeval tv;
+	gettimeofday(&tv, NULL);
+	struct dtval *d = xcalloc(1, sizeof(*d));
+	time_t t = tv.tv_sec;
+	const char *which = jinja_call_name(c);
+	if (!strcmp(which, "utcnow"))
+		gmtime_r(&t, &d->tm);
+	else
+		localtime_r(&t, &d->tm);
+	d->usec = tv.tv_usec;
+	if (!strcmp(which, "today")) {
+		d->date_only = 1;
+		d->usec = 0;
+	}
+	*ret = jval_object(&dt_ops, d);
+	return 0;
+}
+
+static int g_date(struct jinja_call *c, struct jval *ret)
+{
+	int64_t y = 1970, m = 1, day = 1;
+	const struct jval *a;
+	if ((a = jinja_call_param(c, 0, "year")) && a->type == JVAL_INT)
+		y = a->u.i;
+	if ((a = jinja_call_param(c, 1, "month")) && a->type == JVAL_INT)
+		m = a->u.i;
+	if ((a = jinja_call_param(c, 2, "day")) && a->type == JVAL_INT)
+		day = a->u.i;
+	struct dtval *d = xcalloc(1, sizeof(*d));
+	d->tm.tm_year = (int)y - 1900;
+	d->tm.tm_mon = (int)m - 1;
+	d->tm.tm_mday = (int)day;
+	d->date_only = !strcmp(jinja_call_name(c), "date");
+	timegm(&d->tm);
+	*ret = jval_object(&dt_ops, d);
+	return 0;
+}
+
+static struct jval make_modules(void)
+{
+	struct jval dtcls = jval_dict_new();
+	jval_dict_set(dtcls, "now", jval_native("now", g_now, NULL, NULL));
+	jval_dict_set(dtcls, "utcnow", jval_native("utcnow", g_now, NULL, NULL));
+	jval_dict_set(dtcls, "__call__", jval_native("datetime", g_date, NULL, NULL));
+	struct jval datecls = jval_dict_new();
+	jval_dict_set(datecls, "today", jval_native("today", g_now, NULL, NULL));
+	struct jval dtmod = jval_dict_new();
+	jval_dict_set(dtmod, "datetime", jval_object_dict(dtcls));
+	jval_dict_set(dtmod, "date", jval_object_dict(datecls));
+	jval_dict_set(dtmod, "make_date", jval_native("date", g_date, NULL, NULL));
+	struct jval mods = jval_dict_new();
+	jval_dict_set(mods, "datetime", jval_object_dict(dtmod));
+	return jval_object_dict(mods);
+}
+
+void dbt_context_setup(struct dbt_project *p)
+{
+	struct jinja_env *env = &p->env;
+	jinja_env_set_global(env, "var", jval_native("var", g_var, p, NULL));
+	jinja_env_set_global(env, "env_var", jval_native("env_var", g_env_var, p, NULL));
+	jinja_env_set_global(env, "log", jval_native("log", g_log, p, NULL));
+	jinja_env_set_global(env, "print", jval_native("print", g_log, p, NULL));
+	jinja_env_set_global(env, "doc", jval_native("doc", g_doc, p, NULL));
+	struct jval ex = jval_dict_new();
+	jval_dict_set(ex, "raise_compiler_error", jval_native("raise_compiler_error", g_raise, p, NULL));
+	jval_dict_set(ex, "warn", jval_native("warn", g_warn, p, NULL));
+	jinja_env_set_global(env, "exceptions", jval_object_dict(ex));
+	jinja_env_set_global(env, "modules", make_modules());
+	struct jval t = jval_dict_new();
+	struct dbt_target *tg = &p->target;
+	jval_dict_set(t, "name", jval_str(tg->name ? tg->name : "dev"));
+	jval_dict_set(t, "target_name", jval_str(tg->name ? tg->name : "dev"));
+	jval_dict_set(t, "profile_name", jval_str(p->profile_name ? p->profile_name : ""));
+	jval_dict_set(t, "schema", jval_str(tg->schema ? tg->schema : "main"));
+	jval_dict_set(t, "type", jval_str("duckdb"));
+	jval_dict_set(t, "threads", jval_int(tg->threads ? tg->threads : 4));
+	jval_dict_set(t, "path", jval_str(tg->path ? tg->path : ""));
+	jval_dict_set(t, "database", jval_str(tg->database ? tg->database : ""));
+	jinja_env_set_global(env, "target", jval_object_dict(t));
+	struct jval flags = jval_dict_new();
+	jval_dict_set(flags, "FULL_REFRESH", jval_bool(p->full_refresh));
+	jval_dict_set(flags, "WHICH", jval_str("run"));
+	jinja_env_set_global(env, "flags", jval_object_dict(flags));
+	jinja_env_set_global(env, "project_name", jval_str(p->name ? p->name : ""));
+	jinja_env_set_global(env, "schema", jval_str(tg->schema ? tg->schema : "main"));
+	jinja_env_set_global(env, "database", jval_str(tg->database ? tg->database : ""));
+	/* the project's macros are globals too */
+	const struct jval *k, *v;
+	for (size_t i = 0; jval_dict_entry(p->macros, i, &k, &v); i++)
+		jinja_env_set_global(env, jval_str_cstr(*k), jval_ref(*v));
+}
+
+/* --- rendering ------------------------------------------------------------------------ */
+static void rstate_init(struct rstate *st, struct dbt_project *p, struct dbt_node *n, struct warehouse *wh,
+			int execute)
+{
+	memset(st, 0, sizeof(*st));
+	st->p = p;
+	st->n = n;
+	st->wh = wh;
+	st->execute = execute;
+	st->results = jval_dict_new();
+	st->incremental = -1;
+}
+
+static int render_with(struct rstate *st, struct jinja_template *t, struct strbuf *out, struct strbuf *err)
+{
+	struct jval ctx = make_context(st);
+	/* dbt parses with a lenient undefined: a name that only exists at run
+	 * time (or a typo) fails when the model is compiled, not at parse */
+	struct jinja_env env = st->p->env;
+	env.lenient_undefined = !st->execute;
+	int r = jinja_render(&env, t, ctx, out, err);
+	jval_unref(ctx);
+	return r;
+}
+
+int dbt_render_string(struct dbt_project *p, struct dbt_node *n, struct warehouse *wh, int execute,
+		      const char *what, const char *src, struct strbuf *out, struct strbuf *err)
+{
+	struct rstate st;
+	struct strbuf ctes = STRBUF_INIT;
+	struct strvec done = STRVEC_INIT;
+	rstate_init(&st, p, n, wh, execute);
+	st.ctes = &ctes;
+	st.cte_done = &done;
+	int r = -1;
+	struct jinja_template *t = jinja_template_parse(&p->env, what, src, strlen(src), err);
+	if (t) {
+		r = render_with(&st, t, out, err);
+		jinja_template_unref(t);
+	}
+	jval_unref(st.results);
+	strbuf_release(&ctes);
+	strvec_clear(&done);
+	return r;
+}
+
+/* An argument of a generic test: ref(...) and source(...) are expressions. */
+static int is_expr_arg(struct jval v)
+{
+	const char *s = jval_str_cstr(v);
+	if (!s)
+		return 0;
+	while (isspace((unsigned char)*s))
+		s++;
+	return starts_with(s, "ref(") || starts_with(s, "source(") || starts_with(s, "ref (");
+}
+
+static int eval_test_arg(struct rstate *st, struct jval v, struct strbuf *out, struct strbuf *err)
+{
+	struct strbuf src = STRBUF_INIT;
+	strbuf_addf(&src, "{{ %s }}", jval_str_cstr(v));
+	struct jinja_template *t = jinja_template_parse(&st->p->env, st->n->file, src.buf, src.len, err);
+	int r = -1;
+	if (t) {
+		r = render_with(st, t, out, err);
+		jinja_template_unref(t);
+	}
+	strbuf_release(&src);
+	return r;
+}
+
+int dbt_parse_node(struct dbt_project *p, struct dbt_node *n, struct strbuf *err)
+{
+	struct rstate st;
+	struct strbuf out = STRBUF_INIT, ctes = STRBUF_INIT;
+	struct strvec done = STRVEC_INIT;
+	int r = 0;
+	rstate_init(&st, p, n, NULL, 0);
+	st.ctes = &ctes;
+	st.cte_done = &done;
+	if (n->raw_sql) {
+		if (!n->tmpl)
+			n->tmpl = jinja_template_parse(&p->env, n->file, n->raw_sql, strlen(n->raw_sql), err);
+		r = n->tmpl ? render_with(&st, n->tmpl, &out, err) : -1;
+	} else if (n->test_name) {
+		const struct jval *k, *v;
+		for (size_t i = 0; r == 0 && jval_dict_entry(n->test_kwargs, i, &k, &v); i++)
+			if (is_expr_arg(*v)) {
+				strbuf_reset(&out);
+				r = eval_test_arg(&st, *v, &out, err);
+			}
+	}
+	jval_unref(st.results);
+	strbuf_release(&out);
+	strbuf_release(&ctes);
+	strvec_clear(&done);
+	return r;
+}
+
+/* "with a as (...)" at the start of sql, past comments: where its first CTE starts */
+static long with_clause_end(const char *sql)
+{
+	const char *s = sql;
+	for (;;) {
+		while (isspace((unsigned char)*s))
+			s++;
+		if (s[0] == '-' && s[1] == '-') {
+			s = strchr(s, '\n');
+			if (!s)
+				return -1;
+			continue;
+		}
+		if (s[0] == '/' && s[1] == '*') {
+			s = strstr(s + 2, "*/");
+			if (!s)
+				return -1;
+			s += 2;
+			continue;
+		}
+		break;
+	}
+	if (!strncasecmp(s, "with", 4) && isspace((unsigned char)s[4])) {
+		s += 4;
+		while (isspace((unsigned char)*s))
+			s++;
+		if (!strncasecmp(s, "recursive", 9) && isspace((unsigned char)s[9]))
+			return -1;
+		return (long)(s - sql);
+	}
+	return -1;
+}
+
+static void generic_test_sql(struct rstate *st, struct dbt_node *n, const char *model, struct strbuf *out,
+			     int *handled, struct strbuf *err)
+{
+	const char *col = n->column_name;
+	struct strbuf qcol = STRBUF_INIT;
+	if (col)
+		strbuf_addstr(&qcol, col); /* dbt passes column names as written */
+	*handled = 1;
+	if (!strcmp(n->test_name, "not_null")) {
+		strbuf_addf(out, "\n\n\n\nselect %s\nfrom %s\nwhere %s is null\n\n\n", qcol.buf, model, qcol.buf);
+	} else if (!strcmp(n->test_name, "unique")) {
+		strbuf_addf(out,
+			    "\n\nselect\n    %s as unique_field,\n    count(*) as n_records\n\nfrom %s\nwhere %s is not null\n"
+			    "group by %s\nhaving count(*) > 1\n\n\n",
+			    qcol.buf, model, qcol.buf, qcol.buf);
+	} else if (!strcmp(n->test_name, "accepted_values")) {
+		const struct jval *vals = jval_dict_get(n->test_kwargs, "values");
+		const struct jval *quote = jval_dict_get(n->test_kwargs, "quote");
+		int q = !quote || jval_truthy(*quote);
+		strbuf_addf(out,
+			    "\n\nwith all_values as (\n\n    select\n        %s as value_field,\n        count(*) as n_records\n\n"
+			    "    from %s\n    group by %s\n\n)\n\nselect *\nfrom all_values\nwhere value_field not in (\n    ",
+			    qcol.buf, model, qcol.buf);
+		for (size_t i = 0; vals && vals->type == JVAL_LIST && i < jval_len(*vals); i++) {
+			char *s = jval_to_cstr(*jval_list_at(*vals, i));
+			if (i)
+				strbuf_addstr(out, ",");
+			if (q)
+				strbuf_add_sql_str(out, s);
+			else
+				strbuf_addstr(out, s);
+			free(s);
+		}
+		strbuf_addstr(out, "\n)\n\n\n");
+	} else if (!strcmp(n->test_name, "relationships")) {
+		const struct jval *to = jval_dict_get(n->test_kwargs, "to");
+		const struct jval *field = jval_dict_get(n->test_kwargs, "field");
+		struct strbuf rel = STRBUF_INIT;
+		if (!to || !field || !jval_str_cstr(*field)) {
+			strbuf_addf(err, "%s: test relationships on '%s' needs 'to' and 'field'", n->file, n->name);
+			*handled = -1;
+		} else if (is_expr_arg(*to) ? eval_test_arg(st, *to, &rel, err) < 0 : (strbuf_addstr(&rel, jval_str_cstr(*to)), 0)) {
+			*handled = -1;
+		} else {
+			strbuf_addf(out,
+				    "\n\nwith child as (\n    select %s as from_field\n    from %s\n    where %s is not null\n),\n\n"
+				    "parent as (\n    select %s as to_field\n    from %s\n)\n\nselect\n    from_field\n\nfrom child\n"
+				    "left join parent\n    on child.from_field = parent.to_field\n\nwhere parent.to_field is null\n\n\n",
+				    qcol.buf, model, qcol.buf, jval_str_cstr(*field), rel.buf);
+		}
+		strbuf_release(&rel);
+	} else {
+		*handled = 0;
+	}
+	strbuf_release(&qcol);
+}
+
+static int compile_into(struct rstate *parent, struct dbt_node *n, struct strbuf *out, struct strbuf *err)
+{
+	struct rstate st;
+	rstate_init(&st, parent->p, n, parent->wh, 1);
+	st.ctes = parent->ctes;
+	st.cte_done = parent->cte_done;
+	int r = -1;
+	if (n->tmpl) {
+		r = render_with(&st, n->tmpl, out, err);
+	} else if (n->test_name) {
+		struct dbt_node *t = n->attached >= 0 ? parent->p->nodes[n->attached] : NULL;
+		struct strbuf model = STRBUF_INIT;
+		struct jval relv = t ? node_relation(st.p, t) : jval_none();
+		jval_write_str(&model, relv);
+		const char *where = dbt_config_str(n, "where");
+		if (where) {
+			struct strbuf w = STRBUF_INIT;
+			strbuf_addf(&w, "(select * from %s where %s) dbt_subquery", model.buf, where);
+			strbuf_reset(&model);
+			strbuf_addbuf(&model, &w);
+			strbuf_release(&w);
+		}
+		struct strbuf mname = STRBUF_INIT;
+		strbuf_addf(&mname, "test_%s", n->test_name);
+		const struct jval *macro = jval_dict_get(st.p->macros, mname.buf);
+		int handled = 0;
+		if (!macro)
+			generic_test_sql(&st, n, model.buf, out, &handled, err);
+		if (handled < 0) {
+			r = -1;
+		} else if (handled) {
+			r = 0;
+		} else if (!macro) {
+			strbuf_addf(err, "%s: test '%s' is not defined (no generic test and no macro 'test_%s')", n->file,
+				    n->test_name, n->test_name);
+		} else {
+			/* a project's generic test: {% test name(model, column_name, ...) %} */
+			size_t nk = jval_len(n->test_kwargs) + 1, i = 0;
+			const char **names = xcalloc(nk, sizeof(*names));
+			struct jval *vals = xcalloc(nk, sizeof(*vals));
+			names[i] = "model";
+			vals[i++] = where ? jval_str(model.buf) : jval_ref(relv);
+			const struct jval *k, *v;
+			r = 0;
+			for (size_t j = 0; r == 0 && jval_dict_entry(n->test_kwargs, j, &k, &v); j++) {
+				names[i] = jval_str_cstr(*k);
+				if (is_expr_arg(*v)) {
+					struct strbuf e = STRBUF_INIT;
+					r = eval_test_arg(&st, *v, &e, err);
+					vals[i++] = jval_str_from_buf(&e);
+					strbuf_release(&e);
+				} else {
+					vals[i++] = jval_ref(*v);
+				}
+			}
+			struct jval ret = { 0 };
+			if (r == 0) {
+				struct jval ctx = make_context(&st);
+				r = jinja_invoke(&st.p->env, ctx, *macro, 0, NULL, i, names, vals, &ret, err);
+				jval_unref(ctx);
+				if (r == 0)
+					jval_write_str(out, ret);
+				jval_unref(ret);
+			}
+			for (size_t j = 0; j < i; j++)
+				jval_unref(vals[j]);
+			free(names);
+			free(vals);
+		}
+		strbuf_release(&mname);
+		strbuf_release(&model);
+		jval_unref(relv);
+	} else {
+		strbuf_addf(err, "%s has no SQL to compile", n->unique_id);
+	}
+	jval_unref(st.results);
+	return r;
+}
+
+char *dbt_compile_node(struct dbt_project *p, struct dbt_node *n, struct warehouse *wh, struct strbuf *err)
+{
+	struct rstate root;
+	struct strbuf out = STRBUF_INIT, ctes = STRBUF_INIT;
+	struct strvec done = STRVEC_INIT;
+	rstate_init(&root, p, n, wh, 1);
+	root.ctes = &ctes;
+	root.cte_done = &done;
+	int r = compile_into(&root, n, &out, err);
+	jval_unref(root.results);
+	if (r < 0) {
+		strbuf_release(&out);
+		strbuf_release(&ctes);
+		strvec_clear(&done);
+		return NULL;
+	}
+	if (ctes.len) {
+		long at = with_clause_end(out.buf);
+		struct strbuf final = STRBUF_INIT;
+		if (at >= 0) {
+			strbuf_add(&final, out.buf, (size_t)at);
+			strbuf_addbuf(&final, &ctes);
+			strbuf_addstr(&final, ",\n");
+			strbuf_addstr(&final, out.buf + at);
+		} else {
+			strbuf_addstr(&final, "with ");
+			strbuf_addbuf(&final, &ctes);
+			strbuf_addstr(&final, "\n");
+			strbuf_addbuf(&final, &out);
+		}
+		strbuf_release(&out);
+		out = final;
+	}
+	strbuf_release(&ctes);
+	strvec_clear(&done);
+	return strbuf_detach(&out, NULL);
+}

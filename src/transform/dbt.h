@@ -1,0 +1,217 @@
+/* The dbt-compatible transformation engine: a dbt project loaded into a
+ * graph of nodes (models, seeds, tests, sources), selected, compiled and run
+ * against DuckDB.
+ *
+ * The flow, one file a step:
+ *   manifest.c     dbt_project.yml, profiles.yml, the files under the paths,
+ *                  schema.yml; each model parsed once (execute=False) to learn
+ *                  its refs, sources and config()          -> struct dbt_project
+ *   context.c      the dbt Jinja context (ref, source, config, var, this, ...)
+ *   graph.c        edges, topological order, cycles
+ *   selector.c     --select / --exclude
+ *   materialize.c  view, table, incremental, ephemeral, seed, test on DuckDB
+ *   runner.c       the scheduler over the worker pool (pool.c)
+ *   artifacts.c    target/manifest.json, run_results.json, compiled/ and run/
+ *
+ * Ownership: strings in these structs belong to the project and go with
+ * dbt_project_release(). Errors go into a struct strbuf *err; nothing here
+ * prints (messages for the console go through the project's on_log hook). */
+#ifndef DANGO_TRANSFORM_DBT_H
+#define DANGO_TRANSFORM_DBT_H
+#include "core/strvec.h"
+#include "transform/jinja/jinja.h"
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct strbuf;
+struct warehouse;
+struct ynode;
+
+enum node_kind { NODE_MODEL, NODE_SEED, NODE_TEST, NODE_SOURCE };
+
+enum materialized { MAT_VIEW, MAT_TABLE, MAT_INCREMENTAL, MAT_EPHEMERAL, MAT_SEED, MAT_TEST, MAT_NONE };
+
+struct dbt_node {
+	enum node_kind kind;
+	size_t index;             /* in project->nodes */
+	char *unique_id;          /* model.proj.name, test.proj.name.hash, source.proj.src.tbl */
+	char *name;               /* model/seed/test name; source: table name */
+	char *path;               /* relative to its resource path: staging/stg_x.sql */
+	char *file;               /* relative to the dbt project: models/staging/stg_x.sql */
+	char *abs_file;
+	struct strvec fqn;
+	char *raw_sql;            /* models, singular tests */
+	struct jinja_template *tmpl;
+	struct jval config;       /* dict: the merged config */
+	enum materialized mat;
+	char *database;           /* NULL: the warehouse's own */
+	char *schema, *alias;     /* the relation it builds or reads */
+	char *description;
+	struct jval columns;      /* dict name -> dict(name, description, data_type) */
+	struct strvec refs;       /* "name" or "pkg.name", as called */
+	struct strvec sources;    /* "src.table" */
+	size_t *parents, nparents, aparents;
+	size_t *children, nchildren, achildren;
+	int enabled;
+	/* tests */
+	char *test_name;          /* unique, not_null, ... or a custom test's name; NULL: singular */
+	char *column_name;
+	struct jval test_kwargs;  /* dict: values, to, field, ... (expressions as strings) */
+	long attached;            /* the model a generic test is defined on, or -1 */
+	/* sources */
+	char *source_name, *identifier, *loaded_at_field;
+	struct jval freshness;
+	/* filled when compiled */
+	char *compiled_sql;
+	int selected;
+};
+
+struct dbt_target {
+	char *profile, *name, *type, *schema, *database, *path;
+	int threads;
+};
+
+struct dbt_project {
+	char *dir;                /* absolute path of the dbt project */
+	char *name, *profile_name;
+	char *target_path;        /* absolute */
+	struct strvec model_paths, seed_paths, test_paths, macro_paths, snapshot_paths, analysis_paths;
+	struct dbt_target target;
+	struct jval vars;         /* dict: the project's vars, then --vars on top */
+	struct jval macros;       /* dict: name -> macro */
+	struct jval docs;         /* dict: name -> rendered docs block */
+	struct jinja_env env;
+	struct jinja_template **tmpls; /* macro files, kept alive */
+	size_t ntmpls, atmpls;
+	struct dbt_node **nodes;
+	size_t nr, alloc;
+	struct jval by_name;      /* dict: "model:name", "seed:name", "source:src.tbl" -> index */
+	size_t nmacros;
+	int full_refresh;
+	/* logs from log(), print(), exceptions.warn(): called from any thread,
+	 * under log_lock */
+	void (*on_log)(void *data, int level, const char *msg);
+	void *log_data;
+	pthread_mutex_t log_lock;
+	/* the relations in the warehouse ("schema.name" -> "table"/"view"),
+	 * read once per run and kept up to date by the materializations:
+	 * DuckDB's information_schema costs a catalog scan per query */
+	struct jval catalog;
+	int have_catalog;
+	pthread_mutex_t catalog_lock;
+};
+
+/* --- manifest.c: loading ---------------------------------------------------- */
+struct dbt_load_opts {
+	const char *project_dir;  /* holds dbt_project.yml */
+	const char *profiles_dir; /* holds profiles.yml (NULL: project_dir, then ~/.dbt) */
+	const char *profiles_base;/* relative DuckDB paths are relative to it (NULL: cwd) */
+	const char *target;       /* NULL: the profile's default */
+	const char *vars;         /* --vars: JSON or YAML, or NULL */
+	int full_refresh;
+	void (*on_log)(void *data, int level, const char *msg);
+	void *log_data;
+};
+
+/* Load and parse the whole project (every model rendered once with
+ * execute=False to learn its dependencies and config). */
+int dbt_project_load(struct dbt_project *p, const struct dbt_load_opts *o, struct strbuf *err);
+void dbt_project_release(struct dbt_project *p);
+struct dbt_node *dbt_project_find(const struct dbt_project *p, const char *key);
+const char *dbt_node_kind_name(enum node_kind k);
+const char *dbt_mat_name(enum materialized m);
+/* "staging.stg_x" as the console shows a relation */
+void dbt_node_relation_name(struct strbuf *sb, const struct dbt_node *n);
+/* "staging"."stg_x" for SQL */
+void dbt_node_relation_sql(struct strbuf *sb, const struct dbt_node *n);
+const char *dbt_config_str(const struct dbt_node *n, const char *key);
+void dbt_log(struct dbt_project *p, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Relations known to be in the warehouse (see catalog above). */
+int dbt_catalog_load(struct dbt_project *p, struct warehouse *wh, struct strbuf *err);
+/* "table", "view" or NULL; asks wh when the catalog was not loaded */
+const char *dbt_catalog_get(struct dbt_project *p, struct warehouse *wh, const char *schema, const char *name);
+void dbt_catalog_set(struct dbt_project *p, const char *schema, const char *name, const char *kind);
+
+/* --- context.c: rendering ---------------------------------------------------- */
+/* Render a node's SQL with execute=True, inlining its ephemeral refs as
+ * CTEs; wh may be NULL (then run_query and introspection fail). The result
+ * is the caller's. */
+char *dbt_compile_node(struct dbt_project *p, struct dbt_node *n, struct warehouse *wh, struct strbuf *err);
+/* Parse-time render (execute=False) of n: fills refs, sources, config. */
+int dbt_parse_node(struct dbt_project *p, struct dbt_node *n, struct strbuf *err);
+/* Render a string (hook, description, test argument) in n's context. */
+int dbt_render_string(struct dbt_project *p, struct dbt_node *n, struct warehouse *wh, int execute,
+		      const char *what, const char *src, struct strbuf *out, struct strbuf *err);
+/* Install the globals that do not depend on a node (var, env_var, log, ...). */
+void dbt_context_setup(struct dbt_project *p);
+/* A YAML node as a value (scalars typed as YAML 1.1 reads them). */
+struct jval dbt_yaml_value(const struct ynode *y);
+/* Parse --vars text (JSON is YAML) into a dict; -1 with a message. */
+int dbt_parse_vars(const char *text, struct jval *out, struct strbuf *err);
+
+/* --- graph.c ---------------------------------------------------------------- */
+/* Resolve refs and sources to edges; -1 with "model 'x' (models/x.sql)
+ * depends on a node named 'y' which was not found" or a cycle. */
+int dbt_graph_build(struct dbt_project *p, struct strbuf *err);
+/* Nodes in an order where parents come first (indices, caller frees). */
+size_t *dbt_graph_order(const struct dbt_project *p);
+/* For `dango build`: a model's children also wait for the tests on it. */
+void dbt_graph_add_test_edges(struct dbt_project *p);
+
+/* --- selector.c ------------------------------------------------------------- */
+/* Mark n->selected for the nodes of the given kinds (bit 1<<kind) that match
+ * select (all when empty) and not exclude. -1 on a bad selector. */
+int dbt_select(struct dbt_project *p, const struct strvec *select, const struct strvec *exclude,
+	       unsigned kinds, int indirect_tests, struct strbuf *err);
+
+
+/* --- materialize.c: running one node on one connection ------------------------------- */
+enum dbt_status { DBT_SUCCESS, DBT_ERROR, DBT_SKIPPED, DBT_PASS, DBT_FAIL, DBT_WARN };
+
+struct dbt_result {
+	enum dbt_status status;
+	char *message;        /* error text, or the test's "Got 2 results, ..." */
+	int64_t rows;         /* rows inserted (seeds, incrementals), failing rows (tests) */
+	double seconds;
+	double started_at, completed_at; /* epoch seconds */
+	char *run_sql;        /* what was executed, for target/run/ */
+	char *code;           /* adapter_response code: OK, INSERT, CREATE... */
+	size_t order;         /* 1-based position in the console output; 0: not run */
+	int ran;              /* selected and reached */
+};
+
+void dbt_result_release(struct dbt_result *r);
+/* Build n (compiling it first) on wh; fills res. Never prints. */
+void dbt_execute_node(struct dbt_project *p, struct dbt_node *n, struct warehouse *wh, struct dbt_result *res);
+const char *dbt_status_name(enum dbt_status s);
+
+/* --- runner.c: the selected nodes in graph order over a worker pool -------------------- */
+struct dbt_run_opts {
+	int threads;
+	int fail_fast;
+	const struct strvec *skip_sources; /* "src" or "src.table": their dependents are skipped */
+	void (*on_start)(void *data, struct dbt_node *n, size_t order, size_t total);
+	void (*on_done)(void *data, struct dbt_node *n, const struct dbt_result *r, size_t total);
+	void *data;
+};
+
+/* Run; results[i] is for p->nodes[i] (the caller frees with
+ * dbt_results_free). extra connections are opened on wh's database.
+ * Returns 0 if everything passed, 1 if something failed, -1 on an error
+ * before anything ran (err). */
+int dbt_run(struct dbt_project *p, struct warehouse *wh, const struct dbt_run_opts *o,
+	    struct dbt_result **results, struct strbuf *err);
+void dbt_results_free(struct dbt_project *p, struct dbt_result *results);
+
+/* --- artifacts.c ---------------------------------------------------------------------- */
+int dbt_write_manifest(struct dbt_project *p, struct strbuf *err);
+int dbt_write_run_results(struct dbt_project *p, const struct dbt_result *results, const char *command,
+			  double elapsed, struct strbuf *err);
+/* target/compiled/<project>/<file> and target/run/... for a node */
+int dbt_write_compiled(struct dbt_project *p, struct dbt_node *n, const char *kind, const char *sql,
+		       struct strbuf *err);
+
+#endif

@@ -1,0 +1,1449 @@
+/* Loading a dbt project: dbt_project.yml, the profile, macros, models, seeds,
+ * singular tests, schema.yml files (models, columns, tests, sources, docs),
+ * then a parse-time render of every model to learn its refs and config.
+ *
+ * Config precedence, as dbt: the dbt_project.yml tree (deeper folders win),
+ * then the schema.yml `config:` of the node, then config() in the file.
+ * `tags` and hooks add up across levels rather than replace. */
+#include "transform/dbt.h"
+#include "core/fs.h"
+#include "core/strbuf.h"
+#include "core/util.h"
+#include "core/xalloc.h"
+#include "core/yaml.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+const char *dbt_node_kind_name(enum node_kind k)
+{
+	static const char *const names[] = { "model", "seed", "test", "source" };
+	return names[k];
+}
+
+const char *dbt_mat_name(enum materialized m)
+{
+	static const char *const names[] = { "view", "table", "incremental", "ephemeral", "seed", "test", "none" };
+	return names[m];
+}
+
+void dbt_log(struct dbt_project *p, int level, const char *fmt, ...)
+{
+	struct strbuf sb = STRBUF_INIT;
+	va_list ap;
+	va_start(ap, fmt);
+	strbuf_vaddf(&sb, fmt, ap);
+	va_end(ap);
+	if (p->on_log) {
+		pthread_mutex_lock(&p->log_lock);
+		p->on_log(p->log_data, level, sb.buf);
+		pthread_mutex_unlock(&p->log_lock);
+	}
+	strbuf_release(&sb);
+}
+
+struct jval dbt_yaml_value(const struct ynode *y)
+{
+	if (!y)
+		return jval_none();
+	if (y->kind == Y_SEQ) {
+		struct jval l = jval_list_new();
+		for (size_t i = 0; i < y->n; i++)
+			jval_list_append(l, dbt_yaml_value(y->items[i]));
+		return l;
+	}
+	if (y->kind == Y_MAP) {
+		struct jval d = jval_dict_new();
+		for (size_t i = 0; i < y->n; i++)
+			jval_dict_set(d, y->pairs[i].key->str, dbt_yaml_value(y->pairs[i].value));
+		return d;
+	}
+	if (y->quoted)
+		return jval_str(y->str);
+	if (ynode_is_null(y))
+		return jval_none();
+	int b;
+	int64_t i;
+	double f;
+	if (!ynode_bool(y, &b))
+		return jval_bool(b);
+	if (!ynode_int(y, &i))
+		return jval_int(i);
+	if (!ynode_double(y, &f))
+		return jval_float(f);
+	return jval_str(y->str);
+}
+
+int dbt_parse_vars(const char *text, struct jval *out, struct strbuf *err)
+{
+	struct ydoc doc = { 0 };
+	struct strbuf e = STRBUF_INIT;
+	if (ydoc_parse(&doc, "--vars", text, strlen(text), &e) < 0) {
+		strbuf_addf(err, "cannot parse --vars as JSON or YAML: %s", e.buf);
+		strbuf_release(&e);
+		ydoc_release(&doc);
+		return -1;
+	}
+	strbuf_release(&e);
+	if (doc.root && doc.root->kind != Y_MAP) {
+		strbuf_addstr(err, "--vars must be a mapping, such as '{\"year\": 2024}'");
+		ydoc_release(&doc);
+		return -1;
+	}
+	*out = doc.root ? dbt_yaml_value(doc.root) : jval_dict_new();
+	ydoc_release(&doc);
+	return 0;
+}
+
+/* --- small helpers ------------------------------------------------------------ */
+static const char *ystr(const struct ynode *map, const char *key)
+{
+	const struct ynode *n = ymap_get(map, key);
+	return n && n->kind == Y_SCALAR && !ynode_is_null(n) ? n->str : NULL;
+}
+
+static void paths_from(struct strvec *sv, const struct ynode *root, const char *key, const char *dflt)
+{
+	const struct ynode *n = ymap_get(root, key);
+	if (n && n->kind == Y_SEQ) {
+		for (size_t i = 0; i < n->n; i++)
+			if (n->items[i]->kind == Y_SCALAR)
+				strvec_push(sv, n->items[i]->str);
+	} else if (n && n->kind == Y_SCALAR && !ynode_is_null(n)) {
+		strvec_push(sv, n->str);
+	} else {
+		strvec_push(sv, dflt);
+	}
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Files under dir (recursively, sorted), relative to dir, ending in one of exts. */
+static void list_files(struct strvec *out, const char *base, const char *rel, const char *const *exts)
+{
+	struct strbuf path = STRBUF_INIT;
+	if (*rel)
+		fs_path_join(&path, base, rel);
+	else
+		strbuf_addstr(&path, base);
+	DIR *d = opendir(path.buf);
+	if (!d) {
+		strbuf_release(&path);
+		return;
+	}
+	struct strvec names = STRVEC_INIT;
+	struct dirent *e;
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.')
+			strvec_push(&names, e->d_name);
+	closedir(d);
+	if (names.nr)
+		qsort(names.v, names.nr, sizeof(char *), cmp_str);
+	for (size_t i = 0; i < names.nr; i++) {
+		struct strbuf sub = STRBUF_INIT, full = STRBUF_INIT;
+		if (*rel)
+			strbuf_addf(&sub, "%s/%s", rel, names.v[i]);
+		else
+			strbuf_addstr(&sub, names.v[i]);
+		fs_path_join(&full, base, sub.buf);
+		if (fs_is_dir(full.buf)) {
+			list_files(out, base, sub.buf, exts);
+		} else {
+			for (const char *const *x = exts; *x; x++)
+				if (ends_with(names.v[i], *x)) {
+					strvec_push(out, sub.buf);
+					break;
+				}
+		}
+		strbuf_release(&sub);
+		strbuf_release(&full);
+	}
+	strvec_clear(&names);
+	strbuf_release(&path);
+}
+
+/* --- config merging ------------------------------------------------------------ */
+static const char *norm_key(const char *k, char *buf, size_t size)
+{
+	if (*k == '+')
+		k++;
+	if (!strcmp(k, "pre_hook"))
+		return "pre-hook";
+	if (!strcmp(k, "post_hook"))
+		return "post-hook";
+	snprintf(buf, size, "%s", k);
+	return buf;
+}
+
+/* Set key in cfg following dbt's merge rules (v is stolen). */
+static void config_merge_one(struct jval cfg, const char *key_in, struct jval v)
+{
+	char buf[128];
+	const char *key = norm_key(key_in, buf, sizeof(buf));
+	int additive = !strcmp(key, "tags") || !strcmp(key, "pre-hook") || !strcmp(key, "post-hook");
+	if (additive) {
+		const struct jval *old = jval_dict_get(cfg, key);
+		struct jval l = jval_list_new();
+		if (old && old->type == JVAL_LIST)
+			for (size_t i = 0; i < jval_len(*old); i++)
+				jval_list_append(l, jval_ref(*jval_list_at(*old, i)));
+		if (v.type == JVAL_LIST) {
+			for (size_t i = 0; i < jval_len(v); i++) {
+				const struct jval *it = jval_list_at(v, i);
+				int dup = 0;
+				for (size_t j = 0; !strcmp(key, "tags") && j < jval_len(l); j++)
+					dup |= jval_equal(*jval_list_at(l, j), *it);
+				if (!dup)
+					jval_list_append(l, jval_ref(*it));
+			}
+		} else if (v.type == JVAL_STR) {
+			int dup = 0;
+			for (size_t j = 0; !strcmp(key, "tags") && j < jval_len(l); j++)
+				dup |= jval_equal(*jval_list_at(l, j), v);
+			if (!dup)
+				jval_list_append(l, jval_ref(v));
+		}
+		jval_unref(v);
+		jval_dict_set(cfg, key, l);
+		return;
+	}
+	if (!strcmp(key, "meta") && v.type == JVAL_DICT) {
+		const struct jval *old = jval_dict_get(cfg, key);
+		if (old && old->type == JVAL_DICT) {
+			struct jval m = jval_dict_new();
+			const struct jval *k, *val;
+			for (size_t i = 0; jval_dict_entry(*old, i, &k, &val); i++)
+				jval_dict_setv(m, jval_ref(*k), jval_ref(*val));
+			for (size_t i = 0; jval_dict_entry(v, i, &k, &val); i++)
+				jval_dict_setv(m, jval_ref(*k), jval_ref(*val));
+			jval_unref(v);
+			v = m;
+		}
+	}
+	jval_dict_set(cfg, key, v);
+}
+
+void dbt_config_merge_dict(struct jval cfg, struct jval add);
+void dbt_config_merge_dict(struct jval cfg, struct jval add)
+{
+	const struct jval *k, *v;
+	for (size_t i = 0; jval_dict_entry(add, i, &k, &v); i++)
+		if (k->type == JVAL_STR)
+			config_merge_one(cfg, jval_str_cstr(*k), jval_ref(*v));
+}
+
+static int is_config_key(const char *k, const struct ynode *v)
+{
+	static const char *const dict_configs[] = { "meta", "docs", "persist_docs", "column_types", "grants",
+						    "quoting", "contract", "freshness", NULL };
+	if (*k == '+')
+		return 1;
+	if (v->kind != Y_MAP)
+		return 1;
+	for (const char *const *d = dict_configs; *d; d++)
+		if (!strcmp(k, *d))
+			return 1;
+	return 0;
+}
+
+static void apply_level(struct jval cfg, const struct ynode *level)
+{
+	if (!level || level->kind != Y_MAP)
+		return;
+	for (size_t i = 0; i < level->n; i++) {
+		const struct ypair *pr = &level->pairs[i];
+		if (is_config_key(pr->key->str, pr->value))
+			config_merge_one(cfg, pr->key->str, dbt_yaml_value(pr->value));
+	}
+}
+
+static const struct ynode *child_folder(const struct ynode *level, const char *name)
+{
+	if (!level || level->kind != Y_MAP)
+		return NULL;
+	for (size_t i = 0; i < level->n; i++) {
+		const struct ypair *pr = &level->pairs[i];
+		if (!strcmp(pr->key->str, name) && !is_config_key(pr->key->str, pr->value))
+			return pr->value;
+	}
+	return NULL;
+}
+
+/* The dbt_project.yml config for a node at fqn (project name first). */
+static void apply_project_tree(struct jval cfg, const struct ynode *tree, const struct strvec *fqn)
+{
+	const struct ynode *level = tree;
+	apply_level(cfg, level);
+	for (size_t i = 0; i < fqn->nr && level; i++) {
+		level = child_folder(level, fqn->v[i]);
+		apply_level(cfg, level);
+	}
+}
+
+/* --- nodes ------------------------------------------------------------------- */
+static struct dbt_node *node_new(struct dbt_project *p, enum node_kind kind)
+{
+	struct dbt_node *n = xcalloc(1, sizeof(*n));
+	n->kind = kind;
+	n->config = jval_dict_new();
+	n->columns = jval_dict_new();
+	n->test_kwargs = jval_dict_new();
+	n->attached = -1;
+	n->enabled = 1;
+	n->mat = MAT_NONE;
+	ALLOC_GROW(p->nodes, p->nr + 1, p->alloc);
+	n->index = p->nr;
+	p->nodes[p->nr++] = n;
+	return n;
+}
+
+static void node_free(struct dbt_node *n)
+{
+	free(n->unique_id);
+	free(n->name);
+	free(n->path);
+	free(n->file);
+	free(n->abs_file);
+	strvec_clear(&n->fqn);
+	free(n->raw_sql);
+	if (n->tmpl)
+		jinja_template_unref(n->tmpl);
+	jval_unref(n->config);
+	jval_unref(n->columns);
+	jval_unref(n->test_kwargs);
+	jval_unref(n->freshness);
+	free(n->database);
+	free(n->schema);
+	free(n->alias);
+	free(n->description);
+	strvec_clear(&n->refs);
+	strvec_clear(&n->sources);
+	free(n->parents);
+	free(n->children);
+	free(n->test_name);
+	free(n->column_name);
+	free(n->source_name);
+	free(n->identifier);
+	free(n->loaded_at_field);
+	free(n->compiled_sql);
+	free(n);
+}
+
+struct dbt_node *dbt_project_find(const struct dbt_project *p, const char *key)
+{
+	const struct jval *v = jval_dict_get(p->by_name, key);
+	return v && v->type == JVAL_INT ? p->nodes[v->u.i] : NULL;
+}
+
+static void index_node(struct dbt_project *p, struct dbt_node *n, const char *key)
+{
+	jval_dict_set(p->by_name, key, jval_int((int64_t)n->index));
+}
+
+const char *dbt_config_str(const struct dbt_node *n, const char *key)
+{
+	const struct jval *v = jval_dict_get(n->config, key);
+	return v ? jval_str_cstr(*v) : NULL;
+}
+
+void dbt_node_relation_name(struct strbuf *sb, const struct dbt_node *n)
+{
+	if (n->database)
+		strbuf_addf(sb, "%s.", n->database);
+	strbuf_addf(sb, "%s.%s", n->schema ? n->schema : "", n->alias ? n->alias : n->name);
+}
+
+void dbt_node_relation_sql(struct strbuf *sb, const struct dbt_node *n)
+{
+	if (n->database) {
+		strbuf_add_sql_ident(sb, n->database);
+		strbuf_addch(sb, '.');
+	}
+	strbuf_add_sql_ident(sb, n->schema);
+	strbuf_addch(sb, '.');
+	strbuf_add_sql_ident(sb, n->alias ? n->alias : n->name);
+}
+
+/* fqn: project, the folders of path, then the name */
+static void make_fqn(struct strvec *fqn, const char *project, const char *path, const char *name)
+{
+	strvec_push(fqn, project);
+	char *copy = xstrdup(path);
+	char *slash = strrchr(copy, '/');
+	if (slash) {
+		*slash = '\0';
+		char *save, *part = strtok_r(copy, "/", &save);
+		for (; part; part = strtok_r(NULL, "/", &save))
+			strvec_push(fqn, part);
+	}
+	free(copy);
+	strvec_push(fqn, name);
+}
+
+static char *basename_noext(const char *path)
+{
+	const char *b = strrchr(path, '/');
+	b = b ? b + 1 : path;
+	const char *dot = strrchr(b, '.');
+	return dot ? xstrndup(b, (size_t)(dot - b)) : xstrdup(b);
+}
+
+static enum materialized mat_from(const char *s, enum materialized dflt)
+{
+	if (!s)
+		return dflt;
+	if (!strcmp(s, "view"))
+		return MAT_VIEW;
+	if (!strcmp(s, "table"))
+		return MAT_TABLE;
+	if (!strcmp(s, "incremental"))
+		return MAT_INCREMENTAL;
+	if (!strcmp(s, "ephemeral"))
+		return MAT_EPHEMERAL;
+	if (!strcmp(s, "seed"))
+		return MAT_SEED;
+	if (!strcmp(s, "test"))
+		return MAT_TEST;
+	return MAT_NONE;
+}
+
+/* --- profiles ----------------------------------------------------------------- */
+static int load_profile(struct dbt_project *p, const struct dbt_load_opts *o, struct strbuf *err)
+{
+	struct strbuf path = STRBUF_INIT, text = STRBUF_INIT, rendered = STRBUF_INIT;
+	struct ydoc doc = { 0 };
+	int ret = -1;
+	const char *env_dir = getenv("DBT_PROFILES_DIR");
+	if (o->profiles_dir) {
+		fs_path_join(&path, o->profiles_dir, "profiles.yml");
+	} else if (env_dir && *env_dir) {
+		fs_path_join(&path, env_dir, "profiles.yml");
+	} else {
+		fs_path_join(&path, p->dir, "profiles.yml");
+		if (!fs_exists(path.buf)) {
+			const char *home = getenv("HOME");
+			strbuf_reset(&path);
+			strbuf_addf(&path, "%s/.dbt/profiles.yml", home ? home : "");
+		}
+	}
+	if (strbuf_read_file(&text, path.buf) < 0) {
+		strbuf_addf(err, "cannot read the dbt profiles '%s': %s (pass --profiles-dir DIR)", path.buf,
+			    strerror(errno));
+		goto out;
+	}
+	/* profiles may use {{ env_var('X') }} */
+	if (strstr(text.buf, "{{") || strstr(text.buf, "{%")) {
+		struct strbuf e = STRBUF_INIT;
+		struct jinja_template *t = jinja_template_parse(&p->env, "profiles.yml", text.buf, text.len, &e);
+		if (!t || jinja_render(&p->env, t, jval_none(), &rendered, &e) < 0) {
+			strbuf_addbuf(err, &e);
+			strbuf_release(&e);
+			if (t)
+				jinja_template_unref(t);
+			goto out;
+		}
+		jinja_template_unref(t);
+		strbuf_release(&e);
+		strbuf_reset(&text);
+		strbuf_addbuf(&text, &rendered);
+	}
+	if (ydoc_parse(&doc, "profiles.yml", text.buf, text.len, err) < 0)
+		goto out;
+	const struct ynode *prof = ymap_get(doc.root, p->profile_name);
+	if (!prof) {
+		strbuf_addf(err, "profile '%s' (named in dbt_project.yml) is not in '%s'", p->profile_name, path.buf);
+		goto out;
+	}
+	const char *tname = o->target ? o->target : ystr(prof, "target");
+	if (!tname)
+		tname = "dev";
+	const struct ynode *out_node = ymap_get(ymap_get(prof, "outputs"), tname);
+	if (!out_node) {
+		strbuf_addf(err, "the profile '%s' has no target '%s' in '%s'", p->profile_name, tname, path.buf);
+		goto out;
+	}
+	const char *type = ystr(out_node, "type");
+	if (!type || strcmp(type, "duckdb")) {
+		strbuf_addf(err, "%s: target '%s' has type '%s': only 'duckdb' is supported", path.buf, tname,
+			    type ? type : "(none)");
+		goto out;
+	}
+	p->target.profile = xstrdup(p->profile_name);
+	p->target.name = xstrdup(tname);
+	p->target.type = xstrdup(type);
+	const char *schema = ystr(out_node, "schema");
+	p->target.schema = xstrdup(schema ? schema : "main");
+	const char *dbpath = ystr(out_node, "path");
+	if (!dbpath)
+		dbpath = ":memory:";
+	if (!strcmp(dbpath, ":memory:") || dbpath[0] == '/') {
+		p->target.path = xstrdup(dbpath);
+	} else {
+		struct strbuf abs = STRBUF_INIT;
+		if (o->profiles_base) {
+			struct strbuf joined = STRBUF_INIT;
+			fs_path_join(&joined, o->profiles_base, dbpath);
+			fs_absolute(&abs, joined.buf);
+			strbuf_release(&joined);
+		} else {
+			fs_absolute(&abs, dbpath);
+		}
+		p->target.path = strbuf_detach(&abs, NULL);
+	}
+	/* DuckDB names the database after the file */
+	const char *db = ystr(out_node, "database");
+	if (db)
+		p->target.database = xstrdup(db);
+	else {
+		char *b = basename_noext(p->target.path);
+		p->target.database = b;
+	}
+	int64_t th = 0;
+	p->target.threads = ynode_int(ymap_get(out_node, "threads"), &th) == 0 && th > 0 ? (int)th : 4;
+	ret = 0;
+out:
+	ydoc_release(&doc);
+	strbuf_release(&path);
+	strbuf_release(&text);
+	strbuf_release(&rendered);
+	return ret;
+}
+
+/* --- files ------------------------------------------------------------------- */
+static int read_rel(struct dbt_project *p, const char *rel, struct strbuf *text, struct strbuf *err)
+{
+	struct strbuf path = STRBUF_INIT;
+	fs_path_join(&path, p->dir, rel);
+	int r = strbuf_read_file(text, path.buf);
+	if (r < 0)
+		strbuf_addf(err, "%s: cannot read: %s", rel, strerror(errno));
+	strbuf_release(&path);
+	return r;
+}
+
+static int load_macro_dirs(struct dbt_project *p, const struct strvec *macro_paths, const char *const *exts,
+			   struct strbuf *err);
+
+static int load_macros(struct dbt_project *p, struct strbuf *err)
+{
+	static const char *const exts[] = { ".sql", NULL };
+	/* generic tests may live in tests/generic/ too */
+	struct strvec dirs = STRVEC_INIT;
+	for (size_t d = 0; d < p->macro_paths.nr; d++)
+		strvec_push(&dirs, p->macro_paths.v[d]);
+	for (size_t d = 0; d < p->test_paths.nr; d++)
+		strvec_pushf(&dirs, "%s/generic", p->test_paths.v[d]);
+	int r = load_macro_dirs(p, &dirs, exts, err);
+	strvec_clear(&dirs);
+	return r;
+}
+
+static int load_macro_dirs(struct dbt_project *p, const struct strvec *macro_paths, const char *const *exts,
+			   struct strbuf *err)
+{
+	for (size_t d = 0; d < macro_paths->nr; d++) {
+		struct strvec files = STRVEC_INIT;
+		struct strbuf base = STRBUF_INIT;
+		fs_path_join(&base, p->dir, macro_paths->v[d]);
+		list_files(&files, base.buf, "", exts);
+		for (size_t i = 0; i < files.nr; i++) {
+			struct strbuf rel = STRBUF_INIT, text = STRBUF_INIT;
+			strbuf_addf(&rel, "%s/%s", macro_paths->v[d], files.v[i]);
+			if (read_rel(p, rel.buf, &text, err) < 0) {
+				strbuf_release(&rel);
+				strbuf_release(&text);
+				strvec_clear(&files);
+				strbuf_release(&base);
+				return -1;
+			}
+			struct jinja_template *t = jinja_template_parse(&p->env, rel.buf, text.buf, text.len, err);
+			strbuf_release(&rel);
+			strbuf_release(&text);
+			if (!t) {
+				strvec_clear(&files);
+				strbuf_release(&base);
+				return -1;
+			}
+			p->nmacros += (size_t)jinja_template_macros(t, p->macros);
+			ALLOC_GROW(p->tmpls, p->ntmpls + 1, p->atmpls);
+			p->tmpls[p->ntmpls++] = t;
+		}
+		strvec_clear(&files);
+		strbuf_release(&base);
+	}
+	return 0;
+}
+
+/* docs blocks from .md files in the model paths */
+static int load_docs(struct dbt_project *p, struct strbuf *err)
+{
+	static const char *const exts[] = { ".md", NULL };
+	for (size_t d = 0; d < p->model_paths.nr; d++) {
+		struct strvec files = STRVEC_INIT;
+		struct strbuf base = STRBUF_INIT;
+		fs_path_join(&base, p->dir, p->model_paths.v[d]);
+		list_files(&files, base.buf, "", exts);
+		int ret = 0;
+		for (size_t i = 0; i < files.nr && !ret; i++) {
+			struct strbuf rel = STRBUF_INIT, text = STRBUF_INIT;
+			strbuf_addf(&rel, "%s/%s", p->model_paths.v[d], files.v[i]);
+			struct jinja_template *t = NULL;
+			if (read_rel(p, rel.buf, &text, err) < 0 ||
+			    !(t = jinja_template_parse(&p->env, rel.buf, text.buf, text.len, err))) {
+				ret = -1;
+			} else {
+				for (size_t k = 0; k < jinja_template_doc_count(t) && !ret; k++) {
+					struct strbuf body = STRBUF_INIT;
+					const char *name = jinja_template_doc_name(t, k);
+					if (jinja_render_doc(&p->env, t, name, jval_none(), &body, err) < 0)
+						ret = -1;
+					else
+						jval_dict_set(p->docs, name, jval_str_from_buf(&body));
+					strbuf_release(&body);
+				}
+			}
+			if (t)
+				jinja_template_unref(t);
+			strbuf_release(&rel);
+			strbuf_release(&text);
+		}
+		strvec_clear(&files);
+		strbuf_release(&base);
+		if (ret)
+			return -1;
+	}
+	return 0;
+}
+
+static void node_set_file(struct dbt_project *p, struct dbt_node *n, const char *root, const char *rel)
+{
+	struct strbuf sb = STRBUF_INIT;
+	n->path = xstrdup(rel);
+	strbuf_addf(&sb, "%s/%s", root, rel);
+	n->file = strbuf_detach(&sb, NULL);
+	fs_path_join(&sb, p->dir, n->file);
+	n->abs_file = strbuf_detach(&sb, NULL);
+}
+
+static int load_models(struct dbt_project *p, const struct ynode *tree, struct strbuf *err)
+{
+	static const char *const exts[] = { ".sql", ".py", NULL };
+	for (size_t d = 0; d < p->model_paths.nr; d++) {
+		struct strvec files = STRVEC_INIT;
+		struct strbuf base = STRBUF_INIT;
+		fs_path_join(&base, p->dir, p->model_paths.v[d]);
+		list_files(&files, base.buf, "", exts);
+		strbuf_release(&base);
+		for (size_t i = 0; i < files.nr; i++) {
+			if (ends_with(files.v[i], ".py")) {
+				strbuf_addf(err, "%s/%s: Python models are not supported by Dango; write the model in SQL",
+					    p->model_paths.v[d], files.v[i]);
+				strvec_clear(&files);
+				return -1;
+			}
+			struct dbt_node *n = node_new(p, NODE_MODEL);
+			node_set_file(p, n, p->model_paths.v[d], files.v[i]);
+			n->name = basename_noext(files.v[i]);
+			if (dbt_project_find(p, n->name) && dbt_project_find(p, n->name)->kind == NODE_MODEL) {
+				strbuf_addf(err, "dbt found two models with the name '%s': %s and %s", n->name,
+					    dbt_project_find(p, n->name)->file, n->file);
+				strvec_clear(&files);
+				return -1;
+			}
+			n->unique_id = xasprintf("model.%s.%s", p->name, n->name);
+			make_fqn(&n->fqn, p->name, files.v[i], n->name);
+			apply_project_tree(n->config, tree, &n->fqn);
+			struct strbuf text = STRBUF_INIT;
+			if (read_rel(p, n->file, &text, err) < 0) {
+				strbuf_release(&text);
+				strvec_clear(&files);
+				return -1;
+			}
+			n->raw_sql = strbuf_detach(&text, NULL);
+			index_node(p, n, n->name);
+		}
+		strvec_clear(&files);
+	}
+	return 0;
+}
+
+static int load_seeds(struct dbt_project *p, const struct ynode *tree)
+{
+	static const char *const exts[] = { ".csv", NULL };
+	for (size_t d = 0; d < p->seed_paths.nr; d++) {
+		struct strvec files = STRVEC_INIT;
+		struct strbuf base = STRBUF_INIT;
+		fs_path_join(&base, p->dir, p->seed_paths.v[d]);
+		list_files(&files, base.buf, "", exts);
+		strbuf_release(&base);
+		for (size_t i = 0; i < files.nr; i++) {
+			struct dbt_node *n = node_new(p, NODE_SEED);
+			node_set_file(p, n, p->seed_paths.v[d], files.v[i]);
+			n->name = basename_noext(files.v[i]);
+			n->unique_id = xasprintf("seed.%s.%s", p->name, n->name);
+			make_fqn(&n->fqn, p->name, files.v[i], n->name);
+			apply_project_tree(n->config, tree, &n->fqn);
+			n->mat = MAT_SEED;
+			if (!dbt_project_find(p, n->name))
+				index_node(p, n, n->name);
+		}
+		strvec_clear(&files);
+	}
+	return 0;
+}
+
+static int load_singular_tests(struct dbt_project *p, const struct ynode *tree, struct strbuf *err)
+{
+	static const char *const exts[] = { ".sql", NULL };
+	for (size_t d = 0; d < p->test_paths.nr; d++) {
+		struct strvec files = STRVEC_INIT;
+		struct strbuf base = STRBUF_INIT;
+		fs_path_join(&base, p->dir, p->test_paths.v[d]);
+		list_files(&files, base.buf, "", exts);
+		strbuf_release(&base);
+		for (size_t i = 0; i < files.nr; i++) {
+			if (starts_with(files.v[i], "generic/"))
+				continue; /* generic test definitions, read as macros */
+			struct dbt_node *n = node_new(p, NODE_TEST);
+			node_set_file(p, n, p->test_paths.v[d], files.v[i]);
+			n->name = basename_noext(files.v[i]);
+			n->unique_id = xasprintf("test.%s.%s", p->name, n->name);
+			make_fqn(&n->fqn, p->name, files.v[i], n->name);
+			apply_project_tree(n->config, tree, &n->fqn);
+			n->mat = MAT_TEST;
+			struct strbuf text = STRBUF_INIT;
+			if (read_rel(p, n->file, &text, err) < 0) {
+				strbuf_release(&text);
+				strvec_clear(&files);
+				return -1;
+			}
+			n->raw_sql = strbuf_detach(&text, NULL);
+		}
+		strvec_clear(&files);
+	}
+	return 0;
+}
+
+/* --- schema.yml -------------------------------------------------------------- */
+struct yml_file {
+	struct ydoc doc;
+	char *rel;      /* models/schema.yml */
+	char *dirpath;  /* the folder relative to its resource path: "staging" or "" */
+};
+
+static char *render_description(struct dbt_project *p, const char *s)
+{
+	if (!s)
+		return NULL;
+	if (!strstr(s, "{{"))
+		return xstrdup(s);
+	struct strbuf out = STRBUF_INIT, e = STRBUF_INIT;
+	if (dbt_render_string(p, NULL, NULL, 0, "description", s, &out, &e) < 0) {
+		strbuf_release(&out);
+		strbuf_release(&e);
+		return xstrdup(s);
+	}
+	strbuf_release(&e);
+	return strbuf_detach(&out, NULL);
+}
+
+static void columns_from(struct dbt_project *p, struct dbt_node *n, const struct ynode *cols)
+{
+	if (!cols || cols->kind != Y_SEQ)
+		return;
+	for (size_t i = 0; i < cols->n; i++) {
+		const char *cname = ystr(cols->items[i], "name");
+		if (!cname)
+			continue;
+		struct jval c = jval_dict_new();
+		jval_dict_set(c, "name", jval_str(cname));
+		char *desc = render_description(p, ystr(cols->items[i], "description"));
+		jval_dict_set(c, "description", jval_str(desc ? desc : ""));
+		free(desc);
+		const char *dt = ystr(cols->items[i], "data_type");
+		jval_dict_set(c, "data_type", dt ? jval_str(dt) : jval_none());
+		jval_dict_set(n->columns, cname, c);
+	}
+}
+
+static void test_name_part(struct strbuf *sb, struct jval v)
+{
+	if (v.type == JVAL_LIST) {
+		for (size_t i = 0; i < jval_len(v); i++) {
+			if (sb->len)
+				strbuf_addstr(sb, "__");
+			test_name_part(sb, *jval_list_at(v, i));
+		}
+		return;
+	}
+	if (v.type == JVAL_DICT) {
+		const struct jval *k, *val;
+		for (size_t i = 0; jval_dict_entry(v, i, &k, &val); i++) {
+			if (sb->len)
+				strbuf_addstr(sb, "__");
+			test_name_part(sb, *val);
+		}
+		return;
+	}
+	struct strbuf raw = STRBUF_INIT;
+	jval_write_str(&raw, v);
+	int in_bad = 0;
+	for (size_t i = 0; i < raw.len; i++) {
+		unsigned char c = (unsigned char)raw.buf[i];
+		if (isalnum(c) || c == '_') {
+			strbuf_addch(sb, (char)c);
+			in_bad = 0;
+		} else if (!in_bad) {
+			strbuf_addch(sb, '_');
+			in_bad = 1;
+		}
+	}
+	strbuf_release(&raw);
+}
+
+static uint32_t fnv(const char *s)
+{
+	uint32_t h = 2166136261u;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+static int cmp_jkeys(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* A generic test node for target (a model, seed or source) and an entry of
+ * its tests: list. */
+static int add_generic_test(struct dbt_project *p, struct yml_file *f, struct dbt_node *target,
+			    const char *column, const struct ynode *entry, const struct ynode *tests_tree,
+			    struct strbuf *err)
+{
+	const char *tname = NULL;
+	const struct ynode *args = NULL;
+	if (entry->kind == Y_SCALAR) {
+		tname = entry->str;
+	} else if (entry->kind == Y_MAP && entry->n >= 1) {
+		if (ymap_get(entry, "test_name")) {
+			tname = ystr(entry, "test_name");
+			args = entry;
+		} else {
+			tname = entry->pairs[0].key->str;
+			args = entry->pairs[0].value;
+		}
+	}
+	if (!tname) {
+		ynode_where(err, &f->doc, entry);
+		strbuf_addstr(err, "a test must be a name or a mapping of one name to its arguments");
+		return -1;
+	}
+	if (strchr(tname, '.')) {
+		ynode_where(err, &f->doc, entry);
+		strbuf_addf(err, "test '%s' comes from a package: packages are not supported by Dango", tname);
+		return -1;
+	}
+	struct dbt_node *n = node_new(p, NODE_TEST);
+	n->mat = MAT_TEST;
+	n->test_name = xstrdup(tname);
+	n->column_name = column ? xstrdup(column) : NULL;
+	n->attached = (long)target->index;
+	n->file = xstrdup(f->rel);
+	n->path = xstrdup(f->rel);
+	n->abs_file = NULL;
+	struct jval cfg_extra = jval_dict_new();
+	const char *custom_name = NULL;
+	if (args && args->kind == Y_MAP) {
+		for (size_t i = 0; i < args->n; i++) {
+			const char *k = args->pairs[i].key->str;
+			const struct ynode *v = args->pairs[i].value;
+			if (!strcmp(k, "config")) {
+				struct jval c = dbt_yaml_value(v);
+				dbt_config_merge_dict(cfg_extra, c);
+				jval_unref(c);
+			} else if (!strcmp(k, "arguments") && v->kind == Y_MAP) {
+				for (size_t j = 0; j < v->n; j++)
+					jval_dict_set(n->test_kwargs, v->pairs[j].key->str, dbt_yaml_value(v->pairs[j].value));
+			} else if (!strcmp(k, "name")) {
+				custom_name = v->str;
+			} else if (!strcmp(k, "test_name")) {
+			} else if (!strcmp(k, "severity") || !strcmp(k, "where") || !strcmp(k, "warn_if") ||
+				   !strcmp(k, "error_if") || !strcmp(k, "tags") || !strcmp(k, "enabled") ||
+				   !strcmp(k, "limit") || !strcmp(k, "store_failures") || !strcmp(k, "meta")) {
+				config_merge_one(cfg_extra, k, dbt_yaml_value(v));
+			} else {
+				jval_dict_set(n->test_kwargs, k, dbt_yaml_value(v));
+			}
+		}
+	}
+	if (column)
+		jval_dict_set(n->test_kwargs, "column_name", jval_str(column));
+	/* dbt's name: test_target_arg1__arg2, args in key order */
+	struct strbuf name = STRBUF_INIT, flat = STRBUF_INIT;
+	size_t nk = jval_len(n->test_kwargs);
+	const char **keys = xcalloc(nk ? nk : 1, sizeof(*keys));
+	const struct jval *k, *v;
+	for (size_t i = 0; jval_dict_entry(n->test_kwargs, i, &k, &v); i++)
+		keys[i] = jval_str_cstr(*k);
+	qsort(keys, nk, sizeof(*keys), cmp_jkeys);
+	for (size_t i = 0; i < nk; i++) {
+		if (flat.len)
+			strbuf_addstr(&flat, "__");
+		struct strbuf part = STRBUF_INIT;
+		test_name_part(&part, *jval_dict_get(n->test_kwargs, keys[i]));
+		strbuf_addbuf(&flat, &part);
+		strbuf_release(&part);
+	}
+	free(keys);
+	if (target->kind == NODE_SOURCE)
+		strbuf_addf(&name, "source_%s_%s_%s", tname, target->source_name, target->name);
+	else
+		strbuf_addf(&name, "%s_%s", tname, target->name);
+	if (flat.len)
+		strbuf_addf(&name, "_%s", flat.buf);
+	if (custom_name) {
+		strbuf_reset(&name);
+		strbuf_addstr(&name, custom_name);
+	} else if (name.len >= 64) {
+		char hash[16];
+		snprintf(hash, sizeof(hash), "%08x", fnv(name.buf));
+		strbuf_setlen(&name, 30);
+		strbuf_addf(&name, "_%s", hash);
+	}
+	n->name = strbuf_detach(&name, NULL);
+	strbuf_release(&flat);
+	n->unique_id = xasprintf("test.%s.%s.%010x", p->name, n->name, fnv(n->file) & 0xfffffff);
+	make_fqn(&n->fqn, p->name, n->path, n->name);
+	/* fqn of a generic test: project, the yml's folders, the test name */
+	strvec_clear(&n->fqn);
+	strvec_push(&n->fqn, p->name);
+	for (size_t i = 1; i + 1 < target->fqn.nr && target->kind != NODE_SOURCE; i++)
+		strvec_push(&n->fqn, target->fqn.v[i]);
+	strvec_push(&n->fqn, n->name);
+	apply_project_tree(n->config, tests_tree, &n->fqn);
+	dbt_config_merge_dict(n->config, cfg_extra);
+	jval_unref(cfg_extra);
+	const struct jval *en = jval_dict_get(n->config, "enabled");
+	if (en && en->type == JVAL_BOOL && !en->u.b)
+		n->enabled = 0;
+	return 0;
+}
+
+static int tests_of(struct dbt_project *p, struct yml_file *f, struct dbt_node *target, const char *column,
+		    const struct ynode *holder, const struct ynode *tests_tree, struct strbuf *err)
+{
+	static const char *const keys[] = { "tests", "data_tests" };
+	for (size_t k = 0; k < 2; k++) {
+		const struct ynode *list = ymap_get(holder, keys[k]);
+		if (!list || ynode_is_null(list))
+			continue;
+		if (list->kind != Y_SEQ) {
+			ynode_where(err, &f->doc, list);
+			strbuf_addf(err, "'%s' must be a list", keys[k]);
+			return -1;
+		}
+		for (size_t i = 0; i < list->n; i++)
+			if (add_generic_test(p, f, target, column, list->items[i], tests_tree, err) < 0)
+				return -1;
+	}
+	return 0;
+}
+
+static int schema_models(struct dbt_project *p, struct yml_file *f, const char *section, enum node_kind kind,
+			 const struct ynode *tests_tree, struct strbuf *err)
+{
+	const struct ynode *list = ymap_get(f->doc.root, section);
+	if (!list || ynode_is_null(list))
+		return 0;
+	if (list->kind != Y_SEQ) {
+		ynode_where(err, &f->doc, list);
+		strbuf_addf(err, "'%s' must be a list", section);
+		return -1;
+	}
+	for (size_t i = 0; i < list->n; i++) {
+		const struct ynode *m = list->items[i];
+		const char *name = ystr(m, "name");
+		if (!name) {
+			ynode_where(err, &f->doc, m);
+			strbuf_addf(err, "an entry of '%s' has no name", section);
+			return -1;
+		}
+		struct dbt_node *n = dbt_project_find(p, name);
+		if (!n || n->kind != kind) {
+			/* dbt warns and goes on: a doc for a model that is not there */
+			dbt_log(p, 1, "%s: '%s' %s is described but has no file", f->rel, name, dbt_node_kind_name(kind));
+			continue;
+		}
+		char *desc = render_description(p, ystr(m, "description"));
+		if (desc) {
+			free(n->description);
+			n->description = desc;
+		}
+		const struct ynode *cfg = ymap_get(m, "config");
+		if (cfg && cfg->kind == Y_MAP) {
+			struct jval c = dbt_yaml_value(cfg);
+			dbt_config_merge_dict(n->config, c);
+			jval_unref(c);
+		}
+		columns_from(p, n, ymap_get(m, "columns"));
+		if (tests_of(p, f, n, NULL, m, tests_tree, err) < 0)
+			return -1;
+		const struct ynode *cols = ymap_get(m, "columns");
+		for (size_t c = 0; cols && cols->kind == Y_SEQ && c < cols->n; c++) {
+			const char *cname = ystr(cols->items[c], "name");
+			if (cname && tests_of(p, f, n, cname, cols->items[c], tests_tree, err) < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+static int schema_sources(struct dbt_project *p, struct yml_file *f, const struct ynode *tests_tree,
+			  struct strbuf *err)
+{
+	const struct ynode *list = ymap_get(f->doc.root, "sources");
+	if (!list || ynode_is_null(list))
+		return 0;
+	if (list->kind != Y_SEQ) {
+		ynode_where(err, &f->doc, list);
+		strbuf_addstr(err, "'sources' must be a list");
+		return -1;
+	}
+	for (size_t i = 0; i < list->n; i++) {
+		const struct ynode *s = list->items[i];
+		const char *sname = ystr(s, "name");
+		if (!sname) {
+			ynode_where(err, &f->doc, s);
+			strbuf_addstr(err, "a source has no name");
+			return -1;
+		}
+		const char *schema = ystr(s, "schema");
+		const char *database = ystr(s, "database");
+		const struct ynode *tables = ymap_get(s, "tables");
+		for (size_t t = 0; tables && tables->kind == Y_SEQ && t < tables->n; t++) {
+			const struct ynode *tb = tables->items[t];
+			const char *tname = ystr(tb, "name");
+			if (!tname) {
+				ynode_where(err, &f->doc, tb);
+				strbuf_addf(err, "a table of source '%s' has no name", sname);
+				return -1;
+			}
+			struct dbt_node *n = node_new(p, NODE_SOURCE);
+			n->name = xstrdup(tname);
+			n->source_name = xstrdup(sname);
+			const char *ident = ystr(tb, "identifier");
+			n->identifier = xstrdup(ident ? ident : tname);
+			n->schema = xstrdup(schema ? schema : sname);
+			n->alias = xstrdup(n->identifier);
+			n->database = database ? xstrdup(database) : NULL;
+			n->file = xstrdup(f->rel);
+			n->path = xstrdup(f->rel);
+			n->unique_id = xasprintf("source.%s.%s.%s", p->name, sname, tname);
+			strvec_push(&n->fqn, p->name);
+			if (*f->dirpath) {
+				char *copy = xstrdup(f->dirpath), *save, *part;
+				for (part = strtok_r(copy, "/", &save); part; part = strtok_r(NULL, "/", &save))
+					strvec_push(&n->fqn, part);
+				free(copy);
+			}
+			strvec_push(&n->fqn, sname);
+			strvec_push(&n->fqn, tname);
+			char *desc = render_description(p, ystr(tb, "description"));
+			n->description = desc;
+			const char *laf = ystr(tb, "loaded_at_field");
+			if (!laf)
+				laf = ystr(s, "loaded_at_field");
+			n->loaded_at_field = laf ? xstrdup(laf) : NULL;
+			const struct ynode *fr = ymap_get(tb, "freshness");
+			if (!fr)
+				fr = ymap_get(s, "freshness");
+			n->freshness = fr ? dbt_yaml_value(fr) : jval_none();
+			columns_from(p, n, ymap_get(tb, "columns"));
+			struct strbuf key = STRBUF_INIT;
+			strbuf_addf(&key, "source:%s.%s", sname, tname);
+			index_node(p, n, key.buf);
+			strbuf_release(&key);
+			if (tests_of(p, f, n, NULL, tb, tests_tree, err) < 0)
+				return -1;
+			const struct ynode *cols = ymap_get(tb, "columns");
+			for (size_t c = 0; cols && cols->kind == Y_SEQ && c < cols->n; c++) {
+				const char *cname = ystr(cols->items[c], "name");
+				if (cname && tests_of(p, f, n, cname, cols->items[c], tests_tree, err) < 0)
+					return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+static int load_schema_files(struct dbt_project *p, const struct ynode *tests_tree, struct strbuf *err)
+{
+	static const char *const exts[] = { ".yml", ".yaml", NULL };
+	struct yml_file *files = NULL;
+	size_t nf = 0, af = 0;
+	int ret = -1;
+	struct strvec *dirsets[] = { &p->model_paths, &p->seed_paths };
+	for (size_t s = 0; s < 2; s++) {
+		for (size_t d = 0; d < dirsets[s]->nr; d++) {
+			struct strvec list = STRVEC_INIT;
+			struct strbuf base = STRBUF_INIT;
+			fs_path_join(&base, p->dir, dirsets[s]->v[d]);
+			list_files(&list, base.buf, "", exts);
+			strbuf_release(&base);
+			for (size_t i = 0; i < list.nr; i++) {
+				ALLOC_GROW(files, nf + 1, af);
+				struct yml_file *f = &files[nf++];
+				memset(f, 0, sizeof(*f));
+				f->rel = xasprintf("%s/%s", dirsets[s]->v[d], list.v[i]);
+				char *slash = strrchr(list.v[i], '/');
+				f->dirpath = slash ? xstrndup(list.v[i], (size_t)(slash - list.v[i])) : xstrdup("");
+				struct strbuf text = STRBUF_INIT;
+				if (read_rel(p, f->rel, &text, err) < 0 ||
+				    ydoc_parse(&f->doc, f->rel, text.buf, text.len, err) < 0) {
+					strbuf_release(&text);
+					strvec_clear(&list);
+					goto out;
+				}
+				strbuf_release(&text);
+			}
+			strvec_clear(&list);
+		}
+	}
+	/* sources first, so that any file's tests may use them */
+	for (size_t i = 0; i < nf; i++) {
+		if (files[i].doc.root && files[i].doc.root->kind != Y_MAP) {
+			ynode_where(err, &files[i].doc, files[i].doc.root);
+			strbuf_addstr(err, "a schema file must be a mapping");
+			goto out;
+		}
+		if (schema_sources(p, &files[i], tests_tree, err) < 0)
+			goto out;
+	}
+	for (size_t i = 0; i < nf; i++)
+		if (schema_models(p, &files[i], "models", NODE_MODEL, tests_tree, err) < 0 ||
+		    schema_models(p, &files[i], "seeds", NODE_SEED, tests_tree, err) < 0)
+			goto out;
+	ret = 0;
+out:
+	for (size_t i = 0; i < nf; i++) {
+		ydoc_release(&files[i].doc);
+		free(files[i].rel);
+		free(files[i].dirpath);
+	}
+	free(files);
+	return ret;
+}
+
+/* --- schema and alias names ------------------------------------------------------ */
+static struct jval node_as_dict(const struct dbt_node *n)
+{
+	struct jval d = jval_dict_new();
+	jval_dict_set(d, "name", jval_str(n->name));
+	jval_dict_set(d, "unique_id", jval_str(n->unique_id));
+	jval_dict_set(d, "resource_type", jval_str(dbt_node_kind_name(n->kind)));
+	jval_dict_set(d, "config", jval_ref(n->config));
+	jval_dict_set(d, "path", jval_str(n->path ? n->path : ""));
+	jval_dict_set(d, "original_file_path", jval_str(n->file ? n->file : ""));
+	struct jval fqn = jval_list_new();
+	for (size_t i = 0; i < n->fqn.nr; i++)
+		jval_list_append(fqn, jval_str(n->fqn.v[i]));
+	jval_dict_set(d, "fqn", fqn);
+	jval_dict_set(d, "tags", jval_ref(jval_dict_get(n->config, "tags") ? *jval_dict_get(n->config, "tags")
+									 : jval_none()));
+	return d;
+}
+
+static char *invoke_name_macro(struct dbt_project *p, const char *macro, const struct jval *custom,
+			       struct dbt_node *n, struct strbuf *err)
+{
+	const struct jval *m = jval_dict_get(p->macros, macro);
+	struct jval args[2] = { custom ? jval_ref(*custom) : jval_none(), node_as_dict(n) };
+	struct jval ret = { 0 };
+	char *out = NULL;
+	if (jinja_invoke(&p->env, jval_none(), *m, 2, args, 0, NULL, NULL, &ret, err) == 0) {
+		struct strbuf sb = STRBUF_INIT;
+		jval_write_str(&sb, ret);
+		strbuf_trim(&sb);
+		out = strbuf_detach(&sb, NULL);
+	}
+	jval_unref(ret);
+	jval_unref(args[0]);
+	jval_unref(args[1]);
+	return out;
+}
+
+static int resolve_names(struct dbt_project *p, struct dbt_node *n, struct strbuf *err)
+{
+	const struct jval *custom = jval_dict_get(n->config, "schema");
+	if (custom && custom->type != JVAL_STR)
+		custom = NULL;
+	free(n->schema);
+	n->schema = NULL;
+	if (jval_dict_get(p->macros, "generate_schema_name")) {
+		n->schema = invoke_name_macro(p, "generate_schema_name", custom, n, err);
+		if (!n->schema)
+			return -1;
+	} else if (custom) {
+		n->schema = xasprintf("%s_%s", p->target.schema, jval_str_cstr(*custom));
+	} else {
+		n->schema = xstrdup(p->target.schema);
+	}
+	const struct jval *alias = jval_dict_get(n->config, "alias");
+	free(n->alias);
+	n->alias = NULL;
+	if (jval_dict_get(p->macros, "generate_alias_name")) {
+		n->alias = invoke_name_macro(p, "generate_alias_name", alias && alias->type == JVAL_STR ? alias : NULL,
+					     n, err);
+		if (!n->alias)
+			return -1;
+	} else {
+		n->alias = xstrdup(alias && alias->type == JVAL_STR ? jval_str_cstr(*alias) : n->name);
+	}
+	const char *db = dbt_config_str(n, "database");
+	free(n->database);
+	n->database = db ? xstrdup(db) : NULL;
+	return 0;
+}
+
+/* --- the whole project ------------------------------------------------------------ */
+static int check_packages(struct dbt_project *p, struct strbuf *err)
+{
+	static const char *const names[] = { "packages.yml", "dependencies.yml" };
+	for (size_t i = 0; i < 2; i++) {
+		struct strbuf path = STRBUF_INIT, text = STRBUF_INIT;
+		struct ydoc doc = { 0 };
+		fs_path_join(&path, p->dir, names[i]);
+		int bad = 0;
+		if (strbuf_read_file(&text, path.buf) == 0 &&
+		    ydoc_parse(&doc, names[i], text.buf, text.len, err) == 0) {
+			const struct ynode *pk = ymap_get(doc.root, "packages");
+			if (pk && pk->kind == Y_SEQ && pk->n) {
+				strbuf_addf(err, "%s: package dependencies are not supported by Dango (%zu listed); "
+					    "copy the macros you need into macros/", names[i], pk->n);
+				bad = 1;
+			}
+		} else if (err->len) {
+			bad = 1;
+		}
+		ydoc_release(&doc);
+		strbuf_release(&path);
+		strbuf_release(&text);
+		if (bad)
+			return -1;
+	}
+	return 0;
+}
+
+int dbt_project_load(struct dbt_project *p, const struct dbt_load_opts *o, struct strbuf *err)
+{
+	struct strbuf path = STRBUF_INIT, text = STRBUF_INIT;
+	struct ydoc doc = { 0 };
+	int ret = -1;
+
+	memset(p, 0, sizeof(*p));
+	pthread_mutex_init(&p->log_lock, NULL);
+	pthread_mutex_init(&p->catalog_lock, NULL);
+	p->catalog = jval_dict_new();
+	p->on_log = o->on_log;
+	p->log_data = o->log_data;
+	p->full_refresh = o->full_refresh;
+	jinja_env_init(&p->env);
+	p->macros = jval_dict_new();
+	p->docs = jval_dict_new();
+	p->by_name = jval_dict_new();
+	p->vars = jval_dict_new();
+	{
+		struct strbuf abs = STRBUF_INIT;
+		fs_absolute(&abs, o->project_dir);
+		p->dir = strbuf_detach(&abs, NULL);
+	}
+	fs_path_join(&path, p->dir, "dbt_project.yml");
+	if (strbuf_read_file(&text, path.buf) < 0) {
+		strbuf_addf(err, "no dbt_project.yml in '%s'", o->project_dir);
+		goto out;
+	}
+	if (ydoc_parse(&doc, "dbt_project.yml", text.buf, text.len, err) < 0)
+		goto out;
+	const struct ynode *r = doc.root;
+	if (!r || r->kind != Y_MAP || !ystr(r, "name")) {
+		strbuf_addstr(err, "dbt_project.yml: the project needs a 'name'");
+		goto out;
+	}
+	p->name = xstrdup(ystr(r, "name"));
+	p->profile_name = xstrdup(ystr(r, "profile") ? ystr(r, "profile") : p->name);
+	paths_from(&p->model_paths, r, "model-paths", "models");
+	if (ymap_get(r, "source-paths") && !ymap_get(r, "model-paths")) {
+		strvec_clear(&p->model_paths);
+		paths_from(&p->model_paths, r, "source-paths", "models");
+	}
+	paths_from(&p->seed_paths, r, "seed-paths", "seeds");
+	if (ymap_get(r, "data-paths") && !ymap_get(r, "seed-paths")) {
+		strvec_clear(&p->seed_paths);
+		paths_from(&p->seed_paths, r, "data-paths", "seeds");
+	}
+	paths_from(&p->test_paths, r, "test-paths", "tests");
+	paths_from(&p->macro_paths, r, "macro-paths", "macros");
+	paths_from(&p->snapshot_paths, r, "snapshot-paths", "snapshots");
+	paths_from(&p->analysis_paths, r, "analysis-paths", "analyses");
+	{
+		const char *tp = ystr(r, "target-path");
+		struct strbuf sb = STRBUF_INIT;
+		fs_path_join(&sb, p->dir, tp ? tp : "target");
+		p->target_path = strbuf_detach(&sb, NULL);
+	}
+	/* vars: global ones, and those scoped to this project */
+	const struct ynode *vars = ymap_get(r, "vars");
+	for (size_t i = 0; vars && vars->kind == Y_MAP && i < vars->n; i++) {
+		const struct ypair *pr = &vars->pairs[i];
+		if (!strcmp(pr->key->str, p->name) && pr->value->kind == Y_MAP) {
+			for (size_t j = 0; j < pr->value->n; j++)
+				jval_dict_set(p->vars, pr->value->pairs[j].key->str,
+					      dbt_yaml_value(pr->value->pairs[j].value));
+		} else {
+			jval_dict_set(p->vars, pr->key->str, dbt_yaml_value(pr->value));
+		}
+	}
+	if (o->vars && *o->vars) {
+		struct jval cli;
+		if (dbt_parse_vars(o->vars, &cli, err) < 0)
+			goto out;
+		const struct jval *k, *v;
+		for (size_t i = 0; jval_dict_entry(cli, i, &k, &v); i++)
+			jval_dict_setv(p->vars, jval_ref(*k), jval_ref(*v));
+		jval_unref(cli);
+	}
+	if (check_packages(p, err) < 0)
+		goto out;
+	dbt_context_setup(p);
+	if (load_profile(p, o, err) < 0)
+		goto out;
+	dbt_context_setup(p); /* again: target is known now */
+	if (load_macros(p, err) < 0 || load_docs(p, err) < 0)
+		goto out;
+	dbt_context_setup(p); /* and the macros are globals now */
+	{
+		/* snapshots are not supported: say so rather than skip them */
+		static const char *const exts[] = { ".sql", NULL };
+		for (size_t d = 0; d < p->snapshot_paths.nr; d++) {
+			struct strvec files = STRVEC_INIT;
+			struct strbuf base = STRBUF_INIT;
+			fs_path_join(&base, p->dir, p->snapshot_paths.v[d]);
+			list_files(&files, base.buf, "", exts);
+			strbuf_release(&base);
+			if (files.nr) {
+				strbuf_addf(err, "%s/%s: snapshots are not supported by Dango yet", p->snapshot_paths.v[d],
+					    files.v[0]);
+				strvec_clear(&files);
+				goto out;
+			}
+			strvec_clear(&files);
+		}
+	}
+	const struct ynode *models_tree = ymap_get(r, "models");
+	const struct ynode *seeds_tree = ymap_get(r, "seeds");
+	const struct ynode *tests_tree = ymap_get(r, "data_tests");
+	if (!tests_tree)
+		tests_tree = ymap_get(r, "tests");
+	if (load_models(p, models_tree, err) < 0 || load_seeds(p, seeds_tree) < 0 ||
+	    load_singular_tests(p, tests_tree, err) < 0)
+		goto out;
+	if (load_schema_files(p, tests_tree, err) < 0)
+		goto out;
+	/* parse-time render: refs, sources, config() */
+	for (size_t i = 0; i < p->nr; i++) {
+		struct dbt_node *n = p->nodes[i];
+		if (n->raw_sql && dbt_parse_node(p, n, err) < 0)
+			goto out;
+		const struct jval *en = jval_dict_get(n->config, "enabled");
+		if (en && en->type == JVAL_BOOL && !en->u.b)
+			n->enabled = 0;
+		if (n->kind == NODE_MODEL) {
+			const char *m = dbt_config_str(n, "materialized");
+			n->mat = mat_from(m, MAT_VIEW);
+			if (n->mat == MAT_NONE || n->mat == MAT_SEED || n->mat == MAT_TEST) {
+				strbuf_addf(err, "%s: materialization '%s' is not supported by Dango "
+					    "(view, table, incremental, ephemeral)", n->file, m);
+				goto out;
+			}
+		}
+		if (n->kind == NODE_MODEL || n->kind == NODE_SEED || n->kind == NODE_TEST)
+			if (resolve_names(p, n, err) < 0)
+				goto out;
+	}
+	/* drop disabled nodes: dbt leaves them out of the graph */
+	size_t w = 0;
+	for (size_t i = 0; i < p->nr; i++) {
+		struct dbt_node *n = p->nodes[i];
+		if (!n->enabled || (n->attached >= 0 && !p->nodes[n->attached]->enabled)) {
+			node_free(n);
+			continue;
+		}
+		n->index = w;
+		p->nodes[w++] = n;
+	}
+	p->nr = w;
+	jval_unref(p->by_name);
+	p->by_name = jval_dict_new();
+	for (size_t i = 0; i < p->nr; i++) {
+		struct dbt_node *n = p->nodes[i];
+		if (n->kind == NODE_MODEL || (n->kind == NODE_SEED && !dbt_project_find(p, n->name)))
+			index_node(p, n, n->name);
+		else if (n->kind == NODE_SOURCE) {
+			struct strbuf key = STRBUF_INIT;
+			strbuf_addf(&key, "source:%s.%s", n->source_name, n->name);
+			index_node(p, n, key.buf);
+			strbuf_release(&key);
+		}
+	}
+	ret = 0;
+out:
+	ydoc_release(&doc);
+	strbuf_release(&path);
+	strbuf_release(&text);
+	return ret;
+}
+
+void dbt_project_release(struct dbt_project *p)
+{
+	for (size_t i = 0; i < p->nr; i++)
+		node_free(p->nodes[i]);
+	free(p->nodes);
+	/* macros refer to their templates; drop the dicts first */
+	jval_unref(p->macros);
+	jval_unref(p->docs);
+	jval_unref(p->by_name);
+	jval_unref(p->vars);
+	for (size_t i = 0; i < p->ntmpls; i++)
+		jinja_template_unref(p->tmpls[i]);
+	free(p->tmpls);
+	jinja_env_release(&p->env);
+	free(p->dir);
+	free(p->name);
+	free(p->profile_name);
+	free(p->target_path);
+	strvec_clear(&p->model_paths);
+	strvec_clear(&p->seed_paths);
+	strvec_clear(&p->test_paths);
+	strvec_clear(&p->macro_paths);
+	strvec_clear(&p->snapshot_paths);
+	strvec_clear(&p->analysis_paths);
+	free(p->target.profile);
+	free(p->target.name);
+	free(p->target.type);
+	free(p->target.schema);
+	free(p->target.database);
+	free(p->target.path);
+	pthread_mutex_destroy(&p->log_lock);
+	pthread_mutex_destroy(&p->catalog_lock);
+	jval_unref(p->catalog);
+	memset(p, 0, sizeof(*p));
+}
