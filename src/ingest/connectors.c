@@ -1,5 +1,6 @@
 /* Which connector loads which source type. */
 #include "ingest/connector.h"
+#include "sources/rest_api.h"
 
 #include <string.h>
 
@@ -7,5 +8,8 @@ const struct connector_ops *connector_for(const char *type)
 {
 	if (!strcmp(type, "csv") || !strcmp(type, "local_files"))
 		return &files_connector;
+	/* rest_api, and the API presets (stripe, github, hubspot, user presets) */
+	if (rest_api_handles(type))
+		return &rest_api_connector;
 	return NULL;
 }

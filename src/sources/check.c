@@ -1,5 +1,6 @@
 #include "sources/check.h"
 #include "sources/registry.h"
+#include "sources/rest_api.h"
 #include "core/fs.h"
 #include "core/strbuf.h"
 #include "project/project.h"
@@ -80,7 +81,7 @@ static int check_files(const struct source *s, const struct project *p, struct s
 	return ret;
 }
 
-int source_check(const struct source *s, const struct project *p, struct strbuf *report)
+int source_check(const struct source *s, const struct project *p, int online, struct strbuf *report)
 {
 	struct secret_report sr = { report, 0 };
 	int ret = 0;
@@ -92,6 +93,9 @@ int source_check(const struct source *s, const struct project *p, struct strbuf 
 		ret = check_files(s, p, report);
 	source_each_secret(s, &p->env, report_secret, &sr);
 	if (sr.missing)
+		ret = -1;
+	/* API sources: one authenticated request, when the secrets are there */
+	else if (online && rest_api_handles(s->type->name) && rest_api_check(s, p, report) < 0)
 		ret = -1;
 	return ret;
 }

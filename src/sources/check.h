@@ -8,8 +8,9 @@ struct project;
 struct strbuf;
 
 /* Appends one line per finding to report ("✓ ..." / "✗ ..."); returns 0 if
- * the source looks usable, -1 otherwise. */
-int source_check(const struct source *s, const struct project *p, struct strbuf *report);
+ * the source looks usable, -1 otherwise. Offline it checks files and that
+ * secrets are set; online it also connects (one authenticated request). */
+int source_check(const struct source *s, const struct project *p, int online, struct strbuf *report);
 
 /* Resolve a source's file path or directory against the project root into
  * sb; returns 0, or -1 if the source has neither. */

@@ -2,6 +2,7 @@
 #include "core/strbuf.h"
 #include "core/xalloc.h"
 #include "core/yaml.h"
+#include "sources/preset.h"
 
 #include <string.h>
 
@@ -64,6 +65,7 @@ static const struct cfg_key paginator_keys[] = {
 	{ "cursor_path", CFG_STR, 0, NULL, NULL, NULL },
 	{ "cursor_param", CFG_STR, 0, NULL, NULL, NULL },
 	{ "next_url_path", CFG_STR, 0, NULL, NULL, NULL },
+	{ "record_cursor_path", CFG_STR, 0, NULL, NULL, "cursor from the last record's field (Stripe's starting_after)" },
 	{ "maximum_pages", CFG_INT, 0, NULL, NULL, NULL },
 	{ NULL }
 };
@@ -73,6 +75,7 @@ static const struct cfg_key incremental_keys[] = {
 	{ "initial_value", CFG_STR, 0, NULL, NULL, NULL },
 	{ "param", CFG_STR, 0, NULL, NULL, "query parameter that carries the start value" },
 	{ "end_param", CFG_STR, 0, NULL, NULL, NULL },
+	{ "start_format", CFG_STR, 0, NULL, NULL, "unix: the API takes epoch seconds" },
 	{ NULL }
 };
 
@@ -119,12 +122,20 @@ static const struct cfg_key rest_api_keys[] = {
 	{ NULL }
 };
 
-/* Presets share one shape: a secret, resources, a start date, a base URL. */
+/* Presets share one shape: a secret, resources, a start date, a base URL,
+ * and the politeness settings of rest_api. */
+#define PRESET_KEYS                                                                            \
+	{ "rate_limit_delay", CFG_NUM, 0, NULL, NULL, "seconds between requests" },            \
+	{ "request_max_attempts", CFG_INT, 0, NULL, NULL, NULL },                              \
+	{ "request_backoff_factor", CFG_NUM, 0, NULL, NULL, NULL },                            \
+	{ "max_pages", CFG_INT, 0, NULL, NULL, NULL },                                          \
+	{ "timeout", CFG_NUM, 0, NULL, NULL, "seconds" }
 static const struct cfg_key stripe_keys[] = {
 	{ "stripe_secret_key_env", CFG_STR, CFG_SECRET | CFG_REQUIRED, NULL, NULL, NULL },
 	{ "endpoints", CFG_STR_LIST, 0, NULL, NULL, "charges, customers, ..." },
 	{ "start_date", CFG_STR, 0, NULL, NULL, "YYYY-MM-DD" },
 	{ "base_url", CFG_STR, 0, NULL, NULL, NULL },
+	PRESET_KEYS,
 	{ NULL }
 };
 static const struct cfg_key github_keys[] = {
@@ -133,6 +144,7 @@ static const struct cfg_key github_keys[] = {
 	{ "endpoints", CFG_STR_LIST, 0, NULL, NULL, "issues, pull_requests, ..." },
 	{ "start_date", CFG_STR, 0, NULL, NULL, NULL },
 	{ "base_url", CFG_STR, 0, NULL, NULL, NULL },
+	PRESET_KEYS,
 	{ NULL }
 };
 static const struct cfg_key hubspot_keys[] = {
@@ -140,6 +152,7 @@ static const struct cfg_key hubspot_keys[] = {
 	{ "endpoints", CFG_STR_LIST, 0, NULL, NULL, "contacts, companies, deals" },
 	{ "start_date", CFG_STR, 0, NULL, NULL, NULL },
 	{ "base_url", CFG_STR, 0, NULL, NULL, NULL },
+	PRESET_KEYS,
 	{ NULL }
 };
 static const struct cfg_key command_keys[] = {
@@ -170,19 +183,19 @@ static const struct source_type local_files_type = {
 	check_path_or_directory, 0, NULL
 };
 static const struct source_type rest_api_type = {
-	"rest_api", "REST API", "Local & Custom", rest_api_keys, NULL, 0, NULL
+	"rest_api", "REST API", "Local & Custom", rest_api_keys, NULL, 1, NULL
 };
 static const struct source_type command_type = {
 	"command", "Custom command (Singer or NDJSON on stdout)", "Local & Custom", command_keys, NULL, 0, NULL
 };
 static const struct source_type stripe_type = {
-	"stripe", "Stripe", "E-commerce & Payment", stripe_keys, NULL, 0, "STRIPE_API_KEY"
+	"stripe", "Stripe", "E-commerce & Payment", stripe_keys, NULL, 1, "STRIPE_API_KEY"
 };
 static const struct source_type github_type = {
-	"github", "GitHub", "Development", github_keys, NULL, 0, "GITHUB_TOKEN"
+	"github", "GitHub", "Development", github_keys, NULL, 1, "GITHUB_TOKEN"
 };
 static const struct source_type hubspot_type = {
-	"hubspot", "HubSpot", "Business & CRM", hubspot_keys, NULL, 0, "HUBSPOT_API_KEY"
+	"hubspot", "HubSpot", "Business & CRM", hubspot_keys, NULL, 1, "HUBSPOT_API_KEY"
 };
 static const struct source_type postgres_type = {
 	"postgres", "PostgreSQL", "Databases", postgres_keys, NULL, 0, NULL
@@ -198,7 +211,8 @@ const struct source_type *source_type_find(const char *name)
 	for (size_t i = 0; source_types[i]; i++)
 		if (!strcmp(source_types[i]->name, name))
 			return source_types[i];
-	return NULL;
+	/* a preset of the project's own (.dango/presets/NAME.yml) */
+	return preset_source_type(name);
 }
 
 const char *const *source_type_names(void)

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Benchmark of the rest_api source (issue: HTTP API sources):
+#  1,000,000 records over 1,000 pages (1,000 a page, linked by a `next` URL)
+#  from the local fake API (build/fixtures/api_server), synced by
+#  `dango sync`, against DuckDB's own CREATE TABLE AS SELECT * FROM
+#  read_json(...) over the same records saved to one NDJSON file, in the
+#  same run. Targets: at least half the reference's rows per second; peak
+#  memory (max RSS) under 300 MB whatever the record count.
+# Prints its figures; record them in docs/benchmarks.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+dango="$root/dango"
+work=${BENCH_DIR:-$root/bench/out/rest_api}
+records=${RECORDS:-1000000}
+per_page=${PER_PAGE:-1000}
+rm -rf "$work" && mkdir -p "$work"
+command -v /usr/bin/time >/dev/null || { echo "bench: needs GNU time (apt-get install time)"; exit 1; }
+[ -x "$root/build/fixtures/api_server" ] || make -s build/fixtures/api_server
+cc -O2 -o "$work/ref" bench/rest_api_ref.c -I third_party/duckdb/include -L third_party/duckdb/lib \
+   -lduckdb -Wl,-rpath,"$root/third_party/duckdb/lib"
+
+"$root/build/fixtures/api_server" "$work/port" "$work/api.log" "$records" &
+server=$!
+trap 'kill $server 2>/dev/null; true' EXIT
+for _ in $(seq 50); do [ -s "$work/port" ] && break; sleep 0.1; done
+port=$(cat "$work/port")
+
+measure() { # label, command... -> "label seconds maxrss_kb"
+    local label=$1; shift
+    /usr/bin/time -f "%e %M" -o "$work/time.txt" "$@" >"$work/$label.log" 2>&1 || {
+        echo "bench: $label failed:"; cat "$work/$label.log"; exit 1; }
+    read -r secs kb <"$work/time.txt"
+    echo "$label $secs $kb"
+}
+best() { sort -n -k2 | head -1; }
+
+mkdir -p "$work/p" && cd "$work/p"
+"$dango" init --skip-wizard </dev/null >/dev/null
+# the sync itself: no staging models written afterwards
+sed -i 's/^auto_generate: true/auto_generate: false/' .dango/project.yml
+cat >.dango/sources.yml <<YAML
+version: "1.0"
+sources:
+  - name: bench
+    type: rest_api
+    rest_api:
+      base_url: http://127.0.0.1:$port
+      endpoints:
+        - name: records
+          path: /bench
+          params: {per_page: $per_page}
+          paginator: {type: json_link, next_url_path: next}
+          write_disposition: replace
+YAML
+fresh() { rm -rf data/warehouse.duckdb*; }
+dng=$( { fresh; measure dango "$dango" sync bench; fresh; measure dango "$dango" sync bench; } | best )
+n=$("$dango" query --csv "SELECT count(*) FROM raw_bench.records" | tail -1)
+[ "$n" = "$records" ] || { echo "bench: loaded $n records, expected $records"; exit 1; }
+# the same records, in one file, for the reference
+"$dango" query --csv "COPY (SELECT id, name, email, amount, active, country, strftime(created_at, '%Y-%m-%dT%H:%M:%SZ') AS created_at,
+    score FROM raw_bench.records ORDER BY id) TO '$work/records.ndjson' (FORMAT JSON)" >/dev/null
+size=$(stat -c %s "$work/records.ndjson")
+ref=$( { rm -f "$work/ref.duckdb"; measure ref "$work/ref" "$work/ref.duckdb" "$work/records.ndjson";
+          rm -f "$work/ref.duckdb"; measure ref "$work/ref" "$work/ref.duckdb" "$work/records.ndjson"; } | best )
+rm -f "$work/ref.duckdb"
+
+read -r _ rs rk <<<"$ref"
+read -r _ ds dk <<<"$dng"
+awk -v n="$records" -v pages="$(( (records + per_page - 1) / per_page ))" -v size="$size" \
+    -v rs="$rs" -v rk="$rk" -v ds="$ds" -v dk="$dk" 'BEGIN {
+    printf "rest_api: %d records over %d pages (%.0f MB as NDJSON)\n", n, pages, size / 1e6
+    printf "  dango sync (HTTP + normalize + load): %6.2f s  %9.0f rows/s  peak %5.0f MB\n", ds, n / ds, dk / 1024
+    printf "  duckdb read_json (one local file):    %6.2f s  %9.0f rows/s  peak %5.0f MB\n", rs, n / rs, rk / 1024
+    printf "  throughput ratio dango/reference: %.2f (target >= 0.50)\n", rs / ds
+    printf "  peak memory under 300 MB: %s\n", dk / 1024 < 300 ? "yes" : "NO"
+}'

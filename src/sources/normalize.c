@@ -1,0 +1,945 @@
+#include "sources/normalize.h"
+#include "core/hash.h"
+#include "core/xalloc.h"
+#include "ingest/sync.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+/* ---- jv: parsing ------------------------------------------------------------ */
+
+#define JV_MAX_DEPTH 512
+
+struct jv_parser {
+	const char *p, *start, *end;
+	struct jv_doc *d;
+	struct strbuf *err;
+	int depth;
+};
+
+static int jv_fail(struct jv_parser *ps, const char *what)
+{
+	strbuf_addf(ps->err, "invalid JSON at byte %zu: %s", (size_t)(ps->p - ps->start), what);
+	return -1;
+}
+
+static inline void skip_ws(struct jv_parser *ps)
+{
+	const char *p = ps->p, *e = ps->end;
+	while (p < e && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+		p++;
+	ps->p = p;
+}
+
+/* A string at ps->p (on the opening quote): its raw span and escapes. */
+static int parse_string(struct jv_parser *ps, const char **s, size_t *n, unsigned char *esc)
+{
+	const char *p = ps->p + 1, *e = ps->end;
+	*esc = 0;
+	for (;;) {
+		/* the common case: plain bytes up to the closing quote */
+		while (p < e && *p != '"' && *p != '\\' && (unsigned char)*p >= 0x20)
+			p++;
+		if (p >= e) {
+			ps->p = p;
+			return jv_fail(ps, "unterminated string");
+		}
+		if (*p == '"')
+			break;
+		if (*p == '\\') {
+			*esc = 1;
+			if (p + 1 >= e) {
+				ps->p = p;
+				return jv_fail(ps, "unterminated string");
+			}
+			if (p[1] == 'u') {
+				for (int i = 2; i < 6; i++)
+					if (p + i >= e || !strchr("0123456789abcdefABCDEF", p[i]) || !p[i]) {
+						ps->p = p;
+						return jv_fail(ps, "bad \\u escape");
+					}
+				p += 6;
+			} else if (strchr("\"\\/bfnrt", p[1]) && p[1]) {
+				p += 2;
+			} else {
+				ps->p = p;
+				return jv_fail(ps, "bad escape");
+			}
+			continue;
+		}
+		ps->p = p;
+		return jv_fail(ps, "control character in string");
+	}
+	*s = ps->p + 1;
+	*n = (size_t)(p - *s);
+	ps->p = p + 1;
+	return 0;
+}
+
+static int parse_value(struct jv_parser *ps, struct jv *out);
+
+static int push_kid(struct jv_doc *d, const struct jv *v)
+{
+	ALLOC_GROW(d->stack, d->nr + 1, d->alloc);
+	d->stack[d->nr++] = *v;
+	return 0;
+}
+
+static void take_kids(struct jv_parser *ps, struct jv *out, size_t base)
+{
+	struct jv_doc *d = ps->d;
+	out->n = d->nr - base;
+	if (out->n) {
+		out->kids = arena_alloc(&d->arena, out->n * sizeof(*out->kids));
+		memcpy(out->kids, d->stack + base, out->n * sizeof(*out->kids));
+	}
+	d->nr = base;
+}
+
+static int parse_value(struct jv_parser *ps, struct jv *out)
+{
+	const char *e = ps->end;
+	skip_ws(ps);
+	if (ps->p >= e)
+		return jv_fail(ps, "unexpected end of input");
+	const char *start = ps->p;
+	char c = *ps->p;
+	out->s = start;
+	switch (c) {
+	case '"':
+		out->type = JV_STR;
+		return parse_string(ps, &out->s, &out->len, &out->esc);
+	case '{':
+	case '[': {
+		size_t base = ps->d->nr;
+		int obj = c == '{';
+		if (++ps->depth > JV_MAX_DEPTH)
+			return jv_fail(ps, "nested too deeply");
+		out->type = obj ? JV_OBJ : JV_ARR;
+		ps->p++;
+		skip_ws(ps);
+		if (ps->p < e && *ps->p == (obj ? '}' : ']')) {
+			ps->p++;
+		} else {
+			for (;;) {
+				struct jv kid;
+				memset(&kid, 0, sizeof(kid));
+				skip_ws(ps);
+				if (obj) {
+					const char *k;
+					size_t kn;
+					if (ps->p >= e || *ps->p != '"')
+						return jv_fail(ps, "expected a key");
+					if (parse_string(ps, &k, &kn, &kid.kesc) < 0)
+						return -1;
+					skip_ws(ps);
+					if (ps->p >= e || *ps->p != ':')
+						return jv_fail(ps, "expected ':'");
+					ps->p++;
+					if (parse_value(ps, &kid) < 0)
+						return -1;
+					kid.key = k;
+					kid.klen = (uint32_t)kn;
+				} else if (parse_value(ps, &kid) < 0) {
+					return -1;
+				}
+				push_kid(ps->d, &kid);
+				skip_ws(ps);
+				if (ps->p < e && *ps->p == ',') {
+					ps->p++;
+					continue;
+				}
+				if (ps->p < e && *ps->p == (obj ? '}' : ']')) {
+					ps->p++;
+					break;
+				}
+				if (ps->p >= e)
+					return jv_fail(ps, "unexpected end of input");
+				return jv_fail(ps, obj ? "expected ',' or '}'" : "expected ',' or ']'");
+			}
+		}
+		take_kids(ps, out, base);
+		out->s = start;
+		out->len = (size_t)(ps->p - start);
+		ps->depth--;
+		return 0;
+	}
+	case 't':
+		if (e - ps->p >= 4 && !memcmp(ps->p, "true", 4)) {
+			out->type = JV_TRUE;
+			out->len = 4;
+			ps->p += 4;
+			return 0;
+		}
+		return jv_fail(ps, "unexpected character");
+	case 'f':
+		if (e - ps->p >= 5 && !memcmp(ps->p, "false", 5)) {
+			out->type = JV_FALSE;
+			out->len = 5;
+			ps->p += 5;
+			return 0;
+		}
+		return jv_fail(ps, "unexpected character");
+	case 'n':
+		if (e - ps->p >= 4 && !memcmp(ps->p, "null", 4)) {
+			out->type = JV_NULL;
+			out->len = 4;
+			ps->p += 4;
+			return 0;
+		}
+		return jv_fail(ps, "unexpected character");
+	default: {
+		const char *p = ps->p;
+		int is_int = 1;
+		if (p < e && *p == '-')
+			p++;
+		if (p >= e || *p < '0' || *p > '9')
+			return jv_fail(ps, "unexpected character");
+		while (p < e && *p >= '0' && *p <= '9')
+			p++;
+		if (p < e && *p == '.') {
+			is_int = 0;
+			p++;
+			if (p >= e || *p < '0' || *p > '9') {
+				ps->p = p;
+				return jv_fail(ps, "bad number");
+			}
+			while (p < e && *p >= '0' && *p <= '9')
+				p++;
+		}
+		if (p < e && (*p == 'e' || *p == 'E')) {
+			is_int = 0;
+			p++;
+			if (p < e && (*p == '+' || *p == '-'))
+				p++;
+			if (p >= e || *p < '0' || *p > '9') {
+				ps->p = p;
+				return jv_fail(ps, "bad number");
+			}
+			while (p < e && *p >= '0' && *p <= '9')
+				p++;
+		}
+		out->type = JV_NUM;
+		out->is_int = (unsigned char)is_int;
+		out->len = (size_t)(p - start);
+		ps->p = p;
+		return 0;
+	}
+	}
+}
+
+int jv_parse(struct jv_doc *d, const char *text, size_t len, struct strbuf *err)
+{
+	struct jv_parser ps = { text, text, text + len, d, err, 0 };
+	arena_release(&d->arena);
+	d->nr = 0;
+	d->root = arena_alloc(&d->arena, sizeof(*d->root));
+	if (parse_value(&ps, d->root) < 0) {
+		d->root = NULL;
+		return -1;
+	}
+	skip_ws(&ps);
+	if (ps.p != ps.end) {
+		d->root = NULL;
+		return jv_fail(&ps, "trailing characters after the value");
+	}
+	return 0;
+}
+
+void jv_doc_release(struct jv_doc *d)
+{
+	arena_release(&d->arena);
+	free(d->stack);
+	memset(d, 0, sizeof(*d));
+}
+
+static int key_eq(const struct jv *k, const char *key, size_t n)
+{
+	if (!k->kesc)
+		return k->klen == n && !memcmp(k->key, key, n);
+	struct strbuf sb = STRBUF_INIT;
+	jv_unescape(&sb, k->key, k->klen);
+	int eq = sb.len == n && !memcmp(sb.buf, key, n);
+	strbuf_release(&sb);
+	return eq;
+}
+
+static const struct jv *get_n(const struct jv *obj, const char *key, size_t n)
+{
+	if (!obj || obj->type != JV_OBJ)
+		return NULL;
+	/* the last of duplicate keys wins, as in most parsers */
+	for (size_t i = obj->n; i-- > 0;)
+		if (key_eq(&obj->kids[i], key, n))
+			return &obj->kids[i];
+	return NULL;
+}
+
+const struct jv *jv_get(const struct jv *obj, const char *key)
+{
+	return get_n(obj, key, strlen(key));
+}
+
+const struct jv *jv_path(const struct jv *v, const char *path)
+{
+	if (!path || !*path || !strcmp(path, "$"))
+		return v;
+	if (!strncmp(path, "$.", 2))
+		path += 2;
+	while (v && *path) {
+		/* a key with dots in it ("@odata.nextLink") */
+		const struct jv *whole = strchr(path, '.') ? jv_get(v, path) : NULL;
+		if (whole)
+			return whole;
+		const char *dot = strchr(path, '.');
+		size_t n = dot ? (size_t)(dot - path) : strlen(path);
+		const struct jv *next = get_n(v, path, n);
+		if (!next && v->type == JV_ARR) {
+			char *end;
+			long idx = strtol(path, &end, 10);
+			if (end == path + n && idx >= 0 && (size_t)idx < v->n)
+				next = &v->kids[idx];
+			else if (end == path + n && idx < 0 && (size_t)-idx <= v->n)
+				next = &v->kids[v->n + idx];
+		}
+		v = next;
+		path += n + (dot ? 1 : 0);
+	}
+	return v;
+}
+
+static void add_utf8(struct strbuf *out, unsigned cp)
+{
+	if (cp < 0x80) {
+		strbuf_addch(out, (int)cp);
+	} else if (cp < 0x800) {
+		strbuf_addch(out, 0xc0 | (cp >> 6));
+		strbuf_addch(out, 0x80 | (cp & 0x3f));
+	} else if (cp < 0x10000) {
+		strbuf_addch(out, 0xe0 | (cp >> 12));
+		strbuf_addch(out, 0x80 | ((cp >> 6) & 0x3f));
+		strbuf_addch(out, 0x80 | (cp & 0x3f));
+	} else {
+		strbuf_addch(out, 0xf0 | (cp >> 18));
+		strbuf_addch(out, 0x80 | ((cp >> 12) & 0x3f));
+		strbuf_addch(out, 0x80 | ((cp >> 6) & 0x3f));
+		strbuf_addch(out, 0x80 | (cp & 0x3f));
+	}
+}
+
+void jv_unescape(struct strbuf *out, const char *s, size_t n)
+{
+	const char *e = s + n;
+	while (s < e) {
+		if (*s != '\\') {
+			strbuf_addch(out, *s++);
+			continue;
+		}
+		if (s + 1 >= e)
+			break;
+		char c = s[1];
+		s += 2;
+		switch (c) {
+		case 'b': strbuf_addch(out, '\b'); break;
+		case 'f': strbuf_addch(out, '\f'); break;
+		case 'n': strbuf_addch(out, '\n'); break;
+		case 'r': strbuf_addch(out, '\r'); break;
+		case 't': strbuf_addch(out, '\t'); break;
+		case 'u': {
+			if (e - s < 4)
+				return;
+			unsigned cp = (unsigned)strtoul((char[5]){ s[0], s[1], s[2], s[3], 0 }, NULL, 16);
+			s += 4;
+			if (cp >= 0xd800 && cp < 0xdc00 && e - s >= 6 && s[0] == '\\' && s[1] == 'u') {
+				unsigned lo = (unsigned)strtoul((char[5]){ s[2], s[3], s[4], s[5], 0 }, NULL, 16);
+				if (lo >= 0xdc00 && lo < 0xe000) {
+					cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+					s += 6;
+				}
+			}
+			add_utf8(out, cp);
+			break;
+		}
+		default: strbuf_addch(out, c); break;
+		}
+	}
+}
+
+int jv_text(const struct jv *v, struct strbuf *out)
+{
+	if (!v)
+		return -1;
+	switch (v->type) {
+	case JV_STR:
+		if (v->esc)
+			jv_unescape(out, v->s, v->len);
+		else
+			strbuf_add(out, v->s, v->len);
+		return 0;
+	case JV_NUM:
+	case JV_TRUE:
+	case JV_FALSE:
+		strbuf_add(out, v->s, v->len);
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+void jv_raw(const struct jv *v, const char **p, size_t *n)
+{
+	if (v->type == JV_STR) {
+		*p = v->s - 1;
+		*n = v->len + 2;
+	} else {
+		*p = v->s;
+		*n = v->len;
+	}
+}
+
+/* ---- types ---------------------------------------------------------------------- */
+
+static int digits(const char *s, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+	return 1;
+}
+
+static int num2(const char *s)
+{
+	return (s[0] - '0') * 10 + (s[1] - '0');
+}
+
+int norm_is_timestamp(const char *s, size_t n)
+{
+	/* YYYY-MM-DD[T ]HH:MM[:SS[.fff]][Z|+HH[:MM]] as dlt's iso_timestamp detection
+	 * accepts; a bare date stays text */
+	if (n < 16 || n > 40 || !digits(s, 4) || s[4] != '-' || !digits(s + 5, 2) || s[7] != '-' ||
+	    !digits(s + 8, 2) || (s[10] != 'T' && s[10] != ' ') || !digits(s + 11, 2) || s[13] != ':' ||
+	    !digits(s + 14, 2))
+		return 0;
+	if (num2(s + 5) < 1 || num2(s + 5) > 12 || num2(s + 8) < 1 || num2(s + 8) > 31 || num2(s + 11) > 23 ||
+	    num2(s + 14) > 59)
+		return 0;
+	size_t i = 16;
+	if (i < n && s[i] == ':') {
+		if (i + 3 > n || !digits(s + i + 1, 2) || num2(s + i + 1) > 60)
+			return 0;
+		i += 3;
+		if (i < n && s[i] == '.') {
+			i++;
+			size_t f = i;
+			while (i < n && s[i] >= '0' && s[i] <= '9')
+				i++;
+			if (i == f || i - f > 9)
+				return 0;
+		}
+	}
+	if (i == n)
+		return 1;
+	if (s[i] == 'Z' || s[i] == 'z')
+		return i + 1 == n;
+	if (s[i] == '+' || s[i] == '-') {
+		i++;
+		if (i + 2 > n || !digits(s + i, 2))
+			return 0;
+		i += 2;
+		if (i == n)
+			return 1;
+		if (s[i] == ':')
+			i++;
+		return i + 2 == n && digits(s + i, 2);
+	}
+	return 0;
+}
+
+enum norm_type norm_value_type(const struct jv *v)
+{
+	switch (v->type) {
+	case JV_TRUE:
+	case JV_FALSE:
+		return NT_BOOL;
+	case JV_NUM:
+		/* past 18 digits a BIGINT may overflow */
+		return v->is_int && v->len <= 18 ? NT_BIGINT : NT_DOUBLE;
+	case JV_STR:
+		return !v->esc && norm_is_timestamp(v->s, v->len) ? NT_TIMESTAMP : NT_TEXT;
+	case JV_ARR:
+	case JV_OBJ:
+		return NT_JSON;
+	default:
+		return NT_NONE;
+	}
+}
+
+static enum norm_type widen(enum norm_type a, enum norm_type b)
+{
+	if (a == b || b == NT_NONE)
+		return a;
+	if (a == NT_NONE)
+		return b;
+	if ((a == NT_BIGINT && b == NT_DOUBLE) || (a == NT_DOUBLE && b == NT_BIGINT))
+		return NT_DOUBLE;
+	return NT_TEXT;
+}
+
+const char *norm_type_sql(enum norm_type t)
+{
+	switch (t) {
+	case NT_BOOL: return "BOOLEAN";
+	case NT_BIGINT: return "BIGINT";
+	case NT_DOUBLE: return "DOUBLE";
+	case NT_TIMESTAMP: return "TIMESTAMP WITH TIME ZONE";
+	case NT_JSON: return "JSON";
+	default: return "VARCHAR";
+	}
+}
+
+/* ---- normalizer ------------------------------------------------------------------ */
+
+/* A path seen in a table: (the entry of the enclosing object, raw key). */
+struct norm_entry {
+	int parent;            /* entry index of the enclosing object, -1 at the top */
+	char *key;             /* raw key bytes */
+	size_t klen;
+	uint64_t hash;
+	char *norm;            /* the normalized column name (the prefix of nested ones) */
+	int col;               /* column index, -1 until a scalar is seen */
+	int child;             /* child table index, -1 until a list is seen */
+};
+
+static uint64_t entry_hash(int parent, const char *key, size_t n)
+{
+	uint64_t h = 1469598103934665603ULL ^ (uint64_t)(parent + 2) * 0x9E3779B97F4A7C15ULL;
+	for (size_t i = 0; i < n; i++) {
+		h ^= (unsigned char)key[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+static void index_rebuild(struct norm_table *t)
+{
+	free(t->index);
+	t->index_size = t->index_size ? t->index_size * 2 : 64;
+	t->index = xmalloc(t->index_size * sizeof(*t->index));
+	memset(t->index, 0xff, t->index_size * sizeof(*t->index));
+	for (size_t i = 0; i < t->nr_entries; i++) {
+		size_t slot = t->entries[i].hash & (t->index_size - 1);
+		while (t->index[slot] >= 0)
+			slot = (slot + 1) & (t->index_size - 1);
+		t->index[slot] = (int)i;
+	}
+}
+
+static int col_named(const struct norm_table *t, const char *name)
+{
+	for (size_t i = 0; i < t->nr_cols; i++)
+		if (!strcmp(t->cols[i].name, name))
+			return (int)i;
+	return -1;
+}
+
+/* The entry for (parent, key) in table t, created on first sight. */
+static struct norm_entry *entry_for(struct norm_table *t, int parent, const char *key, size_t klen, int kesc)
+{
+	uint64_t h = entry_hash(parent, key, klen);
+	if (t->index_size) {
+		size_t slot = h & (t->index_size - 1);
+		while (t->index[slot] >= 0) {
+			struct norm_entry *e = &t->entries[t->index[slot]];
+			if (e->hash == h && e->parent == parent && e->klen == klen && !memcmp(e->key, key, klen))
+				return e;
+			slot = (slot + 1) & (t->index_size - 1);
+		}
+	}
+	ALLOC_GROW(t->entries, t->nr_entries + 1, t->alloc_entries);
+	struct norm_entry *e = &t->entries[t->nr_entries++];
+	e->parent = parent;
+	e->key = xstrndup(key, klen);
+	e->klen = klen;
+	e->hash = h;
+	e->col = e->child = -1;
+	struct strbuf name = STRBUF_INIT, raw = STRBUF_INIT;
+	if (parent >= 0) {
+		strbuf_addstr(&name, t->entries[parent].norm);
+		strbuf_addstr(&name, "__");
+	}
+	if (kesc)
+		jv_unescape(&raw, key, klen);
+	else
+		strbuf_add(&raw, key, klen);
+	sync_normalize_name(&name, raw.buf);
+	e->norm = strbuf_detach(&name, NULL);
+	strbuf_release(&raw);
+	if (t->nr_entries * 2 > t->index_size) {
+		index_rebuild(t);
+	} else {
+		size_t slot = h & (t->index_size - 1);
+		while (t->index[slot] >= 0)
+			slot = (slot + 1) & (t->index_size - 1);
+		t->index[slot] = (int)(t->nr_entries - 1);
+	}
+	return e;
+}
+
+static int add_col(struct norm_table *t, const char *name)
+{
+	struct strbuf n = STRBUF_INIT;
+	strbuf_addstr(&n, name);
+	/* two keys that normalize alike ("orderId", "order_id") get two columns */
+	for (int k = 2; col_named(t, n.buf) >= 0; k++) {
+		strbuf_reset(&n);
+		strbuf_addf(&n, "%s_%d", name, k);
+	}
+	ALLOC_GROW(t->cols, t->nr_cols + 1, t->alloc_cols);
+	t->cols[t->nr_cols].name = strbuf_detach(&n, NULL);
+	t->cols[t->nr_cols].type = NT_NONE;
+	return (int)t->nr_cols++;
+}
+
+static uint64_t rng_next(uint64_t s[2])
+{
+	/* xorshift128+ */
+	uint64_t x = s[0];
+	const uint64_t y = s[1];
+	s[0] = y;
+	x ^= x << 23;
+	s[1] = x ^ y ^ (x >> 17) ^ (y >> 26);
+	return s[1] + y;
+}
+
+static void format_uuid(char out[37], uint64_t a, uint64_t b)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char bytes[16];
+	for (int i = 0; i < 8; i++) {
+		bytes[i] = (unsigned char)(a >> (56 - 8 * i));
+		bytes[8 + i] = (unsigned char)(b >> (56 - 8 * i));
+	}
+	bytes[6] = (bytes[6] & 0x0f) | 0x40; /* version 4 */
+	bytes[8] = (bytes[8] & 0x3f) | 0x80; /* RFC 4122 variant */
+	int o = 0;
+	for (int i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			out[o++] = '-';
+		out[o++] = hex[bytes[i] >> 4];
+		out[o++] = hex[bytes[i] & 15];
+	}
+	out[o] = '\0';
+}
+
+static void seeded_uuid(char out[37], const char *seed, size_t n)
+{
+	struct hash64 h1, h2;
+	hash64_init(&h1);
+	hash64_init(&h2);
+	hash64_update(&h1, seed, n);
+	hash64_update(&h2, "dango-uuid:", 11);
+	hash64_update(&h2, seed, n);
+	format_uuid(out, hash64_final(&h1), hash64_final(&h2));
+}
+
+void normalizer_init(struct normalizer *n, const char *dir)
+{
+	struct timeval tv;
+	memset(n, 0, sizeof(*n));
+	n->dir = xstrdup(dir);
+	n->rotate_bytes = 64u << 20;
+	gettimeofday(&tv, NULL);
+	n->rng[0] = 0x9E3779B97F4A7C15ULL ^ (uint64_t)tv.tv_sec * 1000003u ^ (uint64_t)tv.tv_usec;
+	n->rng[1] = 0xD1B54A32D192ED03ULL ^ (uint64_t)getpid() << 20 ^ (uint64_t)(uintptr_t)n;
+	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		uint64_t r[2];
+		if (read(fd, r, sizeof(r)) == (ssize_t)sizeof(r)) {
+			n->rng[0] ^= r[0];
+			n->rng[1] ^= r[1];
+		}
+		close(fd);
+	}
+	if (!n->rng[0] && !n->rng[1])
+		n->rng[0] = 1;
+}
+
+static void table_release(struct norm_table *t)
+{
+	free(t->name);
+	for (size_t i = 0; i < t->nr_cols; i++)
+		free(t->cols[i].name);
+	free(t->cols);
+	for (size_t i = 0; i < t->nr_entries; i++) {
+		free(t->entries[i].key);
+		free(t->entries[i].norm);
+	}
+	free(t->entries);
+	free(t->index);
+	strbuf_release(&t->buf);
+	if (t->fp)
+		fclose(t->fp);
+	strvec_clear(&t->files);
+	strvec_clear(&t->file_rows);
+}
+
+void normalizer_release(struct normalizer *n)
+{
+	for (size_t i = 0; i < n->nr_tables; i++)
+		table_release(&n->tables[i]);
+	free(n->tables);
+	free(n->dir);
+	memset(n, 0, sizeof(*n));
+}
+
+int normalizer_table(struct normalizer *n, const char *name, int parent)
+{
+	for (size_t i = 0; i < n->nr_tables; i++)
+		if (!strcmp(n->tables[i].name, name))
+			return (int)i;
+	ALLOC_GROW(n->tables, n->nr_tables + 1, n->alloc_tables);
+	struct norm_table *t = &n->tables[n->nr_tables];
+	memset(t, 0, sizeof(*t));
+	t->name = xstrdup(name);
+	t->parent = parent;
+	strbuf_init(&t->buf, 0);
+	return (int)n->nr_tables++;
+}
+
+static int flush_table(struct normalizer *n, struct norm_table *t, int close_file, struct strbuf *err)
+{
+	if (t->buf.len) {
+		if (!t->fp) {
+			struct strbuf path = STRBUF_INIT;
+			strbuf_addf(&path, "%s/%s.%u.ndjson", n->dir, t->name, n->seq++);
+			t->fp = fopen(path.buf, "wb");
+			if (!t->fp) {
+				strbuf_addf(err, "cannot write spool file %s: %s", path.buf, strerror(errno));
+				strbuf_release(&path);
+				return -1;
+			}
+			strvec_push(&t->files, path.buf);
+			strbuf_release(&path);
+			t->file_bytes = 0;
+			t->file_rows_now = 0;
+		}
+		if (fwrite(t->buf.buf, 1, t->buf.len, t->fp) != t->buf.len) {
+			strbuf_addf(err, "cannot write spool file %s: %s", t->files.v[t->files.nr - 1], strerror(errno));
+			return -1;
+		}
+		t->file_bytes += t->buf.len;
+		strbuf_reset(&t->buf);
+	}
+	if (t->fp && (close_file || t->file_bytes >= n->rotate_bytes)) {
+		int bad = fclose(t->fp) != 0;
+		t->fp = NULL;
+		strvec_pushf(&t->file_rows, "%lld", (long long)t->file_rows_now);
+		if (bad) {
+			strbuf_addf(err, "cannot write spool file %s: %s", t->files.v[t->files.nr - 1], strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+struct writer {
+	struct normalizer *n;
+	int max_nesting;
+	int seeded;
+	struct strbuf *err;
+};
+
+/* A row's _dlt_id is made and written only when needed (a child row points
+ * at it, or it is seeded for merges): otherwise the engine makes one, and
+ * the spool files stay smaller. */
+struct row_id {
+	char id[37];
+	int have;
+	const char *seed;
+	size_t seed_len;
+};
+
+static const char *row_id_get(struct normalizer *n, struct row_id *r)
+{
+	if (!r->have) {
+		if (r->seed) {
+			seeded_uuid(r->id, r->seed, r->seed_len);
+		} else {
+			uint64_t a = rng_next(n->rng), b = rng_next(n->rng);
+			format_uuid(r->id, a, b);
+		}
+		r->have = 1;
+	}
+	return r->id;
+}
+
+static int write_row(struct writer *w, int ti, const struct jv *rec, const char *parent_id, int64_t list_idx,
+		     const struct norm_extra *extra, size_t nr_extra, const char *id_seed, size_t seed_len, int depth);
+
+static void put_value(struct norm_table *t, struct norm_entry *e, const struct jv *v, enum norm_type type)
+{
+	struct strbuf *b = &t->buf;
+	if (e->col < 0)
+		e->col = add_col(t, e->norm);
+	struct norm_col *c = &t->cols[e->col];
+	c->type = widen(c->type, type);
+	strbuf_addch(b, ',');
+	strbuf_addch(b, '"');
+	strbuf_addstr(b, c->name);
+	strbuf_addstr(b, "\":");
+	const char *raw;
+	size_t n;
+	jv_raw(v, &raw, &n);
+	strbuf_add(b, raw, n);
+}
+
+/* The fields of obj into table ti's current line, below entry `prefix`. */
+static int flatten(struct writer *w, int ti, int prefix, const struct jv *obj, struct row_id *rid, int depth)
+{
+	for (size_t i = 0; i < obj->n; i++) {
+		const struct jv *v = &obj->kids[i];
+		if (v->type == JV_NULL)
+			continue;
+		struct norm_table *t = &w->n->tables[ti];
+		struct norm_entry *e = entry_for(t, prefix, v->key, v->klen, v->kesc);
+		if (v->type == JV_OBJ && depth < w->max_nesting) {
+			int eidx = (int)(e - t->entries);
+			if (flatten(w, ti, eidx, v, rid, depth + 1) < 0)
+				return -1;
+		} else if (v->type == JV_ARR && depth < w->max_nesting) {
+			if (e->child < 0) {
+				struct strbuf name = STRBUF_INIT;
+				strbuf_addf(&name, "%s__%s", t->name, e->norm);
+				int c = normalizer_table(w->n, name.buf, ti);
+				strbuf_release(&name);
+				/* the table array may have moved */
+				t = &w->n->tables[ti];
+				e = entry_for(t, prefix, v->key, v->klen, v->kesc);
+				e->child = c;
+			}
+			int child = e->child;
+			const char *id = v->n ? row_id_get(w->n, rid) : NULL;
+			for (size_t k = 0; k < v->n; k++) {
+				char seed[80];
+				int sn = snprintf(seed, sizeof(seed), "%s/%d/%zu", id, child, k);
+				if (write_row(w, child, &v->kids[k], id, (int64_t)k, NULL, 0, w->seeded ? seed : NULL,
+					      (size_t)sn, depth + 1) < 0)
+					return -1;
+			}
+		} else {
+			put_value(t, e, v, norm_value_type(v));
+		}
+	}
+	return 0;
+}
+
+static int write_row(struct writer *w, int ti, const struct jv *rec, const char *parent_id, int64_t list_idx,
+		     const struct norm_extra *extra, size_t nr_extra, const char *id_seed, size_t seed_len, int depth)
+{
+	struct normalizer *n = w->n;
+	struct norm_table *t = &n->tables[ti];
+	struct row_id rid = { .seed = id_seed, .seed_len = seed_len };
+	struct strbuf *b = &t->buf;
+	size_t line = b->len;
+	/* every field is written ",key:value"; the first comma becomes a space */
+	strbuf_addch(b, '{');
+	if (parent_id) {
+		strbuf_addf(b, ",\"_dlt_parent_id\":\"%s\",\"_dlt_list_idx\":%lld", parent_id, (long long)list_idx);
+	}
+	for (size_t i = 0; i < nr_extra; i++) {
+		int c = col_named(t, extra[i].name);
+		if (c < 0) {
+			ALLOC_GROW(t->cols, t->nr_cols + 1, t->alloc_cols);
+			t->cols[t->nr_cols].name = xstrdup(extra[i].name);
+			t->cols[t->nr_cols].type = NT_NONE;
+			c = (int)t->nr_cols++;
+		}
+		t->cols[c].type = widen(t->cols[c].type, extra[i].type);
+		strbuf_addf(b, ",\"%s\":", extra[i].name);
+		strbuf_add(b, extra[i].raw, extra[i].len);
+	}
+	if (rec->type == JV_OBJ) {
+		if (flatten(w, ti, -1, rec, &rid, depth) < 0)
+			return -1;
+	} else if (rec->type != JV_NULL) {
+		/* a list of scalars: each item is a row with one column, `value`;
+		 * a list in a list goes one level down, under `value` */
+		struct jv item = *rec, wrap = { .type = JV_OBJ, .n = 1 };
+		item.key = "value";
+		item.klen = 5;
+		item.kesc = 0;
+		wrap.kids = &item;
+		if (flatten(w, ti, -1, &wrap, &rid, depth) < 0)
+			return -1;
+	}
+	t = &n->tables[ti];
+	b = &t->buf;
+	if (id_seed)
+		row_id_get(n, &rid);
+	if (rid.have) {
+		strbuf_addstr(b, ",\"_dlt_id\":\"");
+		strbuf_add(b, rid.id, 36);
+		strbuf_addch(b, '"');
+		t->ids = 1;
+	}
+	if (b->buf[line + 1] == ',')
+		b->buf[line + 1] = ' ';
+	strbuf_add(b, "}\n", 2);
+	t->rows++;
+	t->file_rows_now++;
+	if (t->buf.len >= (1u << 20))
+		return flush_table(n, t, 0, w->err);
+	return 0;
+}
+
+int normalizer_add(struct normalizer *n, int t, const struct jv *rec, const struct norm_extra *extra,
+		   size_t nr_extra, const char *id_seed, int max_nesting, struct strbuf *err)
+{
+	struct writer w = { n, max_nesting < 0 ? 1000 : max_nesting, id_seed != NULL, err };
+	return write_row(&w, t, rec, NULL, 0, extra, nr_extra, id_seed, id_seed ? strlen(id_seed) : 0, 0);
+}
+
+int normalizer_finish(struct normalizer *n, struct strbuf *err)
+{
+	for (size_t i = 0; i < n->nr_tables; i++)
+		if (flush_table(n, &n->tables[i], 1, err) < 0)
+			return -1;
+	return 0;
+}
+
+void normalizer_relation(const struct normalizer *n, const struct norm_table *t, const char *file,
+			 struct strbuf *sql)
+{
+	(void)n;
+	int sep = 0;
+	/* rows without children have no _dlt_id of their own: make one */
+	if (t->ids)
+		strbuf_addstr(sql, "(SELECT * REPLACE (coalesce(_dlt_id, uuid()::VARCHAR) AS _dlt_id) FROM ");
+	strbuf_addstr(sql, "read_json(");
+	strbuf_add_sql_str(sql, file);
+	/* every column and its type, so that DuckDB neither samples nor
+	 * guesses: a field seen on one page only is still a column */
+	strbuf_addstr(sql, ", format='newline_delimited', maximum_object_size=268435456, columns={");
+	if (t->ids) {
+		strbuf_addstr(sql, "'_dlt_id': 'VARCHAR'");
+		sep = 1;
+	}
+	if (t->parent >= 0) {
+		strbuf_addstr(sql, sep ? ", " : "");
+		strbuf_addstr(sql, "'_dlt_parent_id': 'VARCHAR', '_dlt_list_idx': 'BIGINT'");
+		sep = 1;
+	}
+	for (size_t i = 0; i < t->nr_cols; i++) {
+		strbuf_addstr(sql, sep ? ", " : "");
+		sep = 1;
+		strbuf_add_sql_str(sql, t->cols[i].name);
+		strbuf_addf(sql, ": '%s'", norm_type_sql(t->cols[i].type));
+	}
+	if (!sep)
+		strbuf_addstr(sql, "'_dlt_id': 'VARCHAR'");
+	strbuf_addstr(sql, t->ids ? "}))" : "})");
+}

@@ -1,0 +1,427 @@
+#include "sources/preset.h"
+#include "sources/registry.h"
+#include "core/fs.h"
+#include "core/strbuf.h"
+#include "core/strvec.h"
+#include "core/util.h"
+#include "core/xalloc.h"
+#include "core/yaml.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static pthread_mutex_t preset_lock = PTHREAD_MUTEX_INITIALIZER;
+static char *user_dir;
+
+void preset_set_user_dir(const char *dir)
+{
+	pthread_mutex_lock(&preset_lock);
+	free(user_dir);
+	user_dir = dir ? xstrdup(dir) : NULL;
+	pthread_mutex_unlock(&preset_lock);
+}
+
+json_t *yaml_to_json(const struct ynode *n)
+{
+	if (!n)
+		return json_null();
+	if (n->kind == Y_MAP) {
+		json_t *o = json_object();
+		for (size_t i = 0; i < n->n; i++)
+			json_object_set_new(o, n->pairs[i].key->str, yaml_to_json(n->pairs[i].value));
+		return o;
+	}
+	if (n->kind == Y_SEQ) {
+		json_t *a = json_array();
+		for (size_t i = 0; i < n->n; i++)
+			json_array_append_new(a, yaml_to_json(n->items[i]));
+		return a;
+	}
+	if (!n->quoted) {
+		int b;
+		int64_t i;
+		double d;
+		if (ynode_is_null(n))
+			return json_null();
+		if (ynode_bool(n, &b) == 0)
+			return json_boolean(b);
+		if (ynode_int(n, &i) == 0)
+			return json_integer((json_int_t)i);
+		if (ynode_double(n, &d) == 0)
+			return json_real(d);
+	}
+	return json_string(n->str ? n->str : "");
+}
+
+/* The user presets folder: the one set, or .dango/presets of the nearest
+ * project upwards from the working directory. */
+static int find_user_dir(struct strbuf *out)
+{
+	pthread_mutex_lock(&preset_lock);
+	if (user_dir) {
+		strbuf_addstr(out, user_dir);
+		pthread_mutex_unlock(&preset_lock);
+		return 0;
+	}
+	pthread_mutex_unlock(&preset_lock);
+	char cwd[PATH_MAX];
+	if (!getcwd(cwd, sizeof(cwd)))
+		return -1;
+	for (;;) {
+		struct strbuf d = STRBUF_INIT;
+		strbuf_addf(&d, "%s/.dango", cwd);
+		if (fs_is_dir(d.buf)) {
+			strbuf_addf(out, "%s/presets", d.buf);
+			strbuf_release(&d);
+			return 0;
+		}
+		strbuf_release(&d);
+		char *slash = strrchr(cwd, '/');
+		if (!slash || slash == cwd)
+			return -1;
+		*slash = '\0';
+	}
+}
+
+static int parse_spec(const char *file, const char *text, size_t len, json_t **out, struct strbuf *err)
+{
+	struct ydoc doc;
+	memset(&doc, 0, sizeof(doc));
+	if (ydoc_parse(&doc, file, text, len, err) < 0) {
+		ydoc_release(&doc);
+		return -1;
+	}
+	if (!doc.root || doc.root->kind != Y_MAP) {
+		strbuf_addf(err, "%s: a preset must be a mapping (label, config, client, endpoints)", file);
+		ydoc_release(&doc);
+		return -1;
+	}
+	*out = yaml_to_json(doc.root);
+	ydoc_release(&doc);
+	if (!json_is_array(json_object_get(*out, "endpoints"))) {
+		strbuf_addf(err, "%s: a preset needs an 'endpoints' list", file);
+		json_decref(*out);
+		*out = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+int preset_load(const char *name, json_t **out, struct strbuf *err)
+{
+	struct strbuf dir = STRBUF_INIT, path = STRBUF_INIT, text = STRBUF_INIT;
+	int ret = 0;
+	*out = NULL;
+	if (!is_snake_case(name))
+		return 0;
+	if (find_user_dir(&dir) == 0) {
+		strbuf_addf(&path, "%s/%s.yml", dir.buf, name);
+		if (strbuf_read_file(&text, path.buf) < 0) {
+			strbuf_reset(&path);
+			strbuf_addf(&path, "%s/%s.yaml", dir.buf, name);
+			strbuf_read_file(&text, path.buf);
+		}
+		if (text.len) {
+			ret = parse_spec(path.buf, text.buf, text.len, out, err) < 0 ? -1 : 1;
+			goto out;
+		}
+	}
+	for (size_t i = 0; bundled_presets[i].name; i++) {
+		if (strcmp(bundled_presets[i].name, name))
+			continue;
+		strbuf_reset(&path);
+		strbuf_addf(&path, "(bundled preset %s.yml)", name);
+		ret = parse_spec(path.buf, bundled_presets[i].text, strlen(bundled_presets[i].text), out, err) < 0 ? -1 : 1;
+		break;
+	}
+out:
+	strbuf_release(&dir);
+	strbuf_release(&path);
+	strbuf_release(&text);
+	return ret;
+}
+
+/* ---- expansion ------------------------------------------------------------------- */
+
+struct values {
+	json_t *v;         /* config key -> value */
+};
+
+static int scalar_text(json_t *v, struct strbuf *sb)
+{
+	if (json_is_string(v))
+		strbuf_addstr(sb, json_string_value(v));
+	else if (json_is_integer(v))
+		strbuf_addf(sb, "%lld", (long long)json_integer_value(v));
+	else if (json_is_real(v))
+		strbuf_addf(sb, "%.17g", json_real_value(v));
+	else if (json_is_boolean(v))
+		strbuf_addstr(sb, json_is_true(v) ? "true" : "false");
+	else
+		return 0;
+	return 1;
+}
+
+/* {config.KEY} in every string of v; a string that is only a placeholder
+ * takes the value itself (a list stays a list; a missing value is null). */
+static json_t *substitute(json_t *v, json_t *values)
+{
+	if (json_is_object(v)) {
+		json_t *o = json_object();
+		const char *k;
+		json_t *x;
+		json_object_foreach(v, k, x) json_object_set_new(o, k, substitute(x, values));
+		return o;
+	}
+	if (json_is_array(v)) {
+		json_t *a = json_array();
+		size_t i;
+		json_t *x;
+		json_array_foreach(v, i, x) json_array_append_new(a, substitute(x, values));
+		return a;
+	}
+	if (!json_is_string(v) || !strstr(json_string_value(v), "{config."))
+		return json_deep_copy(v);
+	const char *s = json_string_value(v);
+	size_t n = strlen(s);
+	if (starts_with(s, "{config.") && s[n - 1] == '}' && !strchr(s + 1, '{')) {
+		char *key = xstrndup(s + 8, n - 9);
+		json_t *val = json_object_get(values, key);
+		free(key);
+		return val ? json_deep_copy(val) : json_null();
+	}
+	struct strbuf out = STRBUF_INIT;
+	while (*s) {
+		const char *open = strstr(s, "{config."), *close = open ? strchr(open, '}') : NULL;
+		if (!open || !close) {
+			strbuf_addstr(&out, s);
+			break;
+		}
+		strbuf_add(&out, s, (size_t)(open - s));
+		char *key = xstrndup(open + 8, (size_t)(close - open - 8));
+		scalar_text(json_object_get(values, key), &out);
+		free(key);
+		s = close + 1;
+	}
+	json_t *r = json_string(out.buf);
+	strbuf_release(&out);
+	return r;
+}
+
+static json_t *find_endpoint(json_t *eps, const char *name)
+{
+	size_t i;
+	json_t *e;
+	json_array_foreach(eps, i, e) {
+		const char *n = json_string_value(json_object_get(e, "name"));
+		if (n && !strcmp(n, name))
+			return e;
+	}
+	return NULL;
+}
+
+/* The endpoint a {resources.P.F} placeholder of e names, or NULL. */
+static const char *parent_of(json_t *e, struct strbuf *sb)
+{
+	const char *path = json_string_value(json_object_get(e, "path"));
+	const char *p = path ? strstr(path, "{resources.") : NULL;
+	if (!p)
+		return NULL;
+	const char *dot = strchr(p + 11, '.');
+	if (!dot)
+		return NULL;
+	strbuf_reset(sb);
+	strbuf_add(sb, p + 11, (size_t)(dot - p - 11));
+	return sb->buf;
+}
+
+static void add_with_parents(json_t *out, json_t *all, json_t *e)
+{
+	struct strbuf sb = STRBUF_INIT;
+	const char *parent = parent_of(e, &sb);
+	if (parent) {
+		json_t *pe = find_endpoint(all, parent);
+		if (pe && !find_endpoint(out, parent))
+			add_with_parents(out, all, pe);
+	}
+	strbuf_release(&sb);
+	if (!find_endpoint(out, json_string_value(json_object_get(e, "name"))))
+		json_array_append(out, e);
+}
+
+static const char *const politeness[] = { "rate_limit_delay", "request_max_attempts", "request_backoff_factor",
+					  "max_pages", "timeout", NULL };
+
+int preset_expand(const json_t *spec_c, const json_t *block_c, const char *source_name, json_t **conf,
+		  struct strbuf *err)
+{
+	json_t *spec = (json_t *)spec_c, *block = (json_t *)block_c;
+	json_t *values = json_object(), *chosen = json_array(), *eps = json_object_get(spec, "endpoints");
+	json_t *defs = json_object_get(spec, "config");
+	const char *label = json_string_value(json_object_get(spec, "label"));
+	int ret = -1;
+	const char *k;
+	json_t *d;
+	*conf = NULL;
+	if (!label)
+		label = source_name;
+	/* the config values: the user's, else the defaults */
+	json_object_foreach(defs, k, d) {
+		json_t *v = json_object_get(block, k);
+		if (!v || json_is_null(v))
+			v = json_object_get(d, "default");
+		if ((!v || json_is_null(v)) && json_is_true(json_object_get(d, "required"))) {
+			const char *help = json_string_value(json_object_get(d, "help"));
+			strbuf_addf(err, "source '%s': '%s' is required for %s%s%s%s", source_name, k, label, help ? " (" : "",
+				    help ? help : "", help ? ")" : "");
+			goto out;
+		}
+		if (v && !json_is_null(v))
+			json_object_set(values, k, v);
+	}
+	/* keys the spec does not declare still reach templates */
+	json_object_foreach(block, k, d) if (!json_object_get(values, k)) json_object_set(values, k, d);
+
+	/* the endpoints: the user's choice, else the spec's default list, else all */
+	json_t *want = json_object_get(block, "endpoints");
+	if (!want || json_is_null(want))
+		want = json_object_get(spec, "default_endpoints");
+	if (json_is_string(want)) {
+		struct strvec parts = STRVEC_INIT;
+		strvec_push_split(&parts, json_string_value(want));
+		json_t *a = json_array();
+		for (size_t i = 0; i < parts.nr; i++)
+			json_array_append_new(a, json_string(parts.v[i]));
+		strvec_clear(&parts);
+		json_object_set_new(values, "__endpoints", a);
+		want = json_object_get(values, "__endpoints");
+	}
+	if (json_is_array(want) && json_array_size(want)) {
+		size_t i;
+		json_t *w;
+		json_array_foreach(want, i, w) {
+			const char *name = json_string_value(w);
+			json_t *e = name ? find_endpoint(eps, name) : NULL;
+			if (!e) {
+				size_t j, n = json_array_size(eps);
+				const char **names = xcalloc(n + 1, sizeof(*names));
+				json_t *x;
+				json_array_foreach(eps, j, x) names[j] = json_string_value(json_object_get(x, "name"));
+				const char *hint = name ? did_you_mean(name, names) : NULL;
+				strbuf_addf(err, "source '%s': %s has no endpoint '%s'", source_name, label, name ? name : "?");
+				if (hint)
+					strbuf_addf(err, " (did you mean '%s'?)", hint);
+				strbuf_addstr(err, "; it has: ");
+				for (j = 0; j < n; j++)
+					strbuf_addf(err, "%s%s", j ? ", " : "", names[j] ? names[j] : "?");
+				free(names);
+				goto out;
+			}
+			add_with_parents(chosen, eps, e);
+		}
+	} else {
+		size_t i;
+		json_t *e;
+		json_array_foreach(eps, i, e) json_array_append(chosen, e);
+	}
+	json_object_del(values, "__endpoints");
+
+	json_t *client = json_object_get(spec, "client");
+	*conf = client ? substitute(client, values) : json_object();
+	json_object_set_new(*conf, "endpoints", substitute(chosen, values));
+	json_object_set_new(*conf, "label", json_string(label));
+	for (size_t i = 0; politeness[i]; i++) {
+		json_t *v = json_object_get(block, politeness[i]);
+		if (v && !json_is_null(v))
+			json_object_set(*conf, politeness[i], v);
+	}
+	ret = 0;
+out:
+	json_decref(values);
+	json_decref(chosen);
+	return ret;
+}
+
+/* ---- source types of user presets ------------------------------------------------------- */
+
+struct user_type {
+	struct user_type *next;
+	struct source_type type;
+	struct cfg_key *keys;
+};
+static struct user_type *user_types;
+
+static const struct cfg_key common_keys[] = {
+	{ "endpoints", CFG_STR_LIST, 0, NULL, NULL, "endpoints to sync (default: the preset's)" },
+	{ "base_url", CFG_STR, 0, NULL, NULL, NULL },
+	{ "start_date", CFG_STR, 0, NULL, NULL, "YYYY-MM-DD" },
+	{ "rate_limit_delay", CFG_NUM, 0, NULL, NULL, "seconds between requests" },
+	{ "request_max_attempts", CFG_INT, 0, NULL, NULL, NULL },
+	{ "request_backoff_factor", CFG_NUM, 0, NULL, NULL, NULL },
+	{ "max_pages", CFG_INT, 0, NULL, NULL, NULL },
+	{ "timeout", CFG_NUM, 0, NULL, NULL, "seconds" },
+};
+
+static struct user_type *make_type(const char *name, json_t *spec)
+{
+	struct user_type *u = xcalloc(1, sizeof(*u));
+	json_t *defs = json_object_get(spec, "config");
+	size_t n = json_object_size(defs) + ARRAY_SIZE(common_keys) + 1, nr = 0;
+	const char *k;
+	json_t *d;
+	u->keys = xcalloc(n, sizeof(*u->keys));
+	json_object_foreach(defs, k, d) {
+		struct cfg_key *key = &u->keys[nr++];
+		key->name = xstrdup(k);
+		key->kind = json_is_true(json_object_get(d, "list")) ? CFG_STR_LIST : CFG_STR;
+		key->flags = (json_is_true(json_object_get(d, "secret")) ? CFG_SECRET : 0) |
+			     (json_is_true(json_object_get(d, "required")) && !json_object_get(d, "default") ? CFG_REQUIRED : 0);
+		if (json_is_string(json_object_get(d, "help")))
+			key->help = xstrdup(json_string_value(json_object_get(d, "help")));
+		if ((key->flags & CFG_SECRET) && !u->type.default_secret_env && json_is_string(json_object_get(d, "default")))
+			u->type.default_secret_env = xstrdup(json_string_value(json_object_get(d, "default")));
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(common_keys); i++) {
+		if (json_object_get(defs, common_keys[i].name))
+			continue;
+		u->keys[nr++] = common_keys[i];
+	}
+	u->type.name = xstrdup(name);
+	const char *label = json_string_value(json_object_get(spec, "label"));
+	const char *cat = json_string_value(json_object_get(spec, "category"));
+	u->type.label = xstrdup(label ? label : name);
+	u->type.category = xstrdup(cat ? cat : "Custom presets");
+	u->type.keys = u->keys;
+	u->type.can_sync = 1;
+	return u;
+}
+
+const struct source_type *preset_source_type(const char *name)
+{
+	json_t *spec = NULL;
+	struct strbuf err = STRBUF_INIT;
+	const struct source_type *t = NULL;
+	if (preset_load(name, &spec, &err) <= 0) {
+		strbuf_release(&err);
+		return NULL;
+	}
+	strbuf_release(&err);
+	pthread_mutex_lock(&preset_lock);
+	for (struct user_type *u = user_types; u; u = u->next)
+		if (!strcmp(u->type.name, name))
+			t = &u->type;
+	if (!t) {
+		/* kept for the life of the process: registry entries are static */
+		struct user_type *u = make_type(name, spec);
+		u->next = user_types;
+		user_types = u;
+		t = &u->type;
+	}
+	pthread_mutex_unlock(&preset_lock);
+	json_decref(spec);
+	return t;
+}

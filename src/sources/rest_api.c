@@ -1,0 +1,1769 @@
+/* The declarative REST API connector, in the manner of dlt's rest_api.
+ *
+ * A source's configuration (its rest_api: block, or a preset expanded into
+ * the same shape) is read into a client (base URL, headers, auth,
+ * politeness) and endpoints (path, params, paginator, data selector,
+ * primary key, write disposition, incremental cursor, parent resource).
+ * extract() pages through each endpoint in order (parents before their
+ * children), parses each page with the jv parser and streams the records
+ * through the normalizer into NDJSON spool files in the job's spool folder;
+ * each file becomes a batch read by DuckDB's read_json with every column
+ * typed. Memory stays bounded by one page plus the normalizer's buffers.
+ *
+ * Incremental state per endpoint goes into job->new_state as
+ * {"cursor": highest value seen, "first": lowest value ever loaded}; the
+ * engine commits it in the same transaction as the rows, so the cursor
+ * advances only when the load commits. */
+#include "sources/rest_api.h"
+#include "sources/http.h"
+#include "sources/normalize.h"
+#include "sources/preset.h"
+#include "sources/registry.h"
+#include "core/env.h"
+#include "core/util.h"
+#include "core/xalloc.h"
+#include "core/yaml.h"
+#include "ingest/sync.h"
+#include "project/project.h"
+#include "project/sources.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+enum pg_type { PG_AUTO, PG_SINGLE, PG_OFFSET, PG_PAGE, PG_CURSOR, PG_JSON_LINK, PG_HEADER_LINK };
+enum auth_type { AUTH_NONE, AUTH_BEARER, AUTH_API_KEY, AUTH_BASIC, AUTH_OAUTH2, AUTH_CUSTOM };
+
+struct paginator {
+	int set;
+	enum pg_type type;
+	int64_t limit;
+	const char *limit_param, *offset_param, *page_param;
+	int64_t base_page;
+	const char *total_path, *has_more_path, *cursor_path, *cursor_param, *next_url_path, *record_cursor_path;
+	int64_t maximum_pages;
+};
+
+struct incremental {
+	int set;
+	const char *cursor_path, *initial_value, *param, *end_param;
+	int unix_time;          /* the API takes and gives epoch seconds */
+};
+
+struct endpoint {
+	const char *name, *path, *method, *data_selector;
+	json_t *params, *body, *headers;   /* borrowed from the config */
+	struct strvec primary_key;
+	enum write_disposition wd;
+	struct paginator pg;
+	struct incremental inc;
+	int max_nesting;
+	struct strvec include_from_parent;
+	int parent;                        /* endpoint index, -1 */
+	struct strvec parent_fields;       /* fields of the parent the child needs */
+	int needed;                        /* fetched (selected, or a parent of one) */
+	int write;                         /* its rows are loaded */
+	int table;                         /* normalizer table */
+	/* what children need of this endpoint's rows: nr_rows * keep.nr raw
+	 * JSON values (NULL when missing) */
+	struct strvec keep;
+	char **rows;
+	enum norm_type *row_types;
+	size_t nr_rows, alloc_rows, alloc_types;
+	int done;
+};
+
+struct rest {
+	json_t *conf;                      /* owns every string below */
+	const char *label;                 /* "Stripe" or the base URL */
+	const char *base_url;
+	json_t *headers;
+	enum auth_type auth;
+	const char *token, *key_name, *key_value, *user, *pass, *client_id, *client_secret, *token_url, *scopes,
+		*header_name, *header_value;
+	int key_in_query;
+	struct strvec secret_vars;         /* env variables of the secrets, for messages */
+	char *oauth_token;
+	double oauth_expires;
+	struct paginator pg;
+	int64_t max_pages;
+	struct endpoint *eps;
+	size_t nr_eps;
+	struct http_client http;
+	struct normalizer norm;
+	int norm_ready;
+	int64_t total_rows;
+	int stop_all;                      /* --limit reached */
+};
+
+/* ---- config access ----------------------------------------------------------- */
+
+/* A scalar as a string; numbers and booleans are turned into strings in
+ * place so that the returned pointer lives as long as the config. */
+static const char *jstr(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+	char buf[64];
+	if (!v || json_is_null(v))
+		return NULL;
+	if (json_is_string(v))
+		return json_string_value(v);
+	if (json_is_integer(v))
+		snprintf(buf, sizeof(buf), "%lld", (long long)json_integer_value(v));
+	else if (json_is_real(v))
+		snprintf(buf, sizeof(buf), "%.17g", json_real_value(v));
+	else if (json_is_boolean(v))
+		snprintf(buf, sizeof(buf), "%s", json_is_true(v) ? "true" : "false");
+	else
+		return NULL;
+	json_object_set_new(o, key, json_string(buf));
+	return json_string_value(json_object_get(o, key));
+}
+
+static double jnum(json_t *o, const char *key, double dflt)
+{
+	json_t *v = json_object_get(o, key);
+	if (json_is_number(v))
+		return json_number_value(v);
+	if (json_is_string(v)) {
+		char *end;
+		double d = strtod(json_string_value(v), &end);
+		if (end != json_string_value(v) && !*end)
+			return d;
+	}
+	return dflt;
+}
+
+static void jlist(json_t *o, const char *key, struct strvec *out)
+{
+	json_t *v = json_object_get(o, key);
+	size_t i;
+	json_t *it;
+	if (json_is_string(v))
+		strvec_push_split(out, json_string_value(v));
+	else if (json_is_array(v))
+		json_array_foreach(v, i, it) if (json_is_string(it)) strvec_push(out, json_string_value(it));
+}
+
+/* A scalar JSON value as query-string text into sb (false when not a scalar). */
+static int scalar_text(json_t *v, struct strbuf *sb)
+{
+	if (json_is_string(v))
+		strbuf_addstr(sb, json_string_value(v));
+	else if (json_is_integer(v))
+		strbuf_addf(sb, "%lld", (long long)json_integer_value(v));
+	else if (json_is_real(v))
+		strbuf_addf(sb, "%.17g", json_real_value(v));
+	else if (json_is_boolean(v))
+		strbuf_addstr(sb, json_is_true(v) ? "true" : "false");
+	else
+		return 0;
+	return 1;
+}
+
+static const char *secret_from_env(struct rest *r, struct sync_job *job, json_t *conf, const char *key,
+				   struct strbuf *err)
+{
+	const char *var = jstr(conf, key);
+	if (!var)
+		return NULL;
+	const char *v = env_lookup(&job->project->env, var, NULL);
+	if (!v || !*v) {
+		strbuf_addf(err, "AuthenticationError: the environment variable %s is not set (%s of source '%s'); "
+			    "export it, or add it to .env",
+			    var, key, job->source->name);
+		return NULL;
+	}
+	if (!strvec_has(&r->secret_vars, var))
+		strvec_push(&r->secret_vars, var);
+	http_client_add_secret(&r->http, v);
+	return v;
+}
+
+static int parse_paginator(json_t *p, struct paginator *pg, const char *where, struct strbuf *err)
+{
+	static const char *const names[] = { "auto", "single_page", "offset", "page_number", "cursor", "json_link",
+					     "header_link", NULL };
+	memset(pg, 0, sizeof(*pg));
+	if (!p)
+		return 0;
+	pg->set = 1;
+	const char *type = json_is_string(p) ? json_string_value(p) : jstr(p, "type");
+	if (!type)
+		type = "auto";
+	int k;
+	for (k = 0; names[k] && strcmp(names[k], type); k++)
+		;
+	/* dlt's names for the same paginators */
+	if (!names[k]) {
+		if (!strcmp(type, "next_url") || !strcmp(type, "json_response"))
+			k = PG_JSON_LINK;
+		else if (!strcmp(type, "header") || !strcmp(type, "link_header"))
+			k = PG_HEADER_LINK;
+		else if (!strcmp(type, "page") || !strcmp(type, "page_number"))
+			k = PG_PAGE;
+		else if (!strcmp(type, "single") || !strcmp(type, "none"))
+			k = PG_SINGLE;
+		else {
+			strbuf_addf(err, "%s: unknown paginator type '%s' (auto, single_page, offset, page_number, cursor, "
+				    "json_link, header_link)", where, type);
+			return -1;
+		}
+	}
+	pg->type = (enum pg_type)k;
+	if (!json_is_object(p))
+		return 0;
+	pg->limit = (int64_t)jnum(p, "limit", 0);
+	pg->limit_param = jstr(p, "limit_param");
+	pg->offset_param = jstr(p, "offset_param");
+	pg->page_param = jstr(p, "page_param");
+	pg->base_page = (int64_t)jnum(p, "base_page", pg->type == PG_PAGE ? 1 : 0);
+	pg->total_path = jstr(p, "total_path");
+	pg->has_more_path = jstr(p, "has_more_path");
+	pg->cursor_path = jstr(p, "cursor_path");
+	pg->cursor_param = jstr(p, "cursor_param");
+	pg->next_url_path = jstr(p, "next_url_path");
+	pg->record_cursor_path = jstr(p, "record_cursor_path");
+	pg->maximum_pages = (int64_t)jnum(p, "maximum_pages", 0);
+	if (pg->type == PG_PAGE && !json_object_get(p, "base_page"))
+		pg->base_page = 1;
+	return 0;
+}
+
+/* {resources.NAME.FIELD} placeholders name a parent. */
+static void find_parent_refs(const char *s, struct strvec *parents, struct strvec *fields)
+{
+	const char *p = s;
+	while (s && (p = strstr(p, "{resources."))) {
+		const char *name = p + 11, *dot = strchr(name, '.'), *close = strchr(name, '}');
+		if (!dot || !close || dot > close) {
+			p++;
+			continue;
+		}
+		char *n = xstrndup(name, (size_t)(dot - name)), *f = xstrndup(dot + 1, (size_t)(close - dot - 1));
+		if (!strvec_has(parents, n))
+			strvec_push(parents, n);
+		if (!strvec_has(fields, f))
+			strvec_push(fields, f);
+		free(n);
+		free(f);
+		p = close;
+	}
+}
+
+static int parse_endpoint(struct rest *r, json_t *e, struct endpoint *ep, struct strvec *parent_names, size_t i,
+			  const char *src, struct strbuf *err)
+{
+	memset(ep, 0, sizeof(*ep));
+	ep->parent = -1;
+	if (json_is_string(e)) {
+		/* a bare name: the path is the name */
+		strbuf_addf(err, "source '%s': endpoint #%zu must be a mapping with 'name' and 'path'", src, i + 1);
+		return -1;
+	}
+	ep->name = jstr(e, "name");
+	if (!ep->name || !*ep->name) {
+		strbuf_addf(err, "source '%s': endpoint #%zu has no 'name'", src, i + 1);
+		return -1;
+	}
+	ep->path = jstr(e, "path");
+	if (!ep->path)
+		ep->path = ep->name;
+	ep->method = jstr(e, "method");
+	if (!ep->method)
+		ep->method = "GET";
+	ep->data_selector = jstr(e, "data_selector");
+	ep->params = json_object_get(e, "params");
+	ep->body = json_object_get(e, "json");
+	ep->headers = json_object_get(e, "headers");
+	jlist(e, "primary_key", &ep->primary_key);
+	const char *wd = jstr(e, "write_disposition");
+	ep->wd = !wd ? (ep->primary_key.nr ? WD_MERGE : WD_APPEND)
+		     : !strcmp(wd, "merge") ? WD_MERGE : !strcmp(wd, "replace") ? WD_REPLACE : WD_APPEND;
+	if (wd && strcmp(wd, "merge") && strcmp(wd, "replace") && strcmp(wd, "append")) {
+		strbuf_addf(err, "source '%s': endpoint '%s': write_disposition '%s' is not append, replace or merge", src,
+			    ep->name, wd);
+		return -1;
+	}
+	if (ep->wd == WD_MERGE && !ep->primary_key.nr) {
+		strbuf_addf(err, "source '%s': endpoint '%s': write_disposition 'merge' needs a primary_key", src, ep->name);
+		return -1;
+	}
+	struct strbuf where = STRBUF_INIT;
+	strbuf_addf(&where, "source '%s': endpoint '%s'", src, ep->name);
+	int bad = parse_paginator(json_object_get(e, "paginator"), &ep->pg, where.buf, err) < 0;
+	strbuf_release(&where);
+	if (bad)
+		return -1;
+	json_t *inc = json_object_get(e, "incremental");
+	if (json_is_object(inc)) {
+		ep->inc.set = 1;
+		ep->inc.cursor_path = jstr(inc, "cursor_path");
+		ep->inc.initial_value = jstr(inc, "initial_value");
+		ep->inc.param = jstr(inc, "param");
+		ep->inc.end_param = jstr(inc, "end_param");
+		const char *fmt = jstr(inc, "start_format");
+		ep->inc.unix_time = fmt && (!strcmp(fmt, "unix") || !strcmp(fmt, "epoch"));
+		if (!ep->inc.cursor_path) {
+			strbuf_addf(err, "source '%s': endpoint '%s': incremental needs a cursor_path", src, ep->name);
+			return -1;
+		}
+	}
+	ep->max_nesting = (int)jnum(e, "max_table_nesting", 1000);
+	jlist(e, "include_from_parent", &ep->include_from_parent);
+
+	struct strvec parents = STRVEC_INIT;
+	find_parent_refs(ep->path, &parents, &ep->parent_fields);
+	const char *k;
+	json_t *v;
+	json_object_foreach(ep->params, k, v)
+		if (json_is_string(v))
+			find_parent_refs(json_string_value(v), &parents, &ep->parent_fields);
+	for (size_t j = 0; j < ep->include_from_parent.nr; j++)
+		if (!strvec_has(&ep->parent_fields, ep->include_from_parent.v[j]))
+			strvec_push(&ep->parent_fields, ep->include_from_parent.v[j]);
+	if (parents.nr > 1) {
+		strbuf_addf(err, "source '%s': endpoint '%s' refers to more than one parent resource", src, ep->name);
+		strvec_clear(&parents);
+		return -1;
+	}
+	strvec_push(parent_names, parents.nr ? parents.v[0] : "");
+	strvec_clear(&parents);
+	(void)r;
+	return 0;
+}
+
+static void endpoint_release(struct endpoint *ep)
+{
+	strvec_clear(&ep->primary_key);
+	strvec_clear(&ep->include_from_parent);
+	strvec_clear(&ep->parent_fields);
+	for (size_t i = 0; i < ep->nr_rows * ep->keep.nr; i++)
+		free(ep->rows[i]);
+	free(ep->rows);
+	free(ep->row_types);
+	strvec_clear(&ep->keep);
+}
+
+static void rest_free(struct rest *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->nr_eps; i++)
+		endpoint_release(&r->eps[i]);
+	free(r->eps);
+	strvec_clear(&r->secret_vars);
+	free(r->oauth_token);
+	http_client_release(&r->http);
+	if (r->norm_ready)
+		normalizer_release(&r->norm);
+	json_decref(r->conf);
+	free(r);
+}
+
+/* The configuration of a source as JSON: its rest_api block, or its
+ * preset expanded with its block. */
+static int load_conf(const struct source *s, json_t **conf, const char **label, struct strbuf *err)
+{
+	json_t *block = s->block ? yaml_to_json(s->block) : json_object();
+	int ret = -1;
+	*label = NULL;
+	if (!strcmp(s->type_name, "rest_api")) {
+		*conf = block;
+		return 0;
+	}
+	json_t *spec = NULL;
+	int found = preset_load(s->type_name, &spec, err);
+	if (found < 0)
+		goto out;
+	if (!found) {
+		strbuf_addf(err, "source '%s': no API preset named '%s'", s->name, s->type_name);
+		goto out;
+	}
+	if (preset_expand(spec, block, s->name, conf, err) < 0)
+		goto out;
+	ret = 0;
+out:
+	json_decref(spec);
+	json_decref(block);
+	return ret;
+}
+
+static int rest_parse(struct sync_job *job, const struct source *s, struct rest **out, struct strbuf *err)
+{
+	struct rest *r = xcalloc(1, sizeof(*r));
+	struct strvec parent_names = STRVEC_INIT;
+	const char *label;
+	int ret = -1;
+	*out = r;
+	http_client_init(&r->http);
+	if (load_conf(s, &r->conf, &label, err) < 0)
+		goto out;
+	json_t *c = r->conf;
+	r->label = jstr(c, "label");
+	r->base_url = jstr(c, "base_url");
+	if (!r->base_url || !*r->base_url) {
+		strbuf_addf(err, "source '%s': 'base_url' is required", s->name);
+		goto out;
+	}
+	r->headers = json_object_get(c, "headers");
+	r->http.timeout = jnum(c, "timeout", 60);
+	r->http.rate_limit_delay = jnum(c, "rate_limit_delay", 0);
+	r->http.max_attempts = (int)jnum(c, "request_max_attempts", 5);
+	r->http.backoff_factor = jnum(c, "request_backoff_factor", 1);
+	r->max_pages = (int64_t)jnum(c, "max_pages", 0);
+	if (parse_paginator(json_object_get(c, "paginator"), &r->pg, s->name, err) < 0)
+		goto out;
+
+	const char *auth = jstr(c, "auth_type");
+	if (!auth)
+		auth = json_object_get(c, "auth_token_env") ? "bearer" : "none";
+	if (!strcmp(auth, "bearer")) {
+		r->auth = AUTH_BEARER;
+		if (!(r->token = secret_from_env(r, job, c, "auth_token_env", err))) {
+			if (!err->len)
+				strbuf_addf(err, "source '%s': auth_type bearer needs auth_token_env", s->name);
+			goto out;
+		}
+	} else if (!strcmp(auth, "api_key")) {
+		r->auth = AUTH_API_KEY;
+		r->key_name = jstr(c, "api_key_name");
+		const char *loc = jstr(c, "api_key_location");
+		r->key_in_query = loc && !strcmp(loc, "query");
+		if (!r->key_name)
+			r->key_name = r->key_in_query ? "api_key" : "X-API-Key";
+		if (!(r->key_value = secret_from_env(r, job, c, "api_key_env", err))) {
+			if (!err->len)
+				strbuf_addf(err, "source '%s': auth_type api_key needs api_key_env", s->name);
+			goto out;
+		}
+	} else if (!strcmp(auth, "basic")) {
+		r->auth = AUTH_BASIC;
+		if (!(r->user = secret_from_env(r, job, c, "username_env", err))) {
+			if (!err->len)
+				strbuf_addf(err, "source '%s': auth_type basic needs username_env", s->name);
+			goto out;
+		}
+		r->pass = json_object_get(c, "password_env") ? secret_from_env(r, job, c, "password_env", err) : "";
+		if (!r->pass)
+			goto out;
+	} else if (!strcmp(auth, "oauth2_client_credentials")) {
+		r->auth = AUTH_OAUTH2;
+		r->token_url = jstr(c, "token_url");
+		if (!r->token_url) {
+			strbuf_addf(err, "source '%s': auth_type oauth2_client_credentials needs token_url", s->name);
+			goto out;
+		}
+		if (!(r->client_id = secret_from_env(r, job, c, "client_id_env", err)) ||
+		    !(r->client_secret = secret_from_env(r, job, c, "client_secret_env", err))) {
+			if (!err->len)
+				strbuf_addf(err, "source '%s': oauth2_client_credentials needs client_id_env and client_secret_env",
+					    s->name);
+			goto out;
+		}
+		json_t *sc = json_object_get(c, "scopes");
+		if (json_is_array(sc)) {
+			struct strbuf sb = STRBUF_INIT;
+			size_t i;
+			json_t *it;
+			json_array_foreach(sc, i, it) if (json_is_string(it)) strbuf_addf(&sb, "%s%s", sb.len ? " " : "",
+										      json_string_value(it));
+			json_object_set_new(c, "scopes", json_string(sb.buf));
+			strbuf_release(&sb);
+		}
+		r->scopes = jstr(c, "scopes");
+	} else if (!strcmp(auth, "custom_header")) {
+		r->auth = AUTH_CUSTOM;
+		r->header_name = jstr(c, "header_name");
+		if (!r->header_name) {
+			strbuf_addf(err, "source '%s': auth_type custom_header needs header_name", s->name);
+			goto out;
+		}
+		if (!(r->header_value = secret_from_env(r, job, c, "header_value_env", err))) {
+			if (!err->len)
+				strbuf_addf(err, "source '%s': auth_type custom_header needs header_value_env", s->name);
+			goto out;
+		}
+	} else if (strcmp(auth, "none")) {
+		strbuf_addf(err, "source '%s': unknown auth_type '%s'", s->name, auth);
+		goto out;
+	}
+
+	json_t *eps = json_object_get(c, "endpoints");
+	if (!json_is_array(eps) || !json_array_size(eps)) {
+		strbuf_addf(err, "source '%s': 'endpoints' must list at least one endpoint", s->name);
+		goto out;
+	}
+	r->nr_eps = json_array_size(eps);
+	r->eps = xcalloc(r->nr_eps, sizeof(*r->eps));
+	for (size_t i = 0; i < r->nr_eps; i++)
+		if (parse_endpoint(r, json_array_get(eps, i), &r->eps[i], &parent_names, i, s->name, err) < 0) {
+			r->nr_eps = i + 1;
+			goto out;
+		}
+	for (size_t i = 0; i < r->nr_eps; i++) {
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(r->eps[i].name, r->eps[j].name)) {
+				strbuf_addf(err, "source '%s': two endpoints are named '%s'", s->name, r->eps[i].name);
+				goto out;
+			}
+		if (!*parent_names.v[i])
+			continue;
+		for (size_t j = 0; j < r->nr_eps; j++)
+			if (!strcmp(r->eps[j].name, parent_names.v[i]))
+				r->eps[i].parent = (int)j;
+		if (r->eps[i].parent < 0 || r->eps[i].parent == (int)i) {
+			strbuf_addf(err, "source '%s': endpoint '%s' refers to resources.%s, which is not an endpoint", s->name,
+				    r->eps[i].name, parent_names.v[i]);
+			goto out;
+		}
+	}
+	/* no cycles: each chain of parents ends */
+	for (size_t i = 0; i < r->nr_eps; i++) {
+		int p = r->eps[i].parent;
+		for (size_t steps = 0; p >= 0; steps++) {
+			if (steps > r->nr_eps) {
+				strbuf_addf(err, "source '%s': endpoint '%s' is its own ancestor", s->name, r->eps[i].name);
+				goto out;
+			}
+			p = r->eps[p].parent;
+		}
+	}
+	if (!r->label)
+		r->label = r->base_url;
+	ret = 0;
+out:
+	strvec_clear(&parent_names);
+	return ret;
+}
+
+/* ---- connector: open / close ------------------------------------------------------ */
+
+static int rest_open(struct sync_job *job, struct strbuf *err)
+{
+	struct rest *r;
+	int ret = rest_parse(job, job->source, &r, err);
+	job->conn = r;
+	return ret;
+}
+
+static void rest_close(struct sync_job *job)
+{
+	rest_free(job->conn);
+	job->conn = NULL;
+}
+
+/* ---- requests ------------------------------------------------------------------ */
+
+static void base64(struct strbuf *sb, const char *s)
+{
+	static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t n = strlen(s);
+	const unsigned char *p = (const unsigned char *)s;
+	for (size_t i = 0; i < n; i += 3) {
+		unsigned v = (unsigned)p[i] << 16 | (i + 1 < n ? (unsigned)p[i + 1] << 8 : 0) | (i + 2 < n ? p[i + 2] : 0);
+		strbuf_addch(sb, tbl[v >> 18 & 63]);
+		strbuf_addch(sb, tbl[v >> 12 & 63]);
+		strbuf_addch(sb, i + 1 < n ? tbl[v >> 6 & 63] : '=');
+		strbuf_addch(sb, i + 2 < n ? tbl[v & 63] : '=');
+	}
+}
+
+static void masked(struct rest *r, struct strbuf *sb, const char *url)
+{
+	http_mask(&r->http, sb, url);
+}
+
+static int auth_error(struct rest *r, struct sync_job *job, long status, const char *url, struct strbuf *err)
+{
+	struct strbuf m = STRBUF_INIT;
+	masked(r, &m, url);
+	strbuf_addf(err, "AuthenticationError: %s (HTTP %ld from %s); ",
+		    status == 401 ? (r->auth == AUTH_NONE ? "The API asks for credentials" : "Invalid API key")
+				  : "Access denied: the credentials lack permission",
+		    status, m.buf);
+	if (r->secret_vars.nr) {
+		strbuf_addf(err, "check the environment variable%s ", r->secret_vars.nr > 1 ? "s" : "");
+		for (size_t i = 0; i < r->secret_vars.nr; i++)
+			strbuf_addf(err, "%s%s", i ? (i + 1 == r->secret_vars.nr ? " and " : ", ") : "", r->secret_vars.v[i]);
+		strbuf_addstr(err, " (dango source list --verbose shows it masked)");
+	} else {
+		strbuf_addf(err, "set auth_type and its *_env key for source '%s' in .dango/sources.yml", job->source->name);
+	}
+	strbuf_release(&m);
+	return -1;
+}
+
+static int status_error(struct rest *r, struct sync_job *job, const char *url, const struct http_response *resp,
+			struct strbuf *err)
+{
+	struct strbuf m = STRBUF_INIT;
+	long st = resp->status;
+	if (st == 401 || st == 403)
+		return auth_error(r, job, st, url, err);
+	masked(r, &m, url);
+	if (st == 429) {
+		strbuf_addf(err,
+			    "RateLimitError: Too many requests (HTTP 429 from %s, %d attempt%s)\n"
+			    "Hints:\n"
+			    "  - reduce workers: dango sync %s --workers 1\n"
+			    "  - add delays between requests in the source's block of .dango/sources.yml:\n"
+			    "      rate_limit_delay: 1.0  # seconds between requests\n"
+			    "  - sync less frequently (daily rather than hourly), or incrementally",
+			    m.buf, resp->attempts, resp->attempts == 1 ? "" : "s", job->source->name);
+	} else {
+		strbuf_addf(err, "HTTP %ld from %s", st, m.buf);
+		if (resp->attempts > 1)
+			strbuf_addf(err, " (after %d attempts)", resp->attempts);
+		/* the API's own words, briefly */
+		size_t n = resp->body.len;
+		if (n) {
+			struct strbuf body = STRBUF_INIT;
+			http_mask(&r->http, &body, resp->body.buf);
+			strbuf_addstr(err, ": ");
+			for (size_t i = 0; i < body.len && i < 300; i++)
+				strbuf_addch(err, body.buf[i] == '\n' || body.buf[i] == '\r' ? ' ' : body.buf[i]);
+			if (body.len > 300)
+				strbuf_addstr(err, "...");
+			strbuf_release(&body);
+		}
+	}
+	strbuf_release(&m);
+	return -1;
+}
+
+static int oauth_token(struct rest *r, struct sync_job *job, struct strbuf *err)
+{
+	if (r->oauth_token && http_now() < r->oauth_expires)
+		return 0;
+	struct strbuf body = STRBUF_INIT, e = STRBUF_INIT;
+	struct strvec headers = STRVEC_INIT;
+	struct http_response resp;
+	struct jv_doc doc = JV_DOC_INIT;
+	int ret = -1;
+	http_response_init(&resp);
+	strbuf_addstr(&body, "grant_type=client_credentials&client_id=");
+	http_add_escaped(&body, r->client_id);
+	strbuf_addstr(&body, "&client_secret=");
+	http_add_escaped(&body, r->client_secret);
+	if (r->scopes && *r->scopes) {
+		strbuf_addstr(&body, "&scope=");
+		http_add_escaped(&body, r->scopes);
+	}
+	strvec_push(&headers, "Content-Type: application/x-www-form-urlencoded");
+	strvec_push(&headers, "Accept: application/json");
+	if (http_do(&r->http, "POST", r->token_url, &headers, body.buf, &resp, err) < 0)
+		goto out;
+	if (resp.status == 400 || resp.status == 401 || resp.status == 403) {
+		auth_error(r, job, 401, r->token_url, err);
+		goto out;
+	}
+	if (resp.status >= 300) {
+		status_error(r, job, r->token_url, &resp, err);
+		goto out;
+	}
+	if (jv_parse(&doc, resp.body.buf, resp.body.len, &e) < 0 || !jv_get(doc.root, "access_token")) {
+		struct strbuf m = STRBUF_INIT;
+		masked(r, &m, r->token_url);
+		strbuf_addf(err, "AuthenticationError: the token endpoint %s answered without an access_token", m.buf);
+		strbuf_release(&m);
+		goto out;
+	}
+	struct strbuf tok = STRBUF_INIT;
+	jv_text(jv_get(doc.root, "access_token"), &tok);
+	free(r->oauth_token);
+	r->oauth_token = strbuf_detach(&tok, NULL);
+	http_client_add_secret(&r->http, r->oauth_token);
+	double expires = 3600;
+	struct strbuf ex = STRBUF_INIT;
+	if (jv_text(jv_get(doc.root, "expires_in"), &ex) == 0)
+		expires = strtod(ex.buf, NULL);
+	strbuf_release(&ex);
+	/* renew a little before the API would refuse it */
+	r->oauth_expires = http_now() + (expires > 120 ? expires - 60 : expires / 2);
+	ret = 0;
+out:
+	strbuf_release(&body);
+	strbuf_release(&e);
+	strvec_clear(&headers);
+	http_response_release(&resp);
+	jv_doc_release(&doc);
+	return ret;
+}
+
+static void add_header_json(struct strvec *h, json_t *headers)
+{
+	const char *k;
+	json_t *v;
+	json_object_foreach(headers, k, v) {
+		struct strbuf sb = STRBUF_INIT;
+		strbuf_addf(&sb, "%s: ", k);
+		if (scalar_text(v, &sb))
+			strvec_push(h, sb.buf);
+		strbuf_release(&sb);
+	}
+}
+
+static int request_headers(struct rest *r, struct sync_job *job, const struct endpoint *ep, struct strvec *h,
+			   struct strbuf *err)
+{
+	strvec_push(h, "Accept: application/json");
+	add_header_json(h, r->headers);
+	if (ep)
+		add_header_json(h, ep->headers);
+	struct strbuf sb = STRBUF_INIT;
+	switch (r->auth) {
+	case AUTH_BEARER:
+		strvec_pushf(h, "Authorization: Bearer %s", r->token);
+		break;
+	case AUTH_API_KEY:
+		if (!r->key_in_query)
+			strvec_pushf(h, "%s: %s", r->key_name, r->key_value);
+		break;
+	case AUTH_BASIC:
+		strbuf_addf(&sb, "%s:%s", r->user, r->pass ? r->pass : "");
+		{
+			struct strbuf enc = STRBUF_INIT;
+			base64(&enc, sb.buf);
+			strvec_pushf(h, "Authorization: Basic %s", enc.buf);
+			http_client_add_secret(&r->http, enc.buf);
+			strbuf_release(&enc);
+		}
+		break;
+	case AUTH_OAUTH2:
+		if (oauth_token(r, job, err) < 0) {
+			strbuf_release(&sb);
+			return -1;
+		}
+		strvec_pushf(h, "Authorization: Bearer %s", r->oauth_token);
+		break;
+	case AUTH_CUSTOM:
+		strvec_pushf(h, "%s: %s", r->header_name, r->header_value);
+		break;
+	default:
+		break;
+	}
+	strbuf_release(&sb);
+	return 0;
+}
+
+/* ---- templates and dates ---------------------------------------------------------- */
+
+struct tctx {
+	const char *start, *end;          /* incremental values, or NULL */
+	const struct endpoint *parent;    /* for {resources.P.F} */
+	const struct endpoint *child;
+	size_t parent_row;
+};
+
+static const char *parent_value(const struct tctx *t, const char *field, struct strbuf *tmp)
+{
+	if (!t->parent || !t->child)
+		return NULL;
+	for (size_t i = 0; i < t->parent->keep.nr; i++) {
+		if (strcmp(t->parent->keep.v[i], field))
+			continue;
+		const char *raw = t->parent->rows[t->parent_row * t->parent->keep.nr + i];
+		if (!raw)
+			return NULL;
+		strbuf_reset(tmp);
+		if (raw[0] == '"')
+			jv_unescape(tmp, raw + 1, strlen(raw) - 2);
+		else
+			strbuf_addstr(tmp, raw);
+		return tmp->buf;
+	}
+	return NULL;
+}
+
+/* Expand {incremental.start_value}, {incremental.end_value} and
+ * {resources.P.F} in s into out; escape: percent-encode the values (for
+ * paths). Returns -1 if a placeholder has no value (err says which). */
+static int expand(const char *s, const struct tctx *t, int escape, struct strbuf *out, struct strbuf *err)
+{
+	struct strbuf tmp = STRBUF_INIT;
+	while (*s) {
+		const char *open = strchr(s, '{'), *close = open ? strchr(open, '}') : NULL;
+		if (!open || !close) {
+			strbuf_addstr(out, s);
+			break;
+		}
+		strbuf_add(out, s, (size_t)(open - s));
+		char *name = xstrndup(open + 1, (size_t)(close - open - 1));
+		const char *val = NULL;
+		int known = 1;
+		if (!strcmp(name, "incremental.start_value") || !strcmp(name, "incremental.initial_value"))
+			val = t->start;
+		else if (!strcmp(name, "incremental.end_value"))
+			val = t->end;
+		else if (starts_with(name, "resources.")) {
+			const char *dot = strchr(name + 10, '.');
+			val = dot ? parent_value(t, dot + 1, &tmp) : NULL;
+		} else
+			known = 0;
+		if (known && !val) {
+			if (starts_with(name, "incremental.")) {
+				/* no start yet: an empty value */
+				val = "";
+			} else {
+				strbuf_addf(err, "no value for {%s}", name);
+				free(name);
+				strbuf_release(&tmp);
+				return -1;
+			}
+		}
+		if (!known)
+			strbuf_add(out, open, (size_t)(close - open + 1));
+		else if (escape)
+			http_add_escaped(out, val);
+		else
+			strbuf_addstr(out, val);
+		free(name);
+		s = close + 1;
+	}
+	strbuf_release(&tmp);
+	return 0;
+}
+
+/* "2024-06-01", "2024-06-01T10:00:00Z", "2024-06-01 10:00:00+02:00" -> epoch seconds. */
+static int parse_when(const char *s, time_t *out, int *date_only)
+{
+	struct tm tm;
+	int y, mo, d, h = 0, mi = 0, se = 0, n = 0;
+	memset(&tm, 0, sizeof(tm));
+	if (sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3)
+		return -1;
+	*date_only = 1;
+	const char *p = s + n;
+	long off = 0;
+	if (*p == 'T' || *p == ' ') {
+		int m = 0;
+		if (sscanf(p + 1, "%2d:%2d%n", &h, &mi, &m) != 2)
+			return -1;
+		p += 1 + m;
+		if (*p == ':') {
+			se = (int)strtol(p + 1, (char **)&p, 10);
+		}
+		if (*p == '.')
+			while (*++p >= '0' && *p <= '9')
+				;
+		if (*p == '+' || *p == '-') {
+			int sign = *p == '-' ? -1 : 1, oh = 0, om = 0;
+			if (sscanf(p + 1, "%2d:%2d", &oh, &om) < 1 && sscanf(p + 1, "%2d%2d", &oh, &om) < 1)
+				return -1;
+			off = sign * (oh * 3600L + om * 60L);
+		}
+		*date_only = 0;
+	}
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = se;
+	*out = timegm(&tm) - off;
+	return 0;
+}
+
+static int is_number(const char *s)
+{
+	char *end;
+	if (!s || !*s)
+		return 0;
+	strtod(s, &end);
+	return !*end;
+}
+
+/* A start value in the form the API takes. */
+static char *format_start(const struct endpoint *ep, const char *v)
+{
+	time_t t;
+	int date_only;
+	if (!v)
+		return NULL;
+	if (ep->inc.unix_time && !is_number(v) && parse_when(v, &t, &date_only) == 0)
+		return xasprintf("%lld", (long long)t);
+	return xstrdup(v);
+}
+
+/* v moved back by days, in v's own form. */
+static char *minus_days(const char *v, int64_t days)
+{
+	time_t t;
+	int date_only;
+	char buf[40];
+	if (is_number(v))
+		return xasprintf("%lld", (long long)(strtoll(v, NULL, 10) - days * 86400));
+	if (parse_when(v, &t, &date_only) < 0)
+		return xstrdup(v);
+	t -= (time_t)(days * 86400);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(buf, sizeof(buf), date_only ? "%Y-%m-%d" : "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return xstrdup(buf);
+}
+
+/* Compare cursor values: as numbers when both are, else as text (ISO dates
+ * sort as text). */
+static int cursor_cmp(const char *a, const char *b)
+{
+	if (is_number(a) && is_number(b)) {
+		double x = strtod(a, NULL), y = strtod(b, NULL);
+		return x < y ? -1 : x > y;
+	}
+	return strcmp(a, b);
+}
+
+/* ---- paging ---------------------------------------------------------------------- */
+
+static void url_join(struct strbuf *url, const char *base, const char *path)
+{
+	if (starts_with(path, "http://") || starts_with(path, "https://")) {
+		strbuf_addstr(url, path);
+		return;
+	}
+	size_t bl = strlen(base);
+	while (bl && base[bl - 1] == '/')
+		bl--;
+	if (path[0] == '/' && path[1] != '/') {
+		/* an absolute path keeps the base's own path prefix (https://h/api + /users) */
+		strbuf_add(url, base, bl);
+		strbuf_addstr(url, path);
+	} else {
+		strbuf_add(url, base, bl);
+		if (*path)
+			strbuf_addch(url, '/');
+		strbuf_addstr(url, path);
+	}
+}
+
+/* A next link from the API: absolute, or relative to the base URL's host. */
+static void resolve_link(struct strbuf *out, const char *base, const char *link)
+{
+	if (starts_with(link, "http://") || starts_with(link, "https://")) {
+		strbuf_addstr(out, link);
+	} else if (link[0] == '/') {
+		const char *host = strstr(base, "://");
+		const char *slash = host ? strchr(host + 3, '/') : NULL;
+		if (slash)
+			strbuf_add(out, base, (size_t)(slash - base));
+		else
+			strbuf_addstr(out, base);
+		strbuf_addstr(out, link);
+	} else {
+		url_join(out, base, link);
+	}
+}
+
+static void add_param(struct strbuf *q, const char *k, const char *v)
+{
+	strbuf_addch(q, q->len ? '&' : '?');
+	http_add_escaped(q, k);
+	strbuf_addch(q, '=');
+	http_add_escaped(q, v);
+}
+
+static int truthy(const struct jv *v)
+{
+	if (!v || v->type == JV_NULL || v->type == JV_FALSE)
+		return 0;
+	if (v->type == JV_NUM)
+		return !(v->len == 1 && v->s[0] == '0');
+	if (v->type == JV_STR)
+		return v->len && !(v->len == 5 && !memcmp(v->s, "false", 5));
+	return 1;
+}
+
+static const struct jv *find_records(const struct jv *root, const char *selector, int *found)
+{
+	static const char *const keys[] = { "data", "results", "items", "records", "entries", "values", "rows", NULL };
+	*found = 1;
+	if (selector)
+		return jv_path(root, selector);
+	if (root->type == JV_ARR)
+		return root;
+	for (size_t i = 0; keys[i]; i++) {
+		const struct jv *v = jv_get(root, keys[i]);
+		if (v && v->type == JV_ARR)
+			return v;
+		/* {"data": {"items": [...]}} */
+		if (v && v->type == JV_OBJ)
+			for (size_t k = 0; keys[k]; k++) {
+				const struct jv *w = jv_get(v, keys[k]);
+				if (w && w->type == JV_ARR)
+					return w;
+			}
+	}
+	for (size_t i = 0; root->type == JV_OBJ && i < root->n; i++)
+		if (root->kids[i].type == JV_ARR)
+			return &root->kids[i];
+	/* one object: one record */
+	*found = 0;
+	return root;
+}
+
+struct fetch {
+	struct endpoint *ep;
+	const char *start, *end;          /* incremental window, formatted for the API */
+	const char *filter_start, *filter_end;  /* client-side filter (no server param) */
+	char *max_cursor, *min_cursor;
+	int64_t rows, pages;
+	int parent_row;                   /* -1: not a child */
+};
+
+static int add_record(struct rest *r, struct sync_job *job, struct fetch *f, const struct jv *rec, struct strbuf *err)
+{
+	struct endpoint *ep = f->ep;
+	struct strbuf tmp = STRBUF_INIT;
+	int ret = -1;
+	if (ep->inc.set && rec->type == JV_OBJ) {
+		const struct jv *cv = jv_path(rec, ep->inc.cursor_path);
+		if (cv && jv_text(cv, &tmp) == 0) {
+			if (f->filter_start && *f->filter_start && cursor_cmp(tmp.buf, f->filter_start) < 0) {
+				ret = 0;
+				goto out;
+			}
+			if (f->filter_end && *f->filter_end && cursor_cmp(tmp.buf, f->filter_end) > 0) {
+				ret = 0;
+				goto out;
+			}
+			if (!f->max_cursor || cursor_cmp(tmp.buf, f->max_cursor) > 0) {
+				free(f->max_cursor);
+				f->max_cursor = xstrdup(tmp.buf);
+			}
+			if (!f->min_cursor || cursor_cmp(tmp.buf, f->min_cursor) < 0) {
+				free(f->min_cursor);
+				f->min_cursor = xstrdup(tmp.buf);
+			}
+		}
+	}
+	/* keep what children need of this row */
+	size_t nf = ep->keep.nr;
+	if (nf) {
+		ALLOC_GROW(ep->rows, (ep->nr_rows + 1) * nf, ep->alloc_rows);
+		ALLOC_GROW(ep->row_types, (ep->nr_rows + 1) * nf, ep->alloc_types);
+		for (size_t k = 0; k < nf; k++) {
+			const struct jv *v = rec->type == JV_OBJ ? jv_path(rec, ep->keep.v[k]) : NULL;
+			const char *raw;
+			size_t n;
+			char **slot = &ep->rows[ep->nr_rows * nf + k];
+			if (v && v->type != JV_NULL) {
+				jv_raw(v, &raw, &n);
+				*slot = xstrndup(raw, n);
+				ep->row_types[ep->nr_rows * nf + k] = norm_value_type(v);
+			} else {
+				*slot = NULL;
+				ep->row_types[ep->nr_rows * nf + k] = NT_NONE;
+			}
+		}
+		ep->nr_rows++;
+	}
+	if (ep->write) {
+		struct norm_extra extra[32];
+		size_t nx = 0;
+		struct strbuf names[32];
+		if (f->parent_row >= 0) {
+			const struct endpoint *p = &r->eps[ep->parent];
+			size_t pf = p->keep.nr;
+			for (size_t k = 0; k < ep->include_from_parent.nr && nx < 32; k++) {
+				size_t slot = 0;
+				while (slot < pf && strcmp(p->keep.v[slot], ep->include_from_parent.v[k]))
+					slot++;
+				const char *raw = slot < pf ? p->rows[(size_t)f->parent_row * pf + slot] : NULL;
+				if (!raw)
+					continue;
+				strbuf_init(&names[nx], 0);
+				strbuf_addf(&names[nx], "_%s_", p->name);
+				sync_normalize_name(&names[nx], ep->include_from_parent.v[k]);
+				extra[nx].name = names[nx].buf;
+				extra[nx].raw = raw;
+				extra[nx].len = strlen(raw);
+				extra[nx].type = p->row_types[(size_t)f->parent_row * pf + slot];
+				nx++;
+			}
+		}
+		char *seed = NULL;
+		if (ep->wd == WD_MERGE && rec->type == JV_OBJ) {
+			/* a record merged again keeps its _dlt_id, and so do its child rows */
+			struct strbuf sb = STRBUF_INIT;
+			int ok = 1;
+			strbuf_addf(&sb, "%s", ep->name);
+			for (size_t k = 0; k < ep->primary_key.nr && ok; k++) {
+				strbuf_addch(&sb, '\x1f');
+				ok = jv_text(jv_path(rec, ep->primary_key.v[k]), &sb) == 0;
+			}
+			if (f->parent_row >= 0) {
+				/* a child resource's key is within its parent */
+				const struct endpoint *p = &r->eps[ep->parent];
+				for (size_t k = 0; k < p->keep.nr; k++) {
+					const char *raw = p->rows[(size_t)f->parent_row * p->keep.nr + k];
+					strbuf_addf(&sb, "\x1e%s", raw ? raw : "");
+				}
+			}
+			seed = ok ? strbuf_detach(&sb, NULL) : NULL;
+			strbuf_release(&sb);
+		}
+		int rc = normalizer_add(&r->norm, ep->table, rec, extra, nx, seed, ep->max_nesting, err);
+		free(seed);
+		for (size_t k = 0; k < nx; k++)
+			strbuf_release(&names[k]);
+		if (rc < 0)
+			goto out;
+		r->total_rows++;
+	}
+	f->rows++;
+	ret = 0;
+out:
+	strbuf_release(&tmp);
+	return ret;
+}
+
+/* Guess the paginator from the first response, as dlt does. */
+static void detect_paginator(struct paginator *pg, const struct http_response *resp, const struct jv *root)
+{
+	static const char *const links[] = { "next", "links.next", "@odata.nextLink", "next_page_url", "paging.next.link",
+					     "pagination.next", "meta.next", "_links.next.href", NULL };
+	static const char *const cursors[][2] = { { "next_cursor", "cursor" }, { "cursors.next", "cursor" },
+						  { "meta.next_cursor", "cursor" }, { "paging.next.after", "after" },
+						  { "pagination.next_cursor", "cursor" }, { NULL, NULL } };
+	pg->type = PG_SINGLE;
+	if (resp->link_next) {
+		pg->type = PG_HEADER_LINK;
+		return;
+	}
+	if (root->type != JV_OBJ)
+		return;
+	for (size_t i = 0; links[i]; i++) {
+		const struct jv *v = jv_path(root, links[i]);
+		if (v && v->type == JV_STR && v->len && (memchr(v->s, '/', v->len) || memchr(v->s, '?', v->len))) {
+			pg->type = PG_JSON_LINK;
+			pg->next_url_path = links[i];
+			return;
+		}
+	}
+	for (size_t i = 0; cursors[i][0]; i++) {
+		const struct jv *v = jv_path(root, cursors[i][0]);
+		if (v && (v->type == JV_STR || v->type == JV_NUM)) {
+			pg->type = PG_CURSOR;
+			pg->cursor_path = cursors[i][0];
+			pg->cursor_param = cursors[i][1];
+			return;
+		}
+	}
+}
+
+static int fetch_pages(struct rest *r, struct sync_job *job, struct fetch *f, struct strbuf *err)
+{
+	struct endpoint *ep = f->ep;
+	struct paginator pg = ep->pg.set ? ep->pg : r->pg;
+	struct strbuf base = STRBUF_INIT, query = STRBUF_INIT, url = STRBUF_INIT, next = STRBUF_INIT,
+		      cursor = STRBUF_INIT, tmp = STRBUF_INIT, e = STRBUF_INIT, body = STRBUF_INIT;
+	struct strvec headers = STRVEC_INIT, seen = STRVEC_INIT;
+	struct http_response resp;
+	struct jv_doc doc = JV_DOC_INIT;
+	struct tctx t = { f->start, f->end, ep->parent >= 0 ? &r->eps[ep->parent] : NULL, ep,
+			  f->parent_row >= 0 ? (size_t)f->parent_row : 0 };
+	int ret = -1, detected = pg.type != PG_AUTO;
+	int64_t offset = 0, page = pg.base_page, limit = pg.limit, max_pages = pg.maximum_pages;
+	if (!max_pages)
+		max_pages = r->max_pages;
+	http_response_init(&resp);
+
+	/* the fixed part of every request: path and params */
+	strbuf_reset(&tmp);
+	if (expand(ep->path, &t, 1, &tmp, err) < 0) {
+		strbuf_addf(err, " in the path of endpoint '%s'", ep->name);
+		goto out;
+	}
+	url_join(&base, r->base_url, tmp.buf);
+	if (strchr(base.buf, '?')) {
+		/* params written into the path stay there */
+		char *q = strchr(base.buf, '?');
+		strbuf_addstr(&query, q);
+		strbuf_setlen(&base, (size_t)(q - base.buf));
+	}
+	const char *k;
+	json_t *v;
+	json_object_foreach(ep->params, k, v) {
+		strbuf_reset(&tmp);
+		if (json_is_object(v) || json_is_null(v))
+			continue; /* dlt's incremental/resolve objects are configured elsewhere here */
+		if (json_is_array(v)) {
+			size_t i;
+			json_t *it;
+			json_array_foreach(v, i, it) {
+				strbuf_reset(&tmp);
+				if (scalar_text(it, &tmp))
+					add_param(&query, k, tmp.buf);
+			}
+			continue;
+		}
+		struct strbuf raw = STRBUF_INIT;
+		scalar_text(v, &raw);
+		int rc = expand(raw.buf, &t, 0, &tmp, err);
+		strbuf_release(&raw);
+		if (rc < 0)
+			goto out;
+		/* an incremental placeholder without a value: leave the param out */
+		if (!tmp.len && json_is_string(v) && strstr(json_string_value(v), "{incremental."))
+			continue;
+		add_param(&query, k, tmp.buf);
+	}
+	if (ep->inc.set && ep->inc.param && f->start && *f->start)
+		add_param(&query, ep->inc.param, f->start);
+	if (ep->inc.set && ep->inc.end_param && f->end && *f->end)
+		add_param(&query, ep->inc.end_param, f->end);
+	if (r->auth == AUTH_API_KEY && r->key_in_query)
+		add_param(&query, r->key_name, r->key_value);
+	if (ep->body) {
+		char *js = json_dumps(ep->body, JSON_COMPACT);
+		if (expand(js, &t, 0, &body, err) < 0) {
+			free(js);
+			goto out;
+		}
+		free(js);
+	}
+
+	for (;;) {
+		if (r->stop_all)
+			break;
+		strbuf_reset(&url);
+		if (next.len) {
+			strbuf_addbuf(&url, &next);
+			if (r->auth == AUTH_API_KEY && r->key_in_query && !strstr(url.buf, r->key_value)) {
+				/* a next link rarely repeats the key */
+				struct strbuf q = STRBUF_INIT;
+				add_param(&q, r->key_name, r->key_value);
+				if (strchr(url.buf, '?'))
+					q.buf[0] = '&';
+				strbuf_addbuf(&url, &q);
+				strbuf_release(&q);
+			}
+		} else {
+			strbuf_addbuf(&url, &base);
+			strbuf_addbuf(&url, &query);
+			struct strbuf extra = STRBUF_INIT;
+			if (pg.type == PG_OFFSET) {
+				if (limit > 0) {
+					strbuf_reset(&tmp);
+					strbuf_addf(&tmp, "%lld", (long long)limit);
+					add_param(&extra, pg.limit_param ? pg.limit_param : "limit", tmp.buf);
+				}
+				strbuf_reset(&tmp);
+				strbuf_addf(&tmp, "%lld", (long long)offset);
+				add_param(&extra, pg.offset_param ? pg.offset_param : "offset", tmp.buf);
+			} else if (pg.type == PG_PAGE) {
+				strbuf_reset(&tmp);
+				strbuf_addf(&tmp, "%lld", (long long)page);
+				add_param(&extra, pg.page_param ? pg.page_param : "page", tmp.buf);
+				if (limit > 0) {
+					strbuf_reset(&tmp);
+					strbuf_addf(&tmp, "%lld", (long long)limit);
+					add_param(&extra, pg.limit_param ? pg.limit_param : "per_page", tmp.buf);
+				}
+			} else if (pg.type == PG_CURSOR) {
+				if (limit > 0) {
+					strbuf_reset(&tmp);
+					strbuf_addf(&tmp, "%lld", (long long)limit);
+					add_param(&extra, pg.limit_param ? pg.limit_param : "limit", tmp.buf);
+				}
+				if (cursor.len)
+					add_param(&extra, pg.cursor_param ? pg.cursor_param : "cursor", cursor.buf);
+			}
+			if (extra.len) {
+				if (!query.len)
+					strbuf_addbuf(&url, &extra);
+				else {
+					extra.buf[0] = '&';
+					strbuf_addbuf(&url, &extra);
+				}
+			}
+			strbuf_release(&extra);
+		}
+
+		strvec_clear(&headers);
+		if (request_headers(r, job, ep, &headers, err) < 0)
+			goto out;
+		if (http_do(&r->http, ep->method, url.buf, &headers, body.len ? body.buf : NULL, &resp, err) < 0)
+			goto out;
+		if (resp.status >= 300) {
+			status_error(r, job, url.buf, &resp, err);
+			goto out;
+		}
+		f->pages++;
+		strbuf_reset(&e);
+		if (jv_parse(&doc, resp.body.buf, resp.body.len, &e) < 0) {
+			struct strbuf m = STRBUF_INIT;
+			masked(r, &m, url.buf);
+			strbuf_addf(err, "invalid JSON from %s: %s", m.buf, resp.body.len ? e.buf : "the response is empty");
+			strbuf_release(&m);
+			goto out;
+		}
+		int found;
+		const struct jv *recs = find_records(doc.root, ep->data_selector, &found);
+		if (ep->data_selector && (!recs || (recs->type != JV_ARR && recs->type != JV_NULL))) {
+			struct strbuf m = STRBUF_INIT;
+			masked(r, &m, url.buf);
+			strbuf_addf(err, "data_selector '%s' of endpoint '%s' finds no list in the response of %s", ep->data_selector,
+				    ep->name, m.buf);
+			if (recs)
+				strbuf_addf(err, " (it finds %s)", recs->type == JV_OBJ ? "an object" : "a single value");
+			strbuf_release(&m);
+			goto out;
+		}
+		size_t nrec = 0;
+		if (recs && recs->type == JV_ARR) {
+			nrec = recs->n;
+			for (size_t i = 0; i < recs->n && !r->stop_all; i++) {
+				if (add_record(r, job, f, &recs->kids[i], err) < 0)
+					goto out;
+				if (job->opts->limit > 0 && r->total_rows >= job->opts->limit)
+					r->stop_all = 1;
+			}
+		} else if (recs && recs->type == JV_OBJ && !found && recs->n) {
+			nrec = 1;
+			if (add_record(r, job, f, recs, err) < 0)
+				goto out;
+		}
+		if (f->pages % 100 == 0) {
+			char n1[32], n2[32];
+			job->progress(job, "Fetched %s %s so far (%s pages)", fmt_count(n1, f->rows), ep->name,
+				      fmt_count(n2, f->pages));
+		}
+
+		/* the next page, if any */
+		if (!detected) {
+			detect_paginator(&pg, &resp, doc.root);
+			detected = 1;
+		}
+		if (r->stop_all || pg.type == PG_SINGLE || (max_pages > 0 && f->pages >= max_pages))
+			break;
+		const char *again = NULL;  /* the value that leads on, checked for repeats */
+		strbuf_reset(&next);
+		if (pg.type == PG_HEADER_LINK) {
+			if (!resp.link_next)
+				break;
+			resolve_link(&next, r->base_url, resp.link_next);
+			again = next.buf;
+		} else if (pg.type == PG_JSON_LINK) {
+			const struct jv *nv = jv_path(doc.root, pg.next_url_path ? pg.next_url_path : "next");
+			strbuf_reset(&tmp);
+			if (!nv || jv_text(nv, &tmp) < 0 || !tmp.len)
+				break;
+			resolve_link(&next, r->base_url, tmp.buf);
+			again = next.buf;
+		} else if (pg.type == PG_CURSOR) {
+			if (pg.has_more_path && !truthy(jv_path(doc.root, pg.has_more_path)))
+				break;
+			strbuf_reset(&cursor);
+			if (pg.record_cursor_path) {
+				if (!nrec || recs->type != JV_ARR)
+					break;
+				if (jv_text(jv_path(&recs->kids[recs->n - 1], pg.record_cursor_path), &cursor) < 0)
+					break;
+			} else {
+				const struct jv *cv = jv_path(doc.root, pg.cursor_path ? pg.cursor_path : "next_cursor");
+				if (!cv || jv_text(cv, &cursor) < 0)
+					break;
+			}
+			if (!cursor.len)
+				break;
+			again = cursor.buf;
+		} else if (pg.type == PG_OFFSET) {
+			if (!nrec)
+				break;
+			offset += limit > 0 ? limit : (int64_t)nrec;
+			if (pg.has_more_path && !truthy(jv_path(doc.root, pg.has_more_path)))
+				break;
+			if (pg.total_path) {
+				strbuf_reset(&tmp);
+				if (jv_text(jv_path(doc.root, pg.total_path), &tmp) == 0 && offset >= strtoll(tmp.buf, NULL, 10))
+					break;
+			}
+		} else if (pg.type == PG_PAGE) {
+			if (!nrec)
+				break;
+			if (pg.has_more_path && !truthy(jv_path(doc.root, pg.has_more_path)))
+				break;
+			if (pg.total_path) {
+				strbuf_reset(&tmp);
+				/* total_path counts pages */
+				if (jv_text(jv_path(doc.root, pg.total_path), &tmp) == 0 &&
+				    page - pg.base_page + 1 >= strtoll(tmp.buf, NULL, 10))
+					break;
+			}
+			page++;
+		}
+		if (!nrec && (pg.type == PG_CURSOR || pg.type == PG_JSON_LINK || pg.type == PG_HEADER_LINK))
+			break; /* an empty page ends it, whatever the links say */
+		if (again) {
+			if (strvec_has(&seen, again)) {
+				struct strbuf m = STRBUF_INIT;
+				masked(r, &m, url.buf);
+				strvec_pushf(&job->warnings, "%s: the API repeated a page link or cursor after %s; stopped paging "
+					     "there", ep->name, m.buf);
+				strbuf_release(&m);
+				break;
+			}
+			strvec_push(&seen, again);
+		}
+	}
+	if (max_pages > 0 && f->pages >= max_pages && !r->stop_all)
+		strvec_pushf(&job->notes, "%s: stopped after %lld pages (max_pages)", ep->name, (long long)max_pages);
+	ret = 0;
+out:
+	strbuf_release(&base);
+	strbuf_release(&query);
+	strbuf_release(&url);
+	strbuf_release(&next);
+	strbuf_release(&cursor);
+	strbuf_release(&tmp);
+	strbuf_release(&e);
+	strbuf_release(&body);
+	strvec_clear(&headers);
+	strvec_clear(&seen);
+	http_response_release(&resp);
+	jv_doc_release(&doc);
+	return ret;
+}
+
+/* ---- extract ------------------------------------------------------------------ */
+
+static const char *state_str(json_t *state, const char *res, const char *key, struct strbuf *sb)
+{
+	json_t *v = json_object_get(json_object_get(state, res), key);
+	strbuf_reset(sb);
+	return scalar_text(v, sb) ? sb->buf : NULL;
+}
+
+static int fetch_endpoint(struct rest *r, struct sync_job *job, struct endpoint *ep, struct strbuf *err)
+{
+	const struct sync_options *o = job->opts;
+	struct fetch f = { .ep = ep, .parent_row = -1 };
+	struct strbuf prev = STRBUF_INIT, first = STRBUF_INIT, msg = STRBUF_INIT;
+	char *start = NULL, *end = NULL, *fstart = NULL, *fend = NULL;
+	int ret = -1;
+	char n1[32];
+
+	if (ep->inc.set && ep->parent < 0) {
+		const char *cur = o->full_refresh ? NULL : state_str(job->prev_state, ep->name, "cursor", &prev);
+		const char *known_first = o->full_refresh ? NULL : state_str(job->prev_state, ep->name, "first", &first);
+		const char *from = cur ? cur : ep->inc.initial_value;
+		if (o->since) {
+			from = o->since;
+			char *fs = format_start(ep, o->since);
+			if (known_first && cursor_cmp(fs, known_first) < 0)
+				strvec_pushf(&job->notes, "gap fill: --since %s is earlier than the earliest %s loaded (%s)",
+					     o->since, ep->name, known_first);
+			free(fs);
+		}
+		char *widened = from && cur && !o->since && job->source->lookback_days > 0
+					? minus_days(from, job->source->lookback_days)
+					: NULL;
+		if (widened)
+			from = widened;
+		start = format_start(ep, from);
+		if (o->until) {
+			char *u = xasprintf("%sT23:59:59Z", o->until);
+			end = format_start(ep, u);
+			free(u);
+		}
+		if (!ep->inc.param) {
+			fstart = start ? xstrdup(start) : NULL;
+			fend = end ? xstrdup(end) : NULL;
+		}
+		if (start && *start)
+			strbuf_addf(&msg, "Fetching %s (incremental from %s%s%s)", ep->name, from, end ? " to " : "",
+				    end ? o->until : "");
+		else
+			strbuf_addf(&msg, "Fetching %s (incremental, first sync)", ep->name);
+		free(widened);
+	} else {
+		strbuf_addf(&msg, "Fetching %s%s", ep->name, ep->wd == WD_REPLACE ? " (full refresh)" : "");
+	}
+	f.start = start;
+	f.end = end;
+	f.filter_start = fstart;
+	f.filter_end = fend;
+
+	if (ep->parent >= 0) {
+		struct endpoint *p = &r->eps[ep->parent];
+		job->progress(job, "Fetching %s for %s %s", ep->name, fmt_count(n1, (int64_t)p->nr_rows), p->name);
+		for (size_t i = 0; i < p->nr_rows && !r->stop_all; i++) {
+			f.parent_row = (int)i;
+			int missing = 0;
+			for (size_t k = 0; k < p->keep.nr; k++)
+				missing |= !p->rows[i * p->keep.nr + k] && strvec_has(&ep->parent_fields, p->keep.v[k]) &&
+					   !strvec_has(&ep->include_from_parent, p->keep.v[k]);
+			if (missing)
+				continue;
+			if (fetch_pages(r, job, &f, err) < 0)
+				goto out;
+		}
+	} else {
+		job->progress(job, "%s", msg.buf);
+		if (fetch_pages(r, job, &f, err) < 0)
+			goto out;
+	}
+	job->progress(job, "Fetched %s %s", fmt_count(n1, f.rows), ep->name);
+
+	if (ep->inc.set && ep->parent < 0 && f.max_cursor) {
+		json_t *st = json_object();
+		const char *cur = o->full_refresh ? NULL : state_str(job->prev_state, ep->name, "cursor", &prev);
+		const char *known_first = o->full_refresh ? NULL : state_str(job->prev_state, ep->name, "first", &first);
+		/* a backfill of an older range never moves the cursor back */
+		const char *c = cur && cursor_cmp(cur, f.max_cursor) > 0 ? cur : f.max_cursor;
+		const char *fi = known_first && cursor_cmp(known_first, f.min_cursor) < 0 ? known_first : f.min_cursor;
+		json_object_set_new(st, "cursor", json_string(c));
+		json_object_set_new(st, "first", json_string(fi));
+		json_object_set_new(job->new_state, ep->name, st);
+	}
+	ret = 0;
+out:
+	free(f.max_cursor);
+	free(f.min_cursor);
+	free(start);
+	free(end);
+	free(fstart);
+	free(fend);
+	strbuf_release(&prev);
+	strbuf_release(&first);
+	strbuf_release(&msg);
+	return ret;
+}
+
+static int make_spool(struct sync_job *job, struct strbuf *err)
+{
+	if (job->spool_dir)
+		return 0;
+	const char *tmp = getenv("TMPDIR");
+	char *tmpl = xasprintf("%s/dango-rest-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(tmpl)) {
+		strbuf_addf(err, "cannot create a spool folder in %s: %s", tmp && *tmp ? tmp : "/tmp", strerror(errno));
+		free(tmpl);
+		return -1;
+	}
+	job->spool_dir = tmpl;
+	return 0;
+}
+
+static int rest_extract(struct sync_job *job, struct strbuf *err)
+{
+	struct rest *r = job->conn;
+	int ret = -1;
+	if (make_spool(job, err) < 0)
+		return -1;
+	normalizer_init(&r->norm, job->spool_dir);
+	r->norm_ready = 1;
+	job->progress(job, "Connecting to %s%s", r->label, strchr(r->label, '/') ? "" : " API");
+
+	/* what to fetch: the selected endpoints and their ancestors */
+	for (size_t i = 0; i < r->nr_eps; i++) {
+		struct endpoint *ep = &r->eps[i];
+		if (!sync_job_selected(job, ep->name))
+			continue;
+		ep->write = 1;
+		for (int p = (int)i; p >= 0; p = r->eps[p].parent)
+			r->eps[p].needed = 1;
+	}
+	for (size_t i = 0; i < r->nr_eps; i++) {
+		struct endpoint *ep = &r->eps[i];
+		ep->table = normalizer_table(&r->norm, ep->name, -1);
+		if (ep->parent >= 0 && ep->needed)
+			for (size_t k = 0; k < ep->parent_fields.nr; k++)
+				if (!strvec_has(&r->eps[ep->parent].keep, ep->parent_fields.v[k]))
+					strvec_push(&r->eps[ep->parent].keep, ep->parent_fields.v[k]);
+	}
+	/* parents before children */
+	for (size_t pass = 0; pass <= r->nr_eps; pass++) {
+		for (size_t i = 0; i < r->nr_eps; i++) {
+			struct endpoint *ep = &r->eps[i];
+			if (ep->done || !ep->needed || (ep->parent >= 0 && !r->eps[ep->parent].done))
+				continue;
+			if (fetch_endpoint(r, job, ep, err) < 0)
+				goto out;
+			ep->done = 1;
+		}
+	}
+	if (normalizer_finish(&r->norm, err) < 0)
+		goto out;
+
+	/* one batch per spool file; one resource per table */
+	for (size_t i = 0; i < r->nr_eps; i++) {
+		struct endpoint *ep = &r->eps[i];
+		if (!ep->write)
+			continue;
+		struct sync_resource *res = sync_job_resource(job, ep->name);
+		res->disposition = ep->wd;
+		for (size_t k = 0; k < ep->primary_key.nr; k++)
+			strvec_push(&res->primary_key, ep->primary_key.v[k]);
+		if (ep->wd == WD_REPLACE)
+			strvec_pushf(&job->notes, "replace: every sync reloads %s", ep->name);
+	}
+	for (size_t ti = 0; ti < r->norm.nr_tables; ti++) {
+		const struct norm_table *t = &r->norm.tables[ti];
+		int root = ti;
+		while (r->norm.tables[root].parent >= 0)
+			root = r->norm.tables[root].parent;
+		const struct endpoint *ep = NULL;
+		for (size_t i = 0; i < r->nr_eps; i++)
+			if (r->eps[i].table == root)
+				ep = &r->eps[i];
+		if (!ep || !ep->write || !t->files.nr)
+			continue;
+		struct sync_resource *res = sync_job_resource(job, t->name);
+		if (t->parent >= 0) {
+			/* child rows follow their parent's disposition; merged by their own
+			 * (stable) _dlt_id when the parent merges */
+			res->disposition = ep->wd;
+			if (ep->wd == WD_MERGE && !res->primary_key.nr)
+				strvec_push(&res->primary_key, "_dlt_id");
+		}
+		for (size_t k = 0; k < t->files.nr; k++) {
+			struct sync_batch *b = sync_job_add_batch(job, t->name);
+			struct strbuf rel = STRBUF_INIT;
+			normalizer_relation(&r->norm, t, t->files.v[k], &rel);
+			b->relation = strbuf_detach(&rel, NULL);
+			b->spool_path = xstrdup(t->files.v[k]);
+			b->rows_hint = strtoll(t->file_rows.v[k], NULL, 10);
+			if (t->files.nr > 1)
+				b->label = xasprintf("%s (part %zu of %zu)", t->name, k + 1, t->files.nr);
+		}
+	}
+	ret = 0;
+out:
+	return ret;
+}
+
+static int rest_describe(struct sync_job *job, struct strbuf *out, struct strbuf *err)
+{
+	struct rest *r = job->conn;
+	struct strbuf prev = STRBUF_INIT;
+	(void)err;
+	for (size_t i = 0; i < r->nr_eps; i++) {
+		const struct endpoint *ep = &r->eps[i];
+		if (!sync_job_selected(job, ep->name))
+			continue;
+		strbuf_addf(out, "%s: GET ", ep->name);
+		url_join(out, r->base_url, ep->path);
+		if (ep->inc.set && ep->parent < 0) {
+			const char *cur = job->opts->full_refresh ? NULL : state_str(job->prev_state, ep->name, "cursor", &prev);
+			const char *from = job->opts->since ? job->opts->since : cur ? cur : ep->inc.initial_value;
+			strbuf_addf(out, " (incremental from %s)", from ? from : "the beginning");
+		} else if (ep->wd == WD_REPLACE) {
+			strbuf_addstr(out, " (full refresh)");
+		}
+		strbuf_addch(out, '\n');
+	}
+	strbuf_addstr(out, "=0\n");
+	strbuf_release(&prev);
+	return 0;
+}
+
+const struct connector_ops rest_api_connector = {
+	.type = "rest_api",
+	.caps = CONNECTOR_DATE_RANGE,
+	.open = rest_open,
+	.extract = rest_extract,
+	.describe = rest_describe,
+	.close = rest_close,
+};
+
+int rest_api_handles(const char *type)
+{
+	json_t *spec = NULL;
+	struct strbuf err = STRBUF_INIT;
+	if (!strcmp(type, "rest_api"))
+		return 1;
+	int found = preset_load(type, &spec, &err);
+	json_decref(spec);
+	strbuf_release(&err);
+	return found != 0;
+}
+
+/* ---- dango source test ---------------------------------------------------------------- */
+
+static void check_progress(struct sync_job *job, const char *fmt, ...)
+{
+	(void)job;
+	(void)fmt;
+}
+
+int rest_api_check(const struct source *s, const struct project *p, struct strbuf *report)
+{
+	struct sync_options opts;
+	struct sync_job job;
+	struct strbuf err = STRBUF_INIT, url = STRBUF_INIT, m = STRBUF_INIT, e = STRBUF_INIT;
+	struct strvec headers = STRVEC_INIT;
+	struct http_response resp;
+	struct jv_doc doc = JV_DOC_INIT;
+	struct rest *r = NULL;
+	int ret = -1;
+	memset(&opts, 0, sizeof(opts));
+	memset(&job, 0, sizeof(job));
+	job.source = s;
+	job.project = p;
+	job.opts = &opts;
+	job.progress = check_progress;
+	http_response_init(&resp);
+	if (rest_parse(&job, s, &r, &err) < 0) {
+		strbuf_addf(report, "✗ %s\n", err.buf);
+		goto out;
+	}
+	/* the first endpoint that needs no parent */
+	struct endpoint *ep = NULL;
+	for (size_t i = 0; i < r->nr_eps && !ep; i++)
+		if (r->eps[i].parent < 0)
+			ep = &r->eps[i];
+	if (!ep) {
+		strbuf_addstr(report, "✗ no endpoint without a parent to try\n");
+		goto out;
+	}
+	url_join(&url, r->base_url, ep->path);
+	if (r->auth == AUTH_API_KEY && r->key_in_query) {
+		struct strbuf q = STRBUF_INIT;
+		add_param(&q, r->key_name, r->key_value);
+		if (strchr(url.buf, '?'))
+			q.buf[0] = '&';
+		strbuf_addbuf(&url, &q);
+		strbuf_release(&q);
+	}
+	r->http.max_attempts = 2;
+	masked(r, &m, url.buf);
+	if (request_headers(r, &job, ep, &headers, &err) < 0 ||
+	    http_do(&r->http, ep->method, url.buf, &headers, NULL, &resp, &err) < 0) {
+		strbuf_addf(report, "✗ %s\n", err.buf);
+		goto out;
+	}
+	if (resp.status >= 300) {
+		status_error(r, &job, url.buf, &resp, &err);
+		strbuf_addf(report, "✗ %s\n", err.buf);
+		goto out;
+	}
+	if (jv_parse(&doc, resp.body.buf, resp.body.len, &e) < 0) {
+		strbuf_addf(report, "✗ %s %s: HTTP %ld, but not JSON (%s)\n", ep->method, m.buf, resp.status, e.buf);
+		goto out;
+	}
+	int found;
+	const struct jv *recs = find_records(doc.root, ep->data_selector, &found);
+	size_t n = recs && recs->type == JV_ARR ? recs->n : (recs && recs->type == JV_OBJ) ? 1 : 0;
+	strbuf_addf(report, "✓ %s %s: HTTP %ld, %zu record%s on the first page of %s\n", ep->method, m.buf, resp.status, n,
+		    n == 1 ? "" : "s", ep->name);
+	if (r->secret_vars.nr)
+		strbuf_addf(report, "✓ authenticated with %s\n", r->secret_vars.v[0]);
+	ret = 0;
+out:
+	rest_free(r);
+	strbuf_release(&err);
+	strbuf_release(&url);
+	strbuf_release(&m);
+	strbuf_release(&e);
+	strvec_clear(&headers);
+	http_response_release(&resp);
+	jv_doc_release(&doc);
+	return ret;
+}

@@ -1,0 +1,130 @@
+/* The jv parser and the normalizer: records into NDJSON spool files. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/fs.h"
+#include "core/strbuf.h"
+#include "sources/normalize.h"
+
+static void test_parse_and_paths(void **state)
+{
+	(void)state;
+	struct jv_doc d = JV_DOC_INIT;
+	struct strbuf err = STRBUF_INIT, sb = STRBUF_INIT;
+	const char *text = "{\"a\":{\"b\":[1,2.5,-3e2]},\"s\":\"x\\u00e9\\n\",\"t\":true,\"n\":null,\"@odata.nextLink\":\"u\"}";
+	assert_int_equal(jv_parse(&d, text, strlen(text), &err), 0);
+	const struct jv *b = jv_path(d.root, "a.b");
+	assert_non_null(b);
+	assert_int_equal(b->type, JV_ARR);
+	assert_int_equal(b->n, 3);
+	assert_true(b->kids[0].is_int);
+	assert_false(b->kids[1].is_int);
+	assert_int_equal(jv_text(jv_path(d.root, "a.b.-1"), &sb), 0);
+	assert_string_equal(sb.buf, "-3e2");
+	strbuf_reset(&sb);
+	assert_int_equal(jv_text(jv_get(d.root, "s"), &sb), 0);
+	assert_string_equal(sb.buf, "x\xc3\xa9\n");
+	strbuf_reset(&sb);
+	assert_int_equal(jv_text(jv_path(d.root, "@odata.nextLink"), &sb), 0);
+	assert_string_equal(sb.buf, "u");
+	assert_int_equal(jv_text(jv_get(d.root, "n"), &sb), -1);
+	assert_ptr_equal(jv_path(d.root, "$"), d.root);
+	assert_null(jv_path(d.root, "a.c"));
+
+	static const char *const bad[] = { "{\"a\":", "[1,]", "{\"a\" 1}", "\"abc", "[1] x", "tru", "{\"a\":\"\x01\"}", NULL };
+	for (int i = 0; bad[i]; i++) {
+		strbuf_reset(&err);
+		assert_int_equal(jv_parse(&d, bad[i], strlen(bad[i]), &err), -1);
+		assert_non_null(strstr(err.buf, "invalid JSON at byte"));
+	}
+	jv_doc_release(&d);
+	strbuf_release(&err);
+	strbuf_release(&sb);
+}
+
+static void test_timestamps(void **state)
+{
+	(void)state;
+	static const char *const yes[] = { "2024-06-01T10:00:00Z", "2024-06-01 10:00:00", "2024-06-01T10:00:00.123+02:00",
+					   "2024-06-01T10:00Z", "2024-06-01T10:00:00-0500", NULL };
+	static const char *const no[] = { "2024-06-01", "2024-13-01T10:00:00Z", "hello world 2024", "2024-06-01T25:00:00Z",
+					  "2024-06-01T10:00:00Zjunk", NULL };
+	for (int i = 0; yes[i]; i++)
+		assert_true(norm_is_timestamp(yes[i], strlen(yes[i])));
+	for (int i = 0; no[i]; i++)
+		assert_false(norm_is_timestamp(no[i], strlen(no[i])));
+}
+
+static void test_normalize_tables(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/dango-test-normalize-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	struct normalizer n;
+	struct jv_doc d = JV_DOC_INIT;
+	struct strbuf err = STRBUF_INIT, text = STRBUF_INIT, rel = STRBUF_INIT;
+	const char *page = "[{\"id\":1,\"customer\":{\"name\":\"Ann\"},\"tags\":[\"a\",\"b\"],\"n\":null},"
+			   "{\"id\":2.5,\"when\":\"2024-06-01T10:00:00Z\",\"tags\":[]},{\"id\":\"x\"}]";
+	normalizer_init(&n, dir);
+	assert_int_equal(jv_parse(&d, page, strlen(page), &err), 0);
+	int t = normalizer_table(&n, "orders", -1);
+	for (size_t i = 0; i < d.root->n; i++)
+		assert_int_equal(normalizer_add(&n, t, &d.root->kids[i], NULL, 0, i == 0 ? "orders\x1f" "1" : NULL, 1000, &err), 0);
+	assert_int_equal(normalizer_finish(&n, &err), 0);
+	assert_int_equal(n.nr_tables, 2);
+	const struct norm_table *o = &n.tables[0], *tags = &n.tables[1];
+	assert_string_equal(tags->name, "orders__tags");
+	assert_int_equal(tags->parent, 0);
+	assert_int_equal(o->rows, 3);
+	assert_int_equal(tags->rows, 2);
+	/* id: bigint, double, text -> text; customer__name; when: timestamp */
+	assert_int_equal(o->nr_cols, 3);
+	assert_string_equal(o->cols[0].name, "id");
+	assert_int_equal(o->cols[0].type, NT_TEXT);
+	assert_string_equal(o->cols[1].name, "customer__name");
+	assert_string_equal(o->cols[2].name, "when");
+	assert_int_equal(o->cols[2].type, NT_TIMESTAMP);
+	assert_int_equal(o->files.nr, 1);
+	assert_int_equal(strbuf_read_file(&text, o->files.v[0]), 0);
+	assert_non_null(strstr(text.buf, "{ \"id\":1,\"customer__name\":\"Ann\",\"_dlt_id\":\""));
+	assert_non_null(strstr(text.buf, "{ \"id\":\"x\"}\n"));
+	assert_null(strstr(text.buf, "\"n\""));
+	/* a seeded id is stable */
+	struct normalizer n2;
+	char dir2[] = "/tmp/dango-test-normalize-XXXXXX";
+	assert_non_null(mkdtemp(dir2));
+	normalizer_init(&n2, dir2);
+	int t2 = normalizer_table(&n2, "orders", -1);
+	assert_int_equal(normalizer_add(&n2, t2, &d.root->kids[0], NULL, 0, "orders\x1f" "1", 1000, &err), 0);
+	assert_int_equal(normalizer_finish(&n2, &err), 0);
+	struct strbuf text2 = STRBUF_INIT;
+	assert_int_equal(strbuf_read_file(&text2, n2.tables[0].files.v[0]), 0);
+	assert_memory_equal(text.buf, text2.buf, strchr(text.buf, '\n') - text.buf);
+	normalizer_relation(&n, tags, tags->files.v[0], &rel);
+	assert_non_null(strstr(rel.buf, "'_dlt_parent_id': 'VARCHAR', '_dlt_list_idx': 'BIGINT', 'value': 'VARCHAR'}"));
+	normalizer_release(&n);
+	normalizer_release(&n2);
+	jv_doc_release(&d);
+	strbuf_release(&err);
+	strbuf_release(&text);
+	strbuf_release(&text2);
+	strbuf_release(&rel);
+	fs_remove_tree(dir);
+	fs_remove_tree(dir2);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_and_paths),
+		cmocka_unit_test(test_timestamps),
+		cmocka_unit_test(test_normalize_tables),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
