@@ -9,7 +9,7 @@
 #include "ingest/status.h"
 #include "ingest/sync.h"
 #include "sources/registry.h"
-#include "transform/pool.h"
+#include "core/pool.h"
 
 #include <pthread.h>
 #include <unistd.h>

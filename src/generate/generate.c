@@ -301,7 +301,10 @@ void gen_render_sources_yml(struct strbuf *out, const struct gen_source *s, cons
 	strbuf_addf(&d, "Raw data of source %s, loaded by dango sync", s->name);
 	yaml_add_scalar(&body, d.buf);
 	strbuf_release(&d);
-	strbuf_addstr(&body, "\n    loaded_at_field: _dlt_extracted_at\n    tables:\n");
+	strbuf_addstr(&body, "\n    loaded_at_field: _dlt_extracted_at\n");
+	if (s->freshness_yaml)
+		strbuf_addstr(&body, s->freshness_yaml);
+	strbuf_addstr(&body, "    tables:\n");
 	for (size_t i = 0; i < s->nr; i++) {
 		strbuf_addstr(&body, "      - name: ");
 		yaml_add_scalar(&body, s->tables[i].name);
@@ -402,6 +405,26 @@ void gen_render_schema_yml(struct strbuf *out, const struct gen_source *s, const
 
 /* ---- introspection ---------------------------------------------------------- */
 
+/* sources.yml `freshness: {warn_after: {count, period}, error_after: ...}`
+ * as dbt writes it under a source. */
+static char *freshness_yaml(const struct source *src)
+{
+	const struct ynode *f = src ? ymap_get(src->node, "freshness") : NULL;
+	static const char *const keys[] = { "warn_after", "error_after" };
+	struct strbuf sb = STRBUF_INIT;
+	if (!f || f->kind != Y_MAP)
+		return NULL;
+	strbuf_addstr(&sb, "    freshness:\n");
+	for (size_t i = 0; i < 2; i++) {
+		const struct ynode *a = ymap_get(f, keys[i]);
+		const struct ynode *count = ymap_get(a, "count"), *period = ymap_get(a, "period");
+		if (!count || !period || count->kind != Y_SCALAR || period->kind != Y_SCALAR)
+			continue;
+		strbuf_addf(&sb, "      %s: {count: %s, period: %s}\n", keys[i], count->str, period->str);
+	}
+	return strbuf_detach(&sb, NULL);
+}
+
 static struct gen_source *plan_source(struct gen_plan *plan, const char *name)
 {
 	for (size_t i = 0; i < plan->nr; i++)
@@ -442,6 +465,7 @@ void gen_plan_release(struct gen_plan *plan)
 		}
 		free(s->tables);
 		free(s->name);
+		free(s->freshness_yaml);
 		file_release(&s->sources_yml);
 		file_release(&s->schema_yml);
 	}
@@ -910,6 +934,7 @@ int gen_plan_build(struct gen_plan *plan, struct warehouse *wh, const struct pro
 			goto fail;
 		}
 		note_columns(s);
+		s->freshness_yaml = freshness_yaml(src);
 		struct strvec known = STRVEC_INIT;
 		strbuf_reset(&name);
 		strbuf_addf(&name, "_stg_%s__sources.yml", s->name);

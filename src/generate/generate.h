@@ -78,6 +78,7 @@ struct gen_table {
 
 struct gen_source {
 	char *name;
+	char *freshness_yaml;  /* the source's freshness: block, indented for the sources file, or NULL */
 	struct gen_table *tables;
 	size_t nr, alloc;
 	struct gen_file sources_yml, schema_yml;

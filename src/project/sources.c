@@ -11,6 +11,25 @@
 #include <string.h>
 
 static const char *const dedup_choices[] = { "latest_only", "scd_type2", "none", NULL };
+static const char *const periods[] = { "minute", "hour", "day", NULL };
+
+/* dbt's freshness shape, written into the generated sources file */
+static const struct cfg_key after_keys[] = {
+	{ "count", CFG_INT, CFG_REQUIRED, NULL, NULL, NULL },
+	{ "period", CFG_STR, CFG_REQUIRED, NULL, periods, NULL },
+	{ NULL }
+};
+static const struct cfg_key freshness_keys[] = {
+	{ "warn_after", CFG_MAP, 0, after_keys, NULL, NULL },
+	{ "error_after", CFG_MAP, 0, after_keys, NULL, NULL },
+	{ NULL }
+};
+/* per raw table: what dango generate should use */
+static const struct cfg_key table_keys[] = {
+	{ "primary_key", CFG_STR_LIST, 0, NULL, NULL, NULL },
+	{ "deduplication", CFG_STR, 0, NULL, dedup_choices, NULL },
+	{ NULL }
+};
 
 /* Keys every entry may have; the type's block is checked separately. */
 static const struct cfg_key common_keys[] = {
@@ -21,6 +40,8 @@ static const struct cfg_key common_keys[] = {
 	{ "tags", CFG_STR_LIST, 0, NULL, NULL, NULL },
 	{ "lookback_days", CFG_INT, 0, NULL, NULL, NULL },
 	{ "deduplication", CFG_STR, 0, NULL, dedup_choices, NULL },
+	{ "freshness", CFG_MAP, 0, freshness_keys, NULL, NULL },
+	{ "tables", CFG_FREE_MAP, 0, NULL, NULL, NULL },
 	{ NULL }
 };
 
@@ -104,6 +125,18 @@ static int check_entry(struct source_list *list, const struct ynode *e, struct s
 	bad += schema_check(doc, &shallow, common_keys, where.buf, err);
 	free(keep);
 
+	const struct ynode *tables = ymap_get(e, "tables");
+	for (size_t i = 0; tables && tables->kind == Y_MAP && i < tables->n; i++) {
+		const struct ynode *tv = tables->pairs[i].value;
+		if (tv->kind != Y_MAP) {
+			ynode_where(err, doc, tv);
+			strbuf_addf(err, "table '%s' in %s must be a mapping (primary_key, deduplication)\n",
+				    tables->pairs[i].key->str, where.buf);
+			bad++;
+		} else {
+			bad += schema_check(doc, tv, table_keys, where.buf, err);
+		}
+	}
 	const struct ynode *block = t ? ymap_get(e, t) : NULL;
 	if (st) {
 		if (block && !ynode_is_null(block) && block->kind != Y_MAP) {

@@ -9,6 +9,7 @@
 static const char *const formats[] = { "csv", "tsv", "json", "ndjson", "jsonl", "parquet", NULL };
 static const char *const dispositions[] = { "append", "replace", "merge", NULL };
 static const char *const on_errors[] = { "fail", "skip", NULL };
+static const char *const dedup_strategies[] = { "latest_only", "scd_type2", "none", NULL };
 
 /* Options of DuckDB's CSV reader that users may set; shared by csv and local_files. */
 #define FILE_KEYS                                                                              \
@@ -93,6 +94,7 @@ static const struct cfg_key endpoint_keys[] = {
 	{ "incremental", CFG_MAP, 0, incremental_keys, NULL, NULL },
 	{ "max_table_nesting", CFG_INT, 0, NULL, NULL, NULL },
 	{ "include_from_parent", CFG_STR_LIST, 0, NULL, NULL, NULL },
+	{ "deduplication", CFG_STR, 0, NULL, dedup_strategies, "latest_only, scd_type2 or none (dango generate)" },
 	{ NULL }
 };
 

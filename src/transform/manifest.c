@@ -958,6 +958,26 @@ static int tests_of(struct dbt_project *p, struct yml_file *f, struct dbt_node *
 	return 0;
 }
 
+
+/* The tests of one column. With `quote: true` the column reaches its tests
+ * quoted, as dbt does (a column named "order" or "Order ID"). */
+static int column_tests(struct dbt_project *p, struct yml_file *f, struct dbt_node *n, const struct ynode *col,
+			const struct ynode *tests_tree, struct strbuf *err)
+{
+	const char *cname = ystr(col, "name");
+	int quote = 0, ret;
+	if (!cname)
+		return 0;
+	ynode_bool(ymap_get(col, "quote"), &quote);
+	if (!quote)
+		return tests_of(p, f, n, cname, col, tests_tree, err);
+	struct strbuf q = STRBUF_INIT;
+	strbuf_add_sql_ident(&q, cname);
+	ret = tests_of(p, f, n, q.buf, col, tests_tree, err);
+	strbuf_release(&q);
+	return ret;
+}
+
 static int schema_models(struct dbt_project *p, struct yml_file *f, const char *section, enum node_kind kind,
 			 const struct ynode *tests_tree, struct strbuf *err)
 {
@@ -998,11 +1018,9 @@ static int schema_models(struct dbt_project *p, struct yml_file *f, const char *
 		if (tests_of(p, f, n, NULL, m, tests_tree, err) < 0)
 			return -1;
 		const struct ynode *cols = ymap_get(m, "columns");
-		for (size_t c = 0; cols && cols->kind == Y_SEQ && c < cols->n; c++) {
-			const char *cname = ystr(cols->items[c], "name");
-			if (cname && tests_of(p, f, n, cname, cols->items[c], tests_tree, err) < 0)
+		for (size_t c = 0; cols && cols->kind == Y_SEQ && c < cols->n; c++)
+			if (column_tests(p, f, n, cols->items[c], tests_tree, err) < 0)
 				return -1;
-		}
 	}
 	return 0;
 }
@@ -1075,11 +1093,9 @@ static int schema_sources(struct dbt_project *p, struct yml_file *f, const struc
 			if (tests_of(p, f, n, NULL, tb, tests_tree, err) < 0)
 				return -1;
 			const struct ynode *cols = ymap_get(tb, "columns");
-			for (size_t c = 0; cols && cols->kind == Y_SEQ && c < cols->n; c++) {
-				const char *cname = ystr(cols->items[c], "name");
-				if (cname && tests_of(p, f, n, cname, cols->items[c], tests_tree, err) < 0)
+			for (size_t c = 0; cols && cols->kind == Y_SEQ && c < cols->n; c++)
+				if (column_tests(p, f, n, cols->items[c], tests_tree, err) < 0)
 					return -1;
-			}
 		}
 	}
 	return 0;

@@ -7,7 +7,7 @@
  * fail_fast. The console is the caller's: on_start and on_done run on the
  * calling thread only. */
 #include "transform/dbt.h"
-#include "transform/pool.h"
+#include "core/pool.h"
 #include "core/strbuf.h"
 #include "core/xalloc.h"
 #include "warehouse/warehouse.h"

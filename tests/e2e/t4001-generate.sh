@@ -148,7 +148,8 @@ test_expect_success 'the schema YAML has key and not_null tests that dango test 
     test_grep "unique" $S/_stg_shop__schema.yml &&
     test_grep "description: BIGINT, primary key" $S/_stg_shop__schema.yml &&
     ! grep -q unique $S/_stg_hist__schema.yml &&
-    dango test --select stg_shop stg_hist stg_everything >t.out 2>&1 || { cat t.out; false; } &&
+    dango test --select stg_shop stg_hist stg_everything stg_events >t.out 2>&1 || { cat t.out; false; } &&
+    test_grep "not_null_stg_events_.*at.* \[PASS" t.out &&
     test_grep "PASS unique_stg_shop_id" t.out && test_grep "ERROR=0" t.out &&
     grep -A2 "name: at$" $S/_stg_events__schema.yml | grep -q "quote: true"
 '
@@ -264,6 +265,36 @@ test_expect_success 'auto_generate: sync writes models for new tables only, unde
     dango sync shop stock >out && ! grep -q "Generated" out &&
     run_staging && q "SELECT qty FROM staging.stg_stock" >v && echo 1 >expect && test_cmp expect v &&
     rm $S/stg_stock.sql && dango sync stock >out && ! grep -q "Generated" out && test ! -e $S/stg_stock.sql
+'
+
+test_expect_success 'per-table settings and freshness come from sources.yml' '
+    mkdir -p data/cfg && printf "code,label\nA,x\nB,y\n" >data/cfg/a.csv &&
+    cat >>.dango/sources.yml <<-\EOF &&
+	  - name: cfg
+	    type: local_files
+	    freshness:
+	      warn_after: {count: 12, period: hour}
+	      error_after: {count: 1, period: day}
+	    tables:
+	      cfg: {primary_key: code, deduplication: scd_type2}
+	    local_files:
+	      directory: data/cfg
+	EOF
+    dango validate >/dev/null 2>&1 || { dango validate; false; } &&
+    dango sync cfg >/dev/null && dango generate --source cfg >out &&
+    head -1 dbt/models/staging/stg_cfg.sql | test_grep "strategy=scd_type2" /dev/stdin &&
+    test_grep "PARTITION BY code" dbt/models/staging/stg_cfg.sql &&
+    test_grep "warn_after: {count: 12, period: hour}" dbt/models/staging/_stg_cfg__sources.yml &&
+    test_grep "error_after: {count: 1, period: day}" dbt/models/staging/_stg_cfg__sources.yml
+'
+
+test_expect_success 'bad per-table settings are reported with their place' '
+    cp .dango/sources.yml good.yml &&
+    sed -i "s/deduplication: scd_type2}/deduplication: scd2}/; s/period: hour}/period: hours}/" .dango/sources.yml &&
+    test_expect_code 1 dango validate >out 2>&1 &&
+    test_grep "invalid value '"'"'scd2'"'"' for '"'"'deduplication'"'"' in source '"'"'cfg'"'"'" out &&
+    test_grep "invalid value '"'"'hours'"'"' for '"'"'period'"'"' in source '"'"'cfg'"'"'" out &&
+    cp good.yml .dango/sources.yml
 '
 
 test_done

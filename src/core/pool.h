@@ -9,9 +9,9 @@
  *   void *done = pool_wait(&pool);          // a finished task
  *   pool_release(&pool);
  *
- * Kept free of anything transform-specific so that it can move to src/core. */
-#ifndef DANGO_TRANSFORM_POOL_H
-#define DANGO_TRANSFORM_POOL_H
+ * Used by dango run (models) and dango sync (extracts). */
+#ifndef DANGO_CORE_POOL_H
+#define DANGO_CORE_POOL_H
 #include <pthread.h>
 #include <stddef.h>
 

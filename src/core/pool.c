@@ -1,4 +1,4 @@
-#include "transform/pool.h"
+#include "core/pool.h"
 #include "core/xalloc.h"
 
 #include <stdlib.h>
