@@ -138,6 +138,7 @@ static int progress_start(struct progress_bar *pb, struct warehouse *wh)
 	if (!ui.stdout_tty || ui.level < UI_NORMAL)
 		return 0;
 	pb->wh = wh;
+	warehouse_track_progress(wh);
 	pthread_mutex_init(&pb->lock, NULL);
 	pthread_cond_init(&pb->stop_cond, NULL);
 	if (pthread_create(&pb->thread, NULL, progress_loop, pb)) {

@@ -260,6 +260,14 @@ double warehouse_progress(struct warehouse *wh)
 	return p.percentage;
 }
 
+void warehouse_track_progress(struct warehouse *wh)
+{
+	struct strbuf ignored = STRBUF_INIT;
+	warehouse_exec(wh, "SET enable_progress_bar = true; SET enable_progress_bar_print = false; "
+			   "SET progress_bar_time = 0", &ignored);
+	strbuf_release(&ignored);
+}
+
 int warehouse_has_table(struct warehouse *wh, const char *schema, const char *table)
 {
 	struct strbuf sql = STRBUF_INIT, err = STRBUF_INIT;

@@ -59,6 +59,9 @@ int64_t wh_result_int(struct wh_result *r, size_t row, size_t col);
 /* How far the query running on wh's connection is, 0..100, or -1 if none
  * is running or DuckDB cannot tell. Safe to call from another thread. */
 double warehouse_progress(struct warehouse *wh);
+/* Have DuckDB track the progress of statements (it does not by default),
+ * without printing its own bar. */
+void warehouse_track_progress(struct warehouse *wh);
 
 /* Does schema.table (or a view of that name) exist? */
 int warehouse_has_table(struct warehouse *wh, const char *schema, const char *table);

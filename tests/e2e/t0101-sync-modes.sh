@@ -127,4 +127,15 @@ test_expect_success 'a type that cannot be synced yet is skipped with a warning'
     dango sync pg >out 2>err && test_grep "skipping pg: sources of type '"'"'postgres'"'"' cannot be synced yet" err
 '
 
+test_expect_success '--workers reads sources at once, loads them in order' '
+    mkdir -p data/w && for i in 1 2 3 4; do printf "id\n%s\n" $i >data/w/f$i.csv; done &&
+    for i in 1 2 3 4; do dango source add csv --name w$i --path data/w/f$i.csv >/dev/null; done &&
+    dango sync w1 w2 w3 w4 --workers 4 >out &&
+    strip_clock <out | grep "^Syncing" >order &&
+    printf "Syncing w1 (1/4)\nSyncing w2 (2/4)\nSyncing w3 (3/4)\nSyncing w4 (4/4)\n" >expect && test_cmp expect order &&
+    test_grep "^Success: 4/4 sources$" out &&
+    for i in 1 2 3 4; do q "SELECT id FROM raw_w$i.w$i" >v && echo $i >expect && test_cmp expect v || exit 1; done &&
+    dango sync w1 w2 --workers 1 >out && test_grep "Success: 2/2" out
+'
+
 test_done

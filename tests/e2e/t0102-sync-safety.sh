@@ -62,6 +62,13 @@ test_expect_success '--wait 0 makes a second sync fail at once, exit 3, changing
     grep -l "\"phase\": \"failed\"" .dango/state/sync_status_*.json >failed && test -s failed
 '
 
+test_expect_success 'a long load shows a progress bar on a terminal, and clears it' '
+    run_on_tty "" dango sync big --full-refresh -y >tty &&
+    grep -a -q "\[#*\.*\] *[0-9]*%" tty &&
+    test_grep "Sync complete (3,000,000 rows" tty &&
+    dango sync big --full-refresh -y >plain && ! grep -q "%" plain
+'
+
 test_expect_success 'a malformed row fails with file:line and what was wrong' '
     printf "id,v\n1,a\n2,b,extra\n3,c\n" >data/bad.csv &&
     dango source add csv --name bad --path data/bad.csv >/dev/null &&
