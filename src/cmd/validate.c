@@ -7,6 +7,7 @@
 #include "core/ui.h"
 #include "core/yaml.h"
 #include "sources/check.h"
+#include "transform/dbt.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -37,6 +38,32 @@ static int load_yaml(const char *path, const char *display, struct strbuf *text,
 	}
 	strbuf_release(&err);
 	return 0;
+}
+
+/* Parse every model, macro and schema file as dango run would, and build the
+ * graph: Jinja errors, missing refs and cycles are found here. */
+static void check_models(const struct project *p, int *problems)
+{
+	struct dbt_project dp;
+	struct strbuf err = STRBUF_INIT;
+	struct dbt_load_opts lo = { 0 };
+	lo.project_dir = p->dbt_dir;
+	lo.profiles_dir = p->dango_dir;
+	lo.profiles_base = p->root;
+	if (dbt_project_load(&dp, &lo, &err) < 0 || dbt_graph_build(&dp, &err) < 0) {
+		ui_fail("dbt project: %s", err.buf);
+		(*problems)++;
+	} else {
+		size_t models = 0, tests = 0;
+		for (size_t i = 0; i < dp.nr; i++) {
+			models += dp.nodes[i]->kind == NODE_MODEL;
+			tests += dp.nodes[i]->kind == NODE_TEST;
+		}
+		ui_ok("dbt project: %zu model%s and %zu test%s parse", models, models == 1 ? "" : "s", tests,
+		      tests == 1 ? "" : "s");
+	}
+	dbt_project_release(&dp);
+	strbuf_release(&err);
 }
 
 static void check_dbt(const struct project *p, int *problems)
@@ -94,6 +121,7 @@ static void check_dbt(const struct project *p, int *problems)
 		(*problems)++;
 	} else {
 		ui_ok(".dango/profiles.yml (profile '%s', target '%s')", profile->str, tname);
+		check_models(p, problems);
 	}
 out:
 	ydoc_release(&doc);

@@ -85,4 +85,11 @@ test_expect_success 'RUNTIME__LOG_LEVEL=DEBUG and --verbose are accepted' '
     dango -v source list >out && test_grep "Settings:" out
 '
 
+test_expect_success 'make install puts dango and its DuckDB library under PREFIX' '
+    env -u BUILD make -s -C "$SRC_DIR" install PREFIX="$TRASH/inst" >/dev/null &&
+    test -x "$TRASH/inst/bin/dango" && test -f "$TRASH/inst/lib/dango/libduckdb.so" &&
+    (cd / && env -u LD_LIBRARY_PATH "$TRASH/inst/bin/dango" --version) >v &&
+    test_grep "^dango [0-9.]* (DuckDB v1.4.4)$" v
+'
+
 test_done

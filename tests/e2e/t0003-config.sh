@@ -167,6 +167,19 @@ test_expect_success 'validate checks the dbt project and its profile' '
     test_grep "no profile '"'"'other'"'"'" out
 '
 
+test_expect_success 'validate parses the dbt models: Jinja errors, missing refs' '
+    sed -i "s/^profile: .*/profile: '"'"'dango'"'"'/" dbt/dbt_project.yml &&
+    echo "select 1 as x" >dbt/models/marts/good.sql &&
+    dango validate >out 2>&1 && test_grep "✓ dbt project: 1 model and 0 tests parse" out &&
+    echo "select * from {{ ref('"'"'nope'"'"') }}" >dbt/models/marts/bad.sql &&
+    test_expect_code 1 dango validate >out 2>&1 &&
+    test_grep "✗ dbt project: model '"'"'bad'"'"' (models/marts/bad.sql) depends on a node named '"'"'nope'"'"' which was not found" out &&
+    echo "select {{ oops( }}" >dbt/models/marts/bad.sql &&
+    test_expect_code 1 dango validate >out 2>&1 &&
+    test_grep "✗ dbt project: models/marts/bad.sql:1:17: unexpected '"'"'}'"'"', expected '"'"')'"'"'" out &&
+    rm dbt/models/marts/bad.sql dbt/models/marts/good.sql
+'
+
 test_expect_success 'an empty sources.yml is a valid empty list' '
     : >.dango/sources.yml && dango source list >out && test_grep "No sources configured" out
 '
