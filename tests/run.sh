@@ -29,7 +29,7 @@ run_one() {
     name=$(basename "$path" .sh)
     log="$out/$name.log"
     if [ "$kind" = unit ]; then
-        "$path" >"$log" 2>&1
+        timeout -k 10 "${TEST_TIMEOUT:-900}" "$path" >"$log" 2>&1
         local rc=$?
         local ran ok
         ran=$(sed -n 's/^\[==========\] \([0-9]*\) test(s) run\./\1/p' "$log" | tail -1)
@@ -38,8 +38,10 @@ run_one() {
         [ $rc -ne 0 ] && [ "$ran" -eq "$ok" ] && ran=$((ok + 1))
         echo "$ok $((ran - ok))" >"$log.count"
     else
-        bash "$path" >"$log" 2>&1
+        # a hung script must not hang the run: it fails after TEST_TIMEOUT
+        timeout -k 10 "${TEST_TIMEOUT:-900}" bash "$path" >"$log" 2>&1
         local rc=$? ok bad
+        [ $rc -eq 124 ] && echo "not ok - timed out after ${TEST_TIMEOUT:-900}s" >>"$log"
         ok=$(grep -c '^ok ' "$log")
         bad=$(grep -c '^not ok ' "$log")
         [ $rc -ne 0 ] && [ "$bad" -eq 0 ] && bad=1   # died outside a test

@@ -122,6 +122,20 @@ wait_for_file() {
     done
 }
 
+# Wait until a file holds a line matching a pattern (up to $3 seconds,
+# default 30); fails (rather than looping on) when it never does.
+wait_for_grep() {
+    local i=0 limit=$(( ${3:-30} * 10 ))
+    while ! grep -q -e "$1" "$2" 2>/dev/null; do
+        i=$((i + 1))
+        if [ $i -ge $limit ]; then
+            echo "wait_for_grep: no '$1' in $2 after ${3:-30}s" >&2
+            return 1
+        fi
+        sleep 0.1
+    done
+}
+
 # Run a command on a pseudo-terminal, feeding it the given input.
 run_on_tty() {
     local input=$1

@@ -35,7 +35,7 @@ test_expect_success 'a writer waits for the holder, saying so, then goes on' '
     hold_lock &&
     pid=$(sed -n "s/.*\"pid\": \([0-9]*\).*/\1/p" .dango/state/dbt.lock.json) &&
     { dango db clean -y --wait 30 >out 2>&1 9>&- & } && cleaner=$! &&
-    i=0; while ! grep -q "Waiting for lock" out 2>/dev/null; do sleep 0.1; i=$((i+1)); test $i -lt 300; done &&
+    wait_for_grep "Waiting for lock" out &&
     release_lock && wait $cleaner &&
     test_grep "^⏳ Another writer is running (pid $pid, since [0-9][0-9]:[0-9][0-9]:[0-9][0-9]). Waiting for lock (up to 30 seconds)...$" out &&
     test_grep "^✓ Lock acquired.$" out &&
@@ -90,7 +90,7 @@ test_expect_success 'a reader during a write is told why it cannot open, exit 3'
 test_expect_success 'a reader with --wait gets in once the writer is done' '
     hold_lock &&
     { dango query --wait 20 --csv "SELECT 5 AS v" >out 2>&1 9>&- & } && reader=$! &&
-    i=0; while ! grep -q "Waiting for it to close" out 2>/dev/null; do sleep 0.1; i=$((i+1)); test $i -lt 300; done &&
+    wait_for_grep "Waiting for it to close" out &&
     release_lock && wait $reader &&
     test_grep "Waiting for it to close (up to 20 seconds)" out && test_grep "^5$" out
 '
@@ -100,7 +100,7 @@ test_expect_success 'a writer waits for a reader that has the file open' '
     { dango query <read.fifo >/dev/null 2>&1 & } && reader=$! && exec 8>read.fifo &&
     sleep 0.5 &&
     { dango query --write --wait 30 "SELECT 1" >out 2>&1 8>&- & } && writer=$! &&
-    i=0; while ! grep -q "Waiting for it to close" out 2>/dev/null; do sleep 0.1; i=$((i+1)); test $i -lt 300; done &&
+    wait_for_grep "Waiting for it to close" out &&
     exec 8>&- && wait $writer &&
     test_grep "^⏳ The warehouse .* is open in another process (pid $reader). Waiting for it to close" out && test_grep "│     1 │" out && wait $reader
 '

@@ -15,7 +15,7 @@ dango source add csv --name small --path data/small.csv >/dev/null
 test_expect_success 'kill -9 in the middle of a load leaves the previous data and state' '
     dango sync big >out 2>&1 &
     pid=$! &&
-    i=0; while ! grep -q "Reading data/big.csv" out 2>/dev/null; do sleep 0.05; i=$((i+1)); test $i -lt 200; done &&
+    wait_for_grep "Reading data/big.csv" out &&
     sleep 0.3 && kill -9 $pid && { wait $pid; true; } &&
     ! grep -q "Sync complete" out &&
     n=$(q "SELECT count(*) FROM information_schema.tables WHERE table_schema = '"'"'raw_big'"'"' AND table_name = '"'"'big'"'"'") &&
@@ -29,7 +29,7 @@ test_expect_success 'kill -9 during an update of a file keeps the old rows, then
     dango query --write "COPY (SELECT i AS id, '"'"'v2 '"'"' || i AS name, i * 2.0 AS amount FROM range(3000000) t(i)) TO '"'"'data/big.csv'"'"' (HEADER)" >/dev/null
     dango sync big >out 2>&1 &
     pid=$! &&
-    i=0; while ! grep -q "Reading data/big.csv" out 2>/dev/null; do sleep 0.05; i=$((i+1)); test $i -lt 200; done &&
+    wait_for_grep "Reading data/big.csv" out &&
     sleep 0.3 && kill -9 $pid && { wait $pid; true; } &&
     q "SELECT count(*) || '"'"' '"'"' || count(*) FILTER (WHERE name LIKE '"'"'name%'"'"') FROM raw_big.big" >n &&
     echo "3000000 3000000" >expect && test_cmp expect n &&
