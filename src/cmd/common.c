@@ -3,6 +3,7 @@
 #include "core/fs.h"
 #include "core/strbuf.h"
 #include "core/ui.h"
+#include "sources/preset.h"
 
 #include <ctype.h>
 #include <string.h>
@@ -14,6 +15,12 @@ int cmd_open_project(struct project *p)
 	if (project_find(global.project_dir, &root, &err) < 0 || project_load(p, root.buf, &err) < 0) {
 		ui_error("%s", err.buf);
 		ret = EXIT_FAIL;
+	} else {
+		/* the project's own API presets (.dango/presets/NAME.yml) */
+		struct strbuf dir = STRBUF_INIT;
+		strbuf_addf(&dir, "%s/presets", p->dango_dir);
+		preset_set_user_dir(dir.buf);
+		strbuf_release(&dir);
 	}
 	strbuf_release(&root);
 	strbuf_release(&err);

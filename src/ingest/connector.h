@@ -107,6 +107,7 @@ struct sync_job {
 	size_t nr_resources, alloc_resources;
 	struct sync_batch *batches;
 	size_t nr_batches, alloc_batches;
+	int limit_handled;              /* the connector stops at --limit itself (top-level rows only) */
 	struct strvec notes;            /* lines to show: "replace: every sync reloads ..." */
 	struct strvec warnings;
 

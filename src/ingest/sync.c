@@ -126,28 +126,26 @@ void sync_schema_name(struct strbuf *sb, const char *source)
 	strbuf_addf(sb, "raw_%s", source);
 }
 
+/* dlt's snake_case: lowercase, camelCase split, runs of other characters
+ * to one "_"; underscores written in the name stay as they are, so nested
+ * "a__b" columns and "_dlt_*" keep their meaning. */
 void sync_normalize_name(struct strbuf *sb, const char *name)
 {
 	size_t start = sb->len;
-	int last_us = 1;
+	int pending = 0; /* a run of other characters waits to become "_" */
 	for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
-		/* split camelCase as dlt does: orderId -> order_id */
-		if (isupper(*p) && p != (const unsigned char *)name && islower(p[-1]) && !last_us) {
+		if (isupper(*p) && p != (const unsigned char *)name && (islower(p[-1]) || isdigit(p[-1])) &&
+		    !pending)
 			strbuf_addch(sb, '_');
-		}
-		if (isalnum(*p)) {
-			strbuf_addch(sb, tolower(*p));
-			last_us = 0;
-		} else if (*p >= 0x80) {
-			strbuf_addch(sb, *p); /* keep non-ASCII letters as they are */
-			last_us = 0;
-		} else if (!last_us) {
-			strbuf_addch(sb, '_');
-			last_us = 1;
+		if (isalnum(*p) || *p == '_' || *p >= 0x80) {
+			if (pending && sb->len > start && sb->buf[sb->len - 1] != '_')
+				strbuf_addch(sb, '_');
+			pending = 0;
+			strbuf_addch(sb, *p >= 0x80 ? *p : tolower(*p));
+		} else {
+			pending = 1;
 		}
 	}
-	while (sb->len > start + 1 && sb->buf[sb->len - 1] == '_')
-		strbuf_setlen(sb, sb->len - 1);
 	if (sb->len == start)
 		strbuf_addstr(sb, "_");
 	if (isdigit((unsigned char)sb->buf[start]))
@@ -831,7 +829,7 @@ int sync_load(struct warehouse *wh, struct sync_job *job, struct sync_result *re
 	int ret = -1;
 	strbuf_init(&l.schema, 0);
 	sync_schema_name(&l.schema, job->source->name);
-	l.remaining = job->opts->limit > 0 ? job->opts->limit : -1;
+	l.remaining = job->opts->limit > 0 && !job->limit_handled ? job->opts->limit : -1;
 
 	if (warehouse_begin(wh, err) < 0)
 		goto out_norollback;

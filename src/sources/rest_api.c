@@ -1553,6 +1553,8 @@ static int make_spool(struct sync_job *job, struct strbuf *err)
 
 static int rest_extract(struct sync_job *job, struct strbuf *err)
 {
+	/* --limit counts records of the endpoints, not their child rows */
+	job->limit_handled = 1;
 	struct rest *r = job->conn;
 	int ret = -1;
 	if (make_spool(job, err) < 0)
