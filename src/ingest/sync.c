@@ -50,7 +50,12 @@ static void batch_release(struct sync_batch *b)
 {
 	free(b->resource);
 	free(b->relation);
-	free(b->extra_select);
+	for (size_t i = 0; i < b->nr_consts; i++) {
+		free(b->consts[i].name);
+		free(b->consts[i].type);
+		free(b->consts[i].value);
+	}
+	free(b->consts);
 	free(b->replace_where);
 	free(b->label);
 	free(b->diagnose);
@@ -112,6 +117,14 @@ struct sync_batch *sync_job_add_batch(struct sync_job *job, const char *resource
 	memset(b, 0, sizeof(*b));
 	b->resource = xstrdup(resource);
 	return b;
+}
+
+void sync_batch_add_const(struct sync_batch *b, const char *name, const char *type, const char *value)
+{
+	ALLOC_GROW(b->consts, b->nr_consts + 1, b->alloc_consts);
+	b->consts[b->nr_consts].name = xstrdup(name);
+	b->consts[b->nr_consts].type = xstrdup(type);
+	b->consts[b->nr_consts++].value = xstrdup(value);
 }
 
 int sync_job_selected(const struct sync_job *job, const char *resource)
@@ -368,7 +381,7 @@ static void schema_change_error(struct loader *l, const struct sync_batch *b, co
 
 /* Make the target table accept the batch: new columns, wider types. */
 static int evolve(struct loader *l, const struct sync_batch *b, const struct sync_resource *res, const char *table,
-		  const struct columns *batch_cols)
+		  const struct columns *batch_cols, const struct sync_batch *meta)
 {
 	struct columns tcols = { 0 };
 	struct strbuf what = STRBUF_INIT, sql = STRBUF_INIT;
@@ -386,6 +399,16 @@ static int evolve(struct loader *l, const struct sync_batch *b, const struct syn
 	if ((added.nr || missing.nr) && res->is_file_table && !l->job->opts->allow_schema_changes) {
 		schema_change_error(l, b, table, &added, &missing);
 		goto out;
+	}
+	/* metadata columns a table made before lacks (file columns on a table
+	 * of another kind, say) */
+	for (size_t i = 0; i < meta->nr_consts; i++) {
+		if (columns_find(&tcols, meta->consts[i].name))
+			continue;
+		strbuf_reset(&sql);
+		strbuf_addf(&sql, "ALTER TABLE %s ADD COLUMN %s %s", what.buf, meta->consts[i].name, meta->consts[i].type);
+		if (warehouse_exec(l->wh, sql.buf, l->err) < 0)
+			goto out;
 	}
 	for (size_t i = 0; i < batch_cols->nr; i++) {
 		const struct column *bc = &batch_cols->v[i], *tc = columns_find(&tcols, bc->name);
@@ -554,62 +577,103 @@ static int load_batch(struct loader *l, struct sync_batch *b)
 		norm.v[norm.nr].name = strbuf_detach(&n, NULL);
 		norm.v[norm.nr++].type = xstrdup(cols.v[i].type);
 	}
-	strbuf_addf(&select, ", '%s' AS _dlt_load_id%s, TIMESTAMPTZ '%s' AS _dlt_extracted_at", job->load_id,
-		    own_id ? "" : ", gen_random_uuid() AS _dlt_id", job->extracted_at);
-	if (b->extra_select)
-		strbuf_addf(&select, ", %s", b->extra_select);
+	/* the metadata every row carries: this load's constants, then the
+	 * batch's own (file name, mtime...), and a fresh _dlt_id per row */
+	struct sync_batch meta = { 0 };
+	char *lit = xasprintf("'%s'", job->load_id);
+	sync_batch_add_const(&meta, "_dlt_load_id", "VARCHAR", lit);
+	free(lit);
+	if (!own_id)
+		sync_batch_add_const(&meta, "_dlt_id", "UUID", "gen_random_uuid()");
+	lit = xasprintf("TIMESTAMPTZ '%s'", job->extracted_at);
+	sync_batch_add_const(&meta, "_dlt_extracted_at", "TIMESTAMP WITH TIME ZONE", lit);
+	free(lit);
+	for (size_t i = 0; i < b->nr_consts; i++)
+		sync_batch_add_const(&meta, b->consts[i].name, b->consts[i].type, b->consts[i].value);
 
 	strbuf_reset(&sql);
 	int exists = warehouse_has_table(l->wh, l->schema.buf, table.buf);
 	int fresh = !exists || (res->disposition == WD_REPLACE && !strvec_has(&l->created, b->resource));
+	int merge = !fresh && res->disposition == WD_MERGE && res->primary_key.nr;
 	if (fresh) {
-		strbuf_addf(&sql, "CREATE OR REPLACE TABLE %s AS SELECT %s FROM %s", target.buf, select.buf, b->relation);
+		/* an empty table of the batch's columns, then the metadata columns */
+		strbuf_addf(&sql, "CREATE OR REPLACE TABLE %s AS SELECT %s FROM %s LIMIT 0;\n", target.buf, select.buf,
+			    b->relation);
+		for (size_t i = 0; i < meta.nr_consts; i++)
+			strbuf_addf(&sql, "ALTER TABLE %s ADD COLUMN %s %s;\n", target.buf, meta.consts[i].name,
+				    meta.consts[i].type);
+		if (warehouse_exec(l->wh, sql.buf, &e) < 0) {
+			add_db_error(l->err, b->label, e.buf);
+			goto out_meta;
+		}
+		strbuf_reset(&sql);
 	} else {
-		if (evolve(l, b, res, table.buf, &norm) < 0)
-			goto out;
+		if (evolve(l, b, res, table.buf, &norm, &meta) < 0)
+			goto out_meta;
 		if (b->replace_where) {
 			struct strbuf del = STRBUF_INIT;
 			strbuf_addf(&del, "DELETE FROM %s WHERE %s", target.buf, b->replace_where);
 			int r = warehouse_exec(l->wh, del.buf, l->err);
 			strbuf_release(&del);
 			if (r < 0)
-				goto out;
-		}
-		if (res->disposition == WD_MERGE && res->primary_key.nr) {
-			struct strbuf keys = STRBUF_INIT;
-			for (size_t i = 0; i < res->primary_key.nr; i++) {
-				if (i)
-					strbuf_addstr(&keys, ", ");
-				strbuf_add_sql_ident(&keys, res->primary_key.v[i]);
-			}
-			/* the newest row of a key wins: later rows of the batch over earlier,
-			 * the batch over the table */
-			strbuf_addf(&sql, "CREATE OR REPLACE TEMP TABLE __dango_batch AS SELECT %s FROM %s", select.buf,
-				    b->relation);
-			if (l->remaining > 0)
-				strbuf_addf(&sql, " LIMIT %lld", (long long)l->remaining);
-			/* rowid follows the file's order (DuckDB keeps insertion order) */
-			strbuf_addf(&sql, ";\nDELETE FROM __dango_batch WHERE rowid NOT IN (SELECT max(rowid) FROM "
-				    "__dango_batch GROUP BY %s);\n"
-				    "DELETE FROM %s WHERE (%s) IN (SELECT (%s) FROM __dango_batch);\n",
-				    keys.buf, target.buf, keys.buf, keys.buf);
-			if (warehouse_exec(l->wh, sql.buf, &e) < 0) {
-				add_db_error(l->err, b->label, e.buf);
-				strbuf_release(&keys);
-				goto out;
-			}
-			strbuf_reset(&sql);
-			strbuf_addf(&sql, "INSERT INTO %s BY NAME SELECT * FROM __dango_batch", target.buf);
-			strbuf_release(&keys);
-		} else {
-			strbuf_addf(&sql, "INSERT INTO %s BY NAME SELECT %s FROM %s", target.buf, select.buf, b->relation);
+				goto out_meta;
 		}
 	}
-	if (l->remaining > 0 && !(res->disposition == WD_MERGE && res->primary_key.nr && !fresh))
-		strbuf_addf(&sql, " LIMIT %lld", (long long)l->remaining);
+	if (merge) {
+		struct strbuf keys = STRBUF_INIT;
+		for (size_t i = 0; i < res->primary_key.nr; i++) {
+			if (i)
+				strbuf_addstr(&keys, ", ");
+			strbuf_add_sql_ident(&keys, res->primary_key.v[i]);
+		}
+		for (size_t i = 0; i < meta.nr_consts; i++)
+			strbuf_addf(&select, ", %s AS %s", meta.consts[i].value, meta.consts[i].name);
+		/* the newest row of a key wins: later rows of the batch over earlier
+		 * (so the file's order must be kept), the batch over the table */
+		strbuf_addf(&sql, "SET preserve_insertion_order = true;\n"
+			    "CREATE OR REPLACE TEMP TABLE __dango_batch AS SELECT %s FROM %s", select.buf, b->relation);
+		if (l->remaining > 0)
+			strbuf_addf(&sql, " LIMIT %lld", (long long)l->remaining);
+		/* rowid follows the file's order (DuckDB keeps insertion order) */
+		strbuf_addf(&sql, ";\nDELETE FROM __dango_batch WHERE rowid NOT IN (SELECT max(rowid) FROM "
+			    "__dango_batch GROUP BY %s);\n"
+			    "DELETE FROM %s WHERE (%s) IN (SELECT (%s) FROM __dango_batch);\n",
+			    keys.buf, target.buf, keys.buf, keys.buf);
+		strbuf_release(&keys);
+		if (warehouse_exec(l->wh, sql.buf, &e) < 0) {
+			add_db_error(l->err, b->label, e.buf);
+			goto out_meta;
+		}
+		strbuf_reset(&sql);
+		strbuf_addf(&sql, "INSERT INTO %s BY NAME SELECT * FROM __dango_batch", target.buf);
+	} else {
+		/* the metadata through column defaults (see struct batch_const);
+		 * rows need not keep the file's order, which lets DuckDB write in
+		 * parallel with a third less memory */
+		strbuf_addstr(&sql, "SET preserve_insertion_order = false;\n");
+		for (size_t i = 0; i < meta.nr_consts; i++)
+			strbuf_addf(&sql, "ALTER TABLE %s ALTER COLUMN %s SET DEFAULT %s;\n", target.buf,
+				    meta.consts[i].name, meta.consts[i].value);
+		if (warehouse_exec(l->wh, sql.buf, &e) < 0) {
+			add_db_error(l->err, b->label, e.buf);
+			goto out_meta;
+		}
+		strbuf_reset(&sql);
+		strbuf_addf(&sql, "INSERT INTO %s BY NAME SELECT %s FROM %s", target.buf, select.buf, b->relation);
+		if (l->remaining > 0)
+			strbuf_addf(&sql, " LIMIT %lld", (long long)l->remaining);
+	}
 	if (exec_count(l->wh, sql.buf, &count, &e) < 0) {
 		add_db_error(l->err, b->label, e.buf);
-		goto out;
+		goto out_meta;
+	}
+	if (!merge) {
+		/* the table keeps no defaults of a load */
+		strbuf_reset(&sql);
+		for (size_t i = 0; i < meta.nr_consts; i++)
+			strbuf_addf(&sql, "ALTER TABLE %s ALTER COLUMN %s DROP DEFAULT;\n", target.buf, meta.consts[i].name);
+		if (warehouse_exec(l->wh, sql.buf, l->err) < 0)
+			goto out_meta;
 	}
 	if (fresh && !strvec_has(&l->created, b->resource))
 		strvec_push(&l->created, b->resource);
@@ -622,6 +686,13 @@ static int load_batch(struct loader *l, struct sync_batch *b)
 	if (b->file)
 		b->file->rows = count;
 	ret = 0;
+out_meta:
+	for (size_t i = 0; i < meta.nr_consts; i++) {
+		free(meta.consts[i].name);
+		free(meta.consts[i].type);
+		free(meta.consts[i].value);
+	}
+	free(meta.consts);
 out:
 	columns_release(&cols);
 	columns_release(&norm);

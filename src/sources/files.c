@@ -376,11 +376,17 @@ static int files_extract(struct sync_job *job, struct strbuf *err)
 		time_t mt = f->st.st_mtime;
 		gmtime_r(&mt, &tm);
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
-		struct strbuf extra = STRBUF_INIT;
-		strbuf_add_sql_str(&extra, f->rel);
-		strbuf_addf(&extra, " AS _dango_filename, TIMESTAMP '%s' AS _dango_file_mtime, TIMESTAMPTZ '%s' AS "
-			    "_dango_loaded_at, false AS _dango_deleted", when, job->extracted_at);
-		b->extra_select = strbuf_detach(&extra, NULL);
+		struct strbuf v = STRBUF_INIT;
+		strbuf_add_sql_str(&v, f->rel);
+		sync_batch_add_const(b, "_dango_filename", "VARCHAR", v.buf);
+		strbuf_reset(&v);
+		strbuf_addf(&v, "TIMESTAMP '%s'", when);
+		sync_batch_add_const(b, "_dango_file_mtime", "TIMESTAMP", v.buf);
+		strbuf_reset(&v);
+		strbuf_addf(&v, "TIMESTAMPTZ '%s'", job->extracted_at);
+		sync_batch_add_const(b, "_dango_loaded_at", "TIMESTAMP WITH TIME ZONE", v.buf);
+		sync_batch_add_const(b, "_dango_deleted", "BOOLEAN", "false");
+		strbuf_release(&v);
 		if (!strcmp(status, "updated")) {
 			struct strbuf w = STRBUF_INIT;
 			strbuf_addstr(&w, "_dango_filename = ");

@@ -1,5 +1,6 @@
 #include "warehouse/warehouse.h"
 #include "core/strbuf.h"
+#include "core/ui.h"
 #include "core/xalloc.h"
 
 #include <duckdb.h>
@@ -105,9 +106,18 @@ void warehouse_close(struct warehouse *wh)
 
 int warehouse_query(struct warehouse *wh, const char *sql, struct wh_result *r, struct strbuf *err)
 {
+	struct timespec t0, t1;
 	r->res = xcalloc(1, sizeof(duckdb_result));
 	r->rows = r->cols = 0;
-	if (duckdb_query(*CON(wh), sql, RES(r)) == DuckDBError) {
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	duckdb_state st = duckdb_query(*CON(wh), sql, RES(r));
+	if (ui.level >= UI_DEBUG) {
+		/* RUNTIME__LOG_LEVEL=DEBUG: every statement with its time */
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+		ui_debug("sql %.1f ms%s: %.300s", ms, st == DuckDBError ? " (failed)" : "", sql);
+	}
+	if (st == DuckDBError) {
 		const char *msg = duckdb_result_error(RES(r));
 		strbuf_addstr(err, msg ? msg : "query failed");
 		wh_result_free(r);
