@@ -76,12 +76,14 @@ static void step(struct sync_job *job, const char *fmt, ...)
 	va_start(ap, fmt);
 	strbuf_vaddf(&sb, fmt, ap);
 	va_end(ap);
+	pthread_mutex_lock(&job->lock);
 	if (job->progress_data) {
 		char clock[9];
 		strvec_pushf(job->progress_data, "[%s] %s", ui_clock(clock), sb.buf);
 	} else {
 		ui_step("%s", sb.buf);
 	}
+	pthread_mutex_unlock(&job->lock);
 	strbuf_release(&sb);
 }
 
@@ -261,15 +263,14 @@ static int confirm_full_refresh(struct warehouse *wh, struct source **chosen, si
 	return cmd_confirm("Proceed?", yes);
 }
 
-/* One source's sync: job (state read, maybe extracted by a worker), load,
- * history, messages. */
+/* One source's sync: job (state read, extracted by a worker thread while
+ * this thread loads what it hands over), history, messages. */
 struct source_run {
 	struct sync_job job;
 	struct sync_result res;
-	struct strvec lines;      /* progress of a parallel extract */
+	struct strvec lines;      /* progress of an extract whose turn has not come */
 	struct strbuf err;
-	int extract_rc;
-	int extracted;
+	int state_rc;
 	double t0;
 	char started[40];
 };
@@ -278,7 +279,7 @@ static void extract_task(void *task, size_t worker)
 {
 	struct source_run *run = task;
 	(void)worker;
-	run->extract_rc = sync_extract(&run->job, &run->err);
+	sync_extract(&run->job);
 }
 
 static void prepare(struct source_run *run, struct warehouse *wh, struct project *p, struct source *s,
@@ -296,8 +297,7 @@ static void prepare(struct source_run *run, struct warehouse *wh, struct project
 	run->job.progress = step;
 	run->job.progress_data = parallel ? &run->lines : NULL;
 	run->res.source = s;
-	if (sync_read_state(wh, &run->job, &run->err) < 0)
-		run->extract_rc = -1;
+	run->state_rc = sync_read_state(wh, &run->job, &run->err);
 }
 
 static int finish(struct source_run *run, struct warehouse *wh, const struct sync_options *opts,
@@ -308,29 +308,32 @@ static int finish(struct source_run *run, struct warehouse *wh, const struct syn
 	const struct source *s = job->source;
 	char num[32], dur[32];
 
+	/* from now on the extract's lines go out as they come */
+	pthread_mutex_lock(&job->lock);
 	for (size_t i = 0; i < run->lines.nr; i++)
 		ui_print("%s", run->lines.v[i]);
 	job->progress_data = NULL;
+	pthread_mutex_unlock(&job->lock);
 	sync_status_source(status, s->name, "running", 0, NULL);
 	if ((opts->since || opts->until) && job->ops && !(job->ops->caps & CONNECTOR_DATE_RANGE))
 		ui_warn("%s (%s) does not filter by date: --since/--until ignored, syncing incrementally", s->name,
 			s->type_name);
-	int ok = run->extract_rc == 0;
-	for (size_t i = 0; i < job->notes.nr; i++)
-		ui_step("%s", job->notes.v[i]);
+	int ok = run->state_rc == 0;
 	if (ok) {
 		struct progress_bar pb;
 		int bar = progress_start(&pb, wh);
 		ok = sync_load(wh, job, res, &run->err) == 0;
 		progress_stop(&pb, bar);
 	}
+	for (size_t i = 0; i < job->notes.nr; i++)
+		ui_step("%s", job->notes.v[i]);
 	res->seconds = now_seconds() - run->t0;
 	res->ok = ok;
 	for (size_t i = 0; i < job->warnings.nr; i++)
 		ui_warn("%s", job->warnings.v[i]);
 	if (ok) {
 		for (size_t i = 0; i < job->nr_resources; i++) {
-			const struct sync_resource *r = &job->resources[i];
+			const struct sync_resource *r = job->resources[i];
 			if (!sync_job_selected(job, r->name))
 				continue;
 			ui_step("Loaded %s rows into raw_%s.%s", fmt_count(num, r->rows), s->name, r->name);
@@ -526,48 +529,38 @@ int cmd_sync(int argc, const char **argv)
 	else
 		ui_step("Starting sync for %zu sources...", nr_chosen);
 	/* Extracts (reading files, paging through APIs) run on up to --workers
-	 * threads; loads into the warehouse stay one at a time, in order. */
+	 * threads, ahead of the loads; loads into the warehouse stay one at a
+	 * time, in order, each taking its source's batches as they come. */
 	struct source_run *runs = xcalloc(nr_chosen, sizeof(*runs));
 	size_t nworkers = opts.workers > 1 ? (size_t)opts.workers : 1;
 	if (nworkers > nr_chosen)
 		nworkers = nr_chosen;
 	struct pool pool;
-	if (nworkers > 1)
-		pool_init(&pool, nworkers, extract_task);
+	pool_init(&pool, nworkers, extract_task);
 	for (size_t i = 0; i < nr_chosen; i++) {
-		prepare(&runs[i], &wh, &p, chosen[i], &opts, nworkers > 1);
-		if (nworkers > 1 && runs[i].extract_rc == 0)
+		prepare(&runs[i], &wh, &p, chosen[i], &opts, nr_chosen > 1 && i > 0);
+		if (runs[i].state_rc == 0)
 			pool_submit(&pool, &runs[i]);
-		else
-			runs[i].extracted = nworkers > 1;
 	}
 	for (size_t i = 0; i < nr_chosen; i++) {
 		if (nr_chosen > 1) {
 			ui_print("%s", "");
 			ui_step("Syncing %s (%zu/%zu)", chosen[i]->name, i + 1, nr_chosen);
 		}
-		if (nworkers > 1) {
-			while (!runs[i].extracted) {
-				struct source_run *r = pool_wait(&pool);
-				if (!r)
-					break;
-				r->extracted = 1;
-			}
-		} else if (runs[i].extract_rc == 0) {
-			extract_task(&runs[i], 0);
-		}
 		if (finish(&runs[i], &wh, &opts, &status) < 0)
 			failed++;
 		total += runs[i].res.rows;
 		done++;
-		if (failed && opts.fail_fast)
+		if (failed && opts.fail_fast) {
+			for (size_t k = i + 1; k < nr_chosen; k++)
+				runs[k].job.cancelled = 1;
 			break;
+		}
 	}
-	if (nworkers > 1) {
-		while (pool_wait(&pool))
-			;
-		pool_release(&pool);
-	}
+	/* extracts still running (after a failure) finish before their jobs go */
+	while (pool_wait(&pool))
+		;
+	pool_release(&pool);
 	for (size_t i = 0; i < nr_chosen; i++)
 		run_release(&runs[i]);
 	free(runs);

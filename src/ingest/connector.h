@@ -7,6 +7,10 @@
  * batches and writes the new state in ONE warehouse transaction, so data and
  * state never disagree: a crash leaves the previous data and state.
  *
+ * Extract runs in its own thread while the engine loads what it has handed
+ * over (sync_job_emit), so an API's pages are fetched while earlier pages
+ * load.
+ *
  * A batch is a SQL relation that DuckDB reads (read_csv(...), read_json(...)
  * over a spooled file, read_parquet(...)), so bulk parsing is DuckDB's; C
  * code pages through APIs and writes spool files. extract() runs without
@@ -15,6 +19,7 @@
  */
 #ifndef DANGO_INGEST_CONNECTOR_H
 #define DANGO_INGEST_CONNECTOR_H
+#include <pthread.h>
 #include <stdint.h>
 #include <jansson.h>
 #include "core/strbuf.h"
@@ -113,10 +118,19 @@ struct sync_job {
 	char *extracted_at;             /* ISO timestamp of this sync, UTC */
 	char *spool_dir;                /* a private temporary folder for spool files */
 
-	struct sync_resource *resources;
+	/* Filled by extract (maybe in another thread) while the engine loads:
+	 * the arrays hold pointers, so a batch or resource never moves, and
+	 * lock guards the arrays and the counters below. */
+	pthread_mutex_t lock;
+	pthread_cond_t ready_cond;
+	struct sync_resource **resources;
 	size_t nr_resources, alloc_resources;
-	struct sync_batch *batches;
+	struct sync_batch **batches;
 	size_t nr_batches, alloc_batches;
+	size_t nr_ready;                /* batches complete and loadable (sync_job_emit) */
+	int extract_done, extract_rc;   /* set when extract has returned */
+	volatile int cancelled;         /* the load failed: extract may stop early */
+	struct strbuf extract_err;
 	int limit_handled;              /* the connector stops at --limit itself (top-level rows only) */
 	struct strvec notes;            /* lines to show: "replace: every sync reloads ..." */
 	struct strvec warnings;
@@ -128,6 +142,11 @@ struct sync_job {
 
 struct sync_resource *sync_job_resource(struct sync_job *job, const char *name);
 struct sync_batch *sync_job_add_batch(struct sync_job *job, const char *resource);
+/* Hand over every batch added so far: the engine may load them while
+ * extract goes on (a connector that streams calls this as its spool files
+ * fill; for others, all batches are handed over when extract returns).
+ * The resources of emitted batches must be fully described by then. */
+void sync_job_emit(struct sync_job *job);
 /* Give every row of b the column name (type) = value (a SQL literal). */
 void sync_batch_add_const(struct sync_batch *b, const char *name, const char *type, const char *value);
 /* Does --select admit this resource? */

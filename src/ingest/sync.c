@@ -44,6 +44,9 @@ void sync_job_init(struct sync_job *job, const struct source *s, const struct pr
 	strftime(ts, sizeof(ts), "%Y-%m-%d %H:%M:%S", &tm);
 	job->extracted_at = xasprintf("%s.%06ld+00", ts, (long)tv.tv_usec);
 	job->progress = no_progress;
+	pthread_mutex_init(&job->lock, NULL);
+	pthread_cond_init(&job->ready_cond, NULL);
+	strbuf_init(&job->extract_err, 0);
 }
 
 static void batch_release(struct sync_batch *b)
@@ -75,15 +78,21 @@ void sync_job_release(struct sync_job *job)
 {
 	if (job->ops && job->ops->close)
 		job->ops->close(job);
-	for (size_t i = 0; i < job->nr_batches; i++)
-		batch_release(&job->batches[i]);
+	for (size_t i = 0; i < job->nr_batches; i++) {
+		batch_release(job->batches[i]);
+		free(job->batches[i]);
+	}
 	free(job->batches);
 	for (size_t i = 0; i < job->nr_resources; i++) {
-		free(job->resources[i].name);
-		strvec_clear(&job->resources[i].primary_key);
-		strvec_clear(&job->resources[i].deleted_files);
+		free(job->resources[i]->name);
+		strvec_clear(&job->resources[i]->primary_key);
+		strvec_clear(&job->resources[i]->deleted_files);
+		free(job->resources[i]);
 	}
 	free(job->resources);
+	pthread_mutex_destroy(&job->lock);
+	pthread_cond_destroy(&job->ready_cond);
+	strbuf_release(&job->extract_err);
 	json_decref(job->prev_state);
 	json_decref(job->new_state);
 	json_decref(job->prev_files);
@@ -100,22 +109,51 @@ void sync_job_release(struct sync_job *job)
 
 struct sync_resource *sync_job_resource(struct sync_job *job, const char *name)
 {
-	for (size_t i = 0; i < job->nr_resources; i++)
-		if (!strcmp(job->resources[i].name, name))
-			return &job->resources[i];
-	ALLOC_GROW(job->resources, job->nr_resources + 1, job->alloc_resources);
-	struct sync_resource *r = &job->resources[job->nr_resources++];
-	memset(r, 0, sizeof(*r));
-	r->name = xstrdup(name);
+	struct sync_resource *r = NULL;
+	pthread_mutex_lock(&job->lock);
+	for (size_t i = 0; i < job->nr_resources && !r; i++)
+		if (!strcmp(job->resources[i]->name, name))
+			r = job->resources[i];
+	if (!r) {
+		r = xcalloc(1, sizeof(*r));
+		r->name = xstrdup(name);
+		ALLOC_GROW(job->resources, job->nr_resources + 1, job->alloc_resources);
+		job->resources[job->nr_resources++] = r;
+	}
+	pthread_mutex_unlock(&job->lock);
 	return r;
 }
 
 struct sync_batch *sync_job_add_batch(struct sync_job *job, const char *resource)
 {
-	ALLOC_GROW(job->batches, job->nr_batches + 1, job->alloc_batches);
-	struct sync_batch *b = &job->batches[job->nr_batches++];
-	memset(b, 0, sizeof(*b));
+	struct sync_batch *b = xcalloc(1, sizeof(*b));
 	b->resource = xstrdup(resource);
+	pthread_mutex_lock(&job->lock);
+	ALLOC_GROW(job->batches, job->nr_batches + 1, job->alloc_batches);
+	job->batches[job->nr_batches++] = b;
+	pthread_mutex_unlock(&job->lock);
+	return b;
+}
+
+void sync_job_emit(struct sync_job *job)
+{
+	pthread_mutex_lock(&job->lock);
+	job->nr_ready = job->nr_batches;
+	pthread_cond_broadcast(&job->ready_cond);
+	pthread_mutex_unlock(&job->lock);
+}
+
+/* The next batch to load: waits while extract may still emit one; NULL
+ * when extract is done and every batch was taken. */
+static struct sync_batch *next_batch(struct sync_job *job, size_t i)
+{
+	struct sync_batch *b = NULL;
+	pthread_mutex_lock(&job->lock);
+	while (i >= job->nr_ready && !job->extract_done)
+		pthread_cond_wait(&job->ready_cond, &job->lock);
+	if (i < job->nr_ready)
+		b = job->batches[i];
+	pthread_mutex_unlock(&job->lock);
 	return b;
 }
 
@@ -329,15 +367,26 @@ out:
 	return ret;
 }
 
-int sync_extract(struct sync_job *job, struct strbuf *err)
+int sync_extract(struct sync_job *job)
 {
+	struct strbuf *err = &job->extract_err;
+	int rc;
 	if (!job->ops) {
 		strbuf_addf(err, "source type '%s' cannot be synced yet", job->source->type_name);
-		return -1;
+		rc = -1;
+	} else if (job->ops->open && job->ops->open(job, err) < 0) {
+		rc = -1;
+	} else {
+		rc = job->ops->extract(job, err);
 	}
-	if (job->ops->open && job->ops->open(job, err) < 0)
-		return -1;
-	return job->ops->extract(job, err);
+	/* whatever was added is handed over, and the loader told it is all */
+	pthread_mutex_lock(&job->lock);
+	job->nr_ready = job->nr_batches;
+	job->extract_rc = rc;
+	job->extract_done = 1;
+	pthread_cond_broadcast(&job->ready_cond);
+	pthread_mutex_unlock(&job->lock);
+	return rc;
 }
 
 /* ---- loading ------------------------------------------------------------------ */
@@ -593,7 +642,9 @@ static int load_batch(struct loader *l, struct sync_batch *b)
 
 	strbuf_reset(&sql);
 	int exists = warehouse_has_table(l->wh, l->schema.buf, table.buf);
-	int fresh = !exists || (res->disposition == WD_REPLACE && !strvec_has(&l->created, b->resource));
+	/* replace and --full-refresh start the table over at a resource's first batch */
+	int fresh = !exists || ((res->disposition == WD_REPLACE || job->opts->full_refresh) &&
+				!strvec_has(&l->created, b->resource));
 	int merge = !fresh && res->disposition == WD_MERGE && res->primary_key.nr;
 	if (fresh) {
 		/* an empty table of the batch's columns, then the metadata columns */
@@ -734,7 +785,7 @@ static int write_file_metadata(struct loader *l)
 	if (job->opts->full_refresh)
 		strbuf_addf(&sql, "DELETE FROM %s;\n", meta.buf);
 	for (size_t i = 0; i < job->nr_batches; i++) {
-		const struct tracked_file *f = job->batches[i].file;
+		const struct tracked_file *f = job->batches[i]->file;
 		char when[32];
 		struct tm tm;
 		time_t t;
@@ -753,7 +804,7 @@ static int write_file_metadata(struct loader *l)
 	}
 	/* deleted files keep their row, marked */
 	for (size_t r = 0; r < job->nr_resources; r++) {
-		const struct sync_resource *res = &job->resources[r];
+		const struct sync_resource *res = job->resources[r];
 		for (size_t i = 0; i < res->deleted_files.nr && !job->opts->full_refresh; i++) {
 			strbuf_addf(&sql, "UPDATE %s SET status = 'deleted', load_id = '%s' WHERE path = ", meta.buf,
 				    job->load_id);
@@ -792,7 +843,7 @@ static int write_state(struct loader *l)
 	/* what each resource declared, for dango generate (primary keys) */
 	static const char *const wd_names[] = { "append", "replace", "merge" };
 	for (size_t i = 0; i < job->nr_resources; i++) {
-		const struct sync_resource *r = &job->resources[i];
+		const struct sync_resource *r = job->resources[i];
 		json_t *pk = json_array();
 		for (size_t k = 0; k < r->primary_key.nr; k++)
 			json_array_append_new(pk, json_string(r->primary_key.v[k]));
@@ -830,7 +881,7 @@ static int swap_tables(struct loader *l)
 	struct strbuf sql = STRBUF_INIT, e = STRBUF_INIT;
 	int ret = 0;
 	for (size_t i = 0; i < job->nr_resources && !ret; i++) {
-		struct sync_resource *r = &job->resources[i];
+		struct sync_resource *r = job->resources[i];
 		struct strbuf newt = STRBUF_INIT, oldt = STRBUF_INIT;
 		int64_t old_rows = 0;
 		target_name(&newt, l, r->name);
@@ -913,20 +964,9 @@ int sync_load(struct warehouse *wh, struct sync_job *job, struct sync_result *re
 	strbuf_release(&quoted);
 	if (warehouse_exec(wh, sql.buf, err) < 0)
 		goto out;
-	if (job->opts->full_refresh) {
-		for (size_t i = 0; i < job->nr_resources; i++) {
-			struct strbuf t = STRBUF_INIT;
-			target_name(&t, &l, job->resources[i].name);
-			strbuf_reset(&sql);
-			strbuf_addstr(&sql, "DROP TABLE IF EXISTS ");
-			add_table(&sql, l.schema.buf, t.buf);
-			strbuf_release(&t);
-			if (warehouse_exec(wh, sql.buf, err) < 0)
-				goto out;
-		}
-	}
-	for (size_t i = 0; i < job->nr_batches; i++) {
-		struct sync_batch *b = &job->batches[i];
+	/* batches as extract hands them over; the rest once it is done */
+	struct sync_batch *b;
+	for (size_t i = 0; (b = next_batch(job, i)); i++) {
 		/* a batch without a relation only updates file metadata (a file
 		 * touched but not changed) */
 		if (!b->relation)
@@ -936,11 +976,16 @@ int sync_load(struct warehouse *wh, struct sync_job *job, struct sync_result *re
 				      b->file ? b->file->status : "", b->file ? ")" : "");
 		if (load_batch(&l, b) < 0) {
 			failed = b;
+			job->cancelled = 1; /* extract may stop early: nothing will be kept */
 			goto out;
 		}
 	}
+	if (job->extract_rc < 0) {
+		strbuf_addbuf(err, &job->extract_err);
+		goto out;
+	}
 	for (size_t i = 0; i < job->nr_resources; i++)
-		if (soft_delete(&l, &job->resources[i]) < 0)
+		if (soft_delete(&l, job->resources[i]) < 0)
 			goto out;
 	if (job->opts->full_refresh && swap_tables(&l) < 0)
 		goto out;
@@ -949,7 +994,7 @@ int sync_load(struct warehouse *wh, struct sync_job *job, struct sync_result *re
 	if (warehouse_commit(wh, err) < 0)
 		goto out;
 	for (size_t i = 0; i < job->nr_resources; i++)
-		res->rows += job->resources[i].rows;
+		res->rows += job->resources[i]->rows;
 	ret = 0;
 out:
 	if (ret < 0) {
@@ -970,7 +1015,7 @@ void sync_record_history(struct warehouse *wh, const struct sync_job *job, const
 	struct strbuf sql = STRBUF_INIT, e = STRBUF_INIT;
 	json_t *tables = json_object();
 	for (size_t i = 0; i < job->nr_resources; i++)
-		json_object_set_new(tables, job->resources[i].name, json_integer(job->resources[i].rows));
+		json_object_set_new(tables, job->resources[i]->name, json_integer(job->resources[i]->rows));
 	char *tj = json_dumps(tables, JSON_COMPACT);
 	strbuf_addstr(&sql, "CREATE SCHEMA IF NOT EXISTS _dango;\n"
 			    "CREATE TABLE IF NOT EXISTS _dango.sync_history (source VARCHAR, load_id VARCHAR, "

@@ -27,11 +27,14 @@ void sync_job_release(struct sync_job *job);
 /* Read the committed state of job's source (if the warehouse has it). */
 int sync_read_state(struct warehouse *wh, struct sync_job *job, struct strbuf *err);
 
-/* Run the connector's extract. */
-int sync_extract(struct sync_job *job, struct strbuf *err);
+/* Run the connector's extract (meant for a thread of its own): errors go to
+ * job->extract_err; the loader is told when it is done. */
+int sync_extract(struct sync_job *job);
 
-/* Load job's batches and commit them with the new state in one transaction.
- * Returns 0, or -1 after rolling back (err says why, naming the file/row). */
+/* Load job's batches as extract hands them over, and commit them with the
+ * new state in one transaction once extract is done. Returns 0, or -1 after
+ * rolling back (err says why, naming the file/row, or extract's error).
+ * On -1 the caller still waits for extract to finish before releasing job. */
 int sync_load(struct warehouse *wh, struct sync_job *job, struct sync_result *res, struct strbuf *err);
 
 /* Record the outcome in the warehouse's sync history (own transaction). */

@@ -600,6 +600,7 @@ static int add_col(struct norm_table *t, const char *name)
 	}
 	ALLOC_GROW(t->cols, t->nr_cols + 1, t->alloc_cols);
 	t->cols[t->nr_cols].name = strbuf_detach(&n, NULL);
+	t->cols[t->nr_cols].key = NULL;
 	t->cols[t->nr_cols].type = NT_NONE;
 	return (int)t->nr_cols++;
 }
@@ -651,7 +652,8 @@ void normalizer_init(struct normalizer *n, const char *dir)
 	struct timeval tv;
 	memset(n, 0, sizeof(*n));
 	n->dir = xstrdup(dir);
-	n->rotate_bytes = 64u << 20;
+	/* small enough that loading starts early and the last file loads fast */
+	n->rotate_bytes = 32u << 20;
 	gettimeofday(&tv, NULL);
 	n->rng[0] = 0x9E3779B97F4A7C15ULL ^ (uint64_t)tv.tv_sec * 1000003u ^ (uint64_t)tv.tv_usec;
 	n->rng[1] = 0xD1B54A32D192ED03ULL ^ (uint64_t)getpid() << 20 ^ (uint64_t)(uintptr_t)n;
@@ -671,8 +673,10 @@ void normalizer_init(struct normalizer *n, const char *dir)
 static void table_release(struct norm_table *t)
 {
 	free(t->name);
-	for (size_t i = 0; i < t->nr_cols; i++)
+	for (size_t i = 0; i < t->nr_cols; i++) {
 		free(t->cols[i].name);
+		free(t->cols[i].key);
+	}
 	free(t->cols);
 	for (size_t i = 0; i < t->nr_entries; i++) {
 		free(t->entries[i].key);
@@ -742,6 +746,8 @@ static int flush_table(struct normalizer *n, struct norm_table *t, int close_fil
 			strbuf_addf(err, "cannot write spool file %s: %s", t->files.v[t->files.nr - 1], strerror(errno));
 			return -1;
 		}
+		if (n->on_file)
+			n->on_file(n->on_file_data, (int)(t - n->tables), t->files.nr - 1);
 	}
 	return 0;
 }
@@ -787,14 +793,18 @@ static void put_value(struct norm_table *t, struct norm_entry *e, const struct j
 		e->col = add_col(t, e->norm);
 	struct norm_col *c = &t->cols[e->col];
 	c->type = widen(c->type, type);
-	strbuf_addch(b, ',');
-	strbuf_addch(b, '"');
-	strbuf_addstr(b, c->name);
-	strbuf_addstr(b, "\":");
+	if (!c->key) {
+		/* the hot path writes one prepared `,"name":` per value */
+		c->key = xasprintf(",\"%s\":", c->name);
+		c->key_len = strlen(c->key);
+	}
 	const char *raw;
 	size_t n;
 	jv_raw(v, &raw, &n);
-	strbuf_add(b, raw, n);
+	strbuf_grow(b, c->key_len + n);
+	memcpy(b->buf + b->len, c->key, c->key_len);
+	memcpy(b->buf + b->len + c->key_len, raw, n);
+	strbuf_setlen(b, b->len + c->key_len + n);
 }
 
 /* The fields of obj into table ti's current line, below entry `prefix`. */
@@ -855,6 +865,7 @@ static int write_row(struct writer *w, int ti, const struct jv *rec, const char 
 		if (c < 0) {
 			ALLOC_GROW(t->cols, t->nr_cols + 1, t->alloc_cols);
 			t->cols[t->nr_cols].name = xstrdup(extra[i].name);
+			t->cols[t->nr_cols].key = NULL;
 			t->cols[t->nr_cols].type = NT_NONE;
 			c = (int)t->nr_cols++;
 		}

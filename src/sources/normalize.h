@@ -69,6 +69,8 @@ enum norm_type { NT_NONE, NT_BOOL, NT_BIGINT, NT_DOUBLE, NT_TIMESTAMP, NT_TEXT, 
 
 struct norm_col {
 	char *name;
+	char *key;             /* `,"name":` as written before each value (made on first use) */
+	size_t key_len;
 	enum norm_type type;
 };
 
@@ -105,6 +107,10 @@ struct norm_extra {
 struct normalizer {
 	char *dir;                   /* spool folder */
 	size_t rotate_bytes;         /* start a new file past this size */
+	/* called when a spool file is complete (closed), with the table's index
+	 * and the file's index in its `files`: a file can be loaded from then on */
+	void (*on_file)(void *data, int table, size_t file);
+	void *on_file_data;
 	struct norm_table *tables;
 	size_t nr_tables, alloc_tables;
 	uint64_t rng[2];

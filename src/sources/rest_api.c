@@ -97,7 +97,8 @@ struct rest {
 	struct normalizer norm;
 	int norm_ready;
 	int64_t total_rows;
-	int stop_all;                      /* --limit reached */
+	int stop_all;                      /* --limit reached, or the load failed */
+	struct sync_job *job;              /* for spool files handed over as they close */
 };
 
 /* ---- config access ----------------------------------------------------------- */
@@ -1323,6 +1324,8 @@ static int fetch_pages(struct rest *r, struct sync_job *job, struct fetch *f, st
 					goto out;
 				if (job->opts->limit > 0 && r->total_rows >= job->opts->limit)
 					r->stop_all = 1;
+				if (job->cancelled)
+					r->stop_all = 1; /* the load failed: nothing will be kept */
 			}
 		} else if (recs && recs->type == JV_OBJ && !found && recs->n) {
 			nrec = 1;
@@ -1551,6 +1554,42 @@ static int make_spool(struct sync_job *job, struct strbuf *err)
 	return 0;
 }
 
+/* A spool file is complete: hand it to the engine as a batch, so that it
+ * loads while the next pages are fetched. */
+static void spool_file_done(void *data, int ti, size_t k)
+{
+	struct rest *r = data;
+	struct sync_job *job = r->job;
+	const struct norm_table *t = &r->norm.tables[ti];
+	int root = ti;
+	while (r->norm.tables[root].parent >= 0)
+		root = r->norm.tables[root].parent;
+	const struct endpoint *ep = NULL;
+	for (size_t i = 0; i < r->nr_eps; i++)
+		if (r->eps[i].table == root)
+			ep = &r->eps[i];
+	if (!ep || !ep->write) {
+		unlink(t->files.v[k]);
+		return;
+	}
+	struct sync_resource *res = sync_job_resource(job, t->name);
+	if (t->parent >= 0 && !res->primary_key.nr) {
+		/* child rows follow their parent's disposition; merged by their own
+		 * (stable) _dlt_id when the parent merges */
+		res->disposition = ep->wd;
+		if (ep->wd == WD_MERGE)
+			strvec_push(&res->primary_key, "_dlt_id");
+	}
+	struct sync_batch *b = sync_job_add_batch(job, t->name);
+	struct strbuf rel = STRBUF_INIT;
+	normalizer_relation(&r->norm, t, t->files.v[k], &rel);
+	b->relation = strbuf_detach(&rel, NULL);
+	b->spool_path = xstrdup(t->files.v[k]);
+	b->rows_hint = strtoll(t->file_rows.v[k], NULL, 10);
+	b->label = xasprintf("%s (part %zu)", t->name, k + 1);
+	sync_job_emit(job);
+}
+
 static int rest_extract(struct sync_job *job, struct strbuf *err)
 {
 	/* --limit counts records of the endpoints, not their child rows */
@@ -1580,6 +1619,21 @@ static int rest_extract(struct sync_job *job, struct strbuf *err)
 				if (!strvec_has(&r->eps[ep->parent].keep, ep->parent_fields.v[k]))
 					strvec_push(&r->eps[ep->parent].keep, ep->parent_fields.v[k]);
 	}
+	/* resources are described before their first batch is handed over */
+	for (size_t i = 0; i < r->nr_eps; i++) {
+		struct endpoint *ep = &r->eps[i];
+		if (!ep->write)
+			continue;
+		struct sync_resource *res = sync_job_resource(job, ep->name);
+		res->disposition = ep->wd;
+		for (size_t k = 0; k < ep->primary_key.nr; k++)
+			strvec_push(&res->primary_key, ep->primary_key.v[k]);
+		if (ep->wd == WD_REPLACE)
+			strvec_pushf(&job->notes, "replace: every sync reloads %s", ep->name);
+	}
+	r->job = job;
+	r->norm.on_file = spool_file_done;
+	r->norm.on_file_data = r;
 	/* parents before children */
 	for (size_t pass = 0; pass <= r->nr_eps; pass++) {
 		for (size_t i = 0; i < r->nr_eps; i++) {
@@ -1595,47 +1649,6 @@ static int rest_extract(struct sync_job *job, struct strbuf *err)
 		goto out;
 
 	/* one batch per spool file; one resource per table */
-	for (size_t i = 0; i < r->nr_eps; i++) {
-		struct endpoint *ep = &r->eps[i];
-		if (!ep->write)
-			continue;
-		struct sync_resource *res = sync_job_resource(job, ep->name);
-		res->disposition = ep->wd;
-		for (size_t k = 0; k < ep->primary_key.nr; k++)
-			strvec_push(&res->primary_key, ep->primary_key.v[k]);
-		if (ep->wd == WD_REPLACE)
-			strvec_pushf(&job->notes, "replace: every sync reloads %s", ep->name);
-	}
-	for (size_t ti = 0; ti < r->norm.nr_tables; ti++) {
-		const struct norm_table *t = &r->norm.tables[ti];
-		int root = ti;
-		while (r->norm.tables[root].parent >= 0)
-			root = r->norm.tables[root].parent;
-		const struct endpoint *ep = NULL;
-		for (size_t i = 0; i < r->nr_eps; i++)
-			if (r->eps[i].table == root)
-				ep = &r->eps[i];
-		if (!ep || !ep->write || !t->files.nr)
-			continue;
-		struct sync_resource *res = sync_job_resource(job, t->name);
-		if (t->parent >= 0) {
-			/* child rows follow their parent's disposition; merged by their own
-			 * (stable) _dlt_id when the parent merges */
-			res->disposition = ep->wd;
-			if (ep->wd == WD_MERGE && !res->primary_key.nr)
-				strvec_push(&res->primary_key, "_dlt_id");
-		}
-		for (size_t k = 0; k < t->files.nr; k++) {
-			struct sync_batch *b = sync_job_add_batch(job, t->name);
-			struct strbuf rel = STRBUF_INIT;
-			normalizer_relation(&r->norm, t, t->files.v[k], &rel);
-			b->relation = strbuf_detach(&rel, NULL);
-			b->spool_path = xstrdup(t->files.v[k]);
-			b->rows_hint = strtoll(t->file_rows.v[k], NULL, 10);
-			if (t->files.nr > 1)
-				b->label = xasprintf("%s (part %zu of %zu)", t->name, k + 1, t->files.nr);
-		}
-	}
 	ret = 0;
 out:
 	return ret;
