@@ -565,8 +565,10 @@ int cmd_sync(int argc, const char **argv)
 		run_release(&runs[i]);
 	free(runs);
 	/* auto_generate: staging models for new raw tables (src/cmd/generate.c) */
-	if (p.auto_generate && done > failed)
+	if (p.auto_generate && done > failed) {
+		sync_status_phase(&status, "dbt_started");
 		cmd_generate_after_sync(&p, &list, &wh, chosen, done);
+	}
 	cmd_close_writer(&lock, &wh);
 
 	char num[32], dur[32];

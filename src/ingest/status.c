@@ -53,6 +53,14 @@ void sync_status_init(struct sync_status *st, const char *state_dir, const char 
 void sync_status_phase(struct sync_status *st, const char *phase)
 {
 	json_object_set_new(st->doc, "phase", json_string(phase));
+	/* the phases it went through, for whoever follows the sync */
+	json_t *seen = json_object_get(st->doc, "phases");
+	if (!seen) {
+		seen = json_array();
+		json_array_append_new(seen, json_string("starting"));
+		json_object_set_new(st->doc, "phases", seen);
+	}
+	json_array_append_new(seen, json_string(phase));
 	save(st);
 }
 
@@ -79,8 +87,8 @@ void sync_status_finish(struct sync_status *st, int ok, const char *error)
 {
 	char when[32];
 	now_iso(when, sizeof(when));
-	json_object_set_new(st->doc, "phase", json_string(ok ? "completed" : "failed"));
 	json_object_set_new(st->doc, "finished_at", json_string(when));
+	sync_status_phase(st, ok ? "completed" : "failed");
 	json_object_set_new(st->doc, "error", error ? json_string(error) : json_null());
 	save(st);
 }

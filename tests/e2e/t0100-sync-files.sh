@@ -166,7 +166,8 @@ test_expect_success 'the status file follows the phases to completed' '
     ls .dango/state/sync_status_*.json >files && test -s files &&
     f=$(ls -t .dango/state/sync_status_*.json | head -1) &&
     test_grep "\"phase\": \"completed\"" $f && test_grep "\"pid\": [0-9]" $f &&
-    test_grep "\"updated_at\"" $f && test_grep "\"sources\"" $f && test_grep "\"rows\"" $f
+    test_grep "\"updated_at\"" $f && test_grep "\"sources\"" $f && test_grep "\"rows\"" $f &&
+    tr -d " \n" <$f >flat && test_grep "\"phases\":\[\"starting\",\"lock_waiting\",\"data_load\",\"dbt_started\",\"completed\"\]" flat
 '
 
 test_expect_success 'db status hides the metadata tables unless --all' '
