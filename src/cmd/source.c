@@ -10,6 +10,7 @@
 #include "core/xalloc.h"
 #include "core/yaml.h"
 #include "sources/check.h"
+#include "sources/preset.h"
 #include "sources/registry.h"
 
 #include <errno.h>
@@ -165,7 +166,7 @@ static const struct source_type *wizard_pick_type(void)
 		if (c == ncats && ncats < ARRAY_SIZE(cats))
 			cats[ncats++] = source_types[i]->category;
 	}
-	const struct source_type *order[32];
+	const struct source_type *order[64];
 	for (size_t c = 0; c < ncats; c++) {
 		for (size_t i = 0; source_types[i]; i++) {
 			if (strcmp(source_types[i]->category, cats[c]))
@@ -179,6 +180,21 @@ static const struct source_type *wizard_pick_type(void)
 			n++;
 		}
 	}
+	/* the project's own presets (.dango/presets/NAME.yml) */
+	struct strvec user = STRVEC_INIT;
+	int heading = 0;
+	preset_user_names(&user);
+	for (size_t i = 0; i < user.nr && n < (int)ARRAY_SIZE(order); i++) {
+		const struct source_type *t = source_type_find(user.v[i]);
+		if (!t)
+			continue;
+		if (!heading++)
+			ui_print("  Your presets (.dango/presets)");
+		order[n] = t;
+		ui_print("    %d. %s (%s)", n + 1, t->label, t->name);
+		n++;
+	}
+	strvec_clear(&user);
 	for (;;) {
 		char *a = ask("Choice", "1");
 		if (!a)

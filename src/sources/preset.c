@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <dirent.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -398,6 +399,33 @@ static struct user_type *make_type(const char *name, json_t *spec)
 	u->type.keys = u->keys;
 	u->type.can_sync = 1;
 	return u;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void preset_user_names(struct strvec *out)
+{
+	struct strbuf dir = STRBUF_INIT;
+	if (find_user_dir(&dir) == 0) {
+		DIR *d = opendir(dir.buf);
+		struct dirent *e;
+		size_t first = out->nr;
+		while (d && (e = readdir(d))) {
+			size_t n = strlen(e->d_name);
+			if (e->d_name[0] != '.' && n > 4 && !strcmp(e->d_name + n - 4, ".yml")) {
+				char *name = xstrndup(e->d_name, n - 4);
+				strvec_push(out, name);
+				free(name);
+			}
+		}
+		if (d)
+			closedir(d);
+		qsort(out->v + first, out->nr - first, sizeof(*out->v), cmp_str);
+	}
+	strbuf_release(&dir);
 }
 
 const struct source_type *preset_source_type(const char *name)

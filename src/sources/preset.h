@@ -38,6 +38,9 @@ int preset_expand(const json_t *spec, const json_t *block, const char *source_na
 /* The source type of a user preset (for validation and the wizard), or
  * NULL. Bundled presets with a registry entry are found there first. */
 const struct source_type *preset_source_type(const char *name);
+struct strvec;
+/* The names of the project's own presets (.dango/presets/NAME.yml), sorted. */
+void preset_user_names(struct strvec *out);
 
 /* A YAML node as JSON: plain scalars typed by YAML's rules (null, bool,
  * int, float), quoted ones strings. */

@@ -144,6 +144,18 @@ test_expect_success 'a project preset in .dango/presets is a source type' '
     sed -i "/typo_key/d" .dango/sources.yml
 '
 
+test_expect_success 'the wizard offers the bundled presets and the project'"'"'s own' '
+    n=$(run_on_tty "q\n" dango source add | sed -n "s/^ *\([0-9]*\)\. Acme (acme)\r*$/\1/p") &&
+    test -n "$n" &&
+    run_on_tty "q\n" dango source add >menu || true &&
+    test_grep "Stripe (stripe)" menu && test_grep "GitHub (github)" menu && test_grep "HubSpot (hubspot)" menu &&
+    test_grep "REST API (rest_api)" menu && test_grep "Your presets (.dango/presets)" menu &&
+    run_on_tty "$n\nacme_two\nACME_TOKEN\n\n\n" dango source add >out &&
+    test_grep "Source added to .dango/sources.yml" out &&
+    sed -n "/name: acme_two/,\$p" .dango/sources.yml >entry && test_grep "type: acme" entry &&
+    test_grep "token_env: ACME_TOKEN" entry
+'
+
 test_expect_success 'dango source test makes one authenticated request' '
     m=$(mark) && dango source test stripe_payments >out 2>&1 &&
     test_grep "✓ GET $API/v1/charges: HTTP 200, 3 records on the first page of charges" out &&
