@@ -825,6 +825,54 @@ static int cmp_jkeys(const void *a, const void *b)
 
 /* A generic test node for target (a model, seed or source) and an entry of
  * its tests: list. */
+
+/* The quoted string arguments of a call at p (just past its "("), up to 2. */
+static int call_args(const char *p, char args[2][256])
+{
+	int n = 0;
+	for (;;) {
+		while (*p == ' ' || *p == '\t' || *p == '\n')
+			p++;
+		if (*p != '\'' && *p != '"')
+			return n;
+		char q = *p++;
+		size_t len = 0;
+		while (*p && *p != q && len < 255)
+			args[n][len++] = *p++;
+		args[n][len] = '\0';
+		if (*p != q)
+			return n;
+		p++;
+		if (++n == 2)
+			return n;
+		while (*p == ' ' || *p == '\t' || *p == '\n')
+			p++;
+		if (*p != ',')
+			return n;
+		p++;
+	}
+}
+
+/* Literal ref('x') / ref('pkg', 'x') / source('s', 't') calls in a test
+ * argument, recorded as the test's dependencies (dbt finds them by
+ * rendering the arguments at parse time). */
+static void collect_arg_refs(struct dbt_node *n, const char *expr)
+{
+	for (const char *p = expr; (p = strpbrk(p, "rs")); p++) {
+		int is_ref = !strncmp(p, "ref(", 4), is_src = !strncmp(p, "source(", 7);
+		if ((!is_ref && !is_src) || (p > expr && (isalnum((unsigned char)p[-1]) || p[-1] == '_' || p[-1] == '.')))
+			continue;
+		char args[2][256];
+		int k = call_args(p + (is_ref ? 4 : 7), args);
+		if (is_ref && k == 1)
+			strvec_push(&n->refs, args[0]);
+		else if (is_ref && k == 2)
+			strvec_pushf(&n->refs, "%s.%s", args[0], args[1]);
+		else if (is_src && k == 2)
+			strvec_pushf(&n->sources, "%s.%s", args[0], args[1]);
+	}
+}
+
 static int add_generic_test(struct dbt_project *p, struct yml_file *f, struct dbt_node *target,
 			    const char *column, const struct ynode *entry, const struct ynode *tests_tree,
 			    struct strbuf *err)
@@ -887,6 +935,14 @@ static int add_generic_test(struct dbt_project *p, struct yml_file *f, struct db
 	}
 	if (column)
 		jval_dict_set(n->test_kwargs, "column_name", jval_str(column));
+	/* refs and sources in the arguments (relationships' `to: ref('x')`) are
+	 * dependencies too: the test must wait for them */
+	{
+		const struct jval *ak, *av;
+		for (size_t i = 0; jval_dict_entry(n->test_kwargs, i, &ak, &av); i++)
+			if (jval_str_cstr(*av))
+				collect_arg_refs(n, jval_str_cstr(*av));
+	}
 	/* dbt's name: test_target_arg1__arg2, args in key order */
 	struct strbuf name = STRBUF_INIT, flat = STRBUF_INIT;
 	size_t nk = jval_len(n->test_kwargs);

@@ -21,6 +21,12 @@ test_expect_success 'dango build runs a plain dbt project by --project-dir and -
     test -f jaffle.duckdb && test -f jaffle/target/manifest.json && test -f jaffle/target/dbt.lock
 '
 
+test_expect_success 'a relationships test depends on the model it points to' '
+    jq -r ".nodes | to_entries[] | select(.key | startswith(\"test.jaffle.relationships\")) | .value.depends_on.nodes | join(\",\")" \
+        jaffle/target/manifest.json >deps &&
+    echo "model.jaffle.stg_orders,model.jaffle.stg_customers" >expect && test_cmp expect deps
+'
+
 test_expect_success 'the tables are where dbt-duckdb puts them' '
     mkdir -p dp && cat >dp/dbt_project.yml <<-\EOF &&
 	name: dp
