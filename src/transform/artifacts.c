@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <jansson.h>
 #include <stdlib.h>
@@ -316,6 +317,19 @@ int dbt_write_compiled(struct dbt_project *p, struct dbt_node *n, const char *ki
 	strbuf_addf(&path, "%s/%s/%s/%s", p->target_path, kind, p->name, n->file);
 	if (n->test_name)
 		strbuf_addf(&path, "/%s.sql", n->name);
+	size_t len = strlen(sql);
+	/* the same SQL as last run: leave the file alone (truncating frees its
+	 * blocks, which some file systems discard synchronously) */
+	struct stat st;
+	if (stat(path.buf, &st) == 0 && (size_t)st.st_size == len) {
+		struct strbuf old = STRBUF_INIT;
+		int same = strbuf_read_file(&old, path.buf) == 0 && old.len == len && !memcmp(old.buf, sql, len);
+		strbuf_release(&old);
+		if (same) {
+			strbuf_release(&path);
+			return 0;
+		}
+	}
 	/* one open per file: these are thousands, and written as dbt does, in
 	 * place (the folders are made only when missing) */
 	int fd = open(path.buf, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -326,7 +340,6 @@ int dbt_write_compiled(struct dbt_project *p, struct dbt_node *n, const char *ki
 		*slash = '/';
 		fd = open(path.buf, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	}
-	size_t len = strlen(sql);
 	if (fd < 0 || write(fd, sql, len) != (ssize_t)len) {
 		strbuf_addf(err, "cannot write '%s': %s", path.buf, strerror(errno));
 		ret = -1;

@@ -213,48 +213,37 @@ static int hooks(struct mctx *m, const char *key)
 }
 
 /* Swap tmp (already built) in place of the relation, in one transaction. */
-static int swap_in(struct mctx *m)
-{
-	struct strbuf sql = STRBUF_INIT, rel = STRBUF_INIT, alias = STRBUF_INIT;
-	const char *old = existing_rel(m);
-	rel_sql(&rel, m->n, "");
-	strbuf_add_sql_ident(&alias, m->n->alias);
-	strbuf_addstr(&sql, "BEGIN TRANSACTION;\n");
-	if (old)
-		strbuf_addf(&sql, "DROP %s IF EXISTS %s;\n", !strcmp(old, "view") ? "VIEW" : "TABLE", rel.buf);
-	strbuf_addstr(&sql, "ALTER TABLE ");
-	rel_sql(&sql, m->n, "__dbt_tmp");
-	strbuf_addf(&sql, " RENAME TO %s;\nCOMMIT", alias.buf);
-	int r = exec(m, sql.buf);
-	if (r < 0)
-		warehouse_rollback(m->wh);
-	else
-		dbt_catalog_set(m->p, m->n->schema, m->n->alias, "table");
-	strbuf_release(&sql);
-	strbuf_release(&rel);
-	strbuf_release(&alias);
-	return r;
-}
-
+/* A table is built under a temporary name, then dropped-and-renamed into
+ * place in one transaction: readers never see it missing or half built,
+ * and a failure leaves the previous table. Both steps go to DuckDB in one
+ * call (a call per statement costs about as much as a small model). */
 static int build_table(struct mctx *m, const char *body)
 {
-	struct strbuf sql = STRBUF_INIT, tmp = STRBUF_INIT;
+	struct strbuf sql = STRBUF_INIT, tmp = STRBUF_INIT, rel = STRBUF_INIT, alias = STRBUF_INIT;
+	const char *old = existing_rel(m);
 	rel_sql(&tmp, m->n, "__dbt_tmp");
+	rel_sql(&rel, m->n, "");
+	strbuf_add_sql_ident(&alias, m->n->alias);
 	/* OR REPLACE: a leftover of a crashed run goes */
-	strbuf_addf(&sql, "CREATE OR REPLACE TABLE %s AS (\n%s\n)", tmp.buf, body);
+	strbuf_addf(&sql, "CREATE OR REPLACE TABLE %s AS (\n%s\n);\nBEGIN TRANSACTION;\n", tmp.buf, body);
+	if (old)
+		strbuf_addf(&sql, "DROP %s IF EXISTS %s;\n", !strcmp(old, "view") ? "VIEW" : "TABLE", rel.buf);
+	strbuf_addf(&sql, "ALTER TABLE %s RENAME TO %s;\nCOMMIT", tmp.buf, alias.buf);
 	int r = exec(m, sql.buf);
-	if (r == 0) {
-		r = swap_in(m);
-		if (r < 0) {
-			struct strbuf ignored = STRBUF_INIT;
-			strbuf_reset(&sql);
-			strbuf_addf(&sql, "DROP TABLE IF EXISTS %s", tmp.buf);
-			warehouse_exec(m->wh, sql.buf, &ignored);
-			strbuf_release(&ignored);
-		}
+	if (r < 0) {
+		struct strbuf ignored = STRBUF_INIT;
+		warehouse_rollback(m->wh);
+		strbuf_reset(&sql);
+		strbuf_addf(&sql, "DROP TABLE IF EXISTS %s", tmp.buf);
+		warehouse_exec(m->wh, sql.buf, &ignored);
+		strbuf_release(&ignored);
+	} else {
+		dbt_catalog_set(m->p, m->n->schema, m->n->alias, "table");
 	}
 	strbuf_release(&sql);
 	strbuf_release(&tmp);
+	strbuf_release(&rel);
+	strbuf_release(&alias);
 	return r;
 }
 

@@ -133,6 +133,7 @@ int dbt_run(struct dbt_project *p, struct warehouse *wh, const struct dbt_run_op
 			ready[nready++] = i;
 	}
 	struct pool pool, writer;
+	struct task *inline_done = NULL;
 	pool_init(&pool, nthreads, run_task);
 	pool_init(&writer, 1, write_task);
 
@@ -186,10 +187,18 @@ int dbt_run(struct dbt_project *p, struct warehouse *wh, const struct dbt_run_op
 			if (o->on_start)
 				o->on_start(o->data, n, res[i].order, total);
 			tasks[i] = (struct task){ p, n, &res[i], conns };
-			pool_submit(&pool, &tasks[i]);
+			if (nthreads == 1) {
+				/* one thread: run it here, without a handoff to a worker
+				 * and back (two context switches a node) */
+				run_task(&tasks[i], 0);
+				inline_done = &tasks[i];
+			} else {
+				pool_submit(&pool, &tasks[i]);
+			}
 			running++;
 		}
-		struct task *t = pool_wait(&pool);
+		struct task *t = nthreads == 1 ? inline_done : pool_wait(&pool);
+		inline_done = NULL;
 		if (!t)
 			break;
 		running--;
