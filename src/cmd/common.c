@@ -3,9 +3,11 @@
 #include "core/fs.h"
 #include "core/strbuf.h"
 #include "core/ui.h"
+#include "core/util.h"
 #include "sources/preset.h"
 
 #include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
 
 int cmd_open_project(struct project *p)
@@ -110,6 +112,15 @@ int cmd_open_reader(const struct project *p, int wait_seconds, struct warehouse 
 	}
 	strbuf_release(&err);
 	return EXIT_OK;
+}
+
+void cmd_no_such_source(const struct source_list *list, const char *name)
+{
+	const char **names = sources_names(list);
+	const char *hint = did_you_mean(name, names);
+	ui_error("no source named '%s' in .dango/sources.yml%s%s%s", name, hint ? " (did you mean '" : "",
+		 hint ? hint : "", hint ? "'?)" : "");
+	free(names);
 }
 
 int cmd_confirm(const char *question, int yes)

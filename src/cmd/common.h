@@ -20,6 +20,9 @@ void cmd_close_writer(struct dango_lock *lock, struct warehouse *wh);
  * and then explain who holds it and what to do. */
 int cmd_open_reader(const struct project *p, int wait_seconds, struct warehouse *wh);
 
+/* "no source named 'x' in .dango/sources.yml (did you mean 'y'?)" */
+void cmd_no_such_source(const struct source_list *list, const char *name);
+
 /* Ask to proceed: 1 yes, 0 no. Without a terminal and without -y, refuses
  * (returns 0) and says to pass -y. */
 int cmd_confirm(const char *question, int yes);

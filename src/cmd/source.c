@@ -693,11 +693,7 @@ static int source_remove(int argc, const char **argv)
 		goto out_project;
 	const char *name = args.v[0];
 	if (!sources_find(&list, name)) {
-		const char **names = sources_names(&list);
-		const char *hint = did_you_mean(name, names);
-		ui_error("no source named '%s' in .dango/sources.yml%s%s%s", name, hint ? " (did you mean '" : "",
-			 hint ? hint : "", hint ? "'?)" : "");
-		free(names);
+		cmd_no_such_source(&list, name);
 		ret = EXIT_FAIL;
 		goto out;
 	}
@@ -852,11 +848,7 @@ static int source_test(int argc, const char **argv)
 		goto out_project;
 	const struct source *s = sources_find(&list, args.v[0]);
 	if (!s) {
-		const char **names = sources_names(&list);
-		const char *hint = did_you_mean(args.v[0], names);
-		ui_error("no source named '%s'%s%s%s", args.v[0], hint ? " (did you mean '" : "", hint ? hint : "",
-			 hint ? "'?)" : "");
-		free(names);
+		cmd_no_such_source(&list, args.v[0]);
 		ret = EXIT_FAIL;
 		goto out;
 	}

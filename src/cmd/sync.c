@@ -443,14 +443,10 @@ int cmd_sync(int argc, const char **argv)
 
 	chosen = xcalloc(list.nr + 1, sizeof(*chosen));
 	if (named.nr) {
-		const char **names = sources_names(&list);
 		for (size_t i = 0; i < named.nr; i++) {
 			struct source *s = sources_find(&list, named.v[i]);
 			if (!s) {
-				const char *hint = did_you_mean(named.v[i], names);
-				ui_error("no source named '%s' in .dango/sources.yml%s%s%s", named.v[i],
-					 hint ? " (did you mean '" : "", hint ? hint : "", hint ? "'?)" : "");
-				free(names);
+				cmd_no_such_source(&list, named.v[i]);
 				ret = EXIT_USAGE;
 				goto out;
 			}
@@ -460,7 +456,6 @@ int cmd_sync(int argc, const char **argv)
 			if (!dup)
 				chosen[nr_chosen++] = s;
 		}
-		free(names);
 	} else {
 		for (size_t i = 0; i < list.nr; i++)
 			chosen[nr_chosen++] = &list.items[i];

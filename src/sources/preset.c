@@ -152,7 +152,7 @@ struct values {
 	json_t *v;         /* config key -> value */
 };
 
-static int scalar_text(json_t *v, struct strbuf *sb)
+int json_scalar_text(json_t *v, struct strbuf *sb)
 {
 	if (json_is_string(v))
 		strbuf_addstr(sb, json_string_value(v));
@@ -204,7 +204,7 @@ static json_t *substitute(json_t *v, json_t *values)
 		}
 		strbuf_add(&out, s, (size_t)(open - s));
 		char *key = xstrndup(open + 8, (size_t)(close - open - 8));
-		scalar_text(json_object_get(values, key), &out);
+		json_scalar_text(json_object_get(values, key), &out);
 		free(key);
 		s = close + 1;
 	}
@@ -423,7 +423,8 @@ void preset_user_names(struct strvec *out)
 		}
 		if (d)
 			closedir(d);
-		qsort(out->v + first, out->nr - first, sizeof(*out->v), cmp_str);
+		if (out->nr - first > 1)
+			qsort(out->v + first, out->nr - first, sizeof(*out->v), cmp_str);
 	}
 	strbuf_release(&dir);
 }

@@ -39,6 +39,9 @@ int preset_expand(const json_t *spec, const json_t *block, const char *source_na
  * NULL. Bundled presets with a registry entry are found there first. */
 const struct source_type *preset_source_type(const char *name);
 struct strvec;
+/* A scalar JSON value as text into sb (strings as they are, numbers,
+ * true/false); 0 when v is not a scalar. */
+int json_scalar_text(json_t *v, struct strbuf *sb);
 /* The names of the project's own presets (.dango/presets/NAME.yml), sorted. */
 void preset_user_names(struct strvec *out);
 

@@ -150,21 +150,6 @@ static void jlist(json_t *o, const char *key, struct strvec *out)
 		json_array_foreach(v, i, it) if (json_is_string(it)) strvec_push(out, json_string_value(it));
 }
 
-/* A scalar JSON value as query-string text into sb (false when not a scalar). */
-static int scalar_text(json_t *v, struct strbuf *sb)
-{
-	if (json_is_string(v))
-		strbuf_addstr(sb, json_string_value(v));
-	else if (json_is_integer(v))
-		strbuf_addf(sb, "%lld", (long long)json_integer_value(v));
-	else if (json_is_real(v))
-		strbuf_addf(sb, "%.17g", json_real_value(v));
-	else if (json_is_boolean(v))
-		strbuf_addstr(sb, json_is_true(v) ? "true" : "false");
-	else
-		return 0;
-	return 1;
-}
 
 static const char *secret_from_env(struct rest *r, struct sync_job *job, json_t *conf, const char *key,
 				   struct strbuf *err)
@@ -703,7 +688,7 @@ static void add_header_json(struct strvec *h, json_t *headers)
 	json_object_foreach(headers, k, v) {
 		struct strbuf sb = STRBUF_INIT;
 		strbuf_addf(&sb, "%s: ", k);
-		if (scalar_text(v, &sb))
+		if (json_scalar_text(v, &sb))
 			strvec_push(h, sb.buf);
 		strbuf_release(&sb);
 	}
@@ -1198,13 +1183,13 @@ static int fetch_pages(struct rest *r, struct sync_job *job, struct fetch *f, st
 			json_t *it;
 			json_array_foreach(v, i, it) {
 				strbuf_reset(&tmp);
-				if (scalar_text(it, &tmp))
+				if (json_scalar_text(it, &tmp))
 					add_param(&query, k, tmp.buf);
 			}
 			continue;
 		}
 		struct strbuf raw = STRBUF_INIT;
-		scalar_text(v, &raw);
+		json_scalar_text(v, &raw);
 		int rc = expand(raw.buf, &t, 0, &tmp, err);
 		strbuf_release(&raw);
 		if (rc < 0)
@@ -1440,7 +1425,7 @@ static const char *state_str(json_t *state, const char *res, const char *key, st
 {
 	json_t *v = json_object_get(json_object_get(state, res), key);
 	strbuf_reset(sb);
-	return scalar_text(v, sb) ? sb->buf : NULL;
+	return json_scalar_text(v, sb) ? sb->buf : NULL;
 }
 
 static int fetch_endpoint(struct rest *r, struct sync_job *job, struct endpoint *ep, struct strbuf *err)
