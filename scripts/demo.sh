@@ -12,9 +12,18 @@ cp "$root"/examples/sample_data/*.csv data/
 "$dango" source add csv --name orders --path data/orders.csv --description "Shop orders (sample data)"
 "$dango" source add csv --name customers --path data/customers.csv --description "Shop customers (sample data)"
 "$dango" validate
-"$dango" sync
+"$dango" sync                      # also writes staging models for the new tables
+mkdir -p dbt/models/marts
+cat >dbt/models/marts/revenue_by_country.sql <<'SQL'
+select c.country, o.status, count(*) as orders, round(sum(o.amount), 2) as revenue
+from {{ ref('stg_orders') }} o
+join {{ ref('stg_customers') }} c using (customer_id)
+group by all
+SQL
+"$dango" run
+"$dango" test
 "$dango" source list
-"$dango" query "SELECT status, count(*) AS orders, round(sum(amount), 2) AS revenue FROM raw_orders.orders GROUP BY status ORDER BY revenue DESC"
+"$dango" query "SELECT country, sum(revenue) AS revenue FROM marts.revenue_by_country WHERE status = 'paid' GROUP BY 1 ORDER BY 2 DESC"
 "$dango" db status
 echo
 echo "The demo project is in ./demo: cd demo && ../dango --help"
