@@ -212,7 +212,7 @@ static const struct source_type *wizard_pick_type(void)
 	}
 }
 
-static int wizard_type_questions(struct entry *e, const struct source_type *t)
+static int wizard_type_questions(struct entry *e, const struct source_type *t, const char *root)
 {
 	char *a = NULL, *dflt = NULL;
 #define ASK(q, d, key)                                  \
@@ -228,16 +228,19 @@ static int wizard_type_questions(struct entry *e, const struct source_type *t)
 		dflt = xasprintf("data/%s.csv", e->name);
 		ASK("CSV file (or folder of files)", dflt, "path");
 		size_t last = e->nr - 1;
-		struct strbuf abs = STRBUF_INIT;
-		if (e->nr && fs_is_dir(e->kv[last].value)) {
+		struct strbuf where = STRBUF_INIT;
+		if (e->nr && e->kv[last].value[0] != '/')
+			fs_path_join(&where, root, e->kv[last].value);
+		else if (e->nr)
+			strbuf_addstr(&where, e->kv[last].value);
+		int is_dir = e->nr && fs_is_dir(where.buf);
+		strbuf_release(&where);
+		if (is_dir) {
 			/* a folder: switch to directory + pattern */
-			char *v = e->kv[last].value;
 			free(e->kv[last].key);
 			e->kv[last].key = xstrdup("directory");
-			(void)v;
 			ASK("File pattern", "*.csv", "file_pattern");
 		}
-		strbuf_release(&abs);
 	} else if (!strcmp(t->name, "local_files")) {
 		ASK("Folder", "data/uploads", "directory");
 		ASK("File pattern", "*.csv", "file_pattern");
@@ -310,7 +313,7 @@ fail:
 	return -1;
 }
 
-static int wizard(struct entry *e, const struct source_list *list)
+static int wizard(struct entry *e, const struct source_list *list, const char *root)
 {
 	const struct source_type *t = wizard_pick_type();
 	if (!t)
@@ -330,7 +333,7 @@ static int wizard(struct entry *e, const struct source_list *list)
 		}
 		free(name);
 	}
-	return wizard_type_questions(e, t);
+	return wizard_type_questions(e, t, root);
 }
 
 /* ---- add --------------------------------------------------------------------- */
@@ -352,7 +355,7 @@ static int source_add(int argc, const char **argv)
 	struct project p;
 	struct source_list list;
 	struct entry e = { 0 };
-	struct strvec args = STRVEC_INIT, sets = STRVEC_INIT;
+	struct strvec args = STRVEC_INIT;
 	struct strbuf text = STRBUF_INIT, out = STRBUF_INIT, err = STRBUF_INIT, report = STRBUF_INIT;
 	const char *name = NULL, *path = NULL, *dir = NULL, *desc = NULL, *dedup = NULL;
 	int disabled = 0, no_test = 0, lookback = -1, ret;
@@ -400,7 +403,7 @@ static int source_add(int argc, const char **argv)
 			ret = EXIT_USAGE;
 			goto out;
 		}
-		if (wizard(&e, &list) < 0) {
+		if (wizard(&e, &list, p.root) < 0) {
 			ret = EXIT_FAIL;
 			goto out;
 		}
@@ -492,7 +495,6 @@ out_project:
 out_noproject:
 	entry_release(&e);
 	strvec_clear(&args);
-	strvec_clear(&sets);
 	strvec_clear(&sets_raw);
 	strbuf_release(&text);
 	strbuf_release(&out);
@@ -506,10 +508,6 @@ out_noproject:
 static const struct cmd_info list_info = {
 	"source list", "dango source list [--enabled-only] [--verbose]",
 	"List configured sources: status, type, last sync, tables and row counts.", NULL,
-};
-
-struct verbose_ctx {
-	int dummy;
 };
 
 static void print_secret(const char *key, const char *var, const char *value, void *data)

@@ -393,7 +393,6 @@ static int files_extract(struct sync_job *job, struct strbuf *err)
 			strbuf_add_sql_str(&w, f->rel);
 			b->replace_where = strbuf_detach(&w, NULL);
 		}
-		b->rows_hint = 0;
 	}
 	/* files known before and gone now */
 	if (!job->opts->full_refresh) {

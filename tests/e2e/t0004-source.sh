@@ -101,6 +101,13 @@ test_expect_success 'the wizard for a preset asks for the key variable, resource
     test_grep "start_date: 2024-06-01" entry
 '
 
+test_expect_success 'the wizard turns a folder into directory + pattern, from a subfolder too' '
+    mkdir -p data/drops && (cd dbt && run_on_tty "1\ndrops\ndata/drops\n*.csv\n" dango source add >../out) &&
+    test_grep "File pattern \[\*.csv\]" out &&
+    sed -n "/name: drops/,\$p" .dango/sources.yml >entry &&
+    test_grep "directory: data/drops" entry && test_grep "file_pattern: \"\*.csv\"" entry
+'
+
 test_expect_success 'the wizard re-asks for an invalid or taken name' '
     run_on_tty "1\nBad Name\nsales\nsales_two\ndata/s.csv\n" dango source add >out &&
     test_grep "Use lowercase letters" out && test_grep "exists already" out &&
