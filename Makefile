@@ -92,7 +92,8 @@ $(BUILD)/dango: $(BUILD)/src/main.o $(BUILD)/libdango.a
 demo: dango
 	@./scripts/demo.sh
 
-bench: dango
+bench: dango unit-bins
+	@DANGO_BENCH_DEPS=1 ./scripts/install-deps.sh
 	@for b in bench/*.sh; do echo "== $$b"; ./$$b || exit 1; done
 
 install: dango

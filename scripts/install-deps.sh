@@ -15,7 +15,9 @@ pkgs=(gcc make pkg-config libc6-dev
       libmicrohttpd-dev libcmocka-dev libpq-dev util-linux)
 # npm may come from Node's own packages rather than Debian's: ask for it only if absent.
 command -v npm >/dev/null 2>&1 || pkgs+=(npm)
-[ "${DANGO_TEST_DEPS:-}" = 1 ] && pkgs+=(postgresql jq)
+# tests read JSON artifacts with jq; benchmarks time with GNU time and bc
+[ "${DANGO_TEST_DEPS:-}" = 1 ] && pkgs+=(jq)
+[ "${DANGO_BENCH_DEPS:-}" = 1 ] && pkgs+=(jq time bc)
 
 missing=()
 for p in "${pkgs[@]}"; do
