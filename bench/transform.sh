@@ -38,6 +38,7 @@ done
 
 now() { date +%s.%N; }
 min() { awk 'NR == 1 || $1 < m { m = $1 } END { print m }'; }
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 t0=$(now); "$DANGO" ls >/dev/null; t1=$(now)
 "$DANGO" compile >compile.out; t2=$(now)
 # twice: the second run's statements (replacing what exists) are the reference's
@@ -54,9 +55,10 @@ jq -r '.results[].unique_id' dbt/target/run_results.json >order.txt
 jq -r '.nodes | to_entries[] | "\(.key) \(.value.original_file_path)"' dbt/target/manifest.json >paths.txt
 awk 'NR==FNR { path[$1] = $2; next } { print path[$1] }' paths.txt order.txt |
     while read -r f; do echo "$PWD/dbt/target/run/p/$f"; done >files.txt
-# alternate the two, three rounds each, and keep the best of each
+# alternate the two, five rounds each, and compare the medians (steadier
+# than the best of each on a shared machine)
 : >r1.t; : >ref.t
-for round in 1 2 3; do
+for round in 1 2 3 4 5; do
     a=$(now); ./sql_replay data/warehouse.duckdb files.txt; b=$(now); echo "$b - $a" | bc >>ref.t
     a=$(now); "$DANGO" run --threads 1 >/dev/null; b=$(now); echo "$b - $a" | bc >>r1.t
 done
@@ -64,15 +66,15 @@ a=$(now); "$DANGO" run --threads 4 >/dev/null; b=$(now); r4=$(echo "$b - $a" | b
 inner=$(sed -nE 's/.*\(parse ([0-9.]+)s, compile ([0-9.]+)s.*/\1 \2/p' compile.out)
 
 awk -v n=$N -v ls=$(echo "$t1 - $t0" | bc) -v comp=$(echo "$t2 - $t1" | bc) -v inner="$inner" \
-    -v r1=$(min <r1.t) -v r4=$r4 -v ref=$(min <ref.t) 'BEGIN {
+    -v r1=$(median <r1.t) -v r4=$r4 -v ref=$(median <ref.t) 'BEGIN {
     split(inner, x, " ")
     printf "models:                                  %d\n", n
     printf "parse, in process (dango compile):       %.3f s\n", x[1]
     printf "compile, in process (dango compile):     %.3f s\n", x[2]
     printf "dango ls, whole command:                 %.3f s\n", ls
     printf "dango compile, whole command (+ files):  %.3f s\n", comp
-    printf "dango run --threads 1 (best of 3):       %.3f s\n", r1
-    printf "same statements, one by one (best of 3): %.3f s (bench/sql_replay.c)\n", ref
+    printf "dango run --threads 1 (median of 5):     %.3f s\n", r1
+    printf "same statements, one by one (median of 5): %.3f s (bench/sql_replay.c)\n", ref
     printf "overhead of dango run:                   %+.1f%%\n", (r1 / ref - 1) * 100
     printf "dango run --threads 4:                   %.3f s\n", r4
 }'

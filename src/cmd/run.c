@@ -16,6 +16,7 @@
 #include "transform/dbt.h"
 #include "version.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -418,6 +419,24 @@ static int do_compile(struct dbt_project *p, struct warehouse *wh, double parse_
 	return ret;
 }
 
+/* manifest.json and run_results.json, on a thread of their own */
+struct artifact_job {
+	struct dbt_project *p;
+	const struct dbt_result *results;
+	const char *command;
+	double elapsed;
+	struct strbuf err;
+};
+
+static void *write_artifacts(void *arg)
+{
+	struct artifact_job *j = arg;
+	if (dbt_write_manifest(j->p, &j->err) == 0)
+		dbt_write_run_results(j->p, j->results, j->command, j->elapsed, &j->err);
+	return NULL;
+}
+
+
 static int run_main(struct run_args *a)
 {
 	struct location loc;
@@ -513,10 +532,20 @@ static int run_main(struct run_args *a)
 		goto out;
 	}
 	print_summary(&p, results, elapsed);
-	strbuf_reset(&err);
-	if (dbt_write_manifest(&p, &err) < 0 ||
-	    dbt_write_run_results(&p, results, which_names[a->which], now_s() - t0, &err) < 0)
-		ui_error("%s", err.buf);
+	/* the artifacts are written while the warehouse closes (DuckDB
+	 * checkpoints then): neither waits for the other */
+	struct artifact_job aj = { &p, results, which_names[a->which], now_s() - t0, STRBUF_INIT };
+	pthread_t writer;
+	int threaded = pthread_create(&writer, NULL, write_artifacts, &aj) == 0;
+	if (!threaded)
+		write_artifacts(&aj);
+	cmd_close_writer(&lock, &wh);
+	have_wh = 0;
+	if (threaded)
+		pthread_join(writer, NULL);
+	if (aj.err.len)
+		ui_error("%s", aj.err.buf);
+	strbuf_release(&aj.err);
 	ret = r ? EXIT_FAIL : EXIT_OK;
 out:
 	dbt_results_free(&p, results);
