@@ -976,7 +976,6 @@ int sync_load(struct warehouse *wh, struct sync_job *job, struct sync_result *re
 				      b->file ? b->file->status : "", b->file ? ")" : "");
 		if (load_batch(&l, b) < 0) {
 			failed = b;
-			job->cancelled = 1; /* extract may stop early: nothing will be kept */
 			goto out;
 		}
 	}
@@ -1003,6 +1002,8 @@ out:
 			diagnose(wh, failed, err);
 	}
 out_norollback:
+	if (ret < 0)
+		job->cancelled = 1; /* an extract still running may stop: nothing will be kept */
 	strbuf_release(&l.schema);
 	strbuf_release(&sql);
 	strvec_clear(&l.created);
