@@ -397,6 +397,8 @@ struct loader {
 	struct strbuf schema;
 	int64_t remaining;        /* --limit rows left; <0 without a limit */
 	struct strvec created;    /* resources whose table this sync (re)created */
+	struct strvec tables;     /* target tables known to exist (saves a catalog query a batch) */
+	struct strvec defaulted;  /* "table\tcolumn" given a default by this load, dropped at its end */
 	struct strbuf *err;
 };
 
@@ -641,7 +643,7 @@ static int load_batch(struct loader *l, struct sync_batch *b)
 		sync_batch_add_const(&meta, b->consts[i].name, b->consts[i].type, b->consts[i].value);
 
 	strbuf_reset(&sql);
-	int exists = warehouse_has_table(l->wh, l->schema.buf, table.buf);
+	int exists = strvec_has(&l->tables, table.buf) || warehouse_has_table(l->wh, l->schema.buf, table.buf);
 	/* replace and --full-refresh start the table over at a resource's first batch */
 	int fresh = !exists || ((res->disposition == WD_REPLACE || job->opts->full_refresh) &&
 				!strvec_has(&l->created, b->resource));
@@ -719,18 +721,24 @@ static int load_batch(struct loader *l, struct sync_batch *b)
 		goto out_meta;
 	}
 	if (!merge) {
-		/* the table keeps no defaults of a load */
-		strbuf_reset(&sql);
-		for (size_t i = 0; i < meta.nr_consts; i++)
-			strbuf_addf(&sql, "ALTER TABLE %s ALTER COLUMN %s DROP DEFAULT;\n", target.buf, meta.consts[i].name);
-		if (warehouse_exec(l->wh, sql.buf, l->err) < 0)
-			goto out_meta;
+		/* the table keeps no defaults of a load: dropped once at its end
+		 * (each batch sets its own meanwhile) */
+		for (size_t i = 0; i < meta.nr_consts; i++) {
+			struct strbuf key = STRBUF_INIT;
+			strbuf_addf(&key, "%s\t%s", target.buf, meta.consts[i].name);
+			if (!strvec_has(&l->defaulted, key.buf))
+				strvec_push(&l->defaulted, key.buf);
+			strbuf_release(&key);
+		}
 	}
+	if (!strvec_has(&l->tables, table.buf))
+		strvec_push(&l->tables, table.buf);
 	if (fresh && !strvec_has(&l->created, b->resource))
 		strvec_push(&l->created, b->resource);
 	if (b->collect_rejects && collect_rejects(l, b, res) < 0)
 		goto out;
-	warehouse_exec(l->wh, "DROP TABLE IF EXISTS __dango_batch", &e);
+	if (merge)
+		warehouse_exec(l->wh, "DROP TABLE IF EXISTS __dango_batch", &e);
 	if (l->remaining > 0)
 		l->remaining = count >= l->remaining ? 0 : l->remaining - count;
 	res->rows += count;
@@ -784,6 +792,9 @@ static int write_file_metadata(struct loader *l)
 	add_table(&meta, l->schema.buf, "_dango_file_metadata");
 	if (job->opts->full_refresh)
 		strbuf_addf(&sql, "DELETE FROM %s;\n", meta.buf);
+	/* one DELETE and one INSERT for all files of the load (a statement
+	 * per file costs more than loading a small file) */
+	struct strbuf paths = STRBUF_INIT, rows = STRBUF_INIT;
 	for (size_t i = 0; i < job->nr_batches; i++) {
 		const struct tracked_file *f = job->batches[i]->file;
 		char when[32];
@@ -794,14 +805,18 @@ static int write_file_metadata(struct loader *l)
 		t = (time_t)f->mtime;
 		gmtime_r(&t, &tm);
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
-		strbuf_addf(&sql, "DELETE FROM %s WHERE path = ", meta.buf);
-		strbuf_add_sql_str(&sql, f->path);
-		strbuf_addf(&sql, ";\nINSERT INTO %s VALUES (", meta.buf);
-		strbuf_add_sql_str(&sql, f->path);
-		strbuf_addf(&sql, ", %lld, TIMESTAMP '%s', '%s', %lld, '%s', '%s', TIMESTAMPTZ '%s');\n",
-			    (long long)f->size, when, f->hash ? f->hash : "", (long long)f->rows, f->status,
-			    job->load_id, job->extracted_at);
+		strbuf_addstr(&paths, paths.len ? ", " : "");
+		strbuf_add_sql_str(&paths, f->path);
+		strbuf_addstr(&rows, rows.len ? ",\n(" : "(");
+		strbuf_add_sql_str(&rows, f->path);
+		strbuf_addf(&rows, ", %lld, TIMESTAMP '%s', '%s', %lld, '%s', '%s', TIMESTAMPTZ '%s')", (long long)f->size,
+			    when, f->hash ? f->hash : "", (long long)f->rows, f->status, job->load_id, job->extracted_at);
 	}
+	if (paths.len)
+		strbuf_addf(&sql, "DELETE FROM %s WHERE path IN (%s);\nINSERT INTO %s VALUES %s;\n", meta.buf, paths.buf,
+			    meta.buf, rows.buf);
+	strbuf_release(&paths);
+	strbuf_release(&rows);
 	/* deleted files keep their row, marked */
 	for (size_t r = 0; r < job->nr_resources; r++) {
 		const struct sync_resource *res = job->resources[r];
@@ -983,6 +998,14 @@ int sync_load(struct warehouse *wh, struct sync_job *job, struct sync_result *re
 		strbuf_addbuf(err, &job->extract_err);
 		goto out;
 	}
+	strbuf_reset(&sql);
+	for (size_t i = 0; i < l.defaulted.nr; i++) {
+		const char *tab = strchr(l.defaulted.v[i], '\t');
+		strbuf_addf(&sql, "ALTER TABLE %.*s ALTER COLUMN %s DROP DEFAULT;\n", (int)(tab - l.defaulted.v[i]),
+			    l.defaulted.v[i], tab + 1);
+	}
+	if (sql.len && warehouse_exec(wh, sql.buf, err) < 0)
+		goto out;
 	for (size_t i = 0; i < job->nr_resources; i++)
 		if (soft_delete(&l, job->resources[i]) < 0)
 			goto out;
@@ -1007,6 +1030,8 @@ out_norollback:
 	strbuf_release(&l.schema);
 	strbuf_release(&sql);
 	strvec_clear(&l.created);
+	strvec_clear(&l.tables);
+	strvec_clear(&l.defaulted);
 	return ret;
 }
 
