@@ -17,7 +17,7 @@ per_page=${PER_PAGE:-1000}
 rm -rf "$work" && mkdir -p "$work"
 command -v /usr/bin/time >/dev/null || { echo "bench: needs GNU time (apt-get install time)"; exit 1; }
 [ -x "$root/build/fixtures/api_server" ] || make -s build/fixtures/api_server
-cc -O2 -o "$work/ref" bench/rest_api_ref.c -I third_party/duckdb/include -L third_party/duckdb/lib \
+cc -O2 -o "$work/ref" bench/duckdb_ctas.c -I third_party/duckdb/include -L third_party/duckdb/lib \
    -lduckdb -Wl,-rpath,"$root/third_party/duckdb/lib"
 
 "$root/build/fixtures/api_server" "$work/port" "$work/api.log" "$records" &
@@ -61,8 +61,8 @@ n=$("$dango" query --csv "SELECT count(*) FROM raw_bench.records" | tail -1)
 "$dango" query --csv "COPY (SELECT id, name, email, amount, active, country, strftime(created_at, '%Y-%m-%dT%H:%M:%SZ') AS created_at,
     score FROM raw_bench.records ORDER BY id) TO '$work/records.ndjson' (FORMAT JSON)" >/dev/null
 size=$(stat -c %s "$work/records.ndjson")
-ref=$( { rm -f "$work/ref.duckdb"; measure ref "$work/ref" "$work/ref.duckdb" "$work/records.ndjson";
-          rm -f "$work/ref.duckdb"; measure ref "$work/ref" "$work/ref.duckdb" "$work/records.ndjson"; } | best )
+ref=$( { rm -f "$work/ref.duckdb"; measure ref "$work/ref" "$work/ref.duckdb" "read_json('$work/records.ndjson', format='newline_delimited')";
+          rm -f "$work/ref.duckdb"; measure ref "$work/ref" "$work/ref.duckdb" "read_json('$work/records.ndjson', format='newline_delimited')"; } | best )
 rm -f "$work/ref.duckdb"
 
 read -r _ rs rk <<<"$ref"

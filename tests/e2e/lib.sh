@@ -136,6 +136,17 @@ wait_for_grep() {
     done
 }
 
+# Start the fake HTTP API (tests/fixtures/api_server.c) on a free port of
+# 127.0.0.1: sets API to its base URL. Its request log is $TRASH/api.log:
+# m=$(mark) before a command, then log_since $m for the requests it made.
+start_fake_api() {
+    "$FIXTURES/api_server" "$TRASH/port" "$TRASH/api.log" &
+    wait_for_file "$TRASH/port" || return 1
+    API=http://127.0.0.1:$(cat "$TRASH/port")
+}
+mark() { wc -l <"$TRASH/api.log"; }
+log_since() { tail -n +$(( $1 + 1 )) "$TRASH/api.log"; }
+
 # Run a command on a pseudo-terminal, feeding it the given input.
 run_on_tty() {
     local input=$1

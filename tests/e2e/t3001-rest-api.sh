@@ -4,10 +4,7 @@
 # merge, incremental cursors and date ranges.
 . "$(dirname "$0")/lib.sh"
 
-"$FIXTURES/api_server" "$TRASH/port" "$TRASH/api.log" &
-wait_for_file "$TRASH/port" || exit 1
-PORT=$(cat "$TRASH/port")
-API=http://127.0.0.1:$PORT
+start_fake_api || exit 1
 
 dango init p >/dev/null </dev/null
 cd p
@@ -16,8 +13,6 @@ printf 'version: "1.0"\nsources:\n' >.dango/sources.yml
 # The engine names columns dlt's way; these helpers accept a__b/_x as
 # spelled either way, so that they test the data rather than the spelling.
 cols() { q "SELECT string_agg(column_name, ',' ORDER BY ordinal_position) FROM information_schema.columns WHERE table_schema = 'raw_$1' AND table_name = '$2' AND column_name NOT IN ('_dlt_load_id', '_dlt_extracted_at')" | tr -d '"' | sed -E 's/__/_/g; s/(^|,)_/\1/g'; }
-log_since() { tail -n +$(( $1 + 1 )) "$TRASH/api.log"; }
-mark() { wc -l <"$TRASH/api.log"; }
 
 add_source() {
     # add_source NAME <<YAML (the rest_api block, indented by 6)

@@ -4,16 +4,11 @@
 # secrets, and nothing is committed.
 . "$(dirname "$0")/lib.sh"
 
-"$FIXTURES/api_server" "$TRASH/port" "$TRASH/api.log" &
-wait_for_file "$TRASH/port" || exit 1
-PORT=$(cat "$TRASH/port")
-API=http://127.0.0.1:$PORT
+start_fake_api || exit 1
 
 dango init p >/dev/null </dev/null
 cd p
 printf 'version: "1.0"\nsources:\n' >.dango/sources.yml
-mark() { wc -l <"$TRASH/api.log"; }
-log_since() { tail -n +$(( $1 + 1 )) "$TRASH/api.log"; }
 add_source() {
     { cat .dango/sources.yml; printf '  - name: %s\n    type: rest_api\n    rest_api:\n      base_url: %s\n      request_backoff_factor: 0.05\n' "$1" "$API"; cat; } >s.tmp &&
     mv s.tmp .dango/sources.yml

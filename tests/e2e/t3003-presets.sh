@@ -3,16 +3,11 @@
 # .dango/presets/) against the local fake API, and `dango source test`.
 . "$(dirname "$0")/lib.sh"
 
-"$FIXTURES/api_server" "$TRASH/port" "$TRASH/api.log" &
-wait_for_file "$TRASH/port" || exit 1
-PORT=$(cat "$TRASH/port")
-API=http://127.0.0.1:$PORT
+start_fake_api || exit 1
 
 dango init p >/dev/null </dev/null
 cd p
 printf 'version: "1.0"\nsources:\n' >.dango/sources.yml
-mark() { wc -l <"$TRASH/api.log"; }
-log_since() { tail -n +$(( $1 + 1 )) "$TRASH/api.log"; }
 printf 'STRIPE_API_KEY=sk_test_123\nGITHUB_TOKEN=ghp_test\nHUBSPOT_API_KEY=pat-test\nWRONG=sk_bad\n' >.env
 
 test_expect_success 'stripe: starting_after paging while has_more, created[gte] from start_date' '
