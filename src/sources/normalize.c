@@ -100,6 +100,18 @@ static void take_kids(struct jv_parser *ps, struct jv *out, size_t base)
 	d->nr = base;
 }
 
+/* true, false or null at ps->p (e: the end of the text) */
+static int parse_word(struct jv_parser *ps, struct jv *out, const char *e, const char *word, enum jv_type type)
+{
+	size_t n = strlen(word);
+	if ((size_t)(e - ps->p) < n || memcmp(ps->p, word, n))
+		return jv_fail(ps, "unexpected character");
+	out->type = type;
+	out->len = n;
+	ps->p += n;
+	return 0;
+}
+
 static int parse_value(struct jv_parser *ps, struct jv *out)
 {
 	const char *e = ps->end;
@@ -169,29 +181,11 @@ static int parse_value(struct jv_parser *ps, struct jv *out)
 		return 0;
 	}
 	case 't':
-		if (e - ps->p >= 4 && !memcmp(ps->p, "true", 4)) {
-			out->type = JV_TRUE;
-			out->len = 4;
-			ps->p += 4;
-			return 0;
-		}
-		return jv_fail(ps, "unexpected character");
+		return parse_word(ps, out, e, "true", JV_TRUE);
 	case 'f':
-		if (e - ps->p >= 5 && !memcmp(ps->p, "false", 5)) {
-			out->type = JV_FALSE;
-			out->len = 5;
-			ps->p += 5;
-			return 0;
-		}
-		return jv_fail(ps, "unexpected character");
+		return parse_word(ps, out, e, "false", JV_FALSE);
 	case 'n':
-		if (e - ps->p >= 4 && !memcmp(ps->p, "null", 4)) {
-			out->type = JV_NULL;
-			out->len = 4;
-			ps->p += 4;
-			return 0;
-		}
-		return jv_fail(ps, "unexpected character");
+		return parse_word(ps, out, e, "null", JV_NULL);
 	default: {
 		const char *p = ps->p;
 		int is_int = 1;

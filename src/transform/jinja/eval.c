@@ -362,35 +362,29 @@ no_element: {
 }
 
 /* Python's slice.indices(). */
+/* One bound of a slice, Python's way: missing -> dflt, negative counts from
+ * the end, then clamped to [lo, hi]. */
+static int64_t slice_bound(const struct jval *v, int64_t len, int64_t lo, int64_t hi, int64_t dflt)
+{
+	if (!v || v->type == JVAL_NONE)
+		return dflt;
+	int64_t x = v->u.i;
+	if (x < 0) {
+		x += len;
+		if (x < lo)
+			x = lo;
+	} else if (x > hi) {
+		x = hi;
+	}
+	return x;
+}
+
 static void slice_indices(int64_t len, const struct jval *start, const struct jval *stop,
 			  int64_t step, int64_t *pstart, int64_t *pstop)
 {
 	int64_t lo = step < 0 ? -1 : 0, hi = step < 0 ? len - 1 : len;
-	int64_t s, e;
-	if (!start || start->type == JVAL_NONE) {
-		s = step < 0 ? hi : lo;
-	} else {
-		s = start->u.i;
-		if (s < 0) {
-			s += len;
-			if (s < lo)
-				s = lo;
-		} else if (s > hi) {
-			s = hi;
-		}
-	}
-	if (!stop || stop->type == JVAL_NONE) {
-		e = step < 0 ? lo : hi;
-	} else {
-		e = stop->u.i;
-		if (e < 0) {
-			e += len;
-			if (e < lo)
-				e = lo;
-		} else if (e > hi) {
-			e = hi;
-		}
-	}
+	int64_t s = slice_bound(start, len, lo, hi, step < 0 ? hi : lo);
+	int64_t e = slice_bound(stop, len, lo, hi, step < 0 ? lo : hi);
 	*pstart = s;
 	*pstop = e;
 }
