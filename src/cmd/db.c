@@ -32,20 +32,6 @@ static void orphans_release(struct orphans *o)
 	free(o->v);
 }
 
-static int64_t count_rows(struct warehouse *wh, const char *schema, const char *table)
-{
-	struct strbuf sql = STRBUF_INIT, err = STRBUF_INIT;
-	int64_t n = 0;
-	strbuf_addstr(&sql, "SELECT count(*) FROM ");
-	strbuf_add_sql_ident(&sql, schema);
-	strbuf_addch(&sql, '.');
-	strbuf_add_sql_ident(&sql, table);
-	warehouse_query_int(wh, sql.buf, &n, &err);
-	strbuf_release(&sql);
-	strbuf_release(&err);
-	return n;
-}
-
 static int find_orphans(struct warehouse *wh, const struct source_list *list, struct orphans *o)
 {
 	struct wh_result r;
@@ -64,7 +50,7 @@ static int find_orphans(struct warehouse *wh, const struct source_list *list, st
 		const char *src = whole ? schema + 4 : table;
 		if (!sources_find(list, src)) {
 			struct orphan *last = o->nr ? &o->v[o->nr - 1] : NULL;
-			int64_t rows = count_rows(wh, schema, table);
+			int64_t rows = warehouse_count_rows(wh, schema, table);
 			if (whole && last && !last->table && !strcmp(last->schema, schema)) {
 				last->tables++;
 				last->rows += rows;
@@ -190,7 +176,7 @@ static int db_status(int argc, const char **argv)
 		int64_t rows = -1;
 		struct strbuf e2 = STRBUF_INIT;
 		if (!strcmp(cells[2], "table")) {
-			rows = count_rows(&wh, cells[0], cells[1]);
+			rows = warehouse_count_rows(&wh, cells[0], cells[1]);
 			total += rows;
 			cells[3] = xstrdup(fmt_count(n, rows));
 		} else {

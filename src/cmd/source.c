@@ -570,15 +570,9 @@ static void print_warehouse_info(struct warehouse *wh, const struct source *s)
 			printf("  Tables: ");
 			for (size_t i = 0; i < r.rows; i++) {
 				char *t = wh_result_str(&r, i, 0);
-				int64_t n = 0;
 				char cnt[32];
-				strbuf_reset(&sql);
-				strbuf_addstr(&sql, "SELECT count(*) FROM ");
-				strbuf_add_sql_ident(&sql, schema.buf);
-				strbuf_addch(&sql, '.');
-				strbuf_add_sql_ident(&sql, t);
-				warehouse_query_int(wh, sql.buf, &n, &err);
-				printf("%s%s (%s rows)", i ? ", " : "", t, fmt_count(cnt, n));
+				printf("%s%s (%s rows)", i ? ", " : "", t,
+				       fmt_count(cnt, warehouse_count_rows(wh, schema.buf, t)));
 				free(t);
 			}
 			printf("\n");

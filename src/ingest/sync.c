@@ -906,11 +906,8 @@ static int swap_tables(struct loader *l)
 		}
 		add_table(&oldt, l->schema.buf, r->name);
 		int had_old = warehouse_has_table(l->wh, l->schema.buf, r->name);
-		if (had_old) {
-			strbuf_reset(&sql);
-			strbuf_addf(&sql, "SELECT count(*) FROM %s", oldt.buf);
-			exec_count(l->wh, sql.buf, &old_rows, &e);
-		}
+		if (had_old)
+			old_rows = warehouse_count_rows(l->wh, l->schema.buf, r->name);
 		strbuf_reset(&sql);
 		if (had_old && r->rows == 0 && old_rows > 0 && !job->opts->allow_empty) {
 			char n[32];
@@ -1081,11 +1078,7 @@ int sync_table_counts(struct warehouse *wh, const char *source, struct strvec *l
 	if (ret == 0) {
 		for (size_t i = 0; i < r.rows; i++) {
 			char *t = wh_result_str(&r, i, 0), n[32];
-			int64_t c = 0;
-			strbuf_reset(&sql);
-			strbuf_addstr(&sql, "SELECT count(*) FROM ");
-			add_table(&sql, schema.buf, t);
-			exec_count(wh, sql.buf, &c, err);
+			int64_t c = warehouse_count_rows(wh, schema.buf, t);
 			strvec_pushf(lines, "%s.%s (%s rows)", schema.buf, t, fmt_count(n, c));
 			*total += c;
 			free(t);

@@ -278,6 +278,20 @@ void warehouse_track_progress(struct warehouse *wh)
 	strbuf_release(&ignored);
 }
 
+int64_t warehouse_count_rows(struct warehouse *wh, const char *schema, const char *table)
+{
+	struct strbuf sql = STRBUF_INIT, err = STRBUF_INIT;
+	int64_t n = 0;
+	strbuf_addstr(&sql, "SELECT count(*) FROM ");
+	strbuf_add_sql_ident(&sql, schema);
+	strbuf_addch(&sql, '.');
+	strbuf_add_sql_ident(&sql, table);
+	warehouse_query_int(wh, sql.buf, &n, &err);
+	strbuf_release(&sql);
+	strbuf_release(&err);
+	return n;
+}
+
 int warehouse_has_table(struct warehouse *wh, const char *schema, const char *table)
 {
 	struct strbuf sql = STRBUF_INIT, err = STRBUF_INIT;

@@ -63,6 +63,9 @@ double warehouse_progress(struct warehouse *wh);
  * without printing its own bar. */
 void warehouse_track_progress(struct warehouse *wh);
 
+/* The rows of schema.table (0 if it cannot be counted). */
+int64_t warehouse_count_rows(struct warehouse *wh, const char *schema, const char *table);
+
 /* Does schema.table (or a view of that name) exist? */
 int warehouse_has_table(struct warehouse *wh, const char *schema, const char *table);
 /* The DuckDB library's version string, e.g. "v1.4.4". */
