@@ -7,6 +7,7 @@
 #include "core/ui.h"
 #include "core/util.h"
 #include "core/xalloc.h"
+#include "ingest/sync.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -163,8 +164,7 @@ static int db_status(int argc, const char **argv)
 	size_t shown = 0, hidden = 0;
 	for (size_t i = 0; i < r.rows; i++) {
 		char *cells[4] = { wh_result_str(&r, i, 0), wh_result_str(&r, i, 1), wh_result_str(&r, i, 2), NULL };
-		if (!all && (!strcmp(cells[0], "_dango") || starts_with(cells[1], "_dlt_") ||
-			     starts_with(cells[1], "_dango_"))) {
+		if (!all && (!strcmp(cells[0], "_dango") || sync_is_meta_name(cells[1]))) {
 			/* Dango's and dlt's bookkeeping: there, but not what users look for */
 			hidden++;
 			for (int k = 0; k < 3; k++)

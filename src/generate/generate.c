@@ -153,11 +153,6 @@ int gen_file_is_ours(const char *text, int *asked)
 
 /* ---- rendering -------------------------------------------------------------- */
 
-static int is_meta(const char *c)
-{
-	return starts_with(c, "_dlt_") || starts_with(c, "_dango_");
-}
-
 /* Columns the model passes through, in the raw table's order: the data,
  * then the child-table links, then the deletion flag and load columns. */
 static void model_columns(const struct gen_table *t, struct strvec *out)
@@ -165,7 +160,7 @@ static void model_columns(const struct gen_table *t, struct strvec *out)
 	for (size_t i = 0; i < t->nr_cols; i++) {
 		const char *c = t->cols[i].name;
 		/* a child table's link to its parent is data to whoever models it */
-		if (!is_meta(c) || !strcmp(c, "_dlt_parent_id") || !strcmp(c, "_dlt_list_idx"))
+		if (!sync_is_meta_name(c) || !strcmp(c, "_dlt_parent_id") || !strcmp(c, "_dlt_list_idx"))
 			strvec_push(out, c);
 	}
 	/* parents keep _dlt_id: children point at it through _dlt_parent_id */
@@ -496,7 +491,7 @@ static int load_keywords(struct gen_plan *plan, struct warehouse *wh, struct str
 static int skip_table(const char *name)
 {
 	/* metadata tables, and the staging tables of a full refresh in flight */
-	return is_meta(name) || strstr(name, "__dango_") != NULL;
+	return sync_is_meta_name(name) || strstr(name, "__dango_") != NULL;
 }
 
 static int list_tables(struct gen_plan *plan, struct warehouse *wh, const struct gen_options *opts,

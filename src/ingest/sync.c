@@ -203,7 +203,7 @@ void sync_normalize_name(struct strbuf *sb, const char *name)
 		strbuf_insert(sb, start, "_", 1);
 }
 
-static int is_meta_column(const char *name)
+int sync_is_meta_name(const char *name)
 {
 	return starts_with(name, "_dlt_") || starts_with(name, "_dango_");
 }
@@ -442,10 +442,10 @@ static int evolve(struct loader *l, const struct sync_batch *b, const struct syn
 	if (describe(l->wh, what.buf, &tcols, l->err) < 0)
 		goto out;
 	for (size_t i = 0; i < batch_cols->nr; i++)
-		if (!is_meta_column(batch_cols->v[i].name) && !columns_find(&tcols, batch_cols->v[i].name))
+		if (!sync_is_meta_name(batch_cols->v[i].name) && !columns_find(&tcols, batch_cols->v[i].name))
 			strvec_push(&added, batch_cols->v[i].name);
 	for (size_t i = 0; i < tcols.nr; i++)
-		if (!is_meta_column(tcols.v[i].name) && !columns_find(batch_cols, tcols.v[i].name))
+		if (!sync_is_meta_name(tcols.v[i].name) && !columns_find(batch_cols, tcols.v[i].name))
 			strvec_push(&missing, tcols.v[i].name);
 	if ((added.nr || missing.nr) && res->is_file_table && !l->job->opts->allow_schema_changes) {
 		schema_change_error(l, b, table, &added, &missing);

@@ -47,6 +47,9 @@ int sync_table_counts(struct warehouse *wh, const char *source, struct strvec *l
 
 /* Schema and table names. */
 void sync_schema_name(struct strbuf *sb, const char *source);
+/* Is this a name of dlt's or Dango's bookkeeping (_dlt_*, _dango_*): a
+ * metadata column of raw rows, or a metadata table of a raw schema? */
+int sync_is_meta_name(const char *name);
 /* dlt-style column names: "Order ID" -> "order_id". */
 void sync_normalize_name(struct strbuf *sb, const char *name);
 
