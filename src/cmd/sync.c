@@ -359,7 +359,6 @@ static void run_release(struct source_run *run)
 	strvec_clear(&run->lines);
 	strbuf_release(&run->err);
 	strbuf_release(&run->res.error);
-	strvec_clear(&run->res.table_lines);
 }
 
 int cmd_sync(int argc, const char **argv)

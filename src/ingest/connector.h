@@ -63,7 +63,6 @@ struct sync_batch {
 	int collect_rejects;   /* on_error: skip: keep DuckDB's rejects, count them */
 	struct tracked_file *file; /* when the batch is one tracked file */
 	char *spool_path;      /* a temporary file to remove after the load */
-	int64_t rows_hint;     /* estimated rows, for progress; 0 if unknown */
 };
 
 /* What the connector says about each resource it produces. */

@@ -13,11 +13,9 @@ struct source_list;
 struct sync_result {
 	const struct source *source;
 	int ok;
-	int skipped;               /* nothing to do (disabled, unsupported type) */
 	int64_t rows;
 	double seconds;
 	struct strbuf error;
-	struct strvec table_lines; /* "raw_x.t: 12 rows" */
 };
 
 void sync_job_init(struct sync_job *job, const struct source *s, const struct project *p,

@@ -1570,7 +1570,6 @@ static void spool_file_done(void *data, int ti, size_t k)
 	normalizer_relation(&r->norm, t, t->files.v[k], &rel);
 	b->relation = strbuf_detach(&rel, NULL);
 	b->spool_path = xstrdup(t->files.v[k]);
-	b->rows_hint = strtoll(t->file_rows.v[k], NULL, 10);
 	b->label = xasprintf("%s (part %zu)", t->name, k + 1);
 	sync_job_emit(job);
 }
