@@ -34,7 +34,7 @@ test_expect_success 'the holder is recorded in dbt.lock.json and removed after' 
 test_expect_success 'a writer waits for the holder, saying so, then goes on' '
     hold_lock &&
     pid=$(sed -n "s/.*\"pid\": \([0-9]*\).*/\1/p" .dango/state/dbt.lock.json) &&
-    { dango db clean -y --wait 30 >out 2>&1 9>&- & } && cleaner=$! &&
+    rm -f out && { dango db clean -y --wait 30 >out 2>&1 9>&- & } && cleaner=$! &&
     wait_for_grep "Waiting for lock" out &&
     release_lock && wait $cleaner &&
     test_grep "^⏳ Another writer is running (pid $pid, since [0-9][0-9]:[0-9][0-9]:[0-9][0-9]). Waiting for lock (up to 30 seconds)...$" out &&
@@ -89,7 +89,7 @@ test_expect_success 'a reader during a write is told why it cannot open, exit 3'
 
 test_expect_success 'a reader with --wait gets in once the writer is done' '
     hold_lock &&
-    { dango query --wait 20 --csv "SELECT 5 AS v" >out 2>&1 9>&- & } && reader=$! &&
+    rm -f out && { dango query --wait 20 --csv "SELECT 5 AS v" >out 2>&1 9>&- & } && reader=$! &&
     wait_for_grep "Waiting for it to close" out &&
     release_lock && wait $reader &&
     test_grep "Waiting for it to close (up to 20 seconds)" out && test_grep "^5$" out
@@ -98,7 +98,10 @@ test_expect_success 'a reader with --wait gets in once the writer is done' '
 test_expect_success 'a writer waits for a reader that has the file open' '
     rm -f read.fifo && mkfifo read.fifo &&
     { dango query <read.fifo >/dev/null 2>&1 & } && reader=$! && exec 8>read.fifo &&
-    sleep 0.5 &&
+    i=0 && until ls -l /proc/$reader/fd 2>/dev/null | grep -q warehouse.duckdb; do
+        i=$((i + 1)); if [ $i -ge 300 ]; then echo "the reader never opened the warehouse"; exit 1; fi; sleep 0.1
+    done &&
+    rm -f out &&
     { dango query --write --wait 30 "SELECT 1" >out 2>&1 8>&- & } && writer=$! &&
     wait_for_grep "Waiting for it to close" out &&
     exec 8>&- && wait $writer &&
