@@ -106,7 +106,7 @@ test_expect_success 'options: bad threads, stray arguments, the lock' '
     test_expect_code 2 dango run --threads -1 2>err &&
     test_expect_code 2 dango run good 2>err && test_grep "use --select" err &&
     test_expect_code 2 dango run --bogus 2>err &&
-    (flock .dango/state/dbt.lock sleep 3 &) && sleep 0.5 &&
+    rm -f held && (flock .dango/state/dbt.lock sh -c "touch held; sleep 3" &) && wait_for_file held &&
     test_expect_code 3 dango run --wait 0 >out 2>err && test_grep "lock" err
 '
 
