@@ -88,10 +88,11 @@ static int load_dotenv(struct env *env, const char *path, struct strbuf *err)
 	return ret;
 }
 
-/* Just enough TOML for secrets: [sections], key = "string" | 'string' | bare. */
-static int load_secrets_toml(struct env *env, const char *path, struct strbuf *err)
+/* Just enough TOML for secrets: [sections], key = "string" | 'string' | bare.
+ * With qualify (config.toml), a key is named "section.key". */
+static int load_toml(struct env *env, const char *path, const char *origin, int qualify, struct strbuf *err)
 {
-	struct strbuf text = STRBUF_INIT, val = STRBUF_INIT;
+	struct strbuf text = STRBUF_INIT, val = STRBUF_INIT, section = STRBUF_INIT, name = STRBUF_INIT;
 	int ret = 0, lineno = 0;
 	if (strbuf_read_file(&text, path) < 0) {
 		strbuf_release(&text);
@@ -106,6 +107,13 @@ static int load_secrets_toml(struct env *env, const char *path, struct strbuf *e
 		char *s = p;
 		while (isspace((unsigned char)*s))
 			s++;
+		if (*s == '[') {
+			char *close = strchr(s, ']');
+			strbuf_reset(&section);
+			if (close)
+				strbuf_add(&section, s + 1, (size_t)(close - s - 1));
+			strbuf_trim(&section);
+		}
 		if (*s && *s != '#' && *s != '[') {
 			char *eq = strchr(s, '=');
 			if (!eq) {
@@ -126,12 +134,18 @@ static int load_secrets_toml(struct env *env, const char *path, struct strbuf *e
 				ret = -1;
 				break;
 			}
-			env_add(env, s, nlen, val.buf, ".dlt/secrets.toml");
+			strbuf_reset(&name);
+			if (qualify && section.len)
+				strbuf_addf(&name, "%s.", section.buf);
+			strbuf_add(&name, s, nlen);
+			env_add(env, name.buf, name.len, val.buf, origin);
 		}
 		p = nl ? nl + 1 : NULL;
 	}
 	strbuf_release(&text);
 	strbuf_release(&val);
+	strbuf_release(&section);
+	strbuf_release(&name);
 	return ret;
 }
 
@@ -144,7 +158,12 @@ int env_load(struct env *env, const char *project_dir, struct strbuf *err)
 	if (!ret) {
 		strbuf_reset(&path);
 		fs_path_join(&path, project_dir, ".dlt/secrets.toml");
-		ret = load_secrets_toml(env, path.buf, err);
+		ret = load_toml(env, path.buf, ".dlt/secrets.toml", 0, err);
+	}
+	if (!ret) {
+		strbuf_reset(&path);
+		fs_path_join(&path, project_dir, ".dlt/config.toml");
+		ret = load_toml(env, path.buf, ".dlt/config.toml", 1, err);
 	}
 	strbuf_release(&path);
 	return ret;

@@ -2,7 +2,8 @@
  * names a variable, looked up in this order: the process environment, the
  * project's .env file, then .dlt/secrets.toml (a top-level `NAME = "value"`,
  * or `name = "value"` in any section, matched case-insensitively, as dlt
- * users keep them). */
+ * users keep them). .dlt/config.toml's settings are there too, named
+ * "section.key" (runtime.request_max_attempts). */
 #ifndef DANGO_ENV_H
 #define DANGO_ENV_H
 #include <stddef.h>
@@ -10,7 +11,7 @@ struct strbuf;
 
 struct env_entry {
 	char *name, *value;
-	const char *origin; /* ".env" or ".dlt/secrets.toml" */
+	const char *origin; /* ".env", ".dlt/secrets.toml" or ".dlt/config.toml" */
 };
 
 struct env {

@@ -20,6 +20,7 @@
 #include "sources/preset.h"
 #include "sources/registry.h"
 #include "core/env.h"
+#include "core/ui.h"
 #include "core/util.h"
 #include "core/xalloc.h"
 #include "core/yaml.h"
@@ -86,6 +87,7 @@ struct rest {
 	const char *token, *key_name, *key_value, *user, *pass, *client_id, *client_secret, *token_url, *scopes,
 		*header_name, *header_value;
 	int key_in_query;
+	char *auth_query;                  /* "name=value" of an api_key in the query, escaped */
 	struct strvec secret_vars;         /* env variables of the secrets, for messages */
 	char *oauth_token;
 	double oauth_expires;
@@ -344,6 +346,7 @@ static void rest_free(struct rest *r)
 	free(r->eps);
 	strvec_clear(&r->secret_vars);
 	free(r->oauth_token);
+	free(r->auth_query);
 	http_client_release(&r->http);
 	if (r->norm_ready)
 		normalizer_release(&r->norm);
@@ -379,14 +382,50 @@ out:
 	return ret;
 }
 
+/* A dlt runtime setting: RUNTIME__NAME in the environment (or .env), else
+ * [runtime] NAME in .dlt/config.toml, else dflt. The source's own key wins
+ * over both. */
+static double runtime_setting(struct sync_job *job, const char *name, double dflt)
+{
+	struct strbuf var = STRBUF_INIT;
+	strbuf_addstr(&var, "RUNTIME__");
+	for (const char *p = name; *p; p++)
+		strbuf_addch(&var, (char)toupper((unsigned char)*p));
+	const char *v = env_lookup(&job->project->env, var.buf, NULL);
+	if (!v) {
+		strbuf_reset(&var);
+		strbuf_addf(&var, "runtime.%s", name);
+		v = env_lookup(&job->project->env, var.buf, NULL);
+	}
+	strbuf_release(&var);
+	char *end;
+	double d = v ? strtod(v, &end) : 0;
+	return v && end != v && !*end && d >= 0 ? d : dflt;
+}
+
+/* The HTTP client's retries and (at debug level) requests, as progress
+ * lines of the job, in order with its other lines. */
+static void http_log(void *data, enum http_log_level level, const char *msg)
+{
+	struct sync_job *job = data;
+	if (level == HTTP_LOG_DEBUG)
+		job->progress(job, "DEBUG %s", msg);
+	else
+		job->progress(job, "%s", msg);
+}
+
 static int rest_parse(struct sync_job *job, const struct source *s, struct rest **out, struct strbuf *err)
 {
 	struct rest *r = xcalloc(1, sizeof(*r));
 	struct strvec parent_names = STRVEC_INIT;
+	struct strbuf tmp = STRBUF_INIT;
 	const char *label;
 	int ret = -1;
 	*out = r;
 	http_client_init(&r->http);
+	r->http.log = http_log;
+	r->http.log_data = job;
+	r->http.log_debug = ui.level >= UI_DEBUG;
 	if (load_conf(s, &r->conf, &label, err) < 0)
 		goto out;
 	json_t *c = r->conf;
@@ -399,8 +438,27 @@ static int rest_parse(struct sync_job *job, const struct source *s, struct rest 
 	r->headers = json_object_get(c, "headers");
 	r->http.timeout = jnum(c, "timeout", 60);
 	r->http.rate_limit_delay = jnum(c, "rate_limit_delay", 0);
-	r->http.max_attempts = (int)jnum(c, "request_max_attempts", 5);
-	r->http.backoff_factor = jnum(c, "request_backoff_factor", 1);
+	r->http.max_attempts = (int)jnum(c, "request_max_attempts", runtime_setting(job, "request_max_attempts", 5));
+	r->http.backoff_factor = jnum(c, "request_backoff_factor", runtime_setting(job, "request_backoff_factor", 1));
+	r->http.max_retry_wait = jnum(c, "max_retry_wait", 60);
+	double mb = jnum(c, "max_page_mb", 100);
+	r->http.max_body = mb > 0 ? (int64_t)(mb * (1 << 20)) : 0;
+	if (http_origin(r->base_url, &tmp) < 0) {
+		strbuf_addf(err, "source '%s': base_url '%s' is not an http:// or https:// URL", s->name, r->base_url);
+		goto out;
+	}
+	http_client_set_origin(&r->http, r->base_url, err);
+	const char *co = jstr(c, "cross_origin");
+	if (!co || !strcmp(co, "strip"))
+		r->http.cross_origin = HTTP_CROSS_STRIP;
+	else if (!strcmp(co, "refuse"))
+		r->http.cross_origin = HTTP_CROSS_REFUSE;
+	else if (!strcmp(co, "allow"))
+		r->http.cross_origin = HTTP_CROSS_ALLOW;
+	else {
+		strbuf_addf(err, "source '%s': cross_origin '%s' is not strip, refuse or allow", s->name, co);
+		goto out;
+	}
 	r->max_pages = (int64_t)jnum(c, "max_pages", 0);
 	if (parse_paginator(json_object_get(c, "paginator"), &r->pg, s->name, err) < 0)
 		goto out;
@@ -426,6 +484,13 @@ static int rest_parse(struct sync_job *job, const struct source *s, struct rest 
 			if (!err->len)
 				strbuf_addf(err, "source '%s': auth_type api_key needs api_key_env", s->name);
 			goto out;
+		}
+		if (r->key_in_query) {
+			struct strbuf q = STRBUF_INIT;
+			http_add_escaped(&q, r->key_name);
+			strbuf_addch(&q, '=');
+			http_add_escaped(&q, r->key_value);
+			r->auth_query = strbuf_detach(&q, NULL);
 		}
 	} else if (!strcmp(auth, "basic")) {
 		r->auth = AUTH_BASIC;
@@ -524,6 +589,7 @@ static int rest_parse(struct sync_job *job, const struct source *s, struct rest 
 	ret = 0;
 out:
 	strvec_clear(&parent_names);
+	strbuf_release(&tmp);
 	return ret;
 }
 
@@ -589,6 +655,8 @@ static int status_error(struct rest *r, struct sync_job *job, const char *url, c
 {
 	struct strbuf m = STRBUF_INIT;
 	long st = resp->status;
+	if (resp->url)
+		url = resp->url; /* as sent, after redirects, secrets masked */
 	if (st == 401 || st == 403)
 		return auth_error(r, job, st, url, err);
 	masked(r, &m, url);
@@ -642,7 +710,9 @@ static int oauth_token(struct rest *r, struct sync_job *job, struct strbuf *err)
 	}
 	strvec_push(&headers, "Content-Type: application/x-www-form-urlencoded");
 	strvec_push(&headers, "Accept: application/json");
-	if (http_do(&r->http, "POST", r->token_url, &headers, body.buf, &resp, err) < 0)
+	struct http_request req = { .method = "POST", .url = r->token_url, .headers = &headers, .body = body.buf,
+				    .body_secret = 1, .origin = r->token_url };
+	if (http_do(&r->http, &req, &resp, err) < 0)
 		goto out;
 	if (resp.status == 400 || resp.status == 401 || resp.status == 403) {
 		auth_error(r, job, 401, r->token_url, err);
@@ -694,28 +764,31 @@ static void add_header_json(struct strvec *h, json_t *headers)
 	}
 }
 
+/* The headers of a request: h goes to every origin; auth (the configured
+ * headers, which may hold keys, and the credentials) only to the source's
+ * own origin. */
 static int request_headers(struct rest *r, struct sync_job *job, const struct endpoint *ep, struct strvec *h,
-			   struct strbuf *err)
+			   struct strvec *auth, struct strbuf *err)
 {
 	strvec_push(h, "Accept: application/json");
-	add_header_json(h, r->headers);
+	add_header_json(auth, r->headers);
 	if (ep)
-		add_header_json(h, ep->headers);
+		add_header_json(auth, ep->headers);
 	struct strbuf sb = STRBUF_INIT;
 	switch (r->auth) {
 	case AUTH_BEARER:
-		strvec_pushf(h, "Authorization: Bearer %s", r->token);
+		strvec_pushf(auth, "Authorization: Bearer %s", r->token);
 		break;
 	case AUTH_API_KEY:
 		if (!r->key_in_query)
-			strvec_pushf(h, "%s: %s", r->key_name, r->key_value);
+			strvec_pushf(auth, "%s: %s", r->key_name, r->key_value);
 		break;
 	case AUTH_BASIC:
 		strbuf_addf(&sb, "%s:%s", r->user, r->pass ? r->pass : "");
 		{
 			struct strbuf enc = STRBUF_INIT;
 			base64(&enc, sb.buf);
-			strvec_pushf(h, "Authorization: Basic %s", enc.buf);
+			strvec_pushf(auth, "Authorization: Basic %s", enc.buf);
 			http_client_add_secret(&r->http, enc.buf);
 			strbuf_release(&enc);
 		}
@@ -725,10 +798,10 @@ static int request_headers(struct rest *r, struct sync_job *job, const struct en
 			strbuf_release(&sb);
 			return -1;
 		}
-		strvec_pushf(h, "Authorization: Bearer %s", r->oauth_token);
+		strvec_pushf(auth, "Authorization: Bearer %s", r->oauth_token);
 		break;
 	case AUTH_CUSTOM:
-		strvec_pushf(h, "%s: %s", r->header_name, r->header_value);
+		strvec_pushf(auth, "%s: %s", r->header_name, r->header_value);
 		break;
 	default:
 		break;
@@ -1142,13 +1215,78 @@ static void detect_paginator(struct paginator *pg, const struct http_response *r
 	}
 }
 
+/* The offset of the first byte that is not UTF-8 in s, or n. */
+static size_t utf8_bad_at(const unsigned char *s, size_t n)
+{
+	size_t i = 0;
+	while (i < n) {
+		unsigned c = s[i];
+		size_t k = c < 0x80 ? 0 : (c & 0xe0) == 0xc0 ? 1 : (c & 0xf0) == 0xe0 ? 2 : (c & 0xf8) == 0xf0 ? 3 : 9;
+		if (k == 9 || (k == 1 && c < 0xc2) || (k && i + k >= n))
+			return i;
+		unsigned cp = k == 0 ? c : k == 1 ? c & 0x1f : k == 2 ? c & 0x0f : c & 0x07;
+		for (size_t j = 1; j <= k; j++) {
+			if ((s[i + j] & 0xc0) != 0x80)
+				return i;
+			cp = cp << 6 | (s[i + j] & 0x3f);
+		}
+		if ((k == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (k == 3 && (cp < 0x10000 || cp > 0x10ffff)))
+			return i;
+		i += k + 1;
+	}
+	return n;
+}
+
+/* A page's body as JSON; an error names the URL and says what came
+ * instead (an HTML page, bad UTF-8). */
+static int parse_page(struct rest *r, const char *method, const char *url, const struct http_response *resp,
+		      struct jv_doc *doc, struct strbuf *err)
+{
+	struct strbuf m = STRBUF_INIT, e = STRBUF_INIT;
+	const char *ct = resp->content_type;
+	int ret = -1;
+	masked(r, &m, resp->url ? resp->url : url);
+	size_t bad = utf8_bad_at((const unsigned char *)resp->body.buf, resp->body.len);
+	if (bad < resp->body.len) {
+		strbuf_addf(err, "the response of %s %s is not valid UTF-8 (byte %zu)", method, m.buf, bad);
+		goto out;
+	}
+	if (jv_parse(doc, resp->body.buf, resp->body.len, &e) == 0) {
+		ret = 0;
+		goto out;
+	}
+	if (!resp->body.len) {
+		strbuf_addf(err, "invalid JSON from %s: the response is empty", m.buf);
+	} else if (ct && !strcasestr(ct, "json")) {
+		strbuf_addf(err, "%s %s answered %s, not JSON", method, m.buf, ct);
+		if (strcasestr(ct, "html"))
+			strbuf_addstr(err, " (an HTML page: is base_url the API's address, and the path right?)");
+		strbuf_addstr(err, ": ");
+		for (size_t i = 0, n = 0; i < resp->body.len && n < 80; i++) {
+			unsigned char c = (unsigned char)resp->body.buf[i];
+			if (c == '\n' || c == '\r' || c == '\t')
+				c = ' ';
+			if (c == ' ' && err->len && err->buf[err->len - 1] == ' ')
+				continue;
+			strbuf_addch(err, (char)c);
+			n++;
+		}
+	} else {
+		strbuf_addf(err, "invalid JSON from %s: %s", m.buf, e.buf);
+	}
+out:
+	strbuf_release(&m);
+	strbuf_release(&e);
+	return ret;
+}
+
 static int fetch_pages(struct rest *r, struct sync_job *job, struct fetch *f, struct strbuf *err)
 {
 	struct endpoint *ep = f->ep;
 	struct paginator pg = ep->pg.set ? ep->pg : r->pg;
 	struct strbuf base = STRBUF_INIT, query = STRBUF_INIT, url = STRBUF_INIT, next = STRBUF_INIT,
 		      cursor = STRBUF_INIT, tmp = STRBUF_INIT, e = STRBUF_INIT, body = STRBUF_INIT;
-	struct strvec headers = STRVEC_INIT, seen = STRVEC_INIT;
+	struct strvec headers = STRVEC_INIT, auth = STRVEC_INIT, seen = STRVEC_INIT;
 	struct http_response resp;
 	struct jv_doc doc = JV_DOC_INIT;
 	struct tctx t = { f->start, f->end, ep->parent >= 0 ? &r->eps[ep->parent] : NULL, ep,
@@ -1203,8 +1341,6 @@ static int fetch_pages(struct rest *r, struct sync_job *job, struct fetch *f, st
 		add_param(&query, ep->inc.param, f->start);
 	if (ep->inc.set && ep->inc.end_param && f->end && *f->end)
 		add_param(&query, ep->inc.end_param, f->end);
-	if (r->auth == AUTH_API_KEY && r->key_in_query)
-		add_param(&query, r->key_name, r->key_value);
 	if (ep->body) {
 		char *js = json_dumps(ep->body, JSON_COMPACT);
 		if (expand(js, &t, 0, &body, err) < 0) {
@@ -1219,16 +1355,8 @@ static int fetch_pages(struct rest *r, struct sync_job *job, struct fetch *f, st
 			break;
 		strbuf_reset(&url);
 		if (next.len) {
+			/* the key in the query is the client's to add, for our own origin only */
 			strbuf_addbuf(&url, &next);
-			if (r->auth == AUTH_API_KEY && r->key_in_query && !strstr(url.buf, r->key_value)) {
-				/* a next link rarely repeats the key */
-				struct strbuf q = STRBUF_INIT;
-				add_param(&q, r->key_name, r->key_value);
-				if (strchr(url.buf, '?'))
-					q.buf[0] = '&';
-				strbuf_addbuf(&url, &q);
-				strbuf_release(&q);
-			}
 		} else {
 			strbuf_addbuf(&url, &base);
 			strbuf_addbuf(&url, &query);
@@ -1272,23 +1400,20 @@ static int fetch_pages(struct rest *r, struct sync_job *job, struct fetch *f, st
 		}
 
 		strvec_clear(&headers);
-		if (request_headers(r, job, ep, &headers, err) < 0)
+		strvec_clear(&auth);
+		if (request_headers(r, job, ep, &headers, &auth, err) < 0)
 			goto out;
-		if (http_do(&r->http, ep->method, url.buf, &headers, body.len ? body.buf : NULL, &resp, err) < 0)
+		struct http_request req = { .method = ep->method, .url = url.buf, .headers = &headers, .auth_headers = &auth,
+					    .auth_query = r->auth_query, .body = body.len ? body.buf : NULL };
+		if (http_do(&r->http, &req, &resp, err) < 0)
 			goto out;
 		if (resp.status >= 300) {
 			status_error(r, job, url.buf, &resp, err);
 			goto out;
 		}
 		f->pages++;
-		strbuf_reset(&e);
-		if (jv_parse(&doc, resp.body.buf, resp.body.len, &e) < 0) {
-			struct strbuf m = STRBUF_INIT;
-			masked(r, &m, url.buf);
-			strbuf_addf(err, "invalid JSON from %s: %s", m.buf, resp.body.len ? e.buf : "the response is empty");
-			strbuf_release(&m);
+		if (parse_page(r, ep->method, url.buf, &resp, &doc, err) < 0)
 			goto out;
-		}
 		int found;
 		const struct jv *recs = find_records(doc.root, ep->data_selector, &found);
 		if (ep->data_selector && (!recs || (recs->type != JV_ARR && recs->type != JV_NULL))) {
@@ -1413,6 +1538,7 @@ out:
 	strbuf_release(&e);
 	strbuf_release(&body);
 	strvec_clear(&headers);
+	strvec_clear(&auth);
 	strvec_clear(&seen);
 	http_response_release(&resp);
 	jv_doc_release(&doc);
@@ -1697,7 +1823,7 @@ int rest_api_check(const struct source *s, const struct project *p, struct strbu
 	struct sync_options opts;
 	struct sync_job job;
 	struct strbuf err = STRBUF_INIT, url = STRBUF_INIT, m = STRBUF_INIT, e = STRBUF_INIT;
-	struct strvec headers = STRVEC_INIT;
+	struct strvec headers = STRVEC_INIT, auth = STRVEC_INIT;
 	struct http_response resp;
 	struct jv_doc doc = JV_DOC_INIT;
 	struct rest *r = NULL;
@@ -1723,28 +1849,21 @@ int rest_api_check(const struct source *s, const struct project *p, struct strbu
 		goto out;
 	}
 	url_join(&url, r->base_url, ep->path);
-	if (r->auth == AUTH_API_KEY && r->key_in_query) {
-		struct strbuf q = STRBUF_INIT;
-		add_param(&q, r->key_name, r->key_value);
-		if (strchr(url.buf, '?'))
-			q.buf[0] = '&';
-		strbuf_addbuf(&url, &q);
-		strbuf_release(&q);
-	}
 	r->http.max_attempts = 2;
-	masked(r, &m, url.buf);
-	if (request_headers(r, &job, ep, &headers, &err) < 0 ||
-	    http_do(&r->http, ep->method, url.buf, &headers, NULL, &resp, &err) < 0) {
+	struct http_request req = { .method = ep->method, .url = url.buf, .headers = &headers, .auth_headers = &auth,
+				    .auth_query = r->auth_query };
+	if (request_headers(r, &job, ep, &headers, &auth, &err) < 0 || http_do(&r->http, &req, &resp, &err) < 0) {
 		strbuf_addf(report, "✗ %s\n", err.buf);
 		goto out;
 	}
+	masked(r, &m, resp.url ? resp.url : url.buf);
 	if (resp.status >= 300) {
 		status_error(r, &job, url.buf, &resp, &err);
 		strbuf_addf(report, "✗ %s\n", err.buf);
 		goto out;
 	}
-	if (jv_parse(&doc, resp.body.buf, resp.body.len, &e) < 0) {
-		strbuf_addf(report, "✗ %s %s: HTTP %ld, but not JSON (%s)\n", ep->method, m.buf, resp.status, e.buf);
+	if (parse_page(r, ep->method, url.buf, &resp, &doc, &e) < 0) {
+		strbuf_addf(report, "✗ HTTP %ld, but %s\n", resp.status, e.buf);
 		goto out;
 	}
 	int found;
@@ -1762,6 +1881,7 @@ out:
 	strbuf_release(&m);
 	strbuf_release(&e);
 	strvec_clear(&headers);
+	strvec_clear(&auth);
 	http_response_release(&resp);
 	jv_doc_release(&doc);
 	return ret;
