@@ -255,7 +255,7 @@ static void add_with_parents(json_t *out, json_t *all, json_t *e)
 }
 
 static const char *const politeness[] = { "rate_limit_delay", "request_max_attempts", "request_backoff_factor",
-					  "max_pages", "timeout", NULL };
+					  "max_pages", "timeout", "cross_origin", "max_page_mb", "max_retry_wait", NULL };
 
 int preset_expand(const json_t *spec_c, const json_t *block_c, const char *source_name, json_t **conf,
 		  struct strbuf *err)
@@ -356,6 +356,7 @@ struct user_type {
 };
 static struct user_type *user_types;
 
+static const char *const cross_origins[] = { "strip", "refuse", "allow", NULL };
 static const struct cfg_key common_keys[] = {
 	{ "endpoints", CFG_STR_LIST, 0, NULL, NULL, "endpoints to sync (default: the preset's)" },
 	{ "base_url", CFG_STR, 0, NULL, NULL, NULL },
@@ -365,6 +366,9 @@ static const struct cfg_key common_keys[] = {
 	{ "request_backoff_factor", CFG_NUM, 0, NULL, NULL, NULL },
 	{ "max_pages", CFG_INT, 0, NULL, NULL, NULL },
 	{ "timeout", CFG_NUM, 0, NULL, NULL, "seconds" },
+	{ "cross_origin", CFG_STR, 0, NULL, cross_origins, "strip, refuse or allow (links to other hosts)" },
+	{ "max_page_mb", CFG_NUM, 0, NULL, NULL, "largest response accepted, in MB" },
+	{ "max_retry_wait", CFG_NUM, 0, NULL, NULL, "seconds" },
 };
 
 static struct user_type *make_type(const char *name, json_t *spec)

@@ -53,6 +53,7 @@ static const char *const paginator_types[] = {
 	"auto", "single_page", "offset", "page_number", "cursor", "json_link", "header_link", NULL
 };
 static const char *const methods[] = { "GET", "POST", NULL };
+static const char *const cross_origins[] = { "strip", "refuse", "allow", NULL };
 
 static const struct cfg_key paginator_keys[] = {
 	{ "type", CFG_STR, CFG_REQUIRED, NULL, paginator_types, "how pages are linked" },
@@ -98,6 +99,13 @@ static const struct cfg_key endpoint_keys[] = {
 	{ NULL }
 };
 
+/* What every API source may say about other origins, page sizes and waits. */
+#define API_SAFETY_KEYS                                                                                     \
+	{ "cross_origin", CFG_STR, 0, NULL, cross_origins,                                                  \
+	  "links and redirects to another host: strip (follow without credentials), refuse or allow" },     \
+	{ "max_page_mb", CFG_NUM, 0, NULL, NULL, "largest response accepted, in MB (default 100)" },        \
+	{ "max_retry_wait", CFG_NUM, 0, NULL, NULL, "longest wait before a retry, Retry-After included (default 60 s)" }
+
 static const struct cfg_key rest_api_keys[] = {
 	{ "base_url", CFG_STR, CFG_REQUIRED, NULL, NULL, "https://api.example.com" },
 	{ "headers", CFG_FREE_MAP, 0, NULL, NULL, NULL },
@@ -119,6 +127,7 @@ static const struct cfg_key rest_api_keys[] = {
 	{ "request_max_attempts", CFG_INT, 0, NULL, NULL, NULL },
 	{ "request_backoff_factor", CFG_NUM, 0, NULL, NULL, NULL },
 	{ "max_pages", CFG_INT, 0, NULL, NULL, NULL },
+	API_SAFETY_KEYS,
 	{ "paginator", CFG_MAP, 0, paginator_keys, NULL, NULL },
 	{ "endpoints", CFG_LIST_MAP, CFG_REQUIRED, endpoint_keys, NULL, NULL },
 	{ NULL }
@@ -131,7 +140,8 @@ static const struct cfg_key rest_api_keys[] = {
 	{ "request_max_attempts", CFG_INT, 0, NULL, NULL, NULL },                              \
 	{ "request_backoff_factor", CFG_NUM, 0, NULL, NULL, NULL },                            \
 	{ "max_pages", CFG_INT, 0, NULL, NULL, NULL },                                          \
-	{ "timeout", CFG_NUM, 0, NULL, NULL, "seconds" }
+	{ "timeout", CFG_NUM, 0, NULL, NULL, "seconds" },                                       \
+	API_SAFETY_KEYS
 static const struct cfg_key stripe_keys[] = {
 	{ "stripe_secret_key_env", CFG_STR, CFG_SECRET | CFG_REQUIRED, NULL, NULL, NULL },
 	{ "endpoints", CFG_STR_LIST, 0, NULL, NULL, "charges, customers, ..." },
