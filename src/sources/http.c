@@ -514,7 +514,7 @@ static enum hop_verdict follow(struct http_client *c, const struct http_request 
 		if (rc != CURLE_OK) {
 			*rc_out = rc;
 			if (sink.too_big) {
-				strbuf_addf(err, "the response of %s %s is larger than %g MB (max_page_mb); raise max_page_mb in "
+				strbuf_addf(err, "the response of %s %s is larger than %.3g MB (max_page_mb); raise max_page_mb in "
 					    "the source's block, or ask for smaller pages", method, m.buf,
 					    (double)c->max_body / (1 << 20));
 				goto out;
