@@ -43,6 +43,8 @@ void hash64_update(struct hash64 *s, const void *data, size_t len)
 			s->ntail = 0;
 		}
 	}
+	if (s->ntail)
+		return; /* all of data went into the pending tail */
 	for (; len >= 8; p += 8, len -= 8) {
 		uint64_t w;
 		memcpy(&w, p, 8);

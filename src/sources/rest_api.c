@@ -20,6 +20,7 @@
 #include "sources/preset.h"
 #include "sources/registry.h"
 #include "core/env.h"
+#include "core/hash.h"
 #include "core/ui.h"
 #include "core/util.h"
 #include "core/xalloc.h"
@@ -1072,7 +1073,66 @@ struct fetch {
 	char *max_cursor, *min_cursor;
 	int64_t rows, pages;
 	int parent_row;                   /* -1: not a child */
+	/* An append resource's boundary, as dlt's incremental keeps it: the
+	 * keys (primary key, else a hash of the record) of the records at the
+	 * highest cursor value. An inclusive start parameter (updated_since,
+	 * created[gte]) brings the previous sync's boundary records back; they
+	 * are dropped rather than loaded twice. */
+	int dedupe;                       /* an append resource with a cursor */
+	const char *prev_cursor;          /* the cursor committed last time */
+	struct strvec prev_keys;          /* its boundary keys, sorted */
+	struct strvec max_keys;           /* the keys at max_cursor in this sync */
+	int64_t dropped;                  /* records of the previous sync skipped */
 };
+
+static int cmp_strp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The boundary key of a record: its primary key, else a hash of its JSON. */
+static void record_key(const struct endpoint *ep, const struct jv *rec, struct strbuf *out)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct hash64 h;
+	int ok = ep->primary_key.nr > 0;
+	for (size_t k = 0; k < ep->primary_key.nr && ok; k++) {
+		if (k)
+			strbuf_addch(&sb, '\x1f');
+		ok = jv_text(jv_path(rec, ep->primary_key.v[k]), &sb) == 0;
+	}
+	hash64_init(&h);
+	if (ok) {
+		hash64_update(&h, "k", 1);
+		hash64_update(&h, sb.buf, sb.len);
+	} else {
+		const char *raw;
+		size_t n;
+		jv_raw(rec, &raw, &n);
+		hash64_update(&h, "r", 1);
+		hash64_update(&h, raw, n);
+	}
+	strbuf_addf(out, "%016llx", (unsigned long long)hash64_final(&h));
+	strbuf_release(&sb);
+}
+
+/* Track the boundary; 1 when the record was loaded by the previous sync. */
+static int boundary_seen(struct fetch *f, const struct jv *rec, const char *cursor, int above_max, int at_max)
+{
+	struct strbuf key = STRBUF_INIT;
+	int seen = 0;
+	record_key(f->ep, rec, &key);
+	if (above_max)
+		strvec_clear(&f->max_keys);
+	if (above_max || at_max)
+		strvec_push(&f->max_keys, key.buf);
+	if (f->prev_cursor && f->prev_keys.nr && !cursor_cmp(cursor, f->prev_cursor)) {
+		const char *k = key.buf;
+		seen = bsearch(&k, f->prev_keys.v, f->prev_keys.nr, sizeof(*f->prev_keys.v), cmp_strp) != NULL;
+	}
+	strbuf_release(&key);
+	return seen;
+}
 
 static int add_record(struct rest *r, struct sync_job *job, struct fetch *f, const struct jv *rec, struct strbuf *err)
 {
@@ -1090,13 +1150,20 @@ static int add_record(struct rest *r, struct sync_job *job, struct fetch *f, con
 				ret = 0;
 				goto out;
 			}
-			if (!f->max_cursor || cursor_cmp(tmp.buf, f->max_cursor) > 0) {
+			int above = !f->max_cursor || cursor_cmp(tmp.buf, f->max_cursor) > 0;
+			int at = !above && !cursor_cmp(tmp.buf, f->max_cursor);
+			if (above) {
 				free(f->max_cursor);
 				f->max_cursor = xstrdup(tmp.buf);
 			}
 			if (!f->min_cursor || cursor_cmp(tmp.buf, f->min_cursor) < 0) {
 				free(f->min_cursor);
 				f->min_cursor = xstrdup(tmp.buf);
+			}
+			if (f->dedupe && boundary_seen(f, rec, tmp.buf, above, at)) {
+				f->dropped++;
+				ret = 0;
+				goto out;
 			}
 		}
 	}
@@ -1554,10 +1621,77 @@ static const char *state_str(json_t *state, const char *res, const char *key, st
 	return json_scalar_text(v, sb) ? sb->buf : NULL;
 }
 
+/* A cursor as a user reads it: epoch seconds of a unix-time API as an ISO
+ * date ("2024-10-01T00:00:00Z", not 1727740800); others as they are. */
+static char *show_cursor(const struct endpoint *ep, const char *v)
+{
+	char buf[40];
+	if (!ep->inc.unix_time || !is_number(v))
+		return xstrdup(v);
+	time_t t = (time_t)strtoll(v, NULL, 10);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return xstrdup(buf);
+}
+
+/* "1 customer", "2 customers": a resource name made singular for a count of
+ * one, by English's common rules (companies, addresses, charges). */
+static void add_count(struct strbuf *sb, int64_t n, const char *name)
+{
+	char num[32];
+	size_t len = strlen(name);
+	strbuf_addf(sb, "%s ", fmt_count(num, n));
+	if (n != 1 || len < 2 || name[len - 1] != 's' || name[len - 2] == 's') {
+		strbuf_addstr(sb, name);
+	} else if (len > 3 && ends_with(name, "ies")) {
+		strbuf_add(sb, name, len - 3);
+		strbuf_addch(sb, 'y');
+	} else if (len > 4 && (ends_with(name, "sses") || ends_with(name, "xes") || ends_with(name, "ches") ||
+			       ends_with(name, "shes"))) {
+		strbuf_add(sb, name, len - 2);
+	} else {
+		strbuf_add(sb, name, len - 1);
+	}
+}
+
+/* The previous sync's boundary of an append resource, for f. */
+static void load_boundary(struct fetch *f, json_t *prev_state, const char *cursor)
+{
+	json_t *keys = json_object_get(json_object_get(prev_state, f->ep->name), "boundary");
+	size_t i;
+	json_t *k;
+	f->prev_cursor = cursor;
+	json_array_foreach(keys, i, k) if (json_is_string(k)) strvec_push(&f->prev_keys, json_string_value(k));
+	if (f->prev_keys.nr > 1)
+		qsort(f->prev_keys.v, f->prev_keys.nr, sizeof(*f->prev_keys.v), cmp_strp);
+}
+
+/* The boundary to commit: the keys at the cursor that will be stored. */
+static json_t *new_boundary(struct fetch *f, const char *cursor)
+{
+	struct strvec all = STRVEC_INIT;
+	json_t *a = json_array();
+	if (!cursor_cmp(cursor, f->max_cursor))
+		for (size_t i = 0; i < f->max_keys.nr; i++)
+			strvec_push(&all, f->max_keys.v[i]);
+	/* the cursor stays where it was: its boundary records still count */
+	if (f->prev_cursor && !cursor_cmp(cursor, f->prev_cursor))
+		for (size_t i = 0; i < f->prev_keys.nr; i++)
+			strvec_push(&all, f->prev_keys.v[i]);
+	if (all.nr > 1)
+		qsort(all.v, all.nr, sizeof(*all.v), cmp_strp);
+	for (size_t i = 0; i < all.nr; i++)
+		if (!i || strcmp(all.v[i], all.v[i - 1]))
+			json_array_append_new(a, json_string(all.v[i]));
+	strvec_clear(&all);
+	return a;
+}
+
 static int fetch_endpoint(struct rest *r, struct sync_job *job, struct endpoint *ep, struct strbuf *err)
 {
 	const struct sync_options *o = job->opts;
-	struct fetch f = { .ep = ep, .parent_row = -1 };
+	struct fetch f = { .ep = ep, .parent_row = -1, .prev_keys = STRVEC_INIT, .max_keys = STRVEC_INIT };
 	struct strbuf prev = STRBUF_INIT, first = STRBUF_INIT, msg = STRBUF_INIT;
 	char *start = NULL, *end = NULL, *fstart = NULL, *fend = NULL;
 	int ret = -1;
@@ -1567,6 +1701,9 @@ static int fetch_endpoint(struct rest *r, struct sync_job *job, struct endpoint 
 		const char *cur = o->full_refresh ? NULL : state_str(job->prev_state, ep->name, "cursor", &prev);
 		const char *known_first = o->full_refresh ? NULL : state_str(job->prev_state, ep->name, "first", &first);
 		const char *from = cur ? cur : ep->inc.initial_value;
+		f.dedupe = ep->wd == WD_APPEND;
+		if (f.dedupe && cur)
+			load_boundary(&f, job->prev_state, cur);
 		if (o->since) {
 			from = o->since;
 			char *fs = format_start(ep, o->since);
@@ -1590,14 +1727,19 @@ static int fetch_endpoint(struct rest *r, struct sync_job *job, struct endpoint 
 			fstart = start ? xstrdup(start) : NULL;
 			fend = end ? xstrdup(end) : NULL;
 		}
-		if (start && *start)
-			strbuf_addf(&msg, "Fetching %s (incremental from %s%s%s)", ep->name, from, end ? " to " : "",
+		char *shown = from ? show_cursor(ep, from) : NULL;
+		if (o->full_refresh)
+			strbuf_addf(&msg, "Fetching %s (full refresh%s%s%s%s)", ep->name, start && *start ? " from " : "",
+				    start && *start ? shown : "", end ? " to " : "", end ? o->until : "");
+		else if (start && *start)
+			strbuf_addf(&msg, "Fetching %s (incremental from %s%s%s)", ep->name, shown, end ? " to " : "",
 				    end ? o->until : "");
 		else
 			strbuf_addf(&msg, "Fetching %s (incremental, first sync)", ep->name);
+		free(shown);
 		free(widened);
 	} else {
-		strbuf_addf(&msg, "Fetching %s%s", ep->name, ep->wd == WD_REPLACE ? " (full refresh)" : "");
+		strbuf_addf(&msg, "Fetching %s%s", ep->name, ep->wd == WD_REPLACE || o->full_refresh ? " (full refresh)" : "");
 	}
 	f.start = start;
 	f.end = end;
@@ -1606,7 +1748,9 @@ static int fetch_endpoint(struct rest *r, struct sync_job *job, struct endpoint 
 
 	if (ep->parent >= 0) {
 		struct endpoint *p = &r->eps[ep->parent];
-		job->progress(job, "Fetching %s for %s %s", ep->name, fmt_count(n1, (int64_t)p->nr_rows), p->name);
+		strbuf_reset(&msg);
+		add_count(&msg, (int64_t)p->nr_rows, p->name);
+		job->progress(job, "Fetching %s for %s", ep->name, msg.buf);
 		for (size_t i = 0; i < p->nr_rows && !r->stop_all; i++) {
 			f.parent_row = (int)i;
 			int missing = 0;
@@ -1623,7 +1767,11 @@ static int fetch_endpoint(struct rest *r, struct sync_job *job, struct endpoint 
 		if (fetch_pages(r, job, &f, err) < 0)
 			goto out;
 	}
-	job->progress(job, "Fetched %s %s", fmt_count(n1, f.rows), ep->name);
+	strbuf_reset(&msg);
+	add_count(&msg, f.rows, ep->name);
+	if (f.dropped)
+		strbuf_addf(&msg, " (%s already loaded at the cursor, skipped)", fmt_count(n1, f.dropped));
+	job->progress(job, "Fetched %s", msg.buf);
 
 	if (ep->inc.set && ep->parent < 0 && f.max_cursor) {
 		json_t *st = json_object();
@@ -1634,12 +1782,16 @@ static int fetch_endpoint(struct rest *r, struct sync_job *job, struct endpoint 
 		const char *fi = known_first && cursor_cmp(known_first, f.min_cursor) < 0 ? known_first : f.min_cursor;
 		json_object_set_new(st, "cursor", json_string(c));
 		json_object_set_new(st, "first", json_string(fi));
+		if (f.dedupe)
+			json_object_set_new(st, "boundary", new_boundary(&f, c));
 		json_object_set_new(job->new_state, ep->name, st);
 	}
 	ret = 0;
 out:
 	free(f.max_cursor);
 	free(f.min_cursor);
+	strvec_clear(&f.prev_keys);
+	strvec_clear(&f.max_keys);
 	free(start);
 	free(end);
 	free(fstart);
@@ -1778,7 +1930,10 @@ static int rest_describe(struct sync_job *job, struct strbuf *out, struct strbuf
 		if (ep->inc.set && ep->parent < 0) {
 			const char *cur = job->opts->full_refresh ? NULL : state_str(job->prev_state, ep->name, "cursor", &prev);
 			const char *from = job->opts->since ? job->opts->since : cur ? cur : ep->inc.initial_value;
-			strbuf_addf(out, " (incremental from %s)", from ? from : "the beginning");
+			char *shown = from ? show_cursor(ep, from) : NULL;
+			strbuf_addf(out, " (%s from %s)", job->opts->full_refresh ? "full refresh" : "incremental",
+				    shown ? shown : "the beginning");
+			free(shown);
 		} else if (ep->wd == WD_REPLACE) {
 			strbuf_addstr(out, " (full refresh)");
 		}
