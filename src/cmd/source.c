@@ -212,6 +212,52 @@ static const struct source_type *wizard_pick_type(void)
 	}
 }
 
+/* The resources of an API preset: the valid names listed, each answer
+ * checked against them (with a did-you-mean), asked again until right. */
+static int wizard_resources(struct entry *e, const struct source_type *t, const char *key)
+{
+	struct strvec names = STRVEC_INIT, parts = STRVEC_INIT;
+	struct strbuf list = STRBUF_INIT;
+	int ret = -1;
+	preset_endpoint_names(t->name, &names);
+	if (names.nr) {
+		for (size_t j = 0; j < names.nr; j++)
+			strbuf_addf(&list, "%s%s", j ? ", " : "", names.v[j]);
+		ui_print("Resources of %s: %s", t->label, list.buf);
+	}
+	for (;;) {
+		char *a = ask("Resources to sync (comma-separated, empty for the preset's default)", "");
+		const char *bad = NULL;
+		if (!a)
+			goto out;
+		strvec_clear(&parts);
+		strvec_push_split(&parts, a);
+		free(a);
+		for (size_t j = 0; j < parts.nr && names.nr && !bad; j++)
+			if (!strvec_has(&names, parts.v[j]))
+				bad = parts.v[j];
+		if (!bad)
+			break;
+		const char *hint = did_you_mean(bad, (const char *const *)names.v);
+		ui_print("%s has no resource '%s'%s%s%s.", t->label, bad, hint ? " (did you mean '" : "", hint ? hint : "",
+			 hint ? "'?)" : "");
+	}
+	if (parts.nr) {
+		strbuf_reset(&list);
+		strbuf_addch(&list, '[');
+		for (size_t j = 0; j < parts.nr; j++)
+			strbuf_addf(&list, "%s%s", j ? ", " : "", parts.v[j]);
+		strbuf_addch(&list, ']');
+		entry_set(e, key, list.buf);
+	}
+	ret = 0;
+out:
+	strvec_clear(&names);
+	strvec_clear(&parts);
+	strbuf_release(&list);
+	return ret;
+}
+
 static int wizard_type_questions(struct entry *e, const struct source_type *t, const char *root)
 {
 	char *a = NULL, *dflt = NULL;
@@ -283,24 +329,19 @@ static int wizard_type_questions(struct entry *e, const struct source_type *t, c
 			} else if (!strcmp(k->name, "repository")) {
 				ASK("Repository (owner/name)", "", k->name);
 			} else if (!strcmp(k->name, "endpoints")) {
-				if (!(a = ask("Resources to sync (comma-separated, empty for all)", "")))
+				if (wizard_resources(e, t, k->name) < 0)
 					goto fail;
-				if (*a) {
-					struct strvec parts = STRVEC_INIT;
-					struct strbuf list = STRBUF_INIT;
-					strvec_push_split(&parts, a);
-					strbuf_addch(&list, '[');
-					for (size_t j = 0; j < parts.nr; j++)
-						strbuf_addf(&list, "%s%s", j ? ", " : "", parts.v[j]);
-					strbuf_addch(&list, ']');
-					entry_set(e, k->name, list.buf);
-					strbuf_release(&list);
-					strvec_clear(&parts);
+			} else if (!strcmp(k->name, "start_date")) {
+				/* a real calendar day, or ask again */
+				while ((a = ask("Start date (YYYY-MM-DD)", "2024-01-01")) && !is_calendar_date(a)) {
+					ui_print("'%s' is not a date of the calendar (YYYY-MM-DD).", a);
+					free(a);
 				}
+				if (!a)
+					goto fail;
+				entry_set(e, k->name, a);
 				free(a);
 				a = NULL;
-			} else if (!strcmp(k->name, "start_date")) {
-				ASK("Start date (YYYY-MM-DD)", "2024-01-01", k->name);
 			}
 		}
 	}

@@ -347,6 +347,157 @@ out:
 	return ret;
 }
 
+/* ---- validation -------------------------------------------------------------------- */
+
+static int days_in_month(int y, int m)
+{
+	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	return m == 2 && leap ? 29 : days[m - 1];
+}
+
+int is_calendar_date(const char *s)
+{
+	int y, mo, d, h, mi, se, n = 0;
+	if (!s || strlen(s) < 10 || sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3 || n != 10)
+		return 0;
+	for (int i = 0; i < 10; i++)
+		if ((i == 4 || i == 7) ? s[i] != '-' : (s[i] < '0' || s[i] > '9'))
+			return 0;
+	if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo))
+		return 0;
+	const char *p = s + 10;
+	if (!*p)
+		return 1;
+	/* a time of day: THH:MM[:SS[.fff]][Z|+hh:mm|-hh:mm] */
+	if ((*p != 'T' && *p != ' ') || sscanf(p + 1, "%2d:%2d%n", &h, &mi, &n) != 2 || n != 5 || h > 23 || mi > 59)
+		return 0;
+	p += 6;
+	if (*p == ':') {
+		if (!(p[1] >= '0' && p[1] <= '9' && p[2] >= '0' && p[2] <= '9'))
+			return 0;
+		se = (p[1] - '0') * 10 + (p[2] - '0');
+		if (se > 60)
+			return 0;
+		p += 3;
+		if (*p == '.')
+			while (*++p >= '0' && *p <= '9')
+				;
+	}
+	if (*p == 'Z')
+		p++;
+	else if (*p == '+' || *p == '-') {
+		if (sscanf(p + 1, "%2d:%2d%n", &h, &mi, &n) != 2 || n != 5 || h > 23 || mi > 59)
+			return 0;
+		p += 6;
+	}
+	return !*p;
+}
+
+static int check_date(const struct ydoc *doc, const struct ynode *v, const char *key, const char *source_name,
+		      struct strbuf *err)
+{
+	if (!v || v->kind != Y_SCALAR || ynode_is_null(v) || !v->str)
+		return 0;
+	/* an epoch or a template is not for us to judge */
+	if (!*v->str || strchr(v->str, '{') || strspn(v->str, "0123456789") == strlen(v->str))
+		return 0;
+	if (is_calendar_date(v->str))
+		return 0;
+	ynode_where(err, doc, v);
+	strbuf_addf(err, "%s '%s' in source '%s' is not a calendar date (YYYY-MM-DD, or YYYY-MM-DDTHH:MM:SSZ)\n", key,
+		    v->str, source_name);
+	return 1;
+}
+
+static int check_endpoint_name(const struct ydoc *doc, const struct ynode *v, json_t *eps, const char *label,
+			       const char *source_name, struct strbuf *err)
+{
+	if (!v || v->kind != Y_SCALAR || !v->str || find_endpoint(eps, v->str))
+		return 0;
+	size_t j, n = json_array_size(eps);
+	const char **names = xcalloc(n + 1, sizeof(*names));
+	json_t *x;
+	json_array_foreach(eps, j, x) names[j] = json_string_value(json_object_get(x, "name"));
+	const char *hint = did_you_mean(v->str, names);
+	ynode_where(err, doc, v);
+	strbuf_addf(err, "source '%s': %s has no endpoint '%s'", source_name, label, v->str);
+	if (hint)
+		strbuf_addf(err, " (did you mean '%s'?)", hint);
+	strbuf_addstr(err, "; it has: ");
+	for (j = 0; j < n; j++)
+		strbuf_addf(err, "%s%s", j ? ", " : "", names[j] ? names[j] : "?");
+	strbuf_addch(err, '\n');
+	free(names);
+	return 1;
+}
+
+int preset_endpoint_names(const char *name, struct strvec *out)
+{
+	json_t *spec = NULL, *e;
+	struct strbuf err = STRBUF_INIT;
+	size_t i;
+	int found = preset_load(name, &spec, &err);
+	strbuf_release(&err);
+	if (found <= 0)
+		return -1;
+	json_array_foreach(json_object_get(spec, "endpoints"), i, e) {
+		const char *n = json_string_value(json_object_get(e, "name"));
+		if (n)
+			strvec_push(out, n);
+	}
+	json_decref(spec);
+	return 0;
+}
+
+int preset_check_block(const struct ydoc *doc, const struct ynode *source, const struct ynode *block,
+		       const char *source_name, struct strbuf *err)
+{
+	const struct ynode *type = ymap_get(source, "type");
+	json_t *spec = NULL;
+	struct strbuf e = STRBUF_INIT;
+	int bad = 0;
+	if (!block)
+		return 0;
+	bad += check_date(doc, ymap_get(block, "start_date"), "start_date", source_name, err);
+	const struct ynode *eps = ymap_get(block, "endpoints");
+	if (type && type->kind == Y_SCALAR && type->str && !strcmp(type->str, "rest_api")) {
+		/* rest_api: each endpoint's incremental.initial_value */
+		for (size_t i = 0; eps && eps->kind == Y_SEQ && i < eps->n; i++) {
+			const struct ynode *inc = eps->items[i]->kind == Y_MAP ? ymap_get(eps->items[i], "incremental") : NULL;
+			if (inc && inc->kind == Y_MAP)
+				bad += check_date(doc, ymap_get(inc, "initial_value"), "initial_value", source_name, err);
+		}
+		return bad;
+	}
+	if (!type || type->kind != Y_SCALAR || !type->str || preset_load(type->str, &spec, &e) <= 0 || !eps) {
+		json_decref(spec);
+		strbuf_release(&e);
+		return bad;
+	}
+	const char *label = json_string_value(json_object_get(spec, "label"));
+	json_t *all = json_object_get(spec, "endpoints");
+	if (!label)
+		label = type->str;
+	if (eps->kind == Y_SCALAR && eps->str && !ynode_is_null(eps)) {
+		/* "charges, customers" */
+		struct strvec parts = STRVEC_INIT;
+		strvec_push_split(&parts, eps->str);
+		for (size_t i = 0; i < parts.nr; i++) {
+			struct ynode one = *eps;
+			one.str = parts.v[i];
+			bad += check_endpoint_name(doc, &one, all, label, source_name, err);
+		}
+		strvec_clear(&parts);
+	} else if (eps->kind == Y_SEQ) {
+		for (size_t i = 0; i < eps->n; i++)
+			bad += check_endpoint_name(doc, eps->items[i], all, label, source_name, err);
+	}
+	json_decref(spec);
+	strbuf_release(&e);
+	return bad;
+}
+
 /* ---- source types of user presets ------------------------------------------------------- */
 
 struct user_type {
@@ -402,6 +553,7 @@ static struct user_type *make_type(const char *name, json_t *spec)
 	u->type.category = xstrdup(cat ? cat : "Custom presets");
 	u->type.keys = u->keys;
 	u->type.can_sync = 1;
+	u->type.check = preset_check_block;
 	return u;
 }
 

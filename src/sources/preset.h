@@ -45,6 +45,18 @@ int json_scalar_text(json_t *v, struct strbuf *sb);
 /* The names of the project's own presets (.dango/presets/NAME.yml), sorted. */
 void preset_user_names(struct strvec *out);
 
+struct ydoc;
+/* The registry's check of an API source's block (rest_api or a preset):
+ * dates are calendar dates (start_date, incremental.initial_value) and
+ * endpoints are the preset's, with a did-you-mean and the list. Appends a
+ * file:line: line per problem to err; returns their count. */
+int preset_check_block(const struct ydoc *doc, const struct ynode *source, const struct ynode *block,
+		       const char *source_name, struct strbuf *err);
+/* The endpoint names of preset name into out; -1 if there is no such preset. */
+int preset_endpoint_names(const char *name, struct strvec *out);
+/* s is YYYY-MM-DD (a real day of the calendar), maybe with a time of day. */
+int is_calendar_date(const char *s);
+
 /* A YAML node as JSON: plain scalars typed by YAML's rules (null, bool,
  * int, float), quoted ones strings. */
 json_t *yaml_to_json(const struct ynode *n);

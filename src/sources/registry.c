@@ -195,19 +195,19 @@ static const struct source_type local_files_type = {
 	check_path_or_directory, 0, NULL
 };
 static const struct source_type rest_api_type = {
-	"rest_api", "REST API", "Local & Custom", rest_api_keys, NULL, 1, NULL
+	"rest_api", "REST API", "Local & Custom", rest_api_keys, preset_check_block, 1, NULL
 };
 static const struct source_type command_type = {
 	"command", "Custom command (Singer or NDJSON on stdout)", "Local & Custom", command_keys, NULL, 0, NULL
 };
 static const struct source_type stripe_type = {
-	"stripe", "Stripe", "E-commerce & Payment", stripe_keys, NULL, 1, "STRIPE_API_KEY"
+	"stripe", "Stripe", "E-commerce & Payment", stripe_keys, preset_check_block, 1, "STRIPE_API_KEY"
 };
 static const struct source_type github_type = {
-	"github", "GitHub", "Development", github_keys, NULL, 1, "GITHUB_TOKEN"
+	"github", "GitHub", "Development", github_keys, preset_check_block, 1, "GITHUB_TOKEN"
 };
 static const struct source_type hubspot_type = {
-	"hubspot", "HubSpot", "Business & CRM", hubspot_keys, NULL, 1, "HUBSPOT_API_KEY"
+	"hubspot", "HubSpot", "Business & CRM", hubspot_keys, preset_check_block, 1, "HUBSPOT_API_KEY"
 };
 static const struct source_type postgres_type = {
 	"postgres", "PostgreSQL", "Databases", postgres_keys, NULL, 0, NULL
