@@ -389,19 +389,26 @@ out:
 static double runtime_setting(struct sync_job *job, const char *name, double dflt)
 {
 	struct strbuf var = STRBUF_INIT;
+	const char *origin = NULL;
 	strbuf_addstr(&var, "RUNTIME__");
 	for (const char *p = name; *p; p++)
 		strbuf_addch(&var, (char)toupper((unsigned char)*p));
-	const char *v = env_lookup(&job->project->env, var.buf, NULL);
+	const char *v = env_lookup(&job->project->env, var.buf, &origin);
 	if (!v) {
 		strbuf_reset(&var);
 		strbuf_addf(&var, "runtime.%s", name);
-		v = env_lookup(&job->project->env, var.buf, NULL);
+		v = env_lookup(&job->project->env, var.buf, &origin);
 	}
-	strbuf_release(&var);
 	char *end;
 	double d = v ? strtod(v, &end) : 0;
-	return v && end != v && !*end && d >= 0 ? d : dflt;
+	if (v && (end == v || *end || d < 0)) {
+		/* said, not silently ignored */
+		strvec_pushf(&job->warnings, "%s = '%s' (%s) is not a number >= 0; using %g", var.buf, v,
+			     origin ? origin : "environment", dflt);
+		v = NULL;
+	}
+	strbuf_release(&var);
+	return v ? d : dflt;
 }
 
 /* The HTTP client's retries and (at debug level) requests, as progress
@@ -2030,6 +2037,8 @@ int rest_api_check(const struct source *s, const struct project *p, struct strbu
 		strbuf_addf(report, "✓ authenticated with %s\n", r->secret_vars.v[0]);
 	ret = 0;
 out:
+	strvec_clear(&job.warnings);
+	strvec_clear(&job.notes);
 	rest_free(r);
 	strbuf_release(&err);
 	strbuf_release(&url);

@@ -159,4 +159,10 @@ YAML
     test_grep "^HTTP 500 from $API/broken: " err
 '
 
+test_expect_success 'a [runtime] value that is not a number is said, not ignored' '
+    printf "[runtime]\nrequest_backoff_factor = fast\n" >.dlt/config.toml &&
+    test_expect_code 1 dango sync cfg >out 2>err &&
+    test_grep "runtime.request_backoff_factor = .fast. (.dlt/config.toml) is not a number >= 0; using 1" err
+'
+
 test_done
