@@ -457,7 +457,8 @@ static void add_timestamptz(struct strbuf *sb, int64_t micros, const char *tz)
 	int64_t secs = floor_div(micros, 1000000, &frac);
 	long off = zone_offset(tz, (time_t)secs);
 	add_timestamp(sb, micros + (int64_t)off * 1000000, 1000000, 6);
-	add_offset(sb, off);
+	/* seconds of an offset (local mean time before 1900) are not shown */
+	add_offset(sb, off / 60 * 60);
 }
 
 static void add_interval(struct strbuf *sb, duckdb_interval iv)
@@ -592,7 +593,7 @@ static int is_nested(duckdb_type id)
 
 static void add_text(struct strbuf *sb, const struct ctype *t, duckdb_vector v, idx_t i, const char *tz);
 
-/* Inside a nested value, DuckDB quotes a scalar's text when it is empty, has
+/* Inside a nested value, DuckDB quotes a scalar's text (not JSON's) when it is empty, has
  * a space at either end, reads "null", or holds one of "'(),:=[]{} (struct
  * keys always), with \ and ' escaped by a backslash. */
 static void add_quoted_maybe(struct strbuf *sb, const char *s, size_t n, int always)
@@ -621,7 +622,7 @@ static void add_child_text(struct strbuf *sb, const struct ctype *t, duckdb_vect
 		strbuf_addstr(sb, "NULL");
 		return;
 	}
-	if (is_nested(t->id)) {
+	if (is_nested(t->id) || t->is_json) {
 		add_text(sb, t, v, i, tz);
 		return;
 	}
