@@ -204,11 +204,33 @@ out:
 	return ret;
 }
 
+/* DuckDB lets COPY ... TO and EXPORT DATABASE overwrite the open database's
+ * own file (or turn its WAL's path into a folder, which EXPORT does while it
+ * is only being prepared), which destroys the warehouse. The C API does not
+ * say where a statement writes, so SQL that holds COPY or EXPORT and names
+ * the file is refused before anything runs: a by-name check, which a symlink
+ * of another name would pass. */
+static int writes_warehouse_file(struct warehouse *wh, const char *sql, struct strbuf *err)
+{
+	const char *base = wh->path ? strrchr(wh->path, '/') : NULL;
+	base = base ? base + 1 : wh->path;
+	if (!base || !*base || !strstr(sql, base))
+		return 0;
+	const char *what = strcasestr(sql, "copy") ? "COPY" : strcasestr(sql, "export") ? "EXPORT" : NULL;
+	if (!what)
+		return 0;
+	strbuf_addf(err, "refusing to run %s with the warehouse file '%s' in it: it would overwrite the warehouse",
+		    what, base);
+	return 1;
+}
+
 int warehouse_query_each(struct warehouse *wh, const char *sql, int (*each)(struct wh_result *r, void *data),
 			 void *data, struct strbuf *err)
 {
 	duckdb_extracted_statements stmts = NULL;
 	int ret = 0;
+	if (writes_warehouse_file(wh, sql, err))
+		return WH_ERROR;
 	idx_t n = duckdb_extract_statements(*CON(wh), sql, &stmts);
 	if (!n) {
 		const char *msg = duckdb_extract_statements_error(stmts);

@@ -50,7 +50,8 @@ int warehouse_query(struct warehouse *wh, const char *sql, struct wh_result *r, 
 int warehouse_query_stream(struct warehouse *wh, const char *sql, struct wh_result *r, struct strbuf *err);
 /* Every statement of sql in turn, each one's result handed to each() (r is
  * freed after it returns); stops at the first failing statement (err) or a
- * non-zero return of each(), which it returns. */
+ * non-zero return of each(), which it returns. SQL with COPY or EXPORT that
+ * names the warehouse file is refused (it would overwrite the warehouse). */
 int warehouse_query_each(struct warehouse *wh, const char *sql, int (*each)(struct wh_result *r, void *data),
 			 void *data, struct strbuf *err);
 /* The first column of the first row as an integer; *out = 0 if no row. */
