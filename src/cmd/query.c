@@ -23,9 +23,9 @@ static const struct cmd_info info = {
 	"read_csv, read_text, glob) are refused, and settings (SET, RESET) cannot change.\n"
 	"--write takes the single-writer lock as every writer does and opens the warehouse for\n"
 	"writing, with DuckDB's full access: COPY ... TO/FROM files, read_csv, ATTACH and SET\n"
-	"work as in a duckdb shell, on any file you may write (the warehouse file itself is\n"
-	"refused). While a writer (dango sync, dango run) has the file open, DuckDB lets no\n"
-	"other process open it: --wait SECONDS waits for it.",
+	"work as in a duckdb shell, on any file you may write (a COPY or EXPORT that names the\n"
+	"warehouse file itself is refused). While a writer (dango sync, dango run) has the file\n"
+	"open, DuckDB lets no other process open it: --wait SECONDS waits for it.",
 };
 
 enum format { FMT_BOX, FMT_CSV, FMT_JSON };

@@ -109,4 +109,10 @@ test_expect_success '--write never overwrites the warehouse file itself' '
     q "SELECT v FROM main.keep" >out && echo precious >expect && test_cmp expect out
 '
 
+test_expect_success 'dango help query says what read-only and --write allow' '
+    dango help query >out &&
+    test_grep "the query reads the warehouse and" out && test_grep "COPY ... TO/FROM files, read_csv, ATTACH and SET" out &&
+    test_grep "warehouse file itself is refused" out
+'
+
 test_done
