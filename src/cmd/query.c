@@ -120,11 +120,11 @@ struct printing {
 };
 
 /* One statement's result; as in the duckdb CLI, statements without rows (CREATE,
- * SET) and the counts of INSERT, UPDATE and DELETE print nothing. */
+ * SET, BEGIN) and the counts of INSERT, UPDATE and DELETE print nothing. */
 static int print_result(struct wh_result *r, void *data)
 {
 	const struct printing *pr = data;
-	if (!r->cols || wh_result_is_change_count(r))
+	if (!r->cols || wh_result_is_status(r))
 		return 0;
 	if (pr->fmt == FMT_CSV)
 		print_csv(r);

@@ -41,7 +41,7 @@ struct chunk {
 
 struct wh_result_impl {
 	duckdb_result res;
-	int streaming, change_count;
+	int streaming, status_only;
 	char **names;
 	struct ctype *types;
 	struct chunk *chunks;
@@ -936,10 +936,14 @@ int wh_result_take(struct wh_result *r, void *res, int streaming, const char *ti
 	struct wh_result_impl *im = xcalloc(1, sizeof(*im));
 	im->res = *(duckdb_result *)res;
 	im->streaming = streaming;
-	/* CREATE TABLE AS reports its rows as a query result of one "Count" */
-	im->change_count = duckdb_result_return_type(im->res) == DUCKDB_RESULT_TYPE_CHANGED_ROWS ||
-			   (duckdb_result_statement_type(im->res) == DUCKDB_STATEMENT_TYPE_CREATE &&
-			    duckdb_column_count(&im->res) == 1 && !strcmp(duckdb_column_name(&im->res, 0), "Count"));
+	/* CREATE TABLE AS reports its rows as a query result of one "Count",
+	 * CHECKPOINT its success as an empty "Success" */
+	duckdb_result_type rt = duckdb_result_return_type(im->res);
+	duckdb_statement_type st = duckdb_result_statement_type(im->res);
+	const char *only = duckdb_column_count(&im->res) == 1 ? duckdb_column_name(&im->res, 0) : NULL;
+	im->status_only = rt == DUCKDB_RESULT_TYPE_CHANGED_ROWS || rt == DUCKDB_RESULT_TYPE_NOTHING ||
+			  (st == DUCKDB_STATEMENT_TYPE_CREATE && only && !strcmp(only, "Count")) ||
+			  (st != DUCKDB_STATEMENT_TYPE_SELECT && only && !strcmp(only, "Success"));
 	im->time_zone = time_zone ? xstrdup(time_zone) : NULL;
 	r->impl = im;
 	r->rows = 0;
@@ -1097,9 +1101,9 @@ int wh_result_is_numeric(struct wh_result *r, size_t col)
 	return t == WH_T_INT || t == WH_T_FLOAT || (col < r->cols && IMPL(r)->types[col].id == DUCKDB_TYPE_BIGNUM);
 }
 
-int wh_result_is_change_count(struct wh_result *r)
+int wh_result_is_status(struct wh_result *r)
 {
-	return IMPL(r) && IMPL(r)->change_count;
+	return IMPL(r) && IMPL(r)->status_only;
 }
 
 int wh_result_is_null(struct wh_result *r, size_t row, size_t col)

@@ -54,9 +54,10 @@ const char *wh_result_type_name(struct wh_result *r, size_t col);
 /* Numbers (integers, floats, decimals): right-aligned in tables. */
 int wh_result_is_numeric(struct wh_result *r, size_t col);
 
-/* Is this the row count of an INSERT, UPDATE, DELETE or CREATE TABLE AS (a
- * "Count" column), which the duckdb CLI does not print? */
-int wh_result_is_change_count(struct wh_result *r);
+/* Is this a statement's status rather than rows: the "Count" of an INSERT,
+ * UPDATE, DELETE or CREATE TABLE AS, the "Success" of BEGIN, SET, CHECKPOINT
+ * (the duckdb CLI prints neither)? */
+int wh_result_is_status(struct wh_result *r);
 
 int wh_result_is_null(struct wh_result *r, size_t row, size_t col);
 /* The cell as text, or NULL for SQL NULL; the caller frees it. */

@@ -161,6 +161,12 @@ test_expect_success 'multi-statement input prints every statement'"'"'s result, 
     printf "[{\"a\": [1]}]\n[{\"b\": {\"k\": null}}]\n" >expect && test_cmp expect out
 '
 
+test_expect_success 'statements that return only a status print nothing (BEGIN, SET, COMMIT, CHECKPOINT, INSERT)' '
+    dango query --write --csv "BEGIN; SET threads = 2; CREATE TABLE main.s AS SELECT 1 AS v; INSERT INTO main.s VALUES (2);
+        UPDATE main.s SET v = v * 10; COMMIT; CHECKPOINT; SELECT sum(v) AS total FROM main.s; DROP TABLE main.s" >out &&
+    printf "total\n30\n" >expect && test_cmp expect out
+'
+
 test_expect_success 'a failing statement stops the rest: the results before it are shown, exit 1' '
     test_expect_code 1 dango query --csv "SELECT 1 AS a; SELECT * FROM nope; SELECT 2 AS b" >out 2>err &&
     printf "a\n1\n" >expect && test_cmp expect out &&

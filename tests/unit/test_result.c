@@ -277,7 +277,7 @@ static void test_int_accessors(void **state)
 static int count_results(struct wh_result *r, void *data)
 {
 	struct strbuf *sb = data;
-	if (!r->cols || wh_result_is_change_count(r))
+	if (!r->cols || wh_result_is_status(r))
 		return 0;
 	char *v = wh_result_str(r, 0, 0);
 	strbuf_addf(sb, "%s;", v ? v : "NULL");
@@ -291,6 +291,10 @@ static void test_each_statement(void **state)
 	assert_int_equal(warehouse_query_each(&wh, "SELECT 1; CREATE TEMP TABLE e AS SELECT 2 AS x; INSERT INTO e VALUES (3);"
 					      "SELECT sum(x) FROM e; SELECT 'a;b'", count_results, &seen, &err), 0);
 	assert_string_equal(seen.buf, "1;5;a;b;");
+	strbuf_reset(&seen);
+	assert_int_equal(warehouse_query_each(&wh, "BEGIN; SET threads = 2; INSERT INTO e VALUES (4) RETURNING x; COMMIT; CHECKPOINT",
+					      count_results, &seen, &err), 0);
+	assert_string_equal(seen.buf, "4;");
 	strbuf_reset(&seen);
 	assert_true(warehouse_query_each(&wh, "SELECT 7; SELECT * FROM nope; SELECT 8", count_results, &seen, &err) < 0);
 	assert_string_equal(seen.buf, "7;");
