@@ -427,16 +427,16 @@ static long zone_offset(const char *tz, time_t t)
 	struct tm tm;
 	if (is_utc(tz))
 		return 0;
-	if (!strcmp(tz, libc_zone())) {
-		localtime_r(&t, &tm);
-		return tm.tm_gmtoff;
-	}
+	memset(&tm, 0, sizeof(tm));
+	if (!strcmp(tz, libc_zone()))
+		return localtime_r(&t, &tm) ? tm.tm_gmtoff : 0;
 	pthread_mutex_lock(&tz_lock);
 	const char *old = getenv("TZ");
 	char *saved = old ? xstrdup(old) : NULL;
 	setenv("TZ", tz, 1);
 	tzset();
-	localtime_r(&t, &tm);
+	if (!localtime_r(&t, &tm))
+		tm.tm_gmtoff = 0;
 	if (saved)
 		setenv("TZ", saved, 1);
 	else

@@ -162,7 +162,8 @@ static void test_timestamptz_in_session_zone(void **state)
 	for (size_t z = 0; z < sizeof(zones) / sizeof(zones[0]); z++) {
 		assert_int_equal(warehouse_execf(&wh, &err, "SET TimeZone = '%s'", zones[z]), 0);
 		check_like_cast("VALUES (TIMESTAMPTZ '2024-01-01 12:00:00+00'), (TIMESTAMPTZ '2024-07-01 12:34:56.789+00'), "
-				"(TIMESTAMPTZ '1900-01-01 00:00:00+00'), (TIMESTAMPTZ '2024-03-10 07:30:00+00')");
+				"(TIMESTAMPTZ '1900-01-01 00:00:00+00'), (TIMESTAMPTZ '2024-03-10 07:30:00+00'), "
+				"(TIMESTAMPTZ '2100-07-01 00:00:00+00'), (TIMESTAMPTZ '1800-01-01 00:00:00+00')");
 		check_like_cast("VALUES ([TIMESTAMPTZ '2024-07-01 12:00:00+00'])");
 		check_like_cast("VALUES ({'t': TIMESTAMPTZ '2024-01-01 00:00:00+00'})");
 	}
