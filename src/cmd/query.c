@@ -12,15 +12,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 static const struct cmd_info info = {
 	"query", "dango query [\"SQL\"] [--csv | --json] [--write] [--wait SECONDS]",
 	"Run SQL against the warehouse. Without SQL: read it from standard input, or open\n"
-	"an interactive prompt on a terminal (.tables lists tables, .quit leaves).",
-	"The warehouse is opened read-only unless --write, which takes the single-writer lock\n"
-	"as every writer does. While a writer (dango sync, dango run) has the file open, DuckDB\n"
-	"lets no other process open it: --wait SECONDS waits for it.",
+	"an interactive prompt on a terminal (.tables lists tables, .quit leaves). Several\n"
+	"statements (separated by ';') print one result each, in order.",
+	"By default the warehouse is opened read-only, and the query reads the warehouse and\n"
+	"nothing else: files and folders outside it (COPY ... TO, EXPORT DATABASE, ATTACH,\n"
+	"read_csv, read_text, glob) are refused, and settings (SET, RESET) cannot change.\n"
+	"--write takes the single-writer lock as every writer does and opens the warehouse for\n"
+	"writing, with DuckDB's full access: COPY ... TO/FROM files, read_csv, ATTACH and SET\n"
+	"work as in a duckdb shell, on any file you may write (a COPY or EXPORT that names the\n"
+	"warehouse file itself is refused). While a writer (dango sync, dango run) has the file\n"
+	"open, DuckDB lets no other process open it: --wait SECONDS waits for it.",
 };
 
 enum format { FMT_BOX, FMT_CSV, FMT_JSON };
@@ -42,64 +47,60 @@ static void print_csv_field(FILE *fp, const char *v)
 	fputc('"', fp);
 }
 
-static void print_result(struct wh_result *r, enum format fmt, size_t max_rows)
+static void print_csv(struct wh_result *r)
 {
-	if (fmt == FMT_CSV) {
+	struct strbuf v = STRBUF_INIT;
+	for (size_t c = 0; c < r->cols; c++) {
+		if (c)
+			putchar(',');
+		print_csv_field(stdout, wh_result_name(r, c));
+	}
+	putchar('\n');
+	for (size_t i = 0; i < r->rows; i++) {
 		for (size_t c = 0; c < r->cols; c++) {
 			if (c)
 				putchar(',');
-			print_csv_field(stdout, wh_result_name(r, c));
+			if (wh_result_is_null(r, i, c))
+				continue;
+			strbuf_reset(&v);
+			wh_result_add_text(r, i, c, &v);
+			print_csv_field(stdout, v.buf);
 		}
 		putchar('\n');
-		for (size_t i = 0; i < r->rows; i++) {
-			for (size_t c = 0; c < r->cols; c++) {
-				char *v = wh_result_str(r, i, c);
-				if (c)
-					putchar(',');
-				print_csv_field(stdout, v);
-				free(v);
-			}
-			putchar('\n');
-		}
-		return;
 	}
-	if (fmt == FMT_JSON) {
-		struct strbuf sb = STRBUF_INIT;
-		strbuf_addch(&sb, '[');
-		for (size_t i = 0; i < r->rows; i++) {
-			strbuf_addstr(&sb, i ? ",\n {" : "{");
-			for (size_t c = 0; c < r->cols; c++) {
-				char *v = wh_result_str(r, i, c);
-				if (c)
-					strbuf_addstr(&sb, ", ");
-				strbuf_add_json_str(&sb, wh_result_name(r, c));
-				strbuf_addstr(&sb, ": ");
-				enum wh_type t = wh_result_type(r, c);
-				if (!v)
-					strbuf_addstr(&sb, "null");
-				else if (t == WH_T_INT || (t == WH_T_FLOAT && strcasecmp(v, "nan") &&
-							   strcasecmp(v, "inf") && strcasecmp(v, "-inf")))
-					strbuf_addstr(&sb, v);
-				else if (t == WH_T_BOOL)
-					strbuf_addstr(&sb, v);
-				else
-					strbuf_add_json_str(&sb, v);
-				free(v);
-			}
-			strbuf_addch(&sb, '}');
+	strbuf_release(&v);
+}
+
+static void print_json(struct wh_result *r)
+{
+	struct strbuf sb = STRBUF_INIT;
+	strbuf_addch(&sb, '[');
+	for (size_t i = 0; i < r->rows; i++) {
+		strbuf_addstr(&sb, i ? ",\n {" : "{");
+		for (size_t c = 0; c < r->cols; c++) {
+			if (c)
+				strbuf_addstr(&sb, ", ");
+			strbuf_add_json_str(&sb, wh_result_name(r, c));
+			strbuf_addstr(&sb, ": ");
+			wh_result_add_json(r, i, c, &sb);
 		}
-		strbuf_addstr(&sb, "]\n");
-		fputs(sb.buf, stdout);
-		strbuf_release(&sb);
-		return;
+		strbuf_addch(&sb, '}');
+		if (sb.len > 65536) {
+			fputs(sb.buf, stdout);
+			strbuf_reset(&sb);
+		}
 	}
+	strbuf_addstr(&sb, "]\n");
+	fputs(sb.buf, stdout);
+	strbuf_release(&sb);
+}
+
+static void print_box(struct wh_result *r, size_t max_rows)
+{
 	struct text_table t;
 	text_table_init(&t, r->cols);
-	for (size_t c = 0; c < r->cols; c++) {
-		enum wh_type ty = wh_result_type(r, c);
-		text_table_header(&t, c, wh_result_name(r, c), wh_result_type_name(r, c),
-				  ty == WH_T_INT || ty == WH_T_FLOAT);
-	}
+	for (size_t c = 0; c < r->cols; c++)
+		text_table_header(&t, c, wh_result_name(r, c), wh_result_type_name(r, c), wh_result_is_numeric(r, c));
 	char **row = xcalloc(r->cols ? r->cols : 1, sizeof(*row));
 	for (size_t i = 0; i < r->rows; i++) {
 		for (size_t c = 0; c < r->cols; c++)
@@ -109,24 +110,63 @@ static void print_result(struct wh_result *r, enum format fmt, size_t max_rows)
 			free(row[c]);
 	}
 	free(row);
-	if (r->cols)
-		text_table_print(&t, stdout, max_rows);
+	text_table_print(&t, stdout, max_rows);
 	text_table_release(&t);
 }
 
+struct printing {
+	enum format fmt;
+	size_t max_rows;
+};
+
+/* One statement's result; as in the duckdb CLI, statements without rows (CREATE,
+ * SET, BEGIN) and the counts of INSERT, UPDATE and DELETE print nothing. */
+static int print_result(struct wh_result *r, void *data)
+{
+	const struct printing *pr = data;
+	if (!r->cols || wh_result_is_status(r))
+		return 0;
+	if (pr->fmt == FMT_CSV)
+		print_csv(r);
+	else if (pr->fmt == FMT_JSON)
+		print_json(r);
+	else
+		print_box(r, pr->max_rows);
+	fflush(stdout);
+	return 0;
+}
+
+/* Every statement of sql, each one's result printed as the duckdb CLI does. */
 static int run_sql(struct warehouse *wh, const char *sql, enum format fmt, size_t max_rows)
 {
-	struct wh_result r;
 	struct strbuf err = STRBUF_INIT;
-	if (warehouse_query(wh, sql, &r, &err) < 0) {
+	struct printing pr = { fmt, max_rows };
+	if (warehouse_query_each(wh, sql, print_result, &pr, &err) < 0) {
 		if (wh->mode == WH_READ_ONLY && strstr(err.buf, "read-only"))
 			strbuf_addstr(&err, "\n(the warehouse is opened read-only: pass --write to change it)");
+		else if (wh->mode == WH_READ_ONLY && strstr(err.buf, "disabled by configuration"))
+			strbuf_addstr(&err, "\n(a read-only query reads the warehouse and nothing else: "
+					    "pass --write to read or write other files)");
+		else if (wh->mode == WH_READ_ONLY && strstr(err.buf, "configuration has been locked"))
+			strbuf_addstr(&err, "\n(settings cannot be changed in a read-only query)");
 		ui_error("%s", err.buf);
 		strbuf_release(&err);
 		return EXIT_FAIL;
 	}
-	print_result(&r, fmt, max_rows);
-	wh_result_free(&r);
+	strbuf_release(&err);
+	return EXIT_OK;
+}
+
+/* A read-only query reads the warehouse and nothing else (DESIGN.md, Security defaults). */
+static int lock_down(struct warehouse *wh)
+{
+	struct strbuf err = STRBUF_INIT;
+	if (warehouse_lock_down(wh, &err) < 0) {
+		ui_error("%s", err.buf);
+		strbuf_release(&err);
+		warehouse_close(wh);
+		return EXIT_FAIL;
+	}
 	strbuf_release(&err);
 	return EXIT_OK;
 }
@@ -213,8 +253,8 @@ int cmd_query(int argc, const char **argv)
 	}
 	if (write)
 		ret = cmd_open_writer(&p, "dango query", "", wait, &lock, &wh);
-	else
-		ret = cmd_open_reader(&p, wait, &wh);
+	else if (!(ret = cmd_open_reader(&p, wait, &wh)))
+		ret = lock_down(&wh);
 	if (ret)
 		goto out;
 

@@ -157,9 +157,12 @@ static struct jval rows_of(struct wh_result *r)
 			case WH_T_BOOL:
 				jval_list_append(row, jval_bool(!strcmp(s, "true")));
 				break;
-			case WH_T_INT:
-				jval_list_append(row, jval_int(wh_result_int(r, i, c)));
+			case WH_T_INT: {
+				int64_t n;
+				/* a HUGEINT beyond int64 stays exact as text */
+				jval_list_append(row, wh_result_get_int(r, i, c, &n) == 0 ? jval_int(n) : jval_str(s));
 				break;
+			}
 			case WH_T_FLOAT:
 				jval_list_append(row, jval_float(strtod(s, NULL)));
 				break;

@@ -11,7 +11,6 @@
 
 #define DB(wh) ((duckdb_database *)(wh)->db)
 #define CON(wh) ((duckdb_connection *)(wh)->con)
-#define RES(r) ((duckdb_result *)(r)->res)
 
 static int is_lock_conflict(const char *msg)
 {
@@ -104,27 +103,188 @@ void warehouse_close(struct warehouse *wh)
 	memset(wh, 0, sizeof(*wh));
 }
 
-int warehouse_query(struct warehouse *wh, const char *sql, struct wh_result *r, struct strbuf *err)
+static void log_sql(const struct timespec *t0, const char *sql, int failed)
 {
-	struct timespec t0, t1;
-	r->res = xcalloc(1, sizeof(duckdb_result));
-	r->rows = r->cols = 0;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	duckdb_state st = duckdb_query(*CON(wh), sql, RES(r));
-	if (ui.level >= UI_DEBUG) {
-		/* RUNTIME__LOG_LEVEL=DEBUG: every statement with its time */
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
-		ui_debug("sql %.1f ms%s: %.300s", ms, st == DuckDBError ? " (failed)" : "", sql);
+	struct timespec t1;
+	if (ui.level < UI_DEBUG)
+		return;
+	/* RUNTIME__LOG_LEVEL=DEBUG: every statement with its time */
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double ms = (double)(t1.tv_sec - t0->tv_sec) * 1e3 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
+	ui_debug("sql %.1f ms%s: %.300s", ms, failed ? " (failed)" : "", sql);
+}
+
+/* The session's TimeZone (TIMESTAMPTZ values show in it); the caller frees it. */
+static char *session_time_zone(struct warehouse *wh)
+{
+	duckdb_result res;
+	struct wh_result r;
+	struct strbuf ignored = STRBUF_INIT;
+	char *tz = NULL;
+	if (duckdb_query(*CON(wh), "SELECT current_setting('TimeZone')", &res) == DuckDBError) {
+		duckdb_destroy_result(&res);
+		return NULL;
 	}
+	if (wh_result_take(&r, &res, 0, NULL, &ignored) == 0) {
+		if (r.rows && r.cols)
+			tz = wh_result_str(&r, 0, 0);
+		wh_result_free(&r);
+	}
+	strbuf_release(&ignored);
+	return tz;
+}
+
+/* Hand a finished duckdb_result (which failed or not) over to r. */
+static int take_result(struct warehouse *wh, duckdb_result *res, duckdb_state st, struct wh_result *r,
+		       struct strbuf *err)
+{
 	if (st == DuckDBError) {
-		const char *msg = duckdb_result_error(RES(r));
+		const char *msg = duckdb_result_error(res);
 		strbuf_addstr(err, msg ? msg : "query failed");
-		wh_result_free(r);
+		duckdb_destroy_result(res);
 		return WH_ERROR;
 	}
-	r->rows = (size_t)duckdb_row_count(RES(r));
-	r->cols = (size_t)duckdb_column_count(RES(r));
+	if (wh_result_take(r, res, 0, NULL, err) < 0)
+		return WH_ERROR;
+	if (wh_result_needs_time_zone(r)) {
+		char *tz = session_time_zone(wh);
+		wh_result_set_time_zone(r, tz);
+		free(tz);
+	}
+	return 0;
+}
+
+int warehouse_query(struct warehouse *wh, const char *sql, struct wh_result *r, struct strbuf *err)
+{
+	struct timespec t0;
+	duckdb_result res;
+	memset(r, 0, sizeof(*r));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	duckdb_state st = duckdb_query(*CON(wh), sql, &res);
+	log_sql(&t0, sql, st == DuckDBError);
+	return take_result(wh, &res, st, r, err);
+}
+
+int warehouse_query_stream(struct warehouse *wh, const char *sql, struct wh_result *r, struct strbuf *err)
+{
+	duckdb_prepared_statement stmt = NULL;
+	duckdb_pending_result pending = NULL;
+	duckdb_result res;
+	int ret = WH_ERROR;
+	/* duckdb_pending_prepared_streaming is marked deprecated, but DuckDB 1.4's
+	 * C API has no other way to stream (besides Arrow); the deprecated
+	 * duckdb_value_* readers are never used (result.c reads chunks). The time
+	 * zone is asked first: nothing else may run on the connection while it
+	 * streams. */
+	char *tz = session_time_zone(wh);
+	memset(r, 0, sizeof(*r));
+	if (duckdb_prepare(*CON(wh), sql, &stmt) == DuckDBError) {
+		const char *msg = duckdb_prepare_error(stmt);
+		strbuf_addstr(err, msg ? msg : "query failed");
+		goto out;
+	}
+	if (duckdb_pending_prepared_streaming(stmt, &pending) == DuckDBError) {
+		const char *msg = duckdb_pending_error(pending);
+		strbuf_addstr(err, msg ? msg : "query failed");
+		goto out;
+	}
+	if (duckdb_execute_pending(pending, &res) == DuckDBError) {
+		const char *msg = duckdb_result_error(&res);
+		strbuf_addstr(err, msg ? msg : "query failed");
+		duckdb_destroy_result(&res);
+		goto out;
+	}
+	ret = wh_result_take(r, &res, 1, tz, err) < 0 ? WH_ERROR : 0;
+out:
+	if (pending)
+		duckdb_destroy_pending(&pending);
+	if (stmt)
+		duckdb_destroy_prepare(&stmt);
+	free(tz);
+	return ret;
+}
+
+/* DuckDB lets COPY ... TO and EXPORT DATABASE overwrite the open database's
+ * own file (or turn its WAL's path into a folder, which EXPORT does while it
+ * is only being prepared), which destroys the warehouse. The C API does not
+ * say where a statement writes, so SQL that holds COPY or EXPORT and names
+ * the file is refused before anything runs: a by-name check, which a symlink
+ * of another name would pass. */
+static int writes_warehouse_file(struct warehouse *wh, const char *sql, struct strbuf *err)
+{
+	const char *base = wh->path ? strrchr(wh->path, '/') : NULL;
+	base = base ? base + 1 : wh->path;
+	if (!base || !*base || !strstr(sql, base))
+		return 0;
+	const char *what = strcasestr(sql, "copy") ? "COPY" : strcasestr(sql, "export") ? "EXPORT" : NULL;
+	if (!what)
+		return 0;
+	strbuf_addf(err, "refusing to run %s with the warehouse file '%s' in it: it would overwrite the warehouse",
+		    what, base);
+	return 1;
+}
+
+int warehouse_query_each(struct warehouse *wh, const char *sql, int (*each)(struct wh_result *r, void *data),
+			 void *data, struct strbuf *err)
+{
+	duckdb_extracted_statements stmts = NULL;
+	int ret = 0;
+	if (writes_warehouse_file(wh, sql, err))
+		return WH_ERROR;
+	idx_t n = duckdb_extract_statements(*CON(wh), sql, &stmts);
+	if (!n) {
+		const char *msg = duckdb_extract_statements_error(stmts);
+		if (msg && *msg) {
+			strbuf_addstr(err, msg);
+			ret = WH_ERROR;
+		}
+		goto out;
+	}
+	for (idx_t i = 0; i < n && !ret; i++) {
+		duckdb_prepared_statement stmt = NULL;
+		duckdb_result res;
+		struct wh_result r;
+		struct timespec t0;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		if (duckdb_prepare_extracted_statement(*CON(wh), stmts, i, &stmt) == DuckDBError) {
+			const char *msg = duckdb_prepare_error(stmt);
+			strbuf_addstr(err, msg ? msg : "query failed");
+			duckdb_destroy_prepare(&stmt);
+			ret = WH_ERROR;
+			break;
+		}
+		duckdb_state st = duckdb_execute_prepared(stmt, &res);
+		duckdb_destroy_prepare(&stmt);
+		log_sql(&t0, sql, st == DuckDBError);
+		if (take_result(wh, &res, st, &r, err) < 0) {
+			ret = WH_ERROR;
+			break;
+		}
+		ret = each(&r, data);
+		wh_result_free(&r);
+	}
+out:
+	duckdb_destroy_extracted(&stmts);
+	return ret;
+}
+
+int warehouse_lock_down(struct warehouse *wh, struct strbuf *err)
+{
+	/* order matters: the lock comes last, and nothing can change after it */
+	static const char *const steps[] = {
+		"SET allow_persistent_secrets = false",
+		"SET enable_external_access = false",
+		"SET lock_configuration = true",
+	};
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		struct strbuf e = STRBUF_INIT;
+		if (warehouse_exec(wh, steps[i], &e) < 0) {
+			strbuf_addf(err, "cannot restrict the warehouse connection (%s): %s", steps[i], e.buf);
+			strbuf_release(&e);
+			return WH_ERROR;
+		}
+		strbuf_release(&e);
+	}
 	return 0;
 }
 
@@ -176,90 +336,6 @@ void warehouse_rollback(struct warehouse *wh)
 	struct strbuf ignored = STRBUF_INIT;
 	warehouse_exec(wh, "ROLLBACK", &ignored);
 	strbuf_release(&ignored);
-}
-
-void wh_result_free(struct wh_result *r)
-{
-	if (r->res) {
-		duckdb_destroy_result(RES(r));
-		free(r->res);
-	}
-	r->res = NULL;
-}
-
-const char *wh_result_name(struct wh_result *r, size_t col)
-{
-	return duckdb_column_name(RES(r), col);
-}
-
-enum wh_type wh_result_type(struct wh_result *r, size_t col)
-{
-	switch (duckdb_column_type(RES(r), col)) {
-	case DUCKDB_TYPE_BOOLEAN:
-		return WH_T_BOOL;
-	case DUCKDB_TYPE_TINYINT: case DUCKDB_TYPE_SMALLINT: case DUCKDB_TYPE_INTEGER:
-	case DUCKDB_TYPE_BIGINT: case DUCKDB_TYPE_UTINYINT: case DUCKDB_TYPE_USMALLINT:
-	case DUCKDB_TYPE_UINTEGER: case DUCKDB_TYPE_UBIGINT: case DUCKDB_TYPE_HUGEINT:
-	case DUCKDB_TYPE_UHUGEINT:
-		return WH_T_INT;
-	case DUCKDB_TYPE_FLOAT: case DUCKDB_TYPE_DOUBLE: case DUCKDB_TYPE_DECIMAL:
-		return WH_T_FLOAT;
-	case DUCKDB_TYPE_VARCHAR:
-		return WH_T_TEXT;
-	case DUCKDB_TYPE_SQLNULL:
-		return WH_T_NULL;
-	default:
-		return WH_T_OTHER;
-	}
-}
-
-const char *wh_result_type_name(struct wh_result *r, size_t col)
-{
-	static const struct { duckdb_type t; const char *name; } names[] = {
-		{ DUCKDB_TYPE_BOOLEAN, "boolean" }, { DUCKDB_TYPE_TINYINT, "int8" },
-		{ DUCKDB_TYPE_SMALLINT, "int16" }, { DUCKDB_TYPE_INTEGER, "int32" },
-		{ DUCKDB_TYPE_BIGINT, "int64" }, { DUCKDB_TYPE_UTINYINT, "uint8" },
-		{ DUCKDB_TYPE_USMALLINT, "uint16" }, { DUCKDB_TYPE_UINTEGER, "uint32" },
-		{ DUCKDB_TYPE_UBIGINT, "uint64" }, { DUCKDB_TYPE_FLOAT, "float" },
-		{ DUCKDB_TYPE_DOUBLE, "double" }, { DUCKDB_TYPE_TIMESTAMP, "timestamp" },
-		{ DUCKDB_TYPE_DATE, "date" }, { DUCKDB_TYPE_TIME, "time" },
-		{ DUCKDB_TYPE_INTERVAL, "interval" }, { DUCKDB_TYPE_HUGEINT, "int128" },
-		{ DUCKDB_TYPE_UHUGEINT, "uint128" }, { DUCKDB_TYPE_VARCHAR, "varchar" },
-		{ DUCKDB_TYPE_BLOB, "blob" }, { DUCKDB_TYPE_DECIMAL, "decimal" },
-		{ DUCKDB_TYPE_TIMESTAMP_S, "timestamp_s" }, { DUCKDB_TYPE_TIMESTAMP_MS, "timestamp_ms" },
-		{ DUCKDB_TYPE_TIMESTAMP_NS, "timestamp_ns" }, { DUCKDB_TYPE_ENUM, "enum" },
-		{ DUCKDB_TYPE_LIST, "list" }, { DUCKDB_TYPE_STRUCT, "struct" }, { DUCKDB_TYPE_MAP, "map" },
-		{ DUCKDB_TYPE_UUID, "uuid" }, { DUCKDB_TYPE_UNION, "union" }, { DUCKDB_TYPE_BIT, "bit" },
-		{ DUCKDB_TYPE_TIME_TZ, "time with time zone" },
-		{ DUCKDB_TYPE_TIMESTAMP_TZ, "timestamp with time zone" }, { DUCKDB_TYPE_ARRAY, "array" },
-		{ DUCKDB_TYPE_SQLNULL, "\"null\"" },
-	};
-	duckdb_type t = duckdb_column_type(RES(r), col);
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (names[i].t == t)
-			return names[i].name;
-	return "?";
-}
-
-int wh_result_is_null(struct wh_result *r, size_t row, size_t col)
-{
-	return duckdb_value_is_null(RES(r), col, row);
-}
-
-char *wh_result_str(struct wh_result *r, size_t row, size_t col)
-{
-	if (duckdb_value_is_null(RES(r), col, row))
-		return NULL;
-	char *v = duckdb_value_varchar(RES(r), col, row);
-	char *copy = xstrdup(v ? v : "");
-	if (v)
-		duckdb_free(v);
-	return copy;
-}
-
-int64_t wh_result_int(struct wh_result *r, size_t row, size_t col)
-{
-	return duckdb_value_int64(RES(r), col, row);
 }
 
 double warehouse_progress(struct warehouse *wh)

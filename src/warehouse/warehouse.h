@@ -7,6 +7,7 @@
  * readers beside it), which callers may wait out. */
 #ifndef DANGO_WAREHOUSE_H
 #define DANGO_WAREHOUSE_H
+#include "warehouse/result.h"
 #include <stddef.h>
 #include <stdint.h>
 struct strbuf;
@@ -21,13 +22,6 @@ struct warehouse {
 	enum wh_mode mode;
 };
 
-enum wh_type { WH_T_NULL, WH_T_BOOL, WH_T_INT, WH_T_FLOAT, WH_T_TEXT, WH_T_OTHER };
-
-struct wh_result {
-	void *res;          /* duckdb_result */
-	size_t rows, cols;
-};
-
 int warehouse_open(struct warehouse *wh, const char *path, enum wh_mode mode, struct strbuf *err);
 /* Open, retrying while the file is locked by another process, for up to
  * wait_seconds; on_wait (if set) is called once when waiting starts. */
@@ -35,26 +29,37 @@ int warehouse_open_wait(struct warehouse *wh, const char *path, enum wh_mode mod
 			void (*on_wait)(const char *why, void *data), void *data, struct strbuf *err);
 void warehouse_close(struct warehouse *wh);
 
+/* For SQL a user typed (dango query without --write, every web query): the
+ * database reads the warehouse and nothing else. DuckDB's external access is
+ * disabled (no file, folder or network outside the open warehouse: COPY TO,
+ * EXPORT DATABASE, ATTACH, read_csv, read_text, glob ... all fail with a
+ * "Permission Error"), persistent secrets are off, and the configuration is
+ * locked so that no SET, RESET or PRAGMA undoes it. Call it right after
+ * opening, before any user SQL; it applies to every connection of the
+ * database, and settings cannot change afterwards (not even TimeZone). */
+int warehouse_lock_down(struct warehouse *wh, struct strbuf *err);
+
 int warehouse_exec(struct warehouse *wh, const char *sql, struct strbuf *err);
 int warehouse_execf(struct warehouse *wh, struct strbuf *err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* Run sql (one statement, or several: the last one's result) and read its
+ * whole result into r (see result.h); wh_result_free(r) when done. */
 int warehouse_query(struct warehouse *wh, const char *sql, struct wh_result *r, struct strbuf *err);
+/* The same for one statement whose rows are read a chunk at a time with
+ * wh_result_next. Run nothing else on wh's connection until r is freed. */
+int warehouse_query_stream(struct warehouse *wh, const char *sql, struct wh_result *r, struct strbuf *err);
+/* Every statement of sql in turn, each one's result handed to each() (r is
+ * freed after it returns); stops at the first failing statement (err) or a
+ * non-zero return of each(), which it returns. SQL with COPY or EXPORT that
+ * names the warehouse file is refused (it would overwrite the warehouse). */
+int warehouse_query_each(struct warehouse *wh, const char *sql, int (*each)(struct wh_result *r, void *data),
+			 void *data, struct strbuf *err);
 /* The first column of the first row as an integer; *out = 0 if no row. */
 int warehouse_query_int(struct warehouse *wh, const char *sql, int64_t *out, struct strbuf *err);
 
 int warehouse_begin(struct warehouse *wh, struct strbuf *err);
 int warehouse_commit(struct warehouse *wh, struct strbuf *err);
 void warehouse_rollback(struct warehouse *wh);
-
-void wh_result_free(struct wh_result *r);
-const char *wh_result_name(struct wh_result *r, size_t col);
-enum wh_type wh_result_type(struct wh_result *r, size_t col);
-/* DuckDB's name of the column's type, lowercase as its shell shows it ("int64"). */
-const char *wh_result_type_name(struct wh_result *r, size_t col);
-/* The cell as text, or NULL for SQL NULL; the caller frees it. */
-char *wh_result_str(struct wh_result *r, size_t row, size_t col);
-int wh_result_is_null(struct wh_result *r, size_t row, size_t col);
-int64_t wh_result_int(struct wh_result *r, size_t row, size_t col);
 
 /* How far the query running on wh's connection is, 0..100, or -1 if none
  * is running or DuckDB cannot tell. Safe to call from another thread. */
