@@ -895,11 +895,6 @@ static int add_generic_test(struct dbt_project *p, struct yml_file *f, struct db
 		strbuf_addstr(err, "a test must be a name or a mapping of one name to its arguments");
 		return -1;
 	}
-	if (strchr(tname, '.')) {
-		ynode_where(err, &f->doc, entry);
-		strbuf_addf(err, "test '%s' comes from a package: packages are not supported by Dango", tname);
-		return -1;
-	}
 	struct dbt_node *n = node_new(p, NODE_TEST);
 	n->mat = MAT_TEST;
 	n->test_name = xstrdup(tname);
@@ -960,10 +955,16 @@ static int add_generic_test(struct dbt_project *p, struct yml_file *f, struct db
 		strbuf_release(&part);
 	}
 	free(keys);
+	/* dbt_utils.equality names its tests dbt_utils_equality_... */
+	char *flat_tname = xstrdup(tname);
+	for (char *c = flat_tname; *c; c++)
+		if (*c == '.')
+			*c = '_';
 	if (target->kind == NODE_SOURCE)
-		strbuf_addf(&name, "source_%s_%s_%s", tname, target->source_name, target->name);
+		strbuf_addf(&name, "source_%s_%s_%s", flat_tname, target->source_name, target->name);
 	else
-		strbuf_addf(&name, "%s_%s", tname, target->name);
+		strbuf_addf(&name, "%s_%s", flat_tname, target->name);
+	free(flat_tname);
 	if (flat.len)
 		strbuf_addf(&name, "_%s", flat.buf);
 	if (custom_name) {
@@ -1287,34 +1288,6 @@ static int resolve_names(struct dbt_project *p, struct dbt_node *n, struct strbu
 }
 
 /* --- the whole project ------------------------------------------------------------ */
-static int check_packages(struct dbt_project *p, struct strbuf *err)
-{
-	static const char *const names[] = { "packages.yml", "dependencies.yml" };
-	for (size_t i = 0; i < 2; i++) {
-		struct strbuf path = STRBUF_INIT, text = STRBUF_INIT;
-		struct ydoc doc = { 0 };
-		fs_path_join(&path, p->dir, names[i]);
-		int bad = 0;
-		if (strbuf_read_file(&text, path.buf) == 0 &&
-		    ydoc_parse(&doc, names[i], text.buf, text.len, err) == 0) {
-			const struct ynode *pk = ymap_get(doc.root, "packages");
-			if (pk && pk->kind == Y_SEQ && pk->n) {
-				strbuf_addf(err, "%s: package dependencies are not supported by Dango (%zu listed); "
-					    "copy the macros you need into macros/", names[i], pk->n);
-				bad = 1;
-			}
-		} else if (err->len) {
-			bad = 1;
-		}
-		ydoc_release(&doc);
-		strbuf_release(&path);
-		strbuf_release(&text);
-		if (bad)
-			return -1;
-	}
-	return 0;
-}
-
 int dbt_project_load(struct dbt_project *p, const struct dbt_load_opts *o, struct strbuf *err)
 {
 	struct strbuf path = STRBUF_INIT, text = STRBUF_INIT;
@@ -1393,9 +1366,10 @@ int dbt_project_load(struct dbt_project *p, const struct dbt_load_opts *o, struc
 			jval_dict_setv(p->vars, jval_ref(*k), jval_ref(*v));
 		jval_unref(cli);
 	}
-	if (check_packages(p, err) < 0)
-		goto out;
 	dbt_context_setup(p);
+	p->root_doc = &doc;
+	if (dbt_packages_load(p, r, err) < 0)
+		goto out;
 	if (load_profile(p, o, err) < 0)
 		goto out;
 	dbt_context_setup(p); /* again: target is known now */
@@ -1435,6 +1409,13 @@ int dbt_project_load(struct dbt_project *p, const struct dbt_load_opts *o, struc
 		struct dbt_node *n = p->nodes[i];
 		if (n->raw_sql && dbt_parse_node(p, n, err) < 0)
 			goto out;
+		if (!n->raw_sql && n->test_name) {
+			/* a generic test's arguments and macro: what fails here
+			 * fails the test when it runs, not the project */
+			struct strbuf e = STRBUF_INIT;
+			dbt_parse_node(p, n, &e);
+			strbuf_release(&e);
+		}
 		const struct jval *en = jval_dict_get(n->config, "enabled");
 		if (en && en->type == JVAL_BOOL && !en->u.b)
 			n->enabled = 0;
@@ -1478,6 +1459,7 @@ int dbt_project_load(struct dbt_project *p, const struct dbt_load_opts *o, struc
 	}
 	ret = 0;
 out:
+	p->root_doc = NULL;
 	ydoc_release(&doc);
 	strbuf_release(&path);
 	strbuf_release(&text);
@@ -1517,5 +1499,12 @@ void dbt_project_release(struct dbt_project *p)
 	pthread_mutex_destroy(&p->log_lock);
 	pthread_mutex_destroy(&p->catalog_lock);
 	jval_unref(p->catalog);
+	jval_unref(p->internal);
+	jval_unref(p->namespaces);
+	jval_unref(p->dispatch);
+	jval_unref(p->pkg_vars);
+	free(p->packages_dir);
+	strvec_clear(&p->packages);
+	strvec_clear(&p->package_dirs);
 	memset(p, 0, sizeof(*p));
 }

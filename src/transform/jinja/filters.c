@@ -694,7 +694,8 @@ static int f_length(struct jinja_call *c, struct jval *ret)
 {
 	PARAMS("value");
 	struct jval x = *a[0];
-	if (x.type == JVAL_STR || x.type == JVAL_LIST || x.type == JVAL_DICT) {
+	if (x.type == JVAL_STR || x.type == JVAL_LIST || x.type == JVAL_DICT ||
+	    (x.type == JVAL_OBJECT && x.u.o->ops->as_list)) {
 		*ret = jval_int((int64_t)jval_len(x));
 		return 0;
 	}
