@@ -165,10 +165,36 @@ struct cols {
 	struct jval names, columns;
 };
 
+static int cols_method(struct jinja_call *c, struct jval *ret)
+{
+	struct cols *t = jinja_call_data(c);
+	const char *w = jinja_call_name(c);
+	if (!strcmp(w, "keys")) {
+		*ret = jval_ref(t->names);
+		return 0;
+	}
+	if (!strcmp(w, "values")) {
+		*ret = jval_ref(t->columns);
+		return 0;
+	}
+	*ret = jval_list_new();
+	for (size_t i = 0; i < jval_len(t->names) && i < jval_len(t->columns); i++) {
+		struct jval tu = jval_tuple_new();
+		jval_list_append(tu, jval_ref(*jval_list_at(t->names, i)));
+		jval_list_append(tu, jval_ref(*jval_list_at(t->columns, i)));
+		jval_list_append(*ret, tu);
+	}
+	return 0;
+}
+
 static int cols_getattr(void *data, const char *name, struct jval *out)
 {
 	struct cols *t = data;
 	long i = name_index(t->names, name);
+	if (i < 0 && (!strcmp(name, "keys") || !strcmp(name, "values") || !strcmp(name, "items"))) {
+		*out = jval_native(name, cols_method, t, NULL);
+		return 0;
+	}
 	if (i < 0)
 		return 1;
 	*out = jval_ref(*jval_list_at(t->columns, (size_t)i));
@@ -600,4 +626,11 @@ void dbt_adapter_extend(struct jval adapter, const struct dbt_rt *rt0)
 		*rt = *rt0;
 		jval_dict_set(adapter, fns[i].name, jval_native(fns[i].name, fns[i].fn, rt, rt_free));
 	}
+}
+
+void dbt_context_node_extras(struct jval ctx, const struct dbt_rt *rt0)
+{
+	struct dbt_rt *rt = xcalloc(1, sizeof(*rt));
+	*rt = *rt0;
+	jval_dict_set(ctx, "load_relation", jval_native("load_relation", a_load_relation, rt, rt_free));
 }

@@ -110,6 +110,29 @@ static struct jval node_relation(struct dbt_project *p, struct dbt_node *t)
 
 static int compile_into(struct rstate *st, struct dbt_node *n, struct strbuf *out, struct strbuf *err);
 
+/* An ephemeral model as a CTE of the node being compiled (once). */
+static int ephemeral_relation(struct rstate *st, struct dbt_node *t, struct jval *ret, struct strbuf *err)
+{
+	struct strbuf cte = STRBUF_INIT;
+	strbuf_addf(&cte, "__dbt__cte__%s", t->name);
+	if (!strvec_has(st->cte_done, cte.buf)) {
+		struct strbuf sql = STRBUF_INIT;
+		strvec_push(st->cte_done, cte.buf);
+		if (compile_into(st, t, &sql, err) < 0) {
+			strbuf_release(&sql);
+			strbuf_release(&cte);
+			return -1;
+		}
+		if (st->ctes->len)
+			strbuf_addstr(st->ctes, ",\n");
+		strbuf_addf(st->ctes, "%s as (\n%s\n)", cte.buf, sql.buf);
+		strbuf_release(&sql);
+	}
+	*ret = relation_new(NULL, NULL, cte.buf, "cte");
+	strbuf_release(&cte);
+	return 0;
+}
+
 static int n_ref(struct jinja_call *c, struct jval *ret)
 {
 	struct rstate *st = ST(c);
@@ -136,27 +159,12 @@ static int n_ref(struct jinja_call *c, struct jval *ret)
 		return jinja_call_error(c, "'%s' depends on a node named '%s' which was not found",
 					st->n ? st->n->name : "?", name);
 	if (t->kind == NODE_MODEL && t->mat == MAT_EPHEMERAL) {
-		struct strbuf cte = STRBUF_INIT;
-		strbuf_addf(&cte, "__dbt__cte__%s", t->name);
-		if (!strvec_has(st->cte_done, cte.buf)) {
-			struct strbuf sql = STRBUF_INIT, err = STRBUF_INIT;
-			strvec_push(st->cte_done, cte.buf);
-			if (compile_into(st, t, &sql, &err) < 0) {
-				jinja_call_error(c, "%s", err.buf);
-				strbuf_release(&sql);
-				strbuf_release(&err);
-				strbuf_release(&cte);
-				return -1;
-			}
-			if (st->ctes->len)
-				strbuf_addstr(st->ctes, ",\n");
-			strbuf_addf(st->ctes, "%s as (\n%s\n)", cte.buf, sql.buf);
-			strbuf_release(&sql);
-			strbuf_release(&err);
-		}
-		*ret = relation_new(NULL, NULL, cte.buf, "cte");
-		strbuf_release(&cte);
-		return 0;
+		struct strbuf err = STRBUF_INIT;
+		int r = ephemeral_relation(st, t, ret, &err);
+		if (r < 0)
+			jinja_call_error(c, "%s", err.buf);
+		strbuf_release(&err);
+		return r;
 	}
 	*ret = node_relation(st->p, t);
 	return 0;
@@ -443,6 +451,10 @@ static struct jval make_context(struct rstate *st)
 	jval_dict_set(ctx, "statement", jval_native("statement", n_statement, st, NULL));
 	jval_dict_set(ctx, "load_result", jval_native("load_result", n_load_result, st, NULL));
 	jval_dict_set(ctx, "adapter", make_adapter(st));
+	{
+		struct dbt_rt rt = { st->p, st->n, st->wh, st->execute };
+		dbt_context_node_extras(ctx, &rt);
+	}
 	jval_dict_set(ctx, "execute", jval_bool(st->execute));
 	struct dbt_node *n = st->n;
 	if (n && (n->kind == NODE_MODEL || n->kind == NODE_SEED)) {
@@ -718,6 +730,12 @@ void dbt_context_setup(struct dbt_project *p)
 	struct jval flags = jval_dict_new();
 	jval_dict_set(flags, "FULL_REFRESH", jval_bool(p->full_refresh));
 	jval_dict_set(flags, "WHICH", jval_str("run"));
+	jval_dict_set(flags, "STORE_FAILURES", jval_bool(0));
+	jval_dict_set(flags, "WARN_ERROR", jval_bool(0));
+	jval_dict_set(flags, "DEBUG", jval_bool(0));
+	jval_dict_set(flags, "FAIL_FAST", jval_bool(0));
+	jval_dict_set(flags, "USE_COLORS", jval_bool(0));
+	jval_dict_set(flags, "LOG_FORMAT", jval_str("default"));
 	jinja_env_set_global(env, "flags", jval_object_dict(flags));
 	jinja_env_set_global(env, "project_name", jval_str(p->name ? p->name : ""));
 	jinja_env_set_global(env, "schema", jval_str(tg->schema ? tg->schema : "main"));
@@ -754,8 +772,10 @@ static int render_with(struct rstate *st, struct jinja_template *t, struct strbu
 	struct jval ctx = make_context(st);
 	/* dbt parses with a lenient undefined: a name that only exists at run
 	 * time (or a typo) fails when the model is compiled, not at parse */
+	/* dbt's Jinja prints an undefined as "" at run time too (packages
+	 * print variables set only in one branch); calling one still fails */
 	struct jinja_env env = st->p->env;
-	env.lenient_undefined = !st->execute;
+	env.lenient_undefined = 1;
 	int r = jinja_render(&env, t, ctx, out, err);
 	jval_unref(ctx);
 	return r;
@@ -858,7 +878,7 @@ static int native_value(struct rstate *st, const char *src, struct jval *out, st
 	jinja_template_macros(t, d);
 	struct jval ctx = make_context(st);
 	struct jinja_env env = st->p->env;
-	env.lenient_undefined = !st->execute;
+	env.lenient_undefined = 1;
 	int r = jinja_invoke(&env, ctx, *jval_dict_get(d, "__dango_arg"), 0, NULL, 0, NULL, NULL, out, err);
 	jval_unref(ctx);
 	jval_unref(d);
@@ -950,7 +970,7 @@ static int invoke_test_macro(struct rstate *st, struct dbt_node *n, const struct
 	if (r == 0) {
 		struct jval ctx = make_context(st);
 		struct jinja_env env = st->p->env;
-		env.lenient_undefined = !st->execute;
+		env.lenient_undefined = 1;
 		r = jinja_invoke(&env, ctx, *macro, 0, NULL, i, names, vals, &ret, err);
 		jval_unref(ctx);
 		if (r == 0)
@@ -1112,7 +1132,16 @@ static int compile_into(struct rstate *parent, struct dbt_node *n, struct strbuf
 	} else if (n->test_name) {
 		struct dbt_node *t = n->attached >= 0 ? parent->p->nodes[n->attached] : NULL;
 		struct strbuf model = STRBUF_INIT;
-		struct jval relv = t ? node_relation(st.p, t) : jval_none();
+		struct jval relv = jval_none();
+		if (t && t->kind == NODE_MODEL && t->mat == MAT_EPHEMERAL) {
+			if (ephemeral_relation(parent, t, &relv, err) < 0) {
+				strbuf_release(&model);
+				jval_unref(st.results);
+				return -1;
+			}
+		} else if (t) {
+			relv = node_relation(st.p, t);
+		}
 		jval_write_str(&model, relv);
 		const char *where = dbt_config_str(n, "where");
 		if (where) {

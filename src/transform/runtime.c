@@ -9,6 +9,7 @@
 #include "core/strbuf.h"
 #include "core/util.h"
 #include "core/xalloc.h"
+#include "transform/jinja/internal.h"
 
 #include <jansson.h>
 #include <regex.h>
@@ -67,6 +68,18 @@ static int g_set(struct jinja_call *c, struct jval *ret)
 	}
 	if (own)
 		jval_unref(items);
+	/* a Python set has no order: sorted, two sets of the same items are
+	 * equal (==) whatever order they were built in */
+	struct jlist *l = ret->u.l;
+	for (size_t i = 1; i < l->n; i++)
+		for (size_t j = i; j > 0; j--) {
+			int cmp;
+			if (jval_compare(l->v[j - 1], l->v[j], &cmp) < 0 || cmp <= 0)
+				break;
+			struct jval t = l->v[j - 1];
+			l->v[j - 1] = l->v[j];
+			l->v[j] = t;
+		}
 	return 0;
 }
 

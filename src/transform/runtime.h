@@ -40,6 +40,8 @@ const char *dbt_column_name(struct jval v);
 /* --- adapter.c ------------------------------------------------------------------- */
 /* Add dispatch, drop_relation, create_schema, ... to the adapter dict. */
 void dbt_adapter_extend(struct jval adapter, const struct dbt_rt *rt);
+/* Node-bound globals beyond context.c's: load_relation, ... */
+void dbt_context_node_extras(struct jval ctx, const struct dbt_rt *rt);
 /* An agate-like table from rows (list of lists of typed values, stolen)
  * and column names (list of str, stolen). */
 struct jval dbt_table_new(struct jval names, struct jval rows);

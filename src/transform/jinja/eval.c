@@ -905,11 +905,13 @@ static int eval_call(struct render *r, struct frame *f, const struct expr *e, st
 		    (self.type == JVAL_DICT && !self.u.d->ns))
 			method = method_lookup(self, callee_e->u.attr.attr.s);
 		if (!method) {
+			/* the object stays alive through the call: a host object's
+			 * method may use its data (run_query(q).columns.items()) */
 			int rc = value_getattr(r, callee_e, self, callee_e->u.attr.attr.s, &callee);
-			jval_unref(self);
-			self = jval_undefined();
-			if (rc)
+			if (rc) {
+				jval_unref(self);
 				return -1;
+			}
 		}
 	} else if (eval(r, f, callee_e, &callee)) {
 		return -1;

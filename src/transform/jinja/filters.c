@@ -1150,6 +1150,12 @@ static int f_map(struct jinja_call *c, struct jval *ret)
 {
 	if (c->argc < 1)
 		return jinja_call_error(c, "map() missing value");
+	/* Jinja's map, select and reject start with `if value:`: None
+	 * (and any false value) maps to nothing */
+	if (c->argv[0].type != JVAL_UNDEFINED && !jval_truthy(c->argv[0])) {
+		*ret = jval_list_new();
+		return 0;
+	}
 	struct jval l;
 	if (iter_list(c, c->argv[0], &l))
 		return -1;
@@ -1211,6 +1217,10 @@ static int select_common(struct jinja_call *c, struct jval *ret, int want, int b
 		if (c->argv[1].type != JVAL_STR)
 			return jinja_call_error(c, "attribute must be a string");
 		attr = c->argv[1].u.s->s;
+	}
+	if (c->argv[0].type != JVAL_UNDEFINED && !jval_truthy(c->argv[0])) {
+		*ret = jval_list_new();
+		return 0;
 	}
 	struct jval l;
 	if (iter_list(c, c->argv[0], &l))
