@@ -674,3 +674,49 @@ int cmd_ls(int argc, const char **argv)
 {
 	return run_cmd(W_LS, argc, argv);
 }
+
+static void deps_line(void *data, const char *line)
+{
+	out_line("%s", line);
+}
+
+/* dango deps: packages.yml / dependencies.yml into dbt_packages/ */
+int cmd_deps(int argc, const char **argv)
+{
+	static const struct cmd_info info = {
+		"deps", "dango deps",
+		"Install the dbt packages listed in packages.yml or dependencies.yml into dbt_packages/\n"
+		"(packages-install-path): local: packages as a link, git: packages with `git clone`.",
+		"Hub (package:) and tarball: packages are not installed by Dango yet.\n"
+		"Exit codes: 0 installed, 1 a package could not be installed, 2 usage."
+	};
+	struct strvec args = STRVEC_INIT;
+	const struct opt opts[] = { OPT_END() };
+	int r = opts_parse(&info, opts, argc, argv, &args);
+	if (r == OPTS_HELP) {
+		strvec_clear(&args);
+		return EXIT_OK;
+	}
+	if (r == OPTS_ERROR || args.nr) {
+		if (args.nr)
+			ui_error("unexpected argument '%s'", args.v[0]);
+		strvec_clear(&args);
+		return EXIT_USAGE;
+	}
+	strvec_clear(&args);
+	struct run_args a;
+	memset(&a, 0, sizeof(a));
+	struct location loc;
+	if ((r = locate(&loc, &a)) != EXIT_OK)
+		return r;
+	struct strbuf err = STRBUF_INIT;
+	out_line("Running with dango=%s", DANGO_VERSION);
+	r = EXIT_OK;
+	if (dbt_deps_install(loc.dbt_dir, deps_line, NULL, &err) < 0) {
+		ui_error("%s", err.buf);
+		r = EXIT_FAIL;
+	}
+	strbuf_release(&err);
+	location_release(&loc);
+	return r;
+}

@@ -63,6 +63,9 @@ struct dbt_node {
 	/* sources */
 	char *source_name, *identifier, *loaded_at_field;
 	struct jval freshness;
+	/* a feature Dango does not support, or a parse-time render that
+	 * failed: the node fails with this when it runs, not the project */
+	char *load_error;
 	/* filled when compiled */
 	char *compiled_sql;
 	int selected;

@@ -335,6 +335,7 @@ static void node_free(struct dbt_node *n)
 	free(n->identifier);
 	free(n->loaded_at_field);
 	free(n->compiled_sql);
+	free(n->load_error);
 	free(n);
 }
 
@@ -644,12 +645,7 @@ static int load_models(struct dbt_project *p, const struct ynode *tree, struct s
 		list_files(&files, base.buf, "", exts);
 		strbuf_release(&base);
 		for (size_t i = 0; i < files.nr; i++) {
-			if (ends_with(files.v[i], ".py")) {
-				strbuf_addf(err, "%s/%s: Python models are not supported by Dango; write the model in SQL",
-					    p->model_paths.v[d], files.v[i]);
-				strvec_clear(&files);
-				return -1;
-			}
+			int python = ends_with(files.v[i], ".py");
 			struct dbt_node *n = node_new(p, NODE_MODEL);
 			node_set_file(p, n, p->model_paths.v[d], files.v[i]);
 			n->name = basename_noext(files.v[i]);
@@ -668,8 +664,68 @@ static int load_models(struct dbt_project *p, const struct ynode *tree, struct s
 				strvec_clear(&files);
 				return -1;
 			}
-			n->raw_sql = strbuf_detach(&text, NULL);
+			if (python) {
+				/* fails when it runs; the rest of the project runs */
+				strbuf_release(&text);
+				n->load_error = xstrdup("Python models are not supported by Dango; write the model in SQL");
+				n->mat = MAT_TABLE;
+			} else {
+				n->raw_sql = strbuf_detach(&text, NULL);
+			}
 			index_node(p, n, n->name);
+		}
+		strvec_clear(&files);
+	}
+	return 0;
+}
+
+/* Snapshots are not supported yet: each {% snapshot name %} block is a node
+ * that fails when it runs (its dependents are skipped), so the rest of the
+ * project still builds. */
+static int load_snapshots(struct dbt_project *p, struct strbuf *err)
+{
+	static const char *const exts[] = { ".sql", NULL };
+	for (size_t d = 0; d < p->snapshot_paths.nr; d++) {
+		struct strvec files = STRVEC_INIT;
+		struct strbuf base = STRBUF_INIT;
+		fs_path_join(&base, p->dir, p->snapshot_paths.v[d]);
+		list_files(&files, base.buf, "", exts);
+		strbuf_release(&base);
+		for (size_t i = 0; i < files.nr; i++) {
+			struct strbuf rel = STRBUF_INIT, text = STRBUF_INIT;
+			strbuf_addf(&rel, "%s/%s", p->snapshot_paths.v[d], files.v[i]);
+			if (read_rel(p, rel.buf, &text, err) < 0) {
+				strbuf_release(&rel);
+				strbuf_release(&text);
+				strvec_clear(&files);
+				return -1;
+			}
+			for (const char *s = text.buf; (s = strstr(s, "snapshot")); s += 8) {
+				const char *b = s;
+				while (b > text.buf && (b[-1] == ' ' || b[-1] == '-' || b[-1] == '\t'))
+					b--;
+				if (b < text.buf + 2 || b[-1] != '%' || b[-2] != '{')
+					continue;
+				const char *q = s + 8;
+				while (*q == ' ' || *q == '\t')
+					q++;
+				size_t len = 0;
+				while (isalnum((unsigned char)q[len]) || q[len] == '_')
+					len++;
+				if (!len)
+					continue;
+				struct dbt_node *n = node_new(p, NODE_MODEL);
+				node_set_file(p, n, p->snapshot_paths.v[d], files.v[i]);
+				n->name = xstrndup(q, len);
+				n->unique_id = xasprintf("snapshot.%s.%s", p->name, n->name);
+				make_fqn(&n->fqn, p->name, files.v[i], n->name);
+				n->mat = MAT_TABLE;
+				n->load_error = xstrdup("snapshots are not supported by Dango yet");
+				if (!dbt_project_find(p, n->name))
+					index_node(p, n, n->name);
+			}
+			strbuf_release(&rel);
+			strbuf_release(&text);
 		}
 		strvec_clear(&files);
 	}
@@ -1376,30 +1432,12 @@ int dbt_project_load(struct dbt_project *p, const struct dbt_load_opts *o, struc
 	if (load_macros(p, err) < 0 || load_docs(p, err) < 0)
 		goto out;
 	dbt_context_setup(p); /* and the macros are globals now */
-	{
-		/* snapshots are not supported: say so rather than skip them */
-		static const char *const exts[] = { ".sql", NULL };
-		for (size_t d = 0; d < p->snapshot_paths.nr; d++) {
-			struct strvec files = STRVEC_INIT;
-			struct strbuf base = STRBUF_INIT;
-			fs_path_join(&base, p->dir, p->snapshot_paths.v[d]);
-			list_files(&files, base.buf, "", exts);
-			strbuf_release(&base);
-			if (files.nr) {
-				strbuf_addf(err, "%s/%s: snapshots are not supported by Dango yet", p->snapshot_paths.v[d],
-					    files.v[0]);
-				strvec_clear(&files);
-				goto out;
-			}
-			strvec_clear(&files);
-		}
-	}
 	const struct ynode *models_tree = ymap_get(r, "models");
 	const struct ynode *seeds_tree = ymap_get(r, "seeds");
 	const struct ynode *tests_tree = ymap_get(r, "data_tests");
 	if (!tests_tree)
 		tests_tree = ymap_get(r, "tests");
-	if (load_models(p, models_tree, err) < 0 || load_seeds(p, seeds_tree) < 0 ||
+	if (load_models(p, models_tree, err) < 0 || load_snapshots(p, err) < 0 || load_seeds(p, seeds_tree) < 0 ||
 	    load_singular_tests(p, tests_tree, err) < 0)
 		goto out;
 	if (load_schema_files(p, tests_tree, err) < 0)
@@ -1407,8 +1445,14 @@ int dbt_project_load(struct dbt_project *p, const struct dbt_load_opts *o, struc
 	/* parse-time render: refs, sources, config() */
 	for (size_t i = 0; i < p->nr; i++) {
 		struct dbt_node *n = p->nodes[i];
-		if (n->raw_sql && dbt_parse_node(p, n, err) < 0)
-			goto out;
+		if (n->raw_sql && !n->load_error) {
+			/* a model whose parse-time render fails (a macro it calls is
+			 * missing, dispatch finds nothing) fails alone */
+			struct strbuf e = STRBUF_INIT;
+			if (dbt_parse_node(p, n, &e) < 0)
+				n->load_error = strbuf_detach(&e, NULL);
+			strbuf_release(&e);
+		}
 		if (!n->raw_sql && n->test_name) {
 			/* a generic test's arguments and macro: what fails here
 			 * fails the test when it runs, not the project */
@@ -1419,13 +1463,14 @@ int dbt_project_load(struct dbt_project *p, const struct dbt_load_opts *o, struc
 		const struct jval *en = jval_dict_get(n->config, "enabled");
 		if (en && en->type == JVAL_BOOL && !en->u.b)
 			n->enabled = 0;
-		if (n->kind == NODE_MODEL) {
+		if (n->kind == NODE_MODEL && n->mat == MAT_NONE) {
 			const char *m = dbt_config_str(n, "materialized");
 			n->mat = mat_from(m, MAT_VIEW);
 			if (n->mat == MAT_NONE || n->mat == MAT_SEED || n->mat == MAT_TEST) {
-				strbuf_addf(err, "%s: materialization '%s' is not supported by Dango "
-					    "(view, table, incremental, ephemeral)", n->file, m);
-				goto out;
+				n->mat = MAT_TABLE;
+				if (!n->load_error)
+					n->load_error = xasprintf("materialization '%s' is not supported by Dango "
+								  "(view, table, incremental, ephemeral)", m);
 			}
 		}
 		if (n->kind == NODE_MODEL || n->kind == NODE_SEED || n->kind == NODE_TEST)

@@ -221,20 +221,28 @@ out:
 	return ret;
 }
 
+static char *project_name_in(const char *dir);
+
 /* The name a packages.yml entry installs under, when it can be told
- * without installing: hub packages and git repositories. NULL: unknown. */
-static char *entry_name(const struct ynode *e)
+ * without installing: a hub package's, a local package's. NULL: unknown
+ * (a git package's name is in its dbt_project.yml). */
+static char *entry_name(const struct dbt_project *p, const struct ynode *e)
 {
-	const char *pkg = ystr(e, "package"), *git = ystr(e, "git");
-	const char *s = pkg ? pkg : git;
-	if (!s)
+	const char *pkg = ystr(e, "package"), *local = ystr(e, "local");
+	if (local) {
+		struct strbuf dir = STRBUF_INIT;
+		if (local[0] == '/')
+			strbuf_addstr(&dir, local);
+		else
+			strbuf_addf(&dir, "%s/%s", p->dir, local);
+		char *name = project_name_in(dir.buf);
+		strbuf_release(&dir);
+		return name;
+	}
+	if (!pkg)
 		return NULL;
-	const char *slash = strrchr(s, '/');
-	const char *b = slash ? slash + 1 : s;
-	size_t n = strlen(b);
-	if (n > 4 && !strcmp(b + n - 4, ".git"))
-		n -= 4;
-	return xstrndup(b, n);
+	const char *slash = strrchr(pkg, '/');
+	return xstrdup(slash ? slash + 1 : pkg);
 }
 
 /* Every entry of packages.yml / dependencies.yml must be installed. */
@@ -251,15 +259,17 @@ static int check_installed(struct dbt_project *p, size_t found, struct strbuf *e
 				ret = -1;
 			} else {
 				const struct ynode *pk = ymap_get(doc.root, "packages");
-				for (size_t j = 0; pk && pk->kind == Y_SEQ && j < pk->n && !ret; j++) {
-					char *nm = entry_name(pk->items[j]);
-					int missing = nm ? !strvec_has(&p->packages, nm) : !found;
+				size_t listed = pk && pk->kind == Y_SEQ ? pk->n : 0;
+				for (size_t j = 0; j < listed && !ret; j++) {
+					char *nm = entry_name(p, pk->items[j]);
+					int missing = nm ? !strvec_has(&p->packages, nm) : found < listed;
 					if (missing) {
 						ynode_where(err, &doc, pk->items[j]);
+						const char *what = nm ? nm : ystr(pk->items[j], "git");
+						if (!what)
+							what = ystr(pk->items[j], "local");
 						strbuf_addf(err, "package '%s' is not installed in %s: run `dango deps`",
-							    nm ? nm : (ystr(pk->items[j], "local") ? ystr(pk->items[j], "local")
-												  : "?"),
-							    p->packages_dir);
+							    what ? what : "?", p->packages_dir);
 						ret = -1;
 					}
 					free(nm);
