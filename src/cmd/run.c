@@ -357,6 +357,36 @@ static unsigned kinds_for(const struct run_args *a)
 	return k;
 }
 
+/* dbt's warning for each --select criterion that matches no node (a typo
+ * would otherwise run nothing, silently) */
+static void warn_unmatched(struct dbt_project *p, const struct run_args *a)
+{
+	struct strvec none = STRVEC_INIT;
+	for (size_t i = 0; i < a->select.nr; i++) {
+		char *copy = xstrdup(a->select.v[i]), *save, *part;
+		for (part = strtok_r(copy, ", ", &save); part; part = strtok_r(NULL, ", ", &save)) {
+			struct strvec one = STRVEC_INIT;
+			struct strbuf err = STRBUF_INIT;
+			strvec_push(&one, part);
+			size_t hits = 0;
+			if (dbt_select(p, &one, &none, 0xfu, 0, &err) == 0)
+				for (size_t k = 0; k < p->nr; k++)
+					hits += p->nodes[k]->selected && p->nodes[k]->kind != NODE_SOURCE;
+			else
+				hits = 1; /* a bad selector is reported by the real selection */
+			if (!hits) {
+				char clock[9];
+				fflush(stdout);
+				fprintf(stderr, "%s  [WARNING]: The selection criterion '%s' does not match any enabled nodes\n",
+					ui_clock(clock), part);
+			}
+			strvec_clear(&one);
+			strbuf_release(&err);
+		}
+		free(copy);
+	}
+}
+
 static void print_ls(struct dbt_project *p, const struct run_args *a)
 {
 	size_t *order = dbt_graph_order(p);
@@ -468,6 +498,7 @@ static int run_main(struct run_args *a)
 	if (a->which == W_BUILD)
 		dbt_graph_add_test_edges(&p);
 	double t_parsed = now_s();
+	warn_unmatched(&p, a);
 	if (dbt_select(&p, &a->select, &a->exclude, kinds_for(a), 1, &err) < 0) {
 		ui_error("%s", err.buf);
 		ret = EXIT_USAGE;
@@ -482,7 +513,11 @@ static int run_main(struct run_args *a)
 	size_t nsel = 0;
 	for (size_t i = 0; i < p.nr; i++)
 		nsel += p.nodes[i]->selected;
-	int threads = a->threads > 0 ? a->threads : p.target.threads > 0 ? p.target.threads : 4;
+	/* --threads, then a Dango project's defaults.threads, then the profile's */
+	int threads = a->threads > 0		       ? a->threads
+		      : loc.dango && loc.proj.threads > 0 ? loc.proj.threads
+		      : p.target.threads > 0	       ? p.target.threads
+						       : 4;
 
 	if (a->which == W_COMPILE) {
 		/* read-only, and only if it can be had: compiling needs no warehouse
@@ -600,6 +635,20 @@ static int run_cmd(enum which which, int argc, const char **argv)
 		OPT_STRING('o', "output", &a.output, "FORMAT", "ls: selector, name, path or json"),
 		OPT_END(),
 	};
+	/* each command lists (and takes) only the options it uses */
+	struct opt mine[ARRAY_SIZE(opts)];
+	size_t nmine = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(opts); i++) {
+		const char *l = opts[i].long_name;
+		int ls_only = l && (!strcmp(l, "resource-type") || !strcmp(l, "output"));
+		int not_ls = l && (!strcmp(l, "threads") || !strcmp(l, "full-refresh") || !strcmp(l, "fail-fast") ||
+				   !strcmp(l, "skip-source") || !strcmp(l, "wait"));
+		int not_compile = l && (!strcmp(l, "full-refresh") || !strcmp(l, "fail-fast") ||
+					!strcmp(l, "skip-source") || !strcmp(l, "wait") || !strcmp(l, "threads"));
+		if ((ls_only && which != W_LS) || (not_ls && which == W_LS) || (not_compile && which == W_COMPILE))
+			continue;
+		mine[nmine++] = opts[i];
+	}
 	/* dbt takes several values after --select and --exclude (-s a b c):
 	 * repeat the flag before each, for the option parser */
 	const char **av = xcalloc((size_t)argc * 2 + 1, sizeof(*av));
@@ -622,7 +671,7 @@ static int run_cmd(enum which which, int argc, const char **argv)
 		}
 	}
 	av[ac] = NULL;
-	int r = opts_parse(&infos[which], opts, ac, av, &args);
+	int r = opts_parse(&infos[which], mine, ac, av, &args);
 	free(av);
 	if (r == OPTS_HELP) {
 		r = EXIT_OK;

@@ -171,6 +171,65 @@ static void list_files(struct strvec *out, const char *base, const char *rel, co
 	strbuf_release(&path);
 }
 
+/* --- unknown keys -------------------------------------------------------------- */
+/* dbt warns about keys it does not know (a typo such as `colums:` would
+ * otherwise be ignored in silence): file:line:col, and a did-you-mean. */
+static void warn_unknown(struct dbt_project *p, const struct ydoc *doc, const struct ynode *map,
+			 const char *const *known, const char *what)
+{
+	if (!map || map->kind != Y_MAP)
+		return;
+	for (size_t i = 0; i < map->n; i++) {
+		const char *k = map->pairs[i].key->str;
+		int ok = 0;
+		for (const char *const *x = known; *x && !ok; x++)
+			ok = !strcmp(k, *x);
+		if (ok)
+			continue;
+		struct strbuf sb = STRBUF_INIT;
+		ynode_where(&sb, doc, map->pairs[i].key);
+		strbuf_addf(&sb, "unknown key '%s' in %s, ignored", k, what);
+		const char *hint = did_you_mean(k, known);
+		if (hint)
+			strbuf_addf(&sb, " (did you mean '%s'?)", hint);
+		dbt_log(p, 2, "%s", sb.buf);
+		strbuf_release(&sb);
+	}
+}
+
+static const char *const PROJECT_KEYS[] = {
+	"name", "version", "config-version", "profile", "model-paths", "source-paths", "seed-paths", "data-paths",
+	"test-paths", "analysis-paths", "macro-paths", "snapshot-paths", "docs-paths", "asset-paths",
+	"function-paths", "target-path", "log-path", "packages-install-path", "clean-targets", "query-comment",
+	"require-dbt-version", "models", "seeds", "snapshots", "sources", "tests", "data_tests", "vars",
+	"on-run-start", "on-run-end", "dispatch", "quoting", "restrict-access", "flags", "exposures", "metrics",
+	"semantic-models", "saved-queries", "unit_tests", "dbt-cloud", "analyses", "functions", NULL
+};
+static const char *const SCHEMA_KEYS[] = { "version", "models", "seeds", "sources", "snapshots", "macros",
+					   "exposures", "metrics", "analyses", "semantic_models", "saved_queries",
+					   "unit_tests", "data_tests", "groups", "functions", NULL };
+static const char *const MODEL_KEYS[] = { "name", "description", "config", "columns", "tests", "data_tests",
+					  "docs", "meta", "access", "constraints", "latest_version", "versions",
+					  "deprecation_date", "group", "tags", "time_spine", NULL };
+static const char *const COLUMN_KEYS[] = { "name", "description", "data_type", "tests", "data_tests", "meta",
+					   "quote", "tags", "constraints", "granularity", "policy_tags", "config",
+					   "tests_config", NULL };
+static const char *const SOURCE_KEYS[] = { "name", "description", "database", "schema", "loader",
+					   "loaded_at_field", "loaded_at_query", "meta", "tags", "config", "overrides",
+					   "freshness", "quoting", "tables", NULL };
+static const char *const TABLE_KEYS[] = { "name", "description", "identifier", "loaded_at_field",
+					  "loaded_at_query", "meta", "tags", "config", "columns", "tests",
+					  "data_tests", "freshness", "quoting", "external", NULL };
+
+static void warn_columns(struct dbt_project *p, const struct ydoc *doc, const struct ynode *cols, const char *owner)
+{
+	for (size_t c = 0; cols && cols->kind == Y_SEQ && c < cols->n; c++) {
+		char *what = xasprintf("a column of %s", owner);
+		warn_unknown(p, doc, cols->items[c], COLUMN_KEYS, what);
+		free(what);
+	}
+}
+
 /* --- config merging ------------------------------------------------------------ */
 static const char *norm_key(const char *k, char *buf, size_t size)
 {
@@ -1110,6 +1169,12 @@ static int schema_models(struct dbt_project *p, struct yml_file *f, const char *
 			strbuf_addf(err, "an entry of '%s' has no name", section);
 			return -1;
 		}
+		{
+			char *what = xasprintf("%s '%s'", dbt_node_kind_name(kind), name);
+			warn_unknown(p, &f->doc, m, MODEL_KEYS, what);
+			warn_columns(p, &f->doc, ymap_get(m, "columns"), what);
+			free(what);
+		}
 		struct dbt_node *n = dbt_project_find(p, name);
 		if (!n || n->kind != kind) {
 			/* dbt warns and goes on: a doc for a model that is not there */
@@ -1159,6 +1224,11 @@ static int schema_sources(struct dbt_project *p, struct yml_file *f, const struc
 		}
 		const char *schema = ystr(s, "schema");
 		const char *database = ystr(s, "database");
+		{
+			char *what = xasprintf("source '%s'", sname);
+			warn_unknown(p, &f->doc, s, SOURCE_KEYS, what);
+			free(what);
+		}
 		const struct ynode *tables = ymap_get(s, "tables");
 		for (size_t t = 0; tables && tables->kind == Y_SEQ && t < tables->n; t++) {
 			const struct ynode *tb = tables->items[t];
@@ -1167,6 +1237,12 @@ static int schema_sources(struct dbt_project *p, struct yml_file *f, const struc
 				ynode_where(err, &f->doc, tb);
 				strbuf_addf(err, "a table of source '%s' has no name", sname);
 				return -1;
+			}
+			{
+				char *what = xasprintf("source table '%s.%s'", sname, tname);
+				warn_unknown(p, &f->doc, tb, TABLE_KEYS, what);
+				warn_columns(p, &f->doc, ymap_get(tb, "columns"), what);
+				free(what);
 			}
 			struct dbt_node *n = node_new(p, NODE_SOURCE);
 			n->name = xstrdup(tname);
@@ -1254,6 +1330,7 @@ static int load_schema_files(struct dbt_project *p, const struct ynode *tests_tr
 			strbuf_addstr(err, "a schema file must be a mapping");
 			goto out;
 		}
+		warn_unknown(p, &files[i].doc, files[i].doc.root, SCHEMA_KEYS, "a properties file");
 		if (schema_sources(p, &files[i], tests_tree, err) < 0)
 			goto out;
 	}
@@ -1380,6 +1457,7 @@ int dbt_project_load(struct dbt_project *p, const struct dbt_load_opts *o, struc
 		goto out;
 	}
 	p->name = xstrdup(ystr(r, "name"));
+	warn_unknown(p, &doc, r, PROJECT_KEYS, "dbt_project.yml");
 	p->profile_name = xstrdup(ystr(r, "profile") ? ystr(r, "profile") : p->name);
 	paths_from(&p->model_paths, r, "model-paths", "models");
 	if (ymap_get(r, "source-paths") && !ymap_get(r, "model-paths")) {
