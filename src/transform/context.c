@@ -148,9 +148,19 @@ static int n_ref(struct jinja_call *c, struct jval *ret)
 		return jinja_call_error(c, "ref() takes a model name, or a package and a model name");
 	if (pkg && strcmp(pkg, st->p->name) && !strvec_has(&st->p->packages, pkg))
 		return jinja_call_error(c, "ref('%s', '%s'): no package named '%s' is installed", pkg, name, pkg);
-	struct dbt_node *t = dbt_project_find(st->p, name);
+	struct dbt_node *t = NULL;
+	if (pkg) {
+		/* ref('package', 'name'): that package's node */
+		char *key = xasprintf("%s.%s", pkg, name);
+		t = dbt_project_find(st->p, key);
+		free(key);
+	}
+	if (!t)
+		t = dbt_project_find(st->p, name);
 	if (!st->execute) {
-		if (st->n)
+		if (st->n && pkg)
+			strvec_pushf(&st->n->refs, "%s.%s", pkg, name);
+		else if (st->n)
 			strvec_push(&st->n->refs, name);
 		*ret = t ? node_relation(st->p, t) : relation_new(NULL, st->p->target.schema, name, NULL);
 		return 0;
@@ -457,6 +467,13 @@ static struct jval make_context(struct rstate *st)
 	}
 	jval_dict_set(ctx, "execute", jval_bool(st->execute));
 	struct dbt_node *n = st->n;
+	if (n && n->package_name) {
+		/* a package's node sees its package's macros by bare name */
+		const struct jval *ns = jval_dict_get(st->p->namespaces, n->package_name);
+		const struct jval *k, *v;
+		for (size_t i = 0; ns && jval_dict_entry(*ns, i, &k, &v); i++)
+			jval_dict_setv(ctx, jval_ref(*k), jval_ref(*v));
+	}
 	if (n && (n->kind == NODE_MODEL || n->kind == NODE_SEED)) {
 		jval_dict_set(ctx, "this", node_relation(st->p, n));
 		struct jval m = jval_dict_new();

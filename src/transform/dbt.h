@@ -66,6 +66,7 @@ struct dbt_node {
 	/* a feature Dango does not support, or a parse-time render that
 	 * failed: the node fails with this when it runs, not the project */
 	char *load_error;
+	char *package_name;       /* a package's node: its package; NULL: the root project's */
 	/* filled when compiled */
 	char *compiled_sql;
 	int selected;
@@ -112,6 +113,7 @@ struct dbt_project {
 	struct jval pkg_vars;     /* dict: package name -> dict of its dbt_project.yml vars */
 	struct strvec packages;   /* installed package names, in load order */
 	struct strvec package_dirs; /* their folders (absolute), parallel to packages */
+	struct strvec pkg_schema_dirs; /* the packages' model and seed folders, relative to dir */
 	struct ydoc *root_doc;    /* dbt_project.yml while loading (borrowed) */
 };
 

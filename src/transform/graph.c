@@ -119,6 +119,8 @@ int dbt_graph_build(struct dbt_project *p, struct strbuf *err)
 		for (size_t r = 0; r < n->refs.nr; r++) {
 			struct dbt_node *t = dbt_project_find(p, n->refs.v[r]);
 			const char *dot = strchr(n->refs.v[r], '.');
+			if (t && t->kind == NODE_SOURCE)
+				t = NULL;
 			if (!t && dot) /* ref('package', 'name') */
 				t = dbt_project_find(p, dot + 1);
 			if (t == n) {

@@ -395,6 +395,7 @@ static void node_free(struct dbt_node *n)
 	free(n->loaded_at_field);
 	free(n->compiled_sql);
 	free(n->load_error);
+	free(n->package_name);
 	free(n);
 }
 
@@ -694,28 +695,52 @@ static void node_set_file(struct dbt_project *p, struct dbt_node *n, const char 
 	n->abs_file = strbuf_detach(&sb, NULL);
 }
 
-static int load_models(struct dbt_project *p, const struct ynode *tree, struct strbuf *err)
+/* Where nodes come from: the root project, or a package installed in
+ * dbt_packages/ (its files under prefix, its own dbt_project.yml config
+ * first, then the root project's, as dbt merges them). */
+struct origin {
+	const char *name;           /* the project's or the package's name */
+	const char *package;        /* NULL for the root project */
+	const char *prefix;         /* "" or "dbt_packages/x/" */
+	struct strvec model_paths, seed_paths;
+	const struct ynode *models_tree, *seeds_tree; /* the package's own */
+};
+
+static void origin_key(struct strbuf *sb, const struct origin *o, const char *name)
+{
+	strbuf_reset(sb);
+	strbuf_addf(sb, "%s.%s", o->name, name);
+}
+
+static int load_models(struct dbt_project *p, const struct origin *o, const struct ynode *tree, struct strbuf *err)
 {
 	static const char *const exts[] = { ".sql", ".py", NULL };
-	for (size_t d = 0; d < p->model_paths.nr; d++) {
+	for (size_t d = 0; d < o->model_paths.nr; d++) {
 		struct strvec files = STRVEC_INIT;
-		struct strbuf base = STRBUF_INIT;
-		fs_path_join(&base, p->dir, p->model_paths.v[d]);
+		struct strbuf base = STRBUF_INIT, root = STRBUF_INIT, key = STRBUF_INIT;
+		strbuf_addf(&root, "%s%s", o->prefix, o->model_paths.v[d]);
+		fs_path_join(&base, p->dir, root.buf);
 		list_files(&files, base.buf, "", exts);
 		strbuf_release(&base);
 		for (size_t i = 0; i < files.nr; i++) {
 			int python = ends_with(files.v[i], ".py");
 			struct dbt_node *n = node_new(p, NODE_MODEL);
-			node_set_file(p, n, p->model_paths.v[d], files.v[i]);
+			node_set_file(p, n, root.buf, files.v[i]);
 			n->name = basename_noext(files.v[i]);
-			if (dbt_project_find(p, n->name) && dbt_project_find(p, n->name)->kind == NODE_MODEL) {
+			n->package_name = o->package ? xstrdup(o->package) : NULL;
+			struct dbt_node *same = dbt_project_find(p, n->name);
+			if (!o->package && same && same->kind == NODE_MODEL) {
 				strbuf_addf(err, "dbt found two models with the name '%s': %s and %s", n->name,
-					    dbt_project_find(p, n->name)->file, n->file);
+					    same->file, n->file);
 				strvec_clear(&files);
+				strbuf_release(&root);
+				strbuf_release(&key);
 				return -1;
 			}
-			n->unique_id = xasprintf("model.%s.%s", p->name, n->name);
-			make_fqn(&n->fqn, p->name, files.v[i], n->name);
+			n->unique_id = xasprintf("model.%s.%s", o->name, n->name);
+			make_fqn(&n->fqn, o->name, files.v[i], n->name);
+			if (o->package)
+				apply_project_tree(n->config, o->models_tree, &n->fqn);
 			apply_project_tree(n->config, tree, &n->fqn);
 			struct strbuf text = STRBUF_INIT;
 			if (read_rel(p, n->file, &text, err) < 0) {
@@ -726,14 +751,21 @@ static int load_models(struct dbt_project *p, const struct ynode *tree, struct s
 			if (python) {
 				/* fails when it runs; the rest of the project runs */
 				strbuf_release(&text);
-				n->load_error = xstrdup("Python models are not supported by Dango; write the model in SQL");
+				n->load_error = xasprintf("%s: Python models are not supported by Dango; write the model in SQL",
+							   n->file);
 				n->mat = MAT_TABLE;
 			} else {
 				n->raw_sql = strbuf_detach(&text, NULL);
 			}
-			index_node(p, n, n->name);
+			/* ref('x') finds the root project's x first, then a package's */
+			if (!o->package || !same)
+				index_node(p, n, n->name);
+			origin_key(&key, o, n->name);
+			index_node(p, n, key.buf);
 		}
 		strvec_clear(&files);
+		strbuf_release(&root);
+		strbuf_release(&key);
 	}
 	return 0;
 }
@@ -779,7 +811,7 @@ static int load_snapshots(struct dbt_project *p, struct strbuf *err)
 				n->unique_id = xasprintf("snapshot.%s.%s", p->name, n->name);
 				make_fqn(&n->fqn, p->name, files.v[i], n->name);
 				n->mat = MAT_TABLE;
-				n->load_error = xstrdup("snapshots are not supported by Dango yet");
+				n->load_error = xasprintf("%s: snapshots are not supported by Dango yet", n->file);
 				if (!dbt_project_find(p, n->name))
 					index_node(p, n, n->name);
 			}
@@ -791,29 +823,93 @@ static int load_snapshots(struct dbt_project *p, struct strbuf *err)
 	return 0;
 }
 
-static int load_seeds(struct dbt_project *p, const struct ynode *tree)
+static int load_seeds(struct dbt_project *p, const struct origin *o, const struct ynode *tree)
 {
 	static const char *const exts[] = { ".csv", NULL };
-	for (size_t d = 0; d < p->seed_paths.nr; d++) {
+	for (size_t d = 0; d < o->seed_paths.nr; d++) {
 		struct strvec files = STRVEC_INIT;
-		struct strbuf base = STRBUF_INIT;
-		fs_path_join(&base, p->dir, p->seed_paths.v[d]);
+		struct strbuf base = STRBUF_INIT, root = STRBUF_INIT, key = STRBUF_INIT;
+		strbuf_addf(&root, "%s%s", o->prefix, o->seed_paths.v[d]);
+		fs_path_join(&base, p->dir, root.buf);
 		list_files(&files, base.buf, "", exts);
 		strbuf_release(&base);
 		for (size_t i = 0; i < files.nr; i++) {
 			struct dbt_node *n = node_new(p, NODE_SEED);
-			node_set_file(p, n, p->seed_paths.v[d], files.v[i]);
+			node_set_file(p, n, root.buf, files.v[i]);
 			n->name = basename_noext(files.v[i]);
-			n->unique_id = xasprintf("seed.%s.%s", p->name, n->name);
-			make_fqn(&n->fqn, p->name, files.v[i], n->name);
+			n->package_name = o->package ? xstrdup(o->package) : NULL;
+			n->unique_id = xasprintf("seed.%s.%s", o->name, n->name);
+			make_fqn(&n->fqn, o->name, files.v[i], n->name);
+			if (o->package)
+				apply_project_tree(n->config, o->seeds_tree, &n->fqn);
 			apply_project_tree(n->config, tree, &n->fqn);
 			n->mat = MAT_SEED;
 			if (!dbt_project_find(p, n->name))
 				index_node(p, n, n->name);
+			origin_key(&key, o, n->name);
+			if (!dbt_project_find(p, key.buf))
+				index_node(p, n, key.buf);
 		}
 		strvec_clear(&files);
+		strbuf_release(&root);
+		strbuf_release(&key);
 	}
 	return 0;
+}
+
+static void origin_paths(struct strvec *sv, const struct ynode *root, const char *key, const char *dflt)
+{
+	const struct ynode *n = ymap_get(root, key);
+	if (n && n->kind == Y_SEQ) {
+		for (size_t i = 0; i < n->n; i++)
+			if (n->items[i]->kind == Y_SCALAR)
+				strvec_push(sv, n->items[i]->str);
+	} else if (n && n->kind == Y_SCALAR && !ynode_is_null(n)) {
+		strvec_push(sv, n->str);
+	} else {
+		strvec_push(sv, dflt);
+	}
+}
+
+/* The models and seeds of the packages in dbt_packages/. */
+static int load_package_nodes(struct dbt_project *p, const struct ynode *models_tree, const struct ynode *seeds_tree,
+			      struct strbuf *err)
+{
+	int ret = 0;
+	for (size_t k = 0; k < p->packages.nr && !ret; k++) {
+		struct strbuf path = STRBUF_INIT, text = STRBUF_INIT, prefix = STRBUF_INIT;
+		struct ydoc doc = { 0 };
+		strbuf_addf(&path, "%s/dbt_project.yml", p->package_dirs.v[k]);
+		const char *dir = p->package_dirs.v[k];
+		size_t dl = strlen(p->dir);
+		/* the package's folder relative to the project: dbt_packages/x/ */
+		if (!strncmp(dir, p->dir, dl) && dir[dl] == '/')
+			strbuf_addf(&prefix, "%s/", dir + dl + 1);
+		else
+			strbuf_addf(&prefix, "%s/", dir);
+		if (strbuf_read_file(&text, path.buf) == 0 &&
+		    ydoc_parse(&doc, path.buf, text.buf, text.len, err) == 0) {
+			struct origin o = { p->packages.v[k], p->packages.v[k], prefix.buf, STRVEC_INIT, STRVEC_INIT,
+					    ymap_get(doc.root, "models"), ymap_get(doc.root, "seeds") };
+			origin_paths(&o.model_paths, doc.root, "model-paths", "models");
+			origin_paths(&o.seed_paths, doc.root, "seed-paths", "seeds");
+			if (load_models(p, &o, models_tree, err) < 0 || load_seeds(p, &o, seeds_tree) < 0)
+				ret = -1;
+			for (size_t i = 0; i < o.model_paths.nr; i++)
+				strvec_pushf(&p->pkg_schema_dirs, "%s%s", prefix.buf, o.model_paths.v[i]);
+			for (size_t i = 0; i < o.seed_paths.nr; i++)
+				strvec_pushf(&p->pkg_schema_dirs, "%s%s", prefix.buf, o.seed_paths.v[i]);
+			strvec_clear(&o.model_paths);
+			strvec_clear(&o.seed_paths);
+		} else if (err->len) {
+			ret = -1;
+		}
+		ydoc_release(&doc);
+		strbuf_release(&path);
+		strbuf_release(&text);
+		strbuf_release(&prefix);
+	}
+	return ret;
 }
 
 static int load_singular_tests(struct dbt_project *p, const struct ynode *tree, struct strbuf *err)
@@ -1296,8 +1392,8 @@ static int load_schema_files(struct dbt_project *p, const struct ynode *tests_tr
 	struct yml_file *files = NULL;
 	size_t nf = 0, af = 0;
 	int ret = -1;
-	struct strvec *dirsets[] = { &p->model_paths, &p->seed_paths };
-	for (size_t s = 0; s < 2; s++) {
+	struct strvec *dirsets[] = { &p->model_paths, &p->seed_paths, &p->pkg_schema_dirs };
+	for (size_t s = 0; s < 3; s++) {
 		for (size_t d = 0; d < dirsets[s]->nr; d++) {
 			struct strvec list = STRVEC_INIT;
 			struct strbuf base = STRBUF_INIT;
@@ -1515,7 +1611,17 @@ int dbt_project_load(struct dbt_project *p, const struct dbt_load_opts *o, struc
 	const struct ynode *tests_tree = ymap_get(r, "data_tests");
 	if (!tests_tree)
 		tests_tree = ymap_get(r, "tests");
-	if (load_models(p, models_tree, err) < 0 || load_snapshots(p, err) < 0 || load_seeds(p, seeds_tree) < 0 ||
+	struct origin root_o = { p->name, NULL, "", STRVEC_INIT, STRVEC_INIT, NULL, NULL };
+	for (size_t i = 0; i < p->model_paths.nr; i++)
+		strvec_push(&root_o.model_paths, p->model_paths.v[i]);
+	for (size_t i = 0; i < p->seed_paths.nr; i++)
+		strvec_push(&root_o.seed_paths, p->seed_paths.v[i]);
+	int lr = load_models(p, &root_o, models_tree, err) < 0 || load_seeds(p, &root_o, seeds_tree) < 0;
+	strvec_clear(&root_o.model_paths);
+	strvec_clear(&root_o.seed_paths);
+	if (lr || load_package_nodes(p, models_tree, seeds_tree, err) < 0)
+		goto out;
+	if (load_snapshots(p, err) < 0 ||
 	    load_singular_tests(p, tests_tree, err) < 0)
 		goto out;
 	if (load_schema_files(p, tests_tree, err) < 0)
@@ -1547,8 +1653,8 @@ int dbt_project_load(struct dbt_project *p, const struct dbt_load_opts *o, struc
 			if (n->mat == MAT_NONE || n->mat == MAT_SEED || n->mat == MAT_TEST) {
 				n->mat = MAT_TABLE;
 				if (!n->load_error)
-					n->load_error = xasprintf("materialization '%s' is not supported by Dango "
-								  "(view, table, incremental, ephemeral)", m);
+					n->load_error = xasprintf("%s: materialization '%s' is not supported by Dango "
+								  "(view, table, incremental, ephemeral)", n->file, m);
 			}
 		}
 		if (n->kind == NODE_MODEL || n->kind == NODE_SEED || n->kind == NODE_TEST)
@@ -1569,10 +1675,23 @@ int dbt_project_load(struct dbt_project *p, const struct dbt_load_opts *o, struc
 	p->nr = w;
 	jval_unref(p->by_name);
 	p->by_name = jval_dict_new();
+	for (int pass = 0; pass < 2; pass++) /* the root project's names first */
+		for (size_t i = 0; i < p->nr; i++) {
+			struct dbt_node *n = p->nodes[i];
+			if ((n->kind == NODE_MODEL || n->kind == NODE_SEED) && (pass == 0) == !n->package_name) {
+				struct dbt_node *had = dbt_project_find(p, n->name);
+				if (!had || (had->kind == NODE_SEED && n->kind == NODE_MODEL && !n->package_name))
+					index_node(p, n, n->name);
+				char *key = xasprintf("%s.%s", n->package_name ? n->package_name : p->name, n->name);
+				if (!dbt_project_find(p, key) || n->kind == NODE_MODEL)
+					index_node(p, n, key);
+				free(key);
+			}
+		}
 	for (size_t i = 0; i < p->nr; i++) {
 		struct dbt_node *n = p->nodes[i];
-		if (n->kind == NODE_MODEL || (n->kind == NODE_SEED && !dbt_project_find(p, n->name)))
-			index_node(p, n, n->name);
+		if (n->kind == NODE_MODEL || n->kind == NODE_SEED)
+			continue;
 		else if (n->kind == NODE_SOURCE) {
 			struct strbuf key = STRBUF_INIT;
 			strbuf_addf(&key, "source:%s.%s", n->source_name, n->name);
@@ -1629,5 +1748,6 @@ void dbt_project_release(struct dbt_project *p)
 	free(p->packages_dir);
 	strvec_clear(&p->packages);
 	strvec_clear(&p->package_dirs);
+	strvec_clear(&p->pkg_schema_dirs);
 	memset(p, 0, sizeof(*p));
 }

@@ -422,7 +422,7 @@ static struct jval node_dict(struct dbt_project *p, struct dbt_node *n)
 	jval_dict_set(d, "unique_id", jval_str(n->unique_id));
 	jval_dict_set(d, "name", jval_str(n->name));
 	jval_dict_set(d, "resource_type", jval_str(dbt_node_kind_name(n->kind)));
-	jval_dict_set(d, "package_name", jval_str(p->name));
+	jval_dict_set(d, "package_name", jval_str(n->package_name ? n->package_name : p->name));
 	jval_dict_set(d, "path", jval_str(n->path ? n->path : ""));
 	jval_dict_set(d, "original_file_path", jval_str(n->file ? n->file : ""));
 	jval_dict_set(d, "config", jval_ref(n->config));

@@ -127,6 +127,26 @@ test_expect_success 'dango deps installs a git package at a revision, from a sub
     dango run --project-dir root --profiles-dir . >/dev/null
 '
 
+test_expect_success 'a package brings models and seeds, built with its own config' '
+    printf "packages:\n  - local: ../mypkg\n" >root/packages.yml &&
+    mkdir -p mypkg/models mypkg/seeds &&
+    printf "models:\n  mypkg:\n    +materialized: table\n" >>mypkg/dbt_project.yml &&
+    echo "select {{ inner() }} as who, '"'"'{{ var(\"greeting\") }}'"'"' as g, * from {{ ref(\"pkg_seed\") }}" \
+        >mypkg/models/pkg_model.sql &&
+    printf "id,name\n1,one\n2,two\n" >mypkg/seeds/pkg_seed.csv &&
+    printf "version: 2\nmodels:\n  - name: pkg_model\n    columns:\n      - name: id\n        data_tests: [unique]\n" \
+        >mypkg/models/schema.yml &&
+    echo "select count(*) as n from {{ ref(\"mypkg\", \"pkg_model\") }}" >root/models/uses_pkg.sql &&
+    dango build --project-dir root --profiles-dir . >out 2>err && norm <out >actual &&
+    test_grep "OK loaded seed file main.pkg_seed " actual &&
+    test_grep "OK created sql table model main.pkg_model " actual &&
+    test_grep "PASS unique_pkg_model_id " actual &&
+    test_grep "OK created sql view model main.uses_pkg " actual &&
+    (cd peek && cp ../r.duckdb data/warehouse.duckdb && dango query --csv "select * from main.pkg_model order by id") >out &&
+    printf "who,g,id,name\ninner of mypkg,hello from mypkg,1,one\ninner of mypkg,hello from mypkg,2,two\n" >expect &&
+    test_cmp expect out
+'
+
 test_expect_success 'hub packages are refused by dango deps with what to do' '
     printf "packages:\n  - package: dbt-labs/dbt_utils\n    version: 1.3.0\n" >root/packages.yml &&
     test_expect_code 1 dango deps --project-dir root >out 2>err &&
