@@ -1,6 +1,6 @@
 /* Globals of dbt's context that do not depend on a node, beyond the ones
- * context.c sets: api, zip, set, tojson, fromjson, run_started_at,
- * invocation_id, graph, and modules.re / modules.itertools.
+ * context.c sets: api, zip, set, tojson, fromjson, toyaml, fromyaml,
+ * local_md5, run_started_at, invocation_id, graph, and modules.re.
  *
  * modules.re runs Python patterns on POSIX extended regexes after turning
  * \d \w \s (and their negations) into bracket classes; that covers what
@@ -9,6 +9,7 @@
 #include "core/strbuf.h"
 #include "core/util.h"
 #include "core/xalloc.h"
+#include "core/yaml.h"
 #include "transform/jinja/internal.h"
 
 #include <jansson.h>
@@ -196,6 +197,175 @@ static int g_fromjson(struct jinja_call *c, struct jval *ret)
 	}
 	*ret = from_json(j);
 	json_decref(j);
+	return 0;
+}
+
+/* --- local_md5 (RFC 1321) ------------------------------------------------------------ */
+static uint32_t rol(uint32_t x, int c)
+{
+	return (x << c) | (x >> (32 - c));
+}
+
+static void md5_block(uint32_t h[4], const unsigned char *p)
+{
+	static const uint32_t K[64] = {
+		0xd76aa478, 0xe8c7b756, 0x242070db, 0xc1bdceee, 0xf57c0faf, 0x4787c62a, 0xa8304613, 0xfd469501,
+		0x698098d8, 0x8b44f7af, 0xffff5bb1, 0x895cd7be, 0x6b901122, 0xfd987193, 0xa679438e, 0x49b40821,
+		0xf61e2562, 0xc040b340, 0x265e5a51, 0xe9b6c7aa, 0xd62f105d, 0x02441453, 0xd8a1e681, 0xe7d3fbc8,
+		0x21e1cde6, 0xc33707d6, 0xf4d50d87, 0x455a14ed, 0xa9e3e905, 0xfcefa3f8, 0x676f02d9, 0x8d2a4c8a,
+		0xfffa3942, 0x8771f681, 0x6d9d6122, 0xfde5380c, 0xa4beea44, 0x4bdecfa9, 0xf6bb4b60, 0xbebfbc70,
+		0x289b7ec6, 0xeaa127fa, 0xd4ef3085, 0x04881d05, 0xd9d4d039, 0xe6db99e5, 0x1fa27cf8, 0xc4ac5665,
+		0xf4292244, 0x432aff97, 0xab9423a7, 0xfc93a039, 0x655b59c3, 0x8f0ccc92, 0xffeff47d, 0x85845dd1,
+		0x6fa87e4f, 0xfe2ce6e0, 0xa3014314, 0x4e0811a1, 0xf7537e82, 0xbd3af235, 0x2ad7d2bb, 0xeb86d391
+	};
+	static const int R[64] = { 7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22,
+				   5, 9,  14, 20, 5, 9,  14, 20, 5, 9,  14, 20, 5, 9,  14, 20,
+				   4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23,
+				   6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21 };
+	uint32_t w[16];
+	for (int i = 0; i < 16; i++)
+		w[i] = (uint32_t)p[i * 4] | (uint32_t)p[i * 4 + 1] << 8 | (uint32_t)p[i * 4 + 2] << 16 |
+		       (uint32_t)p[i * 4 + 3] << 24;
+	uint32_t a = h[0], b = h[1], c = h[2], d = h[3];
+	for (int i = 0; i < 64; i++) {
+		uint32_t f;
+		int g;
+		if (i < 16) {
+			f = (b & c) | (~b & d);
+			g = i;
+		} else if (i < 32) {
+			f = (d & b) | (~d & c);
+			g = (5 * i + 1) % 16;
+		} else if (i < 48) {
+			f = b ^ c ^ d;
+			g = (3 * i + 5) % 16;
+		} else {
+			f = c ^ (b | ~d);
+			g = (7 * i) % 16;
+		}
+		uint32_t t = d;
+		d = c;
+		c = b;
+		b = b + rol(a + f + K[i] + w[g], R[i]);
+		a = t;
+	}
+	h[0] += a;
+	h[1] += b;
+	h[2] += c;
+	h[3] += d;
+}
+
+static void md5_hex(const char *s, size_t n, char out[33])
+{
+	uint32_t h[4] = { 0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476 };
+	unsigned char block[64];
+	size_t i = 0;
+	for (; i + 64 <= n; i += 64)
+		md5_block(h, (const unsigned char *)s + i);
+	size_t rest = n - i;
+	memset(block, 0, sizeof(block));
+	memcpy(block, s + i, rest);
+	block[rest] = 0x80;
+	if (rest >= 56) {
+		md5_block(h, block);
+		memset(block, 0, sizeof(block));
+	}
+	uint64_t bits = (uint64_t)n * 8;
+	for (int k = 0; k < 8; k++)
+		block[56 + k] = (unsigned char)(bits >> (8 * k));
+	md5_block(h, block);
+	for (int k = 0; k < 16; k++)
+		snprintf(out + 2 * k, 3, "%02x", (unsigned)(h[k / 4] >> (8 * (k % 4))) & 0xff);
+}
+
+static int g_local_md5(struct jinja_call *c, struct jval *ret)
+{
+	const struct jval *v = jinja_call_param(c, 0, "value");
+	char *s = v ? jval_to_cstr(*v) : xstrdup("");
+	char hex[33];
+	md5_hex(s, strlen(s), hex);
+	free(s);
+	*ret = jval_str(hex);
+	return 0;
+}
+
+/* --- fromyaml, toyaml ---------------------------------------------------------------- */
+static int g_fromyaml(struct jinja_call *c, struct jval *ret)
+{
+	const struct jval *v = jinja_call_param(c, 0, "value");
+	const struct jval *dflt = jinja_call_param(c, 1, "default");
+	const char *s = v ? jval_str_cstr(*v) : NULL;
+	struct ydoc doc = { 0 };
+	struct strbuf e = STRBUF_INIT;
+	int r = 0;
+	if (s && ydoc_parse(&doc, "fromyaml", s, strlen(s), &e) == 0)
+		*ret = doc.root ? dbt_yaml_value(doc.root) : jval_none();
+	else if (dflt)
+		*ret = jval_ref(*dflt);
+	else
+		r = jinja_call_error(c, "fromyaml(): %s", s ? e.buf : "takes a string");
+	ydoc_release(&doc);
+	strbuf_release(&e);
+	return r;
+}
+
+static void yaml_write(struct strbuf *sb, struct jval v, int indent)
+{
+	if (v.type == JVAL_DICT && jval_len(v)) {
+		const struct jval *k, *val;
+		for (size_t i = 0; jval_dict_entry(v, i, &k, &val); i++) {
+			char *ks = jval_to_cstr(*k);
+			strbuf_addchars(sb, ' ', (size_t)indent);
+			yaml_add_scalar(sb, ks);
+			free(ks);
+			strbuf_addch(sb, ':');
+			if ((val->type == JVAL_DICT || val->type == JVAL_LIST) && jval_len(*val)) {
+				/* PyYAML's block style: a list under a key is not indented */
+				strbuf_addch(sb, '\n');
+				yaml_write(sb, *val, val->type == JVAL_LIST ? indent : indent + 2);
+			} else {
+				strbuf_addch(sb, ' ');
+				yaml_write(sb, *val, 0);
+				strbuf_addch(sb, '\n');
+			}
+		}
+	} else if (v.type == JVAL_LIST && jval_len(v)) {
+		for (size_t i = 0; i < jval_len(v); i++) {
+			const struct jval *it = jval_list_at(v, i);
+			strbuf_addchars(sb, ' ', (size_t)indent);
+			strbuf_addstr(sb, "- ");
+			if ((it->type == JVAL_DICT || it->type == JVAL_LIST) && jval_len(*it)) {
+				strbuf_addch(sb, '\n');
+				yaml_write(sb, *it, indent + 2);
+			} else {
+				yaml_write(sb, *it, 0);
+				strbuf_addch(sb, '\n');
+			}
+		}
+	} else if (v.type == JVAL_DICT) {
+		strbuf_addstr(sb, "{}");
+	} else if (v.type == JVAL_LIST) {
+		strbuf_addstr(sb, "[]");
+	} else if (v.type == JVAL_NONE || v.type == JVAL_UNDEFINED) {
+		strbuf_addstr(sb, "null");
+	} else if (v.type == JVAL_BOOL) {
+		strbuf_addstr(sb, v.u.b ? "true" : "false");
+	} else if (v.type == JVAL_STR) {
+		yaml_add_scalar(sb, jval_str_cstr(v));
+	} else {
+		jval_write_str(sb, v);
+	}
+}
+
+static int g_toyaml(struct jinja_call *c, struct jval *ret)
+{
+	const struct jval *v = jinja_call_param(c, 0, "value");
+	struct strbuf sb = STRBUF_INIT;
+	yaml_write(&sb, v ? *v : jval_none(), 0);
+	if (!sb.len || sb.buf[sb.len - 1] != '\n')
+		strbuf_addch(&sb, '\n');
+	*ret = jval_str_from_buf(&sb);
+	strbuf_release(&sb);
 	return 0;
 }
 
@@ -519,6 +689,9 @@ void dbt_context_setup_more(struct dbt_project *p)
 	jinja_env_set_global(env, "set", jval_native("set", g_set, NULL, NULL));
 	jinja_env_set_global(env, "tojson", jval_native("tojson", g_tojson, NULL, NULL));
 	jinja_env_set_global(env, "fromjson", jval_native("fromjson", g_fromjson, NULL, NULL));
+	jinja_env_set_global(env, "fromyaml", jval_native("fromyaml", g_fromyaml, NULL, NULL));
+	jinja_env_set_global(env, "toyaml", jval_native("toyaml", g_toyaml, NULL, NULL));
+	jinja_env_set_global(env, "local_md5", jval_native("local_md5", g_local_md5, NULL, NULL));
 	jinja_env_set_global(env, "invocation_id", jval_str(invocation));
 	jinja_env_set_global(env, "run_started_at", dbt_datetime_value(started.tv_sec, started.tv_usec, 1));
 	jinja_env_set_global(env, "graph", dbt_graph_object(p));
