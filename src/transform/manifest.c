@@ -634,9 +634,24 @@ static int load_macro_dirs(struct dbt_project *p, const struct strvec *macro_pat
 				strbuf_release(&base);
 				return -1;
 			}
-			p->nmacros += (size_t)jinja_template_macros(t, p->macros);
+			struct jval tmp = jval_dict_new();
+			p->nmacros += (size_t)jinja_template_macros(t, tmp);
 			ALLOC_GROW(p->tmpls, p->ntmpls + 1, p->atmpls);
 			p->tmpls[p->ntmpls++] = t;
+			/* two macros of one name in the project are an error, as in dbt */
+			const struct jval *k, *v;
+			for (size_t m = 0; jval_dict_entry(tmp, m, &k, &v); m++) {
+				if (jval_dict_get(p->macros, jval_str_cstr(*k))) {
+					strbuf_addf(err, "%s: dbt found two macros named '%s' in the project",
+						    jinja_template_file(t), jval_str_cstr(*k));
+					jval_unref(tmp);
+					strvec_clear(&files);
+					strbuf_release(&base);
+					return -1;
+				}
+				jval_dict_set(p->macros, jval_str_cstr(*k), jval_ref(*v));
+			}
+			jval_unref(tmp);
 		}
 		strvec_clear(&files);
 		strbuf_release(&base);

@@ -108,6 +108,13 @@ test_expect_success 'two macros of one name in a package are an error' '
     rm mypkg/macros/dup.sql
 '
 
+test_expect_success 'two macros of one name in the root project are an error too' '
+    echo "{% macro default__greet() %}1{% endmacro %}" >root/macros/again.sql &&
+    test_expect_code 1 dango build --project-dir root --profiles-dir . >out 2>err &&
+    test_grep "macros/over.sql: dbt found two macros named .default__greet. in the project" err &&
+    rm root/macros/again.sql
+'
+
 test_expect_success 'dango deps installs a git package at a revision, from a subdirectory' '
     mkdir -p repo/sub/macros && cp mypkg/macros/m.sql repo/sub/macros/ &&
     printf "name: gitpkg\nversion: 1.0\n" >repo/sub/dbt_project.yml &&
