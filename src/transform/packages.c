@@ -88,9 +88,21 @@ static void sql_files(struct strvec *out, const char *dir, const char *rel)
 static int add_macros(struct dbt_project *p, const char *file, const char *text, size_t len, struct jval dict,
 		      struct jval ns, struct strbuf *err)
 {
-	struct jinja_template *t = jinja_template_parse(&p->env, file, text, len, err);
-	if (!t)
+	struct strbuf e = STRBUF_INIT;
+	struct jinja_template *t = jinja_template_parse(&p->env, file, text, len, &e);
+	if (!t && dict.u.d != p->internal.u.d) {
+		/* a package file that does not parse costs its macros (the nodes
+		 * that call them fail), not the whole project */
+		dbt_log(p, 2, "%s (the macros of this file are left out)", e.buf);
+		strbuf_release(&e);
+		return 0;
+	}
+	if (!t) {
+		strbuf_addbuf(err, &e);
+		strbuf_release(&e);
 		return -1;
+	}
+	strbuf_release(&e);
 	struct jval tmp = jval_dict_new();
 	jinja_template_macros_ns(t, tmp, ns);
 	const struct jval *k, *v;
@@ -195,10 +207,11 @@ static int load_package(struct dbt_project *p, const char *dir, const char *disp
 			strbuf_addf(&f, "%s/%s", base.buf, files.v[i]);
 			strbuf_addf(&shown, "%s/%s/%s", display, paths.v[d], files.v[i]);
 			int r = strbuf_read_file(&src, f.buf);
-			if (r < 0)
+			if (r < 0) {
 				strbuf_addf(err, "%s: cannot read: %s", shown.buf, strerror(errno));
-			else
+			} else {
 				r = add_macros(p, shown.buf, src.buf, src.len, ns, ns, err);
+			}
 			strbuf_release(&f);
 			strbuf_release(&shown);
 			strbuf_release(&src);

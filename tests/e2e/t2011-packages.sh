@@ -108,6 +108,14 @@ test_expect_success 'two macros of one name in a package are an error' '
     rm mypkg/macros/dup.sql
 '
 
+test_expect_success 'a package macro file that does not parse is left out with a warning' '
+    echo "{% macro broken( %}" >mypkg/macros/zz.sql &&
+    dango run --project-dir root --profiles-dir . -s m >out 2>err &&
+    test_grep "\[WARNING\]: dbt_packages/mypkg/macros/zz.sql:1:19: unexpected .}., expected .). (the macros of this file are left out)" err &&
+    test_grep "OK created sql view model main.m " out &&
+    rm mypkg/macros/zz.sql
+'
+
 test_expect_success 'two macros of one name in the root project are an error too' '
     echo "{% macro default__greet() %}1{% endmacro %}" >root/macros/again.sql &&
     test_expect_code 1 dango build --project-dir root --profiles-dir . >out 2>err &&
