@@ -595,6 +595,12 @@ static int a_list_relations(struct jinja_call *c, struct jval *ret)
 	return 0;
 }
 
+static int a_type(struct jinja_call *c, struct jval *ret)
+{
+	*ret = jval_str("duckdb");
+	return 0;
+}
+
 static int a_noop(struct jinja_call *c, struct jval *ret)
 {
 	*ret = jval_str("");
@@ -620,6 +626,7 @@ void dbt_adapter_extend(struct jval adapter, const struct dbt_rt *rt0)
 		{ "list_relations_without_caching", a_list_relations },
 		{ "expand_target_column_types", a_noop },
 		{ "commit", a_noop },
+		{ "type", a_type }, /* adapter.type() is a method in dbt */
 	};
 	for (size_t i = 0; i < sizeof(fns) / sizeof(fns[0]); i++) {
 		struct dbt_rt *rt = xcalloc(1, sizeof(*rt));

@@ -251,29 +251,6 @@ static int config_getattr(void *data, const char *name, struct jval *out)
 
 static const struct jinja_object_ops config_ops = { "config", config_getattr, NULL, config_call, NULL, NULL, 0 };
 
-static int relation_kind(struct warehouse *wh, const char *schema, const char *name, char *kind, size_t size)
-{
-	struct strbuf sql = STRBUF_INIT, err = STRBUF_INIT;
-	struct wh_result r;
-	int found = 0;
-	strbuf_addstr(&sql, "SELECT table_type FROM information_schema.tables WHERE table_schema = ");
-	strbuf_add_sql_str(&sql, schema);
-	strbuf_addstr(&sql, " AND table_name = ");
-	strbuf_add_sql_str(&sql, name);
-	if (wh && warehouse_query(wh, sql.buf, &r, &err) == 0) {
-		if (r.rows) {
-			char *t = wh_result_str(&r, 0, 0);
-			snprintf(kind, size, "%s", t && !strcmp(t, "VIEW") ? "view" : "table");
-			free(t);
-			found = 1;
-		}
-		wh_result_free(&r);
-	}
-	strbuf_release(&sql);
-	strbuf_release(&err);
-	return found;
-}
-
 static int n_is_incremental(struct jinja_call *c, struct jval *ret)
 {
 	struct rstate *st = ST(c);
@@ -382,69 +359,10 @@ static int a_quote(struct jinja_call *c, struct jval *ret)
 	return 0;
 }
 
-static int a_get_relation(struct jinja_call *c, struct jval *ret)
-{
-	struct rstate *st = ST(c);
-	const char *db = str_arg(c, 0, "database"), *schema = str_arg(c, 1, "schema"),
-		   *ident = str_arg(c, 2, "identifier");
-	char kind[16];
-	if (!schema || !ident)
-		return jinja_call_error(c, "adapter.get_relation() takes database, schema and identifier");
-	if (st->execute && relation_kind(st->wh, schema, ident, kind, sizeof(kind)))
-		*ret = relation_new(db && st->p->target.database && strcmp(db, st->p->target.database) ? db : NULL,
-				    schema, ident, !strcmp(kind, "view") ? "view" : "table");
-	else
-		*ret = jval_none();
-	return 0;
-}
-
-static int a_get_columns(struct jinja_call *c, struct jval *ret)
-{
-	struct rstate *st = ST(c);
-	const struct jval *rv = jinja_call_param(c, 0, "relation");
-	struct dbt_relation *rel = rv ? dbt_as_relation(*rv) : NULL;
-	if (!rel)
-		return jinja_call_error(c, "adapter.get_columns_in_relation() takes a relation");
-	*ret = jval_list_new();
-	if (!st->execute || !st->wh)
-		return 0;
-	struct strbuf sql = STRBUF_INIT, err = STRBUF_INIT;
-	struct wh_result r;
-	strbuf_addstr(&sql, "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = ");
-	strbuf_add_sql_str(&sql, rel->schema ? rel->schema : st->p->target.schema);
-	strbuf_addstr(&sql, " AND table_name = ");
-	strbuf_add_sql_str(&sql, rel->identifier);
-	strbuf_addstr(&sql, " ORDER BY ordinal_position");
-	if (warehouse_query(st->wh, sql.buf, &r, &err) == 0) {
-		for (size_t i = 0; i < r.rows; i++) {
-			char *name = wh_result_str(&r, i, 0), *type = wh_result_str(&r, i, 1);
-			struct jval col = jval_dict_new();
-			jval_dict_set(col, "name", jval_str(name ? name : ""));
-			jval_dict_set(col, "column", jval_str(name ? name : ""));
-			jval_dict_set(col, "data_type", jval_str(type ? type : ""));
-			jval_dict_set(col, "dtype", jval_str(type ? type : ""));
-			struct strbuf q = STRBUF_INIT;
-			strbuf_add_sql_ident(&q, name ? name : "");
-			jval_dict_set(col, "quoted", jval_str_from_buf(&q));
-			strbuf_release(&q);
-			jval_list_append(*ret, jval_object_dict(col));
-			free(name);
-			free(type);
-		}
-		wh_result_free(&r);
-	}
-	strbuf_release(&sql);
-	strbuf_release(&err);
-	return 0;
-}
-
 static struct jval make_adapter(struct rstate *st)
 {
 	struct jval d = jval_dict_new();
 	jval_dict_set(d, "quote", jval_native("quote", a_quote, st, NULL));
-	jval_dict_set(d, "get_relation", jval_native("get_relation", a_get_relation, st, NULL));
-	jval_dict_set(d, "get_columns_in_relation", jval_native("get_columns_in_relation", a_get_columns, st, NULL));
-	jval_dict_set(d, "type", jval_str("duckdb"));
 	struct dbt_rt rt = { st->p, st->n, st->wh, st->execute };
 	dbt_adapter_extend(d, &rt);
 	return jval_object_dict(d);
