@@ -504,6 +504,7 @@ static int run_main(struct run_args *a)
 		ret = EXIT_USAGE;
 		goto out;
 	}
+	dbt_context_set_selected(&p);
 	if (a->which == W_LS) {
 		print_ls(&p, a);
 		ret = EXIT_OK;

@@ -181,6 +181,9 @@ int dbt_render_string(struct dbt_project *p, struct dbt_node *n, struct warehous
 		      const char *what, const char *src, struct strbuf *out, struct strbuf *err);
 /* Install the globals that do not depend on a node (var, env_var, log, ...). */
 void dbt_context_setup(struct dbt_project *p);
+/* `selected_resources`: the unique ids of the selected nodes (call after
+ * dbt_select, before rendering starts: it changes a global). */
+void dbt_context_set_selected(struct dbt_project *p);
 /* A YAML node as a value (scalars typed as YAML 1.1 reads them). */
 struct jval dbt_yaml_value(const struct ynode *y);
 /* Parse --vars text (JSON is YAML) into a dict; -1 with a message. */

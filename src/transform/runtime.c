@@ -697,3 +697,12 @@ void dbt_context_setup_more(struct dbt_project *p)
 	jinja_env_set_global(env, "graph", dbt_graph_object(p));
 	jinja_env_set_global(env, "selected_resources", jval_list_new());
 }
+
+void dbt_context_set_selected(struct dbt_project *p)
+{
+	struct jval l = jval_list_new();
+	for (size_t i = 0; i < p->nr; i++)
+		if (p->nodes[i]->selected && p->nodes[i]->kind != NODE_SOURCE)
+			jval_list_append(l, jval_str(p->nodes[i]->unique_id));
+	jinja_env_set_global(&p->env, "selected_resources", l);
+}

@@ -46,7 +46,8 @@ select
   {{ invocation_id | length }} as inv_len,
   {{ "model.proj.ctx" in graph.nodes }} as in_graph,
   '{{ graph.nodes["seed.proj.s"].resource_type }}' as graph_kind,
-  '{{ adapter.type() }}' as adapter_type
+  '{{ adapter.type() }}' as adapter_type,
+  {{ "model.proj.ctx" in selected_resources }} as selected
 {% else %}
 select 1 as parse_time
 {% endif %}
@@ -57,8 +58,8 @@ test_expect_success 'run_query tables, adapter, api and the context globals rend
     dango init peek >/dev/null && cp c.duckdb peek/data/warehouse.duckdb &&
     (cd peek && dango query --csv "select * from main.ctx") >actual &&
     cat >expect <<-\EOF &&
-	names,nrows,len_table,col1,by_name,typed_int,row_attr,null_is_none,iterated,items,col_names,id_is_int,name_is_str,rel_sql,rel_ident,rel_mapping,missing_none,s_type,zipped,set_len,fromjson_v,fromyaml_v,toyaml_v,md5,re_sub,re_match,started,inv_len,in_graph,graph_kind,adapter_type
-	id|name|amount,3,3,one|two|three,three,42,one,true,123,idnameamount,id|name|amount,true,true,"""main"".""s""","""s""",true,true,table,"[[1, ""a""], [2, ""b""]]",3,2,x|y,k:~- 1~- two~,900150983cd24fb0d6963f7d28e17f72,_ello_orld_2,true,true,36,true,seed,duckdb
+	names,nrows,len_table,col1,by_name,typed_int,row_attr,null_is_none,iterated,items,col_names,id_is_int,name_is_str,rel_sql,rel_ident,rel_mapping,missing_none,s_type,zipped,set_len,fromjson_v,fromyaml_v,toyaml_v,md5,re_sub,re_match,started,inv_len,in_graph,graph_kind,adapter_type,selected
+	id|name|amount,3,3,one|two|three,three,42,one,true,123,idnameamount,id|name|amount,true,true,"""main"".""s""","""s""",true,true,table,"[[1, ""a""], [2, ""b""]]",3,2,x|y,k:~- 1~- two~,900150983cd24fb0d6963f7d28e17f72,_ello_orld_2,true,true,36,true,seed,duckdb,true
 	EOF
     test_cmp expect actual
 '
