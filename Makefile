@@ -23,7 +23,8 @@ LDLIBS   += -L$(DUCKDB)/lib -lduckdb $(DEPS_LIBS) -lpthread -lm
 
 SRCS     := $(filter-out $(addsuffix %,$(SRC_EXCLUDE)),$(shell find src -name '*.c' ! -path 'src/main.c' | sort))
 PRESETS  := $(sort $(wildcard src/sources/presets/*.yml))
-OBJS     := $(SRCS:%.c=$(BUILD)/%.o) $(BUILD)/gen/presets.o
+DBT_MACROS := $(sort $(wildcard src/transform/macros/*.sql))
+OBJS     := $(SRCS:%.c=$(BUILD)/%.o) $(BUILD)/gen/presets.o $(BUILD)/gen/dbt_macros.o
 FIXTURE_SRCS := $(sort $(wildcard tests/fixtures/*.c))
 FIXTURE_BINS := $(FIXTURE_SRCS:tests/fixtures/%.c=$(BUILD)/fixtures/%)
 UNIT_SRCS:= $(sort $(wildcard tests/unit/test_*.c))
@@ -47,6 +48,15 @@ $(BUILD)/gen/presets.c: $(PRESETS) scripts/embed.sh
 	@./scripts/embed.sh $@ bundled_presets $(PRESETS)
 
 $(BUILD)/gen/presets.o: $(BUILD)/gen/presets.c
+	@echo "  CC  $<"
+	@$(CC) $(CFLAGS) -c $< -o $@
+
+# dbt's built-in macros as Dango writes them (src/transform/macros/*.sql).
+$(BUILD)/gen/dbt_macros.c: $(DBT_MACROS) scripts/embed.sh
+	@mkdir -p $(dir $@)
+	@./scripts/embed.sh $@ dbt_builtin_macros $(DBT_MACROS)
+
+$(BUILD)/gen/dbt_macros.o: $(BUILD)/gen/dbt_macros.c
 	@echo "  CC  $<"
 	@$(CC) $(CFLAGS) -c $< -o $@
 

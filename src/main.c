@@ -32,6 +32,7 @@ static const struct command commands[] = {
 	{ "build", cmd_build, "Seeds, models and tests in graph order" },
 	{ "compile", cmd_compile, "Render the dbt models' SQL into target/compiled/" },
 	{ "ls", cmd_ls, "List the dbt project's nodes" },
+	{ "deps", cmd_deps, "Install the dbt packages of packages.yml into dbt_packages/" },
 	{ "validate", cmd_validate, "Check the configuration, credentials and dbt project" },
 	{ "query", cmd_query, "Run SQL against the warehouse" },
 	{ "db", cmd_db, "Warehouse status, and cleaning of orphaned tables" },

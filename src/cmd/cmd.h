@@ -39,5 +39,6 @@ int cmd_test(int argc, const char **argv);
 int cmd_build(int argc, const char **argv);
 int cmd_compile(int argc, const char **argv);
 int cmd_ls(int argc, const char **argv);
+int cmd_deps(int argc, const char **argv);
 
 #endif

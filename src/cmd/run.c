@@ -357,6 +357,36 @@ static unsigned kinds_for(const struct run_args *a)
 	return k;
 }
 
+/* dbt's warning for each --select criterion that matches no node (a typo
+ * would otherwise run nothing, silently) */
+static void warn_unmatched(struct dbt_project *p, const struct run_args *a)
+{
+	struct strvec none = STRVEC_INIT;
+	for (size_t i = 0; i < a->select.nr; i++) {
+		char *copy = xstrdup(a->select.v[i]), *save, *part;
+		for (part = strtok_r(copy, ", ", &save); part; part = strtok_r(NULL, ", ", &save)) {
+			struct strvec one = STRVEC_INIT;
+			struct strbuf err = STRBUF_INIT;
+			strvec_push(&one, part);
+			size_t hits = 0;
+			if (dbt_select(p, &one, &none, 0xfu, 0, &err) == 0)
+				for (size_t k = 0; k < p->nr; k++)
+					hits += p->nodes[k]->selected && p->nodes[k]->kind != NODE_SOURCE;
+			else
+				hits = 1; /* a bad selector is reported by the real selection */
+			if (!hits) {
+				char clock[9];
+				fflush(stdout);
+				fprintf(stderr, "%s  [WARNING]: The selection criterion '%s' does not match any enabled nodes\n",
+					ui_clock(clock), part);
+			}
+			strvec_clear(&one);
+			strbuf_release(&err);
+		}
+		free(copy);
+	}
+}
+
 static void print_ls(struct dbt_project *p, const struct run_args *a)
 {
 	size_t *order = dbt_graph_order(p);
@@ -468,11 +498,13 @@ static int run_main(struct run_args *a)
 	if (a->which == W_BUILD)
 		dbt_graph_add_test_edges(&p);
 	double t_parsed = now_s();
+	warn_unmatched(&p, a);
 	if (dbt_select(&p, &a->select, &a->exclude, kinds_for(a), 1, &err) < 0) {
 		ui_error("%s", err.buf);
 		ret = EXIT_USAGE;
 		goto out;
 	}
+	dbt_context_set_selected(&p);
 	if (a->which == W_LS) {
 		print_ls(&p, a);
 		ret = EXIT_OK;
@@ -482,7 +514,11 @@ static int run_main(struct run_args *a)
 	size_t nsel = 0;
 	for (size_t i = 0; i < p.nr; i++)
 		nsel += p.nodes[i]->selected;
-	int threads = a->threads > 0 ? a->threads : p.target.threads > 0 ? p.target.threads : 4;
+	/* --threads, then a Dango project's defaults.threads, then the profile's */
+	int threads = a->threads > 0		       ? a->threads
+		      : loc.dango && loc.proj.threads > 0 ? loc.proj.threads
+		      : p.target.threads > 0	       ? p.target.threads
+						       : 4;
 
 	if (a->which == W_COMPILE) {
 		/* read-only, and only if it can be had: compiling needs no warehouse
@@ -600,6 +636,20 @@ static int run_cmd(enum which which, int argc, const char **argv)
 		OPT_STRING('o', "output", &a.output, "FORMAT", "ls: selector, name, path or json"),
 		OPT_END(),
 	};
+	/* each command lists (and takes) only the options it uses */
+	struct opt mine[ARRAY_SIZE(opts)];
+	size_t nmine = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(opts); i++) {
+		const char *l = opts[i].long_name;
+		int ls_only = l && (!strcmp(l, "resource-type") || !strcmp(l, "output"));
+		int not_ls = l && (!strcmp(l, "threads") || !strcmp(l, "full-refresh") || !strcmp(l, "fail-fast") ||
+				   !strcmp(l, "skip-source") || !strcmp(l, "wait"));
+		int not_compile = l && (!strcmp(l, "full-refresh") || !strcmp(l, "fail-fast") ||
+					!strcmp(l, "skip-source") || !strcmp(l, "wait") || !strcmp(l, "threads"));
+		if ((ls_only && which != W_LS) || (not_ls && which == W_LS) || (not_compile && which == W_COMPILE))
+			continue;
+		mine[nmine++] = opts[i];
+	}
 	/* dbt takes several values after --select and --exclude (-s a b c):
 	 * repeat the flag before each, for the option parser */
 	const char **av = xcalloc((size_t)argc * 2 + 1, sizeof(*av));
@@ -622,7 +672,7 @@ static int run_cmd(enum which which, int argc, const char **argv)
 		}
 	}
 	av[ac] = NULL;
-	int r = opts_parse(&infos[which], opts, ac, av, &args);
+	int r = opts_parse(&infos[which], mine, ac, av, &args);
 	free(av);
 	if (r == OPTS_HELP) {
 		r = EXIT_OK;
@@ -673,4 +723,50 @@ int cmd_compile(int argc, const char **argv)
 int cmd_ls(int argc, const char **argv)
 {
 	return run_cmd(W_LS, argc, argv);
+}
+
+static void deps_line(void *data, const char *line)
+{
+	out_line("%s", line);
+}
+
+/* dango deps: packages.yml / dependencies.yml into dbt_packages/ */
+int cmd_deps(int argc, const char **argv)
+{
+	static const struct cmd_info info = {
+		"deps", "dango deps",
+		"Install the dbt packages listed in packages.yml or dependencies.yml into dbt_packages/\n"
+		"(packages-install-path): local: packages as a link, git: packages with `git clone`.",
+		"Hub (package:) and tarball: packages are not installed by Dango yet.\n"
+		"Exit codes: 0 installed, 1 a package could not be installed, 2 usage."
+	};
+	struct strvec args = STRVEC_INIT;
+	const struct opt opts[] = { OPT_END() };
+	int r = opts_parse(&info, opts, argc, argv, &args);
+	if (r == OPTS_HELP) {
+		strvec_clear(&args);
+		return EXIT_OK;
+	}
+	if (r == OPTS_ERROR || args.nr) {
+		if (args.nr)
+			ui_error("unexpected argument '%s'", args.v[0]);
+		strvec_clear(&args);
+		return EXIT_USAGE;
+	}
+	strvec_clear(&args);
+	struct run_args a;
+	memset(&a, 0, sizeof(a));
+	struct location loc;
+	if ((r = locate(&loc, &a)) != EXIT_OK)
+		return r;
+	struct strbuf err = STRBUF_INIT;
+	out_line("Running with dango=%s", DANGO_VERSION);
+	r = EXIT_OK;
+	if (dbt_deps_install(loc.dbt_dir, deps_line, NULL, &err) < 0) {
+		ui_error("%s", err.buf);
+		r = EXIT_FAIL;
+	}
+	strbuf_release(&err);
+	location_release(&loc);
+	return r;
 }

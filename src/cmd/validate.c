@@ -54,12 +54,20 @@ static void check_models(const struct project *p, int *problems)
 		ui_fail("dbt project: %s", err.buf);
 		(*problems)++;
 	} else {
-		size_t models = 0, tests = 0;
+		size_t models = 0, tests = 0, bad = 0;
 		for (size_t i = 0; i < dp.nr; i++) {
 			models += dp.nodes[i]->kind == NODE_MODEL;
 			tests += dp.nodes[i]->kind == NODE_TEST;
+			/* a node that would fail when it runs (a parse error, an
+			 * unsupported feature): dango run fails it alone */
+			if (dp.nodes[i]->load_error) {
+				ui_fail("dbt project: %s", dp.nodes[i]->load_error);
+				bad++;
+			}
 		}
-		ui_ok("dbt project: %zu model%s and %zu test%s parse", models, models == 1 ? "" : "s", tests,
+		*problems += (int)bad;
+		if (!bad)
+			ui_ok("dbt project: %zu model%s and %zu test%s parse", models, models == 1 ? "" : "s", tests,
 		      tests == 1 ? "" : "s");
 	}
 	dbt_project_release(&dp);

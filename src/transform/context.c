@@ -9,6 +9,7 @@
  * sources and config) and the compile (execute=True: resolve relations,
  * inline ephemeral models as CTEs, query the warehouse). */
 #include "transform/dbt.h"
+#include "transform/runtime.h"
 #include "transform/jinja/internal.h"
 #include "core/strbuf.h"
 #include "core/util.h"
@@ -36,97 +37,10 @@ struct rstate {
 	int incremental;      /* -1: not known yet */
 };
 
-/* --- relations ---------------------------------------------------------------- */
-struct relation {
-	char *database, *schema, *identifier;
-	const char *type; /* "table", "view", "cte" or NULL */
-};
-
-static void rel_str(void *data, struct strbuf *out)
-{
-	struct relation *r = data;
-	if (r->type && !strcmp(r->type, "cte")) {
-		strbuf_addstr(out, r->identifier);
-		return;
-	}
-	if (r->database) {
-		strbuf_add_sql_ident(out, r->database);
-		strbuf_addch(out, '.');
-	}
-	if (r->schema) {
-		strbuf_add_sql_ident(out, r->schema);
-		strbuf_addch(out, '.');
-	}
-	strbuf_add_sql_ident(out, r->identifier);
-}
-
-static void rel_free(void *data)
-{
-	struct relation *r = data;
-	free(r->database);
-	free(r->schema);
-	free(r->identifier);
-	free(r);
-}
-
-static int rel_getattr(void *data, const char *name, struct jval *out);
-static const struct jinja_object_ops relation_ops = { "Relation", rel_getattr, rel_str, NULL, rel_free };
-
+/* --- relations (relation.c) ----------------------------------------------------- */
 static struct jval relation_new(const char *database, const char *schema, const char *identifier, const char *type)
 {
-	struct relation *r = xcalloc(1, sizeof(*r));
-	r->database = database ? xstrdup(database) : NULL;
-	r->schema = schema ? xstrdup(schema) : NULL;
-	r->identifier = xstrdup(identifier ? identifier : "");
-	r->type = type;
-	return jval_object(&relation_ops, r);
-}
-
-static struct relation *as_relation(struct jval v)
-{
-	return v.type == JVAL_OBJECT && v.u.o->ops == &relation_ops ? v.u.o->data : NULL;
-}
-
-static int rel_self(struct jinja_call *c, struct jval *ret)
-{
-	struct relation *r = jinja_call_data(c);
-	*ret = relation_new(r->database, r->schema, r->identifier, r->type);
-	return 0;
-}
-
-static int rel_render(struct jinja_call *c, struct jval *ret)
-{
-	struct strbuf sb = STRBUF_INIT;
-	rel_str(jinja_call_data(c), &sb);
-	*ret = jval_str_from_buf(&sb);
-	strbuf_release(&sb);
-	return 0;
-}
-
-static int rel_getattr(void *data, const char *name, struct jval *out)
-{
-	struct relation *r = data;
-	if (!strcmp(name, "database"))
-		*out = r->database ? jval_str(r->database) : jval_none();
-	else if (!strcmp(name, "schema"))
-		*out = r->schema ? jval_str(r->schema) : jval_none();
-	else if (!strcmp(name, "identifier") || !strcmp(name, "name") || !strcmp(name, "table"))
-		*out = jval_str(r->identifier);
-	else if (!strcmp(name, "type"))
-		*out = r->type ? jval_str(r->type) : jval_none();
-	else if (!strcmp(name, "is_table"))
-		*out = jval_bool(r->type && !strcmp(r->type, "table"));
-	else if (!strcmp(name, "is_view"))
-		*out = jval_bool(r->type && !strcmp(r->type, "view"));
-	else if (!strcmp(name, "is_cte"))
-		*out = jval_bool(r->type && !strcmp(r->type, "cte"));
-	else if (!strcmp(name, "render"))
-		*out = jval_native("render", rel_render, r, NULL);
-	else if (!strcmp(name, "include") || !strcmp(name, "quote") || !strcmp(name, "incorporate"))
-		*out = jval_native(name, rel_self, r, NULL);
-	else
-		return 1;
-	return 0;
+	return dbt_relation_new(database, schema, identifier, type, database != NULL);
 }
 
 /* --- helpers ------------------------------------------------------------------- */
@@ -176,17 +90,51 @@ static struct jval rows_of(struct wh_result *r)
 	return rows;
 }
 
+/* The rows with their column names, as an agate-like table. */
+static struct jval table_of(struct wh_result *r)
+{
+	struct jval names = jval_list_new();
+	for (size_t c = 0; c < r->cols; c++) {
+		const char *n = wh_result_name(r, c);
+		jval_list_append(names, jval_str(n ? n : ""));
+	}
+	return dbt_table_new(names, rows_of(r));
+}
+
 /* --- node-bound natives --------------------------------------------------------- */
 static struct jval node_relation(struct dbt_project *p, struct dbt_node *t)
 {
 	const char *type = t->kind == NODE_SOURCE ? "table"
 			   : t->mat == MAT_VIEW	 ? "view"
 						 : "table";
-	return relation_new(t->database, t->schema ? t->schema : p->target.schema, t->alias ? t->alias : t->name,
-			    type);
+	return dbt_relation_new(t->database ? t->database : p->target.database, t->schema ? t->schema : p->target.schema,
+				t->alias ? t->alias : t->name, type, t->database != NULL);
 }
 
 static int compile_into(struct rstate *st, struct dbt_node *n, struct strbuf *out, struct strbuf *err);
+
+/* An ephemeral model as a CTE of the node being compiled (once). */
+static int ephemeral_relation(struct rstate *st, struct dbt_node *t, struct jval *ret, struct strbuf *err)
+{
+	struct strbuf cte = STRBUF_INIT;
+	strbuf_addf(&cte, "__dbt__cte__%s", t->name);
+	if (!strvec_has(st->cte_done, cte.buf)) {
+		struct strbuf sql = STRBUF_INIT;
+		strvec_push(st->cte_done, cte.buf);
+		if (compile_into(st, t, &sql, err) < 0) {
+			strbuf_release(&sql);
+			strbuf_release(&cte);
+			return -1;
+		}
+		if (st->ctes->len)
+			strbuf_addstr(st->ctes, ",\n");
+		strbuf_addf(st->ctes, "%s as (\n%s\n)", cte.buf, sql.buf);
+		strbuf_release(&sql);
+	}
+	*ret = relation_new(NULL, NULL, cte.buf, "cte");
+	strbuf_release(&cte);
+	return 0;
+}
 
 static int n_ref(struct jinja_call *c, struct jval *ret)
 {
@@ -201,11 +149,21 @@ static int n_ref(struct jinja_call *c, struct jval *ret)
 	}
 	if (!name)
 		return jinja_call_error(c, "ref() takes a model name, or a package and a model name");
-	if (pkg && strcmp(pkg, st->p->name))
-		return jinja_call_error(c, "ref('%s', '%s'): packages are not supported by Dango", pkg, name);
-	struct dbt_node *t = dbt_project_find(st->p, name);
+	if (pkg && strcmp(pkg, st->p->name) && !strvec_has(&st->p->packages, pkg))
+		return jinja_call_error(c, "ref('%s', '%s'): no package named '%s' is installed", pkg, name, pkg);
+	struct dbt_node *t = NULL;
+	if (pkg) {
+		/* ref('package', 'name'): that package's node */
+		char *key = xasprintf("%s.%s", pkg, name);
+		t = dbt_project_find(st->p, key);
+		free(key);
+	}
+	if (!t)
+		t = dbt_project_find(st->p, name);
 	if (!st->execute) {
-		if (st->n)
+		if (st->n && pkg)
+			strvec_pushf(&st->n->refs, "%s.%s", pkg, name);
+		else if (st->n)
 			strvec_push(&st->n->refs, name);
 		*ret = t ? node_relation(st->p, t) : relation_new(NULL, st->p->target.schema, name, NULL);
 		return 0;
@@ -214,27 +172,12 @@ static int n_ref(struct jinja_call *c, struct jval *ret)
 		return jinja_call_error(c, "'%s' depends on a node named '%s' which was not found",
 					st->n ? st->n->name : "?", name);
 	if (t->kind == NODE_MODEL && t->mat == MAT_EPHEMERAL) {
-		struct strbuf cte = STRBUF_INIT;
-		strbuf_addf(&cte, "__dbt__cte__%s", t->name);
-		if (!strvec_has(st->cte_done, cte.buf)) {
-			struct strbuf sql = STRBUF_INIT, err = STRBUF_INIT;
-			strvec_push(st->cte_done, cte.buf);
-			if (compile_into(st, t, &sql, &err) < 0) {
-				jinja_call_error(c, "%s", err.buf);
-				strbuf_release(&sql);
-				strbuf_release(&err);
-				strbuf_release(&cte);
-				return -1;
-			}
-			if (st->ctes->len)
-				strbuf_addstr(st->ctes, ",\n");
-			strbuf_addf(st->ctes, "%s as (\n%s\n)", cte.buf, sql.buf);
-			strbuf_release(&sql);
-			strbuf_release(&err);
-		}
-		*ret = relation_new(NULL, NULL, cte.buf, "cte");
-		strbuf_release(&cte);
-		return 0;
+		struct strbuf err = STRBUF_INIT;
+		int r = ephemeral_relation(st, t, ret, &err);
+		if (r < 0)
+			jinja_call_error(c, "%s", err.buf);
+		strbuf_release(&err);
+		return r;
 	}
 	*ret = node_relation(st->p, t);
 	return 0;
@@ -309,30 +252,7 @@ static int config_getattr(void *data, const char *name, struct jval *out)
 	return 1;
 }
 
-static const struct jinja_object_ops config_ops = { "config", config_getattr, NULL, config_call, NULL };
-
-static int relation_kind(struct warehouse *wh, const char *schema, const char *name, char *kind, size_t size)
-{
-	struct strbuf sql = STRBUF_INIT, err = STRBUF_INIT;
-	struct wh_result r;
-	int found = 0;
-	strbuf_addstr(&sql, "SELECT table_type FROM information_schema.tables WHERE table_schema = ");
-	strbuf_add_sql_str(&sql, schema);
-	strbuf_addstr(&sql, " AND table_name = ");
-	strbuf_add_sql_str(&sql, name);
-	if (wh && warehouse_query(wh, sql.buf, &r, &err) == 0) {
-		if (r.rows) {
-			char *t = wh_result_str(&r, 0, 0);
-			snprintf(kind, size, "%s", t && !strcmp(t, "VIEW") ? "view" : "table");
-			free(t);
-			found = 1;
-		}
-		wh_result_free(&r);
-	}
-	strbuf_release(&sql);
-	strbuf_release(&err);
-	return found;
-}
+static const struct jinja_object_ops config_ops = { "config", config_getattr, NULL, config_call, NULL, NULL, 0 };
 
 static int n_is_incremental(struct jinja_call *c, struct jval *ret)
 {
@@ -359,7 +279,9 @@ static int n_run_query(struct jinja_call *c, struct jval *ret)
 	if (!sql)
 		return jinja_call_error(c, "run_query() takes a SQL string");
 	if (!st->execute) {
-		*ret = jval_none();
+		/* dbt's run_query at parse time is None.table: an undefined that
+		 * a lenient parse prints, tests and iterates quietly */
+		*ret = jval_undefined();
 		return 0;
 	}
 	if (!st->wh)
@@ -371,7 +293,7 @@ static int n_run_query(struct jinja_call *c, struct jval *ret)
 		strbuf_release(&err);
 		return -1;
 	}
-	*ret = rows_of(&r);
+	*ret = table_of(&r);
 	wh_result_free(&r);
 	strbuf_release(&err);
 	return 0;
@@ -404,11 +326,12 @@ static int n_statement(struct jinja_call *c, struct jval *ret)
 		if (name) {
 			struct jval res = jval_dict_new();
 			struct jval rows = fetch && jval_truthy(*fetch) ? rows_of(&r) : jval_list_new();
+			struct jval table = fetch && jval_truthy(*fetch) ? table_of(&r) : jval_none();
 			struct jval resp = jval_dict_new();
 			jval_dict_set(resp, "code", jval_str("OK"));
 			jval_dict_set(resp, "rows_affected", jval_int((int64_t)r.rows));
 			jval_dict_set(res, "response", resp);
-			jval_dict_set(res, "table", jval_ref(rows));
+			jval_dict_set(res, "table", table);
 			jval_dict_set(res, "data", rows);
 			jval_dict_set(st->results, name, res);
 		}
@@ -439,69 +362,12 @@ static int a_quote(struct jinja_call *c, struct jval *ret)
 	return 0;
 }
 
-static int a_get_relation(struct jinja_call *c, struct jval *ret)
-{
-	struct rstate *st = ST(c);
-	const char *db = str_arg(c, 0, "database"), *schema = str_arg(c, 1, "schema"),
-		   *ident = str_arg(c, 2, "identifier");
-	char kind[16];
-	if (!schema || !ident)
-		return jinja_call_error(c, "adapter.get_relation() takes database, schema and identifier");
-	if (st->execute && relation_kind(st->wh, schema, ident, kind, sizeof(kind)))
-		*ret = relation_new(db && st->p->target.database && strcmp(db, st->p->target.database) ? db : NULL,
-				    schema, ident, !strcmp(kind, "view") ? "view" : "table");
-	else
-		*ret = jval_none();
-	return 0;
-}
-
-static int a_get_columns(struct jinja_call *c, struct jval *ret)
-{
-	struct rstate *st = ST(c);
-	const struct jval *rv = jinja_call_param(c, 0, "relation");
-	struct relation *rel = rv ? as_relation(*rv) : NULL;
-	if (!rel)
-		return jinja_call_error(c, "adapter.get_columns_in_relation() takes a relation");
-	*ret = jval_list_new();
-	if (!st->execute || !st->wh)
-		return 0;
-	struct strbuf sql = STRBUF_INIT, err = STRBUF_INIT;
-	struct wh_result r;
-	strbuf_addstr(&sql, "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = ");
-	strbuf_add_sql_str(&sql, rel->schema ? rel->schema : st->p->target.schema);
-	strbuf_addstr(&sql, " AND table_name = ");
-	strbuf_add_sql_str(&sql, rel->identifier);
-	strbuf_addstr(&sql, " ORDER BY ordinal_position");
-	if (warehouse_query(st->wh, sql.buf, &r, &err) == 0) {
-		for (size_t i = 0; i < r.rows; i++) {
-			char *name = wh_result_str(&r, i, 0), *type = wh_result_str(&r, i, 1);
-			struct jval col = jval_dict_new();
-			jval_dict_set(col, "name", jval_str(name ? name : ""));
-			jval_dict_set(col, "column", jval_str(name ? name : ""));
-			jval_dict_set(col, "data_type", jval_str(type ? type : ""));
-			jval_dict_set(col, "dtype", jval_str(type ? type : ""));
-			struct strbuf q = STRBUF_INIT;
-			strbuf_add_sql_ident(&q, name ? name : "");
-			jval_dict_set(col, "quoted", jval_str_from_buf(&q));
-			strbuf_release(&q);
-			jval_list_append(*ret, jval_object_dict(col));
-			free(name);
-			free(type);
-		}
-		wh_result_free(&r);
-	}
-	strbuf_release(&sql);
-	strbuf_release(&err);
-	return 0;
-}
-
 static struct jval make_adapter(struct rstate *st)
 {
 	struct jval d = jval_dict_new();
 	jval_dict_set(d, "quote", jval_native("quote", a_quote, st, NULL));
-	jval_dict_set(d, "get_relation", jval_native("get_relation", a_get_relation, st, NULL));
-	jval_dict_set(d, "get_columns_in_relation", jval_native("get_columns_in_relation", a_get_columns, st, NULL));
-	jval_dict_set(d, "type", jval_str("duckdb"));
+	struct dbt_rt rt = { st->p, st->n, st->wh, st->execute };
+	dbt_adapter_extend(d, &rt);
 	return jval_object_dict(d);
 }
 
@@ -516,8 +382,19 @@ static struct jval make_context(struct rstate *st)
 	jval_dict_set(ctx, "statement", jval_native("statement", n_statement, st, NULL));
 	jval_dict_set(ctx, "load_result", jval_native("load_result", n_load_result, st, NULL));
 	jval_dict_set(ctx, "adapter", make_adapter(st));
+	{
+		struct dbt_rt rt = { st->p, st->n, st->wh, st->execute };
+		dbt_context_node_extras(ctx, &rt);
+	}
 	jval_dict_set(ctx, "execute", jval_bool(st->execute));
 	struct dbt_node *n = st->n;
+	if (n && n->package_name) {
+		/* a package's node sees its package's macros by bare name */
+		const struct jval *ns = jval_dict_get(st->p->namespaces, n->package_name);
+		const struct jval *k, *v;
+		for (size_t i = 0; ns && jval_dict_entry(*ns, i, &k, &v); i++)
+			jval_dict_setv(ctx, jval_ref(*k), jval_ref(*v));
+	}
 	if (n && (n->kind == NODE_MODEL || n->kind == NODE_SEED)) {
 		jval_dict_set(ctx, "this", node_relation(st->p, n));
 		struct jval m = jval_dict_new();
@@ -545,6 +422,10 @@ static int g_var(struct jinja_call *c, struct jval *ret)
 	if (!name)
 		return jinja_call_error(c, "var() takes a variable name");
 	const struct jval *v = jval_dict_get(p->vars, name);
+	/* a package's own default (its dbt_project.yml vars) comes after the root's */
+	const struct jval *pk, *pv;
+	for (size_t i = 0; !v && p->pkg_vars.type == JVAL_DICT && jval_dict_entry(p->pkg_vars, i, &pk, &pv); i++)
+		v = jval_dict_get(*pv, name);
 	if (v)
 		*ret = jval_ref(*v);
 	else if (dflt)
@@ -686,7 +567,7 @@ static int dt_getattr(void *data, const char *name, struct jval *out)
 	return 0;
 }
 
-static const struct jinja_object_ops dt_ops = { "datetime", dt_getattr, dt_str, NULL, free };
+static const struct jinja_object_ops dt_ops = { "datetime", dt_getattr, dt_str, NULL, free, NULL, 0 };
 
 static int g_now(struct jinja_call *c, struct jval *ret)
 {
@@ -728,6 +609,20 @@ static int g_date(struct jinja_call *c, struct jval *ret)
 	return 0;
 }
 
+struct jval dbt_datetime_value(time_t t, long usec, int utc);
+struct jval dbt_datetime_value(time_t t, long usec, int utc)
+{
+	struct dtval *d = xcalloc(1, sizeof(*d));
+	if (utc)
+		gmtime_r(&t, &d->tm);
+	else
+		localtime_r(&t, &d->tm);
+	d->usec = usec;
+	return jval_object(&dt_ops, d);
+}
+
+void dbt_modules_extend(struct jval mods);
+
 static struct jval make_modules(void)
 {
 	struct jval dtcls = jval_dict_new();
@@ -742,6 +637,7 @@ static struct jval make_modules(void)
 	jval_dict_set(dtmod, "make_date", jval_native("date", g_date, NULL, NULL));
 	struct jval mods = jval_dict_new();
 	jval_dict_set(mods, "datetime", jval_object_dict(dtmod));
+	dbt_modules_extend(mods);
 	return jval_object_dict(mods);
 }
 
@@ -772,14 +668,28 @@ void dbt_context_setup(struct dbt_project *p)
 	struct jval flags = jval_dict_new();
 	jval_dict_set(flags, "FULL_REFRESH", jval_bool(p->full_refresh));
 	jval_dict_set(flags, "WHICH", jval_str("run"));
+	jval_dict_set(flags, "STORE_FAILURES", jval_bool(0));
+	jval_dict_set(flags, "WARN_ERROR", jval_bool(0));
+	jval_dict_set(flags, "DEBUG", jval_bool(0));
+	jval_dict_set(flags, "FAIL_FAST", jval_bool(0));
+	jval_dict_set(flags, "USE_COLORS", jval_bool(0));
+	jval_dict_set(flags, "LOG_FORMAT", jval_str("default"));
 	jinja_env_set_global(env, "flags", jval_object_dict(flags));
 	jinja_env_set_global(env, "project_name", jval_str(p->name ? p->name : ""));
 	jinja_env_set_global(env, "schema", jval_str(tg->schema ? tg->schema : "main"));
 	jinja_env_set_global(env, "database", jval_str(tg->database ? tg->database : ""));
-	/* the project's macros are globals too */
+	dbt_context_setup_more(p);
+	/* dbt's own macros and the project's are globals too, the project's
+	 * winning; each package (and dbt, and the project) is a namespace */
 	const struct jval *k, *v;
+	if (p->internal.type == JVAL_DICT)
+		for (size_t i = 0; jval_dict_entry(p->internal, i, &k, &v); i++)
+			jinja_env_set_global(env, jval_str_cstr(*k), jval_ref(*v));
 	for (size_t i = 0; jval_dict_entry(p->macros, i, &k, &v); i++)
 		jinja_env_set_global(env, jval_str_cstr(*k), jval_ref(*v));
+	if (p->namespaces.type == JVAL_DICT)
+		for (size_t i = 0; jval_dict_entry(p->namespaces, i, &k, &v); i++)
+			jinja_env_set_global(env, jval_str_cstr(*k), jval_object_dict(jval_ref(*v)));
 }
 
 /* --- rendering ------------------------------------------------------------------------ */
@@ -800,8 +710,10 @@ static int render_with(struct rstate *st, struct jinja_template *t, struct strbu
 	struct jval ctx = make_context(st);
 	/* dbt parses with a lenient undefined: a name that only exists at run
 	 * time (or a typo) fails when the model is compiled, not at parse */
+	/* dbt's Jinja prints an undefined as "" at run time too (packages
+	 * print variables set only in one branch); calling one still fails */
 	struct jinja_env env = st->p->env;
-	env.lenient_undefined = !st->execute;
+	env.lenient_undefined = 1;
 	int r = jinja_render(&env, t, ctx, out, err);
 	jval_unref(ctx);
 	return r;
@@ -853,6 +765,163 @@ static int eval_test_arg(struct rstate *st, struct jval v, struct strbuf *out, s
 	return r;
 }
 
+/* dbt's add_rendered_test_kwargs: a string argument that looks like a
+ * call of env_var/ref/var/source/doc is an expression; any string with
+ * {{ }} or {% %} is rendered, natively (a lone expression keeps its type:
+ * `ref('x')` is a Relation); lists and dicts are mapped deeply. */
+static int looks_like_func(const char *s)
+{
+	static const char *const fns[] = { "env_var", "ref", "var", "source", "doc", NULL };
+	while (isspace((unsigned char)*s))
+		s++;
+	for (const char *const *f = fns; *f; f++) {
+		size_t n = strlen(*f);
+		if (strncmp(s, *f, n))
+			continue;
+		const char *q = s + n;
+		while (isspace((unsigned char)*q))
+			q++;
+		if (*q != '(')
+			continue;
+		const char *end = s + strlen(s);
+		while (end > q && isspace((unsigned char)end[-1]))
+			end--;
+		return end > q + 1 && end[-1] == ')';
+	}
+	return 0;
+}
+
+/* The value of the lone expression in "{{ expr }}", or -1 if src is not one. */
+static int native_value(struct rstate *st, const char *src, struct jval *out, struct strbuf *err)
+{
+	const char *a = src;
+	while (isspace((unsigned char)*a))
+		a++;
+	size_t len = strlen(a);
+	while (len && isspace((unsigned char)a[len - 1]))
+		len--;
+	if (len < 4 || strncmp(a, "{{", 2) || strncmp(a + len - 2, "}}", 2) || memmem(a + 2, len - 4, "{{", 2) ||
+	    memmem(a + 2, len - 4, "}}", 2) || memmem(a + 2, len - 4, "{%", 2))
+		return 1;
+	struct strbuf m = STRBUF_INIT;
+	strbuf_addstr(&m, "{% macro __dango_arg() %}{{ return(");
+	strbuf_add(&m, a + 2, len - 4);
+	strbuf_addstr(&m, ") }}{% endmacro %}");
+	const char *file = st->n && st->n->file ? st->n->file : "test argument";
+	struct jinja_template *t = jinja_template_parse(&st->p->env, file, m.buf, m.len, err);
+	strbuf_release(&m);
+	if (!t)
+		return -1;
+	struct jval d = jval_dict_new();
+	jinja_template_macros(t, d);
+	struct jval ctx = make_context(st);
+	struct jinja_env env = st->p->env;
+	env.lenient_undefined = 1;
+	int r = jinja_invoke(&env, ctx, *jval_dict_get(d, "__dango_arg"), 0, NULL, 0, NULL, NULL, out, err);
+	jval_unref(ctx);
+	jval_unref(d);
+	jinja_template_unref(t);
+	return r;
+}
+
+static int render_test_arg(struct rstate *st, struct jval v, struct jval *out, struct strbuf *err)
+{
+	if (v.type == JVAL_LIST) {
+		*out = jval_list_new();
+		for (size_t i = 0; i < jval_len(v); i++) {
+			struct jval it;
+			if (render_test_arg(st, *jval_list_at(v, i), &it, err) < 0)
+				return -1;
+			jval_list_append(*out, it);
+		}
+		return 0;
+	}
+	if (v.type == JVAL_DICT) {
+		*out = jval_dict_new();
+		const struct jval *k, *val;
+		for (size_t i = 0; jval_dict_entry(v, i, &k, &val); i++) {
+			struct jval it;
+			if (render_test_arg(st, *val, &it, err) < 0)
+				return -1;
+			jval_dict_setv(*out, jval_ref(*k), it);
+		}
+		return 0;
+	}
+	const char *s = jval_str_cstr(v);
+	if (!s || (!looks_like_func(s) && !strstr(s, "{{") && !strstr(s, "{%"))) {
+		*out = jval_ref(v);
+		return 0;
+	}
+	struct strbuf src = STRBUF_INIT;
+	if (looks_like_func(s))
+		strbuf_addf(&src, "{{ %s }}", s);
+	else
+		strbuf_addstr(&src, s);
+	int r = native_value(st, src.buf, out, err);
+	if (r > 0) {
+		struct strbuf o = STRBUF_INIT;
+		struct jinja_template *t = jinja_template_parse(&st->p->env, st->n ? st->n->file : "test argument",
+								src.buf, src.len, err);
+		r = t ? render_with(st, t, &o, err) : -1;
+		if (t)
+			jinja_template_unref(t);
+		*out = r < 0 ? jval_none() : jval_str_from_buf(&o);
+		strbuf_release(&o);
+	}
+	strbuf_release(&src);
+	return r < 0 ? -1 : 0;
+}
+
+/* "dbt_utils.equality" -> the macro test_equality in dbt_utils; a bare
+ * name is searched in the root project, the packages, then dbt. */
+static const struct jval *test_macro(struct dbt_project *p, const char *test_name)
+{
+	const char *dot = strchr(test_name, '.');
+	char *pkg = dot ? xstrndup(test_name, (size_t)(dot - test_name)) : NULL;
+	char *mname = xasprintf("test_%s", dot ? dot + 1 : test_name);
+	const struct jval *m = dbt_find_macro(p, pkg, mname);
+	free(pkg);
+	free(mname);
+	return m;
+}
+
+/* Call a generic test's macro with its arguments rendered; the test
+ * model is `model` (a relation, or the where subquery). */
+static int invoke_test_macro(struct rstate *st, struct dbt_node *n, const struct jval *macro, struct jval model,
+			     struct strbuf *out, struct strbuf *err)
+{
+	size_t nk = jval_len(n->test_kwargs) + 1, i = 0;
+	const char **names = xcalloc(nk, sizeof(*names));
+	struct jval *vals = xcalloc(nk, sizeof(*vals));
+	names[i] = "model";
+	vals[i++] = jval_ref(model);
+	const struct jval *k, *v;
+	int r = 0;
+	for (size_t j = 0; r == 0 && jval_dict_entry(n->test_kwargs, j, &k, &v); j++) {
+		names[i] = jval_str_cstr(*k);
+		if (!strcmp(names[i], "column_name"))
+			vals[i++] = jval_ref(*v);
+		else
+			r = render_test_arg(st, *v, &vals[i++], err);
+	}
+	struct jval ret = { 0 };
+	if (r == 0) {
+		struct jval ctx = make_context(st);
+		struct jinja_env env = st->p->env;
+		env.lenient_undefined = 1;
+		r = jinja_invoke(&env, ctx, *macro, 0, NULL, i, names, vals, &ret, err);
+		jval_unref(ctx);
+		if (r == 0)
+			jval_write_str(out, ret);
+		jval_unref(ret);
+	}
+	for (size_t j = 0; j < i; j++)
+		jval_unref(vals[j]);
+	free(names);
+	free(vals);
+	return r;
+}
+
 int dbt_parse_node(struct dbt_project *p, struct dbt_node *n, struct strbuf *err)
 {
 	struct rstate st;
@@ -873,6 +942,24 @@ int dbt_parse_node(struct dbt_project *p, struct dbt_node *n, struct strbuf *err
 				strbuf_reset(&out);
 				r = eval_test_arg(&st, *v, &out, err);
 			}
+		/* the macro's config() (fail_calc, severity...) is read at parse
+		 * time, as dbt does; the YAML's config wins over it. A macro that
+		 * fails to parse-render fails at run time instead. */
+		const struct jval *macro = test_macro(p, n->test_name);
+		if (r == 0 && macro) {
+			struct jval yaml_cfg = jval_dict_new();
+			dbt_config_merge_dict(yaml_cfg, n->config);
+			struct strbuf e = STRBUF_INIT;
+			strbuf_reset(&out);
+			struct jval model = n->attached >= 0 ? node_relation(p, p->nodes[n->attached]) : jval_none();
+			invoke_test_macro(&st, n, macro, model, &out, &e);
+			jval_unref(model);
+			strbuf_release(&e);
+			const struct jval *ck, *cv;
+			for (size_t i = 0; jval_dict_entry(yaml_cfg, i, &ck, &cv); i++)
+				jval_dict_setv(n->config, jval_ref(*ck), jval_ref(*cv));
+			jval_unref(yaml_cfg);
+		}
 	}
 	jval_unref(st.results);
 	strbuf_release(&out);
@@ -983,7 +1070,16 @@ static int compile_into(struct rstate *parent, struct dbt_node *n, struct strbuf
 	} else if (n->test_name) {
 		struct dbt_node *t = n->attached >= 0 ? parent->p->nodes[n->attached] : NULL;
 		struct strbuf model = STRBUF_INIT;
-		struct jval relv = t ? node_relation(st.p, t) : jval_none();
+		struct jval relv = jval_none();
+		if (t && t->kind == NODE_MODEL && t->mat == MAT_EPHEMERAL) {
+			if (ephemeral_relation(parent, t, &relv, err) < 0) {
+				strbuf_release(&model);
+				jval_unref(st.results);
+				return -1;
+			}
+		} else if (t) {
+			relv = node_relation(st.p, t);
+		}
 		jval_write_str(&model, relv);
 		const char *where = dbt_config_str(n, "where");
 		if (where) {
@@ -993,11 +1089,9 @@ static int compile_into(struct rstate *parent, struct dbt_node *n, struct strbuf
 			strbuf_addbuf(&model, &w);
 			strbuf_release(&w);
 		}
-		struct strbuf mname = STRBUF_INIT;
-		strbuf_addf(&mname, "test_%s", n->test_name);
-		const struct jval *macro = jval_dict_get(st.p->macros, mname.buf);
+		const struct jval *macro = test_macro(st.p, n->test_name);
 		int handled = 0;
-		if (!macro)
+		if (!macro && !strchr(n->test_name, '.'))
 			generic_test_sql(&st, n, model.buf, out, &handled, err);
 		if (handled < 0) {
 			r = -1;
@@ -1005,42 +1099,13 @@ static int compile_into(struct rstate *parent, struct dbt_node *n, struct strbuf
 			r = 0;
 		} else if (!macro) {
 			strbuf_addf(err, "%s: test '%s' is not defined (no generic test and no macro 'test_%s')", n->file,
-				    n->test_name, n->test_name);
+				    n->test_name, strchr(n->test_name, '.') ? strchr(n->test_name, '.') + 1 : n->test_name);
 		} else {
-			/* a project's generic test: {% test name(model, column_name, ...) %} */
-			size_t nk = jval_len(n->test_kwargs) + 1, i = 0;
-			const char **names = xcalloc(nk, sizeof(*names));
-			struct jval *vals = xcalloc(nk, sizeof(*vals));
-			names[i] = "model";
-			vals[i++] = where ? jval_str(model.buf) : jval_ref(relv);
-			const struct jval *k, *v;
-			r = 0;
-			for (size_t j = 0; r == 0 && jval_dict_entry(n->test_kwargs, j, &k, &v); j++) {
-				names[i] = jval_str_cstr(*k);
-				if (is_expr_arg(*v)) {
-					struct strbuf e = STRBUF_INIT;
-					r = eval_test_arg(&st, *v, &e, err);
-					vals[i++] = jval_str_from_buf(&e);
-					strbuf_release(&e);
-				} else {
-					vals[i++] = jval_ref(*v);
-				}
-			}
-			struct jval ret = { 0 };
-			if (r == 0) {
-				struct jval ctx = make_context(&st);
-				r = jinja_invoke(&st.p->env, ctx, *macro, 0, NULL, i, names, vals, &ret, err);
-				jval_unref(ctx);
-				if (r == 0)
-					jval_write_str(out, ret);
-				jval_unref(ret);
-			}
-			for (size_t j = 0; j < i; j++)
-				jval_unref(vals[j]);
-			free(names);
-			free(vals);
+			/* a generic test macro: {% test name(model, column_name, ...) %} */
+			struct jval mv = where ? jval_str(model.buf) : jval_ref(relv);
+			r = invoke_test_macro(&st, n, macro, mv, out, err);
+			jval_unref(mv);
 		}
-		strbuf_release(&mname);
 		strbuf_release(&model);
 		jval_unref(relv);
 	} else {

@@ -63,6 +63,10 @@ struct dbt_node {
 	/* sources */
 	char *source_name, *identifier, *loaded_at_field;
 	struct jval freshness;
+	/* a feature Dango does not support, or a parse-time render that
+	 * failed: the node fails with this when it runs, not the project */
+	char *load_error;
+	char *package_name;       /* a package's node: its package; NULL: the root project's */
 	/* filled when compiled */
 	char *compiled_sql;
 	int selected;
@@ -101,6 +105,16 @@ struct dbt_project {
 	struct jval catalog;
 	int have_catalog;
 	pthread_mutex_t catalog_lock;
+	/* packages (packages.c) */
+	char *packages_dir;       /* absolute: packages-install-path */
+	struct jval internal;     /* dict: dbt's own macros, the `dbt` namespace */
+	struct jval namespaces;   /* dict: package name -> dict of its macros (root, packages, "dbt") */
+	struct jval dispatch;     /* dict: macro_namespace -> list of package names to search */
+	struct jval pkg_vars;     /* dict: package name -> dict of its dbt_project.yml vars */
+	struct strvec packages;   /* installed package names, in load order */
+	struct strvec package_dirs; /* their folders (absolute), parallel to packages */
+	struct strvec pkg_schema_dirs; /* the packages' model and seed folders, relative to dir */
+	struct ydoc *root_doc;    /* dbt_project.yml while loading (borrowed) */
 };
 
 /* --- manifest.c: loading ---------------------------------------------------- */
@@ -135,6 +149,26 @@ int dbt_catalog_load(struct dbt_project *p, struct warehouse *wh, struct strbuf 
 const char *dbt_catalog_get(struct dbt_project *p, struct warehouse *wh, const char *schema, const char *name);
 void dbt_catalog_set(struct dbt_project *p, const char *schema, const char *name, const char *kind);
 
+/* --- packages.c: dbt_packages/, dispatch, dbt's own macros ------------------- */
+/* Read `dispatch:` and `packages-install-path` from the root dbt_project.yml,
+ * load dbt's built-in macros and the macros of every package installed in
+ * dbt_packages/ into their namespaces. A package listed in packages.yml or
+ * dependencies.yml but not installed is an error naming `dango deps`. */
+int dbt_packages_load(struct dbt_project *p, const struct ynode *root, struct strbuf *err);
+/* A macro by name: pkg NULL searches the root project, the packages, then
+ * dbt's own (as dbt finds generic tests and materializations). Borrowed. */
+const struct jval *dbt_find_macro(const struct dbt_project *p, const char *pkg, const char *name);
+/* adapter.dispatch's search: the macro for name in namespace (NULL: the
+ * root project then dbt), trying duckdb__ then default__ in each package
+ * of the dispatch search order. Borrowed, or NULL. */
+const struct jval *dbt_dispatch_find(const struct dbt_project *p, const char *name, const char *ns);
+
+/* `dango deps`: install the packages of packages.yml / dependencies.yml
+ * into dbt_packages/ (local: as a symbolic link, git: with `git clone`).
+ * log gets one line per package. */
+int dbt_deps_install(const char *project_dir, void (*log)(void *data, const char *line), void *data,
+		     struct strbuf *err);
+
 /* --- context.c: rendering ---------------------------------------------------- */
 /* Render a node's SQL with execute=True, inlining its ephemeral refs as
  * CTEs; wh may be NULL (then run_query and introspection fail). The result
@@ -147,6 +181,9 @@ int dbt_render_string(struct dbt_project *p, struct dbt_node *n, struct warehous
 		      const char *what, const char *src, struct strbuf *out, struct strbuf *err);
 /* Install the globals that do not depend on a node (var, env_var, log, ...). */
 void dbt_context_setup(struct dbt_project *p);
+/* `selected_resources`: the unique ids of the selected nodes (call after
+ * dbt_select, before rendering starts: it changes a global). */
+void dbt_context_set_selected(struct dbt_project *p);
 /* A YAML node as a value (scalars typed as YAML 1.1 reads them). */
 struct jval dbt_yaml_value(const struct ynode *y);
 /* Parse --vars text (JSON is YAML) into a dict; -1 with a message. */

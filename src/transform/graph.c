@@ -118,6 +118,17 @@ int dbt_graph_build(struct dbt_project *p, struct strbuf *err)
 			add_edge(p, (size_t)n->attached, i);
 		for (size_t r = 0; r < n->refs.nr; r++) {
 			struct dbt_node *t = dbt_project_find(p, n->refs.v[r]);
+			const char *dot = strchr(n->refs.v[r], '.');
+			if (t && t->kind == NODE_SOURCE)
+				t = NULL;
+			if (!t && dot) /* ref('package', 'name') */
+				t = dbt_project_find(p, dot + 1);
+			if (t == n) {
+				/* dbt reports a model that refs itself as a cycle, at load */
+				strbuf_addf(err, "found a cycle: %s --> %s (%s refs itself)", n->unique_id, n->unique_id,
+					    n->file);
+				return -1;
+			}
 			if (!t || t->kind == NODE_SOURCE) {
 				describe(err, n);
 				strbuf_addf(err, " depends on a node named '%s' which was not found", n->refs.v[r]);

@@ -171,6 +171,65 @@ static void list_files(struct strvec *out, const char *base, const char *rel, co
 	strbuf_release(&path);
 }
 
+/* --- unknown keys -------------------------------------------------------------- */
+/* dbt warns about keys it does not know (a typo such as `colums:` would
+ * otherwise be ignored in silence): file:line:col, and a did-you-mean. */
+static void warn_unknown(struct dbt_project *p, const struct ydoc *doc, const struct ynode *map,
+			 const char *const *known, const char *what)
+{
+	if (!map || map->kind != Y_MAP)
+		return;
+	for (size_t i = 0; i < map->n; i++) {
+		const char *k = map->pairs[i].key->str;
+		int ok = 0;
+		for (const char *const *x = known; *x && !ok; x++)
+			ok = !strcmp(k, *x);
+		if (ok)
+			continue;
+		struct strbuf sb = STRBUF_INIT;
+		ynode_where(&sb, doc, map->pairs[i].key);
+		strbuf_addf(&sb, "unknown key '%s' in %s, ignored", k, what);
+		const char *hint = did_you_mean(k, known);
+		if (hint)
+			strbuf_addf(&sb, " (did you mean '%s'?)", hint);
+		dbt_log(p, 2, "%s", sb.buf);
+		strbuf_release(&sb);
+	}
+}
+
+static const char *const PROJECT_KEYS[] = {
+	"name", "version", "config-version", "profile", "model-paths", "source-paths", "seed-paths", "data-paths",
+	"test-paths", "analysis-paths", "macro-paths", "snapshot-paths", "docs-paths", "asset-paths",
+	"function-paths", "target-path", "log-path", "packages-install-path", "clean-targets", "query-comment",
+	"require-dbt-version", "models", "seeds", "snapshots", "sources", "tests", "data_tests", "vars",
+	"on-run-start", "on-run-end", "dispatch", "quoting", "restrict-access", "flags", "exposures", "metrics",
+	"semantic-models", "saved-queries", "unit_tests", "dbt-cloud", "analyses", "functions", NULL
+};
+static const char *const SCHEMA_KEYS[] = { "version", "models", "seeds", "sources", "snapshots", "macros",
+					   "exposures", "metrics", "analyses", "semantic_models", "saved_queries",
+					   "unit_tests", "data_tests", "groups", "functions", NULL };
+static const char *const MODEL_KEYS[] = { "name", "description", "config", "columns", "tests", "data_tests",
+					  "docs", "meta", "access", "constraints", "latest_version", "versions",
+					  "deprecation_date", "group", "tags", "time_spine", NULL };
+static const char *const COLUMN_KEYS[] = { "name", "description", "data_type", "tests", "data_tests", "meta",
+					   "quote", "tags", "constraints", "granularity", "policy_tags", "config",
+					   "tests_config", NULL };
+static const char *const SOURCE_KEYS[] = { "name", "description", "database", "schema", "loader",
+					   "loaded_at_field", "loaded_at_query", "meta", "tags", "config", "overrides",
+					   "freshness", "quoting", "tables", NULL };
+static const char *const TABLE_KEYS[] = { "name", "description", "identifier", "loaded_at_field",
+					  "loaded_at_query", "meta", "tags", "config", "columns", "tests",
+					  "data_tests", "freshness", "quoting", "external", NULL };
+
+static void warn_columns(struct dbt_project *p, const struct ydoc *doc, const struct ynode *cols, const char *owner)
+{
+	for (size_t c = 0; cols && cols->kind == Y_SEQ && c < cols->n; c++) {
+		char *what = xasprintf("a column of %s", owner);
+		warn_unknown(p, doc, cols->items[c], COLUMN_KEYS, what);
+		free(what);
+	}
+}
+
 /* --- config merging ------------------------------------------------------------ */
 static const char *norm_key(const char *k, char *buf, size_t size)
 {
@@ -335,6 +394,8 @@ static void node_free(struct dbt_node *n)
 	free(n->identifier);
 	free(n->loaded_at_field);
 	free(n->compiled_sql);
+	free(n->load_error);
+	free(n->package_name);
 	free(n);
 }
 
@@ -573,9 +634,24 @@ static int load_macro_dirs(struct dbt_project *p, const struct strvec *macro_pat
 				strbuf_release(&base);
 				return -1;
 			}
-			p->nmacros += (size_t)jinja_template_macros(t, p->macros);
+			struct jval tmp = jval_dict_new();
+			p->nmacros += (size_t)jinja_template_macros(t, tmp);
 			ALLOC_GROW(p->tmpls, p->ntmpls + 1, p->atmpls);
 			p->tmpls[p->ntmpls++] = t;
+			/* two macros of one name in the project are an error, as in dbt */
+			const struct jval *k, *v;
+			for (size_t m = 0; jval_dict_entry(tmp, m, &k, &v); m++) {
+				if (jval_dict_get(p->macros, jval_str_cstr(*k))) {
+					strbuf_addf(err, "%s: dbt found two macros named '%s' in the project",
+						    jinja_template_file(t), jval_str_cstr(*k));
+					jval_unref(tmp);
+					strvec_clear(&files);
+					strbuf_release(&base);
+					return -1;
+				}
+				jval_dict_set(p->macros, jval_str_cstr(*k), jval_ref(*v));
+			}
+			jval_unref(tmp);
 		}
 		strvec_clear(&files);
 		strbuf_release(&base);
@@ -634,33 +710,52 @@ static void node_set_file(struct dbt_project *p, struct dbt_node *n, const char 
 	n->abs_file = strbuf_detach(&sb, NULL);
 }
 
-static int load_models(struct dbt_project *p, const struct ynode *tree, struct strbuf *err)
+/* Where nodes come from: the root project, or a package installed in
+ * dbt_packages/ (its files under prefix, its own dbt_project.yml config
+ * first, then the root project's, as dbt merges them). */
+struct origin {
+	const char *name;           /* the project's or the package's name */
+	const char *package;        /* NULL for the root project */
+	const char *prefix;         /* "" or "dbt_packages/x/" */
+	struct strvec model_paths, seed_paths;
+	const struct ynode *models_tree, *seeds_tree; /* the package's own */
+};
+
+static void origin_key(struct strbuf *sb, const struct origin *o, const char *name)
+{
+	strbuf_reset(sb);
+	strbuf_addf(sb, "%s.%s", o->name, name);
+}
+
+static int load_models(struct dbt_project *p, const struct origin *o, const struct ynode *tree, struct strbuf *err)
 {
 	static const char *const exts[] = { ".sql", ".py", NULL };
-	for (size_t d = 0; d < p->model_paths.nr; d++) {
+	for (size_t d = 0; d < o->model_paths.nr; d++) {
 		struct strvec files = STRVEC_INIT;
-		struct strbuf base = STRBUF_INIT;
-		fs_path_join(&base, p->dir, p->model_paths.v[d]);
+		struct strbuf base = STRBUF_INIT, root = STRBUF_INIT, key = STRBUF_INIT;
+		strbuf_addf(&root, "%s%s", o->prefix, o->model_paths.v[d]);
+		fs_path_join(&base, p->dir, root.buf);
 		list_files(&files, base.buf, "", exts);
 		strbuf_release(&base);
 		for (size_t i = 0; i < files.nr; i++) {
-			if (ends_with(files.v[i], ".py")) {
-				strbuf_addf(err, "%s/%s: Python models are not supported by Dango; write the model in SQL",
-					    p->model_paths.v[d], files.v[i]);
-				strvec_clear(&files);
-				return -1;
-			}
+			int python = ends_with(files.v[i], ".py");
 			struct dbt_node *n = node_new(p, NODE_MODEL);
-			node_set_file(p, n, p->model_paths.v[d], files.v[i]);
+			node_set_file(p, n, root.buf, files.v[i]);
 			n->name = basename_noext(files.v[i]);
-			if (dbt_project_find(p, n->name) && dbt_project_find(p, n->name)->kind == NODE_MODEL) {
+			n->package_name = o->package ? xstrdup(o->package) : NULL;
+			struct dbt_node *same = dbt_project_find(p, n->name);
+			if (!o->package && same && same->kind == NODE_MODEL) {
 				strbuf_addf(err, "dbt found two models with the name '%s': %s and %s", n->name,
-					    dbt_project_find(p, n->name)->file, n->file);
+					    same->file, n->file);
 				strvec_clear(&files);
+				strbuf_release(&root);
+				strbuf_release(&key);
 				return -1;
 			}
-			n->unique_id = xasprintf("model.%s.%s", p->name, n->name);
-			make_fqn(&n->fqn, p->name, files.v[i], n->name);
+			n->unique_id = xasprintf("model.%s.%s", o->name, n->name);
+			make_fqn(&n->fqn, o->name, files.v[i], n->name);
+			if (o->package)
+				apply_project_tree(n->config, o->models_tree, &n->fqn);
 			apply_project_tree(n->config, tree, &n->fqn);
 			struct strbuf text = STRBUF_INIT;
 			if (read_rel(p, n->file, &text, err) < 0) {
@@ -668,37 +763,168 @@ static int load_models(struct dbt_project *p, const struct ynode *tree, struct s
 				strvec_clear(&files);
 				return -1;
 			}
-			n->raw_sql = strbuf_detach(&text, NULL);
-			index_node(p, n, n->name);
+			if (python) {
+				/* fails when it runs; the rest of the project runs */
+				strbuf_release(&text);
+				n->load_error = xasprintf("%s: Python models are not supported by Dango; write the model in SQL",
+							   n->file);
+				n->mat = MAT_TABLE;
+			} else {
+				n->raw_sql = strbuf_detach(&text, NULL);
+			}
+			/* ref('x') finds the root project's x first, then a package's */
+			if (!o->package || !same)
+				index_node(p, n, n->name);
+			origin_key(&key, o, n->name);
+			index_node(p, n, key.buf);
+		}
+		strvec_clear(&files);
+		strbuf_release(&root);
+		strbuf_release(&key);
+	}
+	return 0;
+}
+
+/* Snapshots are not supported yet: each {% snapshot name %} block is a node
+ * that fails when it runs (its dependents are skipped), so the rest of the
+ * project still builds. */
+static int load_snapshots(struct dbt_project *p, struct strbuf *err)
+{
+	static const char *const exts[] = { ".sql", NULL };
+	for (size_t d = 0; d < p->snapshot_paths.nr; d++) {
+		struct strvec files = STRVEC_INIT;
+		struct strbuf base = STRBUF_INIT;
+		fs_path_join(&base, p->dir, p->snapshot_paths.v[d]);
+		list_files(&files, base.buf, "", exts);
+		strbuf_release(&base);
+		for (size_t i = 0; i < files.nr; i++) {
+			struct strbuf rel = STRBUF_INIT, text = STRBUF_INIT;
+			strbuf_addf(&rel, "%s/%s", p->snapshot_paths.v[d], files.v[i]);
+			if (read_rel(p, rel.buf, &text, err) < 0) {
+				strbuf_release(&rel);
+				strbuf_release(&text);
+				strvec_clear(&files);
+				return -1;
+			}
+			for (const char *s = text.buf; (s = strstr(s, "snapshot")); s += 8) {
+				const char *b = s;
+				while (b > text.buf && (b[-1] == ' ' || b[-1] == '-' || b[-1] == '\t'))
+					b--;
+				if (b < text.buf + 2 || b[-1] != '%' || b[-2] != '{')
+					continue;
+				const char *q = s + 8;
+				while (*q == ' ' || *q == '\t')
+					q++;
+				size_t len = 0;
+				while (isalnum((unsigned char)q[len]) || q[len] == '_')
+					len++;
+				if (!len)
+					continue;
+				struct dbt_node *n = node_new(p, NODE_MODEL);
+				node_set_file(p, n, p->snapshot_paths.v[d], files.v[i]);
+				n->name = xstrndup(q, len);
+				n->unique_id = xasprintf("snapshot.%s.%s", p->name, n->name);
+				make_fqn(&n->fqn, p->name, files.v[i], n->name);
+				n->mat = MAT_TABLE;
+				n->load_error = xasprintf("%s: snapshots are not supported by Dango yet", n->file);
+				if (!dbt_project_find(p, n->name))
+					index_node(p, n, n->name);
+			}
+			strbuf_release(&rel);
+			strbuf_release(&text);
 		}
 		strvec_clear(&files);
 	}
 	return 0;
 }
 
-static int load_seeds(struct dbt_project *p, const struct ynode *tree)
+static int load_seeds(struct dbt_project *p, const struct origin *o, const struct ynode *tree)
 {
 	static const char *const exts[] = { ".csv", NULL };
-	for (size_t d = 0; d < p->seed_paths.nr; d++) {
+	for (size_t d = 0; d < o->seed_paths.nr; d++) {
 		struct strvec files = STRVEC_INIT;
-		struct strbuf base = STRBUF_INIT;
-		fs_path_join(&base, p->dir, p->seed_paths.v[d]);
+		struct strbuf base = STRBUF_INIT, root = STRBUF_INIT, key = STRBUF_INIT;
+		strbuf_addf(&root, "%s%s", o->prefix, o->seed_paths.v[d]);
+		fs_path_join(&base, p->dir, root.buf);
 		list_files(&files, base.buf, "", exts);
 		strbuf_release(&base);
 		for (size_t i = 0; i < files.nr; i++) {
 			struct dbt_node *n = node_new(p, NODE_SEED);
-			node_set_file(p, n, p->seed_paths.v[d], files.v[i]);
+			node_set_file(p, n, root.buf, files.v[i]);
 			n->name = basename_noext(files.v[i]);
-			n->unique_id = xasprintf("seed.%s.%s", p->name, n->name);
-			make_fqn(&n->fqn, p->name, files.v[i], n->name);
+			n->package_name = o->package ? xstrdup(o->package) : NULL;
+			n->unique_id = xasprintf("seed.%s.%s", o->name, n->name);
+			make_fqn(&n->fqn, o->name, files.v[i], n->name);
+			if (o->package)
+				apply_project_tree(n->config, o->seeds_tree, &n->fqn);
 			apply_project_tree(n->config, tree, &n->fqn);
 			n->mat = MAT_SEED;
 			if (!dbt_project_find(p, n->name))
 				index_node(p, n, n->name);
+			origin_key(&key, o, n->name);
+			if (!dbt_project_find(p, key.buf))
+				index_node(p, n, key.buf);
 		}
 		strvec_clear(&files);
+		strbuf_release(&root);
+		strbuf_release(&key);
 	}
 	return 0;
+}
+
+static void origin_paths(struct strvec *sv, const struct ynode *root, const char *key, const char *dflt)
+{
+	const struct ynode *n = ymap_get(root, key);
+	if (n && n->kind == Y_SEQ) {
+		for (size_t i = 0; i < n->n; i++)
+			if (n->items[i]->kind == Y_SCALAR)
+				strvec_push(sv, n->items[i]->str);
+	} else if (n && n->kind == Y_SCALAR && !ynode_is_null(n)) {
+		strvec_push(sv, n->str);
+	} else {
+		strvec_push(sv, dflt);
+	}
+}
+
+/* The models and seeds of the packages in dbt_packages/. */
+static int load_package_nodes(struct dbt_project *p, const struct ynode *models_tree, const struct ynode *seeds_tree,
+			      struct strbuf *err)
+{
+	int ret = 0;
+	for (size_t k = 0; k < p->packages.nr && !ret; k++) {
+		struct strbuf path = STRBUF_INIT, text = STRBUF_INIT, prefix = STRBUF_INIT;
+		struct ydoc doc = { 0 };
+		strbuf_addf(&path, "%s/dbt_project.yml", p->package_dirs.v[k]);
+		const char *dir = p->package_dirs.v[k];
+		size_t dl = strlen(p->dir);
+		/* the package's folder relative to the project: dbt_packages/x/ */
+		if (!strncmp(dir, p->dir, dl) && dir[dl] == '/')
+			strbuf_addf(&prefix, "%s/", dir + dl + 1);
+		else
+			strbuf_addf(&prefix, "%s/", dir);
+		if (strbuf_read_file(&text, path.buf) == 0 &&
+		    ydoc_parse(&doc, path.buf, text.buf, text.len, err) == 0) {
+			struct origin o = { p->packages.v[k], p->packages.v[k], prefix.buf, STRVEC_INIT, STRVEC_INIT,
+					    ymap_get(doc.root, "models"), ymap_get(doc.root, "seeds") };
+			origin_paths(&o.model_paths, doc.root, "model-paths", "models");
+			origin_paths(&o.seed_paths, doc.root, "seed-paths", "seeds");
+			if (load_models(p, &o, models_tree, err) < 0 || load_seeds(p, &o, seeds_tree) < 0)
+				ret = -1;
+			for (size_t i = 0; i < o.model_paths.nr; i++)
+				strvec_pushf(&p->pkg_schema_dirs, "%s%s", prefix.buf, o.model_paths.v[i]);
+			for (size_t i = 0; i < o.seed_paths.nr; i++)
+				strvec_pushf(&p->pkg_schema_dirs, "%s%s", prefix.buf, o.seed_paths.v[i]);
+			strvec_clear(&o.model_paths);
+			strvec_clear(&o.seed_paths);
+		} else if (err->len) {
+			ret = -1;
+		}
+		ydoc_release(&doc);
+		strbuf_release(&path);
+		strbuf_release(&text);
+		strbuf_release(&prefix);
+	}
+	return ret;
 }
 
 static int load_singular_tests(struct dbt_project *p, const struct ynode *tree, struct strbuf *err)
@@ -895,11 +1121,6 @@ static int add_generic_test(struct dbt_project *p, struct yml_file *f, struct db
 		strbuf_addstr(err, "a test must be a name or a mapping of one name to its arguments");
 		return -1;
 	}
-	if (strchr(tname, '.')) {
-		ynode_where(err, &f->doc, entry);
-		strbuf_addf(err, "test '%s' comes from a package: packages are not supported by Dango", tname);
-		return -1;
-	}
 	struct dbt_node *n = node_new(p, NODE_TEST);
 	n->mat = MAT_TEST;
 	n->test_name = xstrdup(tname);
@@ -960,10 +1181,16 @@ static int add_generic_test(struct dbt_project *p, struct yml_file *f, struct db
 		strbuf_release(&part);
 	}
 	free(keys);
+	/* dbt_utils.equality names its tests dbt_utils_equality_... */
+	char *flat_tname = xstrdup(tname);
+	for (char *c = flat_tname; *c; c++)
+		if (*c == '.')
+			*c = '_';
 	if (target->kind == NODE_SOURCE)
-		strbuf_addf(&name, "source_%s_%s_%s", tname, target->source_name, target->name);
+		strbuf_addf(&name, "source_%s_%s_%s", flat_tname, target->source_name, target->name);
 	else
-		strbuf_addf(&name, "%s_%s", tname, target->name);
+		strbuf_addf(&name, "%s_%s", flat_tname, target->name);
+	free(flat_tname);
 	if (flat.len)
 		strbuf_addf(&name, "_%s", flat.buf);
 	if (custom_name) {
@@ -1053,6 +1280,12 @@ static int schema_models(struct dbt_project *p, struct yml_file *f, const char *
 			strbuf_addf(err, "an entry of '%s' has no name", section);
 			return -1;
 		}
+		{
+			char *what = xasprintf("%s '%s'", dbt_node_kind_name(kind), name);
+			warn_unknown(p, &f->doc, m, MODEL_KEYS, what);
+			warn_columns(p, &f->doc, ymap_get(m, "columns"), what);
+			free(what);
+		}
 		struct dbt_node *n = dbt_project_find(p, name);
 		if (!n || n->kind != kind) {
 			/* dbt warns and goes on: a doc for a model that is not there */
@@ -1102,6 +1335,11 @@ static int schema_sources(struct dbt_project *p, struct yml_file *f, const struc
 		}
 		const char *schema = ystr(s, "schema");
 		const char *database = ystr(s, "database");
+		{
+			char *what = xasprintf("source '%s'", sname);
+			warn_unknown(p, &f->doc, s, SOURCE_KEYS, what);
+			free(what);
+		}
 		const struct ynode *tables = ymap_get(s, "tables");
 		for (size_t t = 0; tables && tables->kind == Y_SEQ && t < tables->n; t++) {
 			const struct ynode *tb = tables->items[t];
@@ -1110,6 +1348,12 @@ static int schema_sources(struct dbt_project *p, struct yml_file *f, const struc
 				ynode_where(err, &f->doc, tb);
 				strbuf_addf(err, "a table of source '%s' has no name", sname);
 				return -1;
+			}
+			{
+				char *what = xasprintf("source table '%s.%s'", sname, tname);
+				warn_unknown(p, &f->doc, tb, TABLE_KEYS, what);
+				warn_columns(p, &f->doc, ymap_get(tb, "columns"), what);
+				free(what);
 			}
 			struct dbt_node *n = node_new(p, NODE_SOURCE);
 			n->name = xstrdup(tname);
@@ -1163,8 +1407,8 @@ static int load_schema_files(struct dbt_project *p, const struct ynode *tests_tr
 	struct yml_file *files = NULL;
 	size_t nf = 0, af = 0;
 	int ret = -1;
-	struct strvec *dirsets[] = { &p->model_paths, &p->seed_paths };
-	for (size_t s = 0; s < 2; s++) {
+	struct strvec *dirsets[] = { &p->model_paths, &p->seed_paths, &p->pkg_schema_dirs };
+	for (size_t s = 0; s < 3; s++) {
 		for (size_t d = 0; d < dirsets[s]->nr; d++) {
 			struct strvec list = STRVEC_INIT;
 			struct strbuf base = STRBUF_INIT;
@@ -1197,6 +1441,7 @@ static int load_schema_files(struct dbt_project *p, const struct ynode *tests_tr
 			strbuf_addstr(err, "a schema file must be a mapping");
 			goto out;
 		}
+		warn_unknown(p, &files[i].doc, files[i].doc.root, SCHEMA_KEYS, "a properties file");
 		if (schema_sources(p, &files[i], tests_tree, err) < 0)
 			goto out;
 	}
@@ -1287,34 +1532,6 @@ static int resolve_names(struct dbt_project *p, struct dbt_node *n, struct strbu
 }
 
 /* --- the whole project ------------------------------------------------------------ */
-static int check_packages(struct dbt_project *p, struct strbuf *err)
-{
-	static const char *const names[] = { "packages.yml", "dependencies.yml" };
-	for (size_t i = 0; i < 2; i++) {
-		struct strbuf path = STRBUF_INIT, text = STRBUF_INIT;
-		struct ydoc doc = { 0 };
-		fs_path_join(&path, p->dir, names[i]);
-		int bad = 0;
-		if (strbuf_read_file(&text, path.buf) == 0 &&
-		    ydoc_parse(&doc, names[i], text.buf, text.len, err) == 0) {
-			const struct ynode *pk = ymap_get(doc.root, "packages");
-			if (pk && pk->kind == Y_SEQ && pk->n) {
-				strbuf_addf(err, "%s: package dependencies are not supported by Dango (%zu listed); "
-					    "copy the macros you need into macros/", names[i], pk->n);
-				bad = 1;
-			}
-		} else if (err->len) {
-			bad = 1;
-		}
-		ydoc_release(&doc);
-		strbuf_release(&path);
-		strbuf_release(&text);
-		if (bad)
-			return -1;
-	}
-	return 0;
-}
-
 int dbt_project_load(struct dbt_project *p, const struct dbt_load_opts *o, struct strbuf *err)
 {
 	struct strbuf path = STRBUF_INIT, text = STRBUF_INIT;
@@ -1351,6 +1568,7 @@ int dbt_project_load(struct dbt_project *p, const struct dbt_load_opts *o, struc
 		goto out;
 	}
 	p->name = xstrdup(ystr(r, "name"));
+	warn_unknown(p, &doc, r, PROJECT_KEYS, "dbt_project.yml");
 	p->profile_name = xstrdup(ystr(r, "profile") ? ystr(r, "profile") : p->name);
 	paths_from(&p->model_paths, r, "model-paths", "models");
 	if (ymap_get(r, "source-paths") && !ymap_get(r, "model-paths")) {
@@ -1393,39 +1611,32 @@ int dbt_project_load(struct dbt_project *p, const struct dbt_load_opts *o, struc
 			jval_dict_setv(p->vars, jval_ref(*k), jval_ref(*v));
 		jval_unref(cli);
 	}
-	if (check_packages(p, err) < 0)
-		goto out;
 	dbt_context_setup(p);
+	p->root_doc = &doc;
+	if (dbt_packages_load(p, r, err) < 0)
+		goto out;
 	if (load_profile(p, o, err) < 0)
 		goto out;
 	dbt_context_setup(p); /* again: target is known now */
 	if (load_macros(p, err) < 0 || load_docs(p, err) < 0)
 		goto out;
 	dbt_context_setup(p); /* and the macros are globals now */
-	{
-		/* snapshots are not supported: say so rather than skip them */
-		static const char *const exts[] = { ".sql", NULL };
-		for (size_t d = 0; d < p->snapshot_paths.nr; d++) {
-			struct strvec files = STRVEC_INIT;
-			struct strbuf base = STRBUF_INIT;
-			fs_path_join(&base, p->dir, p->snapshot_paths.v[d]);
-			list_files(&files, base.buf, "", exts);
-			strbuf_release(&base);
-			if (files.nr) {
-				strbuf_addf(err, "%s/%s: snapshots are not supported by Dango yet", p->snapshot_paths.v[d],
-					    files.v[0]);
-				strvec_clear(&files);
-				goto out;
-			}
-			strvec_clear(&files);
-		}
-	}
 	const struct ynode *models_tree = ymap_get(r, "models");
 	const struct ynode *seeds_tree = ymap_get(r, "seeds");
 	const struct ynode *tests_tree = ymap_get(r, "data_tests");
 	if (!tests_tree)
 		tests_tree = ymap_get(r, "tests");
-	if (load_models(p, models_tree, err) < 0 || load_seeds(p, seeds_tree) < 0 ||
+	struct origin root_o = { p->name, NULL, "", STRVEC_INIT, STRVEC_INIT, NULL, NULL };
+	for (size_t i = 0; i < p->model_paths.nr; i++)
+		strvec_push(&root_o.model_paths, p->model_paths.v[i]);
+	for (size_t i = 0; i < p->seed_paths.nr; i++)
+		strvec_push(&root_o.seed_paths, p->seed_paths.v[i]);
+	int lr = load_models(p, &root_o, models_tree, err) < 0 || load_seeds(p, &root_o, seeds_tree) < 0;
+	strvec_clear(&root_o.model_paths);
+	strvec_clear(&root_o.seed_paths);
+	if (lr || load_package_nodes(p, models_tree, seeds_tree, err) < 0)
+		goto out;
+	if (load_snapshots(p, err) < 0 ||
 	    load_singular_tests(p, tests_tree, err) < 0)
 		goto out;
 	if (load_schema_files(p, tests_tree, err) < 0)
@@ -1433,18 +1644,32 @@ int dbt_project_load(struct dbt_project *p, const struct dbt_load_opts *o, struc
 	/* parse-time render: refs, sources, config() */
 	for (size_t i = 0; i < p->nr; i++) {
 		struct dbt_node *n = p->nodes[i];
-		if (n->raw_sql && dbt_parse_node(p, n, err) < 0)
-			goto out;
+		if (n->raw_sql && !n->load_error) {
+			/* a model whose parse-time render fails (a macro it calls is
+			 * missing, dispatch finds nothing) fails alone */
+			struct strbuf e = STRBUF_INIT;
+			if (dbt_parse_node(p, n, &e) < 0)
+				n->load_error = strbuf_detach(&e, NULL);
+			strbuf_release(&e);
+		}
+		if (!n->raw_sql && n->test_name) {
+			/* a generic test's arguments and macro: what fails here
+			 * fails the test when it runs, not the project */
+			struct strbuf e = STRBUF_INIT;
+			dbt_parse_node(p, n, &e);
+			strbuf_release(&e);
+		}
 		const struct jval *en = jval_dict_get(n->config, "enabled");
 		if (en && en->type == JVAL_BOOL && !en->u.b)
 			n->enabled = 0;
-		if (n->kind == NODE_MODEL) {
+		if (n->kind == NODE_MODEL && n->mat == MAT_NONE) {
 			const char *m = dbt_config_str(n, "materialized");
 			n->mat = mat_from(m, MAT_VIEW);
 			if (n->mat == MAT_NONE || n->mat == MAT_SEED || n->mat == MAT_TEST) {
-				strbuf_addf(err, "%s: materialization '%s' is not supported by Dango "
-					    "(view, table, incremental, ephemeral)", n->file, m);
-				goto out;
+				n->mat = MAT_TABLE;
+				if (!n->load_error)
+					n->load_error = xasprintf("%s: materialization '%s' is not supported by Dango "
+								  "(view, table, incremental, ephemeral)", n->file, m);
 			}
 		}
 		if (n->kind == NODE_MODEL || n->kind == NODE_SEED || n->kind == NODE_TEST)
@@ -1465,10 +1690,23 @@ int dbt_project_load(struct dbt_project *p, const struct dbt_load_opts *o, struc
 	p->nr = w;
 	jval_unref(p->by_name);
 	p->by_name = jval_dict_new();
+	for (int pass = 0; pass < 2; pass++) /* the root project's names first */
+		for (size_t i = 0; i < p->nr; i++) {
+			struct dbt_node *n = p->nodes[i];
+			if ((n->kind == NODE_MODEL || n->kind == NODE_SEED) && (pass == 0) == !n->package_name) {
+				struct dbt_node *had = dbt_project_find(p, n->name);
+				if (!had || (had->kind == NODE_SEED && n->kind == NODE_MODEL && !n->package_name))
+					index_node(p, n, n->name);
+				char *key = xasprintf("%s.%s", n->package_name ? n->package_name : p->name, n->name);
+				if (!dbt_project_find(p, key) || n->kind == NODE_MODEL)
+					index_node(p, n, key);
+				free(key);
+			}
+		}
 	for (size_t i = 0; i < p->nr; i++) {
 		struct dbt_node *n = p->nodes[i];
-		if (n->kind == NODE_MODEL || (n->kind == NODE_SEED && !dbt_project_find(p, n->name)))
-			index_node(p, n, n->name);
+		if (n->kind == NODE_MODEL || n->kind == NODE_SEED)
+			continue;
 		else if (n->kind == NODE_SOURCE) {
 			struct strbuf key = STRBUF_INIT;
 			strbuf_addf(&key, "source:%s.%s", n->source_name, n->name);
@@ -1478,6 +1716,7 @@ int dbt_project_load(struct dbt_project *p, const struct dbt_load_opts *o, struc
 	}
 	ret = 0;
 out:
+	p->root_doc = NULL;
 	ydoc_release(&doc);
 	strbuf_release(&path);
 	strbuf_release(&text);
@@ -1517,5 +1756,13 @@ void dbt_project_release(struct dbt_project *p)
 	pthread_mutex_destroy(&p->log_lock);
 	pthread_mutex_destroy(&p->catalog_lock);
 	jval_unref(p->catalog);
+	jval_unref(p->internal);
+	jval_unref(p->namespaces);
+	jval_unref(p->dispatch);
+	jval_unref(p->pkg_vars);
+	free(p->packages_dir);
+	strvec_clear(&p->packages);
+	strvec_clear(&p->package_dirs);
+	strvec_clear(&p->pkg_schema_dirs);
 	memset(p, 0, sizeof(*p));
 }

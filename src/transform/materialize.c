@@ -628,6 +628,12 @@ void dbt_execute_node(struct dbt_project *p, struct dbt_node *n, struct warehous
 		goto done;
 	}
 	free(n->compiled_sql);
+	n->compiled_sql = NULL;
+	if (n->load_error) {
+		strbuf_addstr(&err, n->load_error);
+		r = -1;
+		goto done;
+	}
 	n->compiled_sql = dbt_compile_node(p, n, wh, &err);
 	if (!n->compiled_sql) {
 		r = -1;

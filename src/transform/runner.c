@@ -165,17 +165,14 @@ int dbt_run(struct dbt_project *p, struct warehouse *wh, const struct dbt_run_op
 				RESOLVE(i);
 				continue;
 			}
-			if (stopping) {
-				failed[i] = 1;
-				RESOLVE(i);
-				continue;
-			}
-			if (blocked) {
+			if (blocked || stopping) {
+				/* --fail-fast: what was not run is a SKIP, as dbt reports it */
 				res[i].status = DBT_SKIPPED;
 				res[i].ran = 1;
 				res[i].order = ++order;
-				res[i].message = xasprintf("skipped: an upstream node failed or was skipped (%s)",
-							   why ? why : "?");
+				res[i].message = blocked ? xasprintf("skipped: an upstream node failed or was skipped (%s)",
+								     why ? why : "?")
+							 : xstrdup("skipped: --fail-fast stopped the run at the first failure");
 				failed[i] = 1;
 				if (o->on_done)
 					o->on_done(o->data, n, &res[i], total);

@@ -44,14 +44,15 @@ test_expect_success '--fail-fast stops at the first failure' '
 
 test_expect_success 'a Jinja error is reported with file, line and column' '
     rm dbt/models/marts/bad_sql.sql dbt/models/marts/after_*.sql &&
-    printf "select 1 as a,\n  {{ undefined_thing }} as b\n" >dbt/models/marts/bad_jinja.sql &&
+    printf "select 1 as a,\n  {{ undefined_thing() }} as b\n" >dbt/models/marts/bad_jinja.sql &&
     test_expect_code 1 dango run >out &&
     test_grep "ERROR creating sql table model marts.bad_jinja" out &&
     test_grep "Compilation Error in model bad_jinja (models/marts/bad_jinja.sql)" out &&
     test_grep "models/marts/bad_jinja.sql:2:6: '"'"'undefined_thing'"'"' is undefined" out &&
     printf "select {%% if %%} 1\n" >dbt/models/marts/bad_jinja.sql &&
     test_expect_code 1 dango run 2>err >out &&
-    test_grep "^error: models/marts/bad_jinja.sql:1:" err
+    test_grep "Compilation Error in model bad_jinja (models/marts/bad_jinja.sql)" out &&
+    test_grep "  models/marts/bad_jinja.sql:1:" out && test_grep "OK created sql table model marts.good " out
 '
 
 test_expect_success 'a missing ref is an error before anything runs' '
@@ -71,23 +72,48 @@ test_expect_success 'a cycle is named' '
 
 test_expect_success 'a required var missing, and raise_compiler_error' '
     printf "select {{ var(\"nope\") }} as x\n" >dbt/models/marts/v.sql &&
-    test_expect_code 1 dango run -s v 2>err &&
-    test_grep "^error: models/marts/v.sql:1:11: required var '"'"'nope'"'"' not found" err &&
+    test_expect_code 1 dango run -s v >out 2>err &&
+    test_grep "  models/marts/v.sql:1:11: required var '"'"'nope'"'"' not found" out &&
     printf "{{ exceptions.raise_compiler_error(\"custom stop\") }}\n" >dbt/models/marts/v.sql &&
-    test_expect_code 1 dango run -s v 2>err && test_grep "v.sql:1:4: Compilation Error: custom stop" err &&
+    test_expect_code 1 dango run -s v >out 2>err && test_grep "v.sql:1:4: Compilation Error: custom stop" out &&
     rm dbt/models/marts/v.sql
 '
 
-test_expect_success 'unsupported features are named, never skipped' '
+test_expect_success 'unsupported features fail their own nodes, named; the rest runs' '
     printf "def model(dbt, session):\n    return None\n" >dbt/models/marts/py.py &&
-    test_expect_code 1 dango run 2>err && test_grep "models/marts/py.py: Python models are not supported" err &&
-    rm dbt/models/marts/py.py &&
+    printf "select * from {{ ref(\"py\") }}\n" >dbt/models/marts/after_py.sql &&
+    test_expect_code 1 dango run >out 2>err &&
+    test_grep "ERROR creating sql table model marts.py " out &&
+    test_grep "Compilation Error in model py (models/marts/py.py)" out &&
+    test_grep "Python models are not supported by Dango; write the model in SQL" out &&
+    test_grep "SKIP relation marts.after_py " out &&
+    test_grep "OK created sql table model marts.good " out &&
+    rm dbt/models/marts/py.py dbt/models/marts/after_py.sql &&
     printf "packages:\n  - package: dbt-labs/dbt_utils\n    version: 1.1.1\n" >dbt/packages.yml &&
-    test_expect_code 1 dango run 2>err && test_grep "packages.yml: package dependencies are not supported" err &&
+    test_expect_code 1 dango run 2>err &&
+    test_grep "packages.yml:2:5: package .dbt_utils. is not installed in .*dbt_packages: run \`dango deps\`" err &&
     rm dbt/packages.yml &&
     printf "{{ config(materialized=\"snapshotty\") }}select 1\n" >dbt/models/marts/m.sql &&
-    test_expect_code 1 dango run 2>err && test_grep "materialization '"'"'snapshotty'"'"' is not supported" err &&
-    rm dbt/models/marts/m.sql
+    test_expect_code 1 dango run >out 2>err &&
+    test_grep "materialization '"'"'snapshotty'"'"' is not supported by Dango" out &&
+    test_grep "OK created sql table model marts.good " out &&
+    rm dbt/models/marts/m.sql &&
+    mkdir -p dbt/snapshots && printf "{%% snapshot snap %%}\nselect 1 as id\n{%% endsnapshot %%}\n" >dbt/snapshots/s.sql &&
+    printf "select * from {{ ref(\"snap\") }}\n" >dbt/models/marts/after_snap.sql &&
+    test_expect_code 1 dango run >out 2>err &&
+    test_grep "snapshots are not supported by Dango yet" out &&
+    test_grep "SKIP relation marts.after_snap " out &&
+    test_grep "OK created sql table model marts.good " out &&
+    rm -r dbt/snapshots dbt/models/marts/after_snap.sql
+'
+
+test_expect_success 'a model whose parse-time render fails fails alone' '
+    printf "select {{ no_such_macro() }} as x\n" >dbt/models/marts/broken.sql &&
+    test_expect_code 1 dango run >out 2>err &&
+    test_grep "Compilation Error in model broken (models/marts/broken.sql)" out &&
+    test_grep "models/marts/broken.sql:1:" out &&
+    test_grep "OK created sql table model marts.good " out &&
+    rm dbt/models/marts/broken.sql
 '
 
 test_expect_success '--skip-source skips everything downstream of a source' '

@@ -134,7 +134,7 @@ static void rel_free(void *data)
 }
 
 static const struct jinja_object_ops relation_ops = { "Relation", rel_getattr, rel_str, NULL,
-						      rel_free };
+						      rel_free, NULL, 0 };
 
 static void test_objects(void **state)
 {

@@ -46,6 +46,7 @@ struct render {
 	struct jval block_value; /* the body in a filter block's filter chain */
 	int depth;
 	int strict;
+	struct jdict *ns; /* the running macro's package namespace, or NULL */
 };
 
 /* --- errors --------------------------------------------------------------- */
@@ -211,6 +212,13 @@ static int lookup(struct render *r, struct frame *f, const char *name, size_t le
 			return 1;
 		}
 	}
+	if (r->ns) {
+		long i = jdict_find_str(r->ns, name, len, hash);
+		if (i >= 0) {
+			*out = jval_ref(r->ns->e[i].val);
+			return 1;
+		}
+	}
 	if (r->env && r->env->globals.type == JVAL_DICT) {
 		long i = jdict_find_str(r->env->globals.u.d, name, len, hash);
 		if (i >= 0) {
@@ -346,6 +354,14 @@ int value_getitem(struct render *r, const struct expr *site, struct jval obj, st
 		}
 		break;
 	}
+	case JVAL_OBJECT:
+		if (obj.u.o->ops->as_list && (key.type == JVAL_INT || key.type == JVAL_BOOL)) {
+			struct jval l = obj.u.o->ops->as_list(obj.u.o->data);
+			int rc = value_getitem(r, site, l, key, out);
+			jval_unref(l);
+			return rc;
+		}
+		break;
 	default:
 		break;
 	}
@@ -480,6 +496,12 @@ int value_iterate(struct render *r, const struct expr *site, struct jval v, stru
 			return render_undefined(r, site, v);
 		*out = jval_list_new();
 		return 0;
+	case JVAL_OBJECT:
+		if (v.u.o->ops->as_list) {
+			*out = v.u.o->ops->as_list(v.u.o->data);
+			return 0;
+		}
+		break;
 	default:
 		break;
 	}
@@ -574,7 +596,7 @@ static void loop_free(void *data)
 }
 
 static const struct jinja_object_ops loop_ops = { "LoopContext", loop_getattr, loop_str, NULL,
-						  loop_free };
+						  loop_free, NULL, 0 };
 
 /* --- calls -------------------------------------------------------------- */
 
@@ -613,6 +635,7 @@ static int invoke_macro(struct render *r, const struct expr *site, struct jmacro
 	struct frame f = { .parent = m->frame };
 	struct jval varargs = jval_undefined(), kwargs = jval_undefined(), caller = jval_undefined();
 	struct jinja_template *saved_tmpl = r->tmpl;
+	struct jdict *saved_ns = r->ns;
 	unsigned char given_local[16];
 	unsigned char *given = node->nparams <= sizeof(given_local) ? given_local
 								     : xcalloc(node->nparams, 1);
@@ -664,6 +687,8 @@ static int invoke_macro(struct render *r, const struct expr *site, struct jmacro
 		goto out_depth;
 	}
 	r->tmpl = m->tmpl;
+	if (node->kind != MACRO_CALLER && !m->frame)
+		r->ns = m->ns;
 	struct name nv = hashed(NAME_VARARGS), nk = hashed(NAME_KWARGS),
 			    nc = hashed(NAME_CALLER);
 	if (node->uses_varargs)
@@ -701,6 +726,7 @@ static int invoke_macro(struct render *r, const struct expr *site, struct jmacro
 out_depth:
 	r->depth--;
 	r->tmpl = saved_tmpl;
+	r->ns = saved_ns;
 out:
 	if (given != given_local)
 		free(given);
@@ -879,11 +905,13 @@ static int eval_call(struct render *r, struct frame *f, const struct expr *e, st
 		    (self.type == JVAL_DICT && !self.u.d->ns))
 			method = method_lookup(self, callee_e->u.attr.attr.s);
 		if (!method) {
+			/* the object stays alive through the call: a host object's
+			 * method may use its data (run_query(q).columns.items()) */
 			int rc = value_getattr(r, callee_e, self, callee_e->u.attr.attr.s, &callee);
-			jval_unref(self);
-			self = jval_undefined();
-			if (rc)
+			if (rc) {
+				jval_unref(self);
 				return -1;
+			}
 		}
 	} else if (eval(r, f, callee_e, &callee)) {
 		return -1;
@@ -1879,6 +1907,11 @@ int jinja_render(const struct jinja_env *env, struct jinja_template *t, struct j
 
 int jinja_template_macros(struct jinja_template *t, struct jval dict)
 {
+	return jinja_template_macros_ns(t, dict, jval_none());
+}
+
+int jinja_template_macros_ns(struct jinja_template *t, struct jval dict, struct jval ns)
+{
 	int n = 0;
 	struct render r;
 	render_init(&r, NULL, jval_none(), t, NULL);
@@ -1886,7 +1919,9 @@ int jinja_template_macros(struct jinja_template *t, struct jval dict)
 		const struct stmt *s = t->body.s[i];
 		if (s->kind != ST_MACRO || s->u.macro->kind == MACRO_DOCS)
 			continue;
-		jval_dict_set(dict, s->u.macro->name, make_macro(&r, NULL, s->u.macro));
+		struct jval m = make_macro(&r, NULL, s->u.macro);
+		m.u.m->ns = ns.type == JVAL_DICT ? ns.u.d : NULL;
+		jval_dict_set(dict, s->u.macro->name, m);
 		n++;
 	}
 	return n;

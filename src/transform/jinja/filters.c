@@ -694,7 +694,8 @@ static int f_length(struct jinja_call *c, struct jval *ret)
 {
 	PARAMS("value");
 	struct jval x = *a[0];
-	if (x.type == JVAL_STR || x.type == JVAL_LIST || x.type == JVAL_DICT) {
+	if (x.type == JVAL_STR || x.type == JVAL_LIST || x.type == JVAL_DICT ||
+	    (x.type == JVAL_OBJECT && x.u.o->ops->as_list)) {
 		*ret = jval_int((int64_t)jval_len(x));
 		return 0;
 	}
@@ -1149,6 +1150,12 @@ static int f_map(struct jinja_call *c, struct jval *ret)
 {
 	if (c->argc < 1)
 		return jinja_call_error(c, "map() missing value");
+	/* Jinja's map, select and reject start with `if value:`: None
+	 * (and any false value) maps to nothing */
+	if (c->argv[0].type != JVAL_UNDEFINED && !jval_truthy(c->argv[0])) {
+		*ret = jval_list_new();
+		return 0;
+	}
 	struct jval l;
 	if (iter_list(c, c->argv[0], &l))
 		return -1;
@@ -1210,6 +1217,10 @@ static int select_common(struct jinja_call *c, struct jval *ret, int want, int b
 		if (c->argv[1].type != JVAL_STR)
 			return jinja_call_error(c, "attribute must be a string");
 		attr = c->argv[1].u.s->s;
+	}
+	if (c->argv[0].type != JVAL_UNDEFINED && !jval_truthy(c->argv[0])) {
+		*ret = jval_list_new();
+		return 0;
 	}
 	struct jval l;
 	if (iter_list(c, c->argv[0], &l))

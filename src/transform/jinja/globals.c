@@ -126,7 +126,7 @@ static void cycler_free(void *data)
 }
 
 static const struct jinja_object_ops cycler_ops = { "Cycler", cycler_getattr, NULL, NULL,
-						    cycler_free };
+						    cycler_free, NULL, 0 };
 
 static int cycler_getattr(void *data, const char *name, struct jval *out)
 {
@@ -179,7 +179,7 @@ static void joiner_free(void *data)
 }
 
 static const struct jinja_object_ops joiner_ops = { "Joiner", NULL, NULL, joiner_call,
-						    joiner_free };
+						    joiner_free, NULL, 0 };
 
 static int g_joiner(struct jinja_call *c, struct jval *ret)
 {

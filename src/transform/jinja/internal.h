@@ -28,6 +28,10 @@ struct jmacro {
 	 * frame clears it when it ends, and names then resolve in the
 	 * render's context, as for macros loaded from macro files. */
 	struct frame *frame;
+	/* The package namespace of a macro loaded from a macro file (weak: the
+	 * host keeps it alive): its free names look there after the context,
+	 * as a dbt package's macros see their own package. NULL: none. */
+	struct jdict *ns;
 };
 
 struct jobject {

@@ -77,6 +77,10 @@ int jinja_render(const struct jinja_env *env, struct jinja_template *t, struct j
  * in the context of the render (or jinja_invoke) that calls them. Returns
  * how many macros were added. */
 int jinja_template_macros(struct jinja_template *t, struct jval dict);
+/* The same, the macros looking up their free names in ns (a dict the host
+ * keeps alive longer than the macros' use) after the render's context and
+ * before the globals: a dbt package's own macros. */
+int jinja_template_macros_ns(struct jinja_template *t, struct jval dict, struct jval ns);
 
 /* dbt docs blocks: {% docs name %}...{% enddocs %}. */
 size_t jinja_template_doc_count(const struct jinja_template *t);

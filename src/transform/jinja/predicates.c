@@ -76,7 +76,8 @@ static int t_false(struct jinja_call *c, struct jval *ret)
 
 static int t_mapping(struct jinja_call *c, struct jval *ret)
 {
-	return ret_bool(ret, ARG0.type == JVAL_DICT && !ARG0.u.d->ns);
+	return ret_bool(ret, (ARG0.type == JVAL_DICT && !ARG0.u.d->ns) ||
+				     (ARG0.type == JVAL_OBJECT && ARG0.u.o->ops->mapping));
 }
 
 static int t_sequence(struct jinja_call *c, struct jval *ret)

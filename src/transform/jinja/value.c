@@ -213,7 +213,7 @@ static void dictobj_free(void *data)
 struct jval jval_object_dict(struct jval dict)
 {
 	static const struct jinja_object_ops base = { "object", dictobj_getattr, dictobj_str,
-						      NULL, dictobj_free };
+						      NULL, dictobj_free, NULL, 0 };
 	if (dict.type != JVAL_DICT) {
 		jval_unref(dict);
 		dict = jval_dict_new();
@@ -328,6 +328,8 @@ int jval_truthy(struct jval v)
 		return v.u.l->n != 0;
 	case JVAL_DICT:
 		return v.u.d->ns || v.u.d->n != 0;
+	case JVAL_OBJECT:
+		return !v.u.o->ops->as_list || jval_len(v) != 0;
 	default:
 		return 1;
 	}
@@ -393,6 +395,14 @@ size_t jval_len(struct jval v)
 		return v.u.l->n;
 	case JVAL_DICT:
 		return v.u.d->n;
+	case JVAL_OBJECT:
+		if (v.u.o->ops->as_list) {
+			struct jval l = v.u.o->ops->as_list(v.u.o->data);
+			size_t n = jval_len(l);
+			jval_unref(l);
+			return n;
+		}
+		return 0;
 	default:
 		return 0;
 	}

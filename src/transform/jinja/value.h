@@ -117,6 +117,12 @@ struct jinja_object_ops {
 	jinja_fn call;
 	/* Optional: frees data when the last reference goes. */
 	void (*free)(void *data);
+	/* Optional: the object is also a sequence (an agate table, its rows):
+	 * it iterates, indexes by integer, has a length and a truth value as
+	 * this list (a new reference) does. */
+	struct jval (*as_list)(void *data);
+	/* The object passes `is mapping` (dbt's Relation is a Mapping). */
+	int mapping;
 };
 
 /* --- constructors ------------------------------------------------------ */

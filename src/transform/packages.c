@@ -1,0 +1,623 @@
+/* dbt packages and macro namespaces.
+ *
+ * Namespaces, as dbt has them: every package's macros live in a dict of
+ * their own under the package's name (`dbt_utils.star`), the root
+ * project's under its name and bare, and dbt's built-in macros
+ * (the .sql files of src/transform/macros, compiled in) under `dbt` and bare, the root
+ * project's bare names winning. A package macro looks up the free names of
+ * its body in its own package after the render's context (jinja's ns), so
+ * that `default__x` in dbt_utils finds dbt_utils' helpers.
+ *
+ * adapter.dispatch(name, namespace) searches the packages of the root
+ * project's `dispatch:` search order for the namespace (or just the
+ * namespace; for `dbt`: the root project, then dbt), trying `duckdb__name`
+ * then `default__name` in each, as dbt does for the duckdb adapter.
+ *
+ * Installed packages are the folders of dbt_packages/ (or
+ * packages-install-path) that hold a dbt_project.yml. */
+#include "transform/dbt.h"
+#include "core/fs.h"
+#include "core/strbuf.h"
+#include "core/util.h"
+#include "core/xalloc.h"
+#include "core/yaml.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+struct embedded_file {
+	const char *name, *text;
+};
+extern const struct embedded_file dbt_builtin_macros[];
+
+static const char *ystr(const struct ynode *map, const char *key)
+{
+	const struct ynode *n = ymap_get(map, key);
+	return n && n->kind == Y_SCALAR && !ynode_is_null(n) ? n->str : NULL;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* .sql files under dir, recursively and sorted, relative to dir */
+static void sql_files(struct strvec *out, const char *dir, const char *rel)
+{
+	struct strbuf path = STRBUF_INIT;
+	if (*rel)
+		strbuf_addf(&path, "%s/%s", dir, rel);
+	else
+		strbuf_addstr(&path, dir);
+	DIR *d = opendir(path.buf);
+	if (!d) {
+		strbuf_release(&path);
+		return;
+	}
+	struct strvec names = STRVEC_INIT;
+	struct dirent *e;
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.')
+			strvec_push(&names, e->d_name);
+	closedir(d);
+	if (names.nr)
+		qsort(names.v, names.nr, sizeof(char *), cmp_str);
+	for (size_t i = 0; i < names.nr; i++) {
+		struct strbuf sub = STRBUF_INIT, full = STRBUF_INIT;
+		strbuf_addf(&sub, "%s%s%s", rel, *rel ? "/" : "", names.v[i]);
+		strbuf_addf(&full, "%s/%s", dir, sub.buf);
+		if (fs_is_dir(full.buf))
+			sql_files(out, dir, sub.buf);
+		else if (ends_with(names.v[i], ".sql"))
+			strvec_push(out, sub.buf);
+		strbuf_release(&sub);
+		strbuf_release(&full);
+	}
+	strvec_clear(&names);
+	strbuf_release(&path);
+}
+
+/* The macros of one file's text into dict; two macros of one name in a
+ * namespace are an error, as in dbt. */
+static int add_macros(struct dbt_project *p, const char *file, const char *text, size_t len, struct jval dict,
+		      struct jval ns, struct strbuf *err)
+{
+	struct strbuf e = STRBUF_INIT;
+	struct jinja_template *t = jinja_template_parse(&p->env, file, text, len, &e);
+	if (!t && dict.u.d != p->internal.u.d) {
+		/* a package file that does not parse costs its macros (the nodes
+		 * that call them fail), not the whole project */
+		dbt_log(p, 2, "%s (the macros of this file are left out)", e.buf);
+		strbuf_release(&e);
+		return 0;
+	}
+	if (!t) {
+		strbuf_addbuf(err, &e);
+		strbuf_release(&e);
+		return -1;
+	}
+	strbuf_release(&e);
+	struct jval tmp = jval_dict_new();
+	jinja_template_macros_ns(t, tmp, ns);
+	const struct jval *k, *v;
+	int ret = 0;
+	for (size_t i = 0; jval_dict_entry(tmp, i, &k, &v); i++) {
+		if (jval_dict_get(dict, jval_str_cstr(*k))) {
+			strbuf_addf(err, "%s: dbt found two macros named '%s' in the same namespace", file,
+				    jval_str_cstr(*k));
+			ret = -1;
+			break;
+		}
+		jval_dict_set(dict, jval_str_cstr(*k), jval_ref(*v));
+	}
+	jval_unref(tmp);
+	ALLOC_GROW(p->tmpls, p->ntmpls + 1, p->atmpls);
+	p->tmpls[p->ntmpls++] = t;
+	return ret;
+}
+
+static int load_builtins(struct dbt_project *p, struct strbuf *err)
+{
+	for (size_t i = 0; dbt_builtin_macros[i].name; i++) {
+		struct strbuf file = STRBUF_INIT;
+		strbuf_addf(&file, "<dango>/macros/%s.sql", dbt_builtin_macros[i].name);
+		int r = add_macros(p, file.buf, dbt_builtin_macros[i].text, strlen(dbt_builtin_macros[i].text),
+				   p->internal, p->internal, err);
+		strbuf_release(&file);
+		if (r < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static void paths_of(struct strvec *sv, const struct ynode *root, const char *key, const char *dflt)
+{
+	const struct ynode *n = ymap_get(root, key);
+	if (n && n->kind == Y_SEQ) {
+		for (size_t i = 0; i < n->n; i++)
+			if (n->items[i]->kind == Y_SCALAR)
+				strvec_push(sv, n->items[i]->str);
+	} else if (n && n->kind == Y_SCALAR && !ynode_is_null(n)) {
+		strvec_push(sv, n->str);
+	} else {
+		strvec_push(sv, dflt);
+	}
+}
+
+/* One installed package: its dbt_project.yml, vars and macros. */
+static int load_package(struct dbt_project *p, const char *dir, const char *display, struct strbuf *err)
+{
+	struct strbuf path = STRBUF_INIT, text = STRBUF_INIT;
+	struct ydoc doc = { 0 };
+	struct strvec paths = STRVEC_INIT;
+	int ret = -1;
+	strbuf_addf(&path, "%s/dbt_project.yml", dir);
+	char *file = xasprintf("%s/dbt_project.yml", display);
+	if (strbuf_read_file(&text, path.buf) < 0) {
+		strbuf_addf(err, "%s: cannot read: %s", file, strerror(errno));
+		goto out;
+	}
+	if (ydoc_parse(&doc, file, text.buf, text.len, err) < 0)
+		goto out;
+	const char *name = ystr(doc.root, "name");
+	if (!name) {
+		strbuf_addf(err, "%s: the package needs a 'name'", file);
+		goto out;
+	}
+	if (jval_dict_get(p->namespaces, name)) {
+		strbuf_addf(err, "%s: package '%s' is installed twice (or named like the project)", file, name);
+		goto out;
+	}
+	strvec_push(&p->packages, name);
+	strvec_push(&p->package_dirs, dir);
+	struct jval vars = jval_dict_new();
+	const struct ynode *vn = ymap_get(doc.root, "vars");
+	for (size_t i = 0; vn && vn->kind == Y_MAP && i < vn->n; i++) {
+		const struct ypair *pr = &vn->pairs[i];
+		if (!strcmp(pr->key->str, name) && pr->value->kind == Y_MAP) {
+			for (size_t j = 0; j < pr->value->n; j++)
+				jval_dict_set(vars, pr->value->pairs[j].key->str,
+					      dbt_yaml_value(pr->value->pairs[j].value));
+		} else if (pr->value->kind != Y_MAP) {
+			jval_dict_set(vars, pr->key->str, dbt_yaml_value(pr->value));
+		}
+	}
+	jval_dict_set(p->pkg_vars, name, vars);
+	struct jval ns = jval_dict_new();
+	jval_dict_set(p->namespaces, name, ns);
+	paths_of(&paths, doc.root, "macro-paths", "macros");
+	struct strvec tp = STRVEC_INIT;
+	paths_of(&tp, doc.root, "test-paths", "tests");
+	for (size_t i = 0; i < tp.nr; i++)
+		strvec_pushf(&paths, "%s/generic", tp.v[i]);
+	strvec_clear(&tp);
+	for (size_t d = 0; d < paths.nr; d++) {
+		struct strvec files = STRVEC_INIT;
+		struct strbuf base = STRBUF_INIT;
+		strbuf_addf(&base, "%s/%s", dir, paths.v[d]);
+		sql_files(&files, base.buf, "");
+		for (size_t i = 0; i < files.nr; i++) {
+			struct strbuf f = STRBUF_INIT, shown = STRBUF_INIT, src = STRBUF_INIT;
+			strbuf_addf(&f, "%s/%s", base.buf, files.v[i]);
+			strbuf_addf(&shown, "%s/%s/%s", display, paths.v[d], files.v[i]);
+			int r = strbuf_read_file(&src, f.buf);
+			if (r < 0) {
+				strbuf_addf(err, "%s: cannot read: %s", shown.buf, strerror(errno));
+			} else {
+				r = add_macros(p, shown.buf, src.buf, src.len, ns, ns, err);
+			}
+			strbuf_release(&f);
+			strbuf_release(&shown);
+			strbuf_release(&src);
+			if (r < 0) {
+				strvec_clear(&files);
+				strbuf_release(&base);
+				goto out;
+			}
+		}
+		strvec_clear(&files);
+		strbuf_release(&base);
+	}
+	ret = 0;
+out:
+	free(file);
+	strvec_clear(&paths);
+	ydoc_release(&doc);
+	strbuf_release(&path);
+	strbuf_release(&text);
+	return ret;
+}
+
+static char *project_name_in(const char *dir);
+
+/* The name a packages.yml entry installs under, when it can be told
+ * without installing: a hub package's, a local package's. NULL: unknown
+ * (a git package's name is in its dbt_project.yml). */
+static char *entry_name(const struct dbt_project *p, const struct ynode *e)
+{
+	const char *pkg = ystr(e, "package"), *local = ystr(e, "local");
+	if (local) {
+		struct strbuf dir = STRBUF_INIT;
+		if (local[0] == '/')
+			strbuf_addstr(&dir, local);
+		else
+			strbuf_addf(&dir, "%s/%s", p->dir, local);
+		char *name = project_name_in(dir.buf);
+		strbuf_release(&dir);
+		return name;
+	}
+	if (!pkg)
+		return NULL;
+	const char *slash = strrchr(pkg, '/');
+	return xstrdup(slash ? slash + 1 : pkg);
+}
+
+/* Every entry of packages.yml / dependencies.yml must be installed. */
+static int check_installed(struct dbt_project *p, size_t found, struct strbuf *err)
+{
+	static const char *const names[] = { "packages.yml", "dependencies.yml" };
+	int ret = 0;
+	for (size_t i = 0; i < 2 && !ret; i++) {
+		struct strbuf path = STRBUF_INIT, text = STRBUF_INIT;
+		struct ydoc doc = { 0 };
+		strbuf_addf(&path, "%s/%s", p->dir, names[i]);
+		if (strbuf_read_file(&text, path.buf) == 0) {
+			if (ydoc_parse(&doc, names[i], text.buf, text.len, err) < 0) {
+				ret = -1;
+			} else {
+				const struct ynode *pk = ymap_get(doc.root, "packages");
+				size_t listed = pk && pk->kind == Y_SEQ ? pk->n : 0;
+				for (size_t j = 0; j < listed && !ret; j++) {
+					char *nm = entry_name(p, pk->items[j]);
+					int missing = nm ? !strvec_has(&p->packages, nm) : found < listed;
+					if (missing) {
+						ynode_where(err, &doc, pk->items[j]);
+						const char *what = nm ? nm : ystr(pk->items[j], "git");
+						if (!what)
+							what = ystr(pk->items[j], "local");
+						strbuf_addf(err, "package '%s' is not installed in %s: run `dango deps`",
+							    what ? what : "?", p->packages_dir);
+						ret = -1;
+					}
+					free(nm);
+				}
+			}
+		}
+		ydoc_release(&doc);
+		strbuf_release(&path);
+		strbuf_release(&text);
+	}
+	return ret;
+}
+
+static int load_dispatch(struct dbt_project *p, const struct ynode *root, struct strbuf *err)
+{
+	const struct ynode *d = ymap_get(root, "dispatch");
+	if (!d || ynode_is_null(d))
+		return 0;
+	if (d->kind != Y_SEQ) {
+		ynode_where(err, p->root_doc, d);
+		strbuf_addstr(err, "'dispatch' must be a list of {macro_namespace, search_order}");
+		return -1;
+	}
+	for (size_t i = 0; i < d->n; i++) {
+		const char *ns = ystr(d->items[i], "macro_namespace");
+		const struct ynode *order = ymap_get(d->items[i], "search_order");
+		if (!ns || !order || order->kind != Y_SEQ) {
+			ynode_where(err, p->root_doc, d->items[i]);
+			strbuf_addstr(err, "a dispatch entry needs 'macro_namespace' and a list 'search_order'");
+			return -1;
+		}
+		jval_dict_set(p->dispatch, ns, dbt_yaml_value(order));
+	}
+	return 0;
+}
+
+int dbt_packages_load(struct dbt_project *p, const struct ynode *root, struct strbuf *err)
+{
+	p->internal = jval_dict_new();
+	p->namespaces = jval_dict_new();
+	p->dispatch = jval_dict_new();
+	p->pkg_vars = jval_dict_new();
+	const char *ip = ystr(root, "packages-install-path");
+	struct strbuf dir = STRBUF_INIT;
+	fs_path_join(&dir, p->dir, ip ? ip : "dbt_packages");
+	p->packages_dir = strbuf_detach(&dir, NULL);
+	if (load_dispatch(p, root, err) < 0 || load_builtins(p, err) < 0)
+		return -1;
+	jval_dict_set(p->namespaces, "dbt", jval_ref(p->internal));
+	jval_dict_set(p->namespaces, p->name, jval_ref(p->macros));
+	struct strvec names = STRVEC_INIT;
+	DIR *d = opendir(p->packages_dir);
+	struct dirent *e;
+	while (d && (e = readdir(d)))
+		if (e->d_name[0] != '.')
+			strvec_push(&names, e->d_name);
+	if (d)
+		closedir(d);
+	if (names.nr)
+		qsort(names.v, names.nr, sizeof(char *), cmp_str);
+	int ret = 0;
+	size_t found = 0;
+	for (size_t i = 0; i < names.nr && !ret; i++) {
+		struct strbuf pdir = STRBUF_INIT, proj = STRBUF_INIT, shown = STRBUF_INIT;
+		strbuf_addf(&pdir, "%s/%s", p->packages_dir, names.v[i]);
+		strbuf_addf(&proj, "%s/dbt_project.yml", pdir.buf);
+		strbuf_addf(&shown, "%s/%s", ip ? ip : "dbt_packages", names.v[i]);
+		if (fs_exists(proj.buf)) {
+			ret = load_package(p, pdir.buf, shown.buf, err);
+			found++;
+		}
+		strbuf_release(&pdir);
+		strbuf_release(&proj);
+		strbuf_release(&shown);
+	}
+	strvec_clear(&names);
+	if (!ret)
+		ret = check_installed(p, found, err);
+	return ret;
+}
+
+const struct jval *dbt_find_macro(const struct dbt_project *p, const char *pkg, const char *name)
+{
+	if (pkg) {
+		const struct jval *ns = jval_dict_get(p->namespaces, pkg);
+		return ns ? jval_dict_get(*ns, name) : NULL;
+	}
+	const struct jval *m = jval_dict_get(p->macros, name);
+	for (size_t i = 0; !m && i < p->packages.nr; i++) {
+		const struct jval *ns = jval_dict_get(p->namespaces, p->packages.v[i]);
+		m = ns ? jval_dict_get(*ns, name) : NULL;
+	}
+	if (!m && p->internal.type == JVAL_DICT)
+		m = jval_dict_get(p->internal, name);
+	return m;
+}
+
+static const struct jval *dispatch_in(const struct dbt_project *p, const char *pkg, const char *name)
+{
+	static const char *const prefixes[] = { "duckdb__", "default__" };
+	for (size_t i = 0; i < 2; i++) {
+		char *full = xasprintf("%s%s", prefixes[i], name);
+		const struct jval *m = dbt_find_macro(p, pkg, full);
+		free(full);
+		if (m)
+			return m;
+	}
+	return NULL;
+}
+
+const struct jval *dbt_dispatch_find(const struct dbt_project *p, const char *name, const char *ns)
+{
+	const struct jval *order = ns ? jval_dict_get(p->dispatch, ns) : NULL;
+	if (order && order->type == JVAL_LIST) {
+		for (size_t i = 0; i < jval_len(*order); i++) {
+			const char *pkg = jval_str_cstr(*jval_list_at(*order, i));
+			const struct jval *m = pkg ? dispatch_in(p, pkg, name) : NULL;
+			if (m)
+				return m;
+		}
+		return NULL;
+	}
+	if (!ns || !strcmp(ns, "dbt")) {
+		const struct jval *m = dispatch_in(p, p->name, name);
+		return m ? m : dispatch_in(p, "dbt", name);
+	}
+	return dispatch_in(p, ns, name);
+}
+
+/* --- dango deps ------------------------------------------------------------------ */
+static int run_git(const char *const *argv, struct strbuf *err)
+{
+	pid_t pid = fork();
+	if (pid < 0) {
+		strbuf_addf(err, "cannot start git: %s", strerror(errno));
+		return -1;
+	}
+	if (pid == 0) {
+		execvp("git", (char *const *)argv);
+		_exit(127);
+	}
+	int st;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	if (!WIFEXITED(st) || WEXITSTATUS(st)) {
+		strbuf_addf(err, "`git %s %s` failed (exit %d)", argv[1], argv[2] ? argv[2] : "",
+			    WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+		return -1;
+	}
+	return 0;
+}
+
+/* The project name in dir/dbt_project.yml, or NULL. */
+static char *project_name_in(const char *dir)
+{
+	struct strbuf path = STRBUF_INIT, text = STRBUF_INIT, err = STRBUF_INIT;
+	struct ydoc doc = { 0 };
+	char *name = NULL;
+	strbuf_addf(&path, "%s/dbt_project.yml", dir);
+	if (strbuf_read_file(&text, path.buf) == 0 && ydoc_parse(&doc, path.buf, text.buf, text.len, &err) == 0 &&
+	    ystr(doc.root, "name"))
+		name = xstrdup(ystr(doc.root, "name"));
+	ydoc_release(&doc);
+	strbuf_release(&path);
+	strbuf_release(&text);
+	strbuf_release(&err);
+	return name;
+}
+
+static int remove_tree(const char *path)
+{
+	struct stat st;
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : -1;
+	if (!S_ISDIR(st.st_mode))
+		return unlink(path);
+	DIR *d = opendir(path);
+	if (!d)
+		return -1;
+	struct dirent *e;
+	int r = 0;
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+			char *sub = xasprintf("%s/%s", path, e->d_name);
+			r |= remove_tree(sub);
+			free(sub);
+		}
+	closedir(d);
+	return r | rmdir(path);
+}
+
+static int install_local(const char *project_dir, const char *dest, const char *local, char **name,
+			 struct strbuf *err)
+{
+	struct strbuf src = STRBUF_INIT, abs = STRBUF_INIT;
+	if (local[0] == '/')
+		strbuf_addstr(&src, local);
+	else
+		fs_path_join(&src, project_dir, local);
+	fs_absolute(&abs, src.buf);
+	strbuf_release(&src);
+	int ret = -1;
+	*name = project_name_in(abs.buf);
+	if (!*name) {
+		strbuf_addf(err, "local package '%s': no dbt_project.yml with a name in '%s'", local, abs.buf);
+		goto out;
+	}
+	char *link = xasprintf("%s/%s", dest, *name);
+	if (remove_tree(link) < 0 || symlink(abs.buf, link) < 0) {
+		strbuf_addf(err, "cannot link '%s' to '%s': %s", link, abs.buf, strerror(errno));
+		free(link);
+		goto out;
+	}
+	free(link);
+	ret = 0;
+out:
+	strbuf_release(&abs);
+	return ret;
+}
+
+static int install_git(const char *dest, const char *url, const char *rev, const char *subdir, char **name,
+		       struct strbuf *err)
+{
+	char *tmp = xasprintf("%s/.dango-git-XXXXXX", dest);
+	int ret = -1;
+	if (!mkdtemp(tmp)) {
+		strbuf_addf(err, "cannot make a folder in '%s': %s", dest, strerror(errno));
+		free(tmp);
+		return -1;
+	}
+	char *clone = xasprintf("%s/repo", tmp);
+	const char *clone_argv[] = { "git", "clone", "--quiet", url, clone, NULL };
+	const char *co_argv[] = { "git", "-C", clone, "checkout", "--quiet", rev, NULL };
+	if (run_git(clone_argv, err) < 0 || (rev && run_git(co_argv, err) < 0))
+		goto out;
+	char *from = subdir ? xasprintf("%s/%s", clone, subdir) : xstrdup(clone);
+	*name = project_name_in(from);
+	if (!*name) {
+		strbuf_addf(err, "git package '%s': no dbt_project.yml with a name%s%s", url, subdir ? " in " : "",
+			    subdir ? subdir : "");
+		free(from);
+		goto out;
+	}
+	char *to = xasprintf("%s/%s", dest, *name);
+	if (remove_tree(to) < 0 || rename(from, to) < 0) {
+		strbuf_addf(err, "cannot install '%s': %s", to, strerror(errno));
+		free(to);
+		free(from);
+		goto out;
+	}
+	free(to);
+	free(from);
+	ret = 0;
+out:
+	remove_tree(tmp);
+	free(clone);
+	free(tmp);
+	return ret;
+}
+
+int dbt_deps_install(const char *project_dir, void (*log)(void *data, const char *line), void *data,
+		     struct strbuf *err)
+{
+	static const char *const files[] = { "packages.yml", "dependencies.yml" };
+	struct strbuf path = STRBUF_INIT, text = STRBUF_INIT, dest = STRBUF_INIT;
+	struct ydoc proj = { 0 };
+	int ret = -1, count = 0;
+	strbuf_addf(&path, "%s/dbt_project.yml", project_dir);
+	if (strbuf_read_file(&text, path.buf) < 0) {
+		strbuf_addf(err, "no dbt_project.yml in '%s'", project_dir);
+		goto out;
+	}
+	if (ydoc_parse(&proj, "dbt_project.yml", text.buf, text.len, err) < 0)
+		goto out;
+	const char *ip = ystr(proj.root, "packages-install-path");
+	fs_path_join(&dest, project_dir, ip ? ip : "dbt_packages");
+	if (fs_mkdir_p(dest.buf, 0755) < 0) {
+		strbuf_addf(err, "cannot create '%s': %s", dest.buf, strerror(errno));
+		goto out;
+	}
+	for (size_t f = 0; f < 2; f++) {
+		struct ydoc doc = { 0 };
+		strbuf_reset(&path);
+		strbuf_reset(&text);
+		strbuf_addf(&path, "%s/%s", project_dir, files[f]);
+		if (strbuf_read_file(&text, path.buf) < 0)
+			continue;
+		if (ydoc_parse(&doc, files[f], text.buf, text.len, err) < 0) {
+			ydoc_release(&doc);
+			goto out;
+		}
+		const struct ynode *pk = ymap_get(doc.root, "packages");
+		for (size_t i = 0; pk && pk->kind == Y_SEQ && i < pk->n; i++) {
+			const struct ynode *e = pk->items[i];
+			char *name = NULL;
+			int r;
+			const char *what;
+			if (ystr(e, "local")) {
+				what = ystr(e, "local");
+				r = install_local(project_dir, dest.buf, what, &name, err);
+			} else if (ystr(e, "git")) {
+				what = ystr(e, "git");
+				r = install_git(dest.buf, what, ystr(e, "revision"), ystr(e, "subdirectory"), &name, err);
+			} else {
+				what = ystr(e, "package") ? ystr(e, "package") : ystr(e, "tarball");
+				ynode_where(err, &doc, e);
+				strbuf_addf(err, "package '%s': only local: and git: packages can be installed by "
+					    "Dango yet (hub and tarball packages: install them into %s by hand)",
+					    what ? what : "?", ip ? ip : "dbt_packages");
+				r = -1;
+			}
+			if (r < 0) {
+				free(name);
+				ydoc_release(&doc);
+				goto out;
+			}
+			char *line = xasprintf("Installed %s (%s)", name, what);
+			log(data, line);
+			free(line);
+			free(name);
+			count++;
+		}
+		ydoc_release(&doc);
+	}
+	if (!count) {
+		char *line = xasprintf("No packages to install (no packages.yml or dependencies.yml entries)");
+		log(data, line);
+		free(line);
+	}
+	ret = 0;
+out:
+	ydoc_release(&proj);
+	strbuf_release(&path);
+	strbuf_release(&text);
+	strbuf_release(&dest);
+	return ret;
+}
