@@ -231,9 +231,15 @@ int sources_load(struct source_list *list, const char *path, const char *display
 			return 0;
 		}
 		strbuf_addf(err, "%s: cannot read: %s", display, strerror(errno));
+		sources_release(list);
 		return -1;
 	}
-	return sources_parse(list, display, list->text.buf, list->text.len, err);
+	/* on failure nothing is kept: callers only print err */
+	if (sources_parse(list, display, list->text.buf, list->text.len, err) < 0) {
+		sources_release(list);
+		return -1;
+	}
+	return 0;
 }
 
 void sources_release(struct source_list *list)
