@@ -750,30 +750,63 @@ static void write_str_repr(struct strbuf *sb, const char *s, size_t n)
 	strbuf_addch(sb, q);
 }
 
-static void write_seq(struct strbuf *sb, const struct jlist *l)
+/* The containers being printed, outermost first: a list that contains
+ * itself prints as [...], as Python's repr does, and nesting deeper than
+ * WRITE_MAX_DEPTH prints as ... (Python would raise RecursionError), so
+ * that printing never overflows the stack. */
+#define WRITE_MAX_DEPTH 200
+struct wpath {
+	const void *p[WRITE_MAX_DEPTH];
+	int n;
+};
+
+static void write_common(struct strbuf *sb, struct jval v, int repr, struct wpath *path);
+
+static void write_seq(struct strbuf *sb, const struct jlist *l, struct wpath *path)
 {
 	for (size_t i = 0; i < l->n; i++) {
 		if (i)
 			strbuf_addstr(sb, ", ");
-		jval_write_repr(sb, l->v[i]);
+		write_common(sb, l->v[i], 1, path);
 	}
 }
 
-static void write_dict(struct strbuf *sb, const struct jdict *d)
+static void write_dict(struct strbuf *sb, const struct jdict *d, struct wpath *path)
 {
 	strbuf_addch(sb, '{');
 	for (size_t i = 0; i < d->n; i++) {
 		if (i)
 			strbuf_addstr(sb, ", ");
-		jval_write_repr(sb, d->e[i].key);
+		write_common(sb, d->e[i].key, 1, path);
 		strbuf_addstr(sb, ": ");
-		jval_write_repr(sb, d->e[i].val);
+		write_common(sb, d->e[i].val, 1, path);
 	}
 	strbuf_addch(sb, '}');
 }
 
-static void write_common(struct strbuf *sb, struct jval v, int repr)
+/* 1 if v is a container already being printed (or too deep to print). */
+static int write_cut(struct strbuf *sb, struct jval v, struct wpath *path)
 {
+	if (v.type != JVAL_LIST && v.type != JVAL_DICT)
+		return 0;
+	for (int i = 0; i < path->n; i++) {
+		if (path->p[i] == v.u.h) {
+			strbuf_addstr(sb, v.type == JVAL_DICT ? "{...}" : "[...]");
+			return 1;
+		}
+	}
+	if (path->n == WRITE_MAX_DEPTH) {
+		strbuf_addstr(sb, "...");
+		return 1;
+	}
+	path->p[path->n++] = v.u.h;
+	return 0;
+}
+
+static void write_common(struct strbuf *sb, struct jval v, int repr, struct wpath *path)
+{
+	if (write_cut(sb, v, path))
+		return;
 	switch (v.type) {
 	case JVAL_UNDEFINED:
 		if (repr)
@@ -802,12 +835,12 @@ static void write_common(struct strbuf *sb, struct jval v, int repr)
 		switch (l->kind) {
 		case JL_LIST:
 			strbuf_addch(sb, '[');
-			write_seq(sb, l);
+			write_seq(sb, l, path);
 			strbuf_addch(sb, ']');
 			break;
 		case JL_TUPLE:
 			strbuf_addch(sb, '(');
-			write_seq(sb, l);
+			write_seq(sb, l, path);
 			if (l->n == 1)
 				strbuf_addch(sb, ',');
 			strbuf_addch(sb, ')');
@@ -815,7 +848,7 @@ static void write_common(struct strbuf *sb, struct jval v, int repr)
 		default:
 			strbuf_addstr(sb, jval_type_name(v));
 			strbuf_addstr(sb, "([");
-			write_seq(sb, l);
+			write_seq(sb, l, path);
 			strbuf_addstr(sb, "])");
 			break;
 		}
@@ -824,7 +857,7 @@ static void write_common(struct strbuf *sb, struct jval v, int repr)
 	case JVAL_DICT:
 		if (v.u.d->ns)
 			strbuf_addstr(sb, "<Namespace ");
-		write_dict(sb, v.u.d);
+		write_dict(sb, v.u.d, path);
 		if (v.u.d->ns)
 			strbuf_addch(sb, '>');
 		break;
@@ -845,16 +878,20 @@ static void write_common(struct strbuf *sb, struct jval v, int repr)
 			strbuf_addf(sb, "<%s object>", jval_type_name(v));
 		break;
 	}
+	if (v.type == JVAL_LIST || v.type == JVAL_DICT)
+		path->n--;
 }
 
 void jval_write_str(struct strbuf *sb, struct jval v)
 {
-	write_common(sb, v, 0);
+	struct wpath path = { .n = 0 };
+	write_common(sb, v, 0, &path);
 }
 
 void jval_write_repr(struct strbuf *sb, struct jval v)
 {
-	write_common(sb, v, 1);
+	struct wpath path = { .n = 0 };
+	write_common(sb, v, 1, &path);
 }
 
 char *jval_to_cstr(struct jval v)
