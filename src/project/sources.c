@@ -422,7 +422,8 @@ int sources_save(const char *path, const char *display, const char *text, struct
 	sources_release(&check);
 	if (r < 0)
 		return -1;
-	if (fs_write_atomic(path, text, strlen(text)) < 0) {
+	/* it may name secrets' variables, or hold a secret by mistake: 0600 */
+	if (fs_write_atomic_mode(path, text, strlen(text), 0600) < 0) {
 		strbuf_addf(err, "%s: cannot write: %s", display, strerror(errno));
 		return -1;
 	}
