@@ -147,6 +147,9 @@ int dbt_render_string(struct dbt_project *p, struct dbt_node *n, struct warehous
 		      const char *what, const char *src, struct strbuf *out, struct strbuf *err);
 /* Install the globals that do not depend on a node (var, env_var, log, ...). */
 void dbt_context_setup(struct dbt_project *p);
+/* Replace the value of every DBT_ENV_SECRET_* variable in sb by "*****"
+ * (env_var() refuses them outside profiles.yml and packages.yml). */
+void dbt_mask_secrets(struct strbuf *sb);
 /* A YAML node as a value (scalars typed as YAML 1.1 reads them). */
 struct jval dbt_yaml_value(const struct ynode *y);
 /* Parse --vars text (JSON is YAML) into a dict; -1 with a message. */

@@ -1970,6 +1970,11 @@ const char *jinja_call_name(const struct jinja_call *c)
 	return c->name;
 }
 
+const char *jinja_call_file(const struct jinja_call *c)
+{
+	return c->site && c->site->file ? c->site->file : "";
+}
+
 void *jinja_call_data(const struct jinja_call *c)
 {
 	return c->data;
