@@ -20,9 +20,11 @@ for bin in build-fuzz/fuzz/fuzz_*; do
     total=$((total + 1))
     mkdir -p "$scratch/$name"
     log="$scratch/$name.log"
+    dict=()
+    [ -f "tests/fuzz/$name.dict" ] && dict=(-dict="tests/fuzz/$name.dict")
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ASAN_OPTIONS=detect_leaks=1 \
         "$bin" -max_total_time="$secs" -timeout=20 -rss_limit_mb=2560 -malloc_limit_mb=1024 \
-        -print_final_stats=1 -artifact_prefix="$arts/$name-" \
+        -print_final_stats=1 -artifact_prefix="$arts/$name-" "${dict[@]}" \
         "$scratch/$name" "tests/fuzz/corpus/$name" >"$log" 2>&1
     rc=$?
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)

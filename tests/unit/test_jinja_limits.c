@@ -119,9 +119,10 @@ static void test_huge_sizes(void **state)
 
 static void test_cycles_and_depth(void **state)
 {
-	/* Python prints a list that contains itself as [...] */
-	expect_out("{% set l = [1] %}{% do l.append(l) %}{{ l }}", "[1, [...]]");
-	expect_out("{% set d = {} %}{% do d.update({'me': d}) %}{{ d }}", "{'me': {...}}");
+	/* Python prints a list that contains itself as [...]; the cycles are
+	 * broken after (reference cycles leak, see value.h) */
+	expect_out("{% set l = [1] %}{% do l.append(l) %}{{ l }}{% do l.pop() %}", "[1, [...]]");
+	expect_out("{% set d = {} %}{% do d.update({'me': d}) %}{{ d }}{% do d.pop('me') %}", "{'me': {...}}");
 	/* very deep nesting prints, cut off, without overflowing the stack */
 	struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
 	assert_int_equal(render("{% set ns = namespace(l=[]) %}{% for i in range(5000) %}{% set ns.l = [ns.l] %}"

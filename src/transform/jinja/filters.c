@@ -916,11 +916,19 @@ static int minmax(struct jinja_call *c, struct jval *ret, int want_max)
 	size_t best = 0;
 	struct jval bk;
 	int rc = value_key(c, l.u.l->v[0], opt_bool(a[1], 0), attr, &bk);
+	int have_bk = !rc; /* bk is dropped on every way out (a fuzzer found the leak) */
 	for (size_t i = 1; i < l.u.l->n && !rc; i++) {
 		struct jval k;
 		int cmp;
 		if ((rc = value_key(c, l.u.l->v[i], opt_bool(a[1], 0), attr, &k)))
 			break;
+		/* as StrictUndefined's comparison does */
+		struct jval u = k.type == JVAL_UNDEFINED ? k : bk;
+		if (u.type == JVAL_UNDEFINED && render_strict(c->r, u)) {
+			rc = render_undefined(c->r, c->site, u);
+			jval_unref(k);
+			break;
+		}
 		if (jval_compare(k, bk, &cmp)) {
 			rc = jinja_call_error(c, "'%s' not supported between instances of '%s' and '%s'",
 					      want_max ? ">" : "<", jval_type_name(k), jval_type_name(bk));
@@ -934,10 +942,10 @@ static int minmax(struct jinja_call *c, struct jval *ret, int want_max)
 			jval_unref(k);
 		}
 	}
-	if (!rc) {
+	if (have_bk)
 		jval_unref(bk);
+	if (!rc)
 		*ret = jval_ref(l.u.l->v[best]);
-	}
 	jval_unref(l);
 	return rc;
 }

@@ -882,15 +882,19 @@ static void write_common(struct strbuf *sb, struct jval v, int repr, struct wpat
 		path->n--;
 }
 
+/* path.p is not cleared: only p[0..n) is ever read, and this is the hot
+ * path of every printed value */
 void jval_write_str(struct strbuf *sb, struct jval v)
 {
-	struct wpath path = { .n = 0 };
+	struct wpath path;
+	path.n = 0;
 	write_common(sb, v, 0, &path);
 }
 
 void jval_write_repr(struct strbuf *sb, struct jval v)
 {
-	struct wpath path = { .n = 0 };
+	struct wpath path;
+	path.n = 0;
 	write_common(sb, v, 1, &path);
 }
 
