@@ -130,6 +130,22 @@ static void test_cycles_and_depth(void **state)
 	assert_non_null(strstr(out.buf, "[[[...]]]"));
 	strbuf_release(&out);
 	strbuf_release(&err);
+	/* 100,000 levels: freed, compared and hashed without recursion past
+	 * a bounded depth */
+	const char *deep = "{% set ns = namespace(l=[], m=[], t=()) %}{% for i in range(100000) %}"
+			   "{% set ns.l = [ns.l] %}{% set ns.m = [ns.m] %}{% set ns.t = (ns.t,) %}{% endfor %}";
+	char src[512];
+	/* two equal lists 100,000 deep: Python raises RecursionError; here
+	 * the comparison gives up, past 200 levels, as unequal */
+	snprintf(src, sizeof(src), "%s{{ ns.l | length }} {{ ns.l == ns.l }} {{ ns.l == [ns.l[0]] }} {{ ns.l == ns.m }}",
+		 deep);
+	expect_out(src, "1 True True False");
+	snprintf(src, sizeof(src), "%s{{ ns.l | tojson }}", deep);
+	expect_err(src, "tojson: the value is nested too deeply (or contains itself)");
+	snprintf(src, sizeof(src), "%s{{ {ns.t: 1} }}", deep);
+	expect_err(src, "unhashable type");
+	snprintf(src, sizeof(src), "%s{{ [ns.l, ns.m] | sort }}", deep);
+	expect_err(src, "not supported between instances");
 }
 
 static int setup(void **state)

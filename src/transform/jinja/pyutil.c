@@ -265,6 +265,13 @@ static void json_newline(struct strbuf *out, long indent, int level)
 int py_tojson(struct jinja_call *c, struct jval v, int sort_keys, long indent, int level,
 	      struct strbuf *out)
 {
+	/* also what ends a list that contains itself (Python: "Circular
+	 * reference detected") without overflowing the stack */
+	if (level > 200)
+		return jinja_call_error(c, "tojson: the value is nested too deeply (or contains itself)");
+	if (out->len > (size_t)JINJA_MAX_STR)
+		return jinja_call_error(c, "tojson: the result is too long (more than %lld bytes)",
+					(long long)JINJA_MAX_STR);
 	switch (v.type) {
 	case JVAL_NONE:
 		strbuf_addstr(out, "null");
