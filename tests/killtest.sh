@@ -36,7 +36,7 @@ trap cleanup EXIT
 export NO_COLOR=1 TZ=UTC LC_ALL=C.UTF-8
 cd "$work" || exit 2
 
-q() { "$dango" query --csv "$1" 2>/dev/null | tail -n +2; }
+q() { "$dango" query --csv "$1" 2>"$work/q.err" | tail -n +2; }
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 rand_below() { echo $(( (RANDOM * 32768 + RANDOM) % $1 )); }
 table_exists() { # schema table
@@ -76,6 +76,7 @@ report() { # kind i ms verdict...
     else
         printf '%-8s %2d  kill at %5d ms  NOT CLEAN: %s\n' "$kind" "$i" "$ms" "$*"
         sed 's/^/    | /' "$work/killed.log" | tail -5
+        [ -s "$work/q.err" ] && sed 's/^/    | query: /' "$work/q.err" | tail -3
     fi
 }
 
