@@ -115,3 +115,28 @@ clean:
 	rm -rf build build-asan dango
 
 -include $(shell find $(BUILD) build-asan -name '*.d' 2>/dev/null)
+
+# --- fuzzing (libFuzzer; clang): tests/fuzz/fuzz_*.c, seeds in tests/fuzz/corpus/<target>/
+#   make fuzz         build build-fuzz/fuzz/fuzz_* (DANGO_FUZZ_DEPS=1 installs clang)
+#   make fuzz-smoke   run each target for FUZZ_SECONDS (30) on its corpus
+# Not part of `make test` (see docs/reliability.md). Objects are built with
+# clang in their own folder; -Werror is left out, as clang warns otherwise.
+FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_SAN  := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_SECONDS ?= 30
+.PHONY: fuzz fuzz-bins fuzz-smoke
+fuzz:
+	@DANGO_FUZZ_DEPS=1 ./scripts/install-deps.sh
+	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang WARN='-std=c11 -Wall -Wno-unused-parameter' \
+		OPT='-O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link $(FUZZ_SAN)' fuzz-bins
+
+fuzz-bins: $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(BUILD)/libdango.a | $(DEPSTAMP)
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ $<"
+	@$(CC) $(CPPFLAGS) $(DEPS_CFLAGS) $(WARN) $(CFLAGS) -fsanitize=fuzzer -o $@ $< $(BUILD)/libdango.a \
+		-Wl,-rpath,'$(CURDIR)/$(DUCKDB)/lib' $(LDLIBS)
+
+fuzz-smoke: fuzz
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) ./tests/fuzz/smoke.sh

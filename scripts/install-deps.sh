@@ -18,6 +18,8 @@ command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 # tests read JSON artifacts with jq; benchmarks time with GNU time and bc
 [ "${DANGO_TEST_DEPS:-}" = 1 ] && pkgs+=(jq)
 [ "${DANGO_BENCH_DEPS:-}" = 1 ] && pkgs+=(jq time bc)
+# `make fuzz`: clang and its libFuzzer/sanitizer runtimes
+[ "${DANGO_FUZZ_DEPS:-}" = 1 ] && pkgs+=(clang libclang-rt-14-dev)
 
 missing=()
 for p in "${pkgs[@]}"; do

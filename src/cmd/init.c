@@ -59,7 +59,9 @@ static void put(struct writer *w, const char *rel, const char *content, int keep
 	*slash = '\0';
 	int r = fs_mkdir_p(path.buf, 0755);
 	*slash = '/';
-	if (r < 0 || fs_write_atomic(path.buf, content, strlen(content)) < 0) {
+	/* files that hold secrets (or will) are for the owner only */
+	mode_t mode = !strcmp(rel, ".env") || !strcmp(rel, ".dango/sources.yml") ? 0600 : 0644;
+	if (r < 0 || fs_write_atomic_mode(path.buf, content, strlen(content), mode) < 0) {
 		ui_error("cannot write '%s': %s", path.buf, strerror(errno));
 		w->failed = 1;
 	}

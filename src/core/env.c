@@ -204,14 +204,16 @@ const char *env_lookup(const struct env *env, const char *name, const char **ori
 	return NULL;
 }
 
+/* At most 4 characters, the last ones (as payment and cloud consoles
+ * show keys), and only of a secret of 16 or more, so that what shows is at
+ * most a quarter of it; a shorter one shows nothing. */
 void env_mask(struct strbuf *sb, const char *secret)
 {
 	size_t n = strlen(secret);
-	if (n <= 8) {
+	if (n < ENV_MASK_MIN_SHOWN) {
 		strbuf_addstr(sb, "****");
 		return;
 	}
-	strbuf_add(sb, secret, 4);
 	strbuf_addstr(sb, "…");
 	strbuf_add(sb, secret + n - 4, 4);
 }

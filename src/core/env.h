@@ -26,7 +26,9 @@ int env_load(struct env *env, const char *project_dir, struct strbuf *err);
 void env_release(struct env *env);
 /* The value of name (borrowed), or NULL; *origin (if given) tells where from. */
 const char *env_lookup(const struct env *env, const char *name, const char **origin);
-/* "sk_t…2x9f" style masking for display: never prints a whole secret. */
+/* Masking for display: "…2x9f" (the last 4 characters) for a secret of at
+ * least ENV_MASK_MIN_SHOWN characters, "****" for a shorter one. */
+#define ENV_MASK_MIN_SHOWN 16
 void env_mask(struct strbuf *sb, const char *secret);
 
 #endif

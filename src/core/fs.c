@@ -50,29 +50,56 @@ int fs_mkdir_p(const char *path, mode_t mode)
 	return ret;
 }
 
-int fs_write_atomic(const char *path, const void *data, size_t len)
+/* fsync the folder that holds path, so that a rename into it is durable.
+ * Best effort: some file systems cannot sync a folder, and the rename has
+ * already happened by then. */
+static void sync_parent(const char *path)
 {
-	struct strbuf tmp = STRBUF_INIT;
-	int fd, ret = -1, saved;
-	strbuf_addf(&tmp, "%s.tmp.%d", path, (int)getpid());
-	fd = open(tmp.buf, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		goto out;
-	const char *p = data;
-	size_t left = len;
+	const char *slash = strrchr(path, '/');
+	char *dir = slash ? xstrndup(path, slash == path ? 1 : (size_t)(slash - path)) : xstrdup(".");
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+	free(dir);
+}
+
+static int write_all(int fd, const char *p, size_t left)
+{
 	while (left) {
 		ssize_t n = write(fd, p, left);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			saved = errno;
-			close(fd);
-			unlink(tmp.buf);
-			errno = saved;
-			goto out;
+			return -1;
 		}
 		p += n;
 		left -= (size_t)n;
+	}
+	return 0;
+}
+
+int fs_write_atomic_mode(const char *path, const void *data, size_t len, mode_t mode)
+{
+	struct strbuf tmp = STRBUF_INIT;
+	struct stat st;
+	int fd, ret = -1, saved;
+	/* the temporary file is created with the final mode (never wider), so
+	 * that a secret is not readable by others even for a moment */
+	int keep = stat(path, &st) == 0 && S_ISREG(st.st_mode);
+	strbuf_addf(&tmp, "%s.tmp.%d", path, (int)getpid());
+	fd = open(tmp.buf, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, keep ? (st.st_mode & 07777) : mode);
+	if (fd < 0)
+		goto out;
+	/* open() applies the umask: an existing file's mode is kept exactly */
+	if ((keep && fchmod(fd, st.st_mode & 07777) < 0) || write_all(fd, data, len) < 0 ||
+	    fsync(fd) < 0) {
+		saved = errno;
+		close(fd);
+		unlink(tmp.buf);
+		errno = saved;
+		goto out;
 	}
 	if (close(fd) < 0 || rename(tmp.buf, path) < 0) {
 		saved = errno;
@@ -80,12 +107,18 @@ int fs_write_atomic(const char *path, const void *data, size_t len)
 		errno = saved;
 		goto out;
 	}
+	sync_parent(path);
 	ret = 0;
 out:
 	saved = errno;
 	strbuf_release(&tmp);
 	errno = saved;
 	return ret;
+}
+
+int fs_write_atomic(const char *path, const void *data, size_t len)
+{
+	return fs_write_atomic_mode(path, data, len, 0644);
 }
 
 void fs_path_join(struct strbuf *sb, const char *dir, const char *name)

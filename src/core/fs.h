@@ -9,8 +9,13 @@ int fs_exists(const char *path);
 int fs_is_dir(const char *path);
 int fs_mkdir_p(const char *path, mode_t mode);
 /* Write data to path through a temporary file and rename(), so that readers
- * see the old or the new content, never a part. */
+ * see the old or the new content, never a part, even after a crash: the
+ * file is fsync'ed before the rename and its folder after. A file that
+ * exists keeps its permission bits; a new one gets 0644 (less the umask). */
 int fs_write_atomic(const char *path, const void *data, size_t len);
+/* The same, creating a new file with mode (0600 for a file that holds or
+ * may hold secrets: .env, sources.yml, tokens). */
+int fs_write_atomic_mode(const char *path, const void *data, size_t len, mode_t mode);
 /* Append "/" and name to a path in a strbuf, avoiding doubled slashes. */
 void fs_path_join(struct strbuf *sb, const char *dir, const char *name);
 /* Remove a tree (like rm -rf); missing paths are not an error. */

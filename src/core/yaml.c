@@ -13,6 +13,7 @@
 struct anchor {
 	const char *name;
 	struct ynode *node;
+	int open; /* its collection is still being built: an alias is a cycle */
 };
 
 struct builder {
@@ -20,6 +21,8 @@ struct builder {
 	yaml_parser_t parser;
 	struct anchor *anchors;
 	size_t nr_anchors, alloc_anchors;
+	int depth;          /* collections open around the current event */
+	size_t alias_nodes; /* nodes the aliases so far add when expanded */
 	struct strbuf *err;
 };
 
@@ -48,13 +51,59 @@ static int parser_error(struct builder *b)
 	return -1;
 }
 
-static void remember_anchor(struct builder *b, const yaml_char_t *anchor, struct ynode *n)
+/* Returns the anchor's index, or -1 when there is none. */
+static long remember_anchor(struct builder *b, const yaml_char_t *anchor, struct ynode *n, int open)
 {
 	if (!anchor)
-		return;
+		return -1;
 	ALLOC_GROW(b->anchors, b->nr_anchors + 1, b->alloc_anchors);
-	b->anchors[b->nr_anchors].name = arena_strdup(&b->doc->arena, (const char *)anchor);
-	b->anchors[b->nr_anchors++].node = n;
+	struct anchor *a = &b->anchors[b->nr_anchors];
+	a->name = arena_strdup(&b->doc->arena, (const char *)anchor);
+	a->node = n;
+	a->open = open;
+	return (long)b->nr_anchors++;
+}
+
+static size_t add_sat(size_t a, size_t b)
+{
+	return a > SIZE_MAX - b ? SIZE_MAX : a + b;
+}
+
+/* An alias stands for its anchor's node: refuse a cycle (the alias is
+ * inside the node it names), and bound the expanded document. */
+static int use_alias(struct builder *b, const yaml_event_t *ev, struct ynode **out)
+{
+	const char *name = (const char *)ev->data.alias.anchor;
+	size_t line = ev->start_mark.line + 1, col = ev->start_mark.column + 1;
+	const struct anchor *a = NULL;
+	for (size_t i = b->nr_anchors; i-- > 0;) {
+		if (!strcmp(b->anchors[i].name, name)) {
+			a = &b->anchors[i];
+			break;
+		}
+	}
+	if (!a) {
+		strbuf_addf(b->err, "%s:%zu:%zu: unknown alias '*%s'", b->doc->file, line, col, name);
+		return -1;
+	}
+	if (a->open) {
+		strbuf_addf(b->err, "%s:%zu:%zu: recursive alias '*%s': it is inside its own anchor '&%s' (line %d)",
+			    b->doc->file, line, col, name, name, a->node->line);
+		return -1;
+	}
+	if (b->depth + a->node->height > YAML_MAX_DEPTH) {
+		strbuf_addf(b->err, "%s:%zu:%zu: alias '*%s' nests the document deeper than %d levels",
+			    b->doc->file, line, col, name, YAML_MAX_DEPTH);
+		return -1;
+	}
+	b->alias_nodes = add_sat(b->alias_nodes, a->node->weight);
+	if (b->alias_nodes > YAML_MAX_ALIAS_NODES) {
+		strbuf_addf(b->err, "%s:%zu:%zu: aliases expand to more than %d nodes (at '*%s')",
+			    b->doc->file, line, col, YAML_MAX_ALIAS_NODES, name);
+		return -1;
+	}
+	*out = a->node;
+	return 0;
 }
 
 /* Parse one node whose first event is ev (already taken). */
@@ -88,6 +137,9 @@ static int build_children(struct builder *b, struct ynode *n, yaml_event_type_t 
 			goto out;
 		ALLOC_GROW(items, nr + 1, alloc);
 		items[nr++] = child;
+		n->weight = add_sat(n->weight, child->weight);
+		if (child->height + 1 > n->height)
+			n->height = child->height + 1;
 	}
 	if (n->kind == Y_SEQ) {
 		n->items = arena_alloc(&b->doc->arena, nr * sizeof(*n->items));
@@ -124,15 +176,7 @@ static int build_node(struct builder *b, yaml_event_t *ev, struct ynode **out)
 	struct ynode *n;
 	switch (ev->type) {
 	case YAML_ALIAS_EVENT:
-		for (size_t i = b->nr_anchors; i-- > 0;) {
-			if (!strcmp(b->anchors[i].name, (const char *)ev->data.alias.anchor)) {
-				*out = b->anchors[i].node;
-				return 0;
-			}
-		}
-		strbuf_addf(b->err, "%s:%zu:%zu: unknown alias '*%s'", b->doc->file,
-			    ev->start_mark.line + 1, ev->start_mark.column + 1, ev->data.alias.anchor);
-		return -1;
+		return use_alias(b, ev, out);
 	case YAML_SCALAR_EVENT:
 		n = arena_alloc(&b->doc->arena, sizeof(*n));
 		n->kind = Y_SCALAR;
@@ -141,20 +185,35 @@ static int build_node(struct builder *b, yaml_event_t *ev, struct ynode **out)
 		n->str = arena_strndup(&b->doc->arena, (const char *)ev->data.scalar.value,
 				       ev->data.scalar.length);
 		n->quoted = ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE;
-		remember_anchor(b, ev->data.scalar.anchor, n);
+		n->weight = 1;
+		n->height = 1;
+		remember_anchor(b, ev->data.scalar.anchor, n, 0);
 		*out = n;
 		return 0;
 	case YAML_SEQUENCE_START_EVENT:
 	case YAML_MAPPING_START_EVENT: {
 		int seq = ev->type == YAML_SEQUENCE_START_EVENT;
+		if (b->depth >= YAML_MAX_DEPTH) {
+			strbuf_addf(b->err, "%s:%zu:%zu: nested deeper than %d levels", b->doc->file,
+				    ev->start_mark.line + 1, ev->start_mark.column + 1, YAML_MAX_DEPTH);
+			return -1;
+		}
 		n = arena_alloc(&b->doc->arena, sizeof(*n));
 		n->kind = seq ? Y_SEQ : Y_MAP;
 		set_start(n, &ev->start_mark);
 		n->flow = seq ? ev->data.sequence_start.style == YAML_FLOW_SEQUENCE_STYLE
 			      : ev->data.mapping_start.style == YAML_FLOW_MAPPING_STYLE;
-		remember_anchor(b, seq ? ev->data.sequence_start.anchor : ev->data.mapping_start.anchor, n);
+		n->weight = 1;
+		n->height = 1;
+		long a = remember_anchor(b, seq ? ev->data.sequence_start.anchor : ev->data.mapping_start.anchor,
+					 n, 1);
 		*out = n;
-		return build_children(b, n, seq ? YAML_SEQUENCE_END_EVENT : YAML_MAPPING_END_EVENT);
+		b->depth++;
+		int r = build_children(b, n, seq ? YAML_SEQUENCE_END_EVENT : YAML_MAPPING_END_EVENT);
+		b->depth--;
+		if (a >= 0)
+			b->anchors[a].open = 0;
+		return r;
 	}
 	default:
 		strbuf_addf(b->err, "%s:%zu:%zu: unexpected YAML event", b->doc->file,

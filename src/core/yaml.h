@@ -1,7 +1,12 @@
 /* A YAML document as a tree that remembers where each node stands in the
  * file, so that validation can say "sources.yml:14:7: ...". Built on
  * libyaml's event parser; all nodes live in the document's arena and go
- * away with ydoc_release(). Aliases point at their anchor's node. */
+ * away with ydoc_release(). Aliases point at their anchor's node, so the
+ * tree is a DAG: the parser refuses an alias inside its own anchor (a
+ * cycle), and bounds what aliases add when the tree is walked as if
+ * expanded (YAML_MAX_ALIAS_NODES nodes in all, YAML_MAX_DEPTH levels), so
+ * that every recursive walk of a parsed document is bounded in time,
+ * memory and stack. */
 #ifndef DANGO_YAML_H
 #define DANGO_YAML_H
 #include <stddef.h>
@@ -10,6 +15,11 @@
 struct strbuf;
 
 enum ynode_kind { Y_SCALAR, Y_SEQ, Y_MAP };
+
+/* Nesting depth of the expanded document, aliases included. */
+#define YAML_MAX_DEPTH 256
+/* Nodes that aliases may add to the expanded document ("billion laughs"). */
+#define YAML_MAX_ALIAS_NODES 100000
 
 struct ypair;
 struct ynode {
@@ -26,6 +36,10 @@ struct ynode {
 	/* maps */
 	struct ypair *pairs;
 	size_t n;                  /* items or pairs */
+	/* as if aliases were expanded: nodes in this subtree (saturating at
+	 * SIZE_MAX) and levels (1 for a scalar) */
+	size_t weight;
+	int height;
 };
 
 struct ypair {
@@ -39,7 +53,8 @@ struct ydoc {
 	struct ynode *root;        /* NULL for an empty document */
 };
 
-/* Parse text; 0 on success, -1 with "FILE:LINE:COL: message" in err. */
+/* Parse text; 0 on success, -1 with "FILE:LINE:COL: message" in err
+ * (also for a recursive alias and for the limits above). */
 int ydoc_parse(struct ydoc *doc, const char *file, const char *text, size_t len, struct strbuf *err);
 void ydoc_release(struct ydoc *doc);
 

@@ -231,9 +231,15 @@ int sources_load(struct source_list *list, const char *path, const char *display
 			return 0;
 		}
 		strbuf_addf(err, "%s: cannot read: %s", display, strerror(errno));
+		sources_release(list);
 		return -1;
 	}
-	return sources_parse(list, display, list->text.buf, list->text.len, err);
+	/* on failure nothing is kept: callers only print err */
+	if (sources_parse(list, display, list->text.buf, list->text.len, err) < 0) {
+		sources_release(list);
+		return -1;
+	}
+	return 0;
 }
 
 void sources_release(struct source_list *list)
@@ -416,7 +422,8 @@ int sources_save(const char *path, const char *display, const char *text, struct
 	sources_release(&check);
 	if (r < 0)
 		return -1;
-	if (fs_write_atomic(path, text, strlen(text)) < 0) {
+	/* it may name secrets' variables, or hold a secret by mistake: 0600 */
+	if (fs_write_atomic_mode(path, text, strlen(text), 0600) < 0) {
 		strbuf_addf(err, "%s: cannot write: %s", display, strerror(errno));
 		return -1;
 	}

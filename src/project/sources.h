@@ -31,7 +31,8 @@ struct source_list {
 };
 
 /* Load and validate. A missing file is an empty list. On problems returns
- * -1 with every problem in err, one per line (no trailing newline). */
+ * -1 with every problem in err, one per line (no trailing newline), and
+ * list released (releasing it again is harmless). */
 int sources_load(struct source_list *list, const char *path, const char *display, struct strbuf *err);
 /* Parse text as sources.yml content (for checking an edit before saving). */
 int sources_parse(struct source_list *list, const char *display, const char *text, size_t len,

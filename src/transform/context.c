@@ -436,12 +436,48 @@ static int g_var(struct jinja_call *c, struct jval *ret)
 	return 0;
 }
 
+/* dbt's secret variables: readable only where dbt reads them, so that
+ * their values never reach compiled SQL, target/ or the logs. */
+#define SECRET_ENV_PREFIX "DBT_ENV_SECRET_"
+
+static int secrets_allowed_in(const char *file)
+{
+	const char *base = strrchr(file, '/');
+	base = base ? base + 1 : file;
+	return !strcmp(base, "profiles.yml") || !strcmp(base, "packages.yml");
+}
+
+void dbt_mask_secrets(struct strbuf *sb)
+{
+	extern char **environ;
+	for (char **e = environ; e && *e; e++) {
+		if (strncmp(*e, SECRET_ENV_PREFIX, strlen(SECRET_ENV_PREFIX)))
+			continue;
+		const char *v = strchr(*e, '=');
+		if (!v || !v[1])
+			continue;
+		v++;
+		size_t n = strlen(v);
+		char *hit;
+		size_t from = 0;
+		while (from < sb->len && (hit = memmem(sb->buf + from, sb->len - from, v, n))) {
+			size_t at = (size_t)(hit - sb->buf);
+			strbuf_remove(sb, at, n);
+			strbuf_insert(sb, at, "*****", 5);
+			from = at + 5;
+		}
+	}
+}
+
 static int g_env_var(struct jinja_call *c, struct jval *ret)
 {
 	const char *name = str_arg(c, 0, "var");
 	const struct jval *dflt = jinja_call_param(c, 1, "default");
 	if (!name)
 		return jinja_call_error(c, "env_var() takes a variable name");
+	if (!strncmp(name, SECRET_ENV_PREFIX, strlen(SECRET_ENV_PREFIX)) && !secrets_allowed_in(jinja_call_file(c)))
+		return jinja_call_error(c, "secret env var '%s' is allowed only in profiles.yml and packages.yml, "
+					   "not in %s", name, jinja_call_file(c));
 	const char *v = getenv(name);
 	if (v)
 		*ret = jval_str(v);

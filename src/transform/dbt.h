@@ -184,6 +184,9 @@ void dbt_context_setup(struct dbt_project *p);
 /* `selected_resources`: the unique ids of the selected nodes (call after
  * dbt_select, before rendering starts: it changes a global). */
 void dbt_context_set_selected(struct dbt_project *p);
+/* Replace the value of every DBT_ENV_SECRET_* variable in sb by "*****"
+ * (env_var() refuses them outside profiles.yml and packages.yml). */
+void dbt_mask_secrets(struct strbuf *sb);
 /* A YAML node as a value (scalars typed as YAML 1.1 reads them). */
 struct jval dbt_yaml_value(const struct ynode *y);
 /* Parse --vars text (JSON is YAML) into a dict; -1 with a message. */

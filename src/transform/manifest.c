@@ -40,6 +40,7 @@ void dbt_log(struct dbt_project *p, int level, const char *fmt, ...)
 	va_start(ap, fmt);
 	strbuf_vaddf(&sb, fmt, ap);
 	va_end(ap);
+	dbt_mask_secrets(&sb);
 	if (p->on_log) {
 		pthread_mutex_lock(&p->log_lock);
 		p->on_log(p->log_data, level, sb.buf);

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,6 +76,13 @@ static void lock_paths(struct dango_lock *lock, const char *state_dir)
 	lock->info_path = xasprintf("%s.json", lock->path);
 }
 
+/* Milliseconds from a to b on the monotonic clock: comparing whole
+ * seconds gave up on --wait 2 after as little as 1.0x s. */
+static int64_t elapsed_ms(const struct timespec *a, const struct timespec *b)
+{
+	return ((int64_t)b->tv_sec - a->tv_sec) * 1000 + ((int64_t)b->tv_nsec - a->tv_nsec) / 1000000;
+}
+
 int lock_acquire(struct dango_lock *lock, const char *state_dir, const char *command,
 		 const char *source, int wait_seconds, struct strbuf *err)
 {
@@ -99,7 +107,7 @@ int lock_acquire(struct dango_lock *lock, const char *state_dir, const char *com
 		}
 		struct lock_holder h;
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (now.tv_sec - start.tv_sec >= wait_seconds) {
+		if (elapsed_ms(&start, &now) >= (int64_t)wait_seconds * 1000) {
 			struct strbuf who = STRBUF_INIT;
 			if (read_holder(lock->info_path, &h) < 0)
 				memset(&h, 0, sizeof(h));
@@ -119,7 +127,7 @@ int lock_acquire(struct dango_lock *lock, const char *state_dir, const char *com
 		/* the holder writes its details just after taking the lock: give
 		 * it a moment so that the message can name it */
 		int known = read_holder(lock->info_path, &h) == 0 && h.pid;
-		if (!told && (known || now.tv_sec - start.tv_sec >= 1)) {
+		if (!told && (known || elapsed_ms(&start, &now) >= 1000)) {
 			struct strbuf msg = STRBUF_INIT;
 			if (known) {
 				strbuf_addf(&msg, "⏳ Another %s is running (pid %ld",

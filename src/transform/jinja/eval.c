@@ -1090,22 +1090,29 @@ static int64_t as_i(struct jval v)
 	return v.type == JVAL_INT ? v.u.i : v.u.b;
 }
 
+static int too_long(struct render *r, const struct expr *site)
+{
+	return render_error(r, site, "string is too long (more than %lld bytes)", (long long)JINJA_MAX_STR);
+}
+
 static int repeat(struct render *r, const struct expr *e, struct jval seq, int64_t n,
 		  struct jval *out)
 {
 	if (n < 0)
 		n = 0;
 	if (seq.type == JVAL_STR) {
-		if (n && seq.u.s->len && (uint64_t)n > (1u << 30) / seq.u.s->len)
-			return render_error(r, e, "repeated string is too long");
+		if (n && seq.u.s->len && (uint64_t)n > (uint64_t)JINJA_MAX_STR / seq.u.s->len)
+			return render_error(r, e, "repeated string is too long (more than %lld bytes)",
+					    (long long)JINJA_MAX_STR);
 		struct strbuf sb = STRBUF_INIT;
 		for (int64_t i = 0; i < n; i++)
 			strbuf_add(&sb, seq.u.s->s, seq.u.s->len);
 		*out = jval_str_from_buf(&sb);
 		return 0;
 	}
-	if (n && seq.u.l->n && (uint64_t)n > (1u << 24) / seq.u.l->n)
-		return render_error(r, e, "repeated list is too long");
+	if (n && seq.u.l->n && (uint64_t)n > (uint64_t)JINJA_MAX_ITEMS / seq.u.l->n)
+		return render_error(r, e, "repeated list is too long (more than %lld items)",
+				    (long long)JINJA_MAX_ITEMS);
 	struct jval l = seq.u.l->kind == JL_TUPLE ? jval_tuple_new() : jval_list_new();
 	for (int64_t i = 0; i < n; i++)
 		for (size_t k = 0; k < seq.u.l->n; k++)
@@ -1162,10 +1169,17 @@ static int arith(struct render *r, const struct expr *e, enum binop op, struct j
 					*out = jval_float(pow((double)x, (double)y));
 					return 0;
 				}
+				/* by squaring: y may be huge when x is 0, 1 or -1 */
 				z = 1;
-				for (int64_t i = 0; i < y; i++)
-					if (__builtin_mul_overflow(z, x, &z))
+				for (int64_t base = x, k = y;;) {
+					if ((k & 1) && __builtin_mul_overflow(z, base, &z))
 						goto overflow;
+					k >>= 1;
+					if (!k)
+						break;
+					if (__builtin_mul_overflow(base, base, &base))
+						goto overflow;
+				}
 				break;
 			default:
 				z = 0;
@@ -1213,6 +1227,8 @@ static int arith(struct render *r, const struct expr *e, enum binop op, struct j
 		return 0;
 	}
 	if (op == OP_ADD && a.type == JVAL_STR && b.type == JVAL_STR) {
+		if (a.u.s->len + b.u.s->len > (size_t)JINJA_MAX_STR)
+			return too_long(r, e);
 		struct strbuf sb = STRBUF_INIT;
 		strbuf_grow(&sb, a.u.s->len + b.u.s->len);
 		strbuf_add(&sb, a.u.s->s, a.u.s->len);
@@ -1223,6 +1239,9 @@ static int arith(struct render *r, const struct expr *e, enum binop op, struct j
 	if (op == OP_ADD && a.type == JVAL_LIST && b.type == JVAL_LIST &&
 	    (a.u.l->kind == JL_TUPLE) == (b.u.l->kind == JL_TUPLE) && a.u.l->kind <= JL_TUPLE &&
 	    b.u.l->kind <= JL_TUPLE) {
+		if (a.u.l->n + b.u.l->n > (size_t)JINJA_MAX_ITEMS)
+			return render_error(r, e, "list is too long (more than %lld items)",
+					    (long long)JINJA_MAX_ITEMS);
 		struct jval l = a.u.l->kind == JL_TUPLE ? jval_tuple_new() : jval_list_new();
 		for (size_t i = 0; i < a.u.l->n; i++)
 			jlist_push(l.u.l, jval_ref(a.u.l->v[i]));
@@ -1320,6 +1339,8 @@ static int compare_op(struct render *r, const struct expr *site, enum cmpop op, 
 	}
 }
 
+/* Every printed value and concatenation goes through here: it bounds the
+ * output (of a render, a block or a ~ expression). */
 static int write_value(struct render *r, const struct expr *site, struct jval v,
 		       struct strbuf *out)
 {
@@ -1328,7 +1349,11 @@ static int write_value(struct render *r, const struct expr *site, struct jval v,
 			return render_undefined(r, site, v);
 		return 0;
 	}
+	if (v.type == JVAL_STR && out->len + v.u.s->len > (size_t)JINJA_MAX_STR)
+		return too_long(r, site);
 	jval_write_str(out, v);
+	if (out->len > (size_t)JINJA_MAX_STR)
+		return too_long(r, site);
 	return 0;
 }
 
@@ -1544,7 +1569,8 @@ static int assign(struct render *r, struct frame *f, const struct stmt *s, const
 		return 0;
 	}
 	if (t->kind == TG_ATTR) {
-		struct jval ns;
+		/* lookup() leaves ns alone when the name is undefined */
+		struct jval ns = jval_undefined();
 		if (!lookup(r, f, t->name.s, t->name.len, t->name.hash, &ns) ||
 		    ns.type != JVAL_DICT || !ns.u.d->ns) {
 			jval_unref(ns);
@@ -1688,6 +1714,10 @@ static int exec(struct render *r, struct frame *f, const struct stmt *s, struct 
 	int rc, t = 0;
 	switch (s->kind) {
 	case ST_DATA:
+		if (out->len + s->u.data.len > (size_t)JINJA_MAX_STR) {
+			struct expr site = { .file = s->file, .line = s->line, .col = s->col };
+			return too_long(r, &site);
+		}
 		strbuf_add(out, s->u.data.s, s->u.data.len);
 		return 0;
 	case ST_PRINT:
@@ -1973,6 +2003,11 @@ int jinja_invoke(const struct jinja_env *env, struct jval ctx, struct jval calle
 const char *jinja_call_name(const struct jinja_call *c)
 {
 	return c->name;
+}
+
+const char *jinja_call_file(const struct jinja_call *c)
+{
+	return c->site && c->site->file ? c->site->file : "";
 }
 
 void *jinja_call_data(const struct jinja_call *c)

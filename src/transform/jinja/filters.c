@@ -165,7 +165,7 @@ static int f_trim(struct jinja_call *c, struct jval *ret)
 }
 
 /* Python str.replace. */
-void py_replace(struct strbuf *out, const char *s, size_t n, const char *old, size_t on,
+int py_replace(struct strbuf *out, const char *s, size_t n, const char *old, size_t on,
 		const char *new, size_t nn, int64_t count)
 {
 	if (!on) {
@@ -175,6 +175,8 @@ void py_replace(struct strbuf *out, const char *s, size_t n, const char *old, si
 		while (count < 0 || done < count) {
 			strbuf_add(out, new, nn);
 			done++;
+			if (out->len > (size_t)JINJA_MAX_STR)
+				return -1;
 			if (i >= n)
 				break;
 			size_t w = utf8_step(s + i, n - i);
@@ -182,7 +184,7 @@ void py_replace(struct strbuf *out, const char *s, size_t n, const char *old, si
 			i += w;
 		}
 		strbuf_add(out, s + i, n - i);
-		return;
+		return 0;
 	}
 	size_t i = 0;
 	int64_t done = 0;
@@ -194,8 +196,11 @@ void py_replace(struct strbuf *out, const char *s, size_t n, const char *old, si
 		strbuf_add(out, new, nn);
 		i = (size_t)(hit - s) + on;
 		done++;
+		if (out->len > (size_t)JINJA_MAX_STR)
+			return -1;
 	}
 	strbuf_add(out, s + i, n - i);
+	return 0;
 }
 
 static int f_replace(struct jinja_call *c, struct jval *ret)
@@ -210,10 +215,15 @@ static int f_replace(struct jinja_call *c, struct jval *ret)
 	str_of(*a[0], &in);
 	str_of(*a[1], &o);
 	str_of(*a[2], &n);
-	py_replace(&sb, in.buf, in.len, o.buf, o.len, n.buf, n.len, count);
+	int rc = py_replace(&sb, in.buf, in.len, o.buf, o.len, n.buf, n.len, count);
 	strbuf_release(&in);
 	strbuf_release(&o);
 	strbuf_release(&n);
+	if (rc < 0) {
+		strbuf_release(&sb);
+		return jinja_call_error(c, "replaced string is too long (more than %lld bytes)",
+					(long long)JINJA_MAX_STR);
+	}
 	return str_ret(&sb, ret);
 }
 
@@ -273,7 +283,7 @@ static int f_center(struct jinja_call *c, struct jval *ret)
 {
 	PARAMS("value", "width");
 	int64_t width = 80;
-	if (a[1] && arg_int(c, a[1], "width", &width))
+	if (a[1] && arg_size(c, a[1], "width", 0, &width))
 		return -1;
 	struct strbuf in = STRBUF_INIT, sb = STRBUF_INIT;
 	str_of(*a[0], &in);
@@ -358,7 +368,7 @@ static int f_indent(struct jinja_call *c, struct jval *ret)
 		strbuf_addstr(&ind, a[1]->u.s->s);
 	} else {
 		int64_t w = 4;
-		if (a[1] && arg_int(c, a[1], "width", &w)) {
+		if (a[1] && arg_size(c, a[1], "width", 0, &w)) {
 			strbuf_release(&ind);
 			return -1;
 		}
@@ -633,6 +643,11 @@ static int f_round(struct jinja_call *c, struct jval *ret)
 	int64_t prec = 0;
 	if (a[1] && arg_int(c, a[1], "precision", &prec))
 		return -1;
+	/* past +-400 digits every double rounds the same: keep -prec defined */
+	if (prec > 400)
+		prec = 400;
+	if (prec < -400)
+		prec = -400;
 	const char *method = opt_str(c, a[2], "common", "method");
 	if (!method)
 		return -1;
@@ -670,7 +685,15 @@ static int f_round(struct jinja_call *c, struct jval *ret)
 			*ret = jval_float(nearbyint(f)); /* half to even, as Python */
 			return 0;
 		}
-		if (prec > 0 && prec < 300) {
+		if (prec >= 300) {
+			*ret = x; /* no double has digits that far */
+			return 0;
+		}
+		if (prec < -308) {
+			*ret = jval_float(copysign(0.0, f)); /* 10**-prec is past every double */
+			return 0;
+		}
+		if (prec > 0) {
 			/* round the exact decimal value, as Python does */
 			char buf[512];
 			snprintf(buf, sizeof(buf), "%.*f", (int)prec, f);
@@ -797,6 +820,9 @@ static int f_join(struct jinja_call *c, struct jval *ret)
 		else
 			str_of(v, &sb);
 		jval_unref(v);
+		if (!rc && sb.len > (size_t)JINJA_MAX_STR)
+			rc = jinja_call_error(c, "joined string is too long (more than %lld bytes)",
+					      (long long)JINJA_MAX_STR);
 	}
 	jval_unref(l);
 	strbuf_release(&sep);
@@ -891,11 +917,19 @@ static int minmax(struct jinja_call *c, struct jval *ret, int want_max)
 	size_t best = 0;
 	struct jval bk;
 	int rc = value_key(c, l.u.l->v[0], opt_bool(a[1], 0), attr, &bk);
+	int have_bk = !rc; /* bk is dropped on every way out (a fuzzer found the leak) */
 	for (size_t i = 1; i < l.u.l->n && !rc; i++) {
 		struct jval k;
 		int cmp;
 		if ((rc = value_key(c, l.u.l->v[i], opt_bool(a[1], 0), attr, &k)))
 			break;
+		/* as StrictUndefined's comparison does */
+		struct jval u = k.type == JVAL_UNDEFINED ? k : bk;
+		if (u.type == JVAL_UNDEFINED && render_strict(c->r, u)) {
+			rc = render_undefined(c->r, c->site, u);
+			jval_unref(k);
+			break;
+		}
 		if (jval_compare(k, bk, &cmp)) {
 			rc = jinja_call_error(c, "'%s' not supported between instances of '%s' and '%s'",
 					      want_max ? ">" : "<", jval_type_name(k), jval_type_name(bk));
@@ -909,10 +943,10 @@ static int minmax(struct jinja_call *c, struct jval *ret, int want_max)
 			jval_unref(k);
 		}
 	}
-	if (!rc) {
+	if (have_bk)
 		jval_unref(bk);
+	if (!rc)
 		*ret = jval_ref(l.u.l->v[best]);
-	}
 	jval_unref(l);
 	return rc;
 }
@@ -984,7 +1018,7 @@ static int f_batch(struct jinja_call *c, struct jval *ret)
 	int64_t n;
 	if (!a[1])
 		return jinja_call_error(c, "batch() missing required argument 'linecount'");
-	if (arg_int(c, a[1], "linecount", &n))
+	if (arg_size(c, a[1], "linecount", 1, &n))
 		return -1;
 	if (n <= 0)
 		return jinja_call_error(c, "linecount must be positive");
@@ -1018,7 +1052,7 @@ static int f_slice(struct jinja_call *c, struct jval *ret)
 	int64_t slices;
 	if (!a[1])
 		return jinja_call_error(c, "slice() missing required argument 'slices'");
-	if (arg_int(c, a[1], "slices", &slices))
+	if (arg_size(c, a[1], "slices", 1, &slices))
 		return -1;
 	if (slices <= 0)
 		return jinja_call_error(c, "slices must be positive");
@@ -1102,7 +1136,7 @@ static int f_tojson(struct jinja_call *c, struct jval *ret)
 {
 	PARAMS("value", "indent");
 	int64_t indent = -1;
-	if (a[1] && a[1]->type != JVAL_NONE && arg_int(c, a[1], "indent", &indent))
+	if (a[1] && a[1]->type != JVAL_NONE && arg_size(c, a[1], "indent", 0, &indent))
 		return -1;
 	struct strbuf sb = STRBUF_INIT;
 	if (py_tojson(c, *a[0], 1, indent, 0, &sb)) {

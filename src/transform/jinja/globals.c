@@ -28,17 +28,18 @@ static int g_range(struct jinja_call *c, struct jval *ret)
 	}
 	if (!step)
 		return jinja_call_error(c, "range() arg 3 must not be zero");
-	int64_t n = 0;
+	/* in unsigned arithmetic: stop - start may not fit in an int64 */
+	uint64_t n = 0;
 	if (step > 0 && stop > start)
-		n = (stop - start + step - 1) / step;
+		n = ((uint64_t)stop - (uint64_t)start - 1) / (uint64_t)step + 1;
 	else if (step < 0 && stop < start)
-		n = (start - stop - step - 1) / -step;
+		n = ((uint64_t)start - (uint64_t)stop - 1) / (0 - (uint64_t)step) + 1;
 	if (n > MAX_RANGE)
 		return jinja_call_error(c, "Range too big. The sandbox blocks ranges larger than MAX_RANGE (%d).",
 					MAX_RANGE);
 	struct jval l = jval_list_new();
-	for (int64_t i = 0; i < n; i++)
-		jlist_push(l.u.l, jval_int(start + i * step));
+	for (uint64_t i = 0; i < n; i++)
+		jlist_push(l.u.l, jval_int((int64_t)((uint64_t)start + i * (uint64_t)step)));
 	*ret = l;
 	return 0;
 }

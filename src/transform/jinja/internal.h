@@ -136,15 +136,26 @@ void py_upper(struct strbuf *out, const char *s, size_t n);
 int py_isspace(int c);
 /* str.strip(chars) (chars NULL: whitespace); which: 1 left, 2 right, 3 both. */
 void py_strip(struct strbuf *out, const char *s, size_t n, const char *chars, int which);
-/* str.replace(old, new, count); count < 0 for all. */
-void py_replace(struct strbuf *out, const char *s, size_t n, const char *old, size_t on,
+/* str.replace(old, new, count); count < 0 for all. -1 (out then holds a
+ * part) if the result would be longer than JINJA_MAX_STR. */
+int py_replace(struct strbuf *out, const char *s, size_t n, const char *old, size_t on,
 		const char *new, size_t nn, int64_t count);
 /* json.dumps(v, sort_keys) with Jinja's HTML-safe escaping. */
 int py_tojson(struct jinja_call *c, struct jval v, int sort_keys, long indent, int level,
 	      struct strbuf *out);
 
+/* Sizes a single operation may build from a small input ('a' * n,
+ * 'a'.center(n), '%999999999s'...): past them a render fails with a clear
+ * error rather than trying a huge allocation (Python would raise
+ * MemoryError or OverflowError). */
+#define JINJA_MAX_STR ((int64_t)1 << 28)   /* bytes of one string */
+#define JINJA_MAX_ITEMS ((int64_t)1 << 24) /* items of one list */
+
 /* Helpers for natives' arguments. */
 int arg_int(struct jinja_call *c, const struct jval *v, const char *what, int64_t *out);
+/* arg_int for a size or width: also an error past JINJA_MAX_STR (or
+ * JINJA_MAX_ITEMS for a count of items, when items is set). */
+int arg_size(struct jinja_call *c, const struct jval *v, const char *what, int items, int64_t *out);
 /* The attribute (dotted path, "a.0.b") of item, lowercased if it is a
  * string and !case_sensitive; attribute may be NULL for the item itself. */
 int value_key(struct jinja_call *c, struct jval item, int case_sensitive, const char *attribute,

@@ -104,6 +104,8 @@ int jinja_invoke(const struct jinja_env *env, struct jval ctx, struct jval calle
 struct jinja_call;
 
 const char *jinja_call_name(const struct jinja_call *c);
+/* The template file the call is written in (as given to the parse). */
+const char *jinja_call_file(const struct jinja_call *c);
 void *jinja_call_data(const struct jinja_call *c);
 size_t jinja_call_argc(const struct jinja_call *c);
 const struct jval *jinja_call_arg(const struct jinja_call *c, size_t i); /* NULL past the end */

@@ -8,6 +8,7 @@
 #include "core/xalloc.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -242,7 +243,14 @@ static char *strip_underscores(struct arena *a, const char *s, size_t n)
 	return r;
 }
 
-/* Lex a number at lx->pos; returns 1 if one was found. */
+/* Jinja's integers are Python's, of any size; here they are 64-bit, and a
+ * literal past that is an error rather than a silently different value. */
+static int too_big(struct lexer *lx, unsigned line, unsigned col)
+{
+	return lex_error(lx, line, col, "integer overflow: the literal does not fit in 64 bits");
+}
+
+/* Lex a number at lx->pos; returns 1 if one was found, -1 on an error. */
 static int lex_number(struct lexer *lx, unsigned line, unsigned col)
 {
 	const char *s = lx->src;
@@ -284,7 +292,8 @@ static int lex_number(struct lexer *lx, unsigned line, unsigned col)
 			int d = q < len ? hexval(s[q]) : -1;
 			if (d < 0 || d >= base)
 				break;
-			v = v * base + d;
+			if (__builtin_mul_overflow(v, (int64_t)base, &v) || __builtin_add_overflow(v, (int64_t)d, &v))
+				return too_big(lx, line, col);
 			any = 1;
 			q++;
 		}
@@ -308,8 +317,12 @@ static int lex_number(struct lexer *lx, unsigned line, unsigned col)
 	} else {
 		digits_with_underscores(s, p, len, &q);
 	}
+	errno = 0;
+	int64_t v = strtoll(strip_underscores(lx->arena, s + p, q - p), NULL, 10);
+	if (errno == ERANGE)
+		return too_big(lx, line, col);
 	struct token *t = push(lx, T_INT, line, col);
-	t->num.i = strtoll(strip_underscores(lx->arena, s + p, q - p), NULL, 10);
+	t->num.i = v;
 	advance_to(lx, q);
 	return 1;
 }
@@ -367,7 +380,10 @@ static int lex_tag(struct lexer *lx, int is_var, int *rstrip)
 			advance_to(lx, q);
 			continue;
 		}
-		if (lex_number(lx, line, col))
+		int num = lex_number(lx, line, col);
+		if (num < 0)
+			return -1;
+		if (num)
 			continue;
 		if (c == '\'' || c == '"') {
 			size_t q = p + 1;

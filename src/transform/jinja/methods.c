@@ -265,8 +265,12 @@ static int s_replace(struct jinja_call *c, struct jval *ret)
 	if (a[2] && arg_int(c, a[2], "count", &count))
 		return -1;
 	struct strbuf sb = STRBUF_INIT;
-	py_replace(&sb, SELF.u.s->s, SELF.u.s->len, a[0]->u.s->s, a[0]->u.s->len, a[1]->u.s->s,
-		   a[1]->u.s->len, count);
+	if (py_replace(&sb, SELF.u.s->s, SELF.u.s->len, a[0]->u.s->s, a[0]->u.s->len, a[1]->u.s->s,
+		       a[1]->u.s->len, count) < 0) {
+		strbuf_release(&sb);
+		return jinja_call_error(c, "replaced string is too long (more than %lld bytes)",
+					(long long)JINJA_MAX_STR);
+	}
 	return ret_str(&sb, ret);
 }
 
@@ -360,6 +364,12 @@ static int s_join(struct jinja_call *c, struct jval *ret)
 		if (i)
 			strbuf_add(&sb, SELF.u.s->s, SELF.u.s->len);
 		strbuf_add(&sb, x.u.s->s, x.u.s->len);
+		if (sb.len > (size_t)JINJA_MAX_STR) {
+			jval_unref(l);
+			strbuf_release(&sb);
+			return jinja_call_error(c, "joined string is too long (more than %lld bytes)",
+						(long long)JINJA_MAX_STR);
+		}
 	}
 	jval_unref(l);
 	return ret_str(&sb, ret);
@@ -496,7 +506,7 @@ static int pad_common(struct jinja_call *c, struct jval *ret, int how)
 	int64_t width;
 	if (!a[0])
 		return jinja_call_error(c, "%s() takes at least 1 argument (0 given)", c->name);
-	if (arg_int(c, a[0], "width", &width))
+	if (arg_size(c, a[0], "width", 0, &width))
 		return -1;
 	char fill = ' ';
 	if (a[1]) {
@@ -542,7 +552,7 @@ static int s_zfill(struct jinja_call *c, struct jval *ret)
 {
 	PARAMS("width");
 	int64_t width;
-	if (!a[0] || arg_int(c, a[0], "width", &width))
+	if (!a[0] || arg_size(c, a[0], "width", 0, &width))
 		return a[0] ? -1 : jinja_call_error(c, "zfill() takes exactly one argument");
 	int64_t len = (int64_t)jval_len(SELF);
 	if (width <= len) {

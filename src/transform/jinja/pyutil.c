@@ -5,6 +5,7 @@
 #include "core/xalloc.h"
 
 #include <ctype.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +43,17 @@ int arg_int(struct jinja_call *c, const struct jval *v, const char *what, int64_
 		return 0;
 	}
 	return jinja_call_error(c, "%s must be an integer, not '%s'", what, jval_type_name(*v));
+}
+
+int arg_size(struct jinja_call *c, const struct jval *v, const char *what, int items, int64_t *out)
+{
+	int64_t max = items ? JINJA_MAX_ITEMS : JINJA_MAX_STR;
+	if (arg_int(c, v, what, out))
+		return -1;
+	if (*out > max)
+		return jinja_call_error(c, "%s %" PRId64 " is too large (the limit is %" PRId64 ")", what,
+					*out, max);
+	return 0;
 }
 
 /* --- sorting ------------------------------------------------------------- */
@@ -253,6 +265,13 @@ static void json_newline(struct strbuf *out, long indent, int level)
 int py_tojson(struct jinja_call *c, struct jval v, int sort_keys, long indent, int level,
 	      struct strbuf *out)
 {
+	/* also what ends a list that contains itself (Python: "Circular
+	 * reference detected") without overflowing the stack */
+	if (level > 200)
+		return jinja_call_error(c, "tojson: the value is nested too deeply (or contains itself)");
+	if (out->len > (size_t)JINJA_MAX_STR)
+		return jinja_call_error(c, "tojson: the result is too long (more than %lld bytes)",
+					(long long)JINJA_MAX_STR);
 	switch (v.type) {
 	case JVAL_NONE:
 		strbuf_addstr(out, "null");
@@ -382,6 +401,19 @@ struct spec {
 	long width, prec;
 };
 
+/* Decimal digits at s[*i] as a width or precision, saturating past
+ * JINJA_MAX_STR (the caller refuses that). */
+static long spec_number(const char *s, size_t n, size_t *i)
+{
+	long v = 0;
+	while (*i < n && isdigit((unsigned char)s[*i])) {
+		if (v <= JINJA_MAX_STR)
+			v = v * 10 + (s[*i] - '0');
+		(*i)++;
+	}
+	return v;
+}
+
 static int parse_spec(const char *s, size_t n, struct spec *sp)
 {
 	memset(sp, 0, sizeof(*sp));
@@ -407,20 +439,15 @@ static int parse_spec(const char *s, size_t n, struct spec *sp)
 		sp->zero = 1;
 		i++;
 	}
-	if (i < n && isdigit((unsigned char)s[i])) {
-		sp->width = 0;
-		while (i < n && isdigit((unsigned char)s[i]))
-			sp->width = sp->width * 10 + (s[i++] - '0');
-	}
+	if (i < n && isdigit((unsigned char)s[i]))
+		sp->width = spec_number(s, n, &i);
 	if (i < n && (s[i] == ',' || s[i] == '_')) {
 		sp->comma = s[i];
 		i++;
 	}
 	if (i < n && s[i] == '.') {
 		i++;
-		sp->prec = 0;
-		while (i < n && isdigit((unsigned char)s[i]))
-			sp->prec = sp->prec * 10 + (s[i++] - '0');
+		sp->prec = spec_number(s, n, &i);
 	}
 	if (i < n)
 		sp->type = s[i++];
@@ -443,6 +470,9 @@ static int format_one(struct jinja_call *c, struct jval v, const char *specs, si
 	struct spec sp;
 	if (parse_spec(specs, slen, &sp))
 		return jinja_call_error(c, "Invalid format specifier");
+	if (sp.width > JINJA_MAX_STR || sp.prec > JINJA_MAX_STR)
+		return jinja_call_error(c, "format width or precision is too large (the limit is %lld)",
+					(long long)JINJA_MAX_STR);
 	struct strbuf body = STRBUF_INIT;
 	int numeric = 0;
 	char t = sp.type;
@@ -736,13 +766,14 @@ int py_percent(struct jinja_call *c, const char *fmt, size_t len, struct jval ar
 		size_t specstart = i;
 		while (i < len && strchr("-+ #0", fmt[i]))
 			i++;
-		while (i < len && isdigit((unsigned char)fmt[i]))
-			i++;
+		long width = spec_number(fmt, len, &i), prec = 0;
 		if (i < len && fmt[i] == '.') {
 			i++;
-			while (i < len && isdigit((unsigned char)fmt[i]))
-				i++;
+			prec = spec_number(fmt, len, &i);
 		}
+		if (width > JINJA_MAX_STR || prec > JINJA_MAX_STR)
+			return jinja_call_error(c, "format width or precision is too large (the limit is %lld)",
+						(long long)JINJA_MAX_STR);
 		if (i >= len)
 			return jinja_call_error(c, "incomplete format");
 		char conv = fmt[i];
@@ -785,6 +816,10 @@ int py_percent(struct jinja_call *c, const char *fmt, size_t len, struct jval ar
 		case 'X':
 		case 'o': {
 			int64_t n = 0;
+			if (v.type == JVAL_FLOAT && !(fabs(v.u.f) < 9.2e18))
+				return jinja_call_error(c, isnan(v.u.f) ? "cannot convert float NaN to integer"
+							: isinf(v.u.f) ? "cannot convert float infinity to integer"
+								       : "integer overflow");
 			if (v.type == JVAL_FLOAT)
 				n = (int64_t)v.u.f;
 			else if (arg_int(c, &v, "%d format: a real number is required", &n))

@@ -248,7 +248,25 @@ void jval_set(struct jval *dst, struct jval v)
 	jval_unref(old);
 }
 
-void jval_free_heap(struct jval v)
+/* Values whose last reference went while freeing a container: freed by
+ * the loop in jval_free_heap() rather than by recursion, so that a list
+ * nested 100,000 deep (a loop can build one) does not overflow the stack. */
+struct dying {
+	struct jval *v;
+	size_t n, alloc;
+};
+
+static void drop(struct dying *d, struct jval v)
+{
+	if (!is_heap(v) || v.u.h->immortal)
+		return;
+	if (__atomic_sub_fetch(&v.u.h->refcnt, 1, __ATOMIC_ACQ_REL) == 0) {
+		ALLOC_GROW(d->v, d->n + 1, d->alloc);
+		d->v[d->n++] = v;
+	}
+}
+
+static void free_one(struct dying *d, struct jval v)
 {
 	switch (v.type) {
 	case JVAL_UNDEFINED:
@@ -258,27 +276,27 @@ void jval_free_heap(struct jval v)
 	case JVAL_LIST: {
 		struct jlist *l = v.u.l;
 		for (size_t i = 0; i < l->n; i++)
-			jval_unref(l->v[i]);
+			drop(d, l->v[i]);
 		free(l->v);
 		free(l);
 		break;
 	}
 	case JVAL_DICT: {
-		struct jdict *d = v.u.d;
-		for (size_t i = 0; i < d->n; i++) {
-			jval_unref(d->e[i].key);
-			jval_unref(d->e[i].val);
+		struct jdict *dict = v.u.d;
+		for (size_t i = 0; i < dict->n; i++) {
+			drop(d, dict->e[i].key);
+			drop(d, dict->e[i].val);
 		}
-		free(d->e);
-		free(d->idx);
-		free(d);
+		free(dict->e);
+		free(dict->idx);
+		free(dict);
 		break;
 	}
 	case JVAL_FUNC: {
 		struct jfunc *f = v.u.fn;
 		if (f->free_data)
 			f->free_data(f->data);
-		jval_unref(f->self);
+		drop(d, f->self);
 		free((char *)f->name);
 		free(f);
 		break;
@@ -295,6 +313,18 @@ void jval_free_heap(struct jval v)
 	default:
 		break;
 	}
+}
+
+void jval_free_heap(struct jval v)
+{
+	struct dying d = { NULL, 0, 0 };
+	for (;;) {
+		free_one(&d, v);
+		if (!d.n)
+			break;
+		v = d.v[--d.n];
+	}
+	free(d.v);
 }
 
 /* --- inspection -------------------------------------------------------- */
@@ -458,8 +488,22 @@ static uint32_t hash_int(int64_t i)
 	return (uint32_t)x;
 }
 
+/* Equality, ordering and hashing recurse into lists, tuples and dicts: past
+ * this depth they give up (unequal, unordered, unhashable) where Python
+ * would raise RecursionError, rather than overflow the stack. */
+#define VALUE_MAX_DEPTH 200
+
+static int hash_at(struct jval v, uint32_t *out, int depth);
+
 int jval_hash(struct jval v, uint32_t *out)
 {
+	return hash_at(v, out, 0);
+}
+
+static int hash_at(struct jval v, uint32_t *out, int depth)
+{
+	if (depth > VALUE_MAX_DEPTH)
+		return -1;
 	switch (v.type) {
 	case JVAL_NONE:
 		*out = 0x9e3779b9u;
@@ -489,7 +533,7 @@ int jval_hash(struct jval v, uint32_t *out)
 		uint32_t h = 0x345678u;
 		for (size_t i = 0; i < v.u.l->n; i++) {
 			uint32_t x;
-			if (jval_hash(v.u.l->v[i], &x))
+			if (hash_at(v.u.l->v[i], &x, depth + 1))
 				return -1;
 			h = (h ^ x) * 1000003u;
 		}
@@ -760,30 +804,63 @@ static void write_str_repr(struct strbuf *sb, const char *s, size_t n)
 	strbuf_addch(sb, q);
 }
 
-static void write_seq(struct strbuf *sb, const struct jlist *l)
+/* The containers being printed, outermost first: a list that contains
+ * itself prints as [...], as Python's repr does, and nesting deeper than
+ * WRITE_MAX_DEPTH prints as ... (Python would raise RecursionError), so
+ * that printing never overflows the stack. */
+#define WRITE_MAX_DEPTH 200
+struct wpath {
+	const void *p[WRITE_MAX_DEPTH];
+	int n;
+};
+
+static void write_common(struct strbuf *sb, struct jval v, int repr, struct wpath *path);
+
+static void write_seq(struct strbuf *sb, const struct jlist *l, struct wpath *path)
 {
 	for (size_t i = 0; i < l->n; i++) {
 		if (i)
 			strbuf_addstr(sb, ", ");
-		jval_write_repr(sb, l->v[i]);
+		write_common(sb, l->v[i], 1, path);
 	}
 }
 
-static void write_dict(struct strbuf *sb, const struct jdict *d)
+static void write_dict(struct strbuf *sb, const struct jdict *d, struct wpath *path)
 {
 	strbuf_addch(sb, '{');
 	for (size_t i = 0; i < d->n; i++) {
 		if (i)
 			strbuf_addstr(sb, ", ");
-		jval_write_repr(sb, d->e[i].key);
+		write_common(sb, d->e[i].key, 1, path);
 		strbuf_addstr(sb, ": ");
-		jval_write_repr(sb, d->e[i].val);
+		write_common(sb, d->e[i].val, 1, path);
 	}
 	strbuf_addch(sb, '}');
 }
 
-static void write_common(struct strbuf *sb, struct jval v, int repr)
+/* 1 if v is a container already being printed (or too deep to print). */
+static int write_cut(struct strbuf *sb, struct jval v, struct wpath *path)
 {
+	if (v.type != JVAL_LIST && v.type != JVAL_DICT)
+		return 0;
+	for (int i = 0; i < path->n; i++) {
+		if (path->p[i] == v.u.h) {
+			strbuf_addstr(sb, v.type == JVAL_DICT ? "{...}" : "[...]");
+			return 1;
+		}
+	}
+	if (path->n == WRITE_MAX_DEPTH) {
+		strbuf_addstr(sb, "...");
+		return 1;
+	}
+	path->p[path->n++] = v.u.h;
+	return 0;
+}
+
+static void write_common(struct strbuf *sb, struct jval v, int repr, struct wpath *path)
+{
+	if (write_cut(sb, v, path))
+		return;
 	switch (v.type) {
 	case JVAL_UNDEFINED:
 		if (repr)
@@ -812,12 +889,12 @@ static void write_common(struct strbuf *sb, struct jval v, int repr)
 		switch (l->kind) {
 		case JL_LIST:
 			strbuf_addch(sb, '[');
-			write_seq(sb, l);
+			write_seq(sb, l, path);
 			strbuf_addch(sb, ']');
 			break;
 		case JL_TUPLE:
 			strbuf_addch(sb, '(');
-			write_seq(sb, l);
+			write_seq(sb, l, path);
 			if (l->n == 1)
 				strbuf_addch(sb, ',');
 			strbuf_addch(sb, ')');
@@ -825,7 +902,7 @@ static void write_common(struct strbuf *sb, struct jval v, int repr)
 		default:
 			strbuf_addstr(sb, jval_type_name(v));
 			strbuf_addstr(sb, "([");
-			write_seq(sb, l);
+			write_seq(sb, l, path);
 			strbuf_addstr(sb, "])");
 			break;
 		}
@@ -834,7 +911,7 @@ static void write_common(struct strbuf *sb, struct jval v, int repr)
 	case JVAL_DICT:
 		if (v.u.d->ns)
 			strbuf_addstr(sb, "<Namespace ");
-		write_dict(sb, v.u.d);
+		write_dict(sb, v.u.d, path);
 		if (v.u.d->ns)
 			strbuf_addch(sb, '>');
 		break;
@@ -855,16 +932,24 @@ static void write_common(struct strbuf *sb, struct jval v, int repr)
 			strbuf_addf(sb, "<%s object>", jval_type_name(v));
 		break;
 	}
+	if (v.type == JVAL_LIST || v.type == JVAL_DICT)
+		path->n--;
 }
 
+/* path.p is not cleared: only p[0..n) is ever read, and this is the hot
+ * path of every printed value */
 void jval_write_str(struct strbuf *sb, struct jval v)
 {
-	write_common(sb, v, 0);
+	struct wpath path;
+	path.n = 0;
+	write_common(sb, v, 0, &path);
 }
 
 void jval_write_repr(struct strbuf *sb, struct jval v)
 {
-	write_common(sb, v, 1);
+	struct wpath path;
+	path.n = 0;
+	write_common(sb, v, 1, &path);
 }
 
 char *jval_to_cstr(struct jval v)
@@ -893,8 +978,21 @@ static int64_t num_i(struct jval v)
 	return v.type == JVAL_INT ? v.u.i : v.u.b;
 }
 
+static int equal_at(struct jval a, struct jval b, int depth);
+
 int jval_equal(struct jval a, struct jval b)
 {
+	return equal_at(a, b, 0);
+}
+
+static int equal_at(struct jval a, struct jval b, int depth)
+{
+	/* the same list or dict: equal, as Python's containers decide for
+	 * their items (and the answer for a list that contains itself) */
+	if (a.type == b.type && is_heap(a) && a.u.h == b.u.h)
+		return 1;
+	if (depth > VALUE_MAX_DEPTH)
+		return 0;
 	if (is_number(a) && is_number(b)) {
 		if (a.type == JVAL_FLOAT || b.type == JVAL_FLOAT)
 			return num_f(a) == num_f(b);
@@ -914,7 +1012,7 @@ int jval_equal(struct jval a, struct jval b)
 		if ((x->kind == JL_TUPLE) != (y->kind == JL_TUPLE) || x->n != y->n)
 			return 0;
 		for (size_t i = 0; i < x->n; i++)
-			if (!jval_equal(x->v[i], y->v[i]))
+			if (!equal_at(x->v[i], y->v[i], depth + 1))
 				return 0;
 		return 1;
 	}
@@ -925,7 +1023,7 @@ int jval_equal(struct jval a, struct jval b)
 			return 0;
 		for (size_t i = 0; i < a.u.d->n; i++) {
 			const struct jval *o = jval_dict_getv(b, a.u.d->e[i].key);
-			if (!o || !jval_equal(a.u.d->e[i].val, *o))
+			if (!o || !equal_at(a.u.d->e[i].val, *o, depth + 1))
 				return 0;
 		}
 		return 1;
@@ -935,8 +1033,17 @@ int jval_equal(struct jval a, struct jval b)
 	}
 }
 
+static int compare_at(struct jval a, struct jval b, int *cmp, int depth);
+
 int jval_compare(struct jval a, struct jval b, int *cmp)
 {
+	return compare_at(a, b, cmp, 0);
+}
+
+static int compare_at(struct jval a, struct jval b, int *cmp, int depth)
+{
+	if (depth > VALUE_MAX_DEPTH)
+		return -1;
 	if (is_number(a) && is_number(b)) {
 		if (a.type == JVAL_FLOAT || b.type == JVAL_FLOAT) {
 			double x = num_f(a), y = num_f(b);
@@ -959,9 +1066,9 @@ int jval_compare(struct jval a, struct jval b, int *cmp)
 	    (a.u.l->kind == JL_TUPLE) == (b.u.l->kind == JL_TUPLE)) {
 		const struct jlist *x = a.u.l, *y = b.u.l;
 		for (size_t i = 0; i < x->n && i < y->n; i++) {
-			if (jval_equal(x->v[i], y->v[i]))
+			if (equal_at(x->v[i], y->v[i], depth + 1))
 				continue;
-			return jval_compare(x->v[i], y->v[i], cmp);
+			return compare_at(x->v[i], y->v[i], cmp, depth + 1);
 		}
 		*cmp = x->n < y->n ? -1 : x->n > y->n ? 1 : 0;
 		return 0;

@@ -1,0 +1,1 @@
+{% macro money(col) %}({{ col }})::decimal(10,2){% endmacro %}
