@@ -387,8 +387,8 @@ static int scan_chunk(struct scan *sc, const unsigned char *p, size_t n, const c
 			sc->in_str = 1;
 		} else if (ch == '[' || ch == '{') {
 			if (++sc->depth > FILE_JSON_MAX_DEPTH) {
-				strbuf_addf(err, "%s:%lld: JSON nested deeper than %d levels; refusing to read it (flatten "
-					    "the file, or load it through a command source)",
+				strbuf_addf(err, "%s:%lld: JSON nested deeper than %d levels; refusing to read it (DuckDB's "
+					    "JSON reader would overflow its stack)",
 					    rel, (long long)sc->line, FILE_JSON_MAX_DEPTH);
 				return -1;
 			}
