@@ -993,6 +993,17 @@ static void diagnose(struct warehouse *wh, const struct sync_batch *b, struct st
 	strbuf_release(&e);
 }
 
+/* A batch column's name in the table: a connector's own list index stays,
+ * anything else as sync_column_name has it (1: renamed). */
+static int batch_column_name(struct strbuf *sb, const struct sync_batch *b, const char *name)
+{
+	if (b->own_ids && !strcmp(name, "_dlt_list_idx")) {
+		strbuf_addstr(sb, name);
+		return 0;
+	}
+	return sync_column_name(sb, name);
+}
+
 static int load_batch(struct loader *l, struct sync_batch *b)
 {
 	struct sync_job *job = l->job;
@@ -1026,12 +1037,11 @@ static int load_batch(struct loader *l, struct sync_batch *b)
 			norm.v[norm.nr++].type = xstrdup("UUID");
 			continue;
 		}
-		int renamed = b->own_ids && !strcmp(cols.v[i].name, "_dlt_list_idx") ? (strbuf_addstr(&n, "_dlt_list_idx"), 0)
-										: sync_column_name(&n, cols.v[i].name);
+		int renamed = batch_column_name(&n, b, cols.v[i].name);
 		/* two headers may normalize alike: number the later ones */
 		for (int k = 2; columns_find(&norm, n.buf); k++) {
 			strbuf_reset(&n);
-			sync_column_name(&n, cols.v[i].name);
+			batch_column_name(&n, b, cols.v[i].name);
 			strbuf_addf(&n, "_%d", k);
 		}
 		if (renamed)
