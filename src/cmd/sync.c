@@ -385,7 +385,7 @@ int cmd_sync(int argc, const char **argv)
 		OPT_BOOL(0, "full-refresh", &opts.full_refresh, "reload everything into new tables"),
 		OPT_BOOL(0, "dry-run", &opts.dry_run, "show what would be synced, change nothing"),
 		OPT_BOOL(0, "allow-schema-changes", &opts.allow_schema_changes, "accept added/missing file columns"),
-		OPT_BOOL(0, "allow-empty", &opts.allow_empty, "let a full refresh replace data with nothing"),
+		OPT_BOOL(0, "allow-empty", &opts.allow_empty, "let a sync replace rows with nothing (an empty source)"),
 		OPT_INT(0, "workers", &opts.workers, "N", "sources read at once (default 4)"),
 		OPT_BOOL('y', "yes", &opts.yes, "skip confirmation prompts"),
 		OPT_INT(0, "wait", &opts.wait, "SECONDS", "wait this long for the lock (default 300)"),

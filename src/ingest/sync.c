@@ -672,7 +672,8 @@ static char *misfit(struct loader *l, const struct sync_batch *b, const char *ra
 			bad = wh_result_str(&r, 0, 0);
 		wh_result_free(&r);
 	} else {
-		bad = xstrdup("?");
+		/* DuckDB cannot even try the cast (a struct of other fields) */
+		bad = xstrdup("of another kind");
 	}
 	strbuf_release(&sql);
 	strbuf_release(&col);
@@ -826,19 +827,20 @@ static int check_schema(struct loader *l, const struct sync_batch *b, const char
  * cannot commit an ALTER of a table that lost rows earlier in the same
  * transaction (an updated file, a merge), so such a table is rebuilt with
  * its new columns instead. */
-static int evolve(struct loader *l, const char *target, const struct columns *batch_cols, char *const *cast,
-		  const struct sync_batch *meta)
+static int evolve(struct loader *l, const char *target, const struct columns *known, const struct columns *batch_cols,
+		  char *const *cast, const struct sync_batch *meta)
 {
-	struct columns tcols = { 0 };
+	struct columns own = { 0 };
+	const struct columns *tcols = known ? known : &own;
 	struct strbuf sql = STRBUF_INIT, add = STRBUF_INIT, repl = STRBUF_INIT;
 	int ret = -1;
 	int rebuild = strvec_has(&l->deleted, target);
-	if (describe(l->wh, target, &tcols, l->err) < 0)
+	if (!known && describe(l->wh, target, &own, l->err) < 0)
 		goto out;
 	/* metadata columns a table made before lacks (file columns on a table
 	 * of another kind, say) */
 	for (size_t i = 0; i < meta->nr_consts; i++) {
-		if (columns_find(&tcols, meta->consts[i].name))
+		if (columns_find(tcols, meta->consts[i].name))
 			continue;
 		if (rebuild) {
 			strbuf_addf(&add, ", NULL::%s AS %s", meta->consts[i].type, meta->consts[i].name);
@@ -847,7 +849,7 @@ static int evolve(struct loader *l, const char *target, const struct columns *ba
 		strbuf_addf(&sql, "ALTER TABLE %s ADD COLUMN %s %s;\n", target, meta->consts[i].name, meta->consts[i].type);
 	}
 	for (size_t i = 0; i < batch_cols->nr; i++) {
-		const struct column *bc = &batch_cols->v[i], *tc = columns_find(&tcols, bc->name);
+		const struct column *bc = &batch_cols->v[i], *tc = columns_find(tcols, bc->name);
 		const char *type = cast && cast[i] ? cast[i] : bc->type;
 		if (!tc) {
 			if (rebuild) {
@@ -876,7 +878,7 @@ static int evolve(struct loader *l, const char *target, const struct columns *ba
 			    repl.buf, repl.len ? ")" : "", add.buf, target);
 	ret = sql.len ? warehouse_exec(l->wh, sql.buf, l->err) : 0;
 out:
-	columns_release(&tcols);
+	columns_release(&own);
 	strbuf_release(&sql);
 	strbuf_release(&add);
 	strbuf_release(&repl);
@@ -1074,6 +1076,7 @@ static int load_batch(struct loader *l, struct sync_batch *b)
 
 	/* A file batch meets the accepted schema: the table it goes into, or
 	 * the table a full refresh replaces, in every mode alike. */
+	int base_is_target = 0;
 	if (res->is_file_table) {
 		struct strbuf what = STRBUF_INIT;
 		int have_base = 0;
@@ -1083,6 +1086,7 @@ static int load_batch(struct loader *l, struct sync_batch *b)
 		} else if (exists && !fresh) {
 			strbuf_addbuf(&what, &target);
 			have_base = 1;
+			base_is_target = 1;
 		}
 		if (have_base && describe(l->wh, what.buf, &base, l->err) < 0)
 			have_base = -1;
@@ -1122,7 +1126,7 @@ static int load_batch(struct loader *l, struct sync_batch *b)
 		}
 		strbuf_reset(&sql);
 	} else {
-		if (evolve(l, target.buf, &norm, cast, &meta) < 0)
+		if (evolve(l, target.buf, base_is_target ? &base : NULL, &norm, cast, &meta) < 0)
 			goto out_meta;
 		if (b->replace_where) {
 			struct strbuf del = STRBUF_INIT;
