@@ -385,7 +385,7 @@ int cmd_sync(int argc, const char **argv)
 		OPT_BOOL(0, "full-refresh", &opts.full_refresh, "reload everything into new tables"),
 		OPT_BOOL(0, "dry-run", &opts.dry_run, "show what would be synced, change nothing"),
 		OPT_BOOL(0, "allow-schema-changes", &opts.allow_schema_changes, "accept added/missing file columns"),
-		OPT_BOOL(0, "allow-empty", &opts.allow_empty, "let a full refresh replace data with nothing"),
+		OPT_BOOL(0, "allow-empty", &opts.allow_empty, "let a sync replace rows with nothing (an empty source)"),
 		OPT_INT(0, "workers", &opts.workers, "N", "sources read at once (default 4)"),
 		OPT_BOOL('y', "yes", &opts.yes, "skip confirmation prompts"),
 		OPT_INT(0, "wait", &opts.wait, "SECONDS", "wait this long for the lock (default 300)"),
@@ -546,8 +546,11 @@ int cmd_sync(int argc, const char **argv)
 		total += runs[i].res.rows;
 		done++;
 		if (failed && opts.fail_fast) {
-			for (size_t k = i + 1; k < nr_chosen; k++)
+			for (size_t k = i + 1; k < nr_chosen; k++) {
 				runs[k].job.cancelled = 1;
+				sync_status_source(&status, chosen[k]->name, "not_run", 0,
+						   "not attempted: --fail-fast stopped at the first failure");
+			}
 			break;
 		}
 	}
@@ -577,6 +580,8 @@ int cmd_sync(int argc, const char **argv)
 		ui_print("Stopped after the first failure (--fail-fast): %zu not run", nr_chosen - done);
 	ui_print("\nTotal rows: %s\nTotal duration: %s\nSuccess: %zu/%zu sources\nFailed: %zu/%zu sources",
 		 fmt_count(num, total), dur, done - failed, nr_chosen, failed, nr_chosen);
+	if (done < nr_chosen)
+		ui_print("Not run: %zu/%zu sources", nr_chosen - done, nr_chosen);
 	ui_rule();
 	sync_status_finish(&status, !failed, failed ? "some sources failed" : NULL);
 	sync_status_release(&status);

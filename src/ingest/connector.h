@@ -36,7 +36,9 @@ struct tracked_file {
 	char *path;       /* as configured, relative to the project when it is inside it */
 	int64_t size;
 	int64_t mtime;    /* seconds since the epoch */
+	int64_t mtime_ns, ctime_ns; /* nanoseconds since the epoch */
 	char *hash;       /* content hash, hex */
+	char *table;      /* the table its rows went into */
 	char *status;     /* new | updated | unchanged | deleted */
 	int64_t rows;     /* filled by the engine after loading */
 };
@@ -62,6 +64,10 @@ struct sync_batch {
 	char *diagnose;
 	int collect_rejects;   /* on_error: skip: keep DuckDB's rejects, count them */
 	struct tracked_file *file; /* when the batch is one tracked file */
+	/* _dlt_id, _dlt_parent_id and _dlt_list_idx are the connector's (a
+	 * normalizer linking child rows); otherwise every column named like
+	 * the engine's own is source data, renamed (sync_column_name). */
+	int own_ids;
 	char *spool_path;      /* a temporary file to remove after the load */
 };
 
@@ -74,6 +80,7 @@ struct sync_resource {
 	struct strvec deleted_files; /* soft-delete rows of these files */
 	int64_t rows;          /* filled by the engine */
 	int64_t rejected;      /* bad rows skipped (on_error: skip) */
+	int64_t replaced_rows; /* rows of the table a replace load started over (engine) */
 };
 
 struct sync_options {
@@ -148,6 +155,21 @@ struct sync_batch *sync_job_add_batch(struct sync_job *job, const char *resource
 void sync_job_emit(struct sync_job *job);
 /* Give every row of b the column name (type) = value (a SQL literal). */
 void sync_batch_add_const(struct sync_batch *b, const char *name, const char *type, const char *value);
+/* A private temporary folder for spool files, job->spool_dir (made once):
+ * its name carries the pid, it is removed when the job is released or the
+ * process gets SIGINT/SIGTERM/SIGHUP, and the next sync removes those of
+ * processes that died. 0, or -1 with err set. */
+int sync_job_spool_dir(struct sync_job *job, struct strbuf *err);
+/* A connector's date window for a resource: from (the cursor or --since,
+ * what says which) to --until. Warns (job->warnings) when the window is
+ * empty or inverted, so that a sync fetching nothing says why. */
+void sync_job_check_window(struct sync_job *job, const char *resource, const char *from, const char *what,
+			   const char *until);
+/* The column name a source column gets: dlt's snake_case (sync_normalize_name),
+ * and a name the engine uses for its own columns (_dlt_*, _dango_*) is
+ * renamed to source_<name> ("_dlt_load_id" -> "source_dlt_load_id").
+ * Returns 1 when it renamed. */
+int sync_column_name(struct strbuf *sb, const char *name);
 /* Does --select admit this resource? */
 int sync_job_selected(const struct sync_job *job, const char *resource);
 

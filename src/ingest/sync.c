@@ -7,15 +7,21 @@
 #include "warehouse/warehouse.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
 /* ---- jobs ----------------------------------------------------------------- */
+
+static void spool_remove(const char *dir);
 
 static void no_progress(struct sync_job *job, const char *fmt, ...)
 {
@@ -65,6 +71,7 @@ static void batch_release(struct sync_batch *b)
 	if (b->file) {
 		free(b->file->path);
 		free(b->file->hash);
+		free(b->file->table);
 		free(b->file->status);
 		free(b->file);
 	}
@@ -99,7 +106,7 @@ void sync_job_release(struct sync_job *job)
 	free(job->load_id);
 	free(job->extracted_at);
 	if (job->spool_dir) {
-		fs_remove_tree(job->spool_dir);
+		spool_remove(job->spool_dir);
 		free(job->spool_dir);
 	}
 	strvec_clear(&job->notes);
@@ -170,6 +177,163 @@ int sync_job_selected(const struct sync_job *job, const char *resource)
 	return !job->opts->select.nr || strvec_has(&job->opts->select, resource);
 }
 
+/* ---- spool folders ---------------------------------------------------------- */
+
+/* Spool folders of this process, for the signal handler: fixed slots, so
+ * that the handler touches no allocator. */
+#define MAX_SPOOLS 64
+static char spool_slots[MAX_SPOOLS][512];
+static volatile sig_atomic_t spool_used[MAX_SPOOLS];
+static pthread_mutex_t spool_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t spool_once = PTHREAD_ONCE_INIT;
+
+static const char *tmp_dir(void)
+{
+	const char *t = getenv("TMPDIR");
+	return t && *t ? t : "/tmp";
+}
+
+/* Empty and remove a flat folder with async-signal-safe calls only. */
+static void remove_flat_dir(const char *path)
+{
+	char buf[4096];
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		long n;
+		while ((n = syscall(SYS_getdents64, fd, buf, sizeof(buf))) > 0) {
+			for (long off = 0; off < n;) {
+				struct {
+					uint64_t ino;
+					int64_t off;
+					unsigned short reclen;
+					unsigned char type;
+					char name[];
+				} *d = (void *)(buf + off);
+				if (strcmp(d->name, ".") && strcmp(d->name, ".."))
+					unlinkat(fd, d->name, 0);
+				off += d->reclen;
+			}
+		}
+		close(fd);
+	}
+	rmdir(path);
+}
+
+static void spool_signal(int sig)
+{
+	for (int i = 0; i < MAX_SPOOLS; i++)
+		if (spool_used[i])
+			remove_flat_dir(spool_slots[i]);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static int pid_alive(long pid)
+{
+	return pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
+}
+
+/* Once a process: the handlers (where nobody set one), and the spool
+ * folders that processes which died left behind. */
+static void spool_setup(void)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++) {
+		struct sigaction old, sa;
+		if (sigaction(sigs[i], NULL, &old) < 0 || old.sa_handler != SIG_DFL)
+			continue;
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = spool_signal;
+		sigemptyset(&sa.sa_mask);
+		sigaction(sigs[i], &sa, NULL);
+	}
+	DIR *d = opendir(tmp_dir());
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		char *end;
+		if (!starts_with(e->d_name, "dango-spool-"))
+			continue;
+		long pid = strtol(e->d_name + 12, &end, 10);
+		if (*end != '-' || pid_alive(pid))
+			continue;
+		struct strbuf p = STRBUF_INIT;
+		fs_path_join(&p, tmp_dir(), e->d_name);
+		fs_remove_tree(p.buf);
+		strbuf_release(&p);
+	}
+	if (d)
+		closedir(d);
+}
+
+int sync_job_spool_dir(struct sync_job *job, struct strbuf *err)
+{
+	if (job->spool_dir)
+		return 0;
+	pthread_once(&spool_once, spool_setup);
+	char *tmpl = xasprintf("%s/dango-spool-%ld-XXXXXX", tmp_dir(), (long)getpid());
+	if (!mkdtemp(tmpl)) {
+		strbuf_addf(err, "cannot create a spool folder in %s: %s", tmp_dir(), strerror(errno));
+		free(tmpl);
+		return -1;
+	}
+	pthread_mutex_lock(&spool_lock);
+	for (int i = 0; i < MAX_SPOOLS; i++) {
+		if (!spool_used[i] && strlen(tmpl) < sizeof(spool_slots[i])) {
+			strcpy(spool_slots[i], tmpl);
+			spool_used[i] = 1;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&spool_lock);
+	job->spool_dir = tmpl;
+	return 0;
+}
+
+static void spool_remove(const char *dir)
+{
+	pthread_mutex_lock(&spool_lock);
+	for (int i = 0; i < MAX_SPOOLS; i++)
+		if (spool_used[i] && !strcmp(spool_slots[i], dir))
+			spool_used[i] = 0;
+	pthread_mutex_unlock(&spool_lock);
+	fs_remove_tree(dir);
+}
+
+/* ---- date windows ------------------------------------------------------------- */
+
+/* "2024-06-10..." or an epoch in seconds -> "2024-06-10"; 0 if neither. */
+static int window_date(const char *v, char out[11])
+{
+	char *end;
+	if (strlen(v) >= 10 && isdigit((unsigned char)v[0]) && v[4] == '-' && v[7] == '-') {
+		memcpy(out, v, 10);
+		out[10] = '\0';
+		return 1;
+	}
+	long long n = strtoll(v, &end, 10);
+	if (end == v || (*end && *end != '.') || n < 100000000LL)
+		return 0;
+	time_t t = (time_t)(n > 100000000000LL ? n / 1000 : n);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(out, 11, "%Y-%m-%d", &tm);
+	return 1;
+}
+
+void sync_job_check_window(struct sync_job *job, const char *resource, const char *from, const char *what,
+			   const char *until)
+{
+	char f[11];
+	if (!from || !until || !window_date(from, f) || strcmp(f, until) <= 0)
+		return;
+	pthread_mutex_lock(&job->lock);
+	strvec_pushf(&job->warnings,
+		     "%s: the date window is empty: it starts at %s (%s) and --until is %s, so nothing is fetched; "
+		     "give --since to load an earlier range",
+		     resource, f, what, until);
+	pthread_mutex_unlock(&job->lock);
+}
+
 /* ---- names ---------------------------------------------------------------- */
 
 void sync_schema_name(struct strbuf *sb, const char *source)
@@ -206,6 +370,17 @@ void sync_normalize_name(struct strbuf *sb, const char *name)
 int sync_is_meta_name(const char *name)
 {
 	return starts_with(name, "_dlt_") || starts_with(name, "_dango_");
+}
+
+int sync_column_name(struct strbuf *sb, const char *name)
+{
+	size_t start = sb->len;
+	sync_normalize_name(sb, name);
+	if (!sync_is_meta_name(sb->buf + start))
+		return 0;
+	/* "_dlt_load_id" -> "source_dlt_load_id": the value is kept, beside ours */
+	strbuf_insert(sb, start, "source", 6);
+	return 1;
 }
 
 /* ---- small SQL helpers ------------------------------------------------------ */
@@ -311,7 +486,17 @@ static const char *const meta_tables_sql =
 	"write_disposition VARCHAR, load_id VARCHAR);"
 	"CREATE TABLE IF NOT EXISTS %1$s._dango_file_metadata (path VARCHAR NOT NULL, size BIGINT, "
 	"mtime TIMESTAMP, content_hash VARCHAR, rows BIGINT, status VARCHAR, load_id VARCHAR, "
-	"loaded_at TIMESTAMP WITH TIME ZONE);";
+	"loaded_at TIMESTAMP WITH TIME ZONE);"
+	/* columns later versions added: nanosecond times, the file's table */
+	"ALTER TABLE %1$s._dango_file_metadata ADD COLUMN IF NOT EXISTS mtime_ns BIGINT;"
+	"ALTER TABLE %1$s._dango_file_metadata ADD COLUMN IF NOT EXISTS ctime_ns BIGINT;"
+	"ALTER TABLE %1$s._dango_file_metadata ADD COLUMN IF NOT EXISTS table_name VARCHAR;"
+	/* loads made with --limit, whose rows the next full load replaces */
+	"CREATE TABLE IF NOT EXISTS %1$s._dango_samples (load_id VARCHAR NOT NULL, inserted_at TIMESTAMP WITH TIME ZONE);"
+	/* accepted schema changes of file tables (--allow-schema-changes) */
+	"CREATE TABLE IF NOT EXISTS %1$s._dango_schema_changes (table_name VARCHAR NOT NULL, column_name VARCHAR NOT NULL, "
+	"change VARCHAR NOT NULL, old_type VARCHAR, new_type VARCHAR, file VARCHAR, load_id VARCHAR, "
+	"changed_at TIMESTAMP WITH TIME ZONE);";
 
 int sync_read_state(struct warehouse *wh, struct sync_job *job, struct strbuf *err)
 {
@@ -339,8 +524,20 @@ int sync_read_state(struct warehouse *wh, struct sync_job *job, struct strbuf *e
 		wh_result_free(&r);
 	}
 	if (warehouse_has_table(wh, schema.buf, "_dango_file_metadata")) {
+		int64_t newer = 0;
 		strbuf_reset(&sql);
-		strbuf_addstr(&sql, "SELECT path, size, epoch(mtime)::BIGINT, content_hash, rows, status FROM ");
+		strbuf_addstr(&sql, "SELECT count(*) FROM information_schema.columns WHERE table_schema = ");
+		strbuf_add_sql_str(&sql, schema.buf);
+		strbuf_addstr(&sql, " AND table_name = '_dango_file_metadata' AND column_name = 'mtime_ns'");
+		if (exec_count(wh, sql.buf, &newer, err) < 0) {
+			ret = -1;
+			goto out;
+		}
+		strbuf_reset(&sql);
+		/* metadata of older versions has whole seconds and no table */
+		strbuf_addf(&sql, "SELECT path, size, epoch(mtime)::BIGINT, content_hash, rows, status, %s, "
+			    "epoch_ns(loaded_at) FROM ",
+			    newer ? "mtime_ns, ctime_ns, table_name" : "NULL, NULL, NULL");
 		add_table(&sql, schema.buf, "_dango_file_metadata");
 		if (warehouse_query(wh, sql.buf, &r, err) < 0) {
 			ret = -1;
@@ -348,15 +545,22 @@ int sync_read_state(struct warehouse *wh, struct sync_job *job, struct strbuf *e
 		}
 		for (size_t i = 0; i < r.rows; i++) {
 			char *path = wh_result_str(&r, i, 0), *hash = wh_result_str(&r, i, 3),
-			     *status = wh_result_str(&r, i, 5);
-			json_object_set_new(job->prev_files, path,
-					    json_pack("{s:I, s:I, s:s, s:I, s:s}", "size", (json_int_t)wh_result_int(&r, i, 1),
-						      "mtime", (json_int_t)wh_result_int(&r, i, 2), "hash", hash ? hash : "",
-						      "rows", (json_int_t)wh_result_int(&r, i, 4), "status",
-						      status ? status : ""));
+			     *status = wh_result_str(&r, i, 5), *table = wh_result_str(&r, i, 8);
+			json_t *f = json_pack("{s:I, s:I, s:s, s:I, s:s, s:I}", "size", (json_int_t)wh_result_int(&r, i, 1),
+					      "mtime", (json_int_t)wh_result_int(&r, i, 2), "hash", hash ? hash : "", "rows",
+					      (json_int_t)wh_result_int(&r, i, 4), "status", status ? status : "",
+					      "loaded_at_ns", (json_int_t)wh_result_int(&r, i, 9));
+			if (!wh_result_is_null(&r, i, 6)) {
+				json_object_set_new(f, "mtime_ns", json_integer(wh_result_int(&r, i, 6)));
+				json_object_set_new(f, "ctime_ns", json_integer(wh_result_int(&r, i, 7)));
+			}
+			if (table)
+				json_object_set_new(f, "table", json_string(table));
+			json_object_set_new(job->prev_files, path, f);
 			free(path);
 			free(hash);
 			free(status);
+			free(table);
 		}
 		wh_result_free(&r);
 	}
@@ -396,9 +600,12 @@ struct loader {
 	struct sync_job *job;
 	struct strbuf schema;
 	int64_t remaining;        /* --limit rows left; <0 without a limit */
+	int sample;               /* --limit: a sample load, which writes no incremental state */
 	struct strvec created;    /* resources whose table this sync (re)created */
 	struct strvec tables;     /* target tables known to exist (saves a catalog query a batch) */
 	struct strvec defaulted;  /* "table\tcolumn" given a default by this load, dropped at its end */
+	struct strvec optional;   /* "table\tcolumn" a schema change made optional (may be missing) */
+	struct strvec deleted;    /* target tables that lost rows in this transaction */
 	struct strbuf *err;
 };
 
@@ -412,80 +619,288 @@ static void target_name(struct strbuf *sb, const struct loader *l, const char *r
 		strbuf_addstr(sb, resource);
 }
 
-static void schema_change_error(struct loader *l, const struct sync_batch *b, const char *table,
-				const struct strvec *added, const struct strvec *missing)
+static int is_optional(const struct loader *l, const char *table, const char *column)
 {
-	struct strbuf *err = l->err;
-	strbuf_addf(err, "%s: columns differ from %s.%s", b->label ? b->label : b->resource, l->schema.buf, table);
-	if (added->nr) {
-		strbuf_addstr(err, "; new: ");
-		for (size_t i = 0; i < added->nr; i++)
-			strbuf_addf(err, "%s%s", i ? ", " : "", added->v[i]);
-	}
-	if (missing->nr) {
-		strbuf_addstr(err, "; missing: ");
-		for (size_t i = 0; i < missing->nr; i++)
-			strbuf_addf(err, "%s%s", i ? ", " : "", missing->v[i]);
-	}
-	strbuf_addstr(err, " (re-run with --allow-schema-changes to add new columns and leave missing ones NULL)");
+	struct strbuf key = STRBUF_INIT;
+	strbuf_addf(&key, "%s\t%s", table, column);
+	int found = strvec_has(&l->optional, key.buf);
+	strbuf_release(&key);
+	return found;
 }
 
-/* Make the target table accept the batch: new columns, wider types. */
-static int evolve(struct loader *l, const struct sync_batch *b, const struct sync_resource *res, const char *table,
-		  const struct columns *batch_cols, const struct sync_batch *meta)
+/* The columns accepted schema changes made optional (see check_schema). */
+static int read_optional(struct loader *l)
 {
-	struct columns tcols = { 0 };
-	struct strbuf what = STRBUF_INIT, sql = STRBUF_INIT;
-	struct strvec added = STRVEC_INIT, missing = STRVEC_INIT;
-	int ret = -1;
-	add_table(&what, l->schema.buf, table);
-	if (describe(l->wh, what.buf, &tcols, l->err) < 0)
-		goto out;
-	for (size_t i = 0; i < batch_cols->nr; i++)
-		if (!sync_is_meta_name(batch_cols->v[i].name) && !columns_find(&tcols, batch_cols->v[i].name))
-			strvec_push(&added, batch_cols->v[i].name);
-	for (size_t i = 0; i < tcols.nr; i++)
-		if (!sync_is_meta_name(tcols.v[i].name) && !columns_find(batch_cols, tcols.v[i].name))
-			strvec_push(&missing, tcols.v[i].name);
-	if ((added.nr || missing.nr) && res->is_file_table && !l->job->opts->allow_schema_changes) {
-		schema_change_error(l, b, table, &added, &missing);
-		goto out;
+	struct strbuf sql = STRBUF_INIT;
+	struct wh_result r;
+	strbuf_addstr(&sql, "SELECT table_name || chr(9) || column_name FROM ");
+	add_table(&sql, l->schema.buf, "_dango_schema_changes");
+	strbuf_addstr(&sql, " WHERE change IN ('added', 'missing')");
+	int ret = warehouse_query(l->wh, sql.buf, &r, l->err);
+	strbuf_release(&sql);
+	if (ret < 0)
+		return -1;
+	for (size_t i = 0; i < r.rows; i++) {
+		char *k = wh_result_str(&r, i, 0);
+		if (k && !strvec_has(&l->optional, k))
+			strvec_push(&l->optional, k);
+		free(k);
 	}
+	wh_result_free(&r);
+	return 0;
+}
+
+/* A value of the batch's column raw (type btype) that the table's type
+ * ttype cannot hold as it is, or NULL when every value fits (a sniffed
+ * VARCHAR of numbers, a BIGINT of 0 and 1 into BOOLEAN...). */
+static char *misfit(struct loader *l, const struct sync_batch *b, const char *raw, const char *btype,
+		    const char *ttype, struct strbuf *err)
+{
+	struct strbuf sql = STRBUF_INIT, col = STRBUF_INIT;
+	struct wh_result r;
+	char *bad = NULL;
+	strbuf_add_sql_ident(&col, raw);
+	strbuf_addf(&sql, "SELECT CAST(%s AS VARCHAR) FROM %s WHERE %s IS NOT NULL AND (TRY_CAST(%s AS %s) IS NULL",
+		    col.buf, b->relation, col.buf, col.buf, ttype);
+	/* a value that converts with a loss (1.5 to 2, a time dropped) does not fit either */
+	if (strcmp(btype, "VARCHAR"))
+		strbuf_addf(&sql, " OR CAST(TRY_CAST(%s AS %s) AS %s) IS DISTINCT FROM %s", col.buf, ttype, btype,
+			    col.buf);
+	strbuf_addstr(&sql, ") LIMIT 1");
+	if (warehouse_query(l->wh, sql.buf, &r, err) == 0) {
+		if (r.rows)
+			bad = wh_result_str(&r, 0, 0);
+		wh_result_free(&r);
+	} else {
+		/* DuckDB cannot even try the cast (a struct of other fields) */
+		bad = xstrdup("of another kind");
+	}
+	strbuf_release(&sql);
+	strbuf_release(&col);
+	return bad;
+}
+
+/* What a file batch changes in the accepted schema of its table. */
+struct schema_diff {
+	struct strvec added, missing;
+	struct strvec types;      /* four entries a change: column, old type, new type, a value */
+};
+
+static void schema_diff_release(struct schema_diff *d)
+{
+	strvec_clear(&d->added);
+	strvec_clear(&d->missing);
+	strvec_clear(&d->types);
+}
+
+static void schema_change_error(struct loader *l, const struct sync_batch *b, const char *table,
+				const struct schema_diff *d)
+{
+	struct strbuf *err = l->err;
+	const char *what = b->label ? b->label : b->resource;
+	const char *const *t = (const char *const *)d->types.v;
+	if (!d->added.nr && !d->missing.nr && d->types.nr == 4) {
+		strbuf_addf(err, "%s: column '%s' no longer fits its type in %s.%s: it was %s, the file now needs %s "
+			    "(a value '%s'); refusing the schema change (re-run with --allow-schema-changes to widen the "
+			    "column)",
+			    what, t[0], l->schema.buf, table, t[1], t[2], t[3]);
+		return;
+	}
+	strbuf_addf(err, "%s: columns differ from %s.%s", what, l->schema.buf, table);
+	if (d->added.nr) {
+		strbuf_addstr(err, "; new: ");
+		for (size_t i = 0; i < d->added.nr; i++)
+			strbuf_addf(err, "%s%s", i ? ", " : "", d->added.v[i]);
+	}
+	if (d->missing.nr) {
+		strbuf_addstr(err, "; missing: ");
+		for (size_t i = 0; i < d->missing.nr; i++)
+			strbuf_addf(err, "%s%s", i ? ", " : "", d->missing.v[i]);
+	}
+	for (size_t i = 0; i + 3 < d->types.nr; i += 4)
+		strbuf_addf(err, "; type of %s: %s -> %s (a value '%s')", t[i], t[i + 1], t[i + 2], t[i + 3]);
+	strbuf_addstr(err, " (re-run with --allow-schema-changes to add new columns, widen types and leave missing "
+			   "ones NULL)");
+}
+
+/* An accepted change goes into _dango_schema_changes: the record for
+ * governance, and the baseline later syncs are checked against (a column
+ * added once may be missing from old files). */
+static int record_schema_changes(struct loader *l, const struct sync_batch *b, const char *table,
+				 const struct schema_diff *d)
+{
+	struct strbuf sql = STRBUF_INIT, tail = STRBUF_INIT;
+	const struct strvec *lists[] = { &d->added, &d->missing };
+	static const char *const kinds[] = { "added", "missing" };
+	int ret;
+	strbuf_add_sql_str(&tail, b->label ? b->label : b->resource);
+	strbuf_addf(&tail, ", '%s', TIMESTAMPTZ '%s')", l->job->load_id, l->job->extracted_at);
+	for (int k = 0; k < 2; k++) {
+		for (size_t i = 0; i < lists[k]->nr; i++) {
+			strbuf_addstr(&sql, "INSERT INTO ");
+			add_table(&sql, l->schema.buf, "_dango_schema_changes");
+			strbuf_addstr(&sql, " VALUES (");
+			strbuf_add_sql_str(&sql, table);
+			strbuf_addstr(&sql, ", ");
+			strbuf_add_sql_str(&sql, lists[k]->v[i]);
+			strbuf_addf(&sql, ", '%s', NULL, NULL, %s;\n", kinds[k], tail.buf);
+			strvec_pushf(&l->optional, "%s\t%s", table, lists[k]->v[i]);
+		}
+	}
+	struct strbuf note = STRBUF_INIT;
+	strbuf_addf(&note, "%s: schema change of %s.%s accepted (--allow-schema-changes):", b->label ? b->label : b->resource,
+		    l->schema.buf, table);
+	for (size_t i = 0; i < d->added.nr; i++)
+		strbuf_addf(&note, " new column %s;", d->added.v[i]);
+	for (size_t i = 0; i < d->missing.nr; i++)
+		strbuf_addf(&note, " %s missing (NULL);", d->missing.v[i]);
+	for (size_t i = 0; i + 3 < d->types.nr; i += 4) {
+		strbuf_addstr(&sql, "INSERT INTO ");
+		add_table(&sql, l->schema.buf, "_dango_schema_changes");
+		strbuf_addstr(&sql, " VALUES (");
+		strbuf_add_sql_str(&sql, table);
+		strbuf_addstr(&sql, ", ");
+		strbuf_add_sql_str(&sql, d->types.v[i]);
+		strbuf_addf(&sql, ", 'type', '%s', '%s', %s;\n", d->types.v[i + 1], d->types.v[i + 2], tail.buf);
+		strbuf_addf(&note, " %s %s -> %s;", d->types.v[i], d->types.v[i + 1], d->types.v[i + 2]);
+	}
+	strbuf_setlen(&note, note.len - 1);
+	ret = warehouse_exec(l->wh, sql.buf, l->err);
+	strvec_push(&l->job->notes, note.buf);
+	strbuf_release(&note);
+	strbuf_release(&sql);
+	strbuf_release(&tail);
+	return ret;
+}
+
+/* Check a file batch against the accepted schema of its table: base (the
+ * table as it is, or for --full-refresh the table being replaced).
+ * Without --allow-schema-changes, new columns, missing ones (not made
+ * optional by an earlier accepted change) and values that no longer fit a
+ * column's type refuse the batch. cast[i] is set to the base type a batch
+ * column is read as, when its sniffed type differs but every value fits. */
+static int check_schema(struct loader *l, const struct sync_batch *b, const char *table, const struct columns *base,
+			const struct columns *raw, const struct columns *norm, char **cast)
+{
+	struct schema_diff d = { STRVEC_INIT, STRVEC_INIT, STRVEC_INIT };
+	struct strbuf e = STRBUF_INIT;
+	int ret = -1;
+	for (size_t i = 0; i < norm->nr; i++) {
+		const struct column *nc = &norm->v[i], *bc;
+		if (sync_is_meta_name(nc->name) && b->own_ids)
+			continue;
+		if (!(bc = columns_find(base, nc->name))) {
+			strvec_push(&d.added, nc->name);
+			continue;
+		}
+		if (!strcmp(bc->type, nc->type) || !strcmp(widen(bc->type, nc->type), bc->type))
+			continue;
+		char *bad = misfit(l, b, raw->v[i].name, nc->type, bc->type, &e);
+		if (bad) {
+			strvec_push(&d.types, nc->name);
+			strvec_push(&d.types, bc->type);
+			strvec_push(&d.types, nc->type);
+			strvec_push(&d.types, bad);
+		} else
+			cast[i] = xstrdup(bc->type);
+		free(bad);
+	}
+	for (size_t i = 0; i < base->nr; i++)
+		if (!sync_is_meta_name(base->v[i].name) && !columns_find(norm, base->v[i].name) &&
+		    !is_optional(l, table, base->v[i].name))
+			strvec_push(&d.missing, base->v[i].name);
+	if (!d.added.nr && !d.missing.nr && !d.types.nr) {
+		ret = 0;
+	} else if (!l->job->opts->allow_schema_changes) {
+		schema_change_error(l, b, table, &d);
+	} else {
+		/* the batch's own types stand where they do not fit */
+		ret = record_schema_changes(l, b, table, &d);
+	}
+	schema_diff_release(&d);
+	strbuf_release(&e);
+	return ret;
+}
+
+/* Make the target table accept the batch: the metadata columns it lacks,
+ * new columns, wider types (a file batch was checked before). DuckDB
+ * cannot commit an ALTER of a table that lost rows earlier in the same
+ * transaction (an updated file, a merge), so such a table is rebuilt with
+ * its new columns instead. */
+static int evolve(struct loader *l, const char *target, const struct columns *known, const struct columns *batch_cols,
+		  char *const *cast, const struct sync_batch *meta)
+{
+	struct columns own = { 0 };
+	const struct columns *tcols = known ? known : &own;
+	struct strbuf sql = STRBUF_INIT, add = STRBUF_INIT, repl = STRBUF_INIT;
+	int ret = -1;
+	int rebuild = strvec_has(&l->deleted, target);
+	if (!known && describe(l->wh, target, &own, l->err) < 0)
+		goto out;
 	/* metadata columns a table made before lacks (file columns on a table
 	 * of another kind, say) */
 	for (size_t i = 0; i < meta->nr_consts; i++) {
-		if (columns_find(&tcols, meta->consts[i].name))
+		if (columns_find(tcols, meta->consts[i].name))
 			continue;
-		strbuf_reset(&sql);
-		strbuf_addf(&sql, "ALTER TABLE %s ADD COLUMN %s %s", what.buf, meta->consts[i].name, meta->consts[i].type);
-		if (warehouse_exec(l->wh, sql.buf, l->err) < 0)
-			goto out;
-	}
-	for (size_t i = 0; i < batch_cols->nr; i++) {
-		const struct column *bc = &batch_cols->v[i], *tc = columns_find(&tcols, bc->name);
-		strbuf_reset(&sql);
-		if (!tc) {
-			strbuf_addf(&sql, "ALTER TABLE %s ADD COLUMN ", what.buf);
-			strbuf_add_sql_ident(&sql, bc->name);
-			strbuf_addf(&sql, " %s", bc->type);
-		} else if (strcmp(tc->type, bc->type) && strcmp(widen(tc->type, bc->type), tc->type)) {
-			strbuf_addf(&sql, "ALTER TABLE %s ALTER COLUMN ", what.buf);
-			strbuf_add_sql_ident(&sql, bc->name);
-			strbuf_addf(&sql, " TYPE %s", widen(tc->type, bc->type));
-		} else {
+		if (rebuild) {
+			strbuf_addf(&add, ", NULL::%s AS %s", meta->consts[i].type, meta->consts[i].name);
 			continue;
 		}
-		if (warehouse_exec(l->wh, sql.buf, l->err) < 0)
-			goto out;
+		strbuf_addf(&sql, "ALTER TABLE %s ADD COLUMN %s %s;\n", target, meta->consts[i].name, meta->consts[i].type);
 	}
-	ret = 0;
+	for (size_t i = 0; i < batch_cols->nr; i++) {
+		const struct column *bc = &batch_cols->v[i], *tc = columns_find(tcols, bc->name);
+		const char *type = cast && cast[i] ? cast[i] : bc->type;
+		if (!tc) {
+			if (rebuild) {
+				strbuf_addf(&add, ", NULL::%s AS ", type);
+				strbuf_add_sql_ident(&add, bc->name);
+				continue;
+			}
+			strbuf_addf(&sql, "ALTER TABLE %s ADD COLUMN ", target);
+			strbuf_add_sql_ident(&sql, bc->name);
+			strbuf_addf(&sql, " %s;\n", type);
+		} else if (strcmp(tc->type, type) && strcmp(widen(tc->type, type), tc->type)) {
+			if (rebuild) {
+				strbuf_addf(&repl, "%sCAST(", repl.len ? ", " : "");
+				strbuf_add_sql_ident(&repl, bc->name);
+				strbuf_addf(&repl, " AS %s) AS ", widen(tc->type, type));
+				strbuf_add_sql_ident(&repl, bc->name);
+				continue;
+			}
+			strbuf_addf(&sql, "ALTER TABLE %s ALTER COLUMN ", target);
+			strbuf_add_sql_ident(&sql, bc->name);
+			strbuf_addf(&sql, " TYPE %s;\n", widen(tc->type, type));
+		}
+	}
+	if (add.len || repl.len)
+		strbuf_addf(&sql, "CREATE OR REPLACE TABLE %s AS SELECT *%s%s%s%s FROM %s;\n", target, repl.len ? " REPLACE (" : "",
+			    repl.buf, repl.len ? ")" : "", add.buf, target);
+	ret = sql.len ? warehouse_exec(l->wh, sql.buf, l->err) : 0;
 out:
-	columns_release(&tcols);
-	strbuf_release(&what);
+	columns_release(&own);
 	strbuf_release(&sql);
-	strvec_clear(&added);
-	strvec_clear(&missing);
+	strbuf_release(&add);
+	strbuf_release(&repl);
 	return ret;
+}
+
+/* The one empty-result rule, for every source and mode: a load never
+ * replaces rows with nothing (a full refresh or a replace resource that
+ * got no rows, a file now only a header) unless --allow-empty says the
+ * source really is empty now; then it says what it removed. */
+static int empty_result(struct loader *l, const char *what, int64_t old_rows)
+{
+	char n[32];
+	if (!l->job->opts->allow_empty) {
+		strbuf_addf(l->err, "%s loaded 0 rows over %s existing rows; refusing (nothing was changed; pass "
+			    "--allow-empty if the source really is empty now)",
+			    what, fmt_count(n, old_rows));
+		return -1;
+	}
+	strvec_pushf(&l->job->warnings, "%s loaded 0 rows: its %s previous rows were removed (--allow-empty)", what,
+		     fmt_count(n, old_rows));
+	return 0;
 }
 
 /* DuckDB's messages run to many lines of hints; keep the ones that say
@@ -580,15 +995,27 @@ static void diagnose(struct warehouse *wh, const struct sync_batch *b, struct st
 	strbuf_release(&e);
 }
 
+/* A batch column's name in the table: a connector's own list index stays,
+ * anything else as sync_column_name has it (1: renamed). */
+static int batch_column_name(struct strbuf *sb, const struct sync_batch *b, const char *name)
+{
+	if (b->own_ids && !strcmp(name, "_dlt_list_idx")) {
+		strbuf_addstr(sb, name);
+		return 0;
+	}
+	return sync_column_name(sb, name);
+}
+
 static int load_batch(struct loader *l, struct sync_batch *b)
 {
 	struct sync_job *job = l->job;
 	struct sync_resource *res = sync_job_resource(job, b->resource);
 	struct strbuf table = STRBUF_INIT, target = STRBUF_INIT, select = STRBUF_INIT, sql = STRBUF_INIT,
 		      e = STRBUF_INIT;
-	struct columns cols = { 0 }, norm = { 0 };
+	struct columns cols = { 0 }, norm = { 0 }, base = { 0 };
+	char **cast = NULL;
 	int ret = -1;
-	int64_t count = 0;
+	int64_t count = 0, replaced = 0;
 
 	if (l->remaining == 0)
 		return 0;
@@ -601,29 +1028,27 @@ static int load_batch(struct loader *l, struct sync_batch *b)
 		add_db_error(l->err, b->label, e.buf);
 		goto out;
 	}
-	int own_id = columns_find(&cols, "_dlt_id") != NULL;
+	cast = xcalloc(cols.nr + 1, sizeof(*cast));
+	int own_id = b->own_ids && columns_find(&cols, "_dlt_id") != NULL;
 	for (size_t i = 0; i < cols.nr; i++) {
 		struct strbuf n = STRBUF_INIT;
-		if (!strcmp(cols.v[i].name, "_dlt_id") || !strcmp(cols.v[i].name, "_dlt_parent_id")) {
+		if (b->own_ids && (!strcmp(cols.v[i].name, "_dlt_id") || !strcmp(cols.v[i].name, "_dlt_parent_id"))) {
 			/* ids a connector set itself, to link child rows to parents */
-			strbuf_addf(&select, "%s\"%s\"::UUID AS %s", i ? ", " : "", cols.v[i].name, cols.v[i].name);
 			ALLOC_GROW(norm.v, norm.nr + 1, norm.alloc);
 			norm.v[norm.nr].name = xstrdup(cols.v[i].name);
 			norm.v[norm.nr++].type = xstrdup("UUID");
 			continue;
 		}
-		sync_normalize_name(&n, cols.v[i].name);
+		int renamed = batch_column_name(&n, b, cols.v[i].name);
 		/* two headers may normalize alike: number the later ones */
 		for (int k = 2; columns_find(&norm, n.buf); k++) {
 			strbuf_reset(&n);
-			sync_normalize_name(&n, cols.v[i].name);
+			batch_column_name(&n, b, cols.v[i].name);
 			strbuf_addf(&n, "_%d", k);
 		}
-		if (i)
-			strbuf_addstr(&select, ", ");
-		strbuf_add_sql_ident(&select, cols.v[i].name);
-		strbuf_addstr(&select, " AS ");
-		strbuf_add_sql_ident(&select, n.buf);
+		if (renamed)
+			strvec_pushf(&job->warnings, "%s: column '%s' has a name Dango gives its own columns; loaded as '%s'",
+				     b->label ? b->label : b->resource, cols.v[i].name, n.buf);
 		ALLOC_GROW(norm.v, norm.nr + 1, norm.alloc);
 		norm.v[norm.nr].name = strbuf_detach(&n, NULL);
 		norm.v[norm.nr++].type = xstrdup(cols.v[i].type);
@@ -648,7 +1073,47 @@ static int load_batch(struct loader *l, struct sync_batch *b)
 	int fresh = !exists || ((res->disposition == WD_REPLACE || job->opts->full_refresh) &&
 				!strvec_has(&l->created, b->resource));
 	int merge = !fresh && res->disposition == WD_MERGE && res->primary_key.nr;
+
+	/* A file batch meets the accepted schema: the table it goes into, or
+	 * the table a full refresh replaces, in every mode alike. */
+	int base_is_target = 0;
+	if (res->is_file_table) {
+		struct strbuf what = STRBUF_INIT;
+		int have_base = 0;
+		if (job->opts->full_refresh && warehouse_has_table(l->wh, l->schema.buf, b->resource)) {
+			add_table(&what, l->schema.buf, b->resource);
+			have_base = 1;
+		} else if (exists && !fresh) {
+			strbuf_addbuf(&what, &target);
+			have_base = 1;
+			base_is_target = 1;
+		}
+		if (have_base && describe(l->wh, what.buf, &base, l->err) < 0)
+			have_base = -1;
+		strbuf_release(&what);
+		if (have_base < 0 || (have_base && check_schema(l, b, b->resource, &base, &cols, &norm, cast) < 0))
+			goto out_meta;
+	}
+	for (size_t i = 0; i < cols.nr; i++) {
+		if (i)
+			strbuf_addstr(&select, ", ");
+		if (b->own_ids && norm.v[i].type && !strcmp(norm.v[i].type, "UUID") &&
+		    (!strcmp(cols.v[i].name, "_dlt_id") || !strcmp(cols.v[i].name, "_dlt_parent_id"))) {
+			strbuf_addf(&select, "\"%s\"::UUID AS %s", cols.v[i].name, cols.v[i].name);
+			continue;
+		}
+		if (cast[i])
+			strbuf_addstr(&select, "CAST(");
+		strbuf_add_sql_ident(&select, cols.v[i].name);
+		if (cast[i])
+			strbuf_addf(&select, " AS %s)", cast[i]);
+		strbuf_addstr(&select, " AS ");
+		strbuf_add_sql_ident(&select, norm.v[i].name);
+	}
+
 	if (fresh) {
+		if (exists && res->disposition == WD_REPLACE && !job->opts->full_refresh)
+			res->replaced_rows = warehouse_count_rows(l->wh, l->schema.buf, table.buf);
 		/* an empty table of the batch's columns, then the metadata columns */
 		strbuf_addf(&sql, "CREATE OR REPLACE TABLE %s AS SELECT %s FROM %s LIMIT 0;\n", target.buf, select.buf,
 			    b->relation);
@@ -661,15 +1126,17 @@ static int load_batch(struct loader *l, struct sync_batch *b)
 		}
 		strbuf_reset(&sql);
 	} else {
-		if (evolve(l, b, res, table.buf, &norm, &meta) < 0)
+		if (evolve(l, target.buf, base_is_target ? &base : NULL, &norm, cast, &meta) < 0)
 			goto out_meta;
 		if (b->replace_where) {
 			struct strbuf del = STRBUF_INIT;
 			strbuf_addf(&del, "DELETE FROM %s WHERE %s", target.buf, b->replace_where);
-			int r = warehouse_exec(l->wh, del.buf, l->err);
+			int r = exec_count(l->wh, del.buf, &replaced, l->err);
 			strbuf_release(&del);
 			if (r < 0)
 				goto out_meta;
+			if (!strvec_has(&l->deleted, target.buf))
+				strvec_push(&l->deleted, target.buf);
 		}
 	}
 	if (merge) {
@@ -697,6 +1164,8 @@ static int load_batch(struct loader *l, struct sync_batch *b)
 			add_db_error(l->err, b->label, e.buf);
 			goto out_meta;
 		}
+		if (!strvec_has(&l->deleted, target.buf))
+			strvec_push(&l->deleted, target.buf);
 		strbuf_reset(&sql);
 		strbuf_addf(&sql, "INSERT INTO %s BY NAME SELECT * FROM __dango_batch", target.buf);
 	} else {
@@ -736,9 +1205,18 @@ static int load_batch(struct loader *l, struct sync_batch *b)
 	if (fresh && !strvec_has(&l->created, b->resource))
 		strvec_push(&l->created, b->resource);
 	if (b->collect_rejects && collect_rejects(l, b, res) < 0)
-		goto out;
+		goto out_meta;
 	if (merge)
 		warehouse_exec(l->wh, "DROP TABLE IF EXISTS __dango_batch", &e);
+	/* a file now empty would replace its rows with nothing */
+	if (count == 0 && replaced > 0) {
+		struct strbuf what = STRBUF_INIT;
+		strbuf_addf(&what, "%s (now without rows)", b->label ? b->label : b->resource);
+		int r = empty_result(l, what.buf, replaced);
+		strbuf_release(&what);
+		if (r < 0)
+			goto out_meta;
+	}
 	if (l->remaining > 0)
 		l->remaining = count >= l->remaining ? 0 : l->remaining - count;
 	res->rows += count;
@@ -753,8 +1231,12 @@ out_meta:
 	}
 	free(meta.consts);
 out:
+	for (size_t i = 0; cast && i < cols.nr; i++)
+		free(cast[i]);
+	free(cast);
 	columns_release(&cols);
 	columns_release(&norm);
+	columns_release(&base);
 	strbuf_release(&table);
 	strbuf_release(&target);
 	strbuf_release(&select);
@@ -767,7 +1249,7 @@ static int soft_delete(struct loader *l, struct sync_resource *res)
 {
 	struct strbuf sql = STRBUF_INIT;
 	int ret = 0;
-	if (!res->deleted_files.nr || l->job->opts->full_refresh ||
+	if (!res->deleted_files.nr || l->job->opts->full_refresh || l->sample ||
 	    !warehouse_has_table(l->wh, l->schema.buf, res->name))
 		return 0;
 	strbuf_addstr(&sql, "UPDATE ");
@@ -809,12 +1291,20 @@ static int write_file_metadata(struct loader *l)
 		strbuf_add_sql_str(&paths, f->path);
 		strbuf_addstr(&rows, rows.len ? ",\n(" : "(");
 		strbuf_add_sql_str(&rows, f->path);
-		strbuf_addf(&rows, ", %lld, TIMESTAMP '%s', '%s', %lld, '%s', '%s', TIMESTAMPTZ '%s')", (long long)f->size,
-			    when, f->hash ? f->hash : "", (long long)f->rows, f->status, job->load_id, job->extracted_at);
+		strbuf_addf(&rows, ", %lld, TIMESTAMP '%s', '%s', %lld, '%s', '%s', TIMESTAMPTZ '%s', %lld, %lld, ",
+			    (long long)f->size, when, f->hash ? f->hash : "", (long long)f->rows, f->status, job->load_id,
+			    job->extracted_at, (long long)f->mtime_ns, (long long)f->ctime_ns);
+		if (f->table)
+			strbuf_add_sql_str(&rows, f->table);
+		else
+			strbuf_addstr(&rows, "NULL");
+		strbuf_addch(&rows, ')');
 	}
 	if (paths.len)
-		strbuf_addf(&sql, "DELETE FROM %s WHERE path IN (%s);\nINSERT INTO %s VALUES %s;\n", meta.buf, paths.buf,
-			    meta.buf, rows.buf);
+		strbuf_addf(&sql,
+			    "DELETE FROM %s WHERE path IN (%s);\nINSERT INTO %s (path, size, mtime, content_hash, rows, "
+			    "status, load_id, loaded_at, mtime_ns, ctime_ns, table_name) VALUES %s;\n",
+			    meta.buf, paths.buf, meta.buf, rows.buf);
 	strbuf_release(&paths);
 	strbuf_release(&rows);
 	/* deleted files keep their row, marked */
@@ -844,7 +1334,8 @@ static int write_state(struct loader *l)
 	add_table(&st, l->schema.buf, "_dango_state");
 	if (job->opts->full_refresh)
 		strbuf_addf(&sql, "DELETE FROM %s;\n", st.buf);
-	json_object_foreach(job->new_state, key, value) {
+	/* a sample leaves the cursors as they were */
+	json_object_foreach(l->sample ? NULL : job->new_state, key, value) {
 		char *text = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS);
 		strbuf_addf(&sql, "DELETE FROM %s WHERE resource = ", st.buf);
 		strbuf_add_sql_str(&sql, key);
@@ -882,9 +1373,120 @@ static int write_state(struct loader *l)
 	strbuf_addf(&sql, " VALUES ('%s', ", job->load_id);
 	strbuf_add_sql_str(&sql, job->source->name);
 	strbuf_addf(&sql, ", 0, TIMESTAMPTZ '%s', NULL);", job->extracted_at);
+	if (l->sample) {
+		strbuf_addstr(&sql, "\nINSERT INTO ");
+		add_table(&sql, l->schema.buf, "_dango_samples");
+		strbuf_addf(&sql, " VALUES ('%s', TIMESTAMPTZ '%s');", job->load_id, job->extracted_at);
+	}
 	ret = warehouse_exec(l->wh, sql.buf, l->err);
 	strbuf_release(&sql);
 	strbuf_release(&st);
+	return ret;
+}
+
+/* The rows an earlier --limit sample loaded are provisional: the first
+ * sync without --limit removes them (from every table of the source)
+ * before it loads, and, since the sample left the incremental state as it
+ * was, loads those rows again in full. */
+static int drop_samples(struct loader *l)
+{
+	struct strbuf sql = STRBUF_INIT, samples = STRBUF_INIT;
+	struct wh_result r;
+	int64_t n = 0, removed = 0;
+	int ret = -1;
+	add_table(&samples, l->schema.buf, "_dango_samples");
+	strbuf_addf(&sql, "SELECT count(*) FROM %s", samples.buf);
+	if (exec_count(l->wh, sql.buf, &n, l->err) < 0)
+		goto out;
+	if (!n) {
+		ret = 0;
+		goto out;
+	}
+	strbuf_reset(&sql);
+	strbuf_addstr(&sql, "SELECT DISTINCT table_name FROM information_schema.columns WHERE table_schema = ");
+	strbuf_add_sql_str(&sql, l->schema.buf);
+	strbuf_addstr(&sql, " AND column_name = '_dlt_load_id' ORDER BY 1");
+	if (warehouse_query(l->wh, sql.buf, &r, l->err) < 0)
+		goto out;
+	for (size_t i = 0; i < r.rows; i++) {
+		char *t = wh_result_str(&r, i, 0);
+		int64_t k = 0;
+		if (t && !sync_is_meta_name(t) && !strstr(t, "__backup_")) {
+			strbuf_reset(&sql);
+			strbuf_addstr(&sql, "DELETE FROM ");
+			add_table(&sql, l->schema.buf, t);
+			strbuf_addf(&sql, " WHERE _dlt_load_id IN (SELECT load_id FROM %s)", samples.buf);
+			if (exec_count(l->wh, sql.buf, &k, l->err) < 0) {
+				free(t);
+				wh_result_free(&r);
+				goto out;
+			}
+			removed += k;
+		}
+		free(t);
+	}
+	wh_result_free(&r);
+	strbuf_reset(&sql);
+	strbuf_addstr(&sql, "DELETE FROM ");
+	add_table(&sql, l->schema.buf, "_dlt_loads");
+	strbuf_addf(&sql, " WHERE load_id IN (SELECT load_id FROM %s);\nDELETE FROM %s", samples.buf, samples.buf);
+	if (warehouse_exec(l->wh, sql.buf, l->err) < 0)
+		goto out;
+	if (removed) {
+		char num[32];
+		strvec_pushf(&l->job->notes, "replaced the %s row%s of an earlier --limit sample", fmt_count(num, removed),
+			     removed == 1 ? "" : "s");
+	}
+	ret = 0;
+out:
+	strbuf_release(&sql);
+	strbuf_release(&samples);
+	return ret;
+}
+
+/* The empty-result rule for the resources a load replaces whole (--full-refresh,
+ * write_disposition replace): with --allow-empty a table that got no
+ * rows ends empty, rather than keeping its old rows or vanishing. */
+static int check_replaced(struct loader *l)
+{
+	struct sync_job *job = l->job;
+	struct strbuf what = STRBUF_INIT, sql = STRBUF_INIT, t = STRBUF_INIT;
+	int ret = 0;
+	for (size_t i = 0; i < job->nr_resources && !ret; i++) {
+		struct sync_resource *r = job->resources[i];
+		int fr = job->opts->full_refresh;
+		if ((!fr && r->disposition != WD_REPLACE) || r->rows || !sync_job_selected(job, r->name) ||
+		    !warehouse_has_table(l->wh, l->schema.buf, r->name))
+			continue;
+		int recreated = strvec_has(&l->created, r->name);
+		int64_t old = fr || !recreated ? warehouse_count_rows(l->wh, l->schema.buf, r->name) : r->replaced_rows;
+		if (!old)
+			continue;
+		strbuf_reset(&what);
+		strbuf_addf(&what, "%s of %s.%s", fr ? "full refresh" : "replace", l->schema.buf, r->name);
+		ret = empty_result(l, what.buf, old);
+		if (ret || recreated)
+			continue;
+		/* no batch came: the table itself is emptied (a full refresh swaps
+		 * in an empty copy of it) */
+		strbuf_reset(&sql);
+		strbuf_reset(&t);
+		add_table(&t, l->schema.buf, r->name);
+		if (fr) {
+			struct strbuf newt = STRBUF_INIT;
+			target_name(&newt, l, r->name);
+			strbuf_addstr(&sql, "CREATE TABLE ");
+			add_table(&sql, l->schema.buf, newt.buf);
+			strbuf_addf(&sql, " AS SELECT * FROM %s LIMIT 0", t.buf);
+			strbuf_release(&newt);
+		} else {
+			strbuf_addf(&sql, "DELETE FROM %s", t.buf);
+		}
+		ret = warehouse_exec(l->wh, sql.buf, l->err);
+	}
+	strbuf_release(&what);
+	strbuf_release(&sql);
+	strbuf_release(&t);
 	return ret;
 }
 
@@ -893,7 +1495,7 @@ static int write_state(struct loader *l)
 static int swap_tables(struct loader *l)
 {
 	struct sync_job *job = l->job;
-	struct strbuf sql = STRBUF_INIT, e = STRBUF_INIT;
+	struct strbuf sql = STRBUF_INIT;
 	int ret = 0;
 	for (size_t i = 0; i < job->nr_resources && !ret; i++) {
 		struct sync_resource *r = job->resources[i];
@@ -909,13 +1511,7 @@ static int swap_tables(struct loader *l)
 		if (had_old)
 			old_rows = warehouse_count_rows(l->wh, l->schema.buf, r->name);
 		strbuf_reset(&sql);
-		if (had_old && r->rows == 0 && old_rows > 0 && !job->opts->allow_empty) {
-			char n[32];
-			strbuf_addf(l->err, "full refresh of %s.%s loaded 0 rows over %s existing rows; refusing "
-				    "(nothing was changed; pass --allow-empty if the source really is empty now)",
-				    l->schema.buf, r->name, fmt_count(n, old_rows));
-			ret = -1;
-		} else if (had_old && r->rows * 2 < old_rows) {
+		if (had_old && r->rows && r->rows * 2 < old_rows) {
 			char stamp[32], a[32], b[32];
 			time_t now = time(NULL);
 			struct tm tm;
@@ -940,18 +1536,15 @@ static int swap_tables(struct loader *l)
 		} else if (had_old) {
 			strbuf_addf(&sql, "DROP TABLE %s;", oldt.buf);
 		}
-		if (!ret) {
-			strbuf_addf(&sql, "ALTER TABLE ");
-			add_table(&sql, l->schema.buf, newt.buf);
-			strbuf_addstr(&sql, " RENAME TO ");
-			strbuf_add_sql_ident(&sql, r->name);
-			ret = warehouse_exec(l->wh, sql.buf, l->err);
-		}
+		strbuf_addf(&sql, "ALTER TABLE ");
+		add_table(&sql, l->schema.buf, newt.buf);
+		strbuf_addstr(&sql, " RENAME TO ");
+		strbuf_add_sql_ident(&sql, r->name);
+		ret = warehouse_exec(l->wh, sql.buf, l->err);
 		strbuf_release(&newt);
 		strbuf_release(&oldt);
 	}
 	strbuf_release(&sql);
-	strbuf_release(&e);
 	return ret;
 }
 
@@ -964,6 +1557,13 @@ int sync_load(struct warehouse *wh, struct sync_job *job, struct sync_result *re
 	strbuf_init(&l.schema, 0);
 	sync_schema_name(&l.schema, job->source->name);
 	l.remaining = job->opts->limit > 0 && !job->limit_handled ? job->opts->limit : -1;
+	l.sample = job->opts->limit > 0;
+	if (l.sample && job->opts->full_refresh) {
+		/* a sample in place of the tables, with the state of the old ones,
+		 * would leave the next sync nothing to load */
+		strbuf_addstr(err, "--limit cannot be combined with --full-refresh: a sample cannot replace the tables");
+		goto out_norollback;
+	}
 
 	if (warehouse_begin(wh, err) < 0)
 		goto out_norollback;
@@ -975,6 +1575,8 @@ int sync_load(struct warehouse *wh, struct sync_job *job, struct sync_result *re
 	strbuf_addf(&sql, meta_tables_sql, quoted.buf);
 	strbuf_release(&quoted);
 	if (warehouse_exec(wh, sql.buf, err) < 0)
+		goto out;
+	if (read_optional(&l) < 0)
 		goto out;
 	/* batches as extract hands them over; the rest once it is done */
 	struct sync_batch *b;
@@ -995,6 +1597,10 @@ int sync_load(struct warehouse *wh, struct sync_job *job, struct sync_result *re
 		strbuf_addbuf(err, &job->extract_err);
 		goto out;
 	}
+	/* after the batches: DuckDB refuses to commit a table altered after
+	 * rows of it were deleted in the same transaction */
+	if (!l.sample && drop_samples(&l) < 0)
+		goto out;
 	strbuf_reset(&sql);
 	for (size_t i = 0; i < l.defaulted.nr; i++) {
 		const char *tab = strchr(l.defaulted.v[i], '\t');
@@ -1006,14 +1612,19 @@ int sync_load(struct warehouse *wh, struct sync_job *job, struct sync_result *re
 	for (size_t i = 0; i < job->nr_resources; i++)
 		if (soft_delete(&l, job->resources[i]) < 0)
 			goto out;
+	if (!l.sample && check_replaced(&l) < 0)
+		goto out;
 	if (job->opts->full_refresh && swap_tables(&l) < 0)
 		goto out;
-	if (write_file_metadata(&l) < 0 || write_state(&l) < 0)
+	if ((!l.sample && write_file_metadata(&l) < 0) || write_state(&l) < 0)
 		goto out;
 	if (warehouse_commit(wh, err) < 0)
 		goto out;
 	for (size_t i = 0; i < job->nr_resources; i++)
 		res->rows += job->resources[i]->rows;
+	if (l.sample)
+		strvec_pushf(&job->notes, "--limit: sample load, incremental state not saved (the next sync without "
+					  "--limit replaces these rows and loads everything)");
 	ret = 0;
 out:
 	if (ret < 0) {
@@ -1029,6 +1640,8 @@ out_norollback:
 	strvec_clear(&l.created);
 	strvec_clear(&l.tables);
 	strvec_clear(&l.defaulted);
+	strvec_clear(&l.optional);
+	strvec_clear(&l.deleted);
 	return ret;
 }
 

@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fnmatch.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -24,6 +25,21 @@ int source_file_location(const struct source *s, const struct project *p, struct
 	else
 		fs_path_join(sb, p->root, rel);
 	return 0;
+}
+
+int source_file_outside(const struct project *p, const char *path, struct strbuf *where)
+{
+	char *real = realpath(path, NULL), *root = realpath(p->root, NULL);
+	int outside = 0;
+	if (real && root) {
+		size_t n = strlen(root);
+		outside = strncmp(real, root, n) || (real[n] != '/' && real[n] != '\0');
+		if (outside)
+			strbuf_addstr(where, real);
+	}
+	free(real);
+	free(root);
+	return outside;
 }
 
 struct secret_report {
@@ -58,7 +74,12 @@ static int check_files(const struct source *s, const struct project *p, struct s
 			strbuf_addf(report, "✗ '%s' is a folder; use 'directory' and 'file_pattern'\n", loc.buf);
 			ret = -1;
 		} else {
-			strbuf_addf(report, "✓ file '%s' exists and is readable\n", source_get(s, "path"));
+			struct strbuf where = STRBUF_INIT;
+			strbuf_addf(report, "✓ file '%s' exists and is readable", source_get(s, "path"));
+			if (source_file_outside(p, loc.buf, &where))
+				strbuf_addf(report, " (it is %s, outside the project)", where.buf);
+			strbuf_addch(report, '\n');
+			strbuf_release(&where);
 		}
 	} else {
 		const char *pattern = source_get(s, "file_pattern");
@@ -73,8 +94,13 @@ static int check_files(const struct source *s, const struct project *p, struct s
 				if (e->d_name[0] != '.' && (!pattern || !fnmatch(pattern, e->d_name, 0)))
 					n++;
 			closedir(d);
-			strbuf_addf(report, "✓ folder '%s' holds %d file%s matching '%s'\n", source_get(s, "directory"),
-				    n, n == 1 ? "" : "s", pattern ? pattern : "*");
+			struct strbuf where = STRBUF_INIT;
+			strbuf_addf(report, "✓ folder '%s' holds %d file%s matching '%s'", source_get(s, "directory"), n,
+				    n == 1 ? "" : "s", pattern ? pattern : "*");
+			if (source_file_outside(p, loc.buf, &where))
+				strbuf_addf(report, " (it is %s, outside the project)", where.buf);
+			strbuf_addch(report, '\n');
+			strbuf_release(&where);
 		}
 	}
 	strbuf_release(&loc);

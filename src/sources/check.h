@@ -16,4 +16,8 @@ int source_check(const struct source *s, const struct project *p, int online, st
  * sb; returns 0, or -1 if the source has neither. */
 int source_file_location(const struct source *s, const struct project *p, struct strbuf *sb, int *is_dir);
 
+/* Does path (symlinks and ".." resolved) lie outside the project? Then 1,
+ * with the resolved absolute path in where; 0 if inside or unresolvable. */
+int source_file_outside(const struct project *p, const char *path, struct strbuf *where);
+
 #endif

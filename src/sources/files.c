@@ -18,6 +18,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,7 @@ struct files_conf {
 	const char *pattern;
 	const char *format;     /* NULL: by extension */
 	const char *table;
+	const char *encoding;
 	struct strbuf csv_options; /* ", delim=';', header=true, ..." */
 	int skip_bad_rows;
 	enum write_disposition disposition;
@@ -103,6 +105,7 @@ static int files_open(struct sync_job *job, struct strbuf *err)
 	add_csv_string_opt(o, s, "quote", "quote");
 	add_csv_string_opt(o, s, "escape", "escape");
 	add_csv_string_opt(o, s, "encoding", "encoding");
+	c->encoding = source_get(s, "encoding");
 	int header;
 	if (ynode_bool(ymap_get(s->block, "header"), &header) == 0)
 		strbuf_addf(o, ", header=%s", header ? "true" : "false");
@@ -253,30 +256,50 @@ static void free_found(struct found_file *files, size_t nr)
 	free(files);
 }
 
+/* A file name as a literal for DuckDB's readers, which expand glob
+ * characters: each of * ? [ becomes a class of itself ("x[*].csv"). */
+static void add_literal_path(struct strbuf *sb, const char *path)
+{
+	struct strbuf lit = STRBUF_INIT;
+	for (const char *p = path; *p; p++) {
+		if (*p == '*' || *p == '?' || *p == '[')
+			strbuf_addf(&lit, "[%c]", *p);
+		else
+			strbuf_addch(&lit, *p);
+	}
+	strbuf_add_sql_str(sb, lit.buf);
+	strbuf_release(&lit);
+}
+
 /* The DuckDB reader call for one file. A CSV's dialect is pinned (comma or
- * tab, double quotes) unless configured: left to guess, DuckDB's sniffer
- * reads a file with one malformed row as a single column. */
+ * tab, double quotes, no lines skipped) unless configured: left to guess,
+ * DuckDB's sniffer reads a file with one malformed row as a single column.
+ * Every mode (incremental, full refresh, diagnosis) reads through here. */
 static void reader_sql(struct strbuf *sb, const struct files_conf *c, const char *abs, const char *format,
 		       int skip_bad_rows)
 {
 	if (!strcmp(format, "parquet")) {
 		strbuf_addstr(sb, "read_parquet(");
-		strbuf_add_sql_str(sb, abs);
+		add_literal_path(sb, abs);
 		strbuf_addch(sb, ')');
 	} else if (!strcmp(format, "json") || !strcmp(format, "ndjson") || !strcmp(format, "jsonl")) {
 		strbuf_addstr(sb, "read_json(");
-		strbuf_add_sql_str(sb, abs);
+		add_literal_path(sb, abs);
 		strbuf_addf(sb, ", format='%s'", !strcmp(format, "json") ? "auto" : "newline_delimited");
 		if (skip_bad_rows)
 			strbuf_addstr(sb, ", ignore_errors=true");
 		strbuf_addch(sb, ')');
 	} else {
 		strbuf_addstr(sb, "read_csv(");
-		strbuf_add_sql_str(sb, abs);
+		add_literal_path(sb, abs);
 		if (!strstr(c->csv_options.buf, "delim="))
 			strbuf_addstr(sb, !strcmp(format, "tsv") ? ", delim='\t'" : ", delim=','");
 		if (!strstr(c->csv_options.buf, "quote="))
 			strbuf_addstr(sb, ", quote='\"'");
+		/* left to guess, the sniffer skips every line above one with more
+		 * columns (a stray line at the end made a table of it alone) */
+		if (!strstr(c->csv_options.buf, "skip="))
+			strbuf_addstr(sb, ", skip=0");
 		strbuf_addbuf(sb, &c->csv_options);
 		if (skip_bad_rows)
 			strbuf_addstr(sb, ", ignore_errors=true, store_rejects=true");
@@ -284,15 +307,169 @@ static void reader_sql(struct strbuf *sb, const struct files_conf *c, const char
 	}
 }
 
-static struct tracked_file *track(const struct found_file *f, const char *hash, const char *status)
+static int64_t ns_of(const struct timespec *ts)
+{
+	return (int64_t)ts->tv_sec * 1000000000 + ts->tv_nsec;
+}
+
+static struct tracked_file *track(const struct found_file *f, const char *hash, const char *status, const char *table)
 {
 	struct tracked_file *t = xcalloc(1, sizeof(*t));
 	t->path = xstrdup(f->rel);
 	t->size = (int64_t)f->st.st_size;
 	t->mtime = (int64_t)f->st.st_mtime;
+	t->mtime_ns = ns_of(&f->st.st_mtim);
+	t->ctime_ns = ns_of(&f->st.st_ctim);
 	t->hash = xstrdup(hash);
 	t->status = xstrdup(status);
+	t->table = xstrdup(table);
 	return t;
+}
+
+/* Does the file look as it did when it was loaded: size, and the
+ * nanosecond mtime and ctime (whole-second mtime for metadata of older
+ * versions)? */
+static int stat_same(json_t *prev, const struct stat *st)
+{
+	json_t *m = json_object_get(prev, "mtime_ns");
+	if (json_integer_value(json_object_get(prev, "size")) != (json_int_t)st->st_size)
+		return 0;
+	if (!m)
+		return json_integer_value(json_object_get(prev, "mtime")) == (json_int_t)st->st_mtime;
+	return json_integer_value(m) == ns_of(&st->st_mtim) &&
+	       json_integer_value(json_object_get(prev, "ctime_ns")) == ns_of(&st->st_ctim);
+}
+
+/* Same times, but recorded so close to the file's last change that a
+ * rewrite of the same size within the file system's clock tick would have
+ * kept them (git calls this racily clean), or recorded in whole seconds:
+ * the content hash decides. */
+static int stat_doubtful(json_t *prev, const struct stat *st)
+{
+	json_t *m = json_object_get(prev, "mtime_ns");
+	int64_t loaded = json_integer_value(json_object_get(prev, "loaded_at_ns"));
+	int64_t changed = ns_of(&st->st_mtim) > ns_of(&st->st_ctim) ? ns_of(&st->st_mtim) : ns_of(&st->st_ctim);
+	return !m || changed + 2000000000LL >= loaded;
+}
+
+/* DuckDB's JSON structure detection recurses: a file nested deeper than
+ * this overflows its stack (the API path refuses the same depth). */
+#define FILE_JSON_MAX_DEPTH 512
+
+struct scan {
+	int check_nul, check_depth;
+	int64_t line, offset;
+	int depth, in_str, esc;
+};
+
+/* The line of byte offset in a file (counted again: only errors need it). */
+static int64_t line_of(const char *path, int64_t offset)
+{
+	unsigned char buf[65536];
+	int64_t line = 1, pos = 0;
+	FILE *fp = fopen(path, "rb");
+	size_t n;
+	while (fp && pos < offset && (n = fread(buf, 1, sizeof(buf), fp)) > 0)
+		for (size_t i = 0; i < n && pos < offset; i++, pos++)
+			line += buf[i] == '\n';
+	if (fp)
+		fclose(fp);
+	return line;
+}
+
+static int scan_chunk(struct scan *sc, const unsigned char *p, size_t n, const char *abs, const char *rel,
+		      struct strbuf *err)
+{
+	if (!sc->check_depth) {
+		/* CSV: only NUL bytes matter, found at memchr's speed */
+		const unsigned char *z = memchr(p, 0, n);
+		if (z) {
+			int64_t at = sc->offset + (z - p);
+			strbuf_addf(err, "%s:%lld: a NUL byte inside the data (byte %lld): DuckDB would keep it and show "
+				    "the value cut short; remove it (for example with tr -d '\\000') and sync again",
+				    rel, (long long)line_of(abs, at), (long long)at + 1);
+			return -1;
+		}
+		sc->offset += (int64_t)n;
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++, sc->offset++) {
+		unsigned char ch = p[i];
+		if (ch == '\n')
+			sc->line++;
+		if (sc->in_str) {
+			if (sc->esc)
+				sc->esc = 0;
+			else if (ch == '\\')
+				sc->esc = 1;
+			else if (ch == '"')
+				sc->in_str = 0;
+		} else if (ch == '"') {
+			sc->in_str = 1;
+		} else if (ch == '[' || ch == '{') {
+			if (++sc->depth > FILE_JSON_MAX_DEPTH) {
+				strbuf_addf(err, "%s:%lld: JSON nested deeper than %d levels; refusing to read it (DuckDB's "
+					    "JSON reader would overflow its stack)",
+					    rel, (long long)sc->line, FILE_JSON_MAX_DEPTH);
+				return -1;
+			}
+		} else if ((ch == ']' || ch == '}') && sc->depth > 0) {
+			sc->depth--;
+		}
+	}
+	return 0;
+}
+
+/* Read a file once for its content hash and for what DuckDB must not be
+ * handed: a NUL byte in a CSV, JSON nested too deep. Compressed files are
+ * only hashed. */
+static int scan_file(const struct files_conf *c, const struct found_file *f, const char *format, char *hex,
+		     struct strbuf *err)
+{
+	static __thread unsigned char buf[1 << 18];
+	struct scan sc = { .line = 1 };
+	struct hash64 h;
+	int compressed = ends_with(f->abs, ".gz") || ends_with(f->abs, ".zst");
+	/* in UTF-16 text NUL bytes are the other half of most characters */
+	int wide = c->encoding && (strstr(c->encoding, "16") || strstr(c->encoding, "32"));
+	sc.check_nul = !compressed && !wide && (!strcmp(format, "csv") || !strcmp(format, "tsv"));
+	sc.check_depth = !compressed && (!strcmp(format, "json") || !strcmp(format, "ndjson") || !strcmp(format, "jsonl"));
+	int fd = open(f->abs, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		strbuf_addf(err, "%s: cannot read: %s", f->rel, strerror(errno));
+		return -1;
+	}
+	hash64_init(&h);
+	for (;;) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			strbuf_addf(err, "%s: cannot read: %s", f->rel, strerror(errno));
+			close(fd);
+			return -1;
+		}
+		if (!n)
+			break;
+		hash64_update(&h, buf, (size_t)n);
+		if ((sc.check_nul || sc.check_depth) && scan_chunk(&sc, buf, (size_t)n, f->abs, f->rel, err) < 0) {
+			close(fd);
+			return -1;
+		}
+	}
+	close(fd);
+	snprintf(hex, 17, "%016llx", (unsigned long long)hash64_final(&h));
+	return 0;
+}
+
+/* A file read from outside the project (a path with "..", a symlink) is
+ * allowed, and said: the line names where it really is. */
+static void say_if_outside(struct sync_job *job, const struct found_file *f)
+{
+	struct strbuf where = STRBUF_INIT;
+	if (source_file_outside(job->project, f->abs, &where))
+		job->progress(job, "%s resolves to %s, outside the project", f->rel, where.buf);
+	strbuf_release(&where);
 }
 
 static int files_extract(struct sync_job *job, struct strbuf *err)
@@ -323,6 +500,7 @@ static int files_extract(struct sync_job *job, struct strbuf *err)
 		const struct found_file *f = &files[i];
 		json_t *prev = json_object_get(job->prev_files, f->rel);
 		const char *prev_status = json_string_value(json_object_get(prev, "status"));
+		const char *prev_table = json_string_value(json_object_get(prev, "table"));
 		int known = prev && prev_status && strcmp(prev_status, "deleted");
 		char hash[17] = "";
 		const char *format = file_format(c, f->abs);
@@ -338,28 +516,32 @@ static int files_extract(struct sync_job *job, struct strbuf *err)
 			strbuf_addf(err, "%s: the file is empty (no header, no rows)", f->rel);
 			goto out;
 		}
-		if (known && !reload_all &&
-		    json_integer_value(json_object_get(prev, "size")) == (json_int_t)f->st.st_size &&
-		    json_integer_value(json_object_get(prev, "mtime")) == (json_int_t)f->st.st_mtime) {
+		if (known && prev_table && strcmp(prev_table, c->table)) {
+			/* table_name changed: the file is new to its new table */
+			strvec_pushf(&job->notes, "%s: table_name is now '%s': loading it into raw_%s.%s (raw_%s.%s keeps "
+				     "the rows loaded before)",
+				     f->rel, c->table, job->source->name, c->table, job->source->name, prev_table);
+			known = 0;
+		}
+		if (known && !reload_all && stat_same(prev, &f->st) && !stat_doubtful(prev, &f->st)) {
 			unchanged++;
 			continue;
 		}
-		if (hash_file(f->abs, hash) < 0) {
-			strbuf_addf(err, "%s: cannot read: %s", f->rel, strerror(errno));
+		if (scan_file(c, f, format, hash, err) < 0)
 			goto out;
-		}
 		const char *status = "new";
 		if (known && !reload_all) {
 			if (!strcmp(json_string_value(json_object_get(prev, "hash")) ? json_string_value(json_object_get(prev, "hash")) : "", hash)) {
-				/* touched, not changed: remember the new mtime, read nothing */
+				/* touched, not changed: remember the new times, read nothing */
 				struct sync_batch *b = sync_job_add_batch(job, c->table);
-				b->file = track(f, hash, "unchanged");
+				b->file = track(f, hash, "unchanged", c->table);
 				b->file->rows = json_integer_value(json_object_get(prev, "rows"));
 				unchanged++;
 				continue;
 			}
 			status = "updated";
 		}
+		say_if_outside(job, f);
 		struct sync_batch *b = sync_job_add_batch(job, c->table);
 		struct strbuf rel = STRBUF_INIT;
 		reader_sql(&rel, c, f->abs, format, c->skip_bad_rows);
@@ -369,7 +551,7 @@ static int files_extract(struct sync_job *job, struct strbuf *err)
 			b->diagnose = strbuf_detach(&rel, NULL);
 			b->collect_rejects = c->skip_bad_rows;
 		}
-		b->file = track(f, hash, status);
+		b->file = track(f, hash, status, c->table);
 		b->label = xstrdup(f->rel);
 		char when[32];
 		struct tm tm;
@@ -450,8 +632,9 @@ static int files_describe(struct sync_job *job, struct strbuf *out, struct strbu
 		json_t *prev = json_object_get(job->prev_files, files[i].rel);
 		const char *ps = json_string_value(json_object_get(prev, "status"));
 		int known = ps && strcmp(ps, "deleted");
-		int same = known && json_integer_value(json_object_get(prev, "size")) == (json_int_t)files[i].st.st_size &&
-			   json_integer_value(json_object_get(prev, "mtime")) == (json_int_t)files[i].st.st_mtime;
+		const char *pt = json_string_value(json_object_get(prev, "table"));
+		known = known && !(pt && strcmp(pt, c->table));
+		int same = known && stat_same(prev, &files[i].st);
 		const char *format = file_format(c, files[i].abs);
 		if (same && !reload_all) {
 			strbuf_addf(out, "%s: unchanged, skipped\n", files[i].rel);

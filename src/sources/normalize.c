@@ -569,7 +569,13 @@ static struct norm_entry *entry_for(struct norm_table *t, int parent, const char
 		jv_unescape(&raw, key, klen);
 	else
 		strbuf_add(&raw, key, klen);
-	sync_normalize_name(&name, raw.buf);
+	/* a top-level field named like the engine's columns (_dlt_id, _dlt_load_id)
+	 * is data: it gets a name of its own */
+	if (parent < 0 && sync_column_name(&name, raw.buf))
+		strvec_pushf(&t->renamed, "field '%s' of %s is loaded as column '%s' (Dango uses '%s' for its own column)",
+			     raw.buf, t->name, name.buf, raw.buf);
+	else if (parent >= 0)
+		sync_normalize_name(&name, raw.buf);
 	e->norm = strbuf_detach(&name, NULL);
 	strbuf_release(&raw);
 	if (t->nr_entries * 2 > t->index_size) {
@@ -667,6 +673,7 @@ void normalizer_init(struct normalizer *n, const char *dir)
 static void table_release(struct norm_table *t)
 {
 	free(t->name);
+	strvec_clear(&t->renamed);
 	for (size_t i = 0; i < t->nr_cols; i++) {
 		free(t->cols[i].name);
 		free(t->cols[i].key);

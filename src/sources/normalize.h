@@ -93,6 +93,7 @@ struct norm_table {
 	int64_t file_rows_now;
 	int64_t rows;
 	int ids;                     /* some rows carry their own _dlt_id */
+	struct strvec renamed;       /* warnings: fields named like the engine's own columns */
 };
 
 /* A field copied into each row of a table from elsewhere (a parent

@@ -1719,6 +1719,10 @@ static int fetch_endpoint(struct rest *r, struct sync_job *job, struct endpoint 
 					     o->since, ep->name, known_first);
 			free(fs);
 		}
+		if (o->until)
+			sync_job_check_window(job, ep->name, from,
+					      o->since ? "--since" : cur ? "the cursor of the last sync" : "the initial value",
+					      o->until);
 		char *widened = from && cur && !o->since && job->source->lookback_days > 0
 					? minus_days(from, job->source->lookback_days)
 					: NULL;
@@ -1811,17 +1815,7 @@ out:
 
 static int make_spool(struct sync_job *job, struct strbuf *err)
 {
-	if (job->spool_dir)
-		return 0;
-	const char *tmp = getenv("TMPDIR");
-	char *tmpl = xasprintf("%s/dango-rest-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(tmpl)) {
-		strbuf_addf(err, "cannot create a spool folder in %s: %s", tmp && *tmp ? tmp : "/tmp", strerror(errno));
-		free(tmpl);
-		return -1;
-	}
-	job->spool_dir = tmpl;
-	return 0;
+	return sync_job_spool_dir(job, err);
 }
 
 /* A spool file is complete: hand it to the engine as a batch, so that it
@@ -1855,6 +1849,7 @@ static void spool_file_done(void *data, int ti, size_t k)
 	normalizer_relation(&r->norm, t, t->files.v[k], &rel);
 	b->relation = strbuf_detach(&rel, NULL);
 	b->spool_path = xstrdup(t->files.v[k]);
+	b->own_ids = 1;
 	b->label = xasprintf("%s (part %zu)", t->name, k + 1);
 	sync_job_emit(job);
 }
@@ -1916,6 +1911,9 @@ static int rest_extract(struct sync_job *job, struct strbuf *err)
 	}
 	if (normalizer_finish(&r->norm, err) < 0)
 		goto out;
+	for (size_t i = 0; i < r->norm.nr_tables; i++)
+		for (size_t k = 0; k < r->norm.tables[i].renamed.nr; k++)
+			strvec_push(&job->warnings, r->norm.tables[i].renamed.v[k]);
 
 	/* one batch per spool file; one resource per table */
 	ret = 0;

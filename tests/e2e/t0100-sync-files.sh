@@ -83,13 +83,15 @@ test_expect_success '--allow-schema-changes adds columns and leaves missing ones
     printf "1:a:NULL\n7:g:x\n8:NULL:NULL\n" >expect && test_cmp expect g
 '
 
-test_expect_success 'widening types: integers to doubles to text' '
+test_expect_success 'widening a type is a schema change: integers to doubles to text with --allow-schema-changes' '
     printf "id,n\n1,5\n" >data/w1.csv &&
     dango source add local_files --name wide --directory data --set "file_pattern=w*.csv" >/dev/null &&
     dango sync wide >/dev/null &&
-    printf "id,n\n2,5.5\n" >data/w2.csv && dango sync wide >/dev/null &&
+    printf "id,n\n2,5.5\n" >data/w2.csv && test_must_fail dango sync wide >/dev/null 2>err &&
+    test_grep "data/w2.csv: column .n. no longer fits its type in raw_wide.wide: it was BIGINT, the file now needs DOUBLE (a value .5.5.)" err &&
+    dango sync wide --allow-schema-changes >/dev/null &&
     q "SELECT typeof(n) FROM raw_wide.wide LIMIT 1" >t && echo DOUBLE >expect && test_cmp expect t &&
-    printf "id,n\n3,many\n" >data/w3.csv && dango sync wide >/dev/null &&
+    printf "id,n\n3,many\n" >data/w3.csv && dango sync wide --allow-schema-changes >/dev/null &&
     q "SELECT string_agg(n, '"'"'|'"'"' ORDER BY id) FROM raw_wide.wide" >v && echo "5.0|5.5|many" >expect && test_cmp expect v
 '
 
