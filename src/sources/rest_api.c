@@ -1663,6 +1663,15 @@ static int rest_describe(struct sync_job *job, struct strbuf *out, struct strbuf
 	return 0;
 }
 
+static int rest_resources(struct sync_job *job, struct strvec *out, struct strbuf *err)
+{
+	const struct rest *r = job->conn;
+	(void)err;
+	for (size_t i = 0; i < r->nr_eps; i++)
+		strvec_push(out, r->eps[i].name);
+	return 0;
+}
+
 const struct connector_ops rest_api_connector = {
 	.type = "rest_api",
 	.caps = CONNECTOR_DATE_RANGE,
@@ -1670,6 +1679,7 @@ const struct connector_ops rest_api_connector = {
 	.extract = rest_extract,
 	.describe = rest_describe,
 	.close = rest_close,
+	.resources = rest_resources,
 };
 
 int rest_api_handles(const char *type)
