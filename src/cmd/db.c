@@ -94,10 +94,10 @@ static void describe_orphan(struct strbuf *sb, const struct orphan *o)
 {
 	char n[32];
 	if (o->table)
-		strbuf_addf(sb, "%s.%s (%s rows)", o->schema, o->table, fmt_count(n, o->rows));
+		strbuf_addf(sb, "%s.%s (%s %s)", o->schema, o->table, fmt_count(n, o->rows), plural(o->rows, "row", "rows"));
 	else
-		strbuf_addf(sb, "%s (%lld table%s, %s rows)", o->schema, (long long)o->tables,
-			    o->tables == 1 ? "" : "s", fmt_count(n, o->rows));
+		strbuf_addf(sb, "%s (%lld %s, %s %s)", o->schema, (long long)o->tables, plural(o->tables, "table", "tables"),
+			    fmt_count(n, o->rows), plural(o->rows, "row", "rows"));
 }
 
 static const struct cmd_info status_info = {
@@ -190,9 +190,11 @@ static int db_status(int argc, const char **argv)
 	if (shown) {
 		text_table_print(&t, stdout, 0);
 		char n[32];
-		printf("%zu tables and views, %s rows in tables", shown, fmt_count(n, total));
+		printf("%zu %s, %s %s in tables", shown, plural((int64_t)shown, "table or view", "tables and views"),
+		       fmt_count(n, total), plural(total, "row", "rows"));
 		if (hidden)
-			printf(" (%zu metadata tables not shown: --all lists them)", hidden);
+			printf(" (%zu metadata %s not shown: --all lists them)", hidden,
+			       plural((int64_t)hidden, "table", "tables"));
 		printf("\n");
 	} else {
 		printf("The warehouse holds no tables yet. Run 'dango sync' to load data.\n");

@@ -571,8 +571,8 @@ static void print_warehouse_info(struct warehouse *wh, const struct source *s)
 			for (size_t i = 0; i < r.rows; i++) {
 				char *t = wh_result_str(&r, i, 0);
 				char cnt[32];
-				printf("%s%s (%s rows)", i ? ", " : "", t,
-				       fmt_count(cnt, warehouse_count_rows(wh, schema.buf, t)));
+				int64_t rows = warehouse_count_rows(wh, schema.buf, t);
+				printf("%s%s (%s %s)", i ? ", " : "", t, fmt_count(cnt, rows), plural(rows, "row", "rows"));
 				free(t);
 			}
 			printf("\n");

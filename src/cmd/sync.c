@@ -300,7 +300,8 @@ static int confirm_full_refresh(struct warehouse *wh, struct source **chosen, si
 		struct strvec lines = STRVEC_INIT;
 		int64_t total = 0;
 		sync_table_counts(wh, chosen[i]->name, &lines, &total, &err);
-		printf("  - %s (%s rows will be replaced)\n", chosen[i]->name, fmt_count(num, total));
+		printf("  - %s (%s %s will be replaced)\n", chosen[i]->name, fmt_count(num, total),
+		       plural(total, "row", "rows"));
 		for (size_t k = 0; k < lines.nr; k++)
 			printf("      %s\n", lines.v[k]);
 		strvec_clear(&lines);
@@ -640,9 +641,9 @@ int cmd_sync(int argc, const char **argv)
 			 plural((int64_t)nr_unsyncable, "source is", "sources are"));
 	if (done < nr_chosen)
 		ui_print("Stopped after the first failure (--fail-fast): %zu not run", nr_chosen - done);
-	ui_print("\nTotal rows: %s\nTotal duration: %s\nSuccess: %zu/%zu %s\nFailed: %zu/%zu %s",
-		 fmt_count(num, total), dur, done - failed, nr_all, plural((int64_t)nr_all, "source", "sources"), nr_failed,
-		 nr_all, plural((int64_t)nr_all, "source", "sources"));
+	/* "1/1 sources" as the spec writes it: a fraction of the sources */
+	ui_print("\nTotal rows: %s\nTotal duration: %s\nSuccess: %zu/%zu sources\nFailed: %zu/%zu sources",
+		 fmt_count(num, total), dur, done - failed, nr_all, nr_failed, nr_all);
 	ui_rule();
 	sync_status_finish(&status, !nr_failed, nr_failed ? "some sources failed" : NULL);
 	sync_status_release(&status);

@@ -40,7 +40,10 @@ test_expect_success 'counts are singular for one: 1 row, not 1 rows' '
     dango sync one --full-refresh -y >out &&
     test_grep "Loaded 1 row into raw_one.one$" out &&
     test_grep "Sync complete (1 row in" out &&
-    test_grep "Success: 1/1 source$" out
+    test_grep "Success: 1/1 sources$" out &&
+    dango db status >out &&
+    test_grep "^1 table or view, 1 row in tables (" out &&
+    dango source list >out && test_grep "Tables: one (1 row)$" out
 '
 
 test_expect_success '--select of a resource the source lacks: did-you-mean, exit 2, nothing synced' '
