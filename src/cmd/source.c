@@ -469,22 +469,34 @@ static int source_add(int argc, const char **argv)
 		ret = EXIT_FAIL;
 		goto out;
 	}
+	int test_failed = 0;
 	if (!no_test) {
 		ui_print("Testing connection...");
-		int ok = source_check(sources_find(&check, e.name), &p, 1, &report) == 0;
+		test_failed = source_check(sources_find(&check, e.name), &p, 1, &report) < 0;
 		if (ui.level >= UI_NORMAL)
 			fputs(report.buf, stdout);
-		if (!ok)
-			ui_warn("the connection test found problems; the source is saved anyway "
-				"(fix them, then run 'dango source test %s')", e.name);
 	}
 	sources_release(&check);
+	/* A source added by a script that fails its test is not added
+	 * (nothing is saved): the script must not read success. The wizard's
+	 * answers are kept, with a warning instead of the ✓ (the user sees
+	 * the test's findings just above). */
+	if (test_failed && args.nr) {
+		ui_fail("Source '%s' not added: the connection test failed (see above)", e.name);
+		ui_print("Fix it (create the file, set the variable), or pass --no-test to add it untested.");
+		ret = EXIT_FAIL;
+		goto out;
+	}
 	if (sources_save(p.sources_path, ".dango/sources.yml", out.buf, &err) < 0) {
 		ui_error("%s", err.buf);
 		ret = EXIT_FAIL;
 		goto out;
 	}
-	ui_ok("Source added to .dango/sources.yml");
+	if (test_failed)
+		ui_warn("source '%s' added to .dango/sources.yml, but its connection test failed "
+			"(fix it, then run 'dango source test %s')", e.name, e.name);
+	else
+		ui_ok("Source added to .dango/sources.yml");
 	ui_print("Tip: run 'dango sync %s' to load data, then 'dango generate' to create staging models.",
 		 e.name);
 	ret = EXIT_OK;
