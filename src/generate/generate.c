@@ -139,10 +139,11 @@ int gen_file_is_ours(const char *text, int *asked)
 	cs = strstr(line.buf, "checksum=");
 	checksum_hex(hex, nl + 1, strlen(nl + 1));
 	int ours = cs && !strncmp(cs + 9, hex, 16) && (cs[25] == '\0' || isspace((unsigned char)cs[25]));
-	if (ours && asked && (st = strstr(line.buf, "strategy="))) {
+	if (ours && asked && ((st = strstr(line.buf, "asked=")) || (st = strstr(line.buf, "strategy=")))) {
 		enum gen_strategy s;
-		size_t n = strcspn(st + 9, " ");
-		char *name = xstrndup(st + 9, n);
+		st = strchr(st, '=') + 1;
+		size_t n = strcspn(st, " ");
+		char *name = xstrndup(st, n);
 		if (gen_strategy_parse(name, &s) == 0)
 			*asked = (int)s;
 		free(name);
@@ -273,7 +274,11 @@ void gen_render_model(struct strbuf *out, const char *source, const struct gen_t
 		add_source_call(&body, source, t->name);
 		strbuf_addch(&body, '\n');
 	}
-	strbuf_addf(&extra, "strategy=%s ", gen_strategy_name(t->asked));
+	/* the marker says what the body does; what was asked for, when it
+	 * differs (no key yet), follows, so that a later run can honour it */
+	strbuf_addf(&extra, "strategy=%s ", gen_strategy_name(t->strategy));
+	if (t->asked != t->strategy)
+		strbuf_addf(&extra, "asked=%s ", gen_strategy_name(t->asked));
 	finish_file(out, SQL_MARKER, extra.buf, &body);
 	strbuf_release(&body);
 	strbuf_release(&extra);
@@ -369,7 +374,9 @@ void gen_render_schema_yml(struct strbuf *out, const struct gen_source *s, const
 			int in_key = strvec_has(&t->key, cols.v[c]);
 			/* a key is unique only where one row per key is kept */
 			int unique = in_key && t->key.nr == 1 && t->strategy == GEN_LATEST_ONLY;
-			int not_null = col && t->rows > 0 && !col->has_nulls;
+			/* only keys: a column that happens to hold no NULL today
+			 * may well hold one tomorrow */
+			int not_null = in_key;
 			strbuf_reset(&d);
 			strbuf_addf(&d, "%s", col ? col->type : "");
 			if (in_key)
