@@ -34,7 +34,7 @@ static const struct command commands[] = {
 	{ "ls", cmd_ls, "List the dbt project's nodes" },
 	{ "validate", cmd_validate, "Check the configuration, credentials and dbt project" },
 	{ "query", cmd_query, "Run SQL against the warehouse" },
-	{ "db", cmd_db, "Warehouse status, and cleaning of orphaned tables" },
+	{ "db", cmd_db, "Warehouse status, backups (db backups, db restore), cleaning" },
 };
 
 static void print_help(void)

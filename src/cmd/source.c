@@ -9,6 +9,7 @@
 #include "core/util.h"
 #include "core/xalloc.h"
 #include "core/yaml.h"
+#include "ingest/sync.h"
 #include "sources/check.h"
 #include "sources/preset.h"
 #include "sources/registry.h"
@@ -560,8 +561,7 @@ static void print_warehouse_info(struct warehouse *wh, const struct source *s)
 	strbuf_addf(&schema, "raw_%s", s->name);
 	strbuf_addstr(&sql, "SELECT table_name FROM information_schema.tables WHERE table_schema = ");
 	strbuf_add_sql_str(&sql, schema.buf);
-	strbuf_addstr(&sql, " AND table_name NOT LIKE '\\_dlt\\_%' ESCAPE '\\' AND table_name NOT LIKE "
-			    "'\\_dango\\_%' ESCAPE '\\' ORDER BY table_name");
+	strbuf_addstr(&sql, " ORDER BY table_name");
 	if (warehouse_query(wh, sql.buf, &r, &err) == 0) {
 		if (warehouse_has_table(wh, schema.buf, "_dlt_loads")) {
 			struct wh_result last;
@@ -578,17 +578,20 @@ static void print_warehouse_info(struct warehouse *wh, const struct source *s)
 		} else {
 			printf("  Last synced: never\n");
 		}
-		if (r.rows) {
-			printf("  Tables: ");
-			for (size_t i = 0; i < r.rows; i++) {
-				char *t = wh_result_str(&r, i, 0);
-				char cnt[32];
+		size_t shown = 0;
+		for (size_t i = 0; i < r.rows; i++) {
+			char *t = wh_result_str(&r, i, 0);
+			char cnt[32];
+			/* bookkeeping and full-refresh backups are not the source's tables */
+			if (t && !sync_is_meta_name(t)) {
 				int64_t rows = warehouse_count_rows(wh, schema.buf, t);
-				printf("%s%s (%s %s)", i ? ", " : "", t, fmt_count(cnt, rows), plural(rows, "row", "rows"));
-				free(t);
+				printf("%s%s (%s %s)", shown++ ? ", " : "  Tables: ", t, fmt_count(cnt, rows),
+				       plural(rows, "row", "rows"));
 			}
-			printf("\n");
+			free(t);
 		}
+		if (shown)
+			printf("\n");
 		wh_result_free(&r);
 	}
 	strbuf_release(&sql);

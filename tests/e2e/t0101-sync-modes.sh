@@ -81,8 +81,8 @@ test_expect_success 'full refresh under half the rows warns and keeps a named ba
     seq 1 10 | sed "s/$/,x/" >>data/a.csv && dango sync alpha --full-refresh -y >/dev/null 2>&1 &&
     printf "id,v\n1,x\n2,x\n3,x\n" >data/a.csv &&
     dango sync alpha --full-refresh -y >out 2>err &&
-    test_grep "loaded 3 rows, under half of the previous 10; the old table is kept as raw_alpha.alpha__backup_[0-9_]* for recovery" err &&
-    b=$(sed -n "s/.*kept as raw_alpha\.\(alpha__backup_[0-9_]*\) .*/\1/p" err) &&
+    test_grep "loaded 3 rows, under half of the previous 10; the old table is kept as raw_alpha._dango_backup_[0-9_]*__alpha for recovery" err &&
+    b=$(sed -n "s/.*kept as raw_alpha\.\(_dango_backup_[0-9_]*__alpha\) .*/\1/p" err) &&
     rows "raw_alpha.$b" >n && echo 10 >expect && test_cmp expect n &&
     rows raw_alpha.alpha >n && echo 3 >expect && test_cmp expect n
 '
