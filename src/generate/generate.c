@@ -13,6 +13,7 @@
 #include "warehouse/warehouse.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
 #include <stdlib.h>
@@ -1024,4 +1025,49 @@ int gen_plan_write(struct gen_plan *plan, struct strbuf *err)
 			return -1;
 	}
 	return 0;
+}
+
+/* ---- the files of one source ------------------------------------------------ */
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int gen_source_files(const char *staging_dir, const char *source, struct strvec *ours, struct strvec *edited)
+{
+	struct strbuf sources_yml = STRBUF_INIT, schema_yml = STRBUF_INIT, call = STRBUF_INIT;
+	struct strvec names = STRVEC_INIT;
+	int n = 0;
+	DIR *d = opendir(staging_dir);
+	if (!d)
+		return errno == ENOENT ? 0 : -1;
+	for (struct dirent *e; (e = readdir(d));)
+		if (e->d_name[0] != '.')
+			strvec_push(&names, e->d_name);
+	closedir(d);
+	qsort(names.v, names.nr, sizeof(*names.v), cmp_names);
+	strbuf_addf(&sources_yml, "_stg_%s__sources.yml", source);
+	strbuf_addf(&schema_yml, "_stg_%s__schema.yml", source);
+	strbuf_addstr(&call, "{{ source(");
+	add_jinja_str(&call, source);
+	strbuf_addstr(&call, ", ");
+	for (size_t i = 0; i < names.nr; i++) {
+		const char *name = names.v[i];
+		struct strbuf path = STRBUF_INIT, text = STRBUF_INIT;
+		int mine = !strcmp(name, sources_yml.buf) || !strcmp(name, schema_yml.buf);
+		fs_path_join(&path, staging_dir, name);
+		if ((mine || (ends_with(name, ".sql") && starts_with(name, "stg_"))) &&
+		    strbuf_read_file(&text, path.buf) >= 0 && (mine || strstr(text.buf, call.buf))) {
+			strvec_push(gen_file_is_ours(text.buf, NULL) ? ours : edited, name);
+			n++;
+		}
+		strbuf_release(&path);
+		strbuf_release(&text);
+	}
+	strvec_clear(&names);
+	strbuf_release(&sources_yml);
+	strbuf_release(&schema_yml);
+	strbuf_release(&call);
+	return n;
 }
