@@ -43,12 +43,20 @@ static int load_yaml(const char *path, const char *display, struct strbuf *text,
 /* dbt sources that read raw_<x> of a source x no longer in sources.yml
  * (removed, with its generated files left behind), and the models that
  * read them: dango run would fail on them. */
-static void check_dangling(const struct dbt_project *dp, const struct source_list *list, int *problems)
+static void check_dangling(const struct project *p, const struct dbt_project *dp, const struct source_list *list,
+			   int *problems)
 {
 	struct strvec gone = STRVEC_INIT; /* "src.table" of dbt sources pointing at nothing */
+	struct warehouse wh;
+	struct strbuf e = STRBUF_INIT;
+	/* raw tables loaded by other means (no source, but there) are fine */
+	int have_wh = fs_exists(p->warehouse_path) && warehouse_open(&wh, p->warehouse_path, WH_READ_ONLY, &e) == 0;
+	strbuf_release(&e);
 	for (size_t i = 0; i < dp->nr; i++) {
 		const struct dbt_node *n = dp->nodes[i];
 		if (n->kind != NODE_SOURCE || !n->schema || strncmp(n->schema, "raw_", 4) || sources_find(list, n->schema + 4))
+			continue;
+		if (have_wh && warehouse_has_table(&wh, n->schema, n->identifier ? n->identifier : n->name))
 			continue;
 		struct strbuf key = STRBUF_INIT;
 		strbuf_addf(&key, "%s.%s", n->source_name, n->name);
@@ -75,6 +83,8 @@ static void check_dangling(const struct dbt_project *dp, const struct source_lis
 		}
 	}
 	strvec_clear(&gone);
+	if (have_wh)
+		warehouse_close(&wh);
 }
 
 /* Parse every model, macro and schema file as dango run would, and build the
@@ -99,7 +109,7 @@ static void check_models(const struct project *p, const struct source_list *list
 		ui_ok("dbt project: %zu model%s and %zu test%s parse", models, models == 1 ? "" : "s", tests,
 		      tests == 1 ? "" : "s");
 		if (list)
-			check_dangling(&dp, list, problems);
+			check_dangling(p, &dp, list, problems);
 	}
 	dbt_project_release(&dp);
 	strbuf_release(&err);
