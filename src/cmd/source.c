@@ -10,6 +10,7 @@
 #include "core/xalloc.h"
 #include "core/yaml.h"
 #include "generate/generate.h"
+#include "ingest/connector.h"
 #include "ingest/sync.h"
 #include "sources/check.h"
 #include "sources/preset.h"
@@ -477,6 +478,10 @@ static int source_add(int argc, const char **argv)
 		test_failed = source_check(sources_find(&check, e.name), &p, 1, &report) < 0;
 		if (ui.level >= UI_NORMAL)
 			fputs(report.buf, stdout);
+		if (!source_check_tests_connection(e.type))
+			ui_print("? the connection was not tested: Dango cannot test sources of type '%s' yet", e.type);
+		if (!connector_for(e.type))
+			ui_warn("'dango sync' cannot sync sources of type '%s' yet", e.type);
 	}
 	sources_release(&check);
 	/* A source added by a script that fails its test is not added
@@ -910,9 +915,18 @@ static int source_test(int argc, const char **argv)
 	ui_print("Testing connection for '%s' (%s)...", s->name, s->type_name);
 	int ok = source_check(s, &p, 1, &report) == 0;
 	fputs(report.buf, stdout);
-	if (ok) {
+	/* "ready" only for what was tested for real and can be synced */
+	int untested = !source_check_tests_connection(s->type_name), unsyncable = !connector_for(s->type_name);
+	if (untested)
+		printf("? the connection was not tested: Dango cannot test sources of type '%s' yet\n", s->type_name);
+	if (unsyncable)
+		printf("✗ 'dango sync' cannot sync sources of type '%s' yet\n", s->type_name);
+	if (ok && !untested && !unsyncable) {
 		ui_ok("Source '%s' is ready to sync", s->name);
 		ret = EXIT_OK;
+	} else if (ok && untested) {
+		ui_warn("source '%s' could not be tested", s->name);
+		ret = EXIT_FAIL;
 	} else {
 		ui_fail("Source '%s' is not ready", s->name);
 		ret = EXIT_FAIL;

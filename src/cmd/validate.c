@@ -6,6 +6,7 @@
 #include "core/strbuf.h"
 #include "core/ui.h"
 #include "core/yaml.h"
+#include "ingest/connector.h"
 #include "sources/check.h"
 #include "transform/dbt.h"
 
@@ -224,6 +225,9 @@ int cmd_validate(int argc, const char **argv)
 						problems++;
 					}
 				}
+			} else if (!connector_for(s->type_name)) {
+				ui_fail("source '%s': 'dango sync' cannot sync sources of type '%s' yet", s->name, s->type_name);
+				problems++;
 			} else {
 				ui_ok("source '%s': ready", s->name);
 			}
