@@ -104,6 +104,39 @@ void warehouse_close(struct warehouse *wh)
 	memset(wh, 0, sizeof(*wh));
 }
 
+/* DuckDB's parser errors carry the "LINE n: ... ^" excerpt twice; every
+ * message goes through here, so that each excerpt is shown once. */
+static void add_db_message(struct strbuf *err, const char *msg)
+{
+	size_t start = err->len;
+	const char *p = msg;
+	strbuf_addstr(err, "");
+	while (*p) {
+		const char *line = strstr(p, "LINE ");
+		while (line && line != msg && line[-1] != '\n')
+			line = strstr(line + 1, "LINE ");
+		if (!line) {
+			strbuf_addstr(err, p);
+			break;
+		}
+		/* the excerpt: its line and the caret line below it */
+		const char *end = strchr(line, '\n');
+		end = end ? strchr(end + 1, '\n') : NULL;
+		end = end ? end + 1 : line + strlen(line);
+		size_t n = (size_t)(end - line);
+		strbuf_add(err, p, (size_t)(line - p));
+		char *block = xstrndup(line, n);
+		int seen = strstr(err->buf + start, block) != NULL;
+		free(block);
+		if (seen)
+			strbuf_rtrim(err);
+		else
+			strbuf_add(err, line, n);
+		p = end;
+	}
+	strbuf_rtrim(err);
+}
+
 int warehouse_query(struct warehouse *wh, const char *sql, struct wh_result *r, struct strbuf *err)
 {
 	struct timespec t0, t1;
@@ -119,7 +152,7 @@ int warehouse_query(struct warehouse *wh, const char *sql, struct wh_result *r, 
 	}
 	if (st == DuckDBError) {
 		const char *msg = duckdb_result_error(RES(r));
-		strbuf_addstr(err, msg ? msg : "query failed");
+		add_db_message(err, msg ? msg : "query failed");
 		wh_result_free(r);
 		return WH_ERROR;
 	}
