@@ -362,6 +362,19 @@ static int finish(struct source_run *run, struct warehouse *wh, const struct syn
 		ui_warn("%s (%s) does not filter by date: --since/--until ignored, syncing incrementally", s->name,
 			s->type_name);
 	int ok = run->state_rc == 0;
+	if (ok && opts->full_refresh) {
+		/* spec 000's lines; the old tables go only once the new ones are in */
+		struct strvec tables = STRVEC_INIT;
+		int64_t total = 0;
+		struct strbuf e = STRBUF_INIT;
+		sync_table_counts(wh, s->name, &tables, &total, &e);
+		for (size_t i = 0; i < tables.nr; i++)
+			ui_step("Dropping %.*s (replaced by the fresh table once it is loaded)",
+				(int)strcspn(tables.v[i], " "), tables.v[i]);
+		ui_step("Starting fresh sync...");
+		strvec_clear(&tables);
+		strbuf_release(&e);
+	}
 	if (ok) {
 		struct progress_bar pb;
 		int bar = progress_start(&pb, wh);

@@ -1434,6 +1434,7 @@ static int fetch_endpoint(struct rest *r, struct sync_job *job, struct endpoint 
 	struct fetch f = { .ep = ep, .parent_row = -1 };
 	struct strbuf prev = STRBUF_INIT, first = STRBUF_INIT, msg = STRBUF_INIT;
 	char *start = NULL, *end = NULL, *fstart = NULL, *fend = NULL;
+	const char *overridden = NULL; /* the start --since replaced */
 	int ret = -1;
 	char n1[32];
 
@@ -1442,6 +1443,8 @@ static int fetch_endpoint(struct rest *r, struct sync_job *job, struct endpoint 
 		const char *known_first = o->full_refresh ? NULL : state_str(job->prev_state, ep->name, "first", &first);
 		const char *from = cur ? cur : ep->inc.initial_value;
 		if (o->since) {
+			if (from && strcmp(from, o->since))
+				overridden = from; /* spec 000: "Overriding default: <date>" */
 			from = o->since;
 			char *fs = format_start(ep, o->since);
 			if (known_first && cursor_cmp(fs, known_first) < 0)
@@ -1494,6 +1497,8 @@ static int fetch_endpoint(struct rest *r, struct sync_job *job, struct endpoint 
 		}
 	} else {
 		job->progress(job, "%s", msg.buf);
+		if (overridden)
+			job->progress(job, "Overriding default: %s", overridden);
 		if (fetch_pages(r, job, &f, err) < 0)
 			goto out;
 	}
