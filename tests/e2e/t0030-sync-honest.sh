@@ -113,4 +113,12 @@ test_expect_success 'with several workers a source read ahead of its turn names 
     grep -oE "^\[[0-9:]{8}\]" out >clocks && sort -c clocks
 '
 
+test_expect_success 'the usage line names every option sync has' '
+    dango sync --help >help &&
+    sed -n "1,/^\$/p" help >usage &&
+    sed -n "/^Options:/,\$p" help | grep -oE -- "--[a-z-]+" | grep -v -- "--help" | sort -u >opts &&
+    test $(wc -l <opts) -ge 14 &&
+    while read -r o; do grep -q -- "\[$o[] |]" usage || { echo "usage lacks $o"; exit 1; }; done <opts
+'
+
 test_done
