@@ -118,7 +118,7 @@ test_expect_success 'the usage line names every option sync has' '
     sed -n "1,/^\$/p" help >usage &&
     sed -n "/^Options:/,\$p" help | grep -oE -- "--[a-z-]+" | grep -v -- "--help" | sort -u >opts &&
     test $(wc -l <opts) -ge 14 &&
-    while read -r o; do grep -q -- "\[$o[] |]" usage || { echo "usage lacks $o"; exit 1; }; done <opts
+    while read -r o; do grep -qE -- "(\[|\| )$o( |\]|\|)" usage || { echo "usage lacks $o"; exit 1; }; done <opts
 '
 
 test_done
