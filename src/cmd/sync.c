@@ -25,7 +25,7 @@ static const struct cmd_info info = {
 	"sync",
 	"dango sync [SOURCE...] [--source NAME] [--since DATE | --start-date DATE] [--until DATE]\n"
 	"                  [--backfill Nd|Nw|Nm] [--select RES] [--limit N] [--full-refresh] [--dry-run]\n"
-	"                  [--allow-schema-changes] [--allow-empty] [--workers N] [--fail-fast] [-y]\n"
+	"                  [--allow-schema-changes] [--allow-empty] [--workers N] [--fail-fast] [-y | --yes]\n"
 	"                  [--wait SECONDS]",
 	"Load data from sources (all enabled ones, or those named) into the warehouse's raw_<source> schemas.",
 	"Incremental by default: files are tracked by size, time and content, API cursors by\n"
