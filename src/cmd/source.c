@@ -676,8 +676,9 @@ out:
 
 static const struct cmd_info remove_info = {
 	"source remove", "dango source remove NAME [-y]",
-	"Remove a source from .dango/sources.yml. Its loaded data stays in the warehouse;\n"
-	"'dango db clean' removes orphaned tables.", NULL,
+	"Remove a source from .dango/sources.yml, and (asking first, or with -y) the staging\n"
+	"files dango generate made for it and nobody edited since; edited ones are kept, with\n"
+	"a note. Its loaded data stays in the warehouse; 'dango db clean' removes orphaned tables.", NULL,
 };
 
 /* The staging files dango generate wrote for a removed source would make
@@ -878,8 +879,9 @@ static int source_edit(int argc, const char **argv)
 
 static const struct cmd_info test_info = {
 	"source test", "dango source test NAME",
-	"Test a source's connection: files exist and are readable, credentials are set,\n"
-	"and API and database sources answer.", NULL,
+	"Test a source's connection: files exist and are readable, a command's program exists\n"
+	"and is executable, credentials are set, and API sources answer. A type that cannot be\n"
+	"tested or synced yet is said so, and is never 'ready' (exit 1).", NULL,
 };
 
 static int source_test(int argc, const char **argv)
