@@ -429,6 +429,7 @@ static int db_clean(int argc, const char **argv)
 		ret = EXIT_FAIL;
 		goto out;
 	}
+	ret = EXIT_OK;
 	strbuf_addstr(&sql, "BEGIN TRANSACTION;\n");
 	for (size_t i = 0; i < orph.nr; i++) {
 		if (orph.v[i].table) {
@@ -459,9 +460,12 @@ static int db_clean(int argc, const char **argv)
 	}
 	if (orph.nr)
 		ui_ok("Dropped %zu orphaned %s.", orph.nr, plural((int64_t)orph.nr, "item", "items"));
+	/* the staging files generated for those sources would make dango run fail */
+	for (size_t i = 0; i < orph.nr; i++)
+		if (!orph.v[i].table && cmd_remove_generated(&p, orph.v[i].schema + 4, yes) != EXIT_OK)
+			ret = EXIT_FAIL;
 	if (old.nr)
 		ui_ok("Dropped %zu %s older than %s.", old.nr, plural((int64_t)old.nr, "backup", "backups"), older_than);
-	ret = EXIT_OK;
 out:
 	backups_release(&bk);
 	backups_release(&old);

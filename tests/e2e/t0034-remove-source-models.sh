@@ -45,17 +45,30 @@ test_expect_success 'an edited model is kept with a note; validate then fails, n
     test_grep ! "All checks passed" out
 '
 
-test_expect_success 'validate names a dbt source, and its model, whose source is gone' '
+test_expect_success 'validate names a dbt source, and its model, whose source and table are gone' '
     dango db clean -y >/dev/null &&
     dango source add csv --name back --path data/shop.csv >/dev/null && dango sync back >/dev/null &&
     dango generate >/dev/null 2>&1 && rm $S/stg_shop_eu.sql &&
     dango validate >out && test_grep "All checks passed" out &&
     sed -i "/- name: back/,\$d" .dango/sources.yml &&
-    dango db clean -y >/dev/null &&
+    dango query --write "DROP SCHEMA raw_back CASCADE" >/dev/null &&
     test_expect_code 1 dango validate >out 2>&1 &&
     test_grep "_stg_back__sources.yml: source '"'"'back'"'"' table '"'"'back'"'"' reads raw_back.back, but .dango/sources.yml has no source '"'"'back'"'"'" out &&
     test_grep "model '"'"'stg_back'"'"' reads source '"'"'back.back'"'"', whose source is gone" out &&
-    test_expect_code 1 dango run >/dev/null 2>&1
+    test_expect_code 1 dango run >/dev/null 2>&1 &&
+    rm $S/*back* && dango validate >/dev/null
+'
+
+test_expect_success 'a source taken out of sources.yml by hand: db clean removes its generated files too' '
+    printf "id\n7\n" >data/hand.csv &&
+    dango source add csv --name hand --path data/hand.csv >/dev/null && dango sync hand >/dev/null &&
+    dango generate >/dev/null 2>&1 && test -f $S/stg_hand.sql &&
+    sed -i "/- name: hand/,\$d" .dango/sources.yml &&
+    dango db clean -y >out 2>&1 &&
+    test_grep "Dropped 1 orphaned item" out &&
+    test_grep "Removed 3 generated staging files" out &&
+    test ! -e $S/stg_hand.sql && test ! -e $S/_stg_hand__sources.yml &&
+    dango validate >out && test_grep "All checks passed" out
 '
 
 test_done
