@@ -345,8 +345,9 @@ out_project:
 static const struct cmd_info clean_info = {
 	"db clean", "dango db clean [--older-than AGE] [-y] [--wait SECONDS]",
 	"Drop orphaned raw data: raw_<name> schemas (and raw.<name> tables) whose source is no\n"
-	"longer in .dango/sources.yml; and full-refresh backups older than AGE (default 7d;\n"
-	"12h, 7d, 2w; 0d drops every backup). Asks first unless -y.", NULL,
+	"longer in .dango/sources.yml, with the staging files dango generate made for them (those\n"
+	"not edited since); and full-refresh backups older than AGE (default 7d; 12h, 7d, 2w;\n"
+	"0d drops every backup). Asks first unless -y.", NULL,
 };
 
 static int db_clean(int argc, const char **argv)
