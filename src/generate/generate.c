@@ -1046,7 +1046,8 @@ int gen_source_files(const char *staging_dir, const char *source, struct strvec 
 		if (e->d_name[0] != '.')
 			strvec_push(&names, e->d_name);
 	closedir(d);
-	qsort(names.v, names.nr, sizeof(*names.v), cmp_names);
+	if (names.nr)
+		qsort(names.v, names.nr, sizeof(*names.v), cmp_names);
 	strbuf_addf(&sources_yml, "_stg_%s__sources.yml", source);
 	strbuf_addf(&schema_yml, "_stg_%s__schema.yml", source);
 	strbuf_addstr(&call, "{{ source(");
