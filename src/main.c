@@ -35,7 +35,7 @@ static const struct command commands[] = {
 	{ "deps", cmd_deps, "Install the dbt packages of packages.yml into dbt_packages/" },
 	{ "validate", cmd_validate, "Check the configuration, credentials and dbt project" },
 	{ "query", cmd_query, "Run SQL against the warehouse" },
-	{ "db", cmd_db, "Warehouse status, and cleaning of orphaned tables" },
+	{ "db", cmd_db, "Warehouse status, backups (db backups, db restore), cleaning" },
 };
 
 static void print_help(void)

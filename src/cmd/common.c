@@ -1,14 +1,18 @@
 #include "cmd/cmd.h"
 #include "cmd/common.h"
 #include "core/fs.h"
+#include "core/strvec.h"
+#include "generate/generate.h"
 #include "core/strbuf.h"
 #include "core/ui.h"
 #include "core/util.h"
 #include "sources/preset.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int cmd_open_project(struct project *p)
 {
@@ -133,4 +137,51 @@ int cmd_confirm(const char *question, int yes)
 		return 0;
 	}
 	return r;
+}
+
+/* The staging files dango generate wrote for a removed source would make
+ * dango run fail: offer to remove those not edited since; edited ones stay,
+ * with a note. */
+int cmd_remove_generated(const struct project *p, const char *name, int yes)
+{
+	struct strvec ours = STRVEC_INIT, edited = STRVEC_INIT;
+	struct strbuf dir = STRBUF_INIT, q = STRBUF_INIT;
+	int ret = EXIT_OK;
+	fs_path_join(&dir, p->dbt_dir, "models/staging");
+	if (gen_source_files(dir.buf, name, &ours, &edited) < 0) {
+		ui_warn("cannot read dbt/models/staging: %s", strerror(errno));
+		goto out;
+	}
+	if (ours.nr) {
+		ui_print("dango generate made these for '%s' (unedited):", name);
+		for (size_t i = 0; i < ours.nr; i++)
+			ui_print("  dbt/models/staging/%s", ours.v[i]);
+		strbuf_addf(&q, "Remove %s too?", plural((int64_t)ours.nr, "it", "them"));
+		if (cmd_confirm(q.buf, yes)) {
+			size_t removed = 0;
+			for (size_t i = 0; i < ours.nr; i++) {
+				struct strbuf path = STRBUF_INIT;
+				fs_path_join(&path, dir.buf, ours.v[i]);
+				if (unlink(path.buf) == 0) {
+					removed++;
+				} else {
+					ui_error("cannot remove 'dbt/models/staging/%s': %s", ours.v[i], strerror(errno));
+					ret = EXIT_FAIL;
+				}
+				strbuf_release(&path);
+			}
+			ui_ok("Removed %zu generated staging %s", removed, plural((int64_t)removed, "file", "files"));
+		} else {
+			ui_print("Kept them; 'dango run' fails on models whose source is gone ('dango validate' lists them).");
+		}
+	}
+	for (size_t i = 0; i < edited.nr; i++)
+		ui_warn("kept dbt/models/staging/%s: edited by hand, and it reads source '%s', which is gone "
+			"(delete or change it)", edited.v[i], name);
+out:
+	strvec_clear(&ours);
+	strvec_clear(&edited);
+	strbuf_release(&dir);
+	strbuf_release(&q);
+	return ret;
 }

@@ -27,4 +27,9 @@ void cmd_no_such_source(const struct source_list *list, const char *name);
  * (returns 0) and says to pass -y. */
 int cmd_confirm(const char *question, int yes);
 
+/* For a source no longer in sources.yml: list the staging files dango
+ * generate made for it, remove those not edited since (asking first unless
+ * yes), and note the edited ones, which stay. */
+int cmd_remove_generated(const struct project *p, const char *name, int yes);
+
 #endif

@@ -234,14 +234,20 @@ int cmd_init(int argc, const char **argv)
 
 	fs_absolute(&root, global.project_dir ? global.project_dir : ".");
 	if (args.nr) {
-		if (strchr(args.v[0], '/') || !strcmp(args.v[0], ".") || !strcmp(args.v[0], "..")) {
-			ui_error("project name '%s' must be a plain folder name", args.v[0]);
-			ret = EXIT_USAGE;
-			goto out;
-		}
-		strbuf_addch(&root, '/');
-		strbuf_addstr(&root, args.v[0]);
-		name = xstrdup(args.v[0]);
+		/* a path, as git init takes one: made with its parents, the
+		 * project named after its last component */
+		struct strbuf where = STRBUF_INIT;
+		if (args.v[0][0] == '/')
+			strbuf_addstr(&where, args.v[0]);
+		else
+			fs_path_join(&where, root.buf, args.v[0]);
+		strbuf_reset(&root);
+		fs_absolute(&root, where.buf);
+		strbuf_release(&where);
+		while (root.len > 1 && root.buf[root.len - 1] == '/')
+			strbuf_setlen(&root, root.len - 1);
+		const char *base = strrchr(root.buf, '/');
+		name = xstrdup(base && base[1] ? base + 1 : "dango_project");
 	} else {
 		const char *base = strrchr(root.buf, '/');
 		name = xstrdup(base && base[1] ? base + 1 : "dango_project");

@@ -9,6 +9,8 @@
 #include "core/util.h"
 #include "core/xalloc.h"
 #include "core/yaml.h"
+#include "ingest/connector.h"
+#include "ingest/sync.h"
 #include "sources/check.h"
 #include "sources/preset.h"
 #include "sources/registry.h"
@@ -510,22 +512,38 @@ static int source_add(int argc, const char **argv)
 		ret = EXIT_FAIL;
 		goto out;
 	}
+	int test_failed = 0;
 	if (!no_test) {
 		ui_print("Testing connection...");
-		int ok = source_check(sources_find(&check, e.name), &p, 1, &report) == 0;
+		test_failed = source_check(sources_find(&check, e.name), &p, 1, &report) < 0;
 		if (ui.level >= UI_NORMAL)
 			fputs(report.buf, stdout);
-		if (!ok)
-			ui_warn("the connection test found problems; the source is saved anyway "
-				"(fix them, then run 'dango source test %s')", e.name);
+		if (!source_check_tests_connection(e.type))
+			ui_print("? the connection was not tested: Dango cannot test sources of type '%s' yet", e.type);
+		if (!connector_for(e.type))
+			ui_warn("'dango sync' cannot sync sources of type '%s' yet", e.type);
 	}
 	sources_release(&check);
+	/* A source added by a script that fails its test is not added
+	 * (nothing is saved): the script must not read success. The wizard's
+	 * answers are kept, with a warning instead of the ✓ (the user sees
+	 * the test's findings just above). */
+	if (test_failed && args.nr) {
+		ui_fail("Source '%s' not added: the connection test failed (see above)", e.name);
+		ui_print("Fix it (create the file, set the variable), or pass --no-test to add it untested.");
+		ret = EXIT_FAIL;
+		goto out;
+	}
 	if (sources_save(p.sources_path, ".dango/sources.yml", out.buf, &err) < 0) {
 		ui_error("%s", err.buf);
 		ret = EXIT_FAIL;
 		goto out;
 	}
-	ui_ok("Source added to .dango/sources.yml");
+	if (test_failed)
+		ui_warn("source '%s' added to .dango/sources.yml, but its connection test failed "
+			"(fix it, then run 'dango source test %s')", e.name, e.name);
+	else
+		ui_ok("Source added to .dango/sources.yml");
 	ui_print("Tip: run 'dango sync %s' to load data, then 'dango generate' to create staging models.",
 		 e.name);
 	ret = EXIT_OK;
@@ -589,8 +607,7 @@ static void print_warehouse_info(struct warehouse *wh, const struct source *s)
 	strbuf_addf(&schema, "raw_%s", s->name);
 	strbuf_addstr(&sql, "SELECT table_name FROM information_schema.tables WHERE table_schema = ");
 	strbuf_add_sql_str(&sql, schema.buf);
-	strbuf_addstr(&sql, " AND table_name NOT LIKE '\\_dlt\\_%' ESCAPE '\\' AND table_name NOT LIKE "
-			    "'\\_dango\\_%' ESCAPE '\\' ORDER BY table_name");
+	strbuf_addstr(&sql, " ORDER BY table_name");
 	if (warehouse_query(wh, sql.buf, &r, &err) == 0) {
 		if (warehouse_has_table(wh, schema.buf, "_dlt_loads")) {
 			struct wh_result last;
@@ -607,17 +624,20 @@ static void print_warehouse_info(struct warehouse *wh, const struct source *s)
 		} else {
 			printf("  Last synced: never\n");
 		}
-		if (r.rows) {
-			printf("  Tables: ");
-			for (size_t i = 0; i < r.rows; i++) {
-				char *t = wh_result_str(&r, i, 0);
-				char cnt[32];
-				printf("%s%s (%s rows)", i ? ", " : "", t,
-				       fmt_count(cnt, warehouse_count_rows(wh, schema.buf, t)));
-				free(t);
+		size_t shown = 0;
+		for (size_t i = 0; i < r.rows; i++) {
+			char *t = wh_result_str(&r, i, 0);
+			char cnt[32];
+			/* bookkeeping and full-refresh backups are not the source's tables */
+			if (t && !sync_is_meta_name(t)) {
+				int64_t rows = warehouse_count_rows(wh, schema.buf, t);
+				printf("%s%s (%s %s)", shown++ ? ", " : "  Tables: ", t, fmt_count(cnt, rows),
+				       plural(rows, "row", "rows"));
 			}
-			printf("\n");
+			free(t);
 		}
+		if (shown)
+			printf("\n");
 		wh_result_free(&r);
 	}
 	strbuf_release(&sql);
@@ -696,8 +716,9 @@ out:
 
 static const struct cmd_info remove_info = {
 	"source remove", "dango source remove NAME [-y]",
-	"Remove a source from .dango/sources.yml. Its loaded data stays in the warehouse;\n"
-	"'dango db clean' removes orphaned tables.", NULL,
+	"Remove a source from .dango/sources.yml, and (asking first, or with -y) the staging\n"
+	"files dango generate made for it and nobody edited since; edited ones are kept, with\n"
+	"a note. Its loaded data stays in the warehouse; 'dango db clean' removes orphaned tables.", NULL,
 };
 
 static int source_remove(int argc, const char **argv)
@@ -744,8 +765,8 @@ static int source_remove(int argc, const char **argv)
 		goto out;
 	}
 	ui_ok("Removed '%s' from .dango/sources.yml", name);
+	ret = cmd_remove_generated(&p, name, yes);
 	ui_print("Its data stays in the warehouse (schema raw_%s); 'dango db clean' removes it.", name);
-	ret = EXIT_OK;
 out:
 	sources_release(&list);
 out_project:
@@ -851,8 +872,9 @@ static int source_edit(int argc, const char **argv)
 
 static const struct cmd_info test_info = {
 	"source test", "dango source test NAME",
-	"Test a source's connection: files exist and are readable, credentials are set,\n"
-	"and API and database sources answer.", NULL,
+	"Test a source's connection: files exist and are readable, a command's program exists\n"
+	"and is executable, credentials are set, and API sources answer. A type that cannot be\n"
+	"tested or synced yet is said so, and is never 'ready' (exit 1).", NULL,
 };
 
 static int source_test(int argc, const char **argv)
@@ -888,9 +910,18 @@ static int source_test(int argc, const char **argv)
 	ui_print("Testing connection for '%s' (%s)...", s->name, s->type_name);
 	int ok = source_check(s, &p, 1, &report) == 0;
 	fputs(report.buf, stdout);
-	if (ok) {
+	/* "ready" only for what was tested for real and can be synced */
+	int untested = !source_check_tests_connection(s->type_name), unsyncable = !connector_for(s->type_name);
+	if (untested)
+		printf("? the connection was not tested: Dango cannot test sources of type '%s' yet\n", s->type_name);
+	if (unsyncable)
+		printf("✗ 'dango sync' cannot sync sources of type '%s' yet\n", s->type_name);
+	if (ok && !untested && !unsyncable) {
 		ui_ok("Source '%s' is ready to sync", s->name);
 		ret = EXIT_OK;
+	} else if (ok && untested) {
+		ui_warn("source '%s' could not be tested", s->name);
+		ret = EXIT_FAIL;
 	} else {
 		ui_fail("Source '%s' is not ready", s->name);
 		ret = EXIT_FAIL;

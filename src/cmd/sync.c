@@ -23,8 +23,10 @@
 
 static const struct cmd_info info = {
 	"sync",
-	"dango sync [SOURCE...] [--source NAME] [--since DATE] [--until DATE] [--backfill Nd|Nw|Nm]\n"
-	"                  [--select RES] [--limit N] [--full-refresh] [--dry-run] [-y] [--wait SECONDS]",
+	"dango sync [SOURCE...] [--source NAME] [--since DATE | --start-date DATE] [--until DATE]\n"
+	"                  [--backfill Nd|Nw|Nm] [--select RES] [--limit N] [--full-refresh] [--dry-run]\n"
+	"                  [--allow-schema-changes] [--allow-empty] [--workers N] [--fail-fast] [-y | --yes]\n"
+	"                  [--wait SECONDS]",
 	"Load data from sources (all enabled ones, or those named) into the warehouse's raw_<source> schemas.",
 	"Incremental by default: files are tracked by size, time and content, API cursors by\n"
 	"their state; data and state are committed together, so an interrupted sync loses and\n"
@@ -66,9 +68,12 @@ static int backfill_date(const char *spec, char *out)
 	return 0;
 }
 
-/* Progress lines of a job. While extracts run in parallel, each job keeps
- * its lines (job->progress_data is a strvec) and they are shown, stamped with
- * the time they happened, when that source's turn to load comes. */
+/* Progress lines of a job (job->progress_data is its struct source_run's
+ * turn flag). Lines go out when they happen, so their clocks never go
+ * backwards. With one worker, a source's extract starts at its turn and
+ * all its lines stand under its "Syncing x (i/N)" header; with several,
+ * an extract running ahead of its turn prefixes its lines with the
+ * source's name, so that lines of sources read at once can be told apart. */
 static void step(struct sync_job *job, const char *fmt, ...)
 {
 	struct strbuf sb = STRBUF_INIT;
@@ -77,12 +82,11 @@ static void step(struct sync_job *job, const char *fmt, ...)
 	strbuf_vaddf(&sb, fmt, ap);
 	va_end(ap);
 	pthread_mutex_lock(&job->lock);
-	if (job->progress_data) {
-		char clock[9];
-		strvec_pushf(job->progress_data, "[%s] %s", ui_clock(clock), sb.buf);
-	} else {
+	const int *turn = job->progress_data;
+	if (turn && !*turn)
+		ui_step("%s: %s", job->source->name, sb.buf);
+	else
 		ui_step("%s", sb.buf);
-	}
 	pthread_mutex_unlock(&job->lock);
 	strbuf_release(&sb);
 }
@@ -241,6 +245,52 @@ static int dry_run(struct project *p, struct source **chosen, size_t n, const st
 	return problems ? EXIT_FAIL : EXIT_OK;
 }
 
+/* --select names resources: each must be one of a chosen source's, or the
+ * sync would load nothing and call it a success. A source whose config
+ * cannot be read is left to the sync to report (and then any name goes). */
+static int check_selection(struct project *p, struct source **chosen, size_t n, const struct sync_options *opts)
+{
+	struct strvec known = STRVEC_INIT;
+	struct strbuf err = STRBUF_INIT;
+	int unknown_config = 0, ret = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct sync_job job;
+		sync_job_init(&job, chosen[i], p, opts);
+		if (!job.ops->resources || (job.ops->open && job.ops->open(&job, &err) < 0) ||
+		    job.ops->resources(&job, &known, &err) < 0)
+			unknown_config = 1;
+		strbuf_reset(&err);
+		sync_job_release(&job);
+	}
+	for (size_t i = 0; i < opts->select.nr && !unknown_config; i++) {
+		const char *want = opts->select.v[i];
+		if (strvec_has(&known, want))
+			continue;
+		const char **names = xcalloc(known.nr + 1, sizeof(*names));
+		for (size_t k = 0; k < known.nr; k++)
+			names[k] = known.v[k];
+		const char *hint = did_you_mean(want, names);
+		struct strbuf which = STRBUF_INIT;
+		for (size_t k = 0; k < n; k++)
+			strbuf_addf(&which, "%s'%s'", k ? (k + 1 == n ? " or " : ", ") : "", chosen[k]->name);
+		ui_error("--select '%s': no such resource in source %s%s%s%s", want, which.buf,
+			 hint ? " (did you mean '" : "", hint ? hint : "", hint ? "'?)" : "");
+		if (known.nr) {
+			struct strbuf all = STRBUF_INIT;
+			for (size_t k = 0; k < known.nr; k++)
+				strbuf_addf(&all, "%s%s", k ? ", " : "", known.v[k]);
+			fprintf(stderr, "Resources: %s\n", all.buf);
+			strbuf_release(&all);
+		}
+		strbuf_release(&which);
+		free(names);
+		ret = -1;
+	}
+	strvec_clear(&known);
+	strbuf_release(&err);
+	return ret;
+}
+
 /* --full-refresh: list what will be replaced and ask. */
 static int confirm_full_refresh(struct warehouse *wh, struct source **chosen, size_t n, int yes)
 {
@@ -252,7 +302,8 @@ static int confirm_full_refresh(struct warehouse *wh, struct source **chosen, si
 		struct strvec lines = STRVEC_INIT;
 		int64_t total = 0;
 		sync_table_counts(wh, chosen[i]->name, &lines, &total, &err);
-		printf("  - %s (%s rows will be replaced)\n", chosen[i]->name, fmt_count(num, total));
+		printf("  - %s (%s %s will be replaced)\n", chosen[i]->name, fmt_count(num, total),
+		       plural(total, "row", "rows"));
 		for (size_t k = 0; k < lines.nr; k++)
 			printf("      %s\n", lines.v[k]);
 		strvec_clear(&lines);
@@ -268,7 +319,7 @@ static int confirm_full_refresh(struct warehouse *wh, struct source **chosen, si
 struct source_run {
 	struct sync_job job;
 	struct sync_result res;
-	struct strvec lines;      /* progress of an extract whose turn has not come */
+	int turn;                 /* its lines stand under its header now (job.lock) */
 	struct strbuf err;
 	int state_rc;
 	double t0;
@@ -283,7 +334,7 @@ static void extract_task(void *task, size_t worker)
 }
 
 static void prepare(struct source_run *run, struct warehouse *wh, struct project *p, struct source *s,
-		    const struct sync_options *opts, int parallel)
+		    const struct sync_options *opts)
 {
 	time_t now = time(NULL);
 	struct tm tm;
@@ -295,7 +346,7 @@ static void prepare(struct source_run *run, struct warehouse *wh, struct project
 	strftime(run->started, sizeof(run->started), "%Y-%m-%d %H:%M:%S+00", &tm);
 	sync_job_init(&run->job, s, p, opts);
 	run->job.progress = step;
-	run->job.progress_data = parallel ? &run->lines : NULL;
+	run->job.progress_data = &run->turn;
 	run->res.source = s;
 	run->state_rc = sync_read_state(wh, &run->job, &run->err);
 }
@@ -308,17 +359,24 @@ static int finish(struct source_run *run, struct warehouse *wh, const struct syn
 	const struct source *s = job->source;
 	char num[32], dur[32];
 
-	/* from now on the extract's lines go out as they come */
-	pthread_mutex_lock(&job->lock);
-	for (size_t i = 0; i < run->lines.nr; i++)
-		ui_print("%s", run->lines.v[i]);
-	job->progress_data = NULL;
-	pthread_mutex_unlock(&job->lock);
 	sync_status_source(status, s->name, "running", 0, NULL);
 	if ((opts->since || opts->until) && job->ops && !(job->ops->caps & CONNECTOR_DATE_RANGE))
 		ui_warn("%s (%s) does not filter by date: --since/--until ignored, syncing incrementally", s->name,
 			s->type_name);
 	int ok = run->state_rc == 0;
+	if (ok && opts->full_refresh) {
+		/* spec 000's lines; the old tables go only once the new ones are in */
+		struct strvec tables = STRVEC_INIT;
+		int64_t total = 0;
+		struct strbuf e = STRBUF_INIT;
+		sync_table_counts(wh, s->name, &tables, &total, &e);
+		for (size_t i = 0; i < tables.nr; i++)
+			ui_step("Dropping %.*s (replaced by the fresh table once it is loaded)",
+				(int)strcspn(tables.v[i], " "), tables.v[i]);
+		ui_step("Starting fresh sync...");
+		strvec_clear(&tables);
+		strbuf_release(&e);
+	}
 	if (ok) {
 		struct progress_bar pb;
 		int bar = progress_start(&pb, wh);
@@ -336,10 +394,12 @@ static int finish(struct source_run *run, struct warehouse *wh, const struct syn
 			const struct sync_resource *r = job->resources[i];
 			if (!sync_job_selected(job, r->name))
 				continue;
-			ui_step("Loaded %s rows into raw_%s.%s", fmt_count(num, r->rows), s->name, r->name);
+			ui_step("Loaded %s %s into raw_%s.%s", fmt_count(num, r->rows), plural(r->rows, "row", "rows"),
+				s->name, r->name);
 		}
 		fmt_duration(dur, res->seconds);
-		ui_step("%s Sync complete (%s rows in %s)", ui_mark_ok(), fmt_count(num, res->rows), dur);
+		ui_step("%s Sync complete (%s %s in %s)", ui_mark_ok(), fmt_count(num, res->rows),
+			plural(res->rows, "row", "rows"), dur);
 		sync_status_source(status, s->name, "completed", res->rows, NULL);
 	} else {
 		strbuf_addbuf(&res->error, &run->err);
@@ -356,7 +416,6 @@ static int finish(struct source_run *run, struct warehouse *wh, const struct syn
 static void run_release(struct source_run *run)
 {
 	sync_job_release(&run->job);
-	strvec_clear(&run->lines);
 	strbuf_release(&run->err);
 	strbuf_release(&run->res.error);
 }
@@ -459,8 +518,9 @@ int cmd_sync(int argc, const char **argv)
 		for (size_t i = 0; i < list.nr; i++)
 			chosen[nr_chosen++] = &list.items[i];
 	}
-	/* disabled sources are skipped with a note; unsupported types too */
-	size_t kept = 0;
+	/* disabled sources are skipped with a note; a source that cannot be
+	 * synced is a failure (a cron job must not think it was loaded) */
+	size_t kept = 0, nr_unsyncable = 0;
 	for (size_t i = 0; i < nr_chosen; i++) {
 		struct source *s = chosen[i];
 		if (!s->enabled) {
@@ -468,20 +528,31 @@ int cmd_sync(int argc, const char **argv)
 			continue;
 		}
 		if (!connector_for(s->type_name)) {
-			ui_warn("skipping %s: sources of type '%s' cannot be synced yet", s->name, s->type_name);
+			ui_error("cannot sync '%s': sources of type '%s' cannot be synced yet", s->name, s->type_name);
+			nr_unsyncable++;
 			continue;
 		}
 		chosen[kept++] = s;
 	}
 	nr_chosen = kept;
 	if (!nr_chosen) {
+		if (nr_unsyncable) {
+			ret = EXIT_FAIL;
+			goto out;
+		}
 		ui_print("Nothing to sync: no enabled sources%s.", list.nr ? " selected" : " (add one with 'dango source add')");
 		ret = EXIT_OK;
+		goto out;
+	}
+	if (opts.select.nr && check_selection(&p, chosen, nr_chosen, &opts) < 0) {
+		ret = EXIT_USAGE;
 		goto out;
 	}
 
 	if (opts.dry_run) {
 		ret = dry_run(&p, chosen, nr_chosen, &opts);
+		if (nr_unsyncable)
+			ret = EXIT_FAIL;
 		goto out;
 	}
 
@@ -530,17 +601,23 @@ int cmd_sync(int argc, const char **argv)
 	if (nworkers > nr_chosen)
 		nworkers = nr_chosen;
 	struct pool pool;
+	size_t submitted = 0;
 	pool_init(&pool, nworkers, extract_task);
-	for (size_t i = 0; i < nr_chosen; i++) {
-		prepare(&runs[i], &wh, &p, chosen[i], &opts, nr_chosen > 1 && i > 0);
-		if (runs[i].state_rc == 0)
-			pool_submit(&pool, &runs[i]);
-	}
+	for (size_t i = 0; i < nr_chosen; i++)
+		prepare(&runs[i], &wh, &p, chosen[i], &opts);
 	for (size_t i = 0; i < nr_chosen; i++) {
 		if (nr_chosen > 1) {
 			ui_print("%s", "");
 			ui_step("Syncing %s (%zu/%zu)", chosen[i]->name, i + 1, nr_chosen);
 		}
+		pthread_mutex_lock(&runs[i].job.lock);
+		runs[i].turn = 1;
+		pthread_mutex_unlock(&runs[i].job.lock);
+		/* one worker: this source's extract starts now; more: every
+		 * extract starts with the first source's turn */
+		for (; submitted < nr_chosen && (nworkers > 1 || submitted <= i); submitted++)
+			if (runs[submitted].state_rc == 0)
+				pool_submit(&pool, &runs[submitted]);
 		if (finish(&runs[i], &wh, &opts, &status) < 0)
 			failed++;
 		total += runs[i].res.rows;
@@ -572,20 +649,25 @@ int cmd_sync(int argc, const char **argv)
 	fmt_duration(dur, now_seconds() - t0);
 	ui_print("%s", "");
 	ui_rule();
-	if (!failed)
+	size_t nr_all = nr_chosen + nr_unsyncable, nr_failed = failed + nr_unsyncable;
+	if (!nr_failed)
 		ui_ok("All syncs complete!");
 	else
-		ui_print("%s %zu of %zu syncs failed", ui_mark_fail(), failed, nr_chosen);
+		ui_print("%s %zu of %zu %s failed", ui_mark_fail(), nr_failed, nr_all, plural((int64_t)nr_all, "sync", "syncs"));
+	if (nr_unsyncable)
+		ui_print("%zu %s of a type that cannot be synced yet (named above)", nr_unsyncable,
+			 plural((int64_t)nr_unsyncable, "source is", "sources are"));
 	if (done < nr_chosen)
 		ui_print("Stopped after the first failure (--fail-fast): %zu not run", nr_chosen - done);
+	/* "1/1 sources" as the spec writes it: a fraction of the sources */
 	ui_print("\nTotal rows: %s\nTotal duration: %s\nSuccess: %zu/%zu sources\nFailed: %zu/%zu sources",
-		 fmt_count(num, total), dur, done - failed, nr_chosen, failed, nr_chosen);
+		 fmt_count(num, total), dur, done - failed, nr_all, nr_failed, nr_all);
 	if (done < nr_chosen)
-		ui_print("Not run: %zu/%zu sources", nr_chosen - done, nr_chosen);
+		ui_print("Not run: %zu/%zu sources", nr_chosen - done, nr_all);
 	ui_rule();
-	sync_status_finish(&status, !failed, failed ? "some sources failed" : NULL);
+	sync_status_finish(&status, !nr_failed, nr_failed ? "some sources failed" : NULL);
 	sync_status_release(&status);
-	ret = failed ? EXIT_FAIL : EXIT_OK;
+	ret = nr_failed ? EXIT_FAIL : EXIT_OK;
 out:
 	free(chosen);
 	sources_release(&list);

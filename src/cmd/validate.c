@@ -6,6 +6,7 @@
 #include "core/strbuf.h"
 #include "core/ui.h"
 #include "core/yaml.h"
+#include "ingest/connector.h"
 #include "sources/check.h"
 #include "transform/dbt.h"
 
@@ -40,9 +41,56 @@ static int load_yaml(const char *path, const char *display, struct strbuf *text,
 	return 0;
 }
 
+/* dbt sources that read raw_<x> of a source x no longer in sources.yml
+ * (removed, with its generated files left behind), and the models that
+ * read them: dango run would fail on them. */
+static void check_dangling(const struct project *p, const struct dbt_project *dp, const struct source_list *list,
+			   int *problems)
+{
+	struct strvec gone = STRVEC_INIT; /* "src.table" of dbt sources pointing at nothing */
+	struct warehouse wh;
+	struct strbuf e = STRBUF_INIT;
+	/* raw tables loaded by other means (no source, but there) are fine */
+	int have_wh = fs_exists(p->warehouse_path) && warehouse_open(&wh, p->warehouse_path, WH_READ_ONLY, &e) == 0;
+	strbuf_release(&e);
+	for (size_t i = 0; i < dp->nr; i++) {
+		const struct dbt_node *n = dp->nodes[i];
+		if (n->kind != NODE_SOURCE || !n->schema || strncmp(n->schema, "raw_", 4) || sources_find(list, n->schema + 4))
+			continue;
+		if (have_wh && warehouse_has_table(&wh, n->schema, n->identifier ? n->identifier : n->name))
+			continue;
+		struct strbuf key = STRBUF_INIT;
+		strbuf_addf(&key, "%s.%s", n->source_name, n->name);
+		if (!strvec_has(&gone, key.buf)) {
+			strvec_push(&gone, key.buf);
+			ui_fail("dbt/%s: source '%s' table '%s' reads %s.%s, but .dango/sources.yml has no source '%s'",
+				n->file ? n->file : "?", n->source_name, n->name, n->schema, n->identifier ? n->identifier : n->name,
+				n->schema + 4);
+			(*problems)++;
+		}
+		strbuf_release(&key);
+	}
+	for (size_t i = 0; i < dp->nr && gone.nr; i++) {
+		const struct dbt_node *n = dp->nodes[i];
+		if (n->kind != NODE_MODEL || !n->enabled)
+			continue;
+		for (size_t k = 0; k < n->sources.nr; k++) {
+			if (!strvec_has(&gone, n->sources.v[k]))
+				continue;
+			ui_fail("dbt/%s: model '%s' reads source '%s', whose source is gone from .dango/sources.yml "
+				"(delete the model, or add the source back)", n->file, n->name, n->sources.v[k]);
+			(*problems)++;
+			break;
+		}
+	}
+	strvec_clear(&gone);
+	if (have_wh)
+		warehouse_close(&wh);
+}
+
 /* Parse every model, macro and schema file as dango run would, and build the
  * graph: Jinja errors, missing refs and cycles are found here. */
-static void check_models(const struct project *p, int *problems)
+static void check_models(const struct project *p, const struct source_list *list, int *problems)
 {
 	struct dbt_project dp;
 	struct strbuf err = STRBUF_INIT;
@@ -69,12 +117,14 @@ static void check_models(const struct project *p, int *problems)
 		if (!bad)
 			ui_ok("dbt project: %zu model%s and %zu test%s parse", models, models == 1 ? "" : "s", tests,
 		      tests == 1 ? "" : "s");
+		if (list)
+			check_dangling(p, &dp, list, problems);
 	}
 	dbt_project_release(&dp);
 	strbuf_release(&err);
 }
 
-static void check_dbt(const struct project *p, int *problems)
+static void check_dbt(const struct project *p, const struct source_list *list, int *problems)
 {
 	struct strbuf path = STRBUF_INIT, text = STRBUF_INIT, ptext = STRBUF_INIT;
 	struct ydoc doc = { 0 }, prof = { 0 };
@@ -129,7 +179,7 @@ static void check_dbt(const struct project *p, int *problems)
 		(*problems)++;
 	} else {
 		ui_ok(".dango/profiles.yml (profile '%s', target '%s')", profile->str, tname);
-		check_models(p, problems);
+		check_models(p, list, problems);
 	}
 out:
 	ydoc_release(&doc);
@@ -155,6 +205,7 @@ int cmd_validate(int argc, const char **argv)
 		return ret;
 	ui_print("Validating project '%s'...", p.name);
 	ui_ok(".dango/project.yml");
+	int have_list = 0;
 	if (sources_load(&list, p.sources_path, ".dango/sources.yml", &err) < 0) {
 		/* one line per problem, each counted */
 		for (char *line = err.buf, *nl; line && *line; line = nl ? nl + 1 : NULL) {
@@ -165,6 +216,7 @@ int cmd_validate(int argc, const char **argv)
 			problems++;
 		}
 	} else {
+		have_list = 1;
 		ui_ok(".dango/sources.yml (%zu source%s)", list.nr, list.nr == 1 ? "" : "s");
 		for (size_t i = 0; i < list.nr; i++) {
 			const struct source *s = &list.items[i];
@@ -181,14 +233,17 @@ int cmd_validate(int argc, const char **argv)
 						problems++;
 					}
 				}
+			} else if (!connector_for(s->type_name)) {
+				ui_fail("source '%s': 'dango sync' cannot sync sources of type '%s' yet", s->name, s->type_name);
+				problems++;
 			} else {
 				ui_ok("source '%s': ready", s->name);
 			}
 			strbuf_release(&report);
 		}
 	}
+	check_dbt(&p, have_list ? &list : NULL, &problems);
 	sources_release(&list);
-	check_dbt(&p, &problems);
 	if (problems)
 		ui_print("\n%d problem%s found.", problems, problems == 1 ? "" : "s");
 	else

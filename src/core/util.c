@@ -122,3 +122,8 @@ int parse_int64(const char *s, int64_t *out)
 	*out = v;
 	return 0;
 }
+
+const char *plural(int64_t n, const char *one, const char *many)
+{
+	return n == 1 ? one : many;
+}

@@ -19,6 +19,9 @@ int ends_with(const char *s, const char *suffix);
 char *fmt_count(char *buf, int64_t n);
 /* 1536000 -> "1.5 MB" into buf (at least 32 bytes); returns buf. */
 char *fmt_bytes(char *buf, uint64_t n);
+/* The word that goes with a count: plural(1, "row", "rows") is "row",
+ * plural(0 or 2, ...) is "rows". */
+const char *plural(int64_t n, const char *one, const char *many);
 /* Parse a whole decimal integer; 0 on success. */
 int parse_int64(const char *s, int64_t *out);
 

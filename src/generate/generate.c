@@ -13,6 +13,7 @@
 #include "warehouse/warehouse.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
 #include <stdlib.h>
@@ -139,10 +140,11 @@ int gen_file_is_ours(const char *text, int *asked)
 	cs = strstr(line.buf, "checksum=");
 	checksum_hex(hex, nl + 1, strlen(nl + 1));
 	int ours = cs && !strncmp(cs + 9, hex, 16) && (cs[25] == '\0' || isspace((unsigned char)cs[25]));
-	if (ours && asked && (st = strstr(line.buf, "strategy="))) {
+	if (ours && asked && ((st = strstr(line.buf, "asked=")) || (st = strstr(line.buf, "strategy=")))) {
 		enum gen_strategy s;
-		size_t n = strcspn(st + 9, " ");
-		char *name = xstrndup(st + 9, n);
+		st = strchr(st, '=') + 1;
+		size_t n = strcspn(st, " ");
+		char *name = xstrndup(st, n);
 		if (gen_strategy_parse(name, &s) == 0)
 			*asked = (int)s;
 		free(name);
@@ -273,7 +275,11 @@ void gen_render_model(struct strbuf *out, const char *source, const struct gen_t
 		add_source_call(&body, source, t->name);
 		strbuf_addch(&body, '\n');
 	}
-	strbuf_addf(&extra, "strategy=%s ", gen_strategy_name(t->asked));
+	/* the marker says what the body does; what was asked for, when it
+	 * differs (no key yet), follows, so that a later run can honour it */
+	strbuf_addf(&extra, "strategy=%s ", gen_strategy_name(t->strategy));
+	if (t->asked != t->strategy)
+		strbuf_addf(&extra, "asked=%s ", gen_strategy_name(t->asked));
 	finish_file(out, SQL_MARKER, extra.buf, &body);
 	strbuf_release(&body);
 	strbuf_release(&extra);
@@ -369,7 +375,9 @@ void gen_render_schema_yml(struct strbuf *out, const struct gen_source *s, const
 			int in_key = strvec_has(&t->key, cols.v[c]);
 			/* a key is unique only where one row per key is kept */
 			int unique = in_key && t->key.nr == 1 && t->strategy == GEN_LATEST_ONLY;
-			int not_null = col && t->rows > 0 && !col->has_nulls;
+			/* only keys: a column that happens to hold no NULL today
+			 * may well hold one tomorrow */
+			int not_null = in_key;
 			strbuf_reset(&d);
 			strbuf_addf(&d, "%s", col ? col->type : "");
 			if (in_key)
@@ -1017,4 +1025,50 @@ int gen_plan_write(struct gen_plan *plan, struct strbuf *err)
 			return -1;
 	}
 	return 0;
+}
+
+/* ---- the files of one source ------------------------------------------------ */
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int gen_source_files(const char *staging_dir, const char *source, struct strvec *ours, struct strvec *edited)
+{
+	struct strbuf sources_yml = STRBUF_INIT, schema_yml = STRBUF_INIT, call = STRBUF_INIT;
+	struct strvec names = STRVEC_INIT;
+	int n = 0;
+	DIR *d = opendir(staging_dir);
+	if (!d)
+		return errno == ENOENT ? 0 : -1;
+	for (struct dirent *e; (e = readdir(d));)
+		if (e->d_name[0] != '.')
+			strvec_push(&names, e->d_name);
+	closedir(d);
+	if (names.nr)
+		qsort(names.v, names.nr, sizeof(*names.v), cmp_names);
+	strbuf_addf(&sources_yml, "_stg_%s__sources.yml", source);
+	strbuf_addf(&schema_yml, "_stg_%s__schema.yml", source);
+	strbuf_addstr(&call, "{{ source(");
+	add_jinja_str(&call, source);
+	strbuf_addstr(&call, ", ");
+	for (size_t i = 0; i < names.nr; i++) {
+		const char *name = names.v[i];
+		struct strbuf path = STRBUF_INIT, text = STRBUF_INIT;
+		int mine = !strcmp(name, sources_yml.buf) || !strcmp(name, schema_yml.buf);
+		fs_path_join(&path, staging_dir, name);
+		if ((mine || (ends_with(name, ".sql") && starts_with(name, "stg_"))) &&
+		    strbuf_read_file(&text, path.buf) >= 0 && (mine || strstr(text.buf, call.buf))) {
+			strvec_push(gen_file_is_ours(text.buf, NULL) ? ours : edited, name);
+			n++;
+		}
+		strbuf_release(&path);
+		strbuf_release(&text);
+	}
+	strvec_clear(&names);
+	strbuf_release(&sources_yml);
+	strbuf_release(&schema_yml);
+	strbuf_release(&call);
+	return n;
 }

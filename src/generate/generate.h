@@ -127,4 +127,11 @@ void gen_model_name(struct strbuf *sb, const char *source, const char *table);
  * the strategy its marker records, if any (-1 otherwise). */
 int gen_file_is_ours(const char *text, int *asked);
 
+/* The files dango generate wrote for source into staging_dir (its
+ * _stg_<source>__*.yml and the models that read source('<source>', ...)):
+ * file names of those still as generated into ours, of those edited by
+ * hand into edited. Returns their total count, or -1 if the folder
+ * cannot be read (a missing folder holds none). */
+int gen_source_files(const char *staging_dir, const char *source, struct strvec *ours, struct strvec *edited);
+
 #endif

@@ -108,6 +108,9 @@ struct connector_ops {
 	/* Describe what a sync would do, for --dry-run (lines into out). */
 	int (*describe)(struct sync_job *job, struct strbuf *out, struct strbuf *err);
 	void (*close)(struct sync_job *job);
+	/* After open: the resource names --select may name (out gets them).
+	 * Optional; without it any name is accepted. */
+	int (*resources)(struct sync_job *job, struct strvec *out, struct strbuf *err);
 };
 
 struct sync_job {

@@ -1,4 +1,5 @@
 #include "ingest/sync.h"
+#include "ingest/backup.h"
 #include "core/fs.h"
 #include "core/util.h"
 #include "core/xalloc.h"
@@ -369,7 +370,7 @@ void sync_normalize_name(struct strbuf *sb, const char *name)
 
 int sync_is_meta_name(const char *name)
 {
-	return starts_with(name, "_dlt_") || starts_with(name, "_dango_");
+	return starts_with(name, "_dlt_") || starts_with(name, "_dango_") || sync_backup_parse(name, NULL, NULL);
 }
 
 int sync_column_name(struct strbuf *sb, const char *name)
@@ -1513,23 +1514,20 @@ static int swap_tables(struct loader *l)
 		strbuf_reset(&sql);
 		if (had_old && r->rows && r->rows * 2 < old_rows) {
 			char stamp[32], a[32], b[32];
-			time_t now = time(NULL);
-			struct tm tm;
-			gmtime_r(&now, &tm);
-			strftime(stamp, sizeof(stamp), "%Y%m%d%H%M%S", &tm);
+			sync_backup_stamp(stamp);
 			struct strbuf backup = STRBUF_INIT;
-			strbuf_addf(&backup, "%s__backup_%s", r->name, stamp);
+			sync_backup_name(&backup, r->name, stamp, 0);
 			/* two refreshes within a second must not collide */
 			for (int k = 2; warehouse_has_table(l->wh, l->schema.buf, backup.buf); k++) {
 				strbuf_reset(&backup);
-				strbuf_addf(&backup, "%s__backup_%s_%d", r->name, stamp, k);
+				sync_backup_name(&backup, r->name, stamp, k);
 			}
 			strbuf_addf(&sql, "ALTER TABLE %s RENAME TO ", oldt.buf);
 			strbuf_add_sql_ident(&sql, backup.buf);
 			strbuf_addch(&sql, ';');
 			strvec_pushf(&job->warnings,
 				     "full refresh of %s.%s loaded %s rows, under half of the previous %s; the old table "
-				     "is kept as %s.%s for recovery",
+				     "is kept as %s.%s for recovery (dango db restore)",
 				     l->schema.buf, r->name, fmt_count(a, r->rows), fmt_count(b, old_rows), l->schema.buf,
 				     backup.buf);
 			strbuf_release(&backup);

@@ -3,6 +3,7 @@
 #include "sources/rest_api.h"
 #include "core/fs.h"
 #include "core/strbuf.h"
+#include "core/yaml.h"
 #include "project/project.h"
 #include "project/sources.h"
 
@@ -107,6 +108,67 @@ static int check_files(const struct source *s, const struct project *p, struct s
 	return ret;
 }
 
+/* A command source: its program must exist and be executable (found as
+ * the shell would: a path with a slash from working_dir or the project,
+ * a bare name on PATH). */
+static int check_command(const struct source *s, const struct project *p, struct strbuf *report)
+{
+	const struct ynode *c = ymap_get(s->block, "command");
+	struct strbuf prog = STRBUF_INIT, path = STRBUF_INIT;
+	const char *wd = source_get(s, "working_dir");
+	int ret = -1;
+	if (c && c->kind == Y_SEQ && c->n && c->items[0]->kind == Y_SCALAR)
+		strbuf_addstr(&prog, c->items[0]->str);
+	else if (c && c->kind == Y_SCALAR)
+		strbuf_add(&prog, c->str, strcspn(c->str, " \t"));
+	if (!prog.len) {
+		strbuf_addstr(report, "✗ no 'command' configured\n");
+		goto out;
+	}
+	if (strchr(prog.buf, '/')) {
+		if (prog.buf[0] == '/')
+			strbuf_addbuf(&path, &prog);
+		else if (wd && wd[0] == '/')
+			fs_path_join(&path, wd, prog.buf);
+		else {
+			fs_path_join(&path, p->root, wd ? wd : ".");
+			strbuf_addch(&path, '/');
+			strbuf_addbuf(&path, &prog);
+		}
+	} else {
+		const char *env = getenv("PATH");
+		for (const char *d = env ? env : ""; *d;) {
+			size_t n = strcspn(d, ":");
+			strbuf_reset(&path);
+			strbuf_add(&path, n ? d : ".", n ? n : 1);
+			strbuf_addch(&path, '/');
+			strbuf_addbuf(&path, &prog);
+			if (access(path.buf, X_OK) == 0 && !fs_is_dir(path.buf))
+				break;
+			d += n + (d[n] == ':');
+			strbuf_reset(&path);
+		}
+	}
+	if (!path.len || access(path.buf, F_OK) < 0)
+		strbuf_addf(report, "✗ program '%s' not found%s\n", prog.buf, strchr(prog.buf, '/') ? "" : " on PATH");
+	else if (fs_is_dir(path.buf) || access(path.buf, X_OK) < 0)
+		strbuf_addf(report, "✗ '%s' is not an executable program\n", path.buf);
+	else {
+		strbuf_addf(report, "✓ program '%s' exists and is executable (%s)\n", prog.buf, path.buf);
+		ret = 0;
+	}
+out:
+	strbuf_release(&prog);
+	strbuf_release(&path);
+	return ret;
+}
+
+int source_check_tests_connection(const char *type)
+{
+	return !strcmp(type, "csv") || !strcmp(type, "local_files") || !strcmp(type, "command") ||
+	       rest_api_handles(type);
+}
+
 int source_check(const struct source *s, const struct project *p, int online, struct strbuf *report)
 {
 	struct secret_report sr = { report, 0 };
@@ -117,6 +179,8 @@ int source_check(const struct source *s, const struct project *p, int online, st
 	}
 	if (!strcmp(s->type->name, "csv") || !strcmp(s->type->name, "local_files"))
 		ret = check_files(s, p, report);
+	else if (!strcmp(s->type->name, "command"))
+		ret = check_command(s, p, report);
 	source_each_secret(s, &p->env, report_secret, &sr);
 	if (sr.missing)
 		ret = -1;

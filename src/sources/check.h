@@ -12,6 +12,10 @@ struct strbuf;
  * secrets are set; online it also connects (one authenticated request). */
 int source_check(const struct source *s, const struct project *p, int online, struct strbuf *report);
 
+/* Does source_check test this type for real (files read, a program found,
+ * an API asked)? Others only get their secrets checked. */
+int source_check_tests_connection(const char *type);
+
 /* Resolve a source's file path or directory against the project root into
  * sb; returns 0, or -1 if the source has neither. */
 int source_file_location(const struct source *s, const struct project *p, struct strbuf *sb, int *is_dir);

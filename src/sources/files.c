@@ -667,6 +667,14 @@ static int files_describe(struct sync_job *job, struct strbuf *out, struct strbu
 	return 0;
 }
 
+static int files_resources(struct sync_job *job, struct strvec *out, struct strbuf *err)
+{
+	const struct files_conf *c = job->conn;
+	(void)err;
+	strvec_push(out, c->table);
+	return 0;
+}
+
 const struct connector_ops files_connector = {
 	.type = "files",
 	.caps = 0,
@@ -674,4 +682,5 @@ const struct connector_ops files_connector = {
 	.extract = files_extract,
 	.describe = files_describe,
 	.close = files_close,
+	.resources = files_resources,
 };

@@ -1701,6 +1701,7 @@ static int fetch_endpoint(struct rest *r, struct sync_job *job, struct endpoint 
 	struct fetch f = { .ep = ep, .parent_row = -1, .prev_keys = STRVEC_INIT, .max_keys = STRVEC_INIT };
 	struct strbuf prev = STRBUF_INIT, first = STRBUF_INIT, msg = STRBUF_INIT;
 	char *start = NULL, *end = NULL, *fstart = NULL, *fend = NULL;
+	const char *overridden = NULL; /* the start --since replaced */
 	int ret = -1;
 	char n1[32];
 
@@ -1712,6 +1713,8 @@ static int fetch_endpoint(struct rest *r, struct sync_job *job, struct endpoint 
 		if (f.dedupe && cur)
 			load_boundary(&f, job->prev_state, cur);
 		if (o->since) {
+			if (from && strcmp(from, o->since))
+				overridden = from; /* spec 000: "Overriding default: <date>" */
 			from = o->since;
 			char *fs = format_start(ep, o->since);
 			if (known_first && cursor_cmp(fs, known_first) < 0)
@@ -1775,6 +1778,8 @@ static int fetch_endpoint(struct rest *r, struct sync_job *job, struct endpoint 
 		}
 	} else {
 		job->progress(job, "%s", msg.buf);
+		if (overridden)
+			job->progress(job, "Overriding default: %s", overridden);
 		if (fetch_pages(r, job, &f, err) < 0)
 			goto out;
 	}
@@ -1949,6 +1954,15 @@ static int rest_describe(struct sync_job *job, struct strbuf *out, struct strbuf
 	return 0;
 }
 
+static int rest_resources(struct sync_job *job, struct strvec *out, struct strbuf *err)
+{
+	const struct rest *r = job->conn;
+	(void)err;
+	for (size_t i = 0; i < r->nr_eps; i++)
+		strvec_push(out, r->eps[i].name);
+	return 0;
+}
+
 const struct connector_ops rest_api_connector = {
 	.type = "rest_api",
 	.caps = CONNECTOR_DATE_RANGE,
@@ -1956,6 +1970,7 @@ const struct connector_ops rest_api_connector = {
 	.extract = rest_extract,
 	.describe = rest_describe,
 	.close = rest_close,
+	.resources = rest_resources,
 };
 
 int rest_api_handles(const char *type)

@@ -103,6 +103,39 @@ void warehouse_close(struct warehouse *wh)
 	memset(wh, 0, sizeof(*wh));
 }
 
+/* DuckDB's parser errors carry the "LINE n: ... ^" excerpt twice; every
+ * message goes through here, so that each excerpt is shown once. */
+static void add_db_message(struct strbuf *err, const char *msg)
+{
+	size_t start = err->len;
+	const char *p = msg;
+	strbuf_addstr(err, "");
+	while (*p) {
+		const char *line = strstr(p, "LINE ");
+		while (line && line != msg && line[-1] != '\n')
+			line = strstr(line + 1, "LINE ");
+		if (!line) {
+			strbuf_addstr(err, p);
+			break;
+		}
+		/* the excerpt: its line and the caret line below it */
+		const char *end = strchr(line, '\n');
+		end = end ? strchr(end + 1, '\n') : NULL;
+		end = end ? end + 1 : line + strlen(line);
+		size_t n = (size_t)(end - line);
+		strbuf_add(err, p, (size_t)(line - p));
+		char *block = xstrndup(line, n);
+		int seen = strstr(err->buf + start, block) != NULL;
+		free(block);
+		if (seen)
+			strbuf_rtrim(err);
+		else
+			strbuf_add(err, line, n);
+		p = end;
+	}
+	strbuf_rtrim(err);
+}
+
 static void log_sql(const struct timespec *t0, const char *sql, int failed)
 {
 	struct timespec t1;
@@ -140,7 +173,7 @@ static int take_result(struct warehouse *wh, duckdb_result *res, duckdb_state st
 {
 	if (st == DuckDBError) {
 		const char *msg = duckdb_result_error(res);
-		strbuf_addstr(err, msg ? msg : "query failed");
+		add_db_message(err, msg ? msg : "query failed");
 		duckdb_destroy_result(res);
 		return WH_ERROR;
 	}
@@ -180,17 +213,17 @@ int warehouse_query_stream(struct warehouse *wh, const char *sql, struct wh_resu
 	memset(r, 0, sizeof(*r));
 	if (duckdb_prepare(*CON(wh), sql, &stmt) == DuckDBError) {
 		const char *msg = duckdb_prepare_error(stmt);
-		strbuf_addstr(err, msg ? msg : "query failed");
+		add_db_message(err, msg ? msg : "query failed");
 		goto out;
 	}
 	if (duckdb_pending_prepared_streaming(stmt, &pending) == DuckDBError) {
 		const char *msg = duckdb_pending_error(pending);
-		strbuf_addstr(err, msg ? msg : "query failed");
+		add_db_message(err, msg ? msg : "query failed");
 		goto out;
 	}
 	if (duckdb_execute_pending(pending, &res) == DuckDBError) {
 		const char *msg = duckdb_result_error(&res);
-		strbuf_addstr(err, msg ? msg : "query failed");
+		add_db_message(err, msg ? msg : "query failed");
 		duckdb_destroy_result(&res);
 		goto out;
 	}
@@ -235,7 +268,7 @@ int warehouse_query_each(struct warehouse *wh, const char *sql, int (*each)(stru
 	if (!n) {
 		const char *msg = duckdb_extract_statements_error(stmts);
 		if (msg && *msg) {
-			strbuf_addstr(err, msg);
+			add_db_message(err, msg);
 			ret = WH_ERROR;
 		}
 		goto out;
@@ -248,7 +281,7 @@ int warehouse_query_each(struct warehouse *wh, const char *sql, int (*each)(stru
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		if (duckdb_prepare_extracted_statement(*CON(wh), stmts, i, &stmt) == DuckDBError) {
 			const char *msg = duckdb_prepare_error(stmt);
-			strbuf_addstr(err, msg ? msg : "query failed");
+			add_db_message(err, msg ? msg : "query failed");
 			duckdb_destroy_prepare(&stmt);
 			ret = WH_ERROR;
 			break;

@@ -85,7 +85,8 @@ test_expect_success 'the wizard on a terminal adds a source' '
     test_grep "Select source type:" out && test_grep "Source name (unique identifier)" out &&
     test_grep "Testing connection" out &&
     test_grep "✗ WEB_TOKEN is not set" out &&
-    test_grep "Source added to .dango/sources.yml" out &&
+    test_grep "source '"'"'web_api'"'"' added to .dango/sources.yml, but its connection test failed" out &&
+    test_grep ! "Source added" out &&
     test_grep "base_url: \"\\?https://api.test" .dango/sources.yml &&
     test_grep "endpoints: \[{name: users, path: /v1/users}\]" .dango/sources.yml
 '
@@ -187,8 +188,12 @@ test_expect_success 'edit reports errors (and exits 1 without a terminal)' '
 test_expect_success 'test reports a readable file, and a missing one' '
     sed -i s/delimter/delimiter/ .dango/sources.yml &&
     dango source test orders >out && test_grep "ready to sync" out &&
-    dango source add csv --name gone --path data/none.csv >out 2>&1 &&
-    test_grep "✗ cannot read" out && test_grep "saved anyway" out &&
+    cp .dango/sources.yml before &&
+    test_expect_code 1 dango source add csv --name gone --path data/none.csv >out 2>&1 &&
+    test_grep "✗ cannot read" out && test_grep "not added: the connection test failed" out &&
+    test_grep ! "Source added" out && test_cmp before .dango/sources.yml &&
+    dango source add csv --name gone --path data/none.csv --no-test >out 2>&1 &&
+    test_grep "Source added" out &&
     test_expect_code 1 dango source test gone >out 2>&1 &&
     test_grep "✗ cannot read '"'"'.*data/none.csv'"'"': No such file or directory" out &&
     test_grep "not ready" out

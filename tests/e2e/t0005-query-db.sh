@@ -77,7 +77,7 @@ test_expect_success 'db status names orphaned raw schemas and tables' '
     dango db status >out &&
     test_grep "Orphaned raw data" out &&
     test_grep "^  raw_gone (2 tables, 3 rows)$" out &&
-    test_grep "^  raw.old_export (1 rows)$" out &&
+    test_grep "^  raw.old_export (1 row)$" out &&
     test_grep "^  raw_empty (0 tables, 0 rows)$" out &&
     ! grep -q "^  raw_sales" out && ! grep -q "^  raw.sales" out &&
     test_grep "dango db clean" out

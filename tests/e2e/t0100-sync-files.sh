@@ -150,7 +150,7 @@ test_expect_success '--limit caps the rows of a source' '
 test_expect_success '--select syncs only the named resources' '
     printf "id\n9\n" >data/sel.csv &&
     dango source add csv --name sel --path data/sel.csv >/dev/null &&
-    dango sync sel --select other >out &&
+    test_expect_code 2 dango sync sel --select other >out 2>err && test_grep "no such resource" err &&
     test_expect_code 1 dango query "SELECT * FROM raw_sel.sel" 2>/dev/null &&
     dango sync sel --select sel >out && rows raw_sel.sel >n && echo 1 >expect && test_cmp expect n
 '

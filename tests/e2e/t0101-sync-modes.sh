@@ -81,8 +81,8 @@ test_expect_success 'full refresh under half the rows warns and keeps a named ba
     seq 1 10 | sed "s/$/,x/" >>data/a.csv && dango sync alpha --full-refresh -y >/dev/null 2>&1 &&
     printf "id,v\n1,x\n2,x\n3,x\n" >data/a.csv &&
     dango sync alpha --full-refresh -y >out 2>err &&
-    test_grep "loaded 3 rows, under half of the previous 10; the old table is kept as raw_alpha.alpha__backup_[0-9_]* for recovery" err &&
-    b=$(sed -n "s/.*kept as raw_alpha\.\(alpha__backup_[0-9_]*\) .*/\1/p" err) &&
+    test_grep "loaded 3 rows, under half of the previous 10; the old table is kept as raw_alpha._dango_backup_[0-9_]*__alpha for recovery" err &&
+    b=$(sed -n "s/.*kept as raw_alpha\.\(_dango_backup_[0-9_]*__alpha\) .*/\1/p" err) &&
     rows "raw_alpha.$b" >n && echo 10 >expect && test_cmp expect n &&
     rows raw_alpha.alpha >n && echo 3 >expect && test_cmp expect n
 '
@@ -104,7 +104,7 @@ test_expect_success 'dry run lists sources, modes and estimates, and changes not
 '
 
 test_expect_success 'dry run warns about missing files and exits 1' '
-    dango source add csv --name ghost --path data/ghost.csv >/dev/null 2>&1 &&
+    dango source add csv --name ghost --path data/ghost.csv --no-test >/dev/null 2>&1 &&
     test_expect_code 1 dango sync ghost --dry-run >out &&
     test_grep "✗ data/ghost.csv: no such file" out
 '
@@ -122,9 +122,9 @@ test_expect_success '--fail-fast stops at the first failure' '
     ! grep -q "Syncing beta" out && test_grep "Stopped after the first failure (--fail-fast): 1 not run" out
 '
 
-test_expect_success 'a type that cannot be synced yet is skipped with a warning' '
+test_expect_success 'a type that cannot be synced yet is an error naming it (exit 1)' '
     dango source add postgres --name pg --set host=localhost --no-test >/dev/null &&
-    dango sync pg >out 2>err && test_grep "skipping pg: sources of type '"'"'postgres'"'"' cannot be synced yet" err
+    test_expect_code 1 dango sync pg >out 2>err && test_grep "cannot sync '"'"'pg'"'"': sources of type '"'"'postgres'"'"' cannot be synced yet" err
 '
 
 test_expect_success '--workers reads sources at once, loads them in order' '

@@ -146,7 +146,7 @@ test_expect_success 'the wizard offers the bundled presets and the project'"'"'s
     test_grep "Stripe (stripe)" menu && test_grep "GitHub (github)" menu && test_grep "HubSpot (hubspot)" menu &&
     test_grep "REST API (rest_api)" menu && test_grep "Your presets (.dango/presets)" menu &&
     run_on_tty "$n\nacme_two\nACME_TOKEN\n\n\n" dango source add >out &&
-    test_grep "Source added to .dango/sources.yml" out &&
+    test_grep "added to .dango/sources.yml" out &&
     sed -n "/name: acme_two/,\$p" .dango/sources.yml >entry && test_grep "type: acme" entry &&
     test_grep "token_env: ACME_TOKEN" entry
 '

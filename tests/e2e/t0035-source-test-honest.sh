@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# dango source test says "ready to sync" only for what it really tested
+# and what dango sync can load.
+. "$(dirname "$0")/lib.sh"
+
+dango init p >/dev/null </dev/null
+cd p
+mkdir -p bin && printf '#!/bin/sh\necho "{\\"id\\": 1}"\n' >bin/tap && chmod +x bin/tap
+printf 'not a program\n' >bin/notexec
+cat >.dango/sources.yml <<'EOF2'
+version: "1.0"
+sources:
+  - name: missing
+    type: command
+    command:
+      command: [/nonexistent/tap-nothing, --config, x.json]
+  - name: bare
+    type: command
+    command:
+      command: tap-no-such-program --about
+  - name: local
+    type: command
+    command:
+      command: [bin/tap]
+  - name: noexec
+    type: command
+    command:
+      command: bin/notexec
+  - name: pg
+    type: postgres
+    postgres:
+      host: 127.0.0.1
+      port: 1
+      database: x
+EOF2
+
+test_expect_success 'a command whose program does not exist is not ready' '
+    test_expect_code 1 dango source test missing >out 2>&1 &&
+    test_grep "✗ program '"'"'/nonexistent/tap-nothing'"'"' not found" out &&
+    test_grep ! "ready to sync" out &&
+    test_expect_code 1 dango source test bare >out 2>&1 &&
+    test_grep "✗ program '"'"'tap-no-such-program'"'"' not found on PATH" out &&
+    test_expect_code 1 dango source test noexec >out 2>&1 &&
+    test_grep "is not an executable program" out
+'
+
+test_expect_success 'a command that exists is found, but it cannot be synced yet: not ready' '
+    test_expect_code 1 dango source test local >out 2>&1 &&
+    test_grep "✓ program '"'"'bin/tap'"'"' exists and is executable" out &&
+    test_grep "cannot sync sources of type '"'"'command'"'"' yet" out &&
+    test_grep ! "ready to sync" out
+'
+
+test_expect_success 'postgres: says plainly that it was not tested, never "ready"' '
+    test_expect_code 1 dango source test pg >out 2>&1 &&
+    test_grep "the connection was not tested: Dango cannot test sources of type '"'"'postgres'"'"' yet" out &&
+    test_grep ! "ready to sync" out
+'
+
+test_expect_success 'validate does not call an unsyncable source ready' '
+    test_expect_code 1 dango validate >out 2>&1 &&
+    test_grep "source '"'"'pg'"'"': '"'"'dango sync'"'"' cannot sync sources of type '"'"'postgres'"'"' yet" out &&
+    test_grep ! "source '"'"'pg'"'"': ready" out
+'
+
+test_done
