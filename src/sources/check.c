@@ -1,6 +1,7 @@
 #include "sources/check.h"
 #include "sources/registry.h"
 #include "sources/rest_api.h"
+#include "sources/db/db.h"
 #include "core/fs.h"
 #include "core/strbuf.h"
 #include "project/project.h"
@@ -96,6 +97,9 @@ int source_check(const struct source *s, const struct project *p, int online, st
 		ret = -1;
 	/* API sources: one authenticated request, when the secrets are there */
 	else if (online && rest_api_handles(s->type->name) && rest_api_check(s, p, report) < 0)
+		ret = -1;
+	/* databases: a real connection, and each stream's table and keys */
+	else if (online && db_source_handles(s->type->name) && db_source_check(s, p, report) < 0)
 		ret = -1;
 	return ret;
 }
