@@ -3,7 +3,7 @@
 # ends (also when it fails: the EXIT trap). Source it after lib.sh:
 #
 #   . "$(dirname "$0")/lib.sh"
-#   . "$(dirname "$0")/db_lib.sh"
+#   . "$TESTS_DIR/e2e/db_lib.sh"
 #   pg_start || skip_all "no PostgreSQL"     # sets PGPORT, psql_do
 #   mariadb_start                            # sets MYPORT, my_do
 #

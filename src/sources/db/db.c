@@ -608,7 +608,12 @@ static int plan_stream(struct db_ctx *ctx, void *conn, const struct db_stream *s
 	strbuf_init(&pl->uk, 0);
 	strbuf_init(&pl->window, 0);
 	stream_from(ctx, s, &pl->from);
-	if (f->columns(conn, pl->from.buf, &pl->cols, warnings, &e) < 0) {
+	struct strvec w = STRVEC_INIT;
+	int r = f->columns(conn, pl->from.buf, &pl->cols, &w, &e);
+	for (size_t i = 0; i < w.nr; i++)
+		strvec_pushf(warnings, "%s: %s", s->name, w.v[i]);
+	strvec_clear(&w);
+	if (r < 0) {
 		stream_err(err, ctx, s);
 		strbuf_addbuf(err, &e);
 		strbuf_release(&e);
@@ -946,7 +951,6 @@ static int run_stream(struct db_ctx *ctx, void *conn, const struct db_stream *s,
 	const char *prev = prev_value(ctx, s);
 	struct db_spool sp = { .ctx = ctx, .st = s };
 
-	job->progress(job, "Reading %s", s->name);
 	if (plan_stream(ctx, conn, s, prev, &pl, &warnings, err) < 0)
 		goto out;
 	sp.cols = &pl.cols;
