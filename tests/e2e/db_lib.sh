@@ -91,7 +91,7 @@ mariadb_start() {
     /usr/sbin/mariadbd --no-defaults --datadir="$MYROOT/data" --user="$user" --port="$MYPORT" \
         --socket="$MYROOT/sock" --bind-address=127.0.0.1 --pid-file="$MYROOT/pid" \
         --innodb-buffer-pool-size=64M --innodb-flush-log-at-trx-commit=0 --skip-log-bin \
-        --log-error="$MYROOT/server.log" &
+        --log-error="$MYROOT/server.log" 2>>"$MYROOT/server.log" &
     MY_PID=$!
     local i=0
     until mariadb --no-defaults -S "$MYROOT/sock" -u root -e 'select 1' >/dev/null 2>&1; do
