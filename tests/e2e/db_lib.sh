@@ -52,11 +52,28 @@ pg_start() {
     db_as "$PG_USER" "$PG_BIN/initdb" -D "$PGROOT/data" -U dango --pwfile="$PGROOT/pw" \
         --auth-local=trust --auth-host=scram-sha-256 --no-sync -E UTF8 --locale=C.UTF-8 \
         >"$PGROOT/initdb.log" 2>&1 || { cat "$PGROOT/initdb.log" >&2; return 1; }
+    pg_restart
+}
+
+# Start the server of pg_start again (after pg_kill).
+pg_restart() {
     db_as "$PG_USER" "$PG_BIN/pg_ctl" -D "$PGROOT/data" -l "$PGROOT/server.log" -w -t 60 \
         -o "-p $PGPORT -k $PGROOT -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c synchronous_commit=off" \
         start >/dev/null 2>&1 || { cat "$PGROOT/server.log" >&2; return 1; }
     PG_STARTED=1
     export PGPORT
+}
+
+# Kill the server at once, as a crash would (its sessions die mid-query).
+pg_kill() {
+    local pid kids k
+    pid=$(head -1 "$PGROOT/data/postmaster.pid")
+    kids=$(ps -o pid= --ppid "$pid")
+    kill -9 "$pid" $kids 2>/dev/null
+    for k in $pid $kids; do
+        while kill -0 "$k" 2>/dev/null; do sleep 0.1; done
+    done
+    PG_STARTED=
 }
 
 # SQL as the superuser over the socket: psql_do "CREATE TABLE ..." or stdin.
@@ -67,9 +84,6 @@ psql_do() {
         psql -X -q -v ON_ERROR_STOP=1 -h "$PGROOT" -p "$PGPORT" -U dango -d "${PGDB:-postgres}"
     fi
 }
-
-# The server's process id (to kill it in a test).
-pg_pid() { head -1 "$PGROOT/data/postmaster.pid"; }
 
 pg_stop() {
     [ -n "${PG_STARTED:-}" ] || return 0
