@@ -99,6 +99,14 @@ test_expect_success 'a Sling replication file supplies the streams' '
     q "SELECT count(*) FROM raw_app.orders_copy" >v && echo 3 >expect && test_cmp expect v
 '
 
+test_expect_success 'the wizard (on a terminal) asks for the file and tables, then tests them' '
+    run_on_tty "sqlite\napp2\ndata/app.db\norders\n" dango source add >out &&
+    test_grep "✓ orders: 3 rows, full-refresh, primary key order_id" out &&
+    test_grep "Source added to .dango/sources.yml" out &&
+    dango sync app2 >out 2>err &&
+    q "SELECT count(*) FROM raw_app2.orders" >v && echo 3 >expect && test_cmp expect v
+'
+
 test_expect_success 'a missing file and a file that is no database fail clearly' '
     write_sources "      streams:
         orders: {}" &&

@@ -1290,7 +1290,8 @@ int db_source_check(const struct source *s, const struct project *p, struct strb
 			strbuf_addf(report, "✗ %s\n", err.buf);
 			ret = -1;
 		} else {
-			strbuf_addf(report, "✓ %s: %s rows, %s", st->name, fmt_count(num, n), mode_name(st));
+			strbuf_addf(report, "✓ %s: %s row%s, %s", st->name, fmt_count(num, n), n == 1 ? "" : "s",
+				    mode_name(st));
 			if (st->update_key)
 				strbuf_addf(report, " on %s", st->update_key);
 			if (pl.declared_pk.nr) {
