@@ -27,7 +27,7 @@
 
 /* A spool file holds at most this many rows: the engine loads one while
  * the next fills. */
-#define SPOOL_ROWS 1000000
+#define SPOOL_ROWS 250000
 
 struct db_ctx {
 	const struct db_family *fam;
@@ -957,9 +957,11 @@ static int run_stream(struct db_ctx *ctx, void *conn, const struct db_stream *s,
 
 	pthread_mutex_lock(&ctx->lock);
 	struct sync_resource *res = sync_job_resource(job, s->object);
+	/* under --full-refresh the table is new: nothing to merge with, and
+	 * one read of a table holds each key once */
 	res->disposition = s->mode == DBM_FULL_REFRESH ? WD_REPLACE
-			   : s->mode == DBM_INCREMENTAL && s->primary_key.nr ? WD_MERGE
-									 : WD_APPEND;
+			   : s->mode == DBM_INCREMENTAL && s->primary_key.nr && !job->opts->full_refresh ? WD_MERGE
+													 : WD_APPEND;
 	res->swap_in = s->mode == DBM_FULL_REFRESH;
 	for (size_t i = 0; i < pl.declared_pk.nr; i++)
 		strvec_push(&res->primary_key, pl.declared_pk.v[i]);
@@ -968,17 +970,21 @@ static int run_stream(struct db_ctx *ctx, void *conn, const struct db_stream *s,
 	pthread_mutex_unlock(&ctx->lock);
 
 	if (s->mode == DBM_INCREMENTAL) {
-		/* the newest key in the window, and keys that are NULL */
-		struct strbuf maxe = STRBUF_INIT;
-		if (has_text(&pl.window))
-			strbuf_addf(&maxe, "CASE WHEN %s THEN %s END", pl.window.buf, pl.uk.buf);
-		else
-			strbuf_addbuf(&maxe, &pl.uk);
+		/* the newest key in the window, and keys that are NULL: two
+		 * queries an index on the key answers */
 		strbuf_addstr(&sql, "SELECT ");
-		f->max_text(&sql, maxe.buf);
-		strbuf_addf(&sql, ", sum(CASE WHEN %s IS NULL THEN 1 ELSE 0 END) FROM %s", pl.uk.buf, pl.from.buf);
-		strbuf_release(&maxe);
-		if (f->query_row(conn, sql.buf, vals, 2, &e) < 0) {
+		f->max_text(&sql, pl.uk.buf);
+		strbuf_addf(&sql, " FROM %s", pl.from.buf);
+		if (has_text(&pl.window))
+			strbuf_addf(&sql, " WHERE %s", pl.window.buf);
+		if (f->query_row(conn, sql.buf, vals, 1, &e) < 0) {
+			stream_err(err, ctx, s);
+			strbuf_addbuf(err, &e);
+			goto out;
+		}
+		strbuf_reset(&sql);
+		strbuf_addf(&sql, "SELECT count(*) FROM %s WHERE %s IS NULL", pl.from.buf, pl.uk.buf);
+		if (f->query_row(conn, sql.buf, vals + 1, 1, &e) < 0) {
 			stream_err(err, ctx, s);
 			strbuf_addbuf(err, &e);
 			goto out;
