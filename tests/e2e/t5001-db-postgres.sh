@@ -214,6 +214,24 @@ test_expect_success 'the primary keys the catalog declares go to dango generate'
     echo "\"[\"\"order_id\"\"]\"" >expect && test_cmp expect v
 '
 
+test_expect_success 'dango generate deduplicates on the primary key the catalog declares' '
+    dango generate >out 2>&1 &&
+    grep -A1 "PARTITION BY" dbt/models/staging/stg_shop_customers.sql >v &&
+    test_grep "PARTITION BY id$" v
+'
+
+test_expect_success 'lookback_days moves the start of an incremental read back' '
+    write_sources "      streams:
+        public.orders: {mode: incremental, primary_key: [order_id], update_key: updated_at}" &&
+    dango sync shop --full-refresh --yes >out 2>err &&
+    psql_do "UPDATE orders SET amount = 99 WHERE order_id = 5" &&
+    dango sync shop >out 2>err &&
+    q "SELECT amount FROM raw_shop.orders WHERE order_id = 5" >v && echo 50.00 >expect && test_cmp expect v &&
+    sed -i "s/^    type: postgres/    type: postgres\n    lookback_days: 60/" .dango/sources.yml &&
+    dango sync shop >out 2>err &&
+    q "SELECT amount FROM raw_shop.orders WHERE order_id = 5" >v && echo 99.00 >expect && test_cmp expect v
+'
+
 test_expect_success 'a missing table, column or bad query names the source and stream, exit 1' '
     write_sources "      streams:
         public.nope: {}" &&
@@ -226,7 +244,11 @@ test_expect_success 'a missing table, column or bad query names the source and s
     write_sources "      streams:
         public.orders: {sql: \"selec * from orders\"}" &&
     test_expect_code 1 dango sync shop >out 2>err &&
-    test_grep "stream '"'public.orders'"': syntax error at or near" err
+    test_grep "stream '"'public.orders'"': syntax error at or near" err &&
+    write_sources "      streams:
+        nope.*: {}" &&
+    test_expect_code 1 dango sync shop >out 2>err &&
+    test_grep "source '"'shop'"', stream '"'nope.\*'"': no table matches (is there a schema '"'nope'"'?)" err
 '
 
 test_expect_success 'connection refused, wrong password, wrong database: clear errors, no secret' '

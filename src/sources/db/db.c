@@ -478,8 +478,15 @@ static int resolve_streams(struct db_ctx *ctx, void *conn, struct strbuf *err)
 		const char *schema = w->schema ? w->schema : ctx->fam->default_schema;
 		if (ctx->fam->tables(conn, schema, &tables, err) < 0)
 			return -1;
-		if (!tables.nr)
-			strvec_pushf(&ctx->job->warnings, "stream '%s' matches no table", w->name);
+		if (!tables.nr) {
+			strbuf_addf(err, "source '%s', stream '%s': no table matches (", ctx->conf.source->name, w->name);
+			if (schema)
+				strbuf_addf(err, "is there a schema '%s'?)", schema);
+			else
+				strbuf_addstr(err, "the database has no tables)");
+			strvec_clear(&tables);
+			return -1;
+		}
 		for (size_t t = 0; t < tables.nr; t++) {
 			int explicit = 0;
 			for (size_t k = 0; k < c->nr_streams && !explicit; k++)
