@@ -33,6 +33,7 @@ struct db_ctx {
 	const struct db_family *fam;
 	struct db_conf conf;
 	struct ydoc repl;            /* a replication: file, when configured */
+	char *repl_text;             /* the file's text, which the document points into */
 	int have_repl;
 	struct db_stream *streams;   /* resolved: wildcards expanded, disabled ones dropped */
 	size_t nr_streams, alloc_streams;
@@ -328,7 +329,7 @@ out:
 	if (ret < 0 || !ctx->have_repl)
 		strbuf_release(&text);
 	else
-		strbuf_detach(&text, NULL); /* freed with the document (ctx_free) */
+		ctx->repl_text = strbuf_detach(&text, NULL);
 	return ret;
 }
 
@@ -347,6 +348,7 @@ static void ctx_free(struct db_ctx *ctx)
 		free((char *)ctx->repl.file);
 		ydoc_release(&ctx->repl);
 	}
+	free(ctx->repl_text);
 	pthread_mutex_destroy(&ctx->lock);
 	strbuf_release(&ctx->first_err);
 	free(ctx);
