@@ -110,6 +110,11 @@ test_expect_success 'every column type keeps its meaning' '
     test_cmp expect vals
 '
 
+test_expect_success 'a TIMESTAMP is the same instant whatever the local time zone' '
+    TZ=Asia/Tokyo dango sync shop --select alltypes >out 2>err &&
+    q "SELECT epoch(ts)::BIGINT FROM raw_shop.alltypes WHERE id = 1" >v && echo 1704103200 >expect && test_cmp expect v
+'
+
 test_expect_success 'incremental merge on the key, append past the last id' '
     MYDB=shop my_do "UPDATE orders SET amount = 11, updated_at = '"'2024-01-03 00:00:00'"' WHERE order_id = 1;
                      INSERT INTO orders VALUES (3, 30, '"'2024-01-03 00:00:00'"');

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum my_kind { MK_PLAIN, MK_TEXT, MK_BLOB, MK_DATE, MK_BIT, MK_BOOL };
+enum my_kind { MK_PLAIN, MK_TEXT, MK_BLOB, MK_DATE, MK_TSTZ, MK_BIT, MK_BOOL };
 
 static void my_ident(struct strbuf *sb, const char *name)
 {
@@ -210,7 +210,7 @@ static void map_field(const MYSQL_FIELD *f, struct db_cols *out, struct strvec *
 		break;
 	case MYSQL_TYPE_TIMESTAMP:
 		d = "TIMESTAMP WITH TIME ZONE";
-		kind = MK_DATE;
+		kind = MK_TSTZ;
 		temporal = 1;
 		break;
 	case MYSQL_TYPE_TIME: d = "TIME"; break;
@@ -305,9 +305,15 @@ static int my_copy(void *conn, const char *select_sql, struct db_cols *cols, str
 				db_spool_field_hex(sp, (const unsigned char *)v, len[i]);
 				break;
 			case MK_DATE:
+			case MK_TSTZ:
 				if (zero_date(v)) {
 					db_spool_note_zero_date(sp);
 					db_spool_field_null(sp);
+				} else if (cols->v[i].kind == MK_TSTZ) {
+					/* the session's UTC, said, so that DuckDB's own time zone does not apply */
+					char ts[64];
+					int m = snprintf(ts, sizeof(ts), "%.*s+00", (int)len[i], v);
+					db_spool_field_raw(sp, ts, (size_t)m);
 				} else {
 					db_spool_field_raw(sp, v, len[i]);
 				}
