@@ -10,13 +10,13 @@ PREFIX   ?= /usr/local
 BUILD    ?= build
 DUCKDB   := third_party/duckdb
 CC       ?= cc
-PKGS     := yaml-0.1 jansson libcurl libedit libmicrohttpd
+PKGS     := yaml-0.1 jansson libcurl libedit libmicrohttpd libpq libmariadb sqlite3
 OPT      ?= -O2 -g
 CFLAGS   ?= $(OPT)
 WARN     := -std=c11 -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow=local
 CPPFLAGS += -D_GNU_SOURCE -Isrc -I$(DUCKDB)/include -MMD -MP
 DEPS_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-DEPS_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpq
+DEPS_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # The binary finds libduckdb.so next to itself (installed: ../lib/dango/).
 RPATH    := -Wl,-rpath,'$$ORIGIN/$(DUCKDB)/lib' -Wl,-rpath,'$$ORIGIN/../lib/dango'
 LDLIBS   += -L$(DUCKDB)/lib -lduckdb $(DEPS_LIBS) -lpthread -lm

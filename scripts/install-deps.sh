@@ -12,11 +12,13 @@ quiet=${QUIET:-}
 # --- Debian packages --------------------------------------------------------
 pkgs=(gcc make pkg-config libc6-dev
       libyaml-dev libjansson-dev libcurl4-openssl-dev libedit-dev
-      libmicrohttpd-dev libcmocka-dev libpq-dev util-linux)
+      libmicrohttpd-dev libcmocka-dev libpq-dev libmariadb-dev libsqlite3-dev util-linux)
 # npm may come from Node's own packages rather than Debian's: ask for it only if absent.
 command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 # tests read JSON artifacts with jq; benchmarks time with GNU time and bc
 [ "${DANGO_TEST_DEPS:-}" = 1 ] && pkgs+=(jq)
+# database sources are tested against real servers the tests start
+[ "${DANGO_TEST_DEPS:-}" = 1 ] && pkgs+=(postgresql postgresql-client mariadb-server mariadb-client sqlite3)
 [ "${DANGO_BENCH_DEPS:-}" = 1 ] && pkgs+=(jq time bc)
 # `make fuzz`: clang and its libFuzzer/sanitizer runtimes
 [ "${DANGO_FUZZ_DEPS:-}" = 1 ] && pkgs+=(clang libclang-rt-14-dev)

@@ -260,6 +260,30 @@ out:
 	return ret;
 }
 
+/* Database sources: the tables to read, as streams (full refresh; the
+ * connection test that follows lists what each one holds). */
+static int wizard_db_streams(struct entry *e, const char *dflt)
+{
+	char *a = ask("Tables to sync (comma-separated; schema.* for every table of a schema)", dflt);
+	if (!a)
+		return -1;
+	struct strvec parts = STRVEC_INIT;
+	struct strbuf yml = STRBUF_INIT;
+	strvec_push_split(&parts, *a ? a : dflt);
+	strbuf_addch(&yml, '{');
+	for (size_t i = 0; i < parts.nr; i++) {
+		strbuf_addstr(&yml, i ? ", " : "");
+		yaml_add_scalar(&yml, parts.v[i]);
+		strbuf_addstr(&yml, ": {}");
+	}
+	strbuf_addch(&yml, '}');
+	entry_set(e, "streams", yml.buf);
+	strbuf_release(&yml);
+	strvec_clear(&parts);
+	free(a);
+	return 0;
+}
+
 static int wizard_type_questions(struct entry *e, const struct source_type *t, const char *root)
 {
 	char *a = NULL, *dflt = NULL;
@@ -316,12 +340,19 @@ static int wizard_type_questions(struct entry *e, const struct source_type *t, c
 		a = NULL;
 	} else if (!strcmp(t->name, "command")) {
 		ASK("Command to run (prints Singer or NDJSON on stdout)", "", "command");
-	} else if (!strcmp(t->name, "postgres")) {
+	} else if (!strcmp(t->name, "postgres") || !strcmp(t->name, "mysql")) {
+		int pg = !strcmp(t->name, "postgres");
 		ASK("Host", "localhost", "host");
-		ASK("Port", "5432", "port");
-		ASK("Database", "postgres", "database");
-		ASK("User", "postgres", "user");
-		ASK("Password stored in environment variable", "PGPASSWORD", "password_env");
+		ASK("Port", pg ? "5432" : "3306", "port");
+		ASK("Database", pg ? "postgres" : "", "database");
+		ASK("User", pg ? "postgres" : "root", "user");
+		ASK("Password stored in environment variable", pg ? "PGPASSWORD" : "MYSQL_PWD", "password_env");
+		if (wizard_db_streams(e, pg ? "public.*" : "*") < 0)
+			goto fail;
+	} else if (!strcmp(t->name, "sqlite")) {
+		ASK("Database file", "data/app.db", "path");
+		if (wizard_db_streams(e, "*") < 0)
+			goto fail;
 	} else {
 		/* the API presets: a secret, resources, a start date */
 		for (size_t i = 0; t->keys[i].name; i++) {

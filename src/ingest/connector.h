@@ -77,6 +77,8 @@ struct sync_resource {
 	enum write_disposition disposition;
 	struct strvec primary_key;
 	int is_file_table;     /* rows carry _dango_filename etc. */
+	int swap_in;           /* loads into a new table swapped in at commit, with the
+				* guard rails of --full-refresh (0-row refusal, backup) */
 	struct strvec deleted_files; /* soft-delete rows of these files */
 	int64_t rows;          /* filled by the engine */
 	int64_t rejected;      /* bad rows skipped (on_error: skip) */

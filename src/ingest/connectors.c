@@ -1,6 +1,7 @@
 /* Which connector loads which source type. */
 #include "ingest/connector.h"
 #include "sources/rest_api.h"
+#include "sources/db/db.h"
 
 #include <string.h>
 
@@ -11,5 +12,7 @@ const struct connector_ops *connector_for(const char *type)
 	/* rest_api, and the API presets (stripe, github, hubspot, user presets) */
 	if (rest_api_handles(type))
 		return &rest_api_connector;
+	if (db_source_handles(type))
+		return &db_connector;
 	return NULL;
 }

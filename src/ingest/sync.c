@@ -614,7 +614,8 @@ struct loader {
  * new table swapped in at the end. */
 static void target_name(struct strbuf *sb, const struct loader *l, const char *resource)
 {
-	if (l->job->opts->full_refresh)
+	const struct sync_resource *r = sync_job_resource(l->job, resource);
+	if (l->job->opts->full_refresh || r->swap_in)
 		strbuf_addf(sb, "%s__dango_new", resource);
 	else
 		strbuf_addstr(sb, resource);
@@ -1491,8 +1492,8 @@ static int check_replaced(struct loader *l)
 	return ret;
 }
 
-/* --full-refresh: put the new tables in place of the old, after the
- * row-count checks. */
+/* --full-refresh (and resources that ask for it, swap_in): put the new
+ * tables in place of the old, after the row-count checks. */
 static int swap_tables(struct loader *l)
 {
 	struct sync_job *job = l->job;
@@ -1502,6 +1503,8 @@ static int swap_tables(struct loader *l)
 		struct sync_resource *r = job->resources[i];
 		struct strbuf newt = STRBUF_INIT, oldt = STRBUF_INIT;
 		int64_t old_rows = 0;
+		if (!job->opts->full_refresh && !r->swap_in)
+			continue;
 		target_name(&newt, l, r->name);
 		if (!warehouse_has_table(l->wh, l->schema.buf, newt.buf)) {
 			strbuf_release(&newt);
@@ -1612,7 +1615,7 @@ int sync_load(struct warehouse *wh, struct sync_job *job, struct sync_result *re
 			goto out;
 	if (!l.sample && check_replaced(&l) < 0)
 		goto out;
-	if (job->opts->full_refresh && swap_tables(&l) < 0)
+	if (swap_tables(&l) < 0)
 		goto out;
 	if ((!l.sample && write_file_metadata(&l) < 0) || write_state(&l) < 0)
 		goto out;

@@ -1,6 +1,7 @@
 #include "sources/check.h"
 #include "sources/registry.h"
 #include "sources/rest_api.h"
+#include "sources/db/db.h"
 #include "core/fs.h"
 #include "core/strbuf.h"
 #include "core/yaml.h"
@@ -166,7 +167,7 @@ out:
 int source_check_tests_connection(const char *type)
 {
 	return !strcmp(type, "csv") || !strcmp(type, "local_files") || !strcmp(type, "command") ||
-	       rest_api_handles(type);
+	       rest_api_handles(type) || db_source_handles(type);
 }
 
 int source_check(const struct source *s, const struct project *p, int online, struct strbuf *report)
@@ -186,6 +187,9 @@ int source_check(const struct source *s, const struct project *p, int online, st
 		ret = -1;
 	/* API sources: one authenticated request, when the secrets are there */
 	else if (online && rest_api_handles(s->type->name) && rest_api_check(s, p, report) < 0)
+		ret = -1;
+	/* databases: a real connection, and each stream's table and keys */
+	else if (online && db_source_handles(s->type->name) && db_source_check(s, p, report) < 0)
 		ret = -1;
 	return ret;
 }

@@ -2,6 +2,7 @@
 #include "core/strbuf.h"
 #include "core/xalloc.h"
 #include "core/yaml.h"
+#include "project/schema.h"
 #include "sources/preset.h"
 
 #include <string.h>
@@ -175,17 +176,93 @@ static const struct cfg_key command_keys[] = {
 	{ "write_disposition", CFG_STR, 0, NULL, dispositions, NULL },
 	{ NULL }
 };
-static const struct cfg_key postgres_keys[] = {
-	{ "host", CFG_STR, 0, NULL, NULL, NULL },
-	{ "port", CFG_INT, 0, NULL, NULL, NULL },
-	{ "database", CFG_STR, 0, NULL, NULL, NULL },
-	{ "user", CFG_STR, 0, NULL, NULL, NULL },
-	{ "password_env", CFG_STR, CFG_SECRET, NULL, NULL, NULL },
-	{ "connection_string_env", CFG_STR, CFG_SECRET, NULL, NULL, NULL },
-	{ "schema", CFG_STR, 0, NULL, NULL, NULL },
-	{ "tables", CFG_ANY, 0, NULL, NULL, NULL },
+/* Database sources: a connection, then streams in the shape of Sling's
+ * replication file (src/sources/db/db.h). */
+static const char *const db_modes[] = { "full-refresh", "incremental", "truncate", NULL };
+static const char *const sslmodes[] = { "disable", "allow", "prefer", "require", "verify-ca", "verify-full", NULL };
+static const struct cfg_key db_stream_keys[] = {
+	{ "mode", CFG_STR, 0, NULL, db_modes, "full-refresh, incremental or truncate" },
+	{ "primary_key", CFG_STR_LIST, 0, NULL, NULL, "column(s) identifying a row (incremental merges on them)" },
+	{ "update_key", CFG_STR, 0, NULL, NULL, "column that grows when a row changes (incremental)" },
+	{ "sql", CFG_STR, 0, NULL, NULL, "a custom query instead of the table" },
+	{ "object", CFG_STR, 0, NULL, NULL, "target table name in raw_<source>" },
+	{ "select", CFG_STR_LIST, 0, NULL, NULL, "columns to keep; -col drops one" },
+	{ "disabled", CFG_BOOL, 0, NULL, NULL, NULL },
 	{ NULL }
 };
+#define DB_STREAM_BLOCK_KEYS                                                                   \
+	{ "timeout", CFG_INT, 0, NULL, NULL, "seconds a statement may take (0: no limit)" },   \
+	{ "defaults", CFG_MAP, 0, db_stream_keys, NULL, "settings of every stream" },          \
+	{ "streams", CFG_FREE_MAP, 0, NULL, NULL, "schema.table: {mode: ...}; schema.* for all" }, \
+	{ "replication", CFG_STR, 0, NULL, NULL, "a Sling replication file with the streams" }
+#define DB_SERVER_KEYS                                                                         \
+	{ "host", CFG_STR, 0, NULL, NULL, NULL },                                              \
+	{ "port", CFG_INT, 0, NULL, NULL, NULL },                                              \
+	{ "database", CFG_STR, 0, NULL, NULL, NULL },                                          \
+	{ "user", CFG_STR, 0, NULL, NULL, NULL },                                              \
+	{ "password_env", CFG_STR, CFG_SECRET, NULL, NULL, "variable holding the password" },  \
+	{ "url_env", CFG_STR, CFG_SECRET, NULL, NULL, "variable holding a connection URL" },   \
+	{ "connect_timeout", CFG_INT, 0, NULL, NULL, "seconds" }
+static const struct cfg_key postgres_keys[] = {
+	DB_SERVER_KEYS,
+	{ "sslmode", CFG_STR, 0, NULL, sslmodes, NULL },
+	DB_STREAM_BLOCK_KEYS,
+	{ NULL }
+};
+static const struct cfg_key mysql_keys[] = { DB_SERVER_KEYS, DB_STREAM_BLOCK_KEYS, { NULL } };
+static const struct cfg_key sqlite_keys[] = {
+	{ "path", CFG_STR, CFG_REQUIRED, NULL, NULL, "the database file" },
+	DB_STREAM_BLOCK_KEYS,
+	{ NULL }
+};
+
+/* Each stream's keys (the table cannot say "a map of maps"), and the
+ * rules that tie keys together. */
+static int check_db(const struct ydoc *doc, const struct ynode *source, const struct ynode *block,
+		    const char *name, struct strbuf *err)
+{
+	int bad = 0;
+	struct strbuf where = STRBUF_INIT;
+	const struct ynode *streams = ymap_get(block, "streams"), *defaults = ymap_get(block, "defaults");
+	const struct ynode *dmode = defaults && defaults->kind == Y_MAP ? ymap_get(defaults, "mode") : NULL;
+	const struct ynode *duk = defaults && defaults->kind == Y_MAP ? ymap_get(defaults, "update_key") : NULL;
+	if (!streams && !ymap_get(block, "replication")) {
+		ynode_where(err, doc, block ? block : source);
+		strbuf_addf(err, "source '%s' needs 'streams' (tables to read) or 'replication'\n", name);
+		return 1;
+	}
+	if (streams && streams->kind != Y_MAP) {
+		ynode_where(err, doc, streams);
+		strbuf_addf(err, "'streams' in source '%s' must be a mapping of table names\n", name);
+		return 1;
+	}
+	for (size_t i = 0; streams && i < streams->n; i++) {
+		const struct ynode *v = streams->pairs[i].value;
+		const char *sname = streams->pairs[i].key->str;
+		strbuf_reset(&where);
+		strbuf_addf(&where, "stream '%s' of source '%s'", sname, name);
+		if (ynode_is_null(v))
+			continue;
+		if (v->kind != Y_MAP) {
+			ynode_where(err, doc, v);
+			strbuf_addf(err, "%s must be a mapping (mode, primary_key, update_key, ...)\n", where.buf);
+			bad++;
+			continue;
+		}
+		bad += schema_check(doc, v, db_stream_keys, where.buf, err);
+		const struct ynode *mode = ymap_get(v, "mode");
+		if (!mode)
+			mode = dmode;
+		if (mode && mode->kind == Y_SCALAR && !strcmp(mode->str, "incremental") && !ymap_get(v, "update_key") &&
+		    !duk) {
+			ynode_where(err, doc, mode);
+			strbuf_addf(err, "%s: mode incremental needs an update_key\n", where.buf);
+			bad++;
+		}
+	}
+	strbuf_release(&where);
+	return bad;
+}
 
 static const struct source_type csv_type = {
 	"csv", "CSV files", "Local & Custom", csv_keys, check_path_or_directory, 0, NULL
@@ -210,12 +287,18 @@ static const struct source_type hubspot_type = {
 	"hubspot", "HubSpot", "Business & CRM", hubspot_keys, preset_check_block, 1, "HUBSPOT_API_KEY"
 };
 static const struct source_type postgres_type = {
-	"postgres", "PostgreSQL", "Databases", postgres_keys, NULL, 0, NULL
+	"postgres", "PostgreSQL", "Databases", postgres_keys, check_db, 1, NULL
+};
+static const struct source_type mysql_type = {
+	"mysql", "MySQL / MariaDB", "Databases", mysql_keys, check_db, 1, NULL
+};
+static const struct source_type sqlite_type = {
+	"sqlite", "SQLite", "Databases", sqlite_keys, check_db, 1, NULL
 };
 
 const struct source_type *const source_types[] = {
 	&csv_type, &local_files_type, &rest_api_type, &command_type,
-	&stripe_type, &github_type, &hubspot_type, &postgres_type, NULL,
+	&stripe_type, &github_type, &hubspot_type, &postgres_type, &mysql_type, &sqlite_type, NULL,
 };
 
 const struct source_type *source_type_find(const char *name)
