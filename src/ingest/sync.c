@@ -1456,7 +1456,7 @@ static int check_replaced(struct loader *l)
 	int ret = 0;
 	for (size_t i = 0; i < job->nr_resources && !ret; i++) {
 		struct sync_resource *r = job->resources[i];
-		int fr = job->opts->full_refresh;
+		int fr = job->opts->full_refresh || r->swap_in;
 		if ((!fr && r->disposition != WD_REPLACE) || r->rows || !sync_job_selected(job, r->name) ||
 		    !warehouse_has_table(l->wh, l->schema.buf, r->name))
 			continue;

@@ -17,15 +17,14 @@ sources:
     csv:
       path: data/one.csv
   - name: pg
-    type: postgres
-    postgres:
-      host: 127.0.0.1
-      database: x
+    type: command
+    command:
+      command: [bin/tap]
 EOF2
 
 test_expect_success 'a source whose type cannot sync is an error naming it (exit 1); the others still sync' '
     test_expect_code 1 dango sync >out 2>err &&
-    test_grep "cannot sync '"'"'pg'"'"': sources of type '"'"'postgres'"'"' cannot be synced yet" err &&
+    test_grep "cannot sync '"'"'pg'"'"': sources of type '"'"'command'"'"' cannot be synced yet" err &&
     test_grep "Loaded 1 row into raw_one.one$" out &&
     test_grep "Failed: 1/2 sources" out &&
     test_grep ! "All syncs complete" out &&

@@ -32,6 +32,8 @@ sources:
       host: 127.0.0.1
       port: 1
       database: x
+      user: u
+      streams: {public.t: {}}
 EOF2
 
 test_expect_success 'a command whose program does not exist is not ready' '
@@ -51,16 +53,16 @@ test_expect_success 'a command that exists is found, but it cannot be synced yet
     test_grep ! "ready to sync" out
 '
 
-test_expect_success 'postgres: says plainly that it was not tested, never "ready"' '
+test_expect_success 'postgres: the test really connects, and a refused port is not ready' '
     test_expect_code 1 dango source test pg >out 2>&1 &&
-    test_grep "the connection was not tested: Dango cannot test sources of type '"'"'postgres'"'"' yet" out &&
+    test_grep "127.0.0.1:1" out &&
     test_grep ! "ready to sync" out
 '
 
 test_expect_success 'validate does not call an unsyncable source ready' '
     test_expect_code 1 dango validate >out 2>&1 &&
-    test_grep "source '"'"'pg'"'"': '"'"'dango sync'"'"' cannot sync sources of type '"'"'postgres'"'"' yet" out &&
-    test_grep ! "source '"'"'pg'"'"': ready" out
+    test_grep "source '"'"'local'"'"': '"'"'dango sync'"'"' cannot sync sources of type '"'"'command'"'"' yet" out &&
+    test_grep ! "source '"'"'local'"'"': ready" out
 '
 
 test_done

@@ -20,7 +20,7 @@ test_expect_success 'deep NDJSON is refused on its line; brackets inside strings
     dango source add local_files --name deepnd --path data/deep.ndjson >/dev/null &&
     test_must_fail dango sync deepnd >out 2>err && test_grep "^data/deep.ndjson:2: JSON nested deeper than 512 levels" err &&
     awk "BEGIN { for (i = 0; i < 100; i++) printf \"{\\\"a\\\":\"; printf 1; for (i = 0; i < 100; i++) printf \"}\"; print \"\" }" >data/ok.json &&
-    dango source add local_files --name okjson --path data/ok.json >/dev/null && dango sync okjson >out && test_grep "Loaded 1 rows" out
+    dango source add local_files --name okjson --path data/ok.json >/dev/null && dango sync okjson >out && test_grep "Loaded 1 row into" out
 '
 
 test_expect_success 'CSV columns named like the engine columns are renamed, with a warning' '

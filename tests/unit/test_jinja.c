@@ -411,8 +411,10 @@ static void test_threads(void **state)
 	jinja_env_release(&env);
 }
 
-/* 1,000 model-sized templates parse and render well within budget. */
-static void test_speed(void **state)
+/* 1,000 model-sized templates parsed and rendered in one environment all
+ * give the same text (no state leaks between renders); speed is measured by
+ * bench/transform.sh, never asserted here. */
+static void test_repeated_renders(void **state)
 {
 	struct jinja_env env;
 	jinja_env_init(&env);
@@ -428,21 +430,22 @@ static void test_speed(void **state)
 	jval_dict_set(ctx, "config_value", jval_str("-- x"));
 	jval_dict_set(ctx, "is_incremental", jval_bool(1));
 	jval_dict_set(ctx, "this", jval_str("\"a\".\"b\""));
-	struct timespec t0, t1;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	struct strbuf first = STRBUF_INIT;
 	for (int i = 0; i < 1000; i++) {
 		struct strbuf out = STRBUF_INIT, err = STRBUF_INIT;
 		struct jinja_template *t = jinja_template_parse(&env, "m.sql", src, strlen(src), &err);
 		assert_non_null(t);
 		assert_int_equal(jinja_render(&env, t, ctx, &out, &err), 0);
+		if (!i)
+			strbuf_addbuf(&first, &out);
+		assert_string_equal(out.buf, first.buf);
 		jinja_template_unref(t);
 		strbuf_release(&out);
 		strbuf_release(&err);
 	}
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-	print_message("1000 parse+render: %.3f s\n", secs);
-	assert_true(secs < 2.0); /* generous: sanitizer builds are slow */
+	assert_non_null(strstr(first.buf, "customer_id,"));
+	assert_non_null(strstr(first.buf, "where created_at > (select max(created_at) from \"a\".\"b\")"));
+	strbuf_release(&first);
 	jval_unref(ctx);
 	jinja_env_release(&env);
 }
@@ -459,7 +462,7 @@ int main(void)
 		cmocka_unit_test(test_lenient_undefined),
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_threads),
-		cmocka_unit_test(test_speed),
+		cmocka_unit_test(test_repeated_renders),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
