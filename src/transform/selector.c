@@ -11,6 +11,7 @@
 
 #include <ctype.h>
 #include <fnmatch.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -20,6 +21,15 @@ struct sel {
 	int up, down;        /* -1: none; 0: unlimited; N: depth */
 	char *method, *value;
 };
+
+
+/* The digits of a "2+" graph depth; a number past INT_MAX (atoi's undefined
+ * behaviour) means "every level". */
+static int graph_depth(const char *digits)
+{
+	long v = strtol(digits, NULL, 10);
+	return v > INT_MAX ? INT_MAX : (int)v;
+}
 
 static int parse_sel(const char *tok, struct sel *s, struct strbuf *err)
 {
@@ -34,14 +44,14 @@ static int parse_sel(const char *tok, struct sel *s, struct strbuf *err)
 	while (isdigit((unsigned char)*q))
 		q++;
 	if (*q == '+') {
-		s->up = q > p ? atoi(p) : 0;
+		s->up = q > p ? graph_depth(p) : 0;
 		p = q + 1;
 	}
 	const char *e = end;
 	while (e > p && isdigit((unsigned char)e[-1]))
 		e--;
 	if (e > p && e[-1] == '+') {
-		s->down = e < end ? atoi(e) : 0;
+		s->down = e < end ? graph_depth(e) : 0;
 		end = e - 1;
 	}
 	if (end <= p) {

@@ -96,7 +96,9 @@ test_expect_success 'graph operators select ancestors and descendants' '
     test "$(ls_sel -s stg_orders+1)" = "customer_orders revenue stg_orders " &&
     test "$(ls_sel -s 1+customer_orders)" = "customer_orders stg_customers stg_orders " &&
     test "$(ls_sel -s +revenue+ --resource-type model)" = "dashboard revenue stg_orders " &&
-    test "$(ls_sel -s @stg_customers --resource-type model)" = "customer_orders dashboard revenue stg_customers stg_orders "
+    test "$(ls_sel -s @stg_customers --resource-type model)" = "customer_orders dashboard revenue stg_customers stg_orders " &&
+    test "$(ls_sel -s 99999999999999999999+revenue)" = "revenue shop.orders stg_orders " &&
+    test "$(ls_sel -s stg_orders+99999999999999999999)" = "customer_orders dashboard revenue stg_orders "
 '
 
 test_expect_success 'fqn globs, paths, tags, config, sources, unions and excludes' '
