@@ -16,44 +16,6 @@
 #include <string.h>
 #include <time.h>
 
-static json_t *jval_json(struct jval v)
-{
-	switch (v.type) {
-	case JVAL_NONE:
-	case JVAL_UNDEFINED:
-		return json_null();
-	case JVAL_BOOL:
-		return json_boolean(v.u.b);
-	case JVAL_INT:
-		return json_integer(v.u.i);
-	case JVAL_FLOAT:
-		return json_real(v.u.f);
-	case JVAL_STR:
-		return json_string(jval_str_cstr(v));
-	case JVAL_LIST: {
-		json_t *a = json_array();
-		for (size_t i = 0; i < jval_len(v); i++)
-			json_array_append_new(a, jval_json(*jval_list_at(v, i)));
-		return a;
-	}
-	case JVAL_DICT: {
-		json_t *o = json_object();
-		const struct jval *k, *val;
-		for (size_t i = 0; jval_dict_entry(v, i, &k, &val); i++) {
-			char *ks = jval_to_cstr(*k);
-			json_object_set_new(o, ks, jval_json(*val));
-			free(ks);
-		}
-		return o;
-	}
-	default: {
-		char *s = jval_to_cstr(v);
-		json_t *j = json_string(s);
-		free(s);
-		return j;
-	}
-	}
-}
 
 static void iso_time(char *buf, size_t size, double t)
 {
@@ -103,17 +65,17 @@ static json_t *node_json(struct dbt_project *p, struct dbt_node *n)
 	json_object_set_new(o, "database", json_string(n->database ? n->database : p->target.database));
 	json_object_set_new(o, "schema", n->schema ? json_string(n->schema) : json_null());
 	json_object_set_new(o, "description", json_string(n->description ? n->description : ""));
-	json_object_set_new(o, "columns", jval_json(n->columns));
+	json_object_set_new(o, "columns", dbt_jval_to_json(n->columns));
 	if (n->kind == NODE_SOURCE) {
 		json_object_set_new(o, "source_name", json_string(n->source_name));
 		json_object_set_new(o, "identifier", json_string(n->identifier));
 		json_object_set_new(o, "loaded_at_field", n->loaded_at_field ? json_string(n->loaded_at_field) : json_null());
-		json_object_set_new(o, "freshness", jval_json(n->freshness));
+		json_object_set_new(o, "freshness", dbt_jval_to_json(n->freshness));
 	} else {
 		json_object_set_new(o, "alias", json_string(n->alias ? n->alias : n->name));
-		json_object_set_new(o, "config", jval_json(n->config));
+		json_object_set_new(o, "config", dbt_jval_to_json(n->config));
 		const struct jval *tags = jval_dict_get(n->config, "tags");
-		json_object_set_new(o, "tags", tags ? jval_json(*tags) : json_array());
+		json_object_set_new(o, "tags", tags ? dbt_jval_to_json(*tags) : json_array());
 		json_object_set_new(o, "language", json_string("sql"));
 		json_object_set_new(o, "raw_code", json_string(n->raw_sql ? n->raw_sql : ""));
 		json_object_set_new(o, "compiled", json_boolean(n->compiled_sql != NULL));
@@ -147,7 +109,7 @@ static json_t *node_json(struct dbt_project *p, struct dbt_node *n)
 		if (n->test_name) {
 			json_t *tm = json_object();
 			json_object_set_new(tm, "name", json_string(n->test_name));
-			json_object_set_new(tm, "kwargs", jval_json(n->test_kwargs));
+			json_object_set_new(tm, "kwargs", dbt_jval_to_json(n->test_kwargs));
 			json_object_set_new(tm, "namespace", json_null());
 			json_object_set_new(o, "test_metadata", tm);
 			json_object_set_new(o, "column_name", n->column_name ? json_string(n->column_name) : json_null());
@@ -219,7 +181,7 @@ int dbt_write_manifest(struct dbt_project *p, struct strbuf *err)
 		char *uid = xasprintf("doc.%s.%s", p->name, name);
 		json_t *d = json_object();
 		json_object_set_new(d, "name", json_string(name));
-		json_object_set_new(d, "block_contents", jval_json(*v));
+		json_object_set_new(d, "block_contents", dbt_jval_to_json(*v));
 		json_object_set_new(docs, uid, d);
 		free(uid);
 		free(name);

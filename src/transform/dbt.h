@@ -187,6 +187,9 @@ void dbt_context_set_selected(struct dbt_project *p);
 /* Replace the value of every DBT_ENV_SECRET_* variable in sb by "*****"
  * (env_var() refuses them outside profiles.yml and packages.yml). */
 void dbt_mask_secrets(struct strbuf *sb);
+/* A value as JSON (new reference; other types as their text), and back. */
+struct json_t *dbt_jval_to_json(struct jval v);
+struct jval dbt_jval_from_json(struct json_t *j);
 /* A YAML node as a value (scalars typed as YAML 1.1 reads them). */
 struct jval dbt_yaml_value(const struct ynode *y);
 /* Parse --vars text (JSON is YAML) into a dict; -1 with a message. */

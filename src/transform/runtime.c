@@ -85,84 +85,12 @@ static int g_set(struct jinja_call *c, struct jval *ret)
 }
 
 /* --- JSON ----------------------------------------------------------------------------- */
-static json_t *to_json(struct jval v)
-{
-	switch (v.type) {
-	case JVAL_NONE:
-	case JVAL_UNDEFINED:
-		return json_null();
-	case JVAL_BOOL:
-		return json_boolean(v.u.b);
-	case JVAL_INT:
-		return json_integer(v.u.i);
-	case JVAL_FLOAT:
-		return json_real(v.u.f);
-	case JVAL_STR:
-		return json_string(jval_str_cstr(v));
-	case JVAL_LIST: {
-		json_t *a = json_array();
-		for (size_t i = 0; i < jval_len(v); i++)
-			json_array_append_new(a, to_json(*jval_list_at(v, i)));
-		return a;
-	}
-	case JVAL_DICT: {
-		json_t *o = json_object();
-		const struct jval *k, *val;
-		for (size_t i = 0; jval_dict_entry(v, i, &k, &val); i++) {
-			char *ks = jval_to_cstr(*k);
-			json_object_set_new(o, ks, to_json(*val));
-			free(ks);
-		}
-		return o;
-	}
-	default: {
-		char *s = jval_to_cstr(v);
-		json_t *j = json_string(s);
-		free(s);
-		return j;
-	}
-	}
-}
-
-static struct jval from_json(json_t *j)
-{
-	switch (json_typeof(j)) {
-	case JSON_OBJECT: {
-		struct jval d = jval_dict_new();
-		const char *k;
-		json_t *v;
-		json_object_foreach(j, k, v)
-			jval_dict_set(d, k, from_json(v));
-		return d;
-	}
-	case JSON_ARRAY: {
-		struct jval l = jval_list_new();
-		size_t i;
-		json_t *v;
-		json_array_foreach(j, i, v)
-			jval_list_append(l, from_json(v));
-		return l;
-	}
-	case JSON_STRING:
-		return jval_strn(json_string_value(j), json_string_length(j));
-	case JSON_INTEGER:
-		return jval_int(json_integer_value(j));
-	case JSON_REAL:
-		return jval_float(json_real_value(j));
-	case JSON_TRUE:
-		return jval_bool(1);
-	case JSON_FALSE:
-		return jval_bool(0);
-	default:
-		return jval_none();
-	}
-}
 
 static int g_tojson(struct jinja_call *c, struct jval *ret)
 {
 	const struct jval *v = jinja_call_param(c, 0, "value");
 	const struct jval *sk = jinja_call_param(c, 1, "sort_keys");
-	json_t *j = to_json(v ? *v : jval_none());
+	json_t *j = dbt_jval_to_json(v ? *v : jval_none());
 	char *s = json_dumps(j, JSON_ENCODE_ANY | JSON_COMPACT | (sk && jval_truthy(*sk) ? JSON_SORT_KEYS : 0));
 	json_decref(j);
 	/* Python's json.dumps separators: ", " and ": " */
@@ -195,7 +123,7 @@ static int g_fromjson(struct jinja_call *c, struct jval *ret)
 		}
 		return jinja_call_error(c, "fromjson(): %s", s ? e.text : "takes a string");
 	}
-	*ret = from_json(j);
+	*ret = dbt_jval_from_json(j);
 	json_decref(j);
 	return 0;
 }

@@ -20,6 +20,7 @@
 
 #include "core/strbuf.h"
 #include "core/xalloc.h"
+#include "transform/dbt.h"
 #include "transform/jinja/jinja.h"
 
 struct gcase {
@@ -27,39 +28,6 @@ struct gcase {
 	char *dir;
 };
 
-static struct jval from_json(json_t *j)
-{
-	switch (json_typeof(j)) {
-	case JSON_OBJECT: {
-		struct jval d = jval_dict_new();
-		const char *k;
-		json_t *v;
-		json_object_foreach(j, k, v)
-			jval_dict_set(d, k, from_json(v));
-		return d;
-	}
-	case JSON_ARRAY: {
-		struct jval l = jval_list_new();
-		size_t i;
-		json_t *v;
-		json_array_foreach(j, i, v)
-			jval_list_append(l, from_json(v));
-		return l;
-	}
-	case JSON_STRING:
-		return jval_strn(json_string_value(j), json_string_length(j));
-	case JSON_INTEGER:
-		return jval_int(json_integer_value(j));
-	case JSON_REAL:
-		return jval_float(json_real_value(j));
-	case JSON_TRUE:
-		return jval_bool(1);
-	case JSON_FALSE:
-		return jval_bool(0);
-	default:
-		return jval_none();
-	}
-}
 
 static int read_opt(const char *dir, const char *name, const char *ext, struct strbuf *sb)
 {
@@ -108,7 +76,7 @@ static void run_case(void **state)
 		if (!j)
 			fail_msg("%s.json: %s", gc->name, jerr.text);
 		jval_unref(ctx);
-		ctx = from_json(j);
+		ctx = dbt_jval_from_json(j);
 		json_decref(j);
 	}
 
