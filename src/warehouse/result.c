@@ -592,6 +592,20 @@ static int is_nested(duckdb_type id)
 }
 
 static void add_text(struct strbuf *sb, const struct ctype *t, duckdb_vector v, idx_t i, const char *tz);
+/* The child vector and the [off, off + n) range of row i of a LIST or ARRAY. */
+static duckdb_vector list_span(const struct ctype *t, duckdb_vector v, const void *d, idx_t i, idx_t *off, idx_t *n)
+{
+	if (t->id == DUCKDB_TYPE_LIST) {
+		const duckdb_list_entry *e = &((const duckdb_list_entry *)d)[i];
+		*off = e->offset;
+		*n = e->length;
+		return duckdb_list_vector_get_child(v);
+	}
+	*off = i * t->array_size;
+	*n = t->array_size;
+	return duckdb_array_vector_get_child(v);
+}
+
 
 /* Inside a nested value, DuckDB quotes a scalar's text (not JSON's) when it is empty, has
  * a space at either end, reads "null", or holds one of "'(),:=[]{} (struct
@@ -712,18 +726,8 @@ static void add_text(struct strbuf *sb, const struct ctype *t, duckdb_vector v, 
 	case DUCKDB_TYPE_INTERVAL: add_interval(sb, ((const duckdb_interval *)d)[i]); break;
 	case DUCKDB_TYPE_LIST:
 	case DUCKDB_TYPE_ARRAY: {
-		duckdb_vector c;
 		idx_t off, n;
-		if (t->id == DUCKDB_TYPE_LIST) {
-			const duckdb_list_entry *e = &((const duckdb_list_entry *)d)[i];
-			c = duckdb_list_vector_get_child(v);
-			off = e->offset;
-			n = e->length;
-		} else {
-			c = duckdb_array_vector_get_child(v);
-			off = i * t->array_size;
-			n = t->array_size;
-		}
+		duckdb_vector c = list_span(t, v, d, i, &off, &n);
 		strbuf_addch(sb, '[');
 		for (idx_t k = 0; k < n; k++) {
 			strbuf_addstr(sb, k ? ", " : "");
@@ -842,18 +846,8 @@ static void add_json(struct strbuf *sb, const struct ctype *t, duckdb_vector v, 
 		break;
 	case DUCKDB_TYPE_LIST:
 	case DUCKDB_TYPE_ARRAY: {
-		duckdb_vector c;
 		idx_t off, n;
-		if (t->id == DUCKDB_TYPE_LIST) {
-			const duckdb_list_entry *e = &((const duckdb_list_entry *)d)[i];
-			c = duckdb_list_vector_get_child(v);
-			off = e->offset;
-			n = e->length;
-		} else {
-			c = duckdb_array_vector_get_child(v);
-			off = i * t->array_size;
-			n = t->array_size;
-		}
+		duckdb_vector c = list_span(t, v, d, i, &off, &n);
 		strbuf_addch(sb, '[');
 		for (idx_t k = 0; k < n; k++) {
 			strbuf_addstr(sb, k ? ", " : "");
