@@ -14,6 +14,7 @@
 #include "core/ui.h"
 #include "core/xalloc.h"
 #include "transform/dbt.h"
+#include "transform/deps.h"
 #include "version.h"
 
 #include <pthread.h>
@@ -735,13 +736,21 @@ int cmd_deps(int argc, const char **argv)
 {
 	static const struct cmd_info info = {
 		"deps", "dango deps",
-		"Install the dbt packages listed in packages.yml or dependencies.yml into dbt_packages/\n"
-		"(packages-install-path): local: packages as a link, git: packages with `git clone`.",
-		"Hub (package:) and tarball: packages are not installed by Dango yet.\n"
+		"Install the dbt packages listed in packages.yml or dependencies.yml, and the packages\n"
+		"they depend on, into dbt_packages/ (packages-install-path): local: packages as a link,\n"
+		"git: packages with `git clone`, tarball: packages from a URL or file, and hub packages\n"
+		"(package: + version:) from the dbt package hub ($DBT_PACKAGE_HUB_URL, default\n"
+		"https://hub.getdbt.com/). The resolved versions go into package-lock.yml, which later\n"
+		"runs install as it stands while it covers every entry of packages.yml.",
+		"Nothing is moved into dbt_packages/ until every package has arrived.\n"
 		"Exit codes: 0 installed, 1 a package could not be installed, 2 usage."
 	};
 	struct strvec args = STRVEC_INIT;
-	const struct opt opts[] = { OPT_END() };
+	struct deps_options dopts = { 0 };
+	const struct opt opts[] = {
+		OPT_BOOL(0, "upgrade", &dopts.upgrade, "resolve the versions again, ignoring package-lock.yml"),
+		OPT_END()
+	};
 	int r = opts_parse(&info, opts, argc, argv, &args);
 	if (r == OPTS_HELP) {
 		strvec_clear(&args);
@@ -762,7 +771,7 @@ int cmd_deps(int argc, const char **argv)
 	struct strbuf err = STRBUF_INIT;
 	out_line("Running with dango=%s", DANGO_VERSION);
 	r = EXIT_OK;
-	if (dbt_deps_install(loc.dbt_dir, deps_line, NULL, &err) < 0) {
+	if (dbt_deps_install(loc.dbt_dir, &dopts, deps_line, NULL, &err) < 0) {
 		ui_error("%s", err.buf);
 		r = EXIT_FAIL;
 	}

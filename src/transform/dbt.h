@@ -163,11 +163,8 @@ const struct jval *dbt_find_macro(const struct dbt_project *p, const char *pkg, 
  * of the dispatch search order. Borrowed, or NULL. */
 const struct jval *dbt_dispatch_find(const struct dbt_project *p, const char *name, const char *ns);
 
-/* `dango deps`: install the packages of packages.yml / dependencies.yml
- * into dbt_packages/ (local: as a symbolic link, git: with `git clone`).
- * log gets one line per package. */
-int dbt_deps_install(const char *project_dir, void (*log)(void *data, const char *line), void *data,
-		     struct strbuf *err);
+/* The name in dir/dbt_project.yml, or NULL; the caller's. */
+char *dbt_project_name_in(const char *dir);
 
 /* --- context.c: rendering ---------------------------------------------------- */
 /* Render a node's SQL with execute=True, inlining its ephemeral refs as

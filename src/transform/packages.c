@@ -234,7 +234,6 @@ out:
 	return ret;
 }
 
-static char *project_name_in(const char *dir);
 
 /* The name a packages.yml entry installs under, when it can be told
  * without installing: a hub package's, a local package's. NULL: unknown
@@ -248,7 +247,7 @@ static char *entry_name(const struct dbt_project *p, const struct ynode *e)
 			strbuf_addstr(&dir, local);
 		else
 			strbuf_addf(&dir, "%s/%s", p->dir, local);
-		char *name = project_name_in(dir.buf);
+		char *name = dbt_project_name_in(dir.buf);
 		strbuf_release(&dir);
 		return name;
 	}
@@ -412,32 +411,8 @@ const struct jval *dbt_dispatch_find(const struct dbt_project *p, const char *na
 	return dispatch_in(p, ns, name);
 }
 
-/* --- dango deps ------------------------------------------------------------------ */
-static int run_git(const char *const *argv, struct strbuf *err)
-{
-	pid_t pid = fork();
-	if (pid < 0) {
-		strbuf_addf(err, "cannot start git: %s", strerror(errno));
-		return -1;
-	}
-	if (pid == 0) {
-		execvp("git", (char *const *)argv);
-		_exit(127);
-	}
-	int st;
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	if (!WIFEXITED(st) || WEXITSTATUS(st)) {
-		strbuf_addf(err, "`git %s %s` failed (exit %d)", argv[1], argv[2] ? argv[2] : "",
-			    WIFEXITED(st) ? WEXITSTATUS(st) : -1);
-		return -1;
-	}
-	return 0;
-}
-
 /* The project name in dir/dbt_project.yml, or NULL. */
-static char *project_name_in(const char *dir)
+char *dbt_project_name_in(const char *dir)
 {
 	struct strbuf path = STRBUF_INIT, text = STRBUF_INIT, err = STRBUF_INIT;
 	struct ydoc doc = { 0 };
@@ -451,173 +426,4 @@ static char *project_name_in(const char *dir)
 	strbuf_release(&text);
 	strbuf_release(&err);
 	return name;
-}
-
-static int remove_tree(const char *path)
-{
-	struct stat st;
-	if (lstat(path, &st) < 0)
-		return errno == ENOENT ? 0 : -1;
-	if (!S_ISDIR(st.st_mode))
-		return unlink(path);
-	DIR *d = opendir(path);
-	if (!d)
-		return -1;
-	struct dirent *e;
-	int r = 0;
-	while ((e = readdir(d)))
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-			char *sub = xasprintf("%s/%s", path, e->d_name);
-			r |= remove_tree(sub);
-			free(sub);
-		}
-	closedir(d);
-	return r | rmdir(path);
-}
-
-static int install_local(const char *project_dir, const char *dest, const char *local, char **name,
-			 struct strbuf *err)
-{
-	struct strbuf src = STRBUF_INIT, abs = STRBUF_INIT;
-	if (local[0] == '/')
-		strbuf_addstr(&src, local);
-	else
-		fs_path_join(&src, project_dir, local);
-	fs_absolute(&abs, src.buf);
-	strbuf_release(&src);
-	int ret = -1;
-	*name = project_name_in(abs.buf);
-	if (!*name) {
-		strbuf_addf(err, "local package '%s': no dbt_project.yml with a name in '%s'", local, abs.buf);
-		goto out;
-	}
-	char *link = xasprintf("%s/%s", dest, *name);
-	if (remove_tree(link) < 0 || symlink(abs.buf, link) < 0) {
-		strbuf_addf(err, "cannot link '%s' to '%s': %s", link, abs.buf, strerror(errno));
-		free(link);
-		goto out;
-	}
-	free(link);
-	ret = 0;
-out:
-	strbuf_release(&abs);
-	return ret;
-}
-
-static int install_git(const char *dest, const char *url, const char *rev, const char *subdir, char **name,
-		       struct strbuf *err)
-{
-	char *tmp = xasprintf("%s/.dango-git-XXXXXX", dest);
-	int ret = -1;
-	if (!mkdtemp(tmp)) {
-		strbuf_addf(err, "cannot make a folder in '%s': %s", dest, strerror(errno));
-		free(tmp);
-		return -1;
-	}
-	char *clone = xasprintf("%s/repo", tmp);
-	const char *clone_argv[] = { "git", "clone", "--quiet", url, clone, NULL };
-	const char *co_argv[] = { "git", "-C", clone, "checkout", "--quiet", rev, NULL };
-	if (run_git(clone_argv, err) < 0 || (rev && run_git(co_argv, err) < 0))
-		goto out;
-	char *from = subdir ? xasprintf("%s/%s", clone, subdir) : xstrdup(clone);
-	*name = project_name_in(from);
-	if (!*name) {
-		strbuf_addf(err, "git package '%s': no dbt_project.yml with a name%s%s", url, subdir ? " in " : "",
-			    subdir ? subdir : "");
-		free(from);
-		goto out;
-	}
-	char *to = xasprintf("%s/%s", dest, *name);
-	if (remove_tree(to) < 0 || rename(from, to) < 0) {
-		strbuf_addf(err, "cannot install '%s': %s", to, strerror(errno));
-		free(to);
-		free(from);
-		goto out;
-	}
-	free(to);
-	free(from);
-	ret = 0;
-out:
-	remove_tree(tmp);
-	free(clone);
-	free(tmp);
-	return ret;
-}
-
-int dbt_deps_install(const char *project_dir, void (*log)(void *data, const char *line), void *data,
-		     struct strbuf *err)
-{
-	static const char *const files[] = { "packages.yml", "dependencies.yml" };
-	struct strbuf path = STRBUF_INIT, text = STRBUF_INIT, dest = STRBUF_INIT;
-	struct ydoc proj = { 0 };
-	int ret = -1, count = 0;
-	strbuf_addf(&path, "%s/dbt_project.yml", project_dir);
-	if (strbuf_read_file(&text, path.buf) < 0) {
-		strbuf_addf(err, "no dbt_project.yml in '%s'", project_dir);
-		goto out;
-	}
-	if (ydoc_parse(&proj, "dbt_project.yml", text.buf, text.len, err) < 0)
-		goto out;
-	const char *ip = ystr(proj.root, "packages-install-path");
-	fs_path_join(&dest, project_dir, ip ? ip : "dbt_packages");
-	if (fs_mkdir_p(dest.buf, 0755) < 0) {
-		strbuf_addf(err, "cannot create '%s': %s", dest.buf, strerror(errno));
-		goto out;
-	}
-	for (size_t f = 0; f < 2; f++) {
-		struct ydoc doc = { 0 };
-		strbuf_reset(&path);
-		strbuf_reset(&text);
-		strbuf_addf(&path, "%s/%s", project_dir, files[f]);
-		if (strbuf_read_file(&text, path.buf) < 0)
-			continue;
-		if (ydoc_parse(&doc, files[f], text.buf, text.len, err) < 0) {
-			ydoc_release(&doc);
-			goto out;
-		}
-		const struct ynode *pk = ymap_get(doc.root, "packages");
-		for (size_t i = 0; pk && pk->kind == Y_SEQ && i < pk->n; i++) {
-			const struct ynode *e = pk->items[i];
-			char *name = NULL;
-			int r;
-			const char *what;
-			if (ystr(e, "local")) {
-				what = ystr(e, "local");
-				r = install_local(project_dir, dest.buf, what, &name, err);
-			} else if (ystr(e, "git")) {
-				what = ystr(e, "git");
-				r = install_git(dest.buf, what, ystr(e, "revision"), ystr(e, "subdirectory"), &name, err);
-			} else {
-				what = ystr(e, "package") ? ystr(e, "package") : ystr(e, "tarball");
-				ynode_where(err, &doc, e);
-				strbuf_addf(err, "package '%s': only local: and git: packages can be installed by "
-					    "Dango yet (hub and tarball packages: install them into %s by hand)",
-					    what ? what : "?", ip ? ip : "dbt_packages");
-				r = -1;
-			}
-			if (r < 0) {
-				free(name);
-				ydoc_release(&doc);
-				goto out;
-			}
-			char *line = xasprintf("Installed %s (%s)", name, what);
-			log(data, line);
-			free(line);
-			free(name);
-			count++;
-		}
-		ydoc_release(&doc);
-	}
-	if (!count) {
-		char *line = xasprintf("No packages to install (no packages.yml or dependencies.yml entries)");
-		log(data, line);
-		free(line);
-	}
-	ret = 0;
-out:
-	ydoc_release(&proj);
-	strbuf_release(&path);
-	strbuf_release(&text);
-	strbuf_release(&dest);
-	return ret;
 }

@@ -162,10 +162,10 @@ test_expect_success 'a package brings models and seeds, built with its own confi
     test_cmp expect out
 '
 
-test_expect_success 'hub packages are refused by dango deps with what to do' '
+test_expect_success 'a hub that cannot be reached is an error naming the package and the URL' '
     printf "packages:\n  - package: dbt-labs/dbt_utils\n    version: 1.3.0\n" >root/packages.yml &&
-    test_expect_code 1 dango deps --project-dir root >out 2>err &&
-    test_grep "packages.yml:2:5: package .dbt-labs/dbt_utils.: only local: and git: packages can be installed" err
+    DBT_PACKAGE_HUB_URL=http://127.0.0.1:9/ test_expect_code 1 dango deps --project-dir root >out 2>err &&
+    test_grep "packages.yml:2:5: cannot read package .dbt-labs/dbt_utils. from the package hub (http://127.0.0.1:9/api/v1/dbt-labs/dbt_utils.json): " err
 '
 
 test_done
