@@ -116,6 +116,37 @@ out:
 	return ret;
 }
 
+/* A source with auth_type oauth that uses credential name of provider: it
+ * names it, or is linked to it, or names no credential but the provider. */
+static char *source_using(const struct project *p, const struct source_list *list, const char *name,
+			  const char *provider)
+{
+	struct oauth_cred c;
+	struct strbuf err = STRBUF_INIT;
+	char *found = NULL;
+	if (oauth_cred_load(p, name, &c, &err) == 1)
+		for (size_t i = 0; i < c.sources.nr && !found; i++)
+			if (sources_find(list, c.sources.v[i]))
+				found = xstrdup(c.sources.v[i]);
+	oauth_cred_release(&c);
+	for (size_t i = 0; i < list->nr && !found; i++) {
+		const struct source *s = &list->items[i];
+		json_t *conf = NULL;
+		strbuf_reset(&err);
+		if (rest_api_handles(s->type_name) && rest_api_config(s, &conf, &err) == 0) {
+			const char *auth = json_string_value(json_object_get(conf, "auth_type"));
+			const char *cred = json_string_value(json_object_get(conf, "oauth_credential"));
+			const char *prov = json_string_value(json_object_get(conf, "oauth_provider"));
+			if (auth && !strcmp(auth, "oauth") &&
+			    ((cred && !strcmp(cred, name)) || (!cred && prov && !strcmp(prov, provider) && !strcmp(name, provider))))
+				found = xstrdup(s->name);
+		}
+		json_decref(conf);
+	}
+	strbuf_release(&err);
+	return found;
+}
+
 static void print_expiry_note(const struct oauth_cred *c)
 {
 	struct strbuf sb = STRBUF_INIT, hint = STRBUF_INIT;
@@ -188,6 +219,16 @@ static int oauth_setup(int argc, const char **argv)
 		have_list = 1;
 		if (settings_from_source(&p, &list, source, prov->name, &st) < 0)
 			goto out;
+	} else if (cmd_load_sources(&p, &list) == 0) {
+		/* set up again (the hint of an expiry message): the settings of a
+		 * source that uses the credential */
+		have_list = 1;
+		char *user = source_using(&p, &list, name ? name : prov->name, prov->name);
+		if (user && settings_from_source(&p, &list, user, prov->name, &st) < 0) {
+			free(user);
+			goto out;
+		}
+		free(user);
 	}
 	oauth_settings_set(&st, "oauth_credential", name);
 	oauth_settings_set(&st, "authorize_url", auth_url);
@@ -241,6 +282,8 @@ static int oauth_setup(int argc, const char **argv)
 	} else {
 		ui_print("  Use it in a source's block: auth_type: oauth, oauth_credential: %s", c.name);
 	}
+	if (!source && st.source)
+		ui_print("  (endpoints and client settings from source '%s')", st.source);
 	oauth_cred_release(&c);
 	ret = EXIT_OK;
 out:

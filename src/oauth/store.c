@@ -359,14 +359,16 @@ static void day(char *buf, time_t t)
 	buf[10] = '\0';
 }
 
+/* Rounded to the nearest unit: a token saved a moment ago for 60 days
+ * "expires in 60 days", not 59. */
 static void span(struct strbuf *sb, time_t secs)
 {
-	if (secs >= 2 * 86400)
-		strbuf_addf(sb, "%lld days", (long long)(secs / 86400));
-	else if (secs >= 2 * 3600)
-		strbuf_addf(sb, "%lld hours", (long long)(secs / 3600));
+	if (secs >= 2 * 86400 - 43200)
+		strbuf_addf(sb, "%lld days", (long long)((secs + 43200) / 86400));
+	else if (secs >= 2 * 3600 - 1800)
+		strbuf_addf(sb, "%lld hours", (long long)((secs + 1800) / 3600));
 	else if (secs >= 120)
-		strbuf_addf(sb, "%lld minutes", (long long)(secs / 60));
+		strbuf_addf(sb, "%lld minutes", (long long)((secs + 30) / 60));
 	else
 		strbuf_addf(sb, "%lld seconds", (long long)secs);
 }
