@@ -624,6 +624,32 @@ int rest_api_config(const struct source *s, json_t **conf, struct strbuf *err)
 	return load_conf(s, conf, &label, err);
 }
 
+int rest_api_oauth_status(const struct source *s, const struct project *p, struct strbuf *report)
+{
+	struct strbuf err = STRBUF_INIT, name = STRBUF_INIT, line = STRBUF_INIT;
+	json_t *conf = NULL;
+	int ret = 0;
+	if (rest_api_config(s, &conf, &err) < 0)
+		goto out; /* the sync and the other checks say what is wrong */
+	const char *auth = json_string_value(json_object_get(conf, "auth_type"));
+	if (!auth || strcmp(auth, "oauth"))
+		goto out;
+	if (oauth_credential_for(p, s->name, json_string_value(json_object_get(conf, "oauth_credential")),
+				 json_string_value(json_object_get(conf, "oauth_provider")), &name, &err) < 0 ||
+	    oauth_peek(p, name.buf, &line, &err) < 0) {
+		strbuf_addf(report, "✗ %s\n", err.buf);
+		ret = -1;
+		goto out;
+	}
+	strbuf_addf(report, "✓ %s\n", line.buf);
+out:
+	json_decref(conf);
+	strbuf_release(&err);
+	strbuf_release(&name);
+	strbuf_release(&line);
+	return ret;
+}
+
 /* ---- connector: open / close ------------------------------------------------------ */
 
 static int rest_open(struct sync_job *job, struct strbuf *err)

@@ -98,6 +98,10 @@ test_expect_success 'expired: the dry run and the source test say so too' '
     test_grep "✗ OAuth token for facebook_ads expired on 2026-11-30; run: dango oauth setup facebook_ads" out &&
     DANGO_NOW=2026-11-25T00:00:00Z dango sync fb --dry-run >out 2>&1 &&
     test_grep "OAuth credential facebook_ads (facebook_ads): expires in 5 days (on 2026-11-30)" out &&
+    DANGO_NOW=2026-12-01T00:00:00Z test_must_fail dango validate >out 2>&1 &&
+    test_grep "source .fb.: OAuth token for facebook_ads expired on 2026-11-30; run: dango oauth setup facebook_ads" out &&
+    DANGO_NOW=2026-11-25T00:00:00Z dango validate >out 2>&1 &&
+    test_grep "source .fb.: ready" out &&
     m=$(omark) &&
     DANGO_NOW=2026-12-01T00:00:00Z test_must_fail dango source test fb >out 2>&1 &&
     test_grep "OAuth token for facebook_ads expired on 2026-11-30" out &&
