@@ -155,6 +155,11 @@ int oauth_credential_for(const struct project *p, const char *source, const char
  * the access token (the caller's to free). */
 int oauth_prepare(const struct project *p, const char *name, char **token, struct strvec *warnings,
 		  struct strbuf *err);
+/* An API refused the access token `refused` (HTTP 401) during a sync:
+ * renew it with the refresh token, unless another process already did.
+ * 1 with a new *token (the caller's), 0 when it cannot be renewed (no
+ * refresh token), -1 with err when the refresh failed. */
+int oauth_renew(const struct project *p, const char *name, const char *refused, char **token, struct strbuf *err);
 /* The same without renewing or writing anything (dry runs): 0 usable (maybe
  * after a refresh, said in a line), -1 with err otherwise. */
 int oauth_peek(const struct project *p, const char *name, struct strbuf *line, struct strbuf *err);

@@ -66,8 +66,10 @@ static void expiring_warning(struct strvec *warnings, const struct oauth_cred *c
 	strbuf_release(&sb);
 }
 
-/* Refresh under the credential's lock; c holds the newest token after. */
-static int refresh_locked(const struct project *p, struct oauth_cred *c, struct strbuf *err)
+/* Refresh under the credential's lock; c holds the newest token after.
+ * With refused (a token an API turned down), it is refreshed unless the
+ * store already holds another one. */
+static int refresh_locked(const struct project *p, struct oauth_cred *c, const char *refused, struct strbuf *err)
 {
 	struct strbuf lock = STRBUF_INIT;
 	char *name = xstrdup(c->name);
@@ -84,7 +86,8 @@ static int refresh_locked(const struct project *p, struct oauth_cred *c, struct 
 	oauth_cred_release(c);
 	if (load_required(p, name, c, err) < 0)
 		goto out;
-	if (oauth_cred_state(c, clock_now_sec()) != OAUTH_NEEDS_REFRESH) {
+	if (refused ? strcmp(c->access_token, refused) != 0 || !c->refresh_token
+		    : oauth_cred_state(c, clock_now_sec()) != OAUTH_NEEDS_REFRESH) {
 		ret = 0;
 		goto out;
 	}
@@ -116,7 +119,7 @@ int oauth_prepare(const struct project *p, const char *name, char **token, struc
 		expiring_warning(warnings, &c, now);
 		break;
 	case OAUTH_NEEDS_REFRESH:
-		if (refresh_locked(p, &c, err) < 0)
+		if (refresh_locked(p, &c, NULL, err) < 0)
 			goto out;
 		break;
 	case OAUTH_VALID:
@@ -124,6 +127,25 @@ int oauth_prepare(const struct project *p, const char *name, char **token, struc
 	}
 	*token = xstrdup(c.access_token);
 	ret = 0;
+out:
+	oauth_cred_release(&c);
+	return ret;
+}
+
+int oauth_renew(const struct project *p, const char *name, const char *refused, char **token, struct strbuf *err)
+{
+	struct oauth_cred c;
+	int ret = -1;
+	*token = NULL;
+	if (load_required(p, name, &c, err) < 0)
+		return -1;
+	if (refresh_locked(p, &c, refused, err) < 0)
+		goto out;
+	ret = 0;
+	if (strcmp(c.access_token, refused)) {
+		*token = xstrdup(c.access_token);
+		ret = 1;
+	}
 out:
 	oauth_cred_release(&c);
 	return ret;

@@ -96,6 +96,7 @@ struct rest {
 	/* auth_type oauth: a credential of the token store (src/oauth/) */
 	const char *oauth_credential, *oauth_provider;
 	char *stored_token;
+	int just_renewed;                  /* renewed after a 401, no answer since */
 	struct paginator pg;
 	int64_t max_pages;
 	struct endpoint *eps;
@@ -692,11 +693,12 @@ static int auth_error(struct rest *r, struct sync_job *job, long status, const c
 	struct strbuf m = STRBUF_INIT;
 	masked(r, &m, url);
 	if (r->auth == AUTH_STORED) {
+		const char *cred = r->oauth_credential ? r->oauth_credential : "?";
+		const char *prov = r->oauth_provider ? r->oauth_provider : "PROVIDER";
+		int same = !strcmp(cred, prov);
 		strbuf_addf(err, "AuthenticationError: the API refused the OAuth token of credential '%s' (HTTP %ld from %s); "
 			    "it may have been revoked or lack a scope: run dango oauth setup %s%s%s",
-			    r->oauth_credential ? r->oauth_credential : "?", status, m.buf,
-			    r->oauth_provider ? r->oauth_provider : "PROVIDER", r->oauth_credential ? " --name " : "",
-			    r->oauth_credential ? r->oauth_credential : "");
+			    cred, status, m.buf, prov, same ? "" : " --name ", same ? "" : cred);
 		strbuf_release(&m);
 		return -1;
 	}
@@ -845,6 +847,27 @@ static int stored_token(struct rest *r, struct sync_job *job, struct strbuf *err
 out:
 	strbuf_release(&name);
 	return ret;
+}
+
+/* A 401 with a stored token: renewed once (a token may expire during a
+ * long sync), then the request is made again. 1 renewed, 0 not, -1 the
+ * refresh failed (err). */
+static int renew_stored(struct rest *r, struct sync_job *job, struct strbuf *err)
+{
+	char *tok = NULL;
+	if (r->auth != AUTH_STORED || !r->stored_token || r->just_renewed)
+		return 0;
+	int rc = oauth_renew(job->project, r->oauth_credential, r->stored_token, &tok, err);
+	if (rc <= 0)
+		return rc;
+	memset(r->stored_token, 0, strlen(r->stored_token));
+	free(r->stored_token);
+	r->stored_token = tok;
+	http_client_add_secret(&r->http, tok);
+	r->just_renewed = 1;
+	job->progress(job, "the API refused the OAuth token of %s (HTTP 401): renewed it, trying again",
+		      r->oauth_credential);
+	return 1;
 }
 
 static void add_header_json(struct strvec *h, json_t *headers)
@@ -1573,10 +1596,23 @@ static int fetch_pages(struct rest *r, struct sync_job *job, struct fetch *f, st
 					    .auth_query = r->auth_query, .body = body.len ? body.buf : NULL };
 		if (http_do(&r->http, &req, &resp, err) < 0)
 			goto out;
+		if (resp.status == 401) {
+			int renewed = renew_stored(r, job, err);
+			if (renewed < 0)
+				goto out;
+			if (renewed) {
+				strvec_clear(&headers);
+				strvec_clear(&auth);
+				if (request_headers(r, job, ep, &headers, &auth, err) < 0 ||
+				    http_do(&r->http, &req, &resp, err) < 0)
+					goto out;
+			}
+		}
 		if (resp.status >= 300) {
 			status_error(r, job, url.buf, &resp, err);
 			goto out;
 		}
+		r->just_renewed = 0;
 		f->pages++;
 		if (parse_page(r, ep->method, url.buf, &resp, &doc, err) < 0)
 			goto out;

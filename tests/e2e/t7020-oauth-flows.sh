@@ -106,6 +106,17 @@ test_expect_success 'oauth refresh NAME renews now; check says valid' '
     test_grep "google (google): valid, renews automatically" out
 '
 
+test_expect_success 'a token the API refuses mid-sync (401) is renewed once and the request made again' '
+    curl -sS -X POST $OA/_control/expire_access >/dev/null &&
+    m=$(omark) &&
+    DANGO_NOW=2026-10-01T02:40:00Z dango sync sheets >sync.out 2>&1 &&
+    olog_since $m | grep -v ^ISSUE >log &&
+    printf "GET /api/items auth=invalid\nPOST /token grant_type=refresh_token\nGET /api/items auth=valid\n" >expect &&
+    test_cmp expect log &&
+    test_grep "the API refused the OAuth token of google (HTTP 401): renewed it, trying again" sync.out &&
+    test_grep "Loaded 2 rows into raw_sheets.items" sync.out
+'
+
 test_expect_success 'device flow: code shown, polled until approved, saved' '
     m=$(omark)
     dango oauth setup hubspot --device --name hub --device-url $OA/device --token-url $OA/token \

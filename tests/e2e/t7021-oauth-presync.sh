@@ -121,6 +121,12 @@ test_expect_success 'set up again, the source syncs again' '
     test_grep "Loaded 2 rows into raw_fb.items" out
 '
 
+test_expect_success 'a token the API refuses that cannot renew itself: the error names the credential' '
+    curl -sS -X POST $OA/_control/expire_access >/dev/null &&
+    DANGO_NOW=2026-12-01T00:00:00Z test_must_fail dango sync fb >out 2>err &&
+    test_grep "AuthenticationError: the API refused the OAuth token of credential .facebook_ads. (HTTP 401 from $OA/api/items); it may have been revoked or lack a scope: run dango oauth setup facebook_ads$" err
+'
+
 test_expect_success 'the token file is 0600 and no token reached an output or the ops-db' '
     test "$(stat -c %a .dango/oauth/facebook_ads.json)" = 600 &&
     sed -n "s/^ISSUE access=\([^ ]*\) .*/\1/p" "$TRASH/oauth.log" >tokens &&
