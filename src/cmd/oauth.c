@@ -598,8 +598,9 @@ static int oauth_remove_cmd(int argc, const char **argv)
 			struct strbuf s = STRBUF_INIT;
 			for (size_t i = 0; i < using.nr; i++)
 				strbuf_addf(&s, "%s%s", i ? ", " : "", using.v[i]);
-			ui_warn("%s %s it: %s syncs fail until it is set up again", plural((int64_t)using.nr, "source", "sources"),
-				using.nr == 1 ? "uses" : "use", s.buf);
+			int one = using.nr == 1;
+			ui_warn("%s %s %s it: %s syncs fail until it is set up again", one ? "source" : "sources", s.buf,
+				one ? "uses" : "use", one ? "its" : "their");
 			strbuf_release(&s);
 		}
 		ret = EXIT_OK;

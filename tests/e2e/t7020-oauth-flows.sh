@@ -117,6 +117,27 @@ test_expect_success 'a token the API refuses mid-sync (401) is renewed once and 
     test_grep "Loaded 2 rows into raw_sheets.items" sync.out
 '
 
+test_expect_success 'two sources of one run sharing an expired credential refresh it once' '
+    cat >>.dango/sources.yml <<-YAML &&
+	  - name: sheets2
+	    type: rest_api
+	    rest_api:
+	      base_url: $OA
+	      auth_type: oauth
+	      oauth_credential: google
+	      endpoints:
+	        - {name: items, path: /api/items, primary_key: id}
+	YAML
+    m=$(omark) &&
+    DANGO_NOW=2026-10-01T05:00:00Z dango sync sheets sheets2 --workers 2 >sync.out 2>&1 &&
+    olog_since $m | grep -v ^ISSUE | sort >log &&
+    printf "GET /api/items auth=valid\nGET /api/items auth=valid\nPOST /token grant_type=refresh_token\n" >expect &&
+    test_cmp expect log &&
+    test_grep "Success: 2/2 sources" sync.out &&
+    dango oauth list >list.out &&
+    test_grep "│ google *│ google *│ ann@example.com *│ sheets, sheets2 *│" list.out
+'
+
 test_expect_success 'device flow: code shown, polled until approved, saved' '
     m=$(omark)
     dango oauth setup hubspot --device --name hub --device-url $OA/device --token-url $OA/token \
@@ -196,7 +217,7 @@ test_expect_success 'remove forgets the file and its metadata, and says who used
     printf "google|google|ann@example.com|1|[\"sheets\"]\nhub|hubspot||1|[]\n" >expect && test_cmp expect meta &&
     dango oauth remove google >out 2>&1 &&
     test_grep "Removed OAuth credential .google." out &&
-    test_grep "source uses it: sheets syncs fail until it is set up again" out &&
+    test_grep "sources sheets, sheets2 use it: their syncs fail until it is set up again" out &&
     ! test -e .dango/oauth/google.json &&
     sqlite3 .dango/state/dango.sqlite "SELECT name FROM oauth_credentials" >meta &&
     echo hub >expect && test_cmp expect meta &&
