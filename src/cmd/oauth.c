@@ -203,7 +203,13 @@ static int oauth_setup(int argc, const char **argv)
 	if (!prov) {
 		struct strbuf names = STRBUF_INIT;
 		oauth_provider_names(&names);
-		ui_error("unknown OAuth provider '%s' (known: %s)", args.v[0], names.buf);
+		static const char *const known[] = { "google", "google_sheets", "google_analytics", "google_ads",
+						     "facebook_ads", "hubspot", "salesforce", "oauth2", NULL };
+		const char *hint = did_you_mean(args.v[0], known);
+		if (hint)
+			ui_error("unknown OAuth provider '%s' (did you mean '%s'?)", args.v[0], hint);
+		else
+			ui_error("unknown OAuth provider '%s' (known: %s)", args.v[0], names.buf);
 		strbuf_release(&names);
 		goto out;
 	}

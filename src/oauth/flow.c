@@ -569,9 +569,9 @@ int oauth_flow_device(const struct project *p, const struct oauth_settings *st, 
 	http_setup(&h);
 	oauth_cred_init(c);
 	if (st->provider->long_lived_exchange) {
-		strbuf_addf(err, "%s has no standard device flow; run dango oauth setup %s in a browser session (the "
-			    "redirect listener accepts one on another machine through ssh -L)", st->provider->label,
-			    st->provider->name);
+		strbuf_addf(err, "%s has no standard device flow; use the browser flow: on a machine without a browser, "
+			    "run dango oauth setup %s --port PORT and forward that port from yours (ssh -L "
+			    "PORT:127.0.0.1:PORT)", st->provider->label, st->provider->name);
 		goto out;
 	}
 	if (need_url(st->device_url, "device_url", st, err) < 0 || need_url(st->token_url, "token_url", st, err) < 0 ||
