@@ -101,7 +101,8 @@ void oauth_settings_set(struct oauth_settings *st, const char *key, const char *
 		       : !strcmp(key, "scopes")            ? &st->scopes
 		       : !strcmp(key, "oauth_credential")  ? &st->name
 							   : NULL;
-	if (!field || !value)
+	/* an empty value (a preset's placeholder left blank) keeps the default */
+	if (!field || !value || !*value)
 		return;
 	free(*field);
 	*field = xstrdup(value);
