@@ -40,5 +40,7 @@ int cmd_build(int argc, const char **argv);
 int cmd_compile(int argc, const char **argv);
 int cmd_ls(int argc, const char **argv);
 int cmd_deps(int argc, const char **argv);
+/* src/cmd/oauth.c: OAuth credentials for API sources */
+int cmd_oauth(int argc, const char **argv);
 
 #endif

@@ -170,6 +170,7 @@ static void write_files(struct writer *w, const char *name, const char *ident)
 	    "data/warehouse.duckdb\n"
 	    "data/warehouse.duckdb.wal\n"
 	    ".dango/state/\n"
+	    ".dango/oauth/\n"
 	    ".dango/logs/\n"
 	    "dbt/target/\n"
 	    "dbt/logs/\n"

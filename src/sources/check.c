@@ -188,6 +188,9 @@ int source_check(const struct source *s, const struct project *p, int online, st
 	/* API sources: one authenticated request, when the secrets are there */
 	else if (online && rest_api_handles(s->type->name) && rest_api_check(s, p, report) < 0)
 		ret = -1;
+	/* offline (dango validate): a stored OAuth token must be there and unexpired */
+	else if (!online && rest_api_handles(s->type->name) && rest_api_oauth_status(s, p, report) < 0)
+		ret = -1;
 	/* databases: a real connection, and each stream's table and keys */
 	else if (online && db_source_handles(s->type->name) && db_source_check(s, p, report) < 0)
 		ret = -1;

@@ -48,7 +48,7 @@ static int check_path_or_directory(const struct ydoc *doc, const struct ynode *s
 }
 
 static const char *const auth_types[] = {
-	"bearer", "api_key", "basic", "oauth2_client_credentials", "custom_header", "none", NULL
+	"bearer", "api_key", "basic", "oauth2_client_credentials", "custom_header", "oauth", "none", NULL
 };
 static const char *const paginator_types[] = {
 	"auto", "single_page", "offset", "page_number", "cursor", "json_link", "header_link", NULL
@@ -124,6 +124,13 @@ static const struct cfg_key rest_api_keys[] = {
 	{ "scopes", CFG_STR_LIST, 0, NULL, NULL, NULL },
 	{ "header_name", CFG_STR, 0, NULL, NULL, NULL },
 	{ "header_value_env", CFG_STR, CFG_SECRET, NULL, NULL, NULL },
+	/* auth_type oauth (src/oauth/, docs/oauth.md) */
+	{ "oauth_credential", CFG_STR, 0, NULL, NULL, "stored OAuth credential (dango oauth list)" },
+	{ "oauth_provider", CFG_STR, 0, NULL, NULL, "google, facebook_ads, hubspot, salesforce or oauth2" },
+	{ "authorize_url", CFG_STR, 0, NULL, NULL, "OAuth authorization endpoint (dango oauth setup)" },
+	{ "device_url", CFG_STR, 0, NULL, NULL, "OAuth device-authorization endpoint" },
+	{ "userinfo_url", CFG_STR, 0, NULL, NULL, "endpoint naming the account of a token" },
+	{ "redirect_port", CFG_INT, 0, NULL, NULL, "fixed loopback port for the OAuth redirect" },
 	{ "rate_limit_delay", CFG_NUM, 0, NULL, NULL, "seconds between requests" },
 	{ "request_max_attempts", CFG_INT, 0, NULL, NULL, NULL },
 	{ "request_backoff_factor", CFG_NUM, 0, NULL, NULL, NULL },

@@ -20,6 +20,7 @@
 #include "sources/preset.h"
 #include "sources/registry.h"
 #include "core/env.h"
+#include "oauth/oauth.h"
 #include "core/hash.h"
 #include "core/ui.h"
 #include "core/util.h"
@@ -38,7 +39,7 @@
 #include <unistd.h>
 
 enum pg_type { PG_AUTO, PG_SINGLE, PG_OFFSET, PG_PAGE, PG_CURSOR, PG_JSON_LINK, PG_HEADER_LINK };
-enum auth_type { AUTH_NONE, AUTH_BEARER, AUTH_API_KEY, AUTH_BASIC, AUTH_OAUTH2, AUTH_CUSTOM };
+enum auth_type { AUTH_NONE, AUTH_BEARER, AUTH_API_KEY, AUTH_BASIC, AUTH_OAUTH2, AUTH_CUSTOM, AUTH_STORED };
 
 struct paginator {
 	int set;
@@ -92,6 +93,10 @@ struct rest {
 	struct strvec secret_vars;         /* env variables of the secrets, for messages */
 	char *oauth_token;
 	double oauth_expires;
+	/* auth_type oauth: a credential of the token store (src/oauth/) */
+	const char *oauth_credential, *oauth_provider;
+	char *stored_token;
+	int just_renewed;                  /* renewed after a 401, no answer since */
 	struct paginator pg;
 	int64_t max_pages;
 	struct endpoint *eps;
@@ -347,6 +352,9 @@ static void rest_free(struct rest *r)
 	free(r->eps);
 	strvec_clear(&r->secret_vars);
 	free(r->oauth_token);
+	if (r->stored_token)
+		memset(r->stored_token, 0, strlen(r->stored_token));
+	free(r->stored_token);
 	free(r->auth_query);
 	http_client_release(&r->http);
 	if (r->norm_ready)
@@ -547,6 +555,16 @@ static int rest_parse(struct sync_job *job, const struct source *s, struct rest 
 				strbuf_addf(err, "source '%s': auth_type custom_header needs header_value_env", s->name);
 			goto out;
 		}
+	} else if (!strcmp(auth, "oauth")) {
+		/* the token comes from `dango oauth setup`, checked before the first request */
+		r->auth = AUTH_STORED;
+		r->oauth_credential = jstr(c, "oauth_credential");
+		r->oauth_provider = jstr(c, "oauth_provider");
+		if (r->oauth_credential && !oauth_valid_name(r->oauth_credential)) {
+			strbuf_addf(err, "source '%s': oauth_credential '%s' is not a credential name (letters, digits, _ . -)",
+				    s->name, r->oauth_credential);
+			goto out;
+		}
 	} else if (strcmp(auth, "none")) {
 		strbuf_addf(err, "source '%s': unknown auth_type '%s'", s->name, auth);
 		goto out;
@@ -601,6 +619,38 @@ out:
 	return ret;
 }
 
+int rest_api_config(const struct source *s, json_t **conf, struct strbuf *err)
+{
+	const char *label;
+	return load_conf(s, conf, &label, err);
+}
+
+int rest_api_oauth_status(const struct source *s, const struct project *p, struct strbuf *report)
+{
+	struct strbuf err = STRBUF_INIT, name = STRBUF_INIT, line = STRBUF_INIT;
+	json_t *conf = NULL;
+	int ret = 0;
+	if (rest_api_config(s, &conf, &err) < 0)
+		goto out; /* the sync and the other checks say what is wrong */
+	const char *auth = json_string_value(json_object_get(conf, "auth_type"));
+	if (!auth || strcmp(auth, "oauth"))
+		goto out;
+	if (oauth_credential_for(p, s->name, json_string_value(json_object_get(conf, "oauth_credential")),
+				 json_string_value(json_object_get(conf, "oauth_provider")), &name, &err) < 0 ||
+	    oauth_peek(p, name.buf, &line, &err) < 0) {
+		strbuf_addf(report, "✗ %s\n", err.buf);
+		ret = -1;
+		goto out;
+	}
+	strbuf_addf(report, "✓ %s\n", line.buf);
+out:
+	json_decref(conf);
+	strbuf_release(&err);
+	strbuf_release(&name);
+	strbuf_release(&line);
+	return ret;
+}
+
 /* ---- connector: open / close ------------------------------------------------------ */
 
 static int rest_open(struct sync_job *job, struct strbuf *err)
@@ -642,6 +692,16 @@ static int auth_error(struct rest *r, struct sync_job *job, long status, const c
 {
 	struct strbuf m = STRBUF_INIT;
 	masked(r, &m, url);
+	if (r->auth == AUTH_STORED) {
+		const char *cred = r->oauth_credential ? r->oauth_credential : "?";
+		const char *prov = r->oauth_provider ? r->oauth_provider : "PROVIDER";
+		int same = !strcmp(cred, prov);
+		strbuf_addf(err, "AuthenticationError: the API refused the OAuth token of credential '%s' (HTTP %ld from %s); "
+			    "it may have been revoked or lack a scope: run dango oauth setup %s%s%s",
+			    cred, status, m.buf, prov, same ? "" : " --name ", same ? "" : cred);
+		strbuf_release(&m);
+		return -1;
+	}
 	strbuf_addf(err, "AuthenticationError: %s (HTTP %ld from %s); ",
 		    status == 401 ? (r->auth == AUTH_NONE ? "The API asks for credentials" : "Invalid API key")
 				  : "Access denied: the credentials lack permission",
@@ -759,6 +819,57 @@ out:
 	return ret;
 }
 
+/* auth_type oauth: which credential, and its token after the pre-sync
+ * check (renewed first when it must be; a warning when it expires soon;
+ * an error, before any request, when it has expired). */
+static int resolve_credential(struct rest *r, struct sync_job *job, struct strbuf *name, struct strbuf *err)
+{
+	if (oauth_credential_for(job->project, job->source->name, r->oauth_credential, r->oauth_provider, name, err) < 0)
+		return -1;
+	r->oauth_credential = NULL; /* named below from the resolved name */
+	json_object_set_new(r->conf, "oauth_credential", json_string(name->buf));
+	r->oauth_credential = jstr(r->conf, "oauth_credential");
+	return 0;
+}
+
+static int stored_token(struct rest *r, struct sync_job *job, struct strbuf *err)
+{
+	struct strbuf name = STRBUF_INIT;
+	int ret = -1;
+	if (r->auth != AUTH_STORED || r->stored_token)
+		return 0;
+	if (resolve_credential(r, job, &name, err) < 0)
+		goto out;
+	if (oauth_prepare(job->project, name.buf, &r->stored_token, &job->warnings, err) < 0)
+		goto out;
+	http_client_add_secret(&r->http, r->stored_token);
+	ret = 0;
+out:
+	strbuf_release(&name);
+	return ret;
+}
+
+/* A 401 with a stored token: renewed once (a token may expire during a
+ * long sync), then the request is made again. 1 renewed, 0 not, -1 the
+ * refresh failed (err). */
+static int renew_stored(struct rest *r, struct sync_job *job, struct strbuf *err)
+{
+	char *tok = NULL;
+	if (r->auth != AUTH_STORED || !r->stored_token || r->just_renewed)
+		return 0;
+	int rc = oauth_renew(job->project, r->oauth_credential, r->stored_token, &tok, err);
+	if (rc <= 0)
+		return rc;
+	memset(r->stored_token, 0, strlen(r->stored_token));
+	free(r->stored_token);
+	r->stored_token = tok;
+	http_client_add_secret(&r->http, tok);
+	r->just_renewed = 1;
+	job->progress(job, "the API refused the OAuth token of %s (HTTP 401): renewed it, trying again",
+		      r->oauth_credential);
+	return 1;
+}
+
 static void add_header_json(struct strvec *h, json_t *headers)
 {
 	const char *k;
@@ -810,6 +921,10 @@ static int request_headers(struct rest *r, struct sync_job *job, const struct en
 		break;
 	case AUTH_CUSTOM:
 		strvec_pushf(auth, "%s: %s", r->header_name, r->header_value);
+		break;
+	case AUTH_STORED:
+		if (r->stored_token)
+			strvec_pushf(auth, "Authorization: Bearer %s", r->stored_token);
 		break;
 	default:
 		break;
@@ -1481,10 +1596,23 @@ static int fetch_pages(struct rest *r, struct sync_job *job, struct fetch *f, st
 					    .auth_query = r->auth_query, .body = body.len ? body.buf : NULL };
 		if (http_do(&r->http, &req, &resp, err) < 0)
 			goto out;
+		if (resp.status == 401) {
+			int renewed = renew_stored(r, job, err);
+			if (renewed < 0)
+				goto out;
+			if (renewed) {
+				strvec_clear(&headers);
+				strvec_clear(&auth);
+				if (request_headers(r, job, ep, &headers, &auth, err) < 0 ||
+				    http_do(&r->http, &req, &resp, err) < 0)
+					goto out;
+			}
+		}
 		if (resp.status >= 300) {
 			status_error(r, job, url.buf, &resp, err);
 			goto out;
 		}
+		r->just_renewed = 0;
 		f->pages++;
 		if (parse_page(r, ep->method, url.buf, &resp, &doc, err) < 0)
 			goto out;
@@ -1869,6 +1997,8 @@ static int rest_extract(struct sync_job *job, struct strbuf *err)
 		return -1;
 	normalizer_init(&r->norm, job->spool_dir);
 	r->norm_ready = 1;
+	if (stored_token(r, job, err) < 0)
+		return -1;
 	job->progress(job, "Connecting to %s%s", r->label, strchr(r->label, '/') ? "" : " API");
 
 	/* what to fetch: the selected endpoints and their ancestors */
@@ -1930,7 +2060,16 @@ static int rest_describe(struct sync_job *job, struct strbuf *out, struct strbuf
 {
 	struct rest *r = job->conn;
 	struct strbuf prev = STRBUF_INIT;
-	(void)err;
+	if (r->auth == AUTH_STORED) {
+		struct strbuf name = STRBUF_INIT;
+		int bad = resolve_credential(r, job, &name, err) < 0 || oauth_peek(job->project, name.buf, out, err) < 0;
+		strbuf_release(&name);
+		if (bad) {
+			strbuf_release(&prev);
+			return -1;
+		}
+		strbuf_addch(out, '\n');
+	}
 	for (size_t i = 0; i < r->nr_eps; i++) {
 		const struct endpoint *ep = &r->eps[i];
 		if (!sync_job_selected(job, ep->name))
@@ -2023,6 +2162,12 @@ int rest_api_check(const struct source *s, const struct project *p, struct strbu
 		strbuf_addstr(report, "✗ no endpoint without a parent to try\n");
 		goto out;
 	}
+	if (stored_token(r, &job, &err) < 0) {
+		strbuf_addf(report, "✗ %s\n", err.buf);
+		goto out;
+	}
+	for (size_t i = 0; i < job.warnings.nr; i++)
+		strbuf_addf(report, "⚠ %s\n", job.warnings.v[i]);
 	url_join(&url, r->base_url, ep->path);
 	r->http.max_attempts = 2;
 	struct http_request req = { .method = ep->method, .url = url.buf, .headers = &headers, .auth_headers = &auth,
@@ -2048,6 +2193,8 @@ int rest_api_check(const struct source *s, const struct project *p, struct strbu
 		    n == 1 ? "" : "s", ep->name);
 	if (r->secret_vars.nr)
 		strbuf_addf(report, "✓ authenticated with %s\n", r->secret_vars.v[0]);
+	else if (r->auth == AUTH_STORED)
+		strbuf_addf(report, "✓ authenticated with OAuth credential %s\n", r->oauth_credential);
 	ret = 0;
 out:
 	strvec_clear(&job.warnings);
