@@ -298,9 +298,24 @@ static double mono_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* How the program is named in messages: its path, or the start of its
+ * shell command. */
+static void program_name(const struct cmd_conf *c, struct strbuf *sb)
+{
+	const char *s = c->run.v[0];
+	size_t n = strcspn(s, "\n");
+	if (n > 60)
+		n = 57;
+	strbuf_add(sb, s, n);
+	if (s[n])
+		strbuf_addstr(sb, "...");
+}
+
 static void describe_program(const struct cmd_conf *c, struct strbuf *sb)
 {
-	strbuf_addf(sb, "'%s'", c->run.v[0]);
+	strbuf_addch(sb, '\'');
+	program_name(c, sb);
+	strbuf_addch(sb, '\'');
 }
 
 /* Run the program to its end, handing each stdout line to fn. 0 when it
@@ -883,6 +898,12 @@ out:
 	if (ret < 0) {
 		struct strbuf m = STRBUF_INIT;
 		strbuf_addbuf(&m, &e);
+		if (starts_with(e.buf, "invalid JSON")) {
+			strbuf_addstr(&m, "; the line reads: ");
+			strbuf_add(&m, line, len > 80 ? 77 : len);
+			if (len > 80)
+				strbuf_addstr(&m, "...");
+		}
 		mask(x->conf, &m);
 		strbuf_addf(err, "source '%s': line %lld of the program's output: %s", x->conf->source->name,
 			    (long long)x->line, m.buf);
@@ -934,7 +955,7 @@ static int catalog_args(struct runner *r, struct cmd_extract *x, struct strbuf *
 		ret = 0;
 		goto out;
 	}
-	job->progress(job, "Discovering the streams of %s", c->run.v[0]);
+	job->progress(job, "Discovering the program's streams (--discover)");
 	int found = discover(c, job->spool_dir, &cat, &e);
 	if (found <= 0) {
 		strbuf_addf(err, "source '%s': 'select' needs the program's catalog, but %s", c->source->name, e.buf);
@@ -995,7 +1016,10 @@ static int command_extract(struct sync_job *job, struct strbuf *err)
 	}
 	if (job->opts->full_refresh)
 		json_object_del(job->new_state, STATE_KEY);
-	job->progress(job, "Running %s", c->run.v[0]);
+	struct strbuf shown = STRBUF_INIT;
+	program_name(c, &shown);
+	job->progress(job, "Running %s", shown.buf);
+	strbuf_release(&shown);
 	int rc = run_program(&r, output_line, &x, err);
 	while (c->env_add.nr > env_nr) {
 		free(c->env_add.v[--c->env_add.nr]);
@@ -1027,9 +1051,9 @@ static int command_extract(struct sync_job *job, struct strbuf *err)
 		}
 	}
 	if (x.limit_reached)
-		strvec_pushf(&job->notes, "--limit: stopped %s after %lld records", c->run.v[0], (long long)x.records);
+		strvec_pushf(&job->notes, "--limit: the program was stopped after %lld records", (long long)x.records);
 	if (!x.records && !x.nr_streams)
-		strvec_pushf(&job->warnings, "%s wrote no records", c->run.v[0]);
+		strvec_pushf(&job->warnings, "the program of source '%s' wrote no records", c->source->name);
 	if (x.state) {
 		json_object_set_new(job->new_state, STATE_KEY,
 				    json_pack("{s:s, s:O}", "format", x.format == FMT_SINGER ? "singer" : "ndjson", "state",
@@ -1074,9 +1098,12 @@ static int command_describe(struct sync_job *job, struct strbuf *out, struct str
 	enum cmd_format pf;
 	json_t *prev = prev_state(job, &pf);
 	(void)err;
-	strbuf_addf(out, "would run %s%s (%s)%s\n", c->run.v[0], c->shell ? " (through /bin/sh)" : "",
+	struct strbuf shown = STRBUF_INIT;
+	program_name(c, &shown);
+	strbuf_addf(out, "would run %s%s (%s)%s\n", shown.buf, c->shell ? " (through /bin/sh)" : "",
 		    c->format == FMT_SINGER ? "Singer" : c->format == FMT_NDJSON ? "NDJSON" : "Singer or NDJSON",
 		    prev ? ", resuming from its last state" : "");
+	strbuf_release(&shown);
 	strbuf_addstr(out, "=0\n");
 	return 0;
 }

@@ -173,7 +173,7 @@ static const char *const catalog_flags[] = { "catalog", "properties", NULL };
 static const struct cfg_key command_keys[] = {
 	{ "run", CFG_STR_LIST, 0, NULL, NULL, "[program, args...], or a string run by /bin/sh -c" },
 	{ "command", CFG_STR_LIST, 0, NULL, NULL, "the older name of 'run'" },
-	{ "format", CFG_STR, 0, NULL, command_formats, "singer, ndjson or auto (default: from the first line)" },
+	{ "format", CFG_STR, 0, NULL, command_formats, "default auto: told by the first line" },
 	{ "env", CFG_FREE_MAP, 0, NULL, NULL, "NAME: value; NAME_env: VAR passes the secret in VAR as NAME" },
 	{ "config", CFG_ANY, 0, NULL, NULL, "written to a 0600 JSON file passed as --config FILE (key_env: VAR for secrets)" },
 	{ "timeout_minutes", CFG_NUM, 0, NULL, NULL, "stop the program (its whole process group) after this long" },
@@ -181,7 +181,7 @@ static const struct cfg_key command_keys[] = {
 	{ "table_name", CFG_STR, 0, NULL, NULL, "NDJSON: the table (default: the source's name)" },
 	{ "table_key", CFG_STR, 0, NULL, NULL, "NDJSON: a field naming each line's table, e.g. _table" },
 	{ "primary_key", CFG_STR_LIST, 0, NULL, NULL, "NDJSON: column(s) identifying a row (merge)" },
-	{ "write_disposition", CFG_STR, 0, NULL, dispositions, "NDJSON: append, replace or merge" },
+	{ "write_disposition", CFG_STR, 0, NULL, dispositions, "NDJSON (default: merge with a primary_key, else append)" },
 	{ "select", CFG_STR_LIST, 0, NULL, NULL, "Singer: streams to sync (a catalog from --discover)" },
 	{ "catalog_flag", CFG_STR, 0, NULL, catalog_flags, "Singer: pass the catalog as --catalog (default) or --properties" },
 	{ "discover", CFG_BOOL, 0, NULL, NULL, "Singer: false if the program has no --discover" },
