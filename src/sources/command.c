@@ -487,8 +487,11 @@ out_noproc:
 static int write_json_file(const char *dir, const char *name, json_t *v, struct strbuf *path, struct strbuf *err)
 {
 	char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	struct strbuf sb = STRBUF_INIT;
+	strbuf_addf(&sb, "%s\n", text);
 	fs_path_join(path, dir, name);
-	int ret = fs_write_atomic_mode(path->buf, text, strlen(text), 0600);
+	int ret = fs_write_atomic_mode(path->buf, sb.buf, sb.len, 0600);
+	strbuf_release(&sb);
 	if (ret < 0)
 		strbuf_addf(err, "cannot write %s: %s", path->buf, strerror(errno));
 	free(text);
