@@ -351,9 +351,19 @@ static int run_program(struct runner *r, line_fn fn, void *data, struct strbuf *
 	fcntl(pr.stdout_fd, F_SETFL, fcntl(pr.stdout_fd, F_GETFL) | O_NONBLOCK);
 	fcntl(pr.stderr_fd, F_SETFL, fcntl(pr.stderr_fd, F_GETFL) | O_NONBLOCK);
 	double deadline = r->timeout_s >= 0 ? mono_now() + r->timeout_s : -1;
-	int out_open = 1, err_open = 1;
+	int out_open = 1, err_open = 1, exited = 0;
+	double exited_at = 0;
 	size_t scanned = 0; /* bytes of out already searched for a newline */
 	while (out_open || err_open) {
+		/* a program that ended while something it started still holds
+		 * its pipes: what that leaves behind is not waited for */
+		if (!exited && proc_wait(&pr, 0)) {
+			exited = 1;
+			exited_at = mono_now();
+		} else if (exited && mono_now() - exited_at > 2) {
+			proc_kill_group(&pr, SIGKILL);
+			break;
+		}
 		struct pollfd fds[2];
 		int nf = 0, io = -1, ie = -1;
 		if (out_open) {
@@ -455,7 +465,7 @@ static int run_program(struct runner *r, line_fn fn, void *data, struct strbuf *
 	}
 	/* both pipes closed: the program ended, or closed them and goes on */
 	double left = deadline >= 0 ? deadline - mono_now() : -1;
-	if (!proc_wait(&pr, deadline >= 0 ? (left > 0 ? left : 0) : -1)) {
+	if (!exited && !proc_wait(&pr, deadline >= 0 ? (left > 0 ? left : 0) : -1)) {
 		proc_terminate(&pr, 5);
 		strbuf_addf(err, "%s timed out after %g minutes (timeout_minutes); it was stopped", prog.buf,
 			    r->timeout_s / 60);

@@ -22,6 +22,13 @@ cat >bin/endless <<'EOF2' && chmod +x bin/endless
 i=0
 while :; do i=$((i + 1)); echo "{\"n\": $i}"; done
 EOF2
+cat >bin/leaves <<'EOF2' && chmod +x bin/leaves
+#!/bin/sh
+echo '{"id": 1}'
+sleep 300 &
+echo $! >left.pid
+exit 0
+EOF2
 cat >.dango/sources.yml <<'EOF2'
 version: "1.0"
 sources:
@@ -31,6 +38,9 @@ sources:
   - name: endless
     type: command
     command: {run: [bin/endless]}
+  - name: leaves
+    type: command
+    command: {run: [bin/leaves]}
 EOF2
 
 # running, and not a zombie left for a parent that is gone to reap
@@ -51,6 +61,12 @@ test_expect_success '--limit stops an endless program after that many records' '
     test_grep "the program was stopped after 5 records" out &&
     dango query --csv "SELECT n FROM raw_endless.endless ORDER BY n" >rows &&
     printf "n\n1\n2\n3\n4\n5\n" >expect && test_cmp expect rows
+'
+
+test_expect_success 'a program that exits leaving a child on its pipes: the sync ends, the child is stopped' '
+    dango sync leaves >out 2>err &&
+    test_grep "Loaded 1 row into raw_leaves.leaves" out &&
+    ! alive "$(cat left.pid)"
 '
 
 test_done
