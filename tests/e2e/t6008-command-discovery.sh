@@ -85,6 +85,16 @@ test_expect_success 'dango source add command --help lists the keys' '
     test_grep "format  *text: auto | singer | ndjson" help
 '
 
+test_expect_success 'source add command with --set: tested (discovery) and saved' '
+    dango source add command --name shop3 --set "run=[$TAPS/tap_shop.py]" --set format=singer --set "select=[orders]" >out &&
+    test_grep "✓ --discover lists 3 streams" out &&
+    test_grep "Source added to .dango/sources.yml" out &&
+    dango sync shop3 >out && test_grep "Loaded 2 rows into raw_shop3.orders$" out &&
+    test_expect_code 1 dango source add command --name shop4 --set "run=[$TAPS/tap_shop.py]" --set "select=[nope]" >out 2>&1 &&
+    test_grep "not added: the connection test failed" out &&
+    test_grep ! "name: shop4" .dango/sources.yml
+'
+
 test_expect_success 'the wizard asks for the program and format, lists the streams, checks the choice' '
     run_on_tty "command\nshop2\n$TAPS/tap_shop.py\nsinger\nuserz\nusers,orders\n" dango source add >out &&
     test_grep "Streams: users, orders, events" out &&
