@@ -20,6 +20,8 @@ command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 # database sources are tested against real servers the tests start
 [ "${DANGO_TEST_DEPS:-}" = 1 ] && pkgs+=(postgresql postgresql-client mariadb-server mariadb-client sqlite3)
 [ "${DANGO_BENCH_DEPS:-}" = 1 ] && pkgs+=(jq time bc)
+# command sources are tested (and benchmarked) with small Singer taps in Python's standard library
+[ "${DANGO_TEST_DEPS:-}${DANGO_BENCH_DEPS:-}" != "" ] && pkgs+=(python3)
 # `make fuzz`: clang and its libFuzzer/sanitizer runtimes
 [ "${DANGO_FUZZ_DEPS:-}" = 1 ] && pkgs+=(clang libclang-rt-14-dev)
 

@@ -12,6 +12,7 @@
 #include "ingest/connector.h"
 #include "ingest/sync.h"
 #include "sources/check.h"
+#include "sources/command.h"
 #include "sources/preset.h"
 #include "sources/registry.h"
 
@@ -284,6 +285,122 @@ static int wizard_db_streams(struct entry *e, const char *dflt)
 	return 0;
 }
 
+/* A command source: the program, its format, and for a Singer tap that
+ * can --discover, the streams to select. */
+static int wizard_command(struct entry *e, const char *root)
+{
+	char *run = NULL, *fmt = NULL, *sel = NULL;
+	int ret = -1, eof = 0;
+	while ((run = ask("Program to run (prints Singer messages or NDJSON on stdout)", "")) && !*run) {
+		ui_print("Give the program, e.g. ./extract/crm.sh --region eu");
+		free(run);
+	}
+	if (!run)
+		goto out;
+	/* a plain command line becomes a list; anything the shell must read stays a string */
+	if (strpbrk(run, "|&;<>()$`\\\"'*?~")) {
+		entry_set(e, "run", run);
+	} else {
+		struct strbuf list = STRBUF_INIT;
+		const char *p = run;
+		strbuf_addch(&list, '[');
+		while (*p) {
+			size_t n = strcspn(p, " \t");
+			if (n) {
+				char *w = xstrndup(p, n);
+				strbuf_addstr(&list, list.len > 1 ? ", " : "");
+				yaml_add_scalar(&list, w);
+				free(w);
+			}
+			p += n + strspn(p + n, " \t");
+		}
+		strbuf_addch(&list, ']');
+		entry_set(e, "run", list.buf);
+		strbuf_release(&list);
+	}
+	while ((fmt = ask("Output format (singer, ndjson, auto)", "auto")) && strcmp(fmt, "singer") &&
+	       strcmp(fmt, "ndjson") && strcmp(fmt, "auto")) {
+		ui_print("Answer singer, ndjson or auto.");
+		free(fmt);
+	}
+	if (!fmt)
+		goto out;
+	if (strcmp(fmt, "auto"))
+		entry_set(e, "format", fmt);
+	if (strcmp(fmt, "ndjson")) {
+		/* discovery needs a source to run: this entry, parsed alone */
+		struct entry tmp = *e;
+		struct strbuf yml = STRBUF_INIT, text = STRBUF_INIT, err = STRBUF_INIT;
+		struct source_list one = { 0 };
+		struct strvec streams = STRVEC_INIT;
+		struct project p = { 0 };
+		tmp.name = e->name ? e->name : "new_source";
+		entry_yaml(&tmp, &yml);
+		strbuf_addstr(&text, "version: \"1.0\"\nsources:\n");
+		for (const char *l = yml.buf; *l;) {
+			size_t n = strcspn(l, "\n");
+			strbuf_addf(&text, "%s%.*s\n", l == yml.buf ? "  - " : "    ", (int)n, l);
+			l += n + (l[n] == '\n');
+		}
+		p.root = (char *)root;
+		if (sources_parse(&one, ".dango/sources.yml", text.buf, text.len, &err) == 0) {
+			ui_print("Asking the program for its streams (--discover)...");
+			int found = command_discover(&one.items[0], &p, &streams, &err);
+			if (found > 0 && streams.nr) {
+				struct strbuf all = STRBUF_INIT;
+				for (size_t i = 0; i < streams.nr; i++)
+					strbuf_addf(&all, "%s%s", i ? ", " : "", streams.v[i]);
+				ui_print("Streams: %s", all.buf);
+				strbuf_release(&all);
+				for (;;) {
+					const char *bad = NULL;
+					struct strvec parts = STRVEC_INIT;
+					free(sel);
+					if (!(sel = ask("Streams to sync (comma-separated, empty for all)", ""))) {
+						eof = 1;
+						break;
+					}
+					strvec_push_split(&parts, sel);
+					for (size_t i = 0; i < parts.nr && !bad; i++)
+						if (!strvec_has(&streams, parts.v[i]))
+							bad = parts.v[i];
+					if (!bad && parts.nr) {
+						struct strbuf list = STRBUF_INIT;
+						strbuf_addch(&list, '[');
+						for (size_t i = 0; i < parts.nr; i++) {
+							strbuf_addstr(&list, i ? ", " : "");
+							yaml_add_scalar(&list, parts.v[i]);
+						}
+						strbuf_addch(&list, ']');
+						entry_set(e, "select", list.buf);
+						strbuf_release(&list);
+					}
+					if (bad)
+						ui_print("The program has no stream '%s'.", bad);
+					strvec_clear(&parts);
+					if (!bad)
+						break;
+				}
+			} else {
+				ui_print("No discovery (%s): every stream the program writes is synced.", err.buf);
+			}
+		}
+		sources_release(&one);
+		strvec_clear(&streams);
+		strbuf_release(&yml);
+		strbuf_release(&text);
+		strbuf_release(&err);
+		if (eof)
+			goto out;
+	}
+	ret = 0;
+out:
+	free(run);
+	free(fmt);
+	free(sel);
+	return ret;
+}
+
 static int wizard_type_questions(struct entry *e, const struct source_type *t, const char *root)
 {
 	char *a = NULL, *dflt = NULL;
@@ -339,7 +456,8 @@ static int wizard_type_questions(struct entry *e, const struct source_type *t, c
 		free(a);
 		a = NULL;
 	} else if (!strcmp(t->name, "command")) {
-		ASK("Command to run (prints Singer or NDJSON on stdout)", "", "command");
+		if (wizard_command(e, root) < 0)
+			goto fail;
 	} else if (!strcmp(t->name, "postgres") || !strcmp(t->name, "mysql")) {
 		int pg = !strcmp(t->name, "postgres");
 		ASK("Host", "localhost", "host");
@@ -424,6 +542,45 @@ static const struct cmd_info add_info = {
 	"--set takes any key of the type's block; 'a.b=v' sets a nested key; values are YAML.",
 };
 
+/* `dango source add TYPE --help`: the keys of TYPE's block. */
+static int type_help(int argc, const char **argv)
+{
+	static const char *const kinds[] = { "text", "whole number", "number", "true/false", "text or list",
+					     "mapping", "list of mappings", "mapping", "any" };
+	const struct source_type *t = NULL;
+	int help = 0;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+			help = 1;
+		else if (argv[i][0] != '-' && !t && (i == 1 || argv[i - 1][0] != '-' || strchr(argv[i - 1], '=')))
+			t = source_type_find(argv[i]);
+	}
+	if (!help || !t)
+		return -1;
+	printf("dango source add %s --name NAME [--set KEY=VALUE]...\n\n%s (%s). Keys of the '%s:' block "
+	       "(--set KEY=VALUE; values are YAML):\n", t->name, t->label, t->category, t->name);
+	for (size_t i = 0; t->keys[i].name; i++) {
+		const struct cfg_key *k = &t->keys[i];
+		struct strbuf line = STRBUF_INIT;
+		strbuf_addf(&line, "  %-20s %s%s", k->name, kinds[k->kind], k->flags & CFG_REQUIRED ? ", required" : "");
+		if (k->flags & CFG_SECRET)
+			strbuf_addstr(&line, ", names an environment variable");
+		if (k->choices) {
+			strbuf_addstr(&line, ": ");
+			for (size_t c = 0; k->choices[c]; c++)
+				strbuf_addf(&line, "%s%s", c ? " | " : "", k->choices[c]);
+		}
+		if (k->help)
+			strbuf_addf(&line, "%s%s", k->choices ? "; " : ": ", k->help);
+		printf("%s\n", line.buf);
+		strbuf_release(&line);
+	}
+	if (!strcmp(t->name, "command"))
+		printf("\nExample:\n  dango source add command --name crm --set 'run=[./extract/crm.sh, --region, eu]' "
+		       "--set format=singer\nSee docs/command-sources.md.\n");
+	return EXIT_OK;
+}
+
 static int source_add(int argc, const char **argv)
 {
 	struct project p;
@@ -447,6 +604,8 @@ static int source_add(int argc, const char **argv)
 		{ OPT_T_STRING, 0, "set", NULL, "KEY=VALUE", "any key of the type's block (repeatable)" },
 		OPT_END(),
 	};
+	if ((ret = type_help(argc, argv)) >= 0)
+		return ret;
 	/* --set repeats and may hold commas: collect it by hand */
 	const char **rest = xcalloc((size_t)argc + 1, sizeof(*rest));
 	int nrest = 0;

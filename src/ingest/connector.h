@@ -65,8 +65,9 @@ struct sync_batch {
 	int collect_rejects;   /* on_error: skip: keep DuckDB's rejects, count them */
 	struct tracked_file *file; /* when the batch is one tracked file */
 	/* _dlt_id, _dlt_parent_id and _dlt_list_idx are the connector's (a
-	 * normalizer linking child rows); otherwise every column named like
-	 * the engine's own is source data, renamed (sync_column_name). */
+	 * normalizer linking child rows), and so is a _dlt_extracted_at column
+	 * (a time per row; NULL takes the sync's); otherwise every column named
+	 * like the engine's own is source data, renamed (sync_column_name). */
 	int own_ids;
 	char *spool_path;      /* a temporary file to remove after the load */
 };
@@ -83,6 +84,10 @@ struct sync_resource {
 	int64_t rows;          /* filled by the engine */
 	int64_t rejected;      /* bad rows skipped (on_error: skip) */
 	int64_t replaced_rows; /* rows of the table a replace load started over (engine) */
+	/* After every batch, before commit: delete the table's rows matching
+	 * this SQL condition (Singer's ACTIVATE_VERSION drops older versions),
+	 * under the empty-result rule when that leaves the table empty. */
+	char *delete_where;
 };
 
 struct sync_options {

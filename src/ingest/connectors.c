@@ -2,6 +2,7 @@
 #include "ingest/connector.h"
 #include "sources/rest_api.h"
 #include "sources/db/db.h"
+#include "sources/command.h"
 
 #include <string.h>
 
@@ -14,5 +15,7 @@ const struct connector_ops *connector_for(const char *type)
 		return &rest_api_connector;
 	if (db_source_handles(type))
 		return &db_connector;
+	if (!strcmp(type, "command"))
+		return &command_connector;
 	return NULL;
 }

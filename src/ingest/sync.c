@@ -95,6 +95,7 @@ void sync_job_release(struct sync_job *job)
 		free(job->resources[i]->name);
 		strvec_clear(&job->resources[i]->primary_key);
 		strvec_clear(&job->resources[i]->deleted_files);
+		free(job->resources[i]->delete_where);
 		free(job->resources[i]);
 	}
 	free(job->resources);
@@ -1032,8 +1033,16 @@ static int load_batch(struct loader *l, struct sync_batch *b)
 	}
 	cast = xcalloc(cols.nr + 1, sizeof(*cast));
 	int own_id = b->own_ids && columns_find(&cols, "_dlt_id") != NULL;
+	int own_extracted = b->own_ids && columns_find(&cols, "_dlt_extracted_at") != NULL;
 	for (size_t i = 0; i < cols.nr; i++) {
 		struct strbuf n = STRBUF_INIT;
+		if (own_extracted && !strcmp(cols.v[i].name, "_dlt_extracted_at")) {
+			/* a time per row (a Singer RECORD's time_extracted) */
+			ALLOC_GROW(norm.v, norm.nr + 1, norm.alloc);
+			norm.v[norm.nr].name = xstrdup(cols.v[i].name);
+			norm.v[norm.nr++].type = xstrdup("TIMESTAMP WITH TIME ZONE");
+			continue;
+		}
 		if (b->own_ids && (!strcmp(cols.v[i].name, "_dlt_id") || !strcmp(cols.v[i].name, "_dlt_parent_id"))) {
 			/* ids a connector set itself, to link child rows to parents */
 			ALLOC_GROW(norm.v, norm.nr + 1, norm.alloc);
@@ -1064,8 +1073,8 @@ static int load_batch(struct loader *l, struct sync_batch *b)
 	if (!own_id)
 		sync_batch_add_const(&meta, "_dlt_id", "UUID", "gen_random_uuid()");
 	lit = xasprintf("TIMESTAMPTZ '%s'", job->extracted_at);
-	sync_batch_add_const(&meta, "_dlt_extracted_at", "TIMESTAMP WITH TIME ZONE", lit);
-	free(lit);
+	if (!own_extracted)
+		sync_batch_add_const(&meta, "_dlt_extracted_at", "TIMESTAMP WITH TIME ZONE", lit);
 	for (size_t i = 0; i < b->nr_consts; i++)
 		sync_batch_add_const(&meta, b->consts[i].name, b->consts[i].type, b->consts[i].value);
 
@@ -1099,6 +1108,11 @@ static int load_batch(struct loader *l, struct sync_batch *b)
 	for (size_t i = 0; i < cols.nr; i++) {
 		if (i)
 			strbuf_addstr(&select, ", ");
+		if (own_extracted && !strcmp(cols.v[i].name, "_dlt_extracted_at")) {
+			strbuf_addf(&select, "coalesce(CAST(\"_dlt_extracted_at\" AS TIMESTAMP WITH TIME ZONE), %s) AS "
+				    "_dlt_extracted_at", lit);
+			continue;
+		}
 		if (b->own_ids && norm.v[i].type && !strcmp(norm.v[i].type, "UUID") &&
 		    (!strcmp(cols.v[i].name, "_dlt_id") || !strcmp(cols.v[i].name, "_dlt_parent_id"))) {
 			strbuf_addf(&select, "\"%s\"::UUID AS %s", cols.v[i].name, cols.v[i].name);
@@ -1226,6 +1240,7 @@ static int load_batch(struct loader *l, struct sync_batch *b)
 		b->file->rows = count;
 	ret = 0;
 out_meta:
+	free(lit);
 	for (size_t i = 0; i < meta.nr_consts; i++) {
 		free(meta.consts[i].name);
 		free(meta.consts[i].type);
@@ -1265,6 +1280,31 @@ static int soft_delete(struct loader *l, struct sync_resource *res)
 	strbuf_addstr(&sql, ")");
 	ret = warehouse_exec(l->wh, sql.buf, l->err);
 	strbuf_release(&sql);
+	return ret;
+}
+
+/* A resource's delete_where, once all its batches are in (Singer's
+ * ACTIVATE_VERSION: the rows of older versions go). A full refresh or a
+ * sample skips it: the first holds only this load's rows, the second is
+ * partial. Leaving the table empty is the empty-result rule's to allow. */
+static int delete_where(struct loader *l, struct sync_resource *r)
+{
+	struct strbuf sql = STRBUF_INIT, what = STRBUF_INIT;
+	int64_t n = 0;
+	int ret = 0;
+	if (!r->delete_where || l->sample || l->job->opts->full_refresh || r->swap_in ||
+	    !warehouse_has_table(l->wh, l->schema.buf, r->name))
+		return 0;
+	strbuf_addstr(&sql, "DELETE FROM ");
+	add_table(&sql, l->schema.buf, r->name);
+	strbuf_addf(&sql, " WHERE %s", r->delete_where);
+	ret = exec_count(l->wh, sql.buf, &n, l->err);
+	if (!ret && n && !warehouse_count_rows(l->wh, l->schema.buf, r->name)) {
+		strbuf_addf(&what, "activating a new version of %s.%s", l->schema.buf, r->name);
+		ret = empty_result(l, what.buf, n);
+	}
+	strbuf_release(&sql);
+	strbuf_release(&what);
 	return ret;
 }
 
@@ -1611,7 +1651,7 @@ int sync_load(struct warehouse *wh, struct sync_job *job, struct sync_result *re
 	if (sql.len && warehouse_exec(wh, sql.buf, err) < 0)
 		goto out;
 	for (size_t i = 0; i < job->nr_resources; i++)
-		if (soft_delete(&l, job->resources[i]) < 0)
+		if (soft_delete(&l, job->resources[i]) < 0 || delete_where(&l, job->resources[i]) < 0)
 			goto out;
 	if (!l.sample && check_replaced(&l) < 0)
 		goto out;

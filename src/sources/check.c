@@ -2,6 +2,7 @@
 #include "sources/registry.h"
 #include "sources/rest_api.h"
 #include "sources/db/db.h"
+#include "sources/command.h"
 #include "core/fs.h"
 #include "core/strbuf.h"
 #include "core/yaml.h"
@@ -114,7 +115,9 @@ static int check_files(const struct source *s, const struct project *p, struct s
  * a bare name on PATH). */
 static int check_command(const struct source *s, const struct project *p, struct strbuf *report)
 {
-	const struct ynode *c = ymap_get(s->block, "command");
+	const struct ynode *c = ymap_get(s->block, "run");
+	if (!c)
+		c = ymap_get(s->block, "command");
 	struct strbuf prog = STRBUF_INIT, path = STRBUF_INIT;
 	const char *wd = source_get(s, "working_dir");
 	int ret = -1;
@@ -123,7 +126,7 @@ static int check_command(const struct source *s, const struct project *p, struct
 	else if (c && c->kind == Y_SCALAR)
 		strbuf_add(&prog, c->str, strcspn(c->str, " \t"));
 	if (!prog.len) {
-		strbuf_addstr(report, "✗ no 'command' configured\n");
+		strbuf_addstr(report, "✗ no 'run' configured\n");
 		goto out;
 	}
 	if (strchr(prog.buf, '/')) {
@@ -193,6 +196,9 @@ int source_check(const struct source *s, const struct project *p, int online, st
 		ret = -1;
 	/* databases: a real connection, and each stream's table and keys */
 	else if (online && db_source_handles(s->type->name) && db_source_check(s, p, report) < 0)
+		ret = -1;
+	/* commands: discovery, when the program supports it */
+	else if (online && ret == 0 && !strcmp(s->type->name, "command") && command_check(s, p, report) < 0)
 		ret = -1;
 	return ret;
 }

@@ -491,6 +491,7 @@ const char *norm_type_sql(enum norm_type t)
 	case NT_DOUBLE: return "DOUBLE";
 	case NT_TIMESTAMP: return "TIMESTAMP WITH TIME ZONE";
 	case NT_JSON: return "JSON";
+	case NT_DATE: return "DATE";
 	default: return "VARCHAR";
 	}
 }
@@ -506,7 +507,10 @@ struct norm_entry {
 	char *norm;            /* the normalized column name (the prefix of nested ones) */
 	int col;               /* column index, -1 until a scalar is seen */
 	int child;             /* child table index, -1 until a list is seen */
+	int declared;          /* DECL_*: what a SCHEMA said the field is */
 };
+
+enum { DECL_NONE, DECL_OBJECT, DECL_LIST };
 
 static uint64_t entry_hash(int parent, const char *key, size_t n)
 {
@@ -560,6 +564,7 @@ static struct norm_entry *entry_for(struct norm_table *t, int parent, const char
 	e->klen = klen;
 	e->hash = h;
 	e->col = e->child = -1;
+	e->declared = DECL_NONE;
 	struct strbuf name = STRBUF_INIT, raw = STRBUF_INIT;
 	if (parent >= 0) {
 		strbuf_addstr(&name, t->entries[parent].norm);
@@ -602,6 +607,7 @@ static int add_col(struct norm_table *t, const char *name)
 	t->cols[t->nr_cols].name = strbuf_detach(&n, NULL);
 	t->cols[t->nr_cols].key = NULL;
 	t->cols[t->nr_cols].type = NT_NONE;
+	t->cols[t->nr_cols].fixed = 0;
 	return (int)t->nr_cols++;
 }
 
@@ -787,13 +793,61 @@ static const char *row_id_get(struct normalizer *n, struct row_id *r)
 static int write_row(struct writer *w, int ti, const struct jv *rec, const char *parent_id, int64_t list_idx,
 		     const struct norm_extra *extra, size_t nr_extra, const char *id_seed, size_t seed_len, int depth);
 
+static const char *jv_kind(const struct jv *v)
+{
+	static const char *const names[] = { "null", "false", "true", "a number", "a string", "a list", "an object" };
+	return names[v->type];
+}
+
+static int is_date(const char *s, size_t n)
+{
+	return n == 10 && digits(s, 4) && s[4] == '-' && digits(s + 5, 2) && s[7] == '-' && digits(s + 8, 2);
+}
+
+/* Does v fit a declared column's type? */
+static int fits(enum norm_type type, const struct jv *v)
+{
+	switch (type) {
+	case NT_BOOL: return v->type == JV_TRUE || v->type == JV_FALSE;
+	case NT_BIGINT: return v->type == JV_NUM && v->is_int;
+	case NT_DOUBLE: return v->type == JV_NUM;
+	case NT_TIMESTAMP: return v->type == JV_STR && (norm_is_timestamp(v->s, v->len) || is_date(v->s, v->len));
+	case NT_DATE: return v->type == JV_STR && is_date(v->s, v->len);
+	case NT_TEXT: return v->type != JV_ARR && v->type != JV_OBJ;
+	default: return 1;
+	}
+}
+
+static const char *type_words(enum norm_type t)
+{
+	switch (t) {
+	case NT_BOOL: return "a boolean";
+	case NT_BIGINT: return "an integer";
+	case NT_DOUBLE: return "a number";
+	case NT_TIMESTAMP: return "a date-time";
+	case NT_DATE: return "a date";
+	default: return "a string";
+	}
+}
+
+static int misfit_error(struct strbuf *err, const struct norm_entry *e, const struct jv *v, const char *should)
+{
+	const char *raw;
+	size_t n;
+	jv_raw(v, &raw, &n);
+	strbuf_addf(err, "field '%s' is %.*s%s (%s), not %s as its SCHEMA says", e->norm, (int)(n > 60 ? 60 : n), raw,
+		    n > 60 ? "..." : "", jv_kind(v), should);
+	return -1;
+}
+
 static void put_value(struct norm_table *t, struct norm_entry *e, const struct jv *v, enum norm_type type)
 {
 	struct strbuf *b = &t->buf;
 	if (e->col < 0)
 		e->col = add_col(t, e->norm);
 	struct norm_col *c = &t->cols[e->col];
-	c->type = widen(c->type, type);
+	if (!c->fixed)
+		c->type = widen(c->type, type);
 	if (!c->key) {
 		/* the hot path writes one prepared `,"name":` per value */
 		c->key = xasprintf(",\"%s\":", c->name);
@@ -817,6 +871,18 @@ static int flatten(struct writer *w, int ti, int prefix, const struct jv *obj, s
 			continue;
 		struct norm_table *t = &w->n->tables[ti];
 		struct norm_entry *e = entry_for(t, prefix, v->key, v->klen, v->kesc);
+		if (e->col >= 0 && t->cols[e->col].fixed) {
+			/* a declared column: the value must be what the SCHEMA says */
+			enum norm_type ft = t->cols[e->col].type;
+			if (!fits(ft, v))
+				return misfit_error(w->err, e, v, type_words(ft));
+			put_value(t, e, v, ft);
+			continue;
+		}
+		if (e->declared == DECL_OBJECT && v->type != JV_OBJ)
+			return misfit_error(w->err, e, v, "an object");
+		if (e->declared == DECL_LIST && v->type != JV_ARR)
+			return misfit_error(w->err, e, v, "a list");
 		if (v->type == JV_OBJ && depth < w->max_nesting) {
 			int eidx = (int)(e - t->entries);
 			if (flatten(w, ti, eidx, v, rid, depth + 1) < 0)
@@ -868,6 +934,7 @@ static int write_row(struct writer *w, int ti, const struct jv *rec, const char 
 			t->cols[t->nr_cols].name = xstrdup(extra[i].name);
 			t->cols[t->nr_cols].key = NULL;
 			t->cols[t->nr_cols].type = NT_NONE;
+			t->cols[t->nr_cols].fixed = 0;
 			c = (int)t->nr_cols++;
 		}
 		t->cols[c].type = widen(t->cols[c].type, extra[i].type);
@@ -913,6 +980,45 @@ int normalizer_add(struct normalizer *n, int t, const struct jv *rec, const stru
 {
 	struct writer w = { n, max_nesting < 0 ? 1000 : max_nesting, id_seed != NULL, err };
 	return write_row(&w, t, rec, NULL, 0, extra, nr_extra, id_seed, id_seed ? strlen(id_seed) : 0, 0);
+}
+
+int normalizer_declare_object(struct normalizer *n, int t, int parent, const char *key)
+{
+	struct norm_entry *e = entry_for(&n->tables[t], parent, key, strlen(key), 0);
+	e->declared = DECL_OBJECT;
+	return (int)(e - n->tables[t].entries);
+}
+
+void normalizer_declare_column(struct normalizer *n, int t, int parent, const char *key, enum norm_type type)
+{
+	struct norm_table *tab = &n->tables[t];
+	struct norm_entry *e = entry_for(tab, parent, key, strlen(key), 0);
+	e->declared = DECL_NONE;
+	if (e->col < 0)
+		e->col = add_col(tab, e->norm);
+	tab->cols[e->col].type = type;
+	tab->cols[e->col].fixed = 1;
+}
+
+int normalizer_declare_list(struct normalizer *n, int t, int parent, const char *key)
+{
+	struct norm_entry *e = entry_for(&n->tables[t], parent, key, strlen(key), 0);
+	e->declared = DECL_LIST;
+	if (e->child < 0) {
+		struct strbuf name = STRBUF_INIT;
+		strbuf_addf(&name, "%s__%s", n->tables[t].name, e->norm);
+		int c = normalizer_table(n, name.buf, t);
+		strbuf_release(&name);
+		/* the table array may have moved */
+		e = entry_for(&n->tables[t], parent, key, strlen(key), 0);
+		e->child = c;
+	}
+	return e->child;
+}
+
+int normalizer_flush(struct normalizer *n, int t, struct strbuf *err)
+{
+	return flush_table(n, &n->tables[t], 1, err);
 }
 
 int normalizer_finish(struct normalizer *n, struct strbuf *err)

@@ -65,13 +65,14 @@ void jv_raw(const struct jv *v, const char **p, size_t *n);
 /* Decode a JSON string's raw content (between the quotes) into out. */
 void jv_unescape(struct strbuf *out, const char *s, size_t n);
 
-enum norm_type { NT_NONE, NT_BOOL, NT_BIGINT, NT_DOUBLE, NT_TIMESTAMP, NT_TEXT, NT_JSON };
+enum norm_type { NT_NONE, NT_BOOL, NT_BIGINT, NT_DOUBLE, NT_TIMESTAMP, NT_TEXT, NT_JSON, NT_DATE };
 
 struct norm_col {
 	char *name;
 	char *key;             /* `,"name":` as written before each value (made on first use) */
 	size_t key_len;
 	enum norm_type type;
+	int fixed;             /* declared (normalizer_declare_column): values must fit type */
 };
 
 struct norm_entry;
@@ -129,6 +130,18 @@ int normalizer_table(struct normalizer *n, const char *name, int parent);
  * that is not an object becomes a row with one column, `value`. */
 int normalizer_add(struct normalizer *n, int t, const struct jv *rec, const struct norm_extra *extra,
 		   size_t nr_extra, const char *id_seed, int max_nesting, struct strbuf *err);
+/* Fields declared before any row (a Singer SCHEMA): their columns exist
+ * from the start, in declaration order, with a fixed type that values
+ * must then fit (normalizer_add fails naming the field otherwise); fields
+ * not declared are still inferred. parent is -1 for a top-level field, or
+ * what normalizer_declare_object returned for a field inside that object;
+ * keys are as records write them. Declaring a field again changes its type.
+ * declare_object returns the object's entry; declare_list the child table. */
+int normalizer_declare_object(struct normalizer *n, int t, int parent, const char *key);
+void normalizer_declare_column(struct normalizer *n, int t, int parent, const char *key, enum norm_type type);
+int normalizer_declare_list(struct normalizer *n, int t, int parent, const char *key);
+/* Close table t's current spool file now (its rows become a batch). */
+int normalizer_flush(struct normalizer *n, int t, struct strbuf *err);
 /* Flush buffers and close files; 0 or -1 with err. */
 int normalizer_finish(struct normalizer *n, struct strbuf *err);
 /* The read_json(...) relation for one spool file of a table. */

@@ -175,14 +175,50 @@ static const struct cfg_key hubspot_keys[] = {
 	PRESET_KEYS,
 	{ NULL }
 };
+static const char *const command_formats[] = { "auto", "singer", "ndjson", NULL };
+static const char *const catalog_flags[] = { "catalog", "properties", NULL };
 static const struct cfg_key command_keys[] = {
-	{ "command", CFG_STR_LIST, CFG_REQUIRED, NULL, NULL, "program and arguments" },
-	{ "working_dir", CFG_STR, 0, NULL, NULL, NULL },
-	{ "env", CFG_FREE_MAP, 0, NULL, NULL, NULL },
-	{ "primary_key", CFG_STR_LIST, 0, NULL, NULL, NULL },
-	{ "write_disposition", CFG_STR, 0, NULL, dispositions, NULL },
+	{ "run", CFG_STR_LIST, 0, NULL, NULL, "[program, args...], or a string run by /bin/sh -c" },
+	{ "command", CFG_STR_LIST, 0, NULL, NULL, "the older name of 'run'" },
+	{ "format", CFG_STR, 0, NULL, command_formats, "default auto: told by the first line" },
+	{ "env", CFG_FREE_MAP, 0, NULL, NULL, "NAME: value; NAME_env: VAR passes the secret in VAR as NAME" },
+	{ "config", CFG_ANY, 0, NULL, NULL, "written to a 0600 JSON file passed as --config FILE (key_env: VAR for secrets)" },
+	{ "timeout_minutes", CFG_NUM, 0, NULL, NULL, "stop the program (its whole process group) after this long" },
+	{ "working_dir", CFG_STR, 0, NULL, NULL, "folder the program runs in (default: the project)" },
+	{ "table_name", CFG_STR, 0, NULL, NULL, "NDJSON: the table (default: the source's name)" },
+	{ "table_key", CFG_STR, 0, NULL, NULL, "NDJSON: a field naming each line's table, e.g. _table" },
+	{ "primary_key", CFG_STR_LIST, 0, NULL, NULL, "NDJSON: column(s) identifying a row (merge)" },
+	{ "write_disposition", CFG_STR, 0, NULL, dispositions, "NDJSON (default: merge with a primary_key, else append)" },
+	{ "select", CFG_STR_LIST, 0, NULL, NULL, "Singer: streams to sync (a catalog from --discover)" },
+	{ "catalog_flag", CFG_STR, 0, NULL, catalog_flags, "Singer: pass the catalog as --catalog (default) or --properties" },
+	{ "discover", CFG_BOOL, 0, NULL, NULL, "Singer: false if the program has no --discover" },
+	{ "max_table_nesting", CFG_INT, 0, NULL, NULL, "levels of nested objects flattened (deeper stays JSON)" },
 	{ NULL }
 };
+
+static int check_command_block(const struct ydoc *doc, const struct ynode *source, const struct ynode *block,
+			       const char *name, struct strbuf *err)
+{
+	const struct ynode *run = ymap_get(block, "run"), *old = ymap_get(block, "command");
+	if (!run && !old) {
+		ynode_where(err, doc, block ? block : source);
+		strbuf_addf(err, "source '%s' needs 'run': the program to start ([program, args...] or a shell command)\n",
+			    name);
+		return 1;
+	}
+	if (run && old) {
+		ynode_where(err, doc, old);
+		strbuf_addf(err, "source '%s': give 'run' or its older name 'command', not both\n", name);
+		return 1;
+	}
+	const struct ynode *cfg = ymap_get(block, "config");
+	if (cfg && !ynode_is_null(cfg) && cfg->kind != Y_MAP) {
+		ynode_where(err, doc, cfg);
+		strbuf_addf(err, "source '%s': 'config' must be a mapping (it is written as a JSON object)\n", name);
+		return 1;
+	}
+	return 0;
+}
 /* Database sources: a connection, then streams in the shape of Sling's
  * replication file (src/sources/db/db.h). */
 static const char *const db_modes[] = { "full-refresh", "incremental", "truncate", NULL };
@@ -282,7 +318,8 @@ static const struct source_type rest_api_type = {
 	"rest_api", "REST API", "Local & Custom", rest_api_keys, preset_check_block, 1, NULL
 };
 static const struct source_type command_type = {
-	"command", "Custom command (Singer or NDJSON on stdout)", "Local & Custom", command_keys, NULL, 0, NULL
+	"command", "Custom command (Singer or NDJSON on stdout)", "Local & Custom", command_keys, check_command_block, 1,
+	NULL
 };
 static const struct source_type stripe_type = {
 	"stripe", "Stripe", "E-commerce & Payment", stripe_keys, preset_check_block, 1, "STRIPE_API_KEY"

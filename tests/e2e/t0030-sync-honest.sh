@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# dango sync says what it did not do: a source it cannot sync, a --select
+# dango sync says what it did not do: a source that fails, a --select
 # or source name that matches nothing; counts read well; each source's
 # lines stand under its own header, in order.
 . "$(dirname "$0")/lib.sh"
@@ -19,19 +19,19 @@ sources:
   - name: pg
     type: command
     command:
-      command: [bin/tap]
+      run: [bin/tap]
 EOF2
 
-test_expect_success 'a source whose type cannot sync is an error naming it (exit 1); the others still sync' '
+test_expect_success 'a source that cannot run is an error naming it (exit 1); the others still sync' '
     test_expect_code 1 dango sync >out 2>err &&
-    test_grep "cannot sync '"'"'pg'"'"': sources of type '"'"'command'"'"' cannot be synced yet" err &&
+    test_grep "source '"'"'pg'"'"': '"'"'bin/tap'"'"' exited with status 127 (command not found or not executable)" err &&
     test_grep "Loaded 1 row into raw_one.one$" out &&
     test_grep "Failed: 1/2 sources" out &&
     test_grep ! "All syncs complete" out &&
     test_expect_code 1 dango sync pg >out 2>err &&
-    test_grep "cannot sync '"'"'pg'"'"'" err &&
-    test_expect_code 1 dango sync --dry-run >out 2>err &&
-    test_grep "cannot sync '"'"'pg'"'"'" err
+    test_grep "source '"'"'pg'"'"'" err &&
+    dango sync --dry-run >out 2>err &&
+    test_grep "would run bin/tap (Singer or NDJSON)" out
 '
 
 test_expect_success 'counts are singular for one: 1 row, not 1 rows' '

@@ -13,19 +13,19 @@ sources:
   - name: missing
     type: command
     command:
-      command: [/nonexistent/tap-nothing, --config, x.json]
+      run: [/nonexistent/tap-nothing, --config, x.json]
   - name: bare
     type: command
     command:
-      command: tap-no-such-program --about
+      run: tap-no-such-program --about
   - name: local
     type: command
     command:
-      command: [bin/tap]
+      run: [bin/tap]
   - name: noexec
     type: command
     command:
-      command: bin/notexec
+      run: bin/notexec
   - name: pg
     type: postgres
     postgres:
@@ -46,11 +46,11 @@ test_expect_success 'a command whose program does not exist is not ready' '
     test_grep "is not an executable program" out
 '
 
-test_expect_success 'a command that exists is found, but it cannot be synced yet: not ready' '
-    test_expect_code 1 dango source test local >out 2>&1 &&
+test_expect_success 'a command that exists is found and tried for discovery; it can sync: ready' '
+    dango source test local >out 2>&1 &&
     test_grep "✓ program '"'"'bin/tap'"'"' exists and is executable" out &&
-    test_grep "cannot sync sources of type '"'"'command'"'"' yet" out &&
-    test_grep ! "ready to sync" out
+    test_grep "? the program does not support discovery (--discover printed no catalog" out &&
+    test_grep "Source '"'"'local'"'"' is ready to sync" out
 '
 
 test_expect_success 'postgres: the test really connects, and a refused port is not ready' '
@@ -59,10 +59,10 @@ test_expect_success 'postgres: the test really connects, and a refused port is n
     test_grep ! "ready to sync" out
 '
 
-test_expect_success 'validate does not call an unsyncable source ready' '
+test_expect_success 'validate does not call a command whose program is missing ready' '
     test_expect_code 1 dango validate >out 2>&1 &&
-    test_grep "source '"'"'local'"'"': '"'"'dango sync'"'"' cannot sync sources of type '"'"'command'"'"' yet" out &&
-    test_grep ! "source '"'"'local'"'"': ready" out
+    test_grep ! "source '"'"'missing'"'"': ready" out &&
+    test_grep ! "cannot sync sources of type '"'"'command'"'"'" out
 '
 
 test_done

@@ -119,12 +119,63 @@ static void test_normalize_tables(void **state)
 	fs_remove_tree(dir2);
 }
 
+/* Columns a SCHEMA declares: there from the start, in order, typed; values
+ * that do not fit are errors naming the field. */
+static void test_declared_columns(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/dango-test-normalize-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	struct normalizer n;
+	struct jv_doc d = JV_DOC_INIT;
+	struct strbuf err = STRBUF_INIT, rel = STRBUF_INIT;
+	normalizer_init(&n, dir);
+	int t = normalizer_table(&n, "users", -1);
+	normalizer_declare_column(&n, t, -1, "id", NT_BIGINT);
+	int addr = normalizer_declare_object(&n, t, -1, "addr");
+	normalizer_declare_column(&n, t, addr, "since", NT_DATE);
+	int tags = normalizer_declare_list(&n, t, -1, "tags");
+	normalizer_declare_column(&n, tags, -1, "value", NT_TEXT);
+	normalizer_declare_column(&n, t, -1, "never", NT_DOUBLE);
+	const char *ok = "{\"id\": 1, \"addr\": {\"since\": \"2020-01-02\"}, \"tags\": [\"x\"], \"extra\": true}";
+	assert_int_equal(jv_parse(&d, ok, strlen(ok), &err), 0);
+	assert_int_equal(normalizer_add(&n, t, d.root, NULL, 0, NULL, -1, &err), 0);
+	const struct norm_table *u = &n.tables[t];
+	assert_int_equal(u->nr_cols, 4);
+	assert_string_equal(u->cols[0].name, "id");
+	assert_int_equal(u->cols[0].type, NT_BIGINT);
+	assert_string_equal(u->cols[1].name, "addr__since");
+	assert_int_equal(u->cols[1].type, NT_DATE);
+	assert_string_equal(u->cols[2].name, "never");
+	assert_int_equal(u->cols[2].type, NT_DOUBLE);
+	assert_string_equal(u->cols[3].name, "extra");
+	assert_int_equal(u->cols[3].type, NT_BOOL);
+	const char *bad = "{\"id\": 1.5}";
+	assert_int_equal(jv_parse(&d, bad, strlen(bad), &err), 0);
+	assert_int_equal(normalizer_add(&n, t, d.root, NULL, 0, NULL, -1, &err), -1);
+	assert_string_equal(err.buf, "field 'id' is 1.5 (a number), not an integer as its SCHEMA says");
+	strbuf_reset(&err);
+	const char *notobj = "{\"addr\": \"Main St\"}";
+	assert_int_equal(jv_parse(&d, notobj, strlen(notobj), &err), 0);
+	assert_int_equal(normalizer_add(&n, t, d.root, NULL, 0, NULL, -1, &err), -1);
+	assert_string_equal(err.buf, "field 'addr' is \"Main St\" (a string), not an object as its SCHEMA says");
+	assert_int_equal(normalizer_finish(&n, &err), 0);
+	normalizer_relation(&n, u, u->files.v[0], &rel);
+	assert_non_null(strstr(rel.buf, "'id': 'BIGINT', 'addr__since': 'DATE', 'never': 'DOUBLE', 'extra': 'BOOLEAN'"));
+	normalizer_release(&n);
+	jv_doc_release(&d);
+	strbuf_release(&err);
+	strbuf_release(&rel);
+	fs_remove_tree(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_and_paths),
 		cmocka_unit_test(test_timestamps),
 		cmocka_unit_test(test_normalize_tables),
+		cmocka_unit_test(test_declared_columns),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
