@@ -36,6 +36,8 @@ static const struct command commands[] = {
 	{ "validate", cmd_validate, "Check the configuration, credentials and dbt project" },
 	{ "query", cmd_query, "Run SQL against the warehouse" },
 	{ "db", cmd_db, "Warehouse status, backups (db backups, db restore), cleaning" },
+	{ "schedule", cmd_schedule, "List, add, run and inspect schedules (.dango/schedules.yml)" },
+	{ "scheduler", cmd_scheduler, "Run the scheduler in the foreground" },
 };
 
 static void print_help(void)

@@ -40,5 +40,9 @@ int cmd_build(int argc, const char **argv);
 int cmd_compile(int argc, const char **argv);
 int cmd_ls(int argc, const char **argv);
 int cmd_deps(int argc, const char **argv);
+/* src/cmd/schedule.c: schedules and the scheduler; validate calls the third */
+int cmd_schedule(int argc, const char **argv);
+int cmd_scheduler(int argc, const char **argv);
+void cmd_validate_schedules(const struct project *p, const struct source_list *sources, int *problems);
 
 #endif
