@@ -159,9 +159,16 @@ static int check_entry(struct schedule_list *list, const struct ynode *e, const 
 	bad += schema_check(&list->doc, e, entry_keys, where.buf, err);
 	if (name && !is_snake_case(name))
 		PROBLEM(ymap_get(e, "name"), "schedule name '%s' must be lowercase snake_case (letters, digits, _)", name);
-	if (name && schedules_find(list, name))
-		PROBLEM(ymap_get(e, "name"), "duplicate schedule name '%s' (first defined at line %d)", name,
-			schedules_find(list, name)->node->line);
+	/* duplicates among all entries before, valid or not */
+	const struct ynode *all = ymap_get(list->doc.root, "schedules");
+	for (size_t i = 0; name && all && i < all->n && all->items[i] != e; i++) {
+		const char *other = scalar(ymap_get(all->items[i], "name"));
+		if (other && !strcmp(other, name)) {
+			PROBLEM(ymap_get(e, "name"), "duplicate schedule name '%s' (first defined at line %d)", name,
+				all->items[i]->line);
+			break;
+		}
+	}
 
 	s.name = name;
 	s.node = e;
