@@ -623,9 +623,14 @@ static int adopted_poll(struct job *j, const struct job_ctx *c)
 			status = j->type == SCHED_SYNC ? "failed" : "success";
 			if (j->type == SCHED_SYNC)
 				strbuf_addstr(&j->error, "the sync completed, but the scheduler stopped before its dbt models ran");
-		} else {
+		} else if (phase && !strcmp(phase, "failed")) {
 			const char *msg = json_string_value(json_object_get(doc, "error"));
-			strbuf_addf(&j->error, "%s", msg ? msg : "the job ended while no scheduler watched it");
+			strbuf_addf(&j->error, "%s", msg ? msg : "the job failed while no scheduler watched it");
+		} else {
+			/* gone (perhaps a zombie nobody reaps, which the status
+			 * reader takes for alive) without reaching a final phase */
+			strbuf_addf(&j->error, "the job (pid %lld) ended during phase '%s' without finishing: killed or crashed",
+				    (long long)j->proc.pid, phase ? phase : "?");
 		}
 	} else {
 		strbuf_addstr(&j->error, "the job ended while no scheduler watched it; its outcome is unknown");
