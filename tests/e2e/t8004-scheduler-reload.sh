@@ -53,8 +53,8 @@ test_expect_success 'SIGHUP reloads' '
 '
 
 test_expect_success 'SIGTERM stops it' '
-    kill -TERM $(cat sched.pid) && wait $(cat sched.pid) &&
-    test_grep "scheduler stopped" sched.out
+    kill -TERM $(cat sched.pid) &&
+    wait_for_grep "scheduler stopped" sched.out
 '
 
 test_done
