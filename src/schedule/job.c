@@ -388,6 +388,53 @@ static void log_note(const char *path, const char *fmt, const char *arg)
 
 /* ---- running ------------------------------------------------------------------------- */
 
+/* Each step's stderr goes to LOG.err, so that the error of a failed step
+ * is its last line there; it is appended to the log when the step ends. */
+static char *err_path(const struct job *j)
+{
+	return xasprintf("%s.err", j->log_path);
+}
+
+static void last_line(const char *text, struct strbuf *out)
+{
+	const char *best = NULL;
+	size_t best_len = 0;
+	for (const char *line = text, *nl; line && *line; line = nl ? nl + 1 : NULL) {
+		nl = strchr(line, '\n');
+		size_t len = nl ? (size_t)(nl - line) : strlen(line);
+		int has_text = 0;
+		for (size_t i = 0; i < len; i++)
+			has_text |= (line[i] >= 'a' && line[i] <= 'z') || (line[i] >= 'A' && line[i] <= 'Z');
+		if (has_text) {
+			best = line;
+			best_len = len;
+		}
+	}
+	if (best)
+		strbuf_add(out, best, best_len > 300 ? 300 : best_len);
+}
+
+/* Fold the step's stderr into the log; its last line into tail. */
+static void take_stderr(struct job *j, struct strbuf *tail)
+{
+	char *path = err_path(j);
+	struct strbuf text = STRBUF_INIT;
+	if (strbuf_read_file(&text, path) == 0 && text.len) {
+		last_line(text.buf, tail);
+		FILE *fp = fopen(j->log_path, "a");
+		if (fp) {
+			fputs("### stderr:\n", fp);
+			fwrite(text.buf, 1, text.len, fp);
+			if (text.buf[text.len - 1] != '\n')
+				fputc('\n', fp);
+			fclose(fp);
+		}
+	}
+	unlink(path);
+	strbuf_release(&text);
+	free(path);
+}
+
 static int start_step(struct job *j, const struct job_ctx *c, struct strbuf *err)
 {
 	struct strvec argv = STRVEC_INIT, env = STRVEC_INIT;
@@ -429,10 +476,14 @@ static int start_step(struct job *j, const struct job_ctx *c, struct strbuf *err
 	o.argv = (const char *const *)argv.v;
 	o.cwd = c->root;
 	o.env_add = (const char *const *)env.v;
+	char *epath = err_path(j);
+	unlink(epath);
 	o.out = o.err = c->tee ? PROC_PIPE : PROC_FILE;
-	o.out_path = o.err_path = j->log_path;
+	o.out_path = j->log_path;
+	o.err_path = epath;
 	o.stdin_null = 1;
 	int r = proc_spawn(&j->proc, &o, err);
+	free(epath);
 	strvec_clear(&argv);
 	strvec_clear(&env);
 	if (r < 0)
@@ -529,6 +580,9 @@ static void pump(struct job *j, int wait_ms)
 	if (!n || poll(fds, (nfds_t)n, wait_ms) <= 0)
 		return;
 	FILE *log = fopen(j->log_path, "a");
+	char *epath = err_path(j);
+	FILE *elog = fopen(epath, "a");
+	free(epath);
 	for (int i = 0; i < n; i++) {
 		if (!(fds[i].revents & (POLLIN | POLLHUP)))
 			continue;
@@ -542,14 +596,18 @@ static void pump(struct job *j, int wait_ms)
 				j->proc.stderr_fd = -1;
 			continue;
 		}
-		FILE *to = fds[i].fd == j->proc.stderr_fd ? stderr : stdout;
+		int is_err = fds[i].fd == j->proc.stderr_fd;
+		FILE *to = is_err ? stderr : stdout;
 		fwrite(buf, 1, (size_t)got, to);
 		fflush(to);
-		if (log)
-			fwrite(buf, 1, (size_t)got, log);
+		FILE *keep = is_err ? elog : log;
+		if (keep)
+			fwrite(buf, 1, (size_t)got, keep);
 	}
 	if (log)
 		fclose(log);
+	if (elog)
+		fclose(elog);
 }
 
 static int step_ended(struct job *j, const struct job_ctx *c, int64_t now)
@@ -577,9 +635,11 @@ static int step_ended(struct job *j, const struct job_ctx *c, int64_t now)
 	}
 	if (j->step_dbt[j->cur])
 		j->models = models_from_log(j->log_path);
+	struct strbuf tail = STRBUF_INIT;
+	take_stderr(j, &tail);
 	if (failed) {
-		struct strbuf tail = STRBUF_INIT;
-		log_tail(j->log_path, &tail);
+		if (!tail.len)
+			log_tail(j->log_path, &tail);
 		strbuf_addf(&j->error, "%s %s", j->type == SCHED_SCRIPT ? "the command" : j->steps[j->cur].v[0], why.buf);
 		if (tail.len)
 			strbuf_addf(&j->error, ": %s", tail.buf);
@@ -588,6 +648,7 @@ static int step_ended(struct job *j, const struct job_ctx *c, int64_t now)
 		finish(j, c, "failed");
 		return 1;
 	}
+	strbuf_release(&tail);
 	strbuf_release(&why);
 	if (++j->cur < j->nsteps) {
 		struct strbuf err = STRBUF_INIT;
@@ -667,6 +728,9 @@ int job_poll(struct job *j, const struct job_ctx *c, int64_t now)
 		return step_ended(j, c, now);
 	if (j->timeout_minutes > 0 && now >= j->started_at + j->timeout_minutes * 60) {
 		proc_terminate(&j->proc, 5);
+		struct strbuf tail = STRBUF_INIT;
+		take_stderr(j, &tail);
+		strbuf_release(&tail);
 		strbuf_addf(&j->error, "timed out after %lld minute%s: the job's processes were killed",
 			    (long long)j->timeout_minutes, j->timeout_minutes == 1 ? "" : "s");
 		log_note(j->log_path, "### %s\n", j->error.buf);

@@ -317,6 +317,8 @@ static void notify(struct scheduler *s, const char *event, const struct job *j, 
 				 "status", j->status);
 	json_object_set_new(info, "attempt", json_integer(j->attempt));
 	json_object_set_new(info, "trigger", json_string(j->trigger));
+	json_object_set_new(info, "scheduled_for",
+			    j->scheduled_for ? json_string(clock_format_utc(when, j->scheduled_for)) : json_null());
 	json_object_set_new(info, "started_at", json_string(clock_format_utc(when, j->started_at)));
 	json_object_set_new(info, "finished_at", json_string(clock_format_utc(when, j->finished_at)));
 	json_object_set_new(info, "rows_loaded", j->rows >= 0 ? json_integer(j->rows) : json_null());
@@ -602,6 +604,9 @@ fail:
 int scheduler_open(struct scheduler **out, const struct scheduler_opts *o, struct strbuf *err)
 {
 	struct scheduler *s = xcalloc(1, sizeof(*s));
+	/* "now" as early as can be: a fast test clock runs on during start-up,
+	 * and a fire due meanwhile must not be passed over */
+	int64_t now = clock_now_sec();
 	s->lock_fd = -1;
 	s->o = *o;
 	pthread_mutex_init(&s->mu, NULL);
@@ -639,7 +644,6 @@ int scheduler_open(struct scheduler **out, const struct scheduler_opts *o, struc
 	s->ctx.exe = s->exe;
 	s->ctx.lock_wait = s->p.lock_wait;
 	s->ctx.db = s->db;
-	int64_t now = clock_now_sec();
 	s->started = now;
 	s->last_stale_check = now;
 	s->entries = build_entries(s, &s->list, now, &s->nentries);
