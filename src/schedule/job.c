@@ -405,7 +405,9 @@ static void last_line(const char *text, struct strbuf *out)
 		int has_text = 0;
 		for (size_t i = 0; i < len; i++)
 			has_text |= (line[i] >= 'a' && line[i] <= 'z') || (line[i] >= 'A' && line[i] <= 'Z');
-		if (has_text) {
+		/* the last "error: ..." line, else the last line with words */
+		int is_error = !strncmp(line, "error:", 6);
+		if (is_error || (has_text && (!best || strncmp(best, "error:", 6)))) {
 			best = line;
 			best_len = len;
 		}
