@@ -378,7 +378,10 @@ static int job_done(struct scheduler *s, size_t i, int64_t now)
 	if (!strcmp(j->status, "success")) {
 		if (j->rows >= 0)
 			snprintf(num, sizeof(num), ", %lld rows", (long long)j->rows);
-		slog(s, "%s: succeeded%s%s", j->name, num, j->models >= 0 ? "" : "");
+		char models[32] = "";
+		if (j->models >= 0)
+			snprintf(models, sizeof(models), ", %lld models", (long long)j->models);
+		slog(s, "%s: succeeded%s%s", j->name, num, models);
 		if (j->notify_on & NOTIFY_SUCCESS) {
 			strbuf_addf(&text, "✅ Dango schedule '%s' succeeded", j->name);
 			if (j->rows >= 0)
