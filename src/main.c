@@ -37,6 +37,8 @@ static const struct command commands[] = {
 	{ "query", cmd_query, "Run SQL against the warehouse" },
 	{ "db", cmd_db, "Warehouse status, backups (db backups, db restore), cleaning" },
 	{ "oauth", cmd_oauth, "OAuth credentials for API sources: setup, list, check, refresh, remove" },
+	{ "schedule", cmd_schedule, "List, add, run and inspect schedules (.dango/schedules.yml)" },
+	{ "scheduler", cmd_scheduler, "Run the scheduler in the foreground" },
 };
 
 static void print_help(void)

@@ -42,5 +42,9 @@ int cmd_ls(int argc, const char **argv);
 int cmd_deps(int argc, const char **argv);
 /* src/cmd/oauth.c: OAuth credentials for API sources */
 int cmd_oauth(int argc, const char **argv);
+/* src/cmd/schedule.c: schedules and the scheduler; validate calls the third */
+int cmd_schedule(int argc, const char **argv);
+int cmd_scheduler(int argc, const char **argv);
+void cmd_validate_schedules(const struct project *p, const struct source_list *sources, int *problems);
 
 #endif

@@ -15,7 +15,7 @@
 
 static const struct cmd_info info = {
 	"validate", "dango validate",
-	"Check .dango/project.yml, .dango/sources.yml, that each enabled source's credentials\n"
+	"Check .dango/project.yml, .dango/sources.yml, .dango/schedules.yml, that each enabled source's credentials\n"
 	"are set (never printing them) and its files exist, and the dbt project files.\n"
 	"Exits 1 if anything is wrong.", NULL,
 };
@@ -242,6 +242,7 @@ int cmd_validate(int argc, const char **argv)
 			strbuf_release(&report);
 		}
 	}
+	cmd_validate_schedules(&p, have_list ? &list : NULL, &problems);
 	check_dbt(&p, have_list ? &list : NULL, &problems);
 	sources_release(&list);
 	if (problems)

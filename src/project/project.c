@@ -28,6 +28,14 @@ static const struct cfg_key defaults_keys[] = {
 	{ "lock_wait", CFG_INT, 0, NULL, NULL, "seconds a writer waits for the lock" },
 	{ NULL }
 };
+/* read by the scheduler (src/schedule/notify.c) */
+static const char *const webhook_formats[] = { "auto", "slack", "json", NULL };
+static const struct cfg_key notifications_keys[] = {
+	{ "webhook_url_env", CFG_STR, CFG_SECRET, NULL, NULL, "variable holding the webhook URL" },
+	{ "webhook_format", CFG_STR, 0, NULL, webhook_formats, NULL },
+	{ "stale_after_hours", CFG_NUM, 0, NULL, NULL, NULL },
+	{ NULL }
+};
 static const struct cfg_key project_keys[] = {
 	{ "name", CFG_STR, CFG_REQUIRED, NULL, NULL, NULL },
 	{ "description", CFG_STR, 0, NULL, NULL, NULL },
@@ -37,6 +45,7 @@ static const struct cfg_key project_keys[] = {
 	{ "web", CFG_MAP, 0, web_keys, NULL, NULL },
 	{ "defaults", CFG_MAP, 0, defaults_keys, NULL, NULL },
 	{ "auto_generate", CFG_BOOL, 0, NULL, NULL, NULL },
+	{ "notifications", CFG_MAP, 0, notifications_keys, NULL, NULL },
 	{ NULL }
 };
 
