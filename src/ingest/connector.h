@@ -143,6 +143,8 @@ struct sync_job {
 	volatile int cancelled;         /* the load failed: extract may stop early */
 	struct strbuf extract_err;
 	int limit_handled;              /* the connector stops at --limit itself (top-level rows only) */
+	int load_threads;               /* DuckDB threads while this job's batches load (0: DuckDB's
+					 * default); set in open() */
 	struct strvec notes;            /* lines to show: "replace: every sync reloads ..." */
 	struct strvec warnings;
 

@@ -1566,6 +1566,9 @@ int sync_load(struct warehouse *wh, struct sync_job *job, struct sync_result *re
 		goto out_norollback;
 	}
 
+	if (job->load_threads > 0 &&
+	    warehouse_execf(wh, err, "SET threads = %d", job->load_threads) < 0)
+		goto out_norollback;
 	if (warehouse_begin(wh, err) < 0)
 		goto out_norollback;
 	strbuf_addstr(&sql, "CREATE SCHEMA IF NOT EXISTS ");
@@ -1636,6 +1639,11 @@ out:
 out_norollback:
 	if (ret < 0)
 		job->cancelled = 1; /* an extract still running may stop: nothing will be kept */
+	if (job->load_threads > 0) {
+		struct strbuf e = STRBUF_INIT;
+		warehouse_exec(wh, "RESET threads", &e);
+		strbuf_release(&e);
+	}
 	strbuf_release(&l.schema);
 	strbuf_release(&sql);
 	strvec_clear(&l.created);
