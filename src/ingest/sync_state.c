@@ -96,7 +96,8 @@ static void state_row(struct wh_result *r, size_t i, void *data)
 			add_date(e, cur);
 			json_object_set(e, "first_value", json_object_get(st, "first"));
 			json_t *b = json_object_get(st, "boundary");
-			json_object_set_new(e, "boundary", b ? json_incref(b) : json_array());
+			if (b) /* append resources: the keys at the cursor, for de-duplication */
+				json_object_set(e, "boundary", b);
 		}
 		json_object_set_new(e, "state", json_incref(st));
 		set_str(e, "last_load_id", wh_result_str(r, i, 2));
