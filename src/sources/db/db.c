@@ -1211,14 +1211,18 @@ static const char *mode_name(const struct db_stream *s)
 	return s->mode == DBM_FULL_REFRESH ? "full-refresh" : s->mode == DBM_TRUNCATE ? "truncate" : "incremental";
 }
 
-/* The number of rows a stream would read now (its window applied). */
-static int count_rows(struct db_ctx *ctx, void *conn, const struct stream_plan *pl, int64_t *n, struct strbuf *err)
+/* The number of rows a stream would read now (its window applied; with
+ * skip_null_keys, not the rows an incremental read never picks up). */
+static int count_rows(struct db_ctx *ctx, void *conn, const struct stream_plan *pl, int skip_null_keys, int64_t *n,
+		      struct strbuf *err)
 {
 	struct strbuf sql = STRBUF_INIT;
 	char *v[1] = { NULL };
 	strbuf_addf(&sql, "SELECT count(*) FROM %s", pl->from.buf);
 	if (has_text(&pl->window))
 		strbuf_addf(&sql, " WHERE %s", pl->window.buf);
+	if (skip_null_keys && pl->uk.len)
+		strbuf_addf(&sql, " %s %s IS NOT NULL", has_text(&pl->window) ? "AND" : "WHERE", pl->uk.buf);
 	int ret = ctx->fam->query_row(conn, sql.buf, v, 1, err);
 	*n = ret == 0 && v[0] ? strtoll(v[0], NULL, 10) : 0;
 	free(v[0]);
@@ -1247,7 +1251,7 @@ static int db_describe(struct sync_job *job, struct strbuf *out, struct strbuf *
 		const char *prev = prev_value(ctx, s);
 		int r = plan_stream(ctx, conn, s, prev, &pl, &w, err);
 		if (r == 0)
-			r = count_rows(ctx, conn, &pl, &n, err);
+			r = count_rows(ctx, conn, &pl, 1, &n, err);
 		strvec_clear(&w);
 		plan_release(&pl);
 		if (r < 0)
@@ -1313,7 +1317,7 @@ int db_source_check(const struct source *s, const struct project *p, struct strb
 		int64_t n = 0;
 		char num[32];
 		strbuf_reset(&err);
-		if (plan_stream(ctx, conn, st, NULL, &pl, &warnings, &err) < 0 || count_rows(ctx, conn, &pl, &n, &err) < 0) {
+		if (plan_stream(ctx, conn, st, NULL, &pl, &warnings, &err) < 0 || count_rows(ctx, conn, &pl, 0, &n, &err) < 0) {
 			strbuf_addf(report, "✗ %s\n", err.buf);
 			ret = -1;
 		} else {
