@@ -144,7 +144,8 @@ struct sync_job {
 	struct strbuf extract_err;
 	int limit_handled;              /* the connector stops at --limit itself (top-level rows only) */
 	int load_threads;               /* DuckDB threads while this job's batches load (0: DuckDB's
-					 * default); set in open() */
+					 * default); set in open(), read by the loader once the
+					 * first batch is handed over */
 	struct strvec notes;            /* lines to show: "replace: every sync reloads ..." */
 	struct strvec warnings;
 
