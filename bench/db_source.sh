@@ -12,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
-dango="$root/dango"
+dango=${DANGO:-$root/dango}
 rows=${ROWS:-5000000}
 work=${BENCH_DIR:-$root/bench/out/db_source}
 rm -rf "$work" && mkdir -p "$work"

@@ -39,6 +39,7 @@ static const struct command commands[] = {
 	{ "oauth", cmd_oauth, "OAuth credentials for API sources: setup, list, check, refresh, remove" },
 	{ "schedule", cmd_schedule, "List, add, run and inspect schedules (.dango/schedules.yml)" },
 	{ "scheduler", cmd_scheduler, "Run the scheduler in the foreground" },
+	{ "state", cmd_state, "Show, move (set) or forget (reset) the incremental state of sources" },
 };
 
 static void print_help(void)

@@ -46,5 +46,7 @@ int cmd_oauth(int argc, const char **argv);
 int cmd_schedule(int argc, const char **argv);
 int cmd_scheduler(int argc, const char **argv);
 void cmd_validate_schedules(const struct project *p, const struct source_list *sources, int *problems);
+/* src/cmd/state.c: dango state show | set | reset */
+int cmd_state(int argc, const char **argv);
 
 #endif

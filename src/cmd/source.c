@@ -13,6 +13,7 @@
 #include "ingest/sync.h"
 #include "sources/check.h"
 #include "sources/command.h"
+#include "sources/db/db.h"
 #include "sources/preset.h"
 #include "sources/registry.h"
 
@@ -401,8 +402,39 @@ out:
 	return ret;
 }
 
-static int wizard_type_questions(struct entry *e, const struct source_type *t, const char *root)
+/* Database sources: connect with the answers so far and pick the tables
+ * from the catalog (sources/db/wizard.c); without a connection, the table
+ * names are asked for. */
+static int wizard_db(struct entry *e, const struct source_list *list, const struct project *p, const char *dflt)
 {
+	struct strbuf text = STRBUF_INIT, all = STRBUF_INIT, err = STRBUF_INIT, yml = STRBUF_INIT;
+	struct source_list one = { 0 };
+	int r = -1;
+	/* a stand-in the streams replace, for the entry to parse */
+	entry_set(e, "streams", "{'*': {}}");
+	entry_yaml(e, &text);
+	sources_text_append(list, text.buf, &all);
+	if (sources_parse(&one, ".dango/sources.yml", all.buf, all.len, &err) == 0)
+		r = db_wizard_streams(sources_find(&one, e->name), p, &yml, &err);
+	if (r == 0) {
+		entry_set(e, "streams", yml.buf);
+	} else if (r == -1) {
+		ui_fail("%s", err.buf);
+		ui_print("The tables cannot be listed; name them instead.");
+		r = wizard_db_streams(e, dflt);
+	}
+	sources_release(&one);
+	strbuf_release(&text);
+	strbuf_release(&all);
+	strbuf_release(&err);
+	strbuf_release(&yml);
+	return r < 0 ? -1 : 0;
+}
+
+static int wizard_type_questions(struct entry *e, const struct source_type *t, const struct source_list *list,
+				 const struct project *p)
+{
+	const char *root = p->root;
 	char *a = NULL, *dflt = NULL;
 #define ASK(q, d, key)                                  \
 	do {                                            \
@@ -465,11 +497,11 @@ static int wizard_type_questions(struct entry *e, const struct source_type *t, c
 		ASK("Database", pg ? "postgres" : "", "database");
 		ASK("User", pg ? "postgres" : "root", "user");
 		ASK("Password stored in environment variable", pg ? "PGPASSWORD" : "MYSQL_PWD", "password_env");
-		if (wizard_db_streams(e, pg ? "public.*" : "*") < 0)
+		if (wizard_db(e, list, p, pg ? "public.*" : "*") < 0)
 			goto fail;
 	} else if (!strcmp(t->name, "sqlite")) {
 		ASK("Database file", "data/app.db", "path");
-		if (wizard_db_streams(e, "*") < 0)
+		if (wizard_db(e, list, p, "*") < 0)
 			goto fail;
 	} else {
 		/* the API presets: a secret, resources, a start date */
@@ -505,10 +537,11 @@ fail:
 	return -1;
 }
 
-static int wizard(struct entry *e, const struct source_list *list, const char *root)
+/* t: the type given on the command line, or NULL: ask for it */
+static int wizard(struct entry *e, const struct source_list *list, const struct project *p,
+		  const struct source_type *t)
 {
-	const struct source_type *t = wizard_pick_type();
-	if (!t)
+	if (!t && !(t = wizard_pick_type()))
 		return -1;
 	e->type = xstrdup(t->name);
 	for (;;) {
@@ -525,7 +558,7 @@ static int wizard(struct entry *e, const struct source_list *list, const char *r
 		}
 		free(name);
 	}
-	return wizard_type_questions(e, t, root);
+	return wizard_type_questions(e, t, list, p);
 }
 
 /* ---- add --------------------------------------------------------------------- */
@@ -589,7 +622,7 @@ static int source_add(int argc, const char **argv)
 	struct strvec args = STRVEC_INIT;
 	struct strbuf text = STRBUF_INIT, out = STRBUF_INIT, err = STRBUF_INIT, report = STRBUF_INIT;
 	const char *name = NULL, *path = NULL, *dir = NULL, *desc = NULL, *dedup = NULL;
-	int disabled = 0, no_test = 0, lookback = -1, ret;
+	int disabled = 0, no_test = 0, lookback = -1, ret, interactive = 0;
 	struct strvec sets_raw = STRVEC_INIT;
 	const struct opt opts[] = {
 		OPT_STRING(0, "name", &name, "NAME", "unique source name (lowercase snake_case)"),
@@ -636,7 +669,8 @@ static int source_add(int argc, const char **argv)
 			ret = EXIT_USAGE;
 			goto out;
 		}
-		if (wizard(&e, &list, p.root) < 0) {
+		interactive = 1;
+		if (wizard(&e, &list, &p, NULL) < 0) {
 			ret = EXIT_FAIL;
 			goto out;
 		}
@@ -654,13 +688,21 @@ static int source_add(int argc, const char **argv)
 			ret = EXIT_USAGE;
 			goto out;
 		}
-		if (!name) {
+		if (!name && ui.stdin_tty && db_source_handles(t->name)) {
+			/* `dango source add postgres`: the wizard, that type's questions */
+			interactive = 1;
+			if (wizard(&e, &list, &p, t) < 0) {
+				ret = EXIT_FAIL;
+				goto out;
+			}
+		} else if (!name) {
 			ui_error("--name is required with a type");
 			ret = EXIT_USAGE;
 			goto out;
+		} else {
+			e.type = xstrdup(t->name);
+			e.name = xstrdup(name);
 		}
-		e.type = xstrdup(t->name);
-		e.name = xstrdup(name);
 		if (path)
 			entry_set(&e, "path", path);
 		if (dir)
@@ -718,7 +760,7 @@ static int source_add(int argc, const char **argv)
 	 * (nothing is saved): the script must not read success. The wizard's
 	 * answers are kept, with a warning instead of the ✓ (the user sees
 	 * the test's findings just above). */
-	if (test_failed && args.nr) {
+	if (test_failed && !interactive) {
 		ui_fail("Source '%s' not added: the connection test failed (see above)", e.name);
 		ui_print("Fix it (create the file, set the variable), or pass --no-test to add it untested.");
 		ret = EXIT_FAIL;

@@ -8,6 +8,7 @@
 #include "core/xalloc.h"
 #include "ingest/status.h"
 #include "ingest/sync.h"
+#include "ingest/sync_state.h"
 #include "sources/registry.h"
 #include "core/pool.h"
 
@@ -176,6 +177,30 @@ static void fmt_duration(char *buf, double s)
 		snprintf(buf, 32, "%dm %02ds", (int)s / 60, (int)s % 60);
 }
 
+/* The values the sync starts from, the same way for every kind of source
+ * (what `dango state show` calls them). */
+static void dry_run_state(struct warehouse *wh, const struct sync_job *job)
+{
+	struct strbuf err = STRBUF_INIT, line = STRBUF_INIT;
+	json_t *d = sync_state_describe(wh, job->source->name, &err);
+	size_t i;
+	json_t *e;
+	json_array_foreach(json_object_get(d, "resources"), i, e) {
+		if (!sync_job_selected(job, json_string_value(json_object_get(e, "resource"))))
+			continue;
+		strbuf_reset(&line);
+		if (job->opts->full_refresh)
+			strbuf_addf(&line, "%s: state ignored (full refresh)",
+				    json_string_value(json_object_get(e, "resource")));
+		else
+			sync_state_start_line(e, &line);
+		printf("   state: %s\n", line.buf);
+	}
+	json_decref(d);
+	strbuf_release(&err);
+	strbuf_release(&line);
+}
+
 /* --dry-run: what would happen, changing nothing. */
 static int dry_run(struct project *p, struct source **chosen, size_t n, const struct sync_options *opts)
 {
@@ -233,6 +258,8 @@ static int dry_run(struct project *p, struct source **chosen, size_t n, const st
 			if (opts->limit && est > opts->limit)
 				est = opts->limit;
 			grand += est;
+			if (have_wh)
+				dry_run_state(&wh, &job);
 			printf("   Estimated: %s rows\n", fmt_count(num, est));
 		}
 		strbuf_release(&out);

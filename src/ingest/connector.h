@@ -148,6 +148,9 @@ struct sync_job {
 	volatile int cancelled;         /* the load failed: extract may stop early */
 	struct strbuf extract_err;
 	int limit_handled;              /* the connector stops at --limit itself (top-level rows only) */
+	int load_threads;               /* DuckDB threads while this job's batches load (0: DuckDB's
+					 * default); set in open(), read by the loader once the
+					 * first batch is handed over */
 	struct strvec notes;            /* lines to show: "replace: every sync reloads ..." */
 	struct strvec warnings;
 

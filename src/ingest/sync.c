@@ -1594,7 +1594,7 @@ int sync_load(struct warehouse *wh, struct sync_job *job, struct sync_result *re
 	struct loader l = { .wh = wh, .job = job, .err = err };
 	struct strbuf sql = STRBUF_INIT;
 	const struct sync_batch *failed = NULL;
-	int ret = -1;
+	int ret = -1, threads_set = 0;
 	strbuf_init(&l.schema, 0);
 	sync_schema_name(&l.schema, job->source->name);
 	l.remaining = job->opts->limit > 0 && !job->limit_handled ? job->opts->limit : -1;
@@ -1626,6 +1626,12 @@ int sync_load(struct warehouse *wh, struct sync_job *job, struct sync_result *re
 		 * touched but not changed) */
 		if (!b->relation)
 			continue;
+		/* known once extract has handed over a batch (open ran before) */
+		if (job->load_threads > 0 && !threads_set) {
+			if (warehouse_execf(wh, err, "SET threads = %d", job->load_threads) < 0)
+				goto out;
+			threads_set = 1;
+		}
 		if (b->label)
 			job->progress(job, "Reading %s%s%s%s", b->label, b->file ? " (" : "",
 				      b->file ? b->file->status : "", b->file ? ")" : "");
@@ -1676,6 +1682,11 @@ out:
 out_norollback:
 	if (ret < 0)
 		job->cancelled = 1; /* an extract still running may stop: nothing will be kept */
+	if (threads_set) {
+		struct strbuf e = STRBUF_INIT;
+		warehouse_exec(wh, "RESET threads", &e);
+		strbuf_release(&e);
+	}
 	strbuf_release(&l.schema);
 	strbuf_release(&sql);
 	strvec_clear(&l.created);

@@ -288,7 +288,7 @@ test_expect_success 'url_env: a connection URL from the environment' '
 
 test_expect_success 'the wizard (on a terminal) connects for real and tests the tables' '
     echo "SHOP_PW=$DB_PW" >.env &&
-    run_on_tty "postgres\npg2\n127.0.0.1\n$PGPORT\npostgres\ndango\nSHOP_PW\npublic.customers\n" dango source add >out &&
+    run_on_tty "postgres\npg2\n127.0.0.1\n$PGPORT\npostgres\ndango\nSHOP_PW\npublic.customers\n\n" dango source add >out &&
     test_grep "✓ connected to 127.0.0.1:$PGPORT/postgres" out &&
     test_grep "✓ public.customers: 2 rows, full-refresh, primary key id" out &&
     dango sync pg2 >out 2>err &&

@@ -100,7 +100,7 @@ test_expect_success 'a Sling replication file supplies the streams' '
 '
 
 test_expect_success 'the wizard (on a terminal) asks for the file and tables, then tests them' '
-    run_on_tty "sqlite\napp2\ndata/app.db\norders\n" dango source add >out &&
+    run_on_tty "sqlite\napp2\ndata/app.db\norders\n\n" dango source add >out &&
     test_grep "✓ orders: 3 rows, full-refresh, primary key order_id" out &&
     test_grep "Source added to .dango/sources.yml" out &&
     dango sync app2 >out 2>err &&

@@ -95,6 +95,9 @@ struct db_family {
 	int (*copy)(void *conn, const char *select_sql, struct db_cols *cols, struct db_spool *sp, struct strbuf *err);
 	/* "host:port/database" for messages */
 	void (*where)(const struct db_conf *c, struct strbuf *sb);
+	/* the schemas a user's tables may be in (the wizard); NULL: only the
+	 * configured database (mysql) or none (sqlite) */
+	int (*schemas)(void *conn, struct strvec *out, struct strbuf *err);
 };
 
 extern const struct db_family db_postgres, db_mysql, db_sqlite;
@@ -116,5 +119,29 @@ struct connector_ops;
 extern const struct connector_ops db_connector;
 int db_source_handles(const char *type);
 int db_source_check(const struct source *s, const struct project *p, struct strbuf *report);
+
+/* ---- the catalog, for the wizard (`dango source add postgres`) ---- */
+struct db_table_info {
+	char *name;               /* as a stream names it: "public.orders", or "orders" */
+	struct strvec columns;
+	struct strvec primary_key;  /* from the catalog; may be empty */
+	char *update_key;         /* a proposed one (a timestamp named like updated_at), or NULL */
+};
+struct db_catalog {
+	char *where;              /* "host:port/database" */
+	struct db_table_info *v;
+	size_t nr, alloc;
+};
+/* Connect with s's connection (its streams may be missing) and list the
+ * tables of every user schema with their columns and keys. */
+int db_source_catalog(const struct source *s, const struct project *p, struct db_catalog *cat, struct strbuf *err);
+void db_catalog_release(struct db_catalog *cat);
+
+/* The wizard's questions after the connection's (src/sources/db/wizard.c):
+ * lists the tables, asks which to sync and each one's mode and keys, and
+ * puts the streams as a YAML flow mapping in yaml. 0; -1 with err when it
+ * cannot connect (the caller may ask for table names instead); -2 at the
+ * end of input. */
+int db_wizard_streams(const struct source *s, const struct project *p, struct strbuf *yaml, struct strbuf *err);
 
 #endif

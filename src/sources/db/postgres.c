@@ -160,6 +160,22 @@ static int pg_tables(void *conn, const char *schema, struct strvec *out, struct 
 	return ret;
 }
 
+static int pg_schemas(void *conn, struct strvec *out, struct strbuf *err)
+{
+	PGresult *r = PQexec(conn, "SELECT nspname FROM pg_namespace WHERE nspname !~ '^pg_' "
+				   "AND nspname <> 'information_schema' ORDER BY nspname <> 'public', 1");
+	int ret = -1;
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		trim_msg(err, PQerrorMessage(conn));
+	} else {
+		for (int i = 0; i < PQntuples(r); i++)
+			strvec_push(out, PQgetvalue(r, i, 0));
+		ret = 0;
+	}
+	PQclear(r);
+	return ret;
+}
+
 static int pg_primary_key(void *conn, const struct db_stream *s, struct strvec *out, struct strbuf *err)
 {
 	struct strbuf rel = STRBUF_INIT;
@@ -392,4 +408,5 @@ const struct db_family db_postgres = {
 	.query_row = pg_query_row,
 	.copy = pg_copy,
 	.where = pg_where,
+	.schemas = pg_schemas,
 };
