@@ -36,6 +36,7 @@ static const struct command commands[] = {
 	{ "validate", cmd_validate, "Check the configuration, credentials and dbt project" },
 	{ "query", cmd_query, "Run SQL against the warehouse" },
 	{ "db", cmd_db, "Warehouse status, backups (db backups, db restore), cleaning" },
+	{ "governance", cmd_governance, "Schema drift: drift-report, accept, baseline" },
 };
 
 static void print_help(void)

@@ -40,5 +40,14 @@ int cmd_build(int argc, const char **argv);
 int cmd_compile(int argc, const char **argv);
 int cmd_ls(int argc, const char **argv);
 int cmd_deps(int argc, const char **argv);
+/* src/cmd/governance.c: schema drift. dango run/build take the second
+ * (the models downstream of open breaking drift, pre-marked as skipped,
+ * printed once per source through print); validate the third. */
+int cmd_governance(int argc, const char **argv);
+struct dbt_project;
+struct strvec;
+void cmd_drift_preskip(const struct project *p, const struct dbt_project *dp, int ignore, struct strvec *ids,
+		       struct strvec *reasons, void (*print)(const char *fmt, ...));
+int cmd_drift_validate(const struct project *p);
 
 #endif

@@ -144,6 +144,8 @@ struct sync_job {
 	struct strbuf extract_err;
 	int limit_handled;              /* the connector stops at --limit itself (top-level rows only) */
 	struct strvec notes;            /* lines to show: "replace: every sync reloads ..." */
+	json_t *observed;               /* {table: {column: true}}: the columns the loaded batches
+					 * carried, for the drift check (engine; NULL until a batch) */
 	struct strvec warnings;
 
 	/* progress: called from extract (maybe from a worker thread) */
