@@ -104,6 +104,13 @@ static int observed_schema(struct warehouse *wh, const char *source, const json_
 	return 0;
 }
 
+static int by_table_column(const void *a, const void *b)
+{
+	const struct drift_event *x = a, *y = b;
+	int c = strcmp(x->table, y->table);
+	return c ? c : strcmp(x->column, y->column);
+}
+
 static void describe_additive(struct strbuf *sb, const struct drift_events *ev, const char *load_id)
 {
 	for (size_t i = 0; i < ev->nr; i++) {
@@ -221,6 +228,9 @@ int governance_after_sync(const struct project *p, struct warehouse *wh, const c
 	clock_format_utc(at, clock_now_sec());
 	if (opsdb_open(p->state_dir, &db, err) < 0 || drift_record_sync(db, source, load_id, at, &obs, &found, err) < 0)
 		goto out;
+	/* in the order every report uses */
+	if (found.nr)
+		qsort(found.v, found.nr, sizeof(found.v[0]), by_table_column);
 	struct strbuf sb = STRBUF_INIT;
 	drift_describe_breaking(&sb, &found, NULL);
 	if (sb.len)
