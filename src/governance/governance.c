@@ -295,7 +295,9 @@ void governance_downstream_models(const struct dbt_project *dp, const char *sour
 	}
 	for (size_t i = 0; i < dp->nr; i++) {
 		const struct dbt_node *n = dp->nodes[i];
-		if (down[i] && n->kind == NODE_MODEL && n->enabled && (!selected_only || n->selected))
+		/* a selected ephemeral model is not built (so not skipped either) */
+		if (down[i] && n->kind == NODE_MODEL && n->enabled &&
+		    (!selected_only || (n->selected && n->mat != MAT_EPHEMERAL)))
 			strvec_push(names, n->name);
 	}
 	free(down);

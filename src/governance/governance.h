@@ -56,7 +56,8 @@ int governance_post_json(const char *url, const char *body, struct strbuf *err);
  * when a dbt source gives no schema): their unique ids into ids. */
 void governance_source_nodes(const struct dbt_project *dp, const char *source, struct strvec *ids);
 /* The enabled models downstream of them (after dbt_graph_build), by name,
- * in project order; with selected_only, only the selected ones. */
+ * in project order; with selected_only, only those the run builds
+ * (selected, not ephemeral). */
 void governance_downstream_models(const struct dbt_project *dp, const char *source, int selected_only,
 				  struct strvec *names);
 
