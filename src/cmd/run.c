@@ -642,6 +642,7 @@ static int run_cmd(enum which which, int argc, const char **argv)
 		OPT_STRING(0, "profiles-dir", &a.profiles_dir, "DIR", "folder of profiles.yml"),
 		OPT_LIST(0, "skip-source", &a.skip_sources, "SRC[.TABLE]",
 			 "skip everything downstream of this source (repeatable)"),
+		OPT_INT(0, "wait", &a.wait, "SECONDS", "wait this long for the warehouse lock (default 300)"),
 		OPT_BOOL(0, "ignore-drift", &a.ignore_drift, "run models downstream of breaking schema drift anyway"),
 		OPT_LIST(0, "resource-type", &a.resource_types, "TYPE", "ls: model, seed, test, source"),
 		OPT_STRING('o', "output", &a.output, "FORMAT", "ls: selector, name, path or json"),
