@@ -40,6 +40,7 @@ static const struct command commands[] = {
 	{ "schedule", cmd_schedule, "List, add, run and inspect schedules (.dango/schedules.yml)" },
 	{ "scheduler", cmd_scheduler, "Run the scheduler in the foreground" },
 	{ "state", cmd_state, "Show, move (set) or forget (reset) the incremental state of sources" },
+	{ "governance", cmd_governance, "Schema drift: drift-report, accept, baseline" },
 };
 
 static void print_help(void)

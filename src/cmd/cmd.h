@@ -48,5 +48,14 @@ int cmd_scheduler(int argc, const char **argv);
 void cmd_validate_schedules(const struct project *p, const struct source_list *sources, int *problems);
 /* src/cmd/state.c: dango state show | set | reset */
 int cmd_state(int argc, const char **argv);
+/* src/cmd/governance.c: schema drift. dango run/build take the second
+ * (the models downstream of open breaking drift, pre-marked as skipped,
+ * printed once per source through print); validate the third. */
+int cmd_governance(int argc, const char **argv);
+struct dbt_project;
+struct strvec;
+void cmd_drift_preskip(const struct project *p, const struct dbt_project *dp, int ignore, struct strvec *ids,
+		       struct strvec *reasons, void (*print)(const char *fmt, ...));
+int cmd_drift_validate(const struct project *p);
 
 #endif

@@ -33,6 +33,7 @@ struct run_args {
 	struct strvec select, exclude, skip_sources, resource_types;
 	const char *profiles_dir, *target, *vars, *output;
 	int threads, full_refresh, fail_fast, wait;
+	int ignore_drift;
 };
 
 static const char details[] =
@@ -559,10 +560,20 @@ static int run_main(struct run_args *a)
 	have_wh = 1;
 	out_line("Concurrency: %d thread%s", threads, threads == 1 ? "" : "s");
 	out_line("%s", "");
-	struct dbt_run_opts ro = { threads, a->fail_fast, &a->skip_sources, on_start, on_done, NULL };
+	struct dbt_run_opts ro = { threads, a->fail_fast, &a->skip_sources, on_start, on_done, NULL, NULL, NULL };
+	/* models downstream of a source with open breaking schema drift
+	 * (src/cmd/governance.c) */
+	struct strvec drift_ids = STRVEC_INIT, drift_reasons = STRVEC_INIT;
+	if (loc.dango && (a->which == W_RUN || a->which == W_BUILD)) {
+		cmd_drift_preskip(&loc.proj, &p, a->ignore_drift, &drift_ids, &drift_reasons, out_line);
+		ro.preskip_ids = &drift_ids;
+		ro.preskip_reasons = &drift_reasons;
+	}
 	double t1 = now_s();
 	int r = dbt_run(&p, &wh, &ro, &results, &err);
 	double elapsed = now_s() - t1;
+	strvec_clear(&drift_ids);
+	strvec_clear(&drift_reasons);
 	if (r < 0) {
 		ui_error("%s", err.buf);
 		ret = EXIT_FAIL;
@@ -633,6 +644,7 @@ static int run_cmd(enum which which, int argc, const char **argv)
 		OPT_LIST(0, "skip-source", &a.skip_sources, "SRC[.TABLE]",
 			 "skip everything downstream of this source (repeatable)"),
 		OPT_INT(0, "wait", &a.wait, "SECONDS", "wait this long for the warehouse lock (default 300)"),
+		OPT_BOOL(0, "ignore-drift", &a.ignore_drift, "run models downstream of breaking schema drift anyway"),
 		OPT_LIST(0, "resource-type", &a.resource_types, "TYPE", "ls: model, seed, test, source"),
 		OPT_STRING('o', "output", &a.output, "FORMAT", "ls: selector, name, path or json"),
 		OPT_END(),
@@ -647,6 +659,8 @@ static int run_cmd(enum which which, int argc, const char **argv)
 				   !strcmp(l, "skip-source") || !strcmp(l, "wait"));
 		int not_compile = l && (!strcmp(l, "full-refresh") || !strcmp(l, "fail-fast") ||
 					!strcmp(l, "skip-source") || !strcmp(l, "wait") || !strcmp(l, "threads"));
+		if (l && !strcmp(l, "ignore-drift") && which != W_RUN && which != W_BUILD)
+			continue;
 		if ((ls_only && which != W_LS) || (not_ls && which == W_LS) || (not_compile && which == W_COMPILE))
 			continue;
 		mine[nmine++] = opts[i];

@@ -244,6 +244,8 @@ int cmd_validate(int argc, const char **argv)
 	}
 	cmd_validate_schedules(&p, have_list ? &list : NULL, &problems);
 	check_dbt(&p, have_list ? &list : NULL, &problems);
+	/* breaking schema drift: a warning, not a problem (src/cmd/governance.c) */
+	cmd_drift_validate(&p);
 	sources_release(&list);
 	if (problems)
 		ui_print("\n%d problem%s found.", problems, problems == 1 ? "" : "s");

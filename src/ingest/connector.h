@@ -152,6 +152,8 @@ struct sync_job {
 					 * default); set in open(), read by the loader once the
 					 * first batch is handed over */
 	struct strvec notes;            /* lines to show: "replace: every sync reloads ..." */
+	json_t *observed;               /* {table: {column: true}}: the columns the loaded batches
+					 * carried, for the drift check (engine; NULL until a batch) */
 	struct strvec warnings;
 
 	/* progress: called from extract (maybe from a worker thread) */

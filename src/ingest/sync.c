@@ -1,4 +1,5 @@
 #include "ingest/sync.h"
+#include "governance/governance.h"
 #include "ingest/backup.h"
 #include "core/fs.h"
 #include "core/util.h"
@@ -113,6 +114,7 @@ void sync_job_release(struct sync_job *job)
 	}
 	strvec_clear(&job->notes);
 	strvec_clear(&job->warnings);
+	json_decref(job->observed);
 	memset(job, 0, sizeof(*job));
 }
 
@@ -1009,6 +1011,22 @@ static int batch_column_name(struct strbuf *sb, const struct sync_batch *b, cons
 	return sync_column_name(sb, name);
 }
 
+/* What the source delivered, for the drift check after the commit: the
+ * table alone never shows a column the source stopped sending. */
+static void observe(struct sync_job *job, const struct sync_batch *b, const struct columns *norm)
+{
+	if (!job->observed)
+		job->observed = json_object();
+	json_t *t = json_object_get(job->observed, b->resource);
+	if (!t) {
+		t = json_object();
+		json_object_set_new(job->observed, b->resource, t);
+	}
+	for (size_t i = 0; i < norm->nr; i++)
+		if (!sync_is_meta_name(norm->v[i].name))
+			json_object_set_new(t, norm->v[i].name, json_true());
+}
+
 static int load_batch(struct loader *l, struct sync_batch *b)
 {
 	struct sync_job *job = l->job;
@@ -1064,6 +1082,7 @@ static int load_batch(struct loader *l, struct sync_batch *b)
 		norm.v[norm.nr].name = strbuf_detach(&n, NULL);
 		norm.v[norm.nr++].type = xstrdup(cols.v[i].type);
 	}
+	observe(job, b, &norm);
 	/* the metadata every row carries: this load's constants, then the
 	 * batch's own (file name, mtime...), and a fresh _dlt_id per row */
 	struct sync_batch meta = { 0 };
@@ -1589,6 +1608,19 @@ static int swap_tables(struct loader *l)
 	return ret;
 }
 
+/* The post-sync hooks, after the commit of every successful sync (CLI,
+ * scheduler, web page): schema drift governance. The data is in: a hook's
+ * failure is a warning, never a failed sync. */
+static void post_sync(struct warehouse *wh, struct sync_job *job)
+{
+	struct strbuf e = STRBUF_INIT;
+	if (!job->opts->dry_run && job->project &&
+	    governance_after_sync(job->project, wh, job->source->name, job->load_id, job->observed, &job->warnings,
+				  &e) < 0)
+		strvec_pushf(&job->warnings, "schema drift check failed (the sync itself succeeded): %s", e.buf);
+	strbuf_release(&e);
+}
+
 int sync_load(struct warehouse *wh, struct sync_job *job, struct sync_result *res, struct strbuf *err)
 {
 	struct loader l = { .wh = wh, .job = job, .err = err };
@@ -1667,6 +1699,7 @@ int sync_load(struct warehouse *wh, struct sync_job *job, struct sync_result *re
 		goto out;
 	if (warehouse_commit(wh, err) < 0)
 		goto out;
+	post_sync(wh, job);
 	for (size_t i = 0; i < job->nr_resources; i++)
 		res->rows += job->resources[i]->rows;
 	if (l.sample)

@@ -36,6 +36,10 @@ static const struct cfg_key notifications_keys[] = {
 	{ "stale_after_hours", CFG_NUM, 0, NULL, NULL, NULL },
 	{ NULL }
 };
+static const struct cfg_key governance_keys[] = {
+	{ "webhook_url_env", CFG_STR, 0, NULL, NULL, "variable holding the URL a schema drift report is POSTed to" },
+	{ NULL }
+};
 static const struct cfg_key project_keys[] = {
 	{ "name", CFG_STR, CFG_REQUIRED, NULL, NULL, NULL },
 	{ "description", CFG_STR, 0, NULL, NULL, NULL },
@@ -46,6 +50,7 @@ static const struct cfg_key project_keys[] = {
 	{ "defaults", CFG_MAP, 0, defaults_keys, NULL, NULL },
 	{ "auto_generate", CFG_BOOL, 0, NULL, NULL, NULL },
 	{ "notifications", CFG_MAP, 0, notifications_keys, NULL, NULL },
+	{ "governance", CFG_MAP, 0, governance_keys, NULL, NULL },
 	{ NULL }
 };
 
@@ -151,6 +156,8 @@ int project_load(struct project *p, const char *root, struct strbuf *err)
 	int ag = 1;
 	ynode_bool(ymap_get(r, "auto_generate"), &ag);
 	p->auto_generate = ag;
+	const char *hook = get_str(ymap_get(r, "governance"), "webhook_url_env", NULL);
+	p->governance_webhook_env = hook ? xstrdup(hook) : NULL;
 	if (env_load(&p->env, root, err) < 0)
 		goto out;
 	ret = 0;
@@ -173,6 +180,7 @@ void project_release(struct project *p)
 	free(p->dbt_dir);
 	free(p->data_dir);
 	free(p->name);
+	free(p->governance_webhook_env);
 	env_release(&p->env);
 	memset(p, 0, sizeof(*p));
 }

@@ -17,6 +17,7 @@ struct project {
 	int web_port;
 	int workers, threads, lock_wait;
 	int auto_generate;
+	char *governance_webhook_env; /* governance.webhook_url_env, or NULL */
 	struct env env;
 };
 

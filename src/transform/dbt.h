@@ -236,6 +236,10 @@ struct dbt_run_opts {
 	void (*on_start)(void *data, struct dbt_node *n, size_t order, size_t total);
 	void (*on_done)(void *data, struct dbt_node *n, const struct dbt_result *r, size_t total);
 	void *data;
+	/* Nodes pre-marked as skipped, by unique_id, each with its reason
+	 * (preskip_reasons[i] for preskip_ids[i]): they and everything
+	 * downstream are SKIP with that reason as their message. */
+	const struct strvec *preskip_ids, *preskip_reasons;
 };
 
 /* Run; results[i] is for p->nodes[i] (the caller frees with

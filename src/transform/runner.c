@@ -67,6 +67,17 @@ static int blocked_source(const struct dbt_node *n, const struct strvec *skip)
 	return 0;
 }
 
+/* Each node's pre-set skip reason (o->preskip_ids), or NULL; borrowed. */
+static const char **preskip_reasons(const struct dbt_project *p, const struct dbt_run_opts *o)
+{
+	const char **reason = xcalloc(p->nr + 1, sizeof(*reason));
+	for (size_t k = 0; o->preskip_ids && k < o->preskip_ids->nr; k++)
+		for (size_t i = 0; i < p->nr; i++)
+			if (!strcmp(p->nodes[i]->unique_id, o->preskip_ids->v[k]))
+				reason[i] = o->preskip_reasons->v[k];
+	return reason;
+}
+
 void dbt_results_free(struct dbt_project *p, struct dbt_result *results)
 {
 	if (!results)
@@ -123,6 +134,7 @@ int dbt_run(struct dbt_project *p, struct warehouse *wh, const struct dbt_run_op
 	size_t *pending = xcalloc(p->nr + 1, sizeof(*pending));
 	unsigned char *failed = xcalloc(p->nr + 1, 1);
 	size_t *ready = xcalloc(p->nr + 1, sizeof(*ready));
+	const char **reason = preskip_reasons(p, o);
 	size_t nready = 0, rhead = 0, order = 0;
 	struct task *tasks = xcalloc(p->nr + 1, sizeof(*tasks));
 	int any_failed = 0, stopping = 0;
@@ -151,12 +163,14 @@ int dbt_run(struct dbt_project *p, struct warehouse *wh, const struct dbt_run_op
 		while (rhead < nready && running < nthreads) {
 			size_t i = ready[rhead++];
 			struct dbt_node *n = p->nodes[i];
-			int blocked = 0;
+			int blocked = reason[i] != NULL;
 			const char *why = NULL;
 			for (size_t k = 0; k < n->nparents; k++)
 				if (failed[n->parents[k]]) {
 					blocked = 1;
 					why = p->nodes[n->parents[k]]->unique_id;
+					if (!reason[i])
+						reason[i] = reason[n->parents[k]];
 				}
 			if (blocked_source(n, o->skip_sources))
 				blocked = 1;
@@ -170,7 +184,8 @@ int dbt_run(struct dbt_project *p, struct warehouse *wh, const struct dbt_run_op
 				res[i].status = DBT_SKIPPED;
 				res[i].ran = 1;
 				res[i].order = ++order;
-				res[i].message = blocked ? xasprintf("skipped: an upstream node failed or was skipped (%s)",
+				res[i].message = reason[i] ? xstrdup(reason[i])
+						 : blocked ? xasprintf("skipped: an upstream node failed or was skipped (%s)",
 								     why ? why : "?")
 							 : xstrdup("skipped: --fail-fast stopped the run at the first failure");
 				failed[i] = 1;
@@ -223,6 +238,7 @@ int dbt_run(struct dbt_project *p, struct warehouse *wh, const struct dbt_run_op
 	free(pending);
 	free(failed);
 	free(ready);
+	free(reason);
 	free(tasks);
 	return any_failed || stopping ? 1 : 0;
 }
