@@ -33,6 +33,7 @@ static const struct command commands[] = {
 	{ "compile", cmd_compile, "Render the dbt models' SQL into target/compiled/" },
 	{ "ls", cmd_ls, "List the dbt project's nodes" },
 	{ "deps", cmd_deps, "Install the dbt packages of packages.yml into dbt_packages/" },
+	{ "snapshot", cmd_snapshot, "Run the dbt project's snapshots" },
 	{ "validate", cmd_validate, "Check the configuration, credentials and dbt project" },
 	{ "query", cmd_query, "Run SQL against the warehouse" },
 	{ "db", cmd_db, "Warehouse status, backups (db backups, db restore), cleaning" },

@@ -40,5 +40,6 @@ int cmd_build(int argc, const char **argv);
 int cmd_compile(int argc, const char **argv);
 int cmd_ls(int argc, const char **argv);
 int cmd_deps(int argc, const char **argv);
+int cmd_snapshot(int argc, const char **argv);
 
 #endif

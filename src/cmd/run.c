@@ -23,9 +23,9 @@
 #include <sys/time.h>
 #include <time.h>
 
-enum which { W_RUN, W_SEED, W_TEST, W_BUILD, W_COMPILE, W_LS };
+enum which { W_RUN, W_SEED, W_TEST, W_BUILD, W_COMPILE, W_LS, W_SNAPSHOT };
 
-static const char *const which_names[] = { "run", "seed", "test", "build", "compile", "ls" };
+static const char *const which_names[] = { "run", "seed", "test", "build", "compile", "ls", "snapshot" };
 
 struct run_args {
 	enum which which;
@@ -154,6 +154,8 @@ static void node_desc(struct strbuf *sb, const struct dbt_node *n)
 		strbuf_addf(sb, "sql %s model %s", dbt_mat_name(n->mat), rel.buf);
 	else if (n->kind == NODE_SEED)
 		strbuf_addf(sb, "seed file %s", rel.buf);
+	else if (n->kind == NODE_SNAPSHOT)
+		strbuf_addf(sb, "snapshot %s", rel.buf);
 	else
 		strbuf_addf(sb, "test %s", n->name);
 	strbuf_release(&rel);
@@ -193,6 +195,9 @@ static void on_done(void *data, struct dbt_node *n, const struct dbt_result *r, 
 		if (n->kind == NODE_SEED) {
 			strbuf_addf(&msg, "OK loaded %s", desc.buf);
 			strbuf_addf(&status, "INSERT %lld", (long long)r->rows);
+		} else if (n->kind == NODE_SNAPSHOT) {
+			strbuf_addf(&msg, "OK snapshotted %s", rel.buf);
+			strbuf_addf(&status, "INSERT 0 %lld", (long long)r->rows);
 		} else {
 			strbuf_addf(&msg, "OK created %s", desc.buf);
 			strbuf_addstr(&status, "SUCCESS");
@@ -242,7 +247,7 @@ static void plural(struct strbuf *sb, size_t n, const char *one, const char *man
 
 static void print_found(struct dbt_project *p)
 {
-	size_t c[4] = { 0 };
+	size_t c[DBT_NODE_KINDS] = { 0 };
 	for (size_t i = 0; i < p->nr; i++)
 		c[p->nodes[i]->kind]++;
 	struct strbuf sb = STRBUF_INIT;
@@ -250,6 +255,8 @@ static void print_found(struct dbt_project *p)
 	plural(&sb, c[NODE_TEST], "test", "tests");
 	if (c[NODE_SEED])
 		plural(&sb, c[NODE_SEED], "seed", "seeds");
+	if (c[NODE_SNAPSHOT])
+		plural(&sb, c[NODE_SNAPSHOT], "snapshot", "snapshots");
 	if (c[NODE_SOURCE])
 		plural(&sb, c[NODE_SOURCE], "source", "sources");
 	plural(&sb, p->nmacros, "macro", "macros");
@@ -259,7 +266,7 @@ static void print_found(struct dbt_project *p)
 
 static void print_summary(struct dbt_project *p, const struct dbt_result *res, double elapsed)
 {
-	size_t views = 0, tables = 0, incr = 0, seeds = 0, tests = 0;
+	size_t views = 0, tables = 0, incr = 0, seeds = 0, tests = 0, snaps = 0;
 	size_t pass = 0, warn = 0, error = 0, skip = 0, total = 0;
 	for (size_t i = 0; i < p->nr; i++) {
 		const struct dbt_node *n = p->nodes[i];
@@ -271,6 +278,8 @@ static void print_summary(struct dbt_project *p, const struct dbt_result *res, d
 			seeds++;
 		else if (n->kind == NODE_TEST)
 			tests++;
+		else if (n->kind == NODE_SNAPSHOT)
+			snaps++;
 		else if (n->mat == MAT_VIEW)
 			views++;
 		else if (n->mat == MAT_TABLE)
@@ -293,6 +302,8 @@ static void print_summary(struct dbt_project *p, const struct dbt_result *res, d
 		plural(&sb, incr, "incremental model", "incremental models");
 	if (seeds)
 		plural(&sb, seeds, "seed", "seeds");
+	if (snaps)
+		plural(&sb, snaps, "snapshot", "snapshots");
 	if (tests)
 		plural(&sb, tests, "test", "tests");
 	out_line("%s", "");
@@ -343,15 +354,19 @@ static unsigned kinds_for(const struct run_args *a)
 	case W_RUN: return 1u << NODE_MODEL;
 	case W_SEED: return 1u << NODE_SEED;
 	case W_TEST: return 1u << NODE_TEST;
-	case W_BUILD: return (1u << NODE_MODEL) | (1u << NODE_SEED) | (1u << NODE_TEST);
+	case W_BUILD: return (1u << NODE_MODEL) | (1u << NODE_SEED) | (1u << NODE_TEST) | (1u << NODE_SNAPSHOT);
+	case W_SNAPSHOT: return 1u << NODE_SNAPSHOT;
 	case W_COMPILE: return (1u << NODE_MODEL) | (1u << NODE_TEST);
 	case W_LS: break;
 	}
 	unsigned k = 0;
 	if (!a->resource_types.nr)
-		return 0xfu;
+		return (1u << DBT_NODE_KINDS) - 1;
 	for (size_t i = 0; i < a->resource_types.nr; i++)
-		for (unsigned t = 0; t < 4; t++)
+		if (!strcmp(a->resource_types.v[i], "all") || !strcmp(a->resource_types.v[i], "default"))
+			return (1u << DBT_NODE_KINDS) - 1;
+	for (size_t i = 0; i < a->resource_types.nr; i++)
+		for (unsigned t = 0; t < DBT_NODE_KINDS; t++)
 			if (!strcmp(a->resource_types.v[i], dbt_node_kind_name((enum node_kind)t)))
 				k |= 1u << t;
 	return k;
@@ -369,7 +384,7 @@ static void warn_unmatched(struct dbt_project *p, const struct run_args *a)
 			struct strbuf err = STRBUF_INIT;
 			strvec_push(&one, part);
 			size_t hits = 0;
-			if (dbt_select(p, &one, &none, 0xfu, 0, &err) == 0)
+			if (dbt_select(p, &one, &none, (1u << DBT_NODE_KINDS) - 1, 0, &err) == 0)
 				for (size_t k = 0; k < p->nr; k++)
 					hits += p->nodes[k]->selected && p->nodes[k]->kind != NODE_SOURCE;
 			else
@@ -598,6 +613,30 @@ out:
 	return ret;
 }
 
+/* dbt's resource types: the ones Dango has, and the others named as such */
+static int bad_resource_type(const struct strvec *types)
+{
+	static const char *const later[] = { "analysis", "exposure", "metric", "semantic_model", "saved_query",
+					     "unit_test", "group", "function", NULL };
+	for (size_t i = 0; i < types->nr; i++) {
+		const char *t = types->v[i];
+		int ok = 0;
+		for (unsigned k = 0; k < DBT_NODE_KINDS; k++)
+			ok |= !strcmp(t, dbt_node_kind_name((enum node_kind)k));
+		if (ok || !strcmp(t, "all") || !strcmp(t, "default"))
+			continue;
+		for (const char *const *l = later; *l; l++)
+			if (!strcmp(t, *l)) {
+				ui_error("--resource-type %s: Dango does not have %s nodes yet", t, t);
+				return 1;
+			}
+		ui_error("--resource-type '%s' is not a dbt resource type (model, seed, test, source, snapshot, "
+			 "analysis, exposure, metric, semantic_model, saved_query, unit_test)", t);
+		return 1;
+	}
+	return 0;
+}
+
 static int run_cmd(enum which which, int argc, const char **argv)
 {
 	static const struct cmd_info infos[] = {
@@ -613,6 +652,8 @@ static int run_cmd(enum which which, int argc, const char **argv)
 		{ "compile", "dango compile [--select SEL]", "Render the models' SQL into target/compiled/.", details },
 		{ "ls", "dango ls [--select SEL] [--resource-type TYPE] [--output selector|name|path|json]",
 		  "List the selected nodes of the dbt project.", details },
+		{ "snapshot", "dango snapshot [--select SEL] [--exclude SEL]",
+		  "Run the dbt snapshots (type-2 history tables: timestamp and check strategies).", details },
 	};
 	struct run_args a;
 	memset(&a, 0, sizeof(a));
@@ -632,7 +673,7 @@ static int run_cmd(enum which which, int argc, const char **argv)
 		OPT_LIST(0, "skip-source", &a.skip_sources, "SRC[.TABLE]",
 			 "skip everything downstream of this source (repeatable)"),
 		OPT_INT(0, "wait", &a.wait, "SECONDS", "wait this long for the warehouse lock (default 300)"),
-		OPT_LIST(0, "resource-type", &a.resource_types, "TYPE", "ls: model, seed, test, source"),
+		OPT_LIST(0, "resource-type", &a.resource_types, "TYPE", "ls: model, seed, test, source, snapshot"),
 		OPT_STRING('o', "output", &a.output, "FORMAT", "ls: selector, name, path or json"),
 		OPT_END(),
 	};
@@ -684,6 +725,8 @@ static int run_cmd(enum which which, int argc, const char **argv)
 	} else if (a.threads < 0) {
 		ui_error("--threads must be at least 1");
 		r = EXIT_USAGE;
+	} else if (bad_resource_type(&a.resource_types)) {
+		r = EXIT_USAGE;
 	} else {
 		r = run_main(&a);
 	}
@@ -723,6 +766,11 @@ int cmd_compile(int argc, const char **argv)
 int cmd_ls(int argc, const char **argv)
 {
 	return run_cmd(W_LS, argc, argv);
+}
+
+int cmd_snapshot(int argc, const char **argv)
+{
+	return run_cmd(W_SNAPSHOT, argc, argv);
 }
 
 static void deps_line(void *data, const char *line)

@@ -395,7 +395,7 @@ static struct jval make_context(struct rstate *st)
 		for (size_t i = 0; ns && jval_dict_entry(*ns, i, &k, &v); i++)
 			jval_dict_setv(ctx, jval_ref(*k), jval_ref(*v));
 	}
-	if (n && (n->kind == NODE_MODEL || n->kind == NODE_SEED)) {
+	if (n && (n->kind == NODE_MODEL || n->kind == NODE_SEED || n->kind == NODE_SNAPSHOT)) {
 		jval_dict_set(ctx, "this", node_relation(st->p, n));
 		struct jval m = jval_dict_new();
 		jval_dict_set(m, "name", jval_str(n->name));

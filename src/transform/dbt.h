@@ -29,9 +29,10 @@ struct strbuf;
 struct warehouse;
 struct ynode;
 
-enum node_kind { NODE_MODEL, NODE_SEED, NODE_TEST, NODE_SOURCE };
+enum node_kind { NODE_MODEL, NODE_SEED, NODE_TEST, NODE_SOURCE, NODE_SNAPSHOT };
+#define DBT_NODE_KINDS 5
 
-enum materialized { MAT_VIEW, MAT_TABLE, MAT_INCREMENTAL, MAT_EPHEMERAL, MAT_SEED, MAT_TEST, MAT_NONE };
+enum materialized { MAT_VIEW, MAT_TABLE, MAT_INCREMENTAL, MAT_EPHEMERAL, MAT_SEED, MAT_TEST, MAT_NONE, MAT_SNAPSHOT };
 
 struct dbt_node {
 	enum node_kind kind;
@@ -230,6 +231,12 @@ void dbt_result_release(struct dbt_result *r);
 /* Build n (compiling it first) on wh; fills res. Never prints. */
 void dbt_execute_node(struct dbt_project *p, struct dbt_node *n, struct warehouse *wh, struct dbt_result *res);
 const char *dbt_status_name(enum dbt_status s);
+
+/* --- snapshot.c: dbt's snapshot materialization ------------------------------------------ */
+/* Build or update snapshot n from its compiled query body; every statement
+ * is appended to log; rows gets the rows inserted. -1 with err. */
+int dbt_snapshot_build(struct dbt_project *p, struct dbt_node *n, struct warehouse *wh, const char *body,
+		       struct strbuf *log, int64_t *rows, struct strbuf *err);
 
 /* --- runner.c: the selected nodes in graph order over a worker pool -------------------- */
 struct dbt_run_opts {

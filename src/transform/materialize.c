@@ -657,6 +657,9 @@ void dbt_execute_node(struct dbt_project *p, struct dbt_node *n, struct warehous
 		case MAT_INCREMENTAL:
 			r = build_incremental(&m, body.buf);
 			break;
+		case MAT_SNAPSHOT:
+			r = dbt_snapshot_build(p, n, wh, body.buf, &m.run, &m.rows, &err);
+			break;
 		default:
 			break;
 		}
