@@ -146,6 +146,15 @@ static void location_release(struct location *loc)
 }
 
 /* --- output ---------------------------------------------------------------------- */
+/* a test's name as dbt prints it: model::test for a unit test */
+static const char *test_label(const struct dbt_node *n, struct strbuf *sb)
+{
+	if (n->unit_model < 0)
+		return n->name;
+	strbuf_addf(sb, "%s::%s", n->fqn.nr >= 2 ? n->fqn.v[n->fqn.nr - 2] : "", n->name);
+	return sb->buf;
+}
+
 static void node_desc(struct strbuf *sb, const struct dbt_node *n)
 {
 	struct strbuf rel = STRBUF_INIT;
@@ -156,7 +165,11 @@ static void node_desc(struct strbuf *sb, const struct dbt_node *n)
 		strbuf_addf(sb, "seed file %s", rel.buf);
 	else if (n->kind == NODE_SNAPSHOT)
 		strbuf_addf(sb, "snapshot %s", rel.buf);
-	else
+	else if (n->unit_model >= 0) {
+		struct strbuf l = STRBUF_INIT;
+		strbuf_addf(sb, "unit_test %s", test_label(n, &l));
+		strbuf_release(&l);
+	} else
 		strbuf_addf(sb, "test %s", n->name);
 	strbuf_release(&rel);
 }
@@ -186,8 +199,9 @@ static void on_start(void *data, struct dbt_node *n, size_t order, size_t total)
 
 static void on_done(void *data, struct dbt_node *n, const struct dbt_result *r, size_t total)
 {
-	struct strbuf msg = STRBUF_INIT, status = STRBUF_INIT, desc = STRBUF_INIT, rel = STRBUF_INIT;
+	struct strbuf msg = STRBUF_INIT, status = STRBUF_INIT, desc = STRBUF_INIT, rel = STRBUF_INIT, lb = STRBUF_INIT;
 	double secs = r->seconds;
+	const char *name = test_label(n, &lb);
 	node_desc(&desc, n);
 	dbt_node_relation_name(&rel, n);
 	switch (r->status) {
@@ -205,33 +219,34 @@ static void on_done(void *data, struct dbt_node *n, const struct dbt_result *r, 
 		break;
 	case DBT_ERROR:
 		if (n->kind == NODE_TEST)
-			strbuf_addf(&msg, "ERROR %s", n->name);
+			strbuf_addf(&msg, "ERROR %s", name);
 		else
 			strbuf_addf(&msg, "ERROR %s %s", n->kind == NODE_SEED ? "loading" : "creating", desc.buf);
 		strbuf_addstr(&status, "ERROR");
 		break;
 	case DBT_SKIPPED:
 		if (n->kind == NODE_TEST)
-			strbuf_addf(&msg, "SKIP test %s", n->name);
+			strbuf_addf(&msg, "SKIP test %s", name);
 		else
 			strbuf_addf(&msg, "SKIP relation %s", rel.buf);
 		strbuf_addstr(&status, "SKIP");
 		secs = -1;
 		break;
 	case DBT_PASS:
-		strbuf_addf(&msg, "PASS %s", n->name);
+		strbuf_addf(&msg, "PASS %s", name);
 		strbuf_addstr(&status, "PASS");
 		break;
 	case DBT_FAIL:
-		strbuf_addf(&msg, "FAIL %lld %s", (long long)r->rows, n->name);
+		strbuf_addf(&msg, "FAIL %lld %s", (long long)r->rows, name);
 		strbuf_addf(&status, "FAIL %lld", (long long)r->rows);
 		break;
 	case DBT_WARN:
-		strbuf_addf(&msg, "WARN %lld %s", (long long)r->rows, n->name);
+		strbuf_addf(&msg, "WARN %lld %s", (long long)r->rows, name);
 		strbuf_addf(&status, "WARN %lld", (long long)r->rows);
 		break;
 	}
 	fancy(r->order, total, msg.buf, status.buf, secs);
+	strbuf_release(&lb);
 	strbuf_release(&msg);
 	strbuf_release(&status);
 	strbuf_release(&desc);
@@ -247,12 +262,18 @@ static void plural(struct strbuf *sb, size_t n, const char *one, const char *man
 
 static void print_found(struct dbt_project *p)
 {
-	size_t c[DBT_NODE_KINDS] = { 0 };
-	for (size_t i = 0; i < p->nr; i++)
-		c[p->nodes[i]->kind]++;
+	size_t c[DBT_NODE_KINDS] = { 0 }, units = 0;
+	for (size_t i = 0; i < p->nr; i++) {
+		if (p->nodes[i]->unit_model >= 0)
+			units++;
+		else
+			c[p->nodes[i]->kind]++;
+	}
 	struct strbuf sb = STRBUF_INIT;
 	plural(&sb, c[NODE_MODEL], "model", "models");
 	plural(&sb, c[NODE_TEST], "test", "tests");
+	if (units)
+		plural(&sb, units, "unit test", "unit tests");
 	if (c[NODE_SEED])
 		plural(&sb, c[NODE_SEED], "seed", "seeds");
 	if (c[NODE_SNAPSHOT])
@@ -266,7 +287,7 @@ static void print_found(struct dbt_project *p)
 
 static void print_summary(struct dbt_project *p, const struct dbt_result *res, double elapsed)
 {
-	size_t views = 0, tables = 0, incr = 0, seeds = 0, tests = 0, snaps = 0;
+	size_t views = 0, tables = 0, incr = 0, seeds = 0, tests = 0, snaps = 0, units = 0;
 	size_t pass = 0, warn = 0, error = 0, skip = 0, total = 0;
 	for (size_t i = 0; i < p->nr; i++) {
 		const struct dbt_node *n = p->nodes[i];
@@ -276,6 +297,8 @@ static void print_summary(struct dbt_project *p, const struct dbt_result *res, d
 		total++;
 		if (n->kind == NODE_SEED)
 			seeds++;
+		else if (n->unit_model >= 0)
+			units++;
 		else if (n->kind == NODE_TEST)
 			tests++;
 		else if (n->kind == NODE_SNAPSHOT)
@@ -306,6 +329,8 @@ static void print_summary(struct dbt_project *p, const struct dbt_result *res, d
 		plural(&sb, snaps, "snapshot", "snapshots");
 	if (tests)
 		plural(&sb, tests, "test", "tests");
+	if (units)
+		plural(&sb, units, "unit test", "unit tests");
 	out_line("%s", "");
 	out_line("Finished running %s in %.2fs.", sb.buf, elapsed);
 	out_line("%s", "");
@@ -323,9 +348,9 @@ static void print_summary(struct dbt_project *p, const struct dbt_result *res, d
 			if (!r->ran || (r->status != DBT_ERROR && r->status != DBT_FAIL && r->status != DBT_WARN))
 				continue;
 			out_line("%s", "");
-			const char *kind = dbt_node_kind_name(n->kind);
+			const char *kind = n->unit_model >= 0 ? "unit_test" : dbt_node_kind_name(n->kind);
 			if (r->status == DBT_FAIL)
-				out_line("Failure in test %s (%s)", n->name, n->file);
+				out_line("Failure in %s %s (%s)", n->unit_model >= 0 ? "unit_test" : "test", n->name, n->file);
 			else if (r->status == DBT_WARN)
 				out_line("Warning in test %s (%s)", n->name, n->file);
 			else if (!n->compiled_sql && n->kind != NODE_SEED)

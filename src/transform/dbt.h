@@ -61,6 +61,7 @@ struct dbt_node {
 	char *column_name;
 	struct jval test_kwargs;  /* dict: values, to, field, ... (expressions as strings) */
 	long attached;            /* the model a generic test is defined on, or -1 */
+	long unit_model;          /* a unit test: the model it tests, or -1 */
 	/* sources */
 	char *source_name, *identifier, *loaded_at_field;
 	struct jval freshness;
@@ -175,6 +176,15 @@ int dbt_deps_install(const char *project_dir, void (*log)(void *data, const char
  * CTEs; wh may be NULL (then run_query and introspection fail). The result
  * is the caller's. */
 char *dbt_compile_node(struct dbt_project *p, struct dbt_node *n, struct warehouse *wh, struct strbuf *err);
+/* A unit test's inputs and overrides, for dbt_compile_unit. */
+struct dbt_unit {
+	struct jval fixtures;   /* dict: "model" | "source:src.table" | "this" -> SQL of the given rows */
+	struct jval macros;     /* dict: macro name -> the value it returns */
+	struct jval vars, env_vars; /* dicts */
+};
+/* dbt_compile_node with ref/source/this of the fixtures and the overrides. */
+char *dbt_compile_unit(struct dbt_project *p, struct dbt_node *n, struct warehouse *wh, const struct dbt_unit *unit,
+		       struct strbuf *err);
 /* Parse-time render (execute=False) of n: fills refs, sources, config. */
 int dbt_parse_node(struct dbt_project *p, struct dbt_node *n, struct strbuf *err);
 /* Render a string (hook, description, test argument) in n's context. */
@@ -230,6 +240,10 @@ struct dbt_result {
 void dbt_result_release(struct dbt_result *r);
 /* Build n (compiling it first) on wh; fills res. Never prints. */
 void dbt_execute_node(struct dbt_project *p, struct dbt_node *n, struct warehouse *wh, struct dbt_result *res);
+/* unit.c: run unit test n (n->unit_model >= 0): res gets PASS or FAIL (the
+ * differing rows in its message), or ERROR with err; statements go to log. */
+void dbt_unit_run(struct dbt_project *p, struct dbt_node *n, struct warehouse *wh, struct dbt_result *res,
+		  struct strbuf *log, struct strbuf *err);
 const char *dbt_status_name(enum dbt_status s);
 
 /* --- snapshot.c: dbt's snapshot materialization ------------------------------------------ */

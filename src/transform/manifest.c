@@ -358,6 +358,7 @@ static struct dbt_node *node_new(struct dbt_project *p, enum node_kind kind)
 	n->columns = jval_dict_new();
 	n->test_kwargs = jval_dict_new();
 	n->attached = -1;
+	n->unit_model = -1;
 	n->enabled = 1;
 	n->mat = MAT_NONE;
 	ALLOC_GROW(p->nodes, p->nr + 1, p->alloc);
@@ -1475,6 +1476,56 @@ static void schema_yaml_snapshots(struct dbt_project *p, struct yml_file *f)
 	}
 }
 
+/* dbt 1.8's unit tests: a test node per entry of `unit_tests:`, its
+ * definition (given, expect, overrides) kept as a value for unit.c. */
+static void schema_unit_tests(struct dbt_project *p, struct yml_file *f, const struct ynode *tests_tree)
+{
+	const struct ynode *list = ymap_get(f->doc.root, "unit_tests");
+	for (size_t i = 0; list && list->kind == Y_SEQ && i < list->n; i++) {
+		const struct ynode *u = list->items[i];
+		const char *name = ystr(u, "name"), *model = ystr(u, "model");
+		struct dbt_node *n = node_new(p, NODE_TEST);
+		n->mat = MAT_TEST;
+		n->name = xstrdup(name ? name : "unnamed");
+		n->file = xstrdup(f->rel);
+		n->path = xstrdup(f->rel);
+		n->unique_id = xasprintf("unit_test.%s.%s.%s", p->name, model ? model : "", n->name);
+		strvec_push(&n->fqn, p->name);
+		if (*f->dirpath) {
+			char *copy = xstrdup(f->dirpath), *save, *part;
+			for (part = strtok_r(copy, "/", &save); part; part = strtok_r(NULL, "/", &save))
+				strvec_push(&n->fqn, part);
+			free(copy);
+		}
+		strvec_push(&n->fqn, model ? model : "");
+		strvec_push(&n->fqn, n->name);
+		jval_unref(n->test_kwargs);
+		n->test_kwargs = dbt_yaml_value(u);
+		apply_project_tree(n->config, tests_tree, &n->fqn);
+		const struct ynode *cfg = ymap_get(u, "config");
+		if (cfg && cfg->kind == Y_MAP) {
+			struct jval c = dbt_yaml_value(cfg);
+			dbt_config_merge_dict(n->config, c);
+			jval_unref(c);
+		}
+		struct dbt_node *m = model ? dbt_project_find(p, model) : NULL;
+		struct strbuf where = STRBUF_INIT;
+		ynode_where(&where, &f->doc, u);
+		if (!name)
+			n->load_error = xasprintf("%sa unit test needs a name", where.buf);
+		else if (!model)
+			n->load_error = xasprintf("%sunit test '%s' needs a 'model'", where.buf, name);
+		else if (!m || m->kind != NODE_MODEL)
+			n->load_error = xasprintf("%sunit test '%s' tests model '%s', which was not found", where.buf, name,
+						  model);
+		else
+			n->unit_model = (long)m->index;
+		if (!ymap_get(u, "expect") && !n->load_error)
+			n->load_error = xasprintf("%sunit test '%s' needs 'expect'", where.buf, name);
+		strbuf_release(&where);
+	}
+}
+
 /* What Dango parses but does not do says so, once per file and kind: a
  * feature ignored in silence is the worst outcome. */
 static void warn_unsupported(struct dbt_project *p, struct yml_file *f)
@@ -1549,6 +1600,8 @@ static int load_schema_files(struct dbt_project *p, const struct ynode *tests_tr
 		    schema_models(p, &files[i], "seeds", NODE_SEED, tests_tree, err) < 0 ||
 		    schema_models(p, &files[i], "snapshots", NODE_SNAPSHOT, tests_tree, err) < 0)
 			goto out;
+	for (size_t i = 0; i < nf; i++)
+		schema_unit_tests(p, &files[i], tests_tree);
 	ret = 0;
 out:
 	for (size_t i = 0; i < nf; i++) {
@@ -1776,6 +1829,14 @@ int dbt_project_load(struct dbt_project *p, const struct dbt_load_opts *o, struc
 			dbt_parse_node(p, n, &e);
 			strbuf_release(&e);
 		}
+		if (n->unit_model >= 0) {
+			/* a unit test waits for its model's parents, not the model */
+			struct dbt_node *m = p->nodes[n->unit_model];
+			for (size_t k = 0; k < m->refs.nr; k++)
+				strvec_push(&n->refs, m->refs.v[k]);
+			for (size_t k = 0; k < m->sources.nr; k++)
+				strvec_push(&n->sources, m->sources.v[k]);
+		}
 		const struct jval *en = jval_dict_get(n->config, "enabled");
 		if (en && en->type == JVAL_BOOL && !en->u.b)
 			n->enabled = 0;
@@ -1795,15 +1856,30 @@ int dbt_project_load(struct dbt_project *p, const struct dbt_load_opts *o, struc
 	}
 	/* drop disabled nodes: dbt leaves them out of the graph */
 	size_t w = 0;
+	/* decide first, then compact: the indices of attached and unit_model
+	 * are the old ones until then */
+	long *map = xcalloc(p->nr + 1, sizeof(*map));
 	for (size_t i = 0; i < p->nr; i++) {
 		struct dbt_node *n = p->nodes[i];
-		if (!n->enabled || (n->attached >= 0 && !p->nodes[n->attached]->enabled)) {
+		int keep = n->enabled && !(n->attached >= 0 && !p->nodes[n->attached]->enabled) &&
+			   !(n->unit_model >= 0 && !p->nodes[n->unit_model]->enabled);
+		map[i] = keep ? (long)w++ : -1;
+	}
+	w = 0;
+	for (size_t i = 0; i < p->nr; i++) {
+		struct dbt_node *n = p->nodes[i];
+		if (map[i] < 0) {
 			node_free(n);
 			continue;
 		}
+		if (n->attached >= 0)
+			n->attached = map[n->attached];
+		if (n->unit_model >= 0)
+			n->unit_model = map[n->unit_model];
 		n->index = w;
 		p->nodes[w++] = n;
 	}
+	free(map);
 	p->nr = w;
 	jval_unref(p->by_name);
 	p->by_name = jval_dict_new();

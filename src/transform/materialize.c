@@ -634,6 +634,11 @@ void dbt_execute_node(struct dbt_project *p, struct dbt_node *n, struct warehous
 		r = -1;
 		goto done;
 	}
+	if (n->kind == NODE_TEST && n->unit_model >= 0) {
+		dbt_unit_run(p, n, wh, res, &m.run, &err);
+		res->code = xstrdup("SELECT");
+		goto done_test;
+	}
 	n->compiled_sql = dbt_compile_node(p, n, wh, &err);
 	if (!n->compiled_sql) {
 		r = -1;
