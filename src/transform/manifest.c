@@ -1037,6 +1037,8 @@ static void columns_from(struct dbt_project *p, struct dbt_node *n, const struct
 		free(desc);
 		const char *dt = ystr(cols->items[i], "data_type");
 		jval_dict_set(c, "data_type", dt ? jval_str(dt) : jval_none());
+		const struct ynode *cons = ymap_get(cols->items[i], "constraints");
+		jval_dict_set(c, "constraints", cons && cons->kind == Y_SEQ ? dbt_yaml_value(cons) : jval_list_new());
 		jval_dict_set(n->columns, cname, c);
 	}
 }
@@ -1344,6 +1346,26 @@ static int schema_models(struct dbt_project *p, struct yml_file *f, const char *
 			jval_unref(c);
 		}
 		columns_from(p, n, ymap_get(m, "columns"));
+		{
+			/* model-level constraints, for the contract's DDL */
+			const struct ynode *cons = ymap_get(m, "constraints");
+			if (cons && cons->kind == Y_SEQ)
+				jval_dict_set(n->config, "__constraints", dbt_yaml_value(cons));
+			/* model versions compile to other relations (m_v1, m_v2):
+			 * until Dango builds them, the model fails with the reason */
+			const struct ynode *vers = ymap_get(m, "versions");
+			if (vers && !ynode_is_null(vers) && !n->load_error) {
+				struct strbuf w = STRBUF_INIT;
+				ynode_where(&w, &f->doc, vers);
+				n->load_error = xasprintf("%smodel versions are not supported by Dango yet (model '%s' "
+							  "would build as '%s' instead of its versioned relations)",
+							  w.buf, name, name);
+				strbuf_release(&w);
+			}
+			const char *access = ystr(m, "access");
+			if ((access && strcmp(access, "public")) || ystr(m, "group"))
+				dbt_log(p, 2, "%s: model '%s': access and groups are not enforced by Dango yet", f->rel, name);
+		}
 		if (tests_of(p, f, n, NULL, m, tests_tree, err) < 0)
 			return -1;
 		const struct ynode *cols = ymap_get(m, "columns");
