@@ -34,6 +34,7 @@ static const struct command commands[] = {
 	{ "ls", cmd_ls, "List the dbt project's nodes" },
 	{ "deps", cmd_deps, "Install the dbt packages of packages.yml into dbt_packages/" },
 	{ "snapshot", cmd_snapshot, "Run the dbt project's snapshots" },
+	{ "run-operation", cmd_run_operation, "Call a macro of the dbt project with --args" },
 	{ "validate", cmd_validate, "Check the configuration, credentials and dbt project" },
 	{ "query", cmd_query, "Run SQL against the warehouse" },
 	{ "db", cmd_db, "Warehouse status, backups (db backups, db restore), cleaning" },

@@ -41,5 +41,6 @@ int cmd_compile(int argc, const char **argv);
 int cmd_ls(int argc, const char **argv);
 int cmd_deps(int argc, const char **argv);
 int cmd_snapshot(int argc, const char **argv);
+int cmd_run_operation(int argc, const char **argv);
 
 #endif

@@ -507,6 +507,33 @@ static void *write_artifacts(void *arg)
 }
 
 
+static void hook_line(void *data, const char *name, size_t i, size_t total, int r)
+{
+	struct strbuf msg = STRBUF_INIT;
+	strbuf_addf(&msg, "%s hook: %s", r < 0 ? "ERROR" : "OK", name);
+	fancy(i, total, msg.buf, r < 0 ? "ERROR" : "OK", -1);
+	strbuf_release(&msg);
+}
+
+/* on-run-start (end 0) or on-run-end, with dbt's lines; -1 printed */
+static int run_project_hooks(struct dbt_project *p, struct warehouse *wh, int end, const struct dbt_result *res)
+{
+	const struct strvec *h = end ? &p->on_run_end : &p->on_run_start;
+	if (!h->nr)
+		return 0;
+	struct strbuf err = STRBUF_INIT;
+	if (end)
+		out_line("%s", "");
+	out_line("Running %zu %s hook%s", h->nr, end ? "on-run-end" : "on-run-start", h->nr == 1 ? "" : "s");
+	int r = dbt_run_hooks(p, wh, end, res, hook_line, NULL, &err);
+	if (r < 0)
+		ui_error("%s", err.buf);
+	if (!end)
+		out_line("%s", "");
+	strbuf_release(&err);
+	return r;
+}
+
 static int run_main(struct run_args *a)
 {
 	struct location loc;
@@ -600,6 +627,10 @@ static int run_main(struct run_args *a)
 	out_line("%s", "");
 	struct dbt_run_opts ro = { threads, a->fail_fast, &a->skip_sources, on_start, on_done, NULL };
 	double t1 = now_s();
+	if (run_project_hooks(&p, &wh, 0, NULL) < 0) {
+		ret = EXIT_FAIL;
+		goto out;
+	}
 	int r = dbt_run(&p, &wh, &ro, &results, &err);
 	double elapsed = now_s() - t1;
 	if (r < 0) {
@@ -607,6 +638,8 @@ static int run_main(struct run_args *a)
 		ret = EXIT_FAIL;
 		goto out;
 	}
+	if (run_project_hooks(&p, &wh, 1, results) < 0)
+		r = 1;
 	print_summary(&p, results, elapsed);
 	/* the artifacts are written while the warehouse closes (DuckDB
 	 * checkpoints then): neither waits for the other */
@@ -841,5 +874,86 @@ int cmd_deps(int argc, const char **argv)
 	}
 	strbuf_release(&err);
 	location_release(&loc);
+	return r;
+}
+
+/* dango run-operation MACRO --args '{...}': call a macro on the warehouse */
+int cmd_run_operation(int argc, const char **argv)
+{
+	static const struct cmd_info info = {
+		"run-operation", "dango run-operation MACRO [--args YAML] [--vars YAML] [--target NAME]",
+		"Call a macro of the dbt project (or a package: pkg.macro) with the given arguments, as dbt does.",
+		"Exit codes: 0 done, 1 the macro failed (or the project is invalid), 2 usage, 3 lock not had."
+	};
+	struct run_args a;
+	memset(&a, 0, sizeof(a));
+	a.wait = -1;
+	const char *args_text = NULL;
+	struct strvec args = STRVEC_INIT;
+	const struct opt opts[] = {
+		OPT_STRING(0, "args", &args_text, "YAML", "the macro's keyword arguments: '{\"days\": 7}'"),
+		OPT_STRING(0, "vars", &a.vars, "YAML", "variables, as JSON or YAML"),
+		OPT_STRING('t', "target", &a.target, "NAME", "the profile's output to use"),
+		OPT_STRING(0, "profiles-dir", &a.profiles_dir, "DIR", "folder of profiles.yml"),
+		OPT_INT(0, "wait", &a.wait, "SECONDS", "wait this long for the warehouse lock (default 300)"),
+		OPT_END(),
+	};
+	int r = opts_parse(&info, opts, argc, argv, &args);
+	if (r == OPTS_HELP || r == OPTS_ERROR || args.nr != 1) {
+		if (r != OPTS_HELP && r != OPTS_ERROR)
+			ui_error("run-operation takes one macro name (got %zu arguments)", args.nr);
+		strvec_clear(&args);
+		return r == OPTS_HELP ? EXIT_OK : EXIT_USAGE;
+	}
+	struct strbuf err = STRBUF_INIT;
+	struct jval kwargs = jval_dict_new();
+	if (args_text && *args_text) {
+		jval_unref(kwargs);
+		if (dbt_parse_vars(args_text, &kwargs, &err) < 0) {
+			ui_error("--args: %s", err.buf);
+			strbuf_release(&err);
+			strvec_clear(&args);
+			return EXIT_USAGE;
+		}
+	}
+	struct location loc;
+	struct dbt_project p;
+	struct dango_lock lock = DANGO_LOCK_INIT;
+	struct warehouse wh = { 0 };
+	int have_project = 0;
+	if ((r = locate(&loc, &a)) != EXIT_OK)
+		goto done;
+	r = EXIT_FAIL;
+	out_line("Running with dango=%s", DANGO_VERSION);
+	struct dbt_load_opts lo = { loc.dbt_dir, loc.profiles_dir, loc.profiles_base, a.target, a.vars, 0, on_log, NULL };
+	have_project = 1;
+	if (dbt_project_load(&p, &lo, &err) < 0 || dbt_graph_build(&p, &err) < 0) {
+		ui_error("%s", err.buf);
+		goto out;
+	}
+	if (!loc.dango) {
+		loc.proj.state_dir = xstrdup(p.target_path);
+		loc.proj.lock_wait = 300;
+	} else {
+		free(loc.proj.warehouse_path);
+	}
+	loc.proj.warehouse_path = xstrdup(p.target.path);
+	if ((r = cmd_open_writer(&loc.proj, "dango run-operation", NULL, a.wait, &lock, &wh)) != EXIT_OK)
+		goto out;
+	if (dbt_catalog_load(&p, &wh, &err) < 0 || dbt_run_operation(&p, &wh, args.v[0], kwargs, &err) < 0) {
+		ui_error("Encountered an error while running operation: %s", err.buf);
+		r = EXIT_FAIL;
+	} else {
+		r = EXIT_OK;
+	}
+	cmd_close_writer(&lock, &wh);
+out:
+	if (have_project)
+		dbt_project_release(&p);
+	location_release(&loc);
+done:
+	jval_unref(kwargs);
+	strbuf_release(&err);
+	strvec_clear(&args);
 	return r;
 }

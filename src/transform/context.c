@@ -36,6 +36,7 @@ struct rstate {
 	struct jval results;  /* statement results by name */
 	int incremental;      /* -1: not known yet */
 	const struct dbt_unit *unit; /* a unit test's fixtures and overrides, or NULL */
+	struct jval extra;           /* dict of more names (hooks' results, schemas), or undefined */
 };
 
 /* --- relations (relation.c) ----------------------------------------------------- */
@@ -502,6 +503,11 @@ static struct jval make_context(struct rstate *st)
 	}
 	if (st->unit)
 		unit_overrides(st, ctx);
+	if (st->extra.type == JVAL_DICT) {
+		const struct jval *k, *v;
+		for (size_t i = 0; jval_dict_entry(st->extra, i, &k, &v); i++)
+			jval_dict_setv(ctx, jval_ref(*k), jval_ref(*v));
+	}
 	return ctx;
 }
 
@@ -844,6 +850,28 @@ static int render_with(struct rstate *st, struct jinja_template *t, struct strbu
 	env.lenient_undefined = 1;
 	int r = jinja_render(&env, t, ctx, out, err);
 	jval_unref(ctx);
+	return r;
+}
+
+int dbt_render_extra(struct dbt_project *p, struct warehouse *wh, const char *what, const char *src,
+		     struct jval extra, struct strbuf *out, struct strbuf *err)
+{
+	struct rstate st;
+	struct strbuf ctes = STRBUF_INIT;
+	struct strvec done = STRVEC_INIT;
+	rstate_init(&st, p, NULL, wh, 1);
+	st.ctes = &ctes;
+	st.cte_done = &done;
+	st.extra = extra;
+	int r = -1;
+	struct jinja_template *t = jinja_template_parse(&p->env, what, src, strlen(src), err);
+	if (t) {
+		r = render_with(&st, t, out, err);
+		jinja_template_unref(t);
+	}
+	jval_unref(st.results);
+	strbuf_release(&ctes);
+	strvec_clear(&done);
 	return r;
 }
 

@@ -117,6 +117,7 @@ struct dbt_project {
 	struct strvec package_dirs; /* their folders (absolute), parallel to packages */
 	struct strvec pkg_schema_dirs; /* the packages' model and seed folders, relative to dir */
 	struct ydoc *root_doc;    /* dbt_project.yml while loading (borrowed) */
+	struct strvec on_run_start, on_run_end; /* the project's hooks, as written */
 };
 
 /* --- manifest.c: loading ---------------------------------------------------- */
@@ -190,6 +191,10 @@ int dbt_parse_node(struct dbt_project *p, struct dbt_node *n, struct strbuf *err
 /* Render a string (hook, description, test argument) in n's context. */
 int dbt_render_string(struct dbt_project *p, struct dbt_node *n, struct warehouse *wh, int execute,
 		      const char *what, const char *src, struct strbuf *out, struct strbuf *err);
+/* Render src with execute=True outside any node, with the names of extra
+ * (a dict: on-run-end's results, run-operation's arguments) as well. */
+int dbt_render_extra(struct dbt_project *p, struct warehouse *wh, const char *what, const char *src,
+		     struct jval extra, struct strbuf *out, struct strbuf *err);
 /* Install the globals that do not depend on a node (var, env_var, log, ...). */
 void dbt_context_setup(struct dbt_project *p);
 /* `selected_resources`: the unique ids of the selected nodes (call after
@@ -269,6 +274,17 @@ struct dbt_run_opts {
 int dbt_run(struct dbt_project *p, struct warehouse *wh, const struct dbt_run_opts *o,
 	    struct dbt_result **results, struct strbuf *err);
 void dbt_results_free(struct dbt_project *p, struct dbt_result *results);
+
+/* --- hooks.c: on-run-start, on-run-end, run-operation ----------------------------------- */
+/* Run the project's on-run-start (results NULL) or on-run-end hooks on wh;
+ * on_hook(data, i, total, sql_or_NULL, r) reports each (r: 0 or -1). -1 with err
+ * at the first that fails. */
+int dbt_run_hooks(struct dbt_project *p, struct warehouse *wh, int end, const struct dbt_result *results,
+		  void (*on_hook)(void *data, const char *name, size_t i, size_t total, int r), void *data,
+		  struct strbuf *err);
+/* Call macro (name or package.name) with the arguments of args (a dict). */
+int dbt_run_operation(struct dbt_project *p, struct warehouse *wh, const char *macro, struct jval args,
+		      struct strbuf *err);
 
 /* --- artifacts.c ---------------------------------------------------------------------- */
 int dbt_write_manifest(struct dbt_project *p, struct strbuf *err);

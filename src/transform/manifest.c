@@ -1803,6 +1803,15 @@ int dbt_project_load(struct dbt_project *p, const struct dbt_load_opts *o, struc
 			jval_dict_setv(p->vars, jval_ref(*k), jval_ref(*v));
 		jval_unref(cli);
 	}
+	for (int end = 0; end < 2; end++) {
+		const struct ynode *h = ymap_get(r, end ? "on-run-end" : "on-run-start");
+		struct strvec *sv = end ? &p->on_run_end : &p->on_run_start;
+		if (h && h->kind == Y_SCALAR && !ynode_is_null(h))
+			strvec_push(sv, h->str);
+		for (size_t i = 0; h && h->kind == Y_SEQ && i < h->n; i++)
+			if (h->items[i]->kind == Y_SCALAR)
+				strvec_push(sv, h->items[i]->str);
+	}
 	dbt_context_setup(p);
 	p->root_doc = &doc;
 	if (dbt_packages_load(p, r, err) < 0)
@@ -1980,5 +1989,7 @@ void dbt_project_release(struct dbt_project *p)
 	strvec_clear(&p->packages);
 	strvec_clear(&p->package_dirs);
 	strvec_clear(&p->pkg_schema_dirs);
+	strvec_clear(&p->on_run_start);
+	strvec_clear(&p->on_run_end);
 	memset(p, 0, sizeof(*p));
 }
