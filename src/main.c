@@ -35,6 +35,8 @@ static const struct command commands[] = {
 	{ "deps", cmd_deps, "Install the dbt packages of packages.yml into dbt_packages/" },
 	{ "snapshot", cmd_snapshot, "Run the dbt project's snapshots" },
 	{ "run-operation", cmd_run_operation, "Call a macro of the dbt project with --args" },
+	{ "parse", cmd_parse, "Parse the dbt project and write target/manifest.json" },
+	{ "clean", cmd_clean, "Delete the dbt project's clean-targets (target/)" },
 	{ "validate", cmd_validate, "Check the configuration, credentials and dbt project" },
 	{ "query", cmd_query, "Run SQL against the warehouse" },
 	{ "db", cmd_db, "Warehouse status, backups (db backups, db restore), cleaning" },

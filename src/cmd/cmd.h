@@ -42,5 +42,7 @@ int cmd_ls(int argc, const char **argv);
 int cmd_deps(int argc, const char **argv);
 int cmd_snapshot(int argc, const char **argv);
 int cmd_run_operation(int argc, const char **argv);
+int cmd_parse(int argc, const char **argv);
+int cmd_clean(int argc, const char **argv);
 
 #endif

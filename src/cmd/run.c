@@ -13,6 +13,7 @@
 #include "core/strbuf.h"
 #include "core/ui.h"
 #include "core/xalloc.h"
+#include "core/yaml.h"
 #include "transform/dbt.h"
 #include "version.h"
 
@@ -23,9 +24,9 @@
 #include <sys/time.h>
 #include <time.h>
 
-enum which { W_RUN, W_SEED, W_TEST, W_BUILD, W_COMPILE, W_LS, W_SNAPSHOT };
+enum which { W_RUN, W_SEED, W_TEST, W_BUILD, W_COMPILE, W_LS, W_SNAPSHOT, W_PARSE };
 
-static const char *const which_names[] = { "run", "seed", "test", "build", "compile", "ls", "snapshot" };
+static const char *const which_names[] = { "run", "seed", "test", "build", "compile", "ls", "snapshot", "parse" };
 
 struct run_args {
 	enum which which;
@@ -381,6 +382,7 @@ static unsigned kinds_for(const struct run_args *a)
 	case W_TEST: return 1u << NODE_TEST;
 	case W_BUILD: return (1u << NODE_MODEL) | (1u << NODE_SEED) | (1u << NODE_TEST) | (1u << NODE_SNAPSHOT);
 	case W_SNAPSHOT: return 1u << NODE_SNAPSHOT;
+	case W_PARSE: return (1u << DBT_NODE_KINDS) - 1;
 	case W_COMPILE: return (1u << NODE_MODEL) | (1u << NODE_TEST);
 	case W_LS: break;
 	}
@@ -390,6 +392,9 @@ static unsigned kinds_for(const struct run_args *a)
 	for (size_t i = 0; i < a->resource_types.nr; i++)
 		if (!strcmp(a->resource_types.v[i], "all") || !strcmp(a->resource_types.v[i], "default"))
 			return (1u << DBT_NODE_KINDS) - 1;
+	for (size_t i = 0; i < a->resource_types.nr; i++)
+		if (!strcmp(a->resource_types.v[i], "unit_test"))
+			k |= 1u << NODE_TEST;
 	for (size_t i = 0; i < a->resource_types.nr; i++)
 		for (unsigned t = 0; t < DBT_NODE_KINDS; t++)
 			if (!strcmp(a->resource_types.v[i], dbt_node_kind_name((enum node_kind)t)))
@@ -433,6 +438,11 @@ static void print_ls(struct dbt_project *p, const struct run_args *a)
 	for (size_t k = 0; k < p->nr; k++) {
 		struct dbt_node *n = p->nodes[order ? order[k] : k];
 		if (!n->selected)
+			continue;
+		/* --resource-type test lists data tests, unit_test the unit tests */
+		if (n->kind == NODE_TEST && a->resource_types.nr &&
+		    !strvec_has(&a->resource_types, n->unit_model >= 0 ? "unit_test" : "test") &&
+		    !strvec_has(&a->resource_types, "all") && !strvec_has(&a->resource_types, "default"))
 			continue;
 		const char *out = a->output ? a->output : "selector";
 		if (!strcmp(out, "name")) {
@@ -578,6 +588,24 @@ static int run_main(struct run_args *a)
 		goto out;
 	}
 	print_found(&p);
+	if (a->which == W_PARSE) {
+		/* what will fail when it runs is said now, not in silence */
+		size_t bad = 0;
+		for (size_t i = 0; i < p.nr; i++)
+			if (p.nodes[i]->load_error) {
+				char clock[9];
+				fflush(stdout);
+				fprintf(stderr, "%s  [WARNING]: %s %s will fail: %s\n", ui_clock(clock),
+					dbt_node_kind_name(p.nodes[i]->kind), p.nodes[i]->name, p.nodes[i]->load_error);
+				bad++;
+			}
+		ret = dbt_write_manifest(&p, &err) < 0 ? EXIT_FAIL : EXIT_OK;
+		if (ret != EXIT_OK)
+			ui_error("%s", err.buf);
+		else
+			out_line("Wrote %s/manifest.json%s", p.target_path, bad ? " (some nodes will fail: see the warnings)" : "");
+		goto out;
+	}
 	size_t nsel = 0;
 	for (size_t i = 0; i < p.nr; i++)
 		nsel += p.nodes[i]->selected;
@@ -675,13 +703,13 @@ out:
 static int bad_resource_type(const struct strvec *types)
 {
 	static const char *const later[] = { "analysis", "exposure", "metric", "semantic_model", "saved_query",
-					     "unit_test", "group", "function", NULL };
+					     "group", "function", NULL };
 	for (size_t i = 0; i < types->nr; i++) {
 		const char *t = types->v[i];
 		int ok = 0;
 		for (unsigned k = 0; k < DBT_NODE_KINDS; k++)
 			ok |= !strcmp(t, dbt_node_kind_name((enum node_kind)k));
-		if (ok || !strcmp(t, "all") || !strcmp(t, "default"))
+		if (ok || !strcmp(t, "all") || !strcmp(t, "default") || !strcmp(t, "unit_test"))
 			continue;
 		for (const char *const *l = later; *l; l++)
 			if (!strcmp(t, *l)) {
@@ -712,6 +740,7 @@ static int run_cmd(enum which which, int argc, const char **argv)
 		  "List the selected nodes of the dbt project.", details },
 		{ "snapshot", "dango snapshot [--select SEL] [--exclude SEL]",
 		  "Run the dbt snapshots (type-2 history tables: timestamp and check strategies).", details },
+		{ "parse", "dango parse", "Parse the dbt project and write target/manifest.json.", details },
 	};
 	struct run_args a;
 	memset(&a, 0, sizeof(a));
@@ -829,6 +858,11 @@ int cmd_ls(int argc, const char **argv)
 int cmd_snapshot(int argc, const char **argv)
 {
 	return run_cmd(W_SNAPSHOT, argc, argv);
+}
+
+int cmd_parse(int argc, const char **argv)
+{
+	return run_cmd(W_PARSE, argc, argv);
 }
 
 static void deps_line(void *data, const char *line)
@@ -955,5 +989,82 @@ done:
 	jval_unref(kwargs);
 	strbuf_release(&err);
 	strvec_clear(&args);
+	return r;
+}
+
+/* dango clean: remove the clean-targets of dbt_project.yml (default: the
+ * target-path); a path outside the project is refused, as dbt does */
+int cmd_clean(int argc, const char **argv)
+{
+	static const struct cmd_info info = {
+		"clean", "dango clean",
+		"Delete the folders listed in clean-targets of dbt_project.yml (default: target/).",
+		"Exit codes: 0 cleaned, 1 a path could not be removed or is outside the project, 2 usage."
+	};
+	struct strvec args = STRVEC_INIT;
+	const struct opt opts[] = { OPT_END() };
+	int r = opts_parse(&info, opts, argc, argv, &args);
+	if (r == OPTS_HELP || r == OPTS_ERROR || args.nr) {
+		if (args.nr)
+			ui_error("unexpected argument '%s'", args.v[0]);
+		strvec_clear(&args);
+		return r == OPTS_HELP ? EXIT_OK : EXIT_USAGE;
+	}
+	strvec_clear(&args);
+	struct run_args a;
+	memset(&a, 0, sizeof(a));
+	struct location loc;
+	if ((r = locate(&loc, &a)) != EXIT_OK)
+		return r;
+	struct strbuf path = STRBUF_INIT, text = STRBUF_INIT, err = STRBUF_INIT, abs = STRBUF_INIT, dir = STRBUF_INIT;
+	struct ydoc doc = { 0 };
+	struct strvec targets = STRVEC_INIT;
+	r = EXIT_FAIL;
+	fs_absolute(&dir, loc.dbt_dir);
+	fs_path_join(&path, dir.buf, "dbt_project.yml");
+	if (strbuf_read_file(&text, path.buf) < 0 || ydoc_parse(&doc, "dbt_project.yml", text.buf, text.len, &err) < 0) {
+		ui_error("%s", err.len ? err.buf : "no dbt_project.yml");
+		goto out;
+	}
+	const struct ynode *ct = ymap_get(doc.root, "clean-targets");
+	for (size_t i = 0; ct && ct->kind == Y_SEQ && i < ct->n; i++)
+		if (ct->items[i]->kind == Y_SCALAR)
+			strvec_push(&targets, ct->items[i]->str);
+	if (!ct) {
+		const struct ynode *tp = ymap_get(doc.root, "target-path");
+		strvec_push(&targets, tp && tp->kind == Y_SCALAR ? tp->str : "target");
+	}
+	out_line("Running with dango=%s", DANGO_VERSION);
+	r = EXIT_OK;
+	for (size_t i = 0; i < targets.nr; i++) {
+		strbuf_reset(&abs);
+		fs_path_join(&abs, dir.buf, targets.v[i]);
+		struct strbuf real = STRBUF_INIT;
+		fs_absolute(&real, abs.buf);
+		size_t dl = dir.len;
+		if (strncmp(real.buf, dir.buf, dl) || real.buf[dl] != '/' || strstr(targets.v[i], "..")) {
+			ui_error("clean-targets: '%s' is outside the project: not removed", targets.v[i]);
+			r = EXIT_FAIL;
+		} else if (!fs_exists(real.buf)) {
+			out_line("Checking %s/*", targets.v[i]);
+		} else if (fs_remove_tree(real.buf) < 0) {
+			ui_error("clean-targets: could not remove '%s'", targets.v[i]);
+			r = EXIT_FAIL;
+		} else {
+			out_line("Cleaned %s/*", targets.v[i]);
+		}
+		strbuf_release(&real);
+	}
+	if (r == EXIT_OK)
+		out_line("Finished cleaning all paths.");
+out:
+	ydoc_release(&doc);
+	strvec_clear(&targets);
+	strbuf_release(&path);
+	strbuf_release(&text);
+	strbuf_release(&err);
+	strbuf_release(&abs);
+	strbuf_release(&dir);
+	location_release(&loc);
 	return r;
 }
