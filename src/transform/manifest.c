@@ -534,6 +534,16 @@ static int load_profile(struct dbt_project *p, const struct dbt_load_opts *o, st
 		strbuf_addf(err, "the profile '%s' has no target '%s' in '%s'", p->profile_name, tname, path.buf);
 		goto out;
 	}
+	{
+		/* dbt-duckdb's profile features that Dango does not apply yet:
+		 * said, not ignored in silence */
+		static const char *const later[] = { "extensions", "settings", "attach", "plugins", "filesystems",
+						     "secrets", "external_root", "module_paths", NULL };
+		for (const char *const *k = later; *k; k++)
+			if (ymap_get(out_node, *k))
+				dbt_log(p, 2, "profiles.yml: '%s' of target '%s' is not supported by Dango yet: ignored", *k,
+					tname);
+	}
 	const char *type = ystr(out_node, "type");
 	if (!type || strcmp(type, "duckdb")) {
 		strbuf_addf(err, "%s: target '%s' has type '%s': only 'duckdb' is supported", path.buf, tname,
@@ -1416,6 +1426,15 @@ static int schema_sources(struct dbt_project *p, struct yml_file *f, const struc
 				warn_unknown(p, &f->doc, tb, TABLE_KEYS, what);
 				warn_columns(p, &f->doc, ymap_get(tb, "columns"), what);
 				free(what);
+			}
+			{
+				const struct ynode *meta = ymap_get(tb, "meta"), *smeta = ymap_get(s, "meta");
+				const struct ynode *cfg = ymap_get(tb, "config");
+				if (ymap_get(meta, "external_location") || ymap_get(smeta, "external_location") ||
+				    ymap_get(cfg, "external_location") || ymap_get(tb, "external"))
+					dbt_log(p, 2, "%s: source table '%s.%s': external locations (dbt-duckdb's "
+						      "external_location, external:) are not supported by Dango yet: it is read "
+						      "as a table", f->rel, sname, tname);
 			}
 			struct dbt_node *n = node_new(p, NODE_SOURCE);
 			n->name = xstrdup(tname);
