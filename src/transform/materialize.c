@@ -339,6 +339,14 @@ static int build_incremental(struct mctx *m, const char *body)
 	const char *old = existing_rel(m);
 	const struct jval *fr = jval_dict_get(n->config, "full_refresh");
 	int full = fr && fr->type == JVAL_BOOL ? fr->u.b : m->p->full_refresh;
+	const char *st0 = dbt_config_str(n, "incremental_strategy");
+	if (st0 && strcmp(st0, "append") && strcmp(st0, "delete+insert") && strcmp(st0, "merge")) {
+		/* refused on the first build too: it would otherwise build once
+		 * and fail on the next run */
+		strbuf_addf(m->err, "invalid incremental_strategy '%s': Dango supports append, delete+insert and merge%s",
+			    st0, !strcmp(st0, "microbatch") ? " (microbatch is not supported yet)" : "");
+		return -1;
+	}
 	if (!old || full || !strcmp(old, "view"))
 		return build_table(m, body);
 
