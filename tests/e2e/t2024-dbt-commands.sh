@@ -10,7 +10,13 @@ printf 'p:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n      path:
 echo "select 1 as id" >p/models/a.sql
 echo "select 1 as id" >p/models/v.sql
 cat >p/models/schema.yml <<\EOF
+groups:
+  - name: finance
+    owner: {name: fin}
 models:
+  - name: a
+    access: private
+    group: finance
   - name: v
     latest_version: 2
     versions:
@@ -36,9 +42,11 @@ test_expect_success 'dango parse writes the manifest and says what will fail' '
     test -f p/target/manifest.json &&
     jq -r ".nodes | keys[]" p/target/manifest.json | sort >actual &&
     printf "model.p.a\nmodel.p.v\nsnapshot.p.s1\nunit_test.p.a.t_a\n" >expect && test_cmp expect actual &&
-    test_grep "model v will fail: models/schema.yml:5:7: model versions are not supported by Dango yet" err &&
-    test_grep "models/schema.yml:13:3: exposures are not supported by Dango yet .*; 1 ignored" err &&
-    test_grep "metrics are not supported by Dango yet; 1 ignored" err
+    test_grep "model v will fail: models/schema.yml:11:7: model versions are not supported by Dango yet" err &&
+    test_grep "models/schema.yml:19:3: exposures are not supported by Dango yet .*; 1 ignored" err &&
+    test_grep "metrics are not supported by Dango yet; 1 ignored" err &&
+    test_grep "groups are not enforced by Dango yet" err &&
+    test_grep "models/schema.yml: model .a.: access and groups are not enforced by Dango yet" err
 '
 
 test_expect_success 'dango ls lists snapshots and unit tests by resource type; an unknown type is an error' '
