@@ -37,6 +37,7 @@ static const struct command commands[] = {
 	{ "run-operation", cmd_run_operation, "Call a macro of the dbt project with --args" },
 	{ "parse", cmd_parse, "Parse the dbt project and write target/manifest.json" },
 	{ "clean", cmd_clean, "Delete the dbt project's clean-targets (target/)" },
+	{ "freshness", cmd_freshness, "Check the freshness of the dbt project's sources (dbt source freshness)" },
 	{ "validate", cmd_validate, "Check the configuration, credentials and dbt project" },
 	{ "query", cmd_query, "Run SQL against the warehouse" },
 	{ "db", cmd_db, "Warehouse status, backups (db backups, db restore), cleaning" },

@@ -1068,3 +1068,120 @@ out:
 	location_release(&loc);
 	return r;
 }
+
+/* dango freshness: dbt's `source freshness` for the dbt project's sources
+ * (named so that it does not collide with `dango source`, which manages
+ * Dango's own sources) */
+int cmd_freshness(int argc, const char **argv)
+{
+	static const struct cmd_info info = {
+		"freshness", "dango freshness [--select source:NAME] [--target NAME]",
+		"Check the freshness of the dbt project's sources (dbt's `source freshness`): the newest\n"
+		"loaded_at_field against warn_after and error_after; writes target/sources.json.",
+		"Exit codes: 0 fresh (or warn), 1 a source is stale (error_after) or could not be checked, 2 usage."
+	};
+	struct run_args a;
+	memset(&a, 0, sizeof(a));
+	struct strvec args = STRVEC_INIT;
+	const struct opt opts[] = {
+		OPT_LIST('s', "select", &a.select, "SEL", "sources to check (source:stripe, source:stripe.charges)"),
+		OPT_LIST(0, "exclude", &a.exclude, "SEL", "sources to leave out"),
+		OPT_STRING(0, "vars", &a.vars, "YAML", "variables, as JSON or YAML"),
+		OPT_STRING('t', "target", &a.target, "NAME", "the profile's output to use"),
+		OPT_STRING(0, "profiles-dir", &a.profiles_dir, "DIR", "folder of profiles.yml"),
+		OPT_END(),
+	};
+	int r = opts_parse(&info, opts, argc, argv, &args);
+	if (r == OPTS_HELP || r == OPTS_ERROR || args.nr) {
+		if (args.nr)
+			ui_error("unexpected argument '%s' (use --select source:NAME)", args.v[0]);
+		strvec_clear(&args);
+		strvec_clear(&a.select);
+		strvec_clear(&a.exclude);
+		return r == OPTS_HELP ? EXIT_OK : EXIT_USAGE;
+	}
+	struct location loc;
+	struct dbt_project p;
+	struct strbuf err = STRBUF_INIT;
+	struct warehouse wh = { 0 };
+	struct dbt_freshness *res = NULL;
+	int have_project = 0, have_wh = 0;
+	if ((r = locate(&loc, &a)) != EXIT_OK)
+		goto done;
+	r = EXIT_FAIL;
+	double t0 = now_s();
+	out_line("Running with dango=%s", DANGO_VERSION);
+	struct dbt_load_opts lo = { loc.dbt_dir, loc.profiles_dir, loc.profiles_base, a.target, a.vars, 0, on_log, NULL };
+	have_project = 1;
+	if (dbt_project_load(&p, &lo, &err) < 0 || dbt_graph_build(&p, &err) < 0) {
+		ui_error("%s", err.buf);
+		goto out;
+	}
+	if (dbt_select(&p, &a.select, &a.exclude, 1u << NODE_SOURCE, 0, &err) < 0) {
+		ui_error("%s", err.buf);
+		r = EXIT_USAGE;
+		goto out;
+	}
+	size_t total = 0;
+	for (size_t i = 0; i < p.nr; i++)
+		total += p.nodes[i]->selected && dbt_freshness_wanted(p.nodes[i]);
+	print_found(&p);
+	if (!total) {
+		out_line("%s", "");
+		out_line("Nothing to do: no selected source has freshness (warn_after or error_after)");
+		r = EXIT_OK;
+		goto out;
+	}
+	if (warehouse_open(&wh, p.target.path, WH_READ_ONLY, &err) < 0) {
+		ui_error("%s", err.buf);
+		goto out;
+	}
+	have_wh = 1;
+	out_line("%s", "");
+	res = xcalloc(p.nr + 1, sizeof(*res));
+	size_t order = 0, bad = 0, warned = 0;
+	for (size_t i = 0; i < p.nr; i++) {
+		struct dbt_node *n = p.nodes[i];
+		if (!n->selected || !dbt_freshness_wanted(n))
+			continue;
+		struct strbuf msg = STRBUF_INIT;
+		strbuf_addf(&msg, "START freshness of %s.%s", n->source_name, n->name);
+		fancy(++order, total, msg.buf, "RUN", -1);
+		double c0 = now_s();
+		dbt_freshness_check(&p, n, &wh, &res[i]);
+		res[i].seconds = now_s() - c0;
+		res[i].ran = 1;
+		const char *st = res[i].status;
+		const char *label = !strcmp(st, "pass") ? "PASS" : !strcmp(st, "warn") ? "WARN" : !strcmp(st, "error") ? "ERROR STALE" : "ERROR";
+		strbuf_reset(&msg);
+		strbuf_addf(&msg, "%s freshness of %s.%s", label, n->source_name, n->name);
+		fancy(order, total, msg.buf, label, res[i].seconds);
+		if (res[i].message)
+			ui_error("%s", res[i].message);
+		bad += !strcmp(st, "error") || !strcmp(st, "runtime error");
+		warned += !strcmp(st, "warn");
+		strbuf_release(&msg);
+	}
+	if (dbt_write_sources(&p, res, now_s() - t0, &err) < 0)
+		ui_error("%s", err.buf);
+	out_line("%s", "");
+	out_line("Done. PASS=%zu WARN=%zu ERROR=%zu SKIP=0 TOTAL=%zu", total - bad - warned, warned, bad, total);
+	r = bad ? EXIT_FAIL : EXIT_OK;
+out:
+	if (res) {
+		for (size_t i = 0; i < p.nr; i++)
+			dbt_freshness_release(&res[i]);
+		free(res);
+	}
+	if (have_wh)
+		warehouse_close(&wh);
+	if (have_project)
+		dbt_project_release(&p);
+	location_release(&loc);
+done:
+	strbuf_release(&err);
+	strvec_clear(&args);
+	strvec_clear(&a.select);
+	strvec_clear(&a.exclude);
+	return r;
+}

@@ -311,3 +311,59 @@ int dbt_write_compiled(struct dbt_project *p, struct dbt_node *n, const char *ki
 	strbuf_release(&path);
 	return ret;
 }
+
+static json_t *criteria(double secs)
+{
+	if (secs <= 0)
+		return json_null();
+	json_t *o = json_object();
+	/* back in the unit it was most likely given in */
+	const char *period = "minute";
+	double count = secs / 60;
+	if (secs >= 86400 && (long long)secs % 86400 == 0) {
+		period = "day";
+		count = secs / 86400;
+	} else if (secs >= 3600 && (long long)secs % 3600 == 0) {
+		period = "hour";
+		count = secs / 3600;
+	}
+	json_object_set_new(o, "count", json_integer((json_int_t)count));
+	json_object_set_new(o, "period", json_string(period));
+	return o;
+}
+
+int dbt_write_sources(struct dbt_project *p, const struct dbt_freshness *res, double elapsed, struct strbuf *err)
+{
+	json_t *root = json_object(), *list = json_array();
+	json_object_set_new(root, "metadata", metadata(p, "https://schemas.getdbt.com/dbt/sources/v3.json"));
+	for (size_t i = 0; i < p->nr; i++) {
+		const struct dbt_freshness *f = &res[i];
+		if (!f->ran)
+			continue;
+		json_t *o = json_object(), *c = json_object();
+		char at[40];
+		iso_time(at, sizeof(at), f->now);
+		json_object_set_new(o, "unique_id", json_string(p->nodes[i]->unique_id));
+		json_object_set_new(o, "status", json_string(f->status));
+		json_object_set_new(o, "max_loaded_at", f->max_loaded_at ? json_string(f->max_loaded_at) : json_null());
+		json_object_set_new(o, "snapshotted_at", json_string(at));
+		json_object_set_new(o, "max_loaded_at_time_ago_in_s", f->max_loaded_at ? json_real(f->age) : json_null());
+		if (f->message)
+			json_object_set_new(o, "error", json_string(f->message));
+		json_object_set_new(c, "warn_after", criteria(f->warn_after));
+		json_object_set_new(c, "error_after", criteria(f->error_after));
+		const struct jval *flt = jval_dict_get(p->nodes[i]->freshness, "filter");
+		json_object_set_new(c, "filter", flt && jval_str_cstr(*flt) ? json_string(jval_str_cstr(*flt)) : json_null());
+		json_object_set_new(o, "criteria", c);
+		json_object_set_new(o, "execution_time", json_real(f->seconds));
+		json_object_set_new(o, "thread_id", json_string("Thread-1"));
+		json_object_set_new(o, "adapter_response", json_object());
+		json_object_set_new(o, "timing", json_array());
+		json_array_append_new(list, o);
+	}
+	json_object_set_new(root, "results", list);
+	json_object_set_new(root, "elapsed_time", json_real(elapsed));
+	int r = write_json(p, "sources.json", root, err);
+	json_decref(root);
+	return r;
+}

@@ -286,6 +286,23 @@ int dbt_run_hooks(struct dbt_project *p, struct warehouse *wh, int end, const st
 int dbt_run_operation(struct dbt_project *p, struct warehouse *wh, const char *macro, struct jval args,
 		      struct strbuf *err);
 
+/* --- freshness.c: `dango freshness`, dbt's source freshness ----------------------------- */
+struct dbt_freshness {
+	const char *status;  /* pass, warn, error (stale) or "runtime error" (message) */
+	char *max_loaded_at; /* as text */
+	double age, now;     /* seconds since max_loaded_at; the time of the check */
+	double warn_after, error_after; /* seconds, 0: not set */
+	double seconds;
+	char *message;
+	int ran;
+};
+/* Does n (a source table) have warn_after or error_after? */
+int dbt_freshness_wanted(const struct dbt_node *n);
+void dbt_freshness_check(struct dbt_project *p, struct dbt_node *n, struct warehouse *wh, struct dbt_freshness *f);
+void dbt_freshness_release(struct dbt_freshness *f);
+/* target/sources.json; results parallel to p->nodes */
+int dbt_write_sources(struct dbt_project *p, const struct dbt_freshness *results, double elapsed, struct strbuf *err);
+
 /* --- artifacts.c ---------------------------------------------------------------------- */
 int dbt_write_manifest(struct dbt_project *p, struct strbuf *err);
 int dbt_write_run_results(struct dbt_project *p, const struct dbt_result *results, const char *command,
