@@ -38,6 +38,7 @@ static const struct command commands[] = {
 	{ "parse", cmd_parse, "Parse the dbt project and write target/manifest.json" },
 	{ "clean", cmd_clean, "Delete the dbt project's clean-targets (target/)" },
 	{ "freshness", cmd_freshness, "Check the freshness of the dbt project's sources (dbt source freshness)" },
+	{ "docs", cmd_docs, "docs generate: the dbt project's manifest.json and catalog.json" },
 	{ "validate", cmd_validate, "Check the configuration, credentials and dbt project" },
 	{ "query", cmd_query, "Run SQL against the warehouse" },
 	{ "db", cmd_db, "Warehouse status, backups (db backups, db restore), cleaning" },

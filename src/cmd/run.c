@@ -1185,3 +1185,75 @@ done:
 	strvec_clear(&a.exclude);
 	return r;
 }
+
+/* dango docs generate: target/manifest.json and catalog.json */
+int cmd_docs(int argc, const char **argv)
+{
+	static const struct cmd_info info = {
+		"docs", "dango docs generate [--target NAME]",
+		"Write the dbt project's documentation artifacts: target/manifest.json and target/catalog.json\n"
+		"(every relation's columns, types, comments and row counts, read from the warehouse).",
+		"`dango docs serve` is not provided: `dango web` shows the project.\n"
+		"Exit codes: 0 written, 1 the project or the warehouse could not be read, 2 usage."
+	};
+	struct run_args a;
+	memset(&a, 0, sizeof(a));
+	struct strvec args = STRVEC_INIT;
+	const struct opt opts[] = {
+		OPT_STRING(0, "vars", &a.vars, "YAML", "variables, as JSON or YAML"),
+		OPT_STRING('t', "target", &a.target, "NAME", "the profile's output to use"),
+		OPT_STRING(0, "profiles-dir", &a.profiles_dir, "DIR", "folder of profiles.yml"),
+		OPT_END(),
+	};
+	int r = opts_parse(&info, opts, argc, argv, &args);
+	if (r == OPTS_HELP || r == OPTS_ERROR || args.nr != 1 || strcmp(args.v[0], "generate")) {
+		if (r != OPTS_HELP && r != OPTS_ERROR)
+			ui_error(args.nr && !strcmp(args.v[0], "serve")
+					 ? "dango docs serve is not provided: open the project with `dango web`"
+					 : "usage: dango docs generate");
+		strvec_clear(&args);
+		return r == OPTS_HELP ? EXIT_OK : EXIT_USAGE;
+	}
+	struct location loc;
+	struct dbt_project p;
+	struct strbuf err = STRBUF_INIT;
+	struct warehouse wh = { 0 };
+	int have_project = 0, have_wh = 0;
+	if ((r = locate(&loc, &a)) != EXIT_OK)
+		goto done;
+	r = EXIT_FAIL;
+	out_line("Running with dango=%s", DANGO_VERSION);
+	struct dbt_load_opts lo = { loc.dbt_dir, loc.profiles_dir, loc.profiles_base, a.target, a.vars, 0, on_log, NULL };
+	have_project = 1;
+	if (dbt_project_load(&p, &lo, &err) < 0 || dbt_graph_build(&p, &err) < 0) {
+		ui_error("%s", err.buf);
+		goto out;
+	}
+	print_found(&p);
+	if (dbt_write_manifest(&p, &err) < 0) {
+		ui_error("%s", err.buf);
+		goto out;
+	}
+	if (warehouse_open(&wh, p.target.path, WH_READ_ONLY, &err) < 0) {
+		ui_error("%s", err.buf);
+		goto out;
+	}
+	have_wh = 1;
+	size_t found = 0;
+	if (dbt_write_catalog(&p, &wh, &found, &err) < 0) {
+		ui_error("%s", err.buf);
+		goto out;
+	}
+	out_line("Catalog written to %s/catalog.json (%zu relation%s)", p.target_path, found, found == 1 ? "" : "s");
+	r = EXIT_OK;
+out:
+	if (have_wh)
+		warehouse_close(&wh);
+	if (have_project)
+		dbt_project_release(&p);
+	location_release(&loc);
+done:
+	strbuf_release(&err);
+	strvec_clear(&args);
+	return r;
+}

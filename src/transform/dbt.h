@@ -300,6 +300,9 @@ struct dbt_freshness {
 int dbt_freshness_wanted(const struct dbt_node *n);
 void dbt_freshness_check(struct dbt_project *p, struct dbt_node *n, struct warehouse *wh, struct dbt_freshness *f);
 void dbt_freshness_release(struct dbt_freshness *f);
+/* target/catalog.json: every relation of the project in wh, with its
+ * columns (type, index, comment) and row count; found gets how many. */
+int dbt_write_catalog(struct dbt_project *p, struct warehouse *wh, size_t *found, struct strbuf *err);
 /* target/sources.json; results parallel to p->nodes */
 int dbt_write_sources(struct dbt_project *p, const struct dbt_freshness *results, double elapsed, struct strbuf *err);
 
