@@ -32,7 +32,7 @@ struct run_args {
 	enum which which;
 	struct strvec select, exclude, skip_sources, resource_types;
 	const char *profiles_dir, *target, *vars, *output;
-	int threads, full_refresh, fail_fast, wait;
+	int threads, full_refresh, fail_fast, wait, empty;
 };
 
 static const char details[] =
@@ -568,6 +568,7 @@ static int run_main(struct run_args *a)
 		goto out;
 	}
 	have_project = 1;
+	p.empty = a->empty;
 	if (dbt_graph_build(&p, &err) < 0) {
 		ui_error("%s", err.buf);
 		goto out;
@@ -754,6 +755,7 @@ static int run_cmd(enum which which, int argc, const char **argv)
 		OPT_INT(0, "threads", &a.threads, "N", "nodes built at once (default: the profile's, then 4)"),
 		OPT_BOOL(0, "full-refresh", &a.full_refresh, "rebuild incremental models and seeds from scratch"),
 		OPT_BOOL('x', "fail-fast", &a.fail_fast, "stop at the first failure"),
+		OPT_BOOL(0, "empty", &a.empty, "refs and sources read no rows (limit 0): build the schema only"),
 		OPT_STRING(0, "vars", &a.vars, "YAML", "variables, as JSON or YAML: '{\"year\": 2024}'"),
 		OPT_STRING('t', "target", &a.target, "NAME", "the profile's output to use"),
 		OPT_STRING(0, "profiles-dir", &a.profiles_dir, "DIR", "folder of profiles.yml"),
@@ -774,7 +776,9 @@ static int run_cmd(enum which which, int argc, const char **argv)
 				   !strcmp(l, "skip-source") || !strcmp(l, "wait"));
 		int not_compile = l && (!strcmp(l, "full-refresh") || !strcmp(l, "fail-fast") ||
 					!strcmp(l, "skip-source") || !strcmp(l, "wait") || !strcmp(l, "threads"));
-		if ((ls_only && which != W_LS) || (not_ls && which == W_LS) || (not_compile && which == W_COMPILE))
+		int empty_ok = which == W_RUN || which == W_BUILD || which == W_COMPILE;
+		if ((ls_only && which != W_LS) || (not_ls && which == W_LS) || (not_compile && which == W_COMPILE) ||
+		    (l && !strcmp(l, "empty") && !empty_ok))
 			continue;
 		mine[nmine++] = opts[i];
 	}

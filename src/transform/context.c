@@ -115,6 +115,22 @@ static struct jval node_relation(struct dbt_project *p, struct dbt_node *t)
 
 static int compile_into(struct rstate *st, struct dbt_node *n, struct strbuf *out, struct strbuf *err);
 
+/* --empty: a ref or source reads no rows, as dbt renders it then */
+static struct jval read_relation(struct dbt_project *p, struct dbt_node *t)
+{
+	struct jval rel = node_relation(p, t);
+	if (!p->empty)
+		return rel;
+	struct strbuf sb = STRBUF_INIT;
+	strbuf_addstr(&sb, "(select * from ");
+	jval_write_str(&sb, rel);
+	strbuf_addf(&sb, " where false limit 0) _dbt_limit_subq_%s", t->alias ? t->alias : t->name);
+	jval_unref(rel);
+	struct jval out = relation_new(NULL, NULL, sb.buf, "cte");
+	strbuf_release(&sb);
+	return out;
+}
+
 /* An ephemeral model as a CTE of the node being compiled (once). */
 static int ephemeral_relation(struct rstate *st, struct dbt_node *t, struct jval *ret, struct strbuf *err)
 {
@@ -207,7 +223,7 @@ static int n_ref(struct jinja_call *c, struct jval *ret)
 		strbuf_release(&err);
 		return r;
 	}
-	*ret = node_relation(st->p, t);
+	*ret = read_relation(st->p, t);
 	return 0;
 }
 
@@ -238,7 +254,7 @@ static int n_source(struct jinja_call *c, struct jval *ret)
 	if (!t)
 		return jinja_call_error(c, "'%s' depends on a source named '%s.%s' which was not found",
 					st->n ? st->n->name : "?", src, tbl);
-	*ret = node_relation(st->p, t);
+	*ret = read_relation(st->p, t);
 	return 0;
 }
 

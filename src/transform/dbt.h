@@ -118,6 +118,7 @@ struct dbt_project {
 	struct strvec pkg_schema_dirs; /* the packages' model and seed folders, relative to dir */
 	struct ydoc *root_doc;    /* dbt_project.yml while loading (borrowed) */
 	struct strvec on_run_start, on_run_end; /* the project's hooks, as written */
+	int empty;                /* --empty: refs and sources read no rows */
 };
 
 /* --- manifest.c: loading ---------------------------------------------------- */
