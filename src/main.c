@@ -39,6 +39,7 @@ static const struct command commands[] = {
 	{ "clean", cmd_clean, "Delete the dbt project's clean-targets (target/)" },
 	{ "freshness", cmd_freshness, "Check the freshness of the dbt project's sources (dbt source freshness)" },
 	{ "docs", cmd_docs, "docs generate: the dbt project's manifest.json and catalog.json" },
+	{ "debug", cmd_debug, "Check the dbt project, its profile and the connection" },
 	{ "validate", cmd_validate, "Check the configuration, credentials and dbt project" },
 	{ "query", cmd_query, "Run SQL against the warehouse" },
 	{ "db", cmd_db, "Warehouse status, backups (db backups, db restore), cleaning" },

@@ -1261,3 +1261,83 @@ done:
 	strvec_clear(&args);
 	return r;
 }
+
+/* dango debug: dbt's checks of the project, the profile and the connection */
+int cmd_debug(int argc, const char **argv)
+{
+	static const struct cmd_info info = {
+		"debug", "dango debug [--target NAME] [--profiles-dir DIR]",
+		"Check the dbt project: dbt_project.yml, profiles.yml and the target, and the connection to it.",
+		"Exit codes: 0 all checks passed, 1 a check failed, 2 usage."
+	};
+	struct run_args a;
+	memset(&a, 0, sizeof(a));
+	struct strvec args = STRVEC_INIT;
+	const struct opt opts[] = {
+		OPT_STRING('t', "target", &a.target, "NAME", "the profile's output to use"),
+		OPT_STRING(0, "profiles-dir", &a.profiles_dir, "DIR", "folder of profiles.yml"),
+		OPT_END(),
+	};
+	int r = opts_parse(&info, opts, argc, argv, &args);
+	if (r == OPTS_HELP || r == OPTS_ERROR || args.nr) {
+		if (args.nr)
+			ui_error("unexpected argument '%s'", args.v[0]);
+		strvec_clear(&args);
+		return r == OPTS_HELP ? EXIT_OK : EXIT_USAGE;
+	}
+	strvec_clear(&args);
+	struct location loc;
+	if ((r = locate(&loc, &a)) != EXIT_OK)
+		return r;
+	struct dbt_project p;
+	struct strbuf err = STRBUF_INIT;
+	out_line("Running with dango=%s", DANGO_VERSION);
+	out_line("dbt project: %s", loc.dbt_dir);
+	struct dbt_load_opts lo = { loc.dbt_dir, loc.profiles_dir, loc.profiles_base, a.target, NULL, 0, on_log, NULL };
+	int loaded = dbt_project_load(&p, &lo, &err) == 0;
+	r = EXIT_FAIL;
+	if (!loaded) {
+		/* which file: the profile's errors name profiles.yml */
+		int profile = strstr(err.buf, "profile") != NULL;
+		out_line("dbt_project.yml file [%s]", profile ? "OK found and valid" : "ERROR invalid");
+		if (profile)
+			out_line("profiles.yml file [ERROR invalid]");
+		out_line("  %s", err.buf);
+		out_line("1 check failed.");
+		goto out;
+	}
+	out_line("dbt_project.yml file [OK found and valid]");
+	out_line("profiles.yml file [OK found and valid]");
+	out_line("Connection:");
+	out_line("  profile: %s", p.target.profile ? p.target.profile : p.profile_name);
+	out_line("  target: %s", p.target.name ? p.target.name : "");
+	out_line("  type: %s", p.target.type ? p.target.type : "duckdb");
+	out_line("  path: %s", p.target.path ? p.target.path : "");
+	out_line("  database: %s", p.target.database ? p.target.database : "");
+	out_line("  schema: %s", p.target.schema ? p.target.schema : "");
+	if (!p.target.path || !fs_exists(p.target.path)) {
+		out_line("  Connection test: [OK the database file does not exist yet: the first run creates it]");
+		out_line("All checks passed!");
+		r = EXIT_OK;
+	} else {
+		struct warehouse wh = { 0 };
+		strbuf_reset(&err);
+		if (warehouse_open(&wh, p.target.path, WH_READ_ONLY, &err) == 0 && warehouse_exec(&wh, "select 1", &err) == 0) {
+			out_line("  Connection test: [OK connection ok]");
+			out_line("All checks passed!");
+			r = EXIT_OK;
+		} else {
+			out_line("  Connection test: [ERROR]");
+			out_line("  %s", err.buf);
+			out_line("1 check failed.");
+		}
+		warehouse_close(&wh);
+	}
+	dbt_project_release(&p);
+out:
+	if (!loaded)
+		dbt_project_release(&p);
+	location_release(&loc);
+	strbuf_release(&err);
+	return r;
+}
