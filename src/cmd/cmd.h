@@ -47,5 +47,6 @@ int cmd_clean(int argc, const char **argv);
 int cmd_freshness(int argc, const char **argv);
 int cmd_docs(int argc, const char **argv);
 int cmd_debug(int argc, const char **argv);
+int cmd_show(int argc, const char **argv);
 
 #endif

@@ -1341,3 +1341,148 @@ out:
 	strbuf_release(&err);
 	return r;
 }
+
+/* dango show: a model's or an inline query's first rows, as dbt show */
+int cmd_show(int argc, const char **argv)
+{
+	static const struct cmd_info info = {
+		"show", "dango show (--select MODEL | --inline SQL) [--limit N]",
+		"Compile a model (or an inline query with refs and macros) and print its first rows.",
+		"Exit codes: 0 shown, 1 it failed, 2 usage."
+	};
+	struct run_args a;
+	memset(&a, 0, sizeof(a));
+	const char *inline_sql = NULL;
+	int limit = 5;
+	struct strvec args = STRVEC_INIT;
+	const struct opt opts[] = {
+		OPT_LIST('s', "select", &a.select, "MODEL", "the model to preview"),
+		OPT_STRING(0, "inline", &inline_sql, "SQL", "a query to preview (refs, sources and macros work)"),
+		OPT_INT(0, "limit", &limit, "N", "rows to show (default 5; -1: all)"),
+		OPT_STRING(0, "vars", &a.vars, "YAML", "variables, as JSON or YAML"),
+		OPT_STRING('t', "target", &a.target, "NAME", "the profile's output to use"),
+		OPT_STRING(0, "profiles-dir", &a.profiles_dir, "DIR", "folder of profiles.yml"),
+		OPT_END(),
+	};
+	int r = opts_parse(&info, opts, argc, argv, &args);
+	if (r == OPTS_HELP || r == OPTS_ERROR || args.nr || (!inline_sql == !a.select.nr)) {
+		if (r != OPTS_HELP && r != OPTS_ERROR)
+			ui_error("show takes one of --select MODEL and --inline SQL");
+		strvec_clear(&args);
+		strvec_clear(&a.select);
+		return r == OPTS_HELP ? EXIT_OK : EXIT_USAGE;
+	}
+	struct location loc;
+	struct dbt_project p;
+	struct strbuf err = STRBUF_INIT, sql = STRBUF_INIT, q = STRBUF_INIT;
+	struct warehouse wh = { 0 };
+	int have_project = 0, have_wh = 0;
+	char *compiled = NULL;
+	if ((r = locate(&loc, &a)) != EXIT_OK)
+		goto done;
+	r = EXIT_FAIL;
+	out_line("Running with dango=%s", DANGO_VERSION);
+	struct dbt_load_opts lo = { loc.dbt_dir, loc.profiles_dir, loc.profiles_base, a.target, a.vars, 0, on_log, NULL };
+	have_project = 1;
+	if (dbt_project_load(&p, &lo, &err) < 0 || dbt_graph_build(&p, &err) < 0) {
+		ui_error("%s", err.buf);
+		goto out;
+	}
+	if (warehouse_open(&wh, p.target.path, WH_READ_ONLY, &err) < 0) {
+		ui_error("%s", err.buf);
+		goto out;
+	}
+	have_wh = 1;
+	struct dbt_node *n = NULL;
+	if (inline_sql) {
+		struct jval none = jval_dict_new();
+		int rr = dbt_render_extra(&p, &wh, "inline", inline_sql, none, &sql, &err);
+		jval_unref(none);
+		if (rr < 0) {
+			ui_error("Compilation Error in inline query: %s", err.buf);
+			goto out;
+		}
+	} else {
+		n = dbt_project_find(&p, a.select.v[0]);
+		if (!n || (n->kind != NODE_MODEL && n->kind != NODE_SEED && n->kind != NODE_SNAPSHOT)) {
+			ui_error("show: no model named '%s'", a.select.v[0]);
+			goto out;
+		}
+		if (n->kind == NODE_SEED || n->kind == NODE_SNAPSHOT) {
+			strbuf_addstr(&sql, "select * from ");
+			dbt_node_relation_sql(&sql, n);
+		} else if (!(compiled = dbt_compile_node(&p, n, &wh, &err))) {
+			ui_error("Compilation Error in model %s (%s)\n  %s", n->name, n->file, err.buf);
+			goto out;
+		} else {
+			strbuf_addstr(&sql, compiled);
+		}
+	}
+	while (sql.len && (sql.buf[sql.len - 1] == ';' || sql.buf[sql.len - 1] == '\n' || sql.buf[sql.len - 1] == ' '))
+		strbuf_setlen(&sql, sql.len - 1);
+	strbuf_addf(&q, "select * from (\n%s\n) dbt_show", sql.buf);
+	if (limit >= 0)
+		strbuf_addf(&q, " limit %d", limit);
+	struct wh_result res;
+	if (warehouse_query(&wh, q.buf, &res, &err) < 0) {
+		ui_error("Runtime Error: %s", err.buf);
+		goto out;
+	}
+	/* dbt's preview: a markdown table */
+	size_t *w = xcalloc(res.cols + 1, sizeof(*w));
+	for (size_t c = 0; c < res.cols; c++)
+		w[c] = strlen(wh_result_name(&res, c));
+	for (size_t i = 0; i < res.rows; i++)
+		for (size_t c = 0; c < res.cols; c++) {
+			char *v = wh_result_str(&res, i, c);
+			size_t l = v ? strlen(v) : 0;
+			if (l > w[c])
+				w[c] = l;
+			free(v);
+		}
+	if (n)
+		out_line("Previewing node '%s':", n->name);
+	else
+		out_line("Previewing inline node:");
+	struct strbuf line = STRBUF_INIT;
+	for (int part = 0; part < 2; part++) {
+		strbuf_reset(&line);
+		for (size_t c = 0; c < res.cols; c++) {
+			strbuf_addstr(&line, "| ");
+			if (part == 0)
+				strbuf_addf(&line, "%-*s ", (int)w[c], wh_result_name(&res, c));
+			else
+				strbuf_addchars(&line, '-', w[c]), strbuf_addch(&line, ' ');
+		}
+		strbuf_addch(&line, '|');
+		printf("%s\n", line.buf);
+	}
+	for (size_t i = 0; i < res.rows; i++) {
+		strbuf_reset(&line);
+		for (size_t c = 0; c < res.cols; c++) {
+			char *v = wh_result_str(&res, i, c);
+			strbuf_addf(&line, "| %-*s ", (int)w[c], v ? v : "");
+			free(v);
+		}
+		strbuf_addch(&line, '|');
+		printf("%s\n", line.buf);
+	}
+	strbuf_release(&line);
+	free(w);
+	wh_result_free(&res);
+	r = EXIT_OK;
+out:
+	free(compiled);
+	if (have_wh)
+		warehouse_close(&wh);
+	if (have_project)
+		dbt_project_release(&p);
+	location_release(&loc);
+done:
+	strbuf_release(&err);
+	strbuf_release(&sql);
+	strbuf_release(&q);
+	strvec_clear(&args);
+	strvec_clear(&a.select);
+	return r;
+}
