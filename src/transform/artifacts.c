@@ -58,7 +58,8 @@ static json_t *node_json(struct dbt_project *p, struct dbt_node *n)
 	struct strbuf sb = STRBUF_INIT;
 	json_object_set_new(o, "unique_id", json_string(n->unique_id));
 	json_object_set_new(o, "name", json_string(n->name));
-	json_object_set_new(o, "resource_type", json_string(dbt_node_kind_name(n->kind)));
+	json_object_set_new(o, "resource_type",
+			    json_string(n->unit_model >= 0 ? "unit_test" : dbt_node_kind_name(n->kind)));
 	json_object_set_new(o, "package_name", json_string(p->name));
 	json_object_set_new(o, "path", json_string(n->path ? n->path : ""));
 	json_object_set_new(o, "original_file_path", json_string(n->file ? n->file : ""));

@@ -42,6 +42,8 @@ test_expect_success 'dango parse writes the manifest and says what will fail' '
     test -f p/target/manifest.json &&
     jq -r ".nodes | keys[]" p/target/manifest.json | sort >actual &&
     printf "model.p.a\nmodel.p.v\nsnapshot.p.s1\nunit_test.p.a.t_a\n" >expect && test_cmp expect actual &&
+    jq -r ".nodes[\"unit_test.p.a.t_a\"].resource_type, .nodes[\"snapshot.p.s1\"].resource_type" p/target/manifest.json >actual &&
+    printf "unit_test\nsnapshot\n" >expect && test_cmp expect actual &&
     test_grep "model v will fail: models/schema.yml:11:7: model versions are not supported by Dango yet" err &&
     test_grep "models/schema.yml:19:3: exposures are not supported by Dango yet .*; 1 ignored" err &&
     test_grep "metrics are not supported by Dango yet; 1 ignored" err &&
