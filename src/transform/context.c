@@ -423,7 +423,7 @@ static struct jval make_adapter(struct rstate *st)
 	return jval_object_dict(d);
 }
 
-static int g_var(struct jinja_call *c, struct jval *ret);
+static int var_lookup(struct dbt_project *p, struct jinja_call *c, struct jval *ret);
 static int g_env_var(struct jinja_call *c, struct jval *ret);
 
 /* A unit test's overrides: a macro gives its value, var() and env_var()
@@ -445,7 +445,8 @@ static int n_unit_var(struct jinja_call *c, struct jval *ret)
 		*ret = jval_ref(*v);
 		return 0;
 	}
-	return g_var(c, ret);
+	/* the data of this native is the render state, not the project */
+	return var_lookup(st->p, c, ret);
 }
 
 static int n_unit_env_var(struct jinja_call *c, struct jval *ret)
@@ -528,9 +529,15 @@ static struct jval make_context(struct rstate *st)
 }
 
 /* --- project-wide natives ----------------------------------------------------------- */
+static int var_lookup(struct dbt_project *p, struct jinja_call *c, struct jval *ret);
+
 static int g_var(struct jinja_call *c, struct jval *ret)
 {
-	struct dbt_project *p = jinja_call_data(c);
+	return var_lookup(jinja_call_data(c), c, ret);
+}
+
+static int var_lookup(struct dbt_project *p, struct jinja_call *c, struct jval *ret)
+{
 	const char *name = str_arg(c, 0, "name");
 	const struct jval *dflt = jinja_call_param(c, 1, "default");
 	if (!name)
