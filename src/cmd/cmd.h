@@ -57,5 +57,13 @@ struct strvec;
 void cmd_drift_preskip(const struct project *p, const struct dbt_project *dp, int ignore, struct strvec *ids,
 		       struct strvec *reasons, void (*print)(const char *fmt, ...));
 int cmd_drift_validate(const struct project *p);
+int cmd_snapshot(int argc, const char **argv);
+int cmd_run_operation(int argc, const char **argv);
+int cmd_parse(int argc, const char **argv);
+int cmd_clean(int argc, const char **argv);
+int cmd_freshness(int argc, const char **argv);
+int cmd_docs(int argc, const char **argv);
+int cmd_debug(int argc, const char **argv);
+int cmd_show(int argc, const char **argv);
 
 #endif

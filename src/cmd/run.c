@@ -13,6 +13,7 @@
 #include "core/strbuf.h"
 #include "core/ui.h"
 #include "core/xalloc.h"
+#include "core/yaml.h"
 #include "transform/dbt.h"
 #include "transform/deps.h"
 #include "version.h"
@@ -24,15 +25,15 @@
 #include <sys/time.h>
 #include <time.h>
 
-enum which { W_RUN, W_SEED, W_TEST, W_BUILD, W_COMPILE, W_LS };
+enum which { W_RUN, W_SEED, W_TEST, W_BUILD, W_COMPILE, W_LS, W_SNAPSHOT, W_PARSE };
 
-static const char *const which_names[] = { "run", "seed", "test", "build", "compile", "ls" };
+static const char *const which_names[] = { "run", "seed", "test", "build", "compile", "ls", "snapshot", "parse" };
 
 struct run_args {
 	enum which which;
 	struct strvec select, exclude, skip_sources, resource_types;
 	const char *profiles_dir, *target, *vars, *output;
-	int threads, full_refresh, fail_fast, wait;
+	int threads, full_refresh, fail_fast, wait, empty;
 	int ignore_drift;
 };
 
@@ -148,6 +149,15 @@ static void location_release(struct location *loc)
 }
 
 /* --- output ---------------------------------------------------------------------- */
+/* a test's name as dbt prints it: model::test for a unit test */
+static const char *test_label(const struct dbt_node *n, struct strbuf *sb)
+{
+	if (n->unit_model < 0)
+		return n->name;
+	strbuf_addf(sb, "%s::%s", n->fqn.nr >= 2 ? n->fqn.v[n->fqn.nr - 2] : "", n->name);
+	return sb->buf;
+}
+
 static void node_desc(struct strbuf *sb, const struct dbt_node *n)
 {
 	struct strbuf rel = STRBUF_INIT;
@@ -156,7 +166,13 @@ static void node_desc(struct strbuf *sb, const struct dbt_node *n)
 		strbuf_addf(sb, "sql %s model %s", dbt_mat_name(n->mat), rel.buf);
 	else if (n->kind == NODE_SEED)
 		strbuf_addf(sb, "seed file %s", rel.buf);
-	else
+	else if (n->kind == NODE_SNAPSHOT)
+		strbuf_addf(sb, "snapshot %s", rel.buf);
+	else if (n->unit_model >= 0) {
+		struct strbuf l = STRBUF_INIT;
+		strbuf_addf(sb, "unit_test %s", test_label(n, &l));
+		strbuf_release(&l);
+	} else
 		strbuf_addf(sb, "test %s", n->name);
 	strbuf_release(&rel);
 }
@@ -186,8 +202,9 @@ static void on_start(void *data, struct dbt_node *n, size_t order, size_t total)
 
 static void on_done(void *data, struct dbt_node *n, const struct dbt_result *r, size_t total)
 {
-	struct strbuf msg = STRBUF_INIT, status = STRBUF_INIT, desc = STRBUF_INIT, rel = STRBUF_INIT;
+	struct strbuf msg = STRBUF_INIT, status = STRBUF_INIT, desc = STRBUF_INIT, rel = STRBUF_INIT, lb = STRBUF_INIT;
 	double secs = r->seconds;
+	const char *name = test_label(n, &lb);
 	node_desc(&desc, n);
 	dbt_node_relation_name(&rel, n);
 	switch (r->status) {
@@ -195,6 +212,9 @@ static void on_done(void *data, struct dbt_node *n, const struct dbt_result *r, 
 		if (n->kind == NODE_SEED) {
 			strbuf_addf(&msg, "OK loaded %s", desc.buf);
 			strbuf_addf(&status, "INSERT %lld", (long long)r->rows);
+		} else if (n->kind == NODE_SNAPSHOT) {
+			strbuf_addf(&msg, "OK snapshotted %s", rel.buf);
+			strbuf_addf(&status, "INSERT 0 %lld", (long long)r->rows);
 		} else {
 			strbuf_addf(&msg, "OK created %s", desc.buf);
 			strbuf_addstr(&status, "SUCCESS");
@@ -202,33 +222,34 @@ static void on_done(void *data, struct dbt_node *n, const struct dbt_result *r, 
 		break;
 	case DBT_ERROR:
 		if (n->kind == NODE_TEST)
-			strbuf_addf(&msg, "ERROR %s", n->name);
+			strbuf_addf(&msg, "ERROR %s", name);
 		else
 			strbuf_addf(&msg, "ERROR %s %s", n->kind == NODE_SEED ? "loading" : "creating", desc.buf);
 		strbuf_addstr(&status, "ERROR");
 		break;
 	case DBT_SKIPPED:
 		if (n->kind == NODE_TEST)
-			strbuf_addf(&msg, "SKIP test %s", n->name);
+			strbuf_addf(&msg, "SKIP test %s", name);
 		else
 			strbuf_addf(&msg, "SKIP relation %s", rel.buf);
 		strbuf_addstr(&status, "SKIP");
 		secs = -1;
 		break;
 	case DBT_PASS:
-		strbuf_addf(&msg, "PASS %s", n->name);
+		strbuf_addf(&msg, "PASS %s", name);
 		strbuf_addstr(&status, "PASS");
 		break;
 	case DBT_FAIL:
-		strbuf_addf(&msg, "FAIL %lld %s", (long long)r->rows, n->name);
+		strbuf_addf(&msg, "FAIL %lld %s", (long long)r->rows, name);
 		strbuf_addf(&status, "FAIL %lld", (long long)r->rows);
 		break;
 	case DBT_WARN:
-		strbuf_addf(&msg, "WARN %lld %s", (long long)r->rows, n->name);
+		strbuf_addf(&msg, "WARN %lld %s", (long long)r->rows, name);
 		strbuf_addf(&status, "WARN %lld", (long long)r->rows);
 		break;
 	}
 	fancy(r->order, total, msg.buf, status.buf, secs);
+	strbuf_release(&lb);
 	strbuf_release(&msg);
 	strbuf_release(&status);
 	strbuf_release(&desc);
@@ -244,14 +265,22 @@ static void plural(struct strbuf *sb, size_t n, const char *one, const char *man
 
 static void print_found(struct dbt_project *p)
 {
-	size_t c[4] = { 0 };
-	for (size_t i = 0; i < p->nr; i++)
-		c[p->nodes[i]->kind]++;
+	size_t c[DBT_NODE_KINDS] = { 0 }, units = 0;
+	for (size_t i = 0; i < p->nr; i++) {
+		if (p->nodes[i]->unit_model >= 0)
+			units++;
+		else
+			c[p->nodes[i]->kind]++;
+	}
 	struct strbuf sb = STRBUF_INIT;
 	plural(&sb, c[NODE_MODEL], "model", "models");
 	plural(&sb, c[NODE_TEST], "test", "tests");
+	if (units)
+		plural(&sb, units, "unit test", "unit tests");
 	if (c[NODE_SEED])
 		plural(&sb, c[NODE_SEED], "seed", "seeds");
+	if (c[NODE_SNAPSHOT])
+		plural(&sb, c[NODE_SNAPSHOT], "snapshot", "snapshots");
 	if (c[NODE_SOURCE])
 		plural(&sb, c[NODE_SOURCE], "source", "sources");
 	plural(&sb, p->nmacros, "macro", "macros");
@@ -261,7 +290,7 @@ static void print_found(struct dbt_project *p)
 
 static void print_summary(struct dbt_project *p, const struct dbt_result *res, double elapsed)
 {
-	size_t views = 0, tables = 0, incr = 0, seeds = 0, tests = 0;
+	size_t views = 0, tables = 0, incr = 0, seeds = 0, tests = 0, snaps = 0, units = 0;
 	size_t pass = 0, warn = 0, error = 0, skip = 0, total = 0;
 	for (size_t i = 0; i < p->nr; i++) {
 		const struct dbt_node *n = p->nodes[i];
@@ -271,8 +300,12 @@ static void print_summary(struct dbt_project *p, const struct dbt_result *res, d
 		total++;
 		if (n->kind == NODE_SEED)
 			seeds++;
+		else if (n->unit_model >= 0)
+			units++;
 		else if (n->kind == NODE_TEST)
 			tests++;
+		else if (n->kind == NODE_SNAPSHOT)
+			snaps++;
 		else if (n->mat == MAT_VIEW)
 			views++;
 		else if (n->mat == MAT_TABLE)
@@ -295,8 +328,12 @@ static void print_summary(struct dbt_project *p, const struct dbt_result *res, d
 		plural(&sb, incr, "incremental model", "incremental models");
 	if (seeds)
 		plural(&sb, seeds, "seed", "seeds");
+	if (snaps)
+		plural(&sb, snaps, "snapshot", "snapshots");
 	if (tests)
 		plural(&sb, tests, "test", "tests");
+	if (units)
+		plural(&sb, units, "unit test", "unit tests");
 	out_line("%s", "");
 	out_line("Finished running %s in %.2fs.", sb.buf, elapsed);
 	out_line("%s", "");
@@ -314,9 +351,9 @@ static void print_summary(struct dbt_project *p, const struct dbt_result *res, d
 			if (!r->ran || (r->status != DBT_ERROR && r->status != DBT_FAIL && r->status != DBT_WARN))
 				continue;
 			out_line("%s", "");
-			const char *kind = dbt_node_kind_name(n->kind);
+			const char *kind = n->unit_model >= 0 ? "unit_test" : dbt_node_kind_name(n->kind);
 			if (r->status == DBT_FAIL)
-				out_line("Failure in test %s (%s)", n->name, n->file);
+				out_line("Failure in %s %s (%s)", n->unit_model >= 0 ? "unit_test" : "test", n->name, n->file);
 			else if (r->status == DBT_WARN)
 				out_line("Warning in test %s (%s)", n->name, n->file);
 			else if (!n->compiled_sql && n->kind != NODE_SEED)
@@ -345,15 +382,23 @@ static unsigned kinds_for(const struct run_args *a)
 	case W_RUN: return 1u << NODE_MODEL;
 	case W_SEED: return 1u << NODE_SEED;
 	case W_TEST: return 1u << NODE_TEST;
-	case W_BUILD: return (1u << NODE_MODEL) | (1u << NODE_SEED) | (1u << NODE_TEST);
+	case W_BUILD: return (1u << NODE_MODEL) | (1u << NODE_SEED) | (1u << NODE_TEST) | (1u << NODE_SNAPSHOT);
+	case W_SNAPSHOT: return 1u << NODE_SNAPSHOT;
+	case W_PARSE: return (1u << DBT_NODE_KINDS) - 1;
 	case W_COMPILE: return (1u << NODE_MODEL) | (1u << NODE_TEST);
 	case W_LS: break;
 	}
 	unsigned k = 0;
 	if (!a->resource_types.nr)
-		return 0xfu;
+		return (1u << DBT_NODE_KINDS) - 1;
 	for (size_t i = 0; i < a->resource_types.nr; i++)
-		for (unsigned t = 0; t < 4; t++)
+		if (!strcmp(a->resource_types.v[i], "all") || !strcmp(a->resource_types.v[i], "default"))
+			return (1u << DBT_NODE_KINDS) - 1;
+	for (size_t i = 0; i < a->resource_types.nr; i++)
+		if (!strcmp(a->resource_types.v[i], "unit_test"))
+			k |= 1u << NODE_TEST;
+	for (size_t i = 0; i < a->resource_types.nr; i++)
+		for (unsigned t = 0; t < DBT_NODE_KINDS; t++)
 			if (!strcmp(a->resource_types.v[i], dbt_node_kind_name((enum node_kind)t)))
 				k |= 1u << t;
 	return k;
@@ -371,7 +416,7 @@ static void warn_unmatched(struct dbt_project *p, const struct run_args *a)
 			struct strbuf err = STRBUF_INIT;
 			strvec_push(&one, part);
 			size_t hits = 0;
-			if (dbt_select(p, &one, &none, 0xfu, 0, &err) == 0)
+			if (dbt_select(p, &one, &none, (1u << DBT_NODE_KINDS) - 1, 0, &err) == 0)
 				for (size_t k = 0; k < p->nr; k++)
 					hits += p->nodes[k]->selected && p->nodes[k]->kind != NODE_SOURCE;
 			else
@@ -395,6 +440,11 @@ static void print_ls(struct dbt_project *p, const struct run_args *a)
 	for (size_t k = 0; k < p->nr; k++) {
 		struct dbt_node *n = p->nodes[order ? order[k] : k];
 		if (!n->selected)
+			continue;
+		/* --resource-type test lists data tests, unit_test the unit tests */
+		if (n->kind == NODE_TEST && a->resource_types.nr &&
+		    !strvec_has(&a->resource_types, n->unit_model >= 0 ? "unit_test" : "test") &&
+		    !strvec_has(&a->resource_types, "all") && !strvec_has(&a->resource_types, "default"))
 			continue;
 		const char *out = a->output ? a->output : "selector";
 		if (!strcmp(out, "name")) {
@@ -469,6 +519,33 @@ static void *write_artifacts(void *arg)
 }
 
 
+static void hook_line(void *data, const char *name, size_t i, size_t total, int r)
+{
+	struct strbuf msg = STRBUF_INIT;
+	strbuf_addf(&msg, "%s hook: %s", r < 0 ? "ERROR" : "OK", name);
+	fancy(i, total, msg.buf, r < 0 ? "ERROR" : "OK", -1);
+	strbuf_release(&msg);
+}
+
+/* on-run-start (end 0) or on-run-end, with dbt's lines; -1 printed */
+static int run_project_hooks(struct dbt_project *p, struct warehouse *wh, int end, const struct dbt_result *res)
+{
+	const struct strvec *h = end ? &p->on_run_end : &p->on_run_start;
+	if (!h->nr)
+		return 0;
+	struct strbuf err = STRBUF_INIT;
+	if (end)
+		out_line("%s", "");
+	out_line("Running %zu %s hook%s", h->nr, end ? "on-run-end" : "on-run-start", h->nr == 1 ? "" : "s");
+	int r = dbt_run_hooks(p, wh, end, res, hook_line, NULL, &err);
+	if (r < 0)
+		ui_error("%s", err.buf);
+	if (!end)
+		out_line("%s", "");
+	strbuf_release(&err);
+	return r;
+}
+
 static int run_main(struct run_args *a)
 {
 	struct location loc;
@@ -493,6 +570,7 @@ static int run_main(struct run_args *a)
 		goto out;
 	}
 	have_project = 1;
+	p.empty = a->empty;
 	if (dbt_graph_build(&p, &err) < 0) {
 		ui_error("%s", err.buf);
 		goto out;
@@ -513,6 +591,24 @@ static int run_main(struct run_args *a)
 		goto out;
 	}
 	print_found(&p);
+	if (a->which == W_PARSE) {
+		/* what will fail when it runs is said now, not in silence */
+		size_t bad = 0;
+		for (size_t i = 0; i < p.nr; i++)
+			if (p.nodes[i]->load_error) {
+				char clock[9];
+				fflush(stdout);
+				fprintf(stderr, "%s  [WARNING]: %s %s will fail: %s\n", ui_clock(clock),
+					dbt_node_kind_name(p.nodes[i]->kind), p.nodes[i]->name, p.nodes[i]->load_error);
+				bad++;
+			}
+		ret = dbt_write_manifest(&p, &err) < 0 ? EXIT_FAIL : EXIT_OK;
+		if (ret != EXIT_OK)
+			ui_error("%s", err.buf);
+		else
+			out_line("Wrote %s/manifest.json%s", p.target_path, bad ? " (some nodes will fail: see the warnings)" : "");
+		goto out;
+	}
 	size_t nsel = 0;
 	for (size_t i = 0; i < p.nr; i++)
 		nsel += p.nodes[i]->selected;
@@ -570,6 +666,10 @@ static int run_main(struct run_args *a)
 		ro.preskip_reasons = &drift_reasons;
 	}
 	double t1 = now_s();
+	if (run_project_hooks(&p, &wh, 0, NULL) < 0) {
+		ret = EXIT_FAIL;
+		goto out;
+	}
 	int r = dbt_run(&p, &wh, &ro, &results, &err);
 	double elapsed = now_s() - t1;
 	strvec_clear(&drift_ids);
@@ -579,6 +679,8 @@ static int run_main(struct run_args *a)
 		ret = EXIT_FAIL;
 		goto out;
 	}
+	if (run_project_hooks(&p, &wh, 1, results) < 0)
+		r = 1;
 	print_summary(&p, results, elapsed);
 	/* the artifacts are written while the warehouse closes (DuckDB
 	 * checkpoints then): neither waits for the other */
@@ -610,6 +712,30 @@ out:
 	return ret;
 }
 
+/* dbt's resource types: the ones Dango has, and the others named as such */
+static int bad_resource_type(const struct strvec *types)
+{
+	static const char *const later[] = { "analysis", "exposure", "metric", "semantic_model", "saved_query",
+					     "group", "function", NULL };
+	for (size_t i = 0; i < types->nr; i++) {
+		const char *t = types->v[i];
+		int ok = 0;
+		for (unsigned k = 0; k < DBT_NODE_KINDS; k++)
+			ok |= !strcmp(t, dbt_node_kind_name((enum node_kind)k));
+		if (ok || !strcmp(t, "all") || !strcmp(t, "default") || !strcmp(t, "unit_test"))
+			continue;
+		for (const char *const *l = later; *l; l++)
+			if (!strcmp(t, *l)) {
+				ui_error("--resource-type %s: Dango does not have %s nodes yet", t, t);
+				return 1;
+			}
+		ui_error("--resource-type '%s' is not a dbt resource type (model, seed, test, source, snapshot, "
+			 "analysis, exposure, metric, semantic_model, saved_query, unit_test)", t);
+		return 1;
+	}
+	return 0;
+}
+
 static int run_cmd(enum which which, int argc, const char **argv)
 {
 	static const struct cmd_info infos[] = {
@@ -625,6 +751,9 @@ static int run_cmd(enum which which, int argc, const char **argv)
 		{ "compile", "dango compile [--select SEL]", "Render the models' SQL into target/compiled/.", details },
 		{ "ls", "dango ls [--select SEL] [--resource-type TYPE] [--output selector|name|path|json]",
 		  "List the selected nodes of the dbt project.", details },
+		{ "snapshot", "dango snapshot [--select SEL] [--exclude SEL]",
+		  "Run the dbt snapshots (type-2 history tables: timestamp and check strategies).", details },
+		{ "parse", "dango parse", "Parse the dbt project and write target/manifest.json.", details },
 	};
 	struct run_args a;
 	memset(&a, 0, sizeof(a));
@@ -638,6 +767,7 @@ static int run_cmd(enum which which, int argc, const char **argv)
 		OPT_INT(0, "threads", &a.threads, "N", "nodes built at once (default: the profile's, then 4)"),
 		OPT_BOOL(0, "full-refresh", &a.full_refresh, "rebuild incremental models and seeds from scratch"),
 		OPT_BOOL('x', "fail-fast", &a.fail_fast, "stop at the first failure"),
+		OPT_BOOL(0, "empty", &a.empty, "refs and sources read no rows (limit 0): build the schema only"),
 		OPT_STRING(0, "vars", &a.vars, "YAML", "variables, as JSON or YAML: '{\"year\": 2024}'"),
 		OPT_STRING('t', "target", &a.target, "NAME", "the profile's output to use"),
 		OPT_STRING(0, "profiles-dir", &a.profiles_dir, "DIR", "folder of profiles.yml"),
@@ -645,7 +775,7 @@ static int run_cmd(enum which which, int argc, const char **argv)
 			 "skip everything downstream of this source (repeatable)"),
 		OPT_INT(0, "wait", &a.wait, "SECONDS", "wait this long for the warehouse lock (default 300)"),
 		OPT_BOOL(0, "ignore-drift", &a.ignore_drift, "run models downstream of breaking schema drift anyway"),
-		OPT_LIST(0, "resource-type", &a.resource_types, "TYPE", "ls: model, seed, test, source"),
+		OPT_LIST(0, "resource-type", &a.resource_types, "TYPE", "ls: model, seed, test, source, snapshot"),
 		OPT_STRING('o', "output", &a.output, "FORMAT", "ls: selector, name, path or json"),
 		OPT_END(),
 	};
@@ -661,7 +791,9 @@ static int run_cmd(enum which which, int argc, const char **argv)
 					!strcmp(l, "skip-source") || !strcmp(l, "wait") || !strcmp(l, "threads"));
 		if (l && !strcmp(l, "ignore-drift") && which != W_RUN && which != W_BUILD)
 			continue;
-		if ((ls_only && which != W_LS) || (not_ls && which == W_LS) || (not_compile && which == W_COMPILE))
+		int empty_ok = which == W_RUN || which == W_BUILD || which == W_COMPILE;
+		if ((ls_only && which != W_LS) || (not_ls && which == W_LS) || (not_compile && which == W_COMPILE) ||
+		    (l && !strcmp(l, "empty") && !empty_ok))
 			continue;
 		mine[nmine++] = opts[i];
 	}
@@ -698,6 +830,8 @@ static int run_cmd(enum which which, int argc, const char **argv)
 		r = EXIT_USAGE;
 	} else if (a.threads < 0) {
 		ui_error("--threads must be at least 1");
+		r = EXIT_USAGE;
+	} else if (bad_resource_type(&a.resource_types)) {
 		r = EXIT_USAGE;
 	} else {
 		r = run_main(&a);
@@ -738,6 +872,16 @@ int cmd_compile(int argc, const char **argv)
 int cmd_ls(int argc, const char **argv)
 {
 	return run_cmd(W_LS, argc, argv);
+}
+
+int cmd_snapshot(int argc, const char **argv)
+{
+	return run_cmd(W_SNAPSHOT, argc, argv);
+}
+
+int cmd_parse(int argc, const char **argv)
+{
+	return run_cmd(W_PARSE, argc, argv);
 }
 
 static void deps_line(void *data, const char *line)
@@ -791,5 +935,577 @@ int cmd_deps(int argc, const char **argv)
 	}
 	strbuf_release(&err);
 	location_release(&loc);
+	return r;
+}
+
+/* dango run-operation MACRO --args '{...}': call a macro on the warehouse */
+int cmd_run_operation(int argc, const char **argv)
+{
+	static const struct cmd_info info = {
+		"run-operation", "dango run-operation MACRO [--args YAML] [--vars YAML] [--target NAME]",
+		"Call a macro of the dbt project (or a package: pkg.macro) with the given arguments, as dbt does.",
+		"Exit codes: 0 done, 1 the macro failed (or the project is invalid), 2 usage, 3 lock not had."
+	};
+	struct run_args a;
+	memset(&a, 0, sizeof(a));
+	a.wait = -1;
+	const char *args_text = NULL;
+	struct strvec args = STRVEC_INIT;
+	const struct opt opts[] = {
+		OPT_STRING(0, "args", &args_text, "YAML", "the macro's keyword arguments: '{\"days\": 7}'"),
+		OPT_STRING(0, "vars", &a.vars, "YAML", "variables, as JSON or YAML"),
+		OPT_STRING('t', "target", &a.target, "NAME", "the profile's output to use"),
+		OPT_STRING(0, "profiles-dir", &a.profiles_dir, "DIR", "folder of profiles.yml"),
+		OPT_INT(0, "wait", &a.wait, "SECONDS", "wait this long for the warehouse lock (default 300)"),
+		OPT_END(),
+	};
+	int r = opts_parse(&info, opts, argc, argv, &args);
+	if (r == OPTS_HELP || r == OPTS_ERROR || args.nr != 1) {
+		if (r != OPTS_HELP && r != OPTS_ERROR)
+			ui_error("run-operation takes one macro name (got %zu arguments)", args.nr);
+		strvec_clear(&args);
+		return r == OPTS_HELP ? EXIT_OK : EXIT_USAGE;
+	}
+	struct strbuf err = STRBUF_INIT;
+	struct jval kwargs = jval_dict_new();
+	if (args_text && *args_text) {
+		jval_unref(kwargs);
+		if (dbt_parse_vars(args_text, &kwargs, &err) < 0) {
+			ui_error("--args: %s", err.buf);
+			strbuf_release(&err);
+			strvec_clear(&args);
+			return EXIT_USAGE;
+		}
+	}
+	struct location loc;
+	struct dbt_project p;
+	struct dango_lock lock = DANGO_LOCK_INIT;
+	struct warehouse wh = { 0 };
+	int have_project = 0;
+	if ((r = locate(&loc, &a)) != EXIT_OK)
+		goto done;
+	r = EXIT_FAIL;
+	out_line("Running with dango=%s", DANGO_VERSION);
+	struct dbt_load_opts lo = { loc.dbt_dir, loc.profiles_dir, loc.profiles_base, a.target, a.vars, 0, on_log, NULL };
+	have_project = 1;
+	if (dbt_project_load(&p, &lo, &err) < 0 || dbt_graph_build(&p, &err) < 0) {
+		ui_error("%s", err.buf);
+		goto out;
+	}
+	if (!loc.dango) {
+		loc.proj.state_dir = xstrdup(p.target_path);
+		loc.proj.lock_wait = 300;
+	} else {
+		free(loc.proj.warehouse_path);
+	}
+	loc.proj.warehouse_path = xstrdup(p.target.path);
+	if ((r = cmd_open_writer(&loc.proj, "dango run-operation", NULL, a.wait, &lock, &wh)) != EXIT_OK)
+		goto out;
+	if (dbt_catalog_load(&p, &wh, &err) < 0 || dbt_run_operation(&p, &wh, args.v[0], kwargs, &err) < 0) {
+		ui_error("Encountered an error while running operation: %s", err.buf);
+		r = EXIT_FAIL;
+	} else {
+		r = EXIT_OK;
+	}
+	cmd_close_writer(&lock, &wh);
+out:
+	if (have_project)
+		dbt_project_release(&p);
+	location_release(&loc);
+done:
+	jval_unref(kwargs);
+	strbuf_release(&err);
+	strvec_clear(&args);
+	return r;
+}
+
+/* dango clean: remove the clean-targets of dbt_project.yml (default: the
+ * target-path); a path outside the project is refused, as dbt does */
+int cmd_clean(int argc, const char **argv)
+{
+	static const struct cmd_info info = {
+		"clean", "dango clean",
+		"Delete the folders listed in clean-targets of dbt_project.yml (default: target/).",
+		"Exit codes: 0 cleaned, 1 a path could not be removed or is outside the project, 2 usage."
+	};
+	struct strvec args = STRVEC_INIT;
+	const struct opt opts[] = { OPT_END() };
+	int r = opts_parse(&info, opts, argc, argv, &args);
+	if (r == OPTS_HELP || r == OPTS_ERROR || args.nr) {
+		if (args.nr)
+			ui_error("unexpected argument '%s'", args.v[0]);
+		strvec_clear(&args);
+		return r == OPTS_HELP ? EXIT_OK : EXIT_USAGE;
+	}
+	strvec_clear(&args);
+	struct run_args a;
+	memset(&a, 0, sizeof(a));
+	struct location loc;
+	if ((r = locate(&loc, &a)) != EXIT_OK)
+		return r;
+	struct strbuf path = STRBUF_INIT, text = STRBUF_INIT, err = STRBUF_INIT, abs = STRBUF_INIT, dir = STRBUF_INIT;
+	struct ydoc doc = { 0 };
+	struct strvec targets = STRVEC_INIT;
+	r = EXIT_FAIL;
+	fs_absolute(&dir, loc.dbt_dir);
+	fs_path_join(&path, dir.buf, "dbt_project.yml");
+	if (strbuf_read_file(&text, path.buf) < 0 || ydoc_parse(&doc, "dbt_project.yml", text.buf, text.len, &err) < 0) {
+		ui_error("%s", err.len ? err.buf : "no dbt_project.yml");
+		goto out;
+	}
+	const struct ynode *ct = ymap_get(doc.root, "clean-targets");
+	for (size_t i = 0; ct && ct->kind == Y_SEQ && i < ct->n; i++)
+		if (ct->items[i]->kind == Y_SCALAR)
+			strvec_push(&targets, ct->items[i]->str);
+	if (!ct) {
+		const struct ynode *tp = ymap_get(doc.root, "target-path");
+		strvec_push(&targets, tp && tp->kind == Y_SCALAR ? tp->str : "target");
+	}
+	out_line("Running with dango=%s", DANGO_VERSION);
+	r = EXIT_OK;
+	for (size_t i = 0; i < targets.nr; i++) {
+		strbuf_reset(&abs);
+		fs_path_join(&abs, dir.buf, targets.v[i]);
+		struct strbuf real = STRBUF_INIT;
+		fs_absolute(&real, abs.buf);
+		size_t dl = dir.len;
+		if (strncmp(real.buf, dir.buf, dl) || real.buf[dl] != '/' || strstr(targets.v[i], "..")) {
+			ui_error("clean-targets: '%s' is outside the project: not removed", targets.v[i]);
+			r = EXIT_FAIL;
+		} else if (!fs_exists(real.buf)) {
+			out_line("Checking %s/*", targets.v[i]);
+		} else if (fs_remove_tree(real.buf) < 0) {
+			ui_error("clean-targets: could not remove '%s'", targets.v[i]);
+			r = EXIT_FAIL;
+		} else {
+			out_line("Cleaned %s/*", targets.v[i]);
+		}
+		strbuf_release(&real);
+	}
+	if (r == EXIT_OK)
+		out_line("Finished cleaning all paths.");
+out:
+	ydoc_release(&doc);
+	strvec_clear(&targets);
+	strbuf_release(&path);
+	strbuf_release(&text);
+	strbuf_release(&err);
+	strbuf_release(&abs);
+	strbuf_release(&dir);
+	location_release(&loc);
+	return r;
+}
+
+/* dango freshness: dbt's `source freshness` for the dbt project's sources
+ * (named so that it does not collide with `dango source`, which manages
+ * Dango's own sources) */
+int cmd_freshness(int argc, const char **argv)
+{
+	static const struct cmd_info info = {
+		"freshness", "dango freshness [--select source:NAME] [--target NAME]",
+		"Check the freshness of the dbt project's sources (dbt's `source freshness`): the newest\n"
+		"loaded_at_field against warn_after and error_after; writes target/sources.json.",
+		"Exit codes: 0 fresh (or warn), 1 a source is stale (error_after) or could not be checked, 2 usage."
+	};
+	struct run_args a;
+	memset(&a, 0, sizeof(a));
+	struct strvec args = STRVEC_INIT;
+	const struct opt opts[] = {
+		OPT_LIST('s', "select", &a.select, "SEL", "sources to check (source:stripe, source:stripe.charges)"),
+		OPT_LIST(0, "exclude", &a.exclude, "SEL", "sources to leave out"),
+		OPT_STRING(0, "vars", &a.vars, "YAML", "variables, as JSON or YAML"),
+		OPT_STRING('t', "target", &a.target, "NAME", "the profile's output to use"),
+		OPT_STRING(0, "profiles-dir", &a.profiles_dir, "DIR", "folder of profiles.yml"),
+		OPT_END(),
+	};
+	int r = opts_parse(&info, opts, argc, argv, &args);
+	if (r == OPTS_HELP || r == OPTS_ERROR || args.nr) {
+		if (args.nr)
+			ui_error("unexpected argument '%s' (use --select source:NAME)", args.v[0]);
+		strvec_clear(&args);
+		strvec_clear(&a.select);
+		strvec_clear(&a.exclude);
+		return r == OPTS_HELP ? EXIT_OK : EXIT_USAGE;
+	}
+	struct location loc;
+	struct dbt_project p;
+	struct strbuf err = STRBUF_INIT;
+	struct warehouse wh = { 0 };
+	struct dbt_freshness *res = NULL;
+	int have_project = 0, have_wh = 0;
+	if ((r = locate(&loc, &a)) != EXIT_OK)
+		goto done;
+	r = EXIT_FAIL;
+	double t0 = now_s();
+	out_line("Running with dango=%s", DANGO_VERSION);
+	struct dbt_load_opts lo = { loc.dbt_dir, loc.profiles_dir, loc.profiles_base, a.target, a.vars, 0, on_log, NULL };
+	have_project = 1;
+	if (dbt_project_load(&p, &lo, &err) < 0 || dbt_graph_build(&p, &err) < 0) {
+		ui_error("%s", err.buf);
+		goto out;
+	}
+	if (dbt_select(&p, &a.select, &a.exclude, 1u << NODE_SOURCE, 0, &err) < 0) {
+		ui_error("%s", err.buf);
+		r = EXIT_USAGE;
+		goto out;
+	}
+	size_t total = 0;
+	for (size_t i = 0; i < p.nr; i++)
+		total += p.nodes[i]->selected && dbt_freshness_wanted(p.nodes[i]);
+	print_found(&p);
+	if (!total) {
+		out_line("%s", "");
+		out_line("Nothing to do: no selected source has freshness (warn_after or error_after)");
+		r = EXIT_OK;
+		goto out;
+	}
+	if (warehouse_open(&wh, p.target.path, WH_READ_ONLY, &err) < 0) {
+		ui_error("%s", err.buf);
+		goto out;
+	}
+	have_wh = 1;
+	out_line("%s", "");
+	res = xcalloc(p.nr + 1, sizeof(*res));
+	size_t order = 0, bad = 0, warned = 0;
+	for (size_t i = 0; i < p.nr; i++) {
+		struct dbt_node *n = p.nodes[i];
+		if (!n->selected || !dbt_freshness_wanted(n))
+			continue;
+		struct strbuf msg = STRBUF_INIT;
+		strbuf_addf(&msg, "START freshness of %s.%s", n->source_name, n->name);
+		fancy(++order, total, msg.buf, "RUN", -1);
+		double c0 = now_s();
+		dbt_freshness_check(&p, n, &wh, &res[i]);
+		res[i].seconds = now_s() - c0;
+		res[i].ran = 1;
+		const char *st = res[i].status;
+		const char *label = !strcmp(st, "pass") ? "PASS" : !strcmp(st, "warn") ? "WARN" : !strcmp(st, "error") ? "ERROR STALE" : "ERROR";
+		strbuf_reset(&msg);
+		strbuf_addf(&msg, "%s freshness of %s.%s", label, n->source_name, n->name);
+		fancy(order, total, msg.buf, label, res[i].seconds);
+		if (res[i].message)
+			ui_error("%s", res[i].message);
+		bad += !strcmp(st, "error") || !strcmp(st, "runtime error");
+		warned += !strcmp(st, "warn");
+		strbuf_release(&msg);
+	}
+	if (dbt_write_sources(&p, res, now_s() - t0, &err) < 0)
+		ui_error("%s", err.buf);
+	out_line("%s", "");
+	out_line("Done. PASS=%zu WARN=%zu ERROR=%zu SKIP=0 TOTAL=%zu", total - bad - warned, warned, bad, total);
+	r = bad ? EXIT_FAIL : EXIT_OK;
+out:
+	if (res) {
+		for (size_t i = 0; i < p.nr; i++)
+			dbt_freshness_release(&res[i]);
+		free(res);
+	}
+	if (have_wh)
+		warehouse_close(&wh);
+	if (have_project)
+		dbt_project_release(&p);
+	location_release(&loc);
+done:
+	strbuf_release(&err);
+	strvec_clear(&args);
+	strvec_clear(&a.select);
+	strvec_clear(&a.exclude);
+	return r;
+}
+
+/* dango docs generate: target/manifest.json and catalog.json */
+int cmd_docs(int argc, const char **argv)
+{
+	static const struct cmd_info info = {
+		"docs", "dango docs generate [--target NAME]",
+		"Write the dbt project's documentation artifacts: target/manifest.json and target/catalog.json\n"
+		"(every relation's columns, types, comments and row counts, read from the warehouse).",
+		"`dango docs serve` is not provided: `dango web` shows the project.\n"
+		"Exit codes: 0 written, 1 the project or the warehouse could not be read, 2 usage."
+	};
+	struct run_args a;
+	memset(&a, 0, sizeof(a));
+	struct strvec args = STRVEC_INIT;
+	const struct opt opts[] = {
+		OPT_STRING(0, "vars", &a.vars, "YAML", "variables, as JSON or YAML"),
+		OPT_STRING('t', "target", &a.target, "NAME", "the profile's output to use"),
+		OPT_STRING(0, "profiles-dir", &a.profiles_dir, "DIR", "folder of profiles.yml"),
+		OPT_END(),
+	};
+	int r = opts_parse(&info, opts, argc, argv, &args);
+	if (r == OPTS_HELP || r == OPTS_ERROR || args.nr != 1 || strcmp(args.v[0], "generate")) {
+		if (r != OPTS_HELP && r != OPTS_ERROR)
+			ui_error(args.nr && !strcmp(args.v[0], "serve")
+					 ? "dango docs serve is not provided: open the project with `dango web`"
+					 : "usage: dango docs generate");
+		strvec_clear(&args);
+		return r == OPTS_HELP ? EXIT_OK : EXIT_USAGE;
+	}
+	struct location loc;
+	struct dbt_project p;
+	struct strbuf err = STRBUF_INIT;
+	struct warehouse wh = { 0 };
+	int have_project = 0, have_wh = 0;
+	if ((r = locate(&loc, &a)) != EXIT_OK)
+		goto done;
+	r = EXIT_FAIL;
+	out_line("Running with dango=%s", DANGO_VERSION);
+	struct dbt_load_opts lo = { loc.dbt_dir, loc.profiles_dir, loc.profiles_base, a.target, a.vars, 0, on_log, NULL };
+	have_project = 1;
+	if (dbt_project_load(&p, &lo, &err) < 0 || dbt_graph_build(&p, &err) < 0) {
+		ui_error("%s", err.buf);
+		goto out;
+	}
+	print_found(&p);
+	if (dbt_write_manifest(&p, &err) < 0) {
+		ui_error("%s", err.buf);
+		goto out;
+	}
+	if (warehouse_open(&wh, p.target.path, WH_READ_ONLY, &err) < 0) {
+		ui_error("%s", err.buf);
+		goto out;
+	}
+	have_wh = 1;
+	size_t found = 0;
+	if (dbt_write_catalog(&p, &wh, &found, &err) < 0) {
+		ui_error("%s", err.buf);
+		goto out;
+	}
+	out_line("Catalog written to %s/catalog.json (%zu relation%s)", p.target_path, found, found == 1 ? "" : "s");
+	r = EXIT_OK;
+out:
+	if (have_wh)
+		warehouse_close(&wh);
+	if (have_project)
+		dbt_project_release(&p);
+	location_release(&loc);
+done:
+	strbuf_release(&err);
+	strvec_clear(&args);
+	return r;
+}
+
+/* dango debug: dbt's checks of the project, the profile and the connection */
+int cmd_debug(int argc, const char **argv)
+{
+	static const struct cmd_info info = {
+		"debug", "dango debug [--target NAME] [--profiles-dir DIR]",
+		"Check the dbt project: dbt_project.yml, profiles.yml and the target, and the connection to it.",
+		"Exit codes: 0 all checks passed, 1 a check failed, 2 usage."
+	};
+	struct run_args a;
+	memset(&a, 0, sizeof(a));
+	struct strvec args = STRVEC_INIT;
+	const struct opt opts[] = {
+		OPT_STRING('t', "target", &a.target, "NAME", "the profile's output to use"),
+		OPT_STRING(0, "profiles-dir", &a.profiles_dir, "DIR", "folder of profiles.yml"),
+		OPT_END(),
+	};
+	int r = opts_parse(&info, opts, argc, argv, &args);
+	if (r == OPTS_HELP || r == OPTS_ERROR || args.nr) {
+		if (args.nr)
+			ui_error("unexpected argument '%s'", args.v[0]);
+		strvec_clear(&args);
+		return r == OPTS_HELP ? EXIT_OK : EXIT_USAGE;
+	}
+	strvec_clear(&args);
+	struct location loc;
+	if ((r = locate(&loc, &a)) != EXIT_OK)
+		return r;
+	struct dbt_project p;
+	struct strbuf err = STRBUF_INIT;
+	out_line("Running with dango=%s", DANGO_VERSION);
+	out_line("dbt project: %s", loc.dbt_dir);
+	struct dbt_load_opts lo = { loc.dbt_dir, loc.profiles_dir, loc.profiles_base, a.target, NULL, 0, on_log, NULL };
+	int loaded = dbt_project_load(&p, &lo, &err) == 0;
+	r = EXIT_FAIL;
+	if (!loaded) {
+		/* which file: the profile's errors name profiles.yml */
+		int profile = strstr(err.buf, "profile") != NULL;
+		out_line("dbt_project.yml file [%s]", profile ? "OK found and valid" : "ERROR invalid");
+		if (profile)
+			out_line("profiles.yml file [ERROR invalid]");
+		out_line("  %s", err.buf);
+		out_line("1 check failed.");
+		goto out;
+	}
+	out_line("dbt_project.yml file [OK found and valid]");
+	out_line("profiles.yml file [OK found and valid]");
+	out_line("Connection:");
+	out_line("  profile: %s", p.target.profile ? p.target.profile : p.profile_name);
+	out_line("  target: %s", p.target.name ? p.target.name : "");
+	out_line("  type: %s", p.target.type ? p.target.type : "duckdb");
+	out_line("  path: %s", p.target.path ? p.target.path : "");
+	out_line("  database: %s", p.target.database ? p.target.database : "");
+	out_line("  schema: %s", p.target.schema ? p.target.schema : "");
+	if (!p.target.path || !fs_exists(p.target.path)) {
+		out_line("  Connection test: [OK the database file does not exist yet: the first run creates it]");
+		out_line("All checks passed!");
+		r = EXIT_OK;
+	} else {
+		struct warehouse wh = { 0 };
+		strbuf_reset(&err);
+		if (warehouse_open(&wh, p.target.path, WH_READ_ONLY, &err) == 0 && warehouse_exec(&wh, "select 1", &err) == 0) {
+			out_line("  Connection test: [OK connection ok]");
+			out_line("All checks passed!");
+			r = EXIT_OK;
+		} else {
+			out_line("  Connection test: [ERROR]");
+			out_line("  %s", err.buf);
+			out_line("1 check failed.");
+		}
+		warehouse_close(&wh);
+	}
+	dbt_project_release(&p);
+out:
+	if (!loaded)
+		dbt_project_release(&p);
+	location_release(&loc);
+	strbuf_release(&err);
+	return r;
+}
+
+/* dango show: a model's or an inline query's first rows, as dbt show */
+int cmd_show(int argc, const char **argv)
+{
+	static const struct cmd_info info = {
+		"show", "dango show (--select MODEL | --inline SQL) [--limit N]",
+		"Compile a model (or an inline query with refs and macros) and print its first rows.",
+		"Exit codes: 0 shown, 1 it failed, 2 usage."
+	};
+	struct run_args a;
+	memset(&a, 0, sizeof(a));
+	const char *inline_sql = NULL;
+	int limit = 5;
+	struct strvec args = STRVEC_INIT;
+	const struct opt opts[] = {
+		OPT_LIST('s', "select", &a.select, "MODEL", "the model to preview"),
+		OPT_STRING(0, "inline", &inline_sql, "SQL", "a query to preview (refs, sources and macros work)"),
+		OPT_INT(0, "limit", &limit, "N", "rows to show (default 5; -1: all)"),
+		OPT_STRING(0, "vars", &a.vars, "YAML", "variables, as JSON or YAML"),
+		OPT_STRING('t', "target", &a.target, "NAME", "the profile's output to use"),
+		OPT_STRING(0, "profiles-dir", &a.profiles_dir, "DIR", "folder of profiles.yml"),
+		OPT_END(),
+	};
+	int r = opts_parse(&info, opts, argc, argv, &args);
+	if (r == OPTS_HELP || r == OPTS_ERROR || args.nr || (!inline_sql == !a.select.nr)) {
+		if (r != OPTS_HELP && r != OPTS_ERROR)
+			ui_error("show takes one of --select MODEL and --inline SQL");
+		strvec_clear(&args);
+		strvec_clear(&a.select);
+		return r == OPTS_HELP ? EXIT_OK : EXIT_USAGE;
+	}
+	struct location loc;
+	struct dbt_project p;
+	struct strbuf err = STRBUF_INIT, sql = STRBUF_INIT, q = STRBUF_INIT;
+	struct warehouse wh = { 0 };
+	int have_project = 0, have_wh = 0;
+	char *compiled = NULL;
+	if ((r = locate(&loc, &a)) != EXIT_OK)
+		goto done;
+	r = EXIT_FAIL;
+	out_line("Running with dango=%s", DANGO_VERSION);
+	struct dbt_load_opts lo = { loc.dbt_dir, loc.profiles_dir, loc.profiles_base, a.target, a.vars, 0, on_log, NULL };
+	have_project = 1;
+	if (dbt_project_load(&p, &lo, &err) < 0 || dbt_graph_build(&p, &err) < 0) {
+		ui_error("%s", err.buf);
+		goto out;
+	}
+	if (warehouse_open(&wh, p.target.path, WH_READ_ONLY, &err) < 0) {
+		ui_error("%s", err.buf);
+		goto out;
+	}
+	have_wh = 1;
+	struct dbt_node *n = NULL;
+	if (inline_sql) {
+		struct jval none = jval_dict_new();
+		int rr = dbt_render_extra(&p, &wh, "inline", inline_sql, none, &sql, &err);
+		jval_unref(none);
+		if (rr < 0) {
+			ui_error("Compilation Error in inline query: %s", err.buf);
+			goto out;
+		}
+	} else {
+		n = dbt_project_find(&p, a.select.v[0]);
+		if (!n || (n->kind != NODE_MODEL && n->kind != NODE_SEED && n->kind != NODE_SNAPSHOT)) {
+			ui_error("show: no model named '%s'", a.select.v[0]);
+			goto out;
+		}
+		if (n->kind == NODE_SEED || n->kind == NODE_SNAPSHOT) {
+			strbuf_addstr(&sql, "select * from ");
+			dbt_node_relation_sql(&sql, n);
+		} else if (!(compiled = dbt_compile_node(&p, n, &wh, &err))) {
+			ui_error("Compilation Error in model %s (%s)\n  %s", n->name, n->file, err.buf);
+			goto out;
+		} else {
+			strbuf_addstr(&sql, compiled);
+		}
+	}
+	while (sql.len && (sql.buf[sql.len - 1] == ';' || sql.buf[sql.len - 1] == '\n' || sql.buf[sql.len - 1] == ' '))
+		strbuf_setlen(&sql, sql.len - 1);
+	strbuf_addf(&q, "select * from (\n%s\n) dbt_show", sql.buf);
+	if (limit >= 0)
+		strbuf_addf(&q, " limit %d", limit);
+	struct wh_result res;
+	if (warehouse_query(&wh, q.buf, &res, &err) < 0) {
+		ui_error("Runtime Error: %s", err.buf);
+		goto out;
+	}
+	/* dbt's preview: a markdown table */
+	size_t *w = xcalloc(res.cols + 1, sizeof(*w));
+	for (size_t c = 0; c < res.cols; c++)
+		w[c] = strlen(wh_result_name(&res, c));
+	for (size_t i = 0; i < res.rows; i++)
+		for (size_t c = 0; c < res.cols; c++) {
+			char *v = wh_result_str(&res, i, c);
+			size_t l = v ? strlen(v) : 0;
+			if (l > w[c])
+				w[c] = l;
+			free(v);
+		}
+	if (n)
+		out_line("Previewing node '%s':", n->name);
+	else
+		out_line("Previewing inline node:");
+	struct strbuf line = STRBUF_INIT;
+	for (int part = 0; part < 2; part++) {
+		strbuf_reset(&line);
+		for (size_t c = 0; c < res.cols; c++) {
+			strbuf_addstr(&line, "| ");
+			if (part == 0)
+				strbuf_addf(&line, "%-*s ", (int)w[c], wh_result_name(&res, c));
+			else
+				strbuf_addchars(&line, '-', w[c]), strbuf_addch(&line, ' ');
+		}
+		strbuf_addch(&line, '|');
+		printf("%s\n", line.buf);
+	}
+	for (size_t i = 0; i < res.rows; i++) {
+		strbuf_reset(&line);
+		for (size_t c = 0; c < res.cols; c++) {
+			char *v = wh_result_str(&res, i, c);
+			strbuf_addf(&line, "| %-*s ", (int)w[c], v ? v : "");
+			free(v);
+		}
+		strbuf_addch(&line, '|');
+		printf("%s\n", line.buf);
+	}
+	strbuf_release(&line);
+	free(w);
+	wh_result_free(&res);
+	r = EXIT_OK;
+out:
+	free(compiled);
+	if (have_wh)
+		warehouse_close(&wh);
+	if (have_project)
+		dbt_project_release(&p);
+	location_release(&loc);
+done:
+	strbuf_release(&err);
+	strbuf_release(&sql);
+	strbuf_release(&q);
+	strvec_clear(&args);
+	strvec_clear(&a.select);
 	return r;
 }

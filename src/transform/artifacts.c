@@ -6,6 +6,7 @@
 #include "core/strbuf.h"
 #include "core/xalloc.h"
 #include "version.h"
+#include "warehouse/warehouse.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -57,7 +58,8 @@ static json_t *node_json(struct dbt_project *p, struct dbt_node *n)
 	struct strbuf sb = STRBUF_INIT;
 	json_object_set_new(o, "unique_id", json_string(n->unique_id));
 	json_object_set_new(o, "name", json_string(n->name));
-	json_object_set_new(o, "resource_type", json_string(dbt_node_kind_name(n->kind)));
+	json_object_set_new(o, "resource_type",
+			    json_string(n->unit_model >= 0 ? "unit_test" : dbt_node_kind_name(n->kind)));
 	json_object_set_new(o, "package_name", json_string(p->name));
 	json_object_set_new(o, "path", json_string(n->path ? n->path : ""));
 	json_object_set_new(o, "original_file_path", json_string(n->file ? n->file : ""));
@@ -310,4 +312,174 @@ int dbt_write_compiled(struct dbt_project *p, struct dbt_node *n, const char *ki
 		close(fd);
 	strbuf_release(&path);
 	return ret;
+}
+
+static json_t *criteria(double secs)
+{
+	if (secs <= 0)
+		return json_null();
+	json_t *o = json_object();
+	/* back in the unit it was most likely given in */
+	const char *period = "minute";
+	double count = secs / 60;
+	if (secs >= 86400 && (long long)secs % 86400 == 0) {
+		period = "day";
+		count = secs / 86400;
+	} else if (secs >= 3600 && (long long)secs % 3600 == 0) {
+		period = "hour";
+		count = secs / 3600;
+	}
+	json_object_set_new(o, "count", json_integer((json_int_t)count));
+	json_object_set_new(o, "period", json_string(period));
+	return o;
+}
+
+int dbt_write_sources(struct dbt_project *p, const struct dbt_freshness *res, double elapsed, struct strbuf *err)
+{
+	json_t *root = json_object(), *list = json_array();
+	json_object_set_new(root, "metadata", metadata(p, "https://schemas.getdbt.com/dbt/sources/v3.json"));
+	for (size_t i = 0; i < p->nr; i++) {
+		const struct dbt_freshness *f = &res[i];
+		if (!f->ran)
+			continue;
+		json_t *o = json_object(), *c = json_object();
+		char at[40];
+		iso_time(at, sizeof(at), f->now);
+		json_object_set_new(o, "unique_id", json_string(p->nodes[i]->unique_id));
+		json_object_set_new(o, "status", json_string(f->status));
+		json_object_set_new(o, "max_loaded_at", f->max_loaded_at ? json_string(f->max_loaded_at) : json_null());
+		json_object_set_new(o, "snapshotted_at", json_string(at));
+		json_object_set_new(o, "max_loaded_at_time_ago_in_s", f->max_loaded_at ? json_real(f->age) : json_null());
+		if (f->message)
+			json_object_set_new(o, "error", json_string(f->message));
+		json_object_set_new(c, "warn_after", criteria(f->warn_after));
+		json_object_set_new(c, "error_after", criteria(f->error_after));
+		const struct jval *flt = jval_dict_get(p->nodes[i]->freshness, "filter");
+		json_object_set_new(c, "filter", flt && jval_str_cstr(*flt) ? json_string(jval_str_cstr(*flt)) : json_null());
+		json_object_set_new(o, "criteria", c);
+		json_object_set_new(o, "execution_time", json_real(f->seconds));
+		json_object_set_new(o, "thread_id", json_string("Thread-1"));
+		json_object_set_new(o, "adapter_response", json_object());
+		json_object_set_new(o, "timing", json_array());
+		json_array_append_new(list, o);
+	}
+	json_object_set_new(root, "results", list);
+	json_object_set_new(root, "elapsed_time", json_real(elapsed));
+	int r = write_json(p, "sources.json", root, err);
+	json_decref(root);
+	return r;
+}
+
+/* --- catalog.json (dango docs generate) ------------------------------------------------- */
+static json_t *stat_entry(const char *id, const char *label, json_t *value, int include, const char *desc)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "id", json_string(id));
+	json_object_set_new(o, "label", json_string(label));
+	json_object_set_new(o, "value", value);
+	json_object_set_new(o, "include", json_boolean(include));
+	json_object_set_new(o, "description", json_string(desc));
+	return o;
+}
+
+/* one relation's entry, or NULL when it is not in the warehouse */
+static json_t *catalog_entry(struct dbt_project *p, struct dbt_node *n, struct warehouse *wh, struct strbuf *err)
+{
+	struct strbuf sql = STRBUF_INIT;
+	struct wh_result r;
+	const char *name = n->alias ? n->alias : n->name;
+	strbuf_addstr(&sql, "SELECT c.column_name, c.data_type, c.column_index, c.comment, t.kind, t.comment FROM "
+			    "duckdb_columns() c JOIN (SELECT schema_name, table_name AS rel, 'BASE TABLE' AS kind, comment "
+			    "FROM duckdb_tables() UNION ALL SELECT schema_name, view_name, 'VIEW', comment FROM duckdb_views() "
+			    "WHERE NOT internal) t ON t.schema_name = c.schema_name AND t.rel = c.table_name WHERE c.schema_name = ");
+	strbuf_add_sql_str(&sql, n->schema ? n->schema : "");
+	strbuf_addstr(&sql, " AND c.table_name = ");
+	strbuf_add_sql_str(&sql, name);
+	strbuf_addstr(&sql, " ORDER BY c.column_index");
+	int q = warehouse_query(wh, sql.buf, &r, err);
+	strbuf_release(&sql);
+	if (q < 0)
+		return NULL;
+	if (!r.rows) {
+		wh_result_free(&r);
+		return NULL;
+	}
+	json_t *o = json_object(), *meta = json_object(), *cols = json_object(), *stats = json_object();
+	char *kind = wh_result_str(&r, 0, 4), *tcomment = wh_result_str(&r, 0, 5);
+	json_object_set_new(meta, "type", json_string(kind ? kind : "BASE TABLE"));
+	json_object_set_new(meta, "schema", json_string(n->schema));
+	json_object_set_new(meta, "name", json_string(name));
+	json_object_set_new(meta, "database", json_string(n->database ? n->database : p->target.database ? p->target.database : ""));
+	json_object_set_new(meta, "comment", tcomment ? json_string(tcomment) : json_null());
+	json_object_set_new(meta, "owner", json_null());
+	for (size_t i = 0; i < r.rows; i++) {
+		char *cn = wh_result_str(&r, i, 0), *ct = wh_result_str(&r, i, 1), *cc = wh_result_str(&r, i, 3);
+		json_t *c = json_object();
+		json_object_set_new(c, "type", json_string(ct ? ct : ""));
+		json_object_set_new(c, "index", json_integer((json_int_t)wh_result_int(&r, i, 2)));
+		json_object_set_new(c, "name", json_string(cn ? cn : ""));
+		json_object_set_new(c, "comment", cc ? json_string(cc) : json_null());
+		json_object_set_new(cols, cn ? cn : "", c);
+		free(cn);
+		free(ct);
+		free(cc);
+	}
+	wh_result_free(&r);
+	int64_t rows = -1;
+	if (kind && !strcmp(kind, "BASE TABLE")) {
+		struct strbuf cnt = STRBUF_INIT, ignored = STRBUF_INIT;
+		strbuf_addstr(&cnt, "SELECT count(*) FROM ");
+		dbt_node_relation_sql(&cnt, n);
+		if (warehouse_query_int(wh, cnt.buf, &rows, &ignored) < 0)
+			rows = -1;
+		strbuf_release(&cnt);
+		strbuf_release(&ignored);
+	}
+	if (rows >= 0) {
+		json_object_set_new(stats, "row_count",
+				    stat_entry("row_count", "Row Count", json_integer((json_int_t)rows), 1,
+					       "The number of rows in the table"));
+		json_object_set_new(stats, "has_stats", stat_entry("has_stats", "Has Stats?", json_true(), 0,
+								   "Indicates whether there are statistics for this table"));
+	} else {
+		json_object_set_new(stats, "has_stats", stat_entry("has_stats", "Has Stats?", json_false(), 0,
+								   "Indicates whether there are statistics for this table"));
+	}
+	free(kind);
+	free(tcomment);
+	json_object_set_new(o, "metadata", meta);
+	json_object_set_new(o, "columns", cols);
+	json_object_set_new(o, "stats", stats);
+	json_object_set_new(o, "unique_id", json_string(n->unique_id));
+	return o;
+}
+
+int dbt_write_catalog(struct dbt_project *p, struct warehouse *wh, size_t *found, struct strbuf *err)
+{
+	json_t *root = json_object(), *nodes = json_object(), *sources = json_object();
+	json_object_set_new(root, "metadata", metadata(p, "https://schemas.getdbt.com/dbt/catalog/v1.json"));
+	*found = 0;
+	for (size_t i = 0; i < p->nr; i++) {
+		struct dbt_node *n = p->nodes[i];
+		if (n->kind == NODE_TEST || (n->kind == NODE_MODEL && n->mat == MAT_EPHEMERAL))
+			continue;
+		json_t *e = catalog_entry(p, n, wh, err);
+		if (!e) {
+			if (err->len) {
+				json_decref(root);
+				json_decref(nodes);
+				json_decref(sources);
+				return -1;
+			}
+			continue;
+		}
+		(*found)++;
+		json_object_set_new(n->kind == NODE_SOURCE ? sources : nodes, n->unique_id, e);
+	}
+	json_object_set_new(root, "nodes", nodes);
+	json_object_set_new(root, "sources", sources);
+	json_object_set_new(root, "errors", json_null());
+	int r = write_json(p, "catalog.json", root, err);
+	json_decref(root);
+	return r;
 }

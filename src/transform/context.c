@@ -35,6 +35,8 @@ struct rstate {
 	struct strvec *cte_done;
 	struct jval results;  /* statement results by name */
 	int incremental;      /* -1: not known yet */
+	const struct dbt_unit *unit; /* a unit test's fixtures and overrides, or NULL */
+	struct jval extra;           /* dict of more names (hooks' results, schemas), or undefined */
 };
 
 /* --- relations (relation.c) ----------------------------------------------------- */
@@ -113,6 +115,22 @@ static struct jval node_relation(struct dbt_project *p, struct dbt_node *t)
 
 static int compile_into(struct rstate *st, struct dbt_node *n, struct strbuf *out, struct strbuf *err);
 
+/* --empty: a ref or source reads no rows, as dbt renders it then */
+static struct jval read_relation(struct dbt_project *p, struct dbt_node *t)
+{
+	struct jval rel = node_relation(p, t);
+	if (!p->empty)
+		return rel;
+	struct strbuf sb = STRBUF_INIT;
+	strbuf_addstr(&sb, "(select * from ");
+	jval_write_str(&sb, rel);
+	strbuf_addf(&sb, " where false limit 0) _dbt_limit_subq_%s", t->alias ? t->alias : t->name);
+	jval_unref(rel);
+	struct jval out = relation_new(NULL, NULL, sb.buf, "cte");
+	strbuf_release(&sb);
+	return out;
+}
+
 /* An ephemeral model as a CTE of the node being compiled (once). */
 static int ephemeral_relation(struct rstate *st, struct dbt_node *t, struct jval *ret, struct strbuf *err)
 {
@@ -134,6 +152,30 @@ static int ephemeral_relation(struct rstate *st, struct dbt_node *t, struct jval
 	*ret = relation_new(NULL, NULL, cte.buf, "cte");
 	strbuf_release(&cte);
 	return 0;
+}
+
+/* A unit test's given input for key ("name", "source:s.t", "this") as a
+ * CTE of the node being compiled; 0 if the test gives none. */
+static int fixture_relation(struct rstate *st, const char *key, struct jval *ret)
+{
+	if (!st->unit || !st->ctes)
+		return 0;
+	const struct jval *sql = jval_dict_get(st->unit->fixtures, key);
+	if (!sql)
+		return 0;
+	struct strbuf cte = STRBUF_INIT;
+	strbuf_addstr(&cte, "__dbt__cte__");
+	for (const char *k = key; *k; k++)
+		strbuf_addch(&cte, isalnum((unsigned char)*k) ? *k : '_');
+	if (!strvec_has(st->cte_done, cte.buf)) {
+		strvec_push(st->cte_done, cte.buf);
+		if (st->ctes->len)
+			strbuf_addstr(st->ctes, ",\n");
+		strbuf_addf(st->ctes, "%s as (\n%s\n)", cte.buf, jval_str_cstr(*sql));
+	}
+	*ret = relation_new(NULL, NULL, cte.buf, "cte");
+	strbuf_release(&cte);
+	return 1;
 }
 
 static int n_ref(struct jinja_call *c, struct jval *ret)
@@ -168,6 +210,8 @@ static int n_ref(struct jinja_call *c, struct jval *ret)
 		*ret = t ? node_relation(st->p, t) : relation_new(NULL, st->p->target.schema, name, NULL);
 		return 0;
 	}
+	if (st->unit && fixture_relation(st, name, ret))
+		return 0;
 	if (!t || t->kind == NODE_SOURCE)
 		return jinja_call_error(c, "'%s' depends on a node named '%s' which was not found",
 					st->n ? st->n->name : "?", name);
@@ -179,7 +223,7 @@ static int n_ref(struct jinja_call *c, struct jval *ret)
 		strbuf_release(&err);
 		return r;
 	}
-	*ret = node_relation(st->p, t);
+	*ret = read_relation(st->p, t);
 	return 0;
 }
 
@@ -199,10 +243,18 @@ static int n_source(struct jinja_call *c, struct jval *ret)
 		*ret = t ? node_relation(st->p, t) : relation_new(NULL, src, tbl, NULL);
 		return 0;
 	}
+	if (st->unit) {
+		struct strbuf fk = STRBUF_INIT;
+		strbuf_addf(&fk, "source:%s.%s", src, tbl);
+		int had = fixture_relation(st, fk.buf, ret);
+		strbuf_release(&fk);
+		if (had)
+			return 0;
+	}
 	if (!t)
 		return jinja_call_error(c, "'%s' depends on a source named '%s.%s' which was not found",
 					st->n ? st->n->name : "?", src, tbl);
-	*ret = node_relation(st->p, t);
+	*ret = read_relation(st->p, t);
 	return 0;
 }
 
@@ -371,6 +423,62 @@ static struct jval make_adapter(struct rstate *st)
 	return jval_object_dict(d);
 }
 
+static int var_lookup(struct dbt_project *p, struct jinja_call *c, struct jval *ret);
+static int g_env_var(struct jinja_call *c, struct jval *ret);
+
+/* A unit test's overrides: a macro gives its value, var() and env_var()
+ * look in the test's vars and env_vars first. */
+static int n_unit_macro(struct jinja_call *c, struct jval *ret)
+{
+	struct rstate *st = ST(c);
+	const struct jval *v = jval_dict_get(st->unit->macros, jinja_call_name(c));
+	*ret = v ? jval_ref(*v) : jval_none();
+	return 0;
+}
+
+static int n_unit_var(struct jinja_call *c, struct jval *ret)
+{
+	struct rstate *st = ST(c);
+	const char *name = str_arg(c, 0, "name");
+	const struct jval *v = name ? jval_dict_get(st->unit->vars, name) : NULL;
+	if (v) {
+		*ret = jval_ref(*v);
+		return 0;
+	}
+	/* the data of this native is the render state, not the project */
+	return var_lookup(st->p, c, ret);
+}
+
+static int n_unit_env_var(struct jinja_call *c, struct jval *ret)
+{
+	struct rstate *st = ST(c);
+	const char *name = str_arg(c, 0, "var");
+	const struct jval *v = name ? jval_dict_get(st->unit->env_vars, name) : NULL;
+	if (v) {
+		if (v->type == JVAL_STR) {
+			*ret = jval_ref(*v);
+		} else {
+			char *t = jval_to_cstr(*v);
+			*ret = jval_str(t);
+			free(t);
+		}
+		return 0;
+	}
+	return g_env_var(c, ret);
+}
+
+static void unit_overrides(struct rstate *st, struct jval ctx)
+{
+	const struct jval *k, *v;
+	for (size_t i = 0; jval_dict_entry(st->unit->macros, i, &k, &v); i++)
+		jval_dict_set(ctx, jval_str_cstr(*k), jval_native(jval_str_cstr(*k), n_unit_macro, st, NULL));
+	jval_dict_set(ctx, "var", jval_native("var", n_unit_var, st, NULL));
+	jval_dict_set(ctx, "env_var", jval_native("env_var", n_unit_env_var, st, NULL));
+	struct jval thisrel;
+	if (fixture_relation(st, "this", &thisrel))
+		jval_dict_set(ctx, "this", thisrel);
+}
+
 static struct jval make_context(struct rstate *st)
 {
 	struct jval ctx = jval_dict_new();
@@ -395,7 +503,7 @@ static struct jval make_context(struct rstate *st)
 		for (size_t i = 0; ns && jval_dict_entry(*ns, i, &k, &v); i++)
 			jval_dict_setv(ctx, jval_ref(*k), jval_ref(*v));
 	}
-	if (n && (n->kind == NODE_MODEL || n->kind == NODE_SEED)) {
+	if (n && (n->kind == NODE_MODEL || n->kind == NODE_SEED || n->kind == NODE_SNAPSHOT)) {
 		jval_dict_set(ctx, "this", node_relation(st->p, n));
 		struct jval m = jval_dict_new();
 		jval_dict_set(m, "name", jval_str(n->name));
@@ -410,13 +518,26 @@ static struct jval make_context(struct rstate *st)
 		jval_dict_set(m, "columns", jval_ref(n->columns));
 		jval_dict_set(ctx, "model", jval_object_dict(m));
 	}
+	if (st->unit)
+		unit_overrides(st, ctx);
+	if (st->extra.type == JVAL_DICT) {
+		const struct jval *k, *v;
+		for (size_t i = 0; jval_dict_entry(st->extra, i, &k, &v); i++)
+			jval_dict_setv(ctx, jval_ref(*k), jval_ref(*v));
+	}
 	return ctx;
 }
 
 /* --- project-wide natives ----------------------------------------------------------- */
+static int var_lookup(struct dbt_project *p, struct jinja_call *c, struct jval *ret);
+
 static int g_var(struct jinja_call *c, struct jval *ret)
 {
-	struct dbt_project *p = jinja_call_data(c);
+	return var_lookup(jinja_call_data(c), c, ret);
+}
+
+static int var_lookup(struct dbt_project *p, struct jinja_call *c, struct jval *ret)
+{
 	const char *name = str_arg(c, 0, "name");
 	const struct jval *dflt = jinja_call_param(c, 1, "default");
 	if (!name)
@@ -752,6 +873,28 @@ static int render_with(struct rstate *st, struct jinja_template *t, struct strbu
 	env.lenient_undefined = 1;
 	int r = jinja_render(&env, t, ctx, out, err);
 	jval_unref(ctx);
+	return r;
+}
+
+int dbt_render_extra(struct dbt_project *p, struct warehouse *wh, const char *what, const char *src,
+		     struct jval extra, struct strbuf *out, struct strbuf *err)
+{
+	struct rstate st;
+	struct strbuf ctes = STRBUF_INIT;
+	struct strvec done = STRVEC_INIT;
+	rstate_init(&st, p, NULL, wh, 1);
+	st.ctes = &ctes;
+	st.cte_done = &done;
+	st.extra = extra;
+	int r = -1;
+	struct jinja_template *t = jinja_template_parse(&p->env, what, src, strlen(src), err);
+	if (t) {
+		r = render_with(&st, t, out, err);
+		jinja_template_unref(t);
+	}
+	jval_unref(st.results);
+	strbuf_release(&ctes);
+	strvec_clear(&done);
 	return r;
 }
 
@@ -1100,6 +1243,7 @@ static int compile_into(struct rstate *parent, struct dbt_node *n, struct strbuf
 	rstate_init(&st, parent->p, n, parent->wh, 1);
 	st.ctes = parent->ctes;
 	st.cte_done = parent->cte_done;
+	st.unit = parent->unit;
 	int r = -1;
 	if (n->tmpl) {
 		r = render_with(&st, n->tmpl, out, err);
@@ -1153,10 +1297,17 @@ static int compile_into(struct rstate *parent, struct dbt_node *n, struct strbuf
 
 char *dbt_compile_node(struct dbt_project *p, struct dbt_node *n, struct warehouse *wh, struct strbuf *err)
 {
+	return dbt_compile_unit(p, n, wh, NULL, err);
+}
+
+char *dbt_compile_unit(struct dbt_project *p, struct dbt_node *n, struct warehouse *wh, const struct dbt_unit *unit,
+		       struct strbuf *err)
+{
 	struct rstate root;
 	struct strbuf out = STRBUF_INIT, ctes = STRBUF_INIT;
 	struct strvec done = STRVEC_INIT;
 	rstate_init(&root, p, n, wh, 1);
+	root.unit = unit;
 	root.ctes = &ctes;
 	root.cte_done = &done;
 	int r = compile_into(&root, n, &out, err);

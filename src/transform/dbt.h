@@ -29,9 +29,10 @@ struct strbuf;
 struct warehouse;
 struct ynode;
 
-enum node_kind { NODE_MODEL, NODE_SEED, NODE_TEST, NODE_SOURCE };
+enum node_kind { NODE_MODEL, NODE_SEED, NODE_TEST, NODE_SOURCE, NODE_SNAPSHOT };
+#define DBT_NODE_KINDS 5
 
-enum materialized { MAT_VIEW, MAT_TABLE, MAT_INCREMENTAL, MAT_EPHEMERAL, MAT_SEED, MAT_TEST, MAT_NONE };
+enum materialized { MAT_VIEW, MAT_TABLE, MAT_INCREMENTAL, MAT_EPHEMERAL, MAT_SEED, MAT_TEST, MAT_NONE, MAT_SNAPSHOT };
 
 struct dbt_node {
 	enum node_kind kind;
@@ -60,6 +61,7 @@ struct dbt_node {
 	char *column_name;
 	struct jval test_kwargs;  /* dict: values, to, field, ... (expressions as strings) */
 	long attached;            /* the model a generic test is defined on, or -1 */
+	long unit_model;          /* a unit test: the model it tests, or -1 */
 	/* sources */
 	char *source_name, *identifier, *loaded_at_field;
 	struct jval freshness;
@@ -115,6 +117,8 @@ struct dbt_project {
 	struct strvec package_dirs; /* their folders (absolute), parallel to packages */
 	struct strvec pkg_schema_dirs; /* the packages' model and seed folders, relative to dir */
 	struct ydoc *root_doc;    /* dbt_project.yml while loading (borrowed) */
+	struct strvec on_run_start, on_run_end; /* the project's hooks, as written */
+	int empty;                /* --empty: refs and sources read no rows */
 };
 
 /* --- manifest.c: loading ---------------------------------------------------- */
@@ -171,11 +175,24 @@ char *dbt_project_name_in(const char *dir);
  * CTEs; wh may be NULL (then run_query and introspection fail). The result
  * is the caller's. */
 char *dbt_compile_node(struct dbt_project *p, struct dbt_node *n, struct warehouse *wh, struct strbuf *err);
+/* A unit test's inputs and overrides, for dbt_compile_unit. */
+struct dbt_unit {
+	struct jval fixtures;   /* dict: "model" | "source:src.table" | "this" -> SQL of the given rows */
+	struct jval macros;     /* dict: macro name -> the value it returns */
+	struct jval vars, env_vars; /* dicts */
+};
+/* dbt_compile_node with ref/source/this of the fixtures and the overrides. */
+char *dbt_compile_unit(struct dbt_project *p, struct dbt_node *n, struct warehouse *wh, const struct dbt_unit *unit,
+		       struct strbuf *err);
 /* Parse-time render (execute=False) of n: fills refs, sources, config. */
 int dbt_parse_node(struct dbt_project *p, struct dbt_node *n, struct strbuf *err);
 /* Render a string (hook, description, test argument) in n's context. */
 int dbt_render_string(struct dbt_project *p, struct dbt_node *n, struct warehouse *wh, int execute,
 		      const char *what, const char *src, struct strbuf *out, struct strbuf *err);
+/* Render src with execute=True outside any node, with the names of extra
+ * (a dict: on-run-end's results, run-operation's arguments) as well. */
+int dbt_render_extra(struct dbt_project *p, struct warehouse *wh, const char *what, const char *src,
+		     struct jval extra, struct strbuf *out, struct strbuf *err);
 /* Install the globals that do not depend on a node (var, env_var, log, ...). */
 void dbt_context_setup(struct dbt_project *p);
 /* `selected_resources`: the unique ids of the selected nodes (call after
@@ -226,7 +243,17 @@ struct dbt_result {
 void dbt_result_release(struct dbt_result *r);
 /* Build n (compiling it first) on wh; fills res. Never prints. */
 void dbt_execute_node(struct dbt_project *p, struct dbt_node *n, struct warehouse *wh, struct dbt_result *res);
+/* unit.c: run unit test n (n->unit_model >= 0): res gets PASS or FAIL (the
+ * differing rows in its message), or ERROR with err; statements go to log. */
+void dbt_unit_run(struct dbt_project *p, struct dbt_node *n, struct warehouse *wh, struct dbt_result *res,
+		  struct strbuf *log, struct strbuf *err);
 const char *dbt_status_name(enum dbt_status s);
+
+/* --- snapshot.c: dbt's snapshot materialization ------------------------------------------ */
+/* Build or update snapshot n from its compiled query body; every statement
+ * is appended to log; rows gets the rows inserted. -1 with err. */
+int dbt_snapshot_build(struct dbt_project *p, struct dbt_node *n, struct warehouse *wh, const char *body,
+		       struct strbuf *log, int64_t *rows, struct strbuf *err);
 
 /* --- runner.c: the selected nodes in graph order over a worker pool -------------------- */
 struct dbt_run_opts {
@@ -249,6 +276,37 @@ struct dbt_run_opts {
 int dbt_run(struct dbt_project *p, struct warehouse *wh, const struct dbt_run_opts *o,
 	    struct dbt_result **results, struct strbuf *err);
 void dbt_results_free(struct dbt_project *p, struct dbt_result *results);
+
+/* --- hooks.c: on-run-start, on-run-end, run-operation ----------------------------------- */
+/* Run the project's on-run-start (results NULL) or on-run-end hooks on wh;
+ * on_hook(data, i, total, sql_or_NULL, r) reports each (r: 0 or -1). -1 with err
+ * at the first that fails. */
+int dbt_run_hooks(struct dbt_project *p, struct warehouse *wh, int end, const struct dbt_result *results,
+		  void (*on_hook)(void *data, const char *name, size_t i, size_t total, int r), void *data,
+		  struct strbuf *err);
+/* Call macro (name or package.name) with the arguments of args (a dict). */
+int dbt_run_operation(struct dbt_project *p, struct warehouse *wh, const char *macro, struct jval args,
+		      struct strbuf *err);
+
+/* --- freshness.c: `dango freshness`, dbt's source freshness ----------------------------- */
+struct dbt_freshness {
+	const char *status;  /* pass, warn, error (stale) or "runtime error" (message) */
+	char *max_loaded_at; /* as text */
+	double age, now;     /* seconds since max_loaded_at; the time of the check */
+	double warn_after, error_after; /* seconds, 0: not set */
+	double seconds;
+	char *message;
+	int ran;
+};
+/* Does n (a source table) have warn_after or error_after? */
+int dbt_freshness_wanted(const struct dbt_node *n);
+void dbt_freshness_check(struct dbt_project *p, struct dbt_node *n, struct warehouse *wh, struct dbt_freshness *f);
+void dbt_freshness_release(struct dbt_freshness *f);
+/* target/catalog.json: every relation of the project in wh, with its
+ * columns (type, index, comment) and row count; found gets how many. */
+int dbt_write_catalog(struct dbt_project *p, struct warehouse *wh, size_t *found, struct strbuf *err);
+/* target/sources.json; results parallel to p->nodes */
+int dbt_write_sources(struct dbt_project *p, const struct dbt_freshness *results, double elapsed, struct strbuf *err);
 
 /* --- artifacts.c ---------------------------------------------------------------------- */
 int dbt_write_manifest(struct dbt_project *p, struct strbuf *err);

@@ -197,6 +197,12 @@ static int reaches(const struct dbt_project *p, size_t from, size_t to, unsigned
 void dbt_graph_add_test_edges(struct dbt_project *p)
 {
 	size_t nr = p->nr;
+	/* a model is built after its unit tests pass, as dbt build does */
+	for (size_t t = 0; t < nr; t++) {
+		struct dbt_node *test = p->nodes[t];
+		if (test->kind == NODE_TEST && test->unit_model >= 0 && !has_edge(test, (size_t)test->unit_model))
+			add_edge(p, t, (size_t)test->unit_model);
+	}
 	for (size_t t = 0; t < nr; t++) {
 		struct dbt_node *test = p->nodes[t];
 		if (test->kind != NODE_TEST || test->attached < 0)

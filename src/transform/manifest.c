@@ -23,13 +23,13 @@
 
 const char *dbt_node_kind_name(enum node_kind k)
 {
-	static const char *const names[] = { "model", "seed", "test", "source" };
+	static const char *const names[] = { "model", "seed", "test", "source", "snapshot" };
 	return names[k];
 }
 
 const char *dbt_mat_name(enum materialized m)
 {
-	static const char *const names[] = { "view", "table", "incremental", "ephemeral", "seed", "test", "none" };
+	static const char *const names[] = { "view", "table", "incremental", "ephemeral", "seed", "test", "none", "snapshot" };
 	return names[m];
 }
 
@@ -211,7 +211,7 @@ static const char *const SCHEMA_KEYS[] = { "version", "models", "seeds", "source
 					   "unit_tests", "data_tests", "groups", "functions", NULL };
 static const char *const MODEL_KEYS[] = { "name", "description", "config", "columns", "tests", "data_tests",
 					  "docs", "meta", "access", "constraints", "latest_version", "versions",
-					  "deprecation_date", "group", "tags", "time_spine", NULL };
+					  "deprecation_date", "group", "tags", "time_spine", "relation", NULL };
 static const char *const COLUMN_KEYS[] = { "name", "description", "data_type", "tests", "data_tests", "meta",
 					   "quote", "tags", "constraints", "granularity", "policy_tags", "config",
 					   "tests_config", NULL };
@@ -358,6 +358,7 @@ static struct dbt_node *node_new(struct dbt_project *p, enum node_kind kind)
 	n->columns = jval_dict_new();
 	n->test_kwargs = jval_dict_new();
 	n->attached = -1;
+	n->unit_model = -1;
 	n->enabled = 1;
 	n->mat = MAT_NONE;
 	ALLOC_GROW(p->nodes, p->nr + 1, p->alloc);
@@ -532,6 +533,16 @@ static int load_profile(struct dbt_project *p, const struct dbt_load_opts *o, st
 	if (!out_node) {
 		strbuf_addf(err, "the profile '%s' has no target '%s' in '%s'", p->profile_name, tname, path.buf);
 		goto out;
+	}
+	{
+		/* dbt-duckdb's profile features that Dango does not apply yet:
+		 * said, not ignored in silence */
+		static const char *const later[] = { "extensions", "settings", "attach", "plugins", "filesystems",
+						     "secrets", "external_root", "module_paths", NULL };
+		for (const char *const *k = later; *k; k++)
+			if (ymap_get(out_node, *k))
+				dbt_log(p, 2, "profiles.yml: '%s' of target '%s' is not supported by Dango yet: ignored", *k,
+					tname);
 	}
 	const char *type = ystr(out_node, "type");
 	if (!type || strcmp(type, "duckdb")) {
@@ -786,10 +797,31 @@ static int load_models(struct dbt_project *p, const struct origin *o, const stru
 	return 0;
 }
 
-/* Snapshots are not supported yet: each {% snapshot name %} block is a node
- * that fails when it runs (its dependents are skipped), so the rest of the
- * project still builds. */
-static int load_snapshots(struct dbt_project *p, struct strbuf *err)
+/* The end of a Jinja tag named word at s ("{%- snapshot x -%}"), or NULL;
+ * *arg gets what follows the word. */
+static const char *tag_at(const char *s, const char *word, const char **arg)
+{
+	if (s[0] != '{' || s[1] != '%')
+		return NULL;
+	s += 2;
+	if (*s == '-' || *s == '+')
+		s++;
+	while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+		s++;
+	size_t l = strlen(word);
+	if (strncmp(s, word, l) || (isalnum((unsigned char)s[l]) || s[l] == '_'))
+		return NULL;
+	s += l;
+	while (*s == ' ' || *s == '\t')
+		s++;
+	*arg = s;
+	const char *e = strstr(s, "%}");
+	return e ? e + 2 : NULL;
+}
+
+/* Each {% snapshot name %} ... {% endsnapshot %} block of the snapshot
+ * paths is a snapshot node; its body is the query. */
+static int load_snapshots(struct dbt_project *p, const struct ynode *tree, struct strbuf *err)
 {
 	static const char *const exts[] = { ".sql", NULL };
 	for (size_t d = 0; d < p->snapshot_paths.nr; d++) {
@@ -807,29 +839,46 @@ static int load_snapshots(struct dbt_project *p, struct strbuf *err)
 				strvec_clear(&files);
 				return -1;
 			}
-			for (const char *s = text.buf; (s = strstr(s, "snapshot")); s += 8) {
-				const char *b = s;
-				while (b > text.buf && (b[-1] == ' ' || b[-1] == '-' || b[-1] == '\t'))
-					b--;
-				if (b < text.buf + 2 || b[-1] != '%' || b[-2] != '{')
+			for (const char *s = text.buf; (s = strstr(s, "{%"));) {
+				const char *arg, *body = tag_at(s, "snapshot", &arg);
+				if (!body) {
+					s += 2;
 					continue;
-				const char *q = s + 8;
-				while (*q == ' ' || *q == '\t')
-					q++;
+				}
 				size_t len = 0;
-				while (isalnum((unsigned char)q[len]) || q[len] == '_')
+				while (isalnum((unsigned char)arg[len]) || arg[len] == '_')
 					len++;
-				if (!len)
-					continue;
-				struct dbt_node *n = node_new(p, NODE_MODEL);
+				const char *e = body, *a2 = NULL;
+				while ((e = strstr(e, "{%")) && !tag_at(e, "endsnapshot", &a2))
+					e += 2;
+				struct dbt_node *n = node_new(p, NODE_SNAPSHOT);
 				node_set_file(p, n, p->snapshot_paths.v[d], files.v[i]);
-				n->name = xstrndup(q, len);
+				n->name = xstrndup(arg, len);
 				n->unique_id = xasprintf("snapshot.%s.%s", p->name, n->name);
-				make_fqn(&n->fqn, p->name, files.v[i], n->name);
-				n->mat = MAT_TABLE;
-				n->load_error = xasprintf("%s: snapshots are not supported by Dango yet", n->file);
+				{
+					/* a snapshot's fqn has its file's name too, as dbt's */
+					char *stem = xstrdup(files.v[i]);
+					char *dot = strrchr(stem, '.');
+					if (dot)
+						*dot = '\0';
+					char *fake = xasprintf("%s/%s.sql", stem, n->name);
+					make_fqn(&n->fqn, p->name, fake, n->name);
+					free(fake);
+					free(stem);
+				}
+				apply_project_tree(n->config, tree, &n->fqn);
+				n->mat = MAT_SNAPSHOT;
+				if (!len)
+					n->load_error = xasprintf("%s: a snapshot block needs a name: {%% snapshot name %%}", n->file);
+				else if (!e)
+					n->load_error = xasprintf("%s: snapshot '%s' has no {%% endsnapshot %%}", n->file, n->name);
+				else
+					n->raw_sql = xstrndup(body, (size_t)(e - body));
 				if (!dbt_project_find(p, n->name))
 					index_node(p, n, n->name);
+				if (!e)
+					break;
+				s = e + 2;
 			}
 			strbuf_release(&rel);
 			strbuf_release(&text);
@@ -998,6 +1047,8 @@ static void columns_from(struct dbt_project *p, struct dbt_node *n, const struct
 		free(desc);
 		const char *dt = ystr(cols->items[i], "data_type");
 		jval_dict_set(c, "data_type", dt ? jval_str(dt) : jval_none());
+		const struct ynode *cons = ymap_get(cols->items[i], "constraints");
+		jval_dict_set(c, "constraints", cons && cons->kind == Y_SEQ ? dbt_yaml_value(cons) : jval_list_new());
 		jval_dict_set(n->columns, cname, c);
 	}
 }
@@ -1305,6 +1356,26 @@ static int schema_models(struct dbt_project *p, struct yml_file *f, const char *
 			jval_unref(c);
 		}
 		columns_from(p, n, ymap_get(m, "columns"));
+		{
+			/* model-level constraints, for the contract's DDL */
+			const struct ynode *cons = ymap_get(m, "constraints");
+			if (cons && cons->kind == Y_SEQ)
+				jval_dict_set(n->config, "__constraints", dbt_yaml_value(cons));
+			/* model versions compile to other relations (m_v1, m_v2):
+			 * until Dango builds them, the model fails with the reason */
+			const struct ynode *vers = ymap_get(m, "versions");
+			if (vers && !ynode_is_null(vers) && !n->load_error) {
+				struct strbuf w = STRBUF_INIT;
+				ynode_where(&w, &f->doc, vers);
+				n->load_error = xasprintf("%smodel versions are not supported by Dango yet (model '%s' "
+							  "would build as '%s' instead of its versioned relations)",
+							  w.buf, name, name);
+				strbuf_release(&w);
+			}
+			const char *access = ystr(m, "access");
+			if ((access && strcmp(access, "public")) || ystr(m, "group"))
+				dbt_log(p, 2, "%s: model '%s': access and groups are not enforced by Dango yet", f->rel, name);
+		}
 		if (tests_of(p, f, n, NULL, m, tests_tree, err) < 0)
 			return -1;
 		const struct ynode *cols = ymap_get(m, "columns");
@@ -1356,6 +1427,15 @@ static int schema_sources(struct dbt_project *p, struct yml_file *f, const struc
 				warn_columns(p, &f->doc, ymap_get(tb, "columns"), what);
 				free(what);
 			}
+			{
+				const struct ynode *meta = ymap_get(tb, "meta"), *smeta = ymap_get(s, "meta");
+				const struct ynode *cfg = ymap_get(tb, "config");
+				if (ymap_get(meta, "external_location") || ymap_get(smeta, "external_location") ||
+				    ymap_get(cfg, "external_location") || ymap_get(tb, "external"))
+					dbt_log(p, 2, "%s: source table '%s.%s': external locations (dbt-duckdb's "
+						      "external_location, external:) are not supported by Dango yet: it is read "
+						      "as a table", f->rel, sname, tname);
+			}
 			struct dbt_node *n = node_new(p, NODE_SOURCE);
 			n->name = xstrdup(tname);
 			n->source_name = xstrdup(sname);
@@ -1402,14 +1482,122 @@ static int schema_sources(struct dbt_project *p, struct yml_file *f, const struc
 	return 0;
 }
 
+/* dbt 1.9's YAML snapshots: an entry of `snapshots:` with a `relation:`
+ * (ref('x') or source('s', 't')) and no SQL block of that name. */
+static void schema_yaml_snapshots(struct dbt_project *p, struct yml_file *f)
+{
+	const struct ynode *list = ymap_get(f->doc.root, "snapshots");
+	const struct ynode *tree = p->root_doc && p->root_doc->root ? ymap_get(p->root_doc->root, "snapshots") : NULL;
+	for (size_t i = 0; list && list->kind == Y_SEQ && i < list->n; i++) {
+		const struct ynode *m = list->items[i];
+		const char *name = ystr(m, "name"), *relation = ystr(m, "relation");
+		if (!name || !relation)
+			continue;
+		struct dbt_node *had = dbt_project_find(p, name);
+		if (had && had->kind == NODE_SNAPSHOT)
+			continue;
+		struct dbt_node *n = node_new(p, NODE_SNAPSHOT);
+		n->name = xstrdup(name);
+		n->file = xstrdup(f->rel);
+		n->path = xstrdup(f->rel);
+		n->unique_id = xasprintf("snapshot.%s.%s", p->name, name);
+		strvec_push(&n->fqn, p->name);
+		if (*f->dirpath) {
+			char *copy = xstrdup(f->dirpath), *save, *part;
+			for (part = strtok_r(copy, "/", &save); part; part = strtok_r(NULL, "/", &save))
+				strvec_push(&n->fqn, part);
+			free(copy);
+		}
+		strvec_push(&n->fqn, name);
+		apply_project_tree(n->config, tree, &n->fqn);
+		n->mat = MAT_SNAPSHOT;
+		n->raw_sql = xasprintf("select * from {{ %s }}", relation);
+		if (!had)
+			index_node(p, n, name);
+	}
+}
+
+/* dbt 1.8's unit tests: a test node per entry of `unit_tests:`, its
+ * definition (given, expect, overrides) kept as a value for unit.c. */
+static void schema_unit_tests(struct dbt_project *p, struct yml_file *f, const struct ynode *tests_tree)
+{
+	const struct ynode *list = ymap_get(f->doc.root, "unit_tests");
+	for (size_t i = 0; list && list->kind == Y_SEQ && i < list->n; i++) {
+		const struct ynode *u = list->items[i];
+		const char *name = ystr(u, "name"), *model = ystr(u, "model");
+		struct dbt_node *n = node_new(p, NODE_TEST);
+		n->mat = MAT_TEST;
+		n->name = xstrdup(name ? name : "unnamed");
+		n->file = xstrdup(f->rel);
+		n->path = xstrdup(f->rel);
+		n->unique_id = xasprintf("unit_test.%s.%s.%s", p->name, model ? model : "", n->name);
+		strvec_push(&n->fqn, p->name);
+		if (*f->dirpath) {
+			char *copy = xstrdup(f->dirpath), *save, *part;
+			for (part = strtok_r(copy, "/", &save); part; part = strtok_r(NULL, "/", &save))
+				strvec_push(&n->fqn, part);
+			free(copy);
+		}
+		strvec_push(&n->fqn, model ? model : "");
+		strvec_push(&n->fqn, n->name);
+		jval_unref(n->test_kwargs);
+		n->test_kwargs = dbt_yaml_value(u);
+		apply_project_tree(n->config, tests_tree, &n->fqn);
+		const struct ynode *cfg = ymap_get(u, "config");
+		if (cfg && cfg->kind == Y_MAP) {
+			struct jval c = dbt_yaml_value(cfg);
+			dbt_config_merge_dict(n->config, c);
+			jval_unref(c);
+		}
+		struct dbt_node *m = model ? dbt_project_find(p, model) : NULL;
+		struct strbuf where = STRBUF_INIT;
+		ynode_where(&where, &f->doc, u);
+		if (!name)
+			n->load_error = xasprintf("%sa unit test needs a name", where.buf);
+		else if (!model)
+			n->load_error = xasprintf("%sunit test '%s' needs a 'model'", where.buf, name);
+		else if (!m || m->kind != NODE_MODEL)
+			n->load_error = xasprintf("%sunit test '%s' tests model '%s', which was not found", where.buf, name,
+						  model);
+		else
+			n->unit_model = (long)m->index;
+		if (!ymap_get(u, "expect") && !n->load_error)
+			n->load_error = xasprintf("%sunit test '%s' needs 'expect'", where.buf, name);
+		strbuf_release(&where);
+	}
+}
+
+/* What Dango parses but does not do says so, once per file and kind: a
+ * feature ignored in silence is the worst outcome. */
+static void warn_unsupported(struct dbt_project *p, struct yml_file *f)
+{
+	static const char *const kinds[][2] = {
+		{ "exposures", "exposures are not supported by Dango yet (not in the manifest, not selectable)" },
+		{ "metrics", "metrics are not supported by Dango yet" },
+		{ "semantic_models", "semantic models are not supported by Dango yet" },
+		{ "saved_queries", "saved queries are not supported by Dango yet" },
+		{ "groups", "groups are not enforced by Dango yet: refs that break a group's access are not errors" },
+	};
+	for (size_t k = 0; k < ARRAY_SIZE(kinds); k++) {
+		const struct ynode *list = ymap_get(f->doc.root, kinds[k][0]);
+		if (!list || ynode_is_null(list))
+			continue;
+		struct strbuf sb = STRBUF_INIT;
+		ynode_where(&sb, &f->doc, list);
+		strbuf_addf(&sb, "%s; %zu ignored", kinds[k][1], list->kind == Y_SEQ ? list->n : (size_t)1);
+		dbt_log(p, 2, "%s", sb.buf);
+		strbuf_release(&sb);
+	}
+}
+
 static int load_schema_files(struct dbt_project *p, const struct ynode *tests_tree, struct strbuf *err)
 {
 	static const char *const exts[] = { ".yml", ".yaml", NULL };
 	struct yml_file *files = NULL;
 	size_t nf = 0, af = 0;
 	int ret = -1;
-	struct strvec *dirsets[] = { &p->model_paths, &p->seed_paths, &p->pkg_schema_dirs };
-	for (size_t s = 0; s < 3; s++) {
+	struct strvec *dirsets[] = { &p->model_paths, &p->seed_paths, &p->pkg_schema_dirs, &p->snapshot_paths };
+	for (size_t s = 0; s < ARRAY_SIZE(dirsets); s++) {
 		for (size_t d = 0; d < dirsets[s]->nr; d++) {
 			struct strvec list = STRVEC_INIT;
 			struct strbuf base = STRBUF_INIT;
@@ -1443,13 +1631,18 @@ static int load_schema_files(struct dbt_project *p, const struct ynode *tests_tr
 			goto out;
 		}
 		warn_unknown(p, &files[i].doc, files[i].doc.root, SCHEMA_KEYS, "a properties file");
+		warn_unsupported(p, &files[i]);
 		if (schema_sources(p, &files[i], tests_tree, err) < 0)
 			goto out;
+		schema_yaml_snapshots(p, &files[i]);
 	}
 	for (size_t i = 0; i < nf; i++)
 		if (schema_models(p, &files[i], "models", NODE_MODEL, tests_tree, err) < 0 ||
-		    schema_models(p, &files[i], "seeds", NODE_SEED, tests_tree, err) < 0)
+		    schema_models(p, &files[i], "seeds", NODE_SEED, tests_tree, err) < 0 ||
+		    schema_models(p, &files[i], "snapshots", NODE_SNAPSHOT, tests_tree, err) < 0)
 			goto out;
+	for (size_t i = 0; i < nf; i++)
+		schema_unit_tests(p, &files[i], tests_tree);
 	ret = 0;
 out:
 	for (size_t i = 0; i < nf; i++) {
@@ -1501,6 +1694,21 @@ static char *invoke_name_macro(struct dbt_project *p, const char *macro, const s
 
 static int resolve_names(struct dbt_project *p, struct dbt_node *n, struct strbuf *err)
 {
+	if (n->kind == NODE_SNAPSHOT && dbt_config_str(n, "target_schema") && !dbt_config_str(n, "schema")) {
+		/* the legacy target_schema is used as it is, without
+		 * generate_schema_name; the newer schema config goes through it */
+		free(n->schema);
+		n->schema = xstrdup(dbt_config_str(n, "target_schema"));
+		free(n->alias);
+		const char *alias = dbt_config_str(n, "alias");
+		n->alias = xstrdup(alias ? alias : n->name);
+		const char *db = dbt_config_str(n, "target_database");
+		if (!db)
+			db = dbt_config_str(n, "database");
+		free(n->database);
+		n->database = db ? xstrdup(db) : NULL;
+		return 0;
+	}
 	const struct jval *custom = jval_dict_get(n->config, "schema");
 	if (custom && custom->type != JVAL_STR)
 		custom = NULL;
@@ -1527,6 +1735,8 @@ static int resolve_names(struct dbt_project *p, struct dbt_node *n, struct strbu
 		n->alias = xstrdup(alias && alias->type == JVAL_STR ? jval_str_cstr(*alias) : n->name);
 	}
 	const char *db = dbt_config_str(n, "database");
+	if (!db && n->kind == NODE_SNAPSHOT)
+		db = dbt_config_str(n, "target_database");
 	free(n->database);
 	n->database = db ? xstrdup(db) : NULL;
 	return 0;
@@ -1612,6 +1822,15 @@ int dbt_project_load(struct dbt_project *p, const struct dbt_load_opts *o, struc
 			jval_dict_setv(p->vars, jval_ref(*k), jval_ref(*v));
 		jval_unref(cli);
 	}
+	for (int end = 0; end < 2; end++) {
+		const struct ynode *h = ymap_get(r, end ? "on-run-end" : "on-run-start");
+		struct strvec *sv = end ? &p->on_run_end : &p->on_run_start;
+		if (h && h->kind == Y_SCALAR && !ynode_is_null(h))
+			strvec_push(sv, h->str);
+		for (size_t i = 0; h && h->kind == Y_SEQ && i < h->n; i++)
+			if (h->items[i]->kind == Y_SCALAR)
+				strvec_push(sv, h->items[i]->str);
+	}
 	dbt_context_setup(p);
 	p->root_doc = &doc;
 	if (dbt_packages_load(p, r, err) < 0)
@@ -1637,7 +1856,7 @@ int dbt_project_load(struct dbt_project *p, const struct dbt_load_opts *o, struc
 	strvec_clear(&root_o.seed_paths);
 	if (lr || load_package_nodes(p, models_tree, seeds_tree, err) < 0)
 		goto out;
-	if (load_snapshots(p, err) < 0 ||
+	if (load_snapshots(p, ymap_get(r, "snapshots"), err) < 0 ||
 	    load_singular_tests(p, tests_tree, err) < 0)
 		goto out;
 	if (load_schema_files(p, tests_tree, err) < 0)
@@ -1660,6 +1879,14 @@ int dbt_project_load(struct dbt_project *p, const struct dbt_load_opts *o, struc
 			dbt_parse_node(p, n, &e);
 			strbuf_release(&e);
 		}
+		if (n->unit_model >= 0) {
+			/* a unit test waits for its model's parents, not the model */
+			struct dbt_node *m = p->nodes[n->unit_model];
+			for (size_t k = 0; k < m->refs.nr; k++)
+				strvec_push(&n->refs, m->refs.v[k]);
+			for (size_t k = 0; k < m->sources.nr; k++)
+				strvec_push(&n->sources, m->sources.v[k]);
+		}
 		const struct jval *en = jval_dict_get(n->config, "enabled");
 		if (en && en->type == JVAL_BOOL && !en->u.b)
 			n->enabled = 0;
@@ -1673,28 +1900,44 @@ int dbt_project_load(struct dbt_project *p, const struct dbt_load_opts *o, struc
 								  "(view, table, incremental, ephemeral)", n->file, m);
 			}
 		}
-		if (n->kind == NODE_MODEL || n->kind == NODE_SEED || n->kind == NODE_TEST)
+		if (n->kind == NODE_MODEL || n->kind == NODE_SEED || n->kind == NODE_TEST || n->kind == NODE_SNAPSHOT)
 			if (resolve_names(p, n, err) < 0)
 				goto out;
 	}
 	/* drop disabled nodes: dbt leaves them out of the graph */
 	size_t w = 0;
+	/* decide first, then compact: the indices of attached and unit_model
+	 * are the old ones until then */
+	long *map = xcalloc(p->nr + 1, sizeof(*map));
 	for (size_t i = 0; i < p->nr; i++) {
 		struct dbt_node *n = p->nodes[i];
-		if (!n->enabled || (n->attached >= 0 && !p->nodes[n->attached]->enabled)) {
+		int keep = n->enabled && !(n->attached >= 0 && !p->nodes[n->attached]->enabled) &&
+			   !(n->unit_model >= 0 && !p->nodes[n->unit_model]->enabled);
+		map[i] = keep ? (long)w++ : -1;
+	}
+	w = 0;
+	for (size_t i = 0; i < p->nr; i++) {
+		struct dbt_node *n = p->nodes[i];
+		if (map[i] < 0) {
 			node_free(n);
 			continue;
 		}
+		if (n->attached >= 0)
+			n->attached = map[n->attached];
+		if (n->unit_model >= 0)
+			n->unit_model = map[n->unit_model];
 		n->index = w;
 		p->nodes[w++] = n;
 	}
+	free(map);
 	p->nr = w;
 	jval_unref(p->by_name);
 	p->by_name = jval_dict_new();
 	for (int pass = 0; pass < 2; pass++) /* the root project's names first */
 		for (size_t i = 0; i < p->nr; i++) {
 			struct dbt_node *n = p->nodes[i];
-			if ((n->kind == NODE_MODEL || n->kind == NODE_SEED) && (pass == 0) == !n->package_name) {
+			if ((n->kind == NODE_MODEL || n->kind == NODE_SEED || n->kind == NODE_SNAPSHOT) &&
+			    (pass == 0) == !n->package_name) {
 				struct dbt_node *had = dbt_project_find(p, n->name);
 				if (!had || (had->kind == NODE_SEED && n->kind == NODE_MODEL && !n->package_name))
 					index_node(p, n, n->name);
@@ -1706,7 +1949,7 @@ int dbt_project_load(struct dbt_project *p, const struct dbt_load_opts *o, struc
 		}
 	for (size_t i = 0; i < p->nr; i++) {
 		struct dbt_node *n = p->nodes[i];
-		if (n->kind == NODE_MODEL || n->kind == NODE_SEED)
+		if (n->kind == NODE_MODEL || n->kind == NODE_SEED || n->kind == NODE_SNAPSHOT)
 			continue;
 		else if (n->kind == NODE_SOURCE) {
 			struct strbuf key = STRBUF_INIT;
@@ -1765,5 +2008,7 @@ void dbt_project_release(struct dbt_project *p)
 	strvec_clear(&p->packages);
 	strvec_clear(&p->package_dirs);
 	strvec_clear(&p->pkg_schema_dirs);
+	strvec_clear(&p->on_run_start);
+	strvec_clear(&p->on_run_end);
 	memset(p, 0, sizeof(*p));
 }

@@ -53,6 +53,8 @@ struct mctx {
 	struct strbuf *err;
 	struct strbuf run;   /* every statement executed, for target/run */
 	int64_t rows;
+	const char *contract_ddl;  /* an enforced contract: the table's column definitions */
+	const char *contract_cols; /* and its columns, in order */
 };
 
 static int exec(struct mctx *m, const char *sql)
@@ -225,7 +227,14 @@ static int build_table(struct mctx *m, const char *body)
 	rel_sql(&rel, m->n, "");
 	strbuf_add_sql_ident(&alias, m->n->alias);
 	/* OR REPLACE: a leftover of a crashed run goes */
-	strbuf_addf(&sql, "CREATE OR REPLACE TABLE %s AS (\n%s\n);\nBEGIN TRANSACTION;\n", tmp.buf, body);
+	if (m->contract_ddl)
+		/* an enforced contract: the declared columns, types and
+		 * constraints, then the rows, as dbt-duckdb builds it */
+		strbuf_addf(&sql, "CREATE OR REPLACE TABLE %s (%s);\nINSERT INTO %s (%s)\nSELECT %s FROM (\n%s\n) AS model_subq;\n"
+				  "BEGIN TRANSACTION;\n",
+			    tmp.buf, m->contract_ddl, tmp.buf, m->contract_cols, m->contract_cols, body);
+	else
+		strbuf_addf(&sql, "CREATE OR REPLACE TABLE %s AS (\n%s\n);\nBEGIN TRANSACTION;\n", tmp.buf, body);
 	if (old)
 		strbuf_addf(&sql, "DROP %s IF EXISTS %s;\n", !strcmp(old, "view") ? "VIEW" : "TABLE", rel.buf);
 	strbuf_addf(&sql, "ALTER TABLE %s RENAME TO %s;\nCOMMIT", tmp.buf, alias.buf);
@@ -330,6 +339,14 @@ static int build_incremental(struct mctx *m, const char *body)
 	const char *old = existing_rel(m);
 	const struct jval *fr = jval_dict_get(n->config, "full_refresh");
 	int full = fr && fr->type == JVAL_BOOL ? fr->u.b : m->p->full_refresh;
+	const char *st0 = dbt_config_str(n, "incremental_strategy");
+	if (st0 && strcmp(st0, "append") && strcmp(st0, "delete+insert") && strcmp(st0, "merge")) {
+		/* refused on the first build too: it would otherwise build once
+		 * and fail on the next run */
+		strbuf_addf(m->err, "invalid incremental_strategy '%s': Dango supports append, delete+insert and merge%s",
+			    st0, !strcmp(st0, "microbatch") ? " (microbatch is not supported yet)" : "");
+		return -1;
+	}
 	if (!old || full || !strcmp(old, "view"))
 		return build_table(m, body);
 
@@ -610,10 +627,230 @@ static void run_test(struct mctx *m, const char *body, struct dbt_result *res)
 	strbuf_release(&sql);
 }
 
+/* --- contracts ------------------------------------------------------------------ */
+static int enforced(const struct dbt_node *n)
+{
+	const struct jval *c = jval_dict_get(n->config, "contract");
+	const struct jval *e = c && c->type == JVAL_DICT ? jval_dict_get(*c, "enforced") : NULL;
+	return e && e->type == JVAL_BOOL && e->u.b;
+}
+
+static void constraint_sql(struct strbuf *sb, const struct jval *list, int model_level)
+{
+	for (size_t i = 0; list && list->type == JVAL_LIST && i < jval_len(*list); i++) {
+		const struct jval *c = jval_list_at(*list, i);
+		const struct jval *t = c->type == JVAL_DICT ? jval_dict_get(*c, "type") : NULL;
+		const char *type = t ? jval_str_cstr(*t) : NULL;
+		const struct jval *ex = c->type == JVAL_DICT ? jval_dict_get(*c, "expression") : NULL;
+		const struct jval *cols = c->type == JVAL_DICT ? jval_dict_get(*c, "columns") : NULL;
+		if (!type)
+			continue;
+		struct strbuf cl = STRBUF_INIT;
+		for (size_t k = 0; cols && cols->type == JVAL_LIST && k < jval_len(*cols); k++) {
+			if (k)
+				strbuf_addstr(&cl, ", ");
+			strbuf_add_sql_ident(&cl, jval_str_cstr(*jval_list_at(*cols, k)));
+		}
+		const char *sep = model_level ? ", " : " ";
+		if (!strcmp(type, "not_null") && !model_level)
+			strbuf_addf(sb, "%sNOT NULL", sep);
+		else if (!strcmp(type, "primary_key"))
+			strbuf_addf(sb, model_level ? "%sPRIMARY KEY (%s)" : "%sPRIMARY KEY", sep, cl.buf);
+		else if (!strcmp(type, "unique"))
+			strbuf_addf(sb, model_level ? "%sUNIQUE (%s)" : "%sUNIQUE", sep, cl.buf);
+		else if (!strcmp(type, "check") && ex && jval_str_cstr(*ex))
+			strbuf_addf(sb, "%sCHECK (%s)", sep, jval_str_cstr(*ex));
+		else if (!strcmp(type, "foreign_key") && ex && jval_str_cstr(*ex))
+			strbuf_addf(sb, model_level ? "%sFOREIGN KEY (%s) REFERENCES %s" : "%sREFERENCES %s", sep,
+				    model_level ? cl.buf : jval_str_cstr(*ex), jval_str_cstr(*ex));
+		strbuf_release(&cl);
+	}
+}
+
+static void row_of(struct strbuf *sb, const char *a, const char *b, const char *c, const char *d)
+{
+	strbuf_addf(sb, "\n| %-20s | %-20s | %-20s | %-21s |", a, b, c, d);
+}
+
+/* The model's columns against its contract (names, types, number), as
+ * dbt checks them before building; on success the DDL of the columns. */
+static int contract_check(struct mctx *m, const char *body, struct strbuf *ddl, struct strbuf *collist)
+{
+	struct dbt_node *n = m->n;
+	struct cols def = { STRVEC_INIT, STRVEC_INIT }, want = { STRVEC_INIT, STRVEC_INIT };
+	struct strbuf probe = STRBUF_INIT, bad = STRBUF_INIT;
+	int r = -1;
+	strbuf_addf(&probe, "(SELECT * FROM (\n%s\n) LIMIT 0)", body);
+	if (describe(m, probe.buf, &def) < 0)
+		goto out;
+	/* the contract's types as DuckDB names them (int is INTEGER) */
+	strbuf_reset(&probe);
+	strbuf_addstr(&probe, "(SELECT ");
+	const struct jval *k, *v;
+	size_t nc = 0;
+	for (size_t i = 0; jval_dict_entry(n->columns, i, &k, &v); i++) {
+		const struct jval *dt = jval_dict_get(*v, "data_type");
+		if (!dt || !jval_str_cstr(*dt)) {
+			strbuf_addf(m->err, "Contracted models require data_type to be defined for each column. Please "
+					    "ensure that the column name and data_type are defined within the YAML "
+					    "configuration for the '%s' column.", jval_str_cstr(*k));
+			goto out;
+		}
+		strbuf_addf(&probe, "%sCAST(NULL AS %s) AS ", nc++ ? ", " : "", jval_str_cstr(*dt));
+		strbuf_add_sql_ident(&probe, jval_str_cstr(*k));
+	}
+	if (!nc) {
+		strbuf_addf(m->err, "%s: model '%s' has an enforced contract but no columns in its YAML", n->file, n->name);
+		goto out;
+	}
+	strbuf_addch(&probe, ')');
+	if (describe(m, probe.buf, &want) < 0)
+		goto out;
+	for (size_t i = 0; i < def.names.nr; i++) {
+		long j = col_index(&want, def.names.v[i]);
+		if (j < 0)
+			row_of(&bad, def.names.v[i], def.types.v[i], "", "missing in contract");
+		else if (strcasecmp(want.types.v[j], def.types.v[i]))
+			row_of(&bad, def.names.v[i], def.types.v[i], want.types.v[j], "data type mismatch");
+	}
+	for (size_t j = 0; j < want.names.nr; j++)
+		if (col_index(&def, want.names.v[j]) < 0)
+			row_of(&bad, want.names.v[j], "", want.types.v[j], "missing in definition");
+	if (bad.len) {
+		strbuf_addstr(m->err, "This model has an enforced contract that failed.\nPlease ensure the name, "
+				      "data_type, and number of columns in your contract match the columns in your "
+				      "model's definition.\n");
+		row_of(m->err, "column_name", "definition_type", "contract_type", "mismatch_reason");
+		row_of(m->err, "--------------------", "--------------------", "--------------------",
+		       "---------------------");
+		strbuf_addbuf(m->err, &bad);
+		goto out;
+	}
+	size_t i = 0;
+	for (size_t e = 0; jval_dict_entry(n->columns, e, &k, &v); e++, i++) {
+		if (i) {
+			strbuf_addstr(ddl, ", ");
+			strbuf_addstr(collist, ", ");
+		}
+		strbuf_add_sql_ident(ddl, jval_str_cstr(*k));
+		strbuf_add_sql_ident(collist, jval_str_cstr(*k));
+		strbuf_addf(ddl, " %s", want.types.v[i]);
+		constraint_sql(ddl, jval_dict_get(*v, "constraints"), 0);
+	}
+	constraint_sql(ddl, jval_dict_get(n->config, "__constraints"), 1);
+	r = 0;
+out:
+	strvec_clear(&def.names);
+	strvec_clear(&def.types);
+	strvec_clear(&want.names);
+	strvec_clear(&want.types);
+	strbuf_release(&probe);
+	strbuf_release(&bad);
+	return r;
+}
+
+/* --- persist_docs: descriptions as COMMENT ON ------------------------------------------ */
+static int persist_flag(const struct dbt_node *n, const char *key)
+{
+	const struct jval *pd = jval_dict_get(n->config, "persist_docs");
+	const struct jval *v = pd && pd->type == JVAL_DICT ? jval_dict_get(*pd, key) : NULL;
+	return v && v->type == JVAL_BOOL && v->u.b;
+}
+
+static int persist_docs(struct mctx *m)
+{
+	struct dbt_node *n = m->n;
+	int rel = persist_flag(n, "relation"), cols = persist_flag(n, "columns");
+	if (!rel && !cols)
+		return 0;
+	struct strbuf sql = STRBUF_INIT, name = STRBUF_INIT;
+	const char *kind = existing_rel(m);
+	int view = kind && !strcmp(kind, "view");
+	int r = 0;
+	dbt_node_relation_sql(&name, n);
+	if (rel && n->description && *n->description) {
+		strbuf_addf(&sql, "COMMENT ON %s %s IS ", view ? "VIEW" : "TABLE", name.buf);
+		strbuf_add_sql_str(&sql, n->description);
+		r = exec(m, sql.buf);
+	}
+	struct cols have = { STRVEC_INIT, STRVEC_INIT };
+	if (r == 0 && cols && jval_len(n->columns) && describe(m, name.buf, &have) == 0) {
+		const struct jval *k, *v;
+		for (size_t i = 0; r == 0 && jval_dict_entry(n->columns, i, &k, &v); i++) {
+			const struct jval *d = jval_dict_get(*v, "description");
+			const char *desc = d ? jval_str_cstr(*d) : NULL;
+			if (!desc || !*desc || col_index(&have, jval_str_cstr(*k)) < 0)
+				continue;
+			strbuf_reset(&sql);
+			strbuf_addf(&sql, "COMMENT ON COLUMN %s.", name.buf);
+			strbuf_add_sql_ident(&sql, jval_str_cstr(*k));
+			strbuf_addstr(&sql, " IS ");
+			strbuf_add_sql_str(&sql, desc);
+			r = exec(m, sql.buf);
+		}
+	} else if (r == 0 && cols && jval_len(n->columns)) {
+		r = -1;
+	}
+	strvec_clear(&have.names);
+	strvec_clear(&have.types);
+	strbuf_release(&sql);
+	strbuf_release(&name);
+	return r;
+}
+
+/* --- store_failures: the failing rows in <schema>_dbt_test__audit ------------------------- */
+static int store_failures(struct mctx *m, const char *body)
+{
+	struct dbt_node *n = m->n;
+	const struct jval *sf = jval_dict_get(n->config, "store_failures");
+	const char *as = dbt_config_str(n, "store_failures_as");
+	if (!as && !(sf && sf->type == JVAL_BOOL && sf->u.b))
+		return 0;
+	if (as && !strcmp(as, "ephemeral"))
+		return 0;
+	if (as && strcmp(as, "table") && strcmp(as, "view")) {
+		strbuf_addf(m->err, "store_failures_as must be table, view or ephemeral, not '%s'", as);
+		return -1;
+	}
+	struct strbuf sql = STRBUF_INIT, schema = STRBUF_INIT;
+	const char *custom = dbt_config_str(n, "schema");
+	if (custom)
+		strbuf_addstr(&schema, n->schema);
+	else
+		strbuf_addf(&schema, "%s_dbt_test__audit", m->p->target.schema);
+	strbuf_addstr(&sql, "CREATE SCHEMA IF NOT EXISTS ");
+	strbuf_add_sql_ident(&sql, schema.buf);
+	int r = exec(m, sql.buf);
+	if (r == 0) {
+		strbuf_reset(&sql);
+		int view = as && !strcmp(as, "view");
+		const char *old = dbt_catalog_get(m->p, m->wh, schema.buf, n->alias);
+		if (old)
+			strbuf_addf(&sql, "DROP %s IF EXISTS ", !strcmp(old, "view") ? "VIEW" : "TABLE");
+		if (old) {
+			strbuf_add_sql_ident(&sql, schema.buf);
+			strbuf_addch(&sql, '.');
+			strbuf_add_sql_ident(&sql, n->alias);
+			strbuf_addstr(&sql, ";\n");
+		}
+		strbuf_addf(&sql, "CREATE %s ", view ? "VIEW" : "TABLE");
+		strbuf_add_sql_ident(&sql, schema.buf);
+		strbuf_addch(&sql, '.');
+		strbuf_add_sql_ident(&sql, n->alias);
+		strbuf_addf(&sql, " AS (\n%s\n)", body);
+		r = exec(m, sql.buf);
+		if (r == 0)
+			dbt_catalog_set(m->p, schema.buf, n->alias, view ? "view" : "table");
+	}
+	strbuf_release(&sql);
+	strbuf_release(&schema);
+	return r;
+}
+
 void dbt_execute_node(struct dbt_project *p, struct dbt_node *n, struct warehouse *wh, struct dbt_result *res)
 {
 	struct strbuf err = STRBUF_INIT, body = STRBUF_INIT;
-	struct mctx m = { p, n, wh, &err, STRBUF_INIT, 0 };
+	struct mctx m = { p, n, wh, &err, STRBUF_INIT, 0, NULL, NULL };
 	int r = 0;
 	res->started_at = now_s();
 	res->status = DBT_SUCCESS;
@@ -621,6 +858,8 @@ void dbt_execute_node(struct dbt_project *p, struct dbt_node *n, struct warehous
 		r = hooks(&m, "pre-hook");
 		if (r == 0)
 			r = build_seed(&m);
+		if (r == 0)
+			r = persist_docs(&m);
 		if (r == 0)
 			r = hooks(&m, "post-hook");
 		res->code = xstrdup("INSERT");
@@ -634,6 +873,11 @@ void dbt_execute_node(struct dbt_project *p, struct dbt_node *n, struct warehous
 		r = -1;
 		goto done;
 	}
+	if (n->kind == NODE_TEST && n->unit_model >= 0) {
+		dbt_unit_run(p, n, wh, res, &m.run, &err);
+		res->code = xstrdup("SELECT");
+		goto done_test;
+	}
 	n->compiled_sql = dbt_compile_node(p, n, wh, &err);
 	if (!n->compiled_sql) {
 		r = -1;
@@ -641,9 +885,26 @@ void dbt_execute_node(struct dbt_project *p, struct dbt_node *n, struct warehous
 	}
 	clean_sql(&body, n->compiled_sql);
 	if (n->kind == NODE_TEST) {
+		if (store_failures(&m, body.buf) < 0) {
+			res->status = DBT_ERROR;
+			goto done_test;
+		}
 		run_test(&m, body.buf, res);
 		res->code = xstrdup("SELECT");
 		goto done_test;
+	}
+	struct strbuf ddl = STRBUF_INIT, ccols = STRBUF_INIT;
+	if (n->kind == NODE_MODEL && enforced(n)) {
+		if (contract_check(&m, body.buf, &ddl, &ccols) < 0) {
+			strbuf_release(&ddl);
+			strbuf_release(&ccols);
+			r = -1;
+			goto done;
+		}
+		if (n->mat == MAT_TABLE || n->mat == MAT_INCREMENTAL) {
+			m.contract_ddl = ddl.buf;
+			m.contract_cols = ccols.buf;
+		}
 	}
 	r = hooks(&m, "pre-hook");
 	if (r == 0) {
@@ -657,12 +918,19 @@ void dbt_execute_node(struct dbt_project *p, struct dbt_node *n, struct warehous
 		case MAT_INCREMENTAL:
 			r = build_incremental(&m, body.buf);
 			break;
+		case MAT_SNAPSHOT:
+			r = dbt_snapshot_build(p, n, wh, body.buf, &m.run, &m.rows, &err);
+			break;
 		default:
 			break;
 		}
 	}
 	if (r == 0)
+		r = persist_docs(&m);
+	if (r == 0)
 		r = hooks(&m, "post-hook");
+	strbuf_release(&ddl);
+	strbuf_release(&ccols);
 	res->code = xstrdup("OK");
 	res->rows = m.rows;
 done:

@@ -145,11 +145,16 @@ static int match_one(const struct dbt_project *p, const struct dbt_node *n, cons
 		char *const parts[] = { p->name, n->source_name, n->name };
 		return fqn_match(parts + 1, 2, v) || fqn_match(parts, 3, v) || !fnmatch(v, n->source_name, 0);
 	}
-	if (!strcmp(m, "resource_type"))
+	if (!strcmp(m, "resource_type")) {
+		if (n->kind == NODE_TEST && n->unit_model >= 0)
+			return !strcmp(v, "unit_test");
 		return !strcmp(v, dbt_node_kind_name(n->kind));
+	}
 	if (!strcmp(m, "test_type")) {
 		if (n->kind != NODE_TEST)
 			return 0;
+		if (n->unit_model >= 0)
+			return !strcmp(v, "unit");
 		int generic = n->test_name != NULL;
 		return generic ? (!strcmp(v, "generic") || !strcmp(v, "schema"))
 			       : (!strcmp(v, "singular") || !strcmp(v, "data"));
@@ -255,6 +260,14 @@ int dbt_select(struct dbt_project *p, const struct strvec *select, const struct 
 		struct dbt_node *n = p->nodes[i];
 		if (n->kind != NODE_TEST || !indirect_tests)
 			continue;
+		if (n->unit_model >= 0) {
+			/* a unit test goes with its model */
+			if (in[n->unit_model])
+				in[i] = 1;
+			if (ex[n->unit_model])
+				ex[i] = 1;
+			continue;
+		}
 		for (size_t k = 0; k < n->nparents; k++) {
 			if (in[n->parents[k]] && p->nodes[n->parents[k]]->kind != NODE_TEST)
 				in[i] = 1;
