@@ -36,6 +36,7 @@ static const struct command commands[] = {
 	{ "validate", cmd_validate, "Check the configuration, credentials and dbt project" },
 	{ "query", cmd_query, "Run SQL against the warehouse" },
 	{ "db", cmd_db, "Warehouse status, backups (db backups, db restore), cleaning" },
+	{ "web", cmd_web, "The web page: sources, Sync Now, runs, models, lineage, query" },
 };
 
 static void print_help(void)

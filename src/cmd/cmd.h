@@ -40,5 +40,7 @@ int cmd_build(int argc, const char **argv);
 int cmd_compile(int argc, const char **argv);
 int cmd_ls(int argc, const char **argv);
 int cmd_deps(int argc, const char **argv);
+/* src/cmd/web.c: the web page and its API */
+int cmd_web(int argc, const char **argv);
 
 #endif
