@@ -35,6 +35,7 @@ struct web_run {
 	long seq;
 	struct proc proc;
 	int running;
+	int ended;        /* reaped, not yet reported: the catalog is refreshed first */
 	char status[16];  /* running | completed | failed */
 	int exit_code;    /* -1 while running or unknown */
 	double started, finished;
@@ -320,41 +321,54 @@ static char *log_error(const char *path)
 	return out.len ? strbuf_detach(&out, NULL) : (strbuf_release(&out), NULL);
 }
 
+/* Record how a run ended (under runs_lock). */
+static void finish(struct web *w, struct web_run *r)
+{
+	int st = r->proc.status;
+	r->running = 0;
+	r->finished = web_now();
+	r->exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+	snprintf(r->status, sizeof(r->status), "%s", r->exit_code == 0 ? "completed" : "failed");
+	find_status(w, r);
+	if (r->exit_code) {
+		json_t *sdoc = r->status_id ? read_status(w, r->status_id) : NULL;
+		free(r->error);
+		r->error = sdoc ? status_error(sdoc) : NULL;
+		if (!r->error)
+			r->error = log_error(r->log_path);
+		if (!r->error) {
+			struct strbuf sb = STRBUF_INIT;
+			proc_describe_status(&sb, st);
+			r->error = strbuf_detach(&sb, NULL);
+		}
+		json_decref(sdoc);
+	}
+	save(w, r);
+}
+
 int web_runs_reap(struct web *w)
 {
-	int wrote = 0;
+	int ended = 0;
 	pthread_mutex_lock(&w->runs_lock);
 	for (size_t i = 0; i < w->nr_runs; i++) {
 		struct web_run *r = w->runs[i];
-		if (!r->running)
+		if (!r->running || r->ended)
 			continue;
 		find_status(w, r);
-		if (!proc_wait(&r->proc, 0))
-			continue;
-		r->running = 0;
-		r->finished = web_now();
-		int st = r->proc.status;
-		r->exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
-		snprintf(r->status, sizeof(r->status), "%s", r->exit_code == 0 ? "completed" : "failed");
-		find_status(w, r);
-		if (r->exit_code) {
-			json_t *sdoc = r->status_id ? read_status(w, r->status_id) : NULL;
-			free(r->error);
-			r->error = sdoc ? status_error(sdoc) : NULL;
-			if (!r->error)
-				r->error = log_error(r->log_path);
-			if (!r->error) {
-				struct strbuf sb = STRBUF_INIT;
-				proc_describe_status(&sb, st);
-				r->error = strbuf_detach(&sb, NULL);
-			}
-			json_decref(sdoc);
-		}
-		save(w, r);
-		wrote = 1;
+		if (proc_wait(&r->proc, 0))
+			ended = r->ended = 1;
 	}
 	pthread_mutex_unlock(&w->runs_lock);
-	return wrote;
+	if (!ended)
+		return 0;
+	/* the snapshot first, so that a run reported as done shows its rows */
+	web_catalog_tick(w, 1);
+	pthread_mutex_lock(&w->runs_lock);
+	for (size_t i = 0; i < w->nr_runs; i++)
+		if (w->runs[i]->running && w->runs[i]->ended)
+			finish(w, w->runs[i]);
+	pthread_mutex_unlock(&w->runs_lock);
+	return 1;
 }
 
 void web_runs_stop_all(struct web *w)
@@ -364,7 +378,8 @@ void web_runs_stop_all(struct web *w)
 		struct web_run *r = w->runs[i];
 		if (!r->running)
 			continue;
-		proc_terminate(&r->proc, 10);
+		if (!r->ended)
+			proc_terminate(&r->proc, 10);
 		r->running = 0;
 		r->finished = web_now();
 		r->exit_code = 128 + SIGTERM;
