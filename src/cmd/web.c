@@ -80,14 +80,14 @@ static char *self_exe(void)
 int cmd_web(int argc, const char **argv)
 {
 	const char *host = "127.0.0.1", *token_env = NULL;
-	int port = -1, open = 0, ret;
+	int port = -100000, open = 0, ret;
 	struct strvec args = STRVEC_INIT;
 	struct project p;
 	struct strbuf err = STRBUF_INIT;
 	char generated[65];
 	const struct opt opts[] = {
 		OPT_STRING(0, "host", &host, "ADDR", "address to listen on (default 127.0.0.1)"),
-		OPT_INT(0, "port", &port, "PORT", "port (default: project.yml's web port, else 8800)"),
+		OPT_INT(0, "port", &port, "PORT", "port (default: project.yml's web port, else 8800; 0: any free port)"),
 		OPT_BOOL(0, "open", &open, "open the page in a browser"),
 		OPT_STRING(0, "token-env", &token_env, "NAME", "environment variable holding the access token"),
 		OPT_END(),
@@ -105,10 +105,10 @@ int cmd_web(int argc, const char **argv)
 	strvec_clear(&args);
 	if ((ret = cmd_open_project(&p)))
 		return ret;
-	if (port < 0)
+	if (port == -100000)
 		port = p.web_port > 0 ? p.web_port : 8800;
-	if (port < 1 || port > 65535) {
-		ui_error("--port %d is not a port (1 to 65535)", port);
+	if (port < 0 || port > 65535) {
+		ui_error("--port %d is not a port (1 to 65535, or 0 for any free one)", port);
 		project_release(&p);
 		return EXIT_USAGE;
 	}

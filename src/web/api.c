@@ -29,7 +29,8 @@
 /* Names in paths: what sources.yml, dbt and run ids allow, nothing else. */
 static int valid_name(const char *s)
 {
-	if (!*s || strlen(s) > 200)
+	/* never an option: "--dry-run" must not become a flag of the child */
+	if (!*s || strlen(s) > 200 || *s == '-' || *s == '.')
 		return 0;
 	for (; *s; s++)
 		if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-' && *s != '.')

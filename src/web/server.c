@@ -489,7 +489,11 @@ int web_serve(const struct project *p, const struct web_config *cfg, volatile in
 	if (on_ready) {
 		char url[300];
 		const char *h = cfg->host;
-		snprintf(url, sizeof(url), strchr(h, ':') ? "http://[%s]:%d/" : "http://%s:%d/", h, cfg->port);
+		int port = cfg->port;
+		const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+		if (info && info->port)
+			port = info->port; /* --port 0: the one the system chose */
+		snprintf(url, sizeof(url), strchr(h, ':') ? "http://[%s]:%d/" : "http://%s:%d/", h, port);
 		on_ready(url, data);
 	}
 	for (unsigned tick = 0; !*stop; tick++) {
