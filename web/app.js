@@ -322,11 +322,11 @@ async function pageSource(name) {
   const s = await api('GET', '/api/sources/' + encodeURIComponent(name));
   if (s._status !== 200) { main().innerHTML = '<div class="errbox">' + esc(s.error) + '</div>'; return; }
   sourcesCache = [s];
-  const tables = s.tables.map(t => '<div class="panel" style="margin-bottom:10px"><b>' + esc(s.schema + '.' + t.name) + '</b> <span class="muted">' +
-    fmtNum(t.rows) + ' rows</span><table class="grid" style="margin-top:8px"><thead><tr><th>Column</th><th>Type</th></tr></thead><tbody>' +
+  const tables = s.tables.map(t => '<div class="panel gap-below"><b>' + esc(s.schema + '.' + t.name) + '</b> <span class="muted">' +
+    fmtNum(t.rows) + ' rows</span><table class="grid gap-above"><thead><tr><th>Column</th><th>Type</th></tr></thead><tbody>' +
     (t.columns || []).map(c => '<tr><td class="mono">' + esc(c.name) + '</td><td class="muted mono">' + esc(c.type) + '</td></tr>').join('') +
     '</tbody></table></div>').join('');
-  main().innerHTML = '<h1>' + esc(s.name) + ' ' + sourceStatus(s) + ' <span style="margin-left:auto">' + syncButton(s) + '</span></h1>' +
+  main().innerHTML = '<h1>' + esc(s.name) + ' ' + sourceStatus(s) + ' <span class="push-right">' + syncButton(s) + '</span></h1>' +
     '<p class="muted">' + esc(s.type) + ' · ' + esc(s.mode) + ' · last sync ' + ago(s.last_sync) +
     (s.busy ? ' · tables from the snapshot (' + ageText(s.catalog_age_seconds) + ')' : '') + '</p>' +
     '<div class="two"><div><h2>Tables</h2>' + (tables || '<p class="muted">Nothing loaded yet.</p>') + '</div>' +
@@ -375,7 +375,7 @@ function modelRow(m) {
   return '<tr data-model="' + esc(m.name) + '"><td><a href="/models/' + esc(m.name) + '" data-nav><b>' + esc(m.name) + '</b></a></td>' +
     '<td>' + esc(m.schema) + '</td><td>' + esc(m.materialized) + '</td><td class="num">' + (m.rows === null ? '<span class="muted">' + (m.materialized === 'view' ? 'view' : '—') + '</span>' : fmtNum(m.rows)) + '</td>' +
     '<td data-status>' + modelStatus(m) + '</td><td title="' + esc(m.last_run || '') + '">' + ago(m.last_run) + '</td>' +
-    '<td style="white-space:nowrap"><button class="btn" data-run="' + esc(m.name) + '"' + dis + ' title="run this model">Run</button> ' +
+    '<td class="nowrap"><button class="btn" data-run="' + esc(m.name) + '"' + dis + ' title="run this model">Run</button> ' +
     '<button class="btn" data-runplus="' + esc(m.name) + '"' + dis + ' title="run this model and everything downstream">Run+</button></td></tr>';
 }
 
@@ -437,7 +437,7 @@ async function pageModel(name) {
   modelsCache = [m];
   const link = n => n.resource_type === 'source' ? esc(n.name) :
     '<a href="/models/' + esc(n.name) + '" data-nav>' + esc(n.name) + '</a> ' + badge(n.status);
-  main().innerHTML = '<h1>' + esc(m.name) + ' ' + modelStatus(m) + '<span style="margin-left:auto">' +
+  main().innerHTML = '<h1>' + esc(m.name) + ' ' + modelStatus(m) + '<span class="push-right">' +
     '<button class="btn" data-run="' + esc(m.name) + '"' + (m.status === 'running' ? ' disabled' : '') + '>Run</button> ' +
     '<button class="btn" data-runplus="' + esc(m.name) + '"' + (m.status === 'running' ? ' disabled' : '') + '>Run+</button></span></h1>' +
     '<p class="muted">' + esc(m.schema + '.' + m.relation) + ' · ' + esc(m.materialized) + ' · ' + esc(m.path) + ' · last run ' + ago(m.last_run) +
@@ -484,8 +484,8 @@ function pageQuery() {
   const saved = sessionStorage.getItem('dango.sql') || 'SELECT table_schema, table_name FROM information_schema.tables ORDER BY 1, 2';
   main().innerHTML = '<h1>Query <span class="muted small">read-only: the warehouse and nothing else</span></h1>' +
     '<textarea class="sql" id="sql" spellcheck="false"></textarea>' +
-    '<div class="toolbar" style="margin-top:8px"><button class="btn primary" id="run-sql">Run</button>' +
-    '<label class="muted">row limit <input type="number" id="limit" value="1000" min="1" max="10000" style="width:90px"></label>' +
+    '<div class="toolbar gap-above"><button class="btn primary" id="run-sql">Run</button>' +
+    '<label class="muted">row limit <input type="number" id="limit" value="1000" min="1" max="10000" class="narrow"></label>' +
     '<button class="btn" id="csv" disabled>Download CSV</button><span class="muted small">Ctrl+Enter runs</span><span id="qinfo" class="muted"></span></div>' +
     '<div id="result"></div>';
   const ta = $('#sql');
@@ -504,7 +504,7 @@ function pageQuery() {
     lastResult = r;
     $('#csv').disabled = false;
     $('#qinfo').textContent = fmtNum(r.row_count) + ' rows' + (r.truncated ? ' (limit reached: more rows exist)' : '') + ' in ' + r.seconds.toFixed(3) + 's';
-    $('#result').innerHTML = '<div style="overflow:auto"><table class="grid"><thead><tr>' +
+    $('#result').innerHTML = '<div class="scroll-x"><table class="grid"><thead><tr>' +
       r.columns.map(c => '<th' + (c.numeric ? ' class="num"' : '') + '>' + esc(c.name) + '<div class="muted small">' + esc(c.type) + '</div></th>').join('') +
       '</tr></thead><tbody>' + r.rows.map(row => '<tr>' + row.map((v, i) =>
         '<td class="' + (r.columns[i].numeric ? 'num ' : '') + 'mono">' + (v === null ? '<span class="muted">NULL</span>' : esc(typeof v === 'object' ? JSON.stringify(v) : v)) + '</td>').join('') + '</tr>').join('') +

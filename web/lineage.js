@@ -112,7 +112,7 @@
     const legend = document.createElement('div');
     legend.className = 'lineage-legend';
     legend.innerHTML = [['source', 'source'], ['success', 'success'], ['error', 'error'], ['never', 'not run'], ['running', 'running']]
-      .map(([k, label]) => '<span><i style="background:' + COLORS[k][0] + ';border:1px solid ' + COLORS[k][1] + '"></i>' + label + '</span>').join('');
+      .map(([k, label]) => '<span><i class="lg-' + k + '"></i>' + label + '</span>').join('');
     container.appendChild(legend);
     const panel = document.createElement('div');
     panel.className = 'lineage-panel';
