@@ -151,7 +151,7 @@ async function pageOverview() {
     '<div class="panel card"><h3>Models</h3><div class="big">' + ms.length + '</div><div>' +
       (failingModels ? badge('failed', failingModels + ' failing') : badge('success', 'none failing')) + '</div></div>' +
     '<div class="panel card"><h3>Warehouse</h3><div class="big">' + fmtBytes(cat.size_bytes) + '</div><div class="muted small">' +
-      (cat.schemas || []).length + ' schemas · snapshot ' + ageText(cat.age_seconds) + '</div></div>' +
+      (cat.schemas || []).length + ' schemas' + (cat.busy ? ' · snapshot ' + ageText(cat.age_seconds) : '') + '</div></div>' +
     '<div class="panel card"><h3>Rows loaded, 14 days</h3><div>' + sparkline(perDay) + '</div><div class="muted small">' +
       fmtNum(perDay.reduce((a, b) => a + b, 0)) + ' rows</div></div>' +
     '<div class="panel card"><h3>Next runs</h3><div class="muted">No schedules: the scheduler is not part of dango web yet.</div></div>' +
@@ -358,7 +358,8 @@ async function pageRun(id) {
     (r.args ? '<dt>Command</dt><dd class="mono">dango ' + esc((r.args || []).join(' ')) + '</dd>' : '') + '</dl>' +
     (r.error ? '<h2>Error</h2><div class="errbox">' + esc(r.error) + '</div>' : '') +
     (progress ? '<h2>Sources</h2><table class="grid"><thead><tr><th>Source</th><th>Status</th><th class="num">Rows</th><th>Error</th></tr></thead><tbody>' + progress + '</tbody></table>' : '') +
-    '<h2>Log</h2><pre class="log">' + esc(r.log || '(no output)') + '</pre>';
+    '<h2>Log</h2><pre class="log">' + esc(r.log || (r.origin === 'web' ? '(no output yet)' :
+      '(started outside the page: its output went to the terminal that ran it)')) + '</pre>';
   pollWhileRunning(() => r.status === 'running', () => route(true));
 }
 

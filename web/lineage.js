@@ -97,7 +97,7 @@
       const t = el('text', { x: 10, y: 16 }, g);
       t.textContent = short(v.n.name, 26);
       const sub = el('text', { x: 10, y: 30, class: 'sub' }, g);
-      sub.textContent = (v.n.resource_type === 'source' ? 'source' : (v.n.materialized || v.n.resource_type)) + ' · ' + v.n.status +
+      sub.textContent = (v.n.resource_type === 'source' ? 'source' : (v.n.materialized || v.n.resource_type) + ' · ' + v.n.status) +
         (v.n.rows !== null && v.n.rows !== undefined ? ' · ' + Number(v.n.rows).toLocaleString('en-US') + ' rows' : '');
       const title = el('title', {}, g);
       title.textContent = v.n.id;

@@ -38,19 +38,6 @@ static int valid_name(const char *s)
 	return 1;
 }
 
-/* Status files write local time without an offset: as UTC "...Z". */
-static json_t *local_to_utc(json_t *v)
-{
-	const char *s = json_string_value(v);
-	struct tm tm = { 0 };
-	char buf[40];
-	if (!s || !strptime(s, "%Y-%m-%dT%H:%M:%S", &tm))
-		return json_null();
-	tm.tm_isdst = -1;
-	web_iso(buf, sizeof(buf), (double)mktime(&tm));
-	return json_string(buf);
-}
-
 static json_t *parse_body(const struct web_request *rq, struct web_response *rs)
 {
 	json_error_t je;
@@ -176,10 +163,10 @@ static json_t *source_json(struct web *w, const struct source *s, json_t *cat, j
 						? json_incref(json_object_get(entry, "error"))
 						: json_null());
 	json_t *finished = doc ? json_object_get(doc, "finished_at") : NULL;
-	json_object_set_new(o, "last_sync", finished && st && !strcmp(st, "completed") ? local_to_utc(finished)
+	json_object_set_new(o, "last_sync", finished && st && !strcmp(st, "completed") ? web_local_to_utc(finished)
 					    : last_load ? json_incref(last_load)
 							: json_null());
-	json_object_set_new(o, "last_attempt", finished ? local_to_utc(finished) : json_null());
+	json_object_set_new(o, "last_attempt", finished ? web_local_to_utc(finished) : json_null());
 	json_object_set_new(o, "schedule", json_null());
 	return o;
 }

@@ -119,6 +119,9 @@ int web_secret_equal(const char *a, const char *b);
 json_t *web_masked_config(const struct web *w, const void *source);
 
 double web_now(void);
+/* A status file's local time without an offset ("2026-03-28T12:00:00") as
+ * UTC "...Z", as a new JSON string (null when it is not such a time). */
+json_t *web_local_to_utc(json_t *v);
 void web_iso(char *buf, size_t n, double t);
 
 #endif

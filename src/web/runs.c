@@ -6,6 +6,7 @@
  * (src/ingest/status.h), found by the child's pid. Syncs started elsewhere
  * (the CLI, the scheduler) appear through their status files alone. */
 #include "web/internal.h"
+#include "core/clock.h"
 #include "core/fs.h"
 #include "core/proc.h"
 #include "core/xalloc.h"
@@ -473,9 +474,16 @@ static json_t *status_run_json(json_t *sdoc)
 			    json_string(!phase ? "failed" : !strcmp(phase, "completed") || !strcmp(phase, "failed") ? phase
 												      : "running"));
 	json_object_set_new(o, "phase", json_string(phase ? phase : "failed"));
-	json_object_set(o, "started_at", json_object_get(sdoc, "started_at"));
-	json_object_set(o, "finished_at", json_object_get(sdoc, "finished_at") ? json_object_get(sdoc, "finished_at")
-									      : json_null());
+	json_t *start = web_local_to_utc(json_object_get(sdoc, "started_at"));
+	json_t *end = web_local_to_utc(json_object_get(sdoc, "finished_at"));
+	json_object_set_new(o, "started_at", start);
+	json_object_set_new(o, "finished_at", end);
+	time_t t0, t1;
+	if (json_is_string(start) && clock_parse_iso8601(json_string_value(start), &t0) == 0 &&
+	    json_is_string(end) && clock_parse_iso8601(json_string_value(end), &t1) == 0)
+		json_object_set_new(o, "duration_seconds", json_real((double)(t1 - t0)));
+	else
+		json_object_set_new(o, "duration_seconds", json_null());
 	json_object_set_new(o, "rows", json_integer(json_integer_value(json_object_get(sdoc, "rows"))));
 	json_object_set(o, "progress", json_object_get(sdoc, "progress"));
 	char *err = status_error(sdoc);

@@ -62,6 +62,18 @@ void web_iso(char *buf, size_t n, double t)
 	strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+json_t *web_local_to_utc(json_t *v)
+{
+	const char *s = json_string_value(v);
+	struct tm tm = { 0 };
+	char buf[40];
+	if (!s || !strptime(s, "%Y-%m-%dT%H:%M:%S", &tm))
+		return json_null();
+	tm.tm_isdst = -1;
+	web_iso(buf, sizeof(buf), (double)mktime(&tm));
+	return json_string(buf);
+}
+
 int web_host_is_loopback(const char *host)
 {
 	struct in_addr a4;
