@@ -206,6 +206,7 @@ let sourcesCache = [];
 
 async function pageSources() {
   const doc = await api('GET', '/api/sources');
+  if (doc._status !== 200) { main().innerHTML = '<h1>Sources</h1><div class="errbox">' + esc(doc.error) + '</div>'; return; }
   sourcesCache = doc.sources || [];
   const rows = sourcesCache.map(sourceRow).join('');
   main().innerHTML = '<h1>Sources <span class="muted small">' + sourcesCache.length + ' configured</span></h1>' +
@@ -384,6 +385,7 @@ let modelsCache = [];
 
 async function pageModels() {
   const doc = await api('GET', '/api/models');
+  if (doc._status !== 200) { main().innerHTML = '<h1>Models</h1><div class="errbox">' + esc(doc.error) + '</div>'; return; }
   modelsCache = doc.models || [];
   main().innerHTML = '<h1>Models <span class="muted small">' + modelsCache.length + ' nodes</span></h1>' +
     (doc.hint ? '<p class="notice">' + esc(doc.hint) + '</p>' : '') +
@@ -563,7 +565,7 @@ document.addEventListener('click', e => {
 window.addEventListener('popstate', () => route());
 
 document.addEventListener('DOMContentLoaded', async () => {
-  await session();
+  session(); /* POSTs wait for it; pages need it not */
   refreshHealth();
   setInterval(refreshHealth, 5000);
   route();

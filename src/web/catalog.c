@@ -345,6 +345,14 @@ json_t *web_catalog_get(struct web *w)
 	return doc;
 }
 
+double web_catalog_taken_at(struct web *w)
+{
+	pthread_mutex_lock(&w->catalog.lock);
+	double t = w->catalog.taken_at;
+	pthread_mutex_unlock(&w->catalog.lock);
+	return t;
+}
+
 long long web_catalog_rows(json_t *cat, const char *schema, const char *table)
 {
 	char key[1024];

@@ -35,11 +35,17 @@ struct web {
 	struct web_run **runs;          /* oldest first */
 	size_t nr_runs, alloc_runs;
 	long next_run;
+	long runs_gen;                  /* bumped when a run starts or ends (under runs_lock) */
 	struct web_catalog catalog;
 	struct web_sessions *sessions;
 	pthread_mutex_t art_lock;       /* the dbt artifacts cache (models.c) */
 	json_t *manifest, *run_results;
 	double manifest_mtime, results_mtime;
+	/* the model list and the lineage as JSON text, rebuilt when an input
+	 * changed (artifacts, snapshot, runs): 1,000 models cost too much to
+	 * build for every poll of the page */
+	char *models_text, *lineage_text;
+	char models_key[128], lineage_key[128];
 };
 
 struct web_request {
@@ -88,6 +94,8 @@ json_t *web_run_get(struct web *w, const char *id);
 /* The running web run for (kind, target), its id (borrowed under runs_lock;
  * copied into buf), or NULL. */
 const char *web_run_active(struct web *w, const char *kind, const char *target, char *buf, size_t n);
+/* The runs' generation: changes whenever a run starts or ends. */
+long web_runs_generation(struct web *w);
 /* Stop every child still running (SIGTERM, then SIGKILL). */
 void web_runs_stop_all(struct web *w);
 
@@ -100,6 +108,8 @@ void web_catalog_tick(struct web *w, int force);
 /* A new reference to the snapshot document, with "age_seconds" and "busy"
  * set (the caller decrefs). Never NULL. */
 json_t *web_catalog_get(struct web *w);
+/* When the snapshot was taken (0: never). */
+double web_catalog_taken_at(struct web *w);
 /* Rows of schema.table in the snapshot, -1 when unknown. */
 long long web_catalog_rows(json_t *cat, const char *schema, const char *table);
 

@@ -190,6 +190,34 @@ static json_t *model_json(struct web *w, json_t *node, json_t *results, json_t *
 	return o;
 }
 
+/* The cached text of *text when key still matches, else NULL (under art_lock). */
+static char *cached(struct web *w, char **text, char *stored_key, const char *key)
+{
+	char *out = NULL;
+	pthread_mutex_lock(&w->art_lock);
+	if (*text && !strcmp(stored_key, key))
+		out = xstrdup(*text);
+	pthread_mutex_unlock(&w->art_lock);
+	return out;
+}
+
+static void store(struct web *w, char **text, char *stored_key, const char *key, const char *value)
+{
+	pthread_mutex_lock(&w->art_lock);
+	free(*text);
+	*text = xstrdup(value);
+	snprintf(stored_key, 128, "%s", key);
+	pthread_mutex_unlock(&w->art_lock);
+}
+
+static void cache_key(struct web *w, char *key, size_t n)
+{
+	pthread_mutex_lock(&w->art_lock);
+	double mt = w->manifest_mtime, rt = w->results_mtime;
+	pthread_mutex_unlock(&w->art_lock);
+	snprintf(key, n, "%.6f/%.6f/%.6f/%ld", mt, rt, web_catalog_taken_at(w), web_runs_generation(w));
+}
+
 static void no_manifest(struct web_response *rs, const char *what)
 {
 	web_json(rs, 200, json_pack("{s:[], s:n, s:s}", what, "generated_at", "hint",
@@ -199,22 +227,43 @@ static void no_manifest(struct web_response *rs, const char *what)
 static void get_models(struct web *w, struct web_response *rs)
 {
 	json_t *m, *results;
+	char key[128];
 	artifacts(w, &m, &results);
 	if (!m) {
 		no_manifest(rs, "models");
 		json_decref(results);
 		return;
 	}
-	json_t *cat = web_catalog_get(w), *arr = json_array();
-	const char *k;
-	json_t *node;
-	json_object_foreach(json_object_get(m, "nodes"), k, node)
-		if (buildable(node))
-			json_array_append_new(arr, model_json(w, node, results, cat));
-	web_json(rs, 200, json_pack("{s:o, s:O, s:O, s:O}", "models", arr, "generated_at",
-				    json_object_get(json_object_get(m, "metadata"), "generated_at"),
-				    "catalog_age_seconds", json_object_get(cat, "age_seconds"), "busy",
-				    json_object_get(cat, "busy")));
+	json_t *cat = web_catalog_get(w);
+	cache_key(w, key, sizeof(key));
+	char *list = cached(w, &w->models_text, w->models_key, key);
+	if (!list) {
+		json_t *arr = json_array();
+		const char *k;
+		json_t *node;
+		json_object_foreach(json_object_get(m, "nodes"), k, node)
+			if (buildable(node))
+				json_array_append_new(arr, model_json(w, node, results, cat));
+		list = json_dumps(arr, JSON_COMPACT);
+		store(w, &w->models_text, w->models_key, key, list);
+		json_decref(arr);
+	}
+	json_t *meta = json_pack("{s:O, s:O, s:O}", "generated_at",
+				 json_object_get(json_object_get(m, "metadata"), "generated_at"), "catalog_age_seconds",
+				 json_object_get(cat, "age_seconds"), "busy", json_object_get(cat, "busy"));
+	char *tail = json_dumps(meta, JSON_COMPACT);
+	/* {"models": [...], <meta without its opening brace> */
+	rs->status = 200;
+	rs->content_type = "application/json; charset=utf-8";
+	strbuf_reset(&rs->body);
+	strbuf_addstr(&rs->body, "{\"models\":");
+	strbuf_addstr(&rs->body, list);
+	strbuf_addch(&rs->body, ',');
+	strbuf_addstr(&rs->body, tail + 1);
+	strbuf_addch(&rs->body, '\n');
+	free(tail);
+	free(list);
+	json_decref(meta);
 	json_decref(cat);
 	json_decref(m);
 	json_decref(results);
@@ -396,6 +445,7 @@ static json_t *lineage_node(struct web *w, json_t *n, json_t *results, json_t *c
 static void get_lineage(struct web *w, struct web_response *rs)
 {
 	json_t *m, *results;
+	char key[128];
 	artifacts(w, &m, &results);
 	if (!m) {
 		web_json(rs, 200, json_pack("{s:[], s:[], s:s}", "nodes", "edges", "hint",
@@ -403,25 +453,38 @@ static void get_lineage(struct web *w, struct web_response *rs)
 		json_decref(results);
 		return;
 	}
-	json_t *cat = web_catalog_get(w), *nodes = json_array(), *edges = json_array();
-	const char *k;
-	json_t *n;
-	json_object_foreach(json_object_get(m, "sources"), k, n)
-		json_array_append_new(nodes, lineage_node(w, n, results, cat));
-	json_object_foreach(json_object_get(m, "nodes"), k, n) {
-		if (!buildable(n))
-			continue;
-		json_array_append_new(nodes, lineage_node(w, n, results, cat));
-		size_t i;
-		json_t *p;
-		json_array_foreach(json_object_get(json_object_get(n, "depends_on"), "nodes"), i, p) {
-			json_t *pn = any_node(m, json_string_value(p));
-			if (pn && (buildable(pn) || !strcmp(str(pn, "resource_type"), "source")))
-				json_array_append_new(edges, json_pack("{s:O, s:s}", "from", p, "to", k));
+	cache_key(w, key, sizeof(key));
+	char *text = cached(w, &w->lineage_text, w->lineage_key, key);
+	if (!text) {
+		json_t *cat = web_catalog_get(w), *nodes = json_array(), *edges = json_array();
+		const char *k;
+		json_t *n;
+		json_object_foreach(json_object_get(m, "sources"), k, n)
+			json_array_append_new(nodes, lineage_node(w, n, results, cat));
+		json_object_foreach(json_object_get(m, "nodes"), k, n) {
+			if (!buildable(n))
+				continue;
+			json_array_append_new(nodes, lineage_node(w, n, results, cat));
+			size_t i;
+			json_t *p;
+			json_array_foreach(json_object_get(json_object_get(n, "depends_on"), "nodes"), i, p) {
+				json_t *pn = any_node(m, json_string_value(p));
+				if (pn && (buildable(pn) || !strcmp(str(pn, "resource_type"), "source")))
+					json_array_append_new(edges, json_pack("{s:O, s:s}", "from", p, "to", k));
+			}
 		}
+		json_t *doc = json_pack("{s:o, s:o}", "nodes", nodes, "edges", edges);
+		text = json_dumps(doc, JSON_COMPACT);
+		store(w, &w->lineage_text, w->lineage_key, key, text);
+		json_decref(doc);
+		json_decref(cat);
 	}
-	web_json(rs, 200, json_pack("{s:o, s:o}", "nodes", nodes, "edges", edges));
-	json_decref(cat);
+	rs->status = 200;
+	rs->content_type = "application/json; charset=utf-8";
+	strbuf_reset(&rs->body);
+	strbuf_addstr(&rs->body, text);
+	strbuf_addch(&rs->body, '\n');
+	free(text);
 	json_decref(m);
 	json_decref(results);
 }

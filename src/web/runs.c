@@ -222,6 +222,7 @@ char *web_run_start(struct web *w, const char *kind, const char *target, const c
 	char *id = NULL;
 	if (ok) {
 		r->running = 1;
+		w->runs_gen++;
 		push(w, r);
 		save(w, r);
 		id = xstrdup(r->id);
@@ -368,6 +369,7 @@ int web_runs_reap(struct web *w)
 	for (size_t i = 0; i < w->nr_runs; i++)
 		if (w->runs[i]->running && w->runs[i]->ended)
 			finish(w, w->runs[i]);
+	w->runs_gen++;
 	pthread_mutex_unlock(&w->runs_lock);
 	return 1;
 }
@@ -390,6 +392,14 @@ void web_runs_stop_all(struct web *w)
 		save(w, r);
 	}
 	pthread_mutex_unlock(&w->runs_lock);
+}
+
+long web_runs_generation(struct web *w)
+{
+	pthread_mutex_lock(&w->runs_lock);
+	long g = w->runs_gen;
+	pthread_mutex_unlock(&w->runs_lock);
+	return g;
 }
 
 const char *web_run_active(struct web *w, const char *kind, const char *target, char *buf, size_t n)

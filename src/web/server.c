@@ -235,6 +235,13 @@ static void handle_login(struct web *w, struct web_request *rq, struct web_respo
 	if (!strcmp(rq->method, "GET")) {
 		send_asset(rs, find_asset("login.html"));
 		rs->cacheable = 0;
+		const char *mark = strstr(rs->body.buf, "<!--message-->");
+		if (mark && web_arg(rq, "failed")) {
+			static const char msg[] = "<p class=\"errbox\">That is not the token. Try again.</p>";
+			size_t at = (size_t)(mark - rs->body.buf);
+			strbuf_remove(&rs->body, at, strlen("<!--message-->"));
+			strbuf_insert(&rs->body, at, msg, strlen(msg));
+		}
 		return;
 	}
 	char *token = form_token(rq->body);
@@ -524,6 +531,8 @@ out:
 	web_catalog_release(&w);
 	json_decref(w.manifest);
 	json_decref(w.run_results);
+	free(w.models_text);
+	free(w.lineage_text);
 	web_sessions_free(w.sessions);
 	pthread_mutex_destroy(&w.runs_lock);
 	pthread_mutex_destroy(&w.art_lock);

@@ -244,5 +244,14 @@ test_expect_success 'the runs and the snapshot outlive a restart' '
     jq -e "[.runs[] | select(.origin == \"web\")] | length >= 5" runs.json &&
     web_get /api/sources >src.json && jq -e ".sources[] | select(.name == \"sales\") | .rows == 5" src.json
 '
+test_expect_success 'a broken sources.yml is an error naming it, and the rest still answers' '
+    cp .dango/sources.yml sources.good &&
+    printf "  - name: x\n    type: csv\n    csvv: {}\n" >>.dango/sources.yml &&
+    curl -s -o out -w "%{http_code}\n" "$WEB_URL/api/sources" >code &&
+    cp sources.good .dango/sources.yml &&
+    echo 500 >expect && test_cmp expect code &&
+    test_grep "sources.yml" out &&
+    web_get /api/health >/dev/null && web_get /api/sources >/dev/null
+'
 stop_web
 test_done

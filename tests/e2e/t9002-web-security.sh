@@ -105,6 +105,8 @@ test_expect_success 'the login page gives a session for the token; a wrong token
     curl -s -c jar2 -o /dev/null -w "%{http_code} %{redirect_url}\n" -H "Origin: $url" --data "token=nope" "$url/login" >code &&
     echo "303 $url/login?failed=1" >expect && test_cmp expect code &&
     test_grep ! dango_session jar2 &&
+    curl -sf "$url/login?failed=1" | grep -q "That is not the token" &&
+    curl -sf "$url/login" >login.html && test_grep ! "That is not the token" login.html &&
     curl -s -c jar2 -o /dev/null -w "%{http_code}\n" -H "Origin: $url" --data "token=$token" "$url/login" >code &&
     echo 303 >expect && test_cmp expect code && test_grep dango_session jar2 &&
     curl -sf -b jar2 "$url/api/sources" | jq -e ".sources[0].name == \"a\"" &&
