@@ -37,6 +37,7 @@ struct web_run {
 	struct proc proc;
 	int running;
 	int ended;        /* reaped, not yet reported: the catalog is refreshed first */
+	json_t *final;    /* an ended sync's status file, read once */
 	char status[16];  /* running | completed | failed */
 	int exit_code;    /* -1 while running or unknown */
 	double started, finished;
@@ -53,6 +54,7 @@ static void run_free(struct web_run *r)
 	free(r->log_path);
 	free(r->status_id);
 	free(r->error);
+	json_decref(r->final);
 	free(r);
 }
 
@@ -446,7 +448,10 @@ static json_t *run_json(struct web *w, struct web_run *r)
 	json_object_set_new(o, "exit_code", r->exit_code >= 0 ? json_integer(r->exit_code) : json_null());
 	const char *phase = r->running ? (strcmp(r->kind, "sync") ? "running" : "starting") : r->status;
 	json_int_t rows = 0;
-	if (r->status_id && (sdoc = read_status(w, r->status_id))) {
+	if (r->status_id && !r->running && !r->final)
+		r->final = read_status(w, r->status_id);
+	sdoc = r->running || !r->status_id ? (r->status_id ? read_status(w, r->status_id) : NULL) : json_incref(r->final);
+	if (sdoc) {
 		/* the sync's own view: lock_waiting, data_load, dbt_started ... */
 		const char *sp = json_string_value(json_object_get(sdoc, "phase"));
 		if (sp && (r->running || strcmp(sp, "failed") || !strcmp(r->status, "failed")))
