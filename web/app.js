@@ -386,7 +386,8 @@ let modelsCache = [];
 async function pageModels() {
   const doc = await api('GET', '/api/models');
   if (doc._status !== 200) { main().innerHTML = '<h1>Models</h1><div class="errbox">' + esc(doc.error) + '</div>'; return; }
-  modelsCache = doc.models || [];
+  const LAYER = { seed: 0, staging: 1, intermediate: 2, marts: 3, other: 4 };
+  modelsCache = (doc.models || []).sort((a, b) => (LAYER[a.layer] - LAYER[b.layer]) || a.name.localeCompare(b.name));
   main().innerHTML = '<h1>Models <span class="muted small">' + modelsCache.length + ' nodes</span></h1>' +
     (doc.hint ? '<p class="notice">' + esc(doc.hint) + '</p>' : '') +
     '<div class="toolbar"><input type="search" id="model-filter" placeholder="filter by name or schema" size="32"></div>' +
