@@ -31,10 +31,12 @@ for (let i = 0; i < 5; i++) {
   await page.goto(BASE + '/models');
   await page.locator('#models tbody tr').nth(999).waitFor({ state: 'attached' });
   const rows = Date.now() - t;
-  const fcp = await page.evaluate(() => (performance.getEntriesByName('first-contentful-paint')[0] || {}).startTime);
-  loads.push({ fcp, rows });
+  const [fcp, drawn] = await page.evaluate(() => [(performance.getEntriesByName('first-contentful-paint')[0] || {}).startTime,
+    (performance.getEntriesByName('dango-models-rendered')[0] || {}).startTime]);
+  loads.push({ fcp, rows, drawn });
 }
 await browser.close();
-const fcps = loads.map(l => l.fcp), rowsT = loads.map(l => l.rows);
+const fcps = loads.map(l => l.fcp), rowsT = loads.map(l => l.rows), drawn = loads.map(l => l.drawn);
 console.log('Models page (5 loads): first contentful paint p50 ' + pct(fcps, 0.5).toFixed(0) + ' ms, max ' +
-            Math.max(...fcps).toFixed(0) + ' ms; 1,000 rows in the table p50 ' + pct(rowsT, 0.5) + ' ms, max ' + Math.max(...rowsT) + ' ms');
+            Math.max(...fcps).toFixed(0) + ' ms; 1,000 rows in the table (page clock) p50 ' + pct(drawn, 0.5).toFixed(0) +
+            ' ms, max ' + Math.max(...drawn).toFixed(0) + ' ms; seen by the test driver p50 ' + pct(rowsT, 0.5) + ' ms');

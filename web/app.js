@@ -393,6 +393,7 @@ async function pageModels() {
     '<div class="toolbar"><input type="search" id="model-filter" placeholder="filter by name or schema" size="32"></div>' +
     '<table class="grid" id="models"><thead><tr><th>Model</th><th>Schema</th><th>Materialization</th><th class="num">Rows</th>' +
     '<th>Status</th><th>Last run</th><th></th></tr></thead><tbody>' + modelsCache.map(modelRow).join('') + '</tbody></table>';
+  performance.mark('dango-models-rendered'); /* bench/web.sh reads it */
   const f = $('#model-filter');
   f.oninput = () => {
     const q = f.value.toLowerCase();

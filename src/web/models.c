@@ -56,7 +56,7 @@ static json_t *merge_results(struct web *w, json_t *rr)
 						 "message", json_object_get(res, "message") ? json_object_get(res, "message") : json_null(),
 						 "execution_time", json_object_get(res, "execution_time") ? json_object_get(res, "execution_time") : json_null(),
 						 "failures", json_object_get(res, "failures") ? json_object_get(res, "failures") : json_null(),
-						 "adapter_response", json_object_get(res, "adapter_response") ? json_object_get(res, "adapter_response") : json_object(),
+						 "adapter_response", json_object_get(res, "adapter_response") ? json_object_get(res, "adapter_response") : json_null(),
 						 "completed_at", when ? when : "");
 			if (!keep)
 				continue;
@@ -427,7 +427,7 @@ static json_t *lineage_node(struct web *w, json_t *n, json_t *results, json_t *c
 		label = buf;
 		status = "source";
 		long long rows = web_catalog_rows(cat, str(n, "schema"), str(n, "identifier"));
-		return json_pack("{s:s, s:s, s:s, s:s, s:s, s:O}", "id", uid, "name", label, "resource_type", "source",
+		return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o}", "id", uid, "name", label, "resource_type", "source",
 				 "layer", "source", "status", status, "rows", rows >= 0 ? json_integer(rows) : json_null());
 	}
 	char run_id[64];
