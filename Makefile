@@ -24,7 +24,8 @@ LDLIBS   += -L$(DUCKDB)/lib -lduckdb $(DEPS_LIBS) -lpthread -lm
 SRCS     := $(filter-out $(addsuffix %,$(SRC_EXCLUDE)),$(shell find src -name '*.c' ! -path 'src/main.c' | sort))
 PRESETS  := $(sort $(wildcard src/sources/presets/*.yml))
 DBT_MACROS := $(sort $(wildcard src/transform/macros/*.sql))
-OBJS     := $(SRCS:%.c=$(BUILD)/%.o) $(BUILD)/gen/presets.o $(BUILD)/gen/dbt_macros.o
+WEB_ASSETS := $(sort $(wildcard web/*.html web/*.js web/*.css web/*.svg))
+OBJS     := $(SRCS:%.c=$(BUILD)/%.o) $(BUILD)/gen/presets.o $(BUILD)/gen/dbt_macros.o $(BUILD)/gen/web_assets.o
 FIXTURE_SRCS := $(sort $(wildcard tests/fixtures/*.c))
 FIXTURE_BINS := $(FIXTURE_SRCS:tests/fixtures/%.c=$(BUILD)/fixtures/%)
 UNIT_SRCS:= $(sort $(wildcard tests/unit/test_*.c))
@@ -57,6 +58,15 @@ $(BUILD)/gen/dbt_macros.c: $(DBT_MACROS) scripts/embed.sh
 	@./scripts/embed.sh $@ dbt_builtin_macros $(DBT_MACROS)
 
 $(BUILD)/gen/dbt_macros.o: $(BUILD)/gen/dbt_macros.c
+	@echo "  CC  $<"
+	@$(CC) $(CFLAGS) -c $< -o $@
+
+# The web page (web/*): embedded into the binary, served by dango web.
+$(BUILD)/gen/web_assets.c: $(WEB_ASSETS) scripts/embed-web.sh
+	@mkdir -p $(dir $@)
+	@./scripts/embed-web.sh $@ $(WEB_ASSETS)
+
+$(BUILD)/gen/web_assets.o: $(BUILD)/gen/web_assets.c
 	@echo "  CC  $<"
 	@$(CC) $(CFLAGS) -c $< -o $@
 

@@ -22,6 +22,8 @@ command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 [ "${DANGO_BENCH_DEPS:-}" = 1 ] && pkgs+=(jq time bc)
 # command sources are tested (and benchmarked) with small Singer taps in Python's standard library
 [ "${DANGO_TEST_DEPS:-}${DANGO_BENCH_DEPS:-}" != "" ] && pkgs+=(python3)
+# the web page's browser tests (tests/browser/) and benchmark drive Debian's Chromium
+[ "${DANGO_TEST_DEPS:-}" = 1 ] || [ "${DANGO_BENCH_DEPS:-}" = 1 ] && pkgs+=(chromium)
 # `make fuzz`: clang and its libFuzzer/sanitizer runtimes
 [ "${DANGO_FUZZ_DEPS:-}" = 1 ] && pkgs+=(clang libclang-rt-14-dev)
 
@@ -36,6 +38,30 @@ if [ ${#missing[@]} -gt 0 ]; then
     export DEBIAN_FRONTEND=noninteractive
     $sudo apt-get update -qq >/dev/null
     $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# --- playwright-core from the npm registry (browser tests) ------------------
+# Pinned by version and the sha256 of its tarball; it has no dependencies.
+# Unpacked into tests/browser/node_modules/ (git-ignored); it drives
+# /usr/bin/chromium and never downloads a browser of its own.
+PW_VERSION=1.65.1
+PW_SHA256=6f5a60be62a4fddfbe7d10c448d8fbd54547da3358f2f8a04211440471ee863e
+pw_dest="$here/tests/browser/node_modules/playwright-core"
+if { [ "${DANGO_TEST_DEPS:-}" = 1 ] || [ "${DANGO_BENCH_DEPS:-}" = 1 ]; } \
+   && [ "$(cat "$pw_dest/.dango-version" 2>/dev/null)" != "$PW_VERSION" ]; then
+    echo "install-deps: fetching playwright-core $PW_VERSION from the npm registry"
+    pw_tmp=$(mktemp -d)
+    (cd "$pw_tmp" && npm pack --silent "playwright-core@$PW_VERSION" >/dev/null 2>&1) || {
+        echo "install-deps: npm pack playwright-core@$PW_VERSION failed" >&2; rm -rf "$pw_tmp"; exit 1; }
+    if ! echo "$PW_SHA256  $pw_tmp/playwright-core-$PW_VERSION.tgz" | sha256sum -c --status; then
+        echo "install-deps: checksum mismatch for playwright-core-$PW_VERSION.tgz (expected sha256 $PW_SHA256)" >&2
+        rm -rf "$pw_tmp"; exit 1
+    fi
+    rm -rf "$pw_dest"
+    mkdir -p "$pw_dest"
+    tar -xzf "$pw_tmp/playwright-core-$PW_VERSION.tgz" -C "$pw_dest" --strip-components=1
+    echo "$PW_VERSION" >"$pw_dest/.dango-version"
+    rm -rf "$pw_tmp"
 fi
 
 # --- DuckDB from the npm registry --------------------------------------------

@@ -49,6 +49,7 @@ static const struct command commands[] = {
 	{ "scheduler", cmd_scheduler, "Run the scheduler in the foreground" },
 	{ "state", cmd_state, "Show, move (set) or forget (reset) the incremental state of sources" },
 	{ "governance", cmd_governance, "Schema drift: drift-report, accept, baseline" },
+	{ "web", cmd_web, "The web page: sources, Sync Now, runs, models, lineage, query" },
 };
 
 static void print_help(void)

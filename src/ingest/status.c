@@ -187,7 +187,8 @@ static int status_names(const char *state_dir, struct strvec *names)
 		if (is_status_name(e->d_name))
 			strvec_push(names, e->d_name);
 	closedir(d);
-	qsort(names->v, names->nr, sizeof(*names->v), cmp_desc);
+	if (names->nr) /* no qsort of an empty list (UBSan: NULL base) */
+		qsort(names->v, names->nr, sizeof(*names->v), cmp_desc);
 	return 0;
 }
 

@@ -1,0 +1,42 @@
+// Timings for bench/web.sh: API latency (p50, p95 over 200 requests on a
+// keep-alive connection) and the Models page in Chromium.
+import { launch, BASE } from '../tests/browser/lib.mjs';
+
+const N = 200;
+const routes = ['/assets/app.css', '/api/health', '/api/sources', '/api/sources/s1', '/api/runs', '/api/models',
+                '/api/models/int_1', '/api/lineage', '/api/catalog'];
+const pct = (xs, p) => xs.slice().sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))];
+let floor = 0;
+console.log('route                    bytes     p50 ms   p95 ms   p95/floor');
+for (const r of routes) {
+  const times = [];
+  let bytes = 0;
+  for (let i = 0; i < N; i++) {
+    const t = performance.now();
+    const res = await fetch(BASE + r);
+    const body = await res.arrayBuffer();
+    times.push(performance.now() - t);
+    bytes = body.byteLength;
+    if (!res.ok) throw new Error(r + ': ' + res.status);
+  }
+  const p95 = pct(times, 0.95);
+  if (!floor) floor = p95;
+  console.log(r.padEnd(24), String(bytes).padStart(8), pct(times, 0.5).toFixed(2).padStart(9),
+              p95.toFixed(2).padStart(8), (p95 / floor).toFixed(1).padStart(10) + 'x');
+}
+const { browser, page } = await launch();
+const loads = [];
+for (let i = 0; i < 5; i++) {
+  const t = Date.now();
+  await page.goto(BASE + '/models');
+  await page.locator('#models tbody tr').nth(999).waitFor({ state: 'attached' });
+  const rows = Date.now() - t;
+  const [fcp, drawn] = await page.evaluate(() => [(performance.getEntriesByName('first-contentful-paint')[0] || {}).startTime,
+    (performance.getEntriesByName('dango-models-rendered')[0] || {}).startTime]);
+  loads.push({ fcp, rows, drawn });
+}
+await browser.close();
+const fcps = loads.map(l => l.fcp), rowsT = loads.map(l => l.rows), drawn = loads.map(l => l.drawn);
+console.log('Models page (5 loads): first contentful paint p50 ' + pct(fcps, 0.5).toFixed(0) + ' ms, max ' +
+            Math.max(...fcps).toFixed(0) + ' ms; 1,000 rows in the table (page clock) p50 ' + pct(drawn, 0.5).toFixed(0) +
+            ' ms, max ' + Math.max(...drawn).toFixed(0) + ' ms; seen by the test driver p50 ' + pct(rowsT, 0.5) + ' ms');

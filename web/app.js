@@ -1,0 +1,574 @@
+/* Dango's web page: a small router over the JSON API (docs/api.md).
+ * No inline script, no external code: everything comes from this server. */
+'use strict';
+
+const state = { csrf: null, timer: null, page: null, health: null };
+
+/* ---- helpers ------------------------------------------------------------ */
+
+function esc(v) {
+  return String(v === null || v === undefined ? '' : v)
+    .replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+}
+
+function fmtNum(n) {
+  if (n === null || n === undefined) return '—';
+  return Number(n).toLocaleString('en-US');
+}
+
+function ago(iso) {
+  if (!iso) return 'never';
+  const t = Date.parse(iso);
+  if (isNaN(t)) return esc(iso);
+  const s = Math.max(0, (Date.now() - t) / 1000);
+  if (s < 45) return 'just now';
+  if (s < 3600) return Math.round(s / 60) + 'm ago';
+  if (s < 86400) return Math.round(s / 3600) + 'h ago';
+  return Math.round(s / 86400) + 'd ago';
+}
+
+function ageText(seconds) {
+  if (seconds === null || seconds === undefined) return 'never taken';
+  const s = Math.round(seconds);
+  if (s < 60) return s + 's old';
+  if (s < 3600) return Math.round(s / 60) + 'm old';
+  return Math.round(s / 3600) + 'h old';
+}
+
+function dur(sec) {
+  if (sec === null || sec === undefined) return '—';
+  if (sec < 60) return sec.toFixed(1) + 's';
+  return Math.floor(sec / 60) + 'm ' + Math.round(sec % 60) + 's';
+}
+
+function badge(status, text) {
+  return '<span class="badge ' + esc(status) + '">' + esc(text || status) + '</span>';
+}
+
+const PHASES = {
+  starting: 'starting', lock_waiting: 'waiting for the lock', data_load: 'loading',
+  dbt_started: 'running dbt', running: 'running', completed: 'completed', failed: 'failed',
+};
+
+async function api(method, path, body) {
+  const opts = { method, headers: {}, credentials: 'same-origin' };
+  if (method !== 'GET') {
+    if (!state.csrf) await session();
+    opts.headers['Content-Type'] = 'application/json';
+    opts.headers['X-CSRF-Token'] = state.csrf || '';
+    opts.body = JSON.stringify(body || {});
+  }
+  const r = await fetch(path, opts);
+  let doc = null;
+  try { doc = await r.json(); } catch (e) { doc = { error: 'bad answer from the server (' + r.status + ')' }; }
+  if (r.status === 401) { location.href = '/login'; }
+  doc._status = r.status;
+  return doc;
+}
+
+async function session() {
+  const s = await api('GET', '/api/session');
+  state.csrf = s.csrf;
+}
+
+function $(sel) { return document.querySelector(sel); }
+function main() { return $('#main'); }
+
+function every(ms, fn) {
+  stopTimer();
+  state.timer = setInterval(fn, ms);
+}
+function stopTimer() { if (state.timer) clearInterval(state.timer); state.timer = null; }
+
+/* A modal dialog; resolves true on OK. */
+function dialog(title, html, okText, danger) {
+  return new Promise(resolve => {
+    const bd = $('#dialog-backdrop');
+    $('#dialog-title').textContent = title;
+    $('#dialog-body').innerHTML = html;
+    const ok = $('#dialog-ok'), cancel = $('#dialog-cancel');
+    ok.textContent = okText || 'OK';
+    ok.className = 'btn ' + (danger ? 'danger' : 'primary');
+    bd.hidden = false;
+    const done = v => { bd.hidden = true; ok.onclick = cancel.onclick = null; resolve(v); };
+    ok.onclick = () => done(true);
+    cancel.onclick = () => done(false);
+  });
+}
+
+/* ---- the busy banner (a writer holds the warehouse) ------------------------ */
+
+async function refreshHealth() {
+  const h = await api('GET', '/api/health');
+  state.health = h;
+  $('#project').textContent = h.project ? 'project ' + h.project : '';
+  const b = $('#busy');
+  if (h.warehouse && h.warehouse.busy) {
+    b.hidden = false;
+    b.textContent = 'A writer holds the warehouse (' + (h.warehouse.writer || 'another process') +
+      '): tables and row counts are the snapshot taken ' +
+      (h.catalog && h.catalog.taken_at ? ago(h.catalog.taken_at) : '(none yet)') +
+      ' (' + ageText(h.catalog ? h.catalog.age_seconds : null) + ').';
+  } else {
+    b.hidden = true;
+  }
+}
+
+/* ---- Overview -------------------------------------------------------------- */
+
+function sparkline(values) {
+  const w = 220, h = 40, max = Math.max(1, ...values);
+  const step = values.length > 1 ? w / (values.length - 1) : w;
+  const pts = values.map((v, i) => (i * step).toFixed(1) + ',' + (h - 2 - (v / max) * (h - 6)).toFixed(1));
+  return '<svg class="spark" width="' + w + '" height="' + h + '" viewBox="0 0 ' + w + ' ' + h + '">' +
+    '<polyline fill="none" stroke="#d9467a" stroke-width="2" points="' + pts.join(' ') + '"/></svg>';
+}
+
+async function pageOverview() {
+  const [src, runs, models, cat] = await Promise.all([
+    api('GET', '/api/sources'), api('GET', '/api/runs?limit=200'), api('GET', '/api/models'), api('GET', '/api/catalog')]);
+  const ss = src.sources || [];
+  const count = st => ss.filter(s => s.status === st).length;
+  const rs = runs.runs || [];
+  const days = [];
+  for (let i = 13; i >= 0; i--) {
+    const d = new Date(Date.now() - i * 86400000);
+    days.push(d.toISOString().slice(0, 10));
+  }
+  const perDay = days.map(d => rs.filter(r => r.kind === 'sync' && (r.finished_at || '').slice(0, 10) === d)
+    .reduce((a, r) => a + (r.rows || 0), 0));
+  const ms = models.models || [];
+  const failingModels = ms.filter(m => m.status === 'error').length;
+  const last = rs.slice(0, 6).map(r =>
+    '<tr><td><a href="/runs/' + esc(r.id) + '" data-nav>' + esc(r.kind) + ' ' + esc(r.target) + '</a></td><td>' +
+    badge(r.status) + '</td><td>' + ago(r.started_at) + '</td><td class="num">' + fmtNum(r.rows) + '</td></tr>').join('');
+  main().innerHTML =
+    '<h1>Overview</h1><div class="cards">' +
+    '<div class="panel card"><h3>Sources</h3><div class="big">' + ss.length + '</div><div>' +
+      badge('synced', count('synced') + ' synced') + ' ' + badge('failed', count('failed') + ' failing') + ' ' +
+      badge('never', count('never') + ' never') + (count('running') ? ' ' + badge('running', count('running') + ' running') : '') + '</div></div>' +
+    '<div class="panel card"><h3>Models</h3><div class="big">' + ms.length + '</div><div>' +
+      (failingModels ? badge('failed', failingModels + ' failing') : badge('success', 'none failing')) + '</div></div>' +
+    '<div class="panel card"><h3>Warehouse</h3><div class="big">' + fmtBytes(cat.size_bytes) + '</div><div class="muted small">' +
+      (cat.schemas || []).length + ' schemas' + (cat.busy ? ' · snapshot ' + ageText(cat.age_seconds) : '') + '</div></div>' +
+    '<div class="panel card"><h3>Rows loaded, 14 days</h3><div>' + sparkline(perDay) + '</div><div class="muted small">' +
+      fmtNum(perDay.reduce((a, b) => a + b, 0)) + ' rows</div></div>' +
+    '<div class="panel card"><h3>Next runs</h3><div class="muted">No schedules: the scheduler is not part of dango web yet.</div></div>' +
+    '</div>' +
+    '<h2>Last runs</h2>' + (rs.length ? '<table class="grid"><thead><tr><th>Run</th><th>Status</th><th>Started</th><th class="num">Rows</th></tr></thead><tbody>' + last + '</tbody></table>'
+      : '<p class="muted">Nothing has run yet.</p>');
+}
+
+function fmtBytes(n) {
+  if (!n) return '0 B';
+  const u = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let i = 0;
+  while (n >= 1024 && i < u.length - 1) { n /= 1024; i++; }
+  return (i ? n.toFixed(1) : n) + ' ' + u[i];
+}
+
+/* ---- Sources --------------------------------------------------------------- */
+
+function sourceStatus(s) {
+  let html = badge(s.status === 'running' ? 'running' : s.status, s.status === 'running' ? 'running' : s.status);
+  if (s.status === 'running')
+    html += '<div class="phase" data-phase>' + esc(PHASES[s.phase] || s.phase || 'starting') + '</div>';
+  if (s.error) html += '<div class="err">' + esc(s.error) + '</div>';
+  return html;
+}
+
+function tablesCell(s) {
+  if (!s.tables.length) return '<span class="muted">no tables yet</span>';
+  return '<div class="tables-list">' + s.tables.map(t =>
+    '<span>' + esc(t.name) + ': <b data-rows="' + esc(t.name) + '">' + fmtNum(t.rows) + '</b></span>').join('<br>') + '</div>';
+}
+
+function syncButton(s) {
+  const dis = s.status === 'running' ? ' disabled' : '';
+  return '<div class="split"><button class="btn primary" data-sync="' + esc(s.name) + '"' + dis + '>Sync Now</button>' +
+    '<button class="btn primary caret" data-menu="' + esc(s.name) + '"' + dis + ' aria-label="more sync options">▾</button></div>';
+}
+
+function sourceRow(s) {
+  return '<tr data-source="' + esc(s.name) + '"><td><a href="/sources/' + esc(s.name) + '" data-nav><b>' + esc(s.name) + '</b></a>' +
+    (s.enabled ? '' : ' ' + badge('disabled')) +
+    (s.description ? '<div class="muted small">' + esc(s.description) + '</div>' : '') + '</td>' +
+    '<td class="type-mode">' + esc(s.type) + '<div class="mode">' + esc(s.mode) + '</div></td>' +
+    '<td data-status>' + sourceStatus(s) + '</td>' +
+    '<td>' + tablesCell(s) + '</td>' +
+    '<td title="' + esc(s.last_sync || '') + '">' + ago(s.last_sync) + '</td>' +
+    '<td class="muted">' + esc(s.schedule || '—') + '</td>' +
+    '<td>' + syncButton(s) + '</td></tr>';
+}
+
+let sourcesCache = [];
+
+async function pageSources() {
+  const doc = await api('GET', '/api/sources');
+  if (doc._status !== 200) { main().innerHTML = '<h1>Sources</h1><div class="errbox">' + esc(doc.error) + '</div>'; return; }
+  sourcesCache = doc.sources || [];
+  const rows = sourcesCache.map(sourceRow).join('');
+  main().innerHTML = '<h1>Sources <span class="muted small">' + sourcesCache.length + ' configured</span></h1>' +
+    (sourcesCache.length ? '<table class="grid" id="sources"><thead><tr><th>Source</th><th>Type</th><th>Status</th>' +
+      '<th>Tables (rows)</th><th>Last sync</th><th>Schedule</th><th></th></tr></thead><tbody>' + rows + '</tbody></table>'
+      : '<p class="muted">No sources yet. Add one with <code>dango source add</code>.</p>');
+  wireSyncButtons(main());
+  pollWhileRunning(() => sourcesCache.some(s => s.status === 'running'), refreshSourceRows);
+}
+
+async function refreshSourceRows() {
+  const doc = await api('GET', '/api/sources');
+  sourcesCache = doc.sources || [];
+  const tbody = $('#sources tbody');
+  if (!tbody) return;
+  for (const s of sourcesCache) {
+    const tr = tbody.querySelector('tr[data-source="' + CSS.escape(s.name) + '"]');
+    if (!tr) continue;
+    const fresh = document.createElement('tbody');
+    fresh.innerHTML = sourceRow(s);
+    tr.replaceWith(fresh.firstChild);
+  }
+  wireSyncButtons(tbody);
+}
+
+function pollWhileRunning(isRunning, refresh) {
+  every(1000, async () => {
+    if (!isRunning()) return;
+    await refresh();
+  });
+}
+
+function closeMenus() { document.querySelectorAll('.menu').forEach(m => m.remove()); }
+document.addEventListener('click', e => { if (!e.target.closest('.menu') && !e.target.closest('[data-menu]')) closeMenus(); });
+
+function wireSyncButtons(root) {
+  root.querySelectorAll('[data-sync]').forEach(b => { b.onclick = () => startSync(b.dataset.sync, {}); });
+  root.querySelectorAll('[data-menu]').forEach(b => {
+    b.onclick = e => {
+      e.stopPropagation();
+      closeMenus();
+      const m = document.createElement('div');
+      m.className = 'menu';
+      m.innerHTML = '<button data-act="inc">Incremental sync</button>' +
+        '<button data-act="full">Full refresh…</button><button data-act="sel">Selected tables…</button>';
+      b.parentNode.appendChild(m);
+      const name = b.dataset.menu;
+      m.querySelector('[data-act=inc]').onclick = () => { closeMenus(); startSync(name, {}); };
+      m.querySelector('[data-act=full]').onclick = () => { closeMenus(); confirmFullRefresh(name); };
+      m.querySelector('[data-act=sel]').onclick = () => { closeMenus(); selectTables(name); };
+    };
+  });
+}
+
+async function findSource(name) {
+  let s = sourcesCache.find(x => x.name === name);
+  if (!s) s = await api('GET', '/api/sources/' + encodeURIComponent(name));
+  return s;
+}
+
+async function confirmFullRefresh(name) {
+  const s = await findSource(name);
+  const list = (s.tables || []).map(t => '<li><code>' + esc(s.schema + '.' + t.name) + '</code> — ' + fmtNum(t.rows) + ' rows</li>').join('');
+  const ok = await dialog('Full refresh of ' + name + '?',
+    '<p>Every table of this source is reloaded from scratch into new tables, swapped in when the load succeeds. ' +
+    'These tables will be replaced:</p><ul>' + (list || '<li class="muted">none loaded yet</li>') + '</ul>' +
+    '<p class="muted small">A table that would lose over half its rows is kept as a backup (<code>dango db backups</code>). ' +
+    'API sources fetch everything again, which costs time and quota.</p>', 'Full refresh', true);
+  if (ok) startSync(name, { full_refresh: true });
+}
+
+async function selectTables(name) {
+  const s = await findSource(name);
+  const boxes = (s.tables || []).map(t => '<label><input type="checkbox" value="' + esc(t.name) + '" checked> ' + esc(t.name) + '</label>').join('');
+  const ok = await dialog('Sync selected tables of ' + name, boxes || '<p class="muted">No tables known yet: sync the whole source first.</p>', 'Sync');
+  if (!ok) return;
+  const chosen = [...document.querySelectorAll('#dialog-body input:checked')].map(i => i.value);
+  if (chosen.length) startSync(name, { select: chosen });
+}
+
+async function startSync(name, body) {
+  const r = await api('POST', '/api/sources/' + encodeURIComponent(name) + '/sync', body);
+  if (r._status !== 202 && r._status !== 409) {
+    await dialog('Sync not started', '<div class="errbox">' + esc(r.error) + '</div>', 'OK');
+    return;
+  }
+  if (state.page === 'sources') await refreshSourceRows();
+  else if (state.page === 'source') route();
+}
+
+/* ---- one source ------------------------------------------------------------- */
+
+function configHtml(v, depth) {
+  if (v === null || typeof v !== 'object') return esc(v);
+  if (Array.isArray(v)) return v.map(x => typeof x === 'object' ? '<div>' + configHtml(x, depth + 1) + '</div>' : esc(x)).join(', ');
+  if ('env' in v && 'set' in v && Object.keys(v).length === 2)
+    return '<code>$' + esc(v.env) + '</code> ' + (v.set ? badge('success', 'set') : badge('failed', 'not set'));
+  return '<dl class="kv">' + Object.keys(v).map(k => '<dt>' + esc(k) + '</dt><dd>' + configHtml(v[k], depth + 1) + '</dd>').join('') + '</dl>';
+}
+
+function runsTable(runs, withTarget) {
+  if (!runs.length) return '<p class="muted">No runs yet.</p>';
+  return '<table class="grid"><thead><tr><th>Run</th>' + (withTarget ? '<th>What</th>' : '') +
+    '<th>Status</th><th>Started</th><th>Duration</th><th class="num">Rows</th><th>Error</th></tr></thead><tbody>' +
+    runs.map(r => '<tr><td><a href="/runs/' + esc(r.id) + '" data-nav class="mono">' + esc(r.id) + '</a></td>' +
+      (withTarget ? '<td>' + esc(r.kind) + ' <b>' + esc(r.target) + '</b> <span class="muted small">' + esc(r.origin) + '</span></td>' : '') +
+      '<td>' + badge(r.status) + (r.status === 'running' ? '<div class="phase">' + esc(PHASES[r.phase] || r.phase) + '</div>' : '') + '</td>' +
+      '<td title="' + esc(r.started_at) + '">' + ago(r.started_at) + '</td><td>' + dur(r.duration_seconds) + '</td>' +
+      '<td class="num">' + fmtNum(r.rows) + '</td><td>' + (r.error ? '<div class="err">' + esc(String(r.error).split('\n')[0]) + '</div>' : '') + '</td></tr>').join('') +
+    '</tbody></table>';
+}
+
+async function pageSource(name) {
+  const s = await api('GET', '/api/sources/' + encodeURIComponent(name));
+  if (s._status !== 200) { main().innerHTML = '<div class="errbox">' + esc(s.error) + '</div>'; return; }
+  sourcesCache = [s];
+  const tables = s.tables.map(t => '<div class="panel gap-below"><b>' + esc(s.schema + '.' + t.name) + '</b> <span class="muted">' +
+    fmtNum(t.rows) + ' rows</span><table class="grid gap-above"><thead><tr><th>Column</th><th>Type</th></tr></thead><tbody>' +
+    (t.columns || []).map(c => '<tr><td class="mono">' + esc(c.name) + '</td><td class="muted mono">' + esc(c.type) + '</td></tr>').join('') +
+    '</tbody></table></div>').join('');
+  main().innerHTML = '<h1>' + esc(s.name) + ' ' + sourceStatus(s) + ' <span class="push-right">' + syncButton(s) + '</span></h1>' +
+    '<p class="muted">' + esc(s.type) + ' · ' + esc(s.mode) + ' · last sync ' + ago(s.last_sync) +
+    (s.busy ? ' · tables from the snapshot (' + ageText(s.catalog_age_seconds) + ')' : '') + '</p>' +
+    '<div class="two"><div><h2>Tables</h2>' + (tables || '<p class="muted">Nothing loaded yet.</p>') + '</div>' +
+    '<div><h2>Configuration</h2><div class="panel">' + configHtml(s.config, 0) + '</div>' +
+    '<h2>History</h2>' + runsTable(s.history || [], false) + '</div></div>';
+  wireSyncButtons(main());
+  pollWhileRunning(() => sourcesCache.some(x => x.status === 'running'), () => route(true));
+}
+
+/* ---- Runs ------------------------------------------------------------------- */
+
+async function pageRuns() {
+  const doc = await api('GET', '/api/runs?limit=200');
+  const runs = doc.runs || [];
+  main().innerHTML = '<h1>Runs</h1>' + runsTable(runs, true);
+  pollWhileRunning(() => runs.some(r => r.status === 'running'), () => route(true));
+}
+
+async function pageRun(id) {
+  const r = await api('GET', '/api/runs/' + encodeURIComponent(id));
+  if (r._status !== 200) { main().innerHTML = '<div class="errbox">' + esc(r.error) + '</div>'; return; }
+  const progress = r.progress ? Object.keys(r.progress).map(k => '<tr><td>' + esc(k) + '</td><td>' + badge(r.progress[k].status) +
+    '</td><td class="num">' + fmtNum(r.progress[k].rows) + '</td><td>' + (r.progress[k].error ? '<div class="err">' + esc(r.progress[k].error) + '</div>' : '') + '</td></tr>').join('') : '';
+  main().innerHTML = '<h1><span class="mono">' + esc(r.id) + '</span> ' + badge(r.status) + '</h1>' +
+    '<dl class="kv panel"><dt>What</dt><dd>' + esc(r.kind) + ' <b>' + esc(r.target) + '</b> (' + esc(r.origin) + ')</dd>' +
+    '<dt>Phase</dt><dd data-run-phase>' + esc(PHASES[r.phase] || r.phase) + '</dd>' +
+    '<dt>Started</dt><dd>' + esc(r.started_at) + ' (' + ago(r.started_at) + ')</dd>' +
+    '<dt>Duration</dt><dd>' + dur(r.duration_seconds) + '</dd><dt>Rows</dt><dd>' + fmtNum(r.rows) + '</dd>' +
+    (r.args ? '<dt>Command</dt><dd class="mono">dango ' + esc((r.args || []).join(' ')) + '</dd>' : '') + '</dl>' +
+    (r.error ? '<h2>Error</h2><div class="errbox">' + esc(r.error) + '</div>' : '') +
+    (progress ? '<h2>Sources</h2><table class="grid"><thead><tr><th>Source</th><th>Status</th><th class="num">Rows</th><th>Error</th></tr></thead><tbody>' + progress + '</tbody></table>' : '') +
+    '<h2>Log</h2><pre class="log">' + esc(r.log || (r.origin === 'web' ? '(no output yet)' :
+      '(started outside the page: its output went to the terminal that ran it)')) + '</pre>';
+  pollWhileRunning(() => r.status === 'running', () => route(true));
+}
+
+/* ---- Models ----------------------------------------------------------------- */
+
+function modelStatus(m) {
+  let h = badge(m.status === 'success' ? 'success' : m.status, m.status);
+  if (m.status === 'error' && m.message) h += '<div class="err">' + esc(m.message) + '</div>';
+  return h;
+}
+
+function modelRow(m) {
+  const dis = m.status === 'running' ? ' disabled' : '';
+  return '<tr data-model="' + esc(m.name) + '"><td><a href="/models/' + esc(m.name) + '" data-nav><b>' + esc(m.name) + '</b></a></td>' +
+    '<td>' + esc(m.schema) + '</td><td>' + esc(m.materialized) + '</td><td class="num">' + (m.rows === null ? '<span class="muted">' + (m.materialized === 'view' ? 'view' : '—') + '</span>' : fmtNum(m.rows)) + '</td>' +
+    '<td data-status>' + modelStatus(m) + '</td><td title="' + esc(m.last_run || '') + '">' + ago(m.last_run) + '</td>' +
+    '<td class="nowrap"><button class="btn" data-run="' + esc(m.name) + '"' + dis + ' title="run this model">Run</button> ' +
+    '<button class="btn" data-runplus="' + esc(m.name) + '"' + dis + ' title="run this model and everything downstream">Run+</button></td></tr>';
+}
+
+let modelsCache = [];
+
+async function pageModels() {
+  const doc = await api('GET', '/api/models');
+  if (doc._status !== 200) { main().innerHTML = '<h1>Models</h1><div class="errbox">' + esc(doc.error) + '</div>'; return; }
+  const LAYER = { seed: 0, staging: 1, intermediate: 2, marts: 3, other: 4 };
+  modelsCache = (doc.models || []).sort((a, b) => (LAYER[a.layer] - LAYER[b.layer]) || a.name.localeCompare(b.name));
+  main().innerHTML = '<h1>Models <span class="muted small">' + modelsCache.length + ' nodes</span></h1>' +
+    (doc.hint ? '<p class="notice">' + esc(doc.hint) + '</p>' : '') +
+    '<div class="toolbar"><input type="search" id="model-filter" placeholder="filter by name or schema" size="32"></div>' +
+    '<table class="grid" id="models"><thead><tr><th>Model</th><th>Schema</th><th>Materialization</th><th class="num">Rows</th>' +
+    '<th>Status</th><th>Last run</th><th></th></tr></thead><tbody>' + modelsCache.map(modelRow).join('') + '</tbody></table>';
+  performance.mark('dango-models-rendered'); /* bench/web.sh reads it */
+  const f = $('#model-filter');
+  f.oninput = () => {
+    const q = f.value.toLowerCase();
+    document.querySelectorAll('#models tbody tr').forEach(tr => {
+      tr.hidden = q && !(tr.dataset.model.toLowerCase().includes(q) || tr.children[1].textContent.toLowerCase().includes(q));
+    });
+  };
+  wireRunButtons(main());
+  pollWhileRunning(() => modelsCache.some(m => m.status === 'running'), refreshModelRows);
+}
+
+async function refreshModelRows() {
+  const doc = await api('GET', '/api/models');
+  modelsCache = doc.models || [];
+  const tbody = $('#models tbody');
+  if (!tbody) return;
+  for (const m of modelsCache) {
+    const tr = tbody.querySelector('tr[data-model="' + CSS.escape(m.name) + '"]');
+    if (!tr) continue;
+    const fresh = document.createElement('tbody');
+    fresh.innerHTML = modelRow(m);
+    fresh.firstChild.hidden = tr.hidden;
+    tr.replaceWith(fresh.firstChild);
+  }
+  wireRunButtons(tbody);
+}
+
+function wireRunButtons(root) {
+  root.querySelectorAll('[data-run]').forEach(b => { b.onclick = () => runModel(b.dataset.run, false); });
+  root.querySelectorAll('[data-runplus]').forEach(b => { b.onclick = () => runModel(b.dataset.runplus, true); });
+}
+
+async function runModel(name, downstream) {
+  const r = await api('POST', '/api/models/' + encodeURIComponent(name) + '/run', { downstream });
+  if (r._status !== 202 && r._status !== 409) {
+    await dialog('Run not started', '<div class="errbox">' + esc(r.error) + '</div>', 'OK');
+    return;
+  }
+  if (state.page === 'models') await refreshModelRows();
+  else route(true);
+}
+
+async function pageModel(name) {
+  const m = await api('GET', '/api/models/' + encodeURIComponent(name));
+  if (m._status !== 200) { main().innerHTML = '<div class="errbox">' + esc(m.error) + '</div>'; return; }
+  modelsCache = [m];
+  const link = n => n.resource_type === 'source' ? esc(n.name) :
+    '<a href="/models/' + esc(n.name) + '" data-nav>' + esc(n.name) + '</a> ' + badge(n.status);
+  main().innerHTML = '<h1>' + esc(m.name) + ' ' + modelStatus(m) + '<span class="push-right">' +
+    '<button class="btn" data-run="' + esc(m.name) + '"' + (m.status === 'running' ? ' disabled' : '') + '>Run</button> ' +
+    '<button class="btn" data-runplus="' + esc(m.name) + '"' + (m.status === 'running' ? ' disabled' : '') + '>Run+</button></span></h1>' +
+    '<p class="muted">' + esc(m.schema + '.' + m.relation) + ' · ' + esc(m.materialized) + ' · ' + esc(m.path) + ' · last run ' + ago(m.last_run) +
+    (m.rows !== null ? ' · ' + fmtNum(m.rows) + ' rows' : '') + '</p>' +
+    (m.description ? '<p>' + esc(m.description) + '</p>' : '') +
+    '<div class="two"><div><h2>Columns</h2><table class="grid"><thead><tr><th>Column</th><th>Type</th><th>Description</th></tr></thead><tbody>' +
+    (m.columns.map(c => '<tr><td class="mono">' + esc(c.name) + '</td><td class="muted mono">' + esc(c.type) + '</td><td>' + esc(c.description) + '</td></tr>').join('') ||
+      '<tr><td colspan="3" class="muted">not built yet</td></tr>') + '</tbody></table>' +
+    '<h2>Tests</h2>' + (m.tests.length ? '<table class="grid"><thead><tr><th>Test</th><th>Column</th><th>Last result</th></tr></thead><tbody>' +
+      m.tests.map(t => '<tr><td>' + esc(t.name) + '</td><td class="mono">' + esc(t.column || '') + '</td><td>' + badge(t.status) +
+        (t.failures ? ' <span class="muted">' + fmtNum(t.failures) + ' failing rows</span>' : '') + '</td></tr>').join('') + '</tbody></table>'
+      : '<p class="muted">No tests.</p>') +
+    '</div><div><h2>Upstream</h2>' + (m.upstream.map(link).join('<br>') || '<span class="muted">none</span>') +
+    '<h2>Downstream</h2>' + (m.downstream.map(link).join('<br>') || '<span class="muted">none</span>') + '</div></div>' +
+    '<h2>SQL</h2><pre class="code">' + esc(m.raw_code) + '</pre>' +
+    (m.compiled_code ? '<h2>Compiled SQL</h2><pre class="code">' + esc(m.compiled_code) + '</pre>' : '');
+  wireRunButtons(main());
+  pollWhileRunning(() => modelsCache.some(x => x.status === 'running'), () => route(true));
+}
+
+/* ---- Lineage ---------------------------------------------------------------- */
+
+async function pageLineage() {
+  const doc = await api('GET', '/api/lineage');
+  main().innerHTML = '<h1>Lineage <span class="muted small">' + doc.nodes.length + ' nodes · ' + doc.edges.length + ' edges</span></h1>' +
+    (doc.hint ? '<p class="notice">' + esc(doc.hint) + '</p>' : '') + '<div class="lineage-wrap" id="lineage"></div>';
+  window.DangoLineage.render($('#lineage'), doc, node => {
+    if (node.resource_type === 'source') return null;
+    return '/models/' + encodeURIComponent(node.name);
+  });
+}
+
+/* ---- Query ------------------------------------------------------------------ */
+
+let lastResult = null;
+
+function csvField(v) {
+  if (v === null || v === undefined) return '';
+  const s = typeof v === 'object' ? JSON.stringify(v) : String(v);
+  return /[",\n\r]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s;
+}
+
+function pageQuery() {
+  const saved = sessionStorage.getItem('dango.sql') || 'SELECT table_schema, table_name FROM information_schema.tables ORDER BY 1, 2';
+  main().innerHTML = '<h1>Query <span class="muted small">read-only: the warehouse and nothing else</span></h1>' +
+    '<textarea class="sql" id="sql" spellcheck="false"></textarea>' +
+    '<div class="toolbar gap-above"><button class="btn primary" id="run-sql">Run</button>' +
+    '<label class="muted">row limit <input type="number" id="limit" value="1000" min="1" max="10000" class="narrow"></label>' +
+    '<button class="btn" id="csv" disabled>Download CSV</button><span class="muted small">Ctrl+Enter runs</span><span id="qinfo" class="muted"></span></div>' +
+    '<div id="result"></div>';
+  const ta = $('#sql');
+  ta.value = saved;
+  const run = async () => {
+    sessionStorage.setItem('dango.sql', ta.value);
+    $('#qinfo').textContent = 'running…';
+    const r = await api('POST', '/api/query', { sql: ta.value, limit: parseInt($('#limit').value, 10) || 1000 });
+    if (r._status !== 200) {
+      lastResult = null;
+      $('#csv').disabled = true;
+      $('#qinfo').textContent = '';
+      $('#result').innerHTML = '<div class="errbox">' + esc(r.error) + '</div>';
+      return;
+    }
+    lastResult = r;
+    $('#csv').disabled = false;
+    $('#qinfo').textContent = fmtNum(r.row_count) + ' rows' + (r.truncated ? ' (limit reached: more rows exist)' : '') + ' in ' + r.seconds.toFixed(3) + 's';
+    $('#result').innerHTML = '<div class="scroll-x"><table class="grid"><thead><tr>' +
+      r.columns.map(c => '<th' + (c.numeric ? ' class="num"' : '') + '>' + esc(c.name) + '<div class="muted small">' + esc(c.type) + '</div></th>').join('') +
+      '</tr></thead><tbody>' + r.rows.map(row => '<tr>' + row.map((v, i) =>
+        '<td class="' + (r.columns[i].numeric ? 'num ' : '') + 'mono">' + (v === null ? '<span class="muted">NULL</span>' : esc(typeof v === 'object' ? JSON.stringify(v) : v)) + '</td>').join('') + '</tr>').join('') +
+      '</tbody></table></div>';
+  };
+  $('#run-sql').onclick = run;
+  ta.onkeydown = e => { if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) { e.preventDefault(); run(); } };
+  $('#csv').onclick = () => {
+    if (!lastResult) return;
+    const lines = [lastResult.columns.map(c => csvField(c.name)).join(',')]
+      .concat(lastResult.rows.map(row => row.map(csvField).join(',')));
+    const blob = new Blob([lines.join('\n') + '\n'], { type: 'text/csv' });
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(blob);
+    a.download = 'query.csv';
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+  };
+}
+
+/* ---- router ----------------------------------------------------------------- */
+
+async function route(keepTimer) {
+  if (!keepTimer) stopTimer();
+  const parts = location.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+  const top = parts[0] || 'overview';
+  let page = top;
+  try {
+    if (top === 'overview') await pageOverview();
+    else if (top === 'sources' && parts[1]) { page = 'source'; await pageSource(parts[1]); }
+    else if (top === 'sources') await pageSources();
+    else if (top === 'runs' && parts[1]) { page = 'run'; await pageRun(parts[1]); }
+    else if (top === 'runs') await pageRuns();
+    else if (top === 'models' && parts[1]) { page = 'model'; await pageModel(parts[1]); }
+    else if (top === 'models') await pageModels();
+    else if (top === 'lineage') await pageLineage();
+    else if (top === 'query') { if (!keepTimer) pageQuery(); }
+    else main().innerHTML = '<p>No such page.</p>';
+  } catch (e) {
+    main().innerHTML = '<div class="errbox">The page could not load: ' + esc(e.message) + '</div>';
+  }
+  state.page = page;
+  document.querySelectorAll('#nav a').forEach(a => a.classList.toggle('active', a.dataset.page === top));
+  document.body.dataset.page = page;
+}
+
+document.addEventListener('click', e => {
+  const a = e.target.closest('a[data-nav]');
+  if (!a || e.ctrlKey || e.metaKey || e.shiftKey || e.button !== 0) return;
+  e.preventDefault();
+  if (a.getAttribute('href') !== location.pathname) history.pushState(null, '', a.getAttribute('href'));
+  route();
+});
+window.addEventListener('popstate', () => route());
+
+document.addEventListener('DOMContentLoaded', async () => {
+  session(); /* POSTs wait for it; pages need it not */
+  refreshHealth();
+  setInterval(refreshHealth, 5000);
+  route();
+});
