@@ -155,30 +155,19 @@ static char *ask(const char *q, const char *dflt)
 
 static const struct source_type *wizard_pick_type(void)
 {
-	const char *last_cat = NULL;
 	int n = 0;
 	ui_print("Select source type:");
-	/* list by category, in registry order of first appearance */
-	const char *cats[16];
-	size_t ncats = 0;
-	for (size_t i = 0; source_types[i]; i++) {
-		size_t c = 0;
-		while (c < ncats && strcmp(cats[c], source_types[i]->category))
-			c++;
-		if (c == ncats && ncats < ARRAY_SIZE(cats))
-			cats[ncats++] = source_types[i]->category;
-	}
-	const struct source_type *order[64];
-	for (size_t c = 0; c < ncats; c++) {
-		for (size_t i = 0; source_types[i]; i++) {
-			if (strcmp(source_types[i]->category, cats[c]))
-				continue;
-			if (last_cat != cats[c]) {
-				ui_print("  %s", cats[c]);
-				last_cat = cats[c];
-			}
-			order[n] = source_types[i];
-			ui_print("    %d. %s (%s)", n + 1, source_types[i]->label, source_types[i]->name);
+	/* spec 001's nine categories, in its order (the catalogue: docs/sources.md) */
+	const struct source_type *order[128];
+	for (size_t c = 0; source_categories[c]; c++) {
+		const struct source_type *in[64];
+		size_t k = source_type_catalog(source_categories[c], in, ARRAY_SIZE(in));
+		ui_print("  %s", source_categories[c]);
+		if (!k)
+			ui_print("    (none yet: see docs/sources.md)");
+		for (size_t i = 0; i < k && n < (int)ARRAY_SIZE(order); i++) {
+			order[n] = in[i];
+			ui_print("    %d. %s (%s)", n + 1, in[i]->label, in[i]->name);
 			n++;
 		}
 	}
@@ -361,6 +350,18 @@ static int wizard_type_questions(struct entry *e, const struct source_type *t, c
 				ASK("API Key stored in environment variable", t->default_secret_env, k->name);
 			} else if (!strcmp(k->name, "repository")) {
 				ASK("Repository (owner/name)", "", k->name);
+			} else if (k->flags & CFG_REQUIRED) {
+				/* what the preset cannot do without (a shop, a domain, a sheet) */
+				struct strbuf q = STRBUF_INIT;
+				strbuf_addf(&q, "%s%s%s%s", k->name, k->help ? " (" : "", k->help ? k->help : "", k->help ? ")" : "");
+				a = ask(q.buf, "");
+				strbuf_release(&q);
+				if (!a)
+					goto fail;
+				if (*a)
+					entry_set(e, k->name, a);
+				free(a);
+				a = NULL;
 			} else if (!strcmp(k->name, "endpoints")) {
 				if (wizard_resources(e, t, k->name) < 0)
 					goto fail;
@@ -424,8 +425,59 @@ static const struct cmd_info add_info = {
 	"--set takes any key of the type's block; 'a.b=v' sets a nested key; values are YAML.",
 };
 
+/* `dango source add TYPE --help`: the keys of TYPE's block. */
+static void print_type_keys(const struct source_type *t, const struct cfg_key *keys, int depth)
+{
+	static const char *const kinds[] = { "text", "integer", "number", "true/false", "one or a list", "mapping",
+					     "list of mappings", "mapping", "any" };
+	if (!depth) {
+		printf("%s (type: %s), in the category %s.\n", t->label, t->name, t->category);
+		printf("Keys of its block in .dango/sources.yml (docs/sources.md#%s):\n", t->name);
+	}
+	for (size_t i = 0; keys[i].name; i++) {
+		const struct cfg_key *k = &keys[i];
+		struct strbuf line = STRBUF_INIT;
+		strbuf_addf(&line, "%*s%s", 2 + depth * 2, "", k->name);
+		strbuf_addf(&line, " (%s%s%s)", kinds[k->kind], k->flags & CFG_REQUIRED ? ", required" : "",
+			    k->flags & CFG_SECRET ? ", names an environment variable" : "");
+		if (k->choices) {
+			strbuf_addstr(&line, " one of:");
+			for (size_t c = 0; k->choices[c]; c++)
+				strbuf_addf(&line, " %s", k->choices[c]);
+		}
+		if (k->help)
+			strbuf_addf(&line, ": %s", k->help);
+		printf("%s\n", line.buf);
+		strbuf_release(&line);
+		if (k->children && depth < 2)
+			print_type_keys(t, k->children, depth + 1);
+	}
+	struct strvec names = STRVEC_INIT;
+	if (!depth && preset_endpoint_names(t->name, &names) == 0 && names.nr) {
+		printf("Resources (endpoints):");
+		for (size_t i = 0; i < names.nr; i++)
+			printf("%s %s", i ? "," : "", names.v[i]);
+		printf("\n");
+	}
+	strvec_clear(&names);
+}
+
 static int source_add(int argc, const char **argv)
 {
+	/* TYPE --help: that type's keys rather than the command's options */
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--help") && strcmp(argv[i], "-h"))
+			continue;
+		for (int j = 0; j < argc; j++) {
+			const struct source_type *t = argv[j][0] != '-' && (!j || strcmp(argv[j - 1], "--set"))
+							      ? source_type_find(argv[j]) : NULL;
+			if (t) {
+				print_type_keys(t, t->keys, 0);
+				printf("\nAdd one: dango source add %s --name NAME --set KEY=VALUE ...\n", t->name);
+				return EXIT_OK;
+			}
+		}
+	}
 	struct project p;
 	struct source_list list;
 	struct entry e = { 0 };
