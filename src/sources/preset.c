@@ -191,8 +191,26 @@ static json_t *substitute(json_t *v, json_t *values)
 	size_t n = strlen(s);
 	if (starts_with(s, "{config.") && s[n - 1] == '}' && !strchr(s + 1, '{')) {
 		char *key = xstrndup(s + 8, n - 9);
+		char *filter = strchr(key, '|');
+		if (filter)
+			*filter++ = '\0';
 		json_t *val = json_object_get(values, key);
+		int names = filter && !strcmp(filter, "names");
 		free(key);
+		if (names) {
+			/* [a, b] -> [{name: a}, {name: b}] (GA4's dimensions and metrics) */
+			json_t *a = json_array();
+			struct strvec parts = STRVEC_INIT;
+			if (json_is_string(val))
+				strvec_push_split(&parts, json_string_value(val));
+			size_t i;
+			json_t *x;
+			json_array_foreach(val, i, x) if (json_is_string(x)) strvec_push(&parts, json_string_value(x));
+			for (size_t k = 0; k < parts.nr; k++)
+				json_array_append_new(a, json_pack("{s:s}", "name", parts.v[k]));
+			strvec_clear(&parts);
+			return a;
+		}
 		return val ? json_deep_copy(val) : json_null();
 	}
 	struct strbuf out = STRBUF_INIT;

@@ -103,6 +103,11 @@ struct rest {
 	const char *token_path;            /* where the token endpoint's answer holds the token */
 	int token_json;                    /* send the client credentials as a JSON body */
 	json_t *response_error;            /* an error reported inside a 200 (Slack's ok:false) */
+	struct strvec secret_headers;      /* "Name: value" lines from secret_headers */
+	/* bodies of a failed answer that mean bad credentials (the Graph API's
+	 * OAuthException with HTTP 400) or a rate limit (Salesforce's
+	 * REQUEST_LIMIT_EXCEEDED with HTTP 403) */
+	struct strvec auth_match, rate_match;
 	struct paginator pg;
 	int64_t max_pages;
 	struct endpoint *eps;
@@ -394,6 +399,9 @@ static void rest_free(struct rest *r)
 		endpoint_release(&r->eps[i]);
 	free(r->eps);
 	strvec_clear(&r->secret_vars);
+	strvec_clear(&r->secret_headers);
+	strvec_clear(&r->auth_match);
+	strvec_clear(&r->rate_match);
 	free(r->oauth_token);
 	free(r->auth_query);
 	http_client_release(&r->http);
@@ -550,7 +558,10 @@ static int rest_parse(struct sync_job *job, const struct source *s, struct rest 
 		}
 	} else if (!strcmp(auth, "basic")) {
 		r->auth = AUTH_BASIC;
-		if (!(r->user = secret_from_env(r, job, c, "username_env", err))) {
+		/* a user name that is no secret may be written as it is (Zendesk's email/token) */
+		if (!json_object_get(c, "username_env") && jstr(c, "username"))
+			r->user = jstr(c, "username");
+		else if (!(r->user = secret_from_env(r, job, c, "username_env", err))) {
 			if (!err->len)
 				strbuf_addf(err, "source '%s': auth_type basic needs username_env", s->name);
 			goto out;
@@ -603,6 +614,25 @@ static int rest_parse(struct sync_job *job, const struct source *s, struct rest 
 		goto out;
 	}
 
+	/* more secrets in headers (Google Ads' developer-token): name -> variable */
+	const char *hk;
+	json_t *hv;
+	json_object_foreach(json_object_get(c, "secret_headers"), hk, hv) {
+		json_t *one = json_object();
+		json_object_set(one, "v", hv);
+		const char *val = secret_from_env(r, job, one, "v", err);
+		if (val) {
+			struct strbuf h = STRBUF_INIT;
+			strbuf_addf(&h, "%s: %s", hk, val);
+			strvec_push(&r->secret_headers, h.buf);
+			strbuf_release(&h);
+		}
+		json_decref(one);
+		if (!val)
+			goto out;
+	}
+	jlist(c, "auth_error_match", &r->auth_match);
+	jlist(c, "rate_limit_match", &r->rate_match);
 	r->response_error = json_object_get(c, "response_error");
 	if (r->response_error && (!json_is_object(r->response_error) || !jstr(r->response_error, "path"))) {
 		strbuf_addf(err, "source '%s': response_error needs a 'path' (and 'value', 'message_path')", s->name);
@@ -734,7 +764,8 @@ static int auth_error(struct rest *r, struct sync_job *job, long status, const c
 	masked(r, &m, url);
 	strbuf_addf(err, "AuthenticationError: %s (HTTP %ld from %s); ",
 		    status == 401 ? (r->auth == AUTH_NONE ? "The API asks for credentials" : "Invalid API key")
-				  : "Access denied: the credentials lack permission",
+		    : status == 403 ? "Access denied: the credentials lack permission"
+				    : "The API refused the credentials",
 		    status, m.buf);
 	if (r->secret_vars.nr) {
 		strbuf_addf(err, "check the environment variable%s ", r->secret_vars.nr > 1 ? "s" : "");
@@ -759,18 +790,23 @@ static int status_error(struct rest *r, struct sync_job *job, const char *url, c
 	long st = resp->status;
 	if (resp->url)
 		url = resp->url; /* as sent, after redirects, secrets masked */
-	if (st == 401 || st == 403)
+	int is_rate = st == 429, is_auth = st == 401 || st == 403;
+	for (size_t i = 0; i < r->rate_match.nr && !is_rate; i++)
+		is_rate = strstr(resp->body.buf ? resp->body.buf : "", r->rate_match.v[i]) != NULL;
+	for (size_t i = 0; i < r->auth_match.nr && !is_auth && !is_rate; i++)
+		is_auth = strstr(resp->body.buf ? resp->body.buf : "", r->auth_match.v[i]) != NULL;
+	if (is_auth && !is_rate)
 		return auth_error(r, job, st, url, resp, err);
 	masked(r, &m, url);
-	if (st == 429) {
+	if (is_rate) {
 		strbuf_addf(err,
-			    "RateLimitError: Too many requests (HTTP 429 from %s, %d attempt%s)\n"
+			    "RateLimitError: Too many requests (HTTP %ld from %s, %d attempt%s)\n"
 			    "Hints:\n"
 			    "  - reduce workers: dango sync %s --workers 1\n"
 			    "  - add delays between requests in the source's block of .dango/sources.yml:\n"
 			    "      rate_limit_delay: 1.0  # seconds between requests\n"
 			    "  - sync less frequently (daily rather than hourly), or incrementally",
-			    m.buf, resp->attempts, resp->attempts == 1 ? "" : "s", job->source->name);
+			    st, m.buf, resp->attempts, resp->attempts == 1 ? "" : "s", job->source->name);
 		struct strbuf says = STRBUF_INIT;
 		api_says(r, resp, &says);
 		if (says.len)
@@ -892,6 +928,8 @@ static int request_headers(struct rest *r, struct sync_job *job, const struct en
 	add_header_json(auth, r->headers);
 	if (ep)
 		add_header_json(auth, ep->headers);
+	for (size_t i = 0; i < r->secret_headers.nr; i++)
+		strvec_push(auth, r->secret_headers.v[i]);
 	struct strbuf sb = STRBUF_INIT;
 	switch (r->auth) {
 	case AUTH_BEARER:
@@ -980,6 +1018,11 @@ static int expand(const char *s, const struct tctx *t, int escape, struct strbuf
 			val = t->end;
 		else if (!strcmp(name, "async.id"))
 			val = t->async_id;
+		else if (!strcmp(name, "now")) {
+			strbuf_reset(&tmp);
+			strbuf_addf(&tmp, "%lld", (long long)clock_now_sec());
+			val = tmp.buf;
+		}
 		else if (!strcmp(name, "today")) {
 			/* the API's "until now" where it wants a date (time ranges) */
 			char day[16];
@@ -1276,12 +1319,30 @@ static int boundary_seen(struct fetch *f, const struct jv *rec, const char *curs
 	return seen;
 }
 
+/* The raw value of field "_P_F" for a child row: its parent P's field F. */
+static const char *parent_field(const struct rest *r, const struct endpoint *ep, int parent_row, const char *name,
+				enum norm_type *type)
+{
+	if (parent_row < 0 || ep->parent < 0 || name[0] != '_')
+		return NULL;
+	const struct endpoint *p = &r->eps[ep->parent];
+	size_t n = strlen(p->name);
+	if (strncmp(name + 1, p->name, n) || name[1 + n] != '_')
+		return NULL;
+	for (size_t k = 0; k < p->keep.nr; k++)
+		if (!strcmp(p->keep.v[k], name + 2 + n)) {
+			*type = p->row_types[(size_t)parent_row * p->keep.nr + k];
+			return p->rows[(size_t)parent_row * p->keep.nr + k];
+		}
+	return NULL;
+}
+
 static int add_record(struct rest *r, struct sync_job *job, struct fetch *f, const struct jv *rec, struct strbuf *err)
 {
 	struct endpoint *ep = f->ep;
 	struct strbuf tmp = STRBUF_INIT;
 	int ret = -1;
-	if (ep->inc.set && rec->type == JV_OBJ) {
+	if (ep->inc.set && (rec->type == JV_OBJ || !strcmp(ep->inc.cursor_path, "$"))) {
 		const struct jv *cv = jv_path(rec, ep->inc.cursor_path);
 		if (cv && jv_text(cv, &tmp) == 0 && ep->inc.cursor_format) {
 			/* the API's own date form (GA4's 20240105) as ISO, so that
@@ -1329,11 +1390,19 @@ static int add_record(struct rest *r, struct sync_job *job, struct fetch *f, con
 		ALLOC_GROW(ep->rows, (ep->nr_rows + 1) * nf, ep->alloc_rows);
 		ALLOC_GROW(ep->row_types, (ep->nr_rows + 1) * nf, ep->alloc_types);
 		for (size_t k = 0; k < nf; k++) {
-			const struct jv *v = rec->type == JV_OBJ ? jv_path(rec, ep->keep.v[k]) : NULL;
+			/* "$" is the record itself (a list of URLs, as Chess.com's archives) */
+			const struct jv *v = rec->type == JV_OBJ || !strcmp(ep->keep.v[k], "$") ? jv_path(rec, ep->keep.v[k]) : NULL;
 			const char *raw;
 			size_t n;
 			char **slot = &ep->rows[ep->nr_rows * nf + k];
-			if (v && v->type != JV_NULL) {
+			enum norm_type pt = NT_NONE;
+			const char *from_parent = v ? NULL : parent_field(r, ep, f->parent_row, ep->keep.v[k], &pt);
+			if (from_parent) {
+				/* _P_F: the parent's field F, as include_from_parent names it
+				 * (Slack's replies need the channel of the message) */
+				*slot = xstrdup(from_parent);
+				ep->row_types[ep->nr_rows * nf + k] = pt;
+			} else if (v && v->type != JV_NULL) {
 				jv_raw(v, &raw, &n);
 				*slot = xstrndup(raw, n);
 				ep->row_types[ep->nr_rows * nf + k] = norm_value_type(v);
@@ -1518,8 +1587,13 @@ static int add_params(json_t *params, const struct tctx *t, struct strbuf *query
 			size_t i;
 			json_t *it;
 			json_array_foreach(v, i, it) {
+				struct strbuf raw = STRBUF_INIT;
 				strbuf_reset(&tmp);
-				if (json_scalar_text(it, &tmp))
+				int rc = json_scalar_text(it, &raw) ? expand(raw.buf, t, 0, &tmp, err) : 1;
+				strbuf_release(&raw);
+				if (rc < 0)
+					goto out;
+				if (!rc && tmp.len)
 					add_param(query, k, tmp.buf);
 			}
 			continue;
