@@ -47,7 +47,7 @@ test_expect_success 'incremental: the next sync asks for created >= the newest o
 test_expect_success 'a 429 is retried (Stripe sends no Retry-After), the sync completes' '
     padd 1 && plimit 1 && dango sync st >out 2>&1 &&
     test_grep "HTTP 429 from $PAPI/v1/invoices?created%5Bgte%5D=1717225200&limit=100, retrying in 0.05 s, attempt 2/5" out &&
-    test_grep "Loaded 1 row into raw_st.invoices" out &&
+    test_grep "Loaded 2 rows into raw_st.invoices" out &&
     q "SELECT count(*) FROM raw_st.invoices" >v && echo 8 >expect && test_cmp expect v
 '
 
