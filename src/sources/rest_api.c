@@ -566,7 +566,9 @@ static int rest_parse(struct sync_job *job, const struct source *s, struct rest 
 				strbuf_addf(err, "source '%s': auth_type basic needs username_env", s->name);
 			goto out;
 		}
-		r->pass = json_object_get(c, "password_env") ? secret_from_env(r, job, c, "password_env", err) : "";
+		r->pass = json_object_get(c, "password_env") ? secret_from_env(r, job, c, "password_env", err)
+			  : jstr(c, "password") ? jstr(c, "password") /* a fixed one (Freshdesk's X) */
+						: "";
 		if (!r->pass)
 			goto out;
 	} else if (!strcmp(auth, "oauth2_client_credentials")) {
@@ -912,7 +914,9 @@ static void add_header_json(struct strvec *h, json_t *headers)
 	json_object_foreach(headers, k, v) {
 		struct strbuf sb = STRBUF_INIT;
 		strbuf_addf(&sb, "%s: ", k);
-		if (json_scalar_text(v, &sb))
+		size_t len = sb.len;
+		/* an empty value (an optional header the user did not set) is not sent */
+		if (json_scalar_text(v, &sb) && sb.len > len)
 			strvec_push(h, sb.buf);
 		strbuf_release(&sb);
 	}
@@ -1008,6 +1012,11 @@ static int expand(const char *s, const struct tctx *t, int escape, struct strbuf
 			strbuf_addstr(out, s);
 			break;
 		}
+		/* the innermost braces: JSON text around a placeholder stays as it is
+		 * ({"since":"{incremental.start_value}"}) */
+		for (const char *p = open + 1; p < close; p++)
+			if (*p == '{')
+				open = p;
 		strbuf_add(out, s, (size_t)(open - s));
 		char *name = xstrndup(open + 1, (size_t)(close - open - 1));
 		const char *val = NULL;
@@ -2336,8 +2345,25 @@ static int rest_extract(struct sync_job *job, struct strbuf *err)
 			continue;
 		struct sync_resource *res = sync_job_resource(job, ep->name);
 		res->disposition = ep->wd;
-		for (size_t k = 0; k < ep->primary_key.nr; k++)
-			strvec_push(&res->primary_key, ep->primary_key.v[k]);
+		for (size_t k = 0; k < ep->primary_key.nr; k++) {
+			/* a nested key (attributes.id.value) is its flattened column */
+			struct strvec parts = STRVEC_INIT;
+			struct strbuf col = STRBUF_INIT, one = STRBUF_INIT;
+			const char *p = ep->primary_key.v[k], *dot;
+			while (p) {
+				dot = strchr(p, '.');
+				char *part = dot ? xstrndup(p, (size_t)(dot - p)) : xstrdup(p);
+				strbuf_reset(&one);
+				sync_normalize_name(&one, part);
+				strbuf_addf(&col, "%s%s", col.len ? "__" : "", one.buf);
+				free(part);
+				p = dot ? dot + 1 : NULL;
+			}
+			strvec_push(&res->primary_key, strchr(ep->primary_key.v[k], '.') ? col.buf : ep->primary_key.v[k]);
+			strvec_clear(&parts);
+			strbuf_release(&col);
+			strbuf_release(&one);
+		}
 		if (ep->wd == WD_REPLACE)
 			strvec_pushf(&job->notes, "replace: every sync reloads %s", ep->name);
 	}
