@@ -1169,6 +1169,14 @@ static int cursor_cmp(const char *a, const char *b)
 		double x = strtod(a, NULL), y = strtod(b, NULL);
 		return x < y ? -1 : x > y;
 	}
+	/* two times in different spellings (…05:00:00.000Z and …05:00:00Z,
+	 * +0000 and Z) compare as instants, to the second */
+	time_t ta, tb;
+	int da, db;
+	if (strlen(a) > 10 && strlen(b) > 10 && parse_when(a, &ta, &da) == 0 && parse_when(b, &tb, &db) == 0 && ta != tb)
+		return ta < tb ? -1 : 1;
+	if (strlen(a) > 10 && strlen(b) > 10 && parse_when(a, &ta, &da) == 0 && parse_when(b, &tb, &db) == 0)
+		return 0;
 	return strcmp(a, b);
 }
 
