@@ -23,11 +23,13 @@ test_expect_success 'notion: first sync pages with start_cursor in the body' '
 	EOF
     PAPI=$NOTION PLOG=$NLOG && m=$(pmark) && dango sync nt >out &&
     test_grep "Loaded 5 rows into raw_nt.database_db123" out && test_grep "Loaded 2 rows into raw_nt.users" out &&
-    plog_since $m | grep query | cut -d" " -f1,2,4- >reqs &&
+    plog_since $m | grep query | cut -d" " -f1,2,4- | head -1 >reqs &&
+    plog_since $m | grep query | grep -o "\"start_cursor\":\"[^\"]*\"" >cursors &&
+    printf "%s\n" "\"start_cursor\":\"b2Zmc2V0OjI=\"" "\"start_cursor\":\"b2Zmc2V0OjQ=\"" >expect && test_cmp expect cursors &&
     printf "%s\n" "POST /v1/databases/db123/query body={\"filter\":{\"timestamp\":\"last_edited_time\",\"last_edited_time\":{\"on_or_after\":\"2024-06-01T00:00:00Z\"}},\"sorts\":[{\"timestamp\":\"last_edited_time\",\"direction\":\"ascending\"}],\"page_size\":100}" >expect &&
     test_cmp expect reqs &&
     q "SELECT id, properties__done__checkbox, last_edited_time FROM raw_nt.database_db123 ORDER BY id LIMIT 2" >v &&
-    printf "00000001-aaaa-4bbb-8ccc-000000000000,false,2024-06-01 01:00:00\n00000002-aaaa-4bbb-8ccc-000000000000,true,2024-06-01 02:00:00\n" >expect &&
+    printf "00000001-aaaa-4bbb-8ccc-000000000000,false,2024-06-01 01:00:00+00\n00000002-aaaa-4bbb-8ccc-000000000000,true,2024-06-01 02:00:00+00\n" >expect &&
     test_cmp expect v
 '
 
