@@ -1877,7 +1877,11 @@ static int fetch_pages(struct rest *r, struct sync_job *job, struct fetch *f, st
 
 	/* the fixed part of every request: path and params */
 	strbuf_reset(&tmp);
-	if (expand(ep->path, &t, 1, &tmp, err) < 0) {
+	/* a path that is one placeholder is a URL from the parent (Chess.com's
+	 * archives): taken as it is, not escaped */
+	size_t plen = strlen(ep->path);
+	int whole = plen > 2 && ep->path[0] == '{' && ep->path[plen - 1] == '}' && !strchr(ep->path + 1, '{');
+	if (expand(ep->path, &t, !whole, &tmp, err) < 0) {
 		strbuf_addf(err, " in the path of endpoint '%s'", ep->name);
 		goto out;
 	}
@@ -2354,7 +2358,8 @@ static int rest_extract(struct sync_job *job, struct strbuf *err)
 		struct sync_resource *res = sync_job_resource(job, ep->name);
 		res->disposition = ep->wd;
 		for (size_t k = 0; k < ep->primary_key.nr; k++) {
-			/* a nested key (attributes.id.value) is its flattened column */
+			/* a key is its column: Salesforce's Id is id, a nested key
+			 * (attributes.id.value) its flattened column */
 			struct strvec parts = STRVEC_INIT;
 			struct strbuf col = STRBUF_INIT, one = STRBUF_INIT;
 			const char *p = ep->primary_key.v[k], *dot;
@@ -2367,7 +2372,7 @@ static int rest_extract(struct sync_job *job, struct strbuf *err)
 				free(part);
 				p = dot ? dot + 1 : NULL;
 			}
-			strvec_push(&res->primary_key, strchr(ep->primary_key.v[k], '.') ? col.buf : ep->primary_key.v[k]);
+			strvec_push(&res->primary_key, col.buf);
 			strvec_clear(&parts);
 			strbuf_release(&col);
 			strbuf_release(&one);
