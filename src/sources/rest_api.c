@@ -732,7 +732,8 @@ static void masked(struct rest *r, struct strbuf *sb, const char *url)
 static void api_says(struct rest *r, const struct http_response *resp, struct strbuf *out)
 {
 	static const char *const paths[] = { "error.message", "error_description", "message", "errors.0.message",
-					     "errorMessages.0", "error.0.message", "0.message", "error", "errors",
+					     "errorMessages.0", "error.0.message", "0.message", "0.error.message",
+					     "error.messages.0", "error", "errors",
 					     "detail", "title", "msg", NULL };
 	struct jv_doc doc = JV_DOC_INIT;
 	struct strbuf e = STRBUF_INIT, text = STRBUF_INIT, masked_text = STRBUF_INIT;
