@@ -157,30 +157,19 @@ static char *ask(const char *q, const char *dflt)
 
 static const struct source_type *wizard_pick_type(void)
 {
-	const char *last_cat = NULL;
 	int n = 0;
 	ui_print("Select source type:");
-	/* list by category, in registry order of first appearance */
-	const char *cats[16];
-	size_t ncats = 0;
-	for (size_t i = 0; source_types[i]; i++) {
-		size_t c = 0;
-		while (c < ncats && strcmp(cats[c], source_types[i]->category))
-			c++;
-		if (c == ncats && ncats < ARRAY_SIZE(cats))
-			cats[ncats++] = source_types[i]->category;
-	}
-	const struct source_type *order[64];
-	for (size_t c = 0; c < ncats; c++) {
-		for (size_t i = 0; source_types[i]; i++) {
-			if (strcmp(source_types[i]->category, cats[c]))
-				continue;
-			if (last_cat != cats[c]) {
-				ui_print("  %s", cats[c]);
-				last_cat = cats[c];
-			}
-			order[n] = source_types[i];
-			ui_print("    %d. %s (%s)", n + 1, source_types[i]->label, source_types[i]->name);
+	/* spec 001's nine categories, in its order (the catalogue: docs/sources.md) */
+	const struct source_type *order[128];
+	for (size_t c = 0; source_categories[c]; c++) {
+		const struct source_type *in[64];
+		size_t k = source_type_catalog(source_categories[c], in, ARRAY_SIZE(in));
+		ui_print("  %s", source_categories[c]);
+		if (!k)
+			ui_print("    (none yet: see docs/sources.md)");
+		for (size_t i = 0; i < k && n < (int)ARRAY_SIZE(order); i++) {
+			order[n] = in[i];
+			ui_print("    %d. %s (%s)", n + 1, in[i]->label, in[i]->name);
 			n++;
 		}
 	}
@@ -511,6 +500,18 @@ static int wizard_type_questions(struct entry *e, const struct source_type *t, c
 				ASK("API Key stored in environment variable", t->default_secret_env, k->name);
 			} else if (!strcmp(k->name, "repository")) {
 				ASK("Repository (owner/name)", "", k->name);
+			} else if (k->flags & CFG_REQUIRED) {
+				/* what the preset cannot do without (a shop, a domain, a sheet) */
+				struct strbuf q = STRBUF_INIT;
+				strbuf_addf(&q, "%s%s%s%s", k->name, k->help ? " (" : "", k->help ? k->help : "", k->help ? ")" : "");
+				a = ask(q.buf, "");
+				strbuf_release(&q);
+				if (!a)
+					goto fail;
+				if (*a)
+					entry_set(e, k->name, a);
+				free(a);
+				a = NULL;
 			} else if (!strcmp(k->name, "endpoints")) {
 				if (wizard_resources(e, t, k->name) < 0)
 					goto fail;
@@ -576,46 +577,61 @@ static const struct cmd_info add_info = {
 };
 
 /* `dango source add TYPE --help`: the keys of TYPE's block. */
-static int type_help(int argc, const char **argv)
+static void print_type_keys(const struct source_type *t, const struct cfg_key *keys, int depth)
 {
-	static const char *const kinds[] = { "text", "whole number", "number", "true/false", "text or list",
-					     "mapping", "list of mappings", "mapping", "any" };
-	const struct source_type *t = NULL;
-	int help = 0;
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
-			help = 1;
-		else if (argv[i][0] != '-' && !t && (i == 1 || argv[i - 1][0] != '-' || strchr(argv[i - 1], '=')))
-			t = source_type_find(argv[i]);
+	static const char *const kinds[] = { "text", "integer", "number", "true/false", "one or a list", "mapping",
+					     "list of mappings", "mapping", "any" };
+	if (!depth) {
+		printf("%s (type: %s), in the category %s.\n", t->label, t->name, t->category);
+		printf("Keys of its block in .dango/sources.yml (docs/sources.md#%s):\n", t->name);
 	}
-	if (!help || !t)
-		return -1;
-	printf("dango source add %s --name NAME [--set KEY=VALUE]...\n\n%s (%s). Keys of the '%s:' block "
-	       "(--set KEY=VALUE; values are YAML):\n", t->name, t->label, t->category, t->name);
-	for (size_t i = 0; t->keys[i].name; i++) {
-		const struct cfg_key *k = &t->keys[i];
+	for (size_t i = 0; keys[i].name; i++) {
+		const struct cfg_key *k = &keys[i];
 		struct strbuf line = STRBUF_INIT;
-		strbuf_addf(&line, "  %-20s %s%s", k->name, kinds[k->kind], k->flags & CFG_REQUIRED ? ", required" : "");
-		if (k->flags & CFG_SECRET)
-			strbuf_addstr(&line, ", names an environment variable");
+		strbuf_addf(&line, "%*s%s", 2 + depth * 2, "", k->name);
+		strbuf_addf(&line, " (%s%s%s)", kinds[k->kind], k->flags & CFG_REQUIRED ? ", required" : "",
+			    k->flags & CFG_SECRET ? ", names an environment variable" : "");
 		if (k->choices) {
-			strbuf_addstr(&line, ": ");
+			strbuf_addstr(&line, " one of:");
 			for (size_t c = 0; k->choices[c]; c++)
-				strbuf_addf(&line, "%s%s", c ? " | " : "", k->choices[c]);
+				strbuf_addf(&line, " %s", k->choices[c]);
 		}
 		if (k->help)
-			strbuf_addf(&line, "%s%s", k->choices ? "; " : ": ", k->help);
+			strbuf_addf(&line, ": %s", k->help);
 		printf("%s\n", line.buf);
 		strbuf_release(&line);
+		if (k->children && depth < 2)
+			print_type_keys(t, k->children, depth + 1);
 	}
-	if (!strcmp(t->name, "command"))
-		printf("\nExample:\n  dango source add command --name crm --set 'run=[./extract/crm.sh, --region, eu]' "
+	struct strvec names = STRVEC_INIT;
+	if (!depth && preset_endpoint_names(t->name, &names) == 0 && names.nr) {
+		printf("Resources (endpoints):");
+		for (size_t i = 0; i < names.nr; i++)
+			printf("%s %s", i ? "," : "", names.v[i]);
+		printf("\n");
+	}
+	strvec_clear(&names);
+	if (!depth && !strcmp(t->name, "command"))
+		printf("Example:\n  dango source add command --name crm --set 'run=[./extract/crm.sh, --region, eu]' "
 		       "--set format=singer\nSee docs/command-sources.md.\n");
-	return EXIT_OK;
 }
 
 static int source_add(int argc, const char **argv)
 {
+	/* TYPE --help: that type's keys rather than the command's options */
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--help") && strcmp(argv[i], "-h"))
+			continue;
+		for (int j = 0; j < argc; j++) {
+			const struct source_type *t = argv[j][0] != '-' && (!j || strcmp(argv[j - 1], "--set"))
+							      ? source_type_find(argv[j]) : NULL;
+			if (t) {
+				print_type_keys(t, t->keys, 0);
+				printf("\nAdd one: dango source add %s --name NAME --set KEY=VALUE ...\n", t->name);
+				return EXIT_OK;
+			}
+		}
+	}
 	struct project p;
 	struct source_list list;
 	struct entry e = { 0 };
@@ -637,8 +653,6 @@ static int source_add(int argc, const char **argv)
 		{ OPT_T_STRING, 0, "set", NULL, "KEY=VALUE", "any key of the type's block (repeatable)" },
 		OPT_END(),
 	};
-	if ((ret = type_help(argc, argv)) >= 0)
-		return ret;
 	/* --set repeats and may hold commas: collect it by hand */
 	const char **rest = xcalloc((size_t)argc + 1, sizeof(*rest));
 	int nrest = 0;

@@ -191,8 +191,26 @@ static json_t *substitute(json_t *v, json_t *values)
 	size_t n = strlen(s);
 	if (starts_with(s, "{config.") && s[n - 1] == '}' && !strchr(s + 1, '{')) {
 		char *key = xstrndup(s + 8, n - 9);
+		char *filter = strchr(key, '|');
+		if (filter)
+			*filter++ = '\0';
 		json_t *val = json_object_get(values, key);
+		int names = filter && !strcmp(filter, "names");
 		free(key);
+		if (names) {
+			/* [a, b] -> [{name: a}, {name: b}] (GA4's dimensions and metrics) */
+			json_t *a = json_array();
+			struct strvec parts = STRVEC_INIT;
+			if (json_is_string(val))
+				strvec_push_split(&parts, json_string_value(val));
+			size_t i;
+			json_t *x;
+			json_array_foreach(val, i, x) if (json_is_string(x)) strvec_push(&parts, json_string_value(x));
+			for (size_t k = 0; k < parts.nr; k++)
+				json_array_append_new(a, json_pack("{s:s}", "name", parts.v[k]));
+			strvec_clear(&parts);
+			return a;
+		}
 		return val ? json_deep_copy(val) : json_null();
 	}
 	struct strbuf out = STRBUF_INIT;
@@ -254,6 +272,89 @@ static void add_with_parents(json_t *out, json_t *all, json_t *e)
 		json_array_append(out, e);
 }
 
+/* {item}, {item_name} (snake_case) and {item_url} (percent-encoded) in
+ * every string of v. */
+static json_t *substitute_item(json_t *v, const char *item)
+{
+	if (json_is_object(v) || json_is_array(v)) {
+		json_t *o = json_is_object(v) ? json_object() : json_array();
+		const char *k;
+		size_t i;
+		json_t *x;
+		if (json_is_object(v))
+			json_object_foreach(v, k, x) json_object_set_new(o, k, substitute_item(x, item));
+		else
+			json_array_foreach(v, i, x) json_array_append_new(o, substitute_item(x, item));
+		return o;
+	}
+	if (!json_is_string(v) || !strstr(json_string_value(v), "{item"))
+		return json_deep_copy(v);
+	struct strbuf out = STRBUF_INIT, name = STRBUF_INIT, url = STRBUF_INIT;
+	for (const unsigned char *p = (const unsigned char *)item; *p; p++) {
+		int alnum = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9');
+		if (alnum)
+			strbuf_addch(&name, (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p));
+		else if (name.len && name.buf[name.len - 1] != '_')
+			strbuf_addch(&name, '_');
+		if (alnum || *p == '-' || *p == '_' || *p == '.' || *p == '~')
+			strbuf_addch(&url, (char)*p);
+		else
+			strbuf_addf(&url, "%%%02X", *p);
+	}
+	while (name.len && name.buf[name.len - 1] == '_')
+		strbuf_setlen(&name, name.len - 1);
+	if (!name.len || (name.buf[0] >= '0' && name.buf[0] <= '9'))
+		strbuf_insert(&name, 0, "t_", 2);
+	for (const char *s = json_string_value(v); *s;) {
+		if (starts_with(s, "{item}")) {
+			strbuf_addstr(&out, item);
+			s += 6;
+		} else if (starts_with(s, "{item_name}")) {
+			strbuf_addbuf(&out, &name);
+			s += 11;
+		} else if (starts_with(s, "{item_url}")) {
+			strbuf_addbuf(&out, &url);
+			s += 10;
+		} else {
+			strbuf_addch(&out, *s++);
+		}
+	}
+	json_t *r = json_string(out.buf);
+	strbuf_release(&out);
+	strbuf_release(&name);
+	strbuf_release(&url);
+	return r;
+}
+
+/* The spec's endpoints plus one per item of a list the user gives
+ * (endpoints_for_each: {config: sheets, endpoint: {...}}: a table per
+ * sheet, per Airtable table, per Salesforce object). New reference. */
+static json_t *all_endpoints(json_t *spec, json_t *values, json_t **generated)
+{
+	json_t *eps = json_deep_copy(json_object_get(spec, "endpoints"));
+	json_t *each = json_object_get(spec, "endpoints_for_each");
+	*generated = json_array();
+	if (!json_is_object(each))
+		return eps;
+	const char *key = json_string_value(json_object_get(each, "config"));
+	json_t *list = key ? json_object_get(values, key) : NULL, *tmpl = json_object_get(each, "endpoint");
+	struct strvec items = STRVEC_INIT;
+	if (json_is_string(list))
+		strvec_push_split(&items, json_string_value(list));
+	else if (json_is_array(list)) {
+		size_t i;
+		json_t *x;
+		json_array_foreach(list, i, x) if (json_is_string(x)) strvec_push(&items, json_string_value(x));
+	}
+	for (size_t i = 0; i < items.nr && tmpl; i++) {
+		json_t *e = substitute_item(tmpl, items.v[i]);
+		json_array_append(eps, e);
+		json_array_append_new(*generated, e);
+	}
+	strvec_clear(&items);
+	return eps;
+}
+
 static const char *const politeness[] = { "rate_limit_delay", "request_max_attempts", "request_backoff_factor",
 					  "max_pages", "timeout", "cross_origin", "max_page_mb", "max_retry_wait", NULL };
 
@@ -261,7 +362,7 @@ int preset_expand(const json_t *spec_c, const json_t *block_c, const char *sourc
 		  struct strbuf *err)
 {
 	json_t *spec = (json_t *)spec_c, *block = (json_t *)block_c;
-	json_t *values = json_object(), *chosen = json_array(), *eps = json_object_get(spec, "endpoints");
+	json_t *values = json_object(), *chosen = json_array(), *eps = NULL, *generated = NULL;
 	json_t *defs = json_object_get(spec, "config");
 	const char *label = json_string_value(json_object_get(spec, "label"));
 	int ret = -1;
@@ -286,6 +387,7 @@ int preset_expand(const json_t *spec_c, const json_t *block_c, const char *sourc
 	}
 	/* keys the spec does not declare still reach templates */
 	json_object_foreach(block, k, d) if (!json_object_get(values, k)) json_object_set(values, k, d);
+	eps = all_endpoints(spec, values, &generated);
 
 	/* the endpoints: the user's choice, else the spec's default list, else all */
 	json_t *want = json_object_get(block, "endpoints");
@@ -324,6 +426,12 @@ int preset_expand(const json_t *spec_c, const json_t *block_c, const char *sourc
 			}
 			add_with_parents(chosen, eps, e);
 		}
+		/* a spec's default list does not know the user's sheets or tables */
+		if (!json_object_get(block, "endpoints") || json_is_null(json_object_get(block, "endpoints"))) {
+			json_array_foreach(generated, i, w)
+				if (!find_endpoint(chosen, json_string_value(json_object_get(w, "name"))))
+					json_array_append(chosen, w);
+		}
 	} else {
 		size_t i;
 		json_t *e;
@@ -344,6 +452,8 @@ int preset_expand(const json_t *spec_c, const json_t *block_c, const char *sourc
 out:
 	json_decref(values);
 	json_decref(chosen);
+	json_decref(eps);
+	json_decref(generated);
 	return ret;
 }
 

@@ -372,3 +372,35 @@ const char **cfg_key_names(const struct cfg_key *keys)
 		names[i] = keys[i].name;
 	return names;
 }
+
+/* ---- the catalogue, as the wizard lists it ---------------------------------------- */
+
+const char *const source_categories[] = {
+	"Marketing & Analytics", "Business & CRM", "E-commerce & Payment", "Files & Storage", "Databases",
+	"Streaming", "Development", "Communication", "Local & Custom", NULL,
+};
+
+static int in_registry(const char *name)
+{
+	for (size_t i = 0; source_types[i]; i++)
+		if (!strcmp(source_types[i]->name, name))
+			return 1;
+	return 0;
+}
+
+size_t source_type_catalog(const char *category, const struct source_type **out, size_t max)
+{
+	size_t n = 0;
+	for (size_t i = 0; source_types[i] && n < max; i++)
+		if (!strcmp(source_types[i]->category, category))
+			out[n++] = source_types[i];
+	/* bundled presets without an entry of their own: their spec says where */
+	for (size_t i = 0; bundled_presets[i].name && n < max; i++) {
+		if (in_registry(bundled_presets[i].name))
+			continue;
+		const struct source_type *t = preset_source_type(bundled_presets[i].name);
+		if (t && !strcmp(t->category, category))
+			out[n++] = t;
+	}
+	return n;
+}

@@ -4,6 +4,7 @@
  * yet. A new connector adds its entry here. */
 #ifndef DANGO_SOURCES_REGISTRY_H
 #define DANGO_SOURCES_REGISTRY_H
+#include <stddef.h>
 
 enum cfg_kind {
 	CFG_STR,       /* a scalar */
@@ -50,6 +51,11 @@ extern const struct source_type *const source_types[];
 const struct source_type *source_type_find(const char *name);
 /* The NULL-terminated list of type names (static storage). */
 const char *const *source_type_names(void);
+/* spec 001's nine wizard categories, in its order, NULL-ended. */
+extern const char *const source_categories[];
+/* The types of one category (registry entries, then bundled presets that
+ * have none), at most max into out; returns how many. */
+size_t source_type_catalog(const char *category, const struct source_type **out, size_t max);
 /* Key names of a table, NULL-terminated, for suggestions; caller frees the array. */
 const char **cfg_key_names(const struct cfg_key *keys);
 

@@ -19,6 +19,8 @@
 #include "sources/normalize.h"
 #include "sources/preset.h"
 #include "sources/registry.h"
+#include "sources/rest_shape.h"
+#include "core/clock.h"
 #include "core/env.h"
 #include "oauth/oauth.h"
 #include "core/hash.h"
@@ -48,6 +50,8 @@ struct paginator {
 	const char *limit_param, *offset_param, *page_param;
 	int64_t base_page;
 	const char *total_path, *has_more_path, *cursor_path, *cursor_param, *next_url_path, *record_cursor_path;
+	const char *stop_path;  /* a page saying true here is the last (end_of_stream, isLast) */
+	int in_body;            /* cursor, offset and limit go into the JSON body (POST search APIs) */
 	int64_t maximum_pages;
 };
 
@@ -55,11 +59,15 @@ struct incremental {
 	int set;
 	const char *cursor_path, *initial_value, *param, *end_param;
 	int unix_time;          /* the API takes and gives epoch seconds */
+	const char *format;     /* else a strftime pattern (UTC) for the start value, or NULL */
+	const char *cursor_format; /* strptime pattern of the records' cursor values (GA4's %Y%m%d) */
 };
 
 struct endpoint {
 	const char *name, *path, *method, *data_selector;
 	json_t *params, *body, *headers;   /* borrowed from the config */
+	json_t *shape;                     /* record_shape (rest_shape.h), or NULL */
+	json_t *async;                     /* an async report to start and poll first, or NULL */
 	struct strvec primary_key;
 	enum write_disposition wd;
 	struct paginator pg;
@@ -97,6 +105,14 @@ struct rest {
 	const char *oauth_credential, *oauth_provider;
 	char *stored_token;
 	int just_renewed;                  /* renewed after a 401, no answer since */
+	const char *token_path;            /* where the token endpoint's answer holds the token */
+	int token_json;                    /* send the client credentials as a JSON body */
+	json_t *response_error;            /* an error reported inside a 200 (Slack's ok:false) */
+	struct strvec secret_headers;      /* "Name: value" lines from secret_headers */
+	/* bodies of a failed answer that mean bad credentials (the Graph API's
+	 * OAuthException with HTTP 400) or a rate limit (Salesforce's
+	 * REQUEST_LIMIT_EXCEEDED with HTTP 403) */
+	struct strvec auth_match, rate_match;
 	struct paginator pg;
 	int64_t max_pages;
 	struct endpoint *eps;
@@ -223,6 +239,13 @@ static int parse_paginator(json_t *p, struct paginator *pg, const char *where, s
 	pg->next_url_path = jstr(p, "next_url_path");
 	pg->record_cursor_path = jstr(p, "record_cursor_path");
 	pg->maximum_pages = (int64_t)jnum(p, "maximum_pages", 0);
+	pg->stop_path = jstr(p, "stop_path");
+	const char *loc = jstr(p, "location");
+	if (loc && strcmp(loc, "body") && strcmp(loc, "query")) {
+		strbuf_addf(err, "%s: paginator location '%s' is not query or body", where, loc);
+		return -1;
+	}
+	pg->in_body = loc && !strcmp(loc, "body");
 	if (pg->type == PG_PAGE && !json_object_get(p, "base_page"))
 		pg->base_page = 1;
 	return 0;
@@ -302,10 +325,40 @@ static int parse_endpoint(struct rest *r, json_t *e, struct endpoint *ep, struct
 		ep->inc.end_param = jstr(inc, "end_param");
 		const char *fmt = jstr(inc, "start_format");
 		ep->inc.unix_time = fmt && (!strcmp(fmt, "unix") || !strcmp(fmt, "epoch"));
+		if (fmt && !ep->inc.unix_time) {
+			if (!strcmp(fmt, "date"))
+				ep->inc.format = "%Y-%m-%d";
+			else if (!strcmp(fmt, "datetime"))
+				ep->inc.format = "%Y-%m-%dT%H:%M:%SZ";
+			else if (strchr(fmt, '%'))
+				ep->inc.format = fmt;
+			else {
+				strbuf_addf(err, "source '%s': endpoint '%s': start_format '%s' is not unix, date, datetime "
+					    "or a strftime pattern", src, ep->name, fmt);
+				return -1;
+			}
+		}
+		ep->inc.cursor_format = jstr(inc, "cursor_format");
 		if (!ep->inc.cursor_path) {
 			strbuf_addf(err, "source '%s': endpoint '%s': incremental needs a cursor_path", src, ep->name);
 			return -1;
 		}
+	}
+	ep->shape = json_object_get(e, "record_shape");
+	if (ep->shape) {
+		struct strbuf w = STRBUF_INIT;
+		strbuf_addf(&w, "source '%s': endpoint '%s'", src, ep->name);
+		int bad_shape = shape_check(ep->shape, w.buf, err) < 0;
+		strbuf_release(&w);
+		if (bad_shape)
+			return -1;
+	}
+	ep->async = json_object_get(e, "async");
+	if (ep->async && (!json_is_object(ep->async) || !jstr(ep->async, "path") || !jstr(ep->async, "id_path") ||
+			  !jstr(ep->async, "poll_path") || !jstr(ep->async, "status_path") || !jstr(ep->async, "done"))) {
+		strbuf_addf(err, "source '%s': endpoint '%s': async needs path, id_path, poll_path, status_path and done",
+			    src, ep->name);
+		return -1;
 	}
 	ep->max_nesting = (int)jnum(e, "max_table_nesting", 1000);
 	jlist(e, "include_from_parent", &ep->include_from_parent);
@@ -351,6 +404,9 @@ static void rest_free(struct rest *r)
 		endpoint_release(&r->eps[i]);
 	free(r->eps);
 	strvec_clear(&r->secret_vars);
+	strvec_clear(&r->secret_headers);
+	strvec_clear(&r->auth_match);
+	strvec_clear(&r->rate_match);
 	free(r->oauth_token);
 	if (r->stored_token)
 		memset(r->stored_token, 0, strlen(r->stored_token));
@@ -510,12 +566,17 @@ static int rest_parse(struct sync_job *job, const struct source *s, struct rest 
 		}
 	} else if (!strcmp(auth, "basic")) {
 		r->auth = AUTH_BASIC;
-		if (!(r->user = secret_from_env(r, job, c, "username_env", err))) {
+		/* a user name that is no secret may be written as it is (Zendesk's email/token) */
+		if (!json_object_get(c, "username_env") && jstr(c, "username"))
+			r->user = jstr(c, "username");
+		else if (!(r->user = secret_from_env(r, job, c, "username_env", err))) {
 			if (!err->len)
 				strbuf_addf(err, "source '%s': auth_type basic needs username_env", s->name);
 			goto out;
 		}
-		r->pass = json_object_get(c, "password_env") ? secret_from_env(r, job, c, "password_env", err) : "";
+		r->pass = json_object_get(c, "password_env") ? secret_from_env(r, job, c, "password_env", err)
+			  : jstr(c, "password") ? jstr(c, "password") /* a fixed one (Freshdesk's X) */
+						: "";
 		if (!r->pass)
 			goto out;
 	} else if (!strcmp(auth, "oauth2_client_credentials")) {
@@ -543,6 +604,9 @@ static int rest_parse(struct sync_job *job, const struct source *s, struct rest 
 			strbuf_release(&sb);
 		}
 		r->scopes = jstr(c, "scopes");
+		r->token_path = jstr(c, "token_path");
+		const char *tb = jstr(c, "token_body");
+		r->token_json = tb && !strcmp(tb, "json");
 	} else if (!strcmp(auth, "custom_header")) {
 		r->auth = AUTH_CUSTOM;
 		r->header_name = jstr(c, "header_name");
@@ -570,6 +634,30 @@ static int rest_parse(struct sync_job *job, const struct source *s, struct rest 
 		goto out;
 	}
 
+	/* more secrets in headers (Google Ads' developer-token): name -> variable */
+	const char *hk;
+	json_t *hv;
+	json_object_foreach(json_object_get(c, "secret_headers"), hk, hv) {
+		json_t *one = json_object();
+		json_object_set(one, "v", hv);
+		const char *val = secret_from_env(r, job, one, "v", err);
+		if (val) {
+			struct strbuf h = STRBUF_INIT;
+			strbuf_addf(&h, "%s: %s", hk, val);
+			strvec_push(&r->secret_headers, h.buf);
+			strbuf_release(&h);
+		}
+		json_decref(one);
+		if (!val)
+			goto out;
+	}
+	jlist(c, "auth_error_match", &r->auth_match);
+	jlist(c, "rate_limit_match", &r->rate_match);
+	r->response_error = json_object_get(c, "response_error");
+	if (r->response_error && (!json_is_object(r->response_error) || !jstr(r->response_error, "path"))) {
+		strbuf_addf(err, "source '%s': response_error needs a 'path' (and 'value', 'message_path')", s->name);
+		goto out;
+	}
 	json_t *eps = json_object_get(c, "endpoints");
 	if (!json_is_array(eps) || !json_array_size(eps)) {
 		strbuf_addf(err, "source '%s': 'endpoints' must list at least one endpoint", s->name);
@@ -688,9 +776,44 @@ static void masked(struct rest *r, struct strbuf *sb, const char *url)
 	http_mask(&r->http, sb, url);
 }
 
-static int auth_error(struct rest *r, struct sync_job *job, long status, const char *url, struct strbuf *err)
+/* The API's own words about a failure, from the usual places of its error
+ * body (Stripe's error.message, Slack's error, Jira's errorMessages, ...),
+ * else the body's start; secrets masked, on one line. */
+static void api_says(struct rest *r, const struct http_response *resp, struct strbuf *out)
 {
-	struct strbuf m = STRBUF_INIT;
+	static const char *const paths[] = { "error.message", "error_description", "message", "errors.0.message",
+					     "errorMessages.0", "error.0.message", "0.message", "0.error.message",
+					     "error.messages.0", "error", "errors",
+					     "detail", "title", "msg", NULL };
+	struct jv_doc doc = JV_DOC_INIT;
+	struct strbuf e = STRBUF_INIT, text = STRBUF_INIT, masked_text = STRBUF_INIT;
+	if (!resp || !resp->body.len)
+		goto out;
+	if (jv_parse(&doc, resp->body.buf, resp->body.len, &e) == 0) {
+		for (size_t i = 0; paths[i] && !text.len; i++) {
+			const struct jv *v = jv_path(doc.root, paths[i]);
+			if (v && v->type == JV_STR)
+				jv_text(v, &text);
+		}
+	}
+	if (!text.len && (!resp->content_type || !strcasestr(resp->content_type, "html")))
+		strbuf_add(&text, resp->body.buf, resp->body.len < 200 ? resp->body.len : 200);
+	if (!text.len)
+		goto out;
+	http_mask(&r->http, &masked_text, text.buf);
+	for (size_t i = 0; i < masked_text.len && i < 300; i++)
+		strbuf_addch(out, masked_text.buf[i] == '\n' || masked_text.buf[i] == '\r' ? ' ' : masked_text.buf[i]);
+out:
+	jv_doc_release(&doc);
+	strbuf_release(&e);
+	strbuf_release(&text);
+	strbuf_release(&masked_text);
+}
+
+static int auth_error(struct rest *r, struct sync_job *job, long status, const char *url,
+		      const struct http_response *resp, struct strbuf *err)
+{
+	struct strbuf m = STRBUF_INIT, says = STRBUF_INIT;
 	masked(r, &m, url);
 	if (r->auth == AUTH_STORED) {
 		const char *cred = r->oauth_credential ? r->oauth_credential : "?";
@@ -704,7 +827,8 @@ static int auth_error(struct rest *r, struct sync_job *job, long status, const c
 	}
 	strbuf_addf(err, "AuthenticationError: %s (HTTP %ld from %s); ",
 		    status == 401 ? (r->auth == AUTH_NONE ? "The API asks for credentials" : "Invalid API key")
-				  : "Access denied: the credentials lack permission",
+		    : status == 403 ? "Access denied: the credentials lack permission"
+				    : "The API refused the credentials",
 		    status, m.buf);
 	if (r->secret_vars.nr) {
 		strbuf_addf(err, "check the environment variable%s ", r->secret_vars.nr > 1 ? "s" : "");
@@ -714,7 +838,11 @@ static int auth_error(struct rest *r, struct sync_job *job, long status, const c
 	} else {
 		strbuf_addf(err, "set auth_type and its *_env key for source '%s' in .dango/sources.yml", job->source->name);
 	}
+	api_says(r, resp, &says);
+	if (says.len)
+		strbuf_addf(err, "\nThe API says: %s", says.buf);
 	strbuf_release(&m);
+	strbuf_release(&says);
 	return -1;
 }
 
@@ -725,18 +853,28 @@ static int status_error(struct rest *r, struct sync_job *job, const char *url, c
 	long st = resp->status;
 	if (resp->url)
 		url = resp->url; /* as sent, after redirects, secrets masked */
-	if (st == 401 || st == 403)
-		return auth_error(r, job, st, url, err);
+	int is_rate = st == 429, is_auth = st == 401 || st == 403;
+	for (size_t i = 0; i < r->rate_match.nr && !is_rate; i++)
+		is_rate = strstr(resp->body.buf ? resp->body.buf : "", r->rate_match.v[i]) != NULL;
+	for (size_t i = 0; i < r->auth_match.nr && !is_auth && !is_rate; i++)
+		is_auth = strstr(resp->body.buf ? resp->body.buf : "", r->auth_match.v[i]) != NULL;
+	if (is_auth && !is_rate)
+		return auth_error(r, job, st, url, resp, err);
 	masked(r, &m, url);
-	if (st == 429) {
+	if (is_rate) {
 		strbuf_addf(err,
-			    "RateLimitError: Too many requests (HTTP 429 from %s, %d attempt%s)\n"
+			    "RateLimitError: Too many requests (HTTP %ld from %s, %d attempt%s)\n"
 			    "Hints:\n"
 			    "  - reduce workers: dango sync %s --workers 1\n"
 			    "  - add delays between requests in the source's block of .dango/sources.yml:\n"
 			    "      rate_limit_delay: 1.0  # seconds between requests\n"
 			    "  - sync less frequently (daily rather than hourly), or incrementally",
-			    m.buf, resp->attempts, resp->attempts == 1 ? "" : "s", job->source->name);
+			    st, m.buf, resp->attempts, resp->attempts == 1 ? "" : "s", job->source->name);
+		struct strbuf says = STRBUF_INIT;
+		api_says(r, resp, &says);
+		if (says.len)
+			strbuf_addf(err, "\nThe API says: %s", says.buf);
+		strbuf_release(&says);
 	} else {
 		strbuf_addf(err, "HTTP %ld from %s", st, m.buf);
 		if (resp->attempts > 1)
@@ -768,37 +906,48 @@ static int oauth_token(struct rest *r, struct sync_job *job, struct strbuf *err)
 	struct jv_doc doc = JV_DOC_INIT;
 	int ret = -1;
 	http_response_init(&resp);
-	strbuf_addstr(&body, "grant_type=client_credentials&client_id=");
-	http_add_escaped(&body, r->client_id);
-	strbuf_addstr(&body, "&client_secret=");
-	http_add_escaped(&body, r->client_secret);
-	if (r->scopes && *r->scopes) {
-		strbuf_addstr(&body, "&scope=");
-		http_add_escaped(&body, r->scopes);
+	if (r->token_json) {
+		/* APIs with their own token call (Personio's /v1/auth) */
+		strbuf_addstr(&body, "{\"client_id\":");
+		strbuf_add_json_str(&body, r->client_id);
+		strbuf_addstr(&body, ",\"client_secret\":");
+		strbuf_add_json_str(&body, r->client_secret);
+		strbuf_addch(&body, '}');
+		strvec_push(&headers, "Content-Type: application/json");
+	} else {
+		strbuf_addstr(&body, "grant_type=client_credentials&client_id=");
+		http_add_escaped(&body, r->client_id);
+		strbuf_addstr(&body, "&client_secret=");
+		http_add_escaped(&body, r->client_secret);
+		if (r->scopes && *r->scopes) {
+			strbuf_addstr(&body, "&scope=");
+			http_add_escaped(&body, r->scopes);
+		}
+		strvec_push(&headers, "Content-Type: application/x-www-form-urlencoded");
 	}
-	strvec_push(&headers, "Content-Type: application/x-www-form-urlencoded");
 	strvec_push(&headers, "Accept: application/json");
 	struct http_request req = { .method = "POST", .url = r->token_url, .headers = &headers, .body = body.buf,
 				    .body_secret = 1, .origin = r->token_url };
 	if (http_do(&r->http, &req, &resp, err) < 0)
 		goto out;
 	if (resp.status == 400 || resp.status == 401 || resp.status == 403) {
-		auth_error(r, job, 401, r->token_url, err);
+		auth_error(r, job, 401, r->token_url, &resp, err);
 		goto out;
 	}
 	if (resp.status >= 300) {
 		status_error(r, job, r->token_url, &resp, err);
 		goto out;
 	}
-	if (jv_parse(&doc, resp.body.buf, resp.body.len, &e) < 0 || !jv_get(doc.root, "access_token")) {
+	const char *tpath = r->token_path ? r->token_path : "access_token";
+	if (jv_parse(&doc, resp.body.buf, resp.body.len, &e) < 0 || !jv_path(doc.root, tpath)) {
 		struct strbuf m = STRBUF_INIT;
 		masked(r, &m, r->token_url);
-		strbuf_addf(err, "AuthenticationError: the token endpoint %s answered without an access_token", m.buf);
+		strbuf_addf(err, "AuthenticationError: the token endpoint %s answered without %s", m.buf, tpath);
 		strbuf_release(&m);
 		goto out;
 	}
 	struct strbuf tok = STRBUF_INIT;
-	jv_text(jv_get(doc.root, "access_token"), &tok);
+	jv_text(jv_path(doc.root, tpath), &tok);
 	free(r->oauth_token);
 	r->oauth_token = strbuf_detach(&tok, NULL);
 	http_client_add_secret(&r->http, r->oauth_token);
@@ -877,7 +1026,9 @@ static void add_header_json(struct strvec *h, json_t *headers)
 	json_object_foreach(headers, k, v) {
 		struct strbuf sb = STRBUF_INIT;
 		strbuf_addf(&sb, "%s: ", k);
-		if (json_scalar_text(v, &sb))
+		size_t len = sb.len;
+		/* an empty value (an optional header the user did not set) is not sent */
+		if (json_scalar_text(v, &sb) && sb.len > len)
 			strvec_push(h, sb.buf);
 		strbuf_release(&sb);
 	}
@@ -893,6 +1044,8 @@ static int request_headers(struct rest *r, struct sync_job *job, const struct en
 	add_header_json(auth, r->headers);
 	if (ep)
 		add_header_json(auth, ep->headers);
+	for (size_t i = 0; i < r->secret_headers.nr; i++)
+		strvec_push(auth, r->secret_headers.v[i]);
 	struct strbuf sb = STRBUF_INIT;
 	switch (r->auth) {
 	case AUTH_BEARER:
@@ -940,6 +1093,7 @@ struct tctx {
 	const struct endpoint *parent;    /* for {resources.P.F} */
 	const struct endpoint *child;
 	size_t parent_row;
+	const char *async_id;             /* {async.id}: the report being read */
 };
 
 static const char *parent_value(const struct tctx *t, const char *field, struct strbuf *tmp)
@@ -974,6 +1128,11 @@ static int expand(const char *s, const struct tctx *t, int escape, struct strbuf
 			strbuf_addstr(out, s);
 			break;
 		}
+		/* the innermost braces: JSON text around a placeholder stays as it is
+		 * ({"since":"{incremental.start_value}"}) */
+		for (const char *p = open + 1; p < close; p++)
+			if (*p == '{')
+				open = p;
 		strbuf_add(out, s, (size_t)(open - s));
 		char *name = xstrndup(open + 1, (size_t)(close - open - 1));
 		const char *val = NULL;
@@ -982,6 +1141,24 @@ static int expand(const char *s, const struct tctx *t, int escape, struct strbuf
 			val = t->start;
 		else if (!strcmp(name, "incremental.end_value"))
 			val = t->end;
+		else if (!strcmp(name, "async.id"))
+			val = t->async_id;
+		else if (!strcmp(name, "now")) {
+			strbuf_reset(&tmp);
+			strbuf_addf(&tmp, "%lld", (long long)clock_now_sec());
+			val = tmp.buf;
+		}
+		else if (!strcmp(name, "today")) {
+			/* the API's "until now" where it wants a date (time ranges) */
+			char day[16];
+			time_t now = (time_t)clock_now_sec();
+			struct tm tm;
+			gmtime_r(&now, &tm);
+			strftime(day, sizeof(day), "%Y-%m-%d", &tm);
+			strbuf_reset(&tmp);
+			strbuf_addstr(&tmp, day);
+			val = tmp.buf;
+		}
 		else if (starts_with(name, "resources.")) {
 			const char *dot = strchr(name + 10, '.');
 			val = dot ? parent_value(t, dot + 1, &tmp) : NULL;
@@ -1035,7 +1212,9 @@ static int parse_when(const char *s, time_t *out, int *date_only)
 				;
 		if (*p == '+' || *p == '-') {
 			int sign = *p == '-' ? -1 : 1, oh = 0, om = 0;
-			if (sscanf(p + 1, "%2d:%2d", &oh, &om) < 1 && sscanf(p + 1, "%2d%2d", &oh, &om) < 1)
+			/* +02:00, or +0200 as Jira writes it */
+			if (p[1] && p[2] && p[3] == ':' ? sscanf(p + 1, "%2d:%2d", &oh, &om) < 1
+							: sscanf(p + 1, "%2d%2d", &oh, &om) < 1)
 				return -1;
 			off = sign * (oh * 3600L + om * 60L);
 		}
@@ -1069,6 +1248,15 @@ static char *format_start(const struct endpoint *ep, const char *v)
 		return NULL;
 	if (ep->inc.unix_time && !is_number(v) && parse_when(v, &t, &date_only) == 0)
 		return xasprintf("%lld", (long long)t);
+	if (ep->inc.format && *v && (is_number(v) || parse_when(v, &t, &date_only) == 0)) {
+		char buf[80];
+		struct tm tm;
+		if (is_number(v))
+			t = (time_t)strtoll(v, NULL, 10);
+		gmtime_r(&t, &tm);
+		if (strftime(buf, sizeof(buf), ep->inc.format, &tm))
+			return xstrdup(buf);
+	}
 	return xstrdup(v);
 }
 
@@ -1097,6 +1285,14 @@ static int cursor_cmp(const char *a, const char *b)
 		double x = strtod(a, NULL), y = strtod(b, NULL);
 		return x < y ? -1 : x > y;
 	}
+	/* two times in different spellings (…05:00:00.000Z and …05:00:00Z,
+	 * +0000 and Z) compare as instants, to the second */
+	time_t ta, tb;
+	int da, db;
+	if (strlen(a) > 10 && strlen(b) > 10 && parse_when(a, &ta, &da) == 0 && parse_when(b, &tb, &db) == 0 && ta != tb)
+		return ta < tb ? -1 : 1;
+	if (strlen(a) > 10 && strlen(b) > 10 && parse_when(a, &ta, &da) == 0 && parse_when(b, &tb, &db) == 0)
+		return 0;
 	return strcmp(a, b);
 }
 
@@ -1256,14 +1452,46 @@ static int boundary_seen(struct fetch *f, const struct jv *rec, const char *curs
 	return seen;
 }
 
+/* The raw value of field "_P_F" for a child row: its parent P's field F. */
+static const char *parent_field(const struct rest *r, const struct endpoint *ep, int parent_row, const char *name,
+				enum norm_type *type)
+{
+	if (parent_row < 0 || ep->parent < 0 || name[0] != '_')
+		return NULL;
+	const struct endpoint *p = &r->eps[ep->parent];
+	size_t n = strlen(p->name);
+	if (strncmp(name + 1, p->name, n) || name[1 + n] != '_')
+		return NULL;
+	for (size_t k = 0; k < p->keep.nr; k++)
+		if (!strcmp(p->keep.v[k], name + 2 + n)) {
+			*type = p->row_types[(size_t)parent_row * p->keep.nr + k];
+			return p->rows[(size_t)parent_row * p->keep.nr + k];
+		}
+	return NULL;
+}
+
 static int add_record(struct rest *r, struct sync_job *job, struct fetch *f, const struct jv *rec, struct strbuf *err)
 {
 	struct endpoint *ep = f->ep;
 	struct strbuf tmp = STRBUF_INIT;
 	int ret = -1;
-	if (ep->inc.set && rec->type == JV_OBJ) {
+	if (ep->inc.set && (rec->type == JV_OBJ || !strcmp(ep->inc.cursor_path, "$"))) {
 		const struct jv *cv = jv_path(rec, ep->inc.cursor_path);
-		if (cv && jv_text(cv, &tmp) == 0) {
+		if (cv && jv_text(cv, &tmp) == 0 && ep->inc.cursor_format) {
+			/* the API's own date form (GA4's 20240105) as ISO, so that
+			 * lookback and the next start value work on it */
+			struct tm tm;
+			char buf[40];
+			memset(&tm, 0, sizeof(tm));
+			const char *end = strptime(tmp.buf, ep->inc.cursor_format, &tm);
+			if (end && !*end) {
+				int timed = strstr(ep->inc.cursor_format, "%H") != NULL;
+				strftime(buf, sizeof(buf), timed ? "%Y-%m-%dT%H:%M:%SZ" : "%Y-%m-%d", &tm);
+				strbuf_reset(&tmp);
+				strbuf_addstr(&tmp, buf);
+			}
+		}
+		if (cv && tmp.len) {
 			if (f->filter_start && *f->filter_start && cursor_cmp(tmp.buf, f->filter_start) < 0) {
 				ret = 0;
 				goto out;
@@ -1295,11 +1523,19 @@ static int add_record(struct rest *r, struct sync_job *job, struct fetch *f, con
 		ALLOC_GROW(ep->rows, (ep->nr_rows + 1) * nf, ep->alloc_rows);
 		ALLOC_GROW(ep->row_types, (ep->nr_rows + 1) * nf, ep->alloc_types);
 		for (size_t k = 0; k < nf; k++) {
-			const struct jv *v = rec->type == JV_OBJ ? jv_path(rec, ep->keep.v[k]) : NULL;
+			/* "$" is the record itself (a list of URLs, as Chess.com's archives) */
+			const struct jv *v = rec->type == JV_OBJ || !strcmp(ep->keep.v[k], "$") ? jv_path(rec, ep->keep.v[k]) : NULL;
 			const char *raw;
 			size_t n;
 			char **slot = &ep->rows[ep->nr_rows * nf + k];
-			if (v && v->type != JV_NULL) {
+			enum norm_type pt = NT_NONE;
+			const char *from_parent = v ? NULL : parent_field(r, ep, f->parent_row, ep->keep.v[k], &pt);
+			if (from_parent) {
+				/* _P_F: the parent's field F, as include_from_parent names it
+				 * (Slack's replies need the channel of the message) */
+				*slot = xstrdup(from_parent);
+				ep->row_types[ep->nr_rows * nf + k] = pt;
+			} else if (v && v->type != JV_NULL) {
 				jv_raw(v, &raw, &n);
 				*slot = xstrndup(raw, n);
 				ep->row_types[ep->nr_rows * nf + k] = norm_value_type(v);
@@ -1469,26 +1705,312 @@ out:
 	return ret;
 }
 
+/* The params of a request into query, placeholders expanded. */
+static int add_params(json_t *params, const struct tctx *t, struct strbuf *query, struct strbuf *err)
+{
+	struct strbuf tmp = STRBUF_INIT;
+	const char *k;
+	json_t *v;
+	int ret = -1;
+	json_object_foreach(params, k, v) {
+		strbuf_reset(&tmp);
+		if (json_is_object(v) || json_is_null(v))
+			continue; /* dlt's incremental/resolve objects are configured elsewhere here */
+		if (json_is_array(v)) {
+			size_t i;
+			json_t *it;
+			json_array_foreach(v, i, it) {
+				struct strbuf raw = STRBUF_INIT;
+				strbuf_reset(&tmp);
+				int rc = json_scalar_text(it, &raw) ? expand(raw.buf, t, 0, &tmp, err) : 1;
+				strbuf_release(&raw);
+				if (rc < 0)
+					goto out;
+				if (!rc && tmp.len)
+					add_param(query, k, tmp.buf);
+			}
+			continue;
+		}
+		struct strbuf raw = STRBUF_INIT;
+		json_scalar_text(v, &raw);
+		int rc = expand(raw.buf, t, 0, &tmp, err);
+		strbuf_release(&raw);
+		if (rc < 0)
+			goto out;
+		/* an incremental placeholder without a value: leave the param out */
+		if (!tmp.len && json_is_string(v) && strstr(json_string_value(v), "{incremental."))
+			continue;
+		add_param(query, k, tmp.buf);
+	}
+	ret = 0;
+out:
+	strbuf_release(&tmp);
+	return ret;
+}
+
+/* An error the API reports inside a successful answer (Slack's
+ * {"ok": false, "error": "invalid_auth"}, Matomo's {"result": "error"}):
+ * -1 with err, an AuthenticationError when the message is one of
+ * response_error.auth_errors. */
+static int inband_error(struct rest *r, struct sync_job *job, const char *url, const struct http_response *resp,
+			const struct jv *root, struct strbuf *err)
+{
+	json_t *re = r->response_error;
+	struct strbuf text = STRBUF_INIT, msg = STRBUF_INIT, m = STRBUF_INIT;
+	int ret = 0;
+	if (!re || !root)
+		return 0;
+	const char *want = jstr(re, "value"), *mpath = jstr(re, "message_path");
+	const struct jv *v = jv_path(root, jstr(re, "path"));
+	if (!v)
+		goto out;
+	if (v->type == JV_FALSE || v->type == JV_TRUE)
+		strbuf_addstr(&text, v->type == JV_TRUE ? "true" : "false");
+	else
+		jv_text(v, &text);
+	if (want ? strcmp(text.buf, want) : !truthy(v))
+		goto out;
+	ret = -1;
+	jv_text(jv_path(root, mpath ? mpath : "error"), &msg);
+	size_t i;
+	json_t *a;
+	json_array_foreach(json_object_get(re, "auth_errors"), i, a)
+		if (json_is_string(a) && msg.len && strstr(msg.buf, json_string_value(a))) {
+			auth_error(r, job, 200, url, resp, err);
+			goto out;
+		}
+	masked(r, &m, resp->url ? resp->url : url);
+	strbuf_addf(err, "the API reported an error (HTTP %ld from %s): ", resp->status, m.buf);
+	strbuf_reset(&text);
+	http_mask(&r->http, &text, msg.len ? msg.buf : "(no message)");
+	strbuf_addbuf(err, &text);
+out:
+	strbuf_release(&text);
+	strbuf_release(&msg);
+	strbuf_release(&m);
+	return ret;
+}
+
+/* One request of an endpoint, answered with JSON: 0 with doc, or -1. */
+static int request(struct rest *r, struct sync_job *job, const struct endpoint *ep, const char *method,
+		   const char *url, const char *body, struct http_response *resp, struct jv_doc *doc, struct strbuf *err)
+{
+	struct strvec headers = STRVEC_INIT, auth = STRVEC_INIT;
+	int ret = -1;
+	if (request_headers(r, job, ep, &headers, &auth, err) < 0)
+		goto out;
+	struct http_request req = { .method = method, .url = url, .headers = &headers, .auth_headers = &auth,
+				    .auth_query = r->auth_query, .body = body };
+	if (http_do(&r->http, &req, resp, err) < 0)
+		goto out;
+	if (resp->status == 401) {
+		/* a stored OAuth token the API no longer takes: renew it once and retry */
+		int renewed = renew_stored(r, job, err);
+		if (renewed < 0)
+			goto out;
+		if (renewed) {
+			strvec_clear(&headers);
+			strvec_clear(&auth);
+			if (request_headers(r, job, ep, &headers, &auth, err) < 0 || http_do(&r->http, &req, resp, err) < 0)
+				goto out;
+		}
+	}
+	if (resp->status >= 300) {
+		status_error(r, job, url, resp, err);
+		goto out;
+	}
+	r->just_renewed = 0;
+	if (parse_page(r, method, url, resp, doc, err) < 0 || inband_error(r, job, url, resp, doc->root, err) < 0)
+		goto out;
+	ret = 0;
+out:
+	strvec_clear(&headers);
+	strvec_clear(&auth);
+	return ret;
+}
+
+/* An async report (the Graph API's insights report runs): start it, poll
+ * its status until it is done, and leave its id in id for {async.id}. */
+static int run_async(struct rest *r, struct sync_job *job, const struct endpoint *ep, struct tctx *t,
+		     struct strbuf *id, struct strbuf *err)
+{
+	json_t *a = ep->async;
+	struct strbuf url = STRBUF_INIT, tmp = STRBUF_INIT, query = STRBUF_INIT, status = STRBUF_INIT;
+	struct http_response resp;
+	struct jv_doc doc = JV_DOC_INIT;
+	const char *method = jstr(a, "method") ? jstr(a, "method") : "POST";
+	double interval = jnum(a, "interval", 5), timeout = jnum(a, "timeout", 3600), started = http_now();
+	int ret = -1;
+	http_response_init(&resp);
+	if (expand(jstr(a, "path"), t, 1, &tmp, err) < 0 || add_params(json_object_get(a, "params"), t, &query, err) < 0)
+		goto out;
+	url_join(&url, r->base_url, tmp.buf);
+	strbuf_addbuf(&url, &query);
+	if (request(r, job, ep, method, url.buf, NULL, &resp, &doc, err) < 0)
+		goto out;
+	strbuf_reset(id);
+	if (jv_text(jv_path(doc.root, jstr(a, "id_path")), id) < 0 || !id->len) {
+		strbuf_addf(err, "%s: the answer that starts the report has no %s", ep->name, jstr(a, "id_path"));
+		goto out;
+	}
+	t->async_id = id->buf;
+	job->progress(job, "Started report %s for %s", id->buf, ep->name);
+	for (;;) {
+		strbuf_reset(&tmp);
+		strbuf_reset(&url);
+		if (expand(jstr(a, "poll_path"), t, 1, &tmp, err) < 0)
+			goto out;
+		url_join(&url, r->base_url, tmp.buf);
+		http_response_release(&resp);
+		http_response_init(&resp);
+		if (request(r, job, ep, "GET", url.buf, NULL, &resp, &doc, err) < 0)
+			goto out;
+		strbuf_reset(&status);
+		jv_text(jv_path(doc.root, jstr(a, "status_path")), &status);
+		if (!strcmp(status.buf, jstr(a, "done")))
+			break;
+		size_t i;
+		json_t *fv;
+		json_array_foreach(json_object_get(a, "failed"), i, fv)
+			if (json_is_string(fv) && !strcmp(status.buf, json_string_value(fv))) {
+				strbuf_addf(err, "%s: report %s ended with status '%s'", ep->name, id->buf, status.buf);
+				goto out;
+			}
+		if (http_now() - started > timeout) {
+			strbuf_addf(err, "%s: report %s is not done after %g seconds (status '%s'); async.timeout waits longer",
+				    ep->name, id->buf, timeout, status.buf);
+			goto out;
+		}
+		if (job->cancelled) {
+			strbuf_addf(err, "%s: cancelled while waiting for report %s", ep->name, id->buf);
+			goto out;
+		}
+		job->progress(job, "Report %s: %s", id->buf, status.len ? status.buf : "(no status yet)");
+		if (interval > 0)
+			usleep((useconds_t)(interval * 1e6));
+	}
+	ret = 0;
+out:
+	strbuf_release(&url);
+	strbuf_release(&tmp);
+	strbuf_release(&query);
+	strbuf_release(&status);
+	http_response_release(&resp);
+	jv_doc_release(&doc);
+	return ret;
+}
+
+/* The body of one page: the endpoint's, with the paginator's cursor,
+ * offset or page and limit set in it when they travel in the body. */
+static void page_body(const struct strbuf *base, const struct paginator *pg, const struct strbuf *cursor,
+		      int64_t offset, int64_t page, int64_t limit, struct strbuf *out)
+{
+	strbuf_reset(out);
+	if (!pg->in_body) {
+		strbuf_addbuf(out, base);
+		return;
+	}
+	json_t *b = base->len ? json_loads(base->buf, 0, NULL) : NULL;
+	if (!json_is_object(b)) {
+		json_decref(b);
+		b = json_object();
+	}
+	if (limit > 0)
+		json_object_set_new(b, pg->limit_param ? pg->limit_param : "limit", json_integer(limit));
+	if (pg->type == PG_CURSOR && cursor->len)
+		json_object_set_new(b, pg->cursor_param ? pg->cursor_param : "cursor", json_string(cursor->buf));
+	else if (pg->type == PG_OFFSET)
+		json_object_set_new(b, pg->offset_param ? pg->offset_param : "offset", json_integer(offset));
+	else if (pg->type == PG_PAGE)
+		json_object_set_new(b, pg->page_param ? pg->page_param : "page", json_integer(page));
+	char *js = json_dumps(b, JSON_COMPACT);
+	strbuf_addstr(out, js);
+	free(js);
+	json_decref(b);
+}
+
+/* The records of a page into items: the data selector's list ('*' parts
+ * fan out), reshaped by record_shape when the endpoint has one. */
+static int page_records(struct rest *r, const struct endpoint *ep, const char *url, const struct jv *root,
+			struct shape_state *st, struct jv_doc *shaped, struct jv_list *items, struct strbuf *err)
+{
+	int found;
+	items->nr = 0;
+	if (ep->data_selector && strchr(ep->data_selector, '*')) {
+		struct jv_list l = { 0 };
+		jv_collect(root, ep->data_selector, &l);
+		for (size_t i = 0; i < l.nr; i++) {
+			if (l.v[i]->type == JV_ARR) {
+				for (size_t k = 0; k < l.v[i]->n; k++) {
+					ALLOC_GROW(items->v, items->nr + 1, items->alloc);
+					items->v[items->nr++] = &l.v[i]->kids[k];
+				}
+			} else if (l.v[i]->type == JV_OBJ) {
+				ALLOC_GROW(items->v, items->nr + 1, items->alloc);
+				items->v[items->nr++] = l.v[i];
+			}
+		}
+		jv_list_release(&l);
+		return 0;
+	}
+	const char *st_type = ep->shape ? json_string_value(json_object_get(ep->shape, "type")) : NULL;
+	int entries = st_type && !strcmp(st_type, "entries");
+	const struct jv *recs = entries && !ep->data_selector ? root : find_records(root, ep->data_selector, &found);
+	if (entries && !ep->data_selector)
+		found = 1;
+	if (ep->data_selector && (!recs || (recs->type != JV_ARR && recs->type != JV_NULL && !(entries && recs->type == JV_OBJ)))) {
+		struct strbuf m = STRBUF_INIT;
+		masked(r, &m, url);
+		strbuf_addf(err, "data_selector '%s' of endpoint '%s' finds no list in the response of %s", ep->data_selector,
+			    ep->name, m.buf);
+		if (recs)
+			strbuf_addf(err, " (it finds %s)", recs->type == JV_OBJ ? "an object" : "a single value");
+		strbuf_release(&m);
+		return -1;
+	}
+	if (ep->shape)
+		return shape_records(ep->shape, root, recs, st, shaped, items, err);
+	if (recs && recs->type == JV_ARR) {
+		for (size_t i = 0; i < recs->n; i++) {
+			ALLOC_GROW(items->v, items->nr + 1, items->alloc);
+			items->v[items->nr++] = &recs->kids[i];
+		}
+	} else if (recs && recs->type == JV_OBJ && !found && recs->n) {
+		ALLOC_GROW(items->v, items->nr + 1, items->alloc);
+		items->v[items->nr++] = recs;
+	}
+	return 0;
+}
+
 static int fetch_pages(struct rest *r, struct sync_job *job, struct fetch *f, struct strbuf *err)
 {
 	struct endpoint *ep = f->ep;
 	struct paginator pg = ep->pg.set ? ep->pg : r->pg;
 	struct strbuf base = STRBUF_INIT, query = STRBUF_INIT, url = STRBUF_INIT, next = STRBUF_INIT,
-		      cursor = STRBUF_INIT, tmp = STRBUF_INIT, e = STRBUF_INIT, body = STRBUF_INIT;
-	struct strvec headers = STRVEC_INIT, auth = STRVEC_INIT, seen = STRVEC_INIT;
+		      cursor = STRBUF_INIT, tmp = STRBUF_INIT, e = STRBUF_INIT, body = STRBUF_INIT, reqbody = STRBUF_INIT,
+		      async_id = STRBUF_INIT;
+	struct strvec seen = STRVEC_INIT;
 	struct http_response resp;
-	struct jv_doc doc = JV_DOC_INIT;
+	struct jv_doc doc = JV_DOC_INIT, shaped = JV_DOC_INIT;
+	struct jv_list items = { 0 };
+	struct shape_state shape = SHAPE_STATE_INIT;
 	struct tctx t = { f->start, f->end, ep->parent >= 0 ? &r->eps[ep->parent] : NULL, ep,
-			  f->parent_row >= 0 ? (size_t)f->parent_row : 0 };
+			  f->parent_row >= 0 ? (size_t)f->parent_row : 0, NULL };
 	int ret = -1, detected = pg.type != PG_AUTO;
 	int64_t offset = 0, page = pg.base_page, limit = pg.limit, max_pages = pg.maximum_pages;
 	if (!max_pages)
 		max_pages = r->max_pages;
 	http_response_init(&resp);
+	if (ep->async && run_async(r, job, ep, &t, &async_id, err) < 0)
+		goto out;
 
 	/* the fixed part of every request: path and params */
 	strbuf_reset(&tmp);
-	if (expand(ep->path, &t, 1, &tmp, err) < 0) {
+	/* a path that is one placeholder is a URL from the parent (Chess.com's
+	 * archives): taken as it is, not escaped */
+	size_t plen = strlen(ep->path);
+	int whole = plen > 2 && ep->path[0] == '{' && ep->path[plen - 1] == '}' && !strchr(ep->path + 1, '{');
+	if (expand(ep->path, &t, !whole, &tmp, err) < 0) {
 		strbuf_addf(err, " in the path of endpoint '%s'", ep->name);
 		goto out;
 	}
@@ -1499,33 +2021,8 @@ static int fetch_pages(struct rest *r, struct sync_job *job, struct fetch *f, st
 		strbuf_addstr(&query, q);
 		strbuf_setlen(&base, (size_t)(q - base.buf));
 	}
-	const char *k;
-	json_t *v;
-	json_object_foreach(ep->params, k, v) {
-		strbuf_reset(&tmp);
-		if (json_is_object(v) || json_is_null(v))
-			continue; /* dlt's incremental/resolve objects are configured elsewhere here */
-		if (json_is_array(v)) {
-			size_t i;
-			json_t *it;
-			json_array_foreach(v, i, it) {
-				strbuf_reset(&tmp);
-				if (json_scalar_text(it, &tmp))
-					add_param(&query, k, tmp.buf);
-			}
-			continue;
-		}
-		struct strbuf raw = STRBUF_INIT;
-		json_scalar_text(v, &raw);
-		int rc = expand(raw.buf, &t, 0, &tmp, err);
-		strbuf_release(&raw);
-		if (rc < 0)
-			goto out;
-		/* an incremental placeholder without a value: leave the param out */
-		if (!tmp.len && json_is_string(v) && strstr(json_string_value(v), "{incremental."))
-			continue;
-		add_param(&query, k, tmp.buf);
-	}
+	if (add_params(ep->params, &t, &query, err) < 0)
+		goto out;
 	if (ep->inc.set && ep->inc.param && f->start && *f->start)
 		add_param(&query, ep->inc.param, f->start);
 	if (ep->inc.set && ep->inc.end_param && f->end && *f->end)
@@ -1550,7 +2047,9 @@ static int fetch_pages(struct rest *r, struct sync_job *job, struct fetch *f, st
 			strbuf_addbuf(&url, &base);
 			strbuf_addbuf(&url, &query);
 			struct strbuf extra = STRBUF_INIT;
-			if (pg.type == PG_OFFSET) {
+			if (pg.in_body) {
+				/* page_body puts them in the body */
+			} else if (pg.type == PG_OFFSET) {
 				if (limit > 0) {
 					strbuf_reset(&tmp);
 					strbuf_addf(&tmp, "%lld", (long long)limit);
@@ -1588,61 +2087,20 @@ static int fetch_pages(struct rest *r, struct sync_job *job, struct fetch *f, st
 			strbuf_release(&extra);
 		}
 
-		strvec_clear(&headers);
-		strvec_clear(&auth);
-		if (request_headers(r, job, ep, &headers, &auth, err) < 0)
+		page_body(&body, &pg, &cursor, offset, page, limit, &reqbody);
+		if (request(r, job, ep, ep->method, url.buf, reqbody.len ? reqbody.buf : NULL, &resp, &doc, err) < 0)
 			goto out;
-		struct http_request req = { .method = ep->method, .url = url.buf, .headers = &headers, .auth_headers = &auth,
-					    .auth_query = r->auth_query, .body = body.len ? body.buf : NULL };
-		if (http_do(&r->http, &req, &resp, err) < 0)
-			goto out;
-		if (resp.status == 401) {
-			int renewed = renew_stored(r, job, err);
-			if (renewed < 0)
-				goto out;
-			if (renewed) {
-				strvec_clear(&headers);
-				strvec_clear(&auth);
-				if (request_headers(r, job, ep, &headers, &auth, err) < 0 ||
-				    http_do(&r->http, &req, &resp, err) < 0)
-					goto out;
-			}
-		}
-		if (resp.status >= 300) {
-			status_error(r, job, url.buf, &resp, err);
-			goto out;
-		}
-		r->just_renewed = 0;
 		f->pages++;
-		if (parse_page(r, ep->method, url.buf, &resp, &doc, err) < 0)
+		if (page_records(r, ep, url.buf, doc.root, &shape, &shaped, &items, err) < 0)
 			goto out;
-		int found;
-		const struct jv *recs = find_records(doc.root, ep->data_selector, &found);
-		if (ep->data_selector && (!recs || (recs->type != JV_ARR && recs->type != JV_NULL))) {
-			struct strbuf m = STRBUF_INIT;
-			masked(r, &m, url.buf);
-			strbuf_addf(err, "data_selector '%s' of endpoint '%s' finds no list in the response of %s", ep->data_selector,
-				    ep->name, m.buf);
-			if (recs)
-				strbuf_addf(err, " (it finds %s)", recs->type == JV_OBJ ? "an object" : "a single value");
-			strbuf_release(&m);
-			goto out;
-		}
-		size_t nrec = 0;
-		if (recs && recs->type == JV_ARR) {
-			nrec = recs->n;
-			for (size_t i = 0; i < recs->n && !r->stop_all; i++) {
-				if (add_record(r, job, f, &recs->kids[i], err) < 0)
-					goto out;
-				if (job->opts->limit > 0 && r->total_rows >= job->opts->limit)
-					r->stop_all = 1;
-				if (job->cancelled)
-					r->stop_all = 1; /* the load failed: nothing will be kept */
-			}
-		} else if (recs && recs->type == JV_OBJ && !found && recs->n) {
-			nrec = 1;
-			if (add_record(r, job, f, recs, err) < 0)
+		size_t nrec = items.nr;
+		for (size_t i = 0; i < items.nr && !r->stop_all; i++) {
+			if (add_record(r, job, f, items.v[i], err) < 0)
 				goto out;
+			if (job->opts->limit > 0 && r->total_rows >= job->opts->limit)
+				r->stop_all = 1;
+			if (job->cancelled)
+				r->stop_all = 1; /* the load failed: nothing will be kept */
 		}
 		if (f->pages % 100 == 0) {
 			char n1[32], n2[32];
@@ -1656,6 +2114,8 @@ static int fetch_pages(struct rest *r, struct sync_job *job, struct fetch *f, st
 			detected = 1;
 		}
 		if (r->stop_all || pg.type == PG_SINGLE || (max_pages > 0 && f->pages >= max_pages))
+			break;
+		if (pg.stop_path && truthy(jv_path(doc.root, pg.stop_path)))
 			break;
 		const char *again = NULL;  /* the value that leads on, checked for repeats */
 		strbuf_reset(&next);
@@ -1676,9 +2136,9 @@ static int fetch_pages(struct rest *r, struct sync_job *job, struct fetch *f, st
 				break;
 			strbuf_reset(&cursor);
 			if (pg.record_cursor_path) {
-				if (!nrec || recs->type != JV_ARR)
+				if (!nrec)
 					break;
-				if (jv_text(jv_path(&recs->kids[recs->n - 1], pg.record_cursor_path), &cursor) < 0)
+				if (jv_text(jv_path(items.v[items.nr - 1], pg.record_cursor_path), &cursor) < 0)
 					break;
 			} else {
 				const struct jv *cv = jv_path(doc.root, pg.cursor_path ? pg.cursor_path : "next_cursor");
@@ -1739,11 +2199,14 @@ out:
 	strbuf_release(&tmp);
 	strbuf_release(&e);
 	strbuf_release(&body);
-	strvec_clear(&headers);
-	strvec_clear(&auth);
+	strbuf_release(&reqbody);
+	strbuf_release(&async_id);
 	strvec_clear(&seen);
 	http_response_release(&resp);
 	jv_doc_release(&doc);
+	jv_doc_release(&shaped);
+	jv_list_release(&items);
+	shape_state_release(&shape);
 	return ret;
 }
 
@@ -1833,7 +2296,7 @@ static int fetch_endpoint(struct rest *r, struct sync_job *job, struct endpoint 
 	int ret = -1;
 	char n1[32];
 
-	if (ep->inc.set && ep->parent < 0) {
+	if (ep->inc.set) {
 		const char *cur = o->full_refresh ? NULL : state_str(job->prev_state, ep->name, "cursor", &prev);
 		const char *known_first = o->full_refresh ? NULL : state_str(job->prev_state, ep->name, "first", &first);
 		const char *from = cur ? cur : ep->inc.initial_value;
@@ -1917,7 +2380,7 @@ static int fetch_endpoint(struct rest *r, struct sync_job *job, struct endpoint 
 		strbuf_addf(&msg, " (%s already loaded at the cursor, skipped)", fmt_count(n1, f.dropped));
 	job->progress(job, "Fetched %s", msg.buf);
 
-	if (ep->inc.set && ep->parent < 0 && f.max_cursor) {
+	if (ep->inc.set && f.max_cursor) {
 		json_t *st = json_object();
 		const char *cur = o->full_refresh ? NULL : state_str(job->prev_state, ep->name, "cursor", &prev);
 		const char *known_first = o->full_refresh ? NULL : state_str(job->prev_state, ep->name, "first", &first);
@@ -2025,8 +2488,26 @@ static int rest_extract(struct sync_job *job, struct strbuf *err)
 			continue;
 		struct sync_resource *res = sync_job_resource(job, ep->name);
 		res->disposition = ep->wd;
-		for (size_t k = 0; k < ep->primary_key.nr; k++)
-			strvec_push(&res->primary_key, ep->primary_key.v[k]);
+		for (size_t k = 0; k < ep->primary_key.nr; k++) {
+			/* a key is its column: Salesforce's Id is id, a nested key
+			 * (attributes.id.value) its flattened column */
+			struct strvec parts = STRVEC_INIT;
+			struct strbuf col = STRBUF_INIT, one = STRBUF_INIT;
+			const char *p = ep->primary_key.v[k], *dot;
+			while (p) {
+				dot = strchr(p, '.');
+				char *part = dot ? xstrndup(p, (size_t)(dot - p)) : xstrdup(p);
+				strbuf_reset(&one);
+				sync_normalize_name(&one, part);
+				strbuf_addf(&col, "%s%s", col.len ? "__" : "", one.buf);
+				free(part);
+				p = dot ? dot + 1 : NULL;
+			}
+			strvec_push(&res->primary_key, col.buf);
+			strvec_clear(&parts);
+			strbuf_release(&col);
+			strbuf_release(&one);
+		}
 		if (ep->wd == WD_REPLACE)
 			strvec_pushf(&job->notes, "replace: every sync reloads %s", ep->name);
 	}
@@ -2076,7 +2557,7 @@ static int rest_describe(struct sync_job *job, struct strbuf *out, struct strbuf
 			continue;
 		strbuf_addf(out, "%s: GET ", ep->name);
 		url_join(out, r->base_url, ep->path);
-		if (ep->inc.set && ep->parent < 0) {
+		if (ep->inc.set) {
 			const char *cur = job->opts->full_refresh ? NULL : state_str(job->prev_state, ep->name, "cursor", &prev);
 			const char *from = job->opts->since ? job->opts->since : cur ? cur : ep->inc.initial_value;
 			char *shown = from ? show_cursor(ep, from) : NULL;

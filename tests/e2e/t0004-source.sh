@@ -81,7 +81,7 @@ test_expect_success 'add without a type and without a terminal asks for one' '
 '
 
 test_expect_success 'the wizard on a terminal adds a source' '
-    run_on_tty "3\nweb_api\nhttps://api.test\nbearer\nWEB_TOKEN\nusers\n/v1/users\n" dango source add >out &&
+    run_on_tty "rest_api\nweb_api\nhttps://api.test\nbearer\nWEB_TOKEN\nusers\n/v1/users\n" dango source add >out &&
     test_grep "Select source type:" out && test_grep "Source name (unique identifier)" out &&
     test_grep "Testing connection" out &&
     test_grep "✗ WEB_TOKEN is not set" out &&
@@ -92,7 +92,7 @@ test_expect_success 'the wizard on a terminal adds a source' '
 '
 
 test_expect_success 'the wizard for a preset asks for the key variable, resources, start date' '
-    STRIPE_API_KEY=sk_test_abcdefgh1234 run_on_tty "5\nstripe_payments\n\ncharges, customers\n2024-06-01\n" dango source add >out &&
+    STRIPE_API_KEY=sk_test_abcdefgh1234 run_on_tty "stripe\nstripe_payments\n\ncharges, customers\n2024-06-01\n" dango source add >out &&
     test_grep "API Key stored in environment variable \[STRIPE_API_KEY\]" out &&
     test_grep "Start date (YYYY-MM-DD) \[2024-01-01\]" out &&
     test_grep "✓ STRIPE_API_KEY is set" out &&
@@ -103,14 +103,14 @@ test_expect_success 'the wizard for a preset asks for the key variable, resource
 '
 
 test_expect_success 'the wizard turns a folder into directory + pattern, from a subfolder too' '
-    mkdir -p data/drops && (cd dbt && run_on_tty "1\ndrops\ndata/drops\n*.csv\n" dango source add >../out) &&
+    mkdir -p data/drops && (cd dbt && run_on_tty "csv\ndrops\ndata/drops\n*.csv\n" dango source add >../out) &&
     test_grep "File pattern \[\*.csv\]" out &&
     sed -n "/name: drops/,\$p" .dango/sources.yml >entry &&
     test_grep "directory: data/drops" entry && test_grep "file_pattern: \"\*.csv\"" entry
 '
 
 test_expect_success 'the wizard re-asks for an invalid or taken name' '
-    run_on_tty "1\nBad Name\nsales\nsales_two\ndata/s.csv\n" dango source add >out &&
+    run_on_tty "csv\nBad Name\nsales\nsales_two\ndata/s.csv\n" dango source add >out &&
     test_grep "Use lowercase letters" out && test_grep "exists already" out &&
     test_grep "name: sales_two" .dango/sources.yml
 '

@@ -87,25 +87,25 @@ test_expect_success 'github: a repository is required' '
     sed -i "/name: gh2/,\$d" .dango/sources.yml
 '
 
-test_expect_success 'hubspot: after-cursor paging, properties flattened' '
+test_expect_success 'hubspot: after-cursor paging (owners; the objects are searched: t3022)' '
     cat >>.dango/sources.yml <<-EOF &&
 	  - name: hs
 	    type: hubspot
 	    hubspot:
 	      api_key_env: HUBSPOT_API_KEY
-	      endpoints: contacts
+	      endpoints: owners
 	      base_url: $API
 	EOF
-    m=$(mark) && dango sync hs >out && test_grep "Loaded 5 rows into raw_hs.contacts" out &&
-    q "SELECT COLUMNS('"'"'properties_+name'"'"') FROM raw_hs.contacts ORDER BY id" >v && printf "contacts 1\ncontacts 2\ncontacts 3\ncontacts 4\ncontacts 5\n" >expect && test_cmp expect v &&
-    log_since $m | cut -d" " -f2 >reqs && echo "/crm/v3/objects/contacts?archived=false&limit=100" >expect && test_cmp expect reqs
+    m=$(mark) && dango sync hs >out && test_grep "Loaded 5 rows into raw_hs.owners" out &&
+    q "SELECT COLUMNS('"'"'properties_+name'"'"') FROM raw_hs.owners ORDER BY id" >v && printf "owners 1\nowners 2\nowners 3\nowners 4\nowners 5\n" >expect && test_cmp expect v &&
+    log_since $m | cut -d" " -f2 >reqs && echo "/crm/v3/owners?limit=100" >expect && test_cmp expect reqs
 '
 
 test_expect_success 'an unknown preset endpoint is named with a suggestion' '
-    sed -i "s/endpoints: contacts/endpoints: [contcts]/" .dango/sources.yml &&
+    sed -i "s/endpoints: owners/endpoints: [contcts]/" .dango/sources.yml &&
     test_must_fail dango sync hs >out 2>err &&
     test_grep "HubSpot has no endpoint .contcts. (did you mean .contacts.?)" err &&
-    sed -i "s/endpoints: \[contcts\]/endpoints: contacts/" .dango/sources.yml
+    sed -i "s/endpoints: \[contcts\]/endpoints: owners/" .dango/sources.yml
 '
 
 test_expect_success 'a project preset in .dango/presets is a source type' '

@@ -76,7 +76,7 @@ test_expect_success 'source add --set refuses an impossible date' '
 
 test_expect_success 'the wizard lists the resources and asks again for a wrong one or a wrong date' '
     printf "version: \"1.0\"\nsources:\n" >.dango/sources.yml &&
-    STRIPE_API_KEY=sk_test_abcdefgh1234 run_on_tty "5\nstripe_payments\n\nchargez\ncharges, customers\n2024-99-01\n2024-06-01\n" dango source add >out &&
+    STRIPE_API_KEY=sk_test_abcdefgh1234 run_on_tty "stripe\nstripe_payments\n\nchargez\ncharges, customers\n2024-99-01\n2024-06-01\n" dango source add >out &&
     tr -d "\r" <out >o &&
     test_grep "Resources of Stripe: charges, customers, subscriptions, invoices, products, prices, payment_intents, refunds, balance_transactions, payouts, disputes, coupons, events$" o &&
     test_grep "Stripe has no resource '"'"'chargez'"'"' (did you mean '"'"'charges'"'"'?)\.$" o &&

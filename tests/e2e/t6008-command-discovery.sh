@@ -80,9 +80,10 @@ test_expect_success '--select of a stream the program never wrote fails, committ
 test_expect_success 'dango source add command --help lists the keys' '
     dango source add command --help >help &&
     for k in run format env config timeout_minutes working_dir table_key primary_key write_disposition select catalog_flag discover; do
-        grep -q "^  $k " help || { echo "no $k"; exit 1; }
+        grep -q "^  $k (" help || { echo "no $k"; exit 1; }
     done &&
-    test_grep "format  *text: auto | singer | ndjson" help
+    test_grep "^  format (text) one of: auto singer ndjson" help &&
+    test_grep "dango source add command --name crm" help
 '
 
 test_expect_success 'source add command with --set: tested (discovery) and saved' '
