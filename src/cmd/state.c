@@ -104,8 +104,8 @@ static void print_resource(json_t *e)
 	json_t *c = json_object_get(e, "last_change");
 	if (c) {
 		/* a sync after the change moved it again: say both */
-		const char *upd = jstr(e, "state_updated_at"), *at = jstr(c, "at");
-		printf("    last_change: %s by %s at %s", jstr(c, "action"), jstr(c, "who"), at);
+		const char *upd = jstr(e, "state_updated_precise"), *at = jstr(c, "at_precise");
+		printf("    last_change: %s by %s at %s", jstr(c, "action"), jstr(c, "who"), jstr(c, "at"));
 		if (jstr(c, "old_value") || jstr(c, "new_value"))
 			printf(" (was %s, set to %s)", jstr(c, "old_value") ? jstr(c, "old_value") : "none",
 			       jstr(c, "new_value") ? jstr(c, "new_value") : "none");

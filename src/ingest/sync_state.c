@@ -102,6 +102,8 @@ static void state_row(struct wh_result *r, size_t i, void *data)
 		json_object_set_new(e, "state", json_incref(st));
 		set_str(e, "last_load_id", wh_result_str(r, i, 2));
 		set_str(e, "state_updated_at", wh_result_str(r, i, 3));
+		/* to the microsecond: a sync in the same second as a change still moved it */
+		set_str(e, "state_updated_precise", wh_result_str(r, i, 4));
 	}
 	json_decref(st);
 	free(name);
@@ -204,8 +206,8 @@ static int add_details(struct warehouse *wh, const char *source, const char *sch
 		if (!have_hist)
 			continue;
 		strbuf_reset(&sql);
-		strbuf_addstr(&sql, "SELECT action, old_value, new_value, who, strftime(changed_at, '%Y-%m-%d %H:%M:%S') "
-				    "FROM _dango.state_history WHERE source = ");
+		strbuf_addstr(&sql, "SELECT action, old_value, new_value, who, strftime(changed_at, '%Y-%m-%d %H:%M:%S'), "
+				    "strftime(changed_at, '%Y-%m-%d %H:%M:%S.%f') FROM _dango.state_history WHERE source = ");
 		strbuf_add_sql_str(&sql, source);
 		strbuf_addstr(&sql, " AND (resource IS NULL OR resource = ");
 		strbuf_add_sql_str(&sql, name);
@@ -221,6 +223,7 @@ static int add_details(struct warehouse *wh, const char *source, const char *sch
 			set_str(c, "new_value", wh_result_str(&r, 0, 2));
 			set_str(c, "who", wh_result_str(&r, 0, 3));
 			set_str(c, "at", wh_result_str(&r, 0, 4));
+			set_str(c, "at_precise", wh_result_str(&r, 0, 5));
 			json_object_set_new(e, "last_change", c);
 		}
 		wh_result_free(&r);
@@ -235,7 +238,8 @@ json_t *sync_state_describe(struct warehouse *wh, const char *source, struct str
 	json_t *list = json_array(), *out = NULL;
 	sync_schema_name(&schema, source);
 	if (warehouse_has_table(wh, schema.buf, "_dango_state")) {
-		strbuf_addstr(&sql, "SELECT resource, state::VARCHAR, load_id, strftime(updated_at, '%Y-%m-%d %H:%M:%S') FROM ");
+		strbuf_addstr(&sql, "SELECT resource, state::VARCHAR, load_id, strftime(updated_at, '%Y-%m-%d %H:%M:%S'), "
+			      "strftime(updated_at, '%Y-%m-%d %H:%M:%S.%f') FROM ");
 		table_ref(&sql, schema.buf, "_dango_state");
 		if (each_row(wh, sql.buf, state_row, list, err) < 0)
 			goto out;
