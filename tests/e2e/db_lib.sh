@@ -16,10 +16,13 @@ DB_PW=secret
 PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)}
 DB_DIRS=()
 
+# A port nobody listens on, below the kernel's ephemeral range (32768 and
+# up by default), where the outgoing connections of tests running at the
+# same time take their local ports, which no probe can see.
 db_free_port() {
     local p
     for _ in $(seq 1 50); do
-        p=$(( 20000 + RANDOM % 40000 ))
+        p=$(( 20000 + RANDOM % 12000 ))
         if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
             echo "$p"
             return 0
@@ -48,11 +51,18 @@ pg_start() {
     chmod 755 "$PGROOT"
     echo "$DB_PW" >"$PGROOT/pw"
     [ "$(id -u)" -eq 0 ] && chown -R "$PG_USER" "$PGROOT"
-    PGPORT=$(db_free_port) || return 1
     db_as "$PG_USER" "$PG_BIN/initdb" -D "$PGROOT/data" -U dango --pwfile="$PGROOT/pw" \
         --auth-local=trust --auth-host=scram-sha-256 --no-sync -E UTF8 --locale=C.UTF-8 \
         >"$PGROOT/initdb.log" 2>&1 || { cat "$PGROOT/initdb.log" >&2; return 1; }
-    pg_restart
+    # another test may take the port between the probe and the bind: try another
+    for _ in 1 2 3 4 5; do
+        PGPORT=$(db_free_port) || return 1
+        pg_restart 2>"$PGROOT/start.err" && return 0
+        grep -q "Address already in use" "$PGROOT/server.log" || break
+        : >"$PGROOT/server.log"
+    done
+    cat "$PGROOT/start.err" >&2
+    return 1
 }
 
 # Start the server of pg_start again (after pg_kill).
@@ -91,6 +101,26 @@ pg_stop() {
     PG_STARTED=
 }
 
+# Start mariadbd of mariadb_start on MYPORT and wait until it answers.
+my_launch() {
+    local user i=0
+    user=$(id -un)
+    /usr/sbin/mariadbd --no-defaults --datadir="$MYROOT/data" --user="$user" --port="$MYPORT" \
+        --socket="$MYROOT/sock" --bind-address=127.0.0.1 --pid-file="$MYROOT/pid" \
+        --innodb-buffer-pool-size=64M --innodb-flush-log-at-trx-commit=0 --skip-log-bin \
+        --log-error="$MYROOT/server.log" 2>>"$MYROOT/server.log" &
+    MY_PID=$!
+    until mariadb --no-defaults -S "$MYROOT/sock" -u root -e 'select 1' >/dev/null 2>&1; do
+        i=$((i + 1))
+        if [ $i -ge 300 ] || ! kill -0 "$MY_PID" 2>/dev/null; then
+            kill "$MY_PID" 2>/dev/null
+            wait "$MY_PID" 2>/dev/null
+            return 1
+        fi
+        sleep 0.1
+    done
+}
+
 mariadb_start() {
     command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ] ||
         { echo "no mariadbd" >&2; return 1; }
@@ -102,19 +132,16 @@ mariadb_start() {
     mariadb-install-db --no-defaults --datadir="$MYROOT/data" --user="$user" \
         --auth-root-authentication-method=normal --skip-test-db >"$MYROOT/install.log" 2>&1 ||
         { cat "$MYROOT/install.log" >&2; return 1; }
-    /usr/sbin/mariadbd --no-defaults --datadir="$MYROOT/data" --user="$user" --port="$MYPORT" \
-        --socket="$MYROOT/sock" --bind-address=127.0.0.1 --pid-file="$MYROOT/pid" \
-        --innodb-buffer-pool-size=64M --innodb-flush-log-at-trx-commit=0 --skip-log-bin \
-        --log-error="$MYROOT/server.log" 2>>"$MYROOT/server.log" &
-    MY_PID=$!
-    local i=0
-    until mariadb --no-defaults -S "$MYROOT/sock" -u root -e 'select 1' >/dev/null 2>&1; do
-        i=$((i + 1))
-        if [ $i -ge 300 ] || ! kill -0 "$MY_PID" 2>/dev/null; then
+    local attempt
+    for attempt in 1 2 3 4 5; do
+        my_launch && break
+        # another test took the port between the probe and the bind: try another
+        grep -q "Address already in use" "$MYROOT/server.log" && [ $attempt -lt 5 ] || {
             cat "$MYROOT/server.log" >&2
             return 1
-        fi
-        sleep 0.1
+        }
+        : >"$MYROOT/server.log"
+        MYPORT=$(db_free_port) || return 1
     done
     my_do "CREATE USER dango@'%' IDENTIFIED BY '$DB_PW'; CREATE USER dango@localhost IDENTIFIED BY '$DB_PW';
            GRANT ALL ON *.* TO dango@'%'; GRANT ALL ON *.* TO dango@localhost; CREATE DATABASE shop;"
