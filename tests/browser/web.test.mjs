@@ -49,10 +49,17 @@ try {
     await row.locator('[data-menu="sales"]').click();
     await page.locator('.menu [data-act="full"]').click();
     await page.locator('#dialog-ok').click();
+    /* the row showed synced and 4 rows before the click too: wait for the new run itself */
+    let after;
+    for (let i = 0; i < 600; i++) {
+      after = await (await page.request.get(BASE + '/api/runs?kind=sync&target=sales')).json();
+      if (after.runs.length > before && after.runs[0].status !== 'running') break;
+      await page.waitForTimeout(100);
+    }
     await row.locator('.badge.synced').waitFor();
     await row.locator('[data-rows="sales"]', { hasText: /^4$/ }).waitFor();
-    const after = await (await page.request.get(BASE + '/api/runs?kind=sync&target=sales')).json();
     check(after.runs.length === before + 1, 'one more sync after OK');
+    check(after.runs[0].status === 'completed', 'the full refresh completed: ' + after.runs[0].status);
     check(JSON.stringify(after.runs[0].args).includes('--full-refresh'), 'it was a full refresh');
     console.log('full-refresh: confirmed, then done');
   } else if (scenario === 'model-run') {
