@@ -251,10 +251,13 @@ static const char *kind_word(enum dep_kind k)
 	return words[k];
 }
 
-/* The project name in dir/dbt_project.yml, or NULL. */
-static char *project_name(const char *dir)
+/* Another package already named name, or NULL. */
+static const struct dep *name_taken(const struct deps *d, const struct dep *x, const char *name)
 {
-	return dbt_project_name_in(dir);
+	for (size_t i = 0; i < d->n; i++)
+		if (d->deps[i] != x && d->deps[i]->name && !strcmp(d->deps[i]->name, name))
+			return d->deps[i];
+	return NULL;
 }
 
 static int queue_file_entries(struct deps *d, const char *dir, int from_lock, struct strbuf *err);
@@ -263,20 +266,18 @@ static int queue_file_entries(struct deps *d, const char *dir, int from_lock, st
  * packages.yml joins the queue. */
 static int settle_name(struct deps *d, struct dep *x, struct strbuf *err)
 {
-	char *name = project_name(x->dir);
+	char *name = dbt_project_name_in(x->dir);
+	const struct dep *o;
 	if (!name) {
 		strbuf_addf(err, "%s%s package '%s': no dbt_project.yml with a name", x->where, kind_word(x->kind),
 			    x->spec);
 		return -1;
 	}
-	for (size_t i = 0; i < d->n; i++) {
-		struct dep *o = d->deps[i];
-		if (o != x && o->name && !strcmp(o->name, name)) {
-			strbuf_addf(err, "%sdbt found two packages named '%s': %s '%s' and %s '%s'", x->where, name,
-				    kind_word(o->kind), o->spec, kind_word(x->kind), x->spec);
-			free(name);
-			return -1;
-		}
+	if ((o = name_taken(d, x, name))) {
+		strbuf_addf(err, "%sdbt found two packages named '%s': %s '%s' and %s '%s'", x->where, name,
+			    kind_word(o->kind), o->spec, kind_word(x->kind), x->spec);
+		free(name);
+		return -1;
 	}
 	free(x->name);
 	x->name = name;
@@ -299,10 +300,8 @@ static int fetch_git(struct deps *d, struct dep *x, struct strbuf *err)
 				  NULL };
 	const char *head_argv[] = { "git", "rev-parse", "HEAD", NULL };
 	if (run_tool(clone_argv, NULL, NULL, err) < 0 || (x->revision && run_tool(co_argv, clone, NULL, err) < 0) ||
-	    run_tool(head_argv, clone, &sha, err) < 0) {
-		strbuf_insert(err, 0, "", 0);
+	    run_tool(head_argv, clone, &sha, err) < 0)
 		goto out;
-	}
 	strbuf_trim(&sha);
 	free(x->revision);
 	x->revision = strbuf_detach(&sha, NULL);
@@ -361,10 +360,8 @@ static int fetch_tarball(struct deps *d, struct dep *x, const char *url, struct 
 		r = -1;
 	}
 	fp = NULL;
-	if (r < 0) {
-		strbuf_insert(err, 0, "", 0);
+	if (r < 0)
 		goto out;
-	}
 	const char *tar_argv[] = { "tar", "-xf", file, "-C", dir, NULL };
 	if (run_tool(tar_argv, NULL, NULL, err) < 0)
 		goto out;
@@ -630,7 +627,7 @@ static int merge_fetched(struct deps *d, const struct entry *e, enum dep_kind ki
 	strbuf_release(&why);
 	if (kind == DEP_TARBALL && ystr(e->node, "name")) {
 		/* dbt takes a tarball's name from the entry */
-		char *n = project_name(x->dir);
+		char *n = dbt_project_name_in(x->dir);
 		if (n && strcmp(n, ystr(e->node, "name"))) {
 			strbuf_addf(err, "%starball package '%s' is named '%s' in packages.yml but '%s' in its "
 				    "dbt_project.yml", x->where, spec, ystr(e->node, "name"), n);
@@ -860,21 +857,19 @@ static int fetch_hub_packages(struct deps *d, struct strbuf *err)
 			return -1;
 		}
 		strbuf_release(&why);
-		const char *hub_name = json_string_value(json_object_get(ver, "name"));
-		char *name = project_name(x->dir);
+		char *name = dbt_project_name_in(x->dir);
+		const struct dep *o;
 		if (!name) {
 			strbuf_addf(err, "%shub package '%s' %s has no dbt_project.yml with a name", x->where, x->spec,
 				    x->version);
 			return -1;
 		}
-		(void)hub_name;
-		for (size_t k = 0; k < d->n; k++)
-			if (d->deps[k] != x && d->deps[k]->name && !strcmp(d->deps[k]->name, name)) {
-				strbuf_addf(err, "%sdbt found two packages named '%s': hub '%s' and %s '%s'", x->where,
-					    name, x->spec, kind_word(d->deps[k]->kind), d->deps[k]->spec);
-				free(name);
-				return -1;
-			}
+		if ((o = name_taken(d, x, name))) {
+			strbuf_addf(err, "%sdbt found two packages named '%s': hub '%s' and %s '%s'", x->where, name,
+				    x->spec, kind_word(o->kind), o->spec);
+			free(name);
+			return -1;
+		}
 		x->name = name;
 	}
 	return 0;
