@@ -13,34 +13,47 @@
 #include <time.h>
 #include <unistd.h>
 
-/* When a process started (clock ticks after boot, /proc/<pid>/stat field
- * 22), so that a pid reused by another process is not taken for the
- * writer; 0 where /proc cannot tell. */
-static long long process_start(long pid)
+/* What /proc/<pid>/stat says of a process: its state letter (field 3) and
+ * when it started (clock ticks after boot, field 22), so that a pid reused
+ * by another process is not taken for the writer. Returns -1 where /proc
+ * cannot tell. */
+static int process_stat(long pid, char *state, long long *start)
 {
 	char path[64], buf[1024];
 	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
 	FILE *fp = fopen(path, "r");
 	if (!fp)
-		return 0;
+		return -1;
 	size_t n = fread(buf, 1, sizeof(buf) - 1, fp);
 	fclose(fp);
 	buf[n] = '\0';
 	/* the command name (field 2) may hold spaces: count from its ')' */
 	char *p = strrchr(buf, ')');
-	for (int field = 2; p && *p && field < 22; p++)
+	if (!p || p[1] != ' ' || !p[2])
+		return -1;
+	*state = p[2];
+	for (int field = 2; *p && field < 22; p++)
 		if (*p == ' ')
 			field++;
-	return p ? strtoll(p, NULL, 10) : 0;
+	*start = strtoll(p, NULL, 10);
+	return 0;
 }
 
+/* A writer that exited but was not reaped yet (a zombie: its parent, such
+ * as the scheduler, has not waited for it) is not alive. */
 static int writer_alive(json_t *doc)
 {
 	long pid = (long)json_integer_value(json_object_get(doc, "pid"));
 	long long start = (long long)json_integer_value(json_object_get(doc, "pid_start"));
 	if (pid <= 0 || (kill((pid_t)pid, 0) < 0 && errno != EPERM))
 		return 0;
-	return !start || !process_start(pid) || process_start(pid) == start;
+	char state;
+	long long started;
+	if (process_stat(pid, &state, &started) < 0)
+		return 1;
+	if (state == 'Z' || state == 'X')
+		return 0;
+	return !start || !started || started == start;
 }
 
 static int phase_final(const char *phase)
@@ -87,7 +100,11 @@ void sync_status_init(struct sync_status *st, const char *state_dir, const char 
 	st->doc = json_pack("{s:s, s:s, s:I, s:o, s:o, s:I, s:s, s:n}", "id", st->id, "phase", "starting", "pid",
 			    (json_int_t)getpid(), "sources", srcs, "progress", progress, "rows", (json_int_t)0,
 			    "started_at", when, "error");
-	json_object_set_new(st->doc, "pid_start", json_integer(process_start((long)getpid())));
+	char state;
+	long long started = 0;
+	if (process_stat((long)getpid(), &state, &started) < 0)
+		started = 0;
+	json_object_set_new(st->doc, "pid_start", json_integer(started));
 	save(st);
 	sync_status_prune(state_dir, SYNC_STATUS_KEEP);
 }

@@ -52,6 +52,18 @@ test_expect_success 'kill -9 leaves a status that the next sync marks failed' '
     dango sync quick >/dev/null && test_grep "\"phase\": \"failed\"" $f
 '
 
+test_expect_success 'a writer that exited but was not reaped (a zombie) is not taken as running' '
+    sh -c "sleep 0 & echo \$! >zpid; exec sleep 30" &
+    parent=$! &&
+    for i in $(seq 100); do test -s zpid && grep -q "^[^)]*) Z" /proc/$(cat zpid)/stat 2>/dev/null && break; sleep 0.1; done &&
+    grep "^[^)]*) Z" /proc/$(cat zpid)/stat &&
+    f=.dango/state/sync_status_29990101T000000000_$(cat zpid).json &&
+    printf "{\"id\": \"z\", \"phase\": \"data_load\", \"pid\": %s}\n" $(cat zpid) >$f &&
+    dango sync quick >/dev/null &&
+    kill $parent; wait $parent;
+    test_grep "\"phase\": \"failed\"" $f && test_grep "killed or crashed" $f
+'
+
 test_expect_success 'only the newest 100 status files are kept' '
     for i in $(seq 1 120); do
         printf "{\"id\": \"x\", \"phase\": \"completed\", \"pid\": 1}\n" >.dango/state/sync_status_20000101T0000$(printf %03d $i)_1.json
