@@ -119,6 +119,7 @@ struct dbt_project {
 	struct ydoc *root_doc;    /* dbt_project.yml while loading (borrowed) */
 	struct strvec on_run_start, on_run_end; /* the project's hooks, as written */
 	int empty;                /* --empty: refs and sources read no rows */
+	int no_version_check;     /* require-dbt-version is not checked */
 };
 
 /* --- manifest.c: loading ---------------------------------------------------- */
