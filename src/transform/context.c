@@ -10,6 +10,7 @@
  * inline ephemeral models as CTEs, query the warehouse). */
 #include "transform/dbt.h"
 #include "transform/runtime.h"
+#include "transform/pymodules.h"
 #include "transform/jinja/internal.h"
 #include "core/strbuf.h"
 #include "core/util.h"
@@ -653,147 +654,12 @@ static int g_doc(struct jinja_call *c, struct jval *ret)
 	return 0;
 }
 
-/* modules.datetime: now(), utcnow(), date.today(), and on the values
- * year..second, strftime(), isoformat(), str() */
-struct dtval {
-	struct tm tm;
-	long usec;
-	int date_only;
-};
-
-static void dt_str(void *data, struct strbuf *out)
-{
-	struct dtval *d = data;
-	char buf[64];
-	if (d->date_only) {
-		strftime(buf, sizeof(buf), "%Y-%m-%d", &d->tm);
-		strbuf_addstr(out, buf);
-		return;
-	}
-	strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", &d->tm);
-	strbuf_addstr(out, buf);
-	if (d->usec)
-		strbuf_addf(out, ".%06ld", d->usec);
-}
-
-static int dt_strftime(struct jinja_call *c, struct jval *ret)
-{
-	struct dtval *d = jinja_call_data(c);
-	const char *fmt = str_arg(c, 0, "format");
-	char buf[256];
-	if (!fmt)
-		return jinja_call_error(c, "strftime() takes a format");
-	size_t n = strftime(buf, sizeof(buf), fmt, &d->tm);
-	*ret = jval_strn(buf, n);
-	return 0;
-}
-
-static int dt_isoformat(struct jinja_call *c, struct jval *ret)
-{
-	struct dtval *d = jinja_call_data(c);
-	struct strbuf sb = STRBUF_INIT;
-	dt_str(d, &sb);
-	if (!d->date_only)
-		sb.buf[10] = 'T';
-	*ret = jval_str_from_buf(&sb);
-	strbuf_release(&sb);
-	return 0;
-}
-
-static int dt_getattr(void *data, const char *name, struct jval *out)
-{
-	struct dtval *d = data;
-	if (!strcmp(name, "year"))
-		*out = jval_int(d->tm.tm_year + 1900);
-	else if (!strcmp(name, "month"))
-		*out = jval_int(d->tm.tm_mon + 1);
-	else if (!strcmp(name, "day"))
-		*out = jval_int(d->tm.tm_mday);
-	else if (!strcmp(name, "hour"))
-		*out = jval_int(d->tm.tm_hour);
-	else if (!strcmp(name, "minute"))
-		*out = jval_int(d->tm.tm_min);
-	else if (!strcmp(name, "second"))
-		*out = jval_int(d->tm.tm_sec);
-	else if (!strcmp(name, "strftime"))
-		*out = jval_native("strftime", dt_strftime, d, NULL);
-	else if (!strcmp(name, "isoformat"))
-		*out = jval_native("isoformat", dt_isoformat, d, NULL);
-	else
-		return 1;
-	return 0;
-}
-
-static const struct jinja_object_ops dt_ops = { "datetime", dt_getattr, dt_str, NULL, free, NULL, 0 };
-
-static int g_now(struct jinja_call *c, struct jval *ret)
-{
-	struct timeval tv;
-	gettimeofday(&tv, NULL);
-	struct dtval *d = xcalloc(1, sizeof(*d));
-	time_t t = tv.tv_sec;
-	const char *which = jinja_call_name(c);
-	if (!strcmp(which, "utcnow"))
-		gmtime_r(&t, &d->tm);
-	else
-		localtime_r(&t, &d->tm);
-	d->usec = tv.tv_usec;
-	if (!strcmp(which, "today")) {
-		d->date_only = 1;
-		d->usec = 0;
-	}
-	*ret = jval_object(&dt_ops, d);
-	return 0;
-}
-
-static int g_date(struct jinja_call *c, struct jval *ret)
-{
-	int64_t y = 1970, m = 1, day = 1;
-	const struct jval *a;
-	if ((a = jinja_call_param(c, 0, "year")) && a->type == JVAL_INT)
-		y = a->u.i;
-	if ((a = jinja_call_param(c, 1, "month")) && a->type == JVAL_INT)
-		m = a->u.i;
-	if ((a = jinja_call_param(c, 2, "day")) && a->type == JVAL_INT)
-		day = a->u.i;
-	struct dtval *d = xcalloc(1, sizeof(*d));
-	d->tm.tm_year = (int)y - 1900;
-	d->tm.tm_mon = (int)m - 1;
-	d->tm.tm_mday = (int)day;
-	d->date_only = !strcmp(jinja_call_name(c), "date");
-	timegm(&d->tm);
-	*ret = jval_object(&dt_ops, d);
-	return 0;
-}
-
-struct jval dbt_datetime_value(time_t t, long usec, int utc);
-struct jval dbt_datetime_value(time_t t, long usec, int utc)
-{
-	struct dtval *d = xcalloc(1, sizeof(*d));
-	if (utc)
-		gmtime_r(&t, &d->tm);
-	else
-		localtime_r(&t, &d->tm);
-	d->usec = usec;
-	return jval_object(&dt_ops, d);
-}
-
 void dbt_modules_extend(struct jval mods);
 
 static struct jval make_modules(void)
 {
-	struct jval dtcls = jval_dict_new();
-	jval_dict_set(dtcls, "now", jval_native("now", g_now, NULL, NULL));
-	jval_dict_set(dtcls, "utcnow", jval_native("utcnow", g_now, NULL, NULL));
-	jval_dict_set(dtcls, "__call__", jval_native("datetime", g_date, NULL, NULL));
-	struct jval datecls = jval_dict_new();
-	jval_dict_set(datecls, "today", jval_native("today", g_now, NULL, NULL));
-	struct jval dtmod = jval_dict_new();
-	jval_dict_set(dtmod, "datetime", jval_object_dict(dtcls));
-	jval_dict_set(dtmod, "date", jval_object_dict(datecls));
-	jval_dict_set(dtmod, "make_date", jval_native("date", g_date, NULL, NULL));
 	struct jval mods = jval_dict_new();
-	jval_dict_set(mods, "datetime", jval_object_dict(dtmod));
+	dbt_pymodules_add(mods);
 	dbt_modules_extend(mods);
 	return jval_object_dict(mods);
 }
