@@ -83,8 +83,11 @@ static struct jval rows_of(struct wh_result *r)
 			case WH_T_FLOAT:
 				jval_list_append(row, jval_float(strtod(s, NULL)));
 				break;
-			default:
-				jval_list_append(row, jval_str(s));
+			default: {
+				/* dates, times and timestamps as Python's, as agate gives them */
+				struct jval d = dbt_datetime_from_sql(s, wh_result_type_name(r, c));
+				jval_list_append(row, d.type != JVAL_UNDEFINED ? d : jval_str(s));
+			}
 			}
 			free(s);
 		}

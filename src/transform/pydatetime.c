@@ -34,7 +34,7 @@
 #define MIN_DAYS INT64_C(-719162)  /* 0001-01-01 */
 #define MAX_DAYS INT64_C(2932896)  /* 9999-12-31 */
 
-enum pyk { PY_DATE, PY_DATETIME, PY_DELTA };
+enum pyk { PY_DATE, PY_DATETIME, PY_DELTA, PY_TIME };
 
 struct pytz {
 	int refs;
@@ -54,7 +54,7 @@ struct pyv {
 	struct pytz *tz;   /* aware: its tzinfo (a reference) */
 };
 
-static const struct jinja_object_ops date_ops, datetime_ops, delta_ops, tz_ops;
+static const struct jinja_object_ops date_ops, datetime_ops, delta_ops, tz_ops, time_ops;
 static const struct jinja_object_arith pyv_arith;
 static struct jval tz_value(struct pytz *z);
 static struct pytz *tz_utc(int is_pytz);
@@ -133,7 +133,7 @@ static struct jval make(enum pyk k, int64_t days, int64_t us, int aware, int32_t
 	v->aware = aware;
 	v->off = off;
 	v->tz = aware ? tz_ref(tz) : NULL;
-	return jval_object(k == PY_DATE ? &date_ops : k == PY_DATETIME ? &datetime_ops : &delta_ops, v);
+	return jval_object(k == PY_DATE ? &date_ops : k == PY_DATETIME ? &datetime_ops : k == PY_TIME ? &time_ops : &delta_ops, v);
 }
 
 static void pyv_free(void *data)
@@ -147,7 +147,7 @@ static struct pyv *as_pyv(struct jval v, enum pyk k)
 {
 	if (v.type != JVAL_OBJECT)
 		return NULL;
-	const struct jinja_object_ops *want = k == PY_DATE ? &date_ops : k == PY_DATETIME ? &datetime_ops : &delta_ops;
+	const struct jinja_object_ops *want = k == PY_DATE ? &date_ops : k == PY_DATETIME ? &datetime_ops : k == PY_TIME ? &time_ops : &delta_ops;
 	return v.u.o->ops == want ? v.u.o->data : NULL;
 }
 
@@ -250,6 +250,8 @@ static void pyv_str(void *data, struct strbuf *out)
 		print_date(out, v->days);
 	else if (v->k == PY_DATETIME)
 		print_dt(out, v, ' ');
+	else if (v->k == PY_TIME)
+		print_time(out, v->us);
 	else
 		print_delta(out, v->us);
 }
@@ -261,14 +263,15 @@ static void do_strftime(struct strbuf *out, const struct pyv *v, const char *fmt
 	struct tm tm = { 0 };
 	int64_t y;
 	int m, d;
-	civil_from_days(v->days, &y, &m, &d);
+	int64_t days = v->k == PY_TIME ? days_from_civil(1900, 1, 1) : v->days;
+	civil_from_days(days, &y, &m, &d);
 	tm.tm_year = (int)(y - 1900);
 	tm.tm_mon = m - 1;
 	tm.tm_mday = d;
-	tm.tm_wday = (weekday(v->days) + 1) % 7;
-	tm.tm_yday = (int)(v->days - days_from_civil(y, 1, 1));
+	tm.tm_wday = (weekday(days) + 1) % 7;
+	tm.tm_yday = (int)(days - days_from_civil(y, 1, 1));
 	tm.tm_isdst = -1;
-	if (v->k == PY_DATETIME) {
+	if (v->k == PY_DATETIME || v->k == PY_TIME) {
 		int64_t s = v->us / US_PER_SEC;
 		tm.tm_hour = (int)(s / 3600);
 		tm.tm_min = (int)(s / 60 % 60);
@@ -282,7 +285,7 @@ static void do_strftime(struct strbuf *out, const struct pyv *v, const char *fmt
 		}
 		char c = *++p;
 		if (c == 'f')
-			strbuf_addf(&f, "%06d", (int)(v->k == PY_DATETIME ? v->us % US_PER_SEC : 0));
+			strbuf_addf(&f, "%06d", (int)(v->k != PY_DATE ? v->us % US_PER_SEC : 0));
 		else if (c == 'z' && v->aware)
 			print_off(&f, v->off, 0);
 		else if (c == 'z')
@@ -361,7 +364,7 @@ static int parse_off(const char **s, int32_t *off)
 		return -1;
 	if (*p == ':')
 		p++;
-	if (digits(&p, 2, 2, &m))
+	if (isdigit((unsigned char)*p) && digits(&p, 2, 2, &m))
 		return -1;
 	if (*p == ':' || isdigit((unsigned char)*p)) {
 		if (*p == ':')
@@ -603,6 +606,8 @@ static int m_isoformat(struct jinja_call *c, struct jval *ret)
 	struct strbuf sb = STRBUF_INIT;
 	if (v->k == PY_DATE)
 		print_date(&sb, v->days);
+	else if (v->k == PY_TIME)
+		print_time(&sb, v->us);
 	else {
 		const struct jval *sep = jinja_call_param(c, 0, "sep");
 		const char *s = sep ? jval_str_cstr(*sep) : NULL;
@@ -782,6 +787,13 @@ static int m_total_seconds(struct jinja_call *c, struct jval *ret)
 }
 
 /* --- attributes ---------------------------------------------------------------------- */
+static int m_time(struct jinja_call *c, struct jval *ret)
+{
+	struct pyv *v = jinja_call_data(c);
+	*ret = make(PY_TIME, 0, v->us, 0, 0, NULL);
+	return 0;
+}
+
 static int date_getattr(void *data, const char *name, struct jval *out)
 {
 	struct pyv *v = data;
@@ -821,6 +833,8 @@ static int date_getattr(void *data, const char *name, struct jval *out)
 		*out = v->aware && v->tz ? tz_value(tz_ref(v->tz)) : jval_none();
 	else if (!strcmp(name, "date"))
 		*out = method("date", m_date, v);
+	else if (!strcmp(name, "time"))
+		*out = method("time", m_time, v);
 	else if (!strcmp(name, "timestamp"))
 		*out = method("timestamp", m_timestamp, v);
 	else if (!strcmp(name, "astimezone"))
@@ -829,6 +843,29 @@ static int date_getattr(void *data, const char *name, struct jval *out)
 		*out = method("utcoffset", m_utcoffset, v);
 	else if (!strcmp(name, "tzname"))
 		*out = method("tzname", m_tzname, v);
+	else
+		return 1;
+	return 0;
+}
+
+static int time_getattr(void *data, const char *name, struct jval *out)
+{
+	struct pyv *v = data;
+	int64_t s = v->us / US_PER_SEC;
+	if (!strcmp(name, "hour"))
+		*out = jval_int(s / 3600);
+	else if (!strcmp(name, "minute"))
+		*out = jval_int(s / 60 % 60);
+	else if (!strcmp(name, "second"))
+		*out = jval_int(s % 60);
+	else if (!strcmp(name, "microsecond"))
+		*out = jval_int(v->us % US_PER_SEC);
+	else if (!strcmp(name, "tzinfo"))
+		*out = jval_none();
+	else if (!strcmp(name, "isoformat"))
+		*out = method("isoformat", m_isoformat, v);
+	else if (!strcmp(name, "strftime"))
+		*out = method("strftime", m_strftime, v);
 	else
 		return 1;
 	return 0;
@@ -948,6 +985,8 @@ static int delta_binop(void *data, int op, struct jval other, int swapped, struc
 static int pyv_binop(void *data, int op, struct jval other, int swapped, struct jval *out, char **msg)
 {
 	struct pyv *v = data;
+	if (v->k == PY_TIME)
+		return 1;
 	if (v->k == PY_DELTA) {
 		/* date + delta arrives here swapped when the delta is on the left */
 		if (swapped && op == OP_ADD && (as_pyv(other, PY_DATE) || as_pyv(other, PY_DATETIME))) {
@@ -978,7 +1017,7 @@ static int pyv_compare(void *data, struct jval other, int *cmp)
 	int64_t a, b;
 	if (v->k == PY_DATE)
 		a = v->days, b = o->days;
-	else if (v->k == PY_DELTA)
+	else if (v->k == PY_DELTA || v->k == PY_TIME)
 		a = v->us, b = o->us;
 	else {
 		if (v->aware != o->aware)
@@ -1004,6 +1043,7 @@ static const struct jinja_object_arith pyv_arith = { pyv_binop, pyv_neg, pyv_com
 
 static const struct jinja_object_ops date_ops = { "datetime.date", date_getattr, pyv_str, NULL, pyv_free, NULL, 0 };
 static const struct jinja_object_ops datetime_ops = { "datetime.datetime", date_getattr, pyv_str, NULL, pyv_free, NULL, 0 };
+static const struct jinja_object_ops time_ops = { "datetime.time", time_getattr, pyv_str, NULL, pyv_free, NULL, 0 };
 static const struct jinja_object_ops delta_ops = { "datetime.timedelta", delta_getattr, pyv_str, NULL, pyv_free, NULL, 0 };
 
 /* --- time zones ---------------------------------------------------------------------- */
@@ -1156,6 +1196,25 @@ static int c_datetime(struct jinja_call *c, struct jval *ret)
 	return 0;
 }
 
+static int c_time(struct jinja_call *c, struct jval *ret)
+{
+	static const char *const names[] = { "hour", "minute", "second", "microsecond" };
+	const struct jval *a[4];
+	struct fields f = { 0 };
+	int64_t *slots[] = { &f.h, &f.mi, &f.s, &f.us };
+	f.y = 2000;
+	f.mo = f.d = 1;
+	if (call_bind(c, names, 4, a))
+		return -1;
+	for (int i = 0; i < 4; i++)
+		if (a[i] && arg_int(c, a[i], names[i], slots[i]))
+			return -1;
+	if (check_fields(c, &f, 1))
+		return -1;
+	*ret = make(PY_TIME, 0, ((f.h * 60 + f.mi) * 60 + f.s) * US_PER_SEC + f.us, 0, 0, NULL);
+	return 0;
+}
+
 static int c_timedelta(struct jinja_call *c, struct jval *ret)
 {
 	static const char *const names[] = { "days", "seconds", "microseconds", "milliseconds", "minutes", "hours", "weeks" };
@@ -1287,9 +1346,11 @@ static int c_combine(struct jinja_call *c, struct jval *ret)
 {
 	const struct jval *d = jinja_call_param(c, 0, "date"), *t = jinja_call_param(c, 1, "time");
 	struct pyv *dv = d ? (as_pyv(*d, PY_DATE) ? as_pyv(*d, PY_DATE) : as_pyv(*d, PY_DATETIME)) : NULL;
-	struct pyv *tv = t ? as_pyv(*t, PY_DATETIME) : NULL;
+	struct pyv *tv = t ? as_pyv(*t, PY_TIME) : NULL;
 	if (!dv)
 		return jinja_call_error(c, "combine() argument 1 must be datetime.date");
+	if (!tv)
+		return jinja_call_error(c, "combine() argument 2 must be datetime.time");
 	*ret = make(PY_DATETIME, dv->days, tv ? tv->us : 0, tv && tv->aware, tv ? tv->off : 0, tv ? tv->tz : NULL);
 	return 0;
 }
@@ -1314,7 +1375,7 @@ static int class_getattr(void *data, const char *name, struct jval *out)
 		}
 	if (!strcmp(name, "min") || !strcmp(name, "max")) {
 		int max = name[1] == 'a';
-		if (k->k == PY_DELTA) /* Python's 999999999 days do not fit our microseconds */
+		if (k->k == PY_DELTA || k->k == PY_TIME) /* 999999999 days do not fit our microseconds */
 			return 1;
 		*out = make(k->k, max ? MAX_DAYS : MIN_DAYS, max && k->k == PY_DATETIME ? US_PER_DAY - 1 : 0, 0,
 				    0, NULL);
@@ -1353,6 +1414,7 @@ static jinja_fn dt_fns[] = { c_now, c_now, c_now, c_strptime, c_fromisoformat, c
 			     c_combine };
 static const struct pyclass datetime_class = { "datetime.datetime", c_datetime, dt_methods, dt_fns, 8,
 					       PY_DATETIME };
+static const struct pyclass time_class = { "datetime.time", c_time, NULL, NULL, 0, PY_TIME };
 static const struct pyclass delta_class = { "datetime.timedelta", c_timedelta, NULL, NULL, 0, PY_DELTA };
 
 static int tzclass_getattr(void *data, const char *name, struct jval *out)
@@ -1411,6 +1473,7 @@ static void register_arith(void)
 	jinja_object_set_arith(&date_ops, &pyv_arith);
 	jinja_object_set_arith(&datetime_ops, &pyv_arith);
 	jinja_object_set_arith(&delta_ops, &pyv_arith);
+	jinja_object_set_arith(&time_ops, &pyv_arith);
 }
 
 struct jval dbt_datetime_module(void)
@@ -1420,6 +1483,7 @@ struct jval dbt_datetime_module(void)
 	jval_dict_set(m, "date", jval_object(&class_ops, (void *)&date_class));
 	jval_dict_set(m, "datetime", jval_object(&class_ops, (void *)&datetime_class));
 	jval_dict_set(m, "timedelta", jval_object(&class_ops, (void *)&delta_class));
+	jval_dict_set(m, "time", jval_object(&class_ops, (void *)&time_class));
 	jval_dict_set(m, "timezone", jval_object(&tzclass_ops, NULL));
 	jval_dict_set(m, "MINYEAR", jval_int(1));
 	jval_dict_set(m, "MAXYEAR", jval_int(9999));
@@ -1469,4 +1533,35 @@ struct jval dbt_timestamp_value(int64_t us_since_epoch, int aware)
 	} else
 		make_dt(0, us_since_epoch, 0, 0, NULL, &v);
 	return v;
+}
+
+struct jval dbt_datetime_from_sql(const char *text, const char *type_name)
+{
+	struct fields f;
+	int kind = !strcmp(type_name, "date") ? 0 : !strcmp(type_name, "time") ? 2
+		 : !strncmp(type_name, "timestamp", 9) ? 1 : -1;
+	if (kind < 0)
+		return jval_undefined();
+	register_arith();
+	if (kind == 2) {
+		/* "HH:MM:SS[.ffffff]" */
+		struct strbuf sb = STRBUF_INIT;
+		strbuf_addf(&sb, "2000-01-01 %s", text);
+		int bad = parse_iso(sb.buf, 1, &f) < 0 || f.aware || f.h > 23 || f.mi > 59 || f.s > 59;
+		strbuf_release(&sb);
+		if (bad)
+			return jval_undefined();
+		return make(PY_TIME, 0, ((f.h * 60 + f.mi) * 60 + f.s) * US_PER_SEC + f.us, 0, 0, NULL);
+	}
+	/* infinity, BC dates and years past 9999 stay text */
+	if (parse_iso(text, kind == 1, &f) < 0 || f.y < 1 || f.y > 9999 || f.mo < 1 || f.mo > 12 || f.d < 1 ||
+	    f.d > days_in_month(f.y, (int)f.mo) || f.h > 23 || f.mi > 59 || f.s > 59)
+		return jval_undefined();
+	if (kind == 1 && f.aware && f.off == 0) { /* TIMESTAMPTZ in UTC: pytz.utc, as dbt-duckdb gives */
+		struct pytz *z = tz_utc(1);
+		struct jval v = from_fields(&f, 1, z);
+		tz_unref(z);
+		return v;
+	}
+	return from_fields(&f, kind == 1, NULL);
 }

@@ -22,4 +22,10 @@ struct jval dbt_date_value(int32_t days_since_epoch);
 /* A naive datetime (TIMESTAMP), or aware in UTC (TIMESTAMPTZ). */
 struct jval dbt_timestamp_value(int64_t us_since_epoch, int aware);
 
+/* A DATE, TIME or TIMESTAMP[TZ] cell from its text as DuckDB prints it
+ * (wh_result_str) and its column's type name (wh_result_type_name): a
+ * date, time or datetime; undefined for other types and for values Python
+ * has none of (infinity, BC). */
+struct jval dbt_datetime_from_sql(const char *text, const char *type_name);
+
 #endif
