@@ -113,8 +113,9 @@ static struct jval node_relation(struct dbt_project *p, struct dbt_node *t)
 	const char *type = t->kind == NODE_SOURCE ? "table"
 			   : t->mat == MAT_VIEW	 ? "view"
 						 : "table";
+	/* three parts, "db"."schema"."name", as dbt-duckdb renders refs and sources */
 	return dbt_relation_new(t->database ? t->database : p->target.database, t->schema ? t->schema : p->target.schema,
-				t->alias ? t->alias : t->name, type, t->database != NULL);
+				t->alias ? t->alias : t->name, type, 1);
 }
 
 static int compile_into(struct rstate *st, struct dbt_node *n, struct strbuf *out, struct strbuf *err);
