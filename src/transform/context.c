@@ -496,6 +496,15 @@ static struct jval make_context(struct rstate *st)
 	jval_dict_set(ctx, "load_result", jval_native("load_result", n_load_result, st, NULL));
 	jval_dict_set(ctx, "adapter", make_adapter(st));
 	{
+		/* builtins: dbt's own ref, source and config, for a project
+		 * macro that wraps them */
+		struct jval b = jval_dict_new();
+		jval_dict_set(b, "ref", jval_native("ref", n_ref, st, NULL));
+		jval_dict_set(b, "source", jval_native("source", n_source, st, NULL));
+		jval_dict_set(b, "config", jval_object(&config_ops, st));
+		jval_dict_set(ctx, "builtins", jval_object_dict(b));
+	}
+	{
 		struct dbt_rt rt = { st->p, st->n, st->wh, st->execute };
 		dbt_context_node_extras(ctx, &rt);
 	}

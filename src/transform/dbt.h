@@ -120,6 +120,11 @@ struct dbt_project {
 	struct strvec on_run_start, on_run_end; /* the project's hooks, as written */
 	int empty;                /* --empty: refs and sources read no rows */
 	int no_version_check;     /* require-dbt-version is not checked */
+	/* whose each hook of on_run_start/on_run_end is (a project name): the
+	 * packages' hooks come first, by package name, then the root's, as dbt
+	 * orders them (packages.c) */
+	struct strvec hook_owner_start, hook_owner_end;
+	struct strvec pkg_hooks;  /* while loading: owner, "0"/"1" (end), sql, ... */
 };
 
 /* --- manifest.c: loading ---------------------------------------------------- */

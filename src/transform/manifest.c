@@ -2092,5 +2092,8 @@ void dbt_project_release(struct dbt_project *p)
 	strvec_clear(&p->pkg_schema_dirs);
 	strvec_clear(&p->on_run_start);
 	strvec_clear(&p->on_run_end);
+	strvec_clear(&p->hook_owner_start);
+	strvec_clear(&p->hook_owner_end);
+	strvec_clear(&p->pkg_hooks);
 	memset(p, 0, sizeof(*p));
 }

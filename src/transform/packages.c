@@ -245,6 +245,22 @@ static int load_package(struct dbt_project *p, const char *dir, const char *disp
 	}
 	if (check_dbt_version(p, &doc, name, file, err) < 0)
 		goto out;
+	for (int end = 0; end < 2; end++) {
+		const struct ynode *h = ymap_get(doc.root, end ? "on-run-end" : "on-run-start");
+		const struct ynode *one[1] = { h };
+		const struct ynode *const *items = one;
+		size_t n = h && h->kind == Y_SCALAR && !ynode_is_null(h) ? 1 : 0;
+		if (h && h->kind == Y_SEQ) {
+			items = (const struct ynode *const *)h->items;
+			n = h->n;
+		}
+		for (size_t i = 0; i < n; i++)
+			if (items[i]->kind == Y_SCALAR) {
+				strvec_push(&p->pkg_hooks, name);
+				strvec_push(&p->pkg_hooks, end ? "1" : "0");
+				strvec_push(&p->pkg_hooks, items[i]->str);
+			}
+	}
 	strvec_push(&p->packages, name);
 	strvec_push(&p->package_dirs, dir);
 	struct jval vars = jval_dict_new();
@@ -305,6 +321,36 @@ out:
 	return ret;
 }
 
+
+/* The packages' on-run-start/on-run-end hooks before the root project's,
+ * packages by name, each package's in its order (dbt's _hook_keyfunc). */
+static void merge_hooks(struct dbt_project *p)
+{
+	for (int end = 0; end < 2; end++) {
+		struct strvec *hooks = end ? &p->on_run_end : &p->on_run_start;
+		struct strvec *owners = end ? &p->hook_owner_end : &p->hook_owner_start;
+		struct strvec merged = STRVEC_INIT, pkgs = STRVEC_INIT;
+		for (size_t i = 0; i + 2 < p->pkg_hooks.nr; i += 3)
+			if (!strvec_has(&pkgs, p->pkg_hooks.v[i]))
+				strvec_push(&pkgs, p->pkg_hooks.v[i]);
+		if (pkgs.nr)
+			qsort(pkgs.v, pkgs.nr, sizeof(char *), cmp_str);
+		for (size_t k = 0; k < pkgs.nr; k++)
+			for (size_t i = 0; i + 2 < p->pkg_hooks.nr; i += 3)
+				if (!strcmp(p->pkg_hooks.v[i], pkgs.v[k]) && p->pkg_hooks.v[i + 1][0] == (end ? '1' : '0')) {
+					strvec_push(owners, pkgs.v[k]);
+					strvec_push(&merged, p->pkg_hooks.v[i + 2]);
+				}
+		for (size_t i = 0; i < hooks->nr; i++) {
+			strvec_push(owners, p->name);
+			strvec_push(&merged, hooks->v[i]);
+		}
+		strvec_clear(hooks);
+		*hooks = merged;
+		strvec_clear(&pkgs);
+	}
+	strvec_clear(&p->pkg_hooks);
+}
 
 /* The name a packages.yml entry installs under, when it can be told
  * without installing: a hub package's, a local package's. NULL: unknown
@@ -432,6 +478,8 @@ int dbt_packages_load(struct dbt_project *p, const struct ynode *root, struct st
 		strbuf_release(&shown);
 	}
 	strvec_clear(&names);
+	if (!ret)
+		merge_hooks(p);
 	if (!ret)
 		ret = check_installed(p, found, err);
 	return ret;

@@ -30,7 +30,8 @@ select
   '{{ r.quote(database=false, schema=false, identifier=false) }}' as unquoted,
   '{{ r.render() }}' as rendered, '{{ c }}' as created, '{{ two }}' as created_two,
   {{ c.render() == r.render() }} as same, '{{ target.database }}' as target_db,
-  (select count(*) from {{ r }}) as n_ref, (select count(*) from {{ c }}) as n_created
+  (select count(*) from {{ r }}) as n_ref, (select count(*) from {{ c }}) as n_created,
+  '{{ builtins.ref('base') }}' as via_builtins
 EOF
 cat >proj/models/uses_source.sql <<\EOF
 select v from {{ source('landing', 'raw') }} join {{ ref('base') }} using (id, v)
@@ -42,8 +43,8 @@ test_expect_success 'refs, sources and this render with the database, and the SQ
     dango init peek >/dev/null && cp dev.duckdb peek/data/warehouse.duckdb &&
     (cd peek && dango query --csv "select * from main.rels") >actual &&
     cat >expect <<-\EOF &&
-	ref_sql,source_sql,this_sql,this_db,this_schema,this_ident,parts,no_db,ident_only,unquoted,rendered,created,created_two,same,target_db,n_ref,n_created
-	"""dev"".""main"".""base""","""dev"".""main"".""raw""","""dev"".""main"".""rels""",dev,main,rels,dev.main.base,"""main"".""base""","""base""",dev.main.base,"""dev"".""main"".""base""","""dev"".""main"".""base""","""main"".""base""",true,dev,2,2
+	ref_sql,source_sql,this_sql,this_db,this_schema,this_ident,parts,no_db,ident_only,unquoted,rendered,created,created_two,same,target_db,n_ref,n_created,via_builtins
+	"""dev"".""main"".""base""","""dev"".""main"".""raw""","""dev"".""main"".""rels""",dev,main,rels,dev.main.base,"""main"".""base""","""base""",dev.main.base,"""dev"".""main"".""base""","""dev"".""main"".""base""","""main"".""base""",true,dev,2,2,"""dev"".""main"".""base"""
 	EOF
     test_cmp expect actual
 '

@@ -63,4 +63,18 @@ test_expect_success 'a package snapshot and test run by name in dango snapshot a
     test_grep "PASS assert_ids_positive " out
 '
 
+test_expect_success 'packages'"'"' on-run-start and on-run-end hooks run before the root project'"'"'s' '
+    printf "on-run-start:\n  - create or replace table main.hook_log (who varchar, n int)\n  - insert into main.hook_log values ('"'"'helper'"'"', 1)\non-run-end: \"insert into main.hook_log values ('"'"'helper end'"'"', 4)\"\n" >>pkg/dbt_project.yml &&
+    printf "on-run-start: \"insert into main.hook_log values ('"'"'root'"'"', 2)\"\non-run-end: \"insert into main.hook_log values ('"'"'root end'"'"', 5)\"\n" >>root/dbt_project.yml &&
+    dango run --project-dir root --profiles-dir . -s m >out && norm <out >actual &&
+    test_grep "Running 3 on-run-start hooks" actual &&
+    test_grep "1 of 3 OK hook: helper.on-run-start.0 " actual &&
+    test_grep "2 of 3 OK hook: helper.on-run-start.1 " actual &&
+    test_grep "3 of 3 OK hook: root.on-run-start.0 " actual &&
+    test_grep "1 of 2 OK hook: helper.on-run-end.0 " actual &&
+    test_grep "2 of 2 OK hook: root.on-run-end.0 " actual &&
+    (cd peek && cp ../w.duckdb data/warehouse.duckdb && dango query --csv "select who from main.hook_log order by rowid") >got &&
+    printf "who\nhelper\nroot\nhelper end\nroot end\n" >expect && test_cmp expect got
+'
+
 test_done
