@@ -528,6 +528,11 @@ static void hook_line(void *data, const char *name, size_t i, size_t total, int 
 	strbuf_release(&msg);
 }
 
+static void pg_line(const char *s)
+{
+	out_line("%s", s);
+}
+
 /* on-run-start (end 0) or on-run-end, with dbt's lines; -1 printed */
 static int run_project_hooks(struct dbt_project *p, struct warehouse *wh, int end, const struct dbt_result *res)
 {
@@ -621,6 +626,18 @@ static int run_main(struct run_args *a)
 		      : p.target.threads > 0	       ? p.target.threads
 						       : 4;
 
+	if (p.target.type && !strcmp(p.target.type, "postgres")) {
+		/* a dbt-postgres target (src/transform/pg_target.c): models only */
+		if (a->which != W_RUN) {
+			ui_error("a postgres target runs with 'dango run' only so far");
+			goto out;
+		}
+		int failed = dbt_pg_run(&p, pg_line, &err);
+		if (failed < 0)
+			ui_error("%s", err.buf);
+		ret = failed == 0 ? EXIT_OK : EXIT_FAIL;
+		goto out;
+	}
 	if (a->which == W_COMPILE) {
 		/* read-only, and only if it can be had: compiling needs no warehouse
 		 * unless models introspect it */

@@ -350,8 +350,10 @@ static int a_dispatch(struct jinja_call *c, struct jval *ret)
 		*ret = jval_ref(*m);
 	else
 		r = jinja_call_error(c, "In dispatch: No macro named '%s' found within namespace: '%s'\n"
-					"    Searched for: 'duckdb__%s', 'default__%s'",
-				     name, ns ? ns : rt->p->name, name, name);
+					"    Searched for: '%s__%s', 'default__%s'",
+				     name, ns ? ns : rt->p->name,
+				     rt->p->target.type && !strcmp(rt->p->target.type, "postgres") ? "postgres" : "duckdb",
+				     name, name);
 	free(name);
 	free(ns);
 	return r;
@@ -597,7 +599,8 @@ static int a_list_relations(struct jinja_call *c, struct jval *ret)
 
 static int a_type(struct jinja_call *c, struct jval *ret)
 {
-	*ret = jval_str("duckdb");
+	struct dbt_rt *rt = RT(c);
+	*ret = jval_str(rt->p->target.type ? rt->p->target.type : "duckdb");
 	return 0;
 }
 

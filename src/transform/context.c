@@ -696,7 +696,7 @@ void dbt_context_setup(struct dbt_project *p)
 	jval_dict_set(t, "target_name", jval_str(tg->name ? tg->name : "dev"));
 	jval_dict_set(t, "profile_name", jval_str(p->profile_name ? p->profile_name : ""));
 	jval_dict_set(t, "schema", jval_str(tg->schema ? tg->schema : "main"));
-	jval_dict_set(t, "type", jval_str("duckdb"));
+	jval_dict_set(t, "type", jval_str(tg->type ? tg->type : "duckdb"));
 	jval_dict_set(t, "threads", jval_int(tg->threads ? tg->threads : 4));
 	jval_dict_set(t, "path", jval_str(tg->path ? tg->path : ""));
 	jval_dict_set(t, "database", jval_str(tg->database ? tg->database : ""));

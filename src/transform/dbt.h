@@ -77,6 +77,7 @@ struct dbt_node {
 struct dbt_target {
 	char *profile, *name, *type, *schema, *database, *path;
 	int threads;
+	struct strvec pg_params;  /* type postgres: libpq keyword, value, ... (pg_target.c) */
 };
 
 struct dbt_project {
@@ -126,6 +127,14 @@ struct dbt_project {
 	struct strvec hook_owner_start, hook_owner_end;
 	struct strvec pkg_hooks;  /* while loading: owner, "0"/"1" (end), sql, ... */
 };
+
+/* --- pg_target.c: a dbt-postgres target (dango run only, so far) ------------- */
+/* Read a `type: postgres` output of profiles.yml into p->target. */
+int dbt_pg_target_load(struct dbt_project *p, const struct ynode *out, const char *file, const char *tname,
+		       struct strbuf *err);
+/* Build the selected models on PostgreSQL, printing dbt's lines through
+ * line(); the number of models that failed, or -1 (cannot connect). */
+int dbt_pg_run(struct dbt_project *p, void (*line)(const char *), struct strbuf *err);
 
 /* --- manifest.c: loading ---------------------------------------------------- */
 struct dbt_load_opts {

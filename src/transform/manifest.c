@@ -545,6 +545,14 @@ static int load_profile(struct dbt_project *p, const struct dbt_load_opts *o, st
 					tname);
 	}
 	const char *type = ystr(out_node, "type");
+	if (type && !strcmp(type, "postgres")) {
+		/* a dbt-postgres target (pg_target.c) */
+		p->target.profile = xstrdup(p->profile_name);
+		p->target.name = xstrdup(tname);
+		p->target.type = xstrdup(type);
+		ret = dbt_pg_target_load(p, out_node, path.buf, tname, err);
+		goto out;
+	}
 	if (!type || strcmp(type, "duckdb")) {
 		strbuf_addf(err, "%s: target '%s' has type '%s': only 'duckdb' is supported", path.buf, tname,
 			    type ? type : "(none)");
@@ -2092,6 +2100,7 @@ void dbt_project_release(struct dbt_project *p)
 	strvec_clear(&p->pkg_schema_dirs);
 	strvec_clear(&p->on_run_start);
 	strvec_clear(&p->on_run_end);
+	strvec_clear(&p->target.pg_params);
 	strvec_clear(&p->hook_owner_start);
 	strvec_clear(&p->hook_owner_end);
 	strvec_clear(&p->pkg_hooks);

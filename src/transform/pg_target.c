@@ -1,0 +1,306 @@
+/* A dbt-postgres target: `dango run` of a plain dbt project whose profile
+ * is `type: postgres` (issue #19's first step, in the dbt layer only).
+ *
+ * The profile gives libpq's parameters (host, port, user, password,
+ * dbname or database, sslmode, connect_timeout) and the schema (default
+ * public). Models are compiled as for DuckDB, with no DuckDB connection:
+ * dispatch tries postgres__ before default__ (packages.c), target.type and
+ * adapter.type() say postgres, relations are "dbname"."schema"."name".
+ * Each model then runs on one libpq connection the way dbt-postgres builds
+ * it: a view is `create or replace view`; a table is built under
+ * <name>__dbt_tmp and swapped in with renames, the old one kept as
+ * <name>__dbt_backup until the end, in one transaction, so a failing model
+ * leaves the previous table as it was. Ephemeral models are inlined.
+ * Incremental models, seeds, tests and snapshots are not run on PostgreSQL
+ * yet: an incremental model fails alone with that reason. A failing model's
+ * dependents are skipped, as on DuckDB. */
+#include "transform/dbt.h"
+#include "core/strbuf.h"
+#include "core/strvec.h"
+#include "core/xalloc.h"
+#include "core/yaml.h"
+
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+static const char *ystr_of(const struct ynode *map, const char *key)
+{
+	const struct ynode *v = ymap_get(map, key);
+	return v && v->kind == Y_SCALAR && !ynode_is_null(v) ? v->str : NULL;
+}
+
+int dbt_pg_target_load(struct dbt_project *p, const struct ynode *out, const char *file, const char *tname,
+		       struct strbuf *err)
+{
+	static const char *const keys[] = { "host", "port", "user", "password", "sslmode", "connect_timeout",
+					    "sslrootcert", "application_name" };
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		const char *v = ystr_of(out, keys[i]);
+		if (v) {
+			strvec_push(&p->target.pg_params, keys[i]);
+			strvec_push(&p->target.pg_params, v);
+		}
+	}
+	const char *db = ystr_of(out, "dbname");
+	if (!db)
+		db = ystr_of(out, "database");
+	if (!db) {
+		strbuf_addf(err, "%s: target '%s' of type postgres needs a dbname (or database)", file, tname);
+		return -1;
+	}
+	strvec_push(&p->target.pg_params, "dbname");
+	strvec_push(&p->target.pg_params, db);
+	p->target.database = xstrdup(db);
+	const char *schema = ystr_of(out, "schema");
+	p->target.schema = xstrdup(schema ? schema : "public");
+	int64_t th = 0;
+	p->target.threads = ynode_int(ymap_get(out, "threads"), &th) == 0 && th > 0 ? (int)th : 4;
+	return 0;
+}
+
+static PGconn *pg_connect(const struct dbt_project *p, struct strbuf *err)
+{
+	size_t n = p->target.pg_params.nr / 2;
+	const char **k = xcalloc(n + 1, sizeof(*k)), **v = xcalloc(n + 1, sizeof(*v));
+	for (size_t i = 0; i < n; i++) {
+		k[i] = p->target.pg_params.v[2 * i];
+		v[i] = p->target.pg_params.v[2 * i + 1];
+	}
+	PGconn *c = PQconnectdbParams(k, v, 0);
+	free(k);
+	free(v);
+	if (!c || PQstatus(c) != CONNECTION_OK) {
+		/* libpq's message names the host and port, never the password */
+		strbuf_addf(err, "cannot connect to PostgreSQL: %s", c ? PQerrorMessage(c) : "out of memory");
+		strbuf_rtrim(err);
+		PQfinish(c);
+		return NULL;
+	}
+	return c;
+}
+
+static int pg_exec(PGconn *c, const char *sql, struct strbuf *err)
+{
+	PGresult *r = PQexec(c, sql);
+	ExecStatusType st = PQresultStatus(r);
+	int ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+	if (!ok) {
+		strbuf_addf(err, "Database Error: %s", PQresultErrorMessage(r));
+		strbuf_rtrim(err);
+	}
+	PQclear(r);
+	return ok ? 0 : -1;
+}
+
+/* "r" table, "v" view, 0 none: what schema.name is now. */
+static char relkind(PGconn *c, const char *schema, const char *name)
+{
+	const char *params[2] = { schema, name };
+	PGresult *r = PQexecParams(c,
+				   "select c.relkind from pg_class c join pg_namespace n on n.oid = c.relnamespace "
+				   "where n.nspname = $1 and c.relname = $2",
+				   2, NULL, params, NULL, NULL, 0);
+	char k = 0;
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0)
+		k = PQgetvalue(r, 0, 0)[0];
+	PQclear(r);
+	return k == 'r' || k == 'p' ? 'r' : k == 'v' || k == 'm' ? 'v' : 0;
+}
+
+static void qname(struct strbuf *sb, const char *schema, const char *name, const char *suffix)
+{
+	struct strbuf n = STRBUF_INIT;
+	strbuf_addf(&n, "%s%s", name, suffix);
+	strbuf_add_sql_ident(sb, schema);
+	strbuf_addch(sb, '.');
+	strbuf_add_sql_ident(sb, n.buf);
+	strbuf_release(&n);
+}
+
+/* One model, in one transaction. */
+static int build_model(PGconn *c, const struct dbt_node *n, const char *sql, struct strbuf *err)
+{
+	const char *schema = n->schema, *name = n->alias ? n->alias : n->name;
+	struct strbuf q = STRBUF_INIT, ident = STRBUF_INIT;
+	int ret = -1;
+	if (pg_exec(c, "begin", err) < 0)
+		goto out;
+	strbuf_addstr(&q, "create schema if not exists ");
+	strbuf_add_sql_ident(&q, schema);
+	if (pg_exec(c, q.buf, err) < 0)
+		goto rollback;
+	char had = relkind(c, schema, name);
+	strbuf_reset(&q);
+	if (n->mat == MAT_VIEW) {
+		/* a table of that name goes first: views replace only views */
+		if (had == 'r') {
+			strbuf_addstr(&q, "drop table ");
+			qname(&q, schema, name, "");
+			strbuf_addstr(&q, " cascade");
+			if (pg_exec(c, q.buf, err) < 0)
+				goto rollback;
+			strbuf_reset(&q);
+		}
+		strbuf_addstr(&q, "create or replace view ");
+		qname(&q, schema, name, "");
+		strbuf_addf(&q, " as (\n%s\n)", sql);
+		if (pg_exec(c, q.buf, err) < 0)
+			goto rollback;
+	} else {
+		strbuf_addstr(&q, "drop table if exists ");
+		qname(&q, schema, name, "__dbt_tmp");
+		strbuf_addstr(&q, " cascade; drop table if exists ");
+		qname(&q, schema, name, "__dbt_backup");
+		strbuf_addstr(&q, " cascade; create table ");
+		qname(&q, schema, name, "__dbt_tmp");
+		strbuf_addf(&q, " as (\n%s\n)", sql);
+		if (pg_exec(c, q.buf, err) < 0)
+			goto rollback;
+		strbuf_reset(&q);
+		if (had) {
+			strbuf_addf(&q, "alter %s ", had == 'v' ? "view" : "table");
+			qname(&q, schema, name, "");
+			strbuf_addstr(&q, " rename to ");
+			strbuf_addf(&ident, "%s__dbt_backup", name);
+			strbuf_add_sql_ident(&q, ident.buf);
+			strbuf_addstr(&q, "; ");
+		}
+		strbuf_addstr(&q, "alter table ");
+		qname(&q, schema, name, "__dbt_tmp");
+		strbuf_addstr(&q, " rename to ");
+		strbuf_add_sql_ident(&q, name);
+		if (had) {
+			strbuf_addf(&q, "; drop %s ", had == 'v' ? "view" : "table");
+			qname(&q, schema, name, "__dbt_backup");
+			strbuf_addstr(&q, " cascade");
+		}
+		if (pg_exec(c, q.buf, err) < 0)
+			goto rollback;
+	}
+	if (pg_exec(c, "commit", err) < 0)
+		goto out;
+	ret = 0;
+	goto out;
+rollback:
+	{
+		struct strbuf ignore = STRBUF_INIT;
+		pg_exec(c, "rollback", &ignore);
+		strbuf_release(&ignore);
+	}
+out:
+	strbuf_release(&q);
+	strbuf_release(&ident);
+	return ret;
+}
+
+static double now_s(void)
+{
+	struct timeval tv;
+	gettimeofday(&tv, NULL);
+	return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+}
+
+static void dotted(void (*line)(const char *), const char *left, const char *right)
+{
+	struct strbuf sb = STRBUF_INIT;
+	strbuf_addstr(&sb, left);
+	strbuf_addch(&sb, ' ');
+	while (sb.len < 80)
+		strbuf_addch(&sb, '.');
+	strbuf_addf(&sb, " %s", right);
+	line(sb.buf);
+	strbuf_release(&sb);
+}
+
+int dbt_pg_run(struct dbt_project *p, void (*line)(const char *), struct strbuf *err)
+{
+	PGconn *c = pg_connect(p, err);
+	if (!c)
+		return -1;
+	size_t *order = dbt_graph_order(p), total = 0, done = 0, npass = 0, nerr = 0, nskip = 0;
+	for (size_t i = 0; i < p->nr; i++)
+		total += p->nodes[i]->selected && p->nodes[i]->kind == NODE_MODEL && p->nodes[i]->mat != MAT_EPHEMERAL;
+	unsigned char *failed = xcalloc(p->nr + 1, 1);
+	struct strbuf errors = STRBUF_INIT, msg = STRBUF_INIT;
+	double t0 = now_s();
+	line("");
+	for (size_t k = 0; k < p->nr; k++) {
+		struct dbt_node *n = p->nodes[order[k]];
+		for (size_t j = 0; j < n->nparents; j++)
+			if (failed[n->parents[j]])
+				failed[n->index] = 2; /* skipped: a parent failed or was skipped */
+		if (!n->selected || n->kind != NODE_MODEL || n->mat == MAT_EPHEMERAL)
+			continue;
+		const char *what = n->mat == MAT_VIEW ? "view" : n->mat == MAT_TABLE ? "table" : "incremental";
+		done++;
+		strbuf_reset(&msg);
+		strbuf_addf(&msg, "%zu of %zu ", done, total);
+		if (failed[n->index]) {
+			strbuf_addf(&msg, "SKIP relation %s.%s", n->schema, n->alias ? n->alias : n->name);
+			dotted(line, msg.buf, "[SKIP]");
+			nskip++;
+			continue;
+		}
+		double t = now_s();
+		struct strbuf e = STRBUF_INIT;
+		char *sql = NULL;
+		int r = -1, compiled = 0;
+		if (n->load_error)
+			strbuf_addstr(&e, n->load_error);
+		else if (n->mat != MAT_VIEW && n->mat != MAT_TABLE)
+			strbuf_addf(&e, "%s: %s models are not supported on a postgres target by Dango yet", n->file, what);
+		else if ((sql = dbt_compile_node(p, n, NULL, &e))) {
+			compiled = 1;
+			r = build_model(c, n, sql, &e);
+		}
+		free(sql);
+		if (r == 0) {
+			strbuf_addf(&msg, "OK created sql %s model %s.%s", what, n->schema, n->alias ? n->alias : n->name);
+			struct strbuf right = STRBUF_INIT;
+			strbuf_addf(&right, "[%s in %.2fs]", n->mat == MAT_VIEW ? "CREATE VIEW" : "SELECT", now_s() - t);
+			dotted(line, msg.buf, right.buf);
+			strbuf_release(&right);
+			npass++;
+		} else {
+			strbuf_addf(&msg, "ERROR creating sql %s model %s.%s", what, n->schema, n->alias ? n->alias : n->name);
+			dotted(line, msg.buf, "[ERROR]");
+			strbuf_addf(&errors, "\n%s Error in model %s (%s)\n  %s\n", compiled ? "Database" : "Compilation",
+				    n->name, n->file, e.buf);
+			failed[n->index] = 1;
+			nerr++;
+		}
+		strbuf_release(&e);
+	}
+	line("");
+	strbuf_reset(&msg);
+	strbuf_addf(&msg, "Finished running %zu model%s on PostgreSQL in %.2fs.", total, total == 1 ? "" : "s",
+		    now_s() - t0);
+	line(msg.buf);
+	line("");
+	if (nerr) {
+		strbuf_reset(&msg);
+		strbuf_addf(&msg, "Completed with %zu error%s and 0 warnings:", nerr, nerr == 1 ? "" : "s");
+		line(msg.buf);
+		for (char *s = errors.buf, *e; s && *s; s = e ? e + 1 : NULL) {
+			e = strchr(s, '\n');
+			if (e)
+				*e = '\0';
+			line(s);
+		}
+	} else {
+		line("Completed successfully");
+	}
+	line("");
+	strbuf_reset(&msg);
+	strbuf_addf(&msg, "Done. PASS=%zu WARN=0 ERROR=%zu SKIP=%zu TOTAL=%zu", npass, nerr, nskip, total);
+	line(msg.buf);
+	strbuf_release(&errors);
+	strbuf_release(&msg);
+	free(failed);
+	free(order);
+	PQfinish(c);
+	return (int)nerr;
+}

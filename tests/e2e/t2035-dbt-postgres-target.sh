@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# dango run of a plain dbt project whose profile is type: postgres, against
+# a real server (#19's first step): views are create or replace, tables are
+# built under a temporary name and swapped in one transaction, postgres__
+# macros win over default__ in dispatch, relations are three-part with the
+# database, a failing model keeps the old table and skips its dependents
+. "$(dirname "$0")/lib.sh"
+. "$TESTS_DIR/e2e/db_lib.sh"
+
+pg_start || { echo "not ok - PostgreSQL could not start"; exit 1; }
+psql_do "CREATE DATABASE wh"
+PGDB=wh psql_do "CREATE TABLE public.raw_orders (id int, amount numeric(8,2)); INSERT INTO public.raw_orders VALUES (1, 10), (2, 20), (3, 30)"
+
+mkdir -p p/models p/macros
+printf 'name: p\nprofile: p\nmodels:\n  p:\n    +materialized: view\n    marts:\n      +materialized: table\n' >p/dbt_project.yml
+cat >profiles.yml <<EOF
+p:
+  target: dev
+  outputs:
+    dev:
+      type: postgres
+      host: 127.0.0.1
+      port: $PGPORT
+      user: dango
+      password: "{{ env_var('WH_PASSWORD') }}"
+      dbname: wh
+      schema: analytics
+      threads: 1
+EOF
+export WH_PASSWORD=secret
+cat >p/models/sources.yml <<\EOF
+sources:
+  - name: raw
+    schema: public
+    tables:
+      - name: raw_orders
+EOF
+cat >p/macros/m.sql <<\EOF
+{% macro flavour() %}{{ return(adapter.dispatch('flavour')()) }}{% endmacro %}
+{% macro default__flavour() %}'default'{% endmacro %}
+{% macro postgres__flavour() %}'postgres'{% endmacro %}
+EOF
+echo "select id, amount, {{ flavour() }} as flavour, '{{ this }}' as me, '{{ target.type }}' as t from {{ source('raw', 'raw_orders') }}" >p/models/stg_orders.sql
+mkdir -p p/models/marts
+echo "select count(*) as n, sum(amount) as total from {{ ref('stg_orders') }}" >p/models/marts/totals.sql
+echo "select * from {{ ref('totals') }}" >p/models/marts/after_totals.sql
+
+test_expect_success 'dango run builds views and tables on PostgreSQL' '
+    dango run --project-dir p --profiles-dir . >out 2>err &&
+    test_grep "OK created sql view model analytics.stg_orders " out &&
+    test_grep "OK created sql table model analytics.totals " out &&
+    test_grep "^.*Done. PASS=3 WARN=0 ERROR=0 SKIP=0 TOTAL=3$" out &&
+    PGDB=wh psql_do "COPY (SELECT n, total FROM analytics.totals) TO STDOUT WITH CSV" >actual &&
+    echo "3,60.00" >expect && test_cmp expect actual &&
+    PGDB=wh psql_do "COPY (SELECT flavour, me, t FROM analytics.stg_orders WHERE id = 1) TO STDOUT WITH CSV" >actual &&
+    echo "postgres,\"\"\"wh\"\".\"\"analytics\"\".\"\"stg_orders\"\"\",postgres" >expect && test_cmp expect actual &&
+    PGDB=wh psql_do "COPY (SELECT table_name, table_type FROM information_schema.tables WHERE table_schema = '"'"'analytics'"'"' ORDER BY 1) TO STDOUT WITH CSV" >actual &&
+    printf "after_totals,BASE TABLE\nstg_orders,VIEW\ntotals,BASE TABLE\n" >expect && test_cmp expect actual
+'
+
+test_expect_success 'a second run swaps the tables in, leaving no temporary or backup relation' '
+    PGDB=wh psql_do "INSERT INTO public.raw_orders VALUES (4, 40)" &&
+    dango run --project-dir p --profiles-dir . >out &&
+    PGDB=wh psql_do "COPY (SELECT n, total FROM analytics.totals) TO STDOUT WITH CSV" >actual &&
+    echo "4,100.00" >expect && test_cmp expect actual &&
+    PGDB=wh psql_do "COPY (SELECT count(*) FROM pg_class WHERE relname LIKE '"'"'%__dbt_%'"'"') TO STDOUT" >actual &&
+    echo 0 >expect && test_cmp expect actual
+'
+
+test_expect_success 'a failing model keeps its old table and skips its dependents' '
+    echo "select count(*) as n, sum(amount) as total, 1/0 as boom from {{ ref('"'"'stg_orders'"'"') }}" >p/models/marts/totals.sql &&
+    test_expect_code 1 dango run --project-dir p --profiles-dir . >out &&
+    test_grep "ERROR creating sql table model analytics.totals " out &&
+    test_grep "SKIP relation analytics.after_totals " out &&
+    test_grep "division by zero" out &&
+    PGDB=wh psql_do "COPY (SELECT n, total FROM analytics.totals) TO STDOUT WITH CSV" >actual &&
+    echo "4,100.00" >expect && test_cmp expect actual
+'
+
+test_expect_success 'the password never shows; a bad one is a clear error' '
+    ! grep -q secret out &&
+    WH_PASSWORD=wrong test_expect_code 1 dango run --project-dir p --profiles-dir . >out 2>err &&
+    test_grep "cannot connect to PostgreSQL" err &&
+    ! grep -q wrong err
+'
+
+test_expect_success 'other commands say the postgres target is dango run only' '
+    test_expect_code 1 dango build --project-dir p --profiles-dir . >out 2>err &&
+    test_grep "a postgres target runs with .dango run. only so far" err
+'
+
+test_done
