@@ -628,8 +628,8 @@ static int run_main(struct run_args *a)
 
 	if (p.target.type && !strcmp(p.target.type, "postgres")) {
 		/* a dbt-postgres target (src/transform/pg_target.c): models only */
-		if (a->which != W_RUN) {
-			ui_error("a postgres target runs with 'dango run' only so far");
+		if (a->which != W_RUN && a->which != W_TEST && a->which != W_BUILD) {
+			ui_error("a postgres target runs with 'dango run', 'test' and 'build' only so far");
 			goto out;
 		}
 		int failed = dbt_pg_run(&p, pg_line, &err);

@@ -128,12 +128,13 @@ struct dbt_project {
 	struct strvec pkg_hooks;  /* while loading: owner, "0"/"1" (end), sql, ... */
 };
 
-/* --- pg_target.c: a dbt-postgres target (dango run only, so far) ------------- */
+/* --- pg_target.c: a dbt-postgres target (dango run, test, build) --------------- */
 /* Read a `type: postgres` output of profiles.yml into p->target. */
 int dbt_pg_target_load(struct dbt_project *p, const struct ynode *out, const char *file, const char *tname,
 		       struct strbuf *err);
-/* Build the selected models on PostgreSQL, printing dbt's lines through
- * line(); the number of models that failed, or -1 (cannot connect). */
+/* Build the selected models and run the selected tests on PostgreSQL, in
+ * graph order, printing dbt's lines through line(); the number of nodes
+ * that failed, or -1 (cannot connect). */
 int dbt_pg_run(struct dbt_project *p, void (*line)(const char *), struct strbuf *err);
 
 /* --- manifest.c: loading ---------------------------------------------------- */

@@ -11,9 +11,11 @@
  * <name>__dbt_tmp and swapped in with renames, the old one kept as
  * <name>__dbt_backup until the end, in one transaction, so a failing model
  * leaves the previous table as it was. Ephemeral models are inlined.
- * Incremental models, seeds, tests and snapshots are not run on PostgreSQL
- * yet: an incremental model fails alone with that reason. A failing model's
- * dependents are skipped, as on DuckDB. */
+ * Tests (generic and singular; `dango test`, and `dango build` in graph
+ * order) count their rows with fail_calc against warn_if/error_if and
+ * severity, as on DuckDB. Incremental models, seeds, snapshots and unit
+ * tests are not run on PostgreSQL yet: each fails alone with that reason.
+ * A failing node's dependents are skipped, as on DuckDB. */
 #include "transform/dbt.h"
 #include "core/strbuf.h"
 #include "core/strvec.h"
@@ -24,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/time.h>
 
 static const char *ystr_of(const struct ynode *map, const char *key)
@@ -196,6 +199,49 @@ out:
 	return ret;
 }
 
+/* The failure count of a test query, and whether it warns or errors, as
+ * materialize.c's run_test: 0 pass, 1 warn, 2 fail, -1 error. */
+static int run_test(PGconn *c, const struct dbt_node *n, const char *body, long long *failures, struct strbuf *err)
+{
+	const char *sev = dbt_config_str(n, "severity");
+	const char *warn_if = dbt_config_str(n, "warn_if"), *error_if = dbt_config_str(n, "error_if");
+	const char *fc = dbt_config_str(n, "fail_calc");
+	const struct jval *limit = jval_dict_get(n->config, "limit");
+	struct strbuf q = STRBUF_INIT, b = STRBUF_INIT;
+	strbuf_addstr(&b, body);
+	strbuf_rtrim(&b);
+	while (b.len && b.buf[b.len - 1] == ';')
+		strbuf_setlen(&b, b.len - 1);
+	if (!fc)
+		fc = "count(*)";
+	strbuf_addf(&q, "select %s as failures, (%s) %s as should_warn, (%s) %s as should_error from (\n%s\n", fc, fc,
+		    warn_if && *warn_if ? warn_if : "!= 0", fc, error_if && *error_if ? error_if : "!= 0", b.buf);
+	if (limit && limit->type == JVAL_INT)
+		strbuf_addf(&q, "limit %lld\n", (long long)limit->u.i);
+	strbuf_addstr(&q, ") dbt_internal_test");
+	PGresult *r = PQexec(c, q.buf);
+	int ret = -1;
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		strbuf_addf(err, "Database Error: %s", PQresultErrorMessage(r));
+		strbuf_rtrim(err);
+	} else if (PQntuples(r) > 0) {
+		*failures = PQgetisnull(r, 0, 0) ? 0 : strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+		int w = PQgetvalue(r, 0, 1)[0] == 't', e = PQgetvalue(r, 0, 2)[0] == 't';
+		ret = e && !(sev && !strcasecmp(sev, "warn")) ? 2 : w ? 1 : 0;
+		if (ret)
+			strbuf_addf(err, "Got %lld result%s, configured to %s if %s", *failures, *failures == 1 ? "" : "s",
+				    ret == 2 ? "fail" : "warn",
+				    ret == 2 ? (error_if ? error_if : "!= 0") : (warn_if ? warn_if : "!= 0"));
+	} else {
+		*failures = 0;
+		ret = 0;
+	}
+	PQclear(r);
+	strbuf_release(&q);
+	strbuf_release(&b);
+	return ret;
+}
+
 static double now_s(void)
 {
 	struct timeval tv;
@@ -215,14 +261,49 @@ static void dotted(void (*line)(const char *), const char *left, const char *rig
 	strbuf_release(&sb);
 }
 
+static int runs(const struct dbt_node *n)
+{
+	return n->selected && n->kind != NODE_SOURCE && !(n->kind == NODE_MODEL && n->mat == MAT_EPHEMERAL);
+}
+
+static const char *kind_words(const struct dbt_node *n)
+{
+	return n->kind == NODE_SEED ? "seed" : n->kind == NODE_SNAPSHOT ? "snapshot"
+	       : n->mat == MAT_VIEW	 ? "view model"
+	       : n->mat == MAT_TABLE	 ? "table model"
+					 : "incremental model";
+}
+
+/* A test, with dbt's line: 0 pass, 1 warn, 2 fail or error. */
+static int test_node(struct dbt_project *p, PGconn *c, struct dbt_node *n, struct strbuf *msg, struct strbuf *e)
+{
+	long long failures = 0;
+	char *sql = NULL;
+	int r = -1;
+	if (n->load_error)
+		strbuf_addstr(e, n->load_error);
+	else if (n->unit_model >= 0)
+		strbuf_addf(e, "unit tests are not supported on a postgres target by Dango yet");
+	else if ((sql = dbt_compile_node(p, n, NULL, e)))
+		r = run_test(c, n, sql, &failures, e);
+	free(sql);
+	if (r == 0)
+		strbuf_addf(msg, "PASS %s", n->name);
+	else if (r > 0)
+		strbuf_addf(msg, "%s %lld %s", r == 1 ? "WARN" : "FAIL", failures, n->name);
+	else
+		strbuf_addf(msg, "ERROR %s", n->name);
+	return r < 0 ? 3 : r;
+}
+
 int dbt_pg_run(struct dbt_project *p, void (*line)(const char *), struct strbuf *err)
 {
 	PGconn *c = pg_connect(p, err);
 	if (!c)
 		return -1;
-	size_t *order = dbt_graph_order(p), total = 0, done = 0, npass = 0, nerr = 0, nskip = 0;
+	size_t *order = dbt_graph_order(p), total = 0, done = 0, npass = 0, nerr = 0, nskip = 0, nwarn = 0;
 	for (size_t i = 0; i < p->nr; i++)
-		total += p->nodes[i]->selected && p->nodes[i]->kind == NODE_MODEL && p->nodes[i]->mat != MAT_EPHEMERAL;
+		total += runs(p->nodes[i]);
 	unsigned char *failed = xcalloc(p->nr + 1, 1);
 	struct strbuf errors = STRBUF_INIT, msg = STRBUF_INIT;
 	double t0 = now_s();
@@ -232,43 +313,66 @@ int dbt_pg_run(struct dbt_project *p, void (*line)(const char *), struct strbuf 
 		for (size_t j = 0; j < n->nparents; j++)
 			if (failed[n->parents[j]])
 				failed[n->index] = 2; /* skipped: a parent failed or was skipped */
-		if (!n->selected || n->kind != NODE_MODEL || n->mat == MAT_EPHEMERAL)
+		if (!runs(n))
 			continue;
-		const char *what = n->mat == MAT_VIEW ? "view" : n->mat == MAT_TABLE ? "table" : "incremental";
+		const char *what = kind_words(n);
 		done++;
 		strbuf_reset(&msg);
 		strbuf_addf(&msg, "%zu of %zu ", done, total);
 		if (failed[n->index]) {
-			strbuf_addf(&msg, "SKIP relation %s.%s", n->schema, n->alias ? n->alias : n->name);
+			if (n->kind == NODE_TEST)
+				strbuf_addf(&msg, "SKIP test %s", n->name);
+			else
+				strbuf_addf(&msg, "SKIP relation %s.%s", n->schema, n->alias ? n->alias : n->name);
 			dotted(line, msg.buf, "[SKIP]");
 			nskip++;
 			continue;
 		}
 		double t = now_s();
 		struct strbuf e = STRBUF_INIT;
+		if (n->kind == NODE_TEST) {
+			int tr = test_node(p, c, n, &msg, &e);
+			static const char *const tags[] = { "PASS", "WARN", "FAIL", "ERROR" };
+			struct strbuf right = STRBUF_INIT;
+			strbuf_addf(&right, "[%s in %.2fs]", tags[tr], now_s() - t);
+			dotted(line, msg.buf, right.buf);
+			strbuf_release(&right);
+			if (tr == 0)
+				npass++;
+			else if (tr == 1)
+				nwarn++;
+			else {
+				strbuf_addf(&errors, "\n%s in test %s (%s)\n  %s\n", tr == 2 ? "Failure" : "Error", n->name,
+					    n->file ? n->file : "", e.buf);
+				failed[n->index] = 1;
+				nerr++;
+			}
+			strbuf_release(&e);
+			continue;
+		}
 		char *sql = NULL;
 		int r = -1, compiled = 0;
 		if (n->load_error)
 			strbuf_addstr(&e, n->load_error);
-		else if (n->mat != MAT_VIEW && n->mat != MAT_TABLE)
-			strbuf_addf(&e, "%s: %s models are not supported on a postgres target by Dango yet", n->file, what);
+		else if (n->kind != NODE_MODEL || (n->mat != MAT_VIEW && n->mat != MAT_TABLE))
+			strbuf_addf(&e, "%s: %ss are not supported on a postgres target by Dango yet", n->file, what);
 		else if ((sql = dbt_compile_node(p, n, NULL, &e))) {
 			compiled = 1;
 			r = build_model(c, n, sql, &e);
 		}
 		free(sql);
 		if (r == 0) {
-			strbuf_addf(&msg, "OK created sql %s model %s.%s", what, n->schema, n->alias ? n->alias : n->name);
+			strbuf_addf(&msg, "OK created sql %s %s.%s", what, n->schema, n->alias ? n->alias : n->name);
 			struct strbuf right = STRBUF_INIT;
 			strbuf_addf(&right, "[%s in %.2fs]", n->mat == MAT_VIEW ? "CREATE VIEW" : "SELECT", now_s() - t);
 			dotted(line, msg.buf, right.buf);
 			strbuf_release(&right);
 			npass++;
 		} else {
-			strbuf_addf(&msg, "ERROR creating sql %s model %s.%s", what, n->schema, n->alias ? n->alias : n->name);
+			strbuf_addf(&msg, "ERROR creating sql %s %s.%s", what, n->schema, n->alias ? n->alias : n->name);
 			dotted(line, msg.buf, "[ERROR]");
-			strbuf_addf(&errors, "\n%s Error in model %s (%s)\n  %s\n", compiled ? "Database" : "Compilation",
-				    n->name, n->file, e.buf);
+			strbuf_addf(&errors, "\n%s Error in %s %s (%s)\n  %s\n", compiled ? "Database" : "Compilation",
+				    dbt_node_kind_name(n->kind), n->name, n->file, e.buf);
 			failed[n->index] = 1;
 			nerr++;
 		}
@@ -276,13 +380,14 @@ int dbt_pg_run(struct dbt_project *p, void (*line)(const char *), struct strbuf 
 	}
 	line("");
 	strbuf_reset(&msg);
-	strbuf_addf(&msg, "Finished running %zu model%s on PostgreSQL in %.2fs.", total, total == 1 ? "" : "s",
+	strbuf_addf(&msg, "Finished running %zu node%s on PostgreSQL in %.2fs.", total, total == 1 ? "" : "s",
 		    now_s() - t0);
 	line(msg.buf);
 	line("");
 	if (nerr) {
 		strbuf_reset(&msg);
-		strbuf_addf(&msg, "Completed with %zu error%s and 0 warnings:", nerr, nerr == 1 ? "" : "s");
+		strbuf_addf(&msg, "Completed with %zu error%s and %zu warning%s:", nerr, nerr == 1 ? "" : "s", nwarn,
+			    nwarn == 1 ? "" : "s");
 		line(msg.buf);
 		for (char *s = errors.buf, *e; s && *s; s = e ? e + 1 : NULL) {
 			e = strchr(s, '\n');
@@ -295,7 +400,7 @@ int dbt_pg_run(struct dbt_project *p, void (*line)(const char *), struct strbuf 
 	}
 	line("");
 	strbuf_reset(&msg);
-	strbuf_addf(&msg, "Done. PASS=%zu WARN=0 ERROR=%zu SKIP=%zu TOTAL=%zu", npass, nerr, nskip, total);
+	strbuf_addf(&msg, "Done. PASS=%zu WARN=%zu ERROR=%zu SKIP=%zu TOTAL=%zu", npass, nwarn, nerr, nskip, total);
 	line(msg.buf);
 	strbuf_release(&errors);
 	strbuf_release(&msg);

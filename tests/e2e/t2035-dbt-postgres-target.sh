@@ -84,9 +84,52 @@ test_expect_success 'the password never shows; a bad one is a clear error' '
     ! grep -q wrong err
 '
 
-test_expect_success 'other commands say the postgres target is dango run only' '
-    test_expect_code 1 dango build --project-dir p --profiles-dir . >out 2>err &&
-    test_grep "a postgres target runs with .dango run. only so far" err
+test_expect_success 'dango test runs generic and singular tests on PostgreSQL, with severity' '
+    echo "select count(*) as n, sum(amount) as total from {{ ref('"'"'stg_orders'"'"') }}" >p/models/marts/totals.sql &&
+    cat >p/models/schema.yml <<-\EOF &&
+	models:
+	  - name: stg_orders
+	    columns:
+	      - name: id
+	        tests: [unique, not_null]
+	      - name: amount
+	        tests:
+	          - accepted_values:
+	              values: [10, 20, 30]
+	              quote: false
+	              config:
+	                severity: warn
+	EOF
+    mkdir -p p/tests && echo "select * from {{ ref('"'"'totals'"'"') }} where n < 10" >p/tests/assert_few.sql &&
+    test_expect_code 1 dango test --project-dir p --profiles-dir . >out &&
+    test_grep "PASS unique_stg_orders_id " out &&
+    test_grep "PASS not_null_stg_orders_id " out &&
+    test_grep "WARN 1 accepted_values_stg_orders_amount__False__10__20__30 " out &&
+    test_grep "FAIL 1 assert_few " out &&
+    test_grep "Got 1 result, configured to fail if != 0" out &&
+    test_grep "Done. PASS=2 WARN=1 ERROR=1 SKIP=0 TOTAL=4" out
+'
+
+test_expect_success 'dango build runs models then their tests in graph order; a failing test skips downstream' '
+    rm p/tests/assert_few.sql &&
+    sed -i "s/tests: \[unique, not_null\]/tests: [unique, {accepted_values: {values: [1, 2, 3], quote: false}}]/" p/models/schema.yml &&
+    test_expect_code 1 dango build --project-dir p --profiles-dir . >out &&
+    test_grep "OK created sql view model analytics.stg_orders " out &&
+    test_grep "FAIL 1 accepted_values_stg_orders_id__False__1__2__3 " out &&
+    test_grep "SKIP relation analytics.totals " out &&
+    test_grep "SKIP relation analytics.after_totals " out &&
+    sed -i "s/values: \[1, 2, 3\], quote/values: [1, 2, 3, 4], quote/" p/models/schema.yml &&
+    dango build --project-dir p --profiles-dir . >out &&
+    test_grep "OK created sql table model analytics.totals " out
+'
+
+test_expect_success 'seeds and other commands say what the postgres target does not do yet' '
+    mkdir -p p/seeds && printf "a\n1\n" >p/seeds/s.csv &&
+    test_expect_code 1 dango build --project-dir p --profiles-dir . >out &&
+    test_grep "seeds are not supported on a postgres target by Dango yet" out &&
+    rm -r p/seeds &&
+    test_expect_code 1 dango snapshot --project-dir p --profiles-dir . >out 2>err &&
+    test_grep "a postgres target runs with .dango run., .test. and .build. only so far" err
 '
 
 test_done
