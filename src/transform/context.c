@@ -317,7 +317,8 @@ static int n_is_incremental(struct jinja_call *c, struct jval *ret)
 	if (st->incremental < 0) {
 		st->incremental = 0;
 		struct dbt_node *n = st->n;
-		if (st->execute && n && n->mat == MAT_INCREMENTAL && st->wh) {
+		/* a postgres target has no DuckDB connection, but a catalog */
+		if (st->execute && n && n->mat == MAT_INCREMENTAL && (st->wh || st->p->have_catalog)) {
 			const struct jval *fr = jval_dict_get(n->config, "full_refresh");
 			int full = fr && fr->type == JVAL_BOOL ? fr->u.b : st->p->full_refresh;
 			const char *kind = dbt_catalog_get(st->p, st->wh, n->schema, n->alias);

@@ -11,9 +11,15 @@
  * <name>__dbt_tmp and swapped in with renames, the old one kept as
  * <name>__dbt_backup until the end, in one transaction, so a failing model
  * leaves the previous table as it was. Ephemeral models are inlined.
+ * An incremental model is a table on its first run (and with
+ * --full-refresh); then its rows go into a temporary table and are added
+ * as dbt-postgres does: `append`, or `delete+insert` on the unique_key (the
+ * default when there is one), in one transaction, into the columns the
+ * table has. is_incremental() sees the relations that exist (the project's
+ * catalog is filled from pg_class).
  * Tests (generic and singular; `dango test`, and `dango build` in graph
  * order) count their rows with fail_calc against warn_if/error_if and
- * severity, as on DuckDB. Incremental models, seeds, snapshots and unit
+ * severity, as on DuckDB. Seeds, snapshots, the merge strategy and unit
  * tests are not run on PostgreSQL yet: each fails alone with that reason.
  * A failing node's dependents are skipped, as on DuckDB. */
 #include "transform/dbt.h"
@@ -123,8 +129,111 @@ static void qname(struct strbuf *sb, const char *schema, const char *name, const
 	strbuf_release(&n);
 }
 
+/* The relations of the database into the project's catalog, so that
+ * is_incremental() and the catalog lookups know what exists. */
+static int load_catalog(struct dbt_project *p, PGconn *c, struct strbuf *err)
+{
+	PGresult *r = PQexec(c, "select n.nspname, c.relname, c.relkind from pg_class c join pg_namespace n on "
+				"n.oid = c.relnamespace where c.relkind in ('r', 'p', 'v', 'm') and n.nspname not in "
+				"('pg_catalog', 'information_schema') and n.nspname not like 'pg_toast%'");
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		strbuf_addf(err, "Database Error: %s", PQresultErrorMessage(r));
+		strbuf_rtrim(err);
+		PQclear(r);
+		return -1;
+	}
+	for (int i = 0; i < PQntuples(r); i++)
+		dbt_catalog_set(p, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1),
+				strchr("vm", PQgetvalue(r, i, 2)[0]) ? "view" : "table");
+	p->have_catalog = 1;
+	PQclear(r);
+	return 0;
+}
+
+/* The columns of schema.name, quoted and comma-separated into sb. */
+static int table_columns(PGconn *c, const char *schema, const char *name, struct strbuf *sb, struct strbuf *err)
+{
+	const char *params[2] = { schema, name };
+	PGresult *r = PQexecParams(c,
+				   "select column_name from information_schema.columns where table_schema = $1 and "
+				   "table_name = $2 order by ordinal_position",
+				   2, NULL, params, NULL, NULL, 0);
+	int ok = PQresultStatus(r) == PGRES_TUPLES_OK;
+	if (!ok) {
+		strbuf_addf(err, "Database Error: %s", PQresultErrorMessage(r));
+		strbuf_rtrim(err);
+	}
+	for (int i = 0; ok && i < PQntuples(r); i++) {
+		if (i)
+			strbuf_addstr(sb, ", ");
+		strbuf_add_sql_ident(sb, PQgetvalue(r, i, 0));
+	}
+	PQclear(r);
+	return ok ? 0 : -1;
+}
+
+/* The incremental step: the new rows into a temporary table, then append
+ * or delete+insert on the unique_key, into the table's columns. */
+static int incremental_sql(PGconn *c, const struct dbt_node *n, const char *schema, const char *name,
+			   const char *sql, struct strbuf *q, struct strbuf *err)
+{
+	const struct jval *uk = jval_dict_get(n->config, "unique_key");
+	const char *strategy = dbt_config_str(n, "incremental_strategy");
+	int has_key = uk && (uk->type == JVAL_STR || (uk->type == JVAL_LIST && jval_len(*uk)));
+	if (!strategy)
+		strategy = has_key ? "delete+insert" : "append";
+	if (strcmp(strategy, "append") && strcmp(strategy, "delete+insert")) {
+		strbuf_addf(err, "%s: incremental_strategy '%s' is not supported on a postgres target by Dango yet "
+				 "(append, delete+insert)", n->file, strategy);
+		return -1;
+	}
+	if (!strcmp(strategy, "delete+insert") && !has_key) {
+		strbuf_addf(err, "%s: the delete+insert strategy needs a unique_key", n->file);
+		return -1;
+	}
+	struct strbuf tmp = STRBUF_INIT, cols = STRBUF_INIT;
+	strbuf_addf(&tmp, "%s__dbt_tmp", name);
+	strbuf_addstr(q, "create temporary table ");
+	strbuf_add_sql_ident(q, tmp.buf);
+	strbuf_addf(q, " as (\n%s\n)", sql);
+	int ret = pg_exec(c, q->buf, err);
+	if (!ret)
+		ret = table_columns(c, schema, name, &cols, err);
+	strbuf_reset(q);
+	if (!ret && !strcmp(strategy, "delete+insert")) {
+		strbuf_addstr(q, "delete from ");
+		qname(q, schema, name, "");
+		if (uk->type == JVAL_STR) {
+			strbuf_addf(q, " where (%s) in (select (%s) from ", jval_str_cstr(*uk), jval_str_cstr(*uk));
+			strbuf_add_sql_ident(q, tmp.buf);
+			strbuf_addstr(q, ")");
+		} else {
+			strbuf_addstr(q, " as dbt_target using ");
+			strbuf_add_sql_ident(q, tmp.buf);
+			strbuf_addstr(q, " as dbt_new where ");
+			for (size_t i = 0; i < jval_len(*uk); i++) {
+				const char *k = jval_str_cstr(*jval_list_at(*uk, i));
+				strbuf_addf(q, "%sdbt_target.%s = dbt_new.%s", i ? " and " : "", k ? k : "", k ? k : "");
+			}
+		}
+		strbuf_addstr(q, "; ");
+	}
+	if (!ret) {
+		strbuf_addstr(q, "insert into ");
+		qname(q, schema, name, "");
+		strbuf_addf(q, " (%s) (select %s from ", cols.buf, cols.buf);
+		strbuf_add_sql_ident(q, tmp.buf);
+		strbuf_addstr(q, "); drop table ");
+		strbuf_add_sql_ident(q, tmp.buf);
+		ret = pg_exec(c, q->buf, err);
+	}
+	strbuf_release(&tmp);
+	strbuf_release(&cols);
+	return ret;
+}
+
 /* One model, in one transaction. */
-static int build_model(PGconn *c, const struct dbt_node *n, const char *sql, struct strbuf *err)
+static int build_model(PGconn *c, const struct dbt_node *n, int full_refresh, const char *sql, struct strbuf *err)
 {
 	const char *schema = n->schema, *name = n->alias ? n->alias : n->name;
 	struct strbuf q = STRBUF_INIT, ident = STRBUF_INIT;
@@ -137,7 +246,12 @@ static int build_model(PGconn *c, const struct dbt_node *n, const char *sql, str
 		goto rollback;
 	char had = relkind(c, schema, name);
 	strbuf_reset(&q);
-	if (n->mat == MAT_VIEW) {
+	const struct jval *fr = jval_dict_get(n->config, "full_refresh");
+	int full = fr && fr->type == JVAL_BOOL ? fr->u.b : full_refresh;
+	if (n->mat == MAT_INCREMENTAL && had == 'r' && !full) {
+		if (incremental_sql(c, n, schema, name, sql, &q, err) < 0)
+			goto rollback;
+	} else if (n->mat == MAT_VIEW) {
 		/* a table of that name goes first: views replace only views */
 		if (had == 'r') {
 			strbuf_addstr(&q, "drop table ");
@@ -301,6 +415,10 @@ int dbt_pg_run(struct dbt_project *p, void (*line)(const char *), struct strbuf 
 	PGconn *c = pg_connect(p, err);
 	if (!c)
 		return -1;
+	if (load_catalog(p, c, err) < 0) {
+		PQfinish(c);
+		return -1;
+	}
 	size_t *order = dbt_graph_order(p), total = 0, done = 0, npass = 0, nerr = 0, nskip = 0, nwarn = 0;
 	for (size_t i = 0; i < p->nr; i++)
 		total += runs(p->nodes[i]);
@@ -354,13 +472,16 @@ int dbt_pg_run(struct dbt_project *p, void (*line)(const char *), struct strbuf 
 		int r = -1, compiled = 0;
 		if (n->load_error)
 			strbuf_addstr(&e, n->load_error);
-		else if (n->kind != NODE_MODEL || (n->mat != MAT_VIEW && n->mat != MAT_TABLE))
+		else if (n->kind != NODE_MODEL ||
+			 (n->mat != MAT_VIEW && n->mat != MAT_TABLE && n->mat != MAT_INCREMENTAL))
 			strbuf_addf(&e, "%s: %ss are not supported on a postgres target by Dango yet", n->file, what);
 		else if ((sql = dbt_compile_node(p, n, NULL, &e))) {
 			compiled = 1;
-			r = build_model(c, n, sql, &e);
+			r = build_model(c, n, p->full_refresh, sql, &e);
 		}
 		free(sql);
+		if (r == 0)
+			dbt_catalog_set(p, n->schema, n->alias ? n->alias : n->name, n->mat == MAT_VIEW ? "view" : "table");
 		if (r == 0) {
 			strbuf_addf(&msg, "OK created sql %s %s.%s", what, n->schema, n->alias ? n->alias : n->name);
 			struct strbuf right = STRBUF_INIT;

@@ -132,4 +132,28 @@ test_expect_success 'seeds and other commands say what the postgres target does 
     test_grep "a postgres target runs with .dango run., .test. and .build. only so far" err
 '
 
+test_expect_success 'incremental models: a table first, then delete+insert on the unique_key, or append' '
+    cat >p/models/inc_key.sql <<-\EOF &&
+	{{ config(materialized="incremental", unique_key="id") }}
+	select id, amount, {{ "2" if is_incremental() else "1" }} as run from {{ ref("stg_orders") }}
+	{% if is_incremental() %} where id >= (select max(id) from {{ this }}) {% endif %}
+	EOF
+    cat >p/models/inc_append.sql <<-\EOF &&
+	{{ config(materialized="incremental") }}
+	select id from {{ ref("stg_orders") }}
+	{% if is_incremental() %} where id > (select max(id) from {{ this }}) {% endif %}
+	EOF
+    dango run --project-dir p --profiles-dir . -s inc_key inc_append >out &&
+    test_grep "OK created sql incremental model analytics.inc_key " out &&
+    PGDB=wh psql_do "INSERT INTO public.raw_orders VALUES (5, 50)" &&
+    dango run --project-dir p --profiles-dir . -s inc_key inc_append >out &&
+    PGDB=wh psql_do "COPY (SELECT id, run FROM analytics.inc_key ORDER BY id) TO STDOUT WITH CSV" >actual &&
+    printf "1,1\n2,1\n3,1\n4,2\n5,2\n" >expect && test_cmp expect actual &&
+    PGDB=wh psql_do "COPY (SELECT count(*), count(distinct id) FROM analytics.inc_append) TO STDOUT WITH CSV" >actual &&
+    echo "5,5" >expect && test_cmp expect actual &&
+    dango run --project-dir p --profiles-dir . -s inc_key --full-refresh >out &&
+    PGDB=wh psql_do "COPY (SELECT count(*), max(run) FROM analytics.inc_key) TO STDOUT WITH CSV" >actual &&
+    echo "5,1" >expect && test_cmp expect actual
+'
+
 test_done
