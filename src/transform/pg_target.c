@@ -17,6 +17,8 @@
  * default when there is one), in one transaction, into the columns the
  * table has. is_incremental() sees the relations that exist (the project's
  * catalog is filled from pg_class).
+ * pre-hook/post-hook run in the model's transaction; on-run-start and
+ * on-run-end around the nodes (without on-run-end's results).
  * Tests (generic and singular; `dango test`, and `dango build` in graph
  * order) count their rows with fail_calc against warn_if/error_if and
  * severity, as on DuckDB. Seeds, snapshots, the merge strategy and unit
@@ -232,8 +234,60 @@ static int incremental_sql(PGconn *c, const struct dbt_node *n, const char *sche
 	return ret;
 }
 
+/* pre-hook / post-hook of a model: rendered in its context, run in its
+ * transaction (dbt-postgres runs them inside it by default). */
+static int model_hooks(struct dbt_project *p, PGconn *c, struct dbt_node *n, const char *key, struct strbuf *err)
+{
+	const struct jval *h = jval_dict_get(n->config, key);
+	size_t cnt = !h ? 0 : h->type == JVAL_LIST ? jval_len(*h) : 1;
+	for (size_t i = 0; i < cnt; i++) {
+		const struct jval *v = h->type == JVAL_LIST ? jval_list_at(*h, i) : h;
+		const struct jval *s = v->type == JVAL_DICT ? jval_dict_get(*v, "sql") : v;
+		const char *src = s ? jval_str_cstr(*s) : NULL;
+		if (!src || !*src)
+			continue;
+		struct strbuf sql = STRBUF_INIT;
+		int r = dbt_render_string(p, n, NULL, 1, n->file, src, &sql, err);
+		strbuf_trim(&sql);
+		if (r == 0 && sql.len)
+			r = pg_exec(c, sql.buf, err);
+		strbuf_release(&sql);
+		if (r < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* on-run-start / on-run-end: rendered outside any node and run in order
+ * (on-run-end's `results` are not given on PostgreSQL yet). */
+static int project_hooks(struct dbt_project *p, PGconn *c, int end, void (*line)(const char *), struct strbuf *err)
+{
+	const struct strvec *hooks = end ? &p->on_run_end : &p->on_run_start;
+	const char *kind = end ? "on-run-end" : "on-run-start";
+	struct jval extra = jval_dict_new();
+	int ret = 0;
+	for (size_t i = 0; i < hooks->nr && !ret; i++) {
+		struct strbuf sql = STRBUF_INIT, msg = STRBUF_INIT;
+		ret = dbt_render_extra(p, NULL, kind, hooks->v[i], extra, &sql, err);
+		strbuf_trim(&sql);
+		if (!ret && sql.len)
+			ret = pg_exec(c, sql.buf, err);
+		strbuf_addf(&msg, "%zu of %zu %s hook: %s.%s.%zu", i + 1, hooks->nr, ret ? "ERROR" : "OK",
+			    i < (end ? p->hook_owner_end.nr : p->hook_owner_start.nr)
+				    ? (end ? p->hook_owner_end.v[i] : p->hook_owner_start.v[i])
+				    : p->name,
+			    kind, i);
+		line(msg.buf);
+		strbuf_release(&sql);
+		strbuf_release(&msg);
+	}
+	jval_unref(extra);
+	return ret;
+}
+
 /* One model, in one transaction. */
-static int build_model(PGconn *c, const struct dbt_node *n, int full_refresh, const char *sql, struct strbuf *err)
+static int build_model(struct dbt_project *p, PGconn *c, struct dbt_node *n, int full_refresh, const char *sql,
+		       struct strbuf *err)
 {
 	const char *schema = n->schema, *name = n->alias ? n->alias : n->name;
 	struct strbuf q = STRBUF_INIT, ident = STRBUF_INIT;
@@ -242,7 +296,7 @@ static int build_model(PGconn *c, const struct dbt_node *n, int full_refresh, co
 		goto out;
 	strbuf_addstr(&q, "create schema if not exists ");
 	strbuf_add_sql_ident(&q, schema);
-	if (pg_exec(c, q.buf, err) < 0)
+	if (pg_exec(c, q.buf, err) < 0 || model_hooks(p, c, n, "pre-hook", err) < 0)
 		goto rollback;
 	char had = relkind(c, schema, name);
 	strbuf_reset(&q);
@@ -297,6 +351,8 @@ static int build_model(PGconn *c, const struct dbt_node *n, int full_refresh, co
 		if (pg_exec(c, q.buf, err) < 0)
 			goto rollback;
 	}
+	if (model_hooks(p, c, n, "post-hook", err) < 0)
+		goto rollback;
 	if (pg_exec(c, "commit", err) < 0)
 		goto out;
 	ret = 0;
@@ -426,6 +482,15 @@ int dbt_pg_run(struct dbt_project *p, void (*line)(const char *), struct strbuf 
 	struct strbuf errors = STRBUF_INIT, msg = STRBUF_INIT;
 	double t0 = now_s();
 	line("");
+	if (project_hooks(p, c, 0, line, err) < 0) {
+		/* a failing on-run-start stops the run, as in dbt */
+		strbuf_release(&errors);
+		strbuf_release(&msg);
+		free(failed);
+		free(order);
+		PQfinish(c);
+		return -1;
+	}
 	for (size_t k = 0; k < p->nr; k++) {
 		struct dbt_node *n = p->nodes[order[k]];
 		for (size_t j = 0; j < n->nparents; j++)
@@ -477,7 +542,7 @@ int dbt_pg_run(struct dbt_project *p, void (*line)(const char *), struct strbuf 
 			strbuf_addf(&e, "%s: %ss are not supported on a postgres target by Dango yet", n->file, what);
 		else if ((sql = dbt_compile_node(p, n, NULL, &e))) {
 			compiled = 1;
-			r = build_model(c, n, p->full_refresh, sql, &e);
+			r = build_model(p, c, n, p->full_refresh, sql, &e);
 		}
 		free(sql);
 		if (r == 0)
@@ -498,6 +563,11 @@ int dbt_pg_run(struct dbt_project *p, void (*line)(const char *), struct strbuf 
 			nerr++;
 		}
 		strbuf_release(&e);
+	}
+	if (project_hooks(p, c, 1, line, err) < 0) {
+		strbuf_addf(&errors, "\non-run-end hook failed: %s\n", err->buf);
+		strbuf_reset(err);
+		nerr++;
 	}
 	line("");
 	strbuf_reset(&msg);

@@ -156,4 +156,24 @@ test_expect_success 'incremental models: a table first, then delete+insert on th
     echo "5,1" >expect && test_cmp expect actual
 '
 
+test_expect_success 'on-run-start, on-run-end, pre-hook and post-hook run on PostgreSQL' '
+    cat >p/dbt_project.yml <<-\EOF &&
+	name: p
+	profile: p
+	on-run-start: "create table if not exists public.hook_log (msg text, at timestamptz default now())"
+	on-run-end: "insert into public.hook_log (msg) values ('"'"'end'"'"')"
+	models:
+	  p:
+	    +materialized: view
+	    marts:
+	      +materialized: table
+	      +post-hook: "insert into public.hook_log (msg) values ('"'"'built {{ this }}'"'"')"
+	EOF
+    dango run --project-dir p --profiles-dir . -s totals >out &&
+    test_grep "1 of 1 OK hook: p.on-run-start.0" out &&
+    test_grep "1 of 1 OK hook: p.on-run-end.0" out &&
+    PGDB=wh psql_do "COPY (SELECT msg FROM public.hook_log ORDER BY at, msg) TO STDOUT" >actual &&
+    printf "built \"wh\".\"analytics\".\"totals\"\nend\n" >expect && test_cmp expect actual
+'
+
 test_done
