@@ -342,6 +342,18 @@ static int n_run_query(struct jinja_call *c, struct jval *ret)
 		*ret = jval_undefined();
 		return 0;
 	}
+	if (!st->wh && st->p->other_query) {
+		struct jval names, rows;
+		struct strbuf err = STRBUF_INIT;
+		if (st->p->other_query(st->p->other_conn, sql, &names, &rows, &err) < 0) {
+			jinja_call_error(c, "run_query(): %s", err.buf);
+			strbuf_release(&err);
+			return -1;
+		}
+		strbuf_release(&err);
+		*ret = dbt_table_new(names, rows);
+		return 0;
+	}
 	if (!st->wh)
 		return jinja_call_error(c, "run_query(): no connection to the warehouse");
 	struct wh_result r;
@@ -371,6 +383,32 @@ static int n_statement(struct jinja_call *c, struct jval *ret)
 		return -1;
 	char *sql = jval_to_cstr(body);
 	jval_unref(body);
+	if (st->execute && !st->wh && st->p->other_query) {
+		struct jval names, rows;
+		struct strbuf err = STRBUF_INIT;
+		int rc = st->p->other_query(st->p->other_conn, sql, &names, &rows, &err);
+		if (rc < 0) {
+			jinja_call_error(c, "statement '%s': %s", name ? name : "", err.buf);
+			strbuf_release(&err);
+			free(sql);
+			return -1;
+		}
+		strbuf_release(&err);
+		if (name) {
+			struct jval res = jval_dict_new(), resp = jval_dict_new();
+			int fetch_it = fetch && jval_truthy(*fetch);
+			jval_dict_set(resp, "code", jval_str("OK"));
+			jval_dict_set(resp, "rows_affected", jval_int((int64_t)jval_len(rows)));
+			jval_dict_set(res, "response", resp);
+			jval_dict_set(res, "data", fetch_it ? jval_ref(rows) : jval_list_new());
+			jval_dict_set(res, "table", fetch_it ? dbt_table_new(jval_ref(names), jval_ref(rows)) : jval_none());
+			jval_dict_set(st->results, name, res);
+		}
+		jval_unref(names);
+		jval_unref(rows);
+		free(sql);
+		return 0;
+	}
 	if (st->execute && st->wh) {
 		struct wh_result r;
 		struct strbuf err = STRBUF_INIT;

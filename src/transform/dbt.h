@@ -126,6 +126,11 @@ struct dbt_project {
 	 * orders them (packages.c) */
 	struct strvec hook_owner_start, hook_owner_end;
 	struct strvec pkg_hooks;  /* while loading: owner, "0"/"1" (end), sql, ... */
+	/* run_query and statement on a warehouse that is not DuckDB (a
+	 * postgres target, pg_target.c): the column names and typed rows
+	 * (lists, owned by the caller) of sql, or -1 with err */
+	int (*other_query)(void *conn, const char *sql, struct jval *names, struct jval *rows, struct strbuf *err);
+	void *other_conn;
 };
 
 /* --- pg_target.c: a dbt-postgres target (dango run, test, build) --------------- */

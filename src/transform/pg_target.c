@@ -17,7 +17,8 @@
  * default when there is one), in one transaction, into the columns the
  * table has. is_incremental() sees the relations that exist (the project's
  * catalog is filled from pg_class).
- * pre-hook/post-hook run in the model's transaction; on-run-start and
+ * run_query and statement blocks run on the same connection, their values
+ * typed as on DuckDB. pre-hook/post-hook run in the model's transaction; on-run-start and
  * on-run-end around the nodes (without on-run-end's results).
  * Tests (generic and singular; `dango test`, and `dango build` in graph
  * order) count their rows with fail_calc against warn_if/error_if and
@@ -29,6 +30,8 @@
 #include "core/strvec.h"
 #include "core/xalloc.h"
 #include "core/yaml.h"
+#include "transform/pymodules.h"
+#include "transform/runtime.h"
 
 #include <libpq-fe.h>
 #include <stdio.h>
@@ -91,6 +94,54 @@ static PGconn *pg_connect(const struct dbt_project *p, struct strbuf *err)
 		return NULL;
 	}
 	return c;
+}
+
+/* A cell as Python's agate value: numbers, booleans, dates and
+ * timestamps typed by the column's type (pg_type OIDs), else text. */
+static struct jval pg_value(const PGresult *r, int row, int col)
+{
+	if (PQgetisnull(r, row, col))
+		return jval_none();
+	const char *s = PQgetvalue(r, row, col);
+	switch (PQftype(r, col)) {
+	case 16: /* bool */
+		return jval_bool(s[0] == 't');
+	case 20: case 21: case 23: /* int8, int2, int4 */
+		return jval_int(strtoll(s, NULL, 10));
+	case 700: case 701: case 1700: /* float4, float8, numeric */
+		return jval_float(strtod(s, NULL));
+	case 1082: case 1083: case 1114: case 1184: { /* date, time, timestamp, timestamptz */
+		const char *type = PQftype(r, col) == 1082 ? "date" : PQftype(r, col) == 1083 ? "time" : "timestamp";
+		struct jval v = dbt_datetime_from_sql(s, type);
+		return v.type != JVAL_UNDEFINED ? v : jval_str(s);
+	}
+	default:
+		return jval_str(s);
+	}
+}
+
+static int pg_query(void *conn, const char *sql, struct jval *names, struct jval *rows, struct strbuf *err)
+{
+	PGresult *r = PQexec(conn, sql);
+	ExecStatusType st = PQresultStatus(r);
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+		strbuf_addf(err, "Database Error: %s", PQresultErrorMessage(r));
+		strbuf_rtrim(err);
+		PQclear(r);
+		return -1;
+	}
+	*names = jval_list_new();
+	*rows = jval_list_new();
+	for (int c = 0; c < PQnfields(r); c++)
+		jval_list_append(*names, jval_str(PQfname(r, c)));
+	for (int i = 0; i < PQntuples(r); i++) {
+		struct jval row = jval_list_new();
+		for (int c = 0; c < PQnfields(r); c++)
+			jval_list_append(row, pg_value(r, i, c));
+		jval_list_append(*rows, row);
+	}
+	PQclear(r);
+	return 0;
 }
 
 static int pg_exec(PGconn *c, const char *sql, struct strbuf *err)
@@ -475,6 +526,8 @@ int dbt_pg_run(struct dbt_project *p, void (*line)(const char *), struct strbuf 
 		PQfinish(c);
 		return -1;
 	}
+	p->other_query = pg_query;
+	p->other_conn = c;
 	size_t *order = dbt_graph_order(p), total = 0, done = 0, npass = 0, nerr = 0, nskip = 0, nwarn = 0;
 	for (size_t i = 0; i < p->nr; i++)
 		total += runs(p->nodes[i]);
@@ -488,6 +541,8 @@ int dbt_pg_run(struct dbt_project *p, void (*line)(const char *), struct strbuf 
 		strbuf_release(&msg);
 		free(failed);
 		free(order);
+		p->other_query = NULL;
+		p->other_conn = NULL;
 		PQfinish(c);
 		return -1;
 	}
@@ -597,6 +652,8 @@ int dbt_pg_run(struct dbt_project *p, void (*line)(const char *), struct strbuf 
 	strbuf_release(&msg);
 	free(failed);
 	free(order);
+	p->other_query = NULL;
+	p->other_conn = NULL;
 	PQfinish(c);
 	return (int)nerr;
 }

@@ -176,4 +176,20 @@ test_expect_success 'on-run-start, on-run-end, pre-hook and post-hook run on Pos
     printf "built \"wh\".\"analytics\".\"totals\"\nend\n" >expect && test_cmp expect actual
 '
 
+test_expect_success 'run_query and statement run on PostgreSQL, with typed values' '
+    cat >p/models/uses_query.sql <<-\EOF &&
+	{% set r = run_query("select max(id) as m, date '"'"'2024-02-28'"'"' as d, true as b, 1.5::numeric as f from public.raw_orders") %}
+	{% call statement("st", fetch_result=True) %}select count(*) as n from public.raw_orders{% endcall %}
+	{% if execute %}
+	select {{ r.rows[0].m + 1 }} as next_id, '"'"'{{ r.rows[0].d + modules.datetime.timedelta(days=1) }}'"'"' as d,
+	  {{ r.rows[0].b }} as b, {{ r.rows[0].f * 2 }} as f, {{ load_result("st").table.rows[0][0] }} as n
+	{% else %}
+	select 1 as next_id
+	{% endif %}
+	EOF
+    dango run --project-dir p --profiles-dir . -s uses_query >out &&
+    PGDB=wh psql_do "COPY (SELECT * FROM analytics.uses_query) TO STDOUT WITH CSV" >actual &&
+    echo "6,2024-02-29,t,3.0,5" >expect && test_cmp expect actual
+'
+
 test_done
