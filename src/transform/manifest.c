@@ -554,7 +554,7 @@ static int load_profile(struct dbt_project *p, const struct dbt_load_opts *o, st
 		goto out;
 	}
 	if (!type || strcmp(type, "duckdb")) {
-		strbuf_addf(err, "%s: target '%s' has type '%s': only 'duckdb' is supported", path.buf, tname,
+		strbuf_addf(err, "%s: target '%s' has type '%s': only 'duckdb' and 'postgres' are supported", path.buf, tname,
 			    type ? type : "(none)");
 		goto out;
 	}
