@@ -10,14 +10,19 @@ The environment is the one dbt builds (dbt/clients/jinja.py): a
 SandboxedEnvironment with jinja2.ext.do, jinja2.ext.loopcontrols and dbt's
 docs/test/materialization block extensions, default whitespace options, and
 StrictUndefined (cases named lenient_* use Jinja's default Undefined, as
-dbt's runtime does); `return` is dbt's macro return.
+dbt's runtime does); `return` is dbt's macro return. Cases named modules_*
+get dbt's `modules` (datetime, pytz, itertools, re); pytz may come from
+Debian's python3-tz when this Python lacks it.
 
   scripts/jinja-golden.py           check every case
   scripts/jinja-golden.py --write   (re)write the .out files
   scripts/jinja-golden.py NAME...   only these cases
 """
+import datetime
+import itertools
 import json
 import os
+import re
 import sys
 
 import jinja2
@@ -25,6 +30,12 @@ import jinja2.ext
 import jinja2.nodes
 import jinja2.runtime
 import jinja2.sandbox
+
+try:
+    import pytz
+except ImportError:
+    sys.path.append("/usr/lib/python3/dist-packages")
+    import pytz
 
 CASES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "jinja", "cases")
 
@@ -116,6 +127,9 @@ def environment(undefined=jinja2.StrictUndefined):
     return env
 
 
+MODULES = {"datetime": datetime, "pytz": pytz, "itertools": itertools, "re": re}
+
+
 def render(env, name):
     with open(os.path.join(CASES, name + ".tmpl"), encoding="utf-8", newline="") as f:
         src = f.read()
@@ -124,6 +138,8 @@ def render(env, name):
     if os.path.exists(jpath):
         with open(jpath, encoding="utf-8") as f:
             ctx = json.load(f)
+    if name.startswith("modules_"):
+        ctx["modules"] = MODULES
     return env.from_string(src).render(**ctx)
 
 

@@ -35,6 +35,7 @@ struct run_args {
 	const char *profiles_dir, *target, *vars, *output;
 	int threads, full_refresh, fail_fast, wait, empty;
 	int ignore_drift;
+	int no_version_check;
 };
 
 static const char details[] =
@@ -527,6 +528,11 @@ static void hook_line(void *data, const char *name, size_t i, size_t total, int 
 	strbuf_release(&msg);
 }
 
+static void pg_line(const char *s)
+{
+	out_line("%s", s);
+}
+
 /* on-run-start (end 0) or on-run-end, with dbt's lines; -1 printed */
 static int run_project_hooks(struct dbt_project *p, struct warehouse *wh, int end, const struct dbt_result *res)
 {
@@ -564,6 +570,8 @@ static int run_main(struct run_args *a)
 		out_line("Running with dango=%s", DANGO_VERSION);
 	struct dbt_load_opts lo = { loc.dbt_dir, loc.profiles_dir, loc.profiles_base, a->target, a->vars,
 				    a->full_refresh, on_log, NULL };
+	if (a->no_version_check) /* the flag is dbt's DBT_VERSION_CHECK=false */
+		setenv("DBT_VERSION_CHECK", "false", 1);
 	if (dbt_project_load(&p, &lo, &err) < 0) {
 		have_project = 1;
 		ui_error("%s", err.buf);
@@ -618,6 +626,18 @@ static int run_main(struct run_args *a)
 		      : p.target.threads > 0	       ? p.target.threads
 						       : 4;
 
+	if (p.target.type && !strcmp(p.target.type, "postgres")) {
+		/* a dbt-postgres target (src/transform/pg_target.c): models only */
+		if (a->which != W_RUN && a->which != W_TEST && a->which != W_BUILD) {
+			ui_error("a postgres target runs with 'dango run', 'test' and 'build' only so far");
+			goto out;
+		}
+		int failed = dbt_pg_run(&p, pg_line, &err);
+		if (failed < 0)
+			ui_error("%s", err.buf);
+		ret = failed == 0 ? EXIT_OK : EXIT_FAIL;
+		goto out;
+	}
 	if (a->which == W_COMPILE) {
 		/* read-only, and only if it can be had: compiling needs no warehouse
 		 * unless models introspect it */
@@ -777,6 +797,7 @@ static int run_cmd(enum which which, int argc, const char **argv)
 		OPT_BOOL(0, "ignore-drift", &a.ignore_drift, "run models downstream of breaking schema drift anyway"),
 		OPT_LIST(0, "resource-type", &a.resource_types, "TYPE", "ls: model, seed, test, source, snapshot"),
 		OPT_STRING('o', "output", &a.output, "FORMAT", "ls: selector, name, path or json"),
+		OPT_BOOL(0, "no-version-check", &a.no_version_check, "do not check require-dbt-version"),
 		OPT_END(),
 	};
 	/* each command lists (and takes) only the options it uses */
@@ -1315,6 +1336,7 @@ int cmd_debug(int argc, const char **argv)
 	struct dbt_project p;
 	struct strbuf err = STRBUF_INIT;
 	out_line("Running with dango=%s", DANGO_VERSION);
+	out_line("dbt version: %s (what require-dbt-version is checked against)", DANGO_DBT_VERSION);
 	out_line("dbt project: %s", loc.dbt_dir);
 	struct dbt_load_opts lo = { loc.dbt_dir, loc.profiles_dir, loc.profiles_base, a.target, NULL, 0, on_log, NULL };
 	int loaded = dbt_project_load(&p, &lo, &err) == 0;

@@ -350,8 +350,10 @@ static int a_dispatch(struct jinja_call *c, struct jval *ret)
 		*ret = jval_ref(*m);
 	else
 		r = jinja_call_error(c, "In dispatch: No macro named '%s' found within namespace: '%s'\n"
-					"    Searched for: 'duckdb__%s', 'default__%s'",
-				     name, ns ? ns : rt->p->name, name, name);
+					"    Searched for: '%s__%s', 'default__%s'",
+				     name, ns ? ns : rt->p->name,
+				     rt->p->target.type && !strcmp(rt->p->target.type, "postgres") ? "postgres" : "duckdb",
+				     name, name);
 	free(name);
 	free(ns);
 	return r;
@@ -525,8 +527,7 @@ static int a_get_relation(struct jinja_call *c, struct jval *ret)
 	if (rt->execute && rt->wh) {
 		const char *kind = dbt_catalog_get(rt->p, rt->wh, schema, ident);
 		if (kind) {
-			int show = db && rt->p->target.database && strcmp(db, rt->p->target.database);
-			*ret = dbt_relation_new(db ? db : rt->p->target.database, schema, ident, kind, show);
+			*ret = dbt_relation_new(db ? db : rt->p->target.database, schema, ident, kind, 1);
 		}
 	}
 	free(db);
@@ -551,7 +552,8 @@ static int a_load_relation(struct jinja_call *c, struct jval *ret)
 		const char *kind = dbt_catalog_get(rt->p, rt->wh, r->schema ? r->schema : rt->p->target.schema,
 						   r->identifier);
 		if (kind)
-			*ret = dbt_relation_new(r->database, r->schema, r->identifier, kind, r->show_db);
+			*ret = dbt_relation_new(r->database ? r->database : rt->p->target.database, r->schema,
+						r->identifier, kind, 1);
 	}
 	return 0;
 }
@@ -582,9 +584,9 @@ static int a_list_relations(struct jinja_call *c, struct jval *ret)
 	if (warehouse_query(rt->wh, sql.buf, &res, &err) == 0) {
 		for (size_t i = 0; i < res.rows; i++) {
 			char *name = wh_result_str(&res, i, 0), *type = wh_result_str(&res, i, 1);
-			jval_list_append(*ret, dbt_relation_new(r->database, r->schema, name,
-								type && !strcmp(type, "VIEW") ? "view" : "table",
-								r->show_db));
+			jval_list_append(*ret, dbt_relation_new(r->database ? r->database : rt->p->target.database,
+								r->schema, name,
+								type && !strcmp(type, "VIEW") ? "view" : "table", 1));
 			free(name);
 			free(type);
 		}
@@ -597,7 +599,8 @@ static int a_list_relations(struct jinja_call *c, struct jval *ret)
 
 static int a_type(struct jinja_call *c, struct jval *ret)
 {
-	*ret = jval_str("duckdb");
+	struct dbt_rt *rt = RT(c);
+	*ret = jval_str(rt->p->target.type ? rt->p->target.type : "duckdb");
 	return 0;
 }
 

@@ -10,6 +10,7 @@
  * inline ephemeral models as CTEs, query the warehouse). */
 #include "transform/dbt.h"
 #include "transform/runtime.h"
+#include "transform/pymodules.h"
 #include "transform/jinja/internal.h"
 #include "core/strbuf.h"
 #include "core/util.h"
@@ -82,8 +83,11 @@ static struct jval rows_of(struct wh_result *r)
 			case WH_T_FLOAT:
 				jval_list_append(row, jval_float(strtod(s, NULL)));
 				break;
-			default:
-				jval_list_append(row, jval_str(s));
+			default: {
+				/* dates, times and timestamps as Python's, as agate gives them */
+				struct jval d = dbt_datetime_from_sql(s, wh_result_type_name(r, c));
+				jval_list_append(row, d.type != JVAL_UNDEFINED ? d : jval_str(s));
+			}
 			}
 			free(s);
 		}
@@ -109,8 +113,9 @@ static struct jval node_relation(struct dbt_project *p, struct dbt_node *t)
 	const char *type = t->kind == NODE_SOURCE ? "table"
 			   : t->mat == MAT_VIEW	 ? "view"
 						 : "table";
+	/* three parts, "db"."schema"."name", as dbt-duckdb renders refs and sources */
 	return dbt_relation_new(t->database ? t->database : p->target.database, t->schema ? t->schema : p->target.schema,
-				t->alias ? t->alias : t->name, type, t->database != NULL);
+				t->alias ? t->alias : t->name, type, 1);
 }
 
 static int compile_into(struct rstate *st, struct dbt_node *n, struct strbuf *out, struct strbuf *err);
@@ -312,7 +317,8 @@ static int n_is_incremental(struct jinja_call *c, struct jval *ret)
 	if (st->incremental < 0) {
 		st->incremental = 0;
 		struct dbt_node *n = st->n;
-		if (st->execute && n && n->mat == MAT_INCREMENTAL && st->wh) {
+		/* a postgres target has no DuckDB connection, but a catalog */
+		if (st->execute && n && n->mat == MAT_INCREMENTAL && (st->wh || st->p->have_catalog)) {
 			const struct jval *fr = jval_dict_get(n->config, "full_refresh");
 			int full = fr && fr->type == JVAL_BOOL ? fr->u.b : st->p->full_refresh;
 			const char *kind = dbt_catalog_get(st->p, st->wh, n->schema, n->alias);
@@ -334,6 +340,18 @@ static int n_run_query(struct jinja_call *c, struct jval *ret)
 		/* dbt's run_query at parse time is None.table: an undefined that
 		 * a lenient parse prints, tests and iterates quietly */
 		*ret = jval_undefined();
+		return 0;
+	}
+	if (!st->wh && st->p->other_query) {
+		struct jval names, rows;
+		struct strbuf err = STRBUF_INIT;
+		if (st->p->other_query(st->p->other_conn, sql, &names, &rows, &err) < 0) {
+			jinja_call_error(c, "run_query(): %s", err.buf);
+			strbuf_release(&err);
+			return -1;
+		}
+		strbuf_release(&err);
+		*ret = dbt_table_new(names, rows);
 		return 0;
 	}
 	if (!st->wh)
@@ -365,6 +383,32 @@ static int n_statement(struct jinja_call *c, struct jval *ret)
 		return -1;
 	char *sql = jval_to_cstr(body);
 	jval_unref(body);
+	if (st->execute && !st->wh && st->p->other_query) {
+		struct jval names, rows;
+		struct strbuf err = STRBUF_INIT;
+		int rc = st->p->other_query(st->p->other_conn, sql, &names, &rows, &err);
+		if (rc < 0) {
+			jinja_call_error(c, "statement '%s': %s", name ? name : "", err.buf);
+			strbuf_release(&err);
+			free(sql);
+			return -1;
+		}
+		strbuf_release(&err);
+		if (name) {
+			struct jval res = jval_dict_new(), resp = jval_dict_new();
+			int fetch_it = fetch && jval_truthy(*fetch);
+			jval_dict_set(resp, "code", jval_str("OK"));
+			jval_dict_set(resp, "rows_affected", jval_int((int64_t)jval_len(rows)));
+			jval_dict_set(res, "response", resp);
+			jval_dict_set(res, "data", fetch_it ? jval_ref(rows) : jval_list_new());
+			jval_dict_set(res, "table", fetch_it ? dbt_table_new(jval_ref(names), jval_ref(rows)) : jval_none());
+			jval_dict_set(st->results, name, res);
+		}
+		jval_unref(names);
+		jval_unref(rows);
+		free(sql);
+		return 0;
+	}
 	if (st->execute && st->wh) {
 		struct wh_result r;
 		struct strbuf err = STRBUF_INIT;
@@ -490,6 +534,15 @@ static struct jval make_context(struct rstate *st)
 	jval_dict_set(ctx, "statement", jval_native("statement", n_statement, st, NULL));
 	jval_dict_set(ctx, "load_result", jval_native("load_result", n_load_result, st, NULL));
 	jval_dict_set(ctx, "adapter", make_adapter(st));
+	{
+		/* builtins: dbt's own ref, source and config, for a project
+		 * macro that wraps them */
+		struct jval b = jval_dict_new();
+		jval_dict_set(b, "ref", jval_native("ref", n_ref, st, NULL));
+		jval_dict_set(b, "source", jval_native("source", n_source, st, NULL));
+		jval_dict_set(b, "config", jval_object(&config_ops, st));
+		jval_dict_set(ctx, "builtins", jval_object_dict(b));
+	}
 	{
 		struct dbt_rt rt = { st->p, st->n, st->wh, st->execute };
 		dbt_context_node_extras(ctx, &rt);
@@ -653,147 +706,12 @@ static int g_doc(struct jinja_call *c, struct jval *ret)
 	return 0;
 }
 
-/* modules.datetime: now(), utcnow(), date.today(), and on the values
- * year..second, strftime(), isoformat(), str() */
-struct dtval {
-	struct tm tm;
-	long usec;
-	int date_only;
-};
-
-static void dt_str(void *data, struct strbuf *out)
-{
-	struct dtval *d = data;
-	char buf[64];
-	if (d->date_only) {
-		strftime(buf, sizeof(buf), "%Y-%m-%d", &d->tm);
-		strbuf_addstr(out, buf);
-		return;
-	}
-	strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", &d->tm);
-	strbuf_addstr(out, buf);
-	if (d->usec)
-		strbuf_addf(out, ".%06ld", d->usec);
-}
-
-static int dt_strftime(struct jinja_call *c, struct jval *ret)
-{
-	struct dtval *d = jinja_call_data(c);
-	const char *fmt = str_arg(c, 0, "format");
-	char buf[256];
-	if (!fmt)
-		return jinja_call_error(c, "strftime() takes a format");
-	size_t n = strftime(buf, sizeof(buf), fmt, &d->tm);
-	*ret = jval_strn(buf, n);
-	return 0;
-}
-
-static int dt_isoformat(struct jinja_call *c, struct jval *ret)
-{
-	struct dtval *d = jinja_call_data(c);
-	struct strbuf sb = STRBUF_INIT;
-	dt_str(d, &sb);
-	if (!d->date_only)
-		sb.buf[10] = 'T';
-	*ret = jval_str_from_buf(&sb);
-	strbuf_release(&sb);
-	return 0;
-}
-
-static int dt_getattr(void *data, const char *name, struct jval *out)
-{
-	struct dtval *d = data;
-	if (!strcmp(name, "year"))
-		*out = jval_int(d->tm.tm_year + 1900);
-	else if (!strcmp(name, "month"))
-		*out = jval_int(d->tm.tm_mon + 1);
-	else if (!strcmp(name, "day"))
-		*out = jval_int(d->tm.tm_mday);
-	else if (!strcmp(name, "hour"))
-		*out = jval_int(d->tm.tm_hour);
-	else if (!strcmp(name, "minute"))
-		*out = jval_int(d->tm.tm_min);
-	else if (!strcmp(name, "second"))
-		*out = jval_int(d->tm.tm_sec);
-	else if (!strcmp(name, "strftime"))
-		*out = jval_native("strftime", dt_strftime, d, NULL);
-	else if (!strcmp(name, "isoformat"))
-		*out = jval_native("isoformat", dt_isoformat, d, NULL);
-	else
-		return 1;
-	return 0;
-}
-
-static const struct jinja_object_ops dt_ops = { "datetime", dt_getattr, dt_str, NULL, free, NULL, 0 };
-
-static int g_now(struct jinja_call *c, struct jval *ret)
-{
-	struct timeval tv;
-	gettimeofday(&tv, NULL);
-	struct dtval *d = xcalloc(1, sizeof(*d));
-	time_t t = tv.tv_sec;
-	const char *which = jinja_call_name(c);
-	if (!strcmp(which, "utcnow"))
-		gmtime_r(&t, &d->tm);
-	else
-		localtime_r(&t, &d->tm);
-	d->usec = tv.tv_usec;
-	if (!strcmp(which, "today")) {
-		d->date_only = 1;
-		d->usec = 0;
-	}
-	*ret = jval_object(&dt_ops, d);
-	return 0;
-}
-
-static int g_date(struct jinja_call *c, struct jval *ret)
-{
-	int64_t y = 1970, m = 1, day = 1;
-	const struct jval *a;
-	if ((a = jinja_call_param(c, 0, "year")) && a->type == JVAL_INT)
-		y = a->u.i;
-	if ((a = jinja_call_param(c, 1, "month")) && a->type == JVAL_INT)
-		m = a->u.i;
-	if ((a = jinja_call_param(c, 2, "day")) && a->type == JVAL_INT)
-		day = a->u.i;
-	struct dtval *d = xcalloc(1, sizeof(*d));
-	d->tm.tm_year = (int)y - 1900;
-	d->tm.tm_mon = (int)m - 1;
-	d->tm.tm_mday = (int)day;
-	d->date_only = !strcmp(jinja_call_name(c), "date");
-	timegm(&d->tm);
-	*ret = jval_object(&dt_ops, d);
-	return 0;
-}
-
-struct jval dbt_datetime_value(time_t t, long usec, int utc);
-struct jval dbt_datetime_value(time_t t, long usec, int utc)
-{
-	struct dtval *d = xcalloc(1, sizeof(*d));
-	if (utc)
-		gmtime_r(&t, &d->tm);
-	else
-		localtime_r(&t, &d->tm);
-	d->usec = usec;
-	return jval_object(&dt_ops, d);
-}
-
 void dbt_modules_extend(struct jval mods);
 
 static struct jval make_modules(void)
 {
-	struct jval dtcls = jval_dict_new();
-	jval_dict_set(dtcls, "now", jval_native("now", g_now, NULL, NULL));
-	jval_dict_set(dtcls, "utcnow", jval_native("utcnow", g_now, NULL, NULL));
-	jval_dict_set(dtcls, "__call__", jval_native("datetime", g_date, NULL, NULL));
-	struct jval datecls = jval_dict_new();
-	jval_dict_set(datecls, "today", jval_native("today", g_now, NULL, NULL));
-	struct jval dtmod = jval_dict_new();
-	jval_dict_set(dtmod, "datetime", jval_object_dict(dtcls));
-	jval_dict_set(dtmod, "date", jval_object_dict(datecls));
-	jval_dict_set(dtmod, "make_date", jval_native("date", g_date, NULL, NULL));
 	struct jval mods = jval_dict_new();
-	jval_dict_set(mods, "datetime", jval_object_dict(dtmod));
+	dbt_pymodules_add(mods);
 	dbt_modules_extend(mods);
 	return jval_object_dict(mods);
 }
@@ -817,7 +735,7 @@ void dbt_context_setup(struct dbt_project *p)
 	jval_dict_set(t, "target_name", jval_str(tg->name ? tg->name : "dev"));
 	jval_dict_set(t, "profile_name", jval_str(p->profile_name ? p->profile_name : ""));
 	jval_dict_set(t, "schema", jval_str(tg->schema ? tg->schema : "main"));
-	jval_dict_set(t, "type", jval_str("duckdb"));
+	jval_dict_set(t, "type", jval_str(tg->type ? tg->type : "duckdb"));
 	jval_dict_set(t, "threads", jval_int(tg->threads ? tg->threads : 4));
 	jval_dict_set(t, "path", jval_str(tg->path ? tg->path : ""));
 	jval_dict_set(t, "database", jval_str(tg->database ? tg->database : ""));

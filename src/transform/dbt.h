@@ -77,6 +77,7 @@ struct dbt_node {
 struct dbt_target {
 	char *profile, *name, *type, *schema, *database, *path;
 	int threads;
+	struct strvec pg_params;  /* type postgres: libpq keyword, value, ... (pg_target.c) */
 };
 
 struct dbt_project {
@@ -119,7 +120,27 @@ struct dbt_project {
 	struct ydoc *root_doc;    /* dbt_project.yml while loading (borrowed) */
 	struct strvec on_run_start, on_run_end; /* the project's hooks, as written */
 	int empty;                /* --empty: refs and sources read no rows */
+	int no_version_check;     /* require-dbt-version is not checked */
+	/* whose each hook of on_run_start/on_run_end is (a project name): the
+	 * packages' hooks come first, by package name, then the root's, as dbt
+	 * orders them (packages.c) */
+	struct strvec hook_owner_start, hook_owner_end;
+	struct strvec pkg_hooks;  /* while loading: owner, "0"/"1" (end), sql, ... */
+	/* run_query and statement on a warehouse that is not DuckDB (a
+	 * postgres target, pg_target.c): the column names and typed rows
+	 * (lists, owned by the caller) of sql, or -1 with err */
+	int (*other_query)(void *conn, const char *sql, struct jval *names, struct jval *rows, struct strbuf *err);
+	void *other_conn;
 };
+
+/* --- pg_target.c: a dbt-postgres target (dango run, test, build) --------------- */
+/* Read a `type: postgres` output of profiles.yml into p->target. */
+int dbt_pg_target_load(struct dbt_project *p, const struct ynode *out, const char *file, const char *tname,
+		       struct strbuf *err);
+/* Build the selected models and run the selected tests on PostgreSQL, in
+ * graph order, printing dbt's lines through line(); the number of nodes
+ * that failed, or -1 (cannot connect). */
+int dbt_pg_run(struct dbt_project *p, void (*line)(const char *), struct strbuf *err);
 
 /* --- manifest.c: loading ---------------------------------------------------- */
 struct dbt_load_opts {

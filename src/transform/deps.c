@@ -344,7 +344,29 @@ static char *package_root(const char *dir)
 	return found;
 }
 
-static int fetch_tarball(struct deps *d, struct dep *x, const char *url, struct strbuf *err)
+/* The SHA-1 of a file as 40 hex digits into hex[41]. */
+static int file_sha1(const char *file, char hex[41])
+{
+	FILE *fp = fopen(file, "rb");
+	char buf[65536];
+	size_t n;
+	struct sha1 s;
+	if (!fp)
+		return -1;
+	sha1_init(&s);
+	while ((n = fread(buf, 1, sizeof(buf), fp)) > 0)
+		sha1_update(&s, buf, n);
+	int bad = ferror(fp);
+	fclose(fp);
+	sha1_final_hex(&s, hex);
+	return bad ? -1 : 0;
+}
+
+/* Download and unpack url; when the hub gives the archive's SHA-1
+ * (downloads.sha1), a different file is an error before anything is
+ * unpacked. */
+static int fetch_tarball(struct deps *d, struct dep *x, const char *url, const char *sha1,
+			 struct strbuf *err)
 {
 	char *dir = staging_dir(d), *file = xasprintf("%s.tar", dir);
 	long status;
@@ -362,6 +384,17 @@ static int fetch_tarball(struct deps *d, struct dep *x, const char *url, struct 
 	fp = NULL;
 	if (r < 0)
 		goto out;
+	if (sha1 && *sha1) {
+		char hex[41];
+		if (file_sha1(file, hex) < 0) {
+			strbuf_addf(err, "cannot read '%s': %s", file, strerror(errno));
+			goto out;
+		}
+		if (strcasecmp(hex, sha1)) {
+			strbuf_addf(err, "the archive's SHA-1 is %s but the package hub gives %s", hex, sha1);
+			goto out;
+		}
+	}
 	const char *tar_argv[] = { "tar", "-xf", file, "-C", dir, NULL };
 	if (run_tool(tar_argv, NULL, NULL, err) < 0)
 		goto out;
@@ -617,7 +650,7 @@ static int merge_fetched(struct deps *d, const struct entry *e, enum dep_kind ki
 	} else if (kind == DEP_GIT) {
 		r = fetch_git(d, x, &why);
 	} else {
-		r = fetch_tarball(d, x, target, &why);
+		r = fetch_tarball(d, x, target, NULL, &why);
 	}
 	if (r < 0) {
 		strbuf_addf(err, "%s%s package '%s': %s", x->where, kind_word(kind), spec, why.buf);
@@ -845,13 +878,15 @@ static int fetch_hub_packages(struct deps *d, struct strbuf *err)
 		if (x->kind != DEP_HUB)
 			continue;
 		json_t *ver = json_object_get(json_object_get(x->meta, "versions"), x->version);
-		const char *url = json_string_value(json_object_get(json_object_get(ver, "downloads"), "tarball"));
+		json_t *dl = json_object_get(ver, "downloads");
+		const char *url = json_string_value(json_object_get(dl, "tarball"));
+		const char *sha1 = json_string_value(json_object_get(dl, "sha1"));
 		struct strbuf why = STRBUF_INIT;
 		if (!url) {
 			strbuf_addf(err, "%sthe package hub lists no tarball for %s %s", x->where, x->spec, x->version);
 			return -1;
 		}
-		if (fetch_tarball(d, x, url, &why) < 0) {
+		if (fetch_tarball(d, x, url, sha1, &why) < 0) {
 			strbuf_addf(err, "%shub package '%s' %s (%s): %s", x->where, x->spec, x->version, url, why.buf);
 			strbuf_release(&why);
 			return -1;

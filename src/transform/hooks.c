@@ -78,10 +78,18 @@ int dbt_run_hooks(struct dbt_project *p, struct warehouse *wh, int end, const st
 		return 0;
 	struct jval extra = hook_context(p, results);
 	int ret = 0;
-	for (size_t i = 0; i < hooks->nr && !ret; i++) {
+	const struct strvec *owners = end ? &p->hook_owner_end : &p->hook_owner_start;
+	for (size_t i = 0, k = 0; i < hooks->nr && !ret; i++, k++) {
 		struct strbuf sql = STRBUF_INIT, what = STRBUF_INIT, name = STRBUF_INIT;
-		strbuf_addf(&what, "dbt_project.yml (%s)", kind);
-		strbuf_addf(&name, "%s.%s.%zu", p->name, kind, i);
+		/* named as dbt: <project>.<kind>.<index within the project> */
+		const char *owner = i < owners->nr ? owners->v[i] : p->name;
+		if (i && i < owners->nr && strcmp(owner, owners->v[i - 1]))
+			k = 0;
+		if (strcmp(owner, p->name))
+			strbuf_addf(&what, "dbt_packages/%s/dbt_project.yml (%s)", owner, kind);
+		else
+			strbuf_addf(&what, "dbt_project.yml (%s)", kind);
+		strbuf_addf(&name, "%s.%s.%zu", owner, kind, k);
 		ret = dbt_render_extra(p, wh, what.buf, hooks->v[i], extra, &sql, err);
 		strbuf_trim(&sql);
 		if (ret == 0 && sql.len)

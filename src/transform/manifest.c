@@ -545,8 +545,16 @@ static int load_profile(struct dbt_project *p, const struct dbt_load_opts *o, st
 					tname);
 	}
 	const char *type = ystr(out_node, "type");
+	if (type && !strcmp(type, "postgres")) {
+		/* a dbt-postgres target (pg_target.c) */
+		p->target.profile = xstrdup(p->profile_name);
+		p->target.name = xstrdup(tname);
+		p->target.type = xstrdup(type);
+		ret = dbt_pg_target_load(p, out_node, path.buf, tname, err);
+		goto out;
+	}
 	if (!type || strcmp(type, "duckdb")) {
-		strbuf_addf(err, "%s: target '%s' has type '%s': only 'duckdb' is supported", path.buf, tname,
+		strbuf_addf(err, "%s: target '%s' has type '%s': only 'duckdb' and 'postgres' are supported", path.buf, tname,
 			    type ? type : "(none)");
 		goto out;
 	}
@@ -572,14 +580,18 @@ static int load_profile(struct dbt_project *p, const struct dbt_load_opts *o, st
 		}
 		p->target.path = strbuf_detach(&abs, NULL);
 	}
-	/* DuckDB names the database after the file */
+	/* DuckDB names the database after the file ("memory" in memory), and
+	 * relations render with it: another name is dbt-duckdb's error */
 	const char *db = ystr(out_node, "database");
-	if (db)
-		p->target.database = xstrdup(db);
-	else {
-		char *b = basename_noext(p->target.path);
-		p->target.database = b;
+	char *stem = !strcmp(p->target.path, ":memory:") ? xstrdup("memory") : basename_noext(p->target.path);
+	if (db && strcmp(db, stem)) {
+		strbuf_addf(err, "%s: profile '%s', target '%s': inconsistency detected between 'path' and "
+			    "'database' fields in profile; the 'database' property must be set to '%s' to match "
+			    "the 'path'", path.buf, p->profile_name, tname, stem);
+		free(stem);
+		goto out;
 	}
+	p->target.database = stem;
 	int64_t th = 0;
 	p->target.threads = ynode_int(ymap_get(out_node, "threads"), &th) == 0 && th > 0 ? (int)th : 4;
 	ret = 0;
@@ -819,24 +831,36 @@ static const char *tag_at(const char *s, const char *word, const char **arg)
 	return e ? e + 2 : NULL;
 }
 
+/* Where a project's or a package's snapshots and singular tests are: its
+ * paths under prefix ("" or "dbt_packages/x/"), and the package's own
+ * dbt_project.yml tree for them (applied before the root project's). */
+struct node_dirs {
+	const char *name, *package, *prefix;
+	const struct strvec *paths;
+	const struct ynode *own_tree;
+};
+
 /* Each {% snapshot name %} ... {% endsnapshot %} block of the snapshot
  * paths is a snapshot node; its body is the query. */
-static int load_snapshots(struct dbt_project *p, const struct ynode *tree, struct strbuf *err)
+static int load_snapshots_of(struct dbt_project *p, const struct node_dirs *o, const struct ynode *tree,
+			     struct strbuf *err)
 {
 	static const char *const exts[] = { ".sql", NULL };
-	for (size_t d = 0; d < p->snapshot_paths.nr; d++) {
+	for (size_t d = 0; d < o->paths->nr; d++) {
 		struct strvec files = STRVEC_INIT;
-		struct strbuf base = STRBUF_INIT;
-		fs_path_join(&base, p->dir, p->snapshot_paths.v[d]);
+		struct strbuf base = STRBUF_INIT, root = STRBUF_INIT;
+		strbuf_addf(&root, "%s%s", o->prefix, o->paths->v[d]);
+		fs_path_join(&base, p->dir, root.buf);
 		list_files(&files, base.buf, "", exts);
 		strbuf_release(&base);
 		for (size_t i = 0; i < files.nr; i++) {
 			struct strbuf rel = STRBUF_INIT, text = STRBUF_INIT;
-			strbuf_addf(&rel, "%s/%s", p->snapshot_paths.v[d], files.v[i]);
+			strbuf_addf(&rel, "%s/%s", root.buf, files.v[i]);
 			if (read_rel(p, rel.buf, &text, err) < 0) {
 				strbuf_release(&rel);
 				strbuf_release(&text);
 				strvec_clear(&files);
+				strbuf_release(&root);
 				return -1;
 			}
 			for (const char *s = text.buf; (s = strstr(s, "{%"));) {
@@ -852,9 +876,10 @@ static int load_snapshots(struct dbt_project *p, const struct ynode *tree, struc
 				while ((e = strstr(e, "{%")) && !tag_at(e, "endsnapshot", &a2))
 					e += 2;
 				struct dbt_node *n = node_new(p, NODE_SNAPSHOT);
-				node_set_file(p, n, p->snapshot_paths.v[d], files.v[i]);
+				node_set_file(p, n, root.buf, files.v[i]);
 				n->name = xstrndup(arg, len);
-				n->unique_id = xasprintf("snapshot.%s.%s", p->name, n->name);
+				n->package_name = o->package ? xstrdup(o->package) : NULL;
+				n->unique_id = xasprintf("snapshot.%s.%s", o->name, n->name);
 				{
 					/* a snapshot's fqn has its file's name too, as dbt's */
 					char *stem = xstrdup(files.v[i]);
@@ -862,10 +887,12 @@ static int load_snapshots(struct dbt_project *p, const struct ynode *tree, struc
 					if (dot)
 						*dot = '\0';
 					char *fake = xasprintf("%s/%s.sql", stem, n->name);
-					make_fqn(&n->fqn, p->name, fake, n->name);
+					make_fqn(&n->fqn, o->name, fake, n->name);
 					free(fake);
 					free(stem);
 				}
+				if (o->own_tree)
+					apply_project_tree(n->config, o->own_tree, &n->fqn);
 				apply_project_tree(n->config, tree, &n->fqn);
 				n->mat = MAT_SNAPSHOT;
 				if (!len)
@@ -884,8 +911,15 @@ static int load_snapshots(struct dbt_project *p, const struct ynode *tree, struc
 			strbuf_release(&text);
 		}
 		strvec_clear(&files);
+		strbuf_release(&root);
 	}
 	return 0;
+}
+
+static int load_snapshots(struct dbt_project *p, const struct ynode *tree, struct strbuf *err)
+{
+	struct node_dirs o = { p->name, NULL, "", &p->snapshot_paths, NULL };
+	return load_snapshots_of(p, &o, tree, err);
 }
 
 static int load_seeds(struct dbt_project *p, const struct origin *o, const struct ynode *tree)
@@ -977,36 +1011,91 @@ static int load_package_nodes(struct dbt_project *p, const struct ynode *models_
 	return ret;
 }
 
-static int load_singular_tests(struct dbt_project *p, const struct ynode *tree, struct strbuf *err)
+static int load_singular_tests_of(struct dbt_project *p, const struct node_dirs *o, const struct ynode *tree,
+				  struct strbuf *err)
 {
 	static const char *const exts[] = { ".sql", NULL };
-	for (size_t d = 0; d < p->test_paths.nr; d++) {
+	for (size_t d = 0; d < o->paths->nr; d++) {
 		struct strvec files = STRVEC_INIT;
-		struct strbuf base = STRBUF_INIT;
-		fs_path_join(&base, p->dir, p->test_paths.v[d]);
+		struct strbuf base = STRBUF_INIT, root = STRBUF_INIT;
+		strbuf_addf(&root, "%s%s", o->prefix, o->paths->v[d]);
+		fs_path_join(&base, p->dir, root.buf);
 		list_files(&files, base.buf, "", exts);
 		strbuf_release(&base);
 		for (size_t i = 0; i < files.nr; i++) {
 			if (starts_with(files.v[i], "generic/"))
 				continue; /* generic test definitions, read as macros */
 			struct dbt_node *n = node_new(p, NODE_TEST);
-			node_set_file(p, n, p->test_paths.v[d], files.v[i]);
+			node_set_file(p, n, root.buf, files.v[i]);
 			n->name = basename_noext(files.v[i]);
-			n->unique_id = xasprintf("test.%s.%s", p->name, n->name);
-			make_fqn(&n->fqn, p->name, files.v[i], n->name);
+			n->package_name = o->package ? xstrdup(o->package) : NULL;
+			n->unique_id = xasprintf("test.%s.%s", o->name, n->name);
+			make_fqn(&n->fqn, o->name, files.v[i], n->name);
+			if (o->own_tree)
+				apply_project_tree(n->config, o->own_tree, &n->fqn);
 			apply_project_tree(n->config, tree, &n->fqn);
 			n->mat = MAT_TEST;
 			struct strbuf text = STRBUF_INIT;
 			if (read_rel(p, n->file, &text, err) < 0) {
 				strbuf_release(&text);
 				strvec_clear(&files);
+				strbuf_release(&root);
 				return -1;
 			}
 			n->raw_sql = strbuf_detach(&text, NULL);
 		}
 		strvec_clear(&files);
+		strbuf_release(&root);
 	}
 	return 0;
+}
+
+static int load_singular_tests(struct dbt_project *p, const struct ynode *tree, struct strbuf *err)
+{
+	struct node_dirs o = { p->name, NULL, "", &p->test_paths, NULL };
+	return load_singular_tests_of(p, &o, tree, err);
+}
+
+/* A package's snapshots and singular tests, as dbt builds them with the
+ * package's own config first, then the root project's. */
+static int load_package_tests_snapshots(struct dbt_project *p, const struct ynode *root_tests,
+					const struct ynode *root_snapshots, struct strbuf *err)
+{
+	int ret = 0;
+	for (size_t k = 0; k < p->packages.nr && !ret; k++) {
+		struct strbuf path = STRBUF_INIT, text = STRBUF_INIT, prefix = STRBUF_INIT;
+		struct ydoc doc = { 0 };
+		struct strvec tp = STRVEC_INIT, sp = STRVEC_INIT;
+		const char *dir = p->package_dirs.v[k];
+		size_t dl = strlen(p->dir);
+		strbuf_addf(&path, "%s/dbt_project.yml", dir);
+		if (!strncmp(dir, p->dir, dl) && dir[dl] == '/')
+			strbuf_addf(&prefix, "%s/", dir + dl + 1);
+		else
+			strbuf_addf(&prefix, "%s/", dir);
+		if (strbuf_read_file(&text, path.buf) == 0 && ydoc_parse(&doc, path.buf, text.buf, text.len, err) == 0) {
+			const struct ynode *own_tests = ymap_get(doc.root, "data_tests");
+			if (!own_tests)
+				own_tests = ymap_get(doc.root, "tests");
+			origin_paths(&tp, doc.root, "test-paths", "tests");
+			origin_paths(&sp, doc.root, "snapshot-paths", "snapshots");
+			struct node_dirs t = { p->packages.v[k], p->packages.v[k], prefix.buf, &tp, own_tests };
+			struct node_dirs s = { p->packages.v[k], p->packages.v[k], prefix.buf, &sp,
+					       ymap_get(doc.root, "snapshots") };
+			if (load_snapshots_of(p, &s, root_snapshots, err) < 0 ||
+			    load_singular_tests_of(p, &t, root_tests, err) < 0)
+				ret = -1;
+		} else if (err->len) {
+			ret = -1;
+		}
+		strvec_clear(&tp);
+		strvec_clear(&sp);
+		ydoc_release(&doc);
+		strbuf_release(&path);
+		strbuf_release(&text);
+		strbuf_release(&prefix);
+	}
+	return ret;
 }
 
 /* --- schema.yml -------------------------------------------------------------- */
@@ -1857,7 +1946,8 @@ int dbt_project_load(struct dbt_project *p, const struct dbt_load_opts *o, struc
 	if (lr || load_package_nodes(p, models_tree, seeds_tree, err) < 0)
 		goto out;
 	if (load_snapshots(p, ymap_get(r, "snapshots"), err) < 0 ||
-	    load_singular_tests(p, tests_tree, err) < 0)
+	    load_singular_tests(p, tests_tree, err) < 0 ||
+	    load_package_tests_snapshots(p, tests_tree, ymap_get(r, "snapshots"), err) < 0)
 		goto out;
 	if (load_schema_files(p, tests_tree, err) < 0)
 		goto out;
@@ -2010,5 +2100,9 @@ void dbt_project_release(struct dbt_project *p)
 	strvec_clear(&p->pkg_schema_dirs);
 	strvec_clear(&p->on_run_start);
 	strvec_clear(&p->on_run_end);
+	strvec_clear(&p->target.pg_params);
+	strvec_clear(&p->hook_owner_start);
+	strvec_clear(&p->hook_owner_end);
+	strvec_clear(&p->pkg_hooks);
 	memset(p, 0, sizeof(*p));
 }

@@ -21,12 +21,15 @@
 #include "core/util.h"
 #include "core/xalloc.h"
 #include "core/yaml.h"
+#include "transform/semver.h"
+#include "version.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -151,6 +154,72 @@ static void paths_of(struct strvec *sv, const struct ynode *root, const char *ke
 }
 
 /* One installed package: its dbt_project.yml, vars and macros. */
+/* require-dbt-version: one constraint or a list (">=1.3.0", "<2.0.0");
+ * the dbt version Dango's engine follows (DANGO_DBT_VERSION) must satisfy
+ * every one, with dbt's message when it does not. --no-version-check,
+ * flags: {version_check: false} or DBT_VERSION_CHECK=false turn it off. */
+static int check_dbt_version(const struct dbt_project *p, const struct ydoc *doc, const char *name,
+			     const char *file, struct strbuf *err)
+{
+	const struct ynode *v = ymap_get(doc->root, "require-dbt-version");
+	if (!v || p->no_version_check || ynode_is_null(v))
+		return 0;
+	const struct ynode *one[1] = { v };
+	const struct ynode *const *items = one;
+	size_t n = 1;
+	if (v->kind == Y_SEQ) {
+		items = (const struct ynode *const *)v->items;
+		n = v->n;
+	}
+	struct semver_range range = { 0 };
+	struct strbuf spec = STRBUF_INIT;
+	struct semver have;
+	semver_parse(DANGO_DBT_VERSION, &have);
+	strbuf_addch(&spec, '[');
+	for (size_t i = 0; i < n; i++) {
+		struct strbuf c = STRBUF_INIT, why = STRBUF_INIT;
+		for (const char *s = items[i]->kind == Y_SCALAR ? items[i]->str : ""; *s; s++)
+			if (*s != ' ')
+				strbuf_addch(&c, *s);
+		int bad = semver_range_add(&range, c.buf, &why);
+		if (bad < 0 || items[i]->kind != Y_SCALAR) {
+			ynode_where(err, doc, items[i]);
+			strbuf_addf(err, "require-dbt-version: %s",
+				    bad < 0 ? why.buf : "a version constraint is a text such as \">=1.3.0\"");
+		}
+		strbuf_addf(&spec, "%s'%s%s'", i ? ", " : "", strchr("<>=", *c.buf) ? "" : "=", c.buf);
+		strbuf_release(&c);
+		strbuf_release(&why);
+		if (err->len) {
+			strbuf_release(&spec);
+			return -1;
+		}
+	}
+	strbuf_addch(&spec, ']');
+	int ok = semver_range_contains(&range, &have);
+	if (!ok)
+		strbuf_addf(err,
+			    "%s: this version of dbt is not supported with the '%s' package.\n"
+			    "  Installed version of dbt: =%s (Dango %s runs projects as dbt %s)\n"
+			    "  Required version of dbt for '%s': %s\n"
+			    "Check for a different version of the '%s' package, or run again with --no-version-check",
+			    file, name, DANGO_DBT_VERSION, DANGO_VERSION, DANGO_DBT_VERSION, name, spec.buf, name);
+	strbuf_release(&spec);
+	return ok ? 0 : -1;
+}
+
+/* The version check is off when flags: version_check (dbt 1.8's place in
+ * dbt_project.yml) or DBT_VERSION_CHECK says false. */
+static void version_check_setting(struct dbt_project *p, const struct ynode *root)
+{
+	const struct ynode *f = ymap_get(ymap_get(root, "flags"), "version_check");
+	const char *env = getenv("DBT_VERSION_CHECK");
+	if (f && f->kind == Y_SCALAR && (!strcasecmp(f->str, "false") || !strcmp(f->str, "0")))
+		p->no_version_check = 1;
+	if (env && (!strcasecmp(env, "false") || !strcmp(env, "0")))
+		p->no_version_check = 1;
+}
+
 static int load_package(struct dbt_project *p, const char *dir, const char *display, struct strbuf *err)
 {
 	struct strbuf path = STRBUF_INIT, text = STRBUF_INIT;
@@ -173,6 +242,24 @@ static int load_package(struct dbt_project *p, const char *dir, const char *disp
 	if (jval_dict_get(p->namespaces, name)) {
 		strbuf_addf(err, "%s: package '%s' is installed twice (or named like the project)", file, name);
 		goto out;
+	}
+	if (check_dbt_version(p, &doc, name, file, err) < 0)
+		goto out;
+	for (int end = 0; end < 2; end++) {
+		const struct ynode *h = ymap_get(doc.root, end ? "on-run-end" : "on-run-start");
+		const struct ynode *one[1] = { h };
+		const struct ynode *const *items = one;
+		size_t n = h && h->kind == Y_SCALAR && !ynode_is_null(h) ? 1 : 0;
+		if (h && h->kind == Y_SEQ) {
+			items = (const struct ynode *const *)h->items;
+			n = h->n;
+		}
+		for (size_t i = 0; i < n; i++)
+			if (items[i]->kind == Y_SCALAR) {
+				strvec_push(&p->pkg_hooks, name);
+				strvec_push(&p->pkg_hooks, end ? "1" : "0");
+				strvec_push(&p->pkg_hooks, items[i]->str);
+			}
 	}
 	strvec_push(&p->packages, name);
 	strvec_push(&p->package_dirs, dir);
@@ -234,6 +321,36 @@ out:
 	return ret;
 }
 
+
+/* The packages' on-run-start/on-run-end hooks before the root project's,
+ * packages by name, each package's in its order (dbt's _hook_keyfunc). */
+static void merge_hooks(struct dbt_project *p)
+{
+	for (int end = 0; end < 2; end++) {
+		struct strvec *hooks = end ? &p->on_run_end : &p->on_run_start;
+		struct strvec *owners = end ? &p->hook_owner_end : &p->hook_owner_start;
+		struct strvec merged = STRVEC_INIT, pkgs = STRVEC_INIT;
+		for (size_t i = 0; i + 2 < p->pkg_hooks.nr; i += 3)
+			if (!strvec_has(&pkgs, p->pkg_hooks.v[i]))
+				strvec_push(&pkgs, p->pkg_hooks.v[i]);
+		if (pkgs.nr)
+			qsort(pkgs.v, pkgs.nr, sizeof(char *), cmp_str);
+		for (size_t k = 0; k < pkgs.nr; k++)
+			for (size_t i = 0; i + 2 < p->pkg_hooks.nr; i += 3)
+				if (!strcmp(p->pkg_hooks.v[i], pkgs.v[k]) && p->pkg_hooks.v[i + 1][0] == (end ? '1' : '0')) {
+					strvec_push(owners, pkgs.v[k]);
+					strvec_push(&merged, p->pkg_hooks.v[i + 2]);
+				}
+		for (size_t i = 0; i < hooks->nr; i++) {
+			strvec_push(owners, p->name);
+			strvec_push(&merged, hooks->v[i]);
+		}
+		strvec_clear(hooks);
+		*hooks = merged;
+		strvec_clear(&pkgs);
+	}
+	strvec_clear(&p->pkg_hooks);
+}
 
 /* The name a packages.yml entry installs under, when it can be told
  * without installing: a hub package's, a local package's. NULL: unknown
@@ -328,6 +445,9 @@ int dbt_packages_load(struct dbt_project *p, const struct ynode *root, struct st
 	struct strbuf dir = STRBUF_INIT;
 	fs_path_join(&dir, p->dir, ip ? ip : "dbt_packages");
 	p->packages_dir = strbuf_detach(&dir, NULL);
+	version_check_setting(p, root);
+	if (p->root_doc && check_dbt_version(p, p->root_doc, p->name, "dbt_project.yml", err) < 0)
+		return -1;
 	if (load_dispatch(p, root, err) < 0 || load_builtins(p, err) < 0)
 		return -1;
 	jval_dict_set(p->namespaces, "dbt", jval_ref(p->internal));
@@ -359,6 +479,8 @@ int dbt_packages_load(struct dbt_project *p, const struct ynode *root, struct st
 	}
 	strvec_clear(&names);
 	if (!ret)
+		merge_hooks(p);
+	if (!ret)
 		ret = check_installed(p, found, err);
 	return ret;
 }
@@ -381,7 +503,9 @@ const struct jval *dbt_find_macro(const struct dbt_project *p, const char *pkg, 
 
 static const struct jval *dispatch_in(const struct dbt_project *p, const char *pkg, const char *name)
 {
-	static const char *const prefixes[] = { "duckdb__", "default__" };
+	/* the adapter's prefix first: postgres__ on a postgres target */
+	int pg = p->target.type && !strcmp(p->target.type, "postgres");
+	const char *const prefixes[] = { pg ? "postgres__" : "duckdb__", "default__" };
 	for (size_t i = 0; i < 2; i++) {
 		char *full = xasprintf("%s%s", prefixes[i], name);
 		const struct jval *m = dbt_find_macro(p, pkg, full);

@@ -1,8 +1,10 @@
 /* dbt's Relation and Column values, and the `api` global that makes them.
  *
- * A Relation prints as dbt-duckdb renders it: "schema"."identifier", with
- * the database in front when it is not the warehouse's own file, or the
- * bare CTE name of an ephemeral model. It is a Mapping to Jinja (`is
+ * A Relation prints as dbt-duckdb renders it: "database"."schema"."identifier"
+ * for refs, sources, this and what the adapter returns (the database is
+ * the DuckDB file's stem, the name DuckDB attaches it under), two parts for
+ * api.Relation.create() without a database, or the bare CTE name of an
+ * ephemeral model. It is a Mapping to Jinja (`is
  * mapping`, .get('metadata')), as dbt_utils checks. Methods return new
  * relations; values never change once made. */
 #include "transform/runtime.h"
@@ -374,7 +376,7 @@ static int api_rel_create(struct jinja_call *c, struct jval *ret)
 	char *s = schema && schema->type != JVAL_NONE ? jval_to_cstr(*schema) : NULL;
 	char *i = ident && ident->type != JVAL_NONE ? jval_to_cstr(*ident) : NULL;
 	char *t = type && type->type != JVAL_NONE ? jval_to_cstr(*type) : NULL;
-	int show = *d && p->target.database && strcmp(d, p->target.database);
+	int show = db && db->type != JVAL_NONE && *d;
 	*ret = dbt_relation_new(*d ? d : NULL, s, i, t, show);
 	free(d);
 	free(s);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # run_query() in a model returns every value, typed where Jinja can hold it
-# (int, float, string, None; booleans; the rest as DuckDB's text): a UUID
+# (int, float, string, None; booleans; dates and timestamps as Python's
+# datetime objects, '?' below; the rest as DuckDB's text): a UUID
 # followed by other columns (which crashed), and a table of every DuckDB type.
 . "$(dirname "$0")/lib.sh"
 
@@ -51,11 +52,11 @@ test_expect_success 'run_query over a UUID followed by other columns: every valu
 test_expect_success 'run_query over every type: Jinja types and DuckDB'"'"'s text for the rest' '
     dango run -s all_types >out &&
     q "SELECT kinds FROM marts.all_types" >out &&
-    echo "\"bool,int,int,str,int,str,float,float,float,str,str,str,str,str,str,str,str,str,str,str,str,str,str\"" >expect &&
+    echo "\"bool,int,int,str,int,str,float,float,float,str,str,?,?,?,str,str,str,str,str,str,str,str,str\"" >expect &&
     test_cmp expect out &&
     dango query --csv "SELECT texts FROM marts.all_types" | tail -n +2 >out &&
     cat >expect <<-\EOF &&
-	"True|-128|9223372036854775807|170141183460469231731687303715884105727|7|18446744073709551615|0.5|1e+20|12.5|Ann|\xAA|2024-02-29|2024-02-29 12:34:56|2024-02-29 12:34:56+00|3 days|a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11|[1, 2]|{'"'"'k'"'"': v}|{a=1}|ok|101|4|{""j"": 1}"
+	"True|-128|9223372036854775807|170141183460469231731687303715884105727|7|18446744073709551615|0.5|1e+20|12.5|Ann|\xAA|2024-02-29|2024-02-29 12:34:56|2024-02-29 12:34:56+00:00|3 days|a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11|[1, 2]|{'"'"'k'"'"': v}|{a=1}|ok|101|4|{""j"": 1}"
 	EOF
     test_cmp expect out &&
     q "SELECT nulls, bigint_minus_1, small_huge_times_6 FROM marts.all_types" >out &&

@@ -141,8 +141,8 @@ test_expect_success 'nothing selected is not an error' '
 test_expect_success 'compile writes target/compiled with refs resolved' '
     dango compile >out && test_grep "Compiled 5 nodes" out &&
     cat dbt/target/compiled/p/models/marts/dashboard.sql >sql &&
-    test_grep "from \"marts\".\"customer_orders\"" sql &&
-    test_grep "(select revenue from \"marts\".\"revenue\")" sql
+    test_grep "from \"warehouse\".\"marts\".\"customer_orders\"" sql &&
+    test_grep "(select revenue from \"warehouse\".\"marts\".\"revenue\")" sql
 '
 
 test_expect_success 'manifest.json and run_results.json have dbt'"'"'s shape' '

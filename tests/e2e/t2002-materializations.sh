@@ -100,7 +100,7 @@ test_expect_success 'pre- and post-hooks run around the model, with this' '
 	select 1 as x
 	EOF
     dango run -s hooked >/dev/null &&
-    q "SELECT replace(msg, chr(34), '"'"''"'"') FROM main.hook_log" >out && echo "built marts.hooked" >expect && test_cmp expect out
+    q "SELECT replace(msg, chr(34), '"'"''"'"') FROM main.hook_log" >out && echo "built warehouse.marts.hooked" >expect && test_cmp expect out
 '
 
 test_expect_success 'vars (project, --vars JSON and YAML, defaults) and env_var' '

@@ -55,10 +55,13 @@ test_expect_success '--target picks another output; env_var in profiles.yml' '
     JAFFLE_DB=env.duckdb dango --project-dir jaffle seed --profiles-dir jaffle -s raw_orders >/dev/null && test -f env.duckdb
 '
 
-test_expect_success 'a profile that is not duckdb is refused' '
-    printf "jaffle:\n  target: dev\n  outputs:\n    dev:\n      type: postgres\n" >pg.yml && mkdir -p pgdir && mv pg.yml pgdir/profiles.yml &&
+test_expect_success 'a profile that is not duckdb or postgres is refused' '
+    printf "jaffle:\n  target: dev\n  outputs:\n    dev:\n      type: snowflake\n" >pg.yml && mkdir -p pgdir && mv pg.yml pgdir/profiles.yml &&
     test_expect_code 1 dango --project-dir jaffle run --profiles-dir pgdir 2>err &&
-    test_grep "only '"'"'duckdb'"'"' is supported" err
+    test_grep "has type .snowflake.: only .duckdb. and .postgres. are supported" err &&
+    printf "jaffle:\n  target: dev\n  outputs:\n    dev:\n      type: postgres\n" >pgdir/profiles.yml &&
+    test_expect_code 1 dango --project-dir jaffle run --profiles-dir pgdir 2>err &&
+    test_grep "target .dev. of type postgres needs a dbname (or database)" err
 '
 
 test_expect_success 'dango run from inside the dbt project folder finds it' '

@@ -22,6 +22,9 @@
 #include "core/xalloc.h"
 #include "transform/dbt.h"
 #include "transform/jinja/jinja.h"
+#include "transform/pymodules.h"
+
+void dbt_modules_extend(struct jval mods); /* runtime.c: modules.re */
 
 struct gcase {
 	char *name;
@@ -84,6 +87,13 @@ static void run_case(void **state)
 	jinja_env_init(&env);
 	/* lenient_*: Jinja's default Undefined, as dbt renders (not StrictUndefined) */
 	env.lenient_undefined = !strncmp(gc->name, "lenient_", 8);
+	/* modules_*: dbt's `modules` (datetime, pytz, itertools, re) */
+	if (!strncmp(gc->name, "modules_", 8)) {
+		struct jval mods = jval_dict_new();
+		dbt_pymodules_add(mods);
+		dbt_modules_extend(mods);
+		jinja_env_set_global(&env, "modules", jval_object_dict(mods));
+	}
 	char *file = xasprintf("%s.tmpl", gc->name);
 	struct jinja_template *t = jinja_template_parse(&env, file, src.buf, src.len, &err);
 	int rc = t ? jinja_render(&env, t, ctx, &out, &err) : -1;

@@ -1266,6 +1266,20 @@ static int arith(struct render *r, const struct expr *e, enum binop op, struct j
 		*out = jval_str_from_buf(&sb);
 		return 0;
 	}
+	for (int swapped = 0; swapped < 2; swapped++) {
+		struct jval o = swapped ? b : a;
+		const struct jinja_object_arith *ar =
+			o.type == JVAL_OBJECT ? jinja_object_arith_of(o.u.o->ops) : NULL;
+		char *msg = NULL;
+		int rc = ar && ar->binop ? ar->binop(o.u.o->data, op, swapped ? a : b, swapped, out, &msg) : 1;
+		if (rc < 0) {
+			render_error(r, e, "%s", msg ? msg : "operation failed");
+			free(msg);
+			return -1;
+		}
+		if (!rc)
+			return 0;
+	}
 	if (op == OP_ADD && (a.type == JVAL_STR || (a.type == JVAL_LIST && a.u.l->kind == JL_LIST)))
 		return render_error(r, e, "can only concatenate %s (not \"%s\") to %s",
 				    jval_type_name(a), jval_type_name(b), jval_type_name(a));
@@ -1484,8 +1498,15 @@ static int eval(struct render *r, struct frame *f, const struct expr *e, struct 
 	case EX_POS:
 		if (eval(r, f, e->u.un, &a))
 			return -1;
+		const struct jinja_object_arith *ar =
+			a.type == JVAL_OBJECT ? jinja_object_arith_of(a.u.o->ops) : NULL;
 		if (a.type == JVAL_UNDEFINED) {
 			rc = render_undefined(r, e->u.un, a);
+		} else if (ar && ar->neg && e->kind == EX_POS) {
+			*out = jval_ref(a);
+			rc = 0;
+		} else if (ar && ar->neg && !ar->neg(a.u.o->data, out)) {
+			rc = 0;
 		} else if (!is_num(a)) {
 			rc = render_error(r, e, "bad operand type for unary %c: '%s'",
 					  e->kind == EX_NEG ? '-' : '+', jval_type_name(a));

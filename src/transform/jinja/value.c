@@ -210,6 +210,35 @@ static void dictobj_free(void *data)
 	jval_unref(d);
 }
 
+/* A handful of kinds at most (date, datetime, timedelta): a small table,
+ * filled at start-up, read afterwards. */
+static struct {
+	const struct jinja_object_ops *ops;
+	const struct jinja_object_arith *ar;
+} arith_table[16];
+static int arith_n;
+
+void jinja_object_set_arith(const struct jinja_object_ops *ops, const struct jinja_object_arith *ar)
+{
+	for (int i = 0; i < __atomic_load_n(&arith_n, __ATOMIC_ACQUIRE); i++)
+		if (arith_table[i].ops == ops)
+			return;
+	if (arith_n >= (int)(sizeof(arith_table) / sizeof(arith_table[0])))
+		return;
+	arith_table[arith_n].ops = ops;
+	arith_table[arith_n].ar = ar;
+	__atomic_store_n(&arith_n, arith_n + 1, __ATOMIC_RELEASE);
+}
+
+const struct jinja_object_arith *jinja_object_arith_of(const struct jinja_object_ops *ops)
+{
+	int n = __atomic_load_n(&arith_n, __ATOMIC_ACQUIRE);
+	for (int i = 0; i < n; i++)
+		if (arith_table[i].ops == ops)
+			return arith_table[i].ar;
+	return NULL;
+}
+
 struct jval jval_object_dict(struct jval dict)
 {
 	static const struct jinja_object_ops base = { "object", dictobj_getattr, dictobj_str,
@@ -547,9 +576,11 @@ static int hash_at(struct jval v, uint32_t *out, int depth)
 		__attribute__((fallthrough));
 	case JVAL_FUNC:
 	case JVAL_MACRO:
-	case JVAL_OBJECT:
-		*out = hash_int((int64_t)(intptr_t)v.u.h);
+	case JVAL_OBJECT: {
+		const struct jinja_object_arith *ar = jinja_object_arith_of(v.u.o->ops);
+		*out = ar && ar->hash ? ar->hash(v.u.o->data) : hash_int((int64_t)(intptr_t)v.u.h);
 		return 0;
+	}
 	default:
 		return -1;
 	}
@@ -1028,6 +1059,13 @@ static int equal_at(struct jval a, struct jval b, int depth)
 		}
 		return 1;
 	}
+	case JVAL_OBJECT: {
+		const struct jinja_object_arith *ar = jinja_object_arith_of(a.u.o->ops);
+		int c;
+		if (a.u.h != b.u.h && ar && ar->compare)
+			return !ar->compare(a.u.o->data, b, &c) && c == 0;
+		return a.u.h == b.u.h;
+	}
 	default:
 		return a.u.h == b.u.h;
 	}
@@ -1072,6 +1110,11 @@ static int compare_at(struct jval a, struct jval b, int *cmp, int depth)
 		}
 		*cmp = x->n < y->n ? -1 : x->n > y->n ? 1 : 0;
 		return 0;
+	}
+	if (a.type == JVAL_OBJECT) {
+		const struct jinja_object_arith *ar = jinja_object_arith_of(a.u.o->ops);
+		if (ar && ar->compare && !ar->compare(a.u.o->data, b, cmp))
+			return 0;
 	}
 	return -1;
 }

@@ -125,6 +125,26 @@ struct jinja_object_ops {
 	int mapping;
 };
 
+/* Python's operators on a kind of host object (datetime arithmetic), kept
+ * beside its ops rather than in them so that every ops initializer stays
+ * as it is. Register once, before any such object is made. */
+struct jinja_object_arith {
+	/* a OP b (op is enum binop of ast.h) with the object as a (swapped 0)
+	 * or as b (swapped 1): 0 with *out set; 1 when the operand types do
+	 * not go together (Python's TypeError); -1 with a message in *msg
+	 * (malloc'd), e.g. "date value out of range". */
+	int (*binop)(void *data, int op, struct jval other, int swapped, struct jval *out, char **msg);
+	/* -x: 0 with *out, 1 when unsupported */
+	int (*neg)(void *data, struct jval *out);
+	/* 0 with *cmp (<0, 0, >0); 1 when the two do not compare (unequal,
+	 * and ordering them is a TypeError) */
+	int (*compare)(void *data, struct jval other, int *cmp);
+	/* equal objects hash equal (set(), dict keys) */
+	uint32_t (*hash)(void *data);
+};
+void jinja_object_set_arith(const struct jinja_object_ops *ops, const struct jinja_object_arith *ar);
+const struct jinja_object_arith *jinja_object_arith_of(const struct jinja_object_ops *ops);
+
 /* --- constructors ------------------------------------------------------ */
 struct jval jval_undefined(void);
 /* An undefined that carries an error message for when it is used. */

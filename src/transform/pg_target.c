@@ -1,0 +1,659 @@
+/* A dbt-postgres target: `dango run` of a plain dbt project whose profile
+ * is `type: postgres` (issue #19's first step, in the dbt layer only).
+ *
+ * The profile gives libpq's parameters (host, port, user, password,
+ * dbname or database, sslmode, connect_timeout) and the schema (default
+ * public). Models are compiled as for DuckDB, with no DuckDB connection:
+ * dispatch tries postgres__ before default__ (packages.c), target.type and
+ * adapter.type() say postgres, relations are "dbname"."schema"."name".
+ * Each model then runs on one libpq connection the way dbt-postgres builds
+ * it: a view is `create or replace view`; a table is built under
+ * <name>__dbt_tmp and swapped in with renames, the old one kept as
+ * <name>__dbt_backup until the end, in one transaction, so a failing model
+ * leaves the previous table as it was. Ephemeral models are inlined.
+ * An incremental model is a table on its first run (and with
+ * --full-refresh); then its rows go into a temporary table and are added
+ * as dbt-postgres does: `append`, or `delete+insert` on the unique_key (the
+ * default when there is one), in one transaction, into the columns the
+ * table has. is_incremental() sees the relations that exist (the project's
+ * catalog is filled from pg_class).
+ * run_query and statement blocks run on the same connection, their values
+ * typed as on DuckDB. pre-hook/post-hook run in the model's transaction; on-run-start and
+ * on-run-end around the nodes (without on-run-end's results).
+ * Tests (generic and singular; `dango test`, and `dango build` in graph
+ * order) count their rows with fail_calc against warn_if/error_if and
+ * severity, as on DuckDB. Seeds, snapshots, the merge strategy and unit
+ * tests are not run on PostgreSQL yet: each fails alone with that reason.
+ * A failing node's dependents are skipped, as on DuckDB. */
+#include "transform/dbt.h"
+#include "core/strbuf.h"
+#include "core/strvec.h"
+#include "core/xalloc.h"
+#include "core/yaml.h"
+#include "transform/pymodules.h"
+#include "transform/runtime.h"
+
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/time.h>
+
+static const char *ystr_of(const struct ynode *map, const char *key)
+{
+	const struct ynode *v = ymap_get(map, key);
+	return v && v->kind == Y_SCALAR && !ynode_is_null(v) ? v->str : NULL;
+}
+
+int dbt_pg_target_load(struct dbt_project *p, const struct ynode *out, const char *file, const char *tname,
+		       struct strbuf *err)
+{
+	static const char *const keys[] = { "host", "port", "user", "password", "sslmode", "connect_timeout",
+					    "sslrootcert", "application_name" };
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		const char *v = ystr_of(out, keys[i]);
+		if (v) {
+			strvec_push(&p->target.pg_params, keys[i]);
+			strvec_push(&p->target.pg_params, v);
+		}
+	}
+	const char *db = ystr_of(out, "dbname");
+	if (!db)
+		db = ystr_of(out, "database");
+	if (!db) {
+		strbuf_addf(err, "%s: target '%s' of type postgres needs a dbname (or database)", file, tname);
+		return -1;
+	}
+	strvec_push(&p->target.pg_params, "dbname");
+	strvec_push(&p->target.pg_params, db);
+	p->target.database = xstrdup(db);
+	const char *schema = ystr_of(out, "schema");
+	p->target.schema = xstrdup(schema ? schema : "public");
+	int64_t th = 0;
+	p->target.threads = ynode_int(ymap_get(out, "threads"), &th) == 0 && th > 0 ? (int)th : 4;
+	return 0;
+}
+
+static PGconn *pg_connect(const struct dbt_project *p, struct strbuf *err)
+{
+	size_t n = p->target.pg_params.nr / 2;
+	const char **k = xcalloc(n + 1, sizeof(*k)), **v = xcalloc(n + 1, sizeof(*v));
+	for (size_t i = 0; i < n; i++) {
+		k[i] = p->target.pg_params.v[2 * i];
+		v[i] = p->target.pg_params.v[2 * i + 1];
+	}
+	PGconn *c = PQconnectdbParams(k, v, 0);
+	free(k);
+	free(v);
+	if (!c || PQstatus(c) != CONNECTION_OK) {
+		/* libpq's message names the host and port, never the password */
+		strbuf_addf(err, "cannot connect to PostgreSQL: %s", c ? PQerrorMessage(c) : "out of memory");
+		strbuf_rtrim(err);
+		PQfinish(c);
+		return NULL;
+	}
+	return c;
+}
+
+/* A cell as Python's agate value: numbers, booleans, dates and
+ * timestamps typed by the column's type (pg_type OIDs), else text. */
+static struct jval pg_value(const PGresult *r, int row, int col)
+{
+	if (PQgetisnull(r, row, col))
+		return jval_none();
+	const char *s = PQgetvalue(r, row, col);
+	switch (PQftype(r, col)) {
+	case 16: /* bool */
+		return jval_bool(s[0] == 't');
+	case 20: case 21: case 23: /* int8, int2, int4 */
+		return jval_int(strtoll(s, NULL, 10));
+	case 700: case 701: case 1700: /* float4, float8, numeric */
+		return jval_float(strtod(s, NULL));
+	case 1082: case 1083: case 1114: case 1184: { /* date, time, timestamp, timestamptz */
+		const char *type = PQftype(r, col) == 1082 ? "date" : PQftype(r, col) == 1083 ? "time" : "timestamp";
+		struct jval v = dbt_datetime_from_sql(s, type);
+		return v.type != JVAL_UNDEFINED ? v : jval_str(s);
+	}
+	default:
+		return jval_str(s);
+	}
+}
+
+static int pg_query(void *conn, const char *sql, struct jval *names, struct jval *rows, struct strbuf *err)
+{
+	PGresult *r = PQexec(conn, sql);
+	ExecStatusType st = PQresultStatus(r);
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+		strbuf_addf(err, "Database Error: %s", PQresultErrorMessage(r));
+		strbuf_rtrim(err);
+		PQclear(r);
+		return -1;
+	}
+	*names = jval_list_new();
+	*rows = jval_list_new();
+	for (int c = 0; c < PQnfields(r); c++)
+		jval_list_append(*names, jval_str(PQfname(r, c)));
+	for (int i = 0; i < PQntuples(r); i++) {
+		struct jval row = jval_list_new();
+		for (int c = 0; c < PQnfields(r); c++)
+			jval_list_append(row, pg_value(r, i, c));
+		jval_list_append(*rows, row);
+	}
+	PQclear(r);
+	return 0;
+}
+
+static int pg_exec(PGconn *c, const char *sql, struct strbuf *err)
+{
+	PGresult *r = PQexec(c, sql);
+	ExecStatusType st = PQresultStatus(r);
+	int ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+	if (!ok) {
+		strbuf_addf(err, "Database Error: %s", PQresultErrorMessage(r));
+		strbuf_rtrim(err);
+	}
+	PQclear(r);
+	return ok ? 0 : -1;
+}
+
+/* "r" table, "v" view, 0 none: what schema.name is now. */
+static char relkind(PGconn *c, const char *schema, const char *name)
+{
+	const char *params[2] = { schema, name };
+	PGresult *r = PQexecParams(c,
+				   "select c.relkind from pg_class c join pg_namespace n on n.oid = c.relnamespace "
+				   "where n.nspname = $1 and c.relname = $2",
+				   2, NULL, params, NULL, NULL, 0);
+	char k = 0;
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0)
+		k = PQgetvalue(r, 0, 0)[0];
+	PQclear(r);
+	return k == 'r' || k == 'p' ? 'r' : k == 'v' || k == 'm' ? 'v' : 0;
+}
+
+static void qname(struct strbuf *sb, const char *schema, const char *name, const char *suffix)
+{
+	struct strbuf n = STRBUF_INIT;
+	strbuf_addf(&n, "%s%s", name, suffix);
+	strbuf_add_sql_ident(sb, schema);
+	strbuf_addch(sb, '.');
+	strbuf_add_sql_ident(sb, n.buf);
+	strbuf_release(&n);
+}
+
+/* The relations of the database into the project's catalog, so that
+ * is_incremental() and the catalog lookups know what exists. */
+static int load_catalog(struct dbt_project *p, PGconn *c, struct strbuf *err)
+{
+	PGresult *r = PQexec(c, "select n.nspname, c.relname, c.relkind from pg_class c join pg_namespace n on "
+				"n.oid = c.relnamespace where c.relkind in ('r', 'p', 'v', 'm') and n.nspname not in "
+				"('pg_catalog', 'information_schema') and n.nspname not like 'pg_toast%'");
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		strbuf_addf(err, "Database Error: %s", PQresultErrorMessage(r));
+		strbuf_rtrim(err);
+		PQclear(r);
+		return -1;
+	}
+	for (int i = 0; i < PQntuples(r); i++)
+		dbt_catalog_set(p, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1),
+				strchr("vm", PQgetvalue(r, i, 2)[0]) ? "view" : "table");
+	p->have_catalog = 1;
+	PQclear(r);
+	return 0;
+}
+
+/* The columns of schema.name, quoted and comma-separated into sb. */
+static int table_columns(PGconn *c, const char *schema, const char *name, struct strbuf *sb, struct strbuf *err)
+{
+	const char *params[2] = { schema, name };
+	PGresult *r = PQexecParams(c,
+				   "select column_name from information_schema.columns where table_schema = $1 and "
+				   "table_name = $2 order by ordinal_position",
+				   2, NULL, params, NULL, NULL, 0);
+	int ok = PQresultStatus(r) == PGRES_TUPLES_OK;
+	if (!ok) {
+		strbuf_addf(err, "Database Error: %s", PQresultErrorMessage(r));
+		strbuf_rtrim(err);
+	}
+	for (int i = 0; ok && i < PQntuples(r); i++) {
+		if (i)
+			strbuf_addstr(sb, ", ");
+		strbuf_add_sql_ident(sb, PQgetvalue(r, i, 0));
+	}
+	PQclear(r);
+	return ok ? 0 : -1;
+}
+
+/* The incremental step: the new rows into a temporary table, then append
+ * or delete+insert on the unique_key, into the table's columns. */
+static int incremental_sql(PGconn *c, const struct dbt_node *n, const char *schema, const char *name,
+			   const char *sql, struct strbuf *q, struct strbuf *err)
+{
+	const struct jval *uk = jval_dict_get(n->config, "unique_key");
+	const char *strategy = dbt_config_str(n, "incremental_strategy");
+	int has_key = uk && (uk->type == JVAL_STR || (uk->type == JVAL_LIST && jval_len(*uk)));
+	if (!strategy)
+		strategy = has_key ? "delete+insert" : "append";
+	if (strcmp(strategy, "append") && strcmp(strategy, "delete+insert")) {
+		strbuf_addf(err, "%s: incremental_strategy '%s' is not supported on a postgres target by Dango yet "
+				 "(append, delete+insert)", n->file, strategy);
+		return -1;
+	}
+	if (!strcmp(strategy, "delete+insert") && !has_key) {
+		strbuf_addf(err, "%s: the delete+insert strategy needs a unique_key", n->file);
+		return -1;
+	}
+	struct strbuf tmp = STRBUF_INIT, cols = STRBUF_INIT;
+	strbuf_addf(&tmp, "%s__dbt_tmp", name);
+	strbuf_addstr(q, "create temporary table ");
+	strbuf_add_sql_ident(q, tmp.buf);
+	strbuf_addf(q, " as (\n%s\n)", sql);
+	int ret = pg_exec(c, q->buf, err);
+	if (!ret)
+		ret = table_columns(c, schema, name, &cols, err);
+	strbuf_reset(q);
+	if (!ret && !strcmp(strategy, "delete+insert")) {
+		strbuf_addstr(q, "delete from ");
+		qname(q, schema, name, "");
+		if (uk->type == JVAL_STR) {
+			strbuf_addf(q, " where (%s) in (select (%s) from ", jval_str_cstr(*uk), jval_str_cstr(*uk));
+			strbuf_add_sql_ident(q, tmp.buf);
+			strbuf_addstr(q, ")");
+		} else {
+			strbuf_addstr(q, " as dbt_target using ");
+			strbuf_add_sql_ident(q, tmp.buf);
+			strbuf_addstr(q, " as dbt_new where ");
+			for (size_t i = 0; i < jval_len(*uk); i++) {
+				const char *k = jval_str_cstr(*jval_list_at(*uk, i));
+				strbuf_addf(q, "%sdbt_target.%s = dbt_new.%s", i ? " and " : "", k ? k : "", k ? k : "");
+			}
+		}
+		strbuf_addstr(q, "; ");
+	}
+	if (!ret) {
+		strbuf_addstr(q, "insert into ");
+		qname(q, schema, name, "");
+		strbuf_addf(q, " (%s) (select %s from ", cols.buf, cols.buf);
+		strbuf_add_sql_ident(q, tmp.buf);
+		strbuf_addstr(q, "); drop table ");
+		strbuf_add_sql_ident(q, tmp.buf);
+		ret = pg_exec(c, q->buf, err);
+	}
+	strbuf_release(&tmp);
+	strbuf_release(&cols);
+	return ret;
+}
+
+/* pre-hook / post-hook of a model: rendered in its context, run in its
+ * transaction (dbt-postgres runs them inside it by default). */
+static int model_hooks(struct dbt_project *p, PGconn *c, struct dbt_node *n, const char *key, struct strbuf *err)
+{
+	const struct jval *h = jval_dict_get(n->config, key);
+	size_t cnt = !h ? 0 : h->type == JVAL_LIST ? jval_len(*h) : 1;
+	for (size_t i = 0; i < cnt; i++) {
+		const struct jval *v = h->type == JVAL_LIST ? jval_list_at(*h, i) : h;
+		const struct jval *s = v->type == JVAL_DICT ? jval_dict_get(*v, "sql") : v;
+		const char *src = s ? jval_str_cstr(*s) : NULL;
+		if (!src || !*src)
+			continue;
+		struct strbuf sql = STRBUF_INIT;
+		int r = dbt_render_string(p, n, NULL, 1, n->file, src, &sql, err);
+		strbuf_trim(&sql);
+		if (r == 0 && sql.len)
+			r = pg_exec(c, sql.buf, err);
+		strbuf_release(&sql);
+		if (r < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* on-run-start / on-run-end: rendered outside any node and run in order
+ * (on-run-end's `results` are not given on PostgreSQL yet). */
+static int project_hooks(struct dbt_project *p, PGconn *c, int end, void (*line)(const char *), struct strbuf *err)
+{
+	const struct strvec *hooks = end ? &p->on_run_end : &p->on_run_start;
+	const char *kind = end ? "on-run-end" : "on-run-start";
+	struct jval extra = jval_dict_new();
+	int ret = 0;
+	for (size_t i = 0; i < hooks->nr && !ret; i++) {
+		struct strbuf sql = STRBUF_INIT, msg = STRBUF_INIT;
+		ret = dbt_render_extra(p, NULL, kind, hooks->v[i], extra, &sql, err);
+		strbuf_trim(&sql);
+		if (!ret && sql.len)
+			ret = pg_exec(c, sql.buf, err);
+		strbuf_addf(&msg, "%zu of %zu %s hook: %s.%s.%zu", i + 1, hooks->nr, ret ? "ERROR" : "OK",
+			    i < (end ? p->hook_owner_end.nr : p->hook_owner_start.nr)
+				    ? (end ? p->hook_owner_end.v[i] : p->hook_owner_start.v[i])
+				    : p->name,
+			    kind, i);
+		line(msg.buf);
+		strbuf_release(&sql);
+		strbuf_release(&msg);
+	}
+	jval_unref(extra);
+	return ret;
+}
+
+/* One model, in one transaction. */
+static int build_model(struct dbt_project *p, PGconn *c, struct dbt_node *n, int full_refresh, const char *sql,
+		       struct strbuf *err)
+{
+	const char *schema = n->schema, *name = n->alias ? n->alias : n->name;
+	struct strbuf q = STRBUF_INIT, ident = STRBUF_INIT;
+	int ret = -1;
+	if (pg_exec(c, "begin", err) < 0)
+		goto out;
+	strbuf_addstr(&q, "create schema if not exists ");
+	strbuf_add_sql_ident(&q, schema);
+	if (pg_exec(c, q.buf, err) < 0 || model_hooks(p, c, n, "pre-hook", err) < 0)
+		goto rollback;
+	char had = relkind(c, schema, name);
+	strbuf_reset(&q);
+	const struct jval *fr = jval_dict_get(n->config, "full_refresh");
+	int full = fr && fr->type == JVAL_BOOL ? fr->u.b : full_refresh;
+	if (n->mat == MAT_INCREMENTAL && had == 'r' && !full) {
+		if (incremental_sql(c, n, schema, name, sql, &q, err) < 0)
+			goto rollback;
+	} else if (n->mat == MAT_VIEW) {
+		/* a table of that name goes first: views replace only views */
+		if (had == 'r') {
+			strbuf_addstr(&q, "drop table ");
+			qname(&q, schema, name, "");
+			strbuf_addstr(&q, " cascade");
+			if (pg_exec(c, q.buf, err) < 0)
+				goto rollback;
+			strbuf_reset(&q);
+		}
+		strbuf_addstr(&q, "create or replace view ");
+		qname(&q, schema, name, "");
+		strbuf_addf(&q, " as (\n%s\n)", sql);
+		if (pg_exec(c, q.buf, err) < 0)
+			goto rollback;
+	} else {
+		strbuf_addstr(&q, "drop table if exists ");
+		qname(&q, schema, name, "__dbt_tmp");
+		strbuf_addstr(&q, " cascade; drop table if exists ");
+		qname(&q, schema, name, "__dbt_backup");
+		strbuf_addstr(&q, " cascade; create table ");
+		qname(&q, schema, name, "__dbt_tmp");
+		strbuf_addf(&q, " as (\n%s\n)", sql);
+		if (pg_exec(c, q.buf, err) < 0)
+			goto rollback;
+		strbuf_reset(&q);
+		if (had) {
+			strbuf_addf(&q, "alter %s ", had == 'v' ? "view" : "table");
+			qname(&q, schema, name, "");
+			strbuf_addstr(&q, " rename to ");
+			strbuf_addf(&ident, "%s__dbt_backup", name);
+			strbuf_add_sql_ident(&q, ident.buf);
+			strbuf_addstr(&q, "; ");
+		}
+		strbuf_addstr(&q, "alter table ");
+		qname(&q, schema, name, "__dbt_tmp");
+		strbuf_addstr(&q, " rename to ");
+		strbuf_add_sql_ident(&q, name);
+		if (had) {
+			strbuf_addf(&q, "; drop %s ", had == 'v' ? "view" : "table");
+			qname(&q, schema, name, "__dbt_backup");
+			strbuf_addstr(&q, " cascade");
+		}
+		if (pg_exec(c, q.buf, err) < 0)
+			goto rollback;
+	}
+	if (model_hooks(p, c, n, "post-hook", err) < 0)
+		goto rollback;
+	if (pg_exec(c, "commit", err) < 0)
+		goto out;
+	ret = 0;
+	goto out;
+rollback:
+	{
+		struct strbuf ignore = STRBUF_INIT;
+		pg_exec(c, "rollback", &ignore);
+		strbuf_release(&ignore);
+	}
+out:
+	strbuf_release(&q);
+	strbuf_release(&ident);
+	return ret;
+}
+
+/* The failure count of a test query, and whether it warns or errors, as
+ * materialize.c's run_test: 0 pass, 1 warn, 2 fail, -1 error. */
+static int run_test(PGconn *c, const struct dbt_node *n, const char *body, long long *failures, struct strbuf *err)
+{
+	const char *sev = dbt_config_str(n, "severity");
+	const char *warn_if = dbt_config_str(n, "warn_if"), *error_if = dbt_config_str(n, "error_if");
+	const char *fc = dbt_config_str(n, "fail_calc");
+	const struct jval *limit = jval_dict_get(n->config, "limit");
+	struct strbuf q = STRBUF_INIT, b = STRBUF_INIT;
+	strbuf_addstr(&b, body);
+	strbuf_rtrim(&b);
+	while (b.len && b.buf[b.len - 1] == ';')
+		strbuf_setlen(&b, b.len - 1);
+	if (!fc)
+		fc = "count(*)";
+	strbuf_addf(&q, "select %s as failures, (%s) %s as should_warn, (%s) %s as should_error from (\n%s\n", fc, fc,
+		    warn_if && *warn_if ? warn_if : "!= 0", fc, error_if && *error_if ? error_if : "!= 0", b.buf);
+	if (limit && limit->type == JVAL_INT)
+		strbuf_addf(&q, "limit %lld\n", (long long)limit->u.i);
+	strbuf_addstr(&q, ") dbt_internal_test");
+	PGresult *r = PQexec(c, q.buf);
+	int ret = -1;
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		strbuf_addf(err, "Database Error: %s", PQresultErrorMessage(r));
+		strbuf_rtrim(err);
+	} else if (PQntuples(r) > 0) {
+		*failures = PQgetisnull(r, 0, 0) ? 0 : strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+		int w = PQgetvalue(r, 0, 1)[0] == 't', e = PQgetvalue(r, 0, 2)[0] == 't';
+		ret = e && !(sev && !strcasecmp(sev, "warn")) ? 2 : w ? 1 : 0;
+		if (ret)
+			strbuf_addf(err, "Got %lld result%s, configured to %s if %s", *failures, *failures == 1 ? "" : "s",
+				    ret == 2 ? "fail" : "warn",
+				    ret == 2 ? (error_if ? error_if : "!= 0") : (warn_if ? warn_if : "!= 0"));
+	} else {
+		*failures = 0;
+		ret = 0;
+	}
+	PQclear(r);
+	strbuf_release(&q);
+	strbuf_release(&b);
+	return ret;
+}
+
+static double now_s(void)
+{
+	struct timeval tv;
+	gettimeofday(&tv, NULL);
+	return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+}
+
+static void dotted(void (*line)(const char *), const char *left, const char *right)
+{
+	struct strbuf sb = STRBUF_INIT;
+	strbuf_addstr(&sb, left);
+	strbuf_addch(&sb, ' ');
+	while (sb.len < 80)
+		strbuf_addch(&sb, '.');
+	strbuf_addf(&sb, " %s", right);
+	line(sb.buf);
+	strbuf_release(&sb);
+}
+
+static int runs(const struct dbt_node *n)
+{
+	return n->selected && n->kind != NODE_SOURCE && !(n->kind == NODE_MODEL && n->mat == MAT_EPHEMERAL);
+}
+
+static const char *kind_words(const struct dbt_node *n)
+{
+	return n->kind == NODE_SEED ? "seed" : n->kind == NODE_SNAPSHOT ? "snapshot"
+	       : n->mat == MAT_VIEW	 ? "view model"
+	       : n->mat == MAT_TABLE	 ? "table model"
+					 : "incremental model";
+}
+
+/* A test, with dbt's line: 0 pass, 1 warn, 2 fail or error. */
+static int test_node(struct dbt_project *p, PGconn *c, struct dbt_node *n, struct strbuf *msg, struct strbuf *e)
+{
+	long long failures = 0;
+	char *sql = NULL;
+	int r = -1;
+	if (n->load_error)
+		strbuf_addstr(e, n->load_error);
+	else if (n->unit_model >= 0)
+		strbuf_addf(e, "unit tests are not supported on a postgres target by Dango yet");
+	else if ((sql = dbt_compile_node(p, n, NULL, e)))
+		r = run_test(c, n, sql, &failures, e);
+	free(sql);
+	if (r == 0)
+		strbuf_addf(msg, "PASS %s", n->name);
+	else if (r > 0)
+		strbuf_addf(msg, "%s %lld %s", r == 1 ? "WARN" : "FAIL", failures, n->name);
+	else
+		strbuf_addf(msg, "ERROR %s", n->name);
+	return r < 0 ? 3 : r;
+}
+
+int dbt_pg_run(struct dbt_project *p, void (*line)(const char *), struct strbuf *err)
+{
+	PGconn *c = pg_connect(p, err);
+	if (!c)
+		return -1;
+	if (load_catalog(p, c, err) < 0) {
+		PQfinish(c);
+		return -1;
+	}
+	p->other_query = pg_query;
+	p->other_conn = c;
+	size_t *order = dbt_graph_order(p), total = 0, done = 0, npass = 0, nerr = 0, nskip = 0, nwarn = 0;
+	for (size_t i = 0; i < p->nr; i++)
+		total += runs(p->nodes[i]);
+	unsigned char *failed = xcalloc(p->nr + 1, 1);
+	struct strbuf errors = STRBUF_INIT, msg = STRBUF_INIT;
+	double t0 = now_s();
+	line("");
+	if (project_hooks(p, c, 0, line, err) < 0) {
+		/* a failing on-run-start stops the run, as in dbt */
+		strbuf_release(&errors);
+		strbuf_release(&msg);
+		free(failed);
+		free(order);
+		p->other_query = NULL;
+		p->other_conn = NULL;
+		PQfinish(c);
+		return -1;
+	}
+	for (size_t k = 0; k < p->nr; k++) {
+		struct dbt_node *n = p->nodes[order[k]];
+		for (size_t j = 0; j < n->nparents; j++)
+			if (failed[n->parents[j]])
+				failed[n->index] = 2; /* skipped: a parent failed or was skipped */
+		if (!runs(n))
+			continue;
+		const char *what = kind_words(n);
+		done++;
+		strbuf_reset(&msg);
+		strbuf_addf(&msg, "%zu of %zu ", done, total);
+		if (failed[n->index]) {
+			if (n->kind == NODE_TEST)
+				strbuf_addf(&msg, "SKIP test %s", n->name);
+			else
+				strbuf_addf(&msg, "SKIP relation %s.%s", n->schema, n->alias ? n->alias : n->name);
+			dotted(line, msg.buf, "[SKIP]");
+			nskip++;
+			continue;
+		}
+		double t = now_s();
+		struct strbuf e = STRBUF_INIT;
+		if (n->kind == NODE_TEST) {
+			int tr = test_node(p, c, n, &msg, &e);
+			static const char *const tags[] = { "PASS", "WARN", "FAIL", "ERROR" };
+			struct strbuf right = STRBUF_INIT;
+			strbuf_addf(&right, "[%s in %.2fs]", tags[tr], now_s() - t);
+			dotted(line, msg.buf, right.buf);
+			strbuf_release(&right);
+			if (tr == 0)
+				npass++;
+			else if (tr == 1)
+				nwarn++;
+			else {
+				strbuf_addf(&errors, "\n%s in test %s (%s)\n  %s\n", tr == 2 ? "Failure" : "Error", n->name,
+					    n->file ? n->file : "", e.buf);
+				failed[n->index] = 1;
+				nerr++;
+			}
+			strbuf_release(&e);
+			continue;
+		}
+		char *sql = NULL;
+		int r = -1, compiled = 0;
+		if (n->load_error)
+			strbuf_addstr(&e, n->load_error);
+		else if (n->kind != NODE_MODEL ||
+			 (n->mat != MAT_VIEW && n->mat != MAT_TABLE && n->mat != MAT_INCREMENTAL))
+			strbuf_addf(&e, "%s: %ss are not supported on a postgres target by Dango yet", n->file, what);
+		else if ((sql = dbt_compile_node(p, n, NULL, &e))) {
+			compiled = 1;
+			r = build_model(p, c, n, p->full_refresh, sql, &e);
+		}
+		free(sql);
+		if (r == 0)
+			dbt_catalog_set(p, n->schema, n->alias ? n->alias : n->name, n->mat == MAT_VIEW ? "view" : "table");
+		if (r == 0) {
+			strbuf_addf(&msg, "OK created sql %s %s.%s", what, n->schema, n->alias ? n->alias : n->name);
+			struct strbuf right = STRBUF_INIT;
+			strbuf_addf(&right, "[%s in %.2fs]", n->mat == MAT_VIEW ? "CREATE VIEW" : "SELECT", now_s() - t);
+			dotted(line, msg.buf, right.buf);
+			strbuf_release(&right);
+			npass++;
+		} else {
+			strbuf_addf(&msg, "ERROR creating sql %s %s.%s", what, n->schema, n->alias ? n->alias : n->name);
+			dotted(line, msg.buf, "[ERROR]");
+			strbuf_addf(&errors, "\n%s Error in %s %s (%s)\n  %s\n", compiled ? "Database" : "Compilation",
+				    dbt_node_kind_name(n->kind), n->name, n->file, e.buf);
+			failed[n->index] = 1;
+			nerr++;
+		}
+		strbuf_release(&e);
+	}
+	if (project_hooks(p, c, 1, line, err) < 0) {
+		strbuf_addf(&errors, "\non-run-end hook failed: %s\n", err->buf);
+		strbuf_reset(err);
+		nerr++;
+	}
+	line("");
+	strbuf_reset(&msg);
+	strbuf_addf(&msg, "Finished running %zu node%s on PostgreSQL in %.2fs.", total, total == 1 ? "" : "s",
+		    now_s() - t0);
+	line(msg.buf);
+	line("");
+	if (nerr) {
+		strbuf_reset(&msg);
+		strbuf_addf(&msg, "Completed with %zu error%s and %zu warning%s:", nerr, nerr == 1 ? "" : "s", nwarn,
+			    nwarn == 1 ? "" : "s");
+		line(msg.buf);
+		for (char *s = errors.buf, *e; s && *s; s = e ? e + 1 : NULL) {
+			e = strchr(s, '\n');
+			if (e)
+				*e = '\0';
+			line(s);
+		}
+	} else {
+		line("Completed successfully");
+	}
+	line("");
+	strbuf_reset(&msg);
+	strbuf_addf(&msg, "Done. PASS=%zu WARN=%zu ERROR=%zu SKIP=%zu TOTAL=%zu", npass, nwarn, nerr, nskip, total);
+	line(msg.buf);
+	strbuf_release(&errors);
+	strbuf_release(&msg);
+	free(failed);
+	free(order);
+	p->other_query = NULL;
+	p->other_conn = NULL;
+	PQfinish(c);
+	return (int)nerr;
+}
