@@ -1068,22 +1068,6 @@ out:
 
 /* ---- the connector ---- */
 
-/* Does this sync read whole tables (a full refresh, a truncate, a first
- * incremental read), rather than the changes since a stored value? */
-static int bulk_load(const struct db_ctx *ctx, const struct sync_job *job)
-{
-	if (job->opts->full_refresh)
-		return 1;
-	for (size_t i = 0; i < ctx->conf.nr_streams; i++) {
-		const struct db_stream *s = &ctx->conf.streams[i];
-		if (s->disabled)
-			continue;
-		if (s->mode != DBM_INCREMENTAL || is_wildcard(s) || !json_object_get(job->prev_state, s->object))
-			return 1;
-	}
-	return 0;
-}
-
 static int db_open(struct sync_job *job, struct strbuf *err)
 {
 	struct db_ctx *ctx = ctx_open(job->source, job->project, &job->warnings, err);
@@ -1096,9 +1080,11 @@ static int db_open(struct sync_job *job, struct strbuf *err)
 	 * sync of 2M rows peaked at 365 MB; with one it peaked at 195 MB and
 	 * was no slower, since the spool files are read while the database
 	 * server and the spooling thread keep the other cores busy. Small
-	 * incremental merges keep every thread: their cost is the scan of
-	 * the table for the keys they replace. */
-	job->load_threads = bulk_load(ctx, job) ? 1 : 0;
+	 * incremental merges run on one thread too: their cost is one scan
+	 * of the table's key column, which a second thread shortened by less
+	 * than the CPU it spent handing work over (a merge of 10,000 rows
+	 * into 5M: 0.21-0.28 s of CPU on one thread, 0.38-0.62 s on two). */
+	job->load_threads = 1;
 	return 0;
 }
 
