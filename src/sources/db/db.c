@@ -1153,8 +1153,15 @@ static void stream_task_run(void *data, size_t worker)
 		if (!t->conn)
 			t->ctx->fam->disconnect(conn);
 	}
-	if (t->rc < 0)
+	if (t->rc < 0) {
+		/* the first stream to fail is the one to tell: the others then
+		 * stop with "cancelled", maybe before it is reported */
+		pthread_mutex_lock(&t->ctx->lock);
+		if (!t->ctx->failed)
+			strbuf_addbuf(&t->ctx->first_err, &t->err);
 		t->ctx->failed = 1;
+		pthread_mutex_unlock(&t->ctx->lock);
+	}
 }
 
 static int db_extract(struct sync_job *job, struct strbuf *err)
@@ -1202,9 +1209,8 @@ static int db_extract(struct sync_job *job, struct strbuf *err)
 	}
 	ret = 0;
 	for (size_t i = 0; i < ctx->nr_streams; i++) {
-		/* the first failure is the one to tell (later ones may only say "cancelled") */
 		if (tasks[i].rc < 0 && ret == 0) {
-			strbuf_addbuf(err, &tasks[i].err);
+			strbuf_addbuf(err, ctx->first_err.len ? &ctx->first_err : &tasks[i].err);
 			ret = -1;
 		}
 		strbuf_release(&tasks[i].err);
