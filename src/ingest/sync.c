@@ -1704,6 +1704,17 @@ int sync_load(struct warehouse *wh, struct sync_job *job, struct sync_result *re
 		goto out;
 	if (warehouse_commit(wh, err) < 0)
 		goto out;
+	if (threads_set) {
+		/* The checkpoint the warehouse's close would run, done now while
+		 * DuckDB keeps to the load's threads: with its default threads the
+		 * closing thread spins waiting for the checkpoint's other tasks
+		 * (twice the CPU, measured on a 10,000-row merge into 5M rows).
+		 * The data is committed: a failure here only leaves the work to
+		 * the close. */
+		struct strbuf e = STRBUF_INIT;
+		warehouse_exec(wh, "CHECKPOINT", &e);
+		strbuf_release(&e);
+	}
 	post_sync(wh, job);
 	for (size_t i = 0; i < job->nr_resources; i++)
 		res->rows += job->resources[i]->rows;
