@@ -25,22 +25,24 @@ TRASH=$work
 test_cleanup() { :; }
 . "$root/tests/e2e/db_lib.sh"
 
-measure() { # label, command... -> "label seconds maxrss_kb"
+measure() { # label, command... -> "label seconds maxrss_kb cpu_seconds"
     local label=$1; shift
-    /usr/bin/time -f "%e %M" -o "$work/time.txt" "$@" >"$work/$label.log" 2>&1 || {
+    /usr/bin/time -f "%e %M %U %S" -o "$work/time.txt" "$@" >"$work/$label.log" 2>&1 || {
         echo "bench: $label failed:"; cat "$work/$label.log"; exit 1; }
-    read -r secs kb <"$work/time.txt"
-    echo "$label $secs $kb"
+    read -r secs kb user sys <"$work/time.txt"
+    echo "$label $secs $kb $(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')"
 }
 
-report() { # name rows dango_s dango_kb copy_s ref_s ref_kb inc_s
-    awk -v name="$1" -v n="$2" -v ds="$3" -v dk="$4" -v cs="$5" -v rs="$6" -v rk="$7" -v is="$8" 'BEGIN {
+report() { # name rows dango_s dango_kb copy_s ref_s ref_kb inc_s inc_cpu_s
+    awk -v name="$1" -v n="$2" -v ds="$3" -v dk="$4" -v cs="$5" -v rs="$6" -v rk="$7" -v is="$8" -v ic="$9" \
+        -v loadavg="$(cut -d" " -f1-3 /proc/loadavg)" 'BEGIN {
     printf "%s: %d rows\n", name, n
     printf "  dango sync (full refresh):          %6.2f s  %9.0f rows/s  peak %5.0f MB\n", ds, n / ds, dk / 1024
     printf "  reference (dump %.2f s + read_csv %.2f s): %6.2f s  %9.0f rows/s  peak %5.0f MB (read_csv)\n", cs, rs, cs + rs, n / (cs + rs), rk / 1024
     printf "  throughput ratio dango/reference: %.2f (target >= 0.80)\n", (cs + rs) / ds
     printf "  peak memory under 300 MB: %s\n", dk / 1024 < 300 ? "yes" : "NO"
-    printf "  incremental re-sync of 10,000 changed rows: %.2f s (target < 1 s)\n", is
+    printf "  incremental re-sync of 10,000 changed rows: %.2f s (target < 1 s), %.2f s of CPU\n", is, ic
+    printf "  load average: %s\n", loadavg
 }'
 }
 
@@ -84,8 +86,8 @@ ref=$(measure ref "$work/ref" "$work/ref.duckdb" "read_csv('$work/items.csv', he
 rm -f "$work/ref.duckdb" "$work/items.csv"
 psql_do "UPDATE items SET qty = qty + 1, updated_at = now() WHERE id % ($rows / 10000) = 0"
 inc=$(measure inc "$dango" sync shop)
-read -r _ ds dk <<<"$dng"; read -r _ cs _ <<<"$copy"; read -r _ rs rk <<<"$ref"; read -r _ is _ <<<"$inc"
-report "postgres" "$rows" "$ds" "$dk" "$cs" "$rs" "$rk" "$is"
+read -r _ ds dk _ <<<"$dng"; read -r _ cs _ _ <<<"$copy"; read -r _ rs rk _ <<<"$ref"; read -r _ is _ ic <<<"$inc"
+report "postgres" "$rows" "$ds" "$dk" "$cs" "$rs" "$rk" "$is" "$ic"
 pg_stop
 
 # ---- MariaDB ----
@@ -116,5 +118,5 @@ ref=$(measure ref "$work/ref" "$work/ref.duckdb" "read_csv('$work/items.tsv', de
 rm -f "$work/ref.duckdb" "$work/items.tsv"
 MYDB=shop my_do "UPDATE items SET qty = qty + 1, updated_at = now() WHERE id % ($rows DIV 10000) = 0"
 inc=$(measure inc "$dango" sync shop)
-read -r _ ds dk <<<"$dng"; read -r _ cs _ <<<"$copy"; read -r _ rs rk <<<"$ref"; read -r _ is _ <<<"$inc"
-report "mariadb" "$rows" "$ds" "$dk" "$cs" "$rs" "$rk" "$is"
+read -r _ ds dk _ <<<"$dng"; read -r _ cs _ _ <<<"$copy"; read -r _ rs rk _ <<<"$ref"; read -r _ is _ ic <<<"$inc"
+report "mariadb" "$rows" "$ds" "$dk" "$cs" "$rs" "$rk" "$is" "$ic"

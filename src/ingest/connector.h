@@ -151,6 +151,8 @@ struct sync_job {
 	int load_threads;               /* DuckDB threads while this job's batches load (0: DuckDB's
 					 * default); set in open(), read by the loader once the
 					 * first batch is handed over */
+	const char *load_memory_limit;  /* DuckDB's memory_limit while they load ("128MB"; NULL:
+					 * DuckDB's default): set like load_threads */
 	struct strvec notes;            /* lines to show: "replace: every sync reloads ..." */
 	json_t *observed;               /* {table: {column: true}}: the columns the loaded batches
 					 * carried, for the drift check (engine; NULL until a batch) */

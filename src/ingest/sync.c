@@ -1626,7 +1626,7 @@ int sync_load(struct warehouse *wh, struct sync_job *job, struct sync_result *re
 	struct loader l = { .wh = wh, .job = job, .err = err };
 	struct strbuf sql = STRBUF_INIT;
 	const struct sync_batch *failed = NULL;
-	int ret = -1, threads_set = 0;
+	int ret = -1, threads_set = 0, limit_set = 0;
 	strbuf_init(&l.schema, 0);
 	sync_schema_name(&l.schema, job->source->name);
 	l.remaining = job->opts->limit > 0 && !job->limit_handled ? job->opts->limit : -1;
@@ -1664,6 +1664,11 @@ int sync_load(struct warehouse *wh, struct sync_job *job, struct sync_result *re
 				goto out;
 			threads_set = 1;
 		}
+		if (job->load_memory_limit && !limit_set) {
+			if (warehouse_execf(wh, err, "SET memory_limit = '%s'", job->load_memory_limit) < 0)
+				goto out;
+			limit_set = 1;
+		}
 		if (b->label)
 			job->progress(job, "Reading %s%s%s%s", b->label, b->file ? " (" : "",
 				      b->file ? b->file->status : "", b->file ? ")" : "");
@@ -1699,6 +1704,17 @@ int sync_load(struct warehouse *wh, struct sync_job *job, struct sync_result *re
 		goto out;
 	if (warehouse_commit(wh, err) < 0)
 		goto out;
+	if (threads_set) {
+		/* The checkpoint the warehouse's close would run, done now while
+		 * DuckDB keeps to the load's threads: with its default threads the
+		 * closing thread spins waiting for the checkpoint's other tasks
+		 * (twice the CPU, measured on a 10,000-row merge into 5M rows).
+		 * The data is committed: a failure here only leaves the work to
+		 * the close. */
+		struct strbuf e = STRBUF_INIT;
+		warehouse_exec(wh, "CHECKPOINT", &e);
+		strbuf_release(&e);
+	}
 	post_sync(wh, job);
 	for (size_t i = 0; i < job->nr_resources; i++)
 		res->rows += job->resources[i]->rows;
@@ -1715,9 +1731,12 @@ out:
 out_norollback:
 	if (ret < 0)
 		job->cancelled = 1; /* an extract still running may stop: nothing will be kept */
-	if (threads_set) {
+	if (threads_set || limit_set) {
 		struct strbuf e = STRBUF_INIT;
-		warehouse_exec(wh, "RESET threads", &e);
+		warehouse_exec(wh, threads_set && limit_set ? "RESET threads; RESET memory_limit"
+				   : threads_set		? "RESET threads"
+								: "RESET memory_limit",
+			       &e);
 		strbuf_release(&e);
 	}
 	strbuf_release(&l.schema);

@@ -11,6 +11,7 @@
 #include <mysql.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 enum my_kind { MK_PLAIN, MK_TEXT, MK_BLOB, MK_DATE, MK_TSTZ, MK_BIT, MK_BOOL };
 
@@ -44,17 +45,185 @@ static void my_shift_days(struct strbuf *sb, const char *lit, int days)
 	strbuf_addf(sb, "(CAST(%s AS DATETIME(6)) + INTERVAL %d DAY)", lit, days);
 }
 
+/* A connection URL (url_env): mysql://user:password@host:port/database
+ * ?ssl-mode=..., parts percent-decoded. The keys of the block (host, port,
+ * database, user, password_env) take precedence over its parts. */
+struct my_url {
+	char *user, *password, *host, *database;
+	int port;
+	int ssl;               /* 0: as the library does, 1: required, 2: and the server's certificate verified */
+};
+
+static void my_url_release(struct my_url *u)
+{
+	free(u->user);
+	if (u->password)
+		memset(u->password, 0, strlen(u->password));
+	free(u->password);
+	free(u->host);
+	free(u->database);
+	memset(u, 0, sizeof(*u));
+}
+
+static int hexval(int c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* The part [s, e) percent-decoded; NULL when it is malformed. */
+static char *url_part(const char *s, const char *e)
+{
+	struct strbuf sb = STRBUF_INIT;
+	for (const char *p = s; p < e; p++) {
+		if (*p == '%') {
+			int h = p + 2 < e ? hexval(p[1]) : -1, l = h >= 0 ? hexval(p[2]) : -1;
+			if (l < 0 || (h == 0 && l == 0)) {
+				strbuf_release(&sb);
+				return NULL;
+			}
+			strbuf_addch(&sb, (char)(h * 16 + l));
+			p += 2;
+		} else {
+			strbuf_addch(&sb, *p);
+		}
+	}
+	return strbuf_detach(&sb, NULL);
+}
+
+/* ?ssl-mode=required&...: the one parameter there is a use for here. */
+static int url_params(const char *q, struct my_url *u, struct strbuf *err)
+{
+	while (*q && *q != '#') {
+		size_t n = strcspn(q, "&#");
+		const char *eq = memchr(q, '=', n);
+		size_t kl = eq ? (size_t)(eq - q) : n;
+		char *v = eq ? xstrndup(eq + 1, n - kl - 1) : xstrdup("");
+		int bad = 0;
+		if ((kl == 8 && !strncasecmp(q, "ssl-mode", 8)) || (kl == 7 && !strncasecmp(q, "sslmode", 7))) {
+			if (!strcasecmp(v, "disabled") || !strcasecmp(v, "disable") || !strcasecmp(v, "preferred") ||
+			    !strcasecmp(v, "prefer"))
+				u->ssl = 0;
+			else if (!strcasecmp(v, "required") || !strcasecmp(v, "require"))
+				u->ssl = 1;
+			else if (!strcasecmp(v, "verify_ca") || !strcasecmp(v, "verify_identity") ||
+				 !strcasecmp(v, "verify-ca") || !strcasecmp(v, "verify-full"))
+				u->ssl = 2;
+			else {
+				strbuf_addf(err, "url_env: ssl-mode '%s' is not one of disabled, preferred, required, "
+					    "verify_ca, verify_identity", v);
+				bad = 1;
+			}
+		} else if (kl) {
+			strbuf_addf(err, "url_env: the URL parameter '%.*s' is not supported (only ssl-mode is)", (int)kl, q);
+			bad = 1;
+		}
+		free(v);
+		if (bad)
+			return -1;
+		q += n;
+		if (*q == '&')
+			q++;
+	}
+	return 0;
+}
+
+/* Errors name the part that is wrong, never the URL (it holds the password). */
+static int my_parse_url(const char *url, struct my_url *u, struct strbuf *err)
+{
+	const char *p;
+	memset(u, 0, sizeof(*u));
+	if (starts_with(url, "mysql://"))
+		p = url + 8;
+	else if (starts_with(url, "mariadb://"))
+		p = url + 10;
+	else {
+		strbuf_addstr(err, "url_env: the URL must start with mysql:// (mysql://user:password@host:3306/database)");
+		return -1;
+	}
+	const char *auth_end = p + strcspn(p, "/?#");
+	const char *at = NULL;
+	for (const char *q = p; q < auth_end; q++)
+		if (*q == '@')
+			at = q;
+	if (at) {
+		const char *colon = memchr(p, ':', (size_t)(at - p));
+		u->user = url_part(p, colon ? colon : at);
+		if (colon)
+			u->password = url_part(colon + 1, at);
+		if (!u->user || (colon && !u->password)) {
+			strbuf_addstr(err, "url_env: a bad %-escape in the URL's user or password");
+			goto fail;
+		}
+		p = at + 1;
+	}
+	const char *host_end = auth_end, *port = NULL;
+	if (*p == '[') {
+		const char *close = memchr(p, ']', (size_t)(auth_end - p));
+		if (!close) {
+			strbuf_addstr(err, "url_env: an IPv6 host in the URL lacks its ']'");
+			goto fail;
+		}
+		u->host = xstrndup(p + 1, (size_t)(close - p - 1));
+		port = close[1] == ':' ? close + 2 : NULL;
+	} else {
+		const char *colon = memchr(p, ':', (size_t)(auth_end - p));
+		if (colon) {
+			host_end = colon;
+			port = colon + 1;
+		}
+		if (host_end > p && !(u->host = url_part(p, host_end))) {
+			strbuf_addstr(err, "url_env: a bad %-escape in the URL's host");
+			goto fail;
+		}
+	}
+	if (port) {
+		char *end;
+		long n = strtol(port, &end, 10);
+		if (end == port || end != auth_end || n < 1 || n > 65535) {
+			strbuf_addstr(err, "url_env: the URL's port is not a number from 1 to 65535");
+			goto fail;
+		}
+		u->port = (int)n;
+	}
+	p = auth_end;
+	if (*p == '/') {
+		const char *e = p + 1 + strcspn(p + 1, "?#");
+		if (e > p + 1 && !(u->database = url_part(p + 1, e))) {
+			strbuf_addstr(err, "url_env: a bad %-escape in the URL's database");
+			goto fail;
+		}
+		p = e;
+	}
+	if (*p == '?' && url_params(p + 1, u, err) < 0)
+		goto fail;
+	return 0;
+fail:
+	my_url_release(u);
+	return -1;
+}
+
 static void my_where(const struct db_conf *c, struct strbuf *sb)
 {
-	strbuf_addf(sb, "%s:%d/%s", c->host ? c->host : "localhost", c->port ? c->port : 3306,
-		    c->database ? c->database : "(no database)");
+	struct my_url u = { 0 };
+	struct strbuf ignored = STRBUF_INIT;
+	if (c->url && my_parse_url(c->url, &u, &ignored) < 0)
+		memset(&u, 0, sizeof(u));
+	strbuf_release(&ignored);
+	const char *host = c->host ? c->host : u.host ? u.host : "localhost";
+	const char *db = c->database ? c->database : u.database ? u.database : "(no database)";
+	strbuf_addf(sb, "%s:%d/%s", host, c->port ? c->port : u.port ? u.port : 3306, db);
+	my_url_release(&u);
 }
 
 static int my_connect(const struct db_conf *c, void **out, struct strbuf *err)
 {
-	MYSQL *m = mysql_init(NULL);
 	unsigned int ct = (unsigned)c->connect_timeout, rt = (unsigned)(c->timeout > 0 ? c->timeout : 0);
+	struct my_url u = { 0 };
+	if (c->url && my_parse_url(c->url, &u, err) < 0)
+		return -1;
+	MYSQL *m = mysql_init(NULL);
 	if (!m) {
+		my_url_release(&u);
 		strbuf_addstr(err, "out of memory");
 		return -1;
 	}
@@ -63,11 +232,22 @@ static int my_connect(const struct db_conf *c, void **out, struct strbuf *err)
 		mysql_options(m, MYSQL_OPT_READ_TIMEOUT, &rt);
 	mysql_options(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
 	mysql_options(m, MYSQL_INIT_COMMAND, "SET time_zone = '+00:00'");
+	if (u.ssl) {
+		my_bool yes = 1;
+		mysql_options(m, MYSQL_OPT_SSL_ENFORCE, &yes);
+		if (u.ssl == 2)
+			mysql_options(m, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &yes);
+	}
 	/* a host of "localhost" would mean the unix socket: the TCP port is what the config names */
-	const char *host = c->host ? c->host : "127.0.0.1";
+	const char *host = c->host ? c->host : u.host ? u.host : "127.0.0.1";
 	if (!strcmp(host, "localhost"))
 		host = "127.0.0.1";
-	if (!mysql_real_connect(m, host, c->user, c->password, c->database, (unsigned)(c->port ? c->port : 3306), NULL, 0)) {
+	const char *user = c->user ? c->user : u.user, *pw = c->password ? c->password : u.password;
+	const char *db = c->database ? c->database : u.database;
+	unsigned port = (unsigned)(c->port ? c->port : u.port ? u.port : 3306);
+	MYSQL *ok = mysql_real_connect(m, host, user, pw, db, port, NULL, 0);
+	my_url_release(&u);
+	if (!ok) {
 		strbuf_addstr(err, mysql_error(m));
 		mysql_close(m);
 		return -1;
