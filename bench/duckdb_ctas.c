@@ -1,29 +1,45 @@
 /* The reference for the load benchmarks: DuckDB's own CREATE TABLE AS
  * SELECT * FROM <reader> on a fresh database file, through the C API.
  *   duckdb_ctas DB "read_csv('big.csv')"          (bench/sync.sh)
- *   duckdb_ctas DB "read_json('r.ndjson', ...)"   (bench/rest_api.sh) */
+ *   duckdb_ctas DB "read_json('r.ndjson', ...)"   (bench/rest_api.sh)
+ *   duckdb_ctas DB RELATION "SET ..."             settings first (the ones
+ *                                                 Dango loads with) */
 #include <duckdb.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 int main(int argc, char **argv)
 {
 	duckdb_database db;
 	duckdb_connection con;
 	duckdb_result res;
-	char sql[4096];
-	if (argc != 3) {
-		fprintf(stderr, "usage: %s DB RELATION\n", argv[0]);
+	char *sql;
+	if (argc != 3 && argc != 4) {
+		fprintf(stderr, "usage: %s DB RELATION [SETTINGS]\n", argv[0]);
 		return 2;
 	}
 	if (duckdb_open(argv[1], &db) != DuckDBSuccess || duckdb_connect(db, &con) != DuckDBSuccess)
 		return 1;
-	snprintf(sql, sizeof(sql), "CREATE TABLE t AS SELECT * FROM %s", argv[2]);
+	if (argc == 4) {
+		if (duckdb_query(con, argv[3], &res) != DuckDBSuccess) {
+			fprintf(stderr, "%s\n", duckdb_result_error(&res));
+			return 1;
+		}
+		duckdb_destroy_result(&res);
+	}
+	/* a relation may list 1,000 files: sized to it */
+	sql = malloc(strlen(argv[2]) + 64);
+	if (!sql)
+		return 1;
+	sprintf(sql, "CREATE TABLE t AS SELECT * FROM %s", argv[2]);
 	if (duckdb_query(con, sql, &res) != DuckDBSuccess) {
 		fprintf(stderr, "%s\n", duckdb_result_error(&res));
 		return 1;
 	}
 	printf("%lld rows\n", (long long)duckdb_value_int64(&res, 0, 0));
 	duckdb_destroy_result(&res);
+	free(sql);
 	duckdb_disconnect(&con);
 	duckdb_close(&db);
 	return 0;

@@ -5,7 +5,12 @@
 #   - dango run, against executing the very statements it ran (target/run/),
 #     one after another on one connection, in the same session
 # Prints the figures and the overhead ratio. Usage: bench/transform.sh [N_MODELS]
+# SCALE="1000 10000" runs each size.
 set -eu
+if [ -n "${SCALE:-}" ] && [ $# -eq 0 ]; then
+    for n in $SCALE; do SCALE= "$0" "$n" || exit 1; done
+    exit 0
+fi
 N=${1:-1000}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 DANGO=${DANGO:-$ROOT/dango}
@@ -78,3 +83,10 @@ awk -v n=$N -v ls=$(echo "$t1 - $t0" | bc) -v comp=$(echo "$t2 - $t1" | bc) -v i
     printf "overhead of dango run:                   %+.1f%%\n", (r1 / ref - 1) * 100
     printf "dango run --threads 4:                   %.3f s\n", r4
 }'
+# the lines of the table `make bench` ends with (bench/lib.sh's format)
+record() { mkdir -p "$ROOT/bench/out"; printf "%s\t%s\t%s\t%s\t%s\t%s\n" "$@" "$(cut -d' ' -f1 /proc/loadavg)" >>"${BENCH_RATIOS:-$ROOT/bench/out/ratios.tsv}"; }
+set -- $inner
+record "dbt parse + compile, $N models" "$(echo "$1 + $2" | bc) s" "-" "-" "< 0.5 s at 10,000"
+record "dango run overhead, $N models" "$(median <r1.t) s" "$(median <ref.t) s" \
+    "$(awk -v a="$(median <r1.t)" -v b="$(median <ref.t)" 'BEGIN { printf "%+.1f%%", (a / b - 1) * 100 }')" "<= 5%"
+

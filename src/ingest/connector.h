@@ -49,7 +49,9 @@ struct tracked_file {
  * projected constant is materialized row by row (15% of a big CSV load). */
 struct batch_const {
 	char *name, *type;
-	char *value;           /* a SQL literal */
+	char *value;           /* a SQL literal; with per_row, the relation's column holding it */
+	int per_row;           /* the value differs by row (a group of files): taken from
+				* that column of the relation, which is not a data column */
 };
 
 struct sync_batch {
@@ -70,6 +72,16 @@ struct sync_batch {
 	 * like the engine's own is source data, renamed (sync_column_name). */
 	int own_ids;
 	char *spool_path;      /* a temporary file to remove after the load */
+	/* A group: several small files read by one reader call (a sniff and
+	 * an insert a file cost more than the rows), standing for the
+	 * per-file batches in parts. Its relation gives each row's
+	 * _dango_filename (a part's file path) in a per-row column. The
+	 * engine loads the group only if it reads exactly as its parts would
+	 * (every file sniffed to the same columns and types, no schema change,
+	 * no error); otherwise the whole load is done again file by file. */
+	struct sync_batch **parts;
+	size_t nr_parts, alloc_parts;
+	int reported;          /* its progress line was shown (engine) */
 };
 
 /* What the connector says about each resource it produces. */
@@ -165,6 +177,12 @@ struct sync_job {
 
 struct sync_resource *sync_job_resource(struct sync_job *job, const char *name);
 struct sync_batch *sync_job_add_batch(struct sync_job *job, const char *resource);
+/* A batch not yet handed to the job: to push (sync_job_push_batch) or to
+ * make a part of a group (sync_batch_add_part), which then owns it. */
+struct sync_batch *sync_batch_new(const char *resource);
+void sync_job_push_batch(struct sync_job *job, struct sync_batch *b);
+void sync_batch_free(struct sync_batch *b);   /* one never pushed */
+void sync_batch_add_part(struct sync_batch *group, struct sync_batch *part);
 /* Hand over every batch added so far: the engine may load them while
  * extract goes on (a connector that streams calls this as its spool files
  * fill; for others, all batches are handed over when extract returns).
@@ -172,6 +190,9 @@ struct sync_batch *sync_job_add_batch(struct sync_job *job, const char *resource
 void sync_job_emit(struct sync_job *job);
 /* Give every row of b the column name (type) = value (a SQL literal). */
 void sync_batch_add_const(struct sync_batch *b, const char *name, const char *type, const char *value);
+/* Give every row of b the column name (type) from the relation's column
+ * `column` (a group's per-file values). */
+void sync_batch_add_column(struct sync_batch *b, const char *name, const char *type, const char *column);
 /* A private temporary folder for spool files, job->spool_dir (made once):
  * its name carries the pid, it is removed when the job is released or the
  * process gets SIGINT/SIGTERM/SIGHUP, and the next sync removes those of

@@ -81,6 +81,11 @@ static void batch_release(struct sync_batch *b)
 		unlink(b->spool_path);
 		free(b->spool_path);
 	}
+	for (size_t i = 0; i < b->nr_parts; i++) {
+		batch_release(b->parts[i]);
+		free(b->parts[i]);
+	}
+	free(b->parts);
 }
 
 void sync_job_release(struct sync_job *job)
@@ -135,15 +140,40 @@ struct sync_resource *sync_job_resource(struct sync_job *job, const char *name)
 	return r;
 }
 
-struct sync_batch *sync_job_add_batch(struct sync_job *job, const char *resource)
+struct sync_batch *sync_batch_new(const char *resource)
 {
 	struct sync_batch *b = xcalloc(1, sizeof(*b));
 	b->resource = xstrdup(resource);
+	return b;
+}
+
+void sync_batch_free(struct sync_batch *b)
+{
+	if (!b)
+		return;
+	batch_release(b);
+	free(b);
+}
+
+void sync_job_push_batch(struct sync_job *job, struct sync_batch *b)
+{
 	pthread_mutex_lock(&job->lock);
 	ALLOC_GROW(job->batches, job->nr_batches + 1, job->alloc_batches);
 	job->batches[job->nr_batches++] = b;
 	pthread_mutex_unlock(&job->lock);
+}
+
+struct sync_batch *sync_job_add_batch(struct sync_job *job, const char *resource)
+{
+	struct sync_batch *b = sync_batch_new(resource);
+	sync_job_push_batch(job, b);
 	return b;
+}
+
+void sync_batch_add_part(struct sync_batch *group, struct sync_batch *part)
+{
+	ALLOC_GROW(group->parts, group->nr_parts + 1, group->alloc_parts);
+	group->parts[group->nr_parts++] = part;
 }
 
 void sync_job_emit(struct sync_job *job)
@@ -173,7 +203,14 @@ void sync_batch_add_const(struct sync_batch *b, const char *name, const char *ty
 	ALLOC_GROW(b->consts, b->nr_consts + 1, b->alloc_consts);
 	b->consts[b->nr_consts].name = xstrdup(name);
 	b->consts[b->nr_consts].type = xstrdup(type);
+	b->consts[b->nr_consts].per_row = 0;
 	b->consts[b->nr_consts++].value = xstrdup(value);
+}
+
+void sync_batch_add_column(struct sync_batch *b, const char *name, const char *type, const char *column)
+{
+	sync_batch_add_const(b, name, type, column);
+	b->consts[b->nr_consts - 1].per_row = 1;
 }
 
 int sync_job_selected(const struct sync_job *job, const char *resource)
@@ -611,6 +648,11 @@ struct loader {
 	struct strvec optional;   /* "table\tcolumn" a schema change made optional (may be missing) */
 	struct strvec deleted;    /* target tables that lost rows in this transaction */
 	struct strbuf *err;
+	int threads_set;          /* SET threads done for this job */
+	int limit_set;            /* SET memory_limit done for this job */
+	int no_groups;            /* load groups of files file by file (a second pass) */
+	int in_group;             /* load_batch is loading a group */
+	int regroup;              /* a group cannot be loaded as one: load again file by file */
 };
 
 /* The table a resource loads into: its own name, or for --full-refresh a
@@ -816,6 +858,10 @@ static int check_schema(struct loader *l, const struct sync_batch *b, const char
 			strvec_push(&d.missing, base->v[i].name);
 	if (!d.added.nr && !d.missing.nr && !d.types.nr) {
 		ret = 0;
+	} else if (l->in_group) {
+		/* the message, or the record, names each file: file by file */
+		l->regroup = 1;
+		strbuf_addstr(l->err, "a group of files changes the schema");
 	} else if (!l->job->opts->allow_schema_changes) {
 		schema_change_error(l, b, table, &d);
 	} else {
@@ -1027,6 +1073,35 @@ static void observe(struct sync_job *job, const struct sync_batch *b, const stru
 			json_object_set_new(t, norm->v[i].name, json_true());
 }
 
+/* A group's per-row metadata columns are not data columns. */
+static void drop_per_row_columns(struct columns *cols, const struct sync_batch *b)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < cols->nr; i++) {
+		int meta = 0;
+		for (size_t j = 0; j < b->nr_consts && !meta; j++)
+			meta = b->consts[j].per_row && !strcmp(b->consts[j].value, cols->v[i].name);
+		if (meta) {
+			free(cols->v[i].name);
+			free(cols->v[i].type);
+		} else {
+			cols->v[k++] = cols->v[i];
+		}
+	}
+	cols->nr = k;
+}
+
+/* ", <value> AS <name>" of a metadata column, projected. */
+static void add_meta_value(struct strbuf *select, const struct batch_const *c)
+{
+	strbuf_addstr(select, ", ");
+	if (c->per_row)
+		strbuf_add_sql_ident(select, c->value);
+	else
+		strbuf_addstr(select, c->value);
+	strbuf_addf(select, " AS %s", c->name);
+}
+
 static int load_batch(struct loader *l, struct sync_batch *b)
 {
 	struct sync_job *job = l->job;
@@ -1049,6 +1124,7 @@ static int load_batch(struct loader *l, struct sync_batch *b)
 		add_db_error(l->err, b->label, e.buf);
 		goto out;
 	}
+	drop_per_row_columns(&cols, b);
 	cast = xcalloc(cols.nr + 1, sizeof(*cast));
 	int own_id = b->own_ids && columns_find(&cols, "_dlt_id") != NULL;
 	int own_extracted = b->own_ids && columns_find(&cols, "_dlt_extracted_at") != NULL;
@@ -1075,6 +1151,13 @@ static int load_batch(struct loader *l, struct sync_batch *b)
 			batch_column_name(&n, b, cols.v[i].name);
 			strbuf_addf(&n, "_%d", k);
 		}
+		if (renamed && l->in_group) {
+			/* the warning names each file: file by file */
+			l->regroup = 1;
+			strbuf_addstr(l->err, "a group of files has a renamed column");
+			strbuf_release(&n);
+			goto out;
+		}
 		if (renamed)
 			strvec_pushf(&job->warnings, "%s: column '%s' has a name Dango gives its own columns; loaded as '%s'",
 				     b->label ? b->label : b->resource, cols.v[i].name, n.buf);
@@ -1094,8 +1177,10 @@ static int load_batch(struct loader *l, struct sync_batch *b)
 	lit = xasprintf("TIMESTAMPTZ '%s'", job->extracted_at);
 	if (!own_extracted)
 		sync_batch_add_const(&meta, "_dlt_extracted_at", "TIMESTAMP WITH TIME ZONE", lit);
-	for (size_t i = 0; i < b->nr_consts; i++)
+	for (size_t i = 0; i < b->nr_consts; i++) {
 		sync_batch_add_const(&meta, b->consts[i].name, b->consts[i].type, b->consts[i].value);
+		meta.consts[meta.nr_consts - 1].per_row = b->consts[i].per_row;
+	}
 
 	strbuf_reset(&sql);
 	int exists = strvec_has(&l->tables, table.buf) || warehouse_has_table(l->wh, l->schema.buf, table.buf);
@@ -1182,7 +1267,7 @@ static int load_batch(struct loader *l, struct sync_batch *b)
 			strbuf_add_sql_ident(&keys, res->primary_key.v[i]);
 		}
 		for (size_t i = 0; i < meta.nr_consts; i++)
-			strbuf_addf(&select, ", %s AS %s", meta.consts[i].value, meta.consts[i].name);
+			add_meta_value(&select, &meta.consts[i]);
 		/* the newest row of a key wins: later rows of the batch over earlier
 		 * (so the file's order must be kept), the batch over the table */
 		strbuf_addf(&sql, "SET preserve_insertion_order = true;\n"
@@ -1208,9 +1293,13 @@ static int load_batch(struct loader *l, struct sync_batch *b)
 		 * rows need not keep the file's order, which lets DuckDB write in
 		 * parallel with a third less memory */
 		strbuf_addstr(&sql, "SET preserve_insertion_order = false;\n");
-		for (size_t i = 0; i < meta.nr_consts; i++)
-			strbuf_addf(&sql, "ALTER TABLE %s ALTER COLUMN %s SET DEFAULT %s;\n", target.buf,
-				    meta.consts[i].name, meta.consts[i].value);
+		for (size_t i = 0; i < meta.nr_consts; i++) {
+			if (meta.consts[i].per_row)
+				add_meta_value(&select, &meta.consts[i]);
+			else
+				strbuf_addf(&sql, "ALTER TABLE %s ALTER COLUMN %s SET DEFAULT %s;\n", target.buf,
+					    meta.consts[i].name, meta.consts[i].value);
+		}
 		if (warehouse_exec(l->wh, sql.buf, &e) < 0) {
 			add_db_error(l->err, b->label, e.buf);
 			goto out_meta;
@@ -1229,6 +1318,8 @@ static int load_batch(struct loader *l, struct sync_batch *b)
 		 * (each batch sets its own meanwhile) */
 		for (size_t i = 0; i < meta.nr_consts; i++) {
 			struct strbuf key = STRBUF_INIT;
+			if (meta.consts[i].per_row)
+				continue;
 			strbuf_addf(&key, "%s\t%s", target.buf, meta.consts[i].name);
 			if (!strvec_has(&l->defaulted, key.buf))
 				strvec_push(&l->defaulted, key.buf);
@@ -1281,6 +1372,112 @@ out:
 	return ret;
 }
 
+static int same_columns(const struct columns *a, const struct columns *b)
+{
+	if (a->nr != b->nr)
+		return 0;
+	for (size_t i = 0; i < a->nr; i++)
+		if (strcmp(a->v[i].name, b->v[i].name) || strcmp(a->v[i].type, b->v[i].type))
+			return 0;
+	return 1;
+}
+
+/* Each part's rows, from the group's per-row _dango_filename: every row
+ * must belong to one of the group's files. */
+static int attribute_rows(struct loader *l, const struct sync_batch *b, int64_t total)
+{
+	const char *column = NULL;
+	struct strbuf sql = STRBUF_INIT;
+	struct wh_result r;
+	int64_t sum = 0;
+	int ret = -1;
+	for (size_t i = 0; i < b->nr_consts; i++)
+		if (b->consts[i].per_row && !strcmp(b->consts[i].name, "_dango_filename"))
+			column = b->consts[i].value;
+	if (!column) {
+		strbuf_addf(l->err, "%s: a group of files without _dango_filename", b->label);
+		return -1;
+	}
+	strbuf_addstr(&sql, "SELECT ");
+	strbuf_add_sql_ident(&sql, column);
+	strbuf_addstr(&sql, ", count(*) FROM temp.__dango_group GROUP BY 1");
+	if (warehouse_query(l->wh, sql.buf, &r, l->err) < 0)
+		goto out;
+	for (size_t i = 0; i < b->nr_parts; i++)
+		b->parts[i]->file->rows = 0;
+	for (size_t i = 0; i < r.rows; i++) {
+		char *path = wh_result_str(&r, i, 0);
+		struct tracked_file *f = NULL;
+		for (size_t k = 0; path && k < b->nr_parts && !f; k++)
+			if (!strcmp(b->parts[k]->file->path, path))
+				f = b->parts[k]->file;
+		if (!f) {
+			strbuf_addf(l->err, "%s: %lld rows read from the files are not attributed to one of them (%s)",
+				    b->label, (long long)wh_result_int(&r, i, 1), path ? path : "no file");
+			free(path);
+			wh_result_free(&r);
+			goto out;
+		}
+		f->rows = wh_result_int(&r, i, 1);
+		sum += f->rows;
+		free(path);
+	}
+	wh_result_free(&r);
+	if (sum != total) {
+		strbuf_addf(l->err, "%s: %lld rows loaded, %lld attributed to the files", b->label, (long long)total,
+			    (long long)sum);
+		goto out;
+	}
+	ret = 0;
+out:
+	strbuf_release(&sql);
+	return ret;
+}
+
+/* A group of files (struct sync_batch): read once into a temporary table,
+ * loaded from there if it reads as its files would one by one (DuckDB
+ * sniffs every file of the read and widens a column where files differ:
+ * then the group's types differ from its first file's). Any failure sets
+ * l->regroup: the load is then done again, file by file. */
+static int load_group(struct loader *l, struct sync_batch *b)
+{
+	struct sync_resource *res = sync_job_resource(l->job, b->resource);
+	struct columns whole = { 0 }, first = { 0 };
+	struct strbuf sql = STRBUF_INIT, e = STRBUF_INIT;
+	struct sync_batch g = *b;
+	int64_t before = res->rows;
+	int ret = -1;
+	l->regroup = 1;
+	strbuf_addf(&sql, "CREATE OR REPLACE TEMP TABLE __dango_group AS SELECT * FROM %s", b->relation);
+	if (warehouse_exec(l->wh, sql.buf, &e) < 0)
+		goto out;
+	if (describe(l->wh, "temp.__dango_group", &whole, &e) < 0)
+		goto out;
+	drop_per_row_columns(&whole, b);
+	strbuf_reset(&sql);
+	strbuf_addf(&sql, "SELECT * FROM %s", b->parts[0]->relation);
+	if (describe(l->wh, sql.buf, &first, &e) < 0 || !same_columns(&whole, &first))
+		goto out;
+	g.relation = (char *)"temp.__dango_group";
+	l->in_group = 1;
+	int rc = load_batch(l, &g);
+	l->in_group = 0;
+	if (rc < 0)
+		goto out;
+	l->regroup = 0;
+	if (attribute_rows(l, b, res->rows - before) < 0)
+		goto out;
+	ret = warehouse_exec(l->wh, "DROP TABLE temp.__dango_group", l->err);
+out:
+	if (ret < 0 && l->regroup)
+		strbuf_addf(l->err, "%s: %s", b->label, e.buf);
+	columns_release(&whole);
+	columns_release(&first);
+	strbuf_release(&sql);
+	strbuf_release(&e);
+	return ret;
+}
+
 static int soft_delete(struct loader *l, struct sync_resource *res)
 {
 	struct strbuf sql = STRBUF_INIT;
@@ -1327,6 +1524,29 @@ static int delete_where(struct loader *l, struct sync_resource *r)
 	return ret;
 }
 
+/* A file's path for the DELETE and its row for the INSERT of the metadata. */
+static void add_file_row(struct strbuf *paths, struct strbuf *rows, const struct sync_job *job,
+			 const struct tracked_file *f)
+{
+	char when[32];
+	struct tm tm;
+	time_t t = (time_t)f->mtime;
+	gmtime_r(&t, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+	strbuf_addstr(paths, paths->len ? ", " : "");
+	strbuf_add_sql_str(paths, f->path);
+	strbuf_addstr(rows, rows->len ? ",\n(" : "(");
+	strbuf_add_sql_str(rows, f->path);
+	strbuf_addf(rows, ", %lld, TIMESTAMP '%s', '%s', %lld, '%s', '%s', TIMESTAMPTZ '%s', %lld, %lld, ",
+		    (long long)f->size, when, f->hash ? f->hash : "", (long long)f->rows, f->status, job->load_id,
+		    job->extracted_at, (long long)f->mtime_ns, (long long)f->ctime_ns);
+	if (f->table)
+		strbuf_add_sql_str(rows, f->table);
+	else
+		strbuf_addstr(rows, "NULL");
+	strbuf_addch(rows, ')');
+}
+
 static int write_file_metadata(struct loader *l)
 {
 	struct sync_job *job = l->job;
@@ -1339,27 +1559,12 @@ static int write_file_metadata(struct loader *l)
 	 * per file costs more than loading a small file) */
 	struct strbuf paths = STRBUF_INIT, rows = STRBUF_INIT;
 	for (size_t i = 0; i < job->nr_batches; i++) {
-		const struct tracked_file *f = job->batches[i]->file;
-		char when[32];
-		struct tm tm;
-		time_t t;
-		if (!f)
-			continue;
-		t = (time_t)f->mtime;
-		gmtime_r(&t, &tm);
-		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
-		strbuf_addstr(&paths, paths.len ? ", " : "");
-		strbuf_add_sql_str(&paths, f->path);
-		strbuf_addstr(&rows, rows.len ? ",\n(" : "(");
-		strbuf_add_sql_str(&rows, f->path);
-		strbuf_addf(&rows, ", %lld, TIMESTAMP '%s', '%s', %lld, '%s', '%s', TIMESTAMPTZ '%s', %lld, %lld, ",
-			    (long long)f->size, when, f->hash ? f->hash : "", (long long)f->rows, f->status, job->load_id,
-			    job->extracted_at, (long long)f->mtime_ns, (long long)f->ctime_ns);
-		if (f->table)
-			strbuf_add_sql_str(&rows, f->table);
-		else
-			strbuf_addstr(&rows, "NULL");
-		strbuf_addch(&rows, ')');
+		const struct sync_batch *b = job->batches[i];
+		if (b->file)
+			add_file_row(&paths, &rows, job, b->file);
+		for (size_t k = 0; k < b->nr_parts; k++)
+			if (b->parts[k]->file)
+				add_file_row(&paths, &rows, job, b->parts[k]->file);
 	}
 	if (paths.len)
 		strbuf_addf(&sql,
@@ -1621,35 +1826,60 @@ static void post_sync(struct warehouse *wh, struct sync_job *job)
 	strbuf_release(&e);
 }
 
-int sync_load(struct warehouse *wh, struct sync_job *job, struct sync_result *res, struct strbuf *err)
+/* A batch's progress line, once (a second pass does not repeat it). */
+static void report(struct sync_job *job, struct sync_batch *b)
 {
-	struct loader l = { .wh = wh, .job = job, .err = err };
-	struct strbuf sql = STRBUF_INIT;
-	const struct sync_batch *failed = NULL;
-	int ret = -1, threads_set = 0, limit_set = 0;
-	strbuf_init(&l.schema, 0);
-	sync_schema_name(&l.schema, job->source->name);
-	l.remaining = job->opts->limit > 0 && !job->limit_handled ? job->opts->limit : -1;
-	l.sample = job->opts->limit > 0;
-	if (l.sample && job->opts->full_refresh) {
-		/* a sample in place of the tables, with the state of the old ones,
-		 * would leave the next sync nothing to load */
-		strbuf_addstr(err, "--limit cannot be combined with --full-refresh: a sample cannot replace the tables");
-		goto out_norollback;
-	}
+	if (b->label && !b->reported)
+		job->progress(job, "Reading %s%s%s%s", b->label, b->file ? " (" : "", b->file ? b->file->status : "",
+			      b->file ? ")" : "");
+	b->reported = 1;
+}
 
-	if (warehouse_begin(wh, err) < 0)
-		goto out_norollback;
+/* Load one batch, or a group as one or its parts one by one; *failed is
+ * the batch that failed. */
+static int load_one(struct loader *l, struct sync_batch *b, struct sync_batch **failed)
+{
+	*failed = b;
+	for (size_t i = 0; i < b->nr_parts; i++)
+		report(l->job, b->parts[i]);
+	if (!b->nr_parts) {
+		report(l->job, b);
+		return load_batch(l, b);
+	}
+	if (!l->no_groups)
+		return load_group(l, b);
+	for (size_t i = 0; i < b->nr_parts; i++) {
+		*failed = b->parts[i];
+		if (load_batch(l, b->parts[i]) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* One pass: every batch and the state in one transaction, committed; or
+ * -1 after a rollback. */
+static int load_pass(struct loader *l, struct sync_batch **failed)
+{
+	struct warehouse *wh = l->wh;
+	struct sync_job *job = l->job;
+	struct strbuf *err = l->err;
+	struct strbuf sql = STRBUF_INIT;
+	int ret = -1;
+	*failed = NULL;
+	if (warehouse_begin(wh, err) < 0) {
+		strbuf_release(&sql);
+		return -1;
+	}
 	strbuf_addstr(&sql, "CREATE SCHEMA IF NOT EXISTS ");
-	strbuf_add_sql_ident(&sql, l.schema.buf);
+	strbuf_add_sql_ident(&sql, l->schema.buf);
 	strbuf_addstr(&sql, ";\n");
 	struct strbuf quoted = STRBUF_INIT;
-	strbuf_add_sql_ident(&quoted, l.schema.buf);
+	strbuf_add_sql_ident(&quoted, l->schema.buf);
 	strbuf_addf(&sql, meta_tables_sql, quoted.buf);
 	strbuf_release(&quoted);
 	if (warehouse_exec(wh, sql.buf, err) < 0)
 		goto out;
-	if (read_optional(&l) < 0)
+	if (read_optional(l) < 0)
 		goto out;
 	/* batches as extract hands them over; the rest once it is done */
 	struct sync_batch *b;
@@ -1659,52 +1889,48 @@ int sync_load(struct warehouse *wh, struct sync_job *job, struct sync_result *re
 		if (!b->relation)
 			continue;
 		/* known once extract has handed over a batch (open ran before) */
-		if (job->load_threads > 0 && !threads_set) {
+		if (job->load_threads > 0 && !l->threads_set) {
 			if (warehouse_execf(wh, err, "SET threads = %d", job->load_threads) < 0)
 				goto out;
-			threads_set = 1;
+			l->threads_set = 1;
 		}
-		if (job->load_memory_limit && !limit_set) {
+		if (job->load_memory_limit && !l->limit_set) {
 			if (warehouse_execf(wh, err, "SET memory_limit = '%s'", job->load_memory_limit) < 0)
 				goto out;
-			limit_set = 1;
+			l->limit_set = 1;
 		}
-		if (b->label)
-			job->progress(job, "Reading %s%s%s%s", b->label, b->file ? " (" : "",
-				      b->file ? b->file->status : "", b->file ? ")" : "");
-		if (load_batch(&l, b) < 0) {
-			failed = b;
+		if (load_one(l, b, failed) < 0)
 			goto out;
-		}
 	}
+	*failed = NULL;
 	if (job->extract_rc < 0) {
 		strbuf_addbuf(err, &job->extract_err);
 		goto out;
 	}
 	/* after the batches: DuckDB refuses to commit a table altered after
 	 * rows of it were deleted in the same transaction */
-	if (!l.sample && drop_samples(&l) < 0)
+	if (!l->sample && drop_samples(l) < 0)
 		goto out;
 	strbuf_reset(&sql);
-	for (size_t i = 0; i < l.defaulted.nr; i++) {
-		const char *tab = strchr(l.defaulted.v[i], '\t');
-		strbuf_addf(&sql, "ALTER TABLE %.*s ALTER COLUMN %s DROP DEFAULT;\n", (int)(tab - l.defaulted.v[i]),
-			    l.defaulted.v[i], tab + 1);
+	for (size_t i = 0; i < l->defaulted.nr; i++) {
+		const char *tab = strchr(l->defaulted.v[i], '\t');
+		strbuf_addf(&sql, "ALTER TABLE %.*s ALTER COLUMN %s DROP DEFAULT;\n", (int)(tab - l->defaulted.v[i]),
+			    l->defaulted.v[i], tab + 1);
 	}
 	if (sql.len && warehouse_exec(wh, sql.buf, err) < 0)
 		goto out;
 	for (size_t i = 0; i < job->nr_resources; i++)
-		if (soft_delete(&l, job->resources[i]) < 0 || delete_where(&l, job->resources[i]) < 0)
+		if (soft_delete(l, job->resources[i]) < 0 || delete_where(l, job->resources[i]) < 0)
 			goto out;
-	if (!l.sample && check_replaced(&l) < 0)
+	if (!l->sample && check_replaced(l) < 0)
 		goto out;
-	if (swap_tables(&l) < 0)
+	if (swap_tables(l) < 0)
 		goto out;
-	if ((!l.sample && write_file_metadata(&l) < 0) || write_state(&l) < 0)
+	if ((!l->sample && write_file_metadata(l) < 0) || write_state(l) < 0)
 		goto out;
 	if (warehouse_commit(wh, err) < 0)
 		goto out;
-	if (threads_set) {
+	if (l->threads_set) {
 		/* The checkpoint the warehouse's close would run, done now while
 		 * DuckDB keeps to the load's threads: with its default threads the
 		 * closing thread spins waiting for the checkpoint's other tasks
@@ -1715,32 +1941,92 @@ int sync_load(struct warehouse *wh, struct sync_job *job, struct sync_result *re
 		warehouse_exec(wh, "CHECKPOINT", &e);
 		strbuf_release(&e);
 	}
+	ret = 0;
+out:
+	if (ret < 0)
+		warehouse_rollback(wh);
+	strbuf_release(&sql);
+	return ret;
+}
+
+static void strvec_truncate(struct strvec *sv, size_t nr)
+{
+	while (sv->nr > nr) {
+		free(sv->v[--sv->nr]);
+		sv->v[sv->nr] = NULL;
+	}
+}
+
+/* Before a second pass: the loader and the job as they were before the
+ * first (its transaction was rolled back). */
+static void restart(struct loader *l, size_t notes, size_t warnings)
+{
+	struct sync_job *job = l->job;
+	l->remaining = job->opts->limit > 0 && !job->limit_handled ? job->opts->limit : -1;
+	strvec_clear(&l->created);
+	strvec_clear(&l->tables);
+	strvec_clear(&l->defaulted);
+	strvec_clear(&l->optional);
+	strvec_clear(&l->deleted);
+	l->regroup = 0;
+	l->in_group = 0;
+	strvec_truncate(&job->notes, notes);
+	strvec_truncate(&job->warnings, warnings);
+	for (size_t i = 0; i < job->nr_resources; i++) {
+		job->resources[i]->rows = 0;
+		job->resources[i]->rejected = 0;
+		job->resources[i]->replaced_rows = 0;
+	}
+}
+
+int sync_load(struct warehouse *wh, struct sync_job *job, struct sync_result *res, struct strbuf *err)
+{
+	struct loader l = { .wh = wh, .job = job, .err = err };
+	struct sync_batch *failed = NULL;
+	int ret = -1;
+	strbuf_init(&l.schema, 0);
+	sync_schema_name(&l.schema, job->source->name);
+	l.remaining = job->opts->limit > 0 && !job->limit_handled ? job->opts->limit : -1;
+	l.sample = job->opts->limit > 0;
+	if (l.sample && job->opts->full_refresh) {
+		/* a sample in place of the tables, with the state of the old ones,
+		 * would leave the next sync nothing to load */
+		strbuf_addstr(err, "--limit cannot be combined with --full-refresh: a sample cannot replace the tables");
+		goto out;
+	}
+	size_t err_len = err->len, notes = job->notes.nr, warnings = job->warnings.nr;
+	ret = load_pass(&l, &failed);
+	if (ret < 0 && l.regroup) {
+		/* a group of files did not read as its files would: all again,
+		 * file by file, for today's types, messages and order */
+		strbuf_setlen(err, err_len);
+		restart(&l, notes, warnings);
+		l.no_groups = 1;
+		ret = load_pass(&l, &failed);
+	}
+	if (ret < 0) {
+		if (failed)
+			diagnose(wh, failed, err);
+		goto out;
+	}
 	post_sync(wh, job);
 	for (size_t i = 0; i < job->nr_resources; i++)
 		res->rows += job->resources[i]->rows;
 	if (l.sample)
 		strvec_pushf(&job->notes, "--limit: sample load, incremental state not saved (the next sync without "
 					  "--limit replaces these rows and loads everything)");
-	ret = 0;
 out:
-	if (ret < 0) {
-		warehouse_rollback(wh);
-		if (failed)
-			diagnose(wh, failed, err);
-	}
-out_norollback:
 	if (ret < 0)
 		job->cancelled = 1; /* an extract still running may stop: nothing will be kept */
-	if (threads_set || limit_set) {
+	if (l.threads_set || l.limit_set) {
 		struct strbuf e = STRBUF_INIT;
-		warehouse_exec(wh, threads_set && limit_set ? "RESET threads; RESET memory_limit"
-				   : threads_set		? "RESET threads"
+		warehouse_exec(wh, l.threads_set && l.limit_set ? "RESET threads; RESET memory_limit"
+				   : l.threads_set		? "RESET threads"
 								: "RESET memory_limit",
 			       &e);
 		strbuf_release(&e);
 	}
 	strbuf_release(&l.schema);
-	strbuf_release(&sql);
 	strvec_clear(&l.created);
 	strvec_clear(&l.tables);
 	strvec_clear(&l.defaulted);

@@ -1989,7 +1989,9 @@ static int fetch_pages(struct rest *r, struct sync_job *job, struct fetch *f, st
 	struct strbuf base = STRBUF_INIT, query = STRBUF_INIT, url = STRBUF_INIT, next = STRBUF_INIT,
 		      cursor = STRBUF_INIT, tmp = STRBUF_INIT, e = STRBUF_INIT, body = STRBUF_INIT, reqbody = STRBUF_INIT,
 		      async_id = STRBUF_INIT;
-	struct strvec seen = STRVEC_INIT;
+	/* links and cursors met, a hash set: a list searched a page made
+	 * paging quadratic in the pages */
+	json_t *seen = json_object();
 	struct http_response resp;
 	struct jv_doc doc = JV_DOC_INIT, shaped = JV_DOC_INIT;
 	struct jv_list items = { 0 };
@@ -2176,7 +2178,7 @@ static int fetch_pages(struct rest *r, struct sync_job *job, struct fetch *f, st
 		if (!nrec && (pg.type == PG_CURSOR || pg.type == PG_JSON_LINK || pg.type == PG_HEADER_LINK))
 			break; /* an empty page ends it, whatever the links say */
 		if (again) {
-			if (strvec_has(&seen, again)) {
+			if (json_object_get(seen, again)) {
 				struct strbuf m = STRBUF_INIT;
 				masked(r, &m, url.buf);
 				strvec_pushf(&job->warnings, "%s: the API repeated a page link or cursor after %s; stopped paging "
@@ -2184,7 +2186,7 @@ static int fetch_pages(struct rest *r, struct sync_job *job, struct fetch *f, st
 				strbuf_release(&m);
 				break;
 			}
-			strvec_push(&seen, again);
+			json_object_set_new_nocheck(seen, again, json_true());
 		}
 	}
 	if (max_pages > 0 && f->pages >= max_pages && !r->stop_all)
@@ -2201,7 +2203,7 @@ out:
 	strbuf_release(&body);
 	strbuf_release(&reqbody);
 	strbuf_release(&async_id);
-	strvec_clear(&seen);
+	json_decref(seen);
 	http_response_release(&resp);
 	jv_doc_release(&doc);
 	jv_doc_release(&shaped);

@@ -1,0 +1,31 @@
+# Helpers shared by the bench/ scripts (sourced, not run).
+#   measure LABEL CMD...     -> "LABEL seconds maxrss_kb" (exits on failure)
+#   median                   the median line of "label seconds kb" lines (by seconds)
+#   loadavg                  the 1-minute load average now
+#   bench_record WHAT DANGO REF RATIO GOAL
+#                            a line for the table `make bench` prints at the end
+#                            (bench/out/ratios.tsv; BENCH_RATIOS overrides)
+# The machine may be shared: each figure is a median of alternating runs,
+# and every line carries the load average it was taken under.
+bench_ratios=${BENCH_RATIOS:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/out/ratios.tsv}
+mkdir -p "$(dirname "$bench_ratios")"
+
+measure() {
+    local label=$1; shift
+    /usr/bin/time -f "%e %M" -o "$work/time.txt" "$@" >"$work/$label.log" 2>&1 || {
+        echo "bench: $label failed:" >&2; cat "$work/$label.log" >&2; exit 1; }
+    read -r secs kb <"$work/time.txt"
+    echo "$label $secs $kb"
+}
+
+median() {
+    sort -n -k2 | awk '{ l[NR] = $0 } END { print l[int((NR + 1) / 2)] }'
+}
+
+loadavg() {
+    cut -d' ' -f1 /proc/loadavg
+}
+
+bench_record() {
+    printf "%s\t%s\t%s\t%s\t%s\t%s\n" "$1" "$2" "$3" "$4" "$5" "$(loadavg)" >>"$bench_ratios"
+}
