@@ -660,6 +660,7 @@ function oauthState(c) {
 }
 
 function daysText(c) {
+  if (c.refreshable) return '<span class="muted">renews itself</span>';
   if (c.days_to_expiry === null || c.days_to_expiry === undefined) return '<span class="muted">no expiry</span>';
   if (c.days_to_expiry < 0) return '<b class="bad">expired ' + (-c.days_to_expiry) + 'd ago</b>';
   return '<b>' + c.days_to_expiry + '</b> day' + (c.days_to_expiry === 1 ? '' : 's');

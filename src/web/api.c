@@ -182,7 +182,7 @@ static void get_sources(struct web *w, struct web_response *rs)
 	if (load_sources(w, &list, rs) < 0)
 		return;
 	json_t *cat = web_catalog_get(w), *arr = json_array(), *schedules = web_schedules_list(w);
-	sync_status_list(w->p->state_dir, &statuses, &err);
+	statuses = web_sync_statuses(w);
 	for (size_t i = 0; i < list.nr; i++)
 		json_array_append_new(arr, source_json(w, &list.items[i], cat, statuses, schedules, 0));
 	json_decref(schedules);
@@ -259,7 +259,7 @@ static void get_source(struct web *w, const char *name, struct web_response *rs)
 		web_error(rs, 404, "no source named '%s' in .dango/sources.yml", name);
 	} else {
 		json_t *cat = web_catalog_get(w), *schedules = web_schedules_list(w);
-		sync_status_list(w->p->state_dir, &statuses, &err);
+		statuses = web_sync_statuses(w);
 		json_t *o = source_json(w, s, cat, statuses, schedules, 1);
 		json_decref(schedules);
 		json_object_set_new(o, "config", web_masked_config(w, s));

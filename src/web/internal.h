@@ -56,6 +56,11 @@ struct web {
 	struct pool *sched_pool;        /* its one thread (core/pool.h) */
 	int sched_done;                 /* scheduler_run returned (under sched_lock) */
 	pthread_mutex_t sched_lock;     /* sched_done, and edits of schedules.yml */
+	/* the sync status files, kept while none changes (runs.c) */
+	pthread_mutex_t status_lock;
+	json_t *statuses;
+	struct timespec statuses_mtime;
+	int statuses_final;
 };
 
 struct web_request {
@@ -140,6 +145,9 @@ json_t *web_run_get(struct web *w, const char *id);
 const char *web_run_active(struct web *w, const char *kind, const char *target, char *buf, size_t n);
 /* The runs' generation: changes whenever a run starts or ends. */
 long web_runs_generation(struct web *w);
+/* The sync status files (ingest/status.h), newest first: a new reference
+ * to a shared array that nobody may modify. Never NULL. */
+json_t *web_sync_statuses(struct web *w);
 /* Rows loaded per UTC day over the last `days` days (the sync status
  * files of every sync, wherever it started): [{"day", "rows"}], oldest first. */
 json_t *web_rows_per_day(struct web *w, int days);

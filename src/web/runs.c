@@ -574,7 +574,7 @@ json_t *web_runs_list(struct web *w, const char *kind, const char *target, size_
 		json_decref(o);
 	}
 	/* syncs that no web run started */
-	if ((!kind || !strcmp(kind, "sync")) && sync_status_list(w->p->state_dir, &statuses, &err) == 0) {
+	if ((!kind || !strcmp(kind, "sync")) && (statuses = web_sync_statuses(w))) {
 		size_t i;
 		json_t *sdoc;
 		json_array_foreach(statuses, i, sdoc) {
@@ -655,7 +655,7 @@ json_t *web_rows_per_day(struct web *w, int days)
 	char day[16];
 	json_int_t *rows = xcalloc((size_t)days, sizeof(*rows));
 	first -= first % 86400;
-	if (sync_status_list(w->p->state_dir, &statuses, &err) == 0) {
+	if ((statuses = web_sync_statuses(w))) {
 		size_t i;
 		json_array_foreach(statuses, i, doc) {
 			json_t *end = web_local_to_utc(json_object_get(doc, "finished_at"));
@@ -677,4 +677,50 @@ json_t *web_rows_per_day(struct web *w, int days)
 	json_decref(statuses);
 	strbuf_release(&err);
 	return out;
+}
+
+static int all_final(json_t *docs)
+{
+	size_t i;
+	json_t *d;
+	json_array_foreach(docs, i, d) {
+		const char *ph = json_string_value(json_object_get(d, "phase"));
+		if (!ph || (strcmp(ph, "completed") && strcmp(ph, "failed")))
+			return 0;
+	}
+	return 1;
+}
+
+/* Reading and parsing every status file (a hundred sources: a hundred
+ * files) for each poll of the page cost more than the rest of the answer.
+ * A status file is replaced by a rename, which changes the folder's mtime;
+ * while every file has ended and the folder is unchanged, the parsed list
+ * stands. A file still running is read again each time: its writer may
+ * have died, which sync_status_read notices. */
+json_t *web_sync_statuses(struct web *w)
+{
+	struct stat sb;
+	struct strbuf err = STRBUF_INIT;
+	json_t *docs = NULL;
+	int have = stat(w->p->state_dir, &sb) == 0;
+	pthread_mutex_lock(&w->status_lock);
+	if (have && w->statuses && w->statuses_final && sb.st_mtim.tv_sec == w->statuses_mtime.tv_sec &&
+	    sb.st_mtim.tv_nsec == w->statuses_mtime.tv_nsec)
+		docs = json_incref(w->statuses);
+	pthread_mutex_unlock(&w->status_lock);
+	if (docs)
+		return docs;
+	if (sync_status_list(w->p->state_dir, &docs, &err) < 0) {
+		json_decref(docs);
+		docs = json_array();
+	}
+	strbuf_release(&err);
+	pthread_mutex_lock(&w->status_lock);
+	json_decref(w->statuses);
+	w->statuses = json_incref(docs);
+	w->statuses_final = have && all_final(docs);
+	if (have)
+		w->statuses_mtime = sb.st_mtim;
+	pthread_mutex_unlock(&w->status_lock);
+	return docs;
 }

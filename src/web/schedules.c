@@ -261,24 +261,42 @@ static void decorate(json_t *o)
 		set_epoch(o, "running_since", since);
 }
 
+static json_t *find_entry(json_t *arr, const char *name);
+
+/* schedules.yml is the truth for what is configured (an edit shows at
+ * once); the running scheduler for what runs (running, retries, its next
+ * fire once it has reloaded the edit). */
 json_t *web_schedules_list(struct web *w)
 {
+	struct schedule_list list;
+	struct strbuf err = STRBUF_INIT;
 	json_t *arr;
-	if (w->sched) {
-		arr = scheduler_list(w->sched);
+	if (load_schedules(w, &list, &err) < 0) {
+		strbuf_release(&err);
+		arr = w->sched ? scheduler_list(w->sched) : json_array();
 	} else {
-		struct schedule_list list;
-		struct strbuf err = STRBUF_INIT;
-		if (load_schedules(w, &list, &err) < 0) {
-			strbuf_release(&err);
-			return json_array();
-		}
 		sqlite3 *db = history_db(w);
 		arr = schedule_overview(&list, db, clock_now_sec());
 		if (db)
 			sqlite3_close(db);
 		schedules_release(&list);
 		strbuf_release(&err);
+		if (w->sched) {
+			json_t *live = scheduler_list(w->sched), *o;
+			size_t i;
+			json_array_foreach(arr, i, o) {
+				json_t *l = find_entry(live, json_string_value(json_object_get(o, "name")));
+				if (!l)
+					continue;
+				static const char *const keys[] = { "running", "running_since", "retry_at", NULL };
+				for (size_t k = 0; keys[k]; k++)
+					if (json_object_get(l, keys[k]))
+						json_object_set(o, keys[k], json_object_get(l, keys[k]));
+				if (json_equal(json_object_get(l, "enabled"), json_object_get(o, "enabled")))
+					json_object_set(o, "next_run", json_object_get(l, "next_run"));
+			}
+			json_decref(live);
+		}
 	}
 	size_t i;
 	json_t *o;

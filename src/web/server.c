@@ -41,7 +41,7 @@ extern const struct web_asset web_assets[]; /* build/gen/web_assets.c */
 
 static const char *const pages[] = { "/", "/overview", "/sources", "/runs", "/models", "/lineage", "/query",
 				     "/schedules", "/governance", NULL };
-static const char *const page_prefixes[] = { "/sources/", "/runs/", "/models/", "/schedules/", NULL };
+static const char *const page_prefixes[] = { "/sources/", "/runs/", "/models/", NULL };
 
 struct conn_state {
 	struct strbuf body;
@@ -516,6 +516,7 @@ int web_serve(const struct project *p, const struct web_config *cfg, volatile in
 	pthread_mutex_init(&w.runs_lock, NULL);
 	pthread_mutex_init(&w.art_lock, NULL);
 	pthread_mutex_init(&w.sched_lock, NULL);
+	pthread_mutex_init(&w.status_lock, NULL);
 	w.sessions = web_sessions_new();
 	web_catalog_init(&w);
 	if (web_runs_init(&w, err) < 0)
@@ -556,6 +557,8 @@ out:
 	web_scheduler_release(&w);
 	web_sessions_free(w.sessions);
 	pthread_mutex_destroy(&w.sched_lock);
+	pthread_mutex_destroy(&w.status_lock);
+	json_decref(w.statuses);
 	pthread_mutex_destroy(&w.runs_lock);
 	pthread_mutex_destroy(&w.art_lock);
 	free(w.self_exe);
