@@ -206,7 +206,7 @@ function sourceRow(s) {
     '<td data-status>' + sourceStatus(s) + '</td>' +
     '<td>' + tablesCell(s) + '</td>' +
     '<td title="' + esc(s.last_sync || '') + '">' + ago(s.last_sync) + '</td>' +
-    '<td class="muted">' + esc(s.schedule || '—') + '</td>' +
+    '<td class="muted small">' + (s.schedule ? s.schedule.split('; ').map(x => '<div class="nowrap">' + esc(x) + '</div>').join('') : '—') + '</td>' +
     '<td>' + syncButton(s) + '</td></tr>';
 }
 

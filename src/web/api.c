@@ -168,7 +168,7 @@ static json_t *source_json(struct web *w, const struct source *s, json_t *cat, j
 					    : last_load ? json_incref(last_load)
 							: json_null());
 	json_object_set_new(o, "last_attempt", finished ? web_local_to_utc(finished) : json_null());
-	char *sched = web_schedules_of_source(schedules, s->name);
+	char *sched = web_schedules_of_source(schedules, s->name, s->enabled);
 	json_object_set_new(o, "schedule", sched ? json_string(sched) : json_null());
 	free(sched);
 	return o;
@@ -181,7 +181,7 @@ static void get_sources(struct web *w, struct web_response *rs)
 	json_t *statuses = NULL;
 	if (load_sources(w, &list, rs) < 0)
 		return;
-	json_t *cat = web_catalog_get(w), *arr = json_array(), *schedules = web_schedules_list(w);
+	json_t *cat = web_catalog_get(w), *arr = json_array(), *schedules = web_schedules_brief(w);
 	statuses = web_sync_statuses(w);
 	for (size_t i = 0; i < list.nr; i++)
 		json_array_append_new(arr, source_json(w, &list.items[i], cat, statuses, schedules, 0));
@@ -258,7 +258,7 @@ static void get_source(struct web *w, const char *name, struct web_response *rs)
 	if (!s) {
 		web_error(rs, 404, "no source named '%s' in .dango/sources.yml", name);
 	} else {
-		json_t *cat = web_catalog_get(w), *schedules = web_schedules_list(w);
+		json_t *cat = web_catalog_get(w), *schedules = web_schedules_brief(w);
 		statuses = web_sync_statuses(w);
 		json_t *o = source_json(w, s, cat, statuses, schedules, 1);
 		json_decref(schedules);

@@ -98,8 +98,13 @@ int web_schedules_route(struct web *w, const struct web_request *rq, struct web_
 			const char *const *parts, size_t nparts);
 /* Each schedule with its next run and last result (the caller's). */
 json_t *web_schedules_list(struct web *w);
-/* The schedules that sync source (names joined with ", ", the caller's), or NULL. */
-char *web_schedules_of_source(json_t *schedules, const char *source);
+/* The same from schedules.yml alone, without last results or what runs
+ * (the Sources table: no ops-db query per source). */
+json_t *web_schedules_brief(struct web *w);
+/* The enabled schedules that sync source, "name (next TIME)" joined with
+ * "; " (the caller's), or NULL. A schedule of all sources syncs the
+ * enabled ones. */
+char *web_schedules_of_source(json_t *schedules, const char *source, int enabled);
 /* Scheduled runs of the history as runs (kind "schedule"), newest first,
  * and the status ids of the sync status files their steps wrote (so the
  * runs list shows each once). */

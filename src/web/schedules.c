@@ -305,7 +305,24 @@ json_t *web_schedules_list(struct web *w)
 	return arr;
 }
 
-char *web_schedules_of_source(json_t *schedules, const char *source)
+json_t *web_schedules_brief(struct web *w)
+{
+	struct schedule_list list;
+	struct strbuf err = STRBUF_INIT;
+	json_t *arr = json_array(), *o;
+	if (load_schedules(w, &list, &err) == 0) {
+		json_decref(arr);
+		arr = schedule_overview(&list, NULL, clock_now_sec());
+		schedules_release(&list);
+	}
+	strbuf_release(&err);
+	size_t i;
+	json_array_foreach(arr, i, o)
+		decorate(o);
+	return arr;
+}
+
+char *web_schedules_of_source(json_t *schedules, const char *source, int enabled)
 {
 	struct strbuf sb = STRBUF_INIT;
 	size_t i;
@@ -317,7 +334,7 @@ char *web_schedules_of_source(json_t *schedules, const char *source)
 		    !json_is_true(json_object_get(o, "enabled")))
 			continue;
 		/* "all sources", or "a, b.t, c" as schedule_describe_selection writes it */
-		int hit = !strcmp(sel, "all sources");
+		int hit = enabled && !strcmp(sel, "all sources"); /* all enabled ones */
 		size_t n = strlen(source);
 		for (const char *p = sel; !hit && *p;) {
 			const char *end = strchr(p, ',');
@@ -327,7 +344,7 @@ char *web_schedules_of_source(json_t *schedules, const char *source)
 		}
 		if (hit) {
 			const char *local = json_string_value(json_object_get(o, "next_run_local"));
-			strbuf_addf(&sb, "%s%s", sb.len ? ", " : "", json_string_value(json_object_get(o, "name")));
+			strbuf_addf(&sb, "%s%s", sb.len ? "; " : "", json_string_value(json_object_get(o, "name")));
 			if (local)
 				strbuf_addf(&sb, " (next %s)", local);
 		}
