@@ -93,13 +93,6 @@ shot() { DANGO_WEB_URL=$url SHOT_FULL=${3:-0} node "$root/tests/browser/shot.mjs
 csrf=$(curl -s -c jar -b jar "$url/api/session" | jq -r .csrf)
 run_id=$(curl -s -b jar -H "Origin: $url" -H "X-CSRF-Token: $csrf" -X POST -d '{}' "$url/api/sources/orders/sync" | jq -r .run_id)
 while [ "$(curl -s "$url/api/runs/$run_id" | jq -r .status)" = running ]; do sleep 0.2; done
-shot /sources sources
-shot /sources/orders source
-shot /runs runs
-shot "/runs/$run_id" run
-shot /models models
-shot /models/revenue_by_country model 1
-shot /lineage lineage
 # run two schedules now, as the Run now button does, so that they show a result
 for sc in orders_hourly export_report; do
     curl -s -b jar -H "Origin: $url" -H "X-CSRF-Token: $csrf" -X POST -d '{}' "$url/api/schedules/$sc/run" >/dev/null
@@ -108,6 +101,13 @@ for _ in $(seq 300); do
     [ "$(curl -s "$url/api/schedules" | jq '[.schedules[] | select(.last_run.status == "completed")] | length')" = 2 ] && break
     sleep 0.2
 done
+shot /sources sources
+shot /sources/orders source
+shot /runs runs
+shot "/runs/$run_id" run
+shot /models models
+shot /models/revenue_by_country model 1
+shot /lineage lineage
 shot /schedules schedules
 shot /governance governance
 shot / overview
