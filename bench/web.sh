@@ -15,6 +15,10 @@ dango="$root/dango"
 sources=${SOURCES:-100}
 models=${MODELS:-1000}
 work=${BENCH_DIR:-$root/bench/out/web}
+# BENCH_REUSE=1: measure again on the project the last run built
+if [ "${BENCH_REUSE:-0}" = 1 ] && [ -f "$work/p/dbt/target/manifest.json" ]; then
+    cd "$work/p"
+else
 rm -rf "$work" && mkdir -p "$work"
 cd "$work"
 "$dango" init p --skip-wizard >/dev/null </dev/null
@@ -50,12 +54,22 @@ for k in $(seq 1 $(( rest - inter ))); do
 done
 "$dango" run --threads 4 >run.log 2>&1 || { tail -5 run.log; exit 1; }
 setup=$(echo "$(date +%s.%N) - $t0" | bc)
-nodes=$(jq '[.nodes[] | select(.resource_type == "model")] | length' dbt/target/manifest.json)
-echo "project: $sources sources, $nodes models (set up, synced and run in ${setup%.*} s)"
+# ten schedules (the scheduler runs in the server; none is due during the run)
+{
+    echo 'version: "1.0"'
+    echo 'schedules:'
+    for i in $(seq 1 10); do
+        printf '  - name: sched_%d\n    type: sync_only\n    cron: "0 3 1 1 *"\n    sources: [s%d]\n' "$i" "$i"
+    done
+} >.dango/schedules.yml
+echo "project: $sources sources, $(jq '[.nodes[] | select(.resource_type == "model")] | length' dbt/target/manifest.json) models (set up, synced and run in ${setup%.*} s)"
+fi
 
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) cores)"
 "$dango" web --port 0 >web.out 2>&1 &
 web=$!
 trap 'kill $web 2>/dev/null || true' EXIT
 for _ in $(seq 100); do grep -q "Dango web on" web.out && break; sleep 0.1; done
 url=$(sed -n 's/^Dango web on \(http[^ ]*\)\/ .*/\1/p' web.out)
 NODE_PATH="$root/tests/browser/node_modules" DANGO_WEB_URL=$url node "$root/bench/web_bench.mjs"
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -126,23 +126,22 @@ function sparkline(values) {
 }
 
 async function pageOverview() {
-  const [src, runs, models, cat] = await Promise.all([
-    api('GET', '/api/sources'), api('GET', '/api/runs?limit=200'), api('GET', '/api/models'), api('GET', '/api/catalog')]);
+  const [src, runs, models, cat, ov] = await Promise.all([
+    api('GET', '/api/sources'), api('GET', '/api/runs?limit=200'), api('GET', '/api/models'), api('GET', '/api/catalog'),
+    api('GET', '/api/overview')]);
   const ss = src.sources || [];
   const count = st => ss.filter(s => s.status === st).length;
   const rs = runs.runs || [];
-  const days = [];
-  for (let i = 13; i >= 0; i--) {
-    const d = new Date(Date.now() - i * 86400000);
-    days.push(d.toISOString().slice(0, 10));
-  }
-  const perDay = days.map(d => rs.filter(r => r.kind === 'sync' && (r.finished_at || '').slice(0, 10) === d)
-    .reduce((a, r) => a + (r.rows || 0), 0));
+  const perDay = (ov.rows_per_day || []).map(d => d.rows);
   const ms = models.models || [];
   const failingModels = ms.filter(m => m.status === 'error').length;
   const last = rs.slice(0, 6).map(r =>
     '<tr><td><a href="/runs/' + esc(r.id) + '" data-nav>' + esc(r.kind) + ' ' + esc(r.target) + '</a></td><td>' +
     badge(r.status) + '</td><td>' + ago(r.started_at) + '</td><td class="num">' + fmtNum(r.rows) + '</td></tr>').join('');
+  const drift = ov.drift || {};
+  const next = (ov.next_runs || []).slice(0, 3).map(n =>
+    '<div><a href="/schedules" data-nav>' + esc(n.schedule) + '</a> <span class="muted small">' + esc(n.next_run_local) + '</span></div>').join('');
+  const lastSched = (ov.last_scheduled || [])[0];
   main().innerHTML =
     '<h1>Overview</h1><div class="cards">' +
     '<div class="panel card"><h3>Sources</h3><div class="big">' + ss.length + '</div><div>' +
@@ -150,11 +149,20 @@ async function pageOverview() {
       badge('never', count('never') + ' never') + (count('running') ? ' ' + badge('running', count('running') + ' running') : '') + '</div></div>' +
     '<div class="panel card"><h3>Models</h3><div class="big">' + ms.length + '</div><div>' +
       (failingModels ? badge('failed', failingModels + ' failing') : badge('success', 'none failing')) + '</div></div>' +
+    '<div class="panel card" id="card-drift"><h3>Schema drift</h3><div class="big">' + fmtNum(drift.open_breaking || 0) + '</div><div>' +
+      (drift.open_breaking ? '<a href="/governance" data-nav>' + badge('failed', 'breaking: ' + (drift.blocked_sources || []).join(', ')) + '</a>'
+        : badge('success', 'no breaking drift')) +
+      (drift.open > drift.open_breaking ? ' ' + badge('warn', (drift.open - drift.open_breaking) + ' additive') : '') + '</div></div>' +
     '<div class="panel card"><h3>Warehouse</h3><div class="big">' + fmtBytes(cat.size_bytes) + '</div><div class="muted small">' +
       (cat.schemas || []).length + ' schemas' + (cat.busy ? ' · snapshot ' + ageText(cat.age_seconds) : '') + '</div></div>' +
     '<div class="panel card"><h3>Rows loaded, 14 days</h3><div>' + sparkline(perDay) + '</div><div class="muted small">' +
       fmtNum(perDay.reduce((a, b) => a + b, 0)) + ' rows</div></div>' +
-    '<div class="panel card"><h3>Next runs</h3><div class="muted">No schedules: the scheduler is not part of dango web yet.</div></div>' +
+    '<div class="panel card" id="card-next"><h3>Next runs</h3>' +
+      (next || '<div class="muted">' + (ov.schedules ? 'No schedule is enabled.' : 'No schedules yet: <code>dango schedule add</code>.') + '</div>') +
+      (lastSched ? '<div class="small gap-above">last: <a href="/runs/' + esc(lastSched.id) + '" data-nav>' + esc(lastSched.target) + '</a> ' +
+        badge(lastSched.status) + ' <span class="muted">' + ago(lastSched.started_at) + '</span></div>' : '') +
+      (ov.scheduler && !ov.scheduler.running ? '<div class="muted small gap-above">Scheduler ' + esc(ov.scheduler.note || 'not running') + '</div>' : '') +
+      '</div>' +
     '</div>' +
     '<h2>Last runs</h2>' + (rs.length ? '<table class="grid"><thead><tr><th>Run</th><th>Status</th><th>Started</th><th class="num">Rows</th></tr></thead><tbody>' + last + '</tbody></table>'
       : '<p class="muted">Nothing has run yet.</p>');
@@ -198,7 +206,7 @@ function sourceRow(s) {
     '<td data-status>' + sourceStatus(s) + '</td>' +
     '<td>' + tablesCell(s) + '</td>' +
     '<td title="' + esc(s.last_sync || '') + '">' + ago(s.last_sync) + '</td>' +
-    '<td class="muted">' + esc(s.schedule || '—') + '</td>' +
+    '<td class="muted small">' + (s.schedule ? s.schedule.split('; ').map(x => '<div class="nowrap">' + esc(x) + '</div>').join('') : '—') + '</td>' +
     '<td>' + syncButton(s) + '</td></tr>';
 }
 
@@ -356,10 +364,12 @@ async function pageRun(id) {
     '<dt>Phase</dt><dd data-run-phase>' + esc(PHASES[r.phase] || r.phase) + '</dd>' +
     '<dt>Started</dt><dd>' + esc(r.started_at) + ' (' + ago(r.started_at) + ')</dd>' +
     '<dt>Duration</dt><dd>' + dur(r.duration_seconds) + '</dd><dt>Rows</dt><dd>' + fmtNum(r.rows) + '</dd>' +
+    (r.trigger ? '<dt>Trigger</dt><dd>' + esc(r.trigger) + (r.attempt > 1 ? ' (attempt ' + esc(r.attempt) + ')' : '') +
+      (r.scheduled_for ? ', scheduled for ' + esc(r.scheduled_for) : '') + '</dd>' : '') +
     (r.args ? '<dt>Command</dt><dd class="mono">dango ' + esc((r.args || []).join(' ')) + '</dd>' : '') + '</dl>' +
     (r.error ? '<h2>Error</h2><div class="errbox">' + esc(r.error) + '</div>' : '') +
     (progress ? '<h2>Sources</h2><table class="grid"><thead><tr><th>Source</th><th>Status</th><th class="num">Rows</th><th>Error</th></tr></thead><tbody>' + progress + '</tbody></table>' : '') +
-    '<h2>Log</h2><pre class="log">' + esc(r.log || (r.origin === 'web' ? '(no output yet)' :
+    '<h2>Log</h2><pre class="log">' + esc(r.log || (r.origin === 'web' || r.origin === 'scheduler' ? '(no output yet)' :
       '(started outside the page: its output went to the terminal that ran it)')) + '</pre>';
   pollWhileRunning(() => r.status === 'running', () => route(true));
 }
@@ -531,6 +541,163 @@ function pageQuery() {
   };
 }
 
+/* ---- Schedules ---------------------------------------------------------------- */
+
+const pendingRuns = {};   /* schedule -> id of its last run when Run now was pressed */
+
+function scheduleLast(sc) {
+  const r = sc.last_run;
+  if (pendingRuns[sc.name] !== undefined && (!r || r.id === pendingRuns[sc.name]) && !sc.running)
+    return badge('running', 'queued');
+  if (!r) return '<span class="muted">never run</span>';
+  const label = r.schedule_status === 'success' ? 'success' : r.schedule_status;
+  return '<a href="/runs/' + esc(r.id) + '" data-nav>' + badge(r.status, label) + '</a> <span class="muted small" title="' + esc(r.started_at) + '">' +
+    ago(r.started_at) + (r.trigger === 'manual' ? ' · run now' : '') + '</span>' +
+    (r.rows !== null && r.rows !== undefined ? '<div class="small">' + fmtNum(r.rows) + ' rows</div>' : '') +
+    (r.error ? '<div class="err">' + esc(String(r.error).split('\n')[0]) + '</div>' : '');
+}
+
+function scheduleRow(sc) {
+  const busy = sc.running || pendingRuns[sc.name] !== undefined;
+  return '<tr data-schedule="' + esc(sc.name) + '"><td><b>' + esc(sc.name) + '</b>' + (sc.enabled ? '' : ' ' + badge('disabled')) +
+    '<div class="muted small">' + esc(sc.selection) + '</div></td>' +
+    '<td>' + esc(sc.type) + '</td>' +
+    '<td class="mono">' + esc(sc.cron) + (sc.timezone ? '<div class="muted small">' + esc(sc.timezone) + '</div>' : '') + '</td>' +
+    '<td data-next>' + (sc.running ? badge('running', 'running') : sc.next_run_local ? esc(sc.next_run_local) : '<span class="muted">—</span>') + '</td>' +
+    '<td data-last>' + scheduleLast(sc) + '</td>' +
+    '<td class="nowrap"><button class="btn primary" data-runnow="' + esc(sc.name) + '"' + (busy ? ' disabled' : '') + '>Run now</button> ' +
+    '<button class="btn" data-toggle="' + esc(sc.name) + '" data-enabled="' + (sc.enabled ? 1 : 0) + '">' + (sc.enabled ? 'Disable' : 'Enable') + '</button></td></tr>';
+}
+
+let schedulesCache = [];
+
+async function pageSchedules() {
+  const doc = await api('GET', '/api/schedules');
+  if (doc._status !== 200) { main().innerHTML = '<h1>Schedules</h1><div class="errbox">' + esc(doc.error) + '</div>'; return; }
+  schedulesCache = doc.schedules || [];
+  const sch = doc.scheduler || {};
+  main().innerHTML = '<h1>Schedules <span class="muted small">' + schedulesCache.length + ' in .dango/schedules.yml</span></h1>' +
+    (sch.running ? '<p class="muted small">The scheduler runs in this server.</p>' : '<p class="notice">Scheduler ' + esc(sch.note || 'not running') +
+      '. Run now still works (as <code>dango schedule run</code>).</p>') +
+    (schedulesCache.length ? '<table class="grid" id="schedules"><thead><tr><th>Schedule</th><th>Type</th><th>Cron</th><th>Next run</th>' +
+      '<th>Last result</th><th></th></tr></thead><tbody>' + schedulesCache.map(scheduleRow).join('') + '</tbody></table>'
+      : '<p class="muted">No schedules yet. Add one with <code>dango schedule add</code>.</p>');
+  wireScheduleButtons(main());
+  every(1500, async () => {
+    if (!schedulesCache.some(x => x.running) && !Object.keys(pendingRuns).length) return;
+    await refreshScheduleRows();
+  });
+}
+
+async function refreshScheduleRows() {
+  const doc = await api('GET', '/api/schedules');
+  schedulesCache = doc.schedules || [];
+  for (const sc of schedulesCache) {
+    const r = sc.last_run;
+    if (pendingRuns[sc.name] !== undefined && !sc.running && r && r.id !== pendingRuns[sc.name] && r.status !== 'running')
+      delete pendingRuns[sc.name];
+  }
+  const tbody = $('#schedules tbody');
+  if (!tbody) return;
+  for (const sc of schedulesCache) {
+    const tr = tbody.querySelector('tr[data-schedule="' + CSS.escape(sc.name) + '"]');
+    if (!tr) continue;
+    const fresh = document.createElement('tbody');
+    fresh.innerHTML = scheduleRow(sc);
+    tr.replaceWith(fresh.firstChild);
+  }
+  wireScheduleButtons(tbody);
+}
+
+function wireScheduleButtons(root) {
+  root.querySelectorAll('[data-runnow]').forEach(b => {
+    b.onclick = async () => {
+      const name = b.dataset.runnow;
+      const sc = schedulesCache.find(x => x.name === name);
+      pendingRuns[name] = sc && sc.last_run ? sc.last_run.id : null;
+      b.disabled = true;
+      const r = await api('POST', '/api/schedules/' + encodeURIComponent(name) + '/run', {});
+      if (r._status !== 202) {
+        delete pendingRuns[name];
+        await dialog('Not started', '<div class="errbox">' + esc(r.error) + '</div>', 'OK');
+      }
+      await refreshScheduleRows();
+    };
+  });
+  root.querySelectorAll('[data-toggle]').forEach(b => {
+    b.onclick = async () => {
+      const name = b.dataset.toggle, enable = b.dataset.enabled !== '1';
+      const r = await api('POST', '/api/schedules/' + encodeURIComponent(name) + '/' + (enable ? 'enable' : 'disable'), {});
+      if (r._status !== 200) await dialog('Not changed', '<div class="errbox">' + esc(r.error) + '</div>', 'OK');
+      await refreshScheduleRows();
+    };
+  });
+}
+
+/* ---- Governance ---------------------------------------------------------------- */
+
+function driftChange(e) {
+  if (e.change === 'type_changed') return 'type changed <span class="mono">' + esc(e.old_type) + '</span> → <span class="mono">' + esc(e.new_type) + '</span>';
+  if (e.change === 'column_removed') return 'column removed <span class="muted mono">(was ' + esc(e.old_type) + ')</span>';
+  return 'column added <span class="mono">' + esc(e.new_type) + '</span>';
+}
+
+function driftPanel(s) {
+  return '<div class="panel gap-below" data-drift="' + esc(s.source) + '"><div class="toolbar"><b>' + esc(s.source) + '</b> ' +
+    (s.open_breaking ? badge('failed', s.open_breaking + ' breaking') : '') +
+    (s.open > s.open_breaking ? badge('warn', (s.open - s.open_breaking) + ' additive') : '') +
+    (s.blocks_models ? '<span class="muted small">dango run skips the models downstream until it is accepted</span>' : '') +
+    '<span class="push-right"><button class="btn primary" data-accept="' + esc(s.source) + '">Accept</button></span></div>' +
+    '<table class="grid"><thead><tr><th>Table</th><th>Column</th><th>Change</th><th>First seen</th></tr></thead><tbody>' +
+    s.events.map(e => '<tr><td class="mono">' + esc(e.table) + '</td><td class="mono">' + esc(e.column) + '</td><td>' +
+      (e.breaking ? badge('failed', 'breaking') + ' ' : badge('warn', 'additive') + ' ') + driftChange(e) + '</td>' +
+      '<td title="' + esc(e.first_seen) + '">' + ago(e.first_seen) + '</td></tr>').join('') + '</tbody></table></div>';
+}
+
+function oauthState(c) {
+  const cls = { valid: 'success', expiring: 'warn', expired: 'failed', needs_refresh: 'warn' }[c.state] || 'never';
+  return badge(cls, c.state.replace('_', ' '));
+}
+
+function daysText(c) {
+  if (c.refreshable) return '<span class="muted">renews itself</span>';
+  if (c.days_to_expiry === null || c.days_to_expiry === undefined) return '<span class="muted">no expiry</span>';
+  if (c.days_to_expiry < 0) return '<b class="bad">expired ' + (-c.days_to_expiry) + 'd ago</b>';
+  return '<b>' + c.days_to_expiry + '</b> day' + (c.days_to_expiry === 1 ? '' : 's');
+}
+
+async function pageGovernance() {
+  const [drift, oauth] = await Promise.all([api('GET', '/api/drift'), api('GET', '/api/oauth')]);
+  const srcs = drift.sources || [], creds = oauth.credentials || [];
+  main().innerHTML = '<h1>Governance</h1>' +
+    '<h2>Open schema drift <span class="muted small">' + (drift.open_breaking || 0) + ' breaking, ' + (drift.open || 0) + ' open in all</span></h2>' +
+    (drift._status !== 200 ? '<div class="errbox">' + esc(drift.error) + '</div>' :
+      srcs.length ? '<div id="drift">' + srcs.map(driftPanel).join('') + '</div>' :
+      '<p class="muted" id="no-drift">No open drift: every raw table matches its baseline.</p>') +
+    '<h2>OAuth tokens</h2>' +
+    (creds.length ? '<table class="grid" id="oauth"><thead><tr><th>Credential</th><th>Provider</th><th>Account</th><th>State</th>' +
+      '<th>Expires in</th><th>Used by</th><th>Renew</th></tr></thead><tbody>' + creds.map(c =>
+        '<tr data-cred="' + esc(c.name) + '"><td><b>' + esc(c.name) + '</b></td><td>' + esc(c.provider) + '</td><td>' + esc(c.account || '—') + '</td>' +
+        '<td>' + oauthState(c) + '<div class="muted small">' + esc(c.expiry) + '</div></td><td data-days>' + daysText(c) + '</td>' +
+        '<td>' + esc((c.sources || []).join(', ') || '—') + '</td><td class="mono small">' + esc(c.renew_command) + '</td></tr>').join('') +
+      '</tbody></table>' : '<p class="muted">No OAuth credentials (<code>dango oauth setup PROVIDER</code> adds one).</p>') +
+    ((oauth.errors || []).length ? '<div class="errbox gap-above">' + oauth.errors.map(e => esc(e.name + ': ' + e.error)).join('\n') + '</div>' : '');
+  main().querySelectorAll('[data-accept]').forEach(b => {
+    b.onclick = async () => {
+      const name = b.dataset.accept;
+      const s = srcs.find(x => x.source === name);
+      const ok = await dialog('Accept the drift of ' + name + '?',
+        '<p>The schema the last sync saw becomes the baseline of its tables' + (s && s.open_breaking ?
+          ', and <code>dango run</code> builds the models downstream again. Check that they cope with:</p><p class="mono small">' +
+          esc(s.summary || '') + '</p>' : '.</p>'), 'Accept');
+      if (!ok) return;
+      const r = await api('POST', '/api/drift/' + encodeURIComponent(name) + '/accept', {});
+      if (r._status !== 200) await dialog('Not accepted', '<div class="errbox">' + esc(r.error) + '</div>', 'OK');
+      route(true);
+    };
+  });
+}
+
 /* ---- router ----------------------------------------------------------------- */
 
 async function route(keepTimer) {
@@ -547,6 +714,8 @@ async function route(keepTimer) {
     else if (top === 'models' && parts[1]) { page = 'model'; await pageModel(parts[1]); }
     else if (top === 'models') await pageModels();
     else if (top === 'lineage') await pageLineage();
+    else if (top === 'schedules') await pageSchedules();
+    else if (top === 'governance') await pageGovernance();
     else if (top === 'query') { if (!keepTimer) pageQuery(); }
     else main().innerHTML = '<p>No such page.</p>';
   } catch (e) {

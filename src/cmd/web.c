@@ -18,15 +18,18 @@
 #define MIN_TOKEN 16
 
 static const struct cmd_info info = {
-	"web", "dango web [--host 127.0.0.1] [--port 8800] [--open] [--token-env NAME]",
-	"Serve the web page (Overview, Sources with Sync Now, Runs, Models, Lineage, Query) and its\n"
-	"JSON API (docs/api.md) on http://127.0.0.1:8800/.",
+	"web", "dango web [--host 127.0.0.1] [--port 8800] [--open] [--token-env NAME] [--no-scheduler]",
+	"Serve the web page (Overview, Sources with Sync Now, Runs, Models, Lineage, Schedules,\n"
+	"Governance, Query) and its JSON API (docs/api.md) on http://127.0.0.1:8800/, and run the\n"
+	"schedules of .dango/schedules.yml as 'dango scheduler' does (unless --no-scheduler).",
 	"It binds 127.0.0.1 by default. Bound to any other address it requires a token for every\n"
 	"request: the value of the environment variable named by --token-env, or one generated and\n"
 	"printed once at start; send it as 'Authorization: Bearer TOKEN' or log in at /login.\n"
 	"Syncs and model runs started from the page run as 'dango sync' and 'dango run'\n"
 	"subprocesses that wait up to 5 minutes for the warehouse lock. SIGTERM stops the server\n"
-	"and the jobs it started. The scheduler does not run inside it yet.",
+	"and the jobs it started; scheduled jobs still running end first (a second signal kills\n"
+	"them, recording them failed). When another scheduler runs for the project, this one\n"
+	"serves without it and says so.",
 };
 
 static volatile int stop_flag;
@@ -34,7 +37,7 @@ static volatile int stop_flag;
 static void on_signal(int sig)
 {
 	(void)sig;
-	stop_flag = 1;
+	stop_flag++; /* a second signal kills the scheduled jobs still running */
 }
 
 struct ready {
@@ -80,7 +83,7 @@ static char *self_exe(void)
 int cmd_web(int argc, const char **argv)
 {
 	const char *host = "127.0.0.1", *token_env = NULL;
-	int port = -100000, open = 0, ret;
+	int port = -100000, open = 0, no_scheduler = 0, ret;
 	struct strvec args = STRVEC_INIT;
 	struct project p;
 	struct strbuf err = STRBUF_INIT;
@@ -90,6 +93,7 @@ int cmd_web(int argc, const char **argv)
 		OPT_INT(0, "port", &port, "PORT", "port (default: project.yml's web port, else 8800; 0: any free port)"),
 		OPT_BOOL(0, "open", &open, "open the page in a browser"),
 		OPT_STRING(0, "token-env", &token_env, "NAME", "environment variable holding the access token"),
+		OPT_BOOL(0, "no-scheduler", &no_scheduler, "do not run the schedules in this server"),
 		OPT_END(),
 	};
 	ret = opts_parse(&info, opts, argc, argv, &args);
@@ -112,7 +116,7 @@ int cmd_web(int argc, const char **argv)
 		project_release(&p);
 		return EXIT_USAGE;
 	}
-	struct web_config cfg = { .host = host, .port = port };
+	struct web_config cfg = { .host = host, .port = port, .no_scheduler = no_scheduler };
 	struct ready ready = { open, NULL, 0 };
 	if (token_env) {
 		const char *v = getenv(token_env);
@@ -134,6 +138,11 @@ int cmd_web(int argc, const char **argv)
 	char *exe = self_exe();
 	cfg.self_exe = exe;
 
+	/* Without TZ, glibc stats /etc/localtime on every localtime_r() and
+	 * mktime(): two hundred times for one answer of a hundred sources. The
+	 * same zone, named, is read once. Set before any thread starts. */
+	if (!getenv("TZ"))
+		setenv("TZ", ":/etc/localtime", 1);
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;

@@ -3,6 +3,7 @@
 
 #include "core/strbuf.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -195,6 +196,17 @@ json_t *history_last(sqlite3 *db, const char *schedule)
 				  "SELECT " COLUMNS " FROM schedule_runs WHERE schedule = ?"
 				  " AND status NOT IN ('skipped', 'missed') ORDER BY id DESC LIMIT ?",
 				  schedule, 1);
+	json_t *r = json_array_size(rows) ? json_incref(json_array_get(rows, 0)) : NULL;
+	json_decref(rows);
+	return r;
+}
+
+json_t *history_get(sqlite3 *db, int64_t id)
+{
+	char key[32];
+	snprintf(key, sizeof(key), "%lld", (long long)id);
+	/* the text key takes the INTEGER affinity of id in the comparison */
+	json_t *rows = query_rows(db, "SELECT " COLUMNS " FROM schedule_runs WHERE id = ? LIMIT ?", key, 1);
 	json_t *r = json_array_size(rows) ? json_incref(json_array_get(rows, 0)) : NULL;
 	json_decref(rows);
 	return r;

@@ -48,6 +48,8 @@ int64_t history_last_scheduled(sqlite3 *db, const char *schedule);
 json_t *history_list(sqlite3 *db, const char *schedule, int limit);
 /* The newest row of a schedule that is not skipped or missed, or NULL. */
 json_t *history_last(sqlite3 *db, const char *schedule);
+/* The row with this id, or NULL. */
+json_t *history_get(sqlite3 *db, int64_t id);
 /* Rows still "running" (to reconcile after a crash). */
 json_t *history_running(sqlite3 *db);
 int history_prune(sqlite3 *db, int64_t before, struct strbuf *err);

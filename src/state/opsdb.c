@@ -18,10 +18,17 @@ static void db_path(struct strbuf *sb, const char *state_dir)
 }
 
 /* Create the file 0600 before SQLite does, so it is never world-readable
- * (it may hold OAuth account names and webhook results). */
+ * (it may hold OAuth account names and webhook results). Only when it is
+ * not there: closing a descriptor of an existing database drops every
+ * POSIX lock this process holds on it, those of its other open
+ * connections too (the web server's scheduler keeps one), and SQLite then
+ * takes a closing connection for the last one and removes the WAL under
+ * the others' feet. */
 static int create_private(const char *path, struct strbuf *err)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0 && errno == EEXIST)
+		return 0;
 	if (fd < 0) {
 		strbuf_addf(err, "cannot create '%s': %s", path, strerror(errno));
 		return -1;

@@ -38,7 +38,7 @@ static int valid_name(const char *s)
 	return 1;
 }
 
-static json_t *parse_body(const struct web_request *rq, struct web_response *rs)
+json_t *web_parse_body(const struct web_request *rq, struct web_response *rs)
 {
 	json_error_t je;
 	if (!rq->body_len)
@@ -53,7 +53,7 @@ static json_t *parse_body(const struct web_request *rq, struct web_response *rs)
 }
 
 /* Keys of a body other than the allowed ones are an error, not ignored. */
-static int check_keys(json_t *body, const char *const *allowed, struct web_response *rs)
+int web_check_keys(json_t *body, const char *const *allowed, struct web_response *rs)
 {
 	const char *k;
 	json_t *v;
@@ -110,7 +110,8 @@ static json_t *last_status(json_t *statuses, const char *name, json_t **entry)
 }
 
 /* One source's row of the Sources table. */
-static json_t *source_json(struct web *w, const struct source *s, json_t *cat, json_t *statuses, int with_columns)
+static json_t *source_json(struct web *w, const struct source *s, json_t *cat, json_t *statuses, json_t *schedules,
+			   int with_columns)
 {
 	char mode[64], sch[300], run_id[64];
 	json_t *o = json_object(), *tables = json_array(), *entry;
@@ -167,7 +168,9 @@ static json_t *source_json(struct web *w, const struct source *s, json_t *cat, j
 					    : last_load ? json_incref(last_load)
 							: json_null());
 	json_object_set_new(o, "last_attempt", finished ? web_local_to_utc(finished) : json_null());
-	json_object_set_new(o, "schedule", json_null());
+	char *sched = web_schedules_of_source(schedules, s->name, s->enabled);
+	json_object_set_new(o, "schedule", sched ? json_string(sched) : json_null());
+	free(sched);
 	return o;
 }
 
@@ -178,10 +181,11 @@ static void get_sources(struct web *w, struct web_response *rs)
 	json_t *statuses = NULL;
 	if (load_sources(w, &list, rs) < 0)
 		return;
-	json_t *cat = web_catalog_get(w), *arr = json_array();
-	sync_status_list(w->p->state_dir, &statuses, &err);
+	json_t *cat = web_catalog_get(w), *arr = json_array(), *schedules = web_schedules_brief(w);
+	statuses = web_sync_statuses(w);
 	for (size_t i = 0; i < list.nr; i++)
-		json_array_append_new(arr, source_json(w, &list.items[i], cat, statuses, 0));
+		json_array_append_new(arr, source_json(w, &list.items[i], cat, statuses, schedules, 0));
+	json_decref(schedules);
 	web_json(rs, 200,
 		 json_pack("{s:o, s:O, s:O, s:O}", "sources", arr, "catalog_taken_at", json_object_get(cat, "taken_at"),
 			   "catalog_age_seconds", json_object_get(cat, "age_seconds"), "busy",
@@ -254,9 +258,10 @@ static void get_source(struct web *w, const char *name, struct web_response *rs)
 	if (!s) {
 		web_error(rs, 404, "no source named '%s' in .dango/sources.yml", name);
 	} else {
-		json_t *cat = web_catalog_get(w);
-		sync_status_list(w->p->state_dir, &statuses, &err);
-		json_t *o = source_json(w, s, cat, statuses, 1);
+		json_t *cat = web_catalog_get(w), *schedules = web_schedules_brief(w);
+		statuses = web_sync_statuses(w);
+		json_t *o = source_json(w, s, cat, statuses, schedules, 1);
+		json_decref(schedules);
 		json_object_set_new(o, "config", web_masked_config(w, s));
 		json_object_set_new(o, "history", web_runs_list(w, "sync", name, 50));
 		json_object_set(o, "catalog_taken_at", json_object_get(cat, "taken_at"));
@@ -278,10 +283,10 @@ static void post_sync(struct web *w, const struct web_request *rq, const char *n
 	struct strvec argv = STRVEC_INIT;
 	struct strbuf err = STRBUF_INIT;
 	char active[64];
-	json_t *body = parse_body(rq, rs);
+	json_t *body = web_parse_body(rq, rs);
 	if (!body)
 		return;
-	if (check_keys(body, keys, rs) < 0 || load_sources(w, &list, rs) < 0) {
+	if (web_check_keys(body, keys, rs) < 0 || load_sources(w, &list, rs) < 0) {
 		json_decref(body);
 		return;
 	}
@@ -345,8 +350,8 @@ static void get_health(struct web *w, struct web_response *rs)
 	json_object_set_new(o, "catalog", json_pack("{s:O, s:O}", "taken_at", json_object_get(cat, "taken_at"),
 						    "age_seconds", json_object_get(cat, "age_seconds")));
 	json_object_set_new(o, "auth", json_string(w->cfg->token ? "token" : "loopback"));
-	json_object_set_new(o, "scheduler", json_pack("{s:b, s:s}", "running", 0, "note",
-						      "the scheduler does not run inside dango web yet"));
+	json_object_set_new(o, "scheduler", json_pack("{s:b, s:s?}", "running", w->sched != NULL, "note",
+						      w->sched ? NULL : w->sched_note));
 	web_json(rs, 200, o);
 	json_decref(cat);
 	strbuf_release(&rel);
@@ -367,11 +372,55 @@ static void get_runs(struct web *w, const struct web_request *rq, struct web_res
 		web_error(rs, 400, "'limit' is a number from 1 to 1000");
 		return;
 	}
-	if (kind && strcmp(kind, "sync") && strcmp(kind, "run")) {
-		web_error(rs, 400, "'kind' is 'sync' or 'run'");
+	if (kind && strcmp(kind, "sync") && strcmp(kind, "run") && strcmp(kind, "schedule")) {
+		web_error(rs, 400, "'kind' is 'sync', 'run' or 'schedule'");
 		return;
 	}
 	web_json(rs, 200, json_pack("{s:o}", "runs", web_runs_list(w, kind, target, (size_t)limit)));
+}
+
+static int cmp_by_key(const void *a, const void *b, void *key)
+{
+	const char *x = json_string_value(json_object_get(*(json_t *const *)a, key));
+	const char *y = json_string_value(json_object_get(*(json_t *const *)b, key));
+	return strcmp(x ? x : "", y ? y : "");
+}
+
+/* Sort an array of objects by a string member, ascending. */
+static void sort_by_string(json_t *arr, const char *key)
+{
+	size_t n = json_array_size(arr);
+	json_t **v = xcalloc(n + 1, sizeof(*v));
+	for (size_t i = 0; i < n; i++)
+		v[i] = json_incref(json_array_get(arr, i));
+	qsort_r(v, n, sizeof(*v), cmp_by_key, (void *)key);
+	json_array_clear(arr);
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(arr, v[i]);
+	free(v);
+}
+
+/* GET /api/overview: what the Overview page shows besides the lists: the
+ * next and last scheduled runs, open drift, and rows loaded per day. */
+static void get_overview(struct web *w, struct web_response *rs)
+{
+	json_t *schedules = web_schedules_list(w), *next = json_array(), *s;
+	size_t i;
+	json_array_foreach(schedules, i, s) {
+		if (json_is_string(json_object_get(s, "next_run")))
+			json_array_append_new(next, json_pack("{s:O, s:O, s:O, s:O}", "schedule", json_object_get(s, "name"),
+							      "next_run", json_object_get(s, "next_run"), "next_run_local",
+							      json_object_get(s, "next_run_local"), "selection",
+							      json_object_get(s, "selection")));
+	}
+	sort_by_string(next, "next_run");
+	json_t *o = json_pack("{s:o, s:o, s:o, s:o}", "next_runs", next, "last_scheduled", web_schedule_runs(w, 5, NULL),
+			      "drift", web_drift_summary(w), "rows_per_day", web_rows_per_day(w, 14));
+	json_object_set_new(o, "scheduler", json_pack("{s:b, s:s?}", "running", w->sched != NULL, "note",
+						      w->sched ? NULL : w->sched_note));
+	json_object_set_new(o, "schedules", json_integer((json_int_t)json_array_size(schedules)));
+	json_decref(schedules);
+	web_json(rs, 200, o);
 }
 
 /* ---- POST /api/query ---------------------------------------------------------- */
@@ -424,10 +473,10 @@ static void post_query(struct web *w, const struct web_request *rq, struct web_r
 	struct warehouse wh;
 	struct wh_result r;
 	struct strbuf err = STRBUF_INIT, out = STRBUF_INIT;
-	json_t *body = parse_body(rq, rs);
+	json_t *body = web_parse_body(rq, rs);
 	if (!body)
 		return;
-	if (check_keys(body, keys, rs) < 0)
+	if (web_check_keys(body, keys, rs) < 0)
 		goto out;
 	const char *sql = json_string_value(json_object_get(body, "sql"));
 	json_t *lim = json_object_get(body, "limit");
@@ -526,6 +575,14 @@ int web_api(struct web *w, const struct web_request *rq, struct web_response *rs
 	const char *first = parts[0];
 	if (!strcmp(first, "models") || !strcmp(first, "lineage"))
 		return web_models_route(w, rq, rs, parts, n);
+	if (!strcmp(first, "schedules"))
+		return web_schedules_route(w, rq, rs, parts, n);
+	if (!strcmp(first, "drift") || !strcmp(first, "oauth"))
+		return web_governance_route(w, rq, rs, parts, n);
+	if (n == 1 && !strcmp(first, "overview") && get) {
+		get_overview(w, rs);
+		return 0;
+	}
 	if (n == 1 && !strcmp(first, "health") && get)
 		get_health(w, rs);
 	else if (n == 1 && !strcmp(first, "sources") && get)
@@ -538,6 +595,8 @@ int web_api(struct web *w, const struct web_request *rq, struct web_response *rs
 		get_runs(w, rq, rs);
 	else if (n == 2 && !strcmp(first, "runs") && get) {
 		json_t *o = web_run_get(w, parts[1]);
+		if (!o)
+			o = web_schedule_run_get(w, parts[1]);
 		if (o)
 			web_json(rs, 200, o);
 		else

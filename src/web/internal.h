@@ -16,6 +16,8 @@
 
 struct web_run;
 struct web_sessions;
+struct scheduler;
+struct pool;
 
 /* The catalog snapshot (catalog.c): what the warehouse held at taken_at. */
 struct web_catalog {
@@ -46,6 +48,19 @@ struct web {
 	 * build for every poll of the page */
 	char *models_text, *lineage_text;
 	char models_key[128], lineage_key[128];
+	/* the scheduler, on a thread of its own (schedules.c); NULL with
+	 * --no-scheduler or when another scheduler holds the project's lock
+	 * (sched_note says which) */
+	struct scheduler *sched;
+	char *sched_note;
+	struct pool *sched_pool;        /* its one thread (core/pool.h) */
+	int sched_done;                 /* scheduler_run returned (under sched_lock) */
+	pthread_mutex_t sched_lock;     /* sched_done, and edits of schedules.yml */
+	/* the sync status files, kept while none changes (runs.c) */
+	pthread_mutex_t status_lock;
+	json_t *statuses;
+	struct timespec statuses_mtime;
+	int statuses_final;
 };
 
 struct web_request {
@@ -78,6 +93,45 @@ int web_api(struct web *w, const struct web_request *rq, struct web_response *rs
 int web_models_route(struct web *w, const struct web_request *rq, struct web_response *rs,
 		     const char *const *parts, size_t nparts);
 
+/* Schedules (schedules.c): the routes under /api/schedules. */
+int web_schedules_route(struct web *w, const struct web_request *rq, struct web_response *rs,
+			const char *const *parts, size_t nparts);
+/* Each schedule with its next run and last result (the caller's). */
+json_t *web_schedules_list(struct web *w);
+/* The same from schedules.yml alone, without last results or what runs
+ * (the Sources table: no ops-db query per source). */
+json_t *web_schedules_brief(struct web *w);
+/* The enabled schedules that sync source, "name (next TIME)" joined with
+ * "; " (the caller's), or NULL. A schedule of all sources syncs the
+ * enabled ones. */
+char *web_schedules_of_source(json_t *schedules, const char *source, int enabled);
+/* Scheduled runs of the history as runs (kind "schedule"), newest first,
+ * and the status ids of the sync status files their steps wrote (so the
+ * runs list shows each once). */
+json_t *web_schedule_runs(struct web *w, size_t limit, json_t *status_ids);
+/* One scheduled run ("sched-N") with its log, or NULL. */
+json_t *web_schedule_run_get(struct web *w, const char *id);
+/* The in-process scheduler: start it (unless --no-scheduler; a scheduler
+ * running elsewhere is a warning, not an error), ask it to stop (force:
+ * kill its jobs, as a second signal does to `dango scheduler`), see
+ * whether its thread has returned, and release it. */
+void web_scheduler_start(struct web *w);
+void web_scheduler_stop(struct web *w, int force);
+int web_scheduler_done(struct web *w);
+void web_scheduler_release(struct web *w);
+
+/* Governance (governance.c): /api/drift and /api/oauth. */
+int web_governance_route(struct web *w, const struct web_request *rq, struct web_response *rs,
+			 const char *const *parts, size_t nparts);
+/* Open drift summary for the overview: {"sources": N, "breaking": N, "events": N}. */
+json_t *web_drift_summary(struct web *w);
+
+/* Shared by the routes (api.c). */
+json_t *web_parse_body(const struct web_request *rq, struct web_response *rs);
+int web_check_keys(json_t *body, const char *const *allowed, struct web_response *rs);
+/* The last 64 KiB of a log into o ("log", "log_truncated"). */
+void web_add_log(json_t *o, const char *path);
+
 /* Runs (runs.c). */
 int web_runs_init(struct web *w, struct strbuf *err);
 void web_runs_release(struct web *w);
@@ -96,6 +150,12 @@ json_t *web_run_get(struct web *w, const char *id);
 const char *web_run_active(struct web *w, const char *kind, const char *target, char *buf, size_t n);
 /* The runs' generation: changes whenever a run starts or ends. */
 long web_runs_generation(struct web *w);
+/* The sync status files (ingest/status.h), newest first: a new reference
+ * to a shared array that nobody may modify. Never NULL. */
+json_t *web_sync_statuses(struct web *w);
+/* Rows loaded per UTC day over the last `days` days (the sync status
+ * files of every sync, wherever it started): [{"day", "rows"}], oldest first. */
+json_t *web_rows_per_day(struct web *w, int days);
 /* Stop every child still running (SIGTERM, then SIGKILL). */
 void web_runs_stop_all(struct web *w);
 

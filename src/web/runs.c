@@ -527,41 +527,83 @@ static int matches(json_t *run, const char *kind, const char *target)
 	return 0;
 }
 
+static int newest_first(const void *a, const void *b)
+{
+	const char *x = json_string_value(json_object_get(*(json_t *const *)a, "started_at"));
+	const char *y = json_string_value(json_object_get(*(json_t *const *)b, "started_at"));
+	return -strcmp(x ? x : "", y ? y : "");
+}
+
+/* out sorted newest first (ISO times compare as text), cut to limit. */
+static void sort_runs(json_t *out, size_t limit)
+{
+	size_t n = json_array_size(out);
+	json_t **v = xcalloc(n + 1, sizeof(*v));
+	for (size_t i = 0; i < n; i++)
+		v[i] = json_incref(json_array_get(out, i));
+	/* stable enough: equal times keep no particular order */
+	qsort(v, n, sizeof(*v), newest_first);
+	json_array_clear(out);
+	for (size_t i = 0; i < n; i++) {
+		if (i < limit)
+			json_array_append(out, v[i]);
+		json_decref(v[i]);
+	}
+	free(v);
+}
+
 json_t *web_runs_list(struct web *w, const char *kind, const char *target, size_t limit)
 {
-	json_t *out = json_array(), *statuses = NULL;
+	json_t *out = json_array(), *statuses = NULL, *sched_ids = json_object();
 	struct strbuf err = STRBUF_INIT;
+	/* the scheduler's runs, and the status files their syncs wrote */
+	json_t *sched = web_schedule_runs(w, limit, sched_ids), *so;
+	size_t si;
+	json_array_foreach(sched, si, so)
+		if (matches(so, kind, target))
+			json_array_append(out, so);
+	json_decref(sched);
 	pthread_mutex_lock(&w->runs_lock);
-	for (size_t i = w->nr_runs; i-- > 0 && json_array_size(out) < limit;) {
+	for (size_t i = w->nr_runs; i-- > 0 && json_array_size(out) < 2 * limit;) {
+		/* `dango schedule run` started here: its history row stands for it */
+		if (!strcmp(w->runs[i]->kind, "schedule"))
+			continue;
 		json_t *o = run_json(w, w->runs[i]);
 		if (matches(o, kind, target))
 			json_array_append(out, o);
 		json_decref(o);
 	}
 	/* syncs that no web run started */
-	if ((!kind || !strcmp(kind, "sync")) && sync_status_list(w->p->state_dir, &statuses, &err) == 0) {
+	if ((!kind || !strcmp(kind, "sync")) && (statuses = web_sync_statuses(w))) {
 		size_t i;
 		json_t *sdoc;
 		json_array_foreach(statuses, i, sdoc) {
 			const char *sid = json_string_value(json_object_get(sdoc, "id"));
-			int ours = 0;
+			/* a scheduled sync: its history row stands for it in the
+			 * list of everything; a source's history shows the sync */
+			int scheduled = sid && json_object_get(sched_ids, sid);
+			int ours = scheduled && !kind;
 			for (size_t k = 0; k < w->nr_runs && !ours; k++)
 				ours = w->runs[k]->status_id && sid && !strcmp(w->runs[k]->status_id, sid);
 			if (ours)
 				continue;
 			json_t *o = status_run_json(sdoc);
-			if (matches(o, kind, target) && json_array_size(out) < limit)
+			if (scheduled)
+				json_object_set_new(o, "origin", json_string("scheduler"));
+			if (matches(o, kind, target))
 				json_array_append(out, o);
 			json_decref(o);
 		}
 	}
 	pthread_mutex_unlock(&w->runs_lock);
+	sort_runs(out, limit);
+	json_decref(sched_ids);
 	json_decref(statuses);
 	strbuf_release(&err);
 	return out;
 }
 
-static void add_log(json_t *o, const char *path)
+void web_add_log(json_t *o, const char *path)
 {
 	struct strbuf log = STRBUF_INIT;
 	if (path && strbuf_read_file(&log, path) == 0) {
@@ -590,7 +632,7 @@ json_t *web_run_get(struct web *w, const char *id)
 		if (!strcmp(w->runs[i]->id, id)) {
 			find_status(w, w->runs[i]);
 			o = run_json(w, w->runs[i]);
-			add_log(o, w->runs[i]->log_path);
+			web_add_log(o, w->runs[i]->log_path);
 		}
 	pthread_mutex_unlock(&w->runs_lock);
 	if (!o) {
@@ -602,4 +644,83 @@ json_t *web_run_get(struct web *w, const char *id)
 		}
 	}
 	return o;
+}
+
+json_t *web_rows_per_day(struct web *w, int days)
+{
+	json_t *out = json_array(), *statuses = NULL, *doc;
+	struct strbuf err = STRBUF_INIT;
+	/* status files hold wall-clock times, not Dango's clock */
+	time_t now = time(NULL), first = now - (time_t)(days - 1) * 86400;
+	char day[16];
+	json_int_t *rows = xcalloc((size_t)days, sizeof(*rows));
+	first -= first % 86400;
+	if ((statuses = web_sync_statuses(w))) {
+		size_t i;
+		json_array_foreach(statuses, i, doc) {
+			json_t *end = web_local_to_utc(json_object_get(doc, "finished_at"));
+			time_t t;
+			if (json_is_string(end) && clock_parse_iso8601(json_string_value(end), &t) == 0 && t >= first &&
+			    t < first + (time_t)days * 86400)
+				rows[(t - first) / 86400] += json_integer_value(json_object_get(doc, "rows"));
+			json_decref(end);
+		}
+	}
+	for (int d = 0; d < days; d++) {
+		time_t t = first + (time_t)d * 86400;
+		struct tm tm;
+		gmtime_r(&t, &tm);
+		strftime(day, sizeof(day), "%Y-%m-%d", &tm);
+		json_array_append_new(out, json_pack("{s:s, s:I}", "day", day, "rows", rows[d]));
+	}
+	free(rows);
+	json_decref(statuses);
+	strbuf_release(&err);
+	return out;
+}
+
+static int all_final(json_t *docs)
+{
+	size_t i;
+	json_t *d;
+	json_array_foreach(docs, i, d) {
+		const char *ph = json_string_value(json_object_get(d, "phase"));
+		if (!ph || (strcmp(ph, "completed") && strcmp(ph, "failed")))
+			return 0;
+	}
+	return 1;
+}
+
+/* Reading and parsing every status file (a hundred sources: a hundred
+ * files) for each poll of the page cost more than the rest of the answer.
+ * A status file is replaced by a rename, which changes the folder's mtime;
+ * while every file has ended and the folder is unchanged, the parsed list
+ * stands. A file still running is read again each time: its writer may
+ * have died, which sync_status_read notices. */
+json_t *web_sync_statuses(struct web *w)
+{
+	struct stat sb;
+	struct strbuf err = STRBUF_INIT;
+	json_t *docs = NULL;
+	int have = stat(w->p->state_dir, &sb) == 0;
+	pthread_mutex_lock(&w->status_lock);
+	if (have && w->statuses && w->statuses_final && sb.st_mtim.tv_sec == w->statuses_mtime.tv_sec &&
+	    sb.st_mtim.tv_nsec == w->statuses_mtime.tv_nsec)
+		docs = json_incref(w->statuses);
+	pthread_mutex_unlock(&w->status_lock);
+	if (docs)
+		return docs;
+	if (sync_status_list(w->p->state_dir, &docs, &err) < 0) {
+		json_decref(docs);
+		docs = json_array();
+	}
+	strbuf_release(&err);
+	pthread_mutex_lock(&w->status_lock);
+	json_decref(w->statuses);
+	w->statuses = json_incref(docs);
+	w->statuses_final = have && all_final(docs);
+	if (have)
+		w->statuses_mtime = sb.st_mtim;
+	pthread_mutex_unlock(&w->status_lock);
+	return docs;
 }

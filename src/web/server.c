@@ -39,7 +39,8 @@ extern const struct web_asset web_assets[]; /* build/gen/web_assets.c */
 #define CSP "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " \
 	    "font-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 
-static const char *const pages[] = { "/", "/overview", "/sources", "/runs", "/models", "/lineage", "/query", NULL };
+static const char *const pages[] = { "/", "/overview", "/sources", "/runs", "/models", "/lineage", "/query",
+				     "/schedules", "/governance", NULL };
 static const char *const page_prefixes[] = { "/sources/", "/runs/", "/models/", NULL };
 
 struct conn_state {
@@ -487,6 +488,22 @@ static struct MHD_Daemon *start(struct web *w, struct strbuf *err)
 	return d;
 }
 
+/* The scheduler's rules for a stop: its running jobs end first; another
+ * signal (*stop grows) kills their process groups. */
+static void stop_scheduler(struct web *w, volatile int *stop)
+{
+	int seen = *stop, forced = 0;
+	web_scheduler_stop(w, 0);
+	while (!web_scheduler_done(w)) {
+		struct timespec ts = { 0, 100 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+		if (!forced && *stop > seen) {
+			web_scheduler_stop(w, 1);
+			forced = 1;
+		}
+	}
+}
+
 int web_serve(const struct project *p, const struct web_config *cfg, volatile int *stop,
 	      void (*on_ready)(const char *url, void *data), void *data, struct strbuf *err)
 {
@@ -498,6 +515,8 @@ int web_serve(const struct project *p, const struct web_config *cfg, volatile in
 	w.self_exe = xstrdup(cfg->self_exe);
 	pthread_mutex_init(&w.runs_lock, NULL);
 	pthread_mutex_init(&w.art_lock, NULL);
+	pthread_mutex_init(&w.sched_lock, NULL);
+	pthread_mutex_init(&w.status_lock, NULL);
 	w.sessions = web_sessions_new();
 	web_catalog_init(&w);
 	if (web_runs_init(&w, err) < 0)
@@ -505,6 +524,7 @@ int web_serve(const struct project *p, const struct web_config *cfg, volatile in
 	web_catalog_tick(&w, 1);
 	if (!(d = start(&w, err)))
 		goto out;
+	web_scheduler_start(&w);
 	if (on_ready) {
 		char url[300];
 		const char *h = cfg->host;
@@ -526,6 +546,7 @@ int web_serve(const struct project *p, const struct web_config *cfg, volatile in
 out:
 	if (d)
 		MHD_stop_daemon(d);
+	stop_scheduler(&w, stop);
 	web_runs_stop_all(&w);
 	web_runs_release(&w);
 	web_catalog_release(&w);
@@ -533,7 +554,11 @@ out:
 	json_decref(w.run_results);
 	free(w.models_text);
 	free(w.lineage_text);
+	web_scheduler_release(&w);
 	web_sessions_free(w.sessions);
+	pthread_mutex_destroy(&w.sched_lock);
+	pthread_mutex_destroy(&w.status_lock);
+	json_decref(w.statuses);
 	pthread_mutex_destroy(&w.runs_lock);
 	pthread_mutex_destroy(&w.art_lock);
 	free(w.self_exe);

@@ -17,6 +17,7 @@ struct web_config {
 	const char *token;     /* required for every request when set (off loopback: always) */
 	const char *self_exe;  /* the dango binary the subprocesses run */
 	int quiet;
+	int no_scheduler;      /* --no-scheduler: do not run the schedules */
 };
 
 /* Is host a loopback address (127.0.0.0/8, ::1, "localhost")? */

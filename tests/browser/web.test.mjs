@@ -110,9 +110,58 @@ try {
     await page.locator('#run-sql').click();
     await page.locator('.errbox', { hasText: 'disabled by configuration' }).waitFor();
     console.log('query: rows, CSV, refusal');
+  } else if (scenario === 'schedule-run') {
+    // Run now: the row shows it queued, then its result; the run's page has the log
+    await page.goto(BASE + '/schedules');
+    const row = page.locator('tr[data-schedule="tick"]');
+    check((await row.locator('[data-last]').textContent()).includes('never run'), 'tick never ran before');
+    check((await row.locator('[data-next]').textContent()).includes('01-01 00:00'), 'next run shown: ' + await row.locator('[data-next]').textContent());
+    await row.locator('[data-runnow="tick"]').click();
+    check(await row.locator('[data-runnow="tick"]').isDisabled(), 'Run now is disabled while it runs');
+    await row.locator('[data-last] .badge.completed', { hasText: 'success' }).waitFor();
+    const last = await row.locator('[data-last]').textContent();
+    check(last.includes('run now'), 'the result says it was run by hand: ' + last);
+    check(!(await row.locator('[data-runnow="tick"]').isDisabled()), 'Run now is enabled again');
+    await row.locator('[data-last] a').click();
+    await page.locator('pre.log', { hasText: 'hello from tick' }).waitFor();
+    check((await page.locator('h1').textContent()).includes('sched-'), 'the run page of the scheduled run');
+    // the Runs page lists it, as a scheduled job
+    await page.goto(BASE + '/runs');
+    await page.locator('td', { hasText: 'schedule tick' }).first().waitFor();
+    // disable, then enable again
+    await page.goto(BASE + '/schedules');
+    await page.locator('[data-toggle="tick"]', { hasText: 'Disable' }).click();
+    await page.locator('tr[data-schedule="tick"] .badge.disabled').waitFor();
+    check((await page.locator('tr[data-schedule="tick"] [data-next]').textContent()) === '—', 'a disabled schedule has no next run');
+    await page.locator('[data-toggle="tick"]', { hasText: 'Enable' }).click();
+    await page.locator('tr[data-schedule="tick"] .badge.disabled').waitFor({ state: 'detached' });
+    console.log('schedule-run: queued, success, log, disable/enable');
+  } else if (scenario === 'drift-accept') {
+    await page.goto(BASE + '/governance');
+    const panel = page.locator('[data-drift="orders"]');
+    await panel.waitFor();
+    const text = await panel.textContent();
+    check(text.includes('2 breaking') && text.includes('BIGINT') && text.includes('VARCHAR') && text.includes('column removed'),
+          'the drift of orders: ' + text);
+    check(await page.locator('[data-drift="users"]').isVisible(), 'the additive drift of users is listed too');
+    const cred = page.locator('tr[data-cred="fb_ads"]');
+    check((await cred.locator('[data-days]').textContent()) === '5 days', 'days to expiry: ' + await cred.locator('[data-days]').textContent());
+    check((await cred.textContent()).includes('expiring'), 'the token is shown expiring');
+    check(!(await page.content()).includes('SECRET'), 'no token in the page');
+    await panel.locator('[data-accept="orders"]').click();
+    const dlg = page.locator('.dialog');
+    await dlg.waitFor();
+    check((await dlg.textContent()).includes('orders.amount BIGINT -> VARCHAR'), 'the dialog names the breaking changes');
+    await page.locator('#dialog-ok').click();
+    await panel.waitFor({ state: 'detached' });
+    check(await page.locator('[data-drift="users"]').isVisible(), 'users is still open');
+    await page.goto(BASE + '/');
+    await page.locator('#card-drift', { hasText: 'no breaking drift' }).waitFor();
+    console.log('drift-accept: orders accepted and gone');
   } else if (scenario === 'pages') {
     // every page renders without an error in the console
-    for (const p of ['/', '/sources', '/sources/sales', '/runs', '/models', '/models/stg_sales', '/lineage', '/query']) {
+    const extra = (process.env.PAGES || '').split(',').filter(Boolean);
+    for (const p of (extra.length ? extra : ['/', '/sources', '/sources/sales', '/runs', '/models', '/models/stg_sales', '/lineage', '/query'])) {
       await page.goto(BASE + p);
       await page.waitForLoadState('networkidle');
       check(!(await page.locator('.errbox', { hasText: 'could not load' }).count()), p + ' loads');

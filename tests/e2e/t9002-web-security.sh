@@ -132,7 +132,7 @@ test_expect_success 'bad options are usage errors' '
     test_expect_code 2 dango web --token-env NOT_SET_ANYWHERE 2>err && test_grep "not set" err &&
     SHORT=abc test_expect_code 2 dango web --token-env SHORT 2>err && test_grep "too short" err &&
     test_expect_code 2 dango web --port 70000 2>err &&
-    test_expect_code 2 dango web --no-scheduler 2>err &&
+    test_expect_code 2 dango web --no-such-option 2>err && test_grep "no-such-option" err &&
     test_expect_code 1 dango web --host not-an-address --port 0 2>err && test_grep "not an IP address" err
 '
 test_done
