@@ -129,8 +129,8 @@ static int conf_parse(const struct source *s, const struct project *p, struct im
 		c->ca_file = strbuf_detach(&sb, NULL);
 	}
 	const struct ynode *mb = ymap_get(s->block, "mailboxes");
-	if (mb && mb->kind == Y_SCALAR && !ynode_is_null(mb))
-		strvec_push_split(&c->mailboxes, mb->str);
+	if (mb && mb->kind == Y_SCALAR && !ynode_is_null(mb) && *mb->str)
+		strvec_push(&c->mailboxes, mb->str);   /* one name: "Sent Items" has a space */
 	for (size_t i = 0; mb && mb->kind == Y_SEQ && i < mb->n; i++)
 		if (mb->items[i]->kind == Y_SCALAR)
 			strvec_push(&c->mailboxes, mb->items[i]->str);
