@@ -168,7 +168,10 @@ static const struct cfg_key github_keys[] = {
 	{ NULL }
 };
 static const struct cfg_key hubspot_keys[] = {
-	{ "api_key_env", CFG_STR, CFG_SECRET | CFG_REQUIRED, NULL, NULL, NULL },
+	{ "api_key_env", CFG_STR, CFG_SECRET, NULL, NULL, "variable holding a private app token" },
+	{ "oauth_credential", CFG_STR, 0, NULL, NULL, "a credential saved by dango oauth setup hubspot, instead of api_key_env" },
+	{ "authorize_url", CFG_STR, 0, NULL, NULL, "OAuth authorization endpoint (default: HubSpot's)" },
+	{ "token_url", CFG_STR, 0, NULL, NULL, "OAuth token endpoint (default: HubSpot's)" },
 	{ "endpoints", CFG_STR_LIST, 0, NULL, NULL, "contacts, companies, deals" },
 	{ "start_date", CFG_STR, 0, NULL, NULL, NULL },
 	{ "base_url", CFG_STR, 0, NULL, NULL, NULL },
