@@ -1,5 +1,5 @@
 /* Email inbox sources (`type: imap`): the messages of IMAP mailboxes,
- * through libcurl (docs/sources.md#email-inbox-imap).
+ * through libcurl (docs/sources.md, "Email inbox").
  *
  * libcurl makes the connection (TLS, STARTTLS) and logs in (LOGIN or
  * SASL, whatever the server offers), then hands the connection over

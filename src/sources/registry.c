@@ -320,7 +320,7 @@ static const struct cfg_key imap_keys[] = {
 	{ "username_env", CFG_STR, CFG_SECRET, NULL, NULL, "variable holding the account name" },
 	{ "password_env", CFG_STR, CFG_SECRET | CFG_REQUIRED, NULL, NULL, "variable holding the password (an app password)" },
 	{ "mailboxes", CFG_STR_LIST, 0, NULL, NULL, "mailboxes to read (default INBOX)" },
-	{ "start_date", CFG_STR, 0, NULL, NULL, "YYYY-MM-DD: the first sync reads messages since then" },
+	{ "start_date", CFG_STR, 0, NULL, NULL, "YYYY-MM-DD: the first sync reads messages sent since then" },
 	{ "ca_file", CFG_STR, 0, NULL, NULL, "certificate authority file for a server with its own certificate" },
 	{ "timeout", CFG_NUM, 0, NULL, NULL, "seconds the server may take to answer (default 60)" },
 	{ "max_message_mb", CFG_NUM, 0, NULL, NULL, "largest message accepted, in MB (default 50)" },

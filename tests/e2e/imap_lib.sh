@@ -7,6 +7,10 @@
 #   imap_start || skip_all "no Dovecot"   # sets IMAPPORT; user alice, password IMAP_PW
 #   imap_deliver INBOX <message-file>      # stores a message (doveadm save)
 #
+# With IMAP_TLS=1 it also listens for TLS (imaps) on IMAPSPORT and offers
+# STARTTLS on IMAPPORT, with a certificate for 127.0.0.1 made by openssl
+# and signed by a test CA ($IMAPROOT/ca.pem).
+#
 # Dovecot refuses nothing as root, but a test should not run a server as
 # root: as root the folder belongs to Debian's `dovecot` user and every
 # Dovecot process (master, login, auth, imap) runs as that user.
@@ -27,15 +31,33 @@ imap_start() {
     chmod 755 "$IMAPROOT"
     mkdir -p "$IMAPROOT/run" "$IMAPROOT/state" "$IMAPROOT/home"
     printf 'alice:{PLAIN}%s\n' "$IMAP_PW" >"$IMAPROOT/passwd"
+    local ssl="ssl = no" imaps_listener
+    if [ -n "${IMAP_TLS:-}" ]; then
+        imap_make_cert || return 1
+        ssl="ssl = yes
+ssl_cert = <$IMAPROOT/server.pem
+ssl_key = <$IMAPROOT/server.key"
+    fi
     for _ in 1 2 3 4 5; do
         IMAPPORT=$(db_free_port) || return 1
+        imaps_listener="  inet_listener imaps {
+    port = 0
+  }"
+        if [ -n "${IMAP_TLS:-}" ]; then
+            IMAPSPORT=$(db_free_port) || return 1
+            imaps_listener="  inet_listener imaps {
+    address = 127.0.0.1
+    port = $IMAPSPORT
+    ssl = yes
+  }"
+        fi
         cat >"$IMAPROOT/dovecot.conf" <<CONF
 base_dir = $IMAPROOT/run
 state_dir = $IMAPROOT/state
 log_path = $IMAPROOT/dovecot.log
 protocols = imap
 listen = 127.0.0.1
-ssl = no
+$ssl
 imap_logout_format = in=%i out=%o fetched=%{fetch_body_count}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
@@ -60,9 +82,7 @@ service imap-login {
     address = 127.0.0.1
     port = $IMAPPORT
   }
-  inet_listener imaps {
-    port = 0
-  }
+$imaps_listener
 }
 service anvil {
   chroot =
@@ -83,6 +103,18 @@ CONF
     done
     cat "$IMAPROOT/start.err" "$IMAPROOT/dovecot.log" >&2 2>/dev/null
     return 1
+}
+
+# A test CA and a server certificate for 127.0.0.1 signed by it.
+imap_make_cert() {
+    command -v openssl >/dev/null || { echo "openssl is needed for IMAP_TLS" >&2; return 1; }
+    (cd "$IMAPROOT" &&
+        openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=Dango test CA" \
+            -keyout ca.key -out ca.pem 2>/dev/null &&
+        openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout server.key -out server.csr 2>/dev/null &&
+        printf 'subjectAltName=IP:127.0.0.1\n' >ext &&
+        openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
+            -extfile ext -out server.pem 2>/dev/null) || { echo "openssl could not make the certificates" >&2; return 1; }
 }
 
 # Until the server greets on its port.
