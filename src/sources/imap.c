@@ -35,6 +35,7 @@ struct imap_conf {
 	long port;
 	enum imap_security security;
 	char *username;
+	char *shown_user;              /* in messages: the name, or "the account in VAR" (username_env) */
 	const char *password;          /* borrowed from the project's env */
 	char *ca_file;
 	struct strvec mailboxes;
@@ -62,6 +63,7 @@ static void conf_free(struct imap_conf *c)
 		return;
 	free(c->host);
 	free(c->username);
+	free(c->shown_user);
 	free(c->ca_file);
 	strvec_clear(&c->mailboxes);
 	free(c->since);
@@ -112,6 +114,9 @@ static int conf_parse(const struct source *s, const struct project *p, struct im
 		return -1;
 	}
 	c->username = xstrdup(user);
+	/* a name from the environment is a secret: messages name the variable */
+	c->shown_user = source_get(s, "username") ? xstrdup(user)
+						  : xasprintf("the account in %s", source_get(s, "username_env"));
 	if (!source_get(s, "password_env")) {
 		strbuf_addf(err, "source '%s': 'password_env' names the environment variable holding the password",
 			    s->name);
@@ -223,7 +228,7 @@ static int conn_open(struct imap_conn *c, const struct imap_conf *conf, struct s
 	curl_easy_setopt(c->curl, CURLOPT_DEBUGDATA, c);
 	CURLcode rc = curl_easy_perform(c->curl);
 	if (rc == CURLE_LOGIN_DENIED) {
-		strbuf_addf(err, "the IMAP server %s refused the login of '%s': %s", where.buf, conf->username,
+		strbuf_addf(err, "the IMAP server %s refused the login of '%s': %s", where.buf, conf->shown_user,
 			    c->server_said.len ? server_words(&c->server_said) : "login denied");
 		goto out;
 	}
@@ -1032,7 +1037,7 @@ static int imap_extract(struct sync_job *job, struct strbuf *err)
 	describe_resource(job);
 	struct strbuf where = STRBUF_INIT;
 	conn_where(conf, &where);
-	job->progress(job, "Logging in to %s as %s", where.buf, conf->username);
+	job->progress(job, "Logging in to %s as %s", where.buf, conf->shown_user);
 	strbuf_release(&where);
 	opened = 1;
 	if (conn_open(&c, conf, err) < 0)
@@ -1083,7 +1088,7 @@ static int imap_describe(struct sync_job *job, struct strbuf *out, struct strbuf
 	(void)err;
 	struct strbuf where = STRBUF_INIT;
 	conn_where(c, &where);
-	strbuf_addf(out, "would log in to %s as %s and read\n", where.buf, c->username);
+	strbuf_addf(out, "would log in to %s as %s and read\n", where.buf, c->shown_user);
 	for (size_t i = 0; i < c->mailboxes.nr; i++) {
 		json_t *was = job->opts->full_refresh ? NULL : json_object_get(prev, c->mailboxes.v[i]);
 		unsigned long long last = state_u64(was, "last_uid");
@@ -1135,7 +1140,7 @@ int imap_check(const struct source *s, const struct project *p, struct strbuf *r
 		strbuf_addf(report, "✗ %s\n", err.buf);
 		goto out;
 	}
-	strbuf_addf(report, "✓ logged in to %s as %s\n", where.buf, conf->username);
+	strbuf_addf(report, "✓ logged in to %s as %s\n", where.buf, conf->shown_user);
 	ret = 0;
 	for (size_t i = 0; i < conf->mailboxes.nr; i++) {
 		struct mailbox_status st;

@@ -175,6 +175,31 @@ test_expect_success 'the password is in no output, log or state' '
     ! grep -q "$IMAP_PW" state
 '
 
+test_expect_success 'username_env stays out of the output; --limit loads a sample, the next sync reads everything' '
+    cat >.dango/sources.yml <<-EOF &&
+	version: "1.0"
+	sources:
+	  - name: mail2
+	    type: imap
+	    imap:
+	      host: 127.0.0.1
+	      port: $IMAPPORT
+	      security: none
+	      username_env: IMAP_USER_NAME
+	      password_env: IMAP_PASSWORD
+	EOF
+    IMAP_USER_NAME=alice dango sync mail2 --limit 2 >out 2>&1 &&
+    test_grep "Logging in to imap://127.0.0.1:$IMAPPORT as the account in IMAP_USER_NAME" out &&
+    ! grep -q alice out &&
+    test "$(q "SELECT count(*), max(uid) FROM raw_mail2.messages")" = "2,2" &&
+    IMAP_USER_NAME=alice dango sync mail2 >out 2>&1 &&
+    test_grep "Mailbox INBOX: 4 new messages" out &&
+    test "$(q "SELECT count(*), max(uid) FROM raw_mail2.messages")" = "4,4" &&
+    IMAP_USER_NAME=alice IMAP_PASSWORD=wrong test_must_fail dango sync mail2 >out 2>&1 &&
+    test_grep "refused the login of .the account in IMAP_USER_NAME." out &&
+    ! grep -q alice out
+'
+
 test_expect_success 'config errors name the key' '
     cat >.dango/sources.yml <<-EOF &&
 	version: "1.0"
