@@ -540,9 +540,25 @@ static int wizard_type_questions(struct entry *e, const struct source_type *t, c
 		if (wizard_db(e, list, p, "*") < 0)
 			goto fail;
 	} else {
-		/* the API presets: a secret, resources, a start date */
+		/* the API presets: a secret (or, for an OAuth preset, a stored
+		 * credential instead), resources, a start date */
+		int oauth = 0;
+		for (size_t i = 0; t->keys[i].name && !oauth; i++)
+			oauth = !strcmp(t->keys[i].name, "oauth_credential");
+		if (oauth) {
+			if (!(a = ask("OAuth credential from 'dango oauth setup' (empty: a token in an environment variable)",
+				      "")))
+				goto fail;
+			oauth = *a != '\0';
+			if (oauth)
+				entry_set(e, "oauth_credential", a);
+			free(a);
+			a = NULL;
+		}
 		for (size_t i = 0; t->keys[i].name; i++) {
 			const struct cfg_key *k = &t->keys[i];
+			if (!strcmp(k->name, "oauth_credential") || (oauth && (k->flags & CFG_SECRET)))
+				continue;
 			if (k->flags & CFG_SECRET) {
 				ASK("API Key stored in environment variable", t->default_secret_env, k->name);
 			} else if (!strcmp(k->name, "repository")) {

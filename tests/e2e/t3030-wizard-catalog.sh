@@ -89,4 +89,16 @@ test_expect_success 'the source the wizard wrote syncs once its mailbox exists' 
     test "$(q "SELECT count(*), min(subject) FROM raw_inbox.messages")" = "1,Weekly numbers"
 '
 
+test_expect_success 'an OAuth preset: the wizard asks for a stored credential instead of a token variable' '
+    run_on_tty "google_sheets\ngs\ngsheets\nsheet123\n[Orders]\n\n2024-01-01\n" dango source add >raw 2>&1 &&
+    tr -d "\r" <raw >out &&
+    test_grep "OAuth credential from .dango oauth setup." out &&
+    ! grep -q "stored in environment variable" out &&
+    sed -n "/name: gs/,\$p" .dango/sources.yml >block &&
+    test_grep "oauth_credential: gsheets" block &&
+    test_grep "spreadsheet_id: sheet123" block &&
+    ! grep -q "access_token_env" block &&
+    test_grep "dango oauth setup" out
+'
+
 test_done
