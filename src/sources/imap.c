@@ -914,7 +914,8 @@ static int sync_mailbox(struct imap_sync *x, struct imap_conn *c, json_t *prev, 
 		if (uids.v[i] > last)
 			uids.v[keep++] = uids.v[i];
 	uids.nr = keep;
-	qsort(uids.v, uids.nr, sizeof(*uids.v), cmp_u64);
+	if (uids.nr) /* no qsort of an empty list: its base is NULL (UBSan) */
+		qsort(uids.v, uids.nr, sizeof(*uids.v), cmp_u64);
 	job->progress(job, "Mailbox %s: %zu new message%s%s", x->mailbox, uids.nr, uids.nr == 1 ? "" : "s",
 		      last ? " (above the last UID loaded)" : "");
 	for (size_t i = 0; i < uids.nr && !x->stop && !job->cancelled;) {
