@@ -19,6 +19,8 @@ command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 [ "${DANGO_TEST_DEPS:-}" = 1 ] && pkgs+=(jq)
 # database sources are tested against real servers the tests start
 [ "${DANGO_TEST_DEPS:-}" = 1 ] && pkgs+=(postgresql postgresql-client mariadb-server mariadb-client sqlite3)
+# the email source is tested against a real IMAP server (Dovecot) the tests start
+[ "${DANGO_TEST_DEPS:-}" = 1 ] && pkgs+=(dovecot-imapd)
 # the catalogue's provider imitations (tests/fixtures/provider_api.py): Python's standard library
 [ "${DANGO_TEST_DEPS:-}" = 1 ] && ! command -v python3 >/dev/null 2>&1 && pkgs+=(python3)
 [ "${DANGO_BENCH_DEPS:-}" = 1 ] && pkgs+=(jq time bc)

@@ -488,14 +488,77 @@ static int wizard_type_questions(struct entry *e, const struct source_type *t, c
 		ASK("Password stored in environment variable", pg ? "PGPASSWORD" : "MYSQL_PWD", "password_env");
 		if (wizard_db(e, list, p, pg ? "public.*" : "*") < 0)
 			goto fail;
+	} else if (!strcmp(t->name, "imap")) {
+		ASK("IMAP server", "imap.example.com", "host");
+		while ((a = ask("Security (tls, starttls, none)", "tls")) && strcmp(a, "tls") && strcmp(a, "starttls") &&
+		       strcmp(a, "none")) {
+			ui_print("Answer tls, starttls or none.");
+			free(a);
+		}
+		if (!a)
+			goto fail;
+		int tls = !strcmp(a, "tls");
+		if (!tls)
+			entry_set(e, "security", a);
+		free(a);
+		a = NULL;
+		ASK("Port", tls ? "993" : "143", "port");
+		ASK("User name", "", "username");
+		ASK("Password stored in environment variable", t->default_secret_env, "password_env");
+		if (!(a = ask("Mailboxes (comma-separated)", "INBOX")))
+			goto fail;
+		if (*a && strcmp(a, "INBOX")) {
+			struct strvec parts = STRVEC_INIT;
+			struct strbuf yml = STRBUF_INIT;
+			/* commas only: "Sent Items" is one mailbox */
+			for (const char *q = a; *q;) {
+				size_t n = strcspn(q, ",");
+				char *one = xstrndup(q, n);
+				struct strbuf tr = STRBUF_INIT;
+				strbuf_addstr(&tr, one);
+				strbuf_trim(&tr);
+				if (tr.len)
+					strvec_push(&parts, tr.buf);
+				strbuf_release(&tr);
+				free(one);
+				q += n + (q[n] == ',');
+			}
+			strbuf_addch(&yml, '[');
+			for (size_t i = 0; i < parts.nr; i++) {
+				strbuf_addstr(&yml, i ? ", " : "");
+				yaml_add_scalar(&yml, parts.v[i]);
+			}
+			strbuf_addch(&yml, ']');
+			entry_set(e, "mailboxes", yml.buf);
+			strbuf_release(&yml);
+			strvec_clear(&parts);
+		}
+		free(a);
+		a = NULL;
 	} else if (!strcmp(t->name, "sqlite")) {
 		ASK("Database file", "data/app.db", "path");
 		if (wizard_db(e, list, p, "*") < 0)
 			goto fail;
 	} else {
-		/* the API presets: a secret, resources, a start date */
+		/* the API presets: a secret (or, for an OAuth preset, a stored
+		 * credential instead), resources, a start date */
+		int oauth = 0;
+		for (size_t i = 0; t->keys[i].name && !oauth; i++)
+			oauth = !strcmp(t->keys[i].name, "oauth_credential");
+		if (oauth) {
+			if (!(a = ask("OAuth credential from 'dango oauth setup' (empty: a token in an environment variable)",
+				      "")))
+				goto fail;
+			oauth = *a != '\0';
+			if (oauth)
+				entry_set(e, "oauth_credential", a);
+			free(a);
+			a = NULL;
+		}
 		for (size_t i = 0; t->keys[i].name; i++) {
 			const struct cfg_key *k = &t->keys[i];
+			if (!strcmp(k->name, "oauth_credential") || (oauth && (k->flags & CFG_SECRET)))
+				continue;
 			if (k->flags & CFG_SECRET) {
 				ASK("API Key stored in environment variable", t->default_secret_env, k->name);
 			} else if (!strcmp(k->name, "repository")) {

@@ -3,6 +3,7 @@
 #include "sources/rest_api.h"
 #include "sources/db/db.h"
 #include "sources/command.h"
+#include "sources/imap.h"
 
 #include <string.h>
 
@@ -17,5 +18,7 @@ const struct connector_ops *connector_for(const char *type)
 		return &db_connector;
 	if (!strcmp(type, "command"))
 		return &command_connector;
+	if (!strcmp(type, "imap"))
+		return &imap_connector;
 	return NULL;
 }

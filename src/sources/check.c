@@ -1,4 +1,5 @@
 #include "sources/check.h"
+#include "sources/imap.h"
 #include "sources/registry.h"
 #include "sources/rest_api.h"
 #include "sources/db/db.h"
@@ -170,7 +171,7 @@ out:
 int source_check_tests_connection(const char *type)
 {
 	return !strcmp(type, "csv") || !strcmp(type, "local_files") || !strcmp(type, "command") ||
-	       rest_api_handles(type) || db_source_handles(type);
+	       !strcmp(type, "imap") || rest_api_handles(type) || db_source_handles(type);
 }
 
 int source_check(const struct source *s, const struct project *p, int online, struct strbuf *report)
@@ -199,6 +200,9 @@ int source_check(const struct source *s, const struct project *p, int online, st
 		ret = -1;
 	/* commands: discovery, when the program supports it */
 	else if (online && ret == 0 && !strcmp(s->type->name, "command") && command_check(s, p, report) < 0)
+		ret = -1;
+	/* email: the login, and each mailbox */
+	else if (online && !strcmp(s->type->name, "imap") && imap_check(s, p, report) < 0)
 		ret = -1;
 	return ret;
 }

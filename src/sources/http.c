@@ -149,6 +149,7 @@ void http_response_init(struct http_response *r)
 	memset(r, 0, sizeof(*r));
 	strbuf_init(&r->body, 0);
 	r->retry_after = -1;
+	r->ratelimit_remaining = r->ratelimit_reset = -1;
 }
 
 static void response_reset(struct http_response *r)
@@ -160,6 +161,7 @@ static void response_reset(struct http_response *r)
 	r->link_next = r->content_type = r->url = NULL;
 	r->status = 0;
 	r->retry_after = -1;
+	r->ratelimit_remaining = r->ratelimit_reset = -1;
 }
 
 void http_response_release(struct http_response *r)
@@ -231,6 +233,7 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *p)
 		free(r->link_next);
 		r->link_next = NULL;
 		r->retry_after = -1;
+		r->ratelimit_remaining = r->ratelimit_reset = -1;
 		return n;
 	}
 	const char *colon = memchr(data, ':', len);
@@ -265,6 +268,10 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *p)
 				r->retry_after = d > 0 ? d : 0;
 			}
 		}
+	} else if (klen == 21 && !strncasecmp(data, "x-ratelimit-remaining", 21)) {
+		r->ratelimit_remaining = strtoll(buf, NULL, 10);
+	} else if (klen == 17 && !strncasecmp(data, "x-ratelimit-reset", 17)) {
+		r->ratelimit_reset = strtoll(buf, NULL, 10);
 	} else if (klen == 12 && !strncasecmp(data, "content-type", 12)) {
 		free(r->content_type);
 		r->content_type = xstrndup(v, vlen);
@@ -282,6 +289,23 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *p)
 static int retryable_status(long status)
 {
 	return status == 429 || status == 500 || status == 502 || status == 503 || status == 504 || status == 408;
+}
+
+/* A 403 that is a rate limit, as GitHub documents it: no requests left
+ * in the window (x-ratelimit-remaining: 0), or a secondary limit with
+ * Retry-After. Another 403 is a refusal, not retried. */
+static int rate_limited_403(const struct http_response *r)
+{
+	return r->status == 403 && (r->ratelimit_remaining == 0 || r->retry_after >= 0);
+}
+
+/* Seconds until a window with no requests left resets, or -1. */
+static double ratelimit_wait(const struct http_response *r)
+{
+	if (r->ratelimit_remaining != 0 || r->ratelimit_reset < 0 || r->retry_after >= 0)
+		return -1;
+	double d = difftime((time_t)r->ratelimit_reset, time(NULL));
+	return d > 0 ? d + 1 : 1;
 }
 
 /* Errors that another try would only repeat. */
@@ -591,7 +615,7 @@ int http_do(struct http_client *c, const struct http_request *req, struct http_r
 		enum hop_verdict v = follow(c, req, resp, &rc, errbuf, err);
 		if (v == HOP_FAIL)
 			break;
-		if (v == HOP_OK && (!retryable_status(resp->status) || attempt >= attempts)) {
+		if (v == HOP_OK && ((!retryable_status(resp->status) && !rate_limited_403(resp)) || attempt >= attempts)) {
 			ret = 0;
 			break;
 		}
@@ -606,8 +630,14 @@ int http_do(struct http_client *c, const struct http_request *req, struct http_r
 			break;
 		}
 		wait = c->backoff_factor * pow(2, attempt - 1);
-		if (v == HOP_OK && (resp->status == 429 || resp->status == 503) && resp->retry_after >= 0)
+		if (v == HOP_OK && (resp->status == 429 || resp->status == 503 || resp->status == 403) &&
+		    resp->retry_after >= 0)
 			wait = asked = resp->retry_after;
+		int reset_wait = 0;
+		if (v == HOP_OK && ratelimit_wait(resp) >= 0) {
+			wait = asked = ratelimit_wait(resp);
+			reset_wait = 1;
+		}
 		if (wait > c->max_retry_wait)
 			wait = c->max_retry_wait;
 		struct strbuf why = STRBUF_INIT;
@@ -617,7 +647,13 @@ int http_do(struct http_client *c, const struct http_request *req, struct http_r
 			strbuf_addf(&why, "%s %s timed out", method, m.buf);
 		else
 			strbuf_addf(&why, "cannot reach %s (%s)", m.buf, errbuf[0] ? errbuf : curl_easy_strerror(rc));
-		if (asked > wait)
+		if (reset_wait && asked > wait)
+			say(c, HTTP_LOG_INFO, "%s, no requests left until the rate limit resets in %g s; waiting %g s "
+			    "(max_retry_wait), attempt %d/%d", why.buf, asked, wait, attempt + 1, attempts);
+		else if (reset_wait)
+			say(c, HTTP_LOG_INFO, "%s, no requests left until the rate limit resets; waiting %g s, attempt %d/%d",
+			    why.buf, wait, attempt + 1, attempts);
+		else if (asked > wait)
 			say(c, HTTP_LOG_INFO, "%s, Retry-After asks for %g s; waiting %g s (max_retry_wait), attempt %d/%d",
 			    why.buf, asked, wait, attempt + 1, attempts);
 		else if (asked >= 0)

@@ -74,6 +74,10 @@ struct http_response {
 	char *content_type;
 	char *url;                /* the URL that answered (after redirects), secrets masked */
 	double retry_after;       /* seconds, <0 if absent */
+	/* x-ratelimit-remaining / x-ratelimit-reset (GitHub's and others'
+	 * documented headers): requests left, and when the window resets
+	 * (epoch seconds); <0 if absent */
+	long long ratelimit_remaining, ratelimit_reset;
 	int attempts;
 };
 

@@ -358,6 +358,30 @@ static json_t *all_endpoints(json_t *spec, json_t *values, json_t **generated)
 static const char *const politeness[] = { "rate_limit_delay", "request_max_attempts", "request_backoff_factor",
 					  "max_pages", "timeout", "cross_origin", "max_page_mb", "max_retry_wait", NULL };
 
+/* A block that names an oauth_credential: the spec's `oauth: {provider:
+ * P}` decides the provider, the token comes from the OAuth store (and is
+ * renewed by it), and the client's own token settings go. Without one,
+ * the preset's token variable as before. */
+static void use_oauth(json_t *spec, json_t *block, json_t *conf)
+{
+	static const char *const token_keys[] = { "auth_token_env", "api_key_env", "api_key_name", "api_key_location",
+						  "username", "username_env", "password_env", NULL };
+	static const char *const url_keys[] = { "authorize_url", "token_url", "userinfo_url", "device_url", NULL };
+	json_t *oa = json_object_get(spec, "oauth"), *cred = json_object_get(block, "oauth_credential");
+	if (!json_is_object(oa) || !json_is_string(cred))
+		return;
+	for (size_t i = 0; token_keys[i]; i++)
+		json_object_del(conf, token_keys[i]);
+	json_object_set_new(conf, "auth_type", json_string("oauth"));
+	json_object_set(conf, "oauth_credential", cred);
+	json_object_set(conf, "oauth_provider", json_object_get(oa, "provider"));
+	for (size_t i = 0; url_keys[i]; i++) {
+		json_t *v = json_object_get(block, url_keys[i]);
+		if (json_is_string(v))
+			json_object_set(conf, url_keys[i], v);
+	}
+}
+
 int preset_expand(const json_t *spec_c, const json_t *block_c, const char *source_name, json_t **conf,
 		  struct strbuf *err)
 {
@@ -442,6 +466,7 @@ int preset_expand(const json_t *spec_c, const json_t *block_c, const char *sourc
 	json_t *client = json_object_get(spec, "client");
 	*conf = client ? substitute(client, values) : json_object();
 	json_object_set_new(*conf, "endpoints", substitute(chosen, values));
+	use_oauth(spec, block, *conf);
 	json_object_set_new(*conf, "label", json_string(label));
 	for (size_t i = 0; politeness[i]; i++) {
 		json_t *v = json_object_get(block, politeness[i]);
@@ -632,11 +657,21 @@ static const struct cfg_key common_keys[] = {
 	{ "max_retry_wait", CFG_NUM, 0, NULL, NULL, "seconds" },
 };
 
+/* Presets whose spec has an `oauth:` section take a stored credential
+ * instead of their token variable (preset_expand). */
+static const struct cfg_key oauth_keys[] = {
+	{ "oauth_credential", CFG_STR, 0, NULL, NULL,
+	  "a credential saved by dango oauth setup, used instead of the token variable" },
+	{ "authorize_url", CFG_STR, 0, NULL, NULL, "OAuth authorization endpoint (default: the provider's)" },
+	{ "token_url", CFG_STR, 0, NULL, NULL, "OAuth token endpoint (default: the provider's)" },
+	{ "userinfo_url", CFG_STR, 0, NULL, NULL, "endpoint naming the account of a token (default: the provider's)" },
+};
+
 static struct user_type *make_type(const char *name, json_t *spec)
 {
 	struct user_type *u = xcalloc(1, sizeof(*u));
 	json_t *defs = json_object_get(spec, "config");
-	size_t n = json_object_size(defs) + ARRAY_SIZE(common_keys) + 1, nr = 0;
+	size_t n = json_object_size(defs) + ARRAY_SIZE(common_keys) + ARRAY_SIZE(oauth_keys) + 1, nr = 0;
 	const char *k;
 	json_t *d;
 	u->keys = xcalloc(n, sizeof(*u->keys));
@@ -656,6 +691,9 @@ static struct user_type *make_type(const char *name, json_t *spec)
 			continue;
 		u->keys[nr++] = common_keys[i];
 	}
+	for (size_t i = 0; json_is_object(json_object_get(spec, "oauth")) && i < ARRAY_SIZE(oauth_keys); i++)
+		if (!json_object_get(defs, oauth_keys[i].name))
+			u->keys[nr++] = oauth_keys[i];
 	u->type.name = xstrdup(name);
 	const char *label = json_string_value(json_object_get(spec, "label"));
 	const char *cat = json_string_value(json_object_get(spec, "category"));

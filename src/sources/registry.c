@@ -168,7 +168,10 @@ static const struct cfg_key github_keys[] = {
 	{ NULL }
 };
 static const struct cfg_key hubspot_keys[] = {
-	{ "api_key_env", CFG_STR, CFG_SECRET | CFG_REQUIRED, NULL, NULL, NULL },
+	{ "api_key_env", CFG_STR, CFG_SECRET, NULL, NULL, "variable holding a private app token" },
+	{ "oauth_credential", CFG_STR, 0, NULL, NULL, "a credential saved by dango oauth setup hubspot, instead of api_key_env" },
+	{ "authorize_url", CFG_STR, 0, NULL, NULL, "OAuth authorization endpoint (default: HubSpot's)" },
+	{ "token_url", CFG_STR, 0, NULL, NULL, "OAuth token endpoint (default: HubSpot's)" },
 	{ "endpoints", CFG_STR_LIST, 0, NULL, NULL, "contacts, companies, deals" },
 	{ "start_date", CFG_STR, 0, NULL, NULL, NULL },
 	{ "base_url", CFG_STR, 0, NULL, NULL, NULL },
@@ -307,6 +310,39 @@ static int check_db(const struct ydoc *doc, const struct ynode *source, const st
 	return bad;
 }
 
+/* Email inbox over IMAP (sources/imap.c) */
+static const char *const imap_security[] = { "tls", "starttls", "none", NULL };
+static const struct cfg_key imap_keys[] = {
+	{ "host", CFG_STR, CFG_REQUIRED, NULL, NULL, "the IMAP server, e.g. imap.gmail.com" },
+	{ "port", CFG_INT, 0, NULL, NULL, "default 993 (tls) or 143" },
+	{ "security", CFG_STR, 0, NULL, imap_security, "tls (default, imaps), starttls, or none (loopback tests only)" },
+	{ "username", CFG_STR, 0, NULL, NULL, "the account to log in as" },
+	{ "username_env", CFG_STR, CFG_SECRET, NULL, NULL, "variable holding the account name" },
+	{ "password_env", CFG_STR, CFG_SECRET | CFG_REQUIRED, NULL, NULL, "variable holding the password (an app password)" },
+	{ "mailboxes", CFG_STR_LIST, 0, NULL, NULL, "mailboxes to read (default INBOX)" },
+	{ "start_date", CFG_STR, 0, NULL, NULL, "YYYY-MM-DD: the first sync reads messages sent since then" },
+	{ "ca_file", CFG_STR, 0, NULL, NULL, "certificate authority file for a server with its own certificate" },
+	{ "timeout", CFG_NUM, 0, NULL, NULL, "seconds the server may take to answer (default 60)" },
+	{ "max_message_mb", CFG_NUM, 0, NULL, NULL, "largest message accepted, in MB (default 50)" },
+	{ NULL }
+};
+
+static int check_imap(const struct ydoc *doc, const struct ynode *source, const struct ynode *block,
+		      const char *name, struct strbuf *err)
+{
+	if (ymap_get(block, "username") && ymap_get(block, "username_env")) {
+		ynode_where(err, doc, ymap_get(block, "username_env"));
+		strbuf_addf(err, "source '%s': give 'username' or 'username_env', not both\n", name);
+		return 1;
+	}
+	if (!ymap_get(block, "username") && !ymap_get(block, "username_env")) {
+		ynode_where(err, doc, block ? block : source);
+		strbuf_addf(err, "source '%s' needs 'username' (or 'username_env'): the account to log in as\n", name);
+		return 1;
+	}
+	return 0;
+}
+
 static const struct source_type csv_type = {
 	"csv", "CSV files", "Local & Custom", csv_keys, check_path_or_directory, 0, NULL
 };
@@ -339,10 +375,13 @@ static const struct source_type mysql_type = {
 static const struct source_type sqlite_type = {
 	"sqlite", "SQLite", "Databases", sqlite_keys, check_db, 1, NULL
 };
+static const struct source_type imap_type = {
+	"imap", "Email inbox (IMAP)", "Files & Storage", imap_keys, check_imap, 1, "IMAP_PASSWORD"
+};
 
 const struct source_type *const source_types[] = {
 	&csv_type, &local_files_type, &rest_api_type, &command_type,
-	&stripe_type, &github_type, &hubspot_type, &postgres_type, &mysql_type, &sqlite_type, NULL,
+	&stripe_type, &github_type, &hubspot_type, &postgres_type, &mysql_type, &sqlite_type, &imap_type, NULL,
 };
 
 const struct source_type *source_type_find(const char *name)

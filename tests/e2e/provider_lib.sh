@@ -65,3 +65,8 @@ preset_tests() {
         q "SELECT count(*) FROM raw_$SRC.$TABLE" >after && test_cmp before after
     '
 }
+
+# ppages N: pages of at most N records from now on; plimit_after K N: the
+# N requests after the next K get the provider's 429 (a page mid-way).
+ppages() { curl -s -X POST "$PAPI/_control/pagesize?n=$1" >/dev/null; }
+plimit_after() { curl -s -X POST "$PAPI/_control/ratelimit?n=${2:-1}&after=$1" >/dev/null; }
