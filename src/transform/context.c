@@ -116,9 +116,14 @@ static struct jval node_relation(struct dbt_project *p, struct dbt_node *t)
 static int compile_into(struct rstate *st, struct dbt_node *n, struct strbuf *out, struct strbuf *err);
 
 /* --empty: a ref or source reads no rows, as dbt renders it then */
-static struct jval read_relation(struct dbt_project *p, struct dbt_node *t)
+static struct jval read_relation(struct dbt_project *p, struct dbt_node *t, const struct dbt_node *reader)
 {
-	struct jval rel = node_relation(p, t);
+	struct jval rel = node_relation(p, t), filtered;
+	/* a microbatch model's batch reads the batch of what has an event_time */
+	if (!p->empty && dbt_microbatch_filter(reader, t, rel, &filtered)) {
+		jval_unref(rel);
+		return filtered;
+	}
 	if (!p->empty)
 		return rel;
 	struct strbuf sb = STRBUF_INIT;
@@ -223,7 +228,7 @@ static int n_ref(struct jinja_call *c, struct jval *ret)
 		strbuf_release(&err);
 		return r;
 	}
-	*ret = read_relation(st->p, t);
+	*ret = read_relation(st->p, t, st->n);
 	return 0;
 }
 
@@ -254,7 +259,7 @@ static int n_source(struct jinja_call *c, struct jval *ret)
 	if (!t)
 		return jinja_call_error(c, "'%s' depends on a source named '%s.%s' which was not found",
 					st->n ? st->n->name : "?", src, tbl);
-	*ret = read_relation(st->p, t);
+	*ret = read_relation(st->p, t, st->n);
 	return 0;
 }
 
@@ -309,6 +314,8 @@ static const struct jinja_object_ops config_ops = { "config", config_getattr, NU
 static int n_is_incremental(struct jinja_call *c, struct jval *ret)
 {
 	struct rstate *st = ST(c);
+	if (st->incremental < 0 && st->n && st->n->in_batch)
+		st->incremental = st->n->batch_incremental; /* dbt: every batch after the first */
 	if (st->incremental < 0) {
 		st->incremental = 0;
 		struct dbt_node *n = st->n;
@@ -516,6 +523,15 @@ static struct jval make_context(struct rstate *st)
 		jval_dict_set(m, "alias", n->alias ? jval_str(n->alias) : jval_none());
 		jval_dict_set(m, "description", jval_str(n->description ? n->description : ""));
 		jval_dict_set(m, "columns", jval_ref(n->columns));
+		if (n->in_batch) {
+			struct jval b = jval_dict_new();
+			jval_dict_set(b, "id", jval_str(n->batch_id));
+			jval_dict_set(b, "event_time_start", jval_str(n->batch_start));
+			jval_dict_set(b, "event_time_end", jval_str(n->batch_end));
+			jval_dict_set(m, "batch", jval_object_dict(b));
+		} else {
+			jval_dict_set(m, "batch", jval_none());
+		}
 		jval_dict_set(ctx, "model", jval_object_dict(m));
 	}
 	if (st->unit)

@@ -24,6 +24,7 @@
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 struct strbuf;
 struct warehouse;
@@ -72,6 +73,10 @@ struct dbt_node {
 	/* filled when compiled */
 	char *compiled_sql;
 	int selected;
+	/* a microbatch model while one of its batches renders (microbatch.c):
+	 * refs and sources with an event_time read only the batch */
+	int in_batch, batch_incremental;
+	char batch_start[32], batch_end[32], batch_id[16];
 };
 
 struct dbt_target {
@@ -119,6 +124,9 @@ struct dbt_project {
 	struct ydoc *root_doc;    /* dbt_project.yml while loading (borrowed) */
 	struct strvec on_run_start, on_run_end; /* the project's hooks, as written */
 	int empty;                /* --empty: refs and sources read no rows */
+	/* --event-time-start / --event-time-end (microbatch models) */
+	int have_event_time;
+	time_t event_time_start, event_time_end;
 };
 
 /* --- manifest.c: loading ---------------------------------------------------- */
@@ -238,6 +246,7 @@ struct dbt_result {
 	char *code;           /* adapter_response code: OK, INSERT, CREATE... */
 	size_t order;         /* 1-based position in the console output; 0: not run */
 	int ran;              /* selected and reached */
+	size_t batches, batches_ok; /* a microbatch model: its batches, and how many succeeded */
 };
 
 void dbt_result_release(struct dbt_result *r);
@@ -248,6 +257,15 @@ void dbt_execute_node(struct dbt_project *p, struct dbt_node *n, struct warehous
 void dbt_unit_run(struct dbt_project *p, struct dbt_node *n, struct warehouse *wh, struct dbt_result *res,
 		  struct strbuf *log, struct strbuf *err);
 const char *dbt_status_name(enum dbt_status s);
+
+/* --- microbatch.c -------------------------------------------------------------------- */
+/* Inside a batch of reader (a microbatch model), a ref or source to t with
+ * an event_time reads only the batch: *out gets dbt's filtered subquery
+ * of rel and 1 is returned; 0 when nothing is filtered. */
+int dbt_microbatch_filter(const struct dbt_node *reader, const struct dbt_node *t, struct jval rel, struct jval *out);
+/* A datetime flag as dbt takes it (2024-01-01, 2024-01-01 10:00:00,
+ * 2024-01-01T10:00:00): 0, or -1 with err. */
+int dbt_parse_event_time(const char *flag, const char *s, time_t *out, struct strbuf *err);
 
 /* --- snapshot.c: dbt's snapshot materialization ------------------------------------------ */
 /* Build or update snapshot n from its compiled query body; every statement

@@ -69,13 +69,6 @@ test_expect_success 'a versioned model fails with the reason when built' '
     test_grep "OK snapshotted snaps.s1" out
 '
 
-test_expect_success 'the microbatch strategy fails its model on the first build, with the reason' '
-    printf "{{ config(materialized=\"incremental\", incremental_strategy=\"microbatch\", event_time=\"ts\") }}\nselect 1 as id\n" >p/models/mb.sql &&
-    test_expect_code 1 dango run --project-dir p --profiles-dir . --select mb >out 2>err &&
-    test_grep "invalid incremental_strategy .microbatch.: Dango supports append, delete+insert and merge (microbatch is not supported yet)" out &&
-    rm p/models/mb.sql
-'
-
 test_expect_success 'dbt-duckdb profile features and external sources Dango does not apply are warned about' '
     printf "p:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n      path: d.duckdb\n      extensions: [httpfs]\n      attach: [{path: other.duckdb}]\n" >p2.yml &&
     mkdir -p pd && cp p2.yml pd/profiles.yml &&
