@@ -167,6 +167,8 @@ static void node_desc(struct strbuf *sb, const struct dbt_node *n)
 	const char *strategy = dbt_config_str(n, "incremental_strategy");
 	if (n->kind == NODE_MODEL && n->mat == MAT_INCREMENTAL && strategy && !strcmp(strategy, "microbatch"))
 		strbuf_addf(sb, "sql microbatch model %s", rel.buf);
+	else if (n->kind == NODE_MODEL && n->mat == MAT_CUSTOM)
+		strbuf_addf(sb, "sql %s model %s", dbt_config_str(n, "materialized"), rel.buf);
 	else if (n->kind == NODE_MODEL)
 		strbuf_addf(sb, "sql %s model %s", dbt_mat_name(n->mat), rel.buf);
 	else if (n->kind == NODE_SEED)
@@ -303,6 +305,7 @@ static void print_summary(struct dbt_project *p, const struct dbt_result *res, d
 {
 	size_t views = 0, tables = 0, incr = 0, seeds = 0, tests = 0, snaps = 0, units = 0;
 	size_t pass = 0, warn = 0, error = 0, skip = 0, total = 0, partial = 0;
+	struct strvec other = STRVEC_INIT; /* "external model", a custom materialization's */
 	for (size_t i = 0; i < p->nr; i++) {
 		const struct dbt_node *n = p->nodes[i];
 		const struct dbt_result *r = &res[i];
@@ -323,6 +326,8 @@ static void print_summary(struct dbt_project *p, const struct dbt_result *res, d
 			tables++;
 		else if (n->mat == MAT_INCREMENTAL)
 			incr++;
+		else if (n->kind == NODE_MODEL && (n->mat == MAT_EXTERNAL || n->mat == MAT_CUSTOM))
+			strvec_pushf(&other, "%s model", dbt_config_str(n, "materialized"));
 		switch (r->status) {
 		case DBT_SUCCESS: case DBT_PASS: pass++; break;
 		case DBT_WARN: warn++; break;
@@ -337,6 +342,20 @@ static void print_summary(struct dbt_project *p, const struct dbt_result *res, d
 		plural(&sb, tables, "table", "tables");
 	if (incr)
 		plural(&sb, incr, "incremental model", "incremental models");
+	for (size_t i = 0; i < other.nr; i++) {
+		size_t cnt = 0, first = 1;
+		for (size_t j = 0; j < other.nr && first; j++)
+			first = j >= i || strcmp(other.v[j], other.v[i]);
+		for (size_t j = 0; first && j < other.nr; j++)
+			cnt += !strcmp(other.v[j], other.v[i]);
+		if (first) {
+			struct strbuf many = STRBUF_INIT;
+			strbuf_addf(&many, "%ss", other.v[i]);
+			plural(&sb, cnt, other.v[i], many.buf);
+			strbuf_release(&many);
+		}
+	}
+	strvec_clear(&other);
 	if (seeds)
 		plural(&sb, seeds, "seed", "seeds");
 	if (snaps)
@@ -647,6 +666,11 @@ static int run_main(struct run_args *a)
 		    warehouse_open(&wh, p.target.path, WH_READ_ONLY, &err) == 0)
 			have_wh = 1;
 		strbuf_reset(&err);
+		if (have_wh && dbt_duckdb_setup(&p, &wh, &err) < 0) {
+			ui_error("%s", err.buf);
+			ret = EXIT_FAIL;
+			goto out;
+		}
 		ret = do_compile(&p, have_wh ? &wh : NULL, t_parsed - t0);
 		if (dbt_write_manifest(&p, &err) < 0) {
 			ui_error("%s", err.buf);
@@ -676,6 +700,11 @@ static int run_main(struct run_args *a)
 	if (ret != EXIT_OK)
 		goto out;
 	have_wh = 1;
+	if (dbt_duckdb_setup(&p, &wh, &err) < 0) {
+		ui_error("%s", err.buf);
+		ret = EXIT_FAIL;
+		goto out;
+	}
 	out_line("Concurrency: %d thread%s", threads, threads == 1 ? "" : "s");
 	out_line("%s", "");
 	struct dbt_run_opts ro = { threads, a->fail_fast, &a->skip_sources, on_start, on_done, NULL, NULL, NULL };
@@ -1055,7 +1084,7 @@ int cmd_run_operation(int argc, const char **argv)
 	loc.proj.warehouse_path = xstrdup(p.target.path);
 	if ((r = cmd_open_writer(&loc.proj, "dango run-operation", NULL, a.wait, &lock, &wh)) != EXIT_OK)
 		goto out;
-	if (dbt_catalog_load(&p, &wh, &err) < 0 || dbt_run_operation(&p, &wh, args.v[0], kwargs, &err) < 0) {
+	if (dbt_duckdb_setup(&p, &wh, &err) < 0 || dbt_catalog_load(&p, &wh, &err) < 0 || dbt_run_operation(&p, &wh, args.v[0], kwargs, &err) < 0) {
 		ui_error("Encountered an error while running operation: %s", err.buf);
 		r = EXIT_FAIL;
 	} else {
@@ -1213,7 +1242,8 @@ int cmd_freshness(int argc, const char **argv)
 		r = EXIT_OK;
 		goto out;
 	}
-	if (warehouse_open(&wh, p.target.path, WH_READ_ONLY, &err) < 0) {
+	if (warehouse_open(&wh, p.target.path, WH_READ_ONLY, &err) < 0 ||
+	    (have_wh = 1, dbt_duckdb_setup(&p, &wh, &err) < 0)) {
 		ui_error("%s", err.buf);
 		goto out;
 	}
@@ -1315,7 +1345,8 @@ int cmd_docs(int argc, const char **argv)
 		ui_error("%s", err.buf);
 		goto out;
 	}
-	if (warehouse_open(&wh, p.target.path, WH_READ_ONLY, &err) < 0) {
+	if (warehouse_open(&wh, p.target.path, WH_READ_ONLY, &err) < 0 ||
+	    (have_wh = 1, dbt_duckdb_setup(&p, &wh, &err) < 0)) {
 		ui_error("%s", err.buf);
 		goto out;
 	}
@@ -1465,7 +1496,8 @@ int cmd_show(int argc, const char **argv)
 		ui_error("%s", err.buf);
 		goto out;
 	}
-	if (warehouse_open(&wh, p.target.path, WH_READ_ONLY, &err) < 0) {
+	if (warehouse_open(&wh, p.target.path, WH_READ_ONLY, &err) < 0 ||
+	    (have_wh = 1, dbt_duckdb_setup(&p, &wh, &err) < 0)) {
 		ui_error("%s", err.buf);
 		goto out;
 	}

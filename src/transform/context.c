@@ -106,6 +106,10 @@ static struct jval table_of(struct wh_result *r)
 /* --- node-bound natives --------------------------------------------------------- */
 static struct jval node_relation(struct dbt_project *p, struct dbt_node *t)
 {
+	/* dbt-duckdb: a source with an external_location renders as it */
+	const char *ext = t->kind == NODE_SOURCE ? dbt_config_str(t, "__external_location") : NULL;
+	if (ext)
+		return relation_new(NULL, NULL, ext, "cte");
 	const char *type = t->kind == NODE_SOURCE ? "table"
 			   : t->mat == MAT_VIEW	 ? "view"
 						 : "table";

@@ -33,7 +33,8 @@ struct ynode;
 enum node_kind { NODE_MODEL, NODE_SEED, NODE_TEST, NODE_SOURCE, NODE_SNAPSHOT };
 #define DBT_NODE_KINDS 5
 
-enum materialized { MAT_VIEW, MAT_TABLE, MAT_INCREMENTAL, MAT_EPHEMERAL, MAT_SEED, MAT_TEST, MAT_NONE, MAT_SNAPSHOT };
+enum materialized { MAT_VIEW, MAT_TABLE, MAT_INCREMENTAL, MAT_EPHEMERAL, MAT_SEED, MAT_TEST, MAT_NONE, MAT_SNAPSHOT,
+		    MAT_EXTERNAL, MAT_CUSTOM /* a materialization macro of the project or a package (custom.c) */ };
 
 struct dbt_node {
 	enum node_kind kind;
@@ -82,6 +83,7 @@ struct dbt_node {
 struct dbt_target {
 	char *profile, *name, *type, *schema, *database, *path;
 	int threads;
+	struct jval duckdb;       /* dbt-duckdb's extensions, settings, attach, external_root (duckdb_profile.c) */
 };
 
 struct dbt_project {
@@ -266,6 +268,31 @@ int dbt_microbatch_filter(const struct dbt_node *reader, const struct dbt_node *
 /* A datetime flag as dbt takes it (2024-01-01, 2024-01-01 10:00:00,
  * 2024-01-01T10:00:00): 0, or -1 with err. */
 int dbt_parse_event_time(const char *flag, const char *s, time_t *out, struct strbuf *err);
+
+/* --- duckdb_profile.c: dbt-duckdb's extensions, settings, attach ------------------------ */
+/* Read them from the target's node of profiles.yml (where: "profiles.yml:
+ * target 'dev'", for messages; relative paths are relative to base). */
+int dbt_duckdb_profile_load(struct dbt_project *p, const struct ynode *target, const char *base, const char *where,
+			    struct strbuf *err);
+/* Load the extensions, SET the settings and ATTACH the databases on wh
+ * (once per opened warehouse); -1 with an error naming profiles.yml. */
+int dbt_duckdb_setup(struct dbt_project *p, struct warehouse *wh, struct strbuf *err);
+/* Only the settings: for each further connection to the same database. */
+int dbt_duckdb_connection_setup(struct dbt_project *p, struct warehouse *wh, struct strbuf *err);
+/* external.c: a source table's config (the source's, then the table's)
+ * and its dbt-duckdb external_location, formatted, as config
+ * "__external_location"; source and table are their YAML as values. */
+int dbt_source_external(struct dbt_project *p, struct dbt_node *n, struct jval source, struct jval table,
+			struct strbuf *err);
+/* The profile's external_root (absolute), or NULL. */
+const char *dbt_duckdb_external_root(const struct dbt_project *p);
+
+/* --- custom.c: materializations of the project and its packages ------------------------ */
+/* The materialization a model named `name` gets: builtin (mat_from's
+ * answer) unless the root project defines that materialization, then
+ * MAT_EXTERNAL for dbt-duckdb's external, MAT_CUSTOM when the project or
+ * a package defines it, else MAT_NONE. */
+enum materialized dbt_mat_resolve(struct dbt_project *p, const char *name, enum materialized builtin);
 
 /* --- snapshot.c: dbt's snapshot materialization ------------------------------------------ */
 /* Build or update snapshot n from its compiled query body; every statement

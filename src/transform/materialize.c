@@ -924,6 +924,12 @@ void dbt_execute_node(struct dbt_project *p, struct dbt_node *n, struct warehous
 		case MAT_INCREMENTAL:
 			r = build_incremental(&m, body.buf);
 			break;
+		case MAT_CUSTOM:
+			r = dbt_custom_build(&m, body.buf);
+			break;
+		case MAT_EXTERNAL:
+			r = dbt_build_external(&m, body.buf);
+			break;
 		case MAT_SNAPSHOT:
 			r = dbt_snapshot_build(p, n, wh, body.buf, &m.run, &m.rows, &err);
 			break;

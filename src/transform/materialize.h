@@ -42,4 +42,11 @@ long mat_col_index(const struct cols *c, const char *name);
  * (an error with batches_ok > 0 is dbt's partial success). */
 void dbt_microbatch_build(struct mctx *m, struct dbt_result *res);
 
+/* external.c: dbt-duckdb's materialized 'external' (a file and a view
+ * over it) from the compiled body. */
+int dbt_build_external(struct mctx *m, const char *body);
+
+/* custom.c: run the node's {% materialization %} macro. */
+int dbt_custom_build(struct mctx *m, const char *body);
+
 #endif
