@@ -37,6 +37,7 @@ struct rstate {
 	int incremental;      /* -1: not known yet */
 	const struct dbt_unit *unit; /* a unit test's fixtures and overrides, or NULL */
 	struct jval extra;           /* dict of more names (hooks' results, schemas), or undefined */
+	struct strbuf *log;          /* a materialization's statements, for target/run, or NULL */
 };
 
 /* --- relations (relation.c) ----------------------------------------------------- */
@@ -386,13 +387,22 @@ static int n_statement(struct jinja_call *c, struct jval *ret)
 			return -1;
 		}
 		strbuf_release(&err);
+		if (st->log) {
+			strbuf_addf(st->log, "%s%s", st->log->len ? ";\n" : "", sql);
+			while (st->log->len && strchr("\n ;", st->log->buf[st->log->len - 1]))
+				strbuf_setlen(st->log, st->log->len - 1);
+		}
 		if (name) {
 			struct jval res = jval_dict_new();
 			struct jval rows = fetch && jval_truthy(*fetch) ? rows_of(&r) : jval_list_new();
 			struct jval table = fetch && jval_truthy(*fetch) ? table_of(&r) : jval_none();
 			struct jval resp = jval_dict_new();
 			jval_dict_set(resp, "code", jval_str("OK"));
-			jval_dict_set(resp, "rows_affected", jval_int((int64_t)r.rows));
+			/* DuckDB answers an INSERT, UPDATE or DELETE with its count */
+			int64_t affected = (int64_t)r.rows;
+			if (r.rows == 1 && r.cols == 1 && wh_result_name(&r, 0) && !strcmp(wh_result_name(&r, 0), "Count"))
+				affected = wh_result_int(&r, 0, 0);
+			jval_dict_set(resp, "rows_affected", jval_int(affected));
 			jval_dict_set(res, "response", resp);
 			jval_dict_set(res, "table", table);
 			jval_dict_set(res, "data", rows);
@@ -520,6 +530,7 @@ static struct jval make_context(struct rstate *st)
 		jval_dict_set(m, "name", jval_str(n->name));
 		jval_dict_set(m, "unique_id", jval_str(n->unique_id));
 		jval_dict_set(m, "resource_type", jval_str(dbt_node_kind_name(n->kind)));
+		jval_dict_set(m, "language", jval_str("sql"));
 		jval_dict_set(m, "config", jval_ref(n->config));
 		jval_dict_set(m, "path", jval_str(n->path));
 		jval_dict_set(m, "original_file_path", jval_str(n->file));
@@ -1358,4 +1369,28 @@ char *dbt_compile_unit(struct dbt_project *p, struct dbt_node *n, struct warehou
 	strbuf_release(&ctes);
 	strvec_clear(&done);
 	return strbuf_detach(&out, NULL);
+}
+
+/* A {% materialization %} macro in n's context (custom.c), with the
+ * names of extra (sql, pre_hooks, ...) on top; *ret gets what it returns. */
+int dbt_invoke_in_node(struct dbt_project *p, struct dbt_node *n, struct warehouse *wh, struct jval macro,
+		       struct jval extra, struct strbuf *log, struct jval *ret, struct strbuf *err)
+{
+	struct rstate st;
+	struct strbuf ctes = STRBUF_INIT;
+	struct strvec done = STRVEC_INIT;
+	rstate_init(&st, p, n, wh, 1);
+	st.ctes = &ctes;
+	st.cte_done = &done;
+	st.extra = extra;
+	st.log = log;
+	struct jval ctx = make_context(&st);
+	struct jinja_env env = p->env;
+	env.lenient_undefined = 1;
+	int r = jinja_invoke(&env, ctx, macro, 0, NULL, 0, NULL, NULL, ret, err);
+	jval_unref(ctx);
+	jval_unref(st.results);
+	strbuf_release(&ctes);
+	strvec_clear(&done);
+	return r;
 }

@@ -194,6 +194,11 @@ struct dbt_unit {
 /* dbt_compile_node with ref/source/this of the fixtures and the overrides. */
 char *dbt_compile_unit(struct dbt_project *p, struct dbt_node *n, struct warehouse *wh, const struct dbt_unit *unit,
 		       struct strbuf *err);
+/* Call macro (a {% materialization %}) in n's context with the names of
+ * extra (a dict) on top; *ret gets its return value (the caller's); the
+ * statements it runs are appended to log (may be NULL). */
+int dbt_invoke_in_node(struct dbt_project *p, struct dbt_node *n, struct warehouse *wh, struct jval macro,
+		       struct jval extra, struct strbuf *log, struct jval *ret, struct strbuf *err);
 /* Parse-time render (execute=False) of n: fills refs, sources, config. */
 int dbt_parse_node(struct dbt_project *p, struct dbt_node *n, struct strbuf *err);
 /* Render a string (hook, description, test argument) in n's context. */

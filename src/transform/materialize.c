@@ -912,7 +912,8 @@ void dbt_execute_node(struct dbt_project *p, struct dbt_node *n, struct warehous
 			m.contract_cols = ccols.buf;
 		}
 	}
-	r = hooks(&m, "pre-hook");
+	/* a custom materialization runs its hooks itself (run_hooks) */
+	r = n->mat == MAT_CUSTOM ? 0 : hooks(&m, "pre-hook");
 	if (r == 0) {
 		switch (n->mat) {
 		case MAT_VIEW:
@@ -939,7 +940,7 @@ void dbt_execute_node(struct dbt_project *p, struct dbt_node *n, struct warehous
 	}
 	if (r == 0)
 		r = persist_docs(&m);
-	if (r == 0)
+	if (r == 0 && n->mat != MAT_CUSTOM)
 		r = hooks(&m, "post-hook");
 	strbuf_release(&ddl);
 	strbuf_release(&ccols);

@@ -16,6 +16,7 @@
  *     but when the first fails the rest are skipped, as in dbt. */
 #include "transform/dbt.h"
 #include "transform/materialize.h"
+#include "transform/runtime.h"
 #include "core/clock.h"
 #include "core/strbuf.h"
 #include "core/util.h"
@@ -104,6 +105,13 @@ int dbt_microbatch_filter(const struct dbt_node *reader, const struct dbt_node *
 	strbuf_addstr(&sb, "(select * from ");
 	jval_write_str(&sb, rel);
 	strbuf_addf(&sb, " where %s >= '%s' and %s < '%s')", et, reader->batch_start, et, reader->batch_end);
+	/* a relation that prints filtered: ref('x').render() opts out, as in dbt */
+	struct dbt_relation *r = dbt_as_relation(rel);
+	if (r) {
+		*out = dbt_relation_new(r->database, r->schema, r->identifier, r->type, r->show_db);
+		dbt_as_relation(*out)->filtered = strbuf_detach(&sb, NULL);
+		return 1;
+	}
 	*out = jval_str_from_buf(&sb);
 	strbuf_release(&sb);
 	return 1;

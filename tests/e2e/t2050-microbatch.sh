@@ -124,4 +124,11 @@ test_expect_success 'month batches; a missing begin or batch_size fails the mode
     test_grep "Microbatch model .nosize. does not have a .batch_size. config" out
 '
 
+test_expect_success 'ref(...).render() opts a ref out of the batch filter, as in dbt' '
+    printf "{{ config(materialized=\"incremental\", incremental_strategy=\"microbatch\", event_time=\"ts\", batch_size=\"year\", begin=\"2024-01-01\") }}\nselect max(ts) as ts, count(*) as n from {{ ref(\"events\").render() }}\n" >p/models/optout.sql &&
+    dango run --project-dir p --profiles-dir . -s optout >out &&
+    test_grep "Batch 1 of 1 OK created batch 2024 of main.optout" out &&
+    sq "select n from main.optout" >actual && printf "n\n6\n" >expect && test_cmp expect actual
+'
+
 test_done
