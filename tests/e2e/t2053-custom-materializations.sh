@@ -135,6 +135,21 @@ test_expect_success 'the project overrides the built-in table materialization; a
     printf "id,what\n0,built by the project'"'"'s table materialization\n1,model row\n" >expect && test_cmp expect actual
 '
 
+test_expect_success 'adapter="duckdb" wins over default, as dbt picks the adapter'"'"'s first' '
+    cat >p/macros/both.sql <<-\EOF &&
+	{% materialization both, default %}
+	  {{ exceptions.raise_compiler_error("the default one ran") }}
+	{% endmaterialization %}
+	{% materialization both, adapter="duckdb" %}
+	  {% call statement("main") %}{{ create_view_as(this, sql) }}{% endcall %}
+	  {{ return({"relations": [this.incorporate(type="view")]}) }}
+	{% endmaterialization %}
+	EOF
+    echo "{{ config(materialized=\"both\") }} select 5 as five" >p/models/b.sql &&
+    dango run --project-dir p --profiles-dir . -s b >out &&
+    sq "select five from main.b" >actual && printf "five\n5\n" >expect && test_cmp expect actual
+'
+
 test_expect_success 'a materialization no one defines still fails its model' '
     echo "{{ config(materialized=\"nonesuch\") }} select 1 as id" >p/models/x.sql &&
     test_expect_code 1 dango run --project-dir p --profiles-dir . -s x >out &&
