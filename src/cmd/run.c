@@ -36,6 +36,8 @@ struct run_args {
 	int threads, full_refresh, fail_fast, wait, empty;
 	int ignore_drift;
 	int no_version_check;
+	const char *event_time_start, *event_time_end; /* microbatch models */
+	time_t et_start, et_end;
 };
 
 static const char details[] =
@@ -163,7 +165,12 @@ static void node_desc(struct strbuf *sb, const struct dbt_node *n)
 {
 	struct strbuf rel = STRBUF_INIT;
 	dbt_node_relation_name(&rel, n);
-	if (n->kind == NODE_MODEL)
+	const char *strategy = dbt_config_str(n, "incremental_strategy");
+	if (n->kind == NODE_MODEL && n->mat == MAT_INCREMENTAL && strategy && !strcmp(strategy, "microbatch"))
+		strbuf_addf(sb, "sql microbatch model %s", rel.buf);
+	else if (n->kind == NODE_MODEL && n->mat == MAT_CUSTOM)
+		strbuf_addf(sb, "sql %s model %s", dbt_config_str(n, "materialized"), rel.buf);
+	else if (n->kind == NODE_MODEL)
 		strbuf_addf(sb, "sql %s model %s", dbt_mat_name(n->mat), rel.buf);
 	else if (n->kind == NODE_SEED)
 		strbuf_addf(sb, "seed file %s", rel.buf);
@@ -222,6 +229,12 @@ static void on_done(void *data, struct dbt_node *n, const struct dbt_result *r, 
 		}
 		break;
 	case DBT_ERROR:
+		if (r->batches_ok) {
+			/* a microbatch model with some batches built: dbt's partial success */
+			strbuf_addf(&msg, "PARTIALLY created %s", desc.buf);
+			strbuf_addf(&status, "PARTIAL SUCCESS (%zu/%zu)", r->batches_ok, r->batches);
+			break;
+		}
 		if (n->kind == NODE_TEST)
 			strbuf_addf(&msg, "ERROR %s", name);
 		else
@@ -292,7 +305,8 @@ static void print_found(struct dbt_project *p)
 static void print_summary(struct dbt_project *p, const struct dbt_result *res, double elapsed)
 {
 	size_t views = 0, tables = 0, incr = 0, seeds = 0, tests = 0, snaps = 0, units = 0;
-	size_t pass = 0, warn = 0, error = 0, skip = 0, total = 0;
+	size_t pass = 0, warn = 0, error = 0, skip = 0, total = 0, partial = 0;
+	struct strvec other = STRVEC_INIT; /* "external model", a custom materialization's */
 	for (size_t i = 0; i < p->nr; i++) {
 		const struct dbt_node *n = p->nodes[i];
 		const struct dbt_result *r = &res[i];
@@ -313,10 +327,12 @@ static void print_summary(struct dbt_project *p, const struct dbt_result *res, d
 			tables++;
 		else if (n->mat == MAT_INCREMENTAL)
 			incr++;
+		else if (n->kind == NODE_MODEL && (n->mat == MAT_EXTERNAL || n->mat == MAT_CUSTOM))
+			strvec_pushf(&other, "%s model", dbt_config_str(n, "materialized"));
 		switch (r->status) {
 		case DBT_SUCCESS: case DBT_PASS: pass++; break;
 		case DBT_WARN: warn++; break;
-		case DBT_ERROR: case DBT_FAIL: error++; break;
+		case DBT_ERROR: case DBT_FAIL: error++; partial += r->batches_ok > 0; break;
 		case DBT_SKIPPED: skip++; break;
 		}
 	}
@@ -327,6 +343,20 @@ static void print_summary(struct dbt_project *p, const struct dbt_result *res, d
 		plural(&sb, tables, "table", "tables");
 	if (incr)
 		plural(&sb, incr, "incremental model", "incremental models");
+	for (size_t i = 0; i < other.nr; i++) {
+		size_t cnt = 0, first = 1;
+		for (size_t j = 0; j < other.nr && first; j++)
+			first = j >= i || strcmp(other.v[j], other.v[i]);
+		for (size_t j = 0; first && j < other.nr; j++)
+			cnt += !strcmp(other.v[j], other.v[i]);
+		if (first) {
+			struct strbuf many = STRBUF_INIT;
+			strbuf_addf(&many, "%ss", other.v[i]);
+			plural(&sb, cnt, other.v[i], many.buf);
+			strbuf_release(&many);
+		}
+	}
+	strvec_clear(&other);
 	if (seeds)
 		plural(&sb, seeds, "seed", "seeds");
 	if (snaps)
@@ -341,7 +371,13 @@ static void print_summary(struct dbt_project *p, const struct dbt_result *res, d
 	if (!error && !warn) {
 		out_line("Completed successfully");
 	} else {
-		if (error)
+		if (partial && error > partial)
+			out_line("Completed with %zu error%s, %zu partial success%s, and %zu warning%s:", error - partial,
+				 error - partial == 1 ? "" : "s", partial, partial == 1 ? "" : "es", warn, warn == 1 ? "" : "s");
+		else if (partial)
+			out_line("Completed with %zu partial success%s and %zu warning%s", partial, partial == 1 ? "" : "es",
+				 warn, warn == 1 ? "" : "s");
+		else if (error)
 			out_line("Completed with %zu error%s and %zu warning%s:", error, error == 1 ? "" : "s", warn,
 				 warn == 1 ? "" : "s");
 		else
@@ -579,6 +615,11 @@ static int run_main(struct run_args *a)
 	}
 	have_project = 1;
 	p.empty = a->empty;
+	if (a->event_time_start) {
+		p.have_event_time = 1;
+		p.event_time_start = a->et_start;
+		p.event_time_end = a->et_end;
+	}
 	if (dbt_graph_build(&p, &err) < 0) {
 		ui_error("%s", err.buf);
 		goto out;
@@ -645,6 +686,11 @@ static int run_main(struct run_args *a)
 		    warehouse_open(&wh, p.target.path, WH_READ_ONLY, &err) == 0)
 			have_wh = 1;
 		strbuf_reset(&err);
+		if (have_wh && dbt_duckdb_setup(&p, &wh, &err) < 0) {
+			ui_error("%s", err.buf);
+			ret = EXIT_FAIL;
+			goto out;
+		}
 		ret = do_compile(&p, have_wh ? &wh : NULL, t_parsed - t0);
 		if (dbt_write_manifest(&p, &err) < 0) {
 			ui_error("%s", err.buf);
@@ -674,6 +720,11 @@ static int run_main(struct run_args *a)
 	if (ret != EXIT_OK)
 		goto out;
 	have_wh = 1;
+	if (dbt_duckdb_setup(&p, &wh, &err) < 0) {
+		ui_error("%s", err.buf);
+		ret = EXIT_FAIL;
+		goto out;
+	}
 	out_line("Concurrency: %d thread%s", threads, threads == 1 ? "" : "s");
 	out_line("%s", "");
 	struct dbt_run_opts ro = { threads, a->fail_fast, &a->skip_sources, on_start, on_done, NULL, NULL, NULL };
@@ -756,6 +807,32 @@ static int bad_resource_type(const struct strvec *types)
 	return 0;
 }
 
+/* --event-time-start and --event-time-end: both or neither, start first (as dbt) */
+static int bad_event_times(struct run_args *a)
+{
+	struct strbuf err = STRBUF_INIT;
+	int bad = 1;
+	if (!a->event_time_start && !a->event_time_end)
+		bad = 0;
+	else if (!a->event_time_start)
+		strbuf_addstr(&err, "The flag `--event-time-end` was specified, but `--event-time-start` was not. When "
+				    "specifying `--event-time-end`, `--event-time-start` must also be present.");
+	else if (!a->event_time_end)
+		strbuf_addstr(&err, "The flag `--event-time-start` was specified, but `--event-time-end` was not. When "
+				    "specifying `--event-time-start`, `--event-time-end` must also be present.");
+	else if (dbt_parse_event_time("--event-time-start", a->event_time_start, &a->et_start, &err) == 0 &&
+		 dbt_parse_event_time("--event-time-end", a->event_time_end, &a->et_end, &err) == 0) {
+		if (a->et_start >= a->et_end)
+			strbuf_addstr(&err, "Value for `--event-time-start` must be less than `--event-time-end`");
+		else
+			bad = 0;
+	}
+	if (bad)
+		ui_error("%s", err.buf);
+	strbuf_release(&err);
+	return bad;
+}
+
 static int run_cmd(enum which which, int argc, const char **argv)
 {
 	static const struct cmd_info infos[] = {
@@ -795,6 +872,8 @@ static int run_cmd(enum which which, int argc, const char **argv)
 			 "skip everything downstream of this source (repeatable)"),
 		OPT_INT(0, "wait", &a.wait, "SECONDS", "wait this long for the warehouse lock (default 300)"),
 		OPT_BOOL(0, "ignore-drift", &a.ignore_drift, "run models downstream of breaking schema drift anyway"),
+		OPT_STRING(0, "event-time-start", &a.event_time_start, "TIME", "microbatch models: the first batch's time"),
+		OPT_STRING(0, "event-time-end", &a.event_time_end, "TIME", "microbatch models: the end of the last batch"),
 		OPT_LIST(0, "resource-type", &a.resource_types, "TYPE", "ls: model, seed, test, source, snapshot"),
 		OPT_STRING('o', "output", &a.output, "FORMAT", "ls: selector, name, path or json"),
 		OPT_BOOL(0, "no-version-check", &a.no_version_check, "do not check require-dbt-version"),
@@ -811,6 +890,8 @@ static int run_cmd(enum which which, int argc, const char **argv)
 		int not_compile = l && (!strcmp(l, "full-refresh") || !strcmp(l, "fail-fast") ||
 					!strcmp(l, "skip-source") || !strcmp(l, "wait") || !strcmp(l, "threads"));
 		if (l && !strcmp(l, "ignore-drift") && which != W_RUN && which != W_BUILD)
+			continue;
+		if (l && !strncmp(l, "event-time-", 11) && which != W_RUN && which != W_BUILD)
 			continue;
 		int empty_ok = which == W_RUN || which == W_BUILD || which == W_COMPILE;
 		if ((ls_only && which != W_LS) || (not_ls && which == W_LS) || (not_compile && which == W_COMPILE) ||
@@ -853,6 +934,8 @@ static int run_cmd(enum which which, int argc, const char **argv)
 		ui_error("--threads must be at least 1");
 		r = EXIT_USAGE;
 	} else if (bad_resource_type(&a.resource_types)) {
+		r = EXIT_USAGE;
+	} else if (bad_event_times(&a)) {
 		r = EXIT_USAGE;
 	} else {
 		r = run_main(&a);
@@ -1022,7 +1105,7 @@ int cmd_run_operation(int argc, const char **argv)
 	loc.proj.warehouse_path = xstrdup(p.target.path);
 	if ((r = cmd_open_writer(&loc.proj, "dango run-operation", NULL, a.wait, &lock, &wh)) != EXIT_OK)
 		goto out;
-	if (dbt_catalog_load(&p, &wh, &err) < 0 || dbt_run_operation(&p, &wh, args.v[0], kwargs, &err) < 0) {
+	if (dbt_duckdb_setup(&p, &wh, &err) < 0 || dbt_catalog_load(&p, &wh, &err) < 0 || dbt_run_operation(&p, &wh, args.v[0], kwargs, &err) < 0) {
 		ui_error("Encountered an error while running operation: %s", err.buf);
 		r = EXIT_FAIL;
 	} else {
@@ -1180,7 +1263,8 @@ int cmd_freshness(int argc, const char **argv)
 		r = EXIT_OK;
 		goto out;
 	}
-	if (warehouse_open(&wh, p.target.path, WH_READ_ONLY, &err) < 0) {
+	if (warehouse_open(&wh, p.target.path, WH_READ_ONLY, &err) < 0 ||
+	    (have_wh = 1, dbt_duckdb_setup(&p, &wh, &err) < 0)) {
 		ui_error("%s", err.buf);
 		goto out;
 	}
@@ -1282,7 +1366,8 @@ int cmd_docs(int argc, const char **argv)
 		ui_error("%s", err.buf);
 		goto out;
 	}
-	if (warehouse_open(&wh, p.target.path, WH_READ_ONLY, &err) < 0) {
+	if (warehouse_open(&wh, p.target.path, WH_READ_ONLY, &err) < 0 ||
+	    (have_wh = 1, dbt_duckdb_setup(&p, &wh, &err) < 0)) {
 		ui_error("%s", err.buf);
 		goto out;
 	}
@@ -1433,7 +1518,8 @@ int cmd_show(int argc, const char **argv)
 		ui_error("%s", err.buf);
 		goto out;
 	}
-	if (warehouse_open(&wh, p.target.path, WH_READ_ONLY, &err) < 0) {
+	if (warehouse_open(&wh, p.target.path, WH_READ_ONLY, &err) < 0 ||
+	    (have_wh = 1, dbt_duckdb_setup(&p, &wh, &err) < 0)) {
 		ui_error("%s", err.buf);
 		goto out;
 	}

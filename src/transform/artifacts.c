@@ -223,7 +223,8 @@ int dbt_write_run_results(struct dbt_project *p, const struct dbt_result *result
 		struct dbt_node *n = p->nodes[i];
 		json_t *e = json_object(), *timing = json_array();
 		char a[40], b[40];
-		json_object_set_new(e, "status", json_string(dbt_status_name(r->status)));
+		json_object_set_new(e, "status", json_string(r->status == DBT_ERROR && r->batches_ok ? "partial success"
+										   : dbt_status_name(r->status)));
 		if (r->status != DBT_SKIPPED) {
 			iso_time(a, sizeof(a), r->started_at);
 			iso_time(b, sizeof(b), r->completed_at);

@@ -38,6 +38,7 @@ struct rstate {
 	int incremental;      /* -1: not known yet */
 	const struct dbt_unit *unit; /* a unit test's fixtures and overrides, or NULL */
 	struct jval extra;           /* dict of more names (hooks' results, schemas), or undefined */
+	struct strbuf *log;          /* a materialization's statements, for target/run, or NULL */
 };
 
 /* --- relations (relation.c) ----------------------------------------------------- */
@@ -110,6 +111,10 @@ static struct jval table_of(struct wh_result *r)
 /* --- node-bound natives --------------------------------------------------------- */
 static struct jval node_relation(struct dbt_project *p, struct dbt_node *t)
 {
+	/* dbt-duckdb: a source with an external_location renders as it */
+	const char *ext = t->kind == NODE_SOURCE ? dbt_config_str(t, "__external_location") : NULL;
+	if (ext)
+		return relation_new(NULL, NULL, ext, "cte");
 	const char *type = t->kind == NODE_SOURCE ? "table"
 			   : t->mat == MAT_VIEW	 ? "view"
 						 : "table";
@@ -121,9 +126,14 @@ static struct jval node_relation(struct dbt_project *p, struct dbt_node *t)
 static int compile_into(struct rstate *st, struct dbt_node *n, struct strbuf *out, struct strbuf *err);
 
 /* --empty: a ref or source reads no rows, as dbt renders it then */
-static struct jval read_relation(struct dbt_project *p, struct dbt_node *t)
+static struct jval read_relation(struct dbt_project *p, struct dbt_node *t, const struct dbt_node *reader)
 {
-	struct jval rel = node_relation(p, t);
+	struct jval rel = node_relation(p, t), filtered;
+	/* a microbatch model's batch reads the batch of what has an event_time */
+	if (!p->empty && dbt_microbatch_filter(reader, t, rel, &filtered)) {
+		jval_unref(rel);
+		return filtered;
+	}
 	if (!p->empty)
 		return rel;
 	struct strbuf sb = STRBUF_INIT;
@@ -228,7 +238,7 @@ static int n_ref(struct jinja_call *c, struct jval *ret)
 		strbuf_release(&err);
 		return r;
 	}
-	*ret = read_relation(st->p, t);
+	*ret = read_relation(st->p, t, st->n);
 	return 0;
 }
 
@@ -259,7 +269,7 @@ static int n_source(struct jinja_call *c, struct jval *ret)
 	if (!t)
 		return jinja_call_error(c, "'%s' depends on a source named '%s.%s' which was not found",
 					st->n ? st->n->name : "?", src, tbl);
-	*ret = read_relation(st->p, t);
+	*ret = read_relation(st->p, t, st->n);
 	return 0;
 }
 
@@ -314,6 +324,8 @@ static const struct jinja_object_ops config_ops = { "config", config_getattr, NU
 static int n_is_incremental(struct jinja_call *c, struct jval *ret)
 {
 	struct rstate *st = ST(c);
+	if (st->incremental < 0 && st->n && st->n->in_batch)
+		st->incremental = st->n->batch_incremental; /* dbt: every batch after the first */
 	if (st->incremental < 0) {
 		st->incremental = 0;
 		struct dbt_node *n = st->n;
@@ -419,13 +431,22 @@ static int n_statement(struct jinja_call *c, struct jval *ret)
 			return -1;
 		}
 		strbuf_release(&err);
+		if (st->log) {
+			strbuf_addf(st->log, "%s%s", st->log->len ? ";\n" : "", sql);
+			while (st->log->len && strchr("\n ;", st->log->buf[st->log->len - 1]))
+				strbuf_setlen(st->log, st->log->len - 1);
+		}
 		if (name) {
 			struct jval res = jval_dict_new();
 			struct jval rows = fetch && jval_truthy(*fetch) ? rows_of(&r) : jval_list_new();
 			struct jval table = fetch && jval_truthy(*fetch) ? table_of(&r) : jval_none();
 			struct jval resp = jval_dict_new();
 			jval_dict_set(resp, "code", jval_str("OK"));
-			jval_dict_set(resp, "rows_affected", jval_int((int64_t)r.rows));
+			/* DuckDB answers an INSERT, UPDATE or DELETE with its count */
+			int64_t affected = (int64_t)r.rows;
+			if (r.rows == 1 && r.cols == 1 && wh_result_name(&r, 0) && !strcmp(wh_result_name(&r, 0), "Count"))
+				affected = wh_result_int(&r, 0, 0);
+			jval_dict_set(resp, "rows_affected", jval_int(affected));
 			jval_dict_set(res, "response", resp);
 			jval_dict_set(res, "table", table);
 			jval_dict_set(res, "data", rows);
@@ -562,6 +583,7 @@ static struct jval make_context(struct rstate *st)
 		jval_dict_set(m, "name", jval_str(n->name));
 		jval_dict_set(m, "unique_id", jval_str(n->unique_id));
 		jval_dict_set(m, "resource_type", jval_str(dbt_node_kind_name(n->kind)));
+		jval_dict_set(m, "language", jval_str("sql"));
 		jval_dict_set(m, "config", jval_ref(n->config));
 		jval_dict_set(m, "path", jval_str(n->path));
 		jval_dict_set(m, "original_file_path", jval_str(n->file));
@@ -569,6 +591,15 @@ static struct jval make_context(struct rstate *st)
 		jval_dict_set(m, "alias", n->alias ? jval_str(n->alias) : jval_none());
 		jval_dict_set(m, "description", jval_str(n->description ? n->description : ""));
 		jval_dict_set(m, "columns", jval_ref(n->columns));
+		if (n->in_batch) {
+			struct jval b = jval_dict_new();
+			jval_dict_set(b, "id", jval_str(n->batch_id));
+			jval_dict_set(b, "event_time_start", jval_str(n->batch_start));
+			jval_dict_set(b, "event_time_end", jval_str(n->batch_end));
+			jval_dict_set(m, "batch", jval_object_dict(b));
+		} else {
+			jval_dict_set(m, "batch", jval_none());
+		}
 		jval_dict_set(ctx, "model", jval_object_dict(m));
 	}
 	if (st->unit)
@@ -1256,4 +1287,28 @@ char *dbt_compile_unit(struct dbt_project *p, struct dbt_node *n, struct warehou
 	strbuf_release(&ctes);
 	strvec_clear(&done);
 	return strbuf_detach(&out, NULL);
+}
+
+/* A {% materialization %} macro in n's context (custom.c), with the
+ * names of extra (sql, pre_hooks, ...) on top; *ret gets what it returns. */
+int dbt_invoke_in_node(struct dbt_project *p, struct dbt_node *n, struct warehouse *wh, struct jval macro,
+		       struct jval extra, struct strbuf *log, struct jval *ret, struct strbuf *err)
+{
+	struct rstate st;
+	struct strbuf ctes = STRBUF_INIT;
+	struct strvec done = STRVEC_INIT;
+	rstate_init(&st, p, n, wh, 1);
+	st.ctes = &ctes;
+	st.cte_done = &done;
+	st.extra = extra;
+	st.log = log;
+	struct jval ctx = make_context(&st);
+	struct jinja_env env = p->env;
+	env.lenient_undefined = 1;
+	int r = jinja_invoke(&env, ctx, macro, 0, NULL, 0, NULL, NULL, ret, err);
+	jval_unref(ctx);
+	jval_unref(st.results);
+	strbuf_release(&ctes);
+	strvec_clear(&done);
+	return r;
 }

@@ -24,6 +24,7 @@
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 struct strbuf;
 struct warehouse;
@@ -32,7 +33,8 @@ struct ynode;
 enum node_kind { NODE_MODEL, NODE_SEED, NODE_TEST, NODE_SOURCE, NODE_SNAPSHOT };
 #define DBT_NODE_KINDS 5
 
-enum materialized { MAT_VIEW, MAT_TABLE, MAT_INCREMENTAL, MAT_EPHEMERAL, MAT_SEED, MAT_TEST, MAT_NONE, MAT_SNAPSHOT };
+enum materialized { MAT_VIEW, MAT_TABLE, MAT_INCREMENTAL, MAT_EPHEMERAL, MAT_SEED, MAT_TEST, MAT_NONE, MAT_SNAPSHOT,
+		    MAT_EXTERNAL, MAT_CUSTOM /* a materialization macro of the project or a package (custom.c) */ };
 
 struct dbt_node {
 	enum node_kind kind;
@@ -72,12 +74,17 @@ struct dbt_node {
 	/* filled when compiled */
 	char *compiled_sql;
 	int selected;
+	/* a microbatch model while one of its batches renders (microbatch.c):
+	 * refs and sources with an event_time read only the batch */
+	int in_batch, batch_incremental;
+	char batch_start[32], batch_end[32], batch_id[16];
 };
 
 struct dbt_target {
 	char *profile, *name, *type, *schema, *database, *path;
 	int threads;
 	struct strvec pg_params;  /* type postgres: libpq keyword, value, ... (pg_target.c) */
+	struct jval duckdb;       /* dbt-duckdb's extensions, settings, attach, external_root (duckdb_profile.c) */
 };
 
 struct dbt_project {
@@ -131,6 +138,9 @@ struct dbt_project {
 	 * (lists, owned by the caller) of sql, or -1 with err */
 	int (*other_query)(void *conn, const char *sql, struct jval *names, struct jval *rows, struct strbuf *err);
 	void *other_conn;
+	/* --event-time-start / --event-time-end (microbatch models) */
+	int have_event_time;
+	time_t event_time_start, event_time_end;
 };
 
 /* --- pg_target.c: a dbt-postgres target (dango run, test, build) --------------- */
@@ -205,6 +215,11 @@ struct dbt_unit {
 /* dbt_compile_node with ref/source/this of the fixtures and the overrides. */
 char *dbt_compile_unit(struct dbt_project *p, struct dbt_node *n, struct warehouse *wh, const struct dbt_unit *unit,
 		       struct strbuf *err);
+/* Call macro (a {% materialization %}) in n's context with the names of
+ * extra (a dict) on top; *ret gets its return value (the caller's); the
+ * statements it runs are appended to log (may be NULL). */
+int dbt_invoke_in_node(struct dbt_project *p, struct dbt_node *n, struct warehouse *wh, struct jval macro,
+		       struct jval extra, struct strbuf *log, struct jval *ret, struct strbuf *err);
 /* Parse-time render (execute=False) of n: fills refs, sources, config. */
 int dbt_parse_node(struct dbt_project *p, struct dbt_node *n, struct strbuf *err);
 /* Render a string (hook, description, test argument) in n's context. */
@@ -259,6 +274,7 @@ struct dbt_result {
 	char *code;           /* adapter_response code: OK, INSERT, CREATE... */
 	size_t order;         /* 1-based position in the console output; 0: not run */
 	int ran;              /* selected and reached */
+	size_t batches, batches_ok; /* a microbatch model: its batches, and how many succeeded */
 };
 
 void dbt_result_release(struct dbt_result *r);
@@ -269,6 +285,40 @@ void dbt_execute_node(struct dbt_project *p, struct dbt_node *n, struct warehous
 void dbt_unit_run(struct dbt_project *p, struct dbt_node *n, struct warehouse *wh, struct dbt_result *res,
 		  struct strbuf *log, struct strbuf *err);
 const char *dbt_status_name(enum dbt_status s);
+
+/* --- microbatch.c -------------------------------------------------------------------- */
+/* Inside a batch of reader (a microbatch model), a ref or source to t with
+ * an event_time reads only the batch: *out gets dbt's filtered subquery
+ * of rel and 1 is returned; 0 when nothing is filtered. */
+int dbt_microbatch_filter(const struct dbt_node *reader, const struct dbt_node *t, struct jval rel, struct jval *out);
+/* A datetime flag as dbt takes it (2024-01-01, 2024-01-01 10:00:00,
+ * 2024-01-01T10:00:00): 0, or -1 with err. */
+int dbt_parse_event_time(const char *flag, const char *s, time_t *out, struct strbuf *err);
+
+/* --- duckdb_profile.c: dbt-duckdb's extensions, settings, attach ------------------------ */
+/* Read them from the target's node of profiles.yml (where: "profiles.yml:
+ * target 'dev'", for messages; relative paths are relative to base). */
+int dbt_duckdb_profile_load(struct dbt_project *p, const struct ynode *target, const char *base, const char *where,
+			    struct strbuf *err);
+/* Load the extensions, SET the settings and ATTACH the databases on wh
+ * (once per opened warehouse); -1 with an error naming profiles.yml. */
+int dbt_duckdb_setup(struct dbt_project *p, struct warehouse *wh, struct strbuf *err);
+/* Only the settings: for each further connection to the same database. */
+int dbt_duckdb_connection_setup(struct dbt_project *p, struct warehouse *wh, struct strbuf *err);
+/* external.c: a source table's config (the source's, then the table's)
+ * and its dbt-duckdb external_location, formatted, as config
+ * "__external_location"; source and table are their YAML as values. */
+int dbt_source_external(struct dbt_project *p, struct dbt_node *n, struct jval source, struct jval table,
+			struct strbuf *err);
+/* The profile's external_root (absolute), or NULL. */
+const char *dbt_duckdb_external_root(const struct dbt_project *p);
+
+/* --- custom.c: materializations of the project and its packages ------------------------ */
+/* The materialization a model named `name` gets: builtin (mat_from's
+ * answer) unless the root project defines that materialization, then
+ * MAT_EXTERNAL for dbt-duckdb's external, MAT_CUSTOM when the project or
+ * a package defines it, else MAT_NONE. */
+enum materialized dbt_mat_resolve(struct dbt_project *p, const char *name, enum materialized builtin);
 
 /* --- snapshot.c: dbt's snapshot materialization ------------------------------------------ */
 /* Build or update snapshot n from its compiled query body; every statement

@@ -29,7 +29,8 @@ const char *dbt_node_kind_name(enum node_kind k)
 
 const char *dbt_mat_name(enum materialized m)
 {
-	static const char *const names[] = { "view", "table", "incremental", "ephemeral", "seed", "test", "none", "snapshot" };
+	static const char *const names[] = { "view", "table", "incremental", "ephemeral", "seed", "test", "none", "snapshot",
+					     "external", "custom" };
 	return names[m];
 }
 
@@ -537,12 +538,18 @@ static int load_profile(struct dbt_project *p, const struct dbt_load_opts *o, st
 	{
 		/* dbt-duckdb's profile features that Dango does not apply yet:
 		 * said, not ignored in silence */
-		static const char *const later[] = { "extensions", "settings", "attach", "plugins", "filesystems",
-						     "secrets", "external_root", "module_paths", NULL };
+		static const char *const later[] = { "plugins", "filesystems", "secrets", "module_paths", NULL };
 		for (const char *const *k = later; *k; k++)
 			if (ymap_get(out_node, *k))
 				dbt_log(p, 2, "profiles.yml: '%s' of target '%s' is not supported by Dango yet: ignored", *k,
 					tname);
+	}
+	{
+		char *where = xasprintf("%s: target '%s'", path.buf, tname);
+		int r = dbt_duckdb_profile_load(p, out_node, o->profiles_base, where, err);
+		free(where);
+		if (r < 0)
+			goto out;
 	}
 	const char *type = ystr(out_node, "type");
 	if (type && !strcmp(type, "postgres")) {
@@ -1516,15 +1523,6 @@ static int schema_sources(struct dbt_project *p, struct yml_file *f, const struc
 				warn_columns(p, &f->doc, ymap_get(tb, "columns"), what);
 				free(what);
 			}
-			{
-				const struct ynode *meta = ymap_get(tb, "meta"), *smeta = ymap_get(s, "meta");
-				const struct ynode *cfg = ymap_get(tb, "config");
-				if (ymap_get(meta, "external_location") || ymap_get(smeta, "external_location") ||
-				    ymap_get(cfg, "external_location") || ymap_get(tb, "external"))
-					dbt_log(p, 2, "%s: source table '%s.%s': external locations (dbt-duckdb's "
-						      "external_location, external:) are not supported by Dango yet: it is read "
-						      "as a table", f->rel, sname, tname);
-			}
 			struct dbt_node *n = node_new(p, NODE_SOURCE);
 			n->name = xstrdup(tname);
 			n->source_name = xstrdup(sname);
@@ -1556,6 +1554,22 @@ static int schema_sources(struct dbt_project *p, struct yml_file *f, const struc
 				fr = ymap_get(s, "freshness");
 			n->freshness = fr ? dbt_yaml_value(fr) : jval_none();
 			columns_from(p, n, ymap_get(tb, "columns"));
+			{
+				/* config and dbt-duckdb's external_location (external.c) */
+				struct jval sv = jval_dict_new(), tv = jval_dict_new();
+				static const char *const keys[] = { "meta", "config", "tags", NULL };
+				for (const char *const *k = keys; *k; k++) {
+					if (ymap_get(s, *k))
+						jval_dict_set(sv, *k, dbt_yaml_value(ymap_get(s, *k)));
+					if (ymap_get(tb, *k))
+						jval_dict_set(tv, *k, dbt_yaml_value(ymap_get(tb, *k)));
+				}
+				int r = dbt_source_external(p, n, sv, tv, err);
+				jval_unref(sv);
+				jval_unref(tv);
+				if (r < 0)
+					return -1;
+			}
 			struct strbuf key = STRBUF_INIT;
 			strbuf_addf(&key, "source:%s.%s", sname, tname);
 			index_node(p, n, key.buf);
@@ -1982,12 +1996,14 @@ int dbt_project_load(struct dbt_project *p, const struct dbt_load_opts *o, struc
 			n->enabled = 0;
 		if (n->kind == NODE_MODEL && n->mat == MAT_NONE) {
 			const char *m = dbt_config_str(n, "materialized");
-			n->mat = mat_from(m, MAT_VIEW);
+			n->mat = dbt_mat_resolve(p, m, mat_from(m, MAT_VIEW));
 			if (n->mat == MAT_NONE || n->mat == MAT_SEED || n->mat == MAT_TEST) {
 				n->mat = MAT_TABLE;
 				if (!n->load_error)
 					n->load_error = xasprintf("%s: materialization '%s' is not supported by Dango "
-								  "(view, table, incremental, ephemeral)", n->file, m);
+								  "(view, table, incremental, ephemeral, external), nor a "
+								  "{%% materialization %%} of the project or a package",
+								  n->file, m);
 			}
 		}
 		if (n->kind == NODE_MODEL || n->kind == NODE_SEED || n->kind == NODE_TEST || n->kind == NODE_SNAPSHOT)
@@ -2082,6 +2098,7 @@ void dbt_project_release(struct dbt_project *p)
 	strvec_clear(&p->snapshot_paths);
 	strvec_clear(&p->analysis_paths);
 	free(p->target.profile);
+	jval_unref(p->target.duckdb);
 	free(p->target.name);
 	free(p->target.type);
 	free(p->target.schema);

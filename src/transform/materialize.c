@@ -14,6 +14,7 @@
  *
  * Ephemeral models are never executed: context.c inlines them as CTEs. */
 #include "transform/dbt.h"
+#include "transform/materialize.h"
 #include "core/strbuf.h"
 #include "core/util.h"
 #include "core/xalloc.h"
@@ -46,18 +47,7 @@ static double now_s(void)
 	return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
 }
 
-struct mctx {
-	struct dbt_project *p;
-	struct dbt_node *n;
-	struct warehouse *wh;
-	struct strbuf *err;
-	struct strbuf run;   /* every statement executed, for target/run */
-	int64_t rows;
-	const char *contract_ddl;  /* an enforced contract: the table's column definitions */
-	const char *contract_cols; /* and its columns, in order */
-};
-
-static int exec(struct mctx *m, const char *sql)
+int mat_exec(struct mctx *m, const char *sql)
 {
 	if (m->run.len)
 		strbuf_addstr(&m->run, ";\n");
@@ -65,7 +55,7 @@ static int exec(struct mctx *m, const char *sql)
 	return warehouse_exec(m->wh, sql, m->err);
 }
 
-static int exec_rows(struct mctx *m, const char *sql, int64_t *rows)
+int mat_exec_rows(struct mctx *m, const char *sql, int64_t *rows)
 {
 	struct wh_result r;
 	if (m->run.len)
@@ -154,7 +144,7 @@ const char *dbt_catalog_get(struct dbt_project *p, struct warehouse *wh, const c
 	return kind;
 }
 
-static const char *existing_rel(struct mctx *m)
+const char *mat_existing(struct mctx *m)
 {
 	return dbt_catalog_get(m->p, m->wh, m->n->schema, m->n->alias);
 }
@@ -167,7 +157,7 @@ static void clean_sql(struct strbuf *sb, const char *sql)
 		strbuf_setlen(sb, sb->len - 1);
 }
 
-static void rel_sql(struct strbuf *sb, const struct dbt_node *n, const char *suffix)
+void mat_rel_sql(struct strbuf *sb, const struct dbt_node *n, const char *suffix)
 {
 	if (n->database) {
 		strbuf_add_sql_ident(sb, n->database);
@@ -206,7 +196,7 @@ static int hooks(struct mctx *m, const char *key)
 			r = (strbuf_addstr(&sql, src), 0);
 		strbuf_trim(&sql);
 		if (r == 0 && sql.len)
-			r = exec(m, sql.buf);
+			r = mat_exec(m, sql.buf);
 		strbuf_release(&sql);
 		if (r < 0)
 			return -1;
@@ -219,12 +209,12 @@ static int hooks(struct mctx *m, const char *key)
  * place in one transaction: readers never see it missing or half built,
  * and a failure leaves the previous table. Both steps go to DuckDB in one
  * call (a call per statement costs about as much as a small model). */
-static int build_table(struct mctx *m, const char *body)
+int mat_build_table(struct mctx *m, const char *body)
 {
 	struct strbuf sql = STRBUF_INIT, tmp = STRBUF_INIT, rel = STRBUF_INIT, alias = STRBUF_INIT;
-	const char *old = existing_rel(m);
-	rel_sql(&tmp, m->n, "__dbt_tmp");
-	rel_sql(&rel, m->n, "");
+	const char *old = mat_existing(m);
+	mat_rel_sql(&tmp, m->n, "__dbt_tmp");
+	mat_rel_sql(&rel, m->n, "");
 	strbuf_add_sql_ident(&alias, m->n->alias);
 	/* OR REPLACE: a leftover of a crashed run goes */
 	if (m->contract_ddl)
@@ -238,7 +228,7 @@ static int build_table(struct mctx *m, const char *body)
 	if (old)
 		strbuf_addf(&sql, "DROP %s IF EXISTS %s;\n", !strcmp(old, "view") ? "VIEW" : "TABLE", rel.buf);
 	strbuf_addf(&sql, "ALTER TABLE %s RENAME TO %s;\nCOMMIT", tmp.buf, alias.buf);
-	int r = exec(m, sql.buf);
+	int r = mat_exec(m, sql.buf);
 	if (r < 0) {
 		struct strbuf ignored = STRBUF_INIT;
 		warehouse_rollback(m->wh);
@@ -259,13 +249,13 @@ static int build_table(struct mctx *m, const char *body)
 static int build_view(struct mctx *m, const char *body)
 {
 	struct strbuf sql = STRBUF_INIT, rel = STRBUF_INIT;
-	const char *old = existing_rel(m);
-	rel_sql(&rel, m->n, "");
+	const char *old = mat_existing(m);
+	mat_rel_sql(&rel, m->n, "");
 	strbuf_addstr(&sql, "BEGIN TRANSACTION;\n");
 	if (old && !strcmp(old, "table"))
 		strbuf_addf(&sql, "DROP TABLE IF EXISTS %s;\n", rel.buf);
 	strbuf_addf(&sql, "CREATE OR REPLACE VIEW %s AS (\n%s\n);\nCOMMIT", rel.buf, body);
-	int r = exec(m, sql.buf);
+	int r = mat_exec(m, sql.buf);
 	if (r < 0)
 		warehouse_rollback(m->wh);
 	else
@@ -275,11 +265,7 @@ static int build_view(struct mctx *m, const char *body)
 	return r;
 }
 
-struct cols {
-	struct strvec names, types;
-};
-
-static int describe(struct mctx *m, const char *rel, struct cols *c)
+int mat_describe(struct mctx *m, const char *rel, struct cols *c)
 {
 	struct strbuf sql = STRBUF_INIT;
 	struct wh_result r;
@@ -299,7 +285,7 @@ static int describe(struct mctx *m, const char *rel, struct cols *c)
 	return ret;
 }
 
-static long col_index(const struct cols *c, const char *name)
+long mat_col_index(const struct cols *c, const char *name)
 {
 	for (size_t i = 0; i < c->names.nr; i++)
 		if (!strcasecmp(c->names.v[i], name))
@@ -336,19 +322,19 @@ static void unique_keys(const struct dbt_node *n, struct strvec *keys)
 static int build_incremental(struct mctx *m, const char *body)
 {
 	struct dbt_node *n = m->n;
-	const char *old = existing_rel(m);
+	const char *old = mat_existing(m);
 	const struct jval *fr = jval_dict_get(n->config, "full_refresh");
 	int full = fr && fr->type == JVAL_BOOL ? fr->u.b : m->p->full_refresh;
 	const char *st0 = dbt_config_str(n, "incremental_strategy");
 	if (st0 && strcmp(st0, "append") && strcmp(st0, "delete+insert") && strcmp(st0, "merge")) {
 		/* refused on the first build too: it would otherwise build once
 		 * and fail on the next run */
-		strbuf_addf(m->err, "invalid incremental_strategy '%s': Dango supports append, delete+insert and merge%s",
-			    st0, !strcmp(st0, "microbatch") ? " (microbatch is not supported yet)" : "");
+		strbuf_addf(m->err, "invalid incremental_strategy '%s': Dango supports append, delete+insert, merge and "
+				    "microbatch", st0);
 		return -1;
 	}
 	if (!old || full || !strcmp(old, "view"))
-		return build_table(m, body);
+		return mat_build_table(m, body);
 
 	const char *strategy = dbt_config_str(n, "incremental_strategy");
 	const char *osc = dbt_config_str(n, "on_schema_change");
@@ -386,15 +372,15 @@ static int build_incremental(struct mctx *m, const char *body)
 		strbuf_add_sql_ident(&tmp, name.buf);
 		strbuf_release(&name);
 	}
-	rel_sql(&rel, n, "");
+	mat_rel_sql(&rel, n, "");
 	strbuf_addf(&sql, "CREATE OR REPLACE TEMP TABLE %s AS (\n%s\n)", tmp.buf + 10, body);
-	if (exec(m, sql.buf) < 0)
+	if (mat_exec(m, sql.buf) < 0)
 		goto out;
-	if (describe(m, tmp.buf, &src) < 0 || describe(m, rel.buf, &dst) < 0)
+	if (mat_describe(m, tmp.buf, &src) < 0 || mat_describe(m, rel.buf, &dst) < 0)
 		goto drop;
 	struct strbuf changes = STRBUF_INIT, diff = STRBUF_INIT;
 	for (size_t i = 0; i < src.names.nr; i++) {
-		long j = col_index(&dst, src.names.v[i]);
+		long j = mat_col_index(&dst, src.names.v[i]);
 		if (j < 0) {
 			strbuf_addf(&diff, "\n  new column: %s %s", src.names.v[i], src.types.v[i]);
 			if (!strcmp(osc, "append_new_columns") || !strcmp(osc, "sync_all_columns")) {
@@ -412,7 +398,7 @@ static int build_incremental(struct mctx *m, const char *body)
 		}
 	}
 	for (size_t j = 0; j < dst.names.nr; j++) {
-		if (col_index(&src, dst.names.v[j]) >= 0)
+		if (mat_col_index(&src, dst.names.v[j]) >= 0)
 			continue;
 		strbuf_addf(&diff, "\n  removed column: %s", dst.names.v[j]);
 		if (!strcmp(osc, "sync_all_columns")) {
@@ -435,7 +421,7 @@ static int build_incremental(struct mctx *m, const char *body)
 	struct strbuf collist = STRBUF_INIT, sets = STRBUF_INIT, svals = STRBUF_INIT, on = STRBUF_INIT;
 	int sync = !strcmp(osc, "append_new_columns") || !strcmp(osc, "sync_all_columns");
 	for (size_t i = 0; i < src.names.nr; i++) {
-		if (!sync && col_index(&dst, src.names.v[i]) < 0)
+		if (!sync && mat_col_index(&dst, src.names.v[i]) < 0)
 			continue;
 		struct strbuf q = STRBUF_INIT;
 		strbuf_add_sql_ident(&q, src.names.v[i]);
@@ -472,7 +458,7 @@ static int build_incremental(struct mctx *m, const char *body)
 	strbuf_release(&sets);
 	strbuf_release(&svals);
 	strbuf_release(&on);
-	if (exec_rows(m, sql.buf, &m->rows) < 0 || exec(m, "COMMIT") < 0) {
+	if (mat_exec_rows(m, sql.buf, &m->rows) < 0 || mat_exec(m, "COMMIT") < 0) {
 		warehouse_rollback(m->wh);
 		goto drop;
 	}
@@ -527,7 +513,7 @@ static int build_seed(struct mctx *m)
 	int r = -1;
 	struct strbuf probe = STRBUF_INIT;
 	strbuf_addf(&probe, "(SELECT * FROM %s)", src.buf);
-	if (describe(m, probe.buf, &c) < 0)
+	if (mat_describe(m, probe.buf, &c) < 0)
 		goto out;
 	int casts = 0;
 	for (size_t i = 0; i < c.names.nr; i++) {
@@ -551,18 +537,18 @@ static int build_seed(struct mctx *m)
 		strbuf_release(&q);
 	}
 	strbuf_addf(&sql, "SELECT %s FROM %s", casts ? select.buf : "*", src.buf);
-	r = build_table(m, sql.buf);
+	r = mat_build_table(m, sql.buf);
 	if (r < 0 && casts) {
 		/* a number too big for an integer: keep DuckDB's own types */
 		strbuf_reset(m->err);
 		strbuf_reset(&sql);
 		strbuf_addf(&sql, "SELECT * FROM %s", src.buf);
-		r = build_table(m, sql.buf);
+		r = mat_build_table(m, sql.buf);
 	}
 	if (r == 0) {
 		strbuf_reset(&sql);
 		strbuf_addstr(&sql, "SELECT count(*) FROM ");
-		rel_sql(&sql, n, "");
+		mat_rel_sql(&sql, n, "");
 		warehouse_query_int(m->wh, sql.buf, &m->rows, m->err);
 	}
 out:
@@ -681,7 +667,7 @@ static int contract_check(struct mctx *m, const char *body, struct strbuf *ddl, 
 	struct strbuf probe = STRBUF_INIT, bad = STRBUF_INIT;
 	int r = -1;
 	strbuf_addf(&probe, "(SELECT * FROM (\n%s\n) LIMIT 0)", body);
-	if (describe(m, probe.buf, &def) < 0)
+	if (mat_describe(m, probe.buf, &def) < 0)
 		goto out;
 	/* the contract's types as DuckDB names them (int is INTEGER) */
 	strbuf_reset(&probe);
@@ -704,17 +690,17 @@ static int contract_check(struct mctx *m, const char *body, struct strbuf *ddl, 
 		goto out;
 	}
 	strbuf_addch(&probe, ')');
-	if (describe(m, probe.buf, &want) < 0)
+	if (mat_describe(m, probe.buf, &want) < 0)
 		goto out;
 	for (size_t i = 0; i < def.names.nr; i++) {
-		long j = col_index(&want, def.names.v[i]);
+		long j = mat_col_index(&want, def.names.v[i]);
 		if (j < 0)
 			row_of(&bad, def.names.v[i], def.types.v[i], "", "missing in contract");
 		else if (strcasecmp(want.types.v[j], def.types.v[i]))
 			row_of(&bad, def.names.v[i], def.types.v[i], want.types.v[j], "data type mismatch");
 	}
 	for (size_t j = 0; j < want.names.nr; j++)
-		if (col_index(&def, want.names.v[j]) < 0)
+		if (mat_col_index(&def, want.names.v[j]) < 0)
 			row_of(&bad, want.names.v[j], "", want.types.v[j], "missing in definition");
 	if (bad.len) {
 		strbuf_addstr(m->err, "This model has an enforced contract that failed.\nPlease ensure the name, "
@@ -764,29 +750,29 @@ static int persist_docs(struct mctx *m)
 	if (!rel && !cols)
 		return 0;
 	struct strbuf sql = STRBUF_INIT, name = STRBUF_INIT;
-	const char *kind = existing_rel(m);
+	const char *kind = mat_existing(m);
 	int view = kind && !strcmp(kind, "view");
 	int r = 0;
 	dbt_node_relation_sql(&name, n);
 	if (rel && n->description && *n->description) {
 		strbuf_addf(&sql, "COMMENT ON %s %s IS ", view ? "VIEW" : "TABLE", name.buf);
 		strbuf_add_sql_str(&sql, n->description);
-		r = exec(m, sql.buf);
+		r = mat_exec(m, sql.buf);
 	}
 	struct cols have = { STRVEC_INIT, STRVEC_INIT };
-	if (r == 0 && cols && jval_len(n->columns) && describe(m, name.buf, &have) == 0) {
+	if (r == 0 && cols && jval_len(n->columns) && mat_describe(m, name.buf, &have) == 0) {
 		const struct jval *k, *v;
 		for (size_t i = 0; r == 0 && jval_dict_entry(n->columns, i, &k, &v); i++) {
 			const struct jval *d = jval_dict_get(*v, "description");
 			const char *desc = d ? jval_str_cstr(*d) : NULL;
-			if (!desc || !*desc || col_index(&have, jval_str_cstr(*k)) < 0)
+			if (!desc || !*desc || mat_col_index(&have, jval_str_cstr(*k)) < 0)
 				continue;
 			strbuf_reset(&sql);
 			strbuf_addf(&sql, "COMMENT ON COLUMN %s.", name.buf);
 			strbuf_add_sql_ident(&sql, jval_str_cstr(*k));
 			strbuf_addstr(&sql, " IS ");
 			strbuf_add_sql_str(&sql, desc);
-			r = exec(m, sql.buf);
+			r = mat_exec(m, sql.buf);
 		}
 	} else if (r == 0 && cols && jval_len(n->columns)) {
 		r = -1;
@@ -820,7 +806,7 @@ static int store_failures(struct mctx *m, const char *body)
 		strbuf_addf(&schema, "%s_dbt_test__audit", m->p->target.schema);
 	strbuf_addstr(&sql, "CREATE SCHEMA IF NOT EXISTS ");
 	strbuf_add_sql_ident(&sql, schema.buf);
-	int r = exec(m, sql.buf);
+	int r = mat_exec(m, sql.buf);
 	if (r == 0) {
 		strbuf_reset(&sql);
 		int view = as && !strcmp(as, "view");
@@ -838,13 +824,19 @@ static int store_failures(struct mctx *m, const char *body)
 		strbuf_addch(&sql, '.');
 		strbuf_add_sql_ident(&sql, n->alias);
 		strbuf_addf(&sql, " AS (\n%s\n)", body);
-		r = exec(m, sql.buf);
+		r = mat_exec(m, sql.buf);
 		if (r == 0)
 			dbt_catalog_set(m->p, schema.buf, n->alias, view ? "view" : "table");
 	}
 	strbuf_release(&sql);
 	strbuf_release(&schema);
 	return r;
+}
+
+static int is_microbatch(const struct dbt_node *n)
+{
+	const char *st = dbt_config_str(n, "incremental_strategy");
+	return n->kind == NODE_MODEL && n->mat == MAT_INCREMENTAL && st && !strcmp(st, "microbatch");
 }
 
 void dbt_execute_node(struct dbt_project *p, struct dbt_node *n, struct warehouse *wh, struct dbt_result *res)
@@ -878,6 +870,20 @@ void dbt_execute_node(struct dbt_project *p, struct dbt_node *n, struct warehous
 		res->code = xstrdup("SELECT");
 		goto done_test;
 	}
+	if (is_microbatch(n)) {
+		/* compiled batch by batch: model.batch exists only then */
+		r = hooks(&m, "pre-hook");
+		if (r == 0) {
+			dbt_microbatch_build(&m, res);
+			r = res->status == DBT_SUCCESS ? 0 : -1;
+		}
+		/* dbt runs the post-hooks with the last batch, even after a failed one */
+		if ((r == 0 || res->batches_ok) && hooks(&m, "post-hook") < 0)
+			r = -1;
+		res->code = xstrdup("OK");
+		res->rows = m.rows;
+		goto done;
+	}
 	n->compiled_sql = dbt_compile_node(p, n, wh, &err);
 	if (!n->compiled_sql) {
 		r = -1;
@@ -906,17 +912,24 @@ void dbt_execute_node(struct dbt_project *p, struct dbt_node *n, struct warehous
 			m.contract_cols = ccols.buf;
 		}
 	}
-	r = hooks(&m, "pre-hook");
+	/* a custom materialization runs its hooks itself (run_hooks) */
+	r = n->mat == MAT_CUSTOM ? 0 : hooks(&m, "pre-hook");
 	if (r == 0) {
 		switch (n->mat) {
 		case MAT_VIEW:
 			r = build_view(&m, body.buf);
 			break;
 		case MAT_TABLE:
-			r = build_table(&m, body.buf);
+			r = mat_build_table(&m, body.buf);
 			break;
 		case MAT_INCREMENTAL:
 			r = build_incremental(&m, body.buf);
+			break;
+		case MAT_CUSTOM:
+			r = dbt_custom_build(&m, body.buf);
+			break;
+		case MAT_EXTERNAL:
+			r = dbt_build_external(&m, body.buf);
 			break;
 		case MAT_SNAPSHOT:
 			r = dbt_snapshot_build(p, n, wh, body.buf, &m.run, &m.rows, &err);
@@ -927,7 +940,7 @@ void dbt_execute_node(struct dbt_project *p, struct dbt_node *n, struct warehous
 	}
 	if (r == 0)
 		r = persist_docs(&m);
-	if (r == 0)
+	if (r == 0 && n->mat != MAT_CUSTOM)
 		r = hooks(&m, "post-hook");
 	strbuf_release(&ddl);
 	strbuf_release(&ccols);

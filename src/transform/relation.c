@@ -31,6 +31,7 @@ static struct dbt_relation *rel_copy(const struct dbt_relation *r)
 	c->schema = r->schema ? xstrdup(r->schema) : NULL;
 	c->identifier = r->identifier ? xstrdup(r->identifier) : NULL;
 	c->type = r->type ? xstrdup(r->type) : NULL;
+	c->filtered = r->filtered ? xstrdup(r->filtered) : NULL;
 	return c;
 }
 
@@ -82,6 +83,11 @@ void dbt_relation_render(const struct dbt_relation *r, struct strbuf *out)
 
 static void rel_str(void *data, struct strbuf *out)
 {
+	const struct dbt_relation *r = data;
+	if (r->filtered) {
+		strbuf_addstr(out, r->filtered);
+		return;
+	}
 	dbt_relation_render(data, out);
 }
 
@@ -92,6 +98,7 @@ static void rel_free(void *data)
 	free(r->schema);
 	free(r->identifier);
 	free(r->type);
+	free(r->filtered);
 	free(r);
 }
 

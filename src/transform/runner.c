@@ -123,7 +123,8 @@ int dbt_run(struct dbt_project *p, struct warehouse *wh, const struct dbt_run_op
 		nthreads = total ? total : 1;
 	struct warehouse *conns = xcalloc(nthreads, sizeof(*conns));
 	for (size_t i = 0; i < nthreads; i++) {
-		if (warehouse_connect_extra(wh, &conns[i], err) < 0) {
+		if (warehouse_connect_extra(wh, &conns[i], err) < 0 ||
+		    (dbt_duckdb_connection_setup(p, &conns[i], err) < 0 && (warehouse_close(&conns[i]), 1))) {
 			for (size_t j = 0; j < i; j++)
 				warehouse_close(&conns[j]);
 			free(conns);

@@ -23,6 +23,7 @@ struct dbt_relation {
 	int show_db;              /* render the database (not the warehouse's own) */
 	int inc_db, inc_schema, inc_ident;  /* include policy */
 	int q_db, q_schema, q_ident;        /* quote policy */
+	char *filtered;           /* a microbatch batch's event-time subquery: what it prints as (render() gives the relation) */
 };
 
 /* show_db: render the database part (dbt-duckdb omits the file's own). */

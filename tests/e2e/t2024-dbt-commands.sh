@@ -69,22 +69,11 @@ test_expect_success 'a versioned model fails with the reason when built' '
     test_grep "OK snapshotted snaps.s1" out
 '
 
-test_expect_success 'the microbatch strategy fails its model on the first build, with the reason' '
-    printf "{{ config(materialized=\"incremental\", incremental_strategy=\"microbatch\", event_time=\"ts\") }}\nselect 1 as id\n" >p/models/mb.sql &&
-    test_expect_code 1 dango run --project-dir p --profiles-dir . --select mb >out 2>err &&
-    test_grep "invalid incremental_strategy .microbatch.: Dango supports append, delete+insert and merge (microbatch is not supported yet)" out &&
-    rm p/models/mb.sql
-'
-
-test_expect_success 'dbt-duckdb profile features and external sources Dango does not apply are warned about' '
-    printf "p:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n      path: d.duckdb\n      extensions: [httpfs]\n      attach: [{path: other.duckdb}]\n" >p2.yml &&
+test_expect_success 'dbt-duckdb profile features Dango does not apply are warned about' '
+    printf "p:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n      path: d.duckdb\n      plugins: [{module: excel}]\n" >p2.yml &&
     mkdir -p pd && cp p2.yml pd/profiles.yml &&
-    printf "sources:\n  - name: ext\n    meta: {external_location: \"data/{name}.csv\"}\n    tables: [{name: t}]\n" >p/models/src.yml &&
     dango parse --project-dir p --profiles-dir pd >out 2>err &&
-    test_grep "profiles.yml: .extensions. of target .dev. is not supported by Dango yet: ignored" err &&
-    test_grep "profiles.yml: .attach. of target .dev. is not supported by Dango yet: ignored" err &&
-    test_grep "models/src.yml: source table .ext.t.: external locations .* are not supported by Dango yet" err &&
-    rm p/models/src.yml
+    test_grep "profiles.yml: .plugins. of target .dev. is not supported by Dango yet: ignored" err
 '
 
 test_expect_success 'dango clean removes the clean-targets and refuses paths outside the project' '
