@@ -35,6 +35,11 @@ struct run_args {
 	const char *profiles_dir, *target, *vars, *output;
 	int threads, full_refresh, fail_fast, wait, empty;
 	int ignore_drift;
+	const char *selector, *state;
+	int defer, favor_state;
+	/* dango retry: exactly these nodes (retry_none: none had failed) */
+	struct strvec retry_ids;
+	int retry, retry_none;
 };
 
 static const char details[] =
@@ -283,6 +288,18 @@ static void print_found(struct dbt_project *p)
 		plural(&sb, c[NODE_SNAPSHOT], "snapshot", "snapshots");
 	if (c[NODE_SOURCE])
 		plural(&sb, c[NODE_SOURCE], "source", "sources");
+	if (c[NODE_ANALYSIS])
+		plural(&sb, c[NODE_ANALYSIS], "analysis", "analyses");
+	if (c[NODE_EXPOSURE])
+		plural(&sb, c[NODE_EXPOSURE], "exposure", "exposures");
+	if (c[NODE_METRIC])
+		plural(&sb, c[NODE_METRIC], "metric", "metrics");
+	if (c[NODE_SEMANTIC_MODEL])
+		plural(&sb, c[NODE_SEMANTIC_MODEL], "semantic model", "semantic models");
+	if (c[NODE_SAVED_QUERY])
+		plural(&sb, c[NODE_SAVED_QUERY], "saved query", "saved queries");
+	if (jval_len(p->groups))
+		plural(&sb, jval_len(p->groups), "group", "groups");
 	plural(&sb, p->nmacros, "macro", "macros");
 	out_line("Found %s", sb.buf);
 	strbuf_release(&sb);
@@ -385,7 +402,7 @@ static unsigned kinds_for(const struct run_args *a)
 	case W_BUILD: return (1u << NODE_MODEL) | (1u << NODE_SEED) | (1u << NODE_TEST) | (1u << NODE_SNAPSHOT);
 	case W_SNAPSHOT: return 1u << NODE_SNAPSHOT;
 	case W_PARSE: return (1u << DBT_NODE_KINDS) - 1;
-	case W_COMPILE: return (1u << NODE_MODEL) | (1u << NODE_TEST);
+	case W_COMPILE: return (1u << NODE_MODEL) | (1u << NODE_TEST) | (1u << NODE_ANALYSIS);
 	case W_LS: break;
 	}
 	unsigned k = 0;
@@ -409,6 +426,8 @@ static unsigned kinds_for(const struct run_args *a)
 static void warn_unmatched(struct dbt_project *p, const struct run_args *a)
 {
 	struct strvec none = STRVEC_INIT;
+	if (a->retry)
+		return;
 	for (size_t i = 0; i < a->select.nr; i++) {
 		char *copy = xstrdup(a->select.v[i]), *save, *part;
 		for (part = strtok_r(copy, ", ", &save); part; part = strtok_r(NULL, ", ", &save)) {
@@ -448,22 +467,83 @@ static void print_ls(struct dbt_project *p, const struct run_args *a)
 			continue;
 		const char *out = a->output ? a->output : "selector";
 		if (!strcmp(out, "name")) {
-			printf("%s\n", n->kind == NODE_SOURCE ? n->unique_id + strlen("source.") + strlen(p->name) + 1
-							       : n->name);
+			if (n->version)
+				printf("%s.v%s\n", n->name, n->version);
+			else
+				printf("%s\n", n->kind == NODE_SOURCE ? n->unique_id + strlen("source.") + strlen(p->name) + 1
+								       : n->name);
 		} else if (!strcmp(out, "path")) {
 			printf("%s\n", n->file);
 		} else if (!strcmp(out, "json")) {
 			printf("{\"name\": \"%s\", \"resource_type\": \"%s\", \"unique_id\": \"%s\", \"original_file_path\": \"%s\"}\n",
 			       n->name, dbt_node_kind_name(n->kind), n->unique_id, n->file);
 		} else {
-			if (n->kind == NODE_SOURCE)
-				printf("source:");
+			if (n->kind == NODE_SOURCE || n->kind >= NODE_EXPOSURE)
+				printf("%s:", dbt_node_kind_name(n->kind));
 			for (size_t i = 0; i < n->fqn.nr; i++)
 				printf("%s%s", i ? "." : "", n->fqn.v[i]);
 			putchar('\n');
 		}
 	}
 	free(order);
+}
+
+/* The selection: dango retry's nodes, --selector, the default selector of
+ * selectors.yml when nothing else is given, or --select/--exclude. */
+static int select_nodes(struct dbt_project *p, const struct run_args *a, struct strbuf *err)
+{
+	if (a->retry) {
+		struct strvec ids = STRVEC_INIT;
+		for (size_t i = 0; i < a->retry_ids.nr; i++)
+			strvec_pushf(&ids, "unique_id:%s", a->retry_ids.v[i]);
+		if (!ids.nr)
+			strvec_push(&ids, "unique_id:");
+		int r = dbt_select(p, &ids, NULL, kinds_for(a), 0, err);
+		strvec_clear(&ids);
+		return r;
+	}
+	char *dflt = NULL;
+	const char *sel = a->selector;
+	if (!sel && !a->select.nr && !a->exclude.nr) {
+		if (dbt_default_selector(p, &dflt, err) < 0)
+			return -1;
+		if (dflt)
+			out_line("Using default selector %s", dflt);
+		sel = dflt;
+	}
+	int r;
+	if (sel) {
+		r = dbt_select_named(p, sel, kinds_for(a), err);
+	} else {
+		warn_unmatched(p, a);
+		r = dbt_select(p, &a->select, &a->exclude, kinds_for(a), 1, err);
+	}
+	free(dflt);
+	return r;
+}
+
+/* the command's arguments, as run_results.json's args (dango retry reads them) */
+static void record_args(struct dbt_project *p, const struct run_args *a)
+{
+	struct jval d = p->invocation;
+	const struct strvec *lists[] = { &a->select, &a->exclude };
+	const char *names[] = { "select", "exclude" };
+	for (size_t k = 0; k < 2; k++) {
+		struct jval l = jval_list_new();
+		for (size_t i = 0; i < lists[k]->nr; i++)
+			jval_list_append(l, jval_str(lists[k]->v[i]));
+		jval_dict_set(d, names[k], l);
+	}
+	const char *strs[][2] = { { "selector", a->selector }, { "state", a->state }, { "vars", a->vars },
+				  { "target", a->target }, { "profiles_dir", a->profiles_dir } };
+	for (size_t k = 0; k < ARRAY_SIZE(strs); k++)
+		jval_dict_set(d, strs[k][0], strs[k][1] ? jval_str(strs[k][1]) : jval_none());
+	jval_dict_set(d, "full_refresh", jval_bool(a->full_refresh));
+	jval_dict_set(d, "fail_fast", jval_bool(a->fail_fast));
+	jval_dict_set(d, "empty", jval_bool(a->empty));
+	jval_dict_set(d, "defer", jval_bool(a->defer));
+	jval_dict_set(d, "favor_state", jval_bool(a->favor_state));
+	jval_dict_set(d, "threads", a->threads > 0 ? jval_int(a->threads) : jval_none());
 }
 
 static int do_compile(struct dbt_project *p, struct warehouse *wh, double parse_s)
@@ -475,7 +555,7 @@ static int do_compile(struct dbt_project *p, struct warehouse *wh, double parse_
 	struct strbuf err = STRBUF_INIT;
 	for (size_t k = 0; k < p->nr && order; k++) {
 		struct dbt_node *n = p->nodes[order[k]];
-		if (!n->selected || (n->kind != NODE_MODEL && n->kind != NODE_TEST))
+		if (!n->selected || (n->kind != NODE_MODEL && n->kind != NODE_TEST && n->kind != NODE_ANALYSIS))
 			continue;
 		strbuf_reset(&err);
 		free(n->compiled_sql);
@@ -578,8 +658,12 @@ static int run_main(struct run_args *a)
 	if (a->which == W_BUILD)
 		dbt_graph_add_test_edges(&p);
 	double t_parsed = now_s();
-	warn_unmatched(&p, a);
-	if (dbt_select(&p, &a->select, &a->exclude, kinds_for(a), 1, &err) < 0) {
+	record_args(&p, a);
+	if (a->state && dbt_state_load(&p, a->state, &err) < 0) {
+		ui_error("%s", err.buf);
+		goto out;
+	}
+	if (select_nodes(&p, a, &err) < 0) {
 		ui_error("%s", err.buf);
 		ret = EXIT_USAGE;
 		goto out;
@@ -625,7 +709,11 @@ static int run_main(struct run_args *a)
 		    warehouse_open(&wh, p.target.path, WH_READ_ONLY, &err) == 0)
 			have_wh = 1;
 		strbuf_reset(&err);
+		size_t deferred = 0;
+		if (a->defer || a->favor_state)
+			dbt_state_defer(&p, have_wh ? &wh : NULL, a->favor_state, &deferred);
 		ret = do_compile(&p, have_wh ? &wh : NULL, t_parsed - t0);
+		dbt_state_undefer(&p);
 		if (dbt_write_manifest(&p, &err) < 0) {
 			ui_error("%s", err.buf);
 			ret = EXIT_FAIL;
@@ -654,6 +742,13 @@ static int run_main(struct run_args *a)
 	if (ret != EXIT_OK)
 		goto out;
 	have_wh = 1;
+	if (a->defer || a->favor_state) {
+		size_t deferred = 0;
+		dbt_state_defer(&p, &wh, a->favor_state, &deferred);
+		if (deferred)
+			out_line("Deferring %zu unselected node%s to the relations of %s/manifest.json", deferred,
+				 deferred == 1 ? "" : "s", a->state);
+	}
 	out_line("Concurrency: %d thread%s", threads, threads == 1 ? "" : "s");
 	out_line("%s", "");
 	struct dbt_run_opts ro = { threads, a->fail_fast, &a->skip_sources, on_start, on_done, NULL, NULL, NULL };
@@ -682,6 +777,7 @@ static int run_main(struct run_args *a)
 	if (run_project_hooks(&p, &wh, 1, results) < 0)
 		r = 1;
 	print_summary(&p, results, elapsed);
+	dbt_state_undefer(&p); /* the manifest has the nodes' own relations */
 	/* the artifacts are written while the warehouse closes (DuckDB
 	 * checkpoints then): neither waits for the other */
 	struct artifact_job aj = { &p, results, which_names[a->which], now_s() - t0, STRBUF_INIT };
@@ -715,8 +811,7 @@ out:
 /* dbt's resource types: the ones Dango has, and the others named as such */
 static int bad_resource_type(const struct strvec *types)
 {
-	static const char *const later[] = { "analysis", "exposure", "metric", "semantic_model", "saved_query",
-					     "group", "function", NULL };
+	static const char *const later[] = { "group", "function", NULL };
 	for (size_t i = 0; i < types->nr; i++) {
 		const char *t = types->v[i];
 		int ok = 0;
@@ -777,6 +872,10 @@ static int run_cmd(enum which which, int argc, const char **argv)
 		OPT_BOOL(0, "ignore-drift", &a.ignore_drift, "run models downstream of breaking schema drift anyway"),
 		OPT_LIST(0, "resource-type", &a.resource_types, "TYPE", "ls: model, seed, test, source, snapshot"),
 		OPT_STRING('o', "output", &a.output, "FORMAT", "ls: selector, name, path or json"),
+		OPT_STRING(0, "selector", &a.selector, "NAME", "a selector of selectors.yml"),
+		OPT_STRING(0, "state", &a.state, "DIR", "another run's target/, for state:, result: and --defer"),
+		OPT_BOOL(0, "defer", &a.defer, "refs to unselected nodes not built here read --state's relations"),
+		OPT_BOOL(0, "favor-state", &a.favor_state, "with --defer: unselected nodes always read --state's"),
 		OPT_END(),
 	};
 	/* each command lists (and takes) only the options it uses */
@@ -790,6 +889,10 @@ static int run_cmd(enum which which, int argc, const char **argv)
 		int not_compile = l && (!strcmp(l, "full-refresh") || !strcmp(l, "fail-fast") ||
 					!strcmp(l, "skip-source") || !strcmp(l, "wait") || !strcmp(l, "threads"));
 		if (l && !strcmp(l, "ignore-drift") && which != W_RUN && which != W_BUILD)
+			continue;
+		if (l && (!strcmp(l, "defer") || !strcmp(l, "favor-state")) && (which == W_LS || which == W_PARSE))
+			continue;
+		if (l && (!strcmp(l, "selector") || !strcmp(l, "state")) && which == W_PARSE)
 			continue;
 		int empty_ok = which == W_RUN || which == W_BUILD || which == W_COMPILE;
 		if ((ls_only && which != W_LS) || (not_ls && which == W_LS) || (not_compile && which == W_COMPILE) ||
@@ -832,6 +935,12 @@ static int run_cmd(enum which which, int argc, const char **argv)
 		ui_error("--threads must be at least 1");
 		r = EXIT_USAGE;
 	} else if (bad_resource_type(&a.resource_types)) {
+		r = EXIT_USAGE;
+	} else if (a.selector && (a.select.nr || a.exclude.nr)) {
+		ui_error("--selector cannot be used with --select or --exclude (the selector says what to run)");
+		r = EXIT_USAGE;
+	} else if ((a.defer || a.favor_state) && !a.state) {
+		ui_error("--%s needs --state DIR (the target/ of the run to defer to)", a.defer ? "defer" : "favor-state");
 		r = EXIT_USAGE;
 	} else {
 		r = run_main(&a);
