@@ -18,6 +18,7 @@
 #include "transform/deps.h"
 #include "version.h"
 
+#include <jansson.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1616,5 +1617,140 @@ done:
 	strbuf_release(&q);
 	strvec_clear(&args);
 	strvec_clear(&a.select);
+	return r;
+}
+
+/* The target-path of the dbt project in dir (absolute; the caller's). */
+static char *target_path_of(const char *dir)
+{
+	struct strbuf path = STRBUF_INIT, text = STRBUF_INIT, err = STRBUF_INIT, abs = STRBUF_INIT;
+	struct ydoc doc = { 0 };
+	const char *tp = "target";
+	fs_path_join(&path, dir, "dbt_project.yml");
+	if (strbuf_read_file(&text, path.buf) == 0 && ydoc_parse(&doc, "dbt_project.yml", text.buf, text.len, &err) == 0) {
+		const struct ynode *t = ymap_get(doc.root, "target-path");
+		if (t && t->kind == Y_SCALAR && !ynode_is_null(t))
+			tp = t->str;
+	}
+	strbuf_reset(&path);
+	fs_path_join(&path, dir, tp);
+	fs_absolute(&abs, path.buf);
+	ydoc_release(&doc);
+	strbuf_release(&path);
+	strbuf_release(&text);
+	strbuf_release(&err);
+	return strbuf_detach(&abs, NULL);
+}
+
+static const char *json_str_or(json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
+/* dango retry: the last command again (run_results.json's args: its
+ * selection, flags and vars), on exactly the nodes that errored, failed or
+ * were skipped, as dbt retry does */
+int cmd_retry(int argc, const char **argv)
+{
+	static const struct cmd_info info = {
+		"retry", "dango retry [--threads N] [--profiles-dir DIR] [--state DIR]",
+		"Re-run the nodes that errored, failed or were skipped in the last run_results.json,\n"
+		"with the same command (run, seed, test, build, snapshot) and the same flags.",
+		"Exit codes: 0 success, 1 a node failed (or there is no previous run), 2 usage, 3 lock not had."
+	};
+	struct run_args a;
+	memset(&a, 0, sizeof(a));
+	a.wait = -1;
+	const char *from = NULL, *profiles_dir = NULL;
+	int threads = 0;
+	struct strvec args = STRVEC_INIT;
+	const struct opt opts[] = {
+		OPT_INT(0, "threads", &threads, "N", "nodes built at once (default: the last run's)"),
+		OPT_STRING(0, "profiles-dir", &profiles_dir, "DIR", "folder of profiles.yml"),
+		OPT_STRING(0, "state", &from, "DIR", "where the last run_results.json is (default: target/)"),
+		OPT_END(),
+	};
+	int r = opts_parse(&info, opts, argc, argv, &args);
+	if (r == OPTS_HELP || r == OPTS_ERROR || args.nr) {
+		if (args.nr)
+			ui_error("unexpected argument '%s'", args.v[0]);
+		strvec_clear(&args);
+		return r == OPTS_HELP ? EXIT_OK : EXIT_USAGE;
+	}
+	strvec_clear(&args);
+	a.profiles_dir = profiles_dir;
+	struct location loc;
+	if ((r = locate(&loc, &a)) != EXIT_OK)
+		return r;
+	char *dir = from ? xstrdup(from) : target_path_of(loc.dbt_dir);
+	location_release(&loc);
+	struct strbuf path = STRBUF_INIT;
+	fs_path_join(&path, dir, "run_results.json");
+	json_error_t je;
+	json_t *root = fs_exists(path.buf) ? json_load_file(path.buf, 0, &je) : NULL;
+	r = EXIT_FAIL;
+	if (!root) {
+		if (fs_exists(path.buf))
+			ui_error("%s:%d: %s", path.buf, je.line, je.text);
+		else
+			ui_error("Could not find previous run in '%s' target directory", dir);
+		goto out;
+	}
+	json_t *prev = json_object_get(root, "args");
+	const char *which = json_str_or(prev, "which");
+	static const enum which retryable[] = { W_RUN, W_SEED, W_TEST, W_BUILD, W_SNAPSHOT };
+	int found = 0;
+	for (size_t i = 0; which && i < ARRAY_SIZE(retryable); i++)
+		if (!strcmp(which, which_names[retryable[i]])) {
+			a.which = retryable[i];
+			found = 1;
+		}
+	if (!found) {
+		ui_error("the last run ('%s') is not one retry re-runs (run, seed, test, build, snapshot)",
+			 which ? which : "?");
+		goto out;
+	}
+	const char *lists[] = { "select", "exclude" };
+	struct strvec *into[] = { &a.select, &a.exclude };
+	for (size_t k = 0; k < 2; k++) {
+		json_t *l = json_object_get(prev, lists[k]), *e;
+		size_t i;
+		json_array_foreach(l, i, e)
+		{
+			if (json_string_value(e))
+				strvec_push(into[k], json_string_value(e));
+		}
+	}
+	a.selector = json_str_or(prev, "selector");
+	a.state = json_str_or(prev, "state");
+	a.vars = json_str_or(prev, "vars");
+	a.target = json_str_or(prev, "target");
+	if (!a.profiles_dir)
+		a.profiles_dir = json_str_or(prev, "profiles_dir");
+	a.full_refresh = json_is_true(json_object_get(prev, "full_refresh"));
+	a.fail_fast = json_is_true(json_object_get(prev, "fail_fast"));
+	a.empty = json_is_true(json_object_get(prev, "empty"));
+	a.defer = json_is_true(json_object_get(prev, "defer"));
+	a.favor_state = json_is_true(json_object_get(prev, "favor_state"));
+	a.threads = threads > 0 ? threads : (int)json_integer_value(json_object_get(prev, "threads"));
+	a.retry = 1;
+	json_t *res = json_object_get(root, "results"), *e;
+	size_t i;
+	json_array_foreach(res, i, e)
+	{
+		const char *st = json_str_or(e, "status"), *uid = json_str_or(e, "unique_id");
+		if (st && uid &&
+		    (!strcmp(st, "error") || !strcmp(st, "fail") || !strcmp(st, "skipped") ||
+		     !strcmp(st, "runtime error") || !strcmp(st, "partial success")))
+			strvec_push(&a.retry_ids, uid);
+	}
+	r = run_main(&a);
+out:
+	json_decref(root);
+	strvec_clear(&a.select);
+	strvec_clear(&a.exclude);
+	strvec_clear(&a.retry_ids);
+	strbuf_release(&path);
+	free(dir);
 	return r;
 }
