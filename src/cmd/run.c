@@ -508,7 +508,7 @@ static int select_nodes(struct dbt_project *p, const struct run_args *a, struct 
 	if (!sel && !a->select.nr && !a->exclude.nr) {
 		if (dbt_default_selector(p, &dflt, err) < 0)
 			return -1;
-		if (dflt)
+		if (dflt && a->which != W_LS) /* ls prints nodes only */
 			out_line("Using default selector %s", dflt);
 		sel = dflt;
 	}
