@@ -163,20 +163,28 @@ static int modified_body(const struct dbt_node *n, json_t *o)
 
 static int modified_configs(const struct dbt_node *n, json_t *o)
 {
-	json_t *mine = dbt_jval_to_json(n->config);
-	int d = !json_equal(mine, json_object_get(o, "config"));
+	json_t *mine = dbt_jval_to_json(n->config), *theirs = json_object_get(o, "config");
+	int d = theirs ? !json_equal(mine, theirs) : json_object_size(mine) > 0;
 	json_decref(mine);
 	return d;
 }
 
-static int modified_relation(const struct dbt_project *p, const struct dbt_node *n, json_t *o)
+/* As dbt: the database, schema and alias configs as written, so that
+ * comparing with another target's manifest is not a change of each node */
+static int modified_relation(const struct dbt_node *n, json_t *o)
 {
-	if (n->kind == NODE_TEST || n->kind >= NODE_ANALYSIS)
-		return 0;
-	const char *db = n->database ? n->database : p->target.database;
-	const char *alias = n->kind == NODE_SOURCE ? n->identifier : (n->alias ? n->alias : n->name);
-	return str_differs(o, "database", db) || str_differs(o, "schema", n->schema) ||
-	       str_differs(o, n->kind == NODE_SOURCE ? "identifier" : "alias", alias);
+	static const char *const keys[] = { "database", "schema", "alias" };
+	json_t *theirs = json_object_get(o, "config");
+	for (size_t k = 0; k < 3; k++) {
+		const struct jval *v = jval_dict_get(n->config, keys[k]);
+		json_t *mine = v ? dbt_jval_to_json(*v) : NULL;
+		json_t *t = json_object_get(theirs, keys[k]);
+		int same = mine && t ? json_equal(mine, t) : (!mine && (!t || json_is_null(t)));
+		json_decref(mine);
+		if (!same)
+			return 1;
+	}
+	return 0;
 }
 
 static int modified_macros(const struct dbt_project *p, const struct dbt_state *s, const struct dbt_node *n)
@@ -231,7 +239,7 @@ static int match_state(const struct dbt_project *p, const struct dbt_node *n, co
 	int unmod = !strcmp(v, "unmodified");
 	if (!o)
 		return !unmod && strncmp(v, "modified", 8) == 0;
-	int body = modified_body(n, o), configs = modified_configs(n, o), rel = modified_relation(p, n, o);
+	int body = modified_body(n, o), configs = modified_configs(n, o), rel = modified_relation(n, o);
 	if (!strcmp(v, "modified.body"))
 		return body;
 	if (!strcmp(v, "modified.configs"))
