@@ -154,6 +154,52 @@ static void location_release(struct location *loc)
 	free(loc->profiles_base);
 }
 
+/* What every dbt command starts with: find the project, print dango's
+ * banner (unless banner is 0), load and parse the project and build its
+ * graph. EXIT_OK, or an exit code with the error printed; end_session
+ * releases what was had either way (*have_project says whether p is). */
+static int load_session(struct location *loc, struct dbt_project *p, int *have_project, const struct run_args *a,
+			int banner)
+{
+	*have_project = 0;
+	int r = locate(loc, a);
+	if (r != EXIT_OK)
+		return r;
+	if (banner)
+		out_line("Running with dango=%s", DANGO_VERSION);
+	struct dbt_load_opts lo = { loc->dbt_dir, loc->profiles_dir, loc->profiles_base, a->target, a->vars,
+				    a->full_refresh, on_log, NULL };
+	struct strbuf err = STRBUF_INIT;
+	*have_project = 1;
+	r = dbt_project_load(p, &lo, &err) < 0 || dbt_graph_build(p, &err) < 0 ? EXIT_FAIL : EXIT_OK;
+	if (r != EXIT_OK)
+		ui_error("%s", err.buf);
+	strbuf_release(&err);
+	return r;
+}
+
+static void end_session(struct location *loc, struct dbt_project *p, int have_project)
+{
+	if (have_project)
+		dbt_project_release(p);
+	location_release(loc);
+}
+
+/* The single-writer lock and the warehouse of p's target; a plain dbt
+ * project keeps its lock in its target-path. */
+static int open_session_writer(struct location *loc, struct dbt_project *p, const char *command, int wait,
+			       struct dango_lock *lock, struct warehouse *wh)
+{
+	if (!loc->dango) {
+		free(loc->proj.state_dir);
+		loc->proj.state_dir = xstrdup(p->target_path);
+		loc->proj.lock_wait = 300;
+	}
+	free(loc->proj.warehouse_path);
+	loc->proj.warehouse_path = xstrdup(p->target.path);
+	return cmd_open_writer(&loc->proj, command, NULL, wait, lock, wh);
+}
+
 /* --- output ---------------------------------------------------------------------- */
 /* a test's name as dbt prints it: model::test for a unit test */
 static const char *test_label(const struct dbt_node *n, struct strbuf *sb)
@@ -638,24 +684,10 @@ static int run_main(struct run_args *a)
 	struct dbt_result *results = NULL;
 	double t0 = now_s();
 
-	if ((ret = locate(&loc, a)) != EXIT_OK)
-		return ret;
+	if ((ret = load_session(&loc, &p, &have_project, a, a->which != W_LS)) != EXIT_OK)
+		goto out;
 	ret = EXIT_FAIL;
-	if (a->which != W_LS)
-		out_line("Running with dango=%s", DANGO_VERSION);
-	struct dbt_load_opts lo = { loc.dbt_dir, loc.profiles_dir, loc.profiles_base, a->target, a->vars,
-				    a->full_refresh, on_log, NULL };
-	if (dbt_project_load(&p, &lo, &err) < 0) {
-		have_project = 1;
-		ui_error("%s", err.buf);
-		goto out;
-	}
-	have_project = 1;
 	p.empty = a->empty;
-	if (dbt_graph_build(&p, &err) < 0) {
-		ui_error("%s", err.buf);
-		goto out;
-	}
 	if (a->which == W_BUILD)
 		dbt_graph_add_test_edges(&p);
 	double t_parsed = now_s();
@@ -729,16 +761,9 @@ static int run_main(struct run_args *a)
 		goto out;
 	}
 	/* the lock, then the warehouse */
-	if (!loc.dango) {
-		loc.proj.state_dir = xstrdup(p.target_path);
-		loc.proj.lock_wait = 300;
-	} else {
-		free(loc.proj.warehouse_path);
-	}
-	loc.proj.warehouse_path = xstrdup(p.target.path);
 	struct strbuf cmdname = STRBUF_INIT;
 	strbuf_addf(&cmdname, "dango %s", which_names[a->which]);
-	ret = cmd_open_writer(&loc.proj, cmdname.buf, NULL, a->wait, &lock, &wh);
+	ret = open_session_writer(&loc, &p, cmdname.buf, a->wait, &lock, &wh);
 	strbuf_release(&cmdname);
 	if (ret != EXIT_OK)
 		goto out;
@@ -802,9 +827,7 @@ out:
 		else
 			warehouse_close(&wh);
 	}
-	if (have_project)
-		dbt_project_release(&p);
-	location_release(&loc);
+	end_session(&loc, &p, have_project);
 	strbuf_release(&err);
 	return ret;
 }
@@ -1092,24 +1115,9 @@ int cmd_run_operation(int argc, const char **argv)
 	struct dango_lock lock = DANGO_LOCK_INIT;
 	struct warehouse wh = { 0 };
 	int have_project = 0;
-	if ((r = locate(&loc, &a)) != EXIT_OK)
-		goto done;
-	r = EXIT_FAIL;
-	out_line("Running with dango=%s", DANGO_VERSION);
-	struct dbt_load_opts lo = { loc.dbt_dir, loc.profiles_dir, loc.profiles_base, a.target, a.vars, 0, on_log, NULL };
-	have_project = 1;
-	if (dbt_project_load(&p, &lo, &err) < 0 || dbt_graph_build(&p, &err) < 0) {
-		ui_error("%s", err.buf);
+	if ((r = load_session(&loc, &p, &have_project, &a, 1)) != EXIT_OK)
 		goto out;
-	}
-	if (!loc.dango) {
-		loc.proj.state_dir = xstrdup(p.target_path);
-		loc.proj.lock_wait = 300;
-	} else {
-		free(loc.proj.warehouse_path);
-	}
-	loc.proj.warehouse_path = xstrdup(p.target.path);
-	if ((r = cmd_open_writer(&loc.proj, "dango run-operation", NULL, a.wait, &lock, &wh)) != EXIT_OK)
+	if ((r = open_session_writer(&loc, &p, "dango run-operation", a.wait, &lock, &wh)) != EXIT_OK)
 		goto out;
 	if (dbt_catalog_load(&p, &wh, &err) < 0 || dbt_run_operation(&p, &wh, args.v[0], kwargs, &err) < 0) {
 		ui_error("Encountered an error while running operation: %s", err.buf);
@@ -1119,10 +1127,7 @@ int cmd_run_operation(int argc, const char **argv)
 	}
 	cmd_close_writer(&lock, &wh);
 out:
-	if (have_project)
-		dbt_project_release(&p);
-	location_release(&loc);
-done:
+	end_session(&loc, &p, have_project);
 	jval_unref(kwargs);
 	strbuf_release(&err);
 	strvec_clear(&args);
@@ -1243,17 +1248,10 @@ int cmd_freshness(int argc, const char **argv)
 	struct warehouse wh = { 0 };
 	struct dbt_freshness *res = NULL;
 	int have_project = 0, have_wh = 0;
-	if ((r = locate(&loc, &a)) != EXIT_OK)
-		goto done;
-	r = EXIT_FAIL;
 	double t0 = now_s();
-	out_line("Running with dango=%s", DANGO_VERSION);
-	struct dbt_load_opts lo = { loc.dbt_dir, loc.profiles_dir, loc.profiles_base, a.target, a.vars, 0, on_log, NULL };
-	have_project = 1;
-	if (dbt_project_load(&p, &lo, &err) < 0 || dbt_graph_build(&p, &err) < 0) {
-		ui_error("%s", err.buf);
+	if ((r = load_session(&loc, &p, &have_project, &a, 1)) != EXIT_OK)
 		goto out;
-	}
+	r = EXIT_FAIL;
 	if (dbt_select(&p, &a.select, &a.exclude, 1u << NODE_SOURCE, 0, &err) < 0) {
 		ui_error("%s", err.buf);
 		r = EXIT_USAGE;
@@ -1312,10 +1310,7 @@ out:
 	}
 	if (have_wh)
 		warehouse_close(&wh);
-	if (have_project)
-		dbt_project_release(&p);
-	location_release(&loc);
-done:
+	end_session(&loc, &p, have_project);
 	strbuf_release(&err);
 	strvec_clear(&args);
 	strvec_clear(&a.select);
@@ -1356,16 +1351,9 @@ int cmd_docs(int argc, const char **argv)
 	struct strbuf err = STRBUF_INIT;
 	struct warehouse wh = { 0 };
 	int have_project = 0, have_wh = 0;
-	if ((r = locate(&loc, &a)) != EXIT_OK)
-		goto done;
-	r = EXIT_FAIL;
-	out_line("Running with dango=%s", DANGO_VERSION);
-	struct dbt_load_opts lo = { loc.dbt_dir, loc.profiles_dir, loc.profiles_base, a.target, a.vars, 0, on_log, NULL };
-	have_project = 1;
-	if (dbt_project_load(&p, &lo, &err) < 0 || dbt_graph_build(&p, &err) < 0) {
-		ui_error("%s", err.buf);
+	if ((r = load_session(&loc, &p, &have_project, &a, 1)) != EXIT_OK)
 		goto out;
-	}
+	r = EXIT_FAIL;
 	print_found(&p);
 	if (dbt_write_manifest(&p, &err) < 0) {
 		ui_error("%s", err.buf);
@@ -1386,10 +1374,7 @@ int cmd_docs(int argc, const char **argv)
 out:
 	if (have_wh)
 		warehouse_close(&wh);
-	if (have_project)
-		dbt_project_release(&p);
-	location_release(&loc);
-done:
+	end_session(&loc, &p, have_project);
 	strbuf_release(&err);
 	strvec_clear(&args);
 	return r;
@@ -1511,16 +1496,9 @@ int cmd_show(int argc, const char **argv)
 	struct warehouse wh = { 0 };
 	int have_project = 0, have_wh = 0;
 	char *compiled = NULL;
-	if ((r = locate(&loc, &a)) != EXIT_OK)
-		goto done;
-	r = EXIT_FAIL;
-	out_line("Running with dango=%s", DANGO_VERSION);
-	struct dbt_load_opts lo = { loc.dbt_dir, loc.profiles_dir, loc.profiles_base, a.target, a.vars, 0, on_log, NULL };
-	have_project = 1;
-	if (dbt_project_load(&p, &lo, &err) < 0 || dbt_graph_build(&p, &err) < 0) {
-		ui_error("%s", err.buf);
+	if ((r = load_session(&loc, &p, &have_project, &a, 1)) != EXIT_OK)
 		goto out;
-	}
+	r = EXIT_FAIL;
 	if (warehouse_open(&wh, p.target.path, WH_READ_ONLY, &err) < 0) {
 		ui_error("%s", err.buf);
 		goto out;
@@ -1608,10 +1586,7 @@ out:
 	free(compiled);
 	if (have_wh)
 		warehouse_close(&wh);
-	if (have_project)
-		dbt_project_release(&p);
-	location_release(&loc);
-done:
+	end_session(&loc, &p, have_project);
 	strbuf_release(&err);
 	strbuf_release(&sql);
 	strbuf_release(&q);
