@@ -136,6 +136,14 @@ int dbt_graph_build(struct dbt_project *p, struct strbuf *err)
 					    (int)(at - n->refs.v[r]), n->refs.v[r], at + 2);
 				return -1;
 			}
+			const char *colon = strchr(n->refs.v[r], ':');
+			if (!t && colon) {
+				/* metric:x, measure:x of a metric or an exposure */
+				describe(err, n);
+				strbuf_addf(err, " depends on a %.*s named '%s' which was not found",
+					    (int)(colon - n->refs.v[r]), n->refs.v[r], colon + 1);
+				return -1;
+			}
 			if (!t || t->kind == NODE_SOURCE) {
 				describe(err, n);
 				strbuf_addf(err, " depends on a node named '%s' which was not found", n->refs.v[r]);

@@ -135,6 +135,14 @@ test_expect_success 'compile renders analyses into target/compiled/, run never r
     test_grep "| 0 |" out
 '
 
+test_expect_success 'a metric of a measure no semantic model defines is an error naming both' '
+    cp p/models/marts/semantic.yml saved.yml &&
+    sed -i "s/measure: order_total}/measure: nosuch}/" p/models/marts/semantic.yml &&
+    test_expect_code 1 dango parse --project-dir p --profiles-dir . 2>err &&
+    test_grep "metric .order_total. (models/marts/semantic.yml) depends on a measure named .nosuch. which was not found" err &&
+    cp saved.yml p/models/marts/semantic.yml
+'
+
 test_expect_success 'an exposure without a valid type or an owner is an error with file:line' '
     sed -i "s/type: dashboard/type: poster/" p/models/marts/semantic.yml &&
     test_expect_code 1 dango parse --project-dir p --profiles-dir . 2>err &&
