@@ -135,6 +135,11 @@ test_expect_success 'compile renders analyses into target/compiled/, run never r
     test_grep "| 0 |" out
 '
 
+test_expect_success 'the graph context has them under graph.exposures and graph.metrics, not graph.nodes' '
+    dango show --project-dir p --profiles-dir . --inline "select '"'"'{% for k in graph.exposures %}{{ k }}{% endfor %}'"'"' as e, '"'"'{{ graph.metrics | length }}'"'"' as m, '"'"'{% for k in graph.nodes if k.startswith(\"exposure\") %}{{ k }}{% endfor %}'"'"' as x" >out &&
+    test_grep "| exposure.p.revenue_dashboard | 3 | *|" out
+'
+
 test_expect_success 'a metric of a measure no semantic model defines is an error naming both' '
     cp p/models/marts/semantic.yml saved.yml &&
     sed -i "s/measure: order_total}/measure: nosuch}/" p/models/marts/semantic.yml &&
