@@ -1796,51 +1796,87 @@ static void schema_yaml_snapshots(struct dbt_project *p, struct yml_file *f)
 
 /* dbt 1.8's unit tests: a test node per entry of `unit_tests:`, its
  * definition (given, expect, overrides) kept as a value for unit.c. */
+/* One unit test node of entry u on model m (NULL: not found); version:
+ * the version of m it tests, named <name>_v<version> as dbt names it. */
+static void add_unit_test(struct dbt_project *p, struct yml_file *f, const struct ynode *u,
+			  const struct ynode *tests_tree, struct dbt_node *m, const char *version)
+{
+	const char *name = ystr(u, "name"), *model = ystr(u, "model");
+	struct dbt_node *n = node_new(p, NODE_TEST);
+	n->mat = MAT_TEST;
+	n->name = version ? xasprintf("%s_v%s", name, version) : xstrdup(name ? name : "unnamed");
+	n->file = xstrdup(f->rel);
+	n->path = xstrdup(f->rel);
+	n->unique_id = xasprintf("unit_test.%s.%s.%s", p->name, model ? model : "", n->name);
+	strvec_push(&n->fqn, p->name);
+	if (*f->dirpath) {
+		char *copy = xstrdup(f->dirpath), *save, *part;
+		for (part = strtok_r(copy, "/", &save); part; part = strtok_r(NULL, "/", &save))
+			strvec_push(&n->fqn, part);
+		free(copy);
+	}
+	strvec_push(&n->fqn, model ? model : "");
+	strvec_push(&n->fqn, n->name);
+	jval_unref(n->test_kwargs);
+	n->test_kwargs = dbt_yaml_value(u);
+	apply_project_tree(n->config, tests_tree, &n->fqn);
+	const struct ynode *cfg = ymap_get(u, "config");
+	if (cfg && cfg->kind == Y_MAP) {
+		struct jval c = dbt_yaml_value(cfg);
+		dbt_config_merge_dict(n->config, c);
+		jval_unref(c);
+	}
+	struct strbuf where = STRBUF_INIT;
+	ynode_where(&where, &f->doc, u);
+	if (!name)
+		n->load_error = xasprintf("%sa unit test needs a name", where.buf);
+	else if (!model)
+		n->load_error = xasprintf("%sunit test '%s' needs a 'model'", where.buf, name);
+	else if (!m || m->kind != NODE_MODEL)
+		n->load_error = xasprintf("%sunit test '%s' tests model '%s', which was not found", where.buf, name,
+					  model);
+	else
+		n->unit_model = (long)m->index;
+	if (!ymap_get(u, "expect") && !n->load_error)
+		n->load_error = xasprintf("%sunit test '%s' needs 'expect'", where.buf, name);
+	strbuf_release(&where);
+}
+
+/* Is version v in a unit test's versions: {include: [..]} / {exclude: [..]} */
+static int unit_version_wanted(const struct ynode *u, const char *v)
+{
+	const struct ynode *vs = ymap_get(u, "versions");
+	const struct ynode *inc = vs ? ymap_get(vs, "include") : NULL, *exc = vs ? ymap_get(vs, "exclude") : NULL;
+	int in = !inc;
+	for (size_t i = 0; inc && inc->kind == Y_SEQ && i < inc->n; i++)
+		in |= inc->items[i]->kind == Y_SCALAR && !dbt_version_cmp(inc->items[i]->str, v);
+	for (size_t i = 0; exc && exc->kind == Y_SEQ && i < exc->n; i++)
+		if (exc->items[i]->kind == Y_SCALAR && !dbt_version_cmp(exc->items[i]->str, v))
+			in = 0;
+	return in;
+}
+
+/* A unit test on a versioned model runs on each of its versions, or on
+ * those its versions: include / exclude, as dbt does. */
 static void schema_unit_tests(struct dbt_project *p, struct yml_file *f, const struct ynode *tests_tree)
 {
 	const struct ynode *list = ymap_get(f->doc.root, "unit_tests");
 	for (size_t i = 0; list && list->kind == Y_SEQ && i < list->n; i++) {
 		const struct ynode *u = list->items[i];
-		const char *name = ystr(u, "name"), *model = ystr(u, "model");
-		struct dbt_node *n = node_new(p, NODE_TEST);
-		n->mat = MAT_TEST;
-		n->name = xstrdup(name ? name : "unnamed");
-		n->file = xstrdup(f->rel);
-		n->path = xstrdup(f->rel);
-		n->unique_id = xasprintf("unit_test.%s.%s.%s", p->name, model ? model : "", n->name);
-		strvec_push(&n->fqn, p->name);
-		if (*f->dirpath) {
-			char *copy = xstrdup(f->dirpath), *save, *part;
-			for (part = strtok_r(copy, "/", &save); part; part = strtok_r(NULL, "/", &save))
-				strvec_push(&n->fqn, part);
-			free(copy);
-		}
-		strvec_push(&n->fqn, model ? model : "");
-		strvec_push(&n->fqn, n->name);
-		jval_unref(n->test_kwargs);
-		n->test_kwargs = dbt_yaml_value(u);
-		apply_project_tree(n->config, tests_tree, &n->fqn);
-		const struct ynode *cfg = ymap_get(u, "config");
-		if (cfg && cfg->kind == Y_MAP) {
-			struct jval c = dbt_yaml_value(cfg);
-			dbt_config_merge_dict(n->config, c);
-			jval_unref(c);
-		}
+		const char *model = ystr(u, "model");
 		struct dbt_node *m = model ? dbt_project_find(p, model) : NULL;
-		struct strbuf where = STRBUF_INIT;
-		ynode_where(&where, &f->doc, u);
-		if (!name)
-			n->load_error = xasprintf("%sa unit test needs a name", where.buf);
-		else if (!model)
-			n->load_error = xasprintf("%sunit test '%s' needs a 'model'", where.buf, name);
-		else if (!m || m->kind != NODE_MODEL)
-			n->load_error = xasprintf("%sunit test '%s' tests model '%s', which was not found", where.buf, name,
-						  model);
-		else
-			n->unit_model = (long)m->index;
-		if (!ymap_get(u, "expect") && !n->load_error)
-			n->load_error = xasprintf("%sunit test '%s' needs 'expect'", where.buf, name);
-		strbuf_release(&where);
+		if (!m || !m->version || !ystr(u, "name")) {
+			add_unit_test(p, f, u, tests_tree, m, NULL);
+			continue;
+		}
+		size_t nr = p->nr;
+		for (size_t k = 0; k < nr; k++) {
+			struct dbt_node *v = p->nodes[k];
+			if (v->kind == NODE_MODEL && v->version && !strcmp(v->name, m->name) &&
+			    !strcmp(v->package_name ? v->package_name : "", m->package_name ? m->package_name : "") &&
+			    unit_version_wanted(u, v->version))
+				add_unit_test(p, f, u, tests_tree, v, v->version);
+		}
 	}
 }
 

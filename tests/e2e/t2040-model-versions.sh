@@ -80,6 +80,40 @@ test_expect_success 'selection: the name selects every version, name.v1 one, ver
     printf "p.downstream\np.next_consumer\np.old_consumer\n" >expect && test_cmp expect actual
 '
 
+test_expect_success 'a unit test runs on every version, or those of versions: include/exclude' '
+    cat >p/models/unit.yml <<-\EOF &&
+	unit_tests:
+	  - name: t_ids
+	    model: dim_customers
+	    given: []
+	    expect: {rows: [{id: 1}]}
+	  - name: t_only_one
+	    model: dim_customers
+	    versions: {include: [1]}
+	    given: []
+	    expect: {rows: [{id: 1}]}
+	  - name: t_not_one
+	    model: dim_customers
+	    versions: {exclude: [1, 3]}
+	    given: []
+	    expect: {rows: [{id: 2}]}
+	EOF
+    test_expect_code 1 dango test --project-dir p --profiles-dir . -s test_type:unit >out 2>err &&
+    grep -o "\(PASS\|FAIL\)[ 0-9]* dim_customers::t_[a-z_]*v[0-9]" out | sed "s/FAIL [0-9]*/FAIL/" | sort >actual &&
+    cat >expect <<-\EOF &&
+	FAIL dim_customers::t_ids_v2
+	FAIL dim_customers::t_ids_v3
+	PASS dim_customers::t_ids_v1
+	PASS dim_customers::t_not_one_v2
+	PASS dim_customers::t_only_one_v1
+	EOF
+    test_cmp expect actual &&
+    jq -r ".nodes | keys[] | select(startswith(\"unit_test\"))" p/target/manifest.json | sort >actual &&
+    printf "unit_test.p.dim_customers.t_ids_v1\nunit_test.p.dim_customers.t_ids_v2\nunit_test.p.dim_customers.t_ids_v3\nunit_test.p.dim_customers.t_not_one_v2\nunit_test.p.dim_customers.t_only_one_v1\n" >expect &&
+    test_cmp expect actual &&
+    rm p/models/unit.yml
+'
+
 test_expect_success 'a ref to a version that does not exist is an error naming it' '
     echo "select * from {{ ref(\"dim_customers\", v=9) }}" >p/models/bad.sql &&
     test_expect_code 1 dango run --project-dir p --profiles-dir . 2>err &&
