@@ -8,7 +8,9 @@
  *                  its refs, sources and config()          -> struct dbt_project
  *   context.c      the dbt Jinja context (ref, source, config, var, this, ...)
  *   graph.c        edges, topological order, cycles
- *   selector.c     --select / --exclude
+ *   govern.c       model versions' order, access and groups
+ *   selector.c     --select / --exclude, selectors.yml
+ *   state.c        --state DIR (state:, result:, source_status:), --defer
  *   materialize.c  view, table, incremental, ephemeral, seed, test on DuckDB
  *   runner.c       the scheduler over the worker pool (pool.c)
  *   artifacts.c    target/manifest.json, run_results.json, compiled/ and run/

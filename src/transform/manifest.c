@@ -1406,8 +1406,7 @@ static int column_tests(struct dbt_project *p, struct yml_file *f, struct dbt_no
 
 /* The properties of one model (or seed, snapshot) entry on node n; ver
  * is the entry of one of its versions, or NULL. */
-static int apply_entry(struct dbt_project *p, struct yml_file *f, struct dbt_node *n, const struct ynode *m,
-		       const struct ynode *ver, struct strbuf *err);
+static void apply_entry(struct dbt_project *p, struct dbt_node *n, const struct ynode *m, const struct ynode *ver);
 static int apply_entry_tests(struct dbt_project *p, struct yml_file *f, struct dbt_node *n, const struct ynode *m,
 			     const struct ynode *ver, const struct ynode *tests_tree, struct strbuf *err);
 
@@ -1497,7 +1496,8 @@ static int model_versions(struct dbt_project *p, struct yml_file *f, const struc
 		/* the tests are named after the versioned name, as dbt's */
 		free(n->name);
 		n->name = xasprintf("%s_v%s", name, v);
-		if (apply_entry(p, f, n, m, ver, err) < 0 || apply_entry_tests(p, f, n, m, ver, tests_tree, err) < 0) {
+		apply_entry(p, n, m, ver);
+		if (apply_entry_tests(p, f, n, m, ver, tests_tree, err) < 0) {
 			free(file);
 			free(v);
 			goto out;
@@ -1534,10 +1534,8 @@ out:
 	return ret;
 }
 
-static int apply_entry(struct dbt_project *p, struct yml_file *f, struct dbt_node *n, const struct ynode *m,
-		       const struct ynode *ver, struct strbuf *err)
+static void apply_entry(struct dbt_project *p, struct dbt_node *n, const struct ynode *m, const struct ynode *ver)
 {
-	(void)err;
 	const char *dsrc = ver && ystr(ver, "description") ? ystr(ver, "description") : ystr(m, "description");
 	char *desc = render_description(p, dsrc);
 	if (desc) {
@@ -1545,14 +1543,14 @@ static int apply_entry(struct dbt_project *p, struct yml_file *f, struct dbt_nod
 		n->description = desc;
 	}
 	/* access and group as top-level keys (before dbt 1.10) are config */
-	static const char *const top[] = { "access", "group", "docs", "latest_version", "deprecation_date" };
+	static const char *const top[] = { "access", "group" };
 	for (int pass = 0; pass < 2; pass++) {
 		const struct ynode *e = pass ? ver : m;
 		if (!e)
 			continue;
 		for (size_t k = 0; k < ARRAY_SIZE(top); k++) {
 			const char *val = ystr(e, top[k]);
-			if (val && (k < 2 || k == 4))
+			if (val)
 				jval_dict_set(n->config, top[k], jval_str(val));
 		}
 		const struct ynode *cfg = ymap_get(e, "config");
@@ -1562,7 +1560,6 @@ static int apply_entry(struct dbt_project *p, struct yml_file *f, struct dbt_nod
 			jval_unref(c);
 		}
 	}
-	(void)f;
 	const struct ynode *cols = ymap_get(m, "columns");
 	if (!ver) {
 		columns_from(p, n, cols);
@@ -1596,7 +1593,6 @@ static int apply_entry(struct dbt_project *p, struct yml_file *f, struct dbt_nod
 								    : ymap_get(m, "constraints");
 	if (cons && cons->kind == Y_SEQ)
 		jval_dict_set(n->config, "__constraints", dbt_yaml_value(cons));
-	return 0;
 }
 
 static int apply_entry_tests(struct dbt_project *p, struct yml_file *f, struct dbt_node *n, const struct ynode *m,
@@ -1657,7 +1653,8 @@ static int schema_models(struct dbt_project *p, struct yml_file *f, const char *
 			dbt_log(p, 1, "%s: '%s' %s is described but has no file", f->rel, name, dbt_node_kind_name(kind));
 			continue;
 		}
-		if (apply_entry(p, f, n, m, NULL, err) < 0 || apply_entry_tests(p, f, n, m, NULL, tests_tree, err) < 0)
+		apply_entry(p, n, m, NULL);
+		if (apply_entry_tests(p, f, n, m, NULL, tests_tree, err) < 0)
 			return -1;
 	}
 	return 0;

@@ -5,9 +5,9 @@
  *
  * state:modified compares each node with the node of the same unique_id
  * in the other manifest, in dbt's parts: body (the file's checksum, or
- * raw_code), configs, relation (database, schema, alias), macros (the
- * text of the project's macros the node calls, transitively) and contract
- * (an enforced contract's columns and types). */
+ * raw_code), configs, relation (the database, schema and alias configs as
+ * written), macros (the text of the project's macros the node calls,
+ * transitively) and contract (an enforced contract's columns and types). */
 #include "transform/dbt.h"
 #include "core/fs.h"
 #include "core/strbuf.h"
