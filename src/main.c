@@ -41,6 +41,7 @@ static const struct command commands[] = {
 	{ "docs", cmd_docs, "docs generate: the dbt project's manifest.json and catalog.json" },
 	{ "debug", cmd_debug, "Check the dbt project, its profile and the connection" },
 	{ "show", cmd_show, "Preview a dbt model's or an inline query's first rows" },
+	{ "retry", cmd_retry, "Re-run what failed or was skipped in the last dbt command" },
 	{ "validate", cmd_validate, "Check the configuration, credentials and dbt project" },
 	{ "query", cmd_query, "Run SQL against the warehouse" },
 	{ "db", cmd_db, "Warehouse status, backups (db backups, db restore), cleaning" },

@@ -65,6 +65,7 @@ int cmd_freshness(int argc, const char **argv);
 int cmd_docs(int argc, const char **argv);
 int cmd_debug(int argc, const char **argv);
 int cmd_show(int argc, const char **argv);
+int cmd_retry(int argc, const char **argv);
 /* src/cmd/web.c: the web page and its API */
 int cmd_web(int argc, const char **argv);
 

@@ -18,6 +18,7 @@
 #include "transform/deps.h"
 #include "version.h"
 
+#include <jansson.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,13 +39,21 @@ struct run_args {
 	int no_version_check;
 	const char *event_time_start, *event_time_end; /* microbatch models */
 	time_t et_start, et_end;
+	const char *selector, *state;
+	int defer, favor_state;
+	/* dango retry: exactly these nodes (retry_none: none had failed) */
+	struct strvec retry_ids;
+	int retry, retry_none;
 };
 
 static const char details[] =
 	"Selection (--select, --exclude; commas, spaces and repeats are a union):\n"
 	"  name  +name  name+  +name+  2+name  name+1  @name  marts.*  marts.finance.*\n"
 	"  path:models/marts  tag:daily  source:stripe+  config.materialized:table\n"
-	"  resource_type:model  test_type:generic|singular\n"
+	"  resource_type:model  test_type:generic|singular  group:finance  access:public  version:latest\n"
+	"  exposure:dash+  unique_id:model.p.x  state:modified+ result:error (with --state DIR)\n"
+	"--selector NAME: a selector of the project's selectors.yml (default: the one with default: true).\n"
+	"--defer --state DIR: refs to unselected nodes not built here read DIR/manifest.json's relations.\n"
 	"Projects: a Dango project runs its dbt/ folder with .dango/profiles.yml; --project-dir DIR\n"
 	"holding dbt_project.yml runs a plain dbt-duckdb project (--profiles-dir DIR for its profiles.yml).\n"
 	"Artifacts go to the dbt project's target/: compiled/, run/, manifest.json, run_results.json.\n"
@@ -149,6 +158,61 @@ static void location_release(struct location *loc)
 	free(loc->dbt_dir);
 	free(loc->profiles_dir);
 	free(loc->profiles_base);
+}
+
+/* What every dbt command starts with: find the project, print dango's
+ * banner (unless banner is 0), load and parse the project and build its
+ * graph. EXIT_OK, or an exit code with the error printed; end_session
+ * releases what was had either way (*have_project says whether p is). */
+static int load_session(struct location *loc, struct dbt_project *p, int *have_project, const struct run_args *a,
+			int banner)
+{
+	*have_project = 0;
+	int r = locate(loc, a);
+	if (r != EXIT_OK)
+		return r;
+	if (banner)
+		out_line("Running with dango=%s", DANGO_VERSION);
+	struct dbt_load_opts lo = { loc->dbt_dir, loc->profiles_dir, loc->profiles_base, a->target, a->vars,
+				    a->full_refresh, on_log, NULL };
+	struct strbuf err = STRBUF_INIT;
+	if (a->no_version_check) /* the flag is dbt's DBT_VERSION_CHECK=false */
+		setenv("DBT_VERSION_CHECK", "false", 1);
+	*have_project = 1;
+	r = dbt_project_load(p, &lo, &err) < 0 ? EXIT_FAIL : EXIT_OK;
+	if (r == EXIT_OK && a->event_time_start) {
+		p->have_event_time = 1;
+		p->event_time_start = a->et_start;
+		p->event_time_end = a->et_end;
+	}
+	if (r == EXIT_OK && dbt_graph_build(p, &err) < 0)
+		r = EXIT_FAIL;
+	if (r != EXIT_OK)
+		ui_error("%s", err.buf);
+	strbuf_release(&err);
+	return r;
+}
+
+static void end_session(struct location *loc, struct dbt_project *p, int have_project)
+{
+	if (have_project)
+		dbt_project_release(p);
+	location_release(loc);
+}
+
+/* The single-writer lock and the warehouse of p's target; a plain dbt
+ * project keeps its lock in its target-path. */
+static int open_session_writer(struct location *loc, struct dbt_project *p, const char *command, int wait,
+			       struct dango_lock *lock, struct warehouse *wh)
+{
+	if (!loc->dango) {
+		free(loc->proj.state_dir);
+		loc->proj.state_dir = xstrdup(p->target_path);
+		loc->proj.lock_wait = 300;
+	}
+	free(loc->proj.warehouse_path);
+	loc->proj.warehouse_path = xstrdup(p->target.path);
+	return cmd_open_writer(&loc->proj, command, NULL, wait, lock, wh);
 }
 
 /* --- output ---------------------------------------------------------------------- */
@@ -297,6 +361,18 @@ static void print_found(struct dbt_project *p)
 		plural(&sb, c[NODE_SNAPSHOT], "snapshot", "snapshots");
 	if (c[NODE_SOURCE])
 		plural(&sb, c[NODE_SOURCE], "source", "sources");
+	if (c[NODE_ANALYSIS])
+		plural(&sb, c[NODE_ANALYSIS], "analysis", "analyses");
+	if (c[NODE_EXPOSURE])
+		plural(&sb, c[NODE_EXPOSURE], "exposure", "exposures");
+	if (c[NODE_METRIC])
+		plural(&sb, c[NODE_METRIC], "metric", "metrics");
+	if (c[NODE_SEMANTIC_MODEL])
+		plural(&sb, c[NODE_SEMANTIC_MODEL], "semantic model", "semantic models");
+	if (c[NODE_SAVED_QUERY])
+		plural(&sb, c[NODE_SAVED_QUERY], "saved query", "saved queries");
+	if (jval_len(p->groups))
+		plural(&sb, jval_len(p->groups), "group", "groups");
 	plural(&sb, p->nmacros, "macro", "macros");
 	out_line("Found %s", sb.buf);
 	strbuf_release(&sb);
@@ -422,7 +498,7 @@ static unsigned kinds_for(const struct run_args *a)
 	case W_BUILD: return (1u << NODE_MODEL) | (1u << NODE_SEED) | (1u << NODE_TEST) | (1u << NODE_SNAPSHOT);
 	case W_SNAPSHOT: return 1u << NODE_SNAPSHOT;
 	case W_PARSE: return (1u << DBT_NODE_KINDS) - 1;
-	case W_COMPILE: return (1u << NODE_MODEL) | (1u << NODE_TEST);
+	case W_COMPILE: return (1u << NODE_MODEL) | (1u << NODE_TEST) | (1u << NODE_ANALYSIS);
 	case W_LS: break;
 	}
 	unsigned k = 0;
@@ -446,6 +522,8 @@ static unsigned kinds_for(const struct run_args *a)
 static void warn_unmatched(struct dbt_project *p, const struct run_args *a)
 {
 	struct strvec none = STRVEC_INIT;
+	if (a->retry)
+		return;
 	for (size_t i = 0; i < a->select.nr; i++) {
 		char *copy = xstrdup(a->select.v[i]), *save, *part;
 		for (part = strtok_r(copy, ", ", &save); part; part = strtok_r(NULL, ", ", &save)) {
@@ -485,22 +563,83 @@ static void print_ls(struct dbt_project *p, const struct run_args *a)
 			continue;
 		const char *out = a->output ? a->output : "selector";
 		if (!strcmp(out, "name")) {
-			printf("%s\n", n->kind == NODE_SOURCE ? n->unique_id + strlen("source.") + strlen(p->name) + 1
-							       : n->name);
+			if (n->version)
+				printf("%s.v%s\n", n->name, n->version);
+			else
+				printf("%s\n", n->kind == NODE_SOURCE ? n->unique_id + strlen("source.") + strlen(p->name) + 1
+								       : n->name);
 		} else if (!strcmp(out, "path")) {
 			printf("%s\n", n->file);
 		} else if (!strcmp(out, "json")) {
 			printf("{\"name\": \"%s\", \"resource_type\": \"%s\", \"unique_id\": \"%s\", \"original_file_path\": \"%s\"}\n",
 			       n->name, dbt_node_kind_name(n->kind), n->unique_id, n->file);
 		} else {
-			if (n->kind == NODE_SOURCE)
-				printf("source:");
+			if (n->kind == NODE_SOURCE || n->kind >= NODE_EXPOSURE)
+				printf("%s:", dbt_node_kind_name(n->kind));
 			for (size_t i = 0; i < n->fqn.nr; i++)
 				printf("%s%s", i ? "." : "", n->fqn.v[i]);
 			putchar('\n');
 		}
 	}
 	free(order);
+}
+
+/* The selection: dango retry's nodes, --selector, the default selector of
+ * selectors.yml when nothing else is given, or --select/--exclude. */
+static int select_nodes(struct dbt_project *p, const struct run_args *a, struct strbuf *err)
+{
+	if (a->retry) {
+		struct strvec ids = STRVEC_INIT;
+		for (size_t i = 0; i < a->retry_ids.nr; i++)
+			strvec_pushf(&ids, "unique_id:%s", a->retry_ids.v[i]);
+		if (!ids.nr)
+			strvec_push(&ids, "unique_id:");
+		int r = dbt_select(p, &ids, NULL, kinds_for(a), 0, err);
+		strvec_clear(&ids);
+		return r;
+	}
+	char *dflt = NULL;
+	const char *sel = a->selector;
+	if (!sel && !a->select.nr && !a->exclude.nr) {
+		if (dbt_default_selector(p, &dflt, err) < 0)
+			return -1;
+		if (dflt && a->which != W_LS) /* ls prints nodes only */
+			out_line("Using default selector %s", dflt);
+		sel = dflt;
+	}
+	int r;
+	if (sel) {
+		r = dbt_select_named(p, sel, kinds_for(a), err);
+	} else {
+		warn_unmatched(p, a);
+		r = dbt_select(p, &a->select, &a->exclude, kinds_for(a), 1, err);
+	}
+	free(dflt);
+	return r;
+}
+
+/* the command's arguments, as run_results.json's args (dango retry reads them) */
+static void record_args(struct dbt_project *p, const struct run_args *a)
+{
+	struct jval d = p->invocation;
+	const struct strvec *lists[] = { &a->select, &a->exclude };
+	const char *names[] = { "select", "exclude" };
+	for (size_t k = 0; k < 2; k++) {
+		struct jval l = jval_list_new();
+		for (size_t i = 0; i < lists[k]->nr; i++)
+			jval_list_append(l, jval_str(lists[k]->v[i]));
+		jval_dict_set(d, names[k], l);
+	}
+	const char *strs[][2] = { { "selector", a->selector }, { "state", a->state }, { "vars", a->vars },
+				  { "target", a->target }, { "profiles_dir", a->profiles_dir } };
+	for (size_t k = 0; k < ARRAY_SIZE(strs); k++)
+		jval_dict_set(d, strs[k][0], strs[k][1] ? jval_str(strs[k][1]) : jval_none());
+	jval_dict_set(d, "full_refresh", jval_bool(a->full_refresh));
+	jval_dict_set(d, "fail_fast", jval_bool(a->fail_fast));
+	jval_dict_set(d, "empty", jval_bool(a->empty));
+	jval_dict_set(d, "defer", jval_bool(a->defer));
+	jval_dict_set(d, "favor_state", jval_bool(a->favor_state));
+	jval_dict_set(d, "threads", a->threads > 0 ? jval_int(a->threads) : jval_none());
 }
 
 static int do_compile(struct dbt_project *p, struct warehouse *wh, double parse_s)
@@ -512,7 +651,7 @@ static int do_compile(struct dbt_project *p, struct warehouse *wh, double parse_
 	struct strbuf err = STRBUF_INIT;
 	for (size_t k = 0; k < p->nr && order; k++) {
 		struct dbt_node *n = p->nodes[order[k]];
-		if (!n->selected || (n->kind != NODE_MODEL && n->kind != NODE_TEST))
+		if (!n->selected || (n->kind != NODE_MODEL && n->kind != NODE_TEST && n->kind != NODE_ANALYSIS))
 			continue;
 		strbuf_reset(&err);
 		free(n->compiled_sql);
@@ -599,36 +738,19 @@ static int run_main(struct run_args *a)
 	struct dbt_result *results = NULL;
 	double t0 = now_s();
 
-	if ((ret = locate(&loc, a)) != EXIT_OK)
-		return ret;
+	if ((ret = load_session(&loc, &p, &have_project, a, a->which != W_LS)) != EXIT_OK)
+		goto out;
 	ret = EXIT_FAIL;
-	if (a->which != W_LS)
-		out_line("Running with dango=%s", DANGO_VERSION);
-	struct dbt_load_opts lo = { loc.dbt_dir, loc.profiles_dir, loc.profiles_base, a->target, a->vars,
-				    a->full_refresh, on_log, NULL };
-	if (a->no_version_check) /* the flag is dbt's DBT_VERSION_CHECK=false */
-		setenv("DBT_VERSION_CHECK", "false", 1);
-	if (dbt_project_load(&p, &lo, &err) < 0) {
-		have_project = 1;
-		ui_error("%s", err.buf);
-		goto out;
-	}
-	have_project = 1;
 	p.empty = a->empty;
-	if (a->event_time_start) {
-		p.have_event_time = 1;
-		p.event_time_start = a->et_start;
-		p.event_time_end = a->et_end;
-	}
-	if (dbt_graph_build(&p, &err) < 0) {
-		ui_error("%s", err.buf);
-		goto out;
-	}
 	if (a->which == W_BUILD)
 		dbt_graph_add_test_edges(&p);
 	double t_parsed = now_s();
-	warn_unmatched(&p, a);
-	if (dbt_select(&p, &a->select, &a->exclude, kinds_for(a), 1, &err) < 0) {
+	record_args(&p, a);
+	if (a->state && dbt_state_load(&p, a->state, &err) < 0) {
+		ui_error("%s", err.buf);
+		goto out;
+	}
+	if (select_nodes(&p, a, &err) < 0) {
 		ui_error("%s", err.buf);
 		ret = EXIT_USAGE;
 		goto out;
@@ -691,7 +813,11 @@ static int run_main(struct run_args *a)
 			ret = EXIT_FAIL;
 			goto out;
 		}
+		size_t deferred = 0;
+		if (a->defer || a->favor_state)
+			dbt_state_defer(&p, have_wh ? &wh : NULL, a->favor_state, &deferred);
 		ret = do_compile(&p, have_wh ? &wh : NULL, t_parsed - t0);
+		dbt_state_undefer(&p);
 		if (dbt_write_manifest(&p, &err) < 0) {
 			ui_error("%s", err.buf);
 			ret = EXIT_FAIL;
@@ -706,16 +832,9 @@ static int run_main(struct run_args *a)
 		goto out;
 	}
 	/* the lock, then the warehouse */
-	if (!loc.dango) {
-		loc.proj.state_dir = xstrdup(p.target_path);
-		loc.proj.lock_wait = 300;
-	} else {
-		free(loc.proj.warehouse_path);
-	}
-	loc.proj.warehouse_path = xstrdup(p.target.path);
 	struct strbuf cmdname = STRBUF_INIT;
 	strbuf_addf(&cmdname, "dango %s", which_names[a->which]);
-	ret = cmd_open_writer(&loc.proj, cmdname.buf, NULL, a->wait, &lock, &wh);
+	ret = open_session_writer(&loc, &p, cmdname.buf, a->wait, &lock, &wh);
 	strbuf_release(&cmdname);
 	if (ret != EXIT_OK)
 		goto out;
@@ -724,6 +843,13 @@ static int run_main(struct run_args *a)
 		ui_error("%s", err.buf);
 		ret = EXIT_FAIL;
 		goto out;
+	}
+	if (a->defer || a->favor_state) {
+		size_t deferred = 0;
+		dbt_state_defer(&p, &wh, a->favor_state, &deferred);
+		if (deferred)
+			out_line("Deferring %zu unselected node%s to the relations of %s/manifest.json", deferred,
+				 deferred == 1 ? "" : "s", a->state);
 	}
 	out_line("Concurrency: %d thread%s", threads, threads == 1 ? "" : "s");
 	out_line("%s", "");
@@ -753,6 +879,7 @@ static int run_main(struct run_args *a)
 	if (run_project_hooks(&p, &wh, 1, results) < 0)
 		r = 1;
 	print_summary(&p, results, elapsed);
+	dbt_state_undefer(&p); /* the manifest has the nodes' own relations */
 	/* the artifacts are written while the warehouse closes (DuckDB
 	 * checkpoints then): neither waits for the other */
 	struct artifact_job aj = { &p, results, which_names[a->which], now_s() - t0, STRBUF_INIT };
@@ -776,9 +903,7 @@ out:
 		else
 			warehouse_close(&wh);
 	}
-	if (have_project)
-		dbt_project_release(&p);
-	location_release(&loc);
+	end_session(&loc, &p, have_project);
 	strbuf_release(&err);
 	return ret;
 }
@@ -786,8 +911,7 @@ out:
 /* dbt's resource types: the ones Dango has, and the others named as such */
 static int bad_resource_type(const struct strvec *types)
 {
-	static const char *const later[] = { "analysis", "exposure", "metric", "semantic_model", "saved_query",
-					     "group", "function", NULL };
+	static const char *const later[] = { "group", "function", NULL };
 	for (size_t i = 0; i < types->nr; i++) {
 		const char *t = types->v[i];
 		int ok = 0;
@@ -877,6 +1001,10 @@ static int run_cmd(enum which which, int argc, const char **argv)
 		OPT_LIST(0, "resource-type", &a.resource_types, "TYPE", "ls: model, seed, test, source, snapshot"),
 		OPT_STRING('o', "output", &a.output, "FORMAT", "ls: selector, name, path or json"),
 		OPT_BOOL(0, "no-version-check", &a.no_version_check, "do not check require-dbt-version"),
+		OPT_STRING(0, "selector", &a.selector, "NAME", "a selector of selectors.yml"),
+		OPT_STRING(0, "state", &a.state, "DIR", "another run's target/, for state:, result: and --defer"),
+		OPT_BOOL(0, "defer", &a.defer, "refs to unselected nodes not built here read --state's relations"),
+		OPT_BOOL(0, "favor-state", &a.favor_state, "with --defer: unselected nodes always read --state's"),
 		OPT_END(),
 	};
 	/* each command lists (and takes) only the options it uses */
@@ -892,6 +1020,10 @@ static int run_cmd(enum which which, int argc, const char **argv)
 		if (l && !strcmp(l, "ignore-drift") && which != W_RUN && which != W_BUILD)
 			continue;
 		if (l && !strncmp(l, "event-time-", 11) && which != W_RUN && which != W_BUILD)
+			continue;
+		if (l && (!strcmp(l, "defer") || !strcmp(l, "favor-state")) && (which == W_LS || which == W_PARSE))
+			continue;
+		if (l && (!strcmp(l, "selector") || !strcmp(l, "state")) && which == W_PARSE)
 			continue;
 		int empty_ok = which == W_RUN || which == W_BUILD || which == W_COMPILE;
 		if ((ls_only && which != W_LS) || (not_ls && which == W_LS) || (not_compile && which == W_COMPILE) ||
@@ -936,6 +1068,12 @@ static int run_cmd(enum which which, int argc, const char **argv)
 	} else if (bad_resource_type(&a.resource_types)) {
 		r = EXIT_USAGE;
 	} else if (bad_event_times(&a)) {
+		r = EXIT_USAGE;
+	} else if (a.selector && (a.select.nr || a.exclude.nr)) {
+		ui_error("--selector cannot be used with --select or --exclude (the selector says what to run)");
+		r = EXIT_USAGE;
+	} else if ((a.defer || a.favor_state) && !a.state) {
+		ui_error("--%s needs --state DIR (the target/ of the run to defer to)", a.defer ? "defer" : "favor-state");
 		r = EXIT_USAGE;
 	} else {
 		r = run_main(&a);
@@ -1086,24 +1224,9 @@ int cmd_run_operation(int argc, const char **argv)
 	struct dango_lock lock = DANGO_LOCK_INIT;
 	struct warehouse wh = { 0 };
 	int have_project = 0;
-	if ((r = locate(&loc, &a)) != EXIT_OK)
-		goto done;
-	r = EXIT_FAIL;
-	out_line("Running with dango=%s", DANGO_VERSION);
-	struct dbt_load_opts lo = { loc.dbt_dir, loc.profiles_dir, loc.profiles_base, a.target, a.vars, 0, on_log, NULL };
-	have_project = 1;
-	if (dbt_project_load(&p, &lo, &err) < 0 || dbt_graph_build(&p, &err) < 0) {
-		ui_error("%s", err.buf);
+	if ((r = load_session(&loc, &p, &have_project, &a, 1)) != EXIT_OK)
 		goto out;
-	}
-	if (!loc.dango) {
-		loc.proj.state_dir = xstrdup(p.target_path);
-		loc.proj.lock_wait = 300;
-	} else {
-		free(loc.proj.warehouse_path);
-	}
-	loc.proj.warehouse_path = xstrdup(p.target.path);
-	if ((r = cmd_open_writer(&loc.proj, "dango run-operation", NULL, a.wait, &lock, &wh)) != EXIT_OK)
+	if ((r = open_session_writer(&loc, &p, "dango run-operation", a.wait, &lock, &wh)) != EXIT_OK)
 		goto out;
 	if (dbt_duckdb_setup(&p, &wh, &err) < 0 || dbt_catalog_load(&p, &wh, &err) < 0 || dbt_run_operation(&p, &wh, args.v[0], kwargs, &err) < 0) {
 		ui_error("Encountered an error while running operation: %s", err.buf);
@@ -1113,10 +1236,7 @@ int cmd_run_operation(int argc, const char **argv)
 	}
 	cmd_close_writer(&lock, &wh);
 out:
-	if (have_project)
-		dbt_project_release(&p);
-	location_release(&loc);
-done:
+	end_session(&loc, &p, have_project);
 	jval_unref(kwargs);
 	strbuf_release(&err);
 	strvec_clear(&args);
@@ -1237,17 +1357,10 @@ int cmd_freshness(int argc, const char **argv)
 	struct warehouse wh = { 0 };
 	struct dbt_freshness *res = NULL;
 	int have_project = 0, have_wh = 0;
-	if ((r = locate(&loc, &a)) != EXIT_OK)
-		goto done;
-	r = EXIT_FAIL;
 	double t0 = now_s();
-	out_line("Running with dango=%s", DANGO_VERSION);
-	struct dbt_load_opts lo = { loc.dbt_dir, loc.profiles_dir, loc.profiles_base, a.target, a.vars, 0, on_log, NULL };
-	have_project = 1;
-	if (dbt_project_load(&p, &lo, &err) < 0 || dbt_graph_build(&p, &err) < 0) {
-		ui_error("%s", err.buf);
+	if ((r = load_session(&loc, &p, &have_project, &a, 1)) != EXIT_OK)
 		goto out;
-	}
+	r = EXIT_FAIL;
 	if (dbt_select(&p, &a.select, &a.exclude, 1u << NODE_SOURCE, 0, &err) < 0) {
 		ui_error("%s", err.buf);
 		r = EXIT_USAGE;
@@ -1307,10 +1420,7 @@ out:
 	}
 	if (have_wh)
 		warehouse_close(&wh);
-	if (have_project)
-		dbt_project_release(&p);
-	location_release(&loc);
-done:
+	end_session(&loc, &p, have_project);
 	strbuf_release(&err);
 	strvec_clear(&args);
 	strvec_clear(&a.select);
@@ -1351,16 +1461,9 @@ int cmd_docs(int argc, const char **argv)
 	struct strbuf err = STRBUF_INIT;
 	struct warehouse wh = { 0 };
 	int have_project = 0, have_wh = 0;
-	if ((r = locate(&loc, &a)) != EXIT_OK)
-		goto done;
-	r = EXIT_FAIL;
-	out_line("Running with dango=%s", DANGO_VERSION);
-	struct dbt_load_opts lo = { loc.dbt_dir, loc.profiles_dir, loc.profiles_base, a.target, a.vars, 0, on_log, NULL };
-	have_project = 1;
-	if (dbt_project_load(&p, &lo, &err) < 0 || dbt_graph_build(&p, &err) < 0) {
-		ui_error("%s", err.buf);
+	if ((r = load_session(&loc, &p, &have_project, &a, 1)) != EXIT_OK)
 		goto out;
-	}
+	r = EXIT_FAIL;
 	print_found(&p);
 	if (dbt_write_manifest(&p, &err) < 0) {
 		ui_error("%s", err.buf);
@@ -1382,10 +1485,7 @@ int cmd_docs(int argc, const char **argv)
 out:
 	if (have_wh)
 		warehouse_close(&wh);
-	if (have_project)
-		dbt_project_release(&p);
-	location_release(&loc);
-done:
+	end_session(&loc, &p, have_project);
 	strbuf_release(&err);
 	strvec_clear(&args);
 	return r;
@@ -1508,16 +1608,9 @@ int cmd_show(int argc, const char **argv)
 	struct warehouse wh = { 0 };
 	int have_project = 0, have_wh = 0;
 	char *compiled = NULL;
-	if ((r = locate(&loc, &a)) != EXIT_OK)
-		goto done;
-	r = EXIT_FAIL;
-	out_line("Running with dango=%s", DANGO_VERSION);
-	struct dbt_load_opts lo = { loc.dbt_dir, loc.profiles_dir, loc.profiles_base, a.target, a.vars, 0, on_log, NULL };
-	have_project = 1;
-	if (dbt_project_load(&p, &lo, &err) < 0 || dbt_graph_build(&p, &err) < 0) {
-		ui_error("%s", err.buf);
+	if ((r = load_session(&loc, &p, &have_project, &a, 1)) != EXIT_OK)
 		goto out;
-	}
+	r = EXIT_FAIL;
 	if (warehouse_open(&wh, p.target.path, WH_READ_ONLY, &err) < 0 ||
 	    (have_wh = 1, dbt_duckdb_setup(&p, &wh, &err) < 0)) {
 		ui_error("%s", err.buf);
@@ -1606,14 +1699,146 @@ out:
 	free(compiled);
 	if (have_wh)
 		warehouse_close(&wh);
-	if (have_project)
-		dbt_project_release(&p);
-	location_release(&loc);
-done:
+	end_session(&loc, &p, have_project);
 	strbuf_release(&err);
 	strbuf_release(&sql);
 	strbuf_release(&q);
 	strvec_clear(&args);
 	strvec_clear(&a.select);
+	return r;
+}
+
+/* The target-path of the dbt project in dir (absolute; the caller's). */
+static char *target_path_of(const char *dir)
+{
+	struct strbuf path = STRBUF_INIT, text = STRBUF_INIT, err = STRBUF_INIT, abs = STRBUF_INIT;
+	struct ydoc doc = { 0 };
+	const char *tp = "target";
+	fs_path_join(&path, dir, "dbt_project.yml");
+	if (strbuf_read_file(&text, path.buf) == 0 && ydoc_parse(&doc, "dbt_project.yml", text.buf, text.len, &err) == 0) {
+		const struct ynode *t = ymap_get(doc.root, "target-path");
+		if (t && t->kind == Y_SCALAR && !ynode_is_null(t))
+			tp = t->str;
+	}
+	strbuf_reset(&path);
+	fs_path_join(&path, dir, tp);
+	fs_absolute(&abs, path.buf);
+	ydoc_release(&doc);
+	strbuf_release(&path);
+	strbuf_release(&text);
+	strbuf_release(&err);
+	return strbuf_detach(&abs, NULL);
+}
+
+static const char *json_str_or(json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
+/* dango retry: the last command again (run_results.json's args: its
+ * selection, flags and vars), on exactly the nodes that errored, failed or
+ * were skipped, as dbt retry does */
+int cmd_retry(int argc, const char **argv)
+{
+	static const struct cmd_info info = {
+		"retry", "dango retry [--threads N] [--profiles-dir DIR] [--state DIR]",
+		"Re-run the nodes that errored, failed or were skipped in the last run_results.json,\n"
+		"with the same command (run, seed, test, build, snapshot) and the same flags.",
+		"Exit codes: 0 success, 1 a node failed (or there is no previous run), 2 usage, 3 lock not had."
+	};
+	struct run_args a;
+	memset(&a, 0, sizeof(a));
+	a.wait = -1;
+	const char *from = NULL, *profiles_dir = NULL;
+	int threads = 0;
+	struct strvec args = STRVEC_INIT;
+	const struct opt opts[] = {
+		OPT_INT(0, "threads", &threads, "N", "nodes built at once (default: the last run's)"),
+		OPT_STRING(0, "profiles-dir", &profiles_dir, "DIR", "folder of profiles.yml"),
+		OPT_STRING(0, "state", &from, "DIR", "where the last run_results.json is (default: target/)"),
+		OPT_END(),
+	};
+	int r = opts_parse(&info, opts, argc, argv, &args);
+	if (r == OPTS_HELP || r == OPTS_ERROR || args.nr) {
+		if (args.nr)
+			ui_error("unexpected argument '%s'", args.v[0]);
+		strvec_clear(&args);
+		return r == OPTS_HELP ? EXIT_OK : EXIT_USAGE;
+	}
+	strvec_clear(&args);
+	a.profiles_dir = profiles_dir;
+	struct location loc;
+	if ((r = locate(&loc, &a)) != EXIT_OK)
+		return r;
+	char *dir = from ? xstrdup(from) : target_path_of(loc.dbt_dir);
+	location_release(&loc);
+	struct strbuf path = STRBUF_INIT;
+	fs_path_join(&path, dir, "run_results.json");
+	json_error_t je;
+	json_t *root = fs_exists(path.buf) ? json_load_file(path.buf, 0, &je) : NULL;
+	r = EXIT_FAIL;
+	if (!root) {
+		if (fs_exists(path.buf))
+			ui_error("%s:%d: %s", path.buf, je.line, je.text);
+		else
+			ui_error("Could not find previous run in '%s' target directory", dir);
+		goto out;
+	}
+	json_t *prev = json_object_get(root, "args");
+	const char *which = json_str_or(prev, "which");
+	static const enum which retryable[] = { W_RUN, W_SEED, W_TEST, W_BUILD, W_SNAPSHOT };
+	int found = 0;
+	for (size_t i = 0; which && i < ARRAY_SIZE(retryable); i++)
+		if (!strcmp(which, which_names[retryable[i]])) {
+			a.which = retryable[i];
+			found = 1;
+		}
+	if (!found) {
+		ui_error("the last run ('%s') is not one retry re-runs (run, seed, test, build, snapshot)",
+			 which ? which : "?");
+		goto out;
+	}
+	const char *lists[] = { "select", "exclude" };
+	struct strvec *into[] = { &a.select, &a.exclude };
+	for (size_t k = 0; k < 2; k++) {
+		json_t *l = json_object_get(prev, lists[k]), *e;
+		size_t i;
+		json_array_foreach(l, i, e)
+		{
+			if (json_string_value(e))
+				strvec_push(into[k], json_string_value(e));
+		}
+	}
+	a.selector = json_str_or(prev, "selector");
+	a.state = json_str_or(prev, "state");
+	a.vars = json_str_or(prev, "vars");
+	a.target = json_str_or(prev, "target");
+	if (!a.profiles_dir)
+		a.profiles_dir = json_str_or(prev, "profiles_dir");
+	a.full_refresh = json_is_true(json_object_get(prev, "full_refresh"));
+	a.fail_fast = json_is_true(json_object_get(prev, "fail_fast"));
+	a.empty = json_is_true(json_object_get(prev, "empty"));
+	a.defer = json_is_true(json_object_get(prev, "defer"));
+	a.favor_state = json_is_true(json_object_get(prev, "favor_state"));
+	a.threads = threads > 0 ? threads : (int)json_integer_value(json_object_get(prev, "threads"));
+	a.retry = 1;
+	json_t *res = json_object_get(root, "results"), *e;
+	size_t i;
+	json_array_foreach(res, i, e)
+	{
+		const char *st = json_str_or(e, "status"), *uid = json_str_or(e, "unique_id");
+		if (st && uid &&
+		    (!strcmp(st, "error") || !strcmp(st, "fail") || !strcmp(st, "skipped") ||
+		     !strcmp(st, "runtime error") || !strcmp(st, "partial success")))
+			strvec_push(&a.retry_ids, uid);
+	}
+	r = run_main(&a);
+out:
+	json_decref(root);
+	strvec_clear(&a.select);
+	strvec_clear(&a.exclude);
+	strvec_clear(&a.retry_ids);
+	strbuf_release(&path);
+	free(dir);
 	return r;
 }

@@ -52,16 +52,146 @@ static json_t *strings(const struct strvec *sv)
 	return a;
 }
 
+/* a version as the YAML wrote it: 2 is a number, "beta" a string */
+static json_t *version_json(const char *v)
+{
+	if (!v)
+		return json_null();
+	char *end;
+	long long i = strtoll(v, &end, 10);
+	if (*v && !*end)
+		return json_integer(i);
+	double d = strtod(v, &end);
+	if (*v && !*end)
+		return json_real(d);
+	return json_string(v);
+}
+
+/* refs as dbt lists them: name, package, version ("m@v2" is m, version 2) */
+static json_t *refs_json(const struct dbt_node *n)
+{
+	json_t *refs = json_array();
+	for (size_t i = 0; i < n->refs.nr; i++) {
+		const char *r = n->refs.v[i], *at = strstr(r, "@v"), *dot = strchr(r, '.');
+		if (strchr(r, ':'))
+			continue; /* metric:x, measure:x */
+		json_t *o = json_object();
+		const char *name = dot && (!at || dot < at) ? dot + 1 : r;
+		size_t len = at ? (size_t)(at - name) : strlen(name);
+		char *nm = xstrndup(name, len);
+		json_object_set_new(o, "name", json_string(nm));
+		free(nm);
+		if (dot && (!at || dot < at)) {
+			char *pkg = xstrndup(r, (size_t)(dot - r));
+			json_object_set_new(o, "package", json_string(pkg));
+			free(pkg);
+		} else {
+			json_object_set_new(o, "package", json_null());
+		}
+		json_object_set_new(o, "version", version_json(at ? at + 2 : NULL));
+		json_array_append_new(refs, o);
+	}
+	return refs;
+}
+
+static json_t *sources_json(const struct dbt_node *n)
+{
+	json_t *srcs = json_array();
+	for (size_t i = 0; i < n->sources.nr; i++) {
+		json_t *pair = json_array();
+		const char *dot = strchr(n->sources.v[i], '.');
+		char *src = xstrndup(n->sources.v[i], dot ? (size_t)(dot - n->sources.v[i]) : 0);
+		json_array_append_new(pair, json_string(src));
+		json_array_append_new(pair, json_string(dot ? dot + 1 : n->sources.v[i]));
+		free(src);
+		json_array_append_new(srcs, pair);
+	}
+	return srcs;
+}
+
+static json_t *depends_json(struct dbt_project *p, const struct dbt_node *n)
+{
+	json_t *dep = json_object(), *deps = json_array(), *macros = json_array();
+	for (size_t i = 0; i < n->nparents; i++)
+		json_array_append_new(deps, json_string(p->nodes[n->parents[i]]->unique_id));
+	struct strvec used = STRVEC_INIT;
+	dbt_node_macros(p, n, &used);
+	for (size_t i = 0; i < used.nr; i++) {
+		char *uid = xasprintf("macro.%s.%s", p->name, used.v[i]);
+		json_array_append_new(macros, json_string(uid));
+		free(uid);
+	}
+	strvec_clear(&used);
+	json_object_set_new(dep, "macros", macros);
+	json_object_set_new(dep, "nodes", deps);
+	return dep;
+}
+
+/* An exposure, metric, semantic model or saved query: its YAML entry's
+ * properties (type, owner, label, measures...), with dbt's common keys */
+static json_t *semantic_json(struct dbt_project *p, struct dbt_node *n)
+{
+	json_t *o = dbt_jval_to_json(n->props);
+	if (!json_is_object(o)) {
+		json_decref(o);
+		o = json_object();
+	}
+	json_object_set_new(o, "unique_id", json_string(n->unique_id));
+	json_object_set_new(o, "name", json_string(n->name));
+	json_object_set_new(o, "resource_type", json_string(dbt_node_kind_name(n->kind)));
+	json_object_set_new(o, "package_name", json_string(p->name));
+	json_object_set_new(o, "path", json_string(n->path));
+	json_object_set_new(o, "original_file_path", json_string(n->file));
+	json_object_set_new(o, "fqn", strings(&n->fqn));
+	json_object_set_new(o, "description", json_string(n->description ? n->description : ""));
+	json_object_set_new(o, "config", dbt_jval_to_json(n->config));
+	json_object_set_new(o, "depends_on", depends_json(p, n));
+	json_object_set_new(o, "refs", refs_json(n));
+	json_object_set_new(o, "sources", sources_json(n));
+	json_t *metrics = json_array();
+	for (size_t i = 0; i < n->refs.nr; i++)
+		if (!strncmp(n->refs.v[i], "metric:", 7)) {
+			json_t *one = json_array();
+			json_array_append_new(one, json_string(n->refs.v[i] + 7));
+			json_array_append_new(metrics, one);
+		}
+	json_object_set_new(o, "metrics", metrics);
+	return o;
+}
+
 static json_t *node_json(struct dbt_project *p, struct dbt_node *n)
 {
+	if (n->kind >= NODE_EXPOSURE)
+		return semantic_json(p, n);
 	json_t *o = json_object();
 	struct strbuf sb = STRBUF_INIT;
 	json_object_set_new(o, "unique_id", json_string(n->unique_id));
 	json_object_set_new(o, "name", json_string(n->name));
 	json_object_set_new(o, "resource_type",
 			    json_string(n->unit_model >= 0 ? "unit_test" : dbt_node_kind_name(n->kind)));
-	json_object_set_new(o, "package_name", json_string(p->name));
+	json_object_set_new(o, "package_name", json_string(n->package_name ? n->package_name : p->name));
 	json_object_set_new(o, "path", json_string(n->path ? n->path : ""));
+	if (n->checksum) {
+		json_t *ck = json_object();
+		json_object_set_new(ck, "name", json_string("sha1"));
+		json_object_set_new(ck, "checksum", json_string(n->checksum));
+		json_object_set_new(o, "checksum", ck);
+	}
+	if (n->kind == NODE_MODEL) {
+		const char *access = dbt_config_str(n, "access"), *group = dbt_config_str(n, "group");
+		const struct jval *c = jval_dict_get(n->config, "contract");
+		const struct jval *e = c && c->type == JVAL_DICT ? jval_dict_get(*c, "enforced") : NULL;
+		json_t *contract = json_object();
+		json_object_set_new(contract, "enforced", json_boolean(e && e->type == JVAL_BOOL && e->u.b));
+		json_object_set_new(o, "contract", contract);
+		json_object_set_new(o, "access", json_string(access ? access : "protected"));
+		json_object_set_new(o, "group", group ? json_string(group) : json_null());
+		json_object_set_new(o, "version", version_json(n->version));
+		json_object_set_new(o, "latest_version", version_json(n->latest_version));
+	} else if (n->kind != NODE_SOURCE) {
+		const char *group = dbt_config_str(n, "group");
+		json_object_set_new(o, "group", group ? json_string(group) : json_null());
+	}
 	json_object_set_new(o, "original_file_path", json_string(n->file ? n->file : ""));
 	json_object_set_new(o, "fqn", strings(&n->fqn));
 	json_object_set_new(o, "database", json_string(n->database ? n->database : p->target.database));
@@ -83,31 +213,9 @@ static json_t *node_json(struct dbt_project *p, struct dbt_node *n)
 		json_object_set_new(o, "compiled", json_boolean(n->compiled_sql != NULL));
 		if (n->compiled_sql)
 			json_object_set_new(o, "compiled_code", json_string(n->compiled_sql));
-		json_t *refs = json_array(), *srcs = json_array(), *deps = json_array();
-		for (size_t i = 0; i < n->refs.nr; i++) {
-			json_t *r = json_object();
-			json_object_set_new(r, "name", json_string(n->refs.v[i]));
-			json_object_set_new(r, "package", json_null());
-			json_object_set_new(r, "version", json_null());
-			json_array_append_new(refs, r);
-		}
-		for (size_t i = 0; i < n->sources.nr; i++) {
-			json_t *pair = json_array();
-			const char *dot = strchr(n->sources.v[i], '.');
-			char *src = xstrndup(n->sources.v[i], dot ? (size_t)(dot - n->sources.v[i]) : 0);
-			json_array_append_new(pair, json_string(src));
-			json_array_append_new(pair, json_string(dot ? dot + 1 : n->sources.v[i]));
-			free(src);
-			json_array_append_new(srcs, pair);
-		}
-		for (size_t i = 0; i < n->nparents; i++)
-			json_array_append_new(deps, json_string(p->nodes[n->parents[i]]->unique_id));
-		json_object_set_new(o, "refs", refs);
-		json_object_set_new(o, "sources", srcs);
-		json_t *dep = json_object();
-		json_object_set_new(dep, "macros", json_array());
-		json_object_set_new(dep, "nodes", deps);
-		json_object_set_new(o, "depends_on", dep);
+		json_object_set_new(o, "refs", refs_json(n));
+		json_object_set_new(o, "sources", sources_json(n));
+		json_object_set_new(o, "depends_on", depends_json(p, n));
 		if (n->test_name) {
 			json_t *tm = json_object();
 			json_object_set_new(tm, "name", json_string(n->test_name));
@@ -119,7 +227,7 @@ static json_t *node_json(struct dbt_project *p, struct dbt_node *n)
 					    n->attached >= 0 ? json_string(p->nodes[n->attached]->unique_id) : json_null());
 		}
 	}
-	if (n->kind != NODE_TEST && n->schema) {
+	if (n->kind != NODE_TEST && n->kind != NODE_ANALYSIS && n->schema) {
 		dbt_node_relation_sql(&sb, n);
 		json_object_set_new(o, "relation_name", json_string(sb.buf));
 	} else {
@@ -149,10 +257,14 @@ int dbt_write_manifest(struct dbt_project *p, struct strbuf *err)
 {
 	json_t *root = json_object(), *nodes = json_object(), *sources = json_object();
 	json_t *parents = json_object(), *children = json_object();
+	json_t *semantic[4] = { json_object(), json_object(), json_object(), json_object() };
 	json_object_set_new(root, "metadata", metadata(p, "https://schemas.getdbt.com/dbt/manifest/v11.json"));
 	for (size_t i = 0; i < p->nr; i++) {
 		struct dbt_node *n = p->nodes[i];
-		json_object_set_new(n->kind == NODE_SOURCE ? sources : nodes, n->unique_id, node_json(p, n));
+		json_t *section = n->kind == NODE_SOURCE	   ? sources
+				  : n->kind >= NODE_EXPOSURE ? semantic[n->kind - NODE_EXPOSURE]
+							     : nodes;
+		json_object_set_new(section, n->unique_id, node_json(p, n));
 		json_t *pa = json_array(), *ch = json_array();
 		for (size_t k = 0; k < n->nparents; k++)
 			json_array_append_new(pa, json_string(p->nodes[n->parents[k]]->unique_id));
@@ -172,6 +284,8 @@ int dbt_write_manifest(struct dbt_project *p, struct strbuf *err)
 		json_object_set_new(m, "unique_id", json_string(uid));
 		json_object_set_new(m, "name", json_string(name));
 		json_object_set_new(m, "package_name", json_string(p->name));
+		const struct jval *sql = jval_dict_get(p->macro_sql, name);
+		json_object_set_new(m, "macro_sql", json_string(sql ? jval_str_cstr(*sql) : ""));
 		json_object_set_new(macros, uid, m);
 		free(uid);
 		free(name);
@@ -189,9 +303,19 @@ int dbt_write_manifest(struct dbt_project *p, struct strbuf *err)
 		free(name);
 	}
 	json_object_set_new(root, "docs", docs);
-	json_object_set_new(root, "exposures", json_object());
-	json_object_set_new(root, "metrics", json_object());
-	json_object_set_new(root, "groups", json_object());
+	json_object_set_new(root, "exposures", semantic[0]);
+	json_object_set_new(root, "metrics", semantic[1]);
+	json_object_set_new(root, "semantic_models", semantic[2]);
+	json_object_set_new(root, "saved_queries", semantic[3]);
+	json_t *groups = json_object();
+	for (size_t i = 0; jval_dict_entry(p->groups, i, &k, &v); i++) {
+		json_t *g = dbt_jval_to_json(*v);
+		json_object_set_new(g, "resource_type", json_string("group"));
+		json_object_set_new(g, "package_name", json_string(p->name));
+		const struct jval *uid = jval_dict_get(*v, "unique_id");
+		json_object_set_new(groups, jval_str_cstr(*uid), g);
+	}
+	json_object_set_new(root, "groups", groups);
 	json_object_set_new(root, "selectors", json_object());
 	json_object_set_new(root, "disabled", json_object());
 	json_object_set_new(root, "parent_map", parents);
@@ -266,7 +390,11 @@ int dbt_write_run_results(struct dbt_project *p, const struct dbt_result *result
 	free(by_order);
 	json_object_set_new(root, "results", list);
 	json_object_set_new(root, "elapsed_time", json_real(elapsed));
-	json_t *args = json_object();
+	json_t *args = dbt_jval_to_json(p->invocation);
+	if (!json_is_object(args)) {
+		json_decref(args);
+		args = json_object();
+	}
 	json_object_set_new(args, "which", json_string(command));
 	json_object_set_new(root, "args", args);
 	int ret = write_json(p, "run_results.json", root, err);

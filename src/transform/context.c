@@ -193,6 +193,8 @@ static int fixture_relation(struct rstate *st, const char *key, struct jval *ret
 	return 1;
 }
 
+static int ref_named(struct jinja_call *c, struct rstate *st, const char *pkg, const char *name, struct jval *ret);
+
 static int n_ref(struct jinja_call *c, struct jval *ret)
 {
 	struct rstate *st = ST(c);
@@ -206,6 +208,24 @@ static int n_ref(struct jinja_call *c, struct jval *ret)
 	}
 	if (!name)
 		return jinja_call_error(c, "ref() takes a model name, or a package and a model name");
+	/* ref('m', v=2) or version=2: that version of m */
+	char *vkey = NULL;
+	const struct jval *ver = jinja_call_kwarg(c, "v");
+	if (!ver)
+		ver = jinja_call_kwarg(c, "version");
+	if (ver && ver->type != JVAL_NONE) {
+		char *v = jval_to_cstr(*ver);
+		vkey = dbt_version_key(name, v);
+		free(v);
+		name = vkey;
+	}
+	int r = ref_named(c, st, pkg, name, ret);
+	free(vkey);
+	return r;
+}
+
+static int ref_named(struct jinja_call *c, struct rstate *st, const char *pkg, const char *name, struct jval *ret)
+{
 	if (pkg && strcmp(pkg, st->p->name) && !strvec_has(&st->p->packages, pkg))
 		return jinja_call_error(c, "ref('%s', '%s'): no package named '%s' is installed", pkg, name, pkg);
 	struct dbt_node *t = NULL;

@@ -8,7 +8,9 @@
  *                  its refs, sources and config()          -> struct dbt_project
  *   context.c      the dbt Jinja context (ref, source, config, var, this, ...)
  *   graph.c        edges, topological order, cycles
- *   selector.c     --select / --exclude
+ *   govern.c       model versions' order, access and groups
+ *   selector.c     --select / --exclude, selectors.yml
+ *   state.c        --state DIR (state:, result:, source_status:), --defer
  *   materialize.c  view, table, incremental, ephemeral, seed, test on DuckDB
  *   runner.c       the scheduler over the worker pool (pool.c)
  *   artifacts.c    target/manifest.json, run_results.json, compiled/ and run/
@@ -30,8 +32,10 @@ struct strbuf;
 struct warehouse;
 struct ynode;
 
-enum node_kind { NODE_MODEL, NODE_SEED, NODE_TEST, NODE_SOURCE, NODE_SNAPSHOT };
-#define DBT_NODE_KINDS 5
+enum node_kind { NODE_MODEL, NODE_SEED, NODE_TEST, NODE_SOURCE, NODE_SNAPSHOT,
+		 /* parsed into the manifest and selectable, never run */
+		 NODE_ANALYSIS, NODE_EXPOSURE, NODE_METRIC, NODE_SEMANTIC_MODEL, NODE_SAVED_QUERY };
+#define DBT_NODE_KINDS 10
 
 enum materialized { MAT_VIEW, MAT_TABLE, MAT_INCREMENTAL, MAT_EPHEMERAL, MAT_SEED, MAT_TEST, MAT_NONE, MAT_SNAPSHOT,
 		    MAT_EXTERNAL, MAT_CUSTOM /* a materialization macro of the project or a package (custom.c) */ };
@@ -78,6 +82,11 @@ struct dbt_node {
 	 * refs and sources with an event_time read only the batch */
 	int in_batch, batch_incremental;
 	char batch_start[32], batch_end[32], batch_id[16];
+	/* model versions: this node is version `version` of model `name`
+	 * (NULL: unversioned); latest_version is its model's latest */
+	char *version, *latest_version;
+	char *checksum;           /* sha1 of the file (state:modified.body) */
+	struct jval props;        /* exposures, metrics...: their YAML entry as a dict */
 };
 
 struct dbt_target {
@@ -141,6 +150,11 @@ struct dbt_project {
 	/* --event-time-start / --event-time-end (microbatch models) */
 	int have_event_time;
 	time_t event_time_start, event_time_end;
+	struct jval groups;       /* dict: group name -> dict(name, owner, file) */
+	struct jval macro_sql;    /* dict: macro name -> its source text (state:modified.macros) */
+	struct jval invocation;   /* dict: the command's arguments, for run_results.json's args */
+	struct strvec restrict_access; /* packages with restrict-access: true */
+	struct dbt_state *state;  /* --state: the other run's artifacts (state.c), or NULL */
 };
 
 /* --- pg_target.c: a dbt-postgres target (dango run, test, build) --------------- */
@@ -245,6 +259,32 @@ struct jval dbt_yaml_value(const struct ynode *y);
 /* Parse --vars text (JSON is YAML) into a dict; -1 with a message. */
 int dbt_parse_vars(const char *text, struct jval *out, struct strbuf *err);
 
+/* --- govern.c: model versions and access ------------------------------------ */
+/* Refs that break a model's access (private to its group, protected to
+ * its package), and groups that are not defined: -1 with dbt's message,
+ * naming both nodes. */
+int dbt_check_access(struct dbt_project *p, struct strbuf *err);
+/* The by_name key of version v of model name ("name@vV"); the caller's. */
+char *dbt_version_key(const char *name, const char *v);
+/* Compare two version identifiers as dbt orders them (numbers as numbers). */
+int dbt_version_cmp(const char *a, const char *b);
+
+/* --- state.c: --state DIR, state:/result:/source_status:, --defer ------------ */
+/* Read DIR/manifest.json (required), run_results.json and sources.json
+ * into p->state; -1 with err. */
+int dbt_state_load(struct dbt_project *p, const char *dir, struct strbuf *err);
+void dbt_state_free(struct dbt_project *p);
+/* Does n match method:value (state:modified.body, result:error, ...)? */
+int dbt_state_match(const struct dbt_project *p, const struct dbt_node *n, const char *method, const char *value);
+/* NULL if method's artifacts are there, else what is missing (static) */
+const char *dbt_state_missing(const struct dbt_project *p, const char *method);
+/* --defer (favor_state 0) / --favor-state: unselected models, seeds and
+ * snapshots read the state manifest's relations; undefer puts them back. */
+int dbt_state_defer(struct dbt_project *p, struct warehouse *wh, int favor_state, size_t *deferred);
+void dbt_state_undefer(struct dbt_project *p);
+/* The names of the project's macros n calls, transitively (depends_on.macros) */
+void dbt_node_macros(const struct dbt_project *p, const struct dbt_node *n, struct strvec *out);
+
 /* --- graph.c ---------------------------------------------------------------- */
 /* Resolve refs and sources to edges; -1 with "model 'x' (models/x.sql)
  * depends on a node named 'y' which was not found" or a cycle. */
@@ -259,6 +299,12 @@ void dbt_graph_add_test_edges(struct dbt_project *p);
  * select (all when empty) and not exclude. -1 on a bad selector. */
 int dbt_select(struct dbt_project *p, const struct strvec *select, const struct strvec *exclude,
 	       unsigned kinds, int indirect_tests, struct strbuf *err);
+/* --selector NAME: the selector of the project's selectors.yml (union,
+ * intersection, exclude, method/value with parents, children, depths,
+ * childrens_parents, indirect_selection; a string is CLI syntax). */
+int dbt_select_named(struct dbt_project *p, const char *name, unsigned kinds, struct strbuf *err);
+/* The `default: true` selector's name in *name (caller's; NULL: none). */
+int dbt_default_selector(const struct dbt_project *p, char **name, struct strbuf *err);
 
 
 /* --- materialize.c: running one node on one connection ------------------------------- */

@@ -129,6 +129,21 @@ int dbt_graph_build(struct dbt_project *p, struct strbuf *err)
 					    n->file);
 				return -1;
 			}
+			const char *at = strstr(n->refs.v[r], "@v");
+			if ((!t || t->kind == NODE_SOURCE) && at) {
+				describe(err, n);
+				strbuf_addf(err, " depends on a node named '%.*s' with version '%s' which was not found",
+					    (int)(at - n->refs.v[r]), n->refs.v[r], at + 2);
+				return -1;
+			}
+			const char *colon = strchr(n->refs.v[r], ':');
+			if (!t && colon) {
+				/* metric:x, measure:x of a metric or an exposure */
+				describe(err, n);
+				strbuf_addf(err, " depends on a %.*s named '%s' which was not found",
+					    (int)(colon - n->refs.v[r]), n->refs.v[r], colon + 1);
+				return -1;
+			}
 			if (!t || t->kind == NODE_SOURCE) {
 				describe(err, n);
 				strbuf_addf(err, " depends on a node named '%s' which was not found", n->refs.v[r]);
@@ -177,7 +192,7 @@ int dbt_graph_build(struct dbt_project *p, struct strbuf *err)
 		return -1;
 	}
 	free(order);
-	return 0;
+	return dbt_check_access(p, err);
 }
 
 static int reaches(const struct dbt_project *p, size_t from, size_t to, unsigned char *seen)

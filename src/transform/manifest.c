@@ -7,6 +7,7 @@
  * `tags` and hooks add up across levels rather than replace. */
 #include "transform/dbt.h"
 #include "core/fs.h"
+#include "core/sha1.h"
 #include "core/strbuf.h"
 #include "core/util.h"
 #include "core/xalloc.h"
@@ -23,7 +24,8 @@
 
 const char *dbt_node_kind_name(enum node_kind k)
 {
-	static const char *const names[] = { "model", "seed", "test", "source", "snapshot" };
+	static const char *const names[] = { "model",	  "seed",   "test",	      "source",	     "snapshot",
+					     "analysis", "exposure", "metric", "semantic_model", "saved_query" };
 	return names[k];
 }
 
@@ -351,6 +353,16 @@ static void apply_project_tree(struct jval cfg, const struct ynode *tree, const 
 }
 
 /* --- nodes ------------------------------------------------------------------- */
+static char *text_sha1(const char *buf, size_t len)
+{
+	struct sha1 s;
+	char hex[41];
+	sha1_init(&s);
+	sha1_update(&s, buf, len);
+	sha1_final_hex(&s, hex);
+	return xstrdup(hex);
+}
+
 static struct dbt_node *node_new(struct dbt_project *p, enum node_kind kind)
 {
 	struct dbt_node *n = xcalloc(1, sizeof(*n));
@@ -399,6 +411,10 @@ static void node_free(struct dbt_node *n)
 	free(n->compiled_sql);
 	free(n->load_error);
 	free(n->package_name);
+	free(n->version);
+	free(n->latest_version);
+	free(n->checksum);
+	jval_unref(n->props);
 	free(n);
 }
 
@@ -624,6 +640,7 @@ static int read_rel(struct dbt_project *p, const char *rel, struct strbuf *text,
 
 static int load_macro_dirs(struct dbt_project *p, const struct strvec *macro_paths, const char *const *exts,
 			   struct strbuf *err);
+static void record_macro_sql(struct dbt_project *p, const char *text);
 
 static int load_macros(struct dbt_project *p, struct strbuf *err)
 {
@@ -659,6 +676,8 @@ static int load_macro_dirs(struct dbt_project *p, const struct strvec *macro_pat
 			}
 			struct jinja_template *t = jinja_template_parse(&p->env, rel.buf, text.buf, text.len, err);
 			strbuf_release(&rel);
+			if (t)
+				record_macro_sql(p, text.buf);
 			strbuf_release(&text);
 			if (!t) {
 				strvec_clear(&files);
@@ -794,6 +813,7 @@ static int load_models(struct dbt_project *p, const struct origin *o, const stru
 				strvec_clear(&files);
 				return -1;
 			}
+			n->checksum = text_sha1(text.buf, text.len);
 			if (python) {
 				/* fails when it runs; the rest of the project runs */
 				strbuf_release(&text);
@@ -846,6 +866,32 @@ struct node_dirs {
 	const struct strvec *paths;
 	const struct ynode *own_tree;
 };
+
+/* The text of each {% macro name(...) %} ... {% endmacro %} in a macro
+ * file, for state:modified.macros (dbt compares macro_sql). */
+static void record_macro_sql(struct dbt_project *p, const char *text)
+{
+	for (const char *s = strstr(text, "{%"); s; s = strstr(s + 2, "{%")) {
+		const char *arg, *end = tag_at(s, "macro", &arg);
+		if (!end)
+			continue;
+		size_t l = 0;
+		while (isalnum((unsigned char)arg[l]) || arg[l] == '_')
+			l++;
+		const char *close = NULL, *q;
+		for (q = strstr(end, "{%"); q; q = strstr(q + 2, "{%")) {
+			const char *a2;
+			if ((close = tag_at(q, "endmacro", &a2)))
+				break;
+		}
+		if (!l || !close)
+			break;
+		char *name = xstrndup(arg, l);
+		jval_dict_set(p->macro_sql, name, jval_strn(s, (size_t)(close - s)));
+		free(name);
+		s = close - 2;
+	}
+}
 
 /* Each {% snapshot name %} ... {% endsnapshot %} block of the snapshot
  * paths is a snapshot node; its body is the query. */
@@ -950,6 +996,12 @@ static int load_seeds(struct dbt_project *p, const struct origin *o, const struc
 				apply_project_tree(n->config, o->seeds_tree, &n->fqn);
 			apply_project_tree(n->config, tree, &n->fqn);
 			n->mat = MAT_SEED;
+			{
+				struct strbuf csv = STRBUF_INIT;
+				if (strbuf_read_file(&csv, n->abs_file) == 0)
+					n->checksum = text_sha1(csv.buf, csv.len);
+				strbuf_release(&csv);
+			}
 			if (!dbt_project_find(p, n->name))
 				index_node(p, n, n->name);
 			origin_key(&key, o, n->name);
@@ -997,6 +1049,10 @@ static int load_package_nodes(struct dbt_project *p, const struct ynode *models_
 		    ydoc_parse(&doc, path.buf, text.buf, text.len, err) == 0) {
 			struct origin o = { p->packages.v[k], p->packages.v[k], prefix.buf, STRVEC_INIT, STRVEC_INIT,
 					    ymap_get(doc.root, "models"), ymap_get(doc.root, "seeds") };
+			int restrict_access = 0;
+			ynode_bool(ymap_get(doc.root, "restrict-access"), &restrict_access);
+			if (restrict_access)
+				strvec_push(&p->restrict_access, p->packages.v[k]);
 			origin_paths(&o.model_paths, doc.root, "model-paths", "models");
 			origin_paths(&o.seed_paths, doc.root, "seed-paths", "seeds");
 			if (load_models(p, &o, models_tree, err) < 0 || load_seeds(p, &o, seeds_tree) < 0)
@@ -1049,10 +1105,45 @@ static int load_singular_tests_of(struct dbt_project *p, const struct node_dirs 
 				strbuf_release(&root);
 				return -1;
 			}
+			n->checksum = text_sha1(text.buf, text.len);
 			n->raw_sql = strbuf_detach(&text, NULL);
 		}
 		strvec_clear(&files);
 		strbuf_release(&root);
+	}
+	return 0;
+}
+
+/* Analyses: SQL in the analysis paths, compiled by `dango compile` into
+ * target/compiled/, never run (dbt's fqn: project, "analysis", folders). */
+static int load_analyses(struct dbt_project *p, struct strbuf *err)
+{
+	static const char *const exts[] = { ".sql", NULL };
+	for (size_t d = 0; d < p->analysis_paths.nr; d++) {
+		struct strvec files = STRVEC_INIT;
+		struct strbuf base = STRBUF_INIT;
+		fs_path_join(&base, p->dir, p->analysis_paths.v[d]);
+		list_files(&files, base.buf, "", exts);
+		strbuf_release(&base);
+		for (size_t i = 0; i < files.nr; i++) {
+			struct dbt_node *n = node_new(p, NODE_ANALYSIS);
+			node_set_file(p, n, p->analysis_paths.v[d], files.v[i]);
+			n->name = basename_noext(files.v[i]);
+			n->unique_id = xasprintf("analysis.%s.%s", p->name, n->name);
+			struct strbuf rel = STRBUF_INIT;
+			strbuf_addf(&rel, "analysis/%s", files.v[i]);
+			make_fqn(&n->fqn, p->name, rel.buf, n->name);
+			strbuf_release(&rel);
+			struct strbuf text = STRBUF_INIT;
+			if (read_rel(p, n->file, &text, err) < 0) {
+				strbuf_release(&text);
+				strvec_clear(&files);
+				return -1;
+			}
+			n->checksum = text_sha1(text.buf, text.len);
+			n->raw_sql = strbuf_detach(&text, NULL);
+		}
+		strvec_clear(&files);
 	}
 	return 0;
 }
@@ -1409,6 +1500,218 @@ static int column_tests(struct dbt_project *p, struct yml_file *f, struct dbt_no
 	return ret;
 }
 
+/* The properties of one model (or seed, snapshot) entry on node n; ver
+ * is the entry of one of its versions, or NULL. */
+static void apply_entry(struct dbt_project *p, struct dbt_node *n, const struct ynode *m, const struct ynode *ver);
+static int apply_entry_tests(struct dbt_project *p, struct yml_file *f, struct dbt_node *n, const struct ynode *m,
+			     const struct ynode *ver, const struct ynode *tests_tree, struct strbuf *err);
+
+/* Is column name kept in version ver: its `columns:` may hold
+ * {include: all | [..], exclude: [..]} over the model's columns. */
+static int version_keeps(const struct ynode *ver, const char *name)
+{
+	const struct ynode *cols = ver ? ymap_get(ver, "columns") : NULL;
+	for (size_t i = 0; cols && cols->kind == Y_SEQ && i < cols->n; i++) {
+		const struct ynode *c = cols->items[i];
+		const struct ynode *inc = ymap_get(c, "include"), *exc = ymap_get(c, "exclude");
+		if (!inc && !exc)
+			continue;
+		int kept = 1;
+		if (inc && inc->kind == Y_SEQ) {
+			kept = 0;
+			for (size_t k = 0; k < inc->n; k++)
+				kept |= inc->items[k]->kind == Y_SCALAR && !strcmp(inc->items[k]->str, name);
+		} else if (inc && inc->kind == Y_SCALAR && strcmp(inc->str, "all") && strcmp(inc->str, "*")) {
+			kept = 0;
+		}
+		for (size_t k = 0; exc && exc->kind == Y_SEQ && k < exc->n; k++)
+			if (exc->items[k]->kind == Y_SCALAR && !strcmp(exc->items[k]->str, name))
+				kept = 0;
+		return kept;
+	}
+	return 1;
+}
+
+/* A version identifier as text: 2, 1.5, "beta" */
+static char *version_text(const struct ynode *v)
+{
+	if (!v || v->kind != Y_SCALAR || ynode_is_null(v) || !*v->str)
+		return NULL;
+	return xstrdup(v->str);
+}
+
+/* `versions:` of model name: each version is a node of its own, read from
+ * <name>_v<v>.sql (or defined_in), named name with version v, built as
+ * <name>_v<v> unless aliased; ref('name') is the latest version. dbt makes
+ * no unversioned relation for the latest (that is a post-hook's job). */
+static int model_versions(struct dbt_project *p, struct yml_file *f, const struct ynode *m, const char *name,
+			  const struct ynode *tests_tree, struct strbuf *err)
+{
+	const struct ynode *vers = ymap_get(m, "versions");
+	if (vers->kind != Y_SEQ) {
+		ynode_where(err, &f->doc, vers);
+		strbuf_addf(err, "'versions' of model '%s' must be a list", name);
+		return -1;
+	}
+	char *latest = version_text(ymap_get(m, "latest_version"));
+	if (!latest)
+		for (size_t i = 0; i < vers->n; i++) {
+			char *v = version_text(ymap_get(vers->items[i], "v"));
+			if (v && (!latest || dbt_version_cmp(v, latest) > 0)) {
+				free(latest);
+				latest = v;
+			} else {
+				free(v);
+			}
+		}
+	int ret = -1, found_latest = 0;
+	for (size_t i = 0; i < vers->n; i++) {
+		const struct ynode *ver = vers->items[i];
+		char *v = version_text(ymap_get(ver, "v"));
+		if (!v) {
+			ynode_where(err, &f->doc, ver);
+			strbuf_addf(err, "a version of model '%s' has no 'v'", name);
+			goto out;
+		}
+		const char *defined_in = ystr(ver, "defined_in");
+		char *file = defined_in ? xstrdup(defined_in) : xasprintf("%s_v%s", name, v);
+		struct dbt_node *n = dbt_project_find(p, file);
+		/* the latest version may live in the unsuffixed file, as dbt allows */
+		if ((!n || n->kind != NODE_MODEL || n->version) && !defined_in && !strcmp(v, latest))
+			n = dbt_project_find(p, name);
+		if (!n || n->kind != NODE_MODEL || n->version) {
+			/* dbt warns and goes on */
+			dbt_log(p, 2, "Did not find matching node for patch with name '%s' in the 'models' section of file '%s'",
+				file, f->rel);
+			found_latest |= !strcmp(v, latest);
+			free(file);
+			free(v);
+			continue;
+		}
+		found_latest |= !strcmp(v, latest);
+		/* the tests are named after the versioned name, as dbt's */
+		free(n->name);
+		n->name = xasprintf("%s_v%s", name, v);
+		apply_entry(p, n, m, ver);
+		if (apply_entry_tests(p, f, n, m, ver, tests_tree, err) < 0) {
+			free(file);
+			free(v);
+			goto out;
+		}
+		free(n->name);
+		n->name = xstrdup(name);
+		n->version = v;
+		n->latest_version = xstrdup(latest);
+		free(n->unique_id);
+		n->unique_id = xasprintf("model.%s.%s.v%s", n->package_name ? n->package_name : p->name, name, v);
+		/* fqn: the folders, the model's name, then v<v> */
+		free(n->fqn.v[n->fqn.nr - 1]);
+		n->fqn.v[n->fqn.nr - 1] = xstrdup(name);
+		strvec_pushf(&n->fqn, "v%s", v);
+		char *key = dbt_version_key(name, v);
+		index_node(p, n, key);
+		free(key);
+		if (!strcmp(v, latest)) {
+			index_node(p, n, name);
+			char *pk = xasprintf("%s.%s", n->package_name ? n->package_name : p->name, name);
+			index_node(p, n, pk);
+			free(pk);
+		}
+		free(file);
+	}
+	if (!found_latest) {
+		ynode_where(err, &f->doc, m);
+		strbuf_addf(err, "model '%s': latest_version %s is not one of its versions", name, latest);
+		goto out;
+	}
+	ret = 0;
+out:
+	free(latest);
+	return ret;
+}
+
+static void apply_entry(struct dbt_project *p, struct dbt_node *n, const struct ynode *m, const struct ynode *ver)
+{
+	const char *dsrc = ver && ystr(ver, "description") ? ystr(ver, "description") : ystr(m, "description");
+	char *desc = render_description(p, dsrc);
+	if (desc) {
+		free(n->description);
+		n->description = desc;
+	}
+	/* access and group as top-level keys (before dbt 1.10) are config */
+	static const char *const top[] = { "access", "group" };
+	for (int pass = 0; pass < 2; pass++) {
+		const struct ynode *e = pass ? ver : m;
+		if (!e)
+			continue;
+		for (size_t k = 0; k < ARRAY_SIZE(top); k++) {
+			const char *val = ystr(e, top[k]);
+			if (val)
+				jval_dict_set(n->config, top[k], jval_str(val));
+		}
+		const struct ynode *cfg = ymap_get(e, "config");
+		if (cfg && cfg->kind == Y_MAP) {
+			struct jval c = dbt_yaml_value(cfg);
+			dbt_config_merge_dict(n->config, c);
+			jval_unref(c);
+		}
+	}
+	const struct ynode *cols = ymap_get(m, "columns");
+	if (!ver) {
+		columns_from(p, n, cols);
+	} else {
+		/* the model's columns this version keeps, then its own */
+		for (size_t c = 0; cols && cols->kind == Y_SEQ && c < cols->n; c++) {
+			const char *cn = ystr(cols->items[c], "name");
+			if (cn && version_keeps(ver, cn)) {
+				struct ynode one = { 0 };
+				struct ynode *items[1] = { cols->items[c] };
+				one.kind = Y_SEQ;
+				one.items = items;
+				one.n = 1;
+				columns_from(p, n, &one);
+			}
+		}
+		const struct ynode *own = ymap_get(ver, "columns");
+		for (size_t c = 0; own && own->kind == Y_SEQ && c < own->n; c++) {
+			if (!ystr(own->items[c], "name"))
+				continue;
+			struct ynode one = { 0 };
+			struct ynode *items[1] = { own->items[c] };
+			one.kind = Y_SEQ;
+			one.items = items;
+			one.n = 1;
+			columns_from(p, n, &one);
+		}
+	}
+	/* model-level constraints, for the contract's DDL */
+	const struct ynode *cons = ver && ymap_get(ver, "constraints") ? ymap_get(ver, "constraints")
+								    : ymap_get(m, "constraints");
+	if (cons && cons->kind == Y_SEQ)
+		jval_dict_set(n->config, "__constraints", dbt_yaml_value(cons));
+}
+
+static int apply_entry_tests(struct dbt_project *p, struct yml_file *f, struct dbt_node *n, const struct ynode *m,
+			     const struct ynode *ver, const struct ynode *tests_tree, struct strbuf *err)
+{
+	if (tests_of(p, f, n, NULL, ver && (ymap_get(ver, "tests") || ymap_get(ver, "data_tests")) ? ver : m,
+		     tests_tree, err) < 0)
+		return -1;
+	for (int pass = 0; pass < 2; pass++) {
+		const struct ynode *cols = ymap_get(pass ? ver : m, "columns");
+		if (pass && !ver)
+			break;
+		for (size_t c = 0; cols && cols->kind == Y_SEQ && c < cols->n; c++) {
+			const char *cn = ystr(cols->items[c], "name");
+			if (!cn || (!pass && ver && !version_keeps(ver, cn)))
+				continue;
+			if (column_tests(p, f, n, cols->items[c], tests_tree, err) < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
 static int schema_models(struct dbt_project *p, struct yml_file *f, const char *section, enum node_kind kind,
 			 const struct ynode *tests_tree, struct strbuf *err)
 {
@@ -1434,50 +1737,21 @@ static int schema_models(struct dbt_project *p, struct yml_file *f, const char *
 			warn_columns(p, &f->doc, ymap_get(m, "columns"), what);
 			free(what);
 		}
+		const struct ynode *vers = ymap_get(m, "versions");
+		if (kind == NODE_MODEL && vers && !ynode_is_null(vers)) {
+			if (model_versions(p, f, m, name, tests_tree, err) < 0)
+				return -1;
+			continue;
+		}
 		struct dbt_node *n = dbt_project_find(p, name);
 		if (!n || n->kind != kind) {
 			/* dbt warns and goes on: a doc for a model that is not there */
 			dbt_log(p, 1, "%s: '%s' %s is described but has no file", f->rel, name, dbt_node_kind_name(kind));
 			continue;
 		}
-		char *desc = render_description(p, ystr(m, "description"));
-		if (desc) {
-			free(n->description);
-			n->description = desc;
-		}
-		const struct ynode *cfg = ymap_get(m, "config");
-		if (cfg && cfg->kind == Y_MAP) {
-			struct jval c = dbt_yaml_value(cfg);
-			dbt_config_merge_dict(n->config, c);
-			jval_unref(c);
-		}
-		columns_from(p, n, ymap_get(m, "columns"));
-		{
-			/* model-level constraints, for the contract's DDL */
-			const struct ynode *cons = ymap_get(m, "constraints");
-			if (cons && cons->kind == Y_SEQ)
-				jval_dict_set(n->config, "__constraints", dbt_yaml_value(cons));
-			/* model versions compile to other relations (m_v1, m_v2):
-			 * until Dango builds them, the model fails with the reason */
-			const struct ynode *vers = ymap_get(m, "versions");
-			if (vers && !ynode_is_null(vers) && !n->load_error) {
-				struct strbuf w = STRBUF_INIT;
-				ynode_where(&w, &f->doc, vers);
-				n->load_error = xasprintf("%smodel versions are not supported by Dango yet (model '%s' "
-							  "would build as '%s' instead of its versioned relations)",
-							  w.buf, name, name);
-				strbuf_release(&w);
-			}
-			const char *access = ystr(m, "access");
-			if ((access && strcmp(access, "public")) || ystr(m, "group"))
-				dbt_log(p, 2, "%s: model '%s': access and groups are not enforced by Dango yet", f->rel, name);
-		}
-		if (tests_of(p, f, n, NULL, m, tests_tree, err) < 0)
+		apply_entry(p, n, m, NULL);
+		if (apply_entry_tests(p, f, n, m, NULL, tests_tree, err) < 0)
 			return -1;
-		const struct ynode *cols = ymap_get(m, "columns");
-		for (size_t c = 0; cols && cols->kind == Y_SEQ && c < cols->n; c++)
-			if (column_tests(p, f, n, cols->items[c], tests_tree, err) < 0)
-				return -1;
 	}
 	return 0;
 }
@@ -1622,75 +1896,253 @@ static void schema_yaml_snapshots(struct dbt_project *p, struct yml_file *f)
 
 /* dbt 1.8's unit tests: a test node per entry of `unit_tests:`, its
  * definition (given, expect, overrides) kept as a value for unit.c. */
+/* One unit test node of entry u on model m (NULL: not found); version:
+ * the version of m it tests, named <name>_v<version> as dbt names it. */
+static void add_unit_test(struct dbt_project *p, struct yml_file *f, const struct ynode *u,
+			  const struct ynode *tests_tree, struct dbt_node *m, const char *version)
+{
+	const char *name = ystr(u, "name"), *model = ystr(u, "model");
+	struct dbt_node *n = node_new(p, NODE_TEST);
+	n->mat = MAT_TEST;
+	n->name = version ? xasprintf("%s_v%s", name, version) : xstrdup(name ? name : "unnamed");
+	n->file = xstrdup(f->rel);
+	n->path = xstrdup(f->rel);
+	n->unique_id = xasprintf("unit_test.%s.%s.%s", p->name, model ? model : "", n->name);
+	strvec_push(&n->fqn, p->name);
+	if (*f->dirpath) {
+		char *copy = xstrdup(f->dirpath), *save, *part;
+		for (part = strtok_r(copy, "/", &save); part; part = strtok_r(NULL, "/", &save))
+			strvec_push(&n->fqn, part);
+		free(copy);
+	}
+	strvec_push(&n->fqn, model ? model : "");
+	strvec_push(&n->fqn, n->name);
+	jval_unref(n->test_kwargs);
+	n->test_kwargs = dbt_yaml_value(u);
+	apply_project_tree(n->config, tests_tree, &n->fqn);
+	const struct ynode *cfg = ymap_get(u, "config");
+	if (cfg && cfg->kind == Y_MAP) {
+		struct jval c = dbt_yaml_value(cfg);
+		dbt_config_merge_dict(n->config, c);
+		jval_unref(c);
+	}
+	struct strbuf where = STRBUF_INIT;
+	ynode_where(&where, &f->doc, u);
+	if (!name)
+		n->load_error = xasprintf("%sa unit test needs a name", where.buf);
+	else if (!model)
+		n->load_error = xasprintf("%sunit test '%s' needs a 'model'", where.buf, name);
+	else if (!m || m->kind != NODE_MODEL)
+		n->load_error = xasprintf("%sunit test '%s' tests model '%s', which was not found", where.buf, name,
+					  model);
+	else
+		n->unit_model = (long)m->index;
+	if (!ymap_get(u, "expect") && !n->load_error)
+		n->load_error = xasprintf("%sunit test '%s' needs 'expect'", where.buf, name);
+	strbuf_release(&where);
+}
+
+/* Is version v in a unit test's versions: {include: [..]} / {exclude: [..]} */
+static int unit_version_wanted(const struct ynode *u, const char *v)
+{
+	const struct ynode *vs = ymap_get(u, "versions");
+	const struct ynode *inc = vs ? ymap_get(vs, "include") : NULL, *exc = vs ? ymap_get(vs, "exclude") : NULL;
+	int in = !inc;
+	for (size_t i = 0; inc && inc->kind == Y_SEQ && i < inc->n; i++)
+		in |= inc->items[i]->kind == Y_SCALAR && !dbt_version_cmp(inc->items[i]->str, v);
+	for (size_t i = 0; exc && exc->kind == Y_SEQ && i < exc->n; i++)
+		if (exc->items[i]->kind == Y_SCALAR && !dbt_version_cmp(exc->items[i]->str, v))
+			in = 0;
+	return in;
+}
+
+/* A unit test on a versioned model runs on each of its versions, or on
+ * those its versions: include / exclude, as dbt does. */
 static void schema_unit_tests(struct dbt_project *p, struct yml_file *f, const struct ynode *tests_tree)
 {
 	const struct ynode *list = ymap_get(f->doc.root, "unit_tests");
 	for (size_t i = 0; list && list->kind == Y_SEQ && i < list->n; i++) {
 		const struct ynode *u = list->items[i];
-		const char *name = ystr(u, "name"), *model = ystr(u, "model");
-		struct dbt_node *n = node_new(p, NODE_TEST);
-		n->mat = MAT_TEST;
-		n->name = xstrdup(name ? name : "unnamed");
+		const char *model = ystr(u, "model");
+		struct dbt_node *m = model ? dbt_project_find(p, model) : NULL;
+		if (!m || !m->version || !ystr(u, "name")) {
+			add_unit_test(p, f, u, tests_tree, m, NULL);
+			continue;
+		}
+		size_t nr = p->nr;
+		for (size_t k = 0; k < nr; k++) {
+			struct dbt_node *v = p->nodes[k];
+			if (v->kind == NODE_MODEL && v->version && !strcmp(v->name, m->name) &&
+			    !strcmp(v->package_name ? v->package_name : "", m->package_name ? m->package_name : "") &&
+			    unit_version_wanted(u, v->version))
+				add_unit_test(p, f, u, tests_tree, v, v->version);
+		}
+	}
+}
+
+/* --- groups, exposures, metrics, semantic models, saved queries ------------------- */
+static int schema_groups(struct dbt_project *p, struct yml_file *f, struct strbuf *err)
+{
+	const struct ynode *list = ymap_get(f->doc.root, "groups");
+	for (size_t i = 0; list && list->kind == Y_SEQ && i < list->n; i++) {
+		const struct ynode *g = list->items[i];
+		const char *name = ystr(g, "name");
+		const struct ynode *owner = ymap_get(g, "owner");
+		if (!name || !owner || owner->kind != Y_MAP || (!ystr(owner, "name") && !ystr(owner, "email"))) {
+			ynode_where(err, &f->doc, g);
+			strbuf_addf(err, "group '%s' needs a name and an owner (with a name or an email)", name ? name : "?");
+			return -1;
+		}
+		if (jval_dict_get(p->groups, name)) {
+			ynode_where(err, &f->doc, g);
+			strbuf_addf(err, "dbt found two groups named '%s'", name);
+			return -1;
+		}
+		struct jval d = dbt_yaml_value(g);
+		char *uid = xasprintf("group.%s.%s", p->name, name);
+		jval_dict_set(d, "unique_id", jval_str(uid));
+		free(uid);
+		jval_dict_set(d, "original_file_path", jval_str(f->rel));
+		jval_dict_set(p->groups, name, d);
+	}
+	return 0;
+}
+
+/* "x" or {name: x}: the name of a metric or measure input */
+static const char *input_name(const struct ynode *y)
+{
+	if (y && y->kind == Y_SCALAR && !ynode_is_null(y))
+		return y->str;
+	return y && y->kind == Y_MAP ? ystr(y, "name") : NULL;
+}
+
+static void push_input(struct dbt_node *n, const char *kind, const struct ynode *y)
+{
+	const char *name = input_name(y);
+	if (name)
+		strvec_pushf(&n->refs, "%s:%s", kind, name);
+}
+
+/* What a metric, semantic model, saved query or exposure depends on: refs
+ * to models, "metric:x", "measure:x" (the semantic model defining it) */
+static void semantic_deps(struct dbt_node *n, const struct ynode *e)
+{
+	const struct ynode *dep = ymap_get(e, "depends_on");
+	for (size_t i = 0; dep && dep->kind == Y_SEQ && i < dep->n; i++) {
+		const struct ynode *d = dep->items[i];
+		if (d->kind != Y_SCALAR)
+			continue;
+		char args[2][256];
+		if (!strncmp(d->str, "metric(", 7) && call_args(d->str + 7, args) == 1)
+			strvec_pushf(&n->refs, "metric:%s", args[0]);
+		else
+			collect_arg_refs(n, d->str);
+	}
+	const char *model = ystr(e, "model");
+	if (model)
+		collect_arg_refs(n, model);
+	const struct ynode *tp = ymap_get(e, "type_params");
+	if (tp && tp->kind == Y_MAP) {
+		push_input(n, "measure", ymap_get(tp, "measure"));
+		push_input(n, "metric", ymap_get(tp, "numerator"));
+		push_input(n, "metric", ymap_get(tp, "denominator"));
+		const struct ynode *ms = ymap_get(tp, "metrics");
+		for (size_t i = 0; ms && ms->kind == Y_SEQ && i < ms->n; i++)
+			push_input(n, "metric", ms->items[i]);
+		const struct ynode *conv = ymap_get(tp, "conversion_type_params");
+		if (conv && conv->kind == Y_MAP) {
+			push_input(n, "measure", ymap_get(conv, "base_measure"));
+			push_input(n, "measure", ymap_get(conv, "conversion_measure"));
+		}
+	}
+	const struct ynode *qp = ymap_get(e, "query_params");
+	const struct ynode *qm = qp ? ymap_get(qp, "metrics") : NULL;
+	for (size_t i = 0; qm && qm->kind == Y_SEQ && i < qm->n; i++)
+		push_input(n, "metric", qm->items[i]);
+}
+
+/* A semantic model's measures are found by name, for the metrics on them */
+static void index_measures(struct dbt_project *p, struct dbt_node *n)
+{
+	if (n->kind != NODE_SEMANTIC_MODEL)
+		return;
+	const struct jval *ms = jval_dict_get(n->props, "measures");
+	for (size_t i = 0; ms && ms->type == JVAL_LIST && i < jval_len(*ms); i++) {
+		const struct jval *nm = jval_dict_get(*jval_list_at(*ms, i), "name");
+		if (nm && jval_str_cstr(*nm)) {
+			char *key = xasprintf("measure:%s", jval_str_cstr(*nm));
+			index_node(p, n, key);
+			free(key);
+		}
+	}
+}
+
+static int schema_semantic(struct dbt_project *p, struct yml_file *f, const char *section, enum node_kind kind,
+			   struct strbuf *err)
+{
+	static const char *const exposure_types[] = { "dashboard", "notebook", "analysis", "ml", "application", NULL };
+	const struct ynode *list = ymap_get(f->doc.root, section);
+	if (!list || ynode_is_null(list))
+		return 0;
+	if (list->kind != Y_SEQ) {
+		ynode_where(err, &f->doc, list);
+		strbuf_addf(err, "'%s' must be a list", section);
+		return -1;
+	}
+	for (size_t i = 0; i < list->n; i++) {
+		const struct ynode *e = list->items[i];
+		const char *name = ystr(e, "name");
+		if (!name) {
+			ynode_where(err, &f->doc, e);
+			strbuf_addf(err, "an entry of '%s' has no name", section);
+			return -1;
+		}
+		char *key = xasprintf("%s:%s", dbt_node_kind_name(kind), name);
+		int dup = dbt_project_find(p, key) != NULL;
+		free(key);
+		if (dup) {
+			ynode_where(err, &f->doc, e);
+			strbuf_addf(err, "dbt found two %ss named '%s'", dbt_node_kind_name(kind), name);
+			return -1;
+		}
+		if (kind == NODE_EXPOSURE) {
+			const char *type = ystr(e, "type");
+			const struct ynode *owner = ymap_get(e, "owner");
+			int ok = 0;
+			for (const char *const *t = exposure_types; type && *t; t++)
+				ok |= !strcmp(*t, type);
+			if (!ok || !owner || owner->kind != Y_MAP || (!ystr(owner, "name") && !ystr(owner, "email"))) {
+				ynode_where(err, &f->doc, e);
+				strbuf_addf(err, ok ? "exposure '%s' needs an owner (with a name or an email)"
+						    : "exposure '%s' needs a type: dashboard, notebook, analysis, ml or application",
+					    name);
+				return -1;
+			}
+		}
+		struct dbt_node *n = node_new(p, kind);
+		n->name = xstrdup(name);
 		n->file = xstrdup(f->rel);
 		n->path = xstrdup(f->rel);
-		n->unique_id = xasprintf("unit_test.%s.%s.%s", p->name, model ? model : "", n->name);
-		strvec_push(&n->fqn, p->name);
-		if (*f->dirpath) {
-			char *copy = xstrdup(f->dirpath), *save, *part;
-			for (part = strtok_r(copy, "/", &save); part; part = strtok_r(NULL, "/", &save))
-				strvec_push(&n->fqn, part);
-			free(copy);
-		}
-		strvec_push(&n->fqn, model ? model : "");
-		strvec_push(&n->fqn, n->name);
-		jval_unref(n->test_kwargs);
-		n->test_kwargs = dbt_yaml_value(u);
-		apply_project_tree(n->config, tests_tree, &n->fqn);
-		const struct ynode *cfg = ymap_get(u, "config");
+		n->unique_id = xasprintf("%s.%s.%s", dbt_node_kind_name(kind), p->name, name);
+		struct strbuf rel = STRBUF_INIT;
+		strbuf_addf(&rel, "%s%sx.yml", f->dirpath, *f->dirpath ? "/" : "");
+		make_fqn(&n->fqn, p->name, rel.buf, name);
+		strbuf_release(&rel);
+		n->props = dbt_yaml_value(e);
+		n->description = render_description(p, ystr(e, "description"));
+		const struct ynode *cfg = ymap_get(e, "config");
 		if (cfg && cfg->kind == Y_MAP) {
 			struct jval c = dbt_yaml_value(cfg);
 			dbt_config_merge_dict(n->config, c);
 			jval_unref(c);
 		}
-		struct dbt_node *m = model ? dbt_project_find(p, model) : NULL;
-		struct strbuf where = STRBUF_INIT;
-		ynode_where(&where, &f->doc, u);
-		if (!name)
-			n->load_error = xasprintf("%sa unit test needs a name", where.buf);
-		else if (!model)
-			n->load_error = xasprintf("%sunit test '%s' needs a 'model'", where.buf, name);
-		else if (!m || m->kind != NODE_MODEL)
-			n->load_error = xasprintf("%sunit test '%s' tests model '%s', which was not found", where.buf, name,
-						  model);
-		else
-			n->unit_model = (long)m->index;
-		if (!ymap_get(u, "expect") && !n->load_error)
-			n->load_error = xasprintf("%sunit test '%s' needs 'expect'", where.buf, name);
-		strbuf_release(&where);
+		semantic_deps(n, e);
+		key = xasprintf("%s:%s", dbt_node_kind_name(kind), name);
+		index_node(p, n, key);
+		free(key);
+		index_measures(p, n);
 	}
-}
-
-/* What Dango parses but does not do says so, once per file and kind: a
- * feature ignored in silence is the worst outcome. */
-static void warn_unsupported(struct dbt_project *p, struct yml_file *f)
-{
-	static const char *const kinds[][2] = {
-		{ "exposures", "exposures are not supported by Dango yet (not in the manifest, not selectable)" },
-		{ "metrics", "metrics are not supported by Dango yet" },
-		{ "semantic_models", "semantic models are not supported by Dango yet" },
-		{ "saved_queries", "saved queries are not supported by Dango yet" },
-		{ "groups", "groups are not enforced by Dango yet: refs that break a group's access are not errors" },
-	};
-	for (size_t k = 0; k < ARRAY_SIZE(kinds); k++) {
-		const struct ynode *list = ymap_get(f->doc.root, kinds[k][0]);
-		if (!list || ynode_is_null(list))
-			continue;
-		struct strbuf sb = STRBUF_INIT;
-		ynode_where(&sb, &f->doc, list);
-		strbuf_addf(&sb, "%s; %zu ignored", kinds[k][1], list->kind == Y_SEQ ? list->n : (size_t)1);
-		dbt_log(p, 2, "%s", sb.buf);
-		strbuf_release(&sb);
-	}
+	return 0;
 }
 
 static int load_schema_files(struct dbt_project *p, const struct ynode *tests_tree, struct strbuf *err)
@@ -1734,8 +2186,7 @@ static int load_schema_files(struct dbt_project *p, const struct ynode *tests_tr
 			goto out;
 		}
 		warn_unknown(p, &files[i].doc, files[i].doc.root, SCHEMA_KEYS, "a properties file");
-		warn_unsupported(p, &files[i]);
-		if (schema_sources(p, &files[i], tests_tree, err) < 0)
+		if (schema_groups(p, &files[i], err) < 0 || schema_sources(p, &files[i], tests_tree, err) < 0)
 			goto out;
 		schema_yaml_snapshots(p, &files[i]);
 	}
@@ -1746,6 +2197,15 @@ static int load_schema_files(struct dbt_project *p, const struct ynode *tests_tr
 			goto out;
 	for (size_t i = 0; i < nf; i++)
 		schema_unit_tests(p, &files[i], tests_tree);
+	for (int k = NODE_SEMANTIC_MODEL; k >= NODE_EXPOSURE; k--)
+		for (size_t i = 0; i < nf; i++) {
+			static const char *const sections[] = { "exposures", "metrics", "semantic_models", "saved_queries" };
+			if (schema_semantic(p, &files[i], sections[k - NODE_EXPOSURE], (enum node_kind)k, err) < 0)
+				goto out;
+		}
+	for (size_t i = 0; i < nf; i++)
+		if (schema_semantic(p, &files[i], "saved_queries", NODE_SAVED_QUERY, err) < 0)
+			goto out;
 	ret = 0;
 out:
 	for (size_t i = 0; i < nf; i++) {
@@ -1773,6 +2233,8 @@ static struct jval node_as_dict(const struct dbt_node *n)
 	jval_dict_set(d, "fqn", fqn);
 	jval_dict_set(d, "tags", jval_ref(jval_dict_get(n->config, "tags") ? *jval_dict_get(n->config, "tags")
 									 : jval_none()));
+	jval_dict_set(d, "version", n->version ? jval_str(n->version) : jval_none());
+	jval_dict_set(d, "latest_version", n->latest_version ? jval_str(n->latest_version) : jval_none());
 	return d;
 }
 
@@ -1834,8 +2296,16 @@ static int resolve_names(struct dbt_project *p, struct dbt_node *n, struct strbu
 					     n, err);
 		if (!n->alias)
 			return -1;
+	} else if (alias && alias->type == JVAL_STR) {
+		n->alias = xstrdup(jval_str_cstr(*alias));
+	} else if (n->version) {
+		/* dbt's default for a version: name_v<v>, dots as underscores */
+		n->alias = xasprintf("%s_v%s", n->name, n->version);
+		for (char *c = n->alias + strlen(n->name); *c; c++)
+			if (*c == '.')
+				*c = '_';
 	} else {
-		n->alias = xstrdup(alias && alias->type == JVAL_STR ? jval_str_cstr(*alias) : n->name);
+		n->alias = xstrdup(n->name);
 	}
 	const char *db = dbt_config_str(n, "database");
 	if (!db && n->kind == NODE_SNAPSHOT)
@@ -1864,6 +2334,9 @@ int dbt_project_load(struct dbt_project *p, const struct dbt_load_opts *o, struc
 	p->docs = jval_dict_new();
 	p->by_name = jval_dict_new();
 	p->vars = jval_dict_new();
+	p->groups = jval_dict_new();
+	p->macro_sql = jval_dict_new();
+	p->invocation = jval_dict_new();
 	{
 		struct strbuf abs = STRBUF_INIT;
 		fs_absolute(&abs, o->project_dir);
@@ -1961,7 +2434,7 @@ int dbt_project_load(struct dbt_project *p, const struct dbt_load_opts *o, struc
 		goto out;
 	if (load_snapshots(p, ymap_get(r, "snapshots"), err) < 0 ||
 	    load_singular_tests(p, tests_tree, err) < 0 ||
-	    load_package_tests_snapshots(p, tests_tree, ymap_get(r, "snapshots"), err) < 0)
+	    load_package_tests_snapshots(p, tests_tree, ymap_get(r, "snapshots"), err) < 0 || load_analyses(p, err) < 0)
 		goto out;
 	if (load_schema_files(p, tests_tree, err) < 0)
 		goto out;
@@ -2006,7 +2479,8 @@ int dbt_project_load(struct dbt_project *p, const struct dbt_load_opts *o, struc
 								  n->file, m);
 			}
 		}
-		if (n->kind == NODE_MODEL || n->kind == NODE_SEED || n->kind == NODE_TEST || n->kind == NODE_SNAPSHOT)
+		if (n->kind == NODE_MODEL || n->kind == NODE_SEED || n->kind == NODE_TEST || n->kind == NODE_SNAPSHOT ||
+		    n->kind == NODE_ANALYSIS)
 			if (resolve_names(p, n, err) < 0)
 				goto out;
 	}
@@ -2042,9 +2516,26 @@ int dbt_project_load(struct dbt_project *p, const struct dbt_load_opts *o, struc
 	for (int pass = 0; pass < 2; pass++) /* the root project's names first */
 		for (size_t i = 0; i < p->nr; i++) {
 			struct dbt_node *n = p->nodes[i];
+			if (n->version && (pass == 0) == !n->package_name) {
+				/* a version by name@v; the latest by its name too */
+				char *vk = dbt_version_key(n->name, n->version);
+				index_node(p, n, vk);
+				free(vk);
+				if (strcmp(n->version, n->latest_version))
+					continue;
+				struct dbt_node *had = dbt_project_find(p, n->name);
+				if (!had || !had->version)
+					index_node(p, n, n->name);
+				char *key = xasprintf("%s.%s", n->package_name ? n->package_name : p->name, n->name);
+				index_node(p, n, key);
+				free(key);
+				continue;
+			}
 			if ((n->kind == NODE_MODEL || n->kind == NODE_SEED || n->kind == NODE_SNAPSHOT) &&
 			    (pass == 0) == !n->package_name) {
 				struct dbt_node *had = dbt_project_find(p, n->name);
+				if (had && had->version)
+					continue;
 				if (!had || (had->kind == NODE_SEED && n->kind == NODE_MODEL && !n->package_name))
 					index_node(p, n, n->name);
 				char *key = xasprintf("%s.%s", n->package_name ? n->package_name : p->name, n->name);
@@ -2057,7 +2548,12 @@ int dbt_project_load(struct dbt_project *p, const struct dbt_load_opts *o, struc
 		struct dbt_node *n = p->nodes[i];
 		if (n->kind == NODE_MODEL || n->kind == NODE_SEED || n->kind == NODE_SNAPSHOT)
 			continue;
-		else if (n->kind == NODE_SOURCE) {
+		else if (n->kind >= NODE_EXPOSURE) {
+			char *key = xasprintf("%s:%s", dbt_node_kind_name(n->kind), n->name);
+			index_node(p, n, key);
+			free(key);
+			index_measures(p, n);
+		} else if (n->kind == NODE_SOURCE) {
 			struct strbuf key = STRBUF_INIT;
 			strbuf_addf(&key, "source:%s.%s", n->source_name, n->name);
 			index_node(p, n, key.buf);
@@ -2107,6 +2603,9 @@ void dbt_project_release(struct dbt_project *p)
 	pthread_mutex_destroy(&p->log_lock);
 	pthread_mutex_destroy(&p->catalog_lock);
 	jval_unref(p->catalog);
+	jval_unref(p->groups);
+	jval_unref(p->macro_sql);
+	jval_unref(p->invocation);
 	jval_unref(p->internal);
 	jval_unref(p->namespaces);
 	jval_unref(p->dispatch);
@@ -2121,5 +2620,7 @@ void dbt_project_release(struct dbt_project *p)
 	strvec_clear(&p->hook_owner_start);
 	strvec_clear(&p->hook_owner_end);
 	strvec_clear(&p->pkg_hooks);
+	strvec_clear(&p->restrict_access);
+	dbt_state_free(p);
 	memset(p, 0, sizeof(*p));
 }

@@ -572,9 +572,16 @@ static int graph_getattr(void *data, const char *name, struct jval *out)
 	    strcmp(name, "groups") && strcmp(name, "semantic_models") && strcmp(name, "saved_queries"))
 		return 1;
 	struct jval d = jval_dict_new();
-	for (size_t i = 0; (sources || !strcmp(name, "nodes")) && i < p->nr; i++) {
+	/* graph.exposures, .metrics, ...: those kinds; graph.nodes: the others */
+	static const char *const semantic[] = { "exposures", "metrics", "semantic_models", "saved_queries" };
+	int kind = -1;
+	for (int k = 0; k < 4; k++)
+		if (!strcmp(name, semantic[k]))
+			kind = NODE_EXPOSURE + k;
+	for (size_t i = 0; (sources || kind >= 0 || !strcmp(name, "nodes")) && i < p->nr; i++) {
 		struct dbt_node *n = p->nodes[i];
-		if ((n->kind == NODE_SOURCE) == sources)
+		int want = kind >= 0 ? (int)n->kind == kind : (n->kind == NODE_SOURCE) == sources && n->kind < NODE_EXPOSURE;
+		if (want)
 			jval_dict_set(d, n->unique_id, node_dict(p, n));
 	}
 	*out = d;

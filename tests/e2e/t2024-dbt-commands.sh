@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # dango parse, dango clean, ls --resource-type for snapshots and unit tests
 # (an unknown or missing type is an error), and what Dango does not do yet
-# said aloud: exposures, metrics, semantic models, groups, model versions
+# said aloud (model versions, access, exposures: t2040-t2042)
 . "$(dirname "$0")/lib.sh"
 
 mkdir -p p/models p/snapshots
@@ -15,7 +15,6 @@ groups:
     owner: {name: fin}
 models:
   - name: a
-    access: private
     group: finance
   - name: v
     latest_version: 2
@@ -38,17 +37,13 @@ printf '{%% snapshot s1 %%}\n{{ config(strategy="check", unique_key="id", check_
 
 test_expect_success 'dango parse writes the manifest and says what will fail' '
     dango parse --project-dir p --profiles-dir . >out 2>err &&
-    test_grep "Found 2 models, 0 tests, 1 unit test, 1 snapshot" out &&
+    test_grep "Found 2 models, 0 tests, 1 unit test, 1 snapshot, 1 exposure, 1 metric, 1 group" out &&
     test -f p/target/manifest.json &&
     jq -r ".nodes | keys[]" p/target/manifest.json | sort >actual &&
-    printf "model.p.a\nmodel.p.v\nsnapshot.p.s1\nunit_test.p.a.t_a\n" >expect && test_cmp expect actual &&
+    printf "model.p.a\nmodel.p.v.v2\nsnapshot.p.s1\nunit_test.p.a.t_a\n" >expect && test_cmp expect actual &&
     jq -r ".nodes[\"unit_test.p.a.t_a\"].resource_type, .nodes[\"snapshot.p.s1\"].resource_type" p/target/manifest.json >actual &&
     printf "unit_test\nsnapshot\n" >expect && test_cmp expect actual &&
-    test_grep "model v will fail: models/schema.yml:11:7: model versions are not supported by Dango yet" err &&
-    test_grep "models/schema.yml:19:3: exposures are not supported by Dango yet .*; 1 ignored" err &&
-    test_grep "metrics are not supported by Dango yet; 1 ignored" err &&
-    test_grep "groups are not enforced by Dango yet" err &&
-    test_grep "models/schema.yml: model .a.: access and groups are not enforced by Dango yet" err
+    test_grep "Did not find matching node for patch with name .v_v1. in the .models. section of file .models/schema.yml." err
 '
 
 test_expect_success 'dango ls lists snapshots and unit tests by resource type; an unknown type is an error' '
@@ -56,15 +51,15 @@ test_expect_success 'dango ls lists snapshots and unit tests by resource type; a
     echo "p.s.s1" >expect && test_cmp expect actual &&
     dango ls --project-dir p --profiles-dir . --resource-type unit_test >actual &&
     echo "p.a.t_a" >expect && test_cmp expect actual &&
-    test_expect_code 2 dango ls --project-dir p --profiles-dir . --resource-type exposure 2>err &&
-    test_grep "Dango does not have exposure nodes yet" err &&
+    test_expect_code 2 dango ls --project-dir p --profiles-dir . --resource-type group 2>err &&
+    test_grep "Dango does not have group nodes yet" err &&
     test_expect_code 2 dango ls --project-dir p --profiles-dir . --resource-type nosuch 2>err &&
     test_grep "not a dbt resource type" err
 '
 
-test_expect_success 'a versioned model fails with the reason when built' '
-    test_expect_code 1 dango build --project-dir p --profiles-dir . >out 2>err &&
-    test_grep "ERROR creating sql view model main.v" out &&
+test_expect_success 'the latest version of a model may live in the unsuffixed file' '
+    dango build --project-dir p --profiles-dir . >out 2>err &&
+    test_grep "OK created sql view model main.v_v2" out &&
     test_grep "PASS a::t_a" out &&
     test_grep "OK snapshotted snaps.s1" out
 '
