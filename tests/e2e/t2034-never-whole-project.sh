@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # What Dango does not support fails only its own node (ERROR with the
-# reason, dependents SKIP), never the project: a custom materialization the
-# project defines, a Python model in a package, a config Dango lacks; an
+# reason, dependents SKIP), never the project: a materialization nobody
+# defines, a Python model in a package, a microbatch model lacking what it
+# needs; an
 # error inside a macro names the calling node, then the macro's file:line;
 # undefined names print empty as in dbt
 . "$(dirname "$0")/lib.sh"
@@ -16,12 +17,9 @@ cat >p/macros/h.sql <<\EOF
 {% macro helper(x) %}
   {{ x.foo.bar() }}
 {% endmacro %}
-{% materialization fancy, default %}
-  {{ return({"relations": []}) }}
-{% endmaterialization %}
 EOF
 echo "select {{ helper(none) }} as y" >p/models/calls_macro.sql
-printf "{{ config(materialized='fancy') }}\nselect 1 as z\n" >p/models/custom.sql
+printf "{{ config(materialized='nosuch') }}\nselect 1 as z\n" >p/models/custom.sql
 echo "select * from {{ ref('custom') }}" >p/models/after_custom.sql
 printf "{{ config(materialized='incremental', incremental_strategy='microbatch', event_time='t') }}\nselect 1 as t\n" >p/models/batchy.sql
 printf "select '{{ undefined_name }}' as u, '{{ this.no_such_attr }}' as a, 1 as ok\n" >p/models/lenient.sql
@@ -34,9 +32,10 @@ test_expect_success 'each unsupported node fails alone; the rest of the project 
     test_grep "Python models are not supported by Dango; write the model in SQL" actual &&
     test_grep "SKIP relation main.after_py " actual &&
     test_grep "ERROR creating sql table model main.custom " actual &&
-    test_grep "materialization .fancy. is not supported by Dango" actual &&
+    test_grep "materialization .nosuch. is not supported by Dango" actual &&
     test_grep "SKIP relation main.after_custom " actual &&
-    test_grep "ERROR creating sql incremental model main.batchy " actual &&
+    test_grep "ERROR creating sql microbatch model main.batchy " actual &&
+    test_grep "Microbatch model .batchy. does not have a .batch_size. config" actual &&
     test_grep "OK created sql view model main.fine " actual &&
     test_grep "OK created sql view model main.lenient " actual &&
     test_grep "^Done. PASS=2 WARN=0 ERROR=4 SKIP=2 TOTAL=8$" actual

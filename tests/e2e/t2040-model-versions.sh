@@ -37,7 +37,8 @@ models:
         defined_in: dim_customers_next
 EOF
 dango init peek >/dev/null
-sq() { cp v.duckdb peek/data/warehouse.duckdb && (cd peek && dango query --csv "$1"); }
+# the views name their database (three-part relations): attach the file under its own name
+sq() { (cd peek && dango query --write --csv "attach '../v.duckdb' as v (read_only); use v; $1"); }
 
 test_expect_success 'each version builds as <model>_v<v>, with its own config; no unversioned relation' '
     dango build --project-dir p --profiles-dir . >out 2>err &&

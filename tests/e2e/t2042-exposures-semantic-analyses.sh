@@ -127,7 +127,7 @@ test_expect_success 'build +exposure:x builds what the exposure needs, and runs 
 
 test_expect_success 'compile renders analyses into target/compiled/, run never runs them' '
     dango compile --project-dir p --profiles-dir . >out 2>err &&
-    printf "select count(*) as n from \"main\".\"orders\"" >expect &&
+    printf "select count(*) as n from \"e\".\"main\".\"orders\"" >expect &&
     test_cmp expect p/target/compiled/p/analyses/order_count.sql &&
     dango run --project-dir p --profiles-dir . >out 2>err &&
     ! test_grep order_count out &&

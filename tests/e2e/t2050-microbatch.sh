@@ -41,7 +41,7 @@ test_expect_success 'the first build runs a batch a day from begin to now, the r
 	4,2024-01-03 12:00:00,80,four,20240103,true
 	EOF
     test_cmp expect actual &&
-    grep -q "from (select \* from \"main\".\"events\" where ts >= .2024-01-03 00:00:00+00:00. and ts < .2024-01-04 00:00:00+00:00.) e join \"main\".\"labels\" l" p/target/compiled/p/models/daily.sql &&
+    grep -q "from (select \* from \"e\".\"main\".\"events\" where ts >= .2024-01-03 00:00:00+00:00. and ts < .2024-01-04 00:00:00+00:00.) e join \"e\".\"main\".\"labels\" l" p/target/compiled/p/models/daily.sql &&
     grep -q "delete from \"main\".\"daily\"" p/target/run/p/models/daily.sql
 '
 

@@ -66,7 +66,8 @@ select id, 'v{{ var("round", 1) }}' as v from {{ ref('ev') }}
 EOF
 echo "select * from {{ ref('swapped') }}" >p/models/downstream.sql
 dango init peek >/dev/null
-sq() { cp e.duckdb peek/data/warehouse.duckdb && (cd peek && dango query --csv "$1"); }
+# the views name their database (three-part relations): attach the file under its own name
+sq() { (cd peek && dango query --write --csv "attach '../e.duckdb' as e (read_only); use e; $1"); }
 
 test_expect_success 'a project materialization builds the model, with its hooks, as dbt runs it' '
     dango build --project-dir p --profiles-dir . -s ev swapped downstream >out &&
