@@ -108,7 +108,7 @@ my_launch() {
     /usr/sbin/mariadbd --no-defaults --datadir="$MYROOT/data" --user="$user" --port="$MYPORT" \
         --socket="$MYROOT/sock" --bind-address=127.0.0.1 --pid-file="$MYROOT/pid" \
         --innodb-buffer-pool-size=64M --innodb-flush-log-at-trx-commit=0 --skip-log-bin \
-        --log-error="$MYROOT/server.log" 2>>"$MYROOT/server.log" &
+        --log-error="$MYROOT/server.log" --tmpdir="$MYROOT/tmp" 2>>"$MYROOT/server.log" &
     MY_PID=$!
     until mariadb --no-defaults -S "$MYROOT/sock" -u root -e 'select 1' >/dev/null 2>&1; do
         i=$((i + 1))
@@ -129,7 +129,10 @@ mariadb_start() {
     MYPORT=$(db_free_port) || return 1
     local user
     user=$(id -un)
-    mariadb-install-db --no-defaults --datadir="$MYROOT/data" --user="$user" \
+    # its own tmpdir: parallel servers' temporary tables in a shared /tmp
+    # once failed the install ("Error on delete of '/tmp/#sql-temptable-...'")
+    mkdir "$MYROOT/tmp"
+    mariadb-install-db --no-defaults --datadir="$MYROOT/data" --user="$user" --tmpdir="$MYROOT/tmp" \
         --auth-root-authentication-method=normal --skip-test-db >"$MYROOT/install.log" 2>&1 ||
         { cat "$MYROOT/install.log" >&2; return 1; }
     local attempt
