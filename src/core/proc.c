@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -191,4 +192,26 @@ int proc_describe_status(struct strbuf *sb, int status)
 	}
 	strbuf_addstr(sb, "ended abnormally");
 	return 1;
+}
+
+int proc_read_stat(long pid, char *state, long long *start)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	FILE *fp = fopen(path, "r");
+	if (!fp)
+		return -1;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, fp);
+	fclose(fp);
+	buf[n] = '\0';
+	/* the command name (field 2) may hold spaces: count from its ')' */
+	char *p = strrchr(buf, ')');
+	if (!p || p[1] != ' ' || !p[2])
+		return -1;
+	*state = p[2];
+	for (int field = 2; *p && field < 22; p++)
+		if (*p == ' ')
+			field++;
+	*start = strtoll(p, NULL, 10);
+	return 0;
 }

@@ -46,5 +46,9 @@ void proc_release(struct proc *p);
 /* "exited with status 3", "killed by signal 9 (Killed)"; 0 when it exited
  * with status 0 (nothing is appended then). */
 int proc_describe_status(struct strbuf *sb, int status);
+/* What /proc/<pid>/stat says of any process: its state letter (field 3,
+ * 'Z' for a zombie) and when it started (clock ticks after boot, field 22,
+ * which tells a reused pid apart). -1 where /proc cannot tell. */
+int proc_read_stat(long pid, char *state, long long *start);
 
 #endif

@@ -1,5 +1,6 @@
 #include "ingest/status.h"
 #include "core/fs.h"
+#include "core/proc.h"
 #include "core/strbuf.h"
 #include "core/strvec.h"
 #include "core/xalloc.h"
@@ -13,32 +14,6 @@
 #include <time.h>
 #include <unistd.h>
 
-/* What /proc/<pid>/stat says of a process: its state letter (field 3) and
- * when it started (clock ticks after boot, field 22), so that a pid reused
- * by another process is not taken for the writer. Returns -1 where /proc
- * cannot tell. */
-static int process_stat(long pid, char *state, long long *start)
-{
-	char path[64], buf[1024];
-	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
-	FILE *fp = fopen(path, "r");
-	if (!fp)
-		return -1;
-	size_t n = fread(buf, 1, sizeof(buf) - 1, fp);
-	fclose(fp);
-	buf[n] = '\0';
-	/* the command name (field 2) may hold spaces: count from its ')' */
-	char *p = strrchr(buf, ')');
-	if (!p || p[1] != ' ' || !p[2])
-		return -1;
-	*state = p[2];
-	for (int field = 2; *p && field < 22; p++)
-		if (*p == ' ')
-			field++;
-	*start = strtoll(p, NULL, 10);
-	return 0;
-}
-
 /* A writer that exited but was not reaped yet (a zombie: its parent, such
  * as the scheduler, has not waited for it) is not alive. */
 static int writer_alive(json_t *doc)
@@ -49,7 +24,7 @@ static int writer_alive(json_t *doc)
 		return 0;
 	char state;
 	long long started;
-	if (process_stat(pid, &state, &started) < 0)
+	if (proc_read_stat(pid, &state, &started) < 0)
 		return 1;
 	if (state == 'Z' || state == 'X')
 		return 0;
@@ -102,7 +77,7 @@ void sync_status_init(struct sync_status *st, const char *state_dir, const char 
 			    "started_at", when, "error");
 	char state;
 	long long started = 0;
-	if (process_stat((long)getpid(), &state, &started) < 0)
+	if (proc_read_stat((long)getpid(), &state, &started) < 0)
 		started = 0;
 	json_object_set_new(st->doc, "pid_start", json_integer(started));
 	save(st);

@@ -22,38 +22,22 @@
 
 long long job_process_start(long pid)
 {
-	char path[64], buf[1024];
-	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
-	FILE *fp = fopen(path, "r");
-	if (!fp)
-		return 0;
-	size_t n = fread(buf, 1, sizeof(buf) - 1, fp);
-	fclose(fp);
-	buf[n] = '\0';
-	char *p = strrchr(buf, ')');
-	for (int field = 2; p && *p && field < 22; p++)
-		if (*p == ' ')
-			field++;
-	return p ? strtoll(p, NULL, 10) : 0;
+	char state;
+	long long start;
+	return proc_read_stat(pid, &state, &start) < 0 ? 0 : start;
 }
 
 int job_process_alive(long pid, long long start)
 {
 	if (pid <= 0 || (kill((pid_t)pid, 0) < 0 && errno != EPERM))
 		return 0;
+	char state;
+	long long started = 0;
+	int known = proc_read_stat(pid, &state, &started) == 0;
 	/* a zombie has ended (its parent, a dead scheduler, cannot reap it) */
-	char path[64], buf[512];
-	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
-	FILE *fp = fopen(path, "r");
-	if (fp) {
-		size_t n = fread(buf, 1, sizeof(buf) - 1, fp);
-		fclose(fp);
-		buf[n] = '\0';
-		char *p = strrchr(buf, ')');
-		if (p && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X'))
-			return 0;
-	}
-	return !start || job_process_start(pid) == start;
+	if (known && (state == 'Z' || state == 'X'))
+		return 0;
+	return !start || (known ? started : 0) == start;
 }
 
 /* ---- set-up ------------------------------------------------------------------------ */
