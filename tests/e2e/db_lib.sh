@@ -163,7 +163,7 @@ my_do() {
 mariadb_stop() {
     [ -n "${MY_PID:-}" ] || return 0
     kill -9 "$MY_PID" 2>/dev/null
-    wait "$MY_PID" 2>/dev/null
+    wait "$MY_PID" 2>/dev/null || true
     MY_PID=
 }
 
