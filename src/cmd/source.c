@@ -402,8 +402,8 @@ static int wizard_db(struct entry *e, const struct source_list *list, const stru
 	/* a stand-in the streams replace, for the entry to parse */
 	entry_set(e, "streams", "{'*': {}}");
 	entry_yaml(e, &text);
-	sources_text_append(list, text.buf, &all);
-	if (sources_parse(&one, ".dango/sources.yml", all.buf, all.len, &err) == 0)
+	if (sources_text_append(list, text.buf, &all, &err) == 0 &&
+	    sources_parse(&one, ".dango/sources.yml", all.buf, all.len, &err) == 0)
 		r = db_wizard_streams(sources_find(&one, e->name), p, &yml, &err);
 	if (r == 0) {
 		entry_set(e, "streams", yml.buf);
@@ -811,7 +811,11 @@ static int source_add(int argc, const char **argv)
 		goto out;
 	}
 	entry_yaml(&e, &text);
-	sources_text_append(&list, text.buf, &out);
+	if (sources_text_append(&list, text.buf, &out, &err) < 0) {
+		ui_error("%s", err.buf);
+		ret = EXIT_FAIL;
+		goto out;
+	}
 
 	/* check the result as a whole before touching the file */
 	struct source_list check = { 0 };
@@ -1066,10 +1070,9 @@ static int source_remove(int argc, const char **argv)
 		ret = EXIT_FAIL;
 		goto out;
 	}
-	if (sources_text_remove(&list, name, &out) < 0 ||
+	if (sources_text_remove(&list, name, &out, &err) < 0 ||
 	    sources_save(p.sources_path, ".dango/sources.yml", out.buf, &err) < 0) {
-		ui_error("cannot remove '%s'%s%s", name, err.len ? ": " : " (is the list written in [flow] style?)",
-			 err.buf);
+		ui_error("cannot remove '%s': %s", name, err.buf);
 		ret = EXIT_FAIL;
 		goto out;
 	}

@@ -1,4 +1,5 @@
 #include "project/schedules.h"
+#include "project/yaml_edit.h"
 #include "project/schema.h"
 #include "project/sources.h"
 #include "schedule/tz.h"
@@ -358,106 +359,23 @@ void schedule_describe_selection(struct strbuf *sb, const struct schedule *s)
 
 /* ---- edits ---------------------------------------------------------------------- */
 
-static size_t line_start(const struct strbuf *text, size_t off)
-{
-	while (off > 0 && text->buf[off - 1] != '\n')
-		off--;
-	return off;
-}
-
-static size_t line_end(const struct strbuf *text, size_t off)
-{
-	if (off > 0 && off <= text->len && text->buf[off - 1] == '\n')
-		return off;
-	while (off < text->len && text->buf[off] != '\n')
-		off++;
-	return off < text->len ? off + 1 : off;
-}
-
-static void indent_entry(struct strbuf *out, const char *entry, int indent)
-{
-	int first = 1;
-	for (const char *p = entry; *p;) {
-		const char *nl = strchr(p, '\n');
-		size_t n = nl ? (size_t)(nl - p) : strlen(p);
-		strbuf_addchars(out, ' ', (size_t)indent);
-		strbuf_addstr(out, first ? "- " : "  ");
-		strbuf_add(out, p, n);
-		strbuf_addch(out, '\n');
-		first = 0;
-		p += n + (nl ? 1 : 0);
-	}
-}
-
 int schedules_text_add(const struct schedule_list *list, const char *entry, struct strbuf *out, struct strbuf *err)
 {
-	const struct ynode *r = list->doc.root;
-	const struct ynode *items = ymap_get(r, "schedules");
-	strbuf_reset(out);
-	if (items && items->kind == Y_SEQ && !items->flow && items->n) {
-		const struct ynode *last = items->items[items->n - 1];
-		int indent = last->col - 3;
-		size_t at = line_end(&list->text, ynode_last_content(last)->end_off);
-		strbuf_add(out, list->text.buf, at);
-		if (out->len && out->buf[out->len - 1] != '\n')
-			strbuf_addch(out, '\n');
-		indent_entry(out, entry, indent < 0 ? 0 : indent);
-		strbuf_add(out, list->text.buf + at, list->text.len - at);
-		return 0;
-	}
-	if (items && !ynode_is_null(items) && !(items->kind == Y_SEQ && !items->n)) {
-		strbuf_addf(err, "%s: cannot add to a 'schedules' list written in flow style; edit it by hand",
-			    list->display);
-		return -1;
-	}
-	struct ypair *sp = ymap_pair(r, "schedules");
-	if (sp) {
-		/* "schedules: []" or "schedules:": rewrite that line */
-		size_t start = line_start(&list->text, sp->key->start_off);
-		size_t end = line_end(&list->text, sp->value && !ynode_is_null(sp->value) ? sp->value->end_off
-											 : sp->key->end_off);
-		strbuf_add(out, list->text.buf, start);
-		strbuf_addstr(out, "schedules:\n");
-		indent_entry(out, entry, 2);
-		strbuf_add(out, list->text.buf + end, list->text.len - end);
-		return 0;
-	}
-	strbuf_addbuf(out, &list->text);
-	if (!out->len)
-		strbuf_addstr(out, "# Schedules: 'dango schedule list', 'dango scheduler'. See docs/scheduler.md.\n"
-				   "version: \"1.0\"\n");
-	if (out->buf[out->len - 1] != '\n')
-		strbuf_addch(out, '\n');
-	strbuf_addstr(out, "schedules:\n");
-	indent_entry(out, entry, 2);
-	return 0;
+	return yedit_list_append(&list->text, list->doc.root, "schedules", entry,
+				 "# Schedules: 'dango schedule list', 'dango scheduler'. See docs/scheduler.md.\n"
+				 "version: \"1.0\"\n",
+				 list->display, out, err);
 }
 
 int schedules_text_remove(const struct schedule_list *list, const char *name, struct strbuf *out, struct strbuf *err)
 {
-	const struct ynode *items = ymap_get(list->doc.root, "schedules");
 	struct schedule *s = schedules_find(list, name);
 	strbuf_reset(out);
 	if (!s) {
 		strbuf_addf(err, "no schedule named '%s' in %s", name, list->display);
 		return -1;
 	}
-	if (items->flow) {
-		strbuf_addf(err, "%s: the 'schedules' list is in flow style; edit it by hand", list->display);
-		return -1;
-	}
-	size_t start = line_start(&list->text, s->node->start_off);
-	size_t end = line_end(&list->text, ynode_last_content(s->node)->end_off);
-	strbuf_add(out, list->text.buf, start);
-	strbuf_add(out, list->text.buf + end, list->text.len - end);
-	if (items->n == 1) {
-		/* keep "schedules:" a list, not null */
-		struct ypair *p = ymap_pair(list->doc.root, "schedules");
-		size_t at = p->key->end_off + 1;
-		if (at <= out->len)
-			strbuf_insert(out, at, " []", 3);
-	}
-	return 0;
+	return yedit_list_remove(&list->text, list->doc.root, "schedules", s->node, list->display, out, err);
 }
 
 int schedules_text_enable(const struct schedule_list *list, const char *name, int enabled, struct strbuf *out,
@@ -483,7 +401,7 @@ int schedules_text_enable(const struct schedule_list *list, const char *name, in
 	}
 	/* a new line after the name's, at the keys' indentation */
 	struct ypair *np = ymap_pair(s->node, "name");
-	size_t at = line_end(&list->text, np->value->end_off);
+	size_t at = yedit_line_end(&list->text, np->value->end_off);
 	strbuf_add(out, list->text.buf, at);
 	if (out->len && out->buf[out->len - 1] != '\n')
 		strbuf_addch(out, '\n');

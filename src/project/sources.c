@@ -1,4 +1,5 @@
 #include "project/sources.h"
+#include "project/yaml_edit.h"
 #include "project/schema.h"
 #include "core/env.h"
 #include "core/fs.h"
@@ -300,119 +301,21 @@ void source_each_secret(const struct source *s, const struct env *env,
 	each_secret_in(s->block, env, fn, data);
 }
 
-/* Where in the text a line starts (line is 1-based). */
-static size_t line_offset(const struct strbuf *text, int line)
+int sources_text_append(const struct source_list *list, const char *entry, struct strbuf *out, struct strbuf *err)
 {
-	size_t off = 0;
-	for (int l = 1; l < line && off < text->len; off++)
-		if (text->buf[off] == '\n')
-			l++;
-	return off;
+	return yedit_list_append(&list->text, list->doc.root, "sources", entry, "version: \"1.0\"\n", list->display,
+				 out, err);
 }
 
-/* The offset just past the newline that ends the line holding off (a node
- * ending exactly at a line start ends on the line before). */
-static size_t line_end(const struct strbuf *text, size_t off)
+int sources_text_remove(const struct source_list *list, const char *name, struct strbuf *out, struct strbuf *err)
 {
-	if (off > 0 && off <= text->len && text->buf[off - 1] == '\n')
-		return off;
-	while (off < text->len && text->buf[off] != '\n')
-		off++;
-	return off < text->len ? off + 1 : off;
-}
-
-static void indent_entry(struct strbuf *out, const char *entry, int indent)
-{
-	int first = 1;
-	for (const char *p = entry; *p;) {
-		const char *nl = strchr(p, '\n');
-		size_t n = nl ? (size_t)(nl - p) : strlen(p);
-		strbuf_addchars(out, ' ', (size_t)indent);
-		strbuf_addstr(out, first ? "- " : "  ");
-		strbuf_add(out, p, n);
-		strbuf_addch(out, '\n');
-		first = 0;
-		p += n + (nl ? 1 : 0);
-	}
-}
-
-void sources_text_append(const struct source_list *list, const char *entry, struct strbuf *out)
-{
-	const struct ynode *r = list->doc.root;
-	const struct ynode *srcs = ymap_get(r, "sources");
-	strbuf_reset(out);
-	if (srcs && srcs->kind == Y_SEQ && !srcs->flow && srcs->n) {
-		/* after the last entry's own text, at the entries' indentation:
-		 * comments that follow it stay after the list */
-		const struct ynode *last = srcs->items[srcs->n - 1];
-		int indent = last->col - 3;
-		if (indent < 0)
-			indent = 0;
-		size_t at = line_end(&list->text, ynode_last_content(last)->end_off);
-		strbuf_add(out, list->text.buf, at);
-		if (out->len && out->buf[out->len - 1] != '\n')
-			strbuf_addch(out, '\n');
-		indent_entry(out, entry, indent);
-		strbuf_add(out, list->text.buf + at, list->text.len - at);
-		return;
-	}
-	struct ypair *sp = ymap_pair(r, "sources");
-	if (sp) {
-		/* "sources: []" or "sources:" with nothing: rewrite that line */
-		size_t start = line_offset(&list->text, sp->key->line);
-		size_t end = sp->value && !ynode_is_null(sp->value) ? sp->value->end_off : sp->key->end_off + 1;
-		while (end < list->text.len && list->text.buf[end] != '\n')
-			end++;
-		strbuf_add(out, list->text.buf, start);
-		strbuf_addstr(out, "sources:\n");
-		indent_entry(out, entry, 2);
-		if (end < list->text.len)
-			strbuf_add(out, list->text.buf + end + 1, list->text.len - end - 1);
-		return;
-	}
-	strbuf_addbuf(out, &list->text);
-	if (!out->len)
-		strbuf_addstr(out, "version: \"1.0\"\n");
-	if (out->buf[out->len - 1] != '\n')
-		strbuf_addch(out, '\n');
-	strbuf_addstr(out, "sources:\n");
-	indent_entry(out, entry, 2);
-}
-
-int sources_text_remove(const struct source_list *list, const char *name, struct strbuf *out)
-{
-	const struct ynode *srcs = ymap_get(list->doc.root, "sources");
 	struct source *s = sources_find(list, name);
-	strbuf_reset(out);
-	if (!s || !srcs || srcs->kind != Y_SEQ)
+	if (!s) {
+		strbuf_reset(out);
+		strbuf_addf(err, "no source named '%s' in %s", name, list->display);
 		return -1;
-	size_t idx = 0;
-	while (idx < srcs->n && srcs->items[idx] != s->node)
-		idx++;
-	if (srcs->flow || idx == srcs->n)
-		return -1;
-	/* from the line of the entry's "- " to the line before the next entry
-	 * (or the end of the list), keeping trailing comments of the file */
-	size_t start = line_offset(&list->text, s->node->line);
-	size_t end = line_end(&list->text, ynode_last_content(s->node)->end_off);
-	strbuf_add(out, list->text.buf, start);
-	strbuf_add(out, list->text.buf + end, list->text.len - end);
-	if (srcs->n == 1) {
-		/* the list is now empty: keep the file valid and readable */
-		struct source_list check = { 0 };
-		struct strbuf err = STRBUF_INIT;
-		if (sources_parse(&check, "x", out->buf, out->len, &err) == 0) {
-			const struct ynode *ns = ymap_get(check.doc.root, "sources");
-			if (ynode_is_null(ns)) {
-				struct ypair *p = ymap_pair(check.doc.root, "sources");
-				size_t at = p->key->end_off + 1; /* just past the colon */
-				strbuf_insert(out, at, " []", 3);
-			}
-		}
-		sources_release(&check);
-		strbuf_release(&err);
 	}
-	return 0;
+	return yedit_list_remove(&list->text, list->doc.root, "sources", s->node, list->display, out, err);
 }
 
 int sources_save(const char *path, const char *display, const char *text, struct strbuf *err)

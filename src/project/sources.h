@@ -50,10 +50,11 @@ void source_each_secret(const struct source *s, const struct env *env,
 			void (*fn)(const char *key, const char *var, const char *value, void *data), void *data);
 
 /* New file text with an entry (YAML text of one mapping, unindented, "name: x\n...")
- * appended to the sources list. */
-void sources_text_append(const struct source_list *list, const char *entry, struct strbuf *out);
-/* New file text without the named entry; -1 if there is no such entry. */
-int sources_text_remove(const struct source_list *list, const char *name, struct strbuf *out);
+ * appended to the sources list; -1 with err if the list is in flow style. */
+int sources_text_append(const struct source_list *list, const char *entry, struct strbuf *out, struct strbuf *err);
+/* New file text without the named entry; -1 with err if there is no such
+ * entry or the list is in flow style. */
+int sources_text_remove(const struct source_list *list, const char *name, struct strbuf *out, struct strbuf *err);
 /* Validate new text and write it atomically; -1 with a message otherwise. */
 int sources_save(const char *path, const char *display, const char *text, struct strbuf *err);
 
