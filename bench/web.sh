@@ -66,10 +66,11 @@ echo "project: $sources sources, $(jq '[.nodes[] | select(.resource_type == "mod
 fi
 
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) cores)"
-"$dango" web --port 0 >web.out 2>&1 &
+# BENCH_DANGO=path: serve with another binary (an older build, to compare)
+"${BENCH_DANGO:-$dango}" web --port 0 >web.out 2>&1 &
 web=$!
 trap 'kill $web 2>/dev/null || true' EXIT
 for _ in $(seq 100); do grep -q "Dango web on" web.out && break; sleep 0.1; done
 url=$(sed -n 's/^Dango web on \(http[^ ]*\)\/ .*/\1/p' web.out)
-NODE_PATH="$root/tests/browser/node_modules" DANGO_WEB_URL=$url node "$root/bench/web_bench.mjs"
+NODE_PATH="$root/tests/browser/node_modules" DANGO_WEB_URL=$url DANGO_WEB_PID=$web node "$root/bench/web_bench.mjs"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
