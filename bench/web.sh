@@ -4,8 +4,11 @@
 # layers of intermediate views and mart tables over them), all synced and
 # run; then each API route is asked 200 times on one keep-alive connection
 # (p50, p95; reference: an embedded asset, the server's floor, in the same
-# run), and Chromium loads /models (first contentful paint, and the time
-# until the 1,000 rows are in the table).
+# run) with the server's CPU time per request (from /proc, which the load
+# of the machine stretches far less than wall times), and Chromium loads
+# /models (first contentful paint, then when the first screen of rows and
+# all 1,000 rows are painted; reference: /login, a static page with the
+# same stylesheet). BENCH_DANGO=path serves with another build, to compare.
 #  Targets: API p95 < 50 ms, first paint of Models < 300 ms.
 # Prints its figures; record them in docs/benchmarks.md.
 set -euo pipefail
