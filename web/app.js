@@ -108,9 +108,8 @@ async function refreshHealth() {
   if (h.warehouse && h.warehouse.busy) {
     b.hidden = false;
     b.textContent = 'A writer holds the warehouse (' + (h.warehouse.writer || 'another process') +
-      '): tables and row counts are the snapshot taken ' +
-      (h.catalog && h.catalog.taken_at ? ago(h.catalog.taken_at) : '(none yet)') +
-      ' (' + ageText(h.catalog ? h.catalog.age_seconds : null) + ').';
+      '): tables and row counts are ' +
+      (h.catalog && h.catalog.taken_at ? 'the snapshot taken ' + ago(h.catalog.taken_at) : 'not known yet (no snapshot taken)') + '.';
   } else {
     b.hidden = true;
   }
