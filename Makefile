@@ -24,7 +24,9 @@ LDLIBS   += -L$(DUCKDB)/lib -lduckdb $(DEPS_LIBS) -lpthread -lm
 SRCS     := $(filter-out $(addsuffix %,$(SRC_EXCLUDE)),$(shell find src -name '*.c' ! -path 'src/main.c' | sort))
 PRESETS  := $(sort $(wildcard src/sources/presets/*.yml))
 DBT_MACROS := $(sort $(wildcard src/transform/macros/*.sql))
-WEB_ASSETS := $(sort $(wildcard web/*.html web/*.js web/*.css web/*.svg))
+# the lineage page's graph layout, from the npm registry (scripts/install-deps.sh)
+WEB_LIBS := third_party/web/dagre.min.js third_party/web/dagre.min.js.LEGAL.txt
+WEB_ASSETS := $(sort $(wildcard web/*.html web/*.js web/*.css web/*.svg)) $(WEB_LIBS)
 OBJS     := $(SRCS:%.c=$(BUILD)/%.o) $(BUILD)/gen/presets.o $(BUILD)/gen/dbt_macros.o $(BUILD)/gen/web_assets.o
 FIXTURE_SRCS := $(sort $(wildcard tests/fixtures/*.c))
 FIXTURE_BINS := $(FIXTURE_SRCS:tests/fixtures/%.c=$(BUILD)/fixtures/%)
@@ -35,7 +37,7 @@ DEPSTAMP := $(DUCKDB)/.version
 .PHONY: all deps test unit e2e asan demo install bench clean
 all: dango
 
-deps $(DEPSTAMP):
+deps $(DEPSTAMP) $(WEB_LIBS):
 	@./scripts/install-deps.sh
 
 $(BUILD)/%.o: %.c | $(DEPSTAMP)

@@ -4,8 +4,11 @@
 # layers of intermediate views and mart tables over them), all synced and
 # run; then each API route is asked 200 times on one keep-alive connection
 # (p50, p95; reference: an embedded asset, the server's floor, in the same
-# run), and Chromium loads /models (first contentful paint, and the time
-# until the 1,000 rows are in the table).
+# run) with the server's CPU time per request (from /proc, which the load
+# of the machine stretches far less than wall times), and Chromium loads
+# /models (first contentful paint, then when the first screen of rows and
+# all 1,000 rows are painted; reference: /login, a static page with the
+# same stylesheet). BENCH_DANGO=path serves with another build, to compare.
 #  Targets: API p95 < 50 ms, first paint of Models < 300 ms.
 # Prints its figures; record them in docs/benchmarks.md.
 set -euo pipefail
@@ -66,10 +69,11 @@ echo "project: $sources sources, $(jq '[.nodes[] | select(.resource_type == "mod
 fi
 
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) cores)"
-"$dango" web --port 0 >web.out 2>&1 &
+# BENCH_DANGO=path: serve with another binary (an older build, to compare)
+"${BENCH_DANGO:-$dango}" web --port 0 >web.out 2>&1 &
 web=$!
 trap 'kill $web 2>/dev/null || true' EXIT
 for _ in $(seq 100); do grep -q "Dango web on" web.out && break; sleep 0.1; done
 url=$(sed -n 's/^Dango web on \(http[^ ]*\)\/ .*/\1/p' web.out)
-NODE_PATH="$root/tests/browser/node_modules" DANGO_WEB_URL=$url node "$root/bench/web_bench.mjs"
+NODE_PATH="$root/tests/browser/node_modules" DANGO_WEB_URL=$url DANGO_WEB_PID=$web node "$root/bench/web_bench.mjs"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

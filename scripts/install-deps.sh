@@ -2,7 +2,9 @@
 # Installs what Dango needs to build and test, and nothing else:
 #  - Debian -dev packages (apt-get), only those missing;
 #  - libduckdb.so and duckdb.h from the npm registry, pinned and checked,
-#    unpacked into third_party/duckdb/ (git-ignored).
+#    unpacked into third_party/duckdb/ (git-ignored);
+#  - the web page's layout library (dagre) from the npm registry, pinned and
+#    checked, into third_party/web/ (git-ignored).
 # Idempotent: quiet and fast when everything is already there.
 set -euo pipefail
 
@@ -66,6 +68,29 @@ if { [ "${DANGO_TEST_DEPS:-}" = 1 ] || [ "${DANGO_BENCH_DEPS:-}" = 1 ]; } \
     tar -xzf "$pw_tmp/playwright-core-$PW_VERSION.tgz" -C "$pw_dest" --strip-components=1
     echo "$PW_VERSION" >"$pw_dest/.dango-version"
     rm -rf "$pw_tmp"
+fi
+
+# --- dagre from the npm registry (the lineage page's layout) -----------------
+# Its self-contained browser build (graphlib included) and its licence are
+# embedded into the binary with the page's own files (Makefile: WEB_LIBS).
+DAGRE_VERSION=3.1.3
+DAGRE_SHA256=12441833c8af49e5a241d94bfd53159875965876b3f4f3214abafe1ed6a9ee4c
+web_dest="$here/third_party/web"
+if [ "$(cat "$web_dest/.dagre-version" 2>/dev/null)" != "$DAGRE_VERSION" ] \
+   || [ ! -f "$web_dest/dagre.min.js" ] || [ ! -f "$web_dest/dagre.min.js.LEGAL.txt" ]; then
+    echo "install-deps: fetching dagre $DAGRE_VERSION from the npm registry"
+    web_tmp=$(mktemp -d)
+    (cd "$web_tmp" && npm pack --silent "@dagrejs/dagre@$DAGRE_VERSION" >/dev/null 2>&1) || {
+        echo "install-deps: npm pack @dagrejs/dagre@$DAGRE_VERSION failed" >&2; rm -rf "$web_tmp"; exit 1; }
+    if ! echo "$DAGRE_SHA256  $web_tmp/dagrejs-dagre-$DAGRE_VERSION.tgz" | sha256sum -c --status; then
+        echo "install-deps: checksum mismatch for dagrejs-dagre-$DAGRE_VERSION.tgz (expected sha256 $DAGRE_SHA256)" >&2
+        rm -rf "$web_tmp"; exit 1
+    fi
+    mkdir -p "$web_dest"
+    tar -xzf "$web_tmp/dagrejs-dagre-$DAGRE_VERSION.tgz" -C "$web_dest" --strip-components=2 \
+        package/dist/dagre.min.js package/dist/dagre.min.js.LEGAL.txt
+    echo "$DAGRE_VERSION" >"$web_dest/.dagre-version"
+    rm -rf "$web_tmp"
 fi
 
 # --- DuckDB from the npm registry --------------------------------------------

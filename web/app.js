@@ -12,9 +12,10 @@ function esc(v) {
     .replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 }
 
+const NUMBER = new Intl.NumberFormat('en-US');
 function fmtNum(n) {
   if (n === null || n === undefined) return '—';
-  return Number(n).toLocaleString('en-US');
+  return NUMBER.format(Number(n));
 }
 
 function ago(iso) {
@@ -107,9 +108,8 @@ async function refreshHealth() {
   if (h.warehouse && h.warehouse.busy) {
     b.hidden = false;
     b.textContent = 'A writer holds the warehouse (' + (h.warehouse.writer || 'another process') +
-      '): tables and row counts are the snapshot taken ' +
-      (h.catalog && h.catalog.taken_at ? ago(h.catalog.taken_at) : '(none yet)') +
-      ' (' + ageText(h.catalog ? h.catalog.age_seconds : null) + ').';
+      '): tables and row counts are ' +
+      (h.catalog && h.catalog.taken_at ? 'the snapshot taken ' + ago(h.catalog.taken_at) : 'not known yet (no snapshot taken)') + '.';
   } else {
     b.hidden = true;
   }
@@ -180,8 +180,13 @@ function fmtBytes(n) {
 
 function sourceStatus(s) {
   let html = badge(s.status === 'running' ? 'running' : s.status, s.status === 'running' ? 'running' : s.status);
-  if (s.status === 'running')
-    html += '<div class="phase" data-phase>' + esc(PHASES[s.phase] || s.phase || 'starting') + '</div>';
+  if (s.status === 'running') {
+    /* this source done while the sync goes on (other sources, dbt) */
+    const loaded = s.source_status === 'completed';
+    html += '<div class="phase" data-phase>' + esc(PHASES[s.phase] || s.phase || 'starting') + '</div>' +
+      (loaded || s.rows_so_far ? '<div class="phase" data-so-far>' + (loaded ? 'loaded ' : '') + fmtNum(s.rows_so_far || 0) +
+        ' rows' + (loaded ? '' : ' so far') + '</div>' : '');
+  }
   if (s.error) html += '<div class="err">' + esc(s.error) + '</div>';
   return html;
 }
@@ -392,27 +397,57 @@ function modelRow(m) {
 }
 
 let modelsCache = [];
+let modelsShown = new Map(); /* name -> its row's HTML as drawn */
+const MODELS_FIRST = 60;
 
+function drawModelRow(m) {
+  const html = modelRow(m);
+  modelsShown.set(m.name, html);
+  return html;
+}
+
+function modelMatches(tr, q) {
+  return !q || tr.dataset.model.toLowerCase().includes(q) || tr.children[1].textContent.toLowerCase().includes(q);
+}
+
+/* The first screen of rows is drawn with the table, the rest after it has
+ * been painted: laying out 1,000 rows held the first screen back. The rest
+ * takes each model's latest state (a poll may have brought a newer one) and
+ * the filter typed meanwhile. */
 async function pageModels() {
   const doc = await api('GET', '/api/models');
   if (doc._status !== 200) { main().innerHTML = '<h1>Models</h1><div class="errbox">' + esc(doc.error) + '</div>'; return; }
   const LAYER = { seed: 0, staging: 1, intermediate: 2, marts: 3, other: 4 };
-  modelsCache = (doc.models || []).sort((a, b) => (LAYER[a.layer] - LAYER[b.layer]) || a.name.localeCompare(b.name));
-  main().innerHTML = '<h1>Models <span class="muted small">' + modelsCache.length + ' nodes</span></h1>' +
+  /* a plain comparison: localeCompare (ICU) took longer than the rows */
+  const order = (doc.models || []).sort((a, b) => (LAYER[a.layer] - LAYER[b.layer]) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  modelsCache = order;
+  modelsShown = new Map();
+  main().innerHTML = '<h1>Models <span class="muted small">' + order.length + ' nodes</span></h1>' +
     (doc.hint ? '<p class="notice">' + esc(doc.hint) + '</p>' : '') +
     '<div class="toolbar"><input type="search" id="model-filter" placeholder="filter by name or schema" size="32"></div>' +
     '<table class="grid" id="models"><thead><tr><th>Model</th><th>Schema</th><th>Materialization</th><th class="num">Rows</th>' +
-    '<th>Status</th><th>Last run</th><th></th></tr></thead><tbody>' + modelsCache.map(modelRow).join('') + '</tbody></table>';
-  performance.mark('dango-models-rendered'); /* bench/web.sh reads it */
-  const f = $('#model-filter');
+    '<th>Status</th><th>Last run</th><th></th></tr></thead><tbody>' + order.slice(0, MODELS_FIRST).map(drawModelRow).join('') + '</tbody></table>';
+  const table = $('#models'), tbody = table.tBodies[0], f = $('#model-filter');
+  /* one handler for every Run and Run+ button, those drawn later too */
+  table.onclick = e => {
+    const b = e.target.closest('button[data-run], button[data-runplus]');
+    if (b && !b.disabled) runModel(b.dataset.run || b.dataset.runplus, !b.dataset.run);
+  };
   f.oninput = () => {
     const q = f.value.toLowerCase();
-    document.querySelectorAll('#models tbody tr').forEach(tr => {
-      tr.hidden = q && !(tr.dataset.model.toLowerCase().includes(q) || tr.children[1].textContent.toLowerCase().includes(q));
-    });
+    for (const tr of tbody.rows) tr.hidden = !modelMatches(tr, q);
   };
-  wireRunButtons(main());
   pollWhileRunning(() => modelsCache.some(m => m.status === 'running'), refreshModelRows);
+  /* the rest in the frame after the one that shows the first rows, in one
+   * go: each insertion lays the whole table out again */
+  const rest = () => {
+    if (!tbody.isConnected) return;
+    const latest = new Map(modelsCache.map(m => [m.name, m]));
+    const q = f.value.toLowerCase(), from = tbody.rows.length;
+    tbody.insertAdjacentHTML('beforeend', order.slice(MODELS_FIRST).map(m => drawModelRow(latest.get(m.name) || m)).join(''));
+    for (let i = from; i < tbody.rows.length; i++) tbody.rows[i].hidden = !modelMatches(tbody.rows[i], q);
+  };
+  if (order.length > MODELS_FIRST) requestAnimationFrame(() => requestAnimationFrame(rest));
 }
 
 async function refreshModelRows() {
@@ -420,15 +455,17 @@ async function refreshModelRows() {
   modelsCache = doc.models || [];
   const tbody = $('#models tbody');
   if (!tbody) return;
+  /* only the rows that changed (a run touches a few of 1,000) */
+  const rows = new Map(Array.from(tbody.rows, tr => [tr.dataset.model, tr]));
   for (const m of modelsCache) {
-    const tr = tbody.querySelector('tr[data-model="' + CSS.escape(m.name) + '"]');
-    if (!tr) continue;
+    const tr = rows.get(m.name), html = modelRow(m);
+    if (!tr || modelsShown.get(m.name) === html) continue;
+    modelsShown.set(m.name, html);
     const fresh = document.createElement('tbody');
-    fresh.innerHTML = modelRow(m);
+    fresh.innerHTML = html;
     fresh.firstChild.hidden = tr.hidden;
     tr.replaceWith(fresh.firstChild);
   }
-  wireRunButtons(tbody);
 }
 
 function wireRunButtons(root) {
@@ -446,6 +483,16 @@ async function runModel(name, downstream) {
   else route(true);
 }
 
+/* Where the columns come from when not from the warehouse snapshot. */
+function columnsFrom(m) {
+  if (m.columns_from === 'catalog.json')
+    return '<p class="muted small" id="columns-from">From target/catalog.json (<code>dango docs generate</code>, ' +
+      ago(m.catalog_json_generated_at) + '): the warehouse snapshot does not have this relation.</p>';
+  if (m.columns_from === 'manifest' && m.columns.length)
+    return '<p class="muted small" id="columns-from">Documented columns: their types show once the model is built.</p>';
+  return '';
+}
+
 async function pageModel(name) {
   const m = await api('GET', '/api/models/' + encodeURIComponent(name));
   if (m._status !== 200) { main().innerHTML = '<div class="errbox">' + esc(m.error) + '</div>'; return; }
@@ -458,7 +505,7 @@ async function pageModel(name) {
     '<p class="muted">' + esc(m.schema + '.' + m.relation) + ' · ' + esc(m.materialized) + ' · ' + esc(m.path) + ' · last run ' + ago(m.last_run) +
     (m.rows !== null ? ' · ' + fmtNum(m.rows) + ' rows' : '') + '</p>' +
     (m.description ? '<p>' + esc(m.description) + '</p>' : '') +
-    '<div class="two"><div><h2>Columns</h2><table class="grid"><thead><tr><th>Column</th><th>Type</th><th>Description</th></tr></thead><tbody>' +
+    '<div class="two"><div><h2>Columns</h2>' + columnsFrom(m) + '<table class="grid"><thead><tr><th>Column</th><th>Type</th><th>Description</th></tr></thead><tbody>' +
     (m.columns.map(c => '<tr><td class="mono">' + esc(c.name) + '</td><td class="muted mono">' + esc(c.type) + '</td><td>' + esc(c.description) + '</td></tr>').join('') ||
       '<tr><td colspan="3" class="muted">not built yet</td></tr>') + '</tbody></table>' +
     '<h2>Tests</h2>' + (m.tests.length ? '<table class="grid"><thead><tr><th>Test</th><th>Column</th><th>Last result</th></tr></thead><tbody>' +
@@ -736,8 +783,8 @@ document.addEventListener('click', e => {
 window.addEventListener('popstate', () => route());
 
 document.addEventListener('DOMContentLoaded', async () => {
+  route(); /* the page's own data first */
   session(); /* POSTs wait for it; pages need it not */
   refreshHealth();
   setInterval(refreshHealth, 5000);
-  route();
 });

@@ -1,11 +1,11 @@
-/* The lineage graph: a layered layout computed here (rank = the longest
- * path from a source, order within a rank by the barycentre of neighbours,
- * a few sweeps down and up), drawn as SVG with zoom (wheel), pan (drag),
- * click to select a node (its upstream and downstream are highlighted) and
- * colours by last status. */
+/* The lineage graph: laid out by dagre (the layered layout of the npm
+ * package @dagrejs/dagre, embedded with the page: a rank per distance from
+ * the sources, crossings reduced, long edges routed around nodes), drawn
+ * as SVG with zoom (wheel), pan (drag), click to select a node (its
+ * upstream and downstream are highlighted) and colours by last status. */
 'use strict';
 (function () {
-  const NODE_W = 190, NODE_H = 38, COL_GAP = 90, ROW_GAP = 14;
+  const NODE_W = 190, NODE_H = 38, COL_GAP = 90, ROW_GAP = 14, TOP = 30;
   const COLORS = {
     source: ['#efe7ff', '#7c3aed'], success: ['#e5f6eb', '#17803d'], error: ['#fde8e8', '#c0262d'],
     fail: ['#fde8e8', '#c0262d'], skipped: ['#eef0f3', '#9aa3b0'], never: ['#f4f5f7', '#9aa3b0'],
@@ -13,50 +13,50 @@
   };
   const SVGNS = 'http://www.w3.org/2000/svg';
 
+  /* Positions from dagre, left to right. Returns each node's top-left
+   * corner (x, y), its parents and children, the nodes of each rank (a
+   * column, for the layer labels), each edge's route, and the size. */
   function layout(nodes, edges) {
-    const byId = new Map(nodes.map(n => [n.id, { n, parents: [], children: [], rank: 0, order: 0 }]));
+    const byId = new Map(nodes.map(n => [n.id, { n, parents: [], children: [], rank: 0 }]));
+    const g = new dagre.graphlib.Graph({ multigraph: true });
+    g.setGraph({ rankdir: 'LR', nodesep: ROW_GAP, ranksep: COL_GAP, marginx: 0, marginy: TOP });
+    g.setDefaultEdgeLabel(() => ({}));
+    for (const id of byId.keys()) g.setNode(id, { width: NODE_W, height: NODE_H });
+    const routes = [];
     for (const e of edges) {
       const a = byId.get(e.from), b = byId.get(e.to);
-      if (a && b) { a.children.push(b); b.parents.push(a); }
+      if (!a || !b) continue;
+      a.children.push(b); b.parents.push(a);
+      const name = String(routes.length);
+      g.setEdge(e.from, e.to, {}, name);
+      routes.push({ e, name });
     }
-    /* ranks: longest path, in topological order (Kahn) */
-    const indeg = new Map();
-    for (const v of byId.values()) indeg.set(v, v.parents.length);
-    const queue = [...byId.values()].filter(v => !v.parents.length);
-    while (queue.length) {
-      const v = queue.shift();
-      for (const c of v.children) {
-        c.rank = Math.max(c.rank, v.rank + 1);
-        indeg.set(c, indeg.get(c) - 1);
-        if (!indeg.get(c)) queue.push(c);
-      }
+    dagre.layout(g);
+    for (const [id, v] of byId) {
+      const d = g.node(id);
+      v.x = d.x - NODE_W / 2;
+      v.y = d.y - NODE_H / 2;
     }
-    const ranks = [];
-    for (const v of byId.values()) (ranks[v.rank] = ranks[v.rank] || []).push(v);
-    for (const r of ranks) if (r) r.sort((a, b) => a.n.name.localeCompare(b.n.name)).forEach((v, i) => { v.order = i; });
-    const bary = (v, side) => {
-      const ns = v[side];
-      return ns.length ? ns.reduce((s, x) => s + x.order, 0) / ns.length : v.order;
-    };
-    for (let sweep = 0; sweep < 4; sweep++) {
-      const down = sweep % 2 === 0;
-      const seq = down ? ranks.slice(1) : ranks.slice(0, -1).reverse();
-      for (const r of seq) {
-        if (!r) continue;
-        r.forEach(v => { v.key = bary(v, down ? 'parents' : 'children'); });
-        r.sort((a, b) => a.key - b.key).forEach((v, i) => { v.order = i; });
-      }
+    /* a rank is a column: the nodes that share an x */
+    const xs = [...new Set([...byId.values()].map(v => Math.round(v.x)))].sort((p, q) => p - q);
+    const ranks = xs.map(() => []);
+    for (const v of byId.values()) { v.rank = xs.indexOf(Math.round(v.x)); ranks[v.rank].push(v); }
+    const paths = new Map(routes.map(r => [r.e, g.edge(r.e.from, r.e.to, r.name).points]));
+    const size = g.graph();
+    return { byId, ranks, xs, paths, width: size.width || 0, height: (size.height || 0) + 10 };
+  }
+
+  /* a smooth path through dagre's points: quadratic curves between their
+   * midpoints */
+  function route(points) {
+    if (!points || !points.length) return '';
+    let d = `M${points[0].x},${points[0].y}`;
+    for (let i = 1; i < points.length - 1; i++) {
+      const p = points[i], q = points[i + 1];
+      d += ` Q${p.x},${p.y} ${(p.x + q.x) / 2},${(p.y + q.y) / 2}`;
     }
-    const tallest = Math.max(1, ...ranks.map(r => (r ? r.length : 0)));
-    for (const r of ranks) {
-      if (!r) continue;
-      const offset = (tallest - r.length) * (NODE_H + ROW_GAP) / 2;
-      for (const v of r) {
-        v.x = v.rank * (NODE_W + COL_GAP);
-        v.y = offset + v.order * (NODE_H + ROW_GAP) + 30;
-      }
-    }
-    return { byId, ranks, width: ranks.length * (NODE_W + COL_GAP), height: tallest * (NODE_H + ROW_GAP) + 40 };
+    const last = points[points.length - 1];
+    return d + ` L${last.x},${last.y}`;
   }
 
   function el(name, attrs, parent) {
@@ -78,15 +78,14 @@
       if (!r) return;
       const layers = new Set(r.map(v => v.n.layer));
       const name = layers.size === 1 ? [...layers][0] : (layerNames[i] || 'rank ' + i);
-      const t = el('text', { x: i * (NODE_W + COL_GAP), y: 14, class: 'layer-label' }, labelG);
+      const t = el('text', { x: L.xs[i], y: 14, class: 'layer-label' }, labelG);
       t.textContent = name === 'source' ? 'sources' : name;
     });
     const edgeEls = [];
     for (const e of doc.edges) {
       const a = L.byId.get(e.from), b = L.byId.get(e.to);
       if (!a || !b) continue;
-      const x1 = a.x + NODE_W, y1 = a.y + NODE_H / 2, x2 = b.x, y2 = b.y + NODE_H / 2, mx = (x1 + x2) / 2;
-      const p = el('path', { d: `M${x1},${y1} C${mx},${y1} ${mx},${y2} ${x2},${y2}`, class: 'edge' }, edgeG);
+      const p = el('path', { d: route(L.paths.get(e)), class: 'edge' }, edgeG);
       edgeEls.push({ el: p, a, b });
     }
     const nodeEls = new Map();

@@ -69,14 +69,15 @@ int web_check_keys(json_t *body, const char *const *allowed, struct web_response
 	return 0;
 }
 
-static int load_sources(struct web *w, struct source_list *list, struct web_response *rs)
+/* sources.yml as parsed for the last request, unless it changed since. */
+static const struct source_list *load_sources(struct web *w, struct web_sources **ref, struct web_response *rs)
 {
 	struct strbuf err = STRBUF_INIT;
-	int ret = sources_load(list, w->p->sources_path, ".dango/sources.yml", &err);
-	if (ret < 0)
+	const struct source_list *list = web_sources_get(w, ref, &err);
+	if (!list)
 		web_error(rs, 500, "%s", err.buf);
 	strbuf_release(&err);
-	return ret;
+	return list;
 }
 
 static const char *mode_of(const struct source *s, char *buf, size_t n)
@@ -159,6 +160,10 @@ static json_t *source_json(struct web *w, const struct source *s, json_t *cat, j
 							: "synced";
 	json_object_set_new(o, "status", json_string(status));
 	json_object_set_new(o, "phase", running ? json_string(phase) : active ? json_string("starting") : json_null());
+	/* live progress: what this source has loaded so far in the sync that runs */
+	json_t *so_far = running ? json_object_get(entry, "rows") : NULL;
+	json_object_set_new(o, "rows_so_far", json_is_integer(so_far) ? json_incref(so_far) : json_null());
+	json_object_set_new(o, "source_status", running && st ? json_string(st) : json_null());
 	json_object_set_new(o, "run_id", active ? json_string(active) : json_null());
 	json_object_set_new(o, "error", entry && json_object_get(entry, "error") && !running
 						? json_incref(json_object_get(entry, "error"))
@@ -174,26 +179,46 @@ static json_t *source_json(struct web *w, const struct source *s, json_t *cat, j
 	return o;
 }
 
+/* GET /api/sources: the list is kept as text while sources.yml, the
+ * snapshot, the status files, the runs and the schedules stay as they were
+ * (never while a sync runs: its phase moves). */
 static void get_sources(struct web *w, struct web_response *rs)
 {
-	struct source_list list;
-	struct strbuf err = STRBUF_INIT;
-	json_t *statuses = NULL;
-	if (load_sources(w, &list, rs) < 0)
-		return;
-	json_t *cat = web_catalog_get(w), *arr = json_array(), *schedules = web_schedules_brief(w);
-	statuses = web_sync_statuses(w);
-	for (size_t i = 0; i < list.nr; i++)
-		json_array_append_new(arr, source_json(w, &list.items[i], cat, statuses, schedules, 0));
-	json_decref(schedules);
-	web_json(rs, 200,
-		 json_pack("{s:o, s:O, s:O, s:O}", "sources", arr, "catalog_taken_at", json_object_get(cat, "taken_at"),
-			   "catalog_age_seconds", json_object_get(cat, "age_seconds"), "busy",
-			   json_object_get(cat, "busy")));
-	json_decref(statuses);
-	json_decref(cat);
-	sources_release(&list);
-	strbuf_release(&err);
+	struct strbuf key = STRBUF_INIT;
+	struct web_sources *ref = NULL;
+	int live;
+	web_key_file(&key, w->p->sources_path);
+	strbuf_addf(&key, "%.6f/%ld/%ld/", web_catalog_taken_at(w), web_sync_statuses_gen(w, &live),
+		    web_runs_generation(w));
+	strbuf_addf(&key, "%ld", web_schedules_brief_gen(w));
+	char *text = live ? NULL : web_cache_get(w, &w->sources_text, key.buf);
+	if (!text) {
+		const struct source_list *list = load_sources(w, &ref, rs);
+		if (!list)
+			goto out;
+		json_t *cat = web_catalog_get(w), *arr = json_array(), *schedules = web_schedules_brief(w);
+		json_t *statuses = web_sync_statuses(w);
+		for (size_t i = 0; i < list->nr; i++)
+			json_array_append_new(arr, source_json(w, &list->items[i], cat, statuses, schedules, 0));
+		json_t *doc = json_pack("{s:o}", "sources", arr);
+		text = json_dumps(doc, JSON_COMPACT);
+		if (!live)
+			web_cache_put(w, &w->sources_text, key.buf, text);
+		json_decref(doc);
+		json_decref(schedules);
+		json_decref(statuses);
+		json_decref(cat);
+	}
+	json_t *meta = web_catalog_meta(w);
+	web_json_text(rs, text, json_pack("{s:O, s:O, s:O}", "catalog_taken_at", json_object_get(meta, "taken_at"),
+					  "catalog_age_seconds", json_object_get(meta, "age_seconds"), "busy",
+					  json_object_get(meta, "busy")));
+	json_decref(meta);
+	free(text);
+out:
+	if (ref)
+		web_sources_put(w, ref);
+	strbuf_release(&key);
 }
 
 static int secret_key(const char *k)
@@ -249,19 +274,19 @@ json_t *web_masked_config(const struct web *w, const void *source)
 
 static void get_source(struct web *w, const char *name, struct web_response *rs)
 {
-	struct source_list list;
-	struct strbuf err = STRBUF_INIT;
-	json_t *statuses = NULL;
-	if (load_sources(w, &list, rs) < 0)
+	struct web_sources *ref;
+	const struct source_list *list = load_sources(w, &ref, rs);
+	if (!list)
 		return;
-	const struct source *s = sources_find(&list, name);
+	const struct source *s = sources_find(list, name);
 	if (!s) {
 		web_error(rs, 404, "no source named '%s' in .dango/sources.yml", name);
 	} else {
 		json_t *cat = web_catalog_get(w), *schedules = web_schedules_brief(w);
-		statuses = web_sync_statuses(w);
+		json_t *statuses = web_sync_statuses(w);
 		json_t *o = source_json(w, s, cat, statuses, schedules, 1);
 		json_decref(schedules);
+		json_decref(statuses);
 		json_object_set_new(o, "config", web_masked_config(w, s));
 		json_object_set_new(o, "history", web_runs_list(w, "sync", name, 50));
 		json_object_set(o, "catalog_taken_at", json_object_get(cat, "taken_at"));
@@ -270,28 +295,27 @@ static void get_source(struct web *w, const char *name, struct web_response *rs)
 		web_json(rs, 200, o);
 		json_decref(cat);
 	}
-	json_decref(statuses);
-	sources_release(&list);
-	strbuf_release(&err);
+	web_sources_put(w, ref);
 }
 
 /* POST /api/sources/{name}/sync {"full_refresh": bool, "select": [...]} */
 static void post_sync(struct web *w, const struct web_request *rq, const char *name, struct web_response *rs)
 {
 	static const char *const keys[] = { "full_refresh", "select", NULL };
-	struct source_list list;
+	struct web_sources *ref = NULL;
 	struct strvec argv = STRVEC_INIT;
 	struct strbuf err = STRBUF_INIT;
 	char active[64];
 	json_t *body = web_parse_body(rq, rs);
 	if (!body)
 		return;
-	if (web_check_keys(body, keys, rs) < 0 || load_sources(w, &list, rs) < 0) {
+	const struct source_list *list = web_check_keys(body, keys, rs) < 0 ? NULL : load_sources(w, &ref, rs);
+	if (!list) {
 		json_decref(body);
 		return;
 	}
 	json_t *fr = json_object_get(body, "full_refresh"), *sel = json_object_get(body, "select");
-	if (!sources_find(&list, name)) {
+	if (!sources_find(list, name)) {
 		web_error(rs, 404, "no source named '%s' in .dango/sources.yml", name);
 		goto out;
 	}
@@ -332,14 +356,14 @@ static void post_sync(struct web *w, const struct web_request *rq, const char *n
 	free(id);
 out:
 	json_decref(body);
-	sources_release(&list);
+	web_sources_put(w, ref);
 	strvec_clear(&argv);
 	strbuf_release(&err);
 }
 
 static void get_health(struct web *w, struct web_response *rs)
 {
-	json_t *cat = web_catalog_get(w);
+	json_t *cat = web_catalog_meta(w);
 	struct strbuf rel = STRBUF_INIT;
 	project_relpath(&rel, w->p, w->p->warehouse_path);
 	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:i}", "status", "ok", "version", DANGO_VERSION, "project",
@@ -359,9 +383,9 @@ static void get_health(struct web *w, struct web_response *rs)
 
 static void get_catalog(struct web *w, struct web_response *rs)
 {
-	json_t *cat = web_catalog_get(w);
-	json_object_del(cat, "index");
-	web_json(rs, 200, cat);
+	char *text = web_catalog_text(w);
+	web_json_text(rs, text, web_catalog_meta(w));
+	free(text);
 }
 
 static void get_runs(struct web *w, const struct web_request *rq, struct web_response *rs)
@@ -376,7 +400,31 @@ static void get_runs(struct web *w, const struct web_request *rq, struct web_res
 		web_error(rs, 400, "'kind' is 'sync', 'run' or 'schedule'");
 		return;
 	}
-	web_json(rs, 200, json_pack("{s:o}", "runs", web_runs_list(w, kind, target, (size_t)limit)));
+	/* kept while the runs, the history (ops-db) and the status files are
+	 * as they were and nothing runs (a running job's duration moves) */
+	struct strbuf key = STRBUF_INIT;
+	int live;
+	web_key_opsdb(w, &key);
+	strbuf_addf(&key, "%ld/%ld/%lld/%s/", web_runs_generation(w), web_sync_statuses_gen(w, &live), (long long)limit,
+		    kind ? kind : "");
+	strbuf_addstr(&key, target ? target : "");
+	char *text = live ? NULL : web_cache_get(w, &w->runs_text, key.buf);
+	if (!text) {
+		json_t *runs = web_runs_list(w, kind, target, (size_t)limit), *r;
+		size_t i;
+		json_array_foreach(runs, i, r)
+			if (!strcmp(json_string_value(json_object_get(r, "status")) ? json_string_value(json_object_get(r, "status")) : "",
+				    "running"))
+				live = 1;
+		json_t *doc = json_pack("{s:o}", "runs", runs);
+		text = json_dumps(doc, JSON_COMPACT);
+		if (!live)
+			web_cache_put(w, &w->runs_text, key.buf, text);
+		json_decref(doc);
+	}
+	web_json_text(rs, text, NULL);
+	free(text);
+	strbuf_release(&key);
 }
 
 static int cmp_by_key(const void *a, const void *b, void *key)
@@ -400,11 +448,41 @@ static void sort_by_string(json_t *arr, const char *key)
 	free(v);
 }
 
+static int any_running(json_t *arr)
+{
+	size_t i;
+	json_t *o;
+	json_array_foreach(arr, i, o)
+		if (json_is_true(json_object_get(o, "running")) ||
+		    !strcmp(json_string_value(json_object_get(o, "status")) ? json_string_value(json_object_get(o, "status")) : "",
+			    "running"))
+			return 1;
+	return 0;
+}
+
 /* GET /api/overview: what the Overview page shows besides the lists: the
- * next and last scheduled runs, open drift, and rows loaded per day. */
+ * next and last scheduled runs, open drift, and rows loaded per day. Built
+ * from schedules.yml, the ops-db (history, drift) and the status files:
+ * kept as text while none of them changes, the day is the same, no next
+ * run has passed and nothing scheduled runs. */
 static void get_overview(struct web *w, struct web_response *rs)
 {
-	json_t *schedules = web_schedules_list(w), *next = json_array(), *s;
+	struct strbuf key = STRBUF_INIT;
+	char *path = xasprintf("%s/schedules.yml", w->p->dango_dir);
+	int live;
+	long long until;
+	web_key_file(&key, path);
+	free(path);
+	web_key_opsdb(w, &key);
+	strbuf_addf(&key, "%ld/%ld/%d", web_sync_statuses_gen(w, &live), (long)(time(NULL) / 86400), w->sched != NULL);
+	char *text = live ? NULL : web_cache_get(w, &w->overview_text, key.buf);
+	if (text) {
+		web_json_text(rs, text, NULL);
+		free(text);
+		strbuf_release(&key);
+		return;
+	}
+	json_t *schedules = web_schedules_list_until(w, &until), *next = json_array(), *s;
 	size_t i;
 	json_array_foreach(schedules, i, s) {
 		if (json_is_string(json_object_get(s, "next_run")))
@@ -414,13 +492,21 @@ static void get_overview(struct web *w, struct web_response *rs)
 							      json_object_get(s, "selection")));
 	}
 	sort_by_string(next, "next_run");
-	json_t *o = json_pack("{s:o, s:o, s:o, s:o}", "next_runs", next, "last_scheduled", web_schedule_runs(w, 5, NULL),
+	json_t *last = web_schedule_runs(w, 5, NULL);
+	int running = any_running(schedules) || any_running(last);
+	json_t *o = json_pack("{s:o, s:o, s:o, s:o}", "next_runs", next, "last_scheduled", last,
 			      "drift", web_drift_summary(w), "rows_per_day", web_rows_per_day(w, 14));
 	json_object_set_new(o, "scheduler", json_pack("{s:b, s:s?}", "running", w->sched != NULL, "note",
 						      w->sched ? NULL : w->sched_note));
 	json_object_set_new(o, "schedules", json_integer((json_int_t)json_array_size(schedules)));
 	json_decref(schedules);
-	web_json(rs, 200, o);
+	text = json_dumps(o, JSON_COMPACT);
+	if (!live && !running)
+		web_cache_put_until(w, &w->overview_text, key.buf, text, until);
+	web_json_text(rs, text, NULL);
+	free(text);
+	json_decref(o);
+	strbuf_release(&key);
 }
 
 /* ---- POST /api/query ---------------------------------------------------------- */

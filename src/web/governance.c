@@ -237,8 +237,8 @@ static void get_oauth(struct web *w, struct web_response *rs)
 {
 	struct strvec names = STRVEC_INIT;
 	struct strbuf err = STRBUF_INIT;
-	struct source_list list;
-	int have_list = sources_load(&list, w->p->sources_path, ".dango/sources.yml", &err) == 0;
+	struct web_sources *ref = NULL;
+	const struct source_list *list = web_sources_get(w, &ref, &err);
 	strbuf_reset(&err);
 	if (oauth_cred_names(w->p, &names, &err) < 0) {
 		web_error(rs, 500, "%s", err.buf);
@@ -252,7 +252,7 @@ static void get_oauth(struct web *w, struct web_response *rs)
 		strbuf_reset(&err);
 		int r = oauth_cred_load(w->p, names.v[i], &c, &err);
 		if (r == 1)
-			json_array_append_new(arr, cred_json(w, have_list ? &list : NULL, &c, now));
+			json_array_append_new(arr, cred_json(w, list, &c, now));
 		else if (r < 0)
 			json_array_append_new(problems, json_pack("{s:s, s:s}", "name", names.v[i], "error", err.buf));
 		oauth_cred_release(&c);
@@ -260,8 +260,8 @@ static void get_oauth(struct web *w, struct web_response *rs)
 	web_json(rs, 200, json_pack("{s:o, s:o, s:i}", "credentials", arr, "errors", problems, "warn_days",
 				    OAUTH_WARN_DAYS));
 out:
-	if (have_list)
-		sources_release(&list);
+	if (ref)
+		web_sources_put(w, ref);
 	strvec_clear(&names);
 	strbuf_release(&err);
 }

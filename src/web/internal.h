@@ -18,6 +18,14 @@ struct web_run;
 struct web_sessions;
 struct scheduler;
 struct pool;
+struct web_sources;
+struct source_list;
+
+/* An answer kept as text while its key (what it was built from) holds (cache.c). */
+struct web_text_cache {
+	char *key, *text;
+	long long until;  /* Dango's clock (seconds): stale from then on; 0: never */
+};
 
 /* The catalog snapshot (catalog.c): what the warehouse held at taken_at. */
 struct web_catalog {
@@ -43,6 +51,8 @@ struct web {
 	pthread_mutex_t art_lock;       /* the dbt artifacts cache (models.c) */
 	json_t *manifest, *run_results;
 	double manifest_mtime, results_mtime;
+	json_t *dbt_catalog;            /* target/catalog.json (dango docs generate), or NULL */
+	double dbt_catalog_mtime;
 	/* the model list and the lineage as JSON text, rebuilt when an input
 	 * changed (artifacts, snapshot, runs): 1,000 models cost too much to
 	 * build for every poll of the page */
@@ -61,6 +71,17 @@ struct web {
 	json_t *statuses;
 	struct timespec statuses_mtime;
 	int statuses_final;
+	long statuses_gen;              /* bumped whenever the list is read again */
+	/* answers kept until an input changes, and the parsed sources.yml (cache.c) */
+	pthread_mutex_t cache_lock;
+	struct web_sources *sources;
+	struct web_text_cache sources_text, catalog_text, overview_text, runs_text;
+	/* schedules.yml without the ops-db (web_schedules_brief), until it
+	 * changes or the earliest next run passes */
+	json_t *sched_brief;
+	char *sched_brief_key;
+	long long sched_brief_until;
+	long sched_brief_gen;
 };
 
 struct web_request {
@@ -98,6 +119,8 @@ int web_schedules_route(struct web *w, const struct web_request *rq, struct web_
 			const char *const *parts, size_t nparts);
 /* Each schedule with its next run and last result (the caller's). */
 json_t *web_schedules_list(struct web *w);
+/* The same, with the earliest next run in *until (LLONG_MAX: none). */
+json_t *web_schedules_list_until(struct web *w, long long *until);
 /* The same from schedules.yml alone, without last results or what runs
  * (the Sources table: no ops-db query per source). */
 json_t *web_schedules_brief(struct web *w);
@@ -168,6 +191,9 @@ void web_catalog_tick(struct web *w, int force);
 /* A new reference to the snapshot document, with "age_seconds" and "busy"
  * set (the caller decrefs). Never NULL. */
 json_t *web_catalog_get(struct web *w);
+/* The snapshot without its index as JSON text (the caller frees), built
+ * once per snapshot. */
+char *web_catalog_text(struct web *w);
 /* When the snapshot was taken (0: never). */
 double web_catalog_taken_at(struct web *w);
 /* Rows of schema.table in the snapshot, -1 when unknown. */
@@ -184,6 +210,36 @@ int web_session_check(struct web_sessions *s, const char *id, char csrf[65]);
 void web_random_hex(char out[65]);
 /* Constant-time comparison of two NUL-terminated strings. */
 int web_secret_equal(const char *a, const char *b);
+
+/* Cached answers (cache.c). web_key_file appends a file's identity (device,
+ * inode, size, mtime) to key, "-" when it does not exist; web_key_opsdb
+ * the ops-db's and its WAL's. */
+void web_key_file(struct strbuf *key, const char *path);
+void web_key_opsdb(struct web *w, struct strbuf *key);
+/* The text cached under key (the caller frees), or NULL. */
+char *web_cache_get(struct web *w, struct web_text_cache *c, const char *key);
+void web_cache_put(struct web *w, struct web_text_cache *c, const char *key, const char *text);
+/* The same, stale once Dango's clock reaches until. */
+void web_cache_put_until(struct web *w, struct web_text_cache *c, const char *key, const char *text, long long until);
+void web_cache_release(struct web_text_cache *c);
+void web_cache_free_all(struct web *w);
+/* Answer 200 with the JSON object text obj and the members of extra (taken)
+ * added at its end: the cached part and what changes with the clock. */
+void web_json_text(struct web_response *rs, const char *obj, json_t *extra);
+/* sources.yml, parsed again only when it changed: the list (read-only,
+ * shared between requests) and a reference for web_sources_put, or NULL
+ * with err. */
+const struct source_list *web_sources_get(struct web *w, struct web_sources **ref, struct strbuf *err);
+void web_sources_put(struct web *w, struct web_sources *ref);
+/* The sync status files' generation: changes whenever they are read
+ * again; *live is set when one of them still runs (then nothing built
+ * from them may be kept). */
+long web_sync_statuses_gen(struct web *w, int *live);
+/* The snapshot's age, whether a writer holds the warehouse and who:
+ * {"taken_at", "age_seconds", "busy", "writer"} (the caller's). */
+json_t *web_catalog_meta(struct web *w);
+/* The generation of web_schedules_brief's answer. */
+long web_schedules_brief_gen(struct web *w);
 
 /* Secrets of a source's block masked (api.c), for responses. */
 json_t *web_masked_config(const struct web *w, const void *source);

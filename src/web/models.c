@@ -119,6 +119,65 @@ static void artifacts(struct web *w, json_t **manifest, json_t **results)
 	strbuf_release(&rp);
 }
 
+/* target/catalog.json, re-read when it changed; a new reference or NULL. */
+static json_t *dbt_catalog(struct web *w)
+{
+	struct strbuf path = STRBUF_INIT;
+	strbuf_addf(&path, "%s/target/catalog.json", w->p->dbt_dir);
+	double mt = mtime_of(path.buf);
+	pthread_mutex_lock(&w->art_lock);
+	if (mt != w->dbt_catalog_mtime) {
+		json_error_t je;
+		json_t *c = mt ? json_load_file(path.buf, 0, &je) : NULL;
+		if (c || !mt) { /* caught mid-write: keep the last good one */
+			json_decref(w->dbt_catalog);
+			w->dbt_catalog = c;
+			w->dbt_catalog_mtime = mt;
+		}
+	}
+	json_t *out = json_incref(w->dbt_catalog);
+	pthread_mutex_unlock(&w->art_lock);
+	strbuf_release(&path);
+	return out;
+}
+
+static int by_index(const void *a, const void *b)
+{
+	json_int_t x = json_integer_value(json_object_get(*(json_t *const *)a, "index"));
+	json_int_t y = json_integer_value(json_object_get(*(json_t *const *)b, "index"));
+	return x < y ? -1 : x > y;
+}
+
+/* A relation's columns in catalog.json, in their order, as a new array of
+ * its column objects (borrowed members), or NULL. */
+static json_t *catalog_columns(json_t *entry)
+{
+	json_t *cols = json_object_get(entry, "columns"), *c;
+	const char *k;
+	size_t n = json_object_size(cols), i = 0;
+	if (!n)
+		return NULL;
+	json_t **v = xcalloc(n, sizeof(*v)), *out = json_array();
+	json_object_foreach(cols, k, c)
+		v[i++] = c;
+	qsort(v, n, sizeof(*v), by_index);
+	for (i = 0; i < n; i++)
+		json_array_append(out, v[i]);
+	free(v);
+	return out;
+}
+
+/* A column's description: the documented one (schema.yml), else the
+ * comment catalog.json read from the warehouse. */
+static const char *column_doc(json_t *doc, json_t *cat_cols, const char *name)
+{
+	const char *d = json_string_value(json_object_get(json_object_get(doc, name), "description"));
+	if (d && *d)
+		return d;
+	const char *c = json_string_value(json_object_get(json_object_get(cat_cols, name), "comment"));
+	return c ? c : "";
+}
+
 static int buildable(json_t *node)
 {
 	const char *t = json_string_value(json_object_get(node, "resource_type"));
@@ -314,24 +373,33 @@ static void get_model(struct web *w, const char *name, struct web_response *rs)
 	json_t *cat = web_catalog_get(w);
 	json_t *o = model_json(w, node, results, cat);
 	const char *uid = str(node, "unique_id");
-	/* columns: documented ones (manifest) merged with the warehouse's */
-	json_t *cols = json_array();
+	/* columns: the snapshot's (the newest), else those catalog.json
+	 * recorded (dango docs generate; a relation the snapshot lacks),
+	 * else the documented ones (manifest) without types */
+	json_t *cols = json_array(), *dcat = dbt_catalog(w);
+	json_t *centry = json_object_get(json_object_get(dcat, "nodes"), uid);
+	json_t *ccols = json_object_get(centry, "columns");
 	char key[1024];
 	snprintf(key, sizeof(key), "%s.%s", str(node, "schema"), json_string_value(json_object_get(o, "relation")));
 	json_t *tab = json_object_get(json_object_get(cat, "index"), key), *doc = json_object_get(node, "columns");
+	json_t *from_cat = tab ? NULL : catalog_columns(centry);
+	const char *source = tab ? "warehouse" : from_cat ? "catalog.json" : "manifest";
 	size_t i;
 	json_t *c;
-	json_array_foreach(json_object_get(tab, "columns"), i, c) {
-		json_t *d = json_object_get(doc, str(c, "name"));
+	json_array_foreach(tab ? json_object_get(tab, "columns") : from_cat, i, c)
 		json_array_append_new(cols, json_pack("{s:s, s:s, s:s}", "name", str(c, "name"), "type", str(c, "type"),
-						      "description", d ? str(d, "description") : ""));
-	}
-	if (!tab) {
+						      "description", column_doc(doc, ccols, str(c, "name"))));
+	if (!tab && !from_cat) {
 		const char *k;
 		json_object_foreach(doc, k, c)
 			json_array_append_new(cols, json_pack("{s:s, s:n, s:s}", "name", k, "type", "description",
 							      str(c, "description")));
 	}
+	json_decref(from_cat);
+	json_object_set_new(o, "columns_from", json_string(source));
+	json_t *gen = json_object_get(json_object_get(dcat, "metadata"), "generated_at");
+	json_object_set_new(o, "catalog_json_generated_at", centry && gen ? json_incref(gen) : json_null());
+	json_decref(dcat);
 	json_object_set_new(o, "columns", cols);
 	/* tests attached to it, with their last results */
 	json_t *tests = json_array();

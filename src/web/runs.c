@@ -719,8 +719,19 @@ json_t *web_sync_statuses(struct web *w)
 	json_decref(w->statuses);
 	w->statuses = json_incref(docs);
 	w->statuses_final = have && all_final(docs);
+	w->statuses_gen++;
 	if (have)
 		w->statuses_mtime = sb.st_mtim;
 	pthread_mutex_unlock(&w->status_lock);
 	return docs;
+}
+
+long web_sync_statuses_gen(struct web *w, int *live)
+{
+	json_decref(web_sync_statuses(w));
+	pthread_mutex_lock(&w->status_lock);
+	long gen = w->statuses_gen;
+	*live = !w->statuses_final;
+	pthread_mutex_unlock(&w->status_lock);
+	return gen;
 }

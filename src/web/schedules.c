@@ -24,6 +24,7 @@
 #include "schedule/history.h"
 #include "schedule/scheduler.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -266,7 +267,15 @@ static json_t *find_entry(json_t *arr, const char *name);
 /* schedules.yml is the truth for what is configured (an edit shows at
  * once); the running scheduler for what runs (running, retries, its next
  * fire once it has reloaded the edit). */
+static long long earliest_next(json_t *arr);
+
 json_t *web_schedules_list(struct web *w)
+{
+	long long until;
+	return web_schedules_list_until(w, &until);
+}
+
+json_t *web_schedules_list_until(struct web *w, long long *until)
 {
 	struct schedule_list list;
 	struct strbuf err = STRBUF_INIT;
@@ -298,6 +307,7 @@ json_t *web_schedules_list(struct web *w)
 			json_decref(live);
 		}
 	}
+	*until = earliest_next(arr);
 	size_t i;
 	json_t *o;
 	json_array_foreach(arr, i, o)
@@ -305,21 +315,70 @@ json_t *web_schedules_list(struct web *w)
 	return arr;
 }
 
+/* The earliest next run of a list (epoch seconds, before decorate), or
+ * LLONG_MAX when none is due: the list stands until then. */
+static long long earliest_next(json_t *arr)
+{
+	long long first = LLONG_MAX;
+	size_t i;
+	json_t *o;
+	json_array_foreach(arr, i, o) {
+		json_t *next = json_object_get(o, "next_run");
+		if (json_is_integer(next) && json_integer_value(next) > 0 && json_integer_value(next) < first)
+			first = json_integer_value(next);
+	}
+	return first;
+}
+
+/* Kept while schedules.yml is unchanged and no next run has passed (the
+ * Sources table asks it on every poll). The answer is shared: read it,
+ * never change it. */
 json_t *web_schedules_brief(struct web *w)
 {
 	struct schedule_list list;
-	struct strbuf err = STRBUF_INIT;
-	json_t *arr = json_array(), *o;
-	if (load_schedules(w, &list, &err) == 0) {
-		json_decref(arr);
+	struct strbuf err = STRBUF_INIT, key = STRBUF_INIT;
+	char *path = schedules_path(w);
+	long long now = (long long)clock_now_sec();
+	json_t *arr = NULL, *o;
+	web_key_file(&key, path);
+	pthread_mutex_lock(&w->cache_lock);
+	if (w->sched_brief && !strcmp(w->sched_brief_key, key.buf) && now < w->sched_brief_until)
+		arr = json_incref(w->sched_brief);
+	pthread_mutex_unlock(&w->cache_lock);
+	if (arr)
+		goto out;
+	if (schedules_load(&list, path, ".dango/schedules.yml", NULL, &err) == 0) {
 		arr = schedule_overview(&list, NULL, clock_now_sec());
 		schedules_release(&list);
+	} else {
+		arr = json_array();
 	}
-	strbuf_release(&err);
+	long long until = earliest_next(arr);
 	size_t i;
 	json_array_foreach(arr, i, o)
 		decorate(o);
+	pthread_mutex_lock(&w->cache_lock);
+	json_decref(w->sched_brief);
+	free(w->sched_brief_key);
+	w->sched_brief = json_incref(arr);
+	w->sched_brief_key = strbuf_detach(&key, NULL);
+	w->sched_brief_until = until;
+	w->sched_brief_gen++;
+	pthread_mutex_unlock(&w->cache_lock);
+out:
+	free(path);
+	strbuf_release(&err);
+	strbuf_release(&key);
 	return arr;
+}
+
+long web_schedules_brief_gen(struct web *w)
+{
+	json_decref(web_schedules_brief(w));
+	pthread_mutex_lock(&w->cache_lock);
+	long gen = w->sched_brief_gen;
+	pthread_mutex_unlock(&w->cache_lock);
+	return gen;
 }
 
 char *web_schedules_of_source(json_t *schedules, const char *source, int enabled)

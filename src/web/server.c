@@ -517,6 +517,7 @@ int web_serve(const struct project *p, const struct web_config *cfg, volatile in
 	pthread_mutex_init(&w.art_lock, NULL);
 	pthread_mutex_init(&w.sched_lock, NULL);
 	pthread_mutex_init(&w.status_lock, NULL);
+	pthread_mutex_init(&w.cache_lock, NULL);
 	w.sessions = web_sessions_new();
 	web_catalog_init(&w);
 	if (web_runs_init(&w, err) < 0)
@@ -552,8 +553,13 @@ out:
 	web_catalog_release(&w);
 	json_decref(w.manifest);
 	json_decref(w.run_results);
+	json_decref(w.dbt_catalog);
 	free(w.models_text);
 	free(w.lineage_text);
+	web_cache_free_all(&w);
+	json_decref(w.sched_brief);
+	free(w.sched_brief_key);
+	pthread_mutex_destroy(&w.cache_lock);
 	web_scheduler_release(&w);
 	web_sessions_free(w.sessions);
 	pthread_mutex_destroy(&w.sched_lock);
