@@ -619,8 +619,12 @@ static int read_selectors(struct dbt_project *p, struct ydoc *doc, int required,
 			ret = 0;
 		goto out;
 	}
-	if (ydoc_parse(doc, "selectors.yml", text.buf, text.len, err) < 0 || render_node(p, doc, doc->root, err) < 0)
+	if (ydoc_parse(doc, "selectors.yml", text.buf, text.len, err) < 0)
 		goto out;
+	if (render_node(p, doc, doc->root, err) < 0) {
+		ydoc_release(doc);
+		goto out;
+	}
 	ret = 1;
 out:
 	strbuf_release(&path);

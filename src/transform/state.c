@@ -220,9 +220,17 @@ static int modified_body(const struct dbt_project *p, const struct dbt_node *n, 
 	return 0;
 }
 
+/* The config as written, which dbt compares (unrendered_config: its
+ * config has every default); Dango's own manifests have it as config */
+static json_t *written_config(json_t *o)
+{
+	json_t *u = json_object_get(o, "unrendered_config");
+	return u ? u : json_object_get(o, "config");
+}
+
 static int modified_configs(const struct dbt_node *n, json_t *o)
 {
-	json_t *mine = dbt_jval_to_json(n->config), *theirs = json_object_get(o, "config");
+	json_t *mine = dbt_jval_to_json(n->config), *theirs = written_config(o);
 	int d = theirs ? !json_equal(mine, theirs) : json_object_size(mine) > 0;
 	json_decref(mine);
 	return d;
@@ -233,7 +241,7 @@ static int modified_configs(const struct dbt_node *n, json_t *o)
 static int modified_relation(const struct dbt_node *n, json_t *o)
 {
 	static const char *const keys[] = { "database", "schema", "alias" };
-	json_t *theirs = json_object_get(o, "config");
+	json_t *theirs = written_config(o);
 	for (size_t k = 0; k < 3; k++) {
 		const struct jval *v = jval_dict_get(n->config, keys[k]);
 		json_t *mine = v ? dbt_jval_to_json(*v) : NULL;

@@ -41,19 +41,19 @@ test_expect_success 'manifest.json has dbt'"'"'s checksums: sha256 of the stripp
 cat >st/manifest.json <<\EOF
 {"metadata": {"dbt_version": "1.9.0"},
  "nodes": {
-  "model.p.a": {"resource_type": "model", "raw_code": "select 1 as id", "config": {"enabled": true, "alias": null, "schema": null, "database": null},
+  "model.p.a": {"resource_type": "model", "raw_code": "select 1 as id", "config": {"enabled": true, "alias": null, "schema": null, "database": null, "tags": [], "meta": {}}, "unrendered_config": {},
                 "checksum": {"name": "sha256", "checksum": "3ea0f972fa1b56aa2dc2f56ee784b6a5796312f9a813d59ae70fd8855f10d16d"}},
-  "model.p.b": {"resource_type": "model", "raw_code": "select 20 as id", "config": {"enabled": true},
+  "model.p.b": {"resource_type": "model", "raw_code": "select 20 as id", "config": {"enabled": true, "tags": [], "meta": {}}, "unrendered_config": {},
                 "checksum": {"name": "sha256", "checksum": "0000000000000000000000000000000000000000000000000000000000000000"}},
-  "model.p.c": {"resource_type": "model", "raw_code": "select 'é' as x", "config": {"enabled": true},
+  "model.p.c": {"resource_type": "model", "raw_code": "select 'é' as x", "config": {"enabled": true, "tags": [], "meta": {}}, "unrendered_config": {},
                 "checksum": {"name": "sha256", "checksum": "e65912e33678c00de9b844bb3a0e8df0a5133e9291e87ac055e618f19022831c"}},
-  "seed.p.s": {"resource_type": "seed", "raw_code": "", "config": {"enabled": true},
+  "seed.p.s": {"resource_type": "seed", "raw_code": "", "config": {"enabled": true, "tags": [], "meta": {}}, "unrendered_config": {},
                "checksum": {"name": "sha256", "checksum": "5af8c74996f09d200244d36071b5739f7b7bf484304d4ab5f32c15837ebb7815"}},
-  "seed.p.s2": {"resource_type": "seed", "raw_code": "", "config": {"enabled": true},
+  "seed.p.s2": {"resource_type": "seed", "raw_code": "", "config": {"enabled": true, "tags": [], "meta": {}}, "unrendered_config": {},
                 "checksum": {"name": "sha256", "checksum": "dbf99c707ccba487a98d8d6bc3ed040d218935d573507ac7ee9048b9ddec6a72"}},
-  "seed.p.big": {"resource_type": "seed", "raw_code": "", "config": {"enabled": true},
+  "seed.p.big": {"resource_type": "seed", "raw_code": "", "config": {"enabled": true, "tags": [], "meta": {}}, "unrendered_config": {},
                  "checksum": {"name": "path", "checksum": "seeds/big.csv"}},
-  "seed.p.grown": {"resource_type": "seed", "raw_code": "", "config": {"enabled": true},
+  "seed.p.grown": {"resource_type": "seed", "raw_code": "", "config": {"enabled": true, "tags": [], "meta": {}}, "unrendered_config": {},
                    "checksum": {"name": "sha256", "checksum": "82332b8740502cb28e32c4c4f97818ef1b92013280f0a7b10bb81dbfc940c135"}}
  },
  "sources": {}, "macros": {}}
@@ -65,6 +65,16 @@ test_expect_success 'state:modified.body against dbt'"'"'s manifest: the changed
     sort actual | test_cmp expect - &&
     test_grep "Found a seed (p.big) >1MB in size at the same path, dbt cannot tell if it has changed: assuming they are the same" err &&
     test_grep "Found a seed (p.grown) >1MB in size. The previous file was <=1MB, so it has changed" err
+'
+
+test_expect_success 'state:modified as a whole compares the config as written (unrendered_config), as dbt' '
+    dango ls --project-dir p --profiles-dir . --state st -s state:modified --output name >actual 2>/dev/null &&
+    printf "b\ngrown\ns2\n" >expect &&
+    sort actual | test_cmp expect - &&
+    echo "{{ config(materialized=\"table\") }}" >>p/models/a.sql &&
+    dango ls --project-dir p --profiles-dir . --state st -s state:modified.configs --output name >actual 2>/dev/null &&
+    echo a >expect && test_cmp expect actual &&
+    printf "\n  select 1 as id\n\n" >p/models/a.sql
 '
 
 test_expect_success 'a big seed moved to another path has changed, with dbt'"'"'s warning' '
