@@ -44,6 +44,7 @@ struct run_args {
 	/* dango retry: exactly these nodes (retry_none: none had failed) */
 	struct strvec retry_ids;
 	int retry, retry_none;
+	json_t *retry_batches; /* unique_id -> batch_results of a partly built microbatch model */
 };
 
 static const char details[] =
@@ -590,6 +591,10 @@ static int select_nodes(struct dbt_project *p, const struct run_args *a, struct 
 {
 	if (a->retry) {
 		struct strvec ids = STRVEC_INIT;
+		if (a->retry_batches) {
+			jval_unref(p->retry_batches);
+			p->retry_batches = dbt_jval_from_json(a->retry_batches);
+		}
 		for (size_t i = 0; i < a->retry_ids.nr; i++)
 			strvec_pushf(&ids, "unique_id:%s", a->retry_ids.v[i]);
 		if (!ids.nr)
@@ -1831,9 +1836,19 @@ int cmd_retry(int argc, const char **argv)
 		    (!strcmp(st, "error") || !strcmp(st, "fail") || !strcmp(st, "skipped") ||
 		     !strcmp(st, "runtime error") || !strcmp(st, "partial success")))
 			strvec_push(&a.retry_ids, uid);
+		/* dbt retry re-runs only the failed batches of a microbatch model
+		 * that built some (dbt 1.9 for run; build too since dbt 1.12) */
+		json_t *br = json_object_get(e, "batch_results");
+		if (uid && (a.which == W_RUN || a.which == W_BUILD) &&
+		    json_array_size(json_object_get(br, "successful")) && json_array_size(json_object_get(br, "failed"))) {
+			if (!a.retry_batches)
+				a.retry_batches = json_object();
+			json_object_set(a.retry_batches, uid, br);
+		}
 	}
 	r = run_main(&a);
 out:
+	json_decref(a.retry_batches);
 	json_decref(root);
 	strvec_clear(&a.select);
 	strvec_clear(&a.exclude);

@@ -173,7 +173,7 @@ static json_t *node_json(struct dbt_project *p, struct dbt_node *n)
 	json_object_set_new(o, "path", json_string(n->path ? n->path : ""));
 	if (n->checksum) {
 		json_t *ck = json_object();
-		json_object_set_new(ck, "name", json_string("sha1"));
+		json_object_set_new(ck, "name", json_string(n->checksum_name ? n->checksum_name : "sha256"));
 		json_object_set_new(ck, "checksum", json_string(n->checksum));
 		json_object_set_new(o, "checksum", ck);
 	}
@@ -377,6 +377,23 @@ int dbt_write_run_results(struct dbt_project *p, const struct dbt_result *result
 		json_object_set_new(e, "unique_id", json_string(n->unique_id));
 		json_object_set_new(e, "compiled", json_boolean(n->compiled_sql != NULL));
 		json_object_set_new(e, "compiled_code", n->compiled_sql ? json_string(n->compiled_sql) : json_null());
+		if (r->batch_successful.nr || r->batch_failed.nr) {
+			/* a microbatch model: dbt's batch_results, which retry reads */
+			json_t *br = json_object();
+			const struct strvec *lists[] = { &r->batch_successful, &r->batch_failed };
+			for (size_t k = 0; k < 2; k++) {
+				json_t *l = json_array();
+				for (size_t bi = 0; bi < lists[k]->nr; bi++) {
+					const char *tab = strchr(lists[k]->v[bi], '\t');
+					json_t *pair = json_array();
+					json_array_append_new(pair, json_stringn(lists[k]->v[bi], tab ? (size_t)(tab - lists[k]->v[bi]) : 0));
+					json_array_append_new(pair, json_string(tab ? tab + 1 : ""));
+					json_array_append_new(l, pair);
+				}
+				json_object_set_new(br, k ? "failed" : "successful", l);
+			}
+			json_object_set_new(e, "batch_results", br);
+		}
 		if (n->kind != NODE_TEST) {
 			struct strbuf sb = STRBUF_INIT;
 			dbt_node_relation_sql(&sb, n);

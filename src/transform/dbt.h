@@ -85,7 +85,8 @@ struct dbt_node {
 	/* model versions: this node is version `version` of model `name`
 	 * (NULL: unversioned); latest_version is its model's latest */
 	char *version, *latest_version;
-	char *checksum;           /* sha1 of the file (state:modified.body) */
+	char *checksum;           /* dbt's: SHA-256 of the stripped file (manifest.json) */
+	const char *checksum_name;/* NULL: "sha256"; "path": a seed over 1 MiB, checksum is its path */
 	struct jval props;        /* exposures, metrics...: their YAML entry as a dict */
 };
 
@@ -155,6 +156,13 @@ struct dbt_project {
 	struct jval invocation;   /* dict: the command's arguments, for run_results.json's args */
 	struct strvec restrict_access; /* packages with restrict-access: true */
 	struct dbt_state *state;  /* --state: the other run's artifacts (state.c), or NULL */
+	/* set by dbt_run: the warehouse and --threads, for a microbatch
+	 * model's concurrent batches (their own connections) */
+	struct warehouse *run_wh;
+	int run_threads;
+	/* dango retry: unique_id -> the last run's batch_results ({successful,
+	 * failed}: lists of [start, end]) of a partly built microbatch model */
+	struct jval retry_batches;
 };
 
 /* --- pg_target.c: a dbt-postgres target (dango run, test, build) --------------- */
@@ -177,6 +185,11 @@ struct dbt_load_opts {
 	void (*on_log)(void *data, int level, const char *msg);
 	void *log_data;
 };
+
+/* dbt's MAXIMUM_SEED_SIZE: a bigger seed's checksum is its path */
+#define DBT_MAX_SEED_SIZE (1024 * 1024)
+/* Python's str.strip() of UTF-8 text: [*start, *end) is what remains */
+void dbt_py_strip(const char *buf, size_t len, size_t *start, size_t *end);
 
 /* Load and parse the whole project (every model rendered once with
  * execute=False to learn its dependencies and config). */
@@ -304,7 +317,7 @@ int dbt_select(struct dbt_project *p, const struct strvec *select, const struct 
  * childrens_parents, indirect_selection; a string is CLI syntax). */
 int dbt_select_named(struct dbt_project *p, const char *name, unsigned kinds, struct strbuf *err);
 /* The `default: true` selector's name in *name (caller's; NULL: none). */
-int dbt_default_selector(const struct dbt_project *p, char **name, struct strbuf *err);
+int dbt_default_selector(struct dbt_project *p, char **name, struct strbuf *err);
 
 
 /* --- materialize.c: running one node on one connection ------------------------------- */
@@ -321,6 +334,8 @@ struct dbt_result {
 	size_t order;         /* 1-based position in the console output; 0: not run */
 	int ran;              /* selected and reached */
 	size_t batches, batches_ok; /* a microbatch model: its batches, and how many succeeded */
+	/* and run_results.json's batch_results: "start\tend" (ISO, UTC) of each */
+	struct strvec batch_successful, batch_failed;
 };
 
 void dbt_result_release(struct dbt_result *r);

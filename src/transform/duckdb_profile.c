@@ -256,6 +256,12 @@ int dbt_duckdb_setup(struct dbt_project *p, struct warehouse *wh, struct strbuf 
 			strbuf_addf(err, "%s: attach '%s' has type '%s', which needs DuckDB's %s extension: it is not "
 					 "built into Dango's DuckDB, and extensions cannot be downloaded", where, path, type,
 				    type_extension(type));
+			/* Dango's own database sources read these natively
+			 * (docs/database-sources.md) into the warehouse */
+			if (!strcasecmp(type, "sqlite") || !strcasecmp(type, "postgres") || !strcasecmp(type, "mysql"))
+				strbuf_addf(err, "; load its tables with a Dango source of type %s instead (a dbt source "
+						 "then reads them from the warehouse)", !strcasecmp(type, "mysql") ? "mysql" :
+						 !strcasecmp(type, "sqlite") ? "sqlite" : "postgres");
 			return -1;
 		}
 		struct strbuf e = STRBUF_INIT;

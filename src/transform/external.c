@@ -203,6 +203,21 @@ static void write_options(struct strbuf *sb, struct jval opts, const char *forma
 			continue;
 		char *val = v->type == JVAL_BOOL ? xstrdup(v->u.b ? "true" : "false") : jval_to_cstr(*v);
 		has_header |= !strcasecmp(key, "header");
+		if (!strcasecmp(key, "partition_by") && (v->type == JVAL_LIST || (strchr(val, ',') && val[0] != '('))) {
+			/* several columns: DuckDB's PARTITION_BY (a, b) */
+			struct strbuf cols = STRBUF_INIT;
+			if (v->type == JVAL_LIST)
+				for (size_t j = 0; j < jval_len(*v); j++) {
+					char *c = jval_to_cstr(*jval_list_at(*v, j));
+					strbuf_addf(&cols, "%s%s", j ? ", " : "", c);
+					free(c);
+				}
+			else
+				strbuf_addstr(&cols, val);
+			free(val);
+			val = xasprintf("(%s)", cols.buf);
+			strbuf_release(&cols);
+		}
 		strbuf_addf(sb, ", %s ", key);
 		if ((!strcasecmp(key, "delimiter") || !strcasecmp(key, "quote") || !strcasecmp(key, "escape") ||
 		     !strcasecmp(key, "null")) && val[0] != '\'')
@@ -259,11 +274,16 @@ int dbt_build_external(struct mctx *m, const char *body)
 		strbuf_addf(m->err, "Invalid format: %s. Allowed formats are: csv, parquet, json", format);
 		goto out;
 	}
+	const struct jval *pb = jval_dict_get(opts, "partition_by"), *pto = jval_dict_get(opts, "per_thread_output");
+	int partitioned = pb && pb->type != JVAL_NONE, per_thread = pto && jval_truthy(*pto);
 	if (given) {
 		strbuf_addstr(&loc, given);
 	} else {
+		/* dbt-duckdb's external_location: a partitioned model is a folder */
 		const char *root = dbt_duckdb_external_root(p);
-		strbuf_addf(&loc, "%s/%s.%s", root ? root : p->target_path, n->alias, format ? format : "parquet");
+		strbuf_addf(&loc, "%s/%s", root ? root : p->target_path, n->alias);
+		if (!partitioned)
+			strbuf_addf(&loc, ".%s", format ? format : "parquet");
 	}
 	if (!format) {
 		const char *dot = strrchr(loc.buf, '.'), *slash = strrchr(loc.buf, '/');
@@ -272,11 +292,22 @@ int dbt_build_external(struct mctx *m, const char *body)
 	char *fmt = xstrdup(format);
 	for (char *f = fmt; *f; f++)
 		*f = (char)tolower((unsigned char)*f);
-	if (jval_dict_get(opts, "partition_by") || jval_dict_get(opts, "per_thread_output")) {
-		strbuf_addstr(m->err, "materialized 'external': the options partition_by and per_thread_output are not "
-				      "supported by Dango yet");
-		free(fmt);
-		goto out;
+	/* dbt-duckdb's external_read_location: files written into the folder
+	 * (per thread, or a folder a partition column) are read by a glob */
+	struct strbuf read_loc = STRBUF_INIT;
+	strbuf_addbuf(&read_loc, &loc);
+	if (partitioned || per_thread) {
+		size_t levels = 1;
+		if (partitioned) {
+			char *cols = pb->type == JVAL_LIST ? NULL : jval_to_cstr(*pb);
+			levels += pb->type == JVAL_LIST ? jval_len(*pb) : 1;
+			for (const char *q = cols; q && *q; q++)
+				levels += *q == ',';
+			free(cols);
+		}
+		for (size_t i = 0; i < levels; i++)
+			strbuf_addstr(&read_loc, "/*");
+		strbuf_addf(&read_loc, ".%s", fmt);
 	}
 	mat_rel_sql(&tmp, n, "__dbt_tmp");
 	mat_rel_sql(&rel, n, "");
@@ -315,7 +346,7 @@ int dbt_build_external(struct mctx *m, const char *body)
 	if (old && !strcmp(old, "table"))
 		strbuf_addf(&sql, "DROP TABLE IF EXISTS %s;\n", rel.buf);
 	strbuf_addf(&sql, "create or replace view %s as (\n    select * from ", rel.buf);
-	read_sql(&sql, n, fmt, loc.buf);
+	read_sql(&sql, n, fmt, read_loc.buf);
 	if (count == 0) {
 		strbuf_addstr(&sql, "\n    where 1");
 		for (size_t i = 0; i < c.names.nr; i++) {
@@ -334,6 +365,7 @@ int dbt_build_external(struct mctx *m, const char *body)
 	r = 0;
 drop:
 	free(fmt);
+	strbuf_release(&read_loc);
 	{
 		struct strbuf ignored = STRBUF_INIT, d = STRBUF_INIT;
 		strbuf_addf(&d, "DROP TABLE IF EXISTS %s", tmp.buf);

@@ -59,20 +59,37 @@ static int check_groups(struct dbt_project *p, struct strbuf *err)
 	return 0;
 }
 
+/* The group a node refs from: a generic test takes the group of the node
+ * it is attached to, as dbt's generic test parser sets it */
+static const char *group_of(const struct dbt_project *p, const struct dbt_node *n)
+{
+	if (n->kind == NODE_EXPOSURE || n->kind == NODE_SEMANTIC_MODEL)
+		return NULL;
+	if (n->kind == NODE_TEST && n->test_name && n->attached >= 0)
+		return dbt_config_str(p->nodes[n->attached], "group");
+	return dbt_config_str(n, "group");
+}
+
 int dbt_check_access(struct dbt_project *p, struct strbuf *err)
 {
 	if (check_groups(p, err) < 0)
 		return -1;
 	for (size_t i = 0; i < p->nr; i++) {
 		const struct dbt_node *n = p->nodes[i];
-		/* what refs models: tests go with the model they test */
-		if (n->kind != NODE_MODEL && n->kind != NODE_SNAPSHOT && n->kind != NODE_ANALYSIS)
+		/* every node that refs, as dbt's process_refs: models, snapshots,
+		 * analyses, data tests (not unit tests), exposures and semantic
+		 * models; the last two have no group, so a private model is out
+		 * of their reach (dbt-core#10132: intended) */
+		if (n->kind != NODE_MODEL && n->kind != NODE_SNAPSHOT && n->kind != NODE_ANALYSIS &&
+		    n->kind != NODE_EXPOSURE && n->kind != NODE_SEMANTIC_MODEL &&
+		    (n->kind != NODE_TEST || n->unit_model >= 0))
 			continue;
+		const char *ng = group_of(p, n);
 		for (size_t k = 0; k < n->nparents; k++) {
 			const struct dbt_node *t = p->nodes[n->parents[k]];
 			if (t->kind != NODE_MODEL)
 				continue;
-			const char *a = access_of(t), *tg = dbt_config_str(t, "group"), *ng = dbt_config_str(n, "group");
+			const char *a = access_of(t), *tg = dbt_config_str(t, "group");
 			const char *tpkg = t->package_name ? t->package_name : p->name;
 			const char *npkg = n->package_name ? n->package_name : p->name;
 			if (!strcmp(a, "private") && (!ng || !tg || strcmp(ng, tg))) {

@@ -7,7 +7,7 @@
  * `tags` and hooks add up across levels rather than replace. */
 #include "transform/dbt.h"
 #include "core/fs.h"
-#include "core/sha1.h"
+#include "core/sha256.h"
 #include "core/strbuf.h"
 #include "core/util.h"
 #include "core/xalloc.h"
@@ -353,13 +353,57 @@ static void apply_project_tree(struct jval cfg, const struct ynode *tree, const 
 }
 
 /* --- nodes ------------------------------------------------------------------- */
-static char *text_sha1(const char *buf, size_t len)
+/* The length of the UTF-8 code point at s (1 for a stray byte) and its value */
+static size_t utf8_at(const unsigned char *s, size_t len, unsigned *cp)
 {
-	struct sha1 s;
-	char hex[41];
-	sha1_init(&s);
-	sha1_update(&s, buf, len);
-	sha1_final_hex(&s, hex);
+	size_t n = s[0] < 0x80 ? 1 : (s[0] >> 5) == 6 ? 2 : (s[0] >> 4) == 14 ? 3 : (s[0] >> 3) == 30 ? 4 : 1;
+	if (n > len)
+		n = 1;
+	*cp = n == 1 ? s[0] : s[0] & (0x7f >> n);
+	for (size_t i = 1; i < n; i++)
+		*cp = *cp << 6 | (s[i] & 0x3f);
+	return n;
+}
+
+/* Python's str.isspace(), which str.strip() strips */
+static int py_space(unsigned c)
+{
+	return (c >= 0x09 && c <= 0x0d) || (c >= 0x1c && c <= 0x20) || c == 0x85 || c == 0xa0 || c == 0x1680 ||
+	       (c >= 0x2000 && c <= 0x200a) || c == 0x2028 || c == 0x2029 || c == 0x202f || c == 0x205f ||
+	       c == 0x3000;
+}
+
+void dbt_py_strip(const char *buf, size_t len, size_t *start, size_t *end)
+{
+	const unsigned char *u = (const unsigned char *)buf;
+	size_t b = 0, e = len;
+	unsigned cp;
+	while (b < e) {
+		size_t k = utf8_at(u + b, e - b, &cp);
+		if (!py_space(cp))
+			break;
+		b += k;
+	}
+	while (e > b) {
+		size_t k = e - 1;
+		while (k > b && (u[k] & 0xc0) == 0x80 && e - k < 4)
+			k--;
+		if (utf8_at(u + k, e - k, &cp) != e - k || !py_space(cp))
+			break;
+		e = k;
+	}
+	*start = b;
+	*end = e;
+}
+
+/* dbt's FileHash.from_contents: SHA-256 of the file's text, stripped as
+ * dbt's load_file_contents(strip=True) strips it */
+static char *file_checksum(const char *buf, size_t len)
+{
+	size_t b, e;
+	char hex[65];
+	dbt_py_strip(buf, len, &b, &e);
+	sha256_hex(buf + b, e - b, hex);
 	return xstrdup(hex);
 }
 
@@ -813,7 +857,7 @@ static int load_models(struct dbt_project *p, const struct origin *o, const stru
 				strvec_clear(&files);
 				return -1;
 			}
-			n->checksum = text_sha1(text.buf, text.len);
+			n->checksum = file_checksum(text.buf, text.len);
 			if (python) {
 				/* fails when it runs; the rest of the project runs */
 				strbuf_release(&text);
@@ -933,6 +977,7 @@ static int load_snapshots_of(struct dbt_project *p, const struct node_dirs *o, c
 				n->name = xstrndup(arg, len);
 				n->package_name = o->package ? xstrdup(o->package) : NULL;
 				n->unique_id = xasprintf("snapshot.%s.%s", o->name, n->name);
+				n->checksum = file_checksum(text.buf, text.len);
 				{
 					/* a snapshot's fqn has its file's name too, as dbt's */
 					char *stem = xstrdup(files.v[i]);
@@ -997,9 +1042,16 @@ static int load_seeds(struct dbt_project *p, const struct origin *o, const struc
 			apply_project_tree(n->config, tree, &n->fqn);
 			n->mat = MAT_SEED;
 			{
+				/* dbt hashes a seed up to 1 MiB; a bigger one is known
+				 * by its path (FileHash.path) */
 				struct strbuf csv = STRBUF_INIT;
-				if (strbuf_read_file(&csv, n->abs_file) == 0)
-					n->checksum = text_sha1(csv.buf, csv.len);
+				struct stat st;
+				if (stat(n->abs_file, &st) == 0 && st.st_size > DBT_MAX_SEED_SIZE) {
+					n->checksum = xstrdup(n->file);
+					n->checksum_name = "path";
+				} else if (strbuf_read_file(&csv, n->abs_file) == 0) {
+					n->checksum = file_checksum(csv.buf, csv.len);
+				}
 				strbuf_release(&csv);
 			}
 			if (!dbt_project_find(p, n->name))
@@ -1105,7 +1157,7 @@ static int load_singular_tests_of(struct dbt_project *p, const struct node_dirs 
 				strbuf_release(&root);
 				return -1;
 			}
-			n->checksum = text_sha1(text.buf, text.len);
+			n->checksum = file_checksum(text.buf, text.len);
 			n->raw_sql = strbuf_detach(&text, NULL);
 		}
 		strvec_clear(&files);
@@ -1140,7 +1192,7 @@ static int load_analyses(struct dbt_project *p, struct strbuf *err)
 				strvec_clear(&files);
 				return -1;
 			}
-			n->checksum = text_sha1(text.buf, text.len);
+			n->checksum = file_checksum(text.buf, text.len);
 			n->raw_sql = strbuf_detach(&text, NULL);
 		}
 		strvec_clear(&files);
@@ -2576,6 +2628,7 @@ void dbt_project_release(struct dbt_project *p)
 	free(p->nodes);
 	/* macros refer to their templates; drop the dicts first */
 	jval_unref(p->macros);
+	jval_unref(p->retry_batches);
 	jval_unref(p->docs);
 	jval_unref(p->by_name);
 	jval_unref(p->vars);

@@ -38,6 +38,8 @@ void dbt_result_release(struct dbt_result *r)
 	free(r->run_sql);
 	free(r->code);
 	r->message = r->run_sql = r->code = NULL;
+	strvec_clear(&r->batch_successful);
+	strvec_clear(&r->batch_failed);
 }
 
 static double now_s(void)

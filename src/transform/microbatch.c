@@ -13,11 +13,20 @@
  *     refresh); every other batch is a delete+insert of the batch's time
  *     range, in its own transaction;
  *   - a failed batch does not stop the others (dbt's partial success),
- *     but when the first fails the rest are skipped, as in dbt. */
+ *     but when the first fails the rest are skipped, as in dbt;
+ *   - with more than one thread, the batches between the first and the
+ *     last run at once, each on a connection of its own, when dbt with
+ *     dbt-duckdb (1.10 on, MicrobatchConcurrency) would: concurrent_batches
+ *     true, or unset and the model does not use `this`. DuckDB lets
+ *     transactions of one process delete and insert disjoint rows of one
+ *     table at once; only the rendering stays in order;
+ *   - dango retry runs only the batches the last run failed or skipped
+ *     (its run_results.json's batch_results), incrementally. */
 #include "transform/dbt.h"
 #include "transform/materialize.h"
 #include "transform/runtime.h"
 #include "core/clock.h"
+#include "core/pool.h"
 #include "core/strbuf.h"
 #include "core/util.h"
 #include "core/xalloc.h"
@@ -143,10 +152,42 @@ static void batch_line(struct dbt_project *p, size_t i, size_t total, const char
 struct plan {
 	enum bsize size;
 	const char *event_time;
-	time_t *starts;
+	time_t *starts, *ends;
 	size_t n;
-	time_t end;
+	int retry; /* dango retry: the last run's failed batches */
 };
+
+static void plan_add(struct plan *pl, time_t s, time_t e, size_t *alloc)
+{
+	if (pl->n + 1 > *alloc) {
+		*alloc = *alloc ? 2 * *alloc : 16;
+		pl->starts = xrealloc(pl->starts, *alloc * sizeof(*pl->starts));
+		pl->ends = xrealloc(pl->ends, *alloc * sizeof(*pl->ends));
+	}
+	pl->starts[pl->n] = s;
+	pl->ends[pl->n++] = e;
+}
+
+/* dango retry of a model some of whose batches failed: exactly those, as
+ * dbt retry runs them (previous_batch_results.failed); 1 when it is one */
+static int plan_retry(struct mctx *m, struct plan *pl)
+{
+	const struct jval *prev = m->p->retry_batches.type == JVAL_DICT
+					  ? jval_dict_get(m->p->retry_batches, m->n->unique_id) : NULL;
+	const struct jval *failed = prev && prev->type == JVAL_DICT ? jval_dict_get(*prev, "failed") : NULL;
+	size_t alloc = 0;
+	for (size_t i = 0; failed && failed->type == JVAL_LIST && i < jval_len(*failed); i++) {
+		const struct jval *b = jval_list_at(*failed, i);
+		const char *a = b->type == JVAL_LIST && jval_len(*b) == 2 ? jval_str_cstr(*jval_list_at(*b, 0)) : NULL;
+		const char *z = a ? jval_str_cstr(*jval_list_at(*b, 1)) : NULL;
+		time_t s, e;
+		if (!a || !z || clock_parse_iso8601(a, &s) < 0 || clock_parse_iso8601(z, &e) < 0)
+			continue;
+		plan_add(pl, s, e, &alloc);
+	}
+	pl->retry = pl->n > 0;
+	return pl->retry;
+}
 
 static int config_int(const struct dbt_node *n, const char *key, int64_t dflt, int64_t *out)
 {
@@ -204,10 +245,12 @@ static int plan_batches(struct mctx *m, int incremental, struct plan *pl)
 			    n->name);
 		return -1;
 	}
+	if (plan_retry(m, pl))
+		return 0;
 	double now = clock_now();
 	time_t end_at = p->have_event_time ? p->event_time_end : (time_t)now;
 	int frac = !p->have_event_time && now > (double)(time_t)now;
-	pl->end = ceil_to(end_at, frac, pl->size);
+	time_t end = ceil_to(end_at, frac, pl->size);
 	time_t start;
 	if (p->have_event_time) {
 		start = trunc_to(p->event_time_start, pl->size);
@@ -228,23 +271,22 @@ static int plan_batches(struct mctx *m, int incremental, struct plan *pl)
 		start = trunc_to(start, pl->size);
 	} else {
 		/* the checkpoint is the end, always on a batch line: one more back */
-		start = offset_by(pl->end, pl->size, -(int)(lookback + 1));
+		start = offset_by(end, pl->size, -(int)(lookback + 1));
 	}
-	pl->n = 0;
-	pl->starts = NULL;
 	size_t alloc = 0;
 	time_t s = start;
 	do {
-		ALLOC_GROW(pl->starts, pl->n + 1, alloc);
-		pl->starts[pl->n++] = s;
-		s = offset_by(s, pl->size, 1);
-	} while (s < pl->end);
+		time_t next = offset_by(s, pl->size, 1);
+		plan_add(pl, s, next < end ? next : end, &alloc);
+		s = next;
+	} while (s < end);
 	return 0;
 }
 
 /* One incremental batch: its rows in a temp table, then delete+insert of
  * the batch's range in one transaction (dbt-duckdb's microbatch SQL). */
-static int run_insert(struct mctx *m, const char *body, const char *et, int64_t *rows)
+static int run_insert(struct mctx *m, const char *body, const char *et, const char *start, const char *end,
+		      int64_t *rows)
 {
 	struct dbt_node *n = m->n;
 	struct strbuf sql = STRBUF_INIT, tmp = STRBUF_INIT, rel = STRBUF_INIT, name = STRBUF_INIT, cl = STRBUF_INIT;
@@ -265,8 +307,7 @@ static int run_insert(struct mctx *m, const char *body, const char *et, int64_t 
 	strbuf_addf(&sql,
 		    "BEGIN TRANSACTION;\ndelete from %s\nwhere %s >= '%s'\nand %s < '%s';\n"
 		    "insert into %s (%s)\nselect %s\nfrom temp.main.%s\nwhere %s >= '%s'\nand %s < '%s'",
-		    rel.buf, et, n->batch_start, et, n->batch_end, rel.buf, cl.buf, cl.buf, tmp.buf, et,
-		    n->batch_start, et, n->batch_end);
+		    rel.buf, et, start, et, end, rel.buf, cl.buf, cl.buf, tmp.buf, et, start, et, end);
 	if (mat_exec_rows(m, sql.buf, rows) < 0 || mat_exec(m, "COMMIT") < 0) {
 		warehouse_rollback(m->wh);
 		goto drop;
@@ -298,15 +339,15 @@ static void clean_body(struct strbuf *sb, const char *sql)
 		strbuf_setlen(sb, sb->len - 1);
 }
 
-/* Build batch i; 0, or -1 with the batch's error in m->err. */
-static int run_batch(struct mctx *m, const struct plan *pl, size_t i, int incremental, int64_t *rows)
+/* Batch i's SQL, rendered with model.batch and the filtered refs; the
+ * caller's, or NULL with m->err. */
+static char *compile_batch(struct mctx *m, const struct plan *pl, size_t i, int incremental)
 {
 	struct dbt_node *n = m->n;
-	time_t s = pl->starts[i], e = i + 1 < pl->n ? pl->starts[i + 1] : pl->end;
 	char id[32];
-	fmt_ts(n->batch_start, sizeof(n->batch_start), s);
-	fmt_ts(n->batch_end, sizeof(n->batch_end), e);
-	fmt_batch(id, sizeof(id), s, pl->size);
+	fmt_ts(n->batch_start, sizeof(n->batch_start), pl->starts[i]);
+	fmt_ts(n->batch_end, sizeof(n->batch_end), pl->ends[i]);
+	fmt_batch(id, sizeof(id), pl->starts[i], pl->size);
 	size_t w = 0;
 	for (const char *c = id; *c && w + 1 < sizeof(n->batch_id); c++)
 		if (*c != '-')
@@ -315,28 +356,256 @@ static int run_batch(struct mctx *m, const struct plan *pl, size_t i, int increm
 	n->in_batch = 1;
 	n->batch_incremental = incremental;
 	char *sql = dbt_compile_node(m->p, n, m->wh, m->err);
-	int r = -1;
-	if (sql) {
-		struct strbuf body = STRBUF_INIT;
-		clean_body(&body, sql);
-		*rows = 0;
-		if (!incremental)
-			r = mat_build_table(m, body.buf);
-		else
-			r = run_insert(m, body.buf, pl->event_time, rows);
-		if (r == 0 && !incremental) {
-			struct strbuf q = STRBUF_INIT;
-			strbuf_addstr(&q, "SELECT count(*) FROM ");
-			mat_rel_sql(&q, n, "");
-			warehouse_query_int(m->wh, q.buf, rows, m->err);
-			strbuf_release(&q);
-		}
-		strbuf_release(&body);
-		free(n->compiled_sql);
-		n->compiled_sql = sql;
-	}
 	n->in_batch = 0;
+	if (!sql)
+		return NULL;
+	struct strbuf body = STRBUF_INIT;
+	clean_body(&body, sql);
+	free(n->compiled_sql);
+	n->compiled_sql = sql;
+	return strbuf_detach(&body, NULL);
+}
+
+/* Run a compiled batch: the first builds the table, the others replace
+ * their range; 0, or -1 with m->err. */
+static int exec_batch(struct mctx *m, const struct plan *pl, size_t i, int incremental, const char *body,
+		      int64_t *rows)
+{
+	char start[32], end[32];
+	fmt_ts(start, sizeof(start), pl->starts[i]);
+	fmt_ts(end, sizeof(end), pl->ends[i]);
+	*rows = 0;
+	if (incremental)
+		return run_insert(m, body, pl->event_time, start, end, rows);
+	if (mat_build_table(m, body) < 0)
+		return -1;
+	struct strbuf q = STRBUF_INIT;
+	strbuf_addstr(&q, "SELECT count(*) FROM ");
+	mat_rel_sql(&q, m->n, "");
+	int r = warehouse_query_int(m->wh, q.buf, rows, m->err);
+	strbuf_release(&q);
 	return r;
+}
+
+/* run_results.json's batch_results entry: [start, end] as dbt writes
+ * datetimes (isoformat of an aware UTC datetime) */
+static void range_text(struct strbuf *sb, time_t s, time_t e)
+{
+	char a[32], b[32];
+	struct tm tm;
+	gmtime_r(&s, &tm);
+	strftime(a, sizeof(a), "%Y-%m-%dT%H:%M:%S+00:00", &tm);
+	gmtime_r(&e, &tm);
+	strftime(b, sizeof(b), "%Y-%m-%dT%H:%M:%S+00:00", &tm);
+	strbuf_addf(sb, "%s\t%s", a, b);
+}
+
+struct build {
+	struct mctx *m;
+	struct dbt_result *res;
+	struct plan pl;
+	struct strbuf rel, errors;
+	int skip;
+};
+
+static void describe(struct build *b, size_t i, char *msg, size_t len)
+{
+	char when[32];
+	fmt_batch(when, sizeof(when), b->pl.starts[i], b->pl.size);
+	snprintf(msg, len, "batch %s of %s", when, b->rel.buf);
+}
+
+/* Batch i's outcome: its line, and its place in the result */
+static void batch_done(struct build *b, size_t i, int r, int64_t rows, double secs, struct strbuf *berr)
+{
+	char msg[160], line[200];
+	struct strbuf range = STRBUF_INIT;
+	describe(b, i, msg, sizeof(msg));
+	range_text(&range, b->pl.starts[i], b->pl.ends[i]);
+	if (r == 0) {
+		b->res->batches_ok++;
+		b->m->rows += rows;
+		strvec_push(&b->res->batch_successful, range.buf);
+		snprintf(line, sizeof(line), "OK created %s", msg);
+		batch_line(b->m->p, i + 1, b->pl.n, line, "SUCCESS", secs);
+	} else {
+		strbuf_trim(berr);
+		strvec_push(&b->res->batch_failed, range.buf);
+		snprintf(line, sizeof(line), "ERROR creating %s", msg);
+		batch_line(b->m->p, i + 1, b->pl.n, line, "ERROR", secs);
+		dbt_log(b->m->p, 1, "  %s", berr->buf);
+		strbuf_addf(&b->errors, "%s%s: %s", b->errors.len ? "\n" : "", msg, berr->buf);
+	}
+	strbuf_release(&range);
+}
+
+static void batch_skipped(struct build *b, size_t i)
+{
+	char msg[160], line[200];
+	struct strbuf range = STRBUF_INIT;
+	describe(b, i, msg, sizeof(msg));
+	snprintf(line, sizeof(line), "SKIP %s", msg);
+	batch_line(b->m->p, i + 1, b->pl.n, line, "SKIPPED", -1);
+	/* dbt counts a skipped batch as failed, so that retry runs it */
+	range_text(&range, b->pl.starts[i], b->pl.ends[i]);
+	strvec_push(&b->res->batch_failed, range.buf);
+	strbuf_release(&range);
+}
+
+static void batch_start(struct build *b, size_t i)
+{
+	char msg[160], line[200];
+	describe(b, i, msg, sizeof(msg));
+	snprintf(line, sizeof(line), "START %s", msg);
+	batch_line(b->m->p, i + 1, b->pl.n, line, "RUN", -1);
+}
+
+/* One batch on the model's own connection */
+static int run_one(struct build *b, size_t i, int incremental)
+{
+	struct mctx *m = b->m;
+	if (b->skip) {
+		batch_skipped(b, i);
+		return -1;
+	}
+	batch_start(b, i);
+	double t0 = now_s();
+	int64_t rows = 0;
+	struct strbuf *outer = m->err, berr = STRBUF_INIT;
+	m->err = &berr;
+	char *body = compile_batch(m, &b->pl, i, incremental);
+	int r = body ? exec_batch(m, &b->pl, i, incremental, body, &rows) : -1;
+	free(body);
+	m->err = outer;
+	batch_done(b, i, r, rows, now_s() - t0, &berr);
+	strbuf_release(&berr);
+	return r;
+}
+
+/* --- concurrent batches ------------------------------------------------------ */
+struct job {
+	struct mctx m;       /* on the worker's connection */
+	struct strbuf err;
+	const struct plan *pl;
+	size_t i;
+	char *body;
+	int r;
+	int64_t rows;
+	double secs;
+	struct warehouse *conns;
+};
+
+static void run_job(void *data, size_t worker)
+{
+	struct job *j = data;
+	double t0 = now_s();
+	j->m.wh = &j->conns[worker];
+	j->m.err = &j->err;
+	j->r = exec_batch(&j->m, j->pl, j->i, 1, j->body, &j->rows);
+	j->secs = now_s() - t0;
+}
+
+/* dbt's should_run_in_parallel, with dbt-duckdb's MicrobatchConcurrency
+ * (1.10 on): the table exists (the first batch built it), and
+ * concurrent_batches is true, or unset and the model does not use `this` */
+static int has_this(const char *raw)
+{
+	/* dbt looks for the name `this` in the template's Jinja, not its SQL */
+	for (const char *o = raw ? raw : ""; (o = strchr(o, '{'));) {
+		if (o[1] != '{' && o[1] != '%') {
+			o++;
+			continue;
+		}
+		const char *close = strstr(o + 2, o[1] == '{' ? "}}" : "%}");
+		const char *end = close ? close : o + strlen(o);
+		for (const char *c = o + 2; c + 4 <= end; c++) {
+			if (strncmp(c, "this", 4))
+				continue;
+			int before = isalnum((unsigned char)c[-1]) || c[-1] == '_' || c[-1] == '.';
+			int after = isalnum((unsigned char)c[4]) || c[4] == '_';
+			if (!before && !after)
+				return 1;
+		}
+		o = end;
+	}
+	return 0;
+}
+
+static int concurrent(const struct dbt_node *n)
+{
+	const struct jval *v = jval_dict_get(n->config, "concurrent_batches");
+	if (v && v->type != JVAL_NONE)
+		return jval_truthy(*v);
+	return !has_this(n->raw_sql);
+}
+
+/* Batches [from, to) at once, each on a connection of its own, up to
+ * --threads of them; compiled first, one after another, on the model's
+ * connection (rendering is not thread-safe and may query). 0, or -1 when
+ * no connection could be opened (nothing ran: run them in order). */
+static int run_concurrently(struct build *b, size_t from, size_t to)
+{
+	struct mctx *m = b->m;
+	struct dbt_project *p = m->p;
+	size_t k = (size_t)p->run_threads < to - from ? (size_t)p->run_threads : to - from;
+	struct warehouse *conns = xcalloc(k, sizeof(*conns));
+	struct strbuf e = STRBUF_INIT;
+	size_t opened = 0;
+	int failed = 0;
+	while (opened < k && !failed && warehouse_connect_extra(p->run_wh, &conns[opened], &e) == 0)
+		failed = dbt_duckdb_connection_setup(p, &conns[opened++], &e) < 0;
+	if (opened < k || failed) {
+		for (size_t i = 0; i < opened; i++)
+			warehouse_close(&conns[i]);
+		free(conns);
+		strbuf_release(&e);
+		return -1;
+	}
+	strbuf_release(&e);
+	dbt_log(p, 1, "Batches %zu to %zu of %zu of %s run concurrently, on %zu connections", from + 1, to, b->pl.n,
+		b->rel.buf, k);
+	struct job *jobs = xcalloc(to - from, sizeof(*jobs));
+	struct pool pool;
+	pool_init(&pool, k, run_job);
+	for (size_t i = from; i < to; i++) {
+		struct job *j = &jobs[i - from];
+		j->m = (struct mctx){ p, m->n, NULL, NULL, STRBUF_INIT, 0, NULL, NULL };
+		strbuf_init(&j->err, 0);
+		j->pl = &b->pl;
+		j->i = i;
+		j->conns = conns;
+		struct strbuf *outer = m->err;
+		m->err = &j->err;
+		j->body = compile_batch(m, &b->pl, i, 1);
+		m->err = outer;
+		batch_start(b, i);
+		if (j->body)
+			pool_submit(&pool, j);
+		else
+			batch_done(b, i, -1, 0, 0, &j->err);
+	}
+	struct job *j;
+	while ((j = pool_wait(&pool)))
+		batch_done(b, j->i, j->r, j->rows, j->secs, &j->err);
+	pool_release(&pool);
+	for (size_t i = from; i < to; i++) {
+		j = &jobs[i - from];
+		if (j->m.run.len)
+			strbuf_addf(&m->run, "%s%s", m->run.len ? ";\n" : "", j->m.run.buf);
+		strbuf_release(&j->m.run);
+		strbuf_release(&j->err);
+		free(j->body);
+	}
+	free(jobs);
+	for (size_t i = 0; i < k; i++)
+		warehouse_close(&conns[i]);
+	free(conns);
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 void dbt_microbatch_build(struct mctx *m, struct dbt_result *res)
@@ -346,60 +615,54 @@ void dbt_microbatch_build(struct mctx *m, struct dbt_result *res)
 	const char *old = mat_existing(m);
 	const struct jval *fr = jval_dict_get(n->config, "full_refresh");
 	int full = fr && fr->type == JVAL_BOOL ? fr->u.b : p->full_refresh;
-	int incremental = old && !strcmp(old, "table") && !full;
-	struct plan pl = { 0 };
-	if (plan_batches(m, incremental, &pl) < 0) {
+	int exists = old && !strcmp(old, "table");
+	int incremental = exists && !full;
+	struct build b = { m, res, { 0 }, STRBUF_INIT, STRBUF_INIT, 0 };
+	if (plan_batches(m, incremental, &b.pl) < 0) {
 		res->status = DBT_ERROR;
-		return;
+		goto out;
 	}
-	struct strbuf rel = STRBUF_INIT, errors = STRBUF_INIT;
-	dbt_node_relation_name(&rel, n);
-	res->batches = pl.n;
-	int skip = 0;
-	for (size_t i = 0; i < pl.n; i++) {
-		char when[32], msg[160];
-		fmt_batch(when, sizeof(when), pl.starts[i], pl.size);
-		snprintf(msg, sizeof(msg), "batch %s of %s", when, rel.buf);
-		char line[200];
-		if (skip) {
-			snprintf(line, sizeof(line), "SKIP %s", msg);
-			batch_line(p, i + 1, pl.n, line, "SKIPPED", -1);
-			continue;
-		}
-		snprintf(line, sizeof(line), "START %s", msg);
-		batch_line(p, i + 1, pl.n, line, "RUN", -1);
-		double t0 = now_s();
-		int64_t rows = 0;
-		struct strbuf *outer = m->err, berr = STRBUF_INIT;
-		m->err = &berr;
-		int r = run_batch(m, &pl, i, i == 0 ? incremental : 1, &rows);
-		m->err = outer;
-		if (r == 0) {
-			res->batches_ok++;
-			m->rows += rows;
-			snprintf(line, sizeof(line), "OK created %s", msg);
-			batch_line(p, i + 1, pl.n, line, "SUCCESS", now_s() - t0);
-		} else {
-			strbuf_trim(&berr);
-			snprintf(line, sizeof(line), "ERROR creating %s", msg);
-			batch_line(p, i + 1, pl.n, line, "ERROR", now_s() - t0);
-			dbt_log(p, 1, "  %s", berr.buf);
-			strbuf_addf(&errors, "%s%s: %s", errors.len ? "\n" : "", msg, berr.buf);
-			/* the first batch builds the table the others add to */
-			if (i == 0)
-				skip = 1;
-		}
-		strbuf_release(&berr);
-	}
-	if (res->batches_ok == pl.n) {
+	/* a retry adds to what the last run built: never a full refresh */
+	if (b.pl.retry)
+		incremental = exists;
+	dbt_node_relation_name(&b.rel, n);
+	res->batches = b.pl.n;
+	/* the first batch alone: it may create the table the others add to */
+	if (run_one(&b, 0, incremental) < 0)
+		b.skip = 1;
+	size_t i = 1;
+	if (!b.skip && b.pl.n >= 4 && p->run_wh && p->run_threads > 1 && concurrent(n) &&
+	    run_concurrently(&b, 1, b.pl.n - 1) == 0)
+		i = b.pl.n - 1;
+	/* the last (or every other one, in order) */
+	for (; i < b.pl.n; i++)
+		run_one(&b, i, 1);
+	if (res->batches_ok == b.pl.n) {
 		res->status = DBT_SUCCESS;
 	} else {
 		res->status = DBT_ERROR;
 		if (res->batches_ok)
-			strbuf_addf(m->err, "PARTIAL SUCCESS (%zu/%zu)\n", res->batches_ok, pl.n);
-		strbuf_addbuf(m->err, &errors);
+			strbuf_addf(m->err, "PARTIAL SUCCESS (%zu/%zu)\n", res->batches_ok, b.pl.n);
+		strbuf_addbuf(m->err, &b.errors);
 	}
-	free(pl.starts);
-	strbuf_release(&rel);
-	strbuf_release(&errors);
+	/* dbt sorts them (concurrent batches finish in any order) */
+	if (res->batch_successful.nr > 1)
+		qsort(res->batch_successful.v, res->batch_successful.nr, sizeof(char *), cmp_str);
+	if (res->batch_failed.nr > 1)
+		qsort(res->batch_failed.v, res->batch_failed.nr, sizeof(char *), cmp_str);
+	/* as dbt: the batches an earlier run built stay successful */
+	const struct jval *prev = b.pl.retry ? jval_dict_get(p->retry_batches, n->unique_id) : NULL;
+	const struct jval *ok = prev && prev->type == JVAL_DICT ? jval_dict_get(*prev, "successful") : NULL;
+	for (size_t k = 0; ok && ok->type == JVAL_LIST && k < jval_len(*ok); k++) {
+		const struct jval *r = jval_list_at(*ok, k);
+		const char *a = r->type == JVAL_LIST && jval_len(*r) == 2 ? jval_str_cstr(*jval_list_at(*r, 0)) : NULL;
+		const char *z = a ? jval_str_cstr(*jval_list_at(*r, 1)) : NULL;
+		if (a && z)
+			strvec_pushf(&res->batch_successful, "%s\t%s", a, z);
+	}
+out:
+	free(b.pl.starts);
+	free(b.pl.ends);
+	strbuf_release(&b.rel);
+	strbuf_release(&b.errors);
 }

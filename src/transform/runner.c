@@ -119,6 +119,8 @@ int dbt_run(struct dbt_project *p, struct warehouse *wh, const struct dbt_run_op
 		return -1;
 
 	size_t nthreads = o->threads > 0 ? (size_t)o->threads : 1;
+	p->run_wh = wh;
+	p->run_threads = (int)nthreads;
 	if (nthreads > total)
 		nthreads = total ? total : 1;
 	struct warehouse *conns = xcalloc(nthreads, sizeof(*conns));
@@ -235,6 +237,7 @@ int dbt_run(struct dbt_project *p, struct warehouse *wh, const struct dbt_run_op
 	pool_release(&pool);
 	for (size_t i = 0; i < nthreads; i++)
 		warehouse_close(&conns[i]);
+	p->run_wh = NULL;
 	free(conns);
 	free(pending);
 	free(failed);

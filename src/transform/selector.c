@@ -575,7 +575,39 @@ static int eval_def(struct yctx *c, const struct ynode *y, unsigned char *out)
 	return -1;
 }
 
-static int read_selectors(const struct dbt_project *p, struct ydoc *doc, int required, struct strbuf *err)
+/* dbt renders every string of selectors.yml as Jinja (env_var, var,
+ * target), as it renders dbt_project.yml; a rendered value is read as if
+ * written unquoted, so that "{{ target.name == 'dev' }}" is a boolean. */
+static int render_node(struct dbt_project *p, struct ydoc *doc, struct ynode *y, struct strbuf *err)
+{
+	if (!y)
+		return 0;
+	if (y->kind == Y_SCALAR && y->str && (strstr(y->str, "{{") || strstr(y->str, "{%"))) {
+		struct strbuf out = STRBUF_INIT, e = STRBUF_INIT;
+		int r = dbt_render_string(p, NULL, NULL, 0, "selectors.yml", y->str, &out, &e);
+		if (r < 0) {
+			strbuf_trim(&e);
+			ynode_where(err, doc, y);
+			strbuf_addf(err, "Could not render %s: %s", y->str, e.buf);
+		} else {
+			strbuf_trim(&out);
+			y->str = arena_strdup(&doc->arena, out.buf);
+			y->quoted = 0;
+		}
+		strbuf_release(&out);
+		strbuf_release(&e);
+		return r;
+	}
+	for (size_t i = 0; y->kind == Y_SEQ && i < y->n; i++)
+		if (render_node(p, doc, y->items[i], err) < 0)
+			return -1;
+	for (size_t i = 0; y->kind == Y_MAP && i < y->n; i++)
+		if (render_node(p, doc, y->pairs[i].value, err) < 0)
+			return -1;
+	return 0;
+}
+
+static int read_selectors(struct dbt_project *p, struct ydoc *doc, int required, struct strbuf *err)
 {
 	struct strbuf path = STRBUF_INIT, text = STRBUF_INIT;
 	int ret = -1;
@@ -589,6 +621,10 @@ static int read_selectors(const struct dbt_project *p, struct ydoc *doc, int req
 	}
 	if (ydoc_parse(doc, "selectors.yml", text.buf, text.len, err) < 0)
 		goto out;
+	if (render_node(p, doc, doc->root, err) < 0) {
+		ydoc_release(doc);
+		goto out;
+	}
 	ret = 1;
 out:
 	strbuf_release(&path);
@@ -596,7 +632,7 @@ out:
 	return ret;
 }
 
-int dbt_default_selector(const struct dbt_project *p, char **name, struct strbuf *err)
+int dbt_default_selector(struct dbt_project *p, char **name, struct strbuf *err)
 {
 	struct ydoc doc = { 0 };
 	*name = NULL;

@@ -4,12 +4,13 @@
  * unselected nodes at the relations of that manifest.
  *
  * state:modified compares each node with the node of the same unique_id
- * in the other manifest, in dbt's parts: body (the file's checksum, or
- * raw_code), configs, relation (the database, schema and alias configs as
+ * in the other manifest, in dbt's parts: body (a seed's checksum, dbt's
+ * SHA-256 or Dango's older SHA-1; else raw_code, stripped), configs, relation (the database, schema and alias configs as
  * written), macros (the text of the project's macros the node calls,
  * transitively) and contract (an enforced contract's columns and types). */
 #include "transform/dbt.h"
 #include "core/fs.h"
+#include "core/sha1.h"
 #include "core/strbuf.h"
 #include "core/xalloc.h"
 #include "warehouse/warehouse.h"
@@ -132,13 +133,71 @@ void dbt_node_macros(const struct dbt_project *p, const struct dbt_node *n, stru
 	}
 }
 
-static int modified_body(const struct dbt_node *n, json_t *o)
+/* Do two texts differ once stripped as Python strips (dbt's raw_code is
+ * the stripped file; Dango's older manifests kept it whole)? */
+static int stripped_differs(const char *a, const char *b)
 {
-	json_t *ck = json_object_get(o, "checksum");
-	if (n->checksum && ck)
-		return str_differs(ck, "checksum", n->checksum);
+	size_t ab, ae, bb, be;
+	if (!a || !b)
+		return (a == NULL) != (b == NULL);
+	dbt_py_strip(a, strlen(a), &ab, &ae);
+	dbt_py_strip(b, strlen(b), &bb, &be);
+	return ae - ab != be - bb || memcmp(a + ab, b + bb, ae - ab) != 0;
+}
+
+/* Dango before dbt's checksums: SHA-1 of the whole file */
+static int sha1_differs(const struct dbt_node *n, const char *theirs)
+{
+	struct strbuf text = STRBUF_INIT;
+	char hex[41];
+	int d = 1;
+	if (n->abs_file && strbuf_read_file(&text, n->abs_file) == 0) {
+		struct sha1 s;
+		sha1_init(&s);
+		sha1_update(&s, text.buf, text.len);
+		sha1_final_hex(&s, hex);
+		d = strcmp(hex, theirs) != 0;
+	}
+	strbuf_release(&text);
+	return d;
+}
+
+/* dbt's SeedNode.same_seeds: the checksums, of the same kind; a seed known
+ * by its path (over 1 MiB) is the same when the path is, with dbt's
+ * warnings */
+static int modified_seed(const struct dbt_project *p, const struct dbt_node *n, json_t *ck)
+{
+	const char *name = json_string_value(json_object_get(ck, "name"));
+	const char *theirs = json_string_value(json_object_get(ck, "checksum"));
+	const char *mine = n->checksum_name ? n->checksum_name : "sha256";
+	struct dbt_project *log = (struct dbt_project *)p; /* logging takes the project's lock */
+	const char *pkg = n->package_name ? n->package_name : p->name;
+	if (!name || !theirs || !n->checksum || !strcmp(name, "none"))
+		return 1;
+	if (!strcmp(name, "sha1") && !strcmp(mine, "sha256"))
+		return sha1_differs(n, theirs);
+	int same = !strcmp(name, mine) && !strcmp(theirs, n->checksum);
+	if (!strcmp(mine, "path")) {
+		if (strcmp(name, "path"))
+			dbt_log(log, 2, "Found a seed (%s.%s) >1MB in size. The previous file was <=1MB, so it has changed",
+				pkg, n->name);
+		else if (same)
+			dbt_log(log, 2, "Found a seed (%s.%s) >1MB in size at the same path, dbt cannot tell if it has "
+					"changed: assuming they are the same", pkg, n->name);
+		else
+			dbt_log(log, 2, "Found a seed (%s.%s) >1MB in size. The previous file was in a different location, "
+					"assuming it has changed", pkg, n->name);
+	}
+	return !same;
+}
+
+/* dbt's same_body: a seed's checksum, else the raw code */
+static int modified_body(const struct dbt_project *p, const struct dbt_node *n, json_t *o)
+{
+	if (n->kind == NODE_SEED)
+		return modified_seed(p, n, json_object_get(o, "checksum"));
 	if (n->raw_sql)
-		return str_differs(o, "raw_code", n->raw_sql);
+		return stripped_differs(json_string_value(json_object_get(o, "raw_code")), n->raw_sql);
 	if (n->test_name) {
 		json_t *mine = dbt_jval_to_json(n->test_kwargs);
 		int d = !json_equal(mine, json_object_get(json_object_get(o, "test_metadata"), "kwargs"));
@@ -161,9 +220,17 @@ static int modified_body(const struct dbt_node *n, json_t *o)
 	return 0;
 }
 
+/* The config as written, which dbt compares (unrendered_config: its
+ * config has every default); Dango's own manifests have it as config */
+static json_t *written_config(json_t *o)
+{
+	json_t *u = json_object_get(o, "unrendered_config");
+	return u ? u : json_object_get(o, "config");
+}
+
 static int modified_configs(const struct dbt_node *n, json_t *o)
 {
-	json_t *mine = dbt_jval_to_json(n->config), *theirs = json_object_get(o, "config");
+	json_t *mine = dbt_jval_to_json(n->config), *theirs = written_config(o);
 	int d = theirs ? !json_equal(mine, theirs) : json_object_size(mine) > 0;
 	json_decref(mine);
 	return d;
@@ -174,7 +241,7 @@ static int modified_configs(const struct dbt_node *n, json_t *o)
 static int modified_relation(const struct dbt_node *n, json_t *o)
 {
 	static const char *const keys[] = { "database", "schema", "alias" };
-	json_t *theirs = json_object_get(o, "config");
+	json_t *theirs = written_config(o);
 	for (size_t k = 0; k < 3; k++) {
 		const struct jval *v = jval_dict_get(n->config, keys[k]);
 		json_t *mine = v ? dbt_jval_to_json(*v) : NULL;
@@ -239,22 +306,21 @@ static int match_state(const struct dbt_project *p, const struct dbt_node *n, co
 	int unmod = !strcmp(v, "unmodified");
 	if (!o)
 		return !unmod && strncmp(v, "modified", 8) == 0;
-	int body = modified_body(n, o), configs = modified_configs(n, o), rel = modified_relation(n, o);
+	/* each part only when asked for: a big seed's body warns, as dbt's */
 	if (!strcmp(v, "modified.body"))
-		return body;
+		return modified_body(p, n, o);
 	if (!strcmp(v, "modified.configs"))
-		return configs;
+		return modified_configs(n, o);
 	if (!strcmp(v, "modified.relation"))
-		return rel;
+		return modified_relation(n, o);
 	if (!strcmp(v, "modified.persisted_descriptions"))
 		return str_differs(o, "description", n->description ? n->description : "");
-	int macros = modified_macros(p, s, n);
 	if (!strcmp(v, "modified.macros"))
-		return macros;
-	int contract = modified_contract(n, o);
+		return modified_macros(p, s, n);
 	if (!strcmp(v, "modified.contract"))
-		return contract;
-	int any = body || configs || rel || macros || contract;
+		return modified_contract(n, o);
+	int any = modified_body(p, n, o) || modified_configs(n, o) || modified_relation(n, o) ||
+		  modified_macros(p, s, n) || modified_contract(n, o);
 	return unmod ? !any : any;
 }
 

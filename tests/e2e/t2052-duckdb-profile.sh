@@ -59,7 +59,8 @@ test_expect_success 'attach of type sqlite is an error: sqlite_scanner is not bu
     profile "      attach:
         - {path: data.sqlite, type: sqlite}" &&
     test_expect_code 1 dango run --project-dir p --profiles-dir . >out 2>err &&
-    test_grep "profiles.yml: target .dev.: attach .data.sqlite. has type .sqlite., which needs DuckDB.s sqlite_scanner extension: it is not built into Dango.s DuckDB" err
+    test_grep "profiles.yml: target .dev.: attach .data.sqlite. has type .sqlite., which needs DuckDB.s sqlite_scanner extension: it is not built into Dango.s DuckDB" err &&
+    test_grep "load its tables with a Dango source of type sqlite instead" err
 '
 
 test_expect_success 'dango show applies the profile too (attach)' '
