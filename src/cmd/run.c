@@ -790,9 +790,10 @@ static int run_main(struct run_args *a)
 						       : 4;
 
 	if (p.target.type && !strcmp(p.target.type, "postgres")) {
-		/* a dbt-postgres target (src/transform/pg_target.c): models only */
-		if (a->which != W_RUN && a->which != W_TEST && a->which != W_BUILD) {
-			ui_error("a postgres target runs with 'dango run', 'test' and 'build' only so far");
+		/* a dbt-postgres target (src/transform/pg_target.c) */
+		if (a->which != W_RUN && a->which != W_SEED && a->which != W_TEST && a->which != W_BUILD &&
+		    a->which != W_SNAPSHOT) {
+			ui_error("a postgres target runs with 'dango run', 'seed', 'test', 'build' and 'snapshot' only so far");
 			goto out;
 		}
 		int failed = dbt_pg_run(&p, pg_line, &err);

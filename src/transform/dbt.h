@@ -401,6 +401,9 @@ void dbt_results_free(struct dbt_project *p, struct dbt_result *results);
 int dbt_run_hooks(struct dbt_project *p, struct warehouse *wh, int end, const struct dbt_result *results,
 		  void (*on_hook)(void *data, const char *name, size_t i, size_t total, int r), void *data,
 		  struct strbuf *err);
+/* What on-run-end hooks see besides the context: results (results[i] for
+ * p->nodes[i], those that ran), schemas, database_schemas (a dict). */
+struct jval dbt_hook_extra(struct dbt_project *p, const struct dbt_result *results);
 /* Call macro (name or package.name) with the arguments of args (a dict). */
 int dbt_run_operation(struct dbt_project *p, struct warehouse *wh, const char *macro, struct jval args,
 		      struct strbuf *err);
