@@ -42,13 +42,16 @@ int dbt_pg_describe(struct dbt_project *p, const char *query, struct strvec *nam
 int dbt_pg_unit_diff(struct dbt_project *p, const char *sql, int64_t *rows, struct strbuf *msg, struct strbuf *err);
 
 /* --- pg_seed.c: seeds ----------------------------------------------------------- */
-/* Load seed n's CSV into its table: the file read and typed by an
- * in-memory DuckDB as dbt-postgres types seeds (integer, bigint when too
+/* Load seed n's CSV into its table: the file read and typed by duck (an
+ * in-memory DuckDB the caller opened, used by one seed after another),
+ * as dbt-postgres types seeds (integer, bigint when too
  * big, float8 for decimals, boolean, date, timestamp without time zone,
  * text; column_types as given), sent with COPY ... FROM STDIN. The caller
  * holds the transaction. An existing table is truncated and reloaded
  * (dropped and created again with full_refresh), as dbt-postgres does;
  * *rows gets the rows loaded. -1 with err. */
-int dbt_pg_seed_load(struct dbt_project *p, struct dbt_node *n, int full_refresh, int64_t *rows, struct strbuf *err);
+struct warehouse;
+int dbt_pg_seed_load(struct dbt_project *p, struct warehouse *duck, struct dbt_node *n, int full_refresh,
+		     int64_t *rows, struct strbuf *err);
 
 #endif

@@ -262,19 +262,17 @@ out:
 	return ret;
 }
 
-int dbt_pg_seed_load(struct dbt_project *p, struct dbt_node *n, int full_refresh, int64_t *rows, struct strbuf *err)
+int dbt_pg_seed_load(struct dbt_project *p, struct warehouse *duck, struct dbt_node *n, int full_refresh,
+		     int64_t *rows, struct strbuf *err)
 {
 	PGconn *c = p->other_conn;
-	struct warehouse wh;
 	struct seed_cols cols = { STRVEC_INIT, STRVEC_INIT, STRVEC_INIT };
 	struct strbuf src = STRBUF_INIT, sql = STRBUF_INIT;
 	const struct jval *qc = jval_dict_get(n->config, "quote_columns");
 	int quote = !(qc && qc->type == JVAL_BOOL && !qc->u.b), ret = -1;
 	*rows = 0;
-	if (warehouse_open(&wh, ":memory:", WH_READ_WRITE, err) < 0)
-		return -1;
 	csv_source(&src, n);
-	if (seed_types(&wh, n, src.buf, &cols, err) < 0)
+	if (seed_types(duck, n, src.buf, &cols, err) < 0)
 		goto out;
 	const char *had = dbt_pg_refresh_kind(p, n->schema, n->alias ? n->alias : n->name);
 	if (had && !strcmp(had, "table") && !full_refresh) {
@@ -298,9 +296,8 @@ int dbt_pg_seed_load(struct dbt_project *p, struct dbt_node *n, int full_refresh
 	}
 	if (dbt_pg_exec(p, sql.buf, err) < 0)
 		goto out;
-	ret = copy_rows(c, &wh, n, src.buf, &cols, quote, rows, err);
+	ret = copy_rows(c, duck, n, src.buf, &cols, quote, rows, err);
 out:
-	warehouse_close(&wh);
 	strvec_clear(&cols.names);
 	strvec_clear(&cols.duck);
 	strvec_clear(&cols.pg);

@@ -37,6 +37,7 @@
 #include "transform/pg.h"
 #include "transform/pymodules.h"
 #include "transform/runtime.h"
+#include "warehouse/warehouse.h"
 
 #include <libpq-fe.h>
 #include <stdio.h>
@@ -437,7 +438,7 @@ static int project_hooks(struct dbt_project *p, PGconn *c, int end, const struct
 
 /* One model or seed, in one transaction. */
 static int build_model(struct dbt_project *p, PGconn *c, struct dbt_node *n, int full_refresh, const char *sql,
-		       int64_t *rows, struct strbuf *err)
+		       struct warehouse *duck, int64_t *rows, struct strbuf *err)
 {
 	const char *schema = n->schema, *name = n->alias ? n->alias : n->name;
 	struct strbuf q = STRBUF_INIT, ident = STRBUF_INIT;
@@ -453,7 +454,7 @@ static int build_model(struct dbt_project *p, PGconn *c, struct dbt_node *n, int
 	const struct jval *fr = jval_dict_get(n->config, "full_refresh");
 	int full = fr && fr->type == JVAL_BOOL ? fr->u.b : full_refresh;
 	if (n->kind == NODE_SEED) {
-		if (dbt_pg_seed_load(p, n, full, rows, err) < 0)
+		if (dbt_pg_seed_load(p, duck, n, full, rows, err) < 0)
 			goto rollback;
 	} else if (n->kind == NODE_SNAPSHOT) {
 		/* snapshot.c's statements, in this transaction */
@@ -663,6 +664,8 @@ int dbt_pg_run(struct dbt_project *p, void (*line)(const char *), struct strbuf 
 	unsigned char *failed = xcalloc(p->nr + 1, 1);
 	/* for on-run-end's results */
 	struct dbt_result *res = xcalloc(p->nr + 1, sizeof(*res));
+	struct warehouse duck;
+	int have_duck = 0;
 	struct strbuf errors = STRBUF_INIT, msg = STRBUF_INIT;
 	double t0 = now_s();
 	line("");
@@ -739,14 +742,18 @@ int dbt_pg_run(struct dbt_project *p, void (*line)(const char *), struct strbuf 
 		if (n->load_error)
 			strbuf_addstr(&e, n->load_error);
 		else if (n->kind == NODE_SEED) {
+			/* seeds are read by an in-memory DuckDB, opened once */
 			compiled = 1;
-			r = build_model(p, c, n, p->full_refresh, NULL, &rows, &e);
+			if (!have_duck && warehouse_open(&duck, ":memory:", WH_READ_WRITE, &e) == 0)
+				have_duck = 1;
+			if (have_duck)
+				r = build_model(p, c, n, p->full_refresh, NULL, &duck, &rows, &e);
 		} else if (n->kind != NODE_SNAPSHOT && (n->kind != NODE_MODEL || (n->mat != MAT_VIEW && n->mat != MAT_TABLE &&
 									   n->mat != MAT_INCREMENTAL)))
 			strbuf_addf(&e, "%s: %ss are not supported on a postgres target by Dango yet", n->file, what);
 		else if ((sql = dbt_compile_node(p, n, NULL, &e))) {
 			compiled = 1;
-			r = build_model(p, c, n, p->full_refresh, sql, &rows, &e);
+			r = build_model(p, c, n, p->full_refresh, sql, NULL, &rows, &e);
 		}
 		free(sql);
 		/* what is there now (a post-hook may have dropped it) */
@@ -823,6 +830,8 @@ int dbt_pg_run(struct dbt_project *p, void (*line)(const char *), struct strbuf 
 	for (size_t i = 0; i < p->nr; i++)
 		dbt_result_release(&res[i]);
 	free(res);
+	if (have_duck)
+		warehouse_close(&duck);
 	free(failed);
 	free(order);
 	p->other_query = NULL;
