@@ -41,6 +41,15 @@ int dbt_pg_describe(struct dbt_project *p, const char *query, struct strvec *nam
  * any, msg gets them as unit.c prints a diff. */
 int dbt_pg_unit_diff(struct dbt_project *p, const char *sql, int64_t *rows, struct strbuf *msg, struct strbuf *err);
 
+/* --- pg_extras.c: persist_docs, store_failures ------------------------------- */
+/* The descriptions of model or seed n as comments on its relation and its
+ * columns (those it has), as persist_docs asks. -1 with err. */
+int dbt_pg_persist_docs(struct dbt_project *p, struct dbt_node *n, struct strbuf *err);
+/* With store_failures (or store_failures_as table/view), test n's failing
+ * rows (body: its compiled query) into <target schema>_dbt_test__audit
+ * (or its schema config's schema), replacing what was there. */
+int dbt_pg_store_failures(struct dbt_project *p, struct dbt_node *n, const char *body, struct strbuf *err);
+
 /* --- pg_seed.c: seeds ----------------------------------------------------------- */
 /* Load seed n's CSV into its table: the file read and typed by duck (an
  * in-memory DuckDB the caller opened, used by one seed after another),

@@ -516,7 +516,7 @@ static int build_model(struct dbt_project *p, PGconn *c, struct dbt_node *n, int
 		if (pg_exec(c, q.buf, err) < 0)
 			goto rollback;
 	}
-	if (model_hooks(p, c, n, "post-hook", err) < 0)
+	if (dbt_pg_persist_docs(p, n, err) < 0 || model_hooks(p, c, n, "post-hook", err) < 0)
 		goto rollback;
 	if (pg_exec(c, "commit", err) < 0)
 		goto out;
@@ -633,8 +633,13 @@ static int test_node(struct dbt_project *p, PGconn *c, struct dbt_node *n, struc
 		failures = res.rows;
 		dbt_result_release(&res);
 		strbuf_release(&log);
-	} else if ((sql = dbt_compile_node(p, n, NULL, e)))
-		r = run_test(c, n, sql, &failures, e);
+	} else if ((sql = dbt_compile_node(p, n, NULL, e))) {
+		size_t l = strlen(sql);
+		while (l && strchr(" \t\r\n;", sql[l - 1]))
+			sql[--l] = '\0';
+		if (dbt_pg_store_failures(p, n, sql, e) == 0)
+			r = run_test(c, n, sql, &failures, e);
+	}
 	free(sql);
 	if (r == 0)
 		strbuf_addf(msg, "PASS %s", label.buf);
