@@ -796,10 +796,20 @@ static int run_main(struct run_args *a)
 			ui_error("a postgres target runs with 'dango run', 'seed', 'test', 'build' and 'snapshot' only so far");
 			goto out;
 		}
-		int failed = dbt_pg_run(&p, pg_line, &err);
+		double pt0 = now_s();
+		struct dbt_result *pres = NULL;
+		int failed = dbt_pg_run(&p, pg_line, &pres, &err);
 		if (failed < 0)
 			ui_error("%s", err.buf);
 		ret = failed == 0 ? EXIT_OK : EXIT_FAIL;
+		/* manifest.json and run_results.json, as after a DuckDB run */
+		struct artifact_job aj = { &p, pres, which_names[a->which], now_s() - pt0, STRBUF_INIT };
+		if (pres)
+			write_artifacts(&aj);
+		if (aj.err.len)
+			ui_error("%s", aj.err.buf);
+		strbuf_release(&aj.err);
+		dbt_results_free(&p, pres);
 		goto out;
 	}
 	if (a->which == W_COMPILE) {

@@ -163,8 +163,11 @@ int dbt_pg_target_load(struct dbt_project *p, const struct ynode *out, const cha
 		       struct strbuf *err);
 /* Build the selected models and run the selected tests on PostgreSQL, in
  * graph order, printing dbt's lines through line(); the number of nodes
- * that failed, or -1 (cannot connect). */
-int dbt_pg_run(struct dbt_project *p, void (*line)(const char *), struct strbuf *err);
+ * that failed, or -1 (cannot connect). *results (if results is not NULL)
+ * gets the nodes' results, parallel to p->nodes, for run_results.json
+ * (the caller frees them with dbt_results_free). */
+struct dbt_result;
+int dbt_pg_run(struct dbt_project *p, void (*line)(const char *), struct dbt_result **results, struct strbuf *err);
 
 /* --- manifest.c: loading ---------------------------------------------------- */
 struct dbt_load_opts {

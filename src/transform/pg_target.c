@@ -652,8 +652,10 @@ static int test_node(struct dbt_project *p, PGconn *c, struct dbt_node *n, struc
 	return r < 0 ? 3 : r;
 }
 
-int dbt_pg_run(struct dbt_project *p, void (*line)(const char *), struct strbuf *err)
+int dbt_pg_run(struct dbt_project *p, void (*line)(const char *), struct dbt_result **results, struct strbuf *err)
 {
+	if (results)
+		*results = NULL;
 	PGconn *c = pg_connect(p, err);
 	if (!c)
 		return -1;
@@ -704,6 +706,7 @@ int dbt_pg_run(struct dbt_project *p, void (*line)(const char *), struct strbuf 
 				strbuf_addf(&msg, "SKIP relation %s.%s", n->schema, n->alias ? n->alias : n->name);
 			dotted(line, msg.buf, "[SKIP]");
 			res[n->index].ran = 1;
+			res[n->index].order = done;
 			res[n->index].status = DBT_SKIPPED;
 			nskip++;
 			continue;
@@ -721,6 +724,7 @@ int dbt_pg_run(struct dbt_project *p, void (*line)(const char *), struct strbuf 
 			rs->status = st[tr];
 			rs->rows = nfail;
 			rs->message = e.len ? xstrdup(e.buf) : NULL;
+			rs->code = xstrdup("SELECT");
 			rs->completed_at = now_s();
 			rs->seconds = rs->completed_at - t;
 			static const char *const tags[] = { "PASS", "WARN", "FAIL", "ERROR" };
@@ -758,6 +762,8 @@ int dbt_pg_run(struct dbt_project *p, void (*line)(const char *), struct strbuf 
 			strbuf_addf(&e, "%s: %ss are not supported on a postgres target by Dango yet", n->file, what);
 		else if ((sql = dbt_compile_node(p, n, NULL, &e))) {
 			compiled = 1;
+			free(n->compiled_sql); /* for the artifacts */
+			n->compiled_sql = xstrdup(sql);
 			r = build_model(p, c, n, p->full_refresh, sql, NULL, &rows, &e);
 		}
 		free(sql);
@@ -766,6 +772,9 @@ int dbt_pg_run(struct dbt_project *p, void (*line)(const char *), struct strbuf 
 		rs->status = r == 0 ? DBT_SUCCESS : DBT_ERROR;
 		rs->rows = rows;
 		rs->message = r == 0 ? NULL : xstrdup(e.buf);
+		rs->code = xstrdup(n->kind == NODE_SEED || n->kind == NODE_SNAPSHOT ? "INSERT"
+				   : n->mat == MAT_VIEW			  ? "CREATE VIEW"
+									  : "SELECT");
 		rs->completed_at = now_s();
 		rs->seconds = rs->completed_at - t;
 		if (r == 0) {
@@ -832,9 +841,13 @@ int dbt_pg_run(struct dbt_project *p, void (*line)(const char *), struct strbuf 
 	line(msg.buf);
 	strbuf_release(&errors);
 	strbuf_release(&msg);
-	for (size_t i = 0; i < p->nr; i++)
-		dbt_result_release(&res[i]);
-	free(res);
+	if (results) {
+		*results = res;
+	} else {
+		for (size_t i = 0; i < p->nr; i++)
+			dbt_result_release(&res[i]);
+		free(res);
+	}
 	if (have_duck)
 		warehouse_close(&duck);
 	free(failed);

@@ -85,6 +85,19 @@ test_expect_success 'store_failures: the failing rows in <schema>_dbt_test__audi
     printf "not_null_ids_id,VIEW\nunique_ids_id,BASE TABLE\n" >expect && test_cmp expect actual
 '
 
+test_expect_success 'target/run_results.json and manifest.json are written, as after a DuckDB run' '
+    jq -r ".metadata.adapter_type" p/target/run_results.json >actual &&
+    echo postgres >expect && test_cmp expect actual &&
+    jq -r ".results[] | [.unique_id, .status, .adapter_response.code] | @tsv" p/target/run_results.json | sort >actual &&
+    printf "model.p.ids\tsuccess\tSELECT\nmodel.p.things_v\tsuccess\tCREATE VIEW\nseed.p.things\tsuccess\tINSERT\n" >expect.1 &&
+    grep -c "^test.p.unique_ids_id.*	fail	" actual >n && echo 1 >one && test_cmp one n &&
+    grep -v "^test" actual >models && test_cmp expect.1 models &&
+    jq -r ".results[] | select(.unique_id == \"model.p.ids\") | .compiled_code" p/target/run_results.json >actual &&
+    grep -q "from \"wh\".\"analytics\".\"things\"" actual &&
+    jq -r ".nodes[\"model.p.ids\"].resource_type" p/target/manifest.json >actual &&
+    echo model >expect && test_cmp expect actual
+'
+
 test_expect_success 'the next run replaces the stored failures' '
     printf "id,kind\n1,a\n2,b\n" >p/seeds/things.csv &&
     dango build --project-dir p --profiles-dir . >out 2>err &&
