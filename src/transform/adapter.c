@@ -449,8 +449,8 @@ static int columns_of(struct dbt_rt *rt, const struct dbt_relation *r, struct jv
 {
 	*out = jval_list_new();
 	if (rt->execute && !rt->wh && dbt_pg_live(rt->p))
-		return dbt_pg_columns(rt->p, r->schema ? r->schema : rt->p->target.schema, r->identifier ? r->identifier : "",
-				      *out, err);
+		return dbt_pg_columns(rt->p, r->schema ? r->schema : rt->p->target.schema,
+				      r->identifier ? r->identifier : "", *out, err);
 	if (!rt->execute || !rt->wh)
 		return 0;
 	struct strbuf sql = STRBUF_INIT;
@@ -568,7 +568,8 @@ static int a_already_exists(struct jinja_call *c, struct jval *ret)
 {
 	struct dbt_rt *rt = RT(c);
 	char *schema = arg_str(c, 0, "schema"), *name = arg_str(c, 1, "name");
-	*ret = jval_bool(rt->execute && (rt->wh || dbt_pg_live(rt->p)) && schema && name && dbt_catalog_get(rt->p, rt->wh, schema, name));
+	*ret = jval_bool(rt->execute && (rt->wh || dbt_pg_live(rt->p)) && schema && name &&
+			 dbt_catalog_get(rt->p, rt->wh, schema, name));
 	free(schema);
 	free(name);
 	return 0;

@@ -168,6 +168,11 @@ int dbt_pg_target_load(struct dbt_project *p, const struct ynode *out, const cha
  * (the caller frees them with dbt_results_free). */
 struct dbt_result;
 int dbt_pg_run(struct dbt_project *p, void (*line)(const char *), struct dbt_result **results, struct strbuf *err);
+/* For `dango compile`: connect and read the catalog, so that rendering
+ * with no DuckDB warehouse (wh NULL) introspects and runs run_query on the
+ * server; dbt_pg_close ends it. -1 with err (cannot connect). */
+int dbt_pg_open(struct dbt_project *p, struct strbuf *err);
+void dbt_pg_close(struct dbt_project *p);
 
 /* --- manifest.c: loading ---------------------------------------------------- */
 struct dbt_load_opts {

@@ -652,6 +652,28 @@ static int test_node(struct dbt_project *p, PGconn *c, struct dbt_node *n, struc
 	return r < 0 ? 3 : r;
 }
 
+int dbt_pg_open(struct dbt_project *p, struct strbuf *err)
+{
+	PGconn *c = pg_connect(p, err);
+	if (!c)
+		return -1;
+	if (load_catalog(p, c, err) < 0) {
+		PQfinish(c);
+		return -1;
+	}
+	p->other_query = pg_query;
+	p->other_conn = c;
+	return 0;
+}
+
+void dbt_pg_close(struct dbt_project *p)
+{
+	if (p->other_conn)
+		PQfinish(p->other_conn);
+	p->other_query = NULL;
+	p->other_conn = NULL;
+}
+
 int dbt_pg_run(struct dbt_project *p, void (*line)(const char *), struct dbt_result **results, struct strbuf *err)
 {
 	if (results)
