@@ -165,6 +165,17 @@ static void location_release(struct location *loc)
  * banner (unless banner is 0), load and parse the project and build its
  * graph. EXIT_OK, or an exit code with the error printed; end_session
  * releases what was had either way (*have_project says whether p is). */
+/* The commands a postgres target (src/transform/pg_target.c) does not run
+ * yet say so (their DuckDB warehouse has no path there). */
+static int pg_refused(const struct dbt_project *p, const char *what)
+{
+	if (!p->target.type || strcmp(p->target.type, "postgres"))
+		return 0;
+	ui_error("'dango %s' does not run on a postgres target yet: it runs with 'dango run', 'seed', 'test', "
+		 "'build', 'snapshot' and 'compile' only so far", what);
+	return 1;
+}
+
 static int load_session(struct location *loc, struct dbt_project *p, int *have_project, const struct run_args *a,
 			int banner)
 {
@@ -795,15 +806,41 @@ static int run_main(struct run_args *a)
 						       : 4;
 
 	if (p.target.type && !strcmp(p.target.type, "postgres")) {
-		/* a dbt-postgres target (src/transform/pg_target.c): models only */
-		if (a->which != W_RUN && a->which != W_TEST && a->which != W_BUILD) {
-			ui_error("a postgres target runs with 'dango run', 'test' and 'build' only so far");
+		/* a dbt-postgres target (src/transform/pg_target.c) */
+		if (a->which == W_COMPILE) {
+			/* introspection and run_query ask the server */
+			if (dbt_pg_open(&p, &err) < 0) {
+				ui_error("%s", err.buf);
+				goto out;
+			}
+			ret = do_compile(&p, NULL, t_parsed - t0);
+			dbt_pg_close(&p);
+			if (dbt_write_manifest(&p, &err) < 0) {
+				ui_error("%s", err.buf);
+				ret = EXIT_FAIL;
+			}
 			goto out;
 		}
-		int failed = dbt_pg_run(&p, pg_line, &err);
+		if (a->which != W_RUN && a->which != W_SEED && a->which != W_TEST && a->which != W_BUILD &&
+		    a->which != W_SNAPSHOT) {
+			ui_error("a postgres target runs with 'dango run', 'seed', 'test', 'build', 'snapshot' and 'compile' "
+				 "only so far");
+			goto out;
+		}
+		double pt0 = now_s();
+		struct dbt_result *pres = NULL;
+		int failed = dbt_pg_run(&p, pg_line, &pres, &err);
 		if (failed < 0)
 			ui_error("%s", err.buf);
 		ret = failed == 0 ? EXIT_OK : EXIT_FAIL;
+		/* manifest.json and run_results.json, as after a DuckDB run */
+		struct artifact_job aj = { &p, pres, which_names[a->which], now_s() - pt0, STRBUF_INIT };
+		if (pres)
+			write_artifacts(&aj);
+		if (aj.err.len)
+			ui_error("%s", aj.err.buf);
+		strbuf_release(&aj.err);
+		dbt_results_free(&p, pres);
 		goto out;
 	}
 	if (a->which == W_COMPILE) {
@@ -1231,6 +1268,10 @@ int cmd_run_operation(int argc, const char **argv)
 	int have_project = 0;
 	if ((r = load_session(&loc, &p, &have_project, &a, 1)) != EXIT_OK)
 		goto out;
+	if (pg_refused(&p, "run-operation")) {
+		r = EXIT_FAIL;
+		goto out;
+	}
 	if ((r = open_session_writer(&loc, &p, "dango run-operation", a.wait, &lock, &wh)) != EXIT_OK)
 		goto out;
 	if (dbt_duckdb_setup(&p, &wh, &err) < 0 || dbt_catalog_load(&p, &wh, &err) < 0 || dbt_run_operation(&p, &wh, args.v[0], kwargs, &err) < 0) {
@@ -1365,6 +1406,10 @@ int cmd_freshness(int argc, const char **argv)
 	double t0 = now_s();
 	if ((r = load_session(&loc, &p, &have_project, &a, 1)) != EXIT_OK)
 		goto out;
+	if (pg_refused(&p, "freshness")) {
+		r = EXIT_FAIL;
+		goto out;
+	}
 	r = EXIT_FAIL;
 	if (dbt_select(&p, &a.select, &a.exclude, 1u << NODE_SOURCE, 0, &err) < 0) {
 		ui_error("%s", err.buf);
@@ -1468,6 +1513,10 @@ int cmd_docs(int argc, const char **argv)
 	int have_project = 0, have_wh = 0;
 	if ((r = load_session(&loc, &p, &have_project, &a, 1)) != EXIT_OK)
 		goto out;
+	if (pg_refused(&p, "docs generate")) {
+		r = EXIT_FAIL;
+		goto out;
+	}
 	r = EXIT_FAIL;
 	print_found(&p);
 	if (dbt_write_manifest(&p, &err) < 0) {
@@ -1615,6 +1664,10 @@ int cmd_show(int argc, const char **argv)
 	char *compiled = NULL;
 	if ((r = load_session(&loc, &p, &have_project, &a, 1)) != EXIT_OK)
 		goto out;
+	if (pg_refused(&p, "show")) {
+		r = EXIT_FAIL;
+		goto out;
+	}
 	r = EXIT_FAIL;
 	if (warehouse_open(&wh, p.target.path, WH_READ_ONLY, &err) < 0 ||
 	    (have_wh = 1, dbt_duckdb_setup(&p, &wh, &err) < 0)) {

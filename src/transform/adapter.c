@@ -10,6 +10,7 @@
 #include "core/strbuf.h"
 #include "core/util.h"
 #include "core/xalloc.h"
+#include "transform/pg.h"
 #include "warehouse/warehouse.h"
 
 #include <stdlib.h>
@@ -365,6 +366,8 @@ static int ddl(struct dbt_rt *rt, struct jinja_call *c, const char *sql)
 	int r = 0;
 	if (rt->execute && rt->wh && warehouse_exec(rt->wh, sql, &err) < 0)
 		r = jinja_call_error(c, "%s", err.buf);
+	else if (rt->execute && !rt->wh && dbt_pg_live(rt->p) && dbt_pg_exec(rt->p, sql, &err) < 0)
+		r = jinja_call_error(c, "%s", err.buf);
 	strbuf_release(&err);
 	return r;
 }
@@ -380,7 +383,7 @@ static int a_drop_relation(struct jinja_call *c, struct jval *ret)
 	if (!rt->execute)
 		return 0;
 	const char *kind = r->type && !strcmp(r->type, "view") ? "VIEW" : "TABLE";
-	if (!r->type && rt->wh) {
+	if (!r->type && (rt->wh || dbt_pg_live(rt->p))) {
 		const char *k = dbt_catalog_get(rt->p, rt->wh, r->schema ? r->schema : rt->p->target.schema,
 						r->identifier);
 		if (!k)
@@ -445,6 +448,9 @@ static int a_rename_relation(struct jinja_call *c, struct jval *ret)
 static int columns_of(struct dbt_rt *rt, const struct dbt_relation *r, struct jval *out, struct strbuf *err)
 {
 	*out = jval_list_new();
+	if (rt->execute && !rt->wh && dbt_pg_live(rt->p))
+		return dbt_pg_columns(rt->p, r->schema ? r->schema : rt->p->target.schema,
+				      r->identifier ? r->identifier : "", *out, err);
 	if (!rt->execute || !rt->wh)
 		return 0;
 	struct strbuf sql = STRBUF_INIT;
@@ -524,7 +530,7 @@ static int a_get_relation(struct jinja_call *c, struct jval *ret)
 		free(ident);
 		return jinja_call_error(c, "adapter.get_relation() takes database, schema and identifier");
 	}
-	if (rt->execute && rt->wh) {
+	if (rt->execute && (rt->wh || dbt_pg_live(rt->p))) {
 		const char *kind = dbt_catalog_get(rt->p, rt->wh, schema, ident);
 		if (kind) {
 			*ret = dbt_relation_new(db ? db : rt->p->target.database, schema, ident, kind, 1);
@@ -548,7 +554,7 @@ static int a_load_relation(struct jinja_call *c, struct jval *ret)
 		*ret = jval_ref(*v);
 		return 0;
 	}
-	if (rt->execute && rt->wh) {
+	if (rt->execute && (rt->wh || dbt_pg_live(rt->p))) {
 		const char *kind = dbt_catalog_get(rt->p, rt->wh, r->schema ? r->schema : rt->p->target.schema,
 						   r->identifier);
 		if (kind)
@@ -562,7 +568,8 @@ static int a_already_exists(struct jinja_call *c, struct jval *ret)
 {
 	struct dbt_rt *rt = RT(c);
 	char *schema = arg_str(c, 0, "schema"), *name = arg_str(c, 1, "name");
-	*ret = jval_bool(rt->execute && rt->wh && schema && name && dbt_catalog_get(rt->p, rt->wh, schema, name));
+	*ret = jval_bool(rt->execute && (rt->wh || dbt_pg_live(rt->p)) && schema && name &&
+			 dbt_catalog_get(rt->p, rt->wh, schema, name));
 	free(schema);
 	free(name);
 	return 0;
@@ -574,6 +581,15 @@ static int a_list_relations(struct jinja_call *c, struct jval *ret)
 	const struct jval *v = jinja_call_param(c, 0, "schema_relation");
 	struct dbt_relation *r = v ? dbt_as_relation(*v) : NULL;
 	*ret = jval_list_new();
+	if (r && rt->execute && !rt->wh && dbt_pg_live(rt->p)) {
+		struct strbuf err = STRBUF_INIT;
+		int rc = dbt_pg_relations(rt->p, r->database ? r->database : rt->p->target.database,
+					  r->schema ? r->schema : rt->p->target.schema, *ret, &err);
+		if (rc < 0)
+			jinja_call_error(c, "%s", err.buf);
+		strbuf_release(&err);
+		return rc;
+	}
 	if (!r || !rt->execute || !rt->wh)
 		return 0;
 	struct strbuf sql = STRBUF_INIT, err = STRBUF_INIT;

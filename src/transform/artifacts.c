@@ -38,7 +38,7 @@ static json_t *metadata(struct dbt_project *p, const char *schema)
 	json_object_set_new(m, "dbt_version", json_string("1.7.0"));
 	json_object_set_new(m, "dango_version", json_string(DANGO_VERSION));
 	json_object_set_new(m, "generated_at", json_string(now));
-	json_object_set_new(m, "adapter_type", json_string("duckdb"));
+	json_object_set_new(m, "adapter_type", json_string(p->target.type ? p->target.type : "duckdb"));
 	json_object_set_new(m, "project_name", json_string(p->name));
 	json_object_set_new(m, "env", json_object());
 	return m;

@@ -171,8 +171,16 @@ int dbt_pg_target_load(struct dbt_project *p, const struct ynode *out, const cha
 		       struct strbuf *err);
 /* Build the selected models and run the selected tests on PostgreSQL, in
  * graph order, printing dbt's lines through line(); the number of nodes
- * that failed, or -1 (cannot connect). */
-int dbt_pg_run(struct dbt_project *p, void (*line)(const char *), struct strbuf *err);
+ * that failed, or -1 (cannot connect). *results (if results is not NULL)
+ * gets the nodes' results, parallel to p->nodes, for run_results.json
+ * (the caller frees them with dbt_results_free). */
+struct dbt_result;
+int dbt_pg_run(struct dbt_project *p, void (*line)(const char *), struct dbt_result **results, struct strbuf *err);
+/* For `dango compile`: connect and read the catalog, so that rendering
+ * with no DuckDB warehouse (wh NULL) introspects and runs run_query on the
+ * server; dbt_pg_close ends it. -1 with err (cannot connect). */
+int dbt_pg_open(struct dbt_project *p, struct strbuf *err);
+void dbt_pg_close(struct dbt_project *p);
 
 /* --- manifest.c: loading ---------------------------------------------------- */
 struct dbt_load_opts {
@@ -416,6 +424,9 @@ void dbt_results_free(struct dbt_project *p, struct dbt_result *results);
 int dbt_run_hooks(struct dbt_project *p, struct warehouse *wh, int end, const struct dbt_result *results,
 		  void (*on_hook)(void *data, const char *name, size_t i, size_t total, int r), void *data,
 		  struct strbuf *err);
+/* What on-run-end hooks see besides the context: results (results[i] for
+ * p->nodes[i], those that ran), schemas, database_schemas (a dict). */
+struct jval dbt_hook_extra(struct dbt_project *p, const struct dbt_result *results);
 /* Call macro (name or package.name) with the arguments of args (a dict). */
 int dbt_run_operation(struct dbt_project *p, struct warehouse *wh, const char *macro, struct jval args,
 		      struct strbuf *err);

@@ -142,3 +142,8 @@ int dbt_run_operation(struct dbt_project *p, struct warehouse *wh, const char *m
 	strbuf_release(&out);
 	return r;
 }
+
+struct jval dbt_hook_extra(struct dbt_project *p, const struct dbt_result *results)
+{
+	return hook_context(p, results);
+}

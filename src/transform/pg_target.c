@@ -13,25 +13,31 @@
  * leaves the previous table as it was. Ephemeral models are inlined.
  * An incremental model is a table on its first run (and with
  * --full-refresh); then its rows go into a temporary table and are added
- * as dbt-postgres does: `append`, or `delete+insert` on the unique_key (the
- * default when there is one), in one transaction, into the columns the
- * table has. is_incremental() sees the relations that exist (the project's
- * catalog is filled from pg_class).
+ * as dbt-postgres does: `append`, `delete+insert` on the unique_key (the
+ * default when there is one) or `merge`, in one transaction, into the
+ * columns the table has. is_incremental() sees the relations that exist
+ * (the project's catalog is filled from pg_class).
+ * Seeds are loaded with COPY (pg_seed.c) in the same kind of transaction,
+ * with their hooks; the adapter's introspection and DDL run on this
+ * connection (pg_adapter.c).
  * run_query and statement blocks run on the same connection, their values
  * typed as on DuckDB. pre-hook/post-hook run in the model's transaction; on-run-start and
- * on-run-end around the nodes (without on-run-end's results).
+ * on-run-end around the nodes (on-run-end with `results`, as on DuckDB).
  * Tests (generic and singular; `dango test`, and `dango build` in graph
  * order) count their rows with fail_calc against warn_if/error_if and
- * severity, as on DuckDB. Seeds, snapshots, the merge strategy and unit
- * tests are not run on PostgreSQL yet: each fails alone with that reason.
+ * severity, as on DuckDB; unit tests through unit.c and snapshots through
+ * snapshot.c, whose statements come to this connection (snapshots in
+ * the node's transaction).
  * A failing node's dependents are skipped, as on DuckDB. */
 #include "transform/dbt.h"
 #include "core/strbuf.h"
 #include "core/strvec.h"
 #include "core/xalloc.h"
 #include "core/yaml.h"
+#include "transform/pg.h"
 #include "transform/pymodules.h"
 #include "transform/runtime.h"
+#include "warehouse/warehouse.h"
 
 #include <libpq-fe.h>
 #include <stdio.h>
@@ -75,6 +81,14 @@ int dbt_pg_target_load(struct dbt_project *p, const struct ynode *out, const cha
 	return 0;
 }
 
+/* The server's notices ("schema ... already exists, skipping") are not
+ * the run's output: dbt-postgres does not print them either. */
+static void quiet_notice(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
 static PGconn *pg_connect(const struct dbt_project *p, struct strbuf *err)
 {
 	size_t n = p->target.pg_params.nr / 2;
@@ -93,6 +107,7 @@ static PGconn *pg_connect(const struct dbt_project *p, struct strbuf *err)
 		PQfinish(c);
 		return NULL;
 	}
+	PQsetNoticeProcessor(c, quiet_notice, NULL);
 	return c;
 }
 
@@ -203,8 +218,8 @@ static int load_catalog(struct dbt_project *p, PGconn *c, struct strbuf *err)
 	return 0;
 }
 
-/* The columns of schema.name, quoted and comma-separated into sb. */
-static int table_columns(PGconn *c, const char *schema, const char *name, struct strbuf *sb, struct strbuf *err)
+/* The columns of schema.name, in order. */
+static int table_columns(PGconn *c, const char *schema, const char *name, struct strvec *out, struct strbuf *err)
 {
 	const char *params[2] = { schema, name };
 	PGresult *r = PQexecParams(c,
@@ -216,17 +231,88 @@ static int table_columns(PGconn *c, const char *schema, const char *name, struct
 		strbuf_addf(err, "Database Error: %s", PQresultErrorMessage(r));
 		strbuf_rtrim(err);
 	}
-	for (int i = 0; ok && i < PQntuples(r); i++) {
-		if (i)
-			strbuf_addstr(sb, ", ");
-		strbuf_add_sql_ident(sb, PQgetvalue(r, i, 0));
-	}
+	for (int i = 0; ok && i < PQntuples(r); i++)
+		strvec_push(out, PQgetvalue(r, i, 0));
 	PQclear(r);
 	return ok ? 0 : -1;
 }
 
-/* The incremental step: the new rows into a temporary table, then append
- * or delete+insert on the unique_key, into the table's columns. */
+/* A config that is a column name or a list of them, into out. */
+static void config_names(const struct dbt_node *n, const char *key, struct strvec *out)
+{
+	const struct jval *v = jval_dict_get(n->config, key);
+	if (v && v->type == JVAL_STR)
+		strvec_push(out, jval_str_cstr(*v));
+	for (size_t i = 0; v && v->type == JVAL_LIST && i < jval_len(*v); i++) {
+		const char *k = jval_str_cstr(*jval_list_at(*v, i));
+		if (k)
+			strvec_push(out, k);
+	}
+}
+
+static int has_name_ci(const struct strvec *sv, const char *s)
+{
+	for (size_t i = 0; i < sv->nr; i++)
+		if (!strcasecmp(sv->v[i], s))
+			return 1;
+	return 0;
+}
+
+/* incremental_predicates: more conditions on the rows the step touches */
+static void predicates(const struct dbt_node *n, struct strbuf *q)
+{
+	struct strvec preds = STRVEC_INIT;
+	config_names(n, "incremental_predicates", &preds);
+	for (size_t i = 0; i < preds.nr; i++)
+		strbuf_addf(q, " and (%s)", preds.v[i]);
+	strvec_clear(&preds);
+}
+
+/* dbt's merge: the unique_key matches (none: nothing does) update the
+ * merge_update_columns (or all but merge_exclude_columns), the others are
+ * inserted. PostgreSQL 15 and later have MERGE. */
+static void merge_sql(const struct dbt_node *n, const char *schema, const char *name, const char *tmp,
+		      const struct strvec *cols, const char *collist, struct strbuf *q)
+{
+	struct strvec keys = STRVEC_INIT, upd = STRVEC_INIT, excl = STRVEC_INIT;
+	config_names(n, "unique_key", &keys);
+	config_names(n, "merge_update_columns", &upd);
+	config_names(n, "merge_exclude_columns", &excl);
+	strbuf_addstr(q, "merge into ");
+	qname(q, schema, name, "");
+	strbuf_addstr(q, " as DBT_INTERNAL_DEST using ");
+	strbuf_add_sql_ident(q, tmp);
+	strbuf_addstr(q, " as DBT_INTERNAL_SOURCE on (");
+	if (!keys.nr)
+		strbuf_addstr(q, "false");
+	for (size_t i = 0; i < keys.nr; i++)
+		strbuf_addf(q, "%sDBT_INTERNAL_SOURCE.%s = DBT_INTERNAL_DEST.%s", i ? " and " : "", keys.v[i],
+			    keys.v[i]);
+	predicates(n, q);
+	strbuf_addstr(q, ")");
+	int first = 1;
+	for (size_t i = 0; keys.nr && i < cols->nr; i++) {
+		if ((upd.nr && !has_name_ci(&upd, cols->v[i])) || has_name_ci(&excl, cols->v[i]))
+			continue;
+		strbuf_addstr(q, first ? " when matched then update set " : ", ");
+		first = 0;
+		strbuf_add_sql_ident(q, cols->v[i]);
+		strbuf_addstr(q, " = DBT_INTERNAL_SOURCE.");
+		strbuf_add_sql_ident(q, cols->v[i]);
+	}
+	strbuf_addf(q, " when not matched then insert (%s) values (", collist);
+	for (size_t i = 0; i < cols->nr; i++) {
+		strbuf_addstr(q, i ? ", DBT_INTERNAL_SOURCE." : "DBT_INTERNAL_SOURCE.");
+		strbuf_add_sql_ident(q, cols->v[i]);
+	}
+	strbuf_addstr(q, ")");
+	strvec_clear(&keys);
+	strvec_clear(&upd);
+	strvec_clear(&excl);
+}
+
+/* The incremental step: the new rows into a temporary table, then append,
+ * delete+insert on the unique_key or merge, into the table's columns. */
 static int incremental_sql(PGconn *c, const struct dbt_node *n, const char *schema, const char *name,
 			   const char *sql, struct strbuf *q, struct strbuf *err)
 {
@@ -235,9 +321,9 @@ static int incremental_sql(PGconn *c, const struct dbt_node *n, const char *sche
 	int has_key = uk && (uk->type == JVAL_STR || (uk->type == JVAL_LIST && jval_len(*uk)));
 	if (!strategy)
 		strategy = has_key ? "delete+insert" : "append";
-	if (strcmp(strategy, "append") && strcmp(strategy, "delete+insert")) {
+	if (strcmp(strategy, "append") && strcmp(strategy, "delete+insert") && strcmp(strategy, "merge")) {
 		strbuf_addf(err, "%s: incremental_strategy '%s' is not supported on a postgres target by Dango yet "
-				 "(append, delete+insert)", n->file, strategy);
+				 "(append, delete+insert, merge)", n->file, strategy);
 		return -1;
 	}
 	if (!strcmp(strategy, "delete+insert") && !has_key) {
@@ -245,13 +331,19 @@ static int incremental_sql(PGconn *c, const struct dbt_node *n, const char *sche
 		return -1;
 	}
 	struct strbuf tmp = STRBUF_INIT, cols = STRBUF_INIT;
+	struct strvec names = STRVEC_INIT;
 	strbuf_addf(&tmp, "%s__dbt_tmp", name);
 	strbuf_addstr(q, "create temporary table ");
 	strbuf_add_sql_ident(q, tmp.buf);
 	strbuf_addf(q, " as (\n%s\n)", sql);
 	int ret = pg_exec(c, q->buf, err);
 	if (!ret)
-		ret = table_columns(c, schema, name, &cols, err);
+		ret = table_columns(c, schema, name, &names, err);
+	for (size_t i = 0; i < names.nr; i++) {
+		if (i)
+			strbuf_addstr(&cols, ", ");
+		strbuf_add_sql_ident(&cols, names.v[i]);
+	}
 	strbuf_reset(q);
 	if (!ret && !strcmp(strategy, "delete+insert")) {
 		strbuf_addstr(q, "delete from ");
@@ -269,9 +361,15 @@ static int incremental_sql(PGconn *c, const struct dbt_node *n, const char *sche
 				strbuf_addf(q, "%sdbt_target.%s = dbt_new.%s", i ? " and " : "", k ? k : "", k ? k : "");
 			}
 		}
+		predicates(n, q);
 		strbuf_addstr(q, "; ");
 	}
-	if (!ret) {
+	if (!ret && !strcmp(strategy, "merge")) {
+		merge_sql(n, schema, name, tmp.buf, &names, cols.buf, q);
+		strbuf_addstr(q, "; drop table ");
+		strbuf_add_sql_ident(q, tmp.buf);
+		ret = pg_exec(c, q->buf, err);
+	} else if (!ret) {
 		strbuf_addstr(q, "insert into ");
 		qname(q, schema, name, "");
 		strbuf_addf(q, " (%s) (select %s from ", cols.buf, cols.buf);
@@ -282,6 +380,7 @@ static int incremental_sql(PGconn *c, const struct dbt_node *n, const char *sche
 	}
 	strbuf_release(&tmp);
 	strbuf_release(&cols);
+	strvec_clear(&names);
 	return ret;
 }
 
@@ -309,13 +408,14 @@ static int model_hooks(struct dbt_project *p, PGconn *c, struct dbt_node *n, con
 	return 0;
 }
 
-/* on-run-start / on-run-end: rendered outside any node and run in order
- * (on-run-end's `results` are not given on PostgreSQL yet). */
-static int project_hooks(struct dbt_project *p, PGconn *c, int end, void (*line)(const char *), struct strbuf *err)
+/* on-run-start / on-run-end: rendered outside any node and run in order;
+ * on-run-end sees the results of the nodes that ran. */
+static int project_hooks(struct dbt_project *p, PGconn *c, int end, const struct dbt_result *results,
+			 void (*line)(const char *), struct strbuf *err)
 {
 	const struct strvec *hooks = end ? &p->on_run_end : &p->on_run_start;
 	const char *kind = end ? "on-run-end" : "on-run-start";
-	struct jval extra = jval_dict_new();
+	struct jval extra = end ? dbt_hook_extra(p, results) : jval_dict_new();
 	int ret = 0;
 	for (size_t i = 0; i < hooks->nr && !ret; i++) {
 		struct strbuf sql = STRBUF_INIT, msg = STRBUF_INIT;
@@ -336,9 +436,9 @@ static int project_hooks(struct dbt_project *p, PGconn *c, int end, void (*line)
 	return ret;
 }
 
-/* One model, in one transaction. */
+/* One model or seed, in one transaction. */
 static int build_model(struct dbt_project *p, PGconn *c, struct dbt_node *n, int full_refresh, const char *sql,
-		       struct strbuf *err)
+		       struct warehouse *duck, int64_t *rows, struct strbuf *err)
 {
 	const char *schema = n->schema, *name = n->alias ? n->alias : n->name;
 	struct strbuf q = STRBUF_INIT, ident = STRBUF_INIT;
@@ -353,7 +453,21 @@ static int build_model(struct dbt_project *p, PGconn *c, struct dbt_node *n, int
 	strbuf_reset(&q);
 	const struct jval *fr = jval_dict_get(n->config, "full_refresh");
 	int full = fr && fr->type == JVAL_BOOL ? fr->u.b : full_refresh;
-	if (n->mat == MAT_INCREMENTAL && had == 'r' && !full) {
+	if (n->kind == NODE_SEED) {
+		if (dbt_pg_seed_load(p, duck, n, full, rows, err) < 0)
+			goto rollback;
+	} else if (n->kind == NODE_SNAPSHOT) {
+		/* snapshot.c's statements, in this transaction */
+		struct strbuf body = STRBUF_INIT, log = STRBUF_INIT;
+		strbuf_addstr(&body, sql);
+		while (body.len && (strchr(" \t\n\r;", body.buf[body.len - 1])))
+			strbuf_setlen(&body, body.len - 1);
+		int sr = dbt_snapshot_build(p, n, NULL, body.buf, &log, rows, err);
+		strbuf_release(&body);
+		strbuf_release(&log);
+		if (sr < 0)
+			goto rollback;
+	} else if (n->mat == MAT_INCREMENTAL && had == 'r' && !full) {
 		if (incremental_sql(c, n, schema, name, sql, &q, err) < 0)
 			goto rollback;
 	} else if (n->mat == MAT_VIEW) {
@@ -402,7 +516,7 @@ static int build_model(struct dbt_project *p, PGconn *c, struct dbt_node *n, int
 		if (pg_exec(c, q.buf, err) < 0)
 			goto rollback;
 	}
-	if (model_hooks(p, c, n, "post-hook", err) < 0)
+	if (dbt_pg_persist_docs(p, n, err) < 0 || model_hooks(p, c, n, "post-hook", err) < 0)
 		goto rollback;
 	if (pg_exec(c, "commit", err) < 0)
 		goto out;
@@ -495,30 +609,75 @@ static const char *kind_words(const struct dbt_node *n)
 					 : "incremental model";
 }
 
-/* A test, with dbt's line: 0 pass, 1 warn, 2 fail or error. */
-static int test_node(struct dbt_project *p, PGconn *c, struct dbt_node *n, struct strbuf *msg, struct strbuf *e)
+/* A test, with dbt's line: 0 pass, 1 warn, 2 fail, 3 error. */
+static int test_node(struct dbt_project *p, PGconn *c, struct dbt_node *n, struct strbuf *msg, long long *nfail,
+		     struct strbuf *e)
 {
 	long long failures = 0;
 	char *sql = NULL;
 	int r = -1;
+	struct strbuf label = STRBUF_INIT;
+	if (n->unit_model >= 0) /* as dbt names a unit test: model::test */
+		strbuf_addf(&label, "%s::", n->fqn.nr >= 2 ? n->fqn.v[n->fqn.nr - 2] : "");
+	strbuf_addstr(&label, n->name);
 	if (n->load_error)
 		strbuf_addstr(e, n->load_error);
-	else if (n->unit_model >= 0)
-		strbuf_addf(e, "unit tests are not supported on a postgres target by Dango yet");
-	else if ((sql = dbt_compile_node(p, n, NULL, e)))
-		r = run_test(c, n, sql, &failures, e);
+	else if (n->unit_model >= 0) {
+		/* unit.c, with this connection for its queries */
+		struct dbt_result res = { 0 };
+		struct strbuf log = STRBUF_INIT;
+		dbt_unit_run(p, n, NULL, &res, &log, e);
+		r = res.status == DBT_PASS ? 0 : res.status == DBT_FAIL ? 2 : -1;
+		if (r == 2 && res.message)
+			strbuf_addstr(e, res.message);
+		failures = res.rows;
+		dbt_result_release(&res);
+		strbuf_release(&log);
+	} else if ((sql = dbt_compile_node(p, n, NULL, e))) {
+		size_t l = strlen(sql);
+		while (l && strchr(" \t\r\n;", sql[l - 1]))
+			sql[--l] = '\0';
+		if (dbt_pg_store_failures(p, n, sql, e) == 0)
+			r = run_test(c, n, sql, &failures, e);
+	}
 	free(sql);
 	if (r == 0)
-		strbuf_addf(msg, "PASS %s", n->name);
+		strbuf_addf(msg, "PASS %s", label.buf);
 	else if (r > 0)
-		strbuf_addf(msg, "%s %lld %s", r == 1 ? "WARN" : "FAIL", failures, n->name);
+		strbuf_addf(msg, "%s %lld %s", r == 1 ? "WARN" : "FAIL", failures, label.buf);
 	else
-		strbuf_addf(msg, "ERROR %s", n->name);
+		strbuf_addf(msg, "ERROR %s", label.buf);
+	strbuf_release(&label);
+	*nfail = failures;
 	return r < 0 ? 3 : r;
 }
 
-int dbt_pg_run(struct dbt_project *p, void (*line)(const char *), struct strbuf *err)
+int dbt_pg_open(struct dbt_project *p, struct strbuf *err)
 {
+	PGconn *c = pg_connect(p, err);
+	if (!c)
+		return -1;
+	if (load_catalog(p, c, err) < 0) {
+		PQfinish(c);
+		return -1;
+	}
+	p->other_query = pg_query;
+	p->other_conn = c;
+	return 0;
+}
+
+void dbt_pg_close(struct dbt_project *p)
+{
+	if (p->other_conn)
+		PQfinish(p->other_conn);
+	p->other_query = NULL;
+	p->other_conn = NULL;
+}
+
+int dbt_pg_run(struct dbt_project *p, void (*line)(const char *), struct dbt_result **results, struct strbuf *err)
+{
+	if (results)
+		*results = NULL;
 	PGconn *c = pg_connect(p, err);
 	if (!c)
 		return -1;
@@ -532,13 +691,18 @@ int dbt_pg_run(struct dbt_project *p, void (*line)(const char *), struct strbuf 
 	for (size_t i = 0; i < p->nr; i++)
 		total += runs(p->nodes[i]);
 	unsigned char *failed = xcalloc(p->nr + 1, 1);
+	/* for on-run-end's results */
+	struct dbt_result *res = xcalloc(p->nr + 1, sizeof(*res));
+	struct warehouse duck;
+	int have_duck = 0;
 	struct strbuf errors = STRBUF_INIT, msg = STRBUF_INIT;
 	double t0 = now_s();
 	line("");
-	if (project_hooks(p, c, 0, line, err) < 0) {
+	if (project_hooks(p, c, 0, NULL, line, err) < 0) {
 		/* a failing on-run-start stops the run, as in dbt */
 		strbuf_release(&errors);
 		strbuf_release(&msg);
+		free(res);
 		free(failed);
 		free(order);
 		p->other_query = NULL;
@@ -563,13 +727,28 @@ int dbt_pg_run(struct dbt_project *p, void (*line)(const char *), struct strbuf 
 			else
 				strbuf_addf(&msg, "SKIP relation %s.%s", n->schema, n->alias ? n->alias : n->name);
 			dotted(line, msg.buf, "[SKIP]");
+			res[n->index].ran = 1;
+			res[n->index].order = done;
+			res[n->index].status = DBT_SKIPPED;
 			nskip++;
 			continue;
 		}
 		double t = now_s();
 		struct strbuf e = STRBUF_INIT;
+		struct dbt_result *rs = &res[n->index];
+		rs->ran = 1;
+		rs->order = done;
+		rs->started_at = t;
 		if (n->kind == NODE_TEST) {
-			int tr = test_node(p, c, n, &msg, &e);
+			long long nfail = 0;
+			int tr = test_node(p, c, n, &msg, &nfail, &e);
+			static const enum dbt_status st[] = { DBT_PASS, DBT_WARN, DBT_FAIL, DBT_ERROR };
+			rs->status = st[tr];
+			rs->rows = nfail;
+			rs->message = e.len ? xstrdup(e.buf) : NULL;
+			rs->code = xstrdup("SELECT");
+			rs->completed_at = now_s();
+			rs->seconds = rs->completed_at - t;
 			static const char *const tags[] = { "PASS", "WARN", "FAIL", "ERROR" };
 			struct strbuf right = STRBUF_INIT;
 			strbuf_addf(&right, "[%s in %.2fs]", tags[tr], now_s() - t);
@@ -590,27 +769,61 @@ int dbt_pg_run(struct dbt_project *p, void (*line)(const char *), struct strbuf 
 		}
 		char *sql = NULL;
 		int r = -1, compiled = 0;
+		int64_t rows = 0;
 		if (n->load_error)
 			strbuf_addstr(&e, n->load_error);
-		else if (n->kind != NODE_MODEL ||
-			 (n->mat != MAT_VIEW && n->mat != MAT_TABLE && n->mat != MAT_INCREMENTAL))
+		else if (n->kind == NODE_SEED) {
+			/* seeds are read by an in-memory DuckDB, opened once */
+			compiled = 1;
+			if (!have_duck && warehouse_open(&duck, ":memory:", WH_READ_WRITE, &e) == 0)
+				have_duck = 1;
+			if (have_duck)
+				r = build_model(p, c, n, p->full_refresh, NULL, &duck, &rows, &e);
+		} else if (n->kind != NODE_SNAPSHOT && (n->kind != NODE_MODEL || (n->mat != MAT_VIEW && n->mat != MAT_TABLE &&
+									   n->mat != MAT_INCREMENTAL)))
 			strbuf_addf(&e, "%s: %ss are not supported on a postgres target by Dango yet", n->file, what);
 		else if ((sql = dbt_compile_node(p, n, NULL, &e))) {
 			compiled = 1;
-			r = build_model(p, c, n, p->full_refresh, sql, &e);
+			free(n->compiled_sql); /* for the artifacts */
+			n->compiled_sql = xstrdup(sql);
+			r = build_model(p, c, n, p->full_refresh, sql, NULL, &rows, &e);
 		}
 		free(sql);
-		if (r == 0)
-			dbt_catalog_set(p, n->schema, n->alias ? n->alias : n->name, n->mat == MAT_VIEW ? "view" : "table");
+		/* what is there now (a post-hook may have dropped it) */
+		dbt_pg_refresh_kind(p, n->schema, n->alias ? n->alias : n->name);
+		rs->status = r == 0 ? DBT_SUCCESS : DBT_ERROR;
+		rs->rows = rows;
+		rs->message = r == 0 ? NULL : xstrdup(e.buf);
+		rs->code = xstrdup(n->kind == NODE_SEED || n->kind == NODE_SNAPSHOT ? "INSERT"
+				   : n->mat == MAT_VIEW			  ? "CREATE VIEW"
+									  : "SELECT");
+		rs->completed_at = now_s();
+		rs->seconds = rs->completed_at - t;
 		if (r == 0) {
-			strbuf_addf(&msg, "OK created sql %s %s.%s", what, n->schema, n->alias ? n->alias : n->name);
+			if (n->kind == NODE_SEED)
+				strbuf_addf(&msg, "OK loaded seed file %s.%s", n->schema, n->alias ? n->alias : n->name);
+			else if (n->kind == NODE_SNAPSHOT)
+				strbuf_addf(&msg, "OK snapshotted %s.%s", n->schema, n->alias ? n->alias : n->name);
+			else
+				strbuf_addf(&msg, "OK created sql %s %s.%s", what, n->schema, n->alias ? n->alias : n->name);
 			struct strbuf right = STRBUF_INIT;
-			strbuf_addf(&right, "[%s in %.2fs]", n->mat == MAT_VIEW ? "CREATE VIEW" : "SELECT", now_s() - t);
+			if (n->kind == NODE_SEED)
+				strbuf_addf(&right, "[INSERT %lld in %.2fs]", (long long)rows, now_s() - t);
+			else if (n->kind == NODE_SNAPSHOT)
+				strbuf_addf(&right, "[INSERT 0 %lld in %.2fs]", (long long)rows, now_s() - t);
+			else
+				strbuf_addf(&right, "[%s in %.2fs]", n->mat == MAT_VIEW ? "CREATE VIEW" : "SELECT", now_s() - t);
 			dotted(line, msg.buf, right.buf);
 			strbuf_release(&right);
 			npass++;
 		} else {
-			strbuf_addf(&msg, "ERROR creating sql %s %s.%s", what, n->schema, n->alias ? n->alias : n->name);
+			if (n->kind == NODE_SEED)
+				strbuf_addf(&msg, "ERROR loading seed file %s.%s", n->schema, n->alias ? n->alias : n->name);
+			else if (n->kind == NODE_SNAPSHOT)
+				strbuf_addf(&msg, "ERROR creating snapshot %s.%s", n->schema, n->alias ? n->alias : n->name);
+			else
+				strbuf_addf(&msg, "ERROR creating sql %s %s.%s", what, n->schema,
+					    n->alias ? n->alias : n->name);
 			dotted(line, msg.buf, "[ERROR]");
 			strbuf_addf(&errors, "\n%s Error in %s %s (%s)\n  %s\n", compiled ? "Database" : "Compilation",
 				    dbt_node_kind_name(n->kind), n->name, n->file, e.buf);
@@ -619,7 +832,7 @@ int dbt_pg_run(struct dbt_project *p, void (*line)(const char *), struct strbuf 
 		}
 		strbuf_release(&e);
 	}
-	if (project_hooks(p, c, 1, line, err) < 0) {
+	if (project_hooks(p, c, 1, res, line, err) < 0) {
 		strbuf_addf(&errors, "\non-run-end hook failed: %s\n", err->buf);
 		strbuf_reset(err);
 		nerr++;
@@ -650,6 +863,15 @@ int dbt_pg_run(struct dbt_project *p, void (*line)(const char *), struct strbuf 
 	line(msg.buf);
 	strbuf_release(&errors);
 	strbuf_release(&msg);
+	if (results) {
+		*results = res;
+	} else {
+		for (size_t i = 0; i < p->nr; i++)
+			dbt_result_release(&res[i]);
+		free(res);
+	}
+	if (have_duck)
+		warehouse_close(&duck);
 	free(failed);
 	free(order);
 	p->other_query = NULL;

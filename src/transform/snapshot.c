@@ -18,11 +18,16 @@
  * Columns the query gained are added to the snapshot table first. Every
  * statement of a later run is in one transaction: a failure leaves the
  * snapshot as it was. The snapshot time is Dango's clock (DANGO_NOW), as a
- * TIMESTAMP in UTC. */
+ * TIMESTAMP in UTC.
+ *
+ * On a postgres target (no DuckDB warehouse: wh is NULL) the statements
+ * go to its connection (pg_adapter.c), inside the transaction its caller
+ * holds (pg_target.c), with PostgreSQL's temporary tables. */
 #include "transform/dbt.h"
 #include "core/clock.h"
 #include "core/strbuf.h"
 #include "core/xalloc.h"
+#include "transform/pg.h"
 #include "warehouse/warehouse.h"
 
 #include <stdio.h>
@@ -376,10 +381,21 @@ static void staging_sql(struct strbuf *sb, const struct snap *s, const char *bod
 	strbuf_release(&not_deleted);
 }
 
-static int columns_of(struct warehouse *wh, const char *rel, struct strvec *names, struct strvec *types,
-		      struct strbuf *err)
+static int on_pg(struct dbt_project *p, struct warehouse *wh)
+{
+	return !wh && dbt_pg_live(p);
+}
+
+static int columns_of(struct dbt_project *p, struct warehouse *wh, const char *rel, struct strvec *names,
+		      struct strvec *types, struct strbuf *err)
 {
 	struct strbuf sql = STRBUF_INIT;
+	if (on_pg(p, wh)) {
+		strbuf_addf(&sql, "select * from %s dbt_rel", rel);
+		int ret = dbt_pg_describe(p, sql.buf, names, types, err);
+		strbuf_release(&sql);
+		return ret;
+	}
 	struct wh_result r;
 	strbuf_addf(&sql, "DESCRIBE %s", rel);
 	int ret = warehouse_query(wh, sql.buf, &r, err);
@@ -397,12 +413,19 @@ static int columns_of(struct warehouse *wh, const char *rel, struct strvec *name
 	return 0;
 }
 
-static int run(struct warehouse *wh, struct strbuf *log, const char *sql, struct strbuf *err)
+static int run(struct dbt_project *p, struct warehouse *wh, struct strbuf *log, const char *sql, struct strbuf *err)
 {
 	if (log->len)
 		strbuf_addstr(log, ";\n");
 	strbuf_addstr(log, sql);
-	return warehouse_exec(wh, sql, err);
+	return on_pg(p, wh) ? dbt_pg_exec(p, sql, err) : warehouse_exec(wh, sql, err);
+}
+
+/* BEGIN, COMMIT and ROLLBACK: a postgres target's caller holds the transaction */
+static int run_tx(struct dbt_project *p, struct warehouse *wh, struct strbuf *log, const char *sql,
+		  struct strbuf *err)
+{
+	return on_pg(p, wh) ? 0 : run(p, wh, log, sql, err);
 }
 
 static int first_run(struct snap *s, struct dbt_project *p, struct warehouse *wh, const char *body, const char *rel,
@@ -417,12 +440,15 @@ static int first_run(struct snap *s, struct dbt_project *p, struct warehouse *wh
 	if (new_record(s))
 		strbuf_addf(&sql, ", 'False' as %s", s->del.buf);
 	strbuf_addf(&sql, "\n  from (\n%s\n) sbq\n)", body);
-	int r = run(wh, log, sql.buf, err);
+	int r = run(p, wh, log, sql.buf, err);
 	if (r == 0) {
 		dbt_catalog_set(p, s->n->schema, s->n->alias, "table");
 		strbuf_reset(&sql);
 		strbuf_addf(&sql, "SELECT count(*) FROM %s", rel);
-		warehouse_query_int(wh, sql.buf, rows, err);
+		if (on_pg(p, wh))
+			dbt_pg_query_int(p, sql.buf, rows, err);
+		else
+			warehouse_query_int(wh, sql.buf, rows, err);
 	}
 	strbuf_release(&sql);
 	strbuf_release(&scd);
@@ -448,15 +474,18 @@ int dbt_snapshot_build(struct dbt_project *p, struct dbt_node *n, struct warehou
 		r = first_run(&s, p, wh, body, rel.buf, log, rows, err);
 		goto out;
 	}
-	strbuf_addf(&probe, "(SELECT * FROM (\n%s\n) LIMIT 0)", body);
-	if (columns_of(wh, probe.buf, &src, &srct, err) < 0 || columns_of(wh, rel.buf, &dst, &dstt, err) < 0)
+	strbuf_addf(&probe, "(SELECT * FROM (\n%s\n) dbt_sbq LIMIT 0)", body);
+	if (columns_of(p, wh, probe.buf, &src, &srct, err) < 0 || columns_of(p, wh, rel.buf, &dst, &dstt, err) < 0)
 		goto out;
+	/* where the staging table is: DuckDB's temp catalog, PostgreSQL's
+	 * pg_temp (first on the search path) */
+	const char *tmpdb = on_pg(p, wh) ? "" : "temp.main.";
 	{
 		char *tmp = xasprintf("%s__dbt_tmp", n->alias);
 		strbuf_add_sql_ident(&stg, tmp);
 		free(tmp);
 	}
-	if (run(wh, log, "BEGIN TRANSACTION", err) < 0)
+	if (run_tx(p, wh, log, "BEGIN TRANSACTION", err) < 0)
 		goto out;
 	/* the query's new columns (and dbt_is_deleted for new_record) are
 	 * added to the snapshot, as dbt does */
@@ -467,7 +496,7 @@ int dbt_snapshot_build(struct dbt_project *p, struct dbt_node *n, struct warehou
 		strbuf_addf(&sql, "ALTER TABLE %s ADD COLUMN ", rel.buf);
 		strbuf_add_sql_ident(&sql, src.v[i]);
 		strbuf_addf(&sql, " %s", srct.v[i]);
-		if (run(wh, log, sql.buf, err) < 0)
+		if (run(p, wh, log, sql.buf, err) < 0)
 			goto fail;
 	}
 	{
@@ -477,31 +506,34 @@ int dbt_snapshot_build(struct dbt_project *p, struct dbt_node *n, struct warehou
 		if (new_record(&s) && find_col(&dst, del) < 0) {
 			strbuf_reset(&sql);
 			strbuf_addf(&sql, "ALTER TABLE %s ADD COLUMN %s VARCHAR", rel.buf, s.del.buf);
-			if (run(wh, log, sql.buf, err) < 0)
+			if (run(p, wh, log, sql.buf, err) < 0)
 				goto fail;
 			strvec_push(&dst, del);
 			strvec_push(&dstt, "VARCHAR");
 		}
 	}
 	strbuf_reset(&sql);
-	strbuf_addf(&sql, "CREATE OR REPLACE TEMP TABLE %s AS (\n", stg.buf);
+	if (on_pg(p, wh))
+		strbuf_addf(&sql, "DROP TABLE IF EXISTS pg_temp.%s; CREATE TEMPORARY TABLE %s AS (\n", stg.buf, stg.buf);
+	else
+		strbuf_addf(&sql, "CREATE OR REPLACE TEMP TABLE %s AS (\n", stg.buf);
 	staging_sql(&sql, &s, body, rel.buf, &src, &dst);
 	strbuf_addstr(&sql, "\n)");
-	if (run(wh, log, sql.buf, err) < 0)
+	if (run(p, wh, log, sql.buf, err) < 0)
 		goto fail;
 	strbuf_reset(&sql);
 	strbuf_addf(&sql,
-		    "UPDATE %s AS DBT_INTERNAL_TARGET SET %s = DBT_INTERNAL_SOURCE.%s FROM temp.main.%s AS "
+		    "UPDATE %s AS DBT_INTERNAL_TARGET SET %s = DBT_INTERNAL_SOURCE.%s FROM %s%s AS "
 		    "DBT_INTERNAL_SOURCE\nWHERE DBT_INTERNAL_SOURCE.%s::text = DBT_INTERNAL_TARGET.%s::text AND "
 		    "DBT_INTERNAL_SOURCE.dbt_change_type::text IN ('update', 'delete') AND ",
-		    rel.buf, s.to.buf, s.to.buf, stg.buf, s.scd.buf, s.scd.buf);
+		    rel.buf, s.to.buf, s.to.buf, tmpdb, stg.buf, s.scd.buf, s.scd.buf);
 	is_current(&sql, &s, "DBT_INTERNAL_TARGET");
-	if (run(wh, log, sql.buf, err) < 0)
+	if (run(p, wh, log, sql.buf, err) < 0)
 		goto fail;
 	/* the snapshot table's columns, after the additions */
 	strvec_clear(&dst);
 	strvec_clear(&dstt);
-	if (columns_of(wh, rel.buf, &dst, &dstt, err) < 0)
+	if (columns_of(p, wh, rel.buf, &dst, &dstt, err) < 0)
 		goto fail;
 	struct strbuf cols = STRBUF_INIT, scols = STRBUF_INIT;
 	for (size_t i = 0; i < dst.nr; i++) {
@@ -513,12 +545,18 @@ int dbt_snapshot_build(struct dbt_project *p, struct dbt_node *n, struct warehou
 	}
 	strbuf_reset(&sql);
 	strbuf_addf(&sql,
-		    "INSERT INTO %s (%s)\nSELECT %s FROM temp.main.%s AS DBT_INTERNAL_SOURCE WHERE "
+		    "INSERT INTO %s (%s)\nSELECT %s FROM %s%s AS DBT_INTERNAL_SOURCE WHERE "
 		    "DBT_INTERNAL_SOURCE.dbt_change_type::text = 'insert'",
-		    rel.buf, cols.buf, scols.buf, stg.buf);
+		    rel.buf, cols.buf, scols.buf, tmpdb, stg.buf);
 	strbuf_release(&cols);
 	strbuf_release(&scols);
-	{
+	if (on_pg(p, wh)) {
+		if (log->len)
+			strbuf_addstr(log, ";\n");
+		strbuf_addstr(log, sql.buf);
+		if (dbt_pg_exec_count(p, sql.buf, rows, err) < 0)
+			goto fail;
+	} else {
 		struct wh_result res;
 		if (log->len)
 			strbuf_addstr(log, ";\n");
@@ -530,12 +568,14 @@ int dbt_snapshot_build(struct dbt_project *p, struct dbt_node *n, struct warehou
 		wh_result_free(&res);
 	}
 	strbuf_reset(&sql);
-	strbuf_addf(&sql, "DROP TABLE temp.main.%s", stg.buf);
-	if (run(wh, log, sql.buf, err) < 0 || run(wh, log, "COMMIT", err) < 0)
+	strbuf_addf(&sql, "DROP TABLE %s%s", tmpdb, stg.buf);
+	if (run(p, wh, log, sql.buf, err) < 0 || run_tx(p, wh, log, "COMMIT", err) < 0)
 		goto fail;
 	r = 0;
 	goto out;
 fail:
+	if (on_pg(p, wh))
+		goto out; /* the caller rolls back, the staging table with it */
 	warehouse_rollback(wh);
 	{
 		struct strbuf ignored = STRBUF_INIT;

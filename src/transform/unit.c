@@ -21,6 +21,7 @@
 #include "core/strbuf.h"
 #include "core/util.h"
 #include "core/xalloc.h"
+#include "transform/pg.h"
 #include "warehouse/warehouse.h"
 
 #include <ctype.h>
@@ -48,8 +49,11 @@ static void ucols_clear(struct ucols *c)
 	strvec_clear(&c->types);
 }
 
-static int describe(struct warehouse *wh, const char *query, struct ucols *c, struct strbuf *err)
+static int describe(struct dbt_project *p, struct warehouse *wh, const char *query, struct ucols *c,
+		    struct strbuf *err)
 {
+	if (!wh && dbt_pg_live(p)) /* a postgres target (pg_target.c) */
+		return dbt_pg_describe(p, query, &c->names, &c->types, err);
 	struct strbuf sql = STRBUF_INIT;
 	struct wh_result r;
 	strbuf_addf(&sql, "DESCRIBE (SELECT * FROM (\n%s\n) dbt_unit)", query);
@@ -395,7 +399,7 @@ static int givens(struct dbt_project *p, struct dbt_node *n, struct dbt_node *mo
 				struct strbuf e2 = STRBUF_INIT;
 				dbt_node_relation_sql(&rel, typed);
 				strbuf_insert(&rel, 0, "select * from ", 14);
-				describe(wh, rel.buf, &cols, &e2);
+				describe(p, wh, rel.buf, &cols, &e2);
 				strbuf_release(&e2);
 			}
 			r = rows_sql(p, g, &cols, 1, &sql, err);
@@ -478,7 +482,7 @@ void dbt_unit_run(struct dbt_project *p, struct dbt_node *n, struct warehouse *w
 		while (l && (isspace((unsigned char)compiled[l - 1]) || compiled[l - 1] == ';'))
 			compiled[--l] = '\0';
 	}
-	if (describe(wh, compiled, &actual, err) < 0)
+	if (describe(p, wh, compiled, &actual, err) < 0)
 		goto out;
 	const struct jval *expect = jval_dict_get(n->test_kwargs, "expect");
 	if (!expect || expect->type != JVAL_DICT) {
@@ -489,7 +493,7 @@ void dbt_unit_run(struct dbt_project *p, struct dbt_node *n, struct warehouse *w
 		prefix(err, "%s", "expect: ");
 		goto out;
 	}
-	if (describe(wh, exp.buf, &expc, err) < 0)
+	if (describe(p, wh, exp.buf, &expc, err) < 0)
 		goto out;
 	for (size_t i = 0; i < expc.names.nr; i++) {
 		if (col_at(&actual, expc.names.v[i]) < 0) {
@@ -514,6 +518,16 @@ void dbt_unit_run(struct dbt_project *p, struct dbt_node *n, struct warehouse *w
 	if (log->len)
 		strbuf_addstr(log, ";\n");
 	strbuf_addstr(log, sql.buf);
+	if (!wh && dbt_pg_live(p)) {
+		struct strbuf msg = STRBUF_INIT;
+		if (dbt_pg_unit_diff(p, sql.buf, &res->rows, &msg, err) == 0) {
+			res->status = res->rows ? DBT_FAIL : DBT_PASS;
+			free(res->message);
+			res->message = res->rows ? strbuf_detach(&msg, NULL) : NULL;
+		}
+		strbuf_release(&msg);
+		goto out;
+	}
 	struct wh_result r;
 	if (warehouse_query(wh, sql.buf, &r, err) < 0)
 		goto out;

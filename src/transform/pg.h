@@ -1,0 +1,66 @@
+/* The files of the dbt-postgres target (pg_target.c, pg_adapter.c,
+ * pg_seed.c); not an API for the rest of the program.
+ *
+ * While dbt_pg_run() runs, p->other_conn is its libpq connection (a
+ * PGconn); these functions run on it. Values returned as struct jval are
+ * new references (the caller's). */
+#ifndef DANGO_TRANSFORM_PG_H
+#define DANGO_TRANSFORM_PG_H
+#include "transform/dbt.h"
+
+#include <stdint.h>
+
+struct strbuf;
+
+/* --- pg_adapter.c: the adapter object on the live connection ------------------- */
+/* Is p's target postgres with its connection open (dbt_pg_run running)? */
+int dbt_pg_live(const struct dbt_project *p);
+/* Run sql (one statement or several) on the connection; -1 with err. */
+int dbt_pg_exec(struct dbt_project *p, const char *sql, struct strbuf *err);
+/* The same, *rows getting the rows the statement affected. */
+int dbt_pg_exec_count(struct dbt_project *p, const char *sql, int64_t *rows, struct strbuf *err);
+/* The first column of the first row as an integer (0 if none). */
+int dbt_pg_query_int(struct dbt_project *p, const char *sql, int64_t *out, struct strbuf *err);
+/* Append schema.name's columns to the list out, as api.Column values
+ * whose data_type is dbt-postgres' (character varying(10), numeric(28,6),
+ * text, integer, ...); none if it does not exist. */
+int dbt_pg_columns(struct dbt_project *p, const char *schema, const char *name, struct jval out, struct strbuf *err);
+/* Append the relations of schema to the list out (api.Relation values
+ * with type table, view or materialized_view), by name. */
+int dbt_pg_relations(struct dbt_project *p, const char *database, const char *schema, struct jval out,
+		     struct strbuf *err);
+/* "table", "view" or NULL: what schema.name is now, read from pg_class
+ * (and written into the project's catalog). */
+const char *dbt_pg_refresh_kind(struct dbt_project *p, const char *schema, const char *name);
+
+/* The columns of a query and their types as the server names them
+ * (format_type: integer, numeric(10,2), character varying(5), ...). */
+int dbt_pg_describe(struct dbt_project *p, const char *query, struct strvec *names, struct strvec *types,
+		    struct strbuf *err);
+/* A unit test's comparison query (unit.c): *rows differing rows, and if
+ * any, msg gets them as unit.c prints a diff. */
+int dbt_pg_unit_diff(struct dbt_project *p, const char *sql, int64_t *rows, struct strbuf *msg, struct strbuf *err);
+
+/* --- pg_extras.c: persist_docs, store_failures ------------------------------- */
+/* The descriptions of model or seed n as comments on its relation and its
+ * columns (those it has), as persist_docs asks. -1 with err. */
+int dbt_pg_persist_docs(struct dbt_project *p, struct dbt_node *n, struct strbuf *err);
+/* With store_failures (or store_failures_as table/view), test n's failing
+ * rows (body: its compiled query) into <target schema>_dbt_test__audit
+ * (or its schema config's schema), replacing what was there. */
+int dbt_pg_store_failures(struct dbt_project *p, struct dbt_node *n, const char *body, struct strbuf *err);
+
+/* --- pg_seed.c: seeds ----------------------------------------------------------- */
+/* Load seed n's CSV into its table: the file read and typed by duck (an
+ * in-memory DuckDB the caller opened, used by one seed after another),
+ * as dbt-postgres types seeds (integer, bigint when too
+ * big, float8 for decimals, boolean, date, timestamp without time zone,
+ * text; column_types as given), sent with COPY ... FROM STDIN. The caller
+ * holds the transaction. An existing table is truncated and reloaded
+ * (dropped and created again with full_refresh), as dbt-postgres does;
+ * *rows gets the rows loaded. -1 with err. */
+struct warehouse;
+int dbt_pg_seed_load(struct dbt_project *p, struct warehouse *duck, struct dbt_node *n, int full_refresh,
+		     int64_t *rows, struct strbuf *err);
+
+#endif
