@@ -2202,8 +2202,25 @@ static int ahead_start(struct ahead *a, struct rest *r, struct sync_job *job, co
 		strbuf_init(&a->slots[i].err, 0);
 	}
 	pool_init(&a->pool, workers, ahead_run);
-	job->progress(job, "Fetching %lld more pages of %s, %zu at a time", (long long)(pages - 1), ep->name, workers);
+	job->progress(job, "%s: %lld more pages, %zu at a time (the total says where they are)", ep->name,
+		      (long long)(pages - 1), workers);
 	return ahead_fill(a, 1, err);
+}
+
+/* The most pages (the first included) worth fetching ahead after the
+ * first of this call, per pages of `per` records: max_pages counts the
+ * pages of every parent row, --limit the records of every endpoint; 0 for
+ * no bound. */
+static int64_t ahead_cap(const struct rest *r, const struct sync_job *job, const struct fetch *f, int64_t max_pages,
+			 int64_t per)
+{
+	int64_t cap = max_pages > 0 ? max_pages - f->pages + 1 : 0;
+	if (job->opts->limit > 0 && per > 0) {
+		int64_t want = 1 + (job->opts->limit - r->total_rows + per - 1) / per;
+		if (!cap || want < cap)
+			cap = want;
+	}
+	return cap;
 }
 
 /* Page i (its turn has come), once fetched. */
@@ -2438,9 +2455,8 @@ static int fetch_pages(struct rest *r, struct sync_job *job, struct fetch *f, st
 		}
 		if (!nrec && (pg.type == PG_CURSOR || pg.type == PG_JSON_LINK || pg.type == PG_HEADER_LINK))
 			break; /* an empty page ends it, whatever the links say */
-		/* max_pages counts the pages of every parent row */
 		if (here == 1 && ahead_start(&ahead, r, job, ep, &pg, dp->root, &base, &query, &body, limit,
-					     max_pages > 0 ? max_pages - f->pages + 1 : 0, err) < 0)
+					     ahead_cap(r, job, f, max_pages, limit > 0 ? limit : (int64_t)nrec), err) < 0)
 			goto out;
 		if (again) {
 			if (json_object_get(seen, again)) {

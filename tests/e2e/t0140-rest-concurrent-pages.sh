@@ -48,7 +48,7 @@ test_expect_success 'concurrent pages give the rows of sequential ones, in page 
     dango sync seq >out 2>&1 &&
     test_grep ! "at a time" out &&
     dango sync conc >out 2>&1 &&
-    test_grep "Fetching 12 more pages of items, 4 at a time" out &&
+    test_grep "^\[[0-9:]*\] items: 12 more pages, 4 at a time (the total says where they are)$" out &&
     test_grep "Loaded 25 rows into raw_conc.items" out &&
     rows seq >seq.csv &&
     rows conc >conc.csv &&
