@@ -69,7 +69,7 @@ fresh; measure dango "$dango" sync bench >"$work/dango.txt"
 n=$("$dango" query --csv "SELECT count(*) FROM raw_bench.records" | tail -1)
 [ "$n" = "$records" ] || { echo "bench: loaded $n records, expected $records"; exit 1; }
 # the same records, in one file, for the reference
-"$dango" query --csv "COPY (SELECT id, name, email, amount, active, country, strftime(created_at, '%Y-%m-%dT%H:%M:%SZ') AS created_at,
+"$dango" query --write --csv "COPY (SELECT id, name, email, amount, active, country, strftime(created_at, '%Y-%m-%dT%H:%M:%SZ') AS created_at,
     score FROM raw_bench.records ORDER BY id) TO '$work/records.ndjson' (FORMAT JSON)" >/dev/null
 size=$(stat -c %s "$work/records.ndjson")
 : >"$work/ref.txt"
