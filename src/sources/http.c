@@ -58,6 +58,26 @@ void http_client_release(struct http_client *c)
 	memset(c, 0, sizeof(*c));
 }
 
+void http_client_init_like(struct http_client *c, const struct http_client *model)
+{
+	http_client_init(c);
+	c->timeout = model->timeout;
+	c->rate_limit_delay = model->rate_limit_delay;
+	c->max_attempts = model->max_attempts;
+	c->backoff_factor = model->backoff_factor;
+	c->max_retry_wait = model->max_retry_wait;
+	c->max_redirects = model->max_redirects;
+	c->max_body = model->max_body;
+	c->origin = model->origin ? xstrdup(model->origin) : NULL;
+	c->cross_origin = model->cross_origin;
+	c->told_foreign = model->told_foreign;
+	for (size_t i = 0; i < model->secrets.nr; i++)
+		strvec_push(&c->secrets, model->secrets.v[i]);
+	c->log = model->log;
+	c->log_data = model->log_data;
+	c->log_debug = model->log_debug;
+}
+
 void http_add_escaped(struct strbuf *sb, const char *s)
 {
 	static const char hex[] = "0123456789ABCDEF";
@@ -417,6 +437,8 @@ static CURLcode perform(struct http_client *c, const char *method, const char *u
 	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
+	/* HTTP/2 where an https server offers it (ALPN), HTTP/1.1 otherwise */
+	curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
 	curl_easy_setopt(h, CURLOPT_USERAGENT, "dango");
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)((c->timeout > 0 ? c->timeout : 60) * 1000));
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 30000L);

@@ -83,6 +83,10 @@ struct http_response {
 
 void http_client_init(struct http_client *c);
 void http_client_release(struct http_client *c);
+/* A client with model's settings, origin, secrets and log, and a
+ * connection of its own: one per worker when pages are fetched at once
+ * (a client is used by one thread at a time). */
+void http_client_init_like(struct http_client *c, const struct http_client *model);
 /* Remember a secret so that messages never show it. */
 void http_client_add_secret(struct http_client *c, const char *secret);
 /* Credentials go to url's origin. -1 with err if url has no scheme and host. */

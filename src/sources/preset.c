@@ -356,7 +356,8 @@ static json_t *all_endpoints(json_t *spec, json_t *values, json_t **generated)
 }
 
 static const char *const politeness[] = { "rate_limit_delay", "request_max_attempts", "request_backoff_factor",
-					  "max_pages", "timeout", "cross_origin", "max_page_mb", "max_retry_wait", NULL };
+					  "max_pages", "timeout", "cross_origin", "max_page_mb", "max_retry_wait",
+					  "concurrency", NULL };
 
 /* A block that names an oauth_credential: the spec's `oauth: {provider:
  * P}` decides the provider, the token comes from the OAuth store (and is
@@ -655,6 +656,7 @@ static const struct cfg_key common_keys[] = {
 	{ "cross_origin", CFG_STR, 0, NULL, cross_origins, "strip, refuse or allow (links to other hosts)" },
 	{ "max_page_mb", CFG_NUM, 0, NULL, NULL, "largest response accepted, in MB" },
 	{ "max_retry_wait", CFG_NUM, 0, NULL, NULL, "seconds" },
+	{ "concurrency", CFG_INT, 0, NULL, NULL, "pages fetched at once where their URLs are known (default 4)" },
 };
 
 /* Presets whose spec has an `oauth:` section take a stored credential

@@ -105,7 +105,9 @@ static const struct cfg_key endpoint_keys[] = {
 	{ "cross_origin", CFG_STR, 0, NULL, cross_origins,                                                  \
 	  "links and redirects to another host: strip (follow without credentials), refuse or allow" },     \
 	{ "max_page_mb", CFG_NUM, 0, NULL, NULL, "largest response accepted, in MB (default 100)" },        \
-	{ "max_retry_wait", CFG_NUM, 0, NULL, NULL, "longest wait before a retry, Retry-After included (default 60 s)" }
+	{ "max_retry_wait", CFG_NUM, 0, NULL, NULL, "longest wait before a retry, Retry-After included (default 60 s)" }, \
+	{ "concurrency", CFG_INT, 0, NULL, NULL,                                                           \
+	  "pages fetched at once when the paginator knows their URLs ahead (default 4; 1: one at a time)" }
 
 static const struct cfg_key rest_api_keys[] = {
 	{ "base_url", CFG_STR, CFG_REQUIRED, NULL, NULL, "https://api.example.com" },

@@ -24,6 +24,7 @@
 #include "core/env.h"
 #include "oauth/oauth.h"
 #include "core/hash.h"
+#include "core/pool.h"
 #include "core/ui.h"
 #include "core/util.h"
 #include "core/xalloc.h"
@@ -122,6 +123,7 @@ struct rest {
 	int norm_ready;
 	int64_t total_rows;
 	int stop_all;                      /* --limit reached, or the load failed */
+	int concurrency;                   /* pages fetched at once when their URLs are known */
 	struct sync_job *job;              /* for spool files handed over as they close */
 };
 
@@ -532,6 +534,13 @@ static int rest_parse(struct sync_job *job, const struct source *s, struct rest 
 		goto out;
 	}
 	r->max_pages = (int64_t)jnum(c, "max_pages", 0);
+	double conc = jnum(c, "concurrency", 4);
+	if (conc < 1 || conc > 64 || conc != floor(conc)) {
+		strbuf_addf(err, "source '%s': concurrency '%s' is not a whole number from 1 to 64", s->name,
+			    jstr(c, "concurrency"));
+		goto out;
+	}
+	r->concurrency = (int)conc;
 	if (parse_paginator(json_object_get(c, "paginator"), &r->pg, s->name, err) < 0)
 		goto out;
 
@@ -1645,6 +1654,15 @@ static size_t utf8_bad_at(const unsigned char *s, size_t n)
 {
 	size_t i = 0;
 	while (i < n) {
+		/* ASCII, most of any API's answer, eight bytes at a time */
+		if (i + 8 <= n) {
+			uint64_t w;
+			memcpy(&w, s + i, 8);
+			if (!(w & 0x8080808080808080ULL)) {
+				i += 8;
+				continue;
+			}
+		}
 		unsigned c = s[i];
 		size_t k = c < 0x80 ? 0 : (c & 0xe0) == 0xc0 ? 1 : (c & 0xf0) == 0xe0 ? 2 : (c & 0xf8) == 0xf0 ? 3 : 9;
 		if (k == 9 || (k == 1 && c < 0xc2) || (k && i + k >= n))
@@ -1982,6 +2000,293 @@ static int page_records(struct rest *r, const struct endpoint *ep, const char *u
 	return 0;
 }
 
+/* The URL of one page of a paginator that says where pages are (offset,
+ * page number, cursor) rather than linking them. */
+static void page_url(struct strbuf *url, const struct strbuf *base, const struct strbuf *query, const struct paginator *pg,
+		     int64_t offset, int64_t page, int64_t limit, const struct strbuf *cursor)
+{
+	struct strbuf tmp = STRBUF_INIT, extra = STRBUF_INIT;
+	strbuf_addbuf(url, base);
+	strbuf_addbuf(url, query);
+	if (pg->in_body) {
+		/* page_body puts them in the body */
+	} else if (pg->type == PG_OFFSET) {
+		if (limit > 0) {
+			strbuf_addf(&tmp, "%lld", (long long)limit);
+			add_param(&extra, pg->limit_param ? pg->limit_param : "limit", tmp.buf);
+		}
+		strbuf_reset(&tmp);
+		strbuf_addf(&tmp, "%lld", (long long)offset);
+		add_param(&extra, pg->offset_param ? pg->offset_param : "offset", tmp.buf);
+	} else if (pg->type == PG_PAGE) {
+		strbuf_addf(&tmp, "%lld", (long long)page);
+		add_param(&extra, pg->page_param ? pg->page_param : "page", tmp.buf);
+		if (limit > 0) {
+			strbuf_reset(&tmp);
+			strbuf_addf(&tmp, "%lld", (long long)limit);
+			add_param(&extra, pg->limit_param ? pg->limit_param : "per_page", tmp.buf);
+		}
+	} else if (pg->type == PG_CURSOR) {
+		if (limit > 0) {
+			strbuf_addf(&tmp, "%lld", (long long)limit);
+			add_param(&extra, pg->limit_param ? pg->limit_param : "limit", tmp.buf);
+		}
+		if (cursor->len)
+			add_param(&extra, pg->cursor_param ? pg->cursor_param : "cursor", cursor->buf);
+	}
+	if (extra.len) {
+		if (query->len)
+			extra.buf[0] = '&';
+		strbuf_addbuf(url, &extra);
+	}
+	strbuf_release(&tmp);
+	strbuf_release(&extra);
+}
+
+/* ---- pages fetched ahead -------------------------------------------------------
+ *
+ * When an offset or page-number paginator learns the total from the first
+ * page, every later page's URL is known: up to `concurrency` of them are
+ * requested at once, each worker of a pool on a connection of its own (an
+ * http_client each; HTTP/2 where an https server offers it), and their
+ * bodies are checked and parsed on the worker. The records still go to the
+ * normalizer in page order, on the extract thread, through the same loop
+ * as one page at a time. A worker runs http_do itself, so redirects and
+ * their origin rules, retries, backoff and Retry-After are those of any
+ * request; what needs the source's state (a 401's token renewal, the
+ * error messages, the client's log lines) happens when the page's turn
+ * comes. A failed page fails the endpoint as it would one page at a time;
+ * the pages after it are dropped unread. */
+
+struct ahead;
+
+struct ahead_page {
+	struct ahead *a;
+	char *url, *body;
+	struct strvec headers, auth;
+	struct http_response resp;
+	struct jv_doc doc;
+	struct strbuf err;     /* http_do's message */
+	struct strvec said;    /* the client's log lines, told in page order */
+	int rc;                /* http_do's */
+	int parsed;            /* the body is JSON, in doc */
+	int done;              /* handed back by the pool */
+};
+
+struct ahead {
+	struct rest *r;
+	struct sync_job *job;
+	const struct endpoint *ep;
+	const struct paginator *pg;
+	const struct strbuf *base, *query, *body;
+	int64_t limit;
+	struct pool pool;
+	struct http_client *clients;  /* one per worker */
+	size_t nr_clients;
+	struct ahead_page *slots;     /* page i in slots[i % window] */
+	size_t window;
+	int64_t next;                 /* the next page to ask for */
+	int64_t end;                  /* pages [1, end) are fetched ahead; 0: none */
+	int cancel;                   /* the rest is not wanted: workers skip it */
+};
+
+static void ahead_log(void *data, enum http_log_level level, const char *msg)
+{
+	struct ahead_page *p = data;
+	strvec_pushf(&p->said, "%s%s", level == HTTP_LOG_DEBUG ? "DEBUG " : "", msg);
+}
+
+/* On a worker: the request, and the body checked and parsed. */
+static void ahead_run(void *task, size_t worker)
+{
+	struct ahead_page *p = task;
+	struct ahead *a = p->a;
+	struct http_client *c = &a->clients[worker];
+	if (__atomic_load_n(&a->cancel, __ATOMIC_ACQUIRE)) {
+		p->rc = -1;
+		strbuf_addstr(&p->err, "not fetched: an earlier page ended the endpoint");
+		return;
+	}
+	c->log_data = p;
+	struct http_request req = { .method = a->ep->method, .url = p->url, .headers = &p->headers,
+				    .auth_headers = &p->auth, .auth_query = a->r->auth_query, .body = p->body };
+	p->rc = http_do(c, &req, &p->resp, &p->err);
+	if (p->rc < 0 || p->resp.status >= 300 ||
+	    utf8_bad_at((const unsigned char *)p->resp.body.buf, p->resp.body.len) < p->resp.body.len)
+		return;
+	struct strbuf e = STRBUF_INIT;
+	p->parsed = jv_parse(&p->doc, p->resp.body.buf, p->resp.body.len, &e) == 0;
+	strbuf_release(&e);
+}
+
+static void ahead_page_reset(struct ahead_page *p)
+{
+	free(p->url);
+	free(p->body);
+	p->url = p->body = NULL;
+	strvec_clear(&p->headers);
+	strvec_clear(&p->auth);
+	strbuf_reset(&p->err);
+	strvec_clear(&p->said);
+	p->rc = p->parsed = p->done = 0;
+}
+
+/* Ask for the pages after the first until `window` are out or taken from
+ * `first` on (page first - 1 is read, its slot free). */
+static int ahead_fill(struct ahead *a, int64_t first, struct strbuf *err)
+{
+	struct strbuf none = STRBUF_INIT, u = STRBUF_INIT, b = STRBUF_INIT;
+	int ret = -1;
+	while (a->next < a->end && a->next < first + (int64_t)a->window) {
+		struct ahead_page *p = &a->slots[a->next % (int64_t)a->window];
+		int64_t offset = a->next * a->limit, page = a->pg->base_page + a->next;
+		ahead_page_reset(p);
+		strbuf_reset(&u);
+		page_url(&u, a->base, a->query, a->pg, offset, page, a->limit, &none);
+		page_body(a->body, a->pg, &none, offset, page, a->limit, &b);
+		p->url = xstrdup(u.buf);
+		p->body = b.len ? xstrdup(b.buf) : NULL;
+		if (request_headers(a->r, a->job, a->ep, &p->headers, &p->auth, err) < 0)
+			goto out;
+		pool_submit(&a->pool, p);
+		a->next++;
+	}
+	ret = 0;
+out:
+	strbuf_release(&none);
+	strbuf_release(&u);
+	strbuf_release(&b);
+	return ret;
+}
+
+/* After the first page: fetch the rest ahead if the paginator and the
+ * page's total say where they are. 0, or -1 with err. */
+static int ahead_start(struct ahead *a, struct rest *r, struct sync_job *job, const struct endpoint *ep,
+		       const struct paginator *pg, const struct jv *first, const struct strbuf *base,
+		       const struct strbuf *query, const struct strbuf *body, int64_t limit, int64_t max_pages,
+		       struct strbuf *err)
+{
+	struct strbuf tmp = STRBUF_INIT;
+	/* a delay between requests is a wish for one at a time */
+	if (r->concurrency < 2 || r->http.rate_limit_delay > 0 || !pg->total_path ||
+	    (pg->type != PG_OFFSET && pg->type != PG_PAGE) || (pg->type == PG_OFFSET && limit <= 0))
+		return 0;
+	char *end = NULL;
+	long long total = jv_text(jv_path(first, pg->total_path), &tmp) == 0 ? strtoll(tmp.buf, &end, 10) : 0;
+	if (!tmp.len || !end || *end)
+		total = 0;
+	strbuf_release(&tmp);
+	/* the pages the loop would read one by one: offsets below the total, or
+	 * the total's count of pages */
+	int64_t pages = pg->type == PG_OFFSET ? (total + limit - 1) / limit : total;
+	if (max_pages > 0 && pages > max_pages)
+		pages = max_pages;
+	if (pages <= 1)
+		return 0;
+	size_t workers = (size_t)r->concurrency < (size_t)(pages - 1) ? (size_t)r->concurrency : (size_t)(pages - 1);
+	*a = (struct ahead){ .r = r, .job = job, .ep = ep, .pg = pg, .base = base, .query = query, .body = body,
+			     .limit = limit, .next = 1, .end = pages };
+	a->nr_clients = workers;
+	a->clients = xcalloc(workers, sizeof(*a->clients));
+	for (size_t i = 0; i < workers; i++) {
+		http_client_init_like(&a->clients[i], &r->http);
+		a->clients[i].log = ahead_log;
+	}
+	/* one page read while each worker fetches one */
+	a->window = workers + 1;
+	a->slots = xcalloc(a->window, sizeof(*a->slots));
+	for (size_t i = 0; i < a->window; i++) {
+		a->slots[i].a = a;
+		http_response_init(&a->slots[i].resp);
+		a->slots[i].doc = (struct jv_doc)JV_DOC_INIT;
+		strbuf_init(&a->slots[i].err, 0);
+	}
+	pool_init(&a->pool, workers, ahead_run);
+	job->progress(job, "%s: %lld more pages, %zu at a time (the total says where they are)", ep->name,
+		      (long long)(pages - 1), workers);
+	return ahead_fill(a, 1, err);
+}
+
+/* The most pages (the first included) worth fetching ahead after the
+ * first of this call, per pages of `per` records: max_pages counts the
+ * pages of every parent row, --limit the records of every endpoint; 0 for
+ * no bound. */
+static int64_t ahead_cap(const struct rest *r, const struct sync_job *job, const struct fetch *f, int64_t max_pages,
+			 int64_t per)
+{
+	int64_t cap = max_pages > 0 ? max_pages - f->pages + 1 : 0;
+	if (job->opts->limit > 0 && per > 0) {
+		int64_t want = 1 + (job->opts->limit - r->total_rows + per - 1) / per;
+		if (!cap || want < cap)
+			cap = want;
+	}
+	return cap;
+}
+
+/* Page i (its turn has come), once fetched. */
+static struct ahead_page *ahead_take(struct ahead *a, int64_t i, struct strbuf *err)
+{
+	struct ahead_page *p = &a->slots[i % (int64_t)a->window];
+	if (ahead_fill(a, i, err) < 0)
+		return NULL;
+	while (!p->done) {
+		struct ahead_page *d = pool_wait(&a->pool);
+		if (!d) {
+			strbuf_addf(err, "page %lld was never asked for (a bug)", (long long)i + 1);
+			return NULL;
+		}
+		d->done = 1;
+	}
+	return p;
+}
+
+/* A fetched page as request() would have left it: 0 with the JSON in
+ * p->doc, or -1 with err. */
+static int ahead_finish(struct rest *r, struct sync_job *job, const struct endpoint *ep, struct ahead_page *p,
+			struct strbuf *err)
+{
+	for (size_t i = 0; i < p->said.nr; i++)
+		job->progress(job, "%s", p->said.v[i]);
+	strvec_clear(&p->said);
+	if (p->rc < 0) {
+		strbuf_addbuf(err, &p->err);
+		return -1;
+	}
+	if (p->resp.status == 401)
+		/* a token to renew, perhaps: asked again as a request of its own */
+		return request(r, job, ep, ep->method, p->url, p->body, &p->resp, &p->doc, err);
+	if (p->resp.status >= 300) {
+		status_error(r, job, p->url, &p->resp, err);
+		return -1;
+	}
+	r->just_renewed = 0;
+	if (!p->parsed)
+		/* says what is wrong with the body */
+		return parse_page(r, ep->method, p->url, &p->resp, &p->doc, err) < 0 ||
+		       inband_error(r, job, p->url, &p->resp, p->doc.root, err) < 0 ? -1 : 0;
+	return inband_error(r, job, p->url, &p->resp, p->doc.root, err);
+}
+
+/* The workers stopped (after their current request), the rest dropped. */
+static void ahead_stop(struct ahead *a)
+{
+	if (!a->end)
+		return;
+	__atomic_store_n(&a->cancel, 1, __ATOMIC_RELEASE);
+	pool_release(&a->pool);
+	for (size_t i = 0; i < a->nr_clients; i++)
+		http_client_release(&a->clients[i]);
+	for (size_t i = 0; i < a->window; i++) {
+		ahead_page_reset(&a->slots[i]);
+		http_response_release(&a->slots[i].resp);
+		jv_doc_release(&a->slots[i].doc);
+		strbuf_release(&a->slots[i].err);
+	}
+	free(a->clients);
+	free(a->slots);
+	memset(a, 0, sizeof(*a));
+}
+
 static int fetch_pages(struct rest *r, struct sync_job *job, struct fetch *f, struct strbuf *err)
 {
 	struct endpoint *ep = f->ep;
@@ -1996,6 +2301,8 @@ static int fetch_pages(struct rest *r, struct sync_job *job, struct fetch *f, st
 	struct jv_doc doc = JV_DOC_INIT, shaped = JV_DOC_INIT;
 	struct jv_list items = { 0 };
 	struct shape_state shape = SHAPE_STATE_INIT;
+	struct ahead ahead = { 0 };
+	int64_t here = 0;  /* pages read in this call (f counts those of every parent row) */
 	struct tctx t = { f->start, f->end, ep->parent >= 0 ? &r->eps[ep->parent] : NULL, ep,
 			  f->parent_row >= 0 ? (size_t)f->parent_row : 0, NULL };
 	int ret = -1, detected = pg.type != PG_AUTO;
@@ -2041,59 +2348,30 @@ static int fetch_pages(struct rest *r, struct sync_job *job, struct fetch *f, st
 	for (;;) {
 		if (r->stop_all)
 			break;
+		/* the page: fetched now, or ahead by a worker */
+		struct http_response *rp = &resp;
+		struct jv_doc *dp = &doc;
 		strbuf_reset(&url);
-		if (next.len) {
-			/* the key in the query is the client's to add, for our own origin only */
-			strbuf_addbuf(&url, &next);
+		if (ahead.end && here < ahead.end) {
+			struct ahead_page *ap = ahead_take(&ahead, here, err);
+			if (!ap || ahead_finish(r, job, ep, ap, err) < 0)
+				goto out;
+			strbuf_addstr(&url, ap->url);
+			rp = &ap->resp;
+			dp = &ap->doc;
 		} else {
-			strbuf_addbuf(&url, &base);
-			strbuf_addbuf(&url, &query);
-			struct strbuf extra = STRBUF_INIT;
-			if (pg.in_body) {
-				/* page_body puts them in the body */
-			} else if (pg.type == PG_OFFSET) {
-				if (limit > 0) {
-					strbuf_reset(&tmp);
-					strbuf_addf(&tmp, "%lld", (long long)limit);
-					add_param(&extra, pg.limit_param ? pg.limit_param : "limit", tmp.buf);
-				}
-				strbuf_reset(&tmp);
-				strbuf_addf(&tmp, "%lld", (long long)offset);
-				add_param(&extra, pg.offset_param ? pg.offset_param : "offset", tmp.buf);
-			} else if (pg.type == PG_PAGE) {
-				strbuf_reset(&tmp);
-				strbuf_addf(&tmp, "%lld", (long long)page);
-				add_param(&extra, pg.page_param ? pg.page_param : "page", tmp.buf);
-				if (limit > 0) {
-					strbuf_reset(&tmp);
-					strbuf_addf(&tmp, "%lld", (long long)limit);
-					add_param(&extra, pg.limit_param ? pg.limit_param : "per_page", tmp.buf);
-				}
-			} else if (pg.type == PG_CURSOR) {
-				if (limit > 0) {
-					strbuf_reset(&tmp);
-					strbuf_addf(&tmp, "%lld", (long long)limit);
-					add_param(&extra, pg.limit_param ? pg.limit_param : "limit", tmp.buf);
-				}
-				if (cursor.len)
-					add_param(&extra, pg.cursor_param ? pg.cursor_param : "cursor", cursor.buf);
-			}
-			if (extra.len) {
-				if (!query.len)
-					strbuf_addbuf(&url, &extra);
-				else {
-					extra.buf[0] = '&';
-					strbuf_addbuf(&url, &extra);
-				}
-			}
-			strbuf_release(&extra);
+			if (next.len)
+				/* the key in the query is the client's to add, for our own origin only */
+				strbuf_addbuf(&url, &next);
+			else
+				page_url(&url, &base, &query, &pg, offset, page, limit, &cursor);
+			page_body(&body, &pg, &cursor, offset, page, limit, &reqbody);
+			if (request(r, job, ep, ep->method, url.buf, reqbody.len ? reqbody.buf : NULL, &resp, &doc, err) < 0)
+				goto out;
 		}
-
-		page_body(&body, &pg, &cursor, offset, page, limit, &reqbody);
-		if (request(r, job, ep, ep->method, url.buf, reqbody.len ? reqbody.buf : NULL, &resp, &doc, err) < 0)
-			goto out;
 		f->pages++;
-		if (page_records(r, ep, url.buf, doc.root, &shape, &shaped, &items, err) < 0)
+		here++;
+		if (page_records(r, ep, url.buf, dp->root, &shape, &shaped, &items, err) < 0)
 			goto out;
 		size_t nrec = items.nr;
 		for (size_t i = 0; i < items.nr && !r->stop_all; i++) {
@@ -2112,29 +2390,29 @@ static int fetch_pages(struct rest *r, struct sync_job *job, struct fetch *f, st
 
 		/* the next page, if any */
 		if (!detected) {
-			detect_paginator(&pg, &resp, doc.root);
+			detect_paginator(&pg, rp, dp->root);
 			detected = 1;
 		}
 		if (r->stop_all || pg.type == PG_SINGLE || (max_pages > 0 && f->pages >= max_pages))
 			break;
-		if (pg.stop_path && truthy(jv_path(doc.root, pg.stop_path)))
+		if (pg.stop_path && truthy(jv_path(dp->root, pg.stop_path)))
 			break;
 		const char *again = NULL;  /* the value that leads on, checked for repeats */
 		strbuf_reset(&next);
 		if (pg.type == PG_HEADER_LINK) {
-			if (!resp.link_next)
+			if (!rp->link_next)
 				break;
-			resolve_link(&next, r->base_url, resp.link_next);
+			resolve_link(&next, r->base_url, rp->link_next);
 			again = next.buf;
 		} else if (pg.type == PG_JSON_LINK) {
-			const struct jv *nv = jv_path(doc.root, pg.next_url_path ? pg.next_url_path : "next");
+			const struct jv *nv = jv_path(dp->root, pg.next_url_path ? pg.next_url_path : "next");
 			strbuf_reset(&tmp);
 			if (!nv || jv_text(nv, &tmp) < 0 || !tmp.len)
 				break;
 			resolve_link(&next, r->base_url, tmp.buf);
 			again = next.buf;
 		} else if (pg.type == PG_CURSOR) {
-			if (pg.has_more_path && !truthy(jv_path(doc.root, pg.has_more_path)))
+			if (pg.has_more_path && !truthy(jv_path(dp->root, pg.has_more_path)))
 				break;
 			strbuf_reset(&cursor);
 			if (pg.record_cursor_path) {
@@ -2143,7 +2421,7 @@ static int fetch_pages(struct rest *r, struct sync_job *job, struct fetch *f, st
 				if (jv_text(jv_path(items.v[items.nr - 1], pg.record_cursor_path), &cursor) < 0)
 					break;
 			} else {
-				const struct jv *cv = jv_path(doc.root, pg.cursor_path ? pg.cursor_path : "next_cursor");
+				const struct jv *cv = jv_path(dp->root, pg.cursor_path ? pg.cursor_path : "next_cursor");
 				if (!cv || jv_text(cv, &cursor) < 0)
 					break;
 			}
@@ -2154,22 +2432,22 @@ static int fetch_pages(struct rest *r, struct sync_job *job, struct fetch *f, st
 			if (!nrec)
 				break;
 			offset += limit > 0 ? limit : (int64_t)nrec;
-			if (pg.has_more_path && !truthy(jv_path(doc.root, pg.has_more_path)))
+			if (pg.has_more_path && !truthy(jv_path(dp->root, pg.has_more_path)))
 				break;
 			if (pg.total_path) {
 				strbuf_reset(&tmp);
-				if (jv_text(jv_path(doc.root, pg.total_path), &tmp) == 0 && offset >= strtoll(tmp.buf, NULL, 10))
+				if (jv_text(jv_path(dp->root, pg.total_path), &tmp) == 0 && offset >= strtoll(tmp.buf, NULL, 10))
 					break;
 			}
 		} else if (pg.type == PG_PAGE) {
 			if (!nrec)
 				break;
-			if (pg.has_more_path && !truthy(jv_path(doc.root, pg.has_more_path)))
+			if (pg.has_more_path && !truthy(jv_path(dp->root, pg.has_more_path)))
 				break;
 			if (pg.total_path) {
 				strbuf_reset(&tmp);
 				/* total_path counts pages */
-				if (jv_text(jv_path(doc.root, pg.total_path), &tmp) == 0 &&
+				if (jv_text(jv_path(dp->root, pg.total_path), &tmp) == 0 &&
 				    page - pg.base_page + 1 >= strtoll(tmp.buf, NULL, 10))
 					break;
 			}
@@ -2177,6 +2455,9 @@ static int fetch_pages(struct rest *r, struct sync_job *job, struct fetch *f, st
 		}
 		if (!nrec && (pg.type == PG_CURSOR || pg.type == PG_JSON_LINK || pg.type == PG_HEADER_LINK))
 			break; /* an empty page ends it, whatever the links say */
+		if (here == 1 && ahead_start(&ahead, r, job, ep, &pg, dp->root, &base, &query, &body, limit,
+					     ahead_cap(r, job, f, max_pages, limit > 0 ? limit : (int64_t)nrec), err) < 0)
+			goto out;
 		if (again) {
 			if (json_object_get(seen, again)) {
 				struct strbuf m = STRBUF_INIT;
@@ -2193,6 +2474,7 @@ static int fetch_pages(struct rest *r, struct sync_job *job, struct fetch *f, st
 		strvec_pushf(&job->notes, "%s: stopped after %lld pages (max_pages)", ep->name, (long long)max_pages);
 	ret = 0;
 out:
+	ahead_stop(&ahead);
 	strbuf_release(&base);
 	strbuf_release(&query);
 	strbuf_release(&url);

@@ -39,8 +39,9 @@ YAML
         test_grep "Loaded 25 rows into raw_pg.$t$" out || exit 1
         q "SELECT count(DISTINCT id) || '"'"' '"'"'|| min(id) || '"'"' '"'"' || max(id) FROM raw_pg.$t" >n && echo "25 1 25" >expect && test_cmp expect n || exit 1
     done &&
-    log_since $m | cut -d" " -f2 >reqs &&
-    cat >expect <<-\EOF &&
+    # sorted: the pages a total makes known are fetched at once, in any order
+    log_since $m | cut -d" " -f2 | sort >reqs &&
+    sort >expect <<-\EOF &&
 	/offset?limit=10&offset=0
 	/offset?limit=10&offset=10
 	/offset?limit=10&offset=20
