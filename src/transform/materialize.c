@@ -269,22 +269,7 @@ static int build_view(struct mctx *m, const char *body)
 
 int mat_describe(struct mctx *m, const char *rel, struct cols *c)
 {
-	struct strbuf sql = STRBUF_INIT;
-	struct wh_result r;
-	strbuf_addf(&sql, "DESCRIBE %s", rel);
-	int ret = warehouse_query(m->wh, sql.buf, &r, m->err);
-	if (ret == 0) {
-		for (size_t i = 0; i < r.rows; i++) {
-			char *name = wh_result_str(&r, i, 0), *type = wh_result_str(&r, i, 1);
-			strvec_push(&c->names, name ? name : "");
-			strvec_push(&c->types, type ? type : "");
-			free(name);
-			free(type);
-		}
-		wh_result_free(&r);
-	}
-	strbuf_release(&sql);
-	return ret;
+	return warehouse_describe(m->wh, rel, &c->names, &c->types, m->err);
 }
 
 long mat_col_index(const struct cols *c, const char *name)

@@ -77,22 +77,11 @@ static void csv_source(struct strbuf *src, const struct dbt_node *n)
 
 static int describe(struct warehouse *wh, const char *src, struct seed_cols *c, struct strbuf *err)
 {
-	struct strbuf sql = STRBUF_INIT;
-	struct wh_result r;
-	strbuf_addf(&sql, "DESCRIBE SELECT * FROM %s", src);
-	int ret = warehouse_query(wh, sql.buf, &r, err);
-	strbuf_release(&sql);
-	if (ret < 0)
-		return -1;
-	for (size_t i = 0; i < r.rows; i++) {
-		char *name = wh_result_str(&r, i, 0), *type = wh_result_str(&r, i, 1);
-		strvec_push(&c->names, name ? name : "");
-		strvec_push(&c->duck, type ? type : "VARCHAR");
-		free(name);
-		free(type);
-	}
-	wh_result_free(&r);
-	return 0;
+	struct strbuf what = STRBUF_INIT;
+	strbuf_addf(&what, "SELECT * FROM %s", src);
+	int ret = warehouse_describe(wh, what.buf, &c->names, &c->duck, err);
+	strbuf_release(&what);
+	return ret;
 }
 
 /* Whole-number columns are integer, as agate's; bigint (or numeric) when

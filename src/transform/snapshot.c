@@ -389,28 +389,13 @@ static int on_pg(struct dbt_project *p, struct warehouse *wh)
 static int columns_of(struct dbt_project *p, struct warehouse *wh, const char *rel, struct strvec *names,
 		      struct strvec *types, struct strbuf *err)
 {
+	if (!on_pg(p, wh))
+		return warehouse_describe(wh, rel, names, types, err);
 	struct strbuf sql = STRBUF_INIT;
-	if (on_pg(p, wh)) {
-		strbuf_addf(&sql, "select * from %s dbt_rel", rel);
-		int ret = dbt_pg_describe(p, sql.buf, names, types, err);
-		strbuf_release(&sql);
-		return ret;
-	}
-	struct wh_result r;
-	strbuf_addf(&sql, "DESCRIBE %s", rel);
-	int ret = warehouse_query(wh, sql.buf, &r, err);
+	strbuf_addf(&sql, "select * from %s dbt_rel", rel);
+	int ret = dbt_pg_describe(p, sql.buf, names, types, err);
 	strbuf_release(&sql);
-	if (ret < 0)
-		return -1;
-	for (size_t i = 0; i < r.rows; i++) {
-		char *name = wh_result_str(&r, i, 0), *type = wh_result_str(&r, i, 1);
-		strvec_push(names, name ? name : "");
-		strvec_push(types, type ? type : "");
-		free(name);
-		free(type);
-	}
-	wh_result_free(&r);
-	return 0;
+	return ret;
 }
 
 static int run(struct dbt_project *p, struct warehouse *wh, struct strbuf *log, const char *sql, struct strbuf *err)

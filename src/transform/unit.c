@@ -54,22 +54,11 @@ static int describe(struct dbt_project *p, struct warehouse *wh, const char *que
 {
 	if (!wh && dbt_pg_live(p)) /* a postgres target (pg_target.c) */
 		return dbt_pg_describe(p, query, &c->names, &c->types, err);
-	struct strbuf sql = STRBUF_INIT;
-	struct wh_result r;
-	strbuf_addf(&sql, "DESCRIBE (SELECT * FROM (\n%s\n) dbt_unit)", query);
-	int ret = warehouse_query(wh, sql.buf, &r, err);
-	strbuf_release(&sql);
-	if (ret < 0)
-		return -1;
-	for (size_t i = 0; i < r.rows; i++) {
-		char *name = wh_result_str(&r, i, 0), *type = wh_result_str(&r, i, 1);
-		strvec_push(&c->names, name ? name : "");
-		strvec_push(&c->types, type ? type : "");
-		free(name);
-		free(type);
-	}
-	wh_result_free(&r);
-	return 0;
+	struct strbuf what = STRBUF_INIT;
+	strbuf_addf(&what, "(SELECT * FROM (\n%s\n) dbt_unit)", query);
+	int ret = warehouse_describe(wh, what.buf, &c->names, &c->types, err);
+	strbuf_release(&what);
+	return ret;
 }
 
 static long col_at(const struct ucols *c, const char *name)

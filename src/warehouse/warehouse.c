@@ -1,5 +1,6 @@
 #include "warehouse/warehouse.h"
 #include "core/strbuf.h"
+#include "core/strvec.h"
 #include "core/ui.h"
 #include "core/xalloc.h"
 
@@ -350,6 +351,27 @@ int warehouse_query_int(struct warehouse *wh, const char *sql, int64_t *out, str
 		return WH_ERROR;
 	if (r.rows && r.cols)
 		*out = wh_result_int(&r, 0, 0);
+	wh_result_free(&r);
+	return 0;
+}
+
+int warehouse_describe(struct warehouse *wh, const char *what, struct strvec *names, struct strvec *types,
+		       struct strbuf *err)
+{
+	struct strbuf sql = STRBUF_INIT;
+	struct wh_result r;
+	strbuf_addf(&sql, "DESCRIBE %s", what);
+	int ret = warehouse_query(wh, sql.buf, &r, err);
+	strbuf_release(&sql);
+	if (ret < 0)
+		return WH_ERROR;
+	for (size_t i = 0; i < r.rows; i++) {
+		char *name = wh_result_str(&r, i, 0), *type = wh_result_str(&r, i, 1);
+		strvec_push(names, name ? name : "");
+		strvec_push(types, type ? type : "");
+		free(name);
+		free(type);
+	}
 	wh_result_free(&r);
 	return 0;
 }

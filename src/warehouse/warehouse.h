@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 struct strbuf;
+struct strvec;
 
 enum { WH_ERROR = -1, WH_LOCKED = -2 };
 enum wh_mode { WH_READ_ONLY, WH_READ_WRITE };
@@ -54,6 +55,11 @@ int warehouse_query_stream(struct warehouse *wh, const char *sql, struct wh_resu
  * names the warehouse file is refused (it would overwrite the warehouse). */
 int warehouse_query_each(struct warehouse *wh, const char *sql, int (*each)(struct wh_result *r, void *data),
 			 void *data, struct strbuf *err);
+/* The columns of `what` (a relation, or a query in parentheses or after
+ * SELECT): DuckDB's DESCRIBE, each column's name and type appended to
+ * names and types. */
+int warehouse_describe(struct warehouse *wh, const char *what, struct strvec *names, struct strvec *types,
+		       struct strbuf *err);
 /* The first column of the first row as an integer; *out = 0 if no row. */
 int warehouse_query_int(struct warehouse *wh, const char *sql, int64_t *out, struct strbuf *err);
 
