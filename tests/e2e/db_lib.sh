@@ -167,6 +167,24 @@ mariadb_stop() {
     MY_PID=
 }
 
+# pg_dbt_profile: ./profiles.yml with the dbt profile `p`, a postgres target
+# on the test server's database `wh` (schema analytics)
+pg_dbt_profile() {
+    cat >profiles.yml <<EOF
+p:
+  target: dev
+  outputs:
+    dev:
+      type: postgres
+      host: 127.0.0.1
+      port: $PGPORT
+      user: dango
+      password: $DB_PW
+      dbname: wh
+      schema: analytics
+EOF
+}
+
 db_stop_all() {
     pg_stop
     mariadb_stop

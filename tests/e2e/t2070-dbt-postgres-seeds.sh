@@ -28,19 +28,7 @@ seeds:
     other:
       +schema: extra
 EOF
-cat >profiles.yml <<EOF
-p:
-  target: dev
-  outputs:
-    dev:
-      type: postgres
-      host: 127.0.0.1
-      port: $PGPORT
-      user: dango
-      password: secret
-      dbname: wh
-      schema: analytics
-EOF
+pg_dbt_profile
 cat >p/seeds/people.csv <<\EOF
 id,name,nick,score,joined,active,seen_at,big
 1,Ann,annie,1.5,2024-01-02,true,2024-01-02 03:04:05,3000000000

@@ -25,19 +25,7 @@ snapshots:
     +target_schema: snaps
 on-run-end: "insert into public.run_log values ({{ results | length }}, '{{ results | map(attribute='status') | join(',') }}')"
 EOF
-cat >profiles.yml <<EOF
-p:
-  target: dev
-  outputs:
-    dev:
-      type: postgres
-      host: 127.0.0.1
-      port: $PGPORT
-      user: dango
-      password: secret
-      dbname: wh
-      schema: analytics
-EOF
+pg_dbt_profile
 cat >p/models/sources.yml <<\EOF
 sources:
   - name: raw

@@ -12,19 +12,7 @@ psql_do "CREATE DATABASE wh"
 
 mkdir -p p/models
 printf 'name: p\nprofile: p\n' >p/dbt_project.yml
-cat >profiles.yml <<EOF
-p:
-  target: dev
-  outputs:
-    dev:
-      type: postgres
-      host: 127.0.0.1
-      port: $PGPORT
-      user: dango
-      password: secret
-      dbname: wh
-      schema: analytics
-EOF
+pg_dbt_profile
 cat >p/models/dates.sql <<\EOF
 select
   ({{ dbt.dateadd('day', 3, "'2024-01-30'::date") }})::date as add_day,

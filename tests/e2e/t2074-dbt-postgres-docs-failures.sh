@@ -21,19 +21,7 @@ seeds:
   p:
     +persist_docs: {relation: true}
 EOF
-cat >profiles.yml <<EOF
-p:
-  target: dev
-  outputs:
-    dev:
-      type: postgres
-      host: 127.0.0.1
-      port: $PGPORT
-      user: dango
-      password: secret
-      dbname: wh
-      schema: analytics
-EOF
+pg_dbt_profile
 printf 'id,kind\n1,a\n2,b\n2,c\n' >p/seeds/things.csv
 echo "select id, kind from {{ ref('things') }}" >p/models/things_v.sql
 echo "{{ config(materialized='table') }} select id from {{ ref('things') }}" >p/models/ids.sql
