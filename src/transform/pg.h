@@ -29,8 +29,12 @@ int dbt_pg_columns(struct dbt_project *p, const char *schema, const char *name, 
  * with type table, view or materialized_view), by name. */
 int dbt_pg_relations(struct dbt_project *p, const char *database, const char *schema, struct jval out,
 		     struct strbuf *err);
-/* "table", "view" or NULL: what schema.name is now, read from pg_class
- * (and written into the project's catalog). */
+/* 'r' table, 'v' view, 0 none: what schema.name is now on the libpq
+ * connection c (a PGconn), read from pg_class. */
+struct pg_conn;
+char dbt_pg_relkind(struct pg_conn *c, const char *schema, const char *name);
+/* "table", "view" or NULL: the same on the run's connection, also written
+ * into the project's catalog. */
 const char *dbt_pg_refresh_kind(struct dbt_project *p, const char *schema, const char *name);
 
 /* The columns of a query and their types as the server names them

@@ -85,10 +85,10 @@ int dbt_pg_relations(struct dbt_project *p, const char *database, const char *sc
 	return ret;
 }
 
-const char *dbt_pg_refresh_kind(struct dbt_project *p, const char *schema, const char *name)
+char dbt_pg_relkind(PGconn *c, const char *schema, const char *name)
 {
 	const char *params[2] = { schema, name };
-	PGresult *r = PQexecParams(p->other_conn,
+	PGresult *r = PQexecParams(c,
 				   "select c.relkind from pg_class c join pg_namespace n on n.oid = c.relnamespace "
 				   "where n.nspname = $1 and c.relname = $2",
 				   2, NULL, params, NULL, NULL, 0);
@@ -96,7 +96,13 @@ const char *dbt_pg_refresh_kind(struct dbt_project *p, const char *schema, const
 	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0)
 		k = PQgetvalue(r, 0, 0)[0];
 	PQclear(r);
-	const char *kind = k == 'r' || k == 'p' ? "table" : k == 'v' || k == 'm' ? "view" : NULL;
+	return k == 'r' || k == 'p' ? 'r' : k == 'v' || k == 'm' ? 'v' : 0;
+}
+
+const char *dbt_pg_refresh_kind(struct dbt_project *p, const char *schema, const char *name)
+{
+	char k = dbt_pg_relkind(p->other_conn, schema, name);
+	const char *kind = k == 'r' ? "table" : k == 'v' ? "view" : NULL;
 	dbt_catalog_set(p, schema, name, kind);
 	return kind;
 }

@@ -172,21 +172,6 @@ static int pg_exec(PGconn *c, const char *sql, struct strbuf *err)
 	return ok ? 0 : -1;
 }
 
-/* "r" table, "v" view, 0 none: what schema.name is now. */
-static char relkind(PGconn *c, const char *schema, const char *name)
-{
-	const char *params[2] = { schema, name };
-	PGresult *r = PQexecParams(c,
-				   "select c.relkind from pg_class c join pg_namespace n on n.oid = c.relnamespace "
-				   "where n.nspname = $1 and c.relname = $2",
-				   2, NULL, params, NULL, NULL, 0);
-	char k = 0;
-	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0)
-		k = PQgetvalue(r, 0, 0)[0];
-	PQclear(r);
-	return k == 'r' || k == 'p' ? 'r' : k == 'v' || k == 'm' ? 'v' : 0;
-}
-
 static void qname(struct strbuf *sb, const char *schema, const char *name, const char *suffix)
 {
 	struct strbuf n = STRBUF_INIT;
@@ -449,7 +434,7 @@ static int build_model(struct dbt_project *p, PGconn *c, struct dbt_node *n, int
 	strbuf_add_sql_ident(&q, schema);
 	if (pg_exec(c, q.buf, err) < 0 || model_hooks(p, c, n, "pre-hook", err) < 0)
 		goto rollback;
-	char had = relkind(c, schema, name);
+	char had = dbt_pg_relkind(c, schema, name);
 	strbuf_reset(&q);
 	const struct jval *fr = jval_dict_get(n->config, "full_refresh");
 	int full = fr && fr->type == JVAL_BOOL ? fr->u.b : full_refresh;
