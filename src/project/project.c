@@ -40,12 +40,27 @@ static const struct cfg_key governance_keys[] = {
 	{ "webhook_url_env", CFG_STR, 0, NULL, NULL, "variable holding the URL a schema drift report is POSTed to" },
 	{ NULL }
 };
+static const char *const warehouse_types[] = { "duckdb", "postgres", NULL };
+static const char *const sslmodes[] = { "disable", "allow", "prefer", "require", "verify-ca", "verify-full", NULL };
+static const struct cfg_key warehouse_keys[] = {
+	{ "type", CFG_STR, 0, NULL, warehouse_types, "duckdb (the default) or postgres" },
+	{ "path", CFG_STR, 0, NULL, NULL, "duckdb: the file (default data/warehouse.duckdb)" },
+	{ "url_env", CFG_STR, CFG_SECRET, NULL, NULL, "postgres: variable holding a postgresql:// URL" },
+	{ "host", CFG_STR, 0, NULL, NULL, NULL },
+	{ "port", CFG_INT, 0, NULL, NULL, NULL },
+	{ "database", CFG_STR, 0, NULL, NULL, NULL },
+	{ "user", CFG_STR, 0, NULL, NULL, NULL },
+	{ "password_env", CFG_STR, CFG_SECRET, NULL, NULL, "postgres: variable holding the password" },
+	{ "sslmode", CFG_STR, 0, NULL, sslmodes, NULL },
+	{ NULL }
+};
 static const struct cfg_key project_keys[] = {
 	{ "name", CFG_STR, CFG_REQUIRED, NULL, NULL, NULL },
 	{ "description", CFG_STR, 0, NULL, NULL, NULL },
 	{ "created", CFG_STR, 0, NULL, NULL, NULL },
 	{ "version", CFG_STR, 0, NULL, NULL, NULL },
 	{ "paths", CFG_MAP, 0, paths_keys, NULL, NULL },
+	{ "warehouse", CFG_MAP, 0, warehouse_keys, NULL, "where the data lives: duckdb (default) or postgres" },
 	{ "web", CFG_MAP, 0, web_keys, NULL, NULL },
 	{ "defaults", CFG_MAP, 0, defaults_keys, NULL, NULL },
 	{ "auto_generate", CFG_BOOL, 0, NULL, NULL, NULL },
@@ -110,6 +125,51 @@ static const char *get_str(const struct ynode *map, const char *key, const char 
 	return n && n->kind == Y_SCALAR && !ynode_is_null(n) ? n->str : dflt;
 }
 
+static char *dup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+/* warehouse: {type, path | url_env, host, ...}; paths.warehouse stays the
+ * DuckDB file's older spelling, and the two may not disagree. */
+static int load_warehouse(struct project *p, const struct ydoc *doc, const struct ynode *r, struct strbuf *err)
+{
+	const struct ynode *w = ymap_get(r, "warehouse");
+	const char *legacy = get_str(ymap_get(r, "paths"), "warehouse", NULL);
+	const char *path = get_str(w, "path", NULL);
+	const char *type = get_str(w, "type", "duckdb");
+	if (legacy && path && strcmp(legacy, path)) {
+		ynode_where(err, doc, ymap_get(w, "path"));
+		strbuf_addf(err, "warehouse.path '%s' and paths.warehouse '%s' disagree; keep one", path,
+			    legacy);
+		return -1;
+	}
+	p->warehouse_path = resolve(p->root, path ? path : legacy ? legacy : "data/warehouse.duckdb");
+	if (strcmp(type, "postgres"))
+		return 0;
+	p->warehouse_type = WAREHOUSE_POSTGRES;
+	if (path) {
+		ynode_where(err, doc, ymap_get(w, "path"));
+		strbuf_addstr(err, "warehouse.path is for a duckdb warehouse; a postgres one takes "
+				   "url_env or host, port, database, user, password_env");
+		return -1;
+	}
+	p->pg.url_env = dup_or_null(get_str(w, "url_env", NULL));
+	p->pg.host = dup_or_null(get_str(w, "host", NULL));
+	p->pg.database = dup_or_null(get_str(w, "database", NULL));
+	p->pg.user = dup_or_null(get_str(w, "user", NULL));
+	p->pg.sslmode = dup_or_null(get_str(w, "sslmode", NULL));
+	p->pg.password_env = dup_or_null(get_str(w, "password_env", NULL));
+	p->pg.port = get_int(w, "port", 0);
+	if (!p->pg.url_env && !p->pg.database) {
+		ynode_where(err, doc, w);
+		strbuf_addstr(err, "a postgres warehouse needs url_env (a variable holding "
+				   "postgresql://...) or database (with host, port, user, password_env)");
+		return -1;
+	}
+	return 0;
+}
+
 int project_load(struct project *p, const char *root, struct strbuf *err)
 {
 	struct strbuf path = STRBUF_INIT, text = STRBUF_INIT;
@@ -144,9 +204,10 @@ int project_load(struct project *p, const char *root, struct strbuf *err)
 	}
 	const struct ynode *paths = ymap_get(r, "paths"), *web = ymap_get(r, "web"),
 			  *defaults = ymap_get(r, "defaults");
+	if (load_warehouse(p, &doc, r, err) < 0)
+		goto out;
 	const char *base = strrchr(root, '/');
 	p->name = xstrdup(get_str(r, "name", base && base[1] ? base + 1 : "dango"));
-	p->warehouse_path = resolve(root, get_str(paths, "warehouse", "data/warehouse.duckdb"));
 	p->dbt_dir = resolve(root, get_str(paths, "dbt", "dbt"));
 	p->data_dir = resolve(root, get_str(paths, "data", "data"));
 	p->web_port = get_int(web, "port", 8800);
@@ -177,6 +238,12 @@ void project_release(struct project *p)
 	free(p->state_dir);
 	free(p->sources_path);
 	free(p->warehouse_path);
+	free(p->pg.url_env);
+	free(p->pg.host);
+	free(p->pg.database);
+	free(p->pg.user);
+	free(p->pg.sslmode);
+	free(p->pg.password_env);
 	free(p->dbt_dir);
 	free(p->data_dir);
 	free(p->name);

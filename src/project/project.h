@@ -5,12 +5,26 @@
 #include "core/env.h"
 struct strbuf;
 
+enum warehouse_type { WAREHOUSE_DUCKDB, WAREHOUSE_POSTGRES };
+
+/* project.yml's warehouse: {type: postgres, ...}: where the server is.
+ * password_env and url_env name variables of the project's environment;
+ * their values are read only when connecting (warehouse/pg_warehouse.c). */
+struct warehouse_pg_conf {
+	char *url_env;       /* a variable holding postgresql://... */
+	char *host, *database, *user, *sslmode;
+	char *password_env;
+	int port;            /* 0: libpq's default */
+};
+
 struct project {
 	char *root;            /* absolute path of the project folder */
 	char *dango_dir;       /* root/.dango */
 	char *state_dir;       /* root/.dango/state */
 	char *sources_path;    /* root/.dango/sources.yml */
-	char *warehouse_path;  /* absolute */
+	enum warehouse_type warehouse_type;
+	char *warehouse_path;  /* absolute; the DuckDB file (type duckdb) */
+	struct warehouse_pg_conf pg; /* type postgres */
 	char *dbt_dir;         /* root/dbt */
 	char *data_dir;        /* root/data */
 	char *name;
