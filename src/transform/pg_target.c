@@ -34,6 +34,7 @@
 #include "core/strvec.h"
 #include "core/xalloc.h"
 #include "core/yaml.h"
+#include "transform/materialize.h"
 #include "transform/pg.h"
 #include "transform/pymodules.h"
 #include "transform/runtime.h"
@@ -422,17 +423,26 @@ static int project_hooks(struct dbt_project *p, PGconn *c, int end, const struct
 }
 
 /* One model or seed, in one transaction. */
+static int pg_describe(void *p, const char *query, struct strvec *names, struct strvec *types, struct strbuf *err)
+{
+	return dbt_pg_describe(p, query, names, types, err);
+}
+
 static int build_model(struct dbt_project *p, PGconn *c, struct dbt_node *n, int full_refresh, const char *sql,
 		       struct warehouse *duck, int64_t *rows, struct strbuf *err)
 {
 	const char *schema = n->schema, *name = n->alias ? n->alias : n->name;
-	struct strbuf q = STRBUF_INIT, ident = STRBUF_INIT;
+	struct strbuf q = STRBUF_INIT, ident = STRBUF_INIT, ddl = STRBUF_INIT, ccols = STRBUF_INIT;
 	int ret = -1;
+	int contract = n->kind == NODE_MODEL && dbt_contract_enforced(n);
 	if (pg_exec(c, "begin", err) < 0)
 		goto out;
 	strbuf_addstr(&q, "create schema if not exists ");
 	strbuf_add_sql_ident(&q, schema);
 	if (pg_exec(c, q.buf, err) < 0 || model_hooks(p, c, n, "pre-hook", err) < 0)
+		goto rollback;
+	/* an enforced contract: checked before anything is built, as dbt does */
+	if (contract && dbt_contract_check(n, sql, pg_describe, p, &ddl, &ccols, err) < 0)
 		goto rollback;
 	char had = dbt_pg_relkind(c, schema, name);
 	strbuf_reset(&q);
@@ -477,7 +487,15 @@ static int build_model(struct dbt_project *p, PGconn *c, struct dbt_node *n, int
 		qname(&q, schema, name, "__dbt_backup");
 		strbuf_addstr(&q, " cascade; create table ");
 		qname(&q, schema, name, "__dbt_tmp");
-		strbuf_addf(&q, " as (\n%s\n)", sql);
+		if (contract) {
+			/* the declared columns, types and constraints, then the
+			 * rows, as dbt-postgres builds a contracted table */
+			strbuf_addf(&q, " (%s); insert into ", ddl.buf);
+			qname(&q, schema, name, "__dbt_tmp");
+			strbuf_addf(&q, " (%s) (select %s from (\n%s\n) as model_subq)", ccols.buf, ccols.buf, sql);
+		} else {
+			strbuf_addf(&q, " as (\n%s\n)", sql);
+		}
 		if (pg_exec(c, q.buf, err) < 0)
 			goto rollback;
 		strbuf_reset(&q);
@@ -516,6 +534,8 @@ rollback:
 out:
 	strbuf_release(&q);
 	strbuf_release(&ident);
+	strbuf_release(&ddl);
+	strbuf_release(&ccols);
 	return ret;
 }
 
