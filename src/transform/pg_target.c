@@ -716,6 +716,24 @@ void dbt_pg_close(struct dbt_project *p)
 	p->other_conn = NULL;
 }
 
+int dbt_pg_run_operation(struct dbt_project *p, const char *macro, struct jval args, struct strbuf *err)
+{
+	if (dbt_pg_open(p, err) < 0)
+		return -1;
+	int r = pg_exec(p->other_conn, "begin", err);
+	if (r == 0)
+		r = dbt_run_operation(p, NULL, macro, args, err);
+	if (r == 0)
+		r = pg_exec(p->other_conn, "commit", err);
+	if (r < 0) {
+		struct strbuf ignore = STRBUF_INIT;
+		pg_exec(p->other_conn, "rollback", &ignore);
+		strbuf_release(&ignore);
+	}
+	dbt_pg_close(p);
+	return r;
+}
+
 int dbt_pg_run(struct dbt_project *p, void (*line)(const char *), struct dbt_result **results, struct strbuf *err)
 {
 	if (results)
