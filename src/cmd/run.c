@@ -165,12 +165,13 @@ static void location_release(struct location *loc)
  * banner (unless banner is 0), load and parse the project and build its
  * graph. EXIT_OK, or an exit code with the error printed; end_session
  * releases what was had either way (*have_project says whether p is). */
-/* The commands a postgres target (src/transform/pg_target.c) does not run
- * yet say so (their DuckDB warehouse has no path there). */
 static int is_pg_target(const struct dbt_project *p)
 {
 	return p->target.type && !strcmp(p->target.type, "postgres");
 }
+
+/* The commands a postgres target (src/transform/pg_target.c) does not run
+ * yet say so (their DuckDB warehouse has no path there). */
 
 static int pg_refused(const struct dbt_project *p, const char *what)
 {
@@ -1532,14 +1533,12 @@ int cmd_docs(int argc, const char **argv)
 		ui_error("%s", err.buf);
 		goto out;
 	}
-	/* a postgres target's sources are read on its connection */
-	if (is_pg_target(&p) ? dbt_pg_open(&p, &err) < 0
-	    : (warehouse_open(&wh, p.target.path, WH_READ_ONLY, &err) < 0 ||
-	       (have_wh = 1, dbt_duckdb_setup(&p, &wh, &err) < 0))) {
+	if (warehouse_open(&wh, p.target.path, WH_READ_ONLY, &err) < 0 ||
+	    (have_wh = 1, dbt_duckdb_setup(&p, &wh, &err) < 0)) {
 		ui_error("%s", err.buf);
 		goto out;
 	}
-	have_wh = !is_pg_target(&p);
+	have_wh = 1;
 	size_t found = 0;
 	if (dbt_write_catalog(&p, &wh, &found, &err) < 0) {
 		ui_error("%s", err.buf);
@@ -1680,14 +1679,12 @@ int cmd_show(int argc, const char **argv)
 		goto out;
 	}
 	r = EXIT_FAIL;
-	/* a postgres target's sources are read on its connection */
-	if (is_pg_target(&p) ? dbt_pg_open(&p, &err) < 0
-	    : (warehouse_open(&wh, p.target.path, WH_READ_ONLY, &err) < 0 ||
-	       (have_wh = 1, dbt_duckdb_setup(&p, &wh, &err) < 0))) {
+	if (warehouse_open(&wh, p.target.path, WH_READ_ONLY, &err) < 0 ||
+	    (have_wh = 1, dbt_duckdb_setup(&p, &wh, &err) < 0)) {
 		ui_error("%s", err.buf);
 		goto out;
 	}
-	have_wh = !is_pg_target(&p);
+	have_wh = 1;
 	struct dbt_node *n = NULL;
 	if (inline_sql) {
 		struct jval none = jval_dict_new();
