@@ -161,10 +161,6 @@ static void location_release(struct location *loc)
 	free(loc->profiles_base);
 }
 
-/* What every dbt command starts with: find the project, print dango's
- * banner (unless banner is 0), load and parse the project and build its
- * graph. EXIT_OK, or an exit code with the error printed; end_session
- * releases what was had either way (*have_project says whether p is). */
 static int is_pg_target(const struct dbt_project *p)
 {
 	return p->target.type && !strcmp(p->target.type, "postgres");
@@ -172,7 +168,6 @@ static int is_pg_target(const struct dbt_project *p)
 
 /* The commands a postgres target (src/transform/pg_target.c) does not run
  * yet say so (their DuckDB warehouse has no path there). */
-
 static int pg_refused(const struct dbt_project *p, const char *what)
 {
 	if (!is_pg_target(p))
@@ -182,6 +177,10 @@ static int pg_refused(const struct dbt_project *p, const char *what)
 	return 1;
 }
 
+/* What every dbt command starts with: find the project, print dango's
+ * banner (unless banner is 0), load and parse the project and build its
+ * graph. EXIT_OK, or an exit code with the error printed; end_session
+ * releases what was had either way (*have_project says whether p is). */
 static int load_session(struct location *loc, struct dbt_project *p, int *have_project, const struct run_args *a,
 			int banner)
 {
