@@ -565,15 +565,7 @@ int sync_read_state(struct warehouse *wh, struct sync_job *job, struct strbuf *e
 		wh_result_free(&r);
 	}
 	if (warehouse_has_table(wh, schema.buf, "_dango_file_metadata")) {
-		int64_t newer = 0;
-		strbuf_reset(&sql);
-		strbuf_addstr(&sql, "SELECT count(*) FROM information_schema.columns WHERE table_schema = ");
-		strbuf_add_sql_str(&sql, schema.buf);
-		strbuf_addstr(&sql, " AND table_name = '_dango_file_metadata' AND column_name = 'mtime_ns'");
-		if (exec_count(wh, sql.buf, &newer, err) < 0) {
-			ret = -1;
-			goto out;
-		}
+		int newer = warehouse_has_column(wh, schema.buf, "_dango_file_metadata", "mtime_ns");
 		strbuf_reset(&sql);
 		/* metadata of older versions has whole seconds and no table */
 		strbuf_addf(&sql, "SELECT path, size, epoch(mtime)::BIGINT, content_hash, rows, status, %s, "

@@ -423,18 +423,37 @@ int64_t warehouse_count_rows(struct warehouse *wh, const char *schema, const cha
 	return n;
 }
 
+/* Does SELECT <what> FROM schema.table bind? The binder finds a relation
+ * by name, whatever the number of relations; information_schema.tables
+ * lists every relation of every schema first, and with a lookup or eight
+ * per source, `sync --dry-run` over 1,000 sources took minutes. */
+static int binds(struct warehouse *wh, const char *what, const char *schema, const char *table)
+{
+	struct strbuf sql = STRBUF_INIT;
+	duckdb_prepared_statement st = NULL;
+	strbuf_addf(&sql, "SELECT %s FROM ", what);
+	strbuf_add_sql_ident(&sql, schema);
+	strbuf_addch(&sql, '.');
+	strbuf_add_sql_ident(&sql, table);
+	strbuf_addstr(&sql, " LIMIT 0");
+	int ok = duckdb_prepare(*CON(wh), sql.buf, &st) == DuckDBSuccess;
+	duckdb_destroy_prepare(&st);
+	strbuf_release(&sql);
+	return ok;
+}
+
 int warehouse_has_table(struct warehouse *wh, const char *schema, const char *table)
 {
-	struct strbuf sql = STRBUF_INIT, err = STRBUF_INIT;
-	int64_t n = 0;
-	strbuf_addstr(&sql, "SELECT count(*) FROM information_schema.tables WHERE table_schema = ");
-	strbuf_add_sql_str(&sql, schema);
-	strbuf_addstr(&sql, " AND table_name = ");
-	strbuf_add_sql_str(&sql, table);
-	warehouse_query_int(wh, sql.buf, &n, &err);
-	strbuf_release(&sql);
-	strbuf_release(&err);
-	return n > 0;
+	return binds(wh, "1", schema, table);
+}
+
+int warehouse_has_column(struct warehouse *wh, const char *schema, const char *table, const char *column)
+{
+	struct strbuf col = STRBUF_INIT;
+	strbuf_add_sql_ident(&col, column);
+	int ok = binds(wh, col.buf, schema, table);
+	strbuf_release(&col);
+	return ok;
 }
 
 const char *warehouse_library_version(void)

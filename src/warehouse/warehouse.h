@@ -77,8 +77,11 @@ void warehouse_track_progress(struct warehouse *wh);
 /* The rows of schema.table (0 if it cannot be counted). */
 int64_t warehouse_count_rows(struct warehouse *wh, const char *schema, const char *table);
 
-/* Does schema.table (or a view of that name) exist? */
+/* Does schema.table (or a view of that name) exist? Names compare as
+ * DuckDB's do, case-insensitively. */
 int warehouse_has_table(struct warehouse *wh, const char *schema, const char *table);
+/* Does schema.table exist with a column of that name? */
+int warehouse_has_column(struct warehouse *wh, const char *schema, const char *table, const char *column);
 /* The DuckDB library's version string, e.g. "v1.4.4". */
 const char *warehouse_library_version(void);
 
