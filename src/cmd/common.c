@@ -7,6 +7,7 @@
 #include "core/ui.h"
 #include "core/util.h"
 #include "sources/preset.h"
+#include "project/profiles.h"
 #include "warehouse/pg_query.h"
 #include "warehouse/pg_warehouse.h"
 
@@ -103,6 +104,20 @@ int cmd_open_pg_reader(const struct project *p, int timeout_s, struct warehouse 
 	int r = pg_query_open(wh, p, WH_READ_ONLY, timeout_s, &err);
 	if (r < 0)
 		ui_error("%s", err.buf);
+	strbuf_release(&err);
+	return r < 0 ? EXIT_FAIL : EXIT_OK;
+}
+
+int cmd_sync_profiles(const struct project *p)
+{
+	struct strbuf note = STRBUF_INIT, err = STRBUF_INIT;
+	int r = profiles_sync(p, &note, &err);
+	if (r < 0)
+		ui_error("%s", err.buf);
+	else if (r > 0)
+		ui_print("%s", note.buf);
+	profiles_export_env(p);
+	strbuf_release(&note);
 	strbuf_release(&err);
 	return r < 0 ? EXIT_FAIL : EXIT_OK;
 }

@@ -137,6 +137,9 @@ static int locate(struct location *loc, const struct run_args *a)
 		goto out;
 	}
 	loc->dango = 1;
+	/* the profile follows project.yml's warehouse (duckdb or postgres) */
+	if (!a->profiles_dir && cmd_sync_profiles(&loc->proj) != EXIT_OK)
+		goto out;
 	loc->dbt_dir = xstrdup(loc->proj.dbt_dir);
 	loc->profiles_dir = xstrdup(a->profiles_dir ? a->profiles_dir : loc->proj.dango_dir);
 	loc->profiles_base = xstrdup(loc->proj.root);
