@@ -217,6 +217,72 @@ static int begin_read_only(PGconn *c, struct strbuf *err)
 	return exec_simple(c, "SELECT 1", err);
 }
 
+static void end_read_only(PGconn *c)
+{
+	struct strbuf ignored = STRBUF_INIT;
+	if (PQtransactionStatus(c) != PQTRANS_IDLE)
+		exec_simple(c, "ROLLBACK", &ignored);
+	strbuf_release(&ignored);
+}
+
+int pg_query_one(struct warehouse *wh, const char *sql, struct wh_result *r, struct strbuf *err)
+{
+	int ro = wh->mode == WH_READ_ONLY;
+	memset(r, 0, sizeof(*r));
+	if (ro && begin_read_only(CONN(wh), err) < 0)
+		return WH_ERROR;
+	ui_debug("sql (postgres): %.300s", sql);
+	/* one statement only: the server refuses a second one */
+	int ret = take(wh, PQexecParams(CONN(wh), sql, 0, NULL, NULL, NULL, NULL, 0), r, err);
+	if (!ret && ro && PQtransactionStatus(CONN(wh)) != PQTRANS_INTRANS) {
+		wh_result_free(r);
+		strbuf_addstr(err, "a read-only query runs in one read-only transaction, which it cannot end");
+		ret = WH_ERROR;
+	}
+	if (ro)
+		end_read_only(CONN(wh));
+	return ret;
+}
+
+int pg_query_stream(struct warehouse *wh, const char *sql, struct wh_result *r, struct strbuf *err)
+{
+	PGconn *c = CONN(wh);
+	memset(r, 0, sizeof(*r));
+	if (wh->mode == WH_READ_ONLY && begin_read_only(c, err) < 0)
+		return WH_ERROR;
+	ui_debug("sql (postgres, streamed): %.300s", sql);
+	/* one statement only (the extended protocol), its rows one by one */
+	if (!PQsendQueryParams(c, sql, 0, NULL, NULL, NULL, NULL, 0) || !PQsetSingleRowMode(c)) {
+		pg_warehouse_error(c, err);
+		end_read_only(c);
+		return WH_ERROR;
+	}
+	PGresult *first = PQgetResult(c);
+	ExecStatusType st = PQresultStatus(first);
+	if (st != PGRES_SINGLE_TUPLE && st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+		add_result_error(err, c, first);
+		PQclear(first);
+		for (PGresult *rest; (rest = PQgetResult(c));)
+			PQclear(rest);
+		end_read_only(c);
+		return WH_ERROR;
+	}
+	if (st == PGRES_COMMAND_OK) {
+		/* no rows: the statement is over, and it may have ended the transaction */
+		for (PGresult *rest; (rest = PQgetResult(c));)
+			PQclear(rest);
+		if (wh->mode == WH_READ_ONLY && PQtransactionStatus(c) != PQTRANS_INTRANS) {
+			PQclear(first);
+			strbuf_addstr(err, "a read-only query runs in one read-only transaction, which it cannot end");
+			end_read_only(c);
+			return WH_ERROR;
+		}
+	}
+	wh_pg_result_take(r, first, c);
+	wh_pg_result_stream(r, c);
+	return 0;
+}
+
 int pg_query_each(struct warehouse *wh, const char *sql, int (*each)(struct wh_result *r, void *data), void *data,
 		  struct strbuf *err)
 {
@@ -245,11 +311,8 @@ int pg_query_each(struct warehouse *wh, const char *sql, int (*each)(struct wh_r
 		ret = each(&r, data);
 		wh_result_free(&r);
 	}
-	if (ro && stmts.nr && PQtransactionStatus(CONN(wh)) != PQTRANS_IDLE) {
-		struct strbuf ignored = STRBUF_INIT;
-		exec_simple(CONN(wh), "ROLLBACK", &ignored);
-		strbuf_release(&ignored);
-	}
+	if (ro && stmts.nr)
+		end_read_only(CONN(wh));
 	strvec_clear(&stmts);
 	return ret;
 }

@@ -19,6 +19,11 @@ int pg_query_open(struct warehouse *wh, const struct project *p, enum wh_mode mo
 
 void pg_query_close(struct warehouse *wh);
 int pg_query_run(struct warehouse *wh, const char *sql, struct wh_result *r, struct strbuf *err);
+/* One statement (user SQL: the web's queries), in a read-only transaction
+ * when wh is read-only; a second statement is refused by the server. */
+int pg_query_one(struct warehouse *wh, const char *sql, struct wh_result *r, struct strbuf *err);
+/* The same, its rows streamed (wh_result_next), for the web's queries. */
+int pg_query_stream(struct warehouse *wh, const char *sql, struct wh_result *r, struct strbuf *err);
 int pg_query_each(struct warehouse *wh, const char *sql, int (*each)(struct wh_result *r, void *data), void *data,
 		  struct strbuf *err);
 int pg_query_describe(struct warehouse *wh, const char *what, struct strvec *names, struct strvec *types,

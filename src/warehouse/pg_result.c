@@ -28,9 +28,11 @@ struct pg_col {
 };
 
 struct wh_pg_result {
-	PGresult *res;
+	PGresult *res;          /* streamed: the current row's */
 	struct pg_col *cols;
 	int status_only;
+	PGconn *conn;           /* streamed (single-row mode): where the next rows come from */
+	int first_pending, done;
 };
 
 #define PGR(r) ((struct wh_pg_result *)(r)->pg)
@@ -127,7 +129,8 @@ void wh_pg_result_take(struct wh_result *r, void *res, void *conn)
 {
 	struct wh_pg_result *pr = xcalloc(1, sizeof(*pr));
 	pr->res = res;
-	pr->status_only = PQresultStatus(res) != PGRES_TUPLES_OK;
+	ExecStatusType st = PQresultStatus(res);
+	pr->status_only = st != PGRES_TUPLES_OK && st != PGRES_SINGLE_TUPLE;
 	memset(r, 0, sizeof(*r));
 	r->pg = pr;
 	r->cols = pr->status_only ? 0 : (size_t)PQnfields(res);
@@ -137,9 +140,74 @@ void wh_pg_result_take(struct wh_result *r, void *res, void *conn)
 		col_read(&pr->cols[c], conn, (unsigned)PQftype(res, (int)c), PQfmod(res, (int)c));
 }
 
+void wh_pg_result_stream(struct wh_result *r, void *conn)
+{
+	struct wh_pg_result *pr = PGR(r);
+	pr->conn = conn;
+	pr->first_pending = 1;
+	pr->done = pr->status_only || PQresultStatus(pr->res) == PGRES_TUPLES_OK;
+	r->rows = 0;
+}
+
+/* Read what is left of the query and end its read-only transaction, so
+ * that the connection can run the next one. */
+static void finish_stream(struct wh_pg_result *pr)
+{
+	PGresult *res;
+	if (!pr->done) {
+		/* the reader stopped early (a row limit): the server stops too */
+		PGcancel *cancel = PQgetCancel(pr->conn);
+		char buf[256];
+		if (cancel) {
+			PQcancel(cancel, buf, sizeof(buf));
+			PQfreeCancel(cancel);
+		}
+	}
+	while ((res = PQgetResult(pr->conn)))
+		PQclear(res);
+	pr->done = 1;
+	if (PQtransactionStatus(pr->conn) != PQTRANS_IDLE)
+		PQclear(PQexec(pr->conn, "ROLLBACK"));
+}
+
+int wh_pg_next(struct wh_result *r, struct strbuf *err)
+{
+	struct wh_pg_result *pr = PGR(r);
+	if (!pr->conn)
+		return 0;
+	if (pr->first_pending) {
+		pr->first_pending = 0;
+		r->rows = pr->status_only ? 0 : (size_t)PQntuples(pr->res);
+		if (r->rows)
+			return 1;
+	}
+	r->rows = 0;
+	if (pr->done)
+		return 0;
+	PGresult *next = PQgetResult(pr->conn);
+	ExecStatusType st = PQresultStatus(next);
+	if (next && st == PGRES_SINGLE_TUPLE) {
+		PQclear(pr->res);
+		pr->res = next;
+		r->rows = 1;
+		return 1;
+	}
+	pr->done = 1;
+	int failed = next && st != PGRES_TUPLES_OK;
+	if (failed) {
+		const char *m = PQresultErrorField(next, PG_DIAG_MESSAGE_PRIMARY);
+		strbuf_addstr(err, m ? m : "the query failed");
+	}
+	PQclear(next);
+	finish_stream(pr);
+	return failed ? -1 : 0;
+}
+
 void wh_pg_result_free(struct wh_result *r)
 {
 	struct wh_pg_result *pr = PGR(r);
+	if (pr->conn)
+		finish_stream(pr);
 	for (size_t c = 0; c < r->cols; c++)
 		free(pr->cols[c].display);
 	free(pr->cols);

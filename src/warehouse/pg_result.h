@@ -5,7 +5,8 @@
  * text and JSON for each value (booleans true/false, arrays [1, 2], bytea as
  * DuckDB shows a BLOB, doubles in their shortest round-trip form).
  *
- * A PostgreSQL result is always materialized (libpq holds its rows). The
+ * A PostgreSQL result is materialized (libpq holds its rows), or streamed a
+ * row at a time (libpq's single-row mode, for the web's queries). The
  * accessors of result.c hand over here when r->pg is set; nothing else calls
  * these, except pg_query.c, which makes them (wh_pg_result_take).
  *
@@ -19,6 +20,11 @@ struct strbuf;
 /* Take over res (a PGresult of PGRES_TUPLES_OK or PGRES_COMMAND_OK); conn
  * (a PGconn, may be NULL) answers the names of types not known here. */
 void wh_pg_result_take(struct wh_result *r, void *res, void *conn);
+/* Make r streamed: res was the first result of a query in single-row mode
+ * on conn; wh_pg_next reads the rest, one row a chunk. Freeing r stops the
+ * query if it is not read to its end, and rolls back its transaction. */
+void wh_pg_result_stream(struct wh_result *r, void *conn);
+int wh_pg_next(struct wh_result *r, struct strbuf *err);
 void wh_pg_result_free(struct wh_result *r);
 
 const char *wh_pg_name(struct wh_result *r, size_t col);

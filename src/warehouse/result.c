@@ -994,7 +994,7 @@ void wh_result_set_time_zone(struct wh_result *r, const char *time_zone)
 int wh_result_next(struct wh_result *r, struct strbuf *err)
 {
 	if (r->pg)
-		return 0;
+		return wh_pg_next(r, err);
 	struct wh_result_impl *im = IMPL(r);
 	if (!im || !im->streaming)
 		return 0;

@@ -208,8 +208,8 @@ int warehouse_query(struct warehouse *wh, const char *sql, struct wh_result *r, 
 
 int warehouse_query_stream(struct warehouse *wh, const char *sql, struct wh_result *r, struct strbuf *err)
 {
-	if (wh->pg) /* libpq holds the whole result */
-		return pg_query_run(wh, sql, r, err);
+	if (wh->pg)
+		return pg_query_stream(wh, sql, r, err);
 	duckdb_prepared_statement stmt = NULL;
 	duckdb_pending_result pending = NULL;
 	duckdb_result res;
