@@ -133,4 +133,18 @@ test_expect_success 'a wrong password in .env fails the run, naming the server, 
     ! grep -q nottheone9 all
 '
 
+test_expect_success 'breaking schema drift of a source holds its models back on PostgreSQL too' '
+    sqlite3 p/.dango/state/dango.sqlite "CREATE TABLE IF NOT EXISTS drift_events (id INTEGER PRIMARY KEY,
+        source TEXT NOT NULL, table_name TEXT NOT NULL, column_name TEXT NOT NULL, kind TEXT NOT NULL,
+        old_type TEXT, new_type TEXT, breaking INTEGER NOT NULL, load_id TEXT, first_seen TEXT NOT NULL,
+        last_load_id TEXT, last_seen TEXT, status TEXT NOT NULL DEFAULT '"'"'open'"'"', accepted_by TEXT, accepted_at TEXT);
+      INSERT INTO drift_events (source, table_name, column_name, kind, old_type, new_type, breaking,
+        first_seen, status) VALUES ('"'"'orders'"'"', '"'"'orders'"'"', '"'"'note'"'"', '"'"'removed'"'"', '"'"'text'"'"', NULL, 1,
+        '"'"'2024-01-01T00:00:00Z'"'"', '"'"'open'"'"')" &&
+    (cd p && dango run) >out 2>err &&
+    test_grep "SKIP relation staging.stg_orders" out &&
+    test_grep "SKIP relation marts.revenue_by_country" out &&
+    test_grep "OK created sql view model staging.stg_customers" out
+'
+
 test_done
