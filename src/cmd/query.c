@@ -205,7 +205,9 @@ static int interactive(struct warehouse *wh, const struct project *p, size_t max
 			}
 			if (!strncmp(l, ".tables", 7))
 				run_sql(wh, "SELECT table_schema AS schema, table_name AS name, table_type AS type "
-					    "FROM information_schema.tables ORDER BY 1, 2", FMT_BOX, 0);
+					    "FROM information_schema.tables "
+					    "WHERE table_schema NOT IN ('information_schema', 'pg_catalog') ORDER BY 1, 2",
+				FMT_BOX, 0);
 			else
 				printf("unknown command '%s' (.tables, .quit)\n", l);
 			free(line);
