@@ -97,6 +97,15 @@ test: dango unit-bins
 	@DANGO_TEST_DEPS=1 ./scripts/install-deps.sh
 	@BUILD=$(BUILD) ./tests/run.sh $(T)
 
+# The C unit tests alone (no servers, no end-to-end scripts), and the
+# end-to-end scripts alone.
+unit: unit-bins
+	@BUILD=$(BUILD) ./tests/run.sh test_
+
+e2e: dango unit-bins
+	@DANGO_TEST_DEPS=1 ./scripts/install-deps.sh
+	@BUILD=$(BUILD) ./tests/run.sh e2e/t
+
 # Sanitizer build in its own folder, so it never mixes with the normal objects.
 asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan OPT='-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined' \

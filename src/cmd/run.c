@@ -164,21 +164,26 @@ static void location_release(struct location *loc)
 	free(loc->profiles_base);
 }
 
-/* What every dbt command starts with: find the project, print dango's
- * banner (unless banner is 0), load and parse the project and build its
- * graph. EXIT_OK, or an exit code with the error printed; end_session
- * releases what was had either way (*have_project says whether p is). */
+static int is_pg_target(const struct dbt_project *p)
+{
+	return p->target.type && !strcmp(p->target.type, "postgres");
+}
+
 /* The commands a postgres target (src/transform/pg_target.c) does not run
  * yet say so (their DuckDB warehouse has no path there). */
 static int pg_refused(const struct dbt_project *p, const char *what)
 {
-	if (!p->target.type || strcmp(p->target.type, "postgres"))
+	if (!is_pg_target(p))
 		return 0;
 	ui_error("'dango %s' does not run on a postgres target yet: it runs with 'dango run', 'seed', 'test', "
-		 "'build', 'snapshot' and 'compile' only so far", what);
+		 "'build', 'snapshot', 'compile', 'run-operation' and 'freshness' only so far", what);
 	return 1;
 }
 
+/* What every dbt command starts with: find the project, print dango's
+ * banner (unless banner is 0), load and parse the project and build its
+ * graph. EXIT_OK, or an exit code with the error printed; end_session
+ * releases what was had either way (*have_project says whether p is). */
 static int load_session(struct location *loc, struct dbt_project *p, int *have_project, const struct run_args *a,
 			int banner)
 {
@@ -1277,8 +1282,12 @@ int cmd_run_operation(int argc, const char **argv)
 	int have_project = 0;
 	if ((r = load_session(&loc, &p, &have_project, &a, 1)) != EXIT_OK)
 		goto out;
-	if (pg_refused(&p, "run-operation")) {
-		r = EXIT_FAIL;
+	if (is_pg_target(&p)) {
+		r = EXIT_OK;
+		if (dbt_pg_run_operation(&p, args.v[0], kwargs, &err) < 0) {
+			ui_error("Encountered an error while running operation: %s", err.buf);
+			r = EXIT_FAIL;
+		}
 		goto out;
 	}
 	if ((r = open_session_writer(&loc, &p, "dango run-operation", a.wait, &lock, &wh)) != EXIT_OK)
@@ -1415,10 +1424,6 @@ int cmd_freshness(int argc, const char **argv)
 	double t0 = now_s();
 	if ((r = load_session(&loc, &p, &have_project, &a, 1)) != EXIT_OK)
 		goto out;
-	if (pg_refused(&p, "freshness")) {
-		r = EXIT_FAIL;
-		goto out;
-	}
 	r = EXIT_FAIL;
 	if (dbt_select(&p, &a.select, &a.exclude, 1u << NODE_SOURCE, 0, &err) < 0) {
 		ui_error("%s", err.buf);
@@ -1435,12 +1440,14 @@ int cmd_freshness(int argc, const char **argv)
 		r = EXIT_OK;
 		goto out;
 	}
-	if (warehouse_open(&wh, p.target.path, WH_READ_ONLY, &err) < 0 ||
-	    (have_wh = 1, dbt_duckdb_setup(&p, &wh, &err) < 0)) {
+	/* a postgres target's sources are read on its connection */
+	if (is_pg_target(&p) ? dbt_pg_open(&p, &err) < 0
+	    : (warehouse_open(&wh, p.target.path, WH_READ_ONLY, &err) < 0 ||
+	       (have_wh = 1, dbt_duckdb_setup(&p, &wh, &err) < 0))) {
 		ui_error("%s", err.buf);
 		goto out;
 	}
-	have_wh = 1;
+	have_wh = !is_pg_target(&p);
 	out_line("%s", "");
 	res = xcalloc(p.nr + 1, sizeof(*res));
 	size_t order = 0, bad = 0, warned = 0;
@@ -1479,6 +1486,8 @@ out:
 	}
 	if (have_wh)
 		warehouse_close(&wh);
+	if (have_project)
+		dbt_pg_close(&p);
 	end_session(&loc, &p, have_project);
 	strbuf_release(&err);
 	strvec_clear(&args);

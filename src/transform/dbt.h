@@ -185,6 +185,10 @@ int dbt_pg_run(struct dbt_project *p, void (*line)(const char *), const struct s
  * server; dbt_pg_close ends it. -1 with err (cannot connect). */
 int dbt_pg_open(struct dbt_project *p, struct strbuf *err);
 void dbt_pg_close(struct dbt_project *p);
+/* `dango run-operation` on a postgres target: connect, run the macro in
+ * one transaction (committed when it returns, rolled back when it fails,
+ * as dbt-postgres), disconnect. -1 with err. */
+int dbt_pg_run_operation(struct dbt_project *p, const char *macro, struct jval args, struct strbuf *err);
 
 /* --- manifest.c: loading ---------------------------------------------------- */
 struct dbt_load_opts {

@@ -10,6 +10,7 @@
 #include "core/xalloc.h"
 #include "warehouse/warehouse.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +53,43 @@ int dbt_freshness_wanted(const struct dbt_node *n)
 	return (w && w->type == JVAL_DICT) || (e && e->type == JVAL_DICT);
 }
 
+/* The one row of sql: its text and its seconds; *max stays NULL when
+ * there is no value (no rows, or only NULLs). On a postgres target the
+ * query goes to its connection (p->other_query), else to wh. */
+static int read_newest(struct dbt_project *p, struct warehouse *wh, const char *sql, char **max, double *seconds,
+		       struct strbuf *err)
+{
+	*max = NULL;
+	if (p->other_query) {
+		struct jval names, rows;
+		if (p->other_query(p->other_conn, sql, &names, &rows, err) < 0)
+			return -1;
+		const struct jval *row = jval_len(rows) ? jval_list_at(rows, 0) : NULL;
+		const struct jval *text = row ? jval_list_at(*row, 0) : NULL, *secs = row ? jval_list_at(*row, 1) : NULL;
+		if (text && jval_str_cstr(*text) && secs && (secs->type == JVAL_FLOAT || secs->type == JVAL_INT)) {
+			*max = xstrdup(jval_str_cstr(*text));
+			*seconds = secs->type == JVAL_FLOAT ? secs->u.f : (double)secs->u.i;
+		}
+		jval_unref(names);
+		jval_unref(rows);
+		return 0;
+	}
+	struct wh_result r;
+	if (warehouse_query(wh, sql, &r, err) < 0)
+		return -1;
+	char *text = r.rows ? wh_result_str(&r, 0, 0) : NULL;
+	char *secs = r.rows ? wh_result_str(&r, 0, 1) : NULL;
+	wh_result_free(&r);
+	if (text && secs) {
+		*max = text;
+		*seconds = strtod(secs, NULL);
+	} else {
+		free(text);
+	}
+	free(secs);
+	return 0;
+}
+
 void dbt_freshness_check(struct dbt_project *p, struct dbt_node *n, struct warehouse *wh, struct dbt_freshness *f)
 {
 	struct strbuf err = STRBUF_INIT, sql = STRBUF_INIT, rel = STRBUF_INIT;
@@ -69,32 +107,26 @@ void dbt_freshness_check(struct dbt_project *p, struct dbt_node *n, struct wareh
 	}
 	dbt_node_relation_sql(&rel, n);
 	const struct jval *filter = jval_dict_get(n->freshness, "filter");
-	char now[64];
-	{
-		time_t s = (time_t)f->now;
-		struct tm tm;
-		gmtime_r(&s, &tm);
-		strftime(now, sizeof(now), "%Y-%m-%d %H:%M:%S", &tm);
-	}
-	strbuf_addf(&sql, "select cast(max(%s) as varchar), epoch(timestamp '%s') - epoch(max(%s)) from %s",
-		    n->loaded_at_field, now, n->loaded_at_field, rel.buf);
+	/* the newest value as text and as seconds since 1970 (a timestamp
+	 * without a zone read as UTC, as dbt does), on either target */
+	if (p->other_query)
+		strbuf_addf(&sql, "select cast(max(%s) as text), extract(epoch from max(%s)) from %s", n->loaded_at_field,
+			    n->loaded_at_field, rel.buf);
+	else
+		strbuf_addf(&sql, "select cast(max(%s) as varchar), epoch(max(%s)) from %s", n->loaded_at_field,
+			    n->loaded_at_field, rel.buf);
 	if (filter && jval_str_cstr(*filter))
 		strbuf_addf(&sql, " where %s", jval_str_cstr(*filter));
-	struct wh_result r;
-	if (warehouse_query(wh, sql.buf, &r, &err) < 0)
+	char *max = NULL;
+	double newest = 0;
+	if (read_newest(p, wh, sql.buf, &max, &newest, &err) < 0)
 		goto out;
-	char *max = r.rows ? wh_result_str(&r, 0, 0) : NULL;
-	char *age = r.rows ? wh_result_str(&r, 0, 1) : NULL;
-	wh_result_free(&r);
-	if (!max || !age) {
+	if (!max) {
 		strbuf_addf(&err, "source '%s.%s': no rows to read %s from", n->source_name, n->name, n->loaded_at_field);
-		free(max);
-		free(age);
 		goto out;
 	}
 	f->max_loaded_at = max;
-	f->age = strtod(age, NULL);
-	free(age);
+	f->age = floor(f->now) - newest; /* now to the second, as dbt prints it */
 	if (error > 0 && f->age > error)
 		f->status = "error";
 	else if (warn > 0 && f->age > warn)

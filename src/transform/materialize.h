@@ -1,5 +1,6 @@
 /* Shared by the materializations (materialize.c, microbatch.c,
- * external.c, custom.c); not an API for the rest of the program. */
+ * external.c, custom.c, and contract.c with pg_target.c); not an API for
+ * the rest of the program. */
 #ifndef DANGO_TRANSFORM_MATERIALIZE_H
 #define DANGO_TRANSFORM_MATERIALIZE_H
 #include "core/strbuf.h"
@@ -36,6 +37,19 @@ int mat_build_table(struct mctx *m, const char *body);
 /* The columns of a relation (or a parenthesized query). */
 int mat_describe(struct mctx *m, const char *rel, struct cols *c);
 long mat_col_index(const struct cols *c, const char *name);
+
+/* contract.c: dbt's model contracts on either target. describe(ctx,
+ * query, names, types, err) appends the columns of a SELECT query. */
+typedef int (*dbt_describe_fn)(void *ctx, const char *query, struct strvec *names, struct strvec *types,
+			       struct strbuf *err);
+/* Does the node's config say contract: {enforced: true}? */
+int dbt_contract_enforced(const struct dbt_node *n);
+/* The model's columns (body) against its YAML columns: names, types and
+ * number, as dbt checks them before building, with dbt's mismatch table
+ * in err. On success ddl gets the column definitions with their
+ * constraints (and the model-level ones), collist the columns in order. */
+int dbt_contract_check(const struct dbt_node *n, const char *body, dbt_describe_fn describe, void *ctx,
+		       struct strbuf *ddl, struct strbuf *collist, struct strbuf *err);
 
 /* microbatch.c: the incremental strategy microbatch (dbt 1.9): the model
  * built batch by batch, each in its own transaction; res gets the status

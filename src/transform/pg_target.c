@@ -34,6 +34,7 @@
 #include "core/strvec.h"
 #include "core/xalloc.h"
 #include "core/yaml.h"
+#include "transform/materialize.h"
 #include "transform/pg.h"
 #include "transform/pymodules.h"
 #include "transform/runtime.h"
@@ -422,17 +423,63 @@ static int project_hooks(struct dbt_project *p, PGconn *c, int end, const struct
 }
 
 /* One model or seed, in one transaction. */
+/* The node's relation is built by one run at a time: two dango runs (or a
+ * run and a sync's staging step) on one warehouse may go on side by side,
+ * and PostgreSQL's own locks would let their __dbt_tmp tables collide.
+ * A transaction-level advisory lock on the relation's name serializes
+ * them; it goes with the commit or rollback. */
+static int lock_relation(PGconn *c, const char *schema, const char *name, struct strbuf *err)
+{
+	struct strbuf q = STRBUF_INIT, key = STRBUF_INIT;
+	strbuf_addf(&key, "dango:relation:%s.%s", schema, name);
+	strbuf_addstr(&q, "select pg_advisory_xact_lock(hashtextextended(");
+	strbuf_add_sql_str(&q, key.buf);
+	strbuf_addstr(&q, ", 0))");
+	int r = pg_exec(c, q.buf, err);
+	strbuf_release(&q);
+	strbuf_release(&key);
+	return r;
+}
+
+/* create schema if not exists, in its own transaction before the node's
+ * (as dbt creates schemas before the nodes run): two runs creating one new
+ * schema at once collide on the catalog's unique index, and the one that
+ * loses finds the schema there, which is all it asked for. */
+static int ensure_schema(PGconn *c, const char *schema, struct strbuf *err)
+{
+	struct strbuf q = STRBUF_INIT;
+	strbuf_addstr(&q, "create schema if not exists ");
+	strbuf_add_sql_ident(&q, schema);
+	PGresult *r = PQexec(c, q.buf);
+	const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+	int ok = PQresultStatus(r) == PGRES_COMMAND_OK || (state && (!strcmp(state, "23505") || !strcmp(state, "42P06")));
+	if (!ok) {
+		strbuf_addf(err, "Database Error: %s", PQresultErrorMessage(r));
+		strbuf_rtrim(err);
+	}
+	PQclear(r);
+	strbuf_release(&q);
+	return ok ? 0 : -1;
+}
+
+static int pg_describe(void *p, const char *query, struct strvec *names, struct strvec *types, struct strbuf *err)
+{
+	return dbt_pg_describe(p, query, names, types, err);
+}
+
 static int build_model(struct dbt_project *p, PGconn *c, struct dbt_node *n, int full_refresh, const char *sql,
 		       struct warehouse *duck, int64_t *rows, struct strbuf *err)
 {
 	const char *schema = n->schema, *name = n->alias ? n->alias : n->name;
-	struct strbuf q = STRBUF_INIT, ident = STRBUF_INIT;
+	struct strbuf q = STRBUF_INIT, ident = STRBUF_INIT, ddl = STRBUF_INIT, ccols = STRBUF_INIT;
 	int ret = -1;
-	if (pg_exec(c, "begin", err) < 0)
+	int contract = n->kind == NODE_MODEL && dbt_contract_enforced(n);
+	if (ensure_schema(c, schema, err) < 0 || pg_exec(c, "begin", err) < 0)
 		goto out;
-	strbuf_addstr(&q, "create schema if not exists ");
-	strbuf_add_sql_ident(&q, schema);
-	if (pg_exec(c, q.buf, err) < 0 || model_hooks(p, c, n, "pre-hook", err) < 0)
+	if (lock_relation(c, schema, name, err) < 0 || model_hooks(p, c, n, "pre-hook", err) < 0)
+		goto rollback;
+	/* an enforced contract: checked before anything is built, as dbt does */
+	if (contract && dbt_contract_check(n, sql, pg_describe, p, &ddl, &ccols, err) < 0)
 		goto rollback;
 	char had = dbt_pg_relkind(c, schema, name);
 	strbuf_reset(&q);
@@ -477,7 +524,15 @@ static int build_model(struct dbt_project *p, PGconn *c, struct dbt_node *n, int
 		qname(&q, schema, name, "__dbt_backup");
 		strbuf_addstr(&q, " cascade; create table ");
 		qname(&q, schema, name, "__dbt_tmp");
-		strbuf_addf(&q, " as (\n%s\n)", sql);
+		if (contract) {
+			/* the declared columns, types and constraints, then the
+			 * rows, as dbt-postgres builds a contracted table */
+			strbuf_addf(&q, " (%s); insert into ", ddl.buf);
+			qname(&q, schema, name, "__dbt_tmp");
+			strbuf_addf(&q, " (%s) (select %s from (\n%s\n) as model_subq)", ccols.buf, ccols.buf, sql);
+		} else {
+			strbuf_addf(&q, " as (\n%s\n)", sql);
+		}
 		if (pg_exec(c, q.buf, err) < 0)
 			goto rollback;
 		strbuf_reset(&q);
@@ -516,6 +571,8 @@ rollback:
 out:
 	strbuf_release(&q);
 	strbuf_release(&ident);
+	strbuf_release(&ddl);
+	strbuf_release(&ccols);
 	return ret;
 }
 
@@ -657,6 +714,24 @@ void dbt_pg_close(struct dbt_project *p)
 		PQfinish(p->other_conn);
 	p->other_query = NULL;
 	p->other_conn = NULL;
+}
+
+int dbt_pg_run_operation(struct dbt_project *p, const char *macro, struct jval args, struct strbuf *err)
+{
+	if (dbt_pg_open(p, err) < 0)
+		return -1;
+	int r = pg_exec(p->other_conn, "begin", err);
+	if (r == 0)
+		r = dbt_run_operation(p, NULL, macro, args, err);
+	if (r == 0)
+		r = pg_exec(p->other_conn, "commit", err);
+	if (r < 0) {
+		struct strbuf ignore = STRBUF_INIT;
+		pg_exec(p->other_conn, "rollback", &ignore);
+		strbuf_release(&ignore);
+	}
+	dbt_pg_close(p);
+	return r;
 }
 
 int dbt_pg_run(struct dbt_project *p, void (*line)(const char *), const struct strvec *preskip_ids,

@@ -14,7 +14,7 @@ hold_lock() {
     dango query --write <hold.fifo >/dev/null 2>&1 &
     holder=$!
     exec 9>hold.fifo
-    wait_for_file .dango/state/dbt.lock.json
+    wait_for_file .dango/state/dbt.lock.json 60   # a loaded machine may take seconds to start it
 }
 release_lock() {
     exec 9>&-
