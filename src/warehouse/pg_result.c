@@ -125,6 +125,29 @@ static void col_read(struct pg_col *c, PGconn *conn, unsigned oid, int typmod)
 	free(name);
 }
 
+static const char *array_start(const char *s);
+
+/* PostgreSQL's array types have no dimensions (int4[] holds {{1,2},{3,4}}
+ * too); DuckDB's do (INTEGER[][]): the first value tells how deep. */
+static void array_depth(struct wh_pg_result *pr, struct wh_result *r, size_t c)
+{
+	for (size_t row = 0; row < r->rows; row++) {
+		if (PQgetisnull(pr->res, (int)row, (int)c))
+			continue;
+		const char *v = array_start(PQgetvalue(pr->res, (int)row, (int)c));
+		size_t depth = strspn(v, "{");
+		if (depth > 1) {
+			struct strbuf sb = STRBUF_INIT;
+			strbuf_addstr(&sb, pr->cols[c].display);
+			for (size_t k = 1; k < depth; k++)
+				strbuf_addstr(&sb, "[]");
+			free(pr->cols[c].display);
+			pr->cols[c].display = strbuf_detach(&sb, NULL);
+		}
+		return;
+	}
+}
+
 void wh_pg_result_take(struct wh_result *r, void *res, void *conn)
 {
 	struct wh_pg_result *pr = xcalloc(1, sizeof(*pr));
@@ -136,8 +159,11 @@ void wh_pg_result_take(struct wh_result *r, void *res, void *conn)
 	r->cols = pr->status_only ? 0 : (size_t)PQnfields(res);
 	r->rows = pr->status_only ? 0 : (size_t)PQntuples(res);
 	pr->cols = xcalloc(r->cols ? r->cols : 1, sizeof(*pr->cols));
-	for (size_t c = 0; c < r->cols; c++)
+	for (size_t c = 0; c < r->cols; c++) {
 		col_read(&pr->cols[c], conn, (unsigned)PQftype(res, (int)c), PQfmod(res, (int)c));
+		if (pr->cols[c].kind == K_ARRAY)
+			array_depth(pr, r, c);
+	}
 }
 
 void wh_pg_result_stream(struct wh_result *r, void *conn)
@@ -288,20 +314,37 @@ static void add_float(struct strbuf *sb, const char *s, int is_float)
 		wh_text_add_double(sb, strtod(s, NULL), is_float);
 }
 
-/* "1 year 2 mons 3 days" -> DuckDB's "1 year 2 months 3 days" */
+/* PostgreSQL's "1 year 2 mons -1 days +04:05:06" is DuckDB's "1 year 2 months
+ * -1 day 04:05:06": months spelled out, a unit singular after 1 or -1, no '+'. */
 static void add_interval(struct strbuf *sb, const char *s)
 {
-	for (const char *p; (p = strstr(s, " mon"));) {
-		strbuf_add(sb, s, (size_t)(p - s));
-		if (!strncmp(p, " mons", 5)) {
-			strbuf_addstr(sb, " months");
-			s = p + 5;
-		} else {
-			strbuf_addstr(sb, " month");
-			s = p + 4;
-		}
+	static const char *const units[][3] = {
+		{ "year", "year", "years" }, { "years", "year", "years" }, { "mon", "month", "months" },
+		{ "mons", "month", "months" }, { "day", "day", "days" },   { "days", "day", "days" },
+	};
+	const char *prev = NULL;
+	size_t prevlen = 0;
+	while (*s) {
+		/* mixed signs: PostgreSQL's "+2 days" and "+04:05:06" have no '+' in DuckDB */
+		if (*s == '+')
+			s++;
+		size_t n = strcspn(s, " ");
+		const char *word = NULL;
+		for (size_t u = 0; u < sizeof(units) / sizeof(units[0]) && prev; u++)
+			if (strlen(units[u][0]) == n && !strncmp(s, units[u][0], n)) {
+				int one = (prevlen == 1 && *prev == '1') || (prevlen == 2 && !strncmp(prev, "-1", 2));
+				word = units[u][one ? 1 : 2];
+			}
+		if (word)
+			strbuf_addstr(sb, word);
+		else
+			strbuf_add(sb, s, n);
+		prev = s;
+		prevlen = n;
+		s += n;
+		while (*s == ' ')
+			strbuf_addch(sb, *s++);
 	}
-	strbuf_addstr(sb, s);
 }
 
 static void add_scalar_text(struct strbuf *sb, enum pg_kind kind, const char *s)

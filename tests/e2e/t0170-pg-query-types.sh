@@ -72,6 +72,29 @@ test_expect_success 'the printed values themselves (CSV)' '
     test_cmp expect actual
 '
 
+cat >more_duck.sql <<\EOF
+SELECT [[1, 2], [3, 4]] AS nested_c, 'inf'::DOUBLE AS inf_c, '-inf'::DOUBLE AS ninf_c, 'nan'::DOUBLE AS nan_c,
+  [true, false, NULL] AS bools_c, [' a', 'null', '', 'x"y', 'it''s'] AS quoted_c,
+  [TIMESTAMP '2024-01-01 00:00:00'] AS ts_list_c, DATE '0044-03-15 (BC)' AS bc_c,
+  INTERVAL '-1 day' AS neg_c, INTERVAL '-1 year -1 month 2 days 03:04:05' AS neg2_c,
+  1.5::DECIMAL(4,1) AS dec_c, (-0.25)::DECIMAL(5,2) AS negdec_c
+EOF
+cat >more_pg.sql <<\EOF
+SELECT ARRAY[[1, 2], [3, 4]] AS nested_c, 'Infinity'::float8 AS inf_c, '-Infinity'::float8 AS ninf_c, 'NaN'::float8 AS nan_c,
+  ARRAY[true, false, NULL] AS bools_c, ARRAY[' a', 'null', '', 'x"y', 'it''s'] AS quoted_c,
+  ARRAY[TIMESTAMP '2024-01-01 00:00:00'] AS ts_list_c, DATE '0044-03-15 BC' AS bc_c,
+  INTERVAL '-1 day' AS neg_c, INTERVAL '-1 year -1 month 2 days 03:04:05' AS neg2_c,
+  1.5::numeric(4,1) AS dec_c, (-0.25)::numeric(5,2) AS negdec_c
+EOF
+
+test_expect_success 'more values: nested lists, infinities, quoted list elements, BC dates, negative intervals' '
+    for flag in "" --csv --json; do
+        (cd duck && dango query $flag <../more_duck.sql) >expect &&
+        (cd p && dango query $flag <../more_pg.sql) >actual &&
+        test_cmp expect actual || return 1
+    done
+'
+
 test_expect_success 'a write is refused by the read-only transaction, and says how to write' '
     (cd p && test_must_fail dango query "INSERT INTO types (int_c) VALUES (1)") 2>err &&
     test_grep "cannot execute INSERT in a read-only transaction" err &&
