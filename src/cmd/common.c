@@ -7,6 +7,9 @@
 #include "core/ui.h"
 #include "core/util.h"
 #include "sources/preset.h"
+#include "project/profiles.h"
+#include "warehouse/pg_query.h"
+#include "warehouse/pg_warehouse.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -63,6 +66,17 @@ int cmd_open_writer(const struct project *p, const char *command, const char *so
 		strbuf_release(&err);
 		return r == LOCK_TIMEOUT ? EXIT_LOCKED : EXIT_FAIL;
 	}
+	if (pg_warehouse_enabled(p)) {
+		/* the lock keeps Dango's writers in turn; PostgreSQL serves readers meanwhile */
+		if (pg_query_open(wh, p, WH_READ_WRITE, 0, &err) < 0) {
+			ui_error("%s", err.buf);
+			lock_release(lock);
+			strbuf_release(&err);
+			return EXIT_FAIL;
+		}
+		strbuf_release(&err);
+		return EXIT_OK;
+	}
 	/* the lock keeps other Dango writers out; a reader (dango query, a duckdb
 	 * shell) may still have the file open, which DuckDB does not allow */
 	r = warehouse_open_wait(wh, p->warehouse_path, WH_READ_WRITE, wait, say_waiting_for_file, &wait, &err);
@@ -84,9 +98,44 @@ void cmd_close_writer(struct dango_lock *lock, struct warehouse *wh)
 	lock_release(lock);
 }
 
+int cmd_open_pg_reader(const struct project *p, int timeout_s, struct warehouse *wh)
+{
+	struct strbuf err = STRBUF_INIT;
+	int r = pg_query_open(wh, p, WH_READ_ONLY, timeout_s, &err);
+	if (r < 0)
+		ui_error("%s", err.buf);
+	strbuf_release(&err);
+	return r < 0 ? EXIT_FAIL : EXIT_OK;
+}
+
+int cmd_sync_profiles(const struct project *p)
+{
+	struct strbuf note = STRBUF_INIT, err = STRBUF_INIT;
+	int r = profiles_sync(p, &note, &err);
+	if (r < 0)
+		ui_error("%s", err.buf);
+	else if (r > 0)
+		ui_print("%s", note.buf);
+	profiles_export_env(p);
+	strbuf_release(&note);
+	strbuf_release(&err);
+	return r < 0 ? EXIT_FAIL : EXIT_OK;
+}
+
+int cmd_refuse_postgres(const struct project *p, const char *command)
+{
+	if (!pg_warehouse_enabled(p))
+		return 0;
+	ui_error("'%s' does not support a postgres warehouse yet (project.yml warehouse: {type: postgres}); "
+		 "it works on a duckdb warehouse only", command);
+	return 1;
+}
+
 int cmd_open_reader(const struct project *p, int wait_seconds, struct warehouse *wh)
 {
 	struct strbuf err = STRBUF_INIT;
+	if (pg_warehouse_enabled(p))
+		return cmd_open_pg_reader(p, p->pg.statement_timeout, wh);
 	if (!fs_exists(p->warehouse_path)) {
 		ui_error("no warehouse at '%s' yet; run 'dango init' or 'dango sync' first", p->warehouse_path);
 		return EXIT_FAIL;

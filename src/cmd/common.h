@@ -19,6 +19,18 @@ void cmd_close_writer(struct dango_lock *lock, struct warehouse *wh);
 /* Open the warehouse read-only; while a writer has it, wait up to wait_seconds
  * and then explain who holds it and what to do. */
 int cmd_open_reader(const struct project *p, int wait_seconds, struct warehouse *wh);
+/* A postgres warehouse: the reader's connection, every statement read-only
+ * and bounded by timeout_s seconds (0: no bound). cmd_open_reader uses it
+ * with warehouse.statement_timeout; readers never wait (MVCC). */
+int cmd_open_pg_reader(const struct project *p, int timeout_s, struct warehouse *wh);
+/* .dango/profiles.yml brought in line with project.yml's warehouse (if
+ * Dango wrote it; see project/profiles.h), saying so when it changes, and
+ * the warehouse's secrets exported for its env_var() calls. */
+int cmd_sync_profiles(const struct project *p);
+/* A command that has no postgres path yet: on a postgres warehouse, say so
+ * (naming the command) and return 1; the caller exits EXIT_FAIL. Never let
+ * such a command fall back to the DuckDB file. */
+int cmd_refuse_postgres(const struct project *p, const char *command);
 
 /* "no source named 'x' in .dango/sources.yml (did you mean 'y'?)" */
 void cmd_no_such_source(const struct source_list *list, const char *name);

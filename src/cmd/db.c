@@ -204,6 +204,32 @@ static long parse_age(const char *s)
 	}
 }
 
+/* "Warehouse: data/warehouse.duckdb (1.5 MB)", or the server and its database's size */
+static void print_where(const struct project *p, struct warehouse *wh)
+{
+	char size[32], wal[32];
+	if (wh->pg) {
+		struct strbuf err = STRBUF_INIT;
+		int64_t bytes = 0;
+		warehouse_query_int(wh, "SELECT pg_database_size(current_database())", &bytes, &err);
+		printf("Warehouse: %s (%s)\n\n", wh->path, fmt_bytes(size, (uint64_t)bytes));
+		strbuf_release(&err);
+		return;
+	}
+	struct stat st;
+	struct strbuf rel = STRBUF_INIT, walpath = STRBUF_INIT;
+	project_relpath(&rel, p, p->warehouse_path);
+	stat(p->warehouse_path, &st);
+	fmt_bytes(size, (uint64_t)st.st_size);
+	strbuf_addf(&walpath, "%s.wal", p->warehouse_path);
+	printf("Warehouse: %s (%s", rel.buf, size);
+	if (stat(walpath.buf, &st) == 0 && st.st_size > 0)
+		printf(", %s in the write-ahead log", fmt_bytes(wal, (uint64_t)st.st_size));
+	printf(")\n\n");
+	strbuf_release(&rel);
+	strbuf_release(&walpath);
+}
+
 static const struct cmd_info status_info = {
 	"db status", "dango db status [--all] [--wait SECONDS]",
 	"Show the warehouse: schemas, tables, rows, file size, and orphaned raw tables.", NULL,
@@ -233,25 +259,14 @@ static int db_status(int argc, const char **argv)
 	if ((ret = cmd_open_reader(&p, wait, &wh)))
 		goto out_sources;
 
-	struct stat st;
-	char size[32], wal[32];
-	struct strbuf rel = STRBUF_INIT, walpath = STRBUF_INIT;
-	project_relpath(&rel, &p, p.warehouse_path);
-	stat(p.warehouse_path, &st);
-	fmt_bytes(size, (uint64_t)st.st_size);
-	strbuf_addf(&walpath, "%s.wal", p.warehouse_path);
-	printf("Warehouse: %s (%s", rel.buf, size);
-	if (stat(walpath.buf, &st) == 0 && st.st_size > 0)
-		printf(", %s in the write-ahead log", fmt_bytes(wal, (uint64_t)st.st_size));
-	printf(")\n\n");
-	strbuf_release(&rel);
-	strbuf_release(&walpath);
+	print_where(&p, &wh);
 
 	struct wh_result r;
 	struct strbuf err = STRBUF_INIT;
 	if (warehouse_query(&wh, "SELECT table_schema, table_name, CASE table_type WHEN 'BASE TABLE' THEN 'table' "
 				 "WHEN 'VIEW' THEN 'view' ELSE lower(table_type) END FROM information_schema.tables "
-				 "WHERE table_catalog = current_database() ORDER BY 1, 2",
+				 "WHERE table_catalog = current_database() "
+				 "AND table_schema NOT IN ('information_schema', 'pg_catalog') ORDER BY 1, 2",
 			    &r, &err) < 0) {
 		ui_error("%s", err.buf);
 		strbuf_release(&err);

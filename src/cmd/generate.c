@@ -142,6 +142,8 @@ int cmd_generate(int argc, const char **argv)
 		goto out_args;
 	if ((ret = cmd_load_sources(&p, &list)))
 		goto out_project;
+	if ((ret = cmd_sync_profiles(&p)))
+		goto out_sources;
 	if ((ret = cmd_open_reader(&p, wait, &wh)))
 		goto out_sources;
 

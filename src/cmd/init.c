@@ -1,6 +1,7 @@
 /* dango init [NAME]: a new project with its config, warehouse and dbt project. */
 #include "cmd/cmd.h"
 #include "cmd/common.h"
+#include "project/profiles.h"
 #include "core/fs.h"
 #include "core/opts.h"
 #include "core/strbuf.h"
@@ -144,17 +145,9 @@ static void write_files(struct writer *w, const char *name, const char *ident)
 	strbuf_reset(&sb);
 	sources_default_yml(&sb);
 	put(w, ".dango/sources.yml", sb.buf, 1);
-	put(w, ".dango/profiles.yml",
-	    "# dbt profile for the warehouse. Paths are relative to the project folder,\n"
-	    "# where both 'dango run' and 'dbt ... --profiles-dir .dango' are run.\n"
-	    "dango:\n"
-	    "  target: dev\n"
-	    "  outputs:\n"
-	    "    dev:\n"
-	    "      type: duckdb\n"
-	    "      path: data/warehouse.duckdb\n"
-	    "      schema: main\n"
-	    "      threads: 4\n", 0);
+	strbuf_reset(&sb);
+	profiles_default(&sb);
+	put(w, ".dango/profiles.yml", sb.buf, 0);
 	mkdir_in(w, ".dango/state");
 	mkdir_in(w, ".dango/logs");
 	mkdir_in(w, "data/uploads");

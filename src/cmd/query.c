@@ -7,6 +7,7 @@
 #include "core/table.h"
 #include "core/ui.h"
 #include "core/xalloc.h"
+#include "warehouse/pg_warehouse.h"
 
 #include <editline/readline.h>
 #include <stdio.h>
@@ -25,7 +26,11 @@ static const struct cmd_info info = {
 	"writing, with DuckDB's full access: COPY ... TO/FROM files, read_csv, ATTACH and SET\n"
 	"work as in a duckdb shell, on any file you may write (a COPY or EXPORT that names the\n"
 	"warehouse file itself is refused). While a writer (dango sync, dango run) has the file\n"
-	"open, DuckDB lets no other process open it: --wait SECONDS waits for it.",
+	"open, DuckDB lets no other process open it: --wait SECONDS waits for it.\n"
+	"On a postgres warehouse (project.yml warehouse: {type: postgres}) a read-only query\n"
+	"runs in a read-only transaction (PostgreSQL refuses writes) with a statement timeout\n"
+	"(--timeout SECONDS, default warehouse.statement_timeout or 300), and never waits for a\n"
+	"writer; --write runs each statement in its own transaction.",
 };
 
 enum format { FMT_BOX, FMT_CSV, FMT_JSON };
@@ -149,6 +154,9 @@ static int run_sql(struct warehouse *wh, const char *sql, enum format fmt, size_
 					    "pass --write to read or write other files)");
 		else if (wh->mode == WH_READ_ONLY && strstr(err.buf, "configuration has been locked"))
 			strbuf_addstr(&err, "\n(settings cannot be changed in a read-only query)");
+		else if (wh->pg && strstr(err.buf, "statement timeout"))
+			strbuf_addf(&err, "\n(a read-only query on the postgres warehouse stops after %d seconds: "
+				    "--timeout SECONDS, or warehouse.statement_timeout in project.yml)", wh->pg_timeout);
 		ui_error("%s", err.buf);
 		strbuf_release(&err);
 		return EXIT_FAIL;
@@ -179,7 +187,7 @@ static int interactive(struct warehouse *wh, const struct project *p, size_t max
 	using_history();
 	read_history(hist.buf);
 	printf("Connected to %s%s. End statements with ';'. .tables lists tables, .quit leaves.\n",
-	       p->warehouse_path, wh->mode == WH_READ_ONLY ? " (read-only)" : "");
+	       wh->path, wh->mode == WH_READ_ONLY ? " (read-only)" : "");
 	for (;;) {
 		char *line = readline(stmt.len ? "   ...> " : "dango> ");
 		if (!line) {
@@ -197,7 +205,9 @@ static int interactive(struct warehouse *wh, const struct project *p, size_t max
 			}
 			if (!strncmp(l, ".tables", 7))
 				run_sql(wh, "SELECT table_schema AS schema, table_name AS name, table_type AS type "
-					    "FROM information_schema.tables ORDER BY 1, 2", FMT_BOX, 0);
+					    "FROM information_schema.tables "
+					    "WHERE table_schema NOT IN ('information_schema', 'pg_catalog') ORDER BY 1, 2",
+				FMT_BOX, 0);
 			else
 				printf("unknown command '%s' (.tables, .quit)\n", l);
 			free(line);
@@ -222,7 +232,7 @@ static int interactive(struct warehouse *wh, const struct project *p, size_t max
 
 int cmd_query(int argc, const char **argv)
 {
-	int csv = 0, json = 0, write = 0, wait = -1, max_rows = 40, ret;
+	int csv = 0, json = 0, write = 0, wait = -1, max_rows = 40, timeout = -1, ret;
 	struct strvec args = STRVEC_INIT;
 	struct project p;
 	struct warehouse wh;
@@ -234,6 +244,8 @@ int cmd_query(int argc, const char **argv)
 		OPT_BOOL(0, "write", &write, "open for writing (takes the single-writer lock)"),
 		OPT_INT(0, "wait", &wait, "SECONDS", "wait this long for the lock or the file"),
 		OPT_INT(0, "max-rows", &max_rows, "N", "rows shown in a table (0: all; default 40)"),
+		OPT_INT(0, "timeout", &timeout, "SECONDS",
+			"postgres warehouse: stop a read-only statement after this long (0: never)"),
 		OPT_END(),
 	};
 	ret = opts_parse(&info, opts, argc, argv, &args);
@@ -251,8 +263,20 @@ int cmd_query(int argc, const char **argv)
 		strvec_clear(&args);
 		return ret;
 	}
+	if (timeout >= 0 && !pg_warehouse_enabled(&p)) {
+		ui_error("--timeout is for a postgres warehouse (project.yml warehouse: {type: postgres})");
+		ret = EXIT_USAGE;
+		goto out;
+	}
+	if (timeout >= 0 && write) {
+		ui_error("--timeout bounds read-only queries; --write runs without a statement timeout");
+		ret = EXIT_USAGE;
+		goto out;
+	}
 	if (write)
 		ret = cmd_open_writer(&p, "dango query", "", wait, &lock, &wh);
+	else if (pg_warehouse_enabled(&p))
+		ret = cmd_open_pg_reader(&p, timeout >= 0 ? timeout : p.pg.statement_timeout, &wh);
 	else if (!(ret = cmd_open_reader(&p, wait, &wh)))
 		ret = lock_down(&wh);
 	if (ret)

@@ -137,6 +137,9 @@ static int locate(struct location *loc, const struct run_args *a)
 		goto out;
 	}
 	loc->dango = 1;
+	/* the profile follows project.yml's warehouse (duckdb or postgres) */
+	if (!a->profiles_dir && cmd_sync_profiles(&loc->proj) != EXIT_OK)
+		goto out;
 	loc->dbt_dir = xstrdup(loc->proj.dbt_dir);
 	loc->profiles_dir = xstrdup(a->profiles_dir ? a->profiles_dir : loc->proj.dango_dir);
 	loc->profiles_base = xstrdup(loc->proj.root);
@@ -834,7 +837,13 @@ static int run_main(struct run_args *a)
 		}
 		double pt0 = now_s();
 		struct dbt_result *pres = NULL;
-		int failed = dbt_pg_run(&p, pg_line, &pres, &err);
+		/* models downstream of breaking schema drift wait, as on DuckDB */
+		struct strvec drift_ids = STRVEC_INIT, drift_reasons = STRVEC_INIT;
+		if (loc.dango && (a->which == W_RUN || a->which == W_BUILD))
+			cmd_drift_preskip(&loc.proj, &p, a->ignore_drift, &drift_ids, &drift_reasons, out_line);
+		int failed = dbt_pg_run(&p, pg_line, &drift_ids, &pres, &err);
+		strvec_clear(&drift_ids);
+		strvec_clear(&drift_reasons);
 		if (failed < 0)
 			ui_error("%s", err.buf);
 		ret = failed == 0 ? EXIT_OK : EXIT_FAIL;

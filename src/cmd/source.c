@@ -1,6 +1,8 @@
 /* dango source add | list | remove | edit | test */
 #include "cmd/cmd.h"
 #include "cmd/common.h"
+#include "warehouse/pg_query.h"
+#include "warehouse/pg_warehouse.h"
 #include "core/env.h"
 #include "core/fs.h"
 #include "core/opts.h"
@@ -925,11 +927,14 @@ static void print_warehouse_info(struct warehouse *wh, const struct source *s)
 		if (warehouse_has_table(wh, schema.buf, "_dlt_loads")) {
 			struct wh_result last;
 			strbuf_reset(&sql);
-			strbuf_addstr(&sql, "SELECT strftime(max(inserted_at), '%Y-%m-%d %H:%M:%S') FROM ");
+			/* to the second, in both warehouses' SQL (no strftime in PostgreSQL) */
+			strbuf_addstr(&sql, "SELECT max(inserted_at) FROM ");
 			strbuf_add_sql_ident(&sql, schema.buf);
 			strbuf_addstr(&sql, "._dlt_loads WHERE status = 0");
 			if (warehouse_query(wh, sql.buf, &last, &err) == 0) {
 				char *v = last.rows ? wh_result_str(&last, 0, 0) : NULL;
+				if (v && strlen(v) > 19)
+					v[19] = '\0';
 				printf("  Last synced: %s\n", v ? v : "never");
 				free(v);
 				wh_result_free(&last);
@@ -985,7 +990,15 @@ static int source_list(int argc, const char **argv)
 		printf("No sources configured. Add one with 'dango source add'.\n");
 		goto out;
 	}
-	if (fs_exists(p.warehouse_path)) {
+	if (pg_warehouse_enabled(&p)) {
+		/* PostgreSQL serves readers while a sync writes: no waiting, no lock */
+		struct strbuf err = STRBUF_INIT;
+		if (pg_query_open(&wh, &p, WH_READ_ONLY, p.pg.statement_timeout, &err) == 0)
+			have_wh = 1;
+		else
+			printf("(the warehouse cannot be reached, sync details are not shown: %s)\n", err.buf);
+		strbuf_release(&err);
+	} else if (fs_exists(p.warehouse_path)) {
 		struct strbuf err = STRBUF_INIT;
 		int r = warehouse_open(&wh, p.warehouse_path, WH_READ_ONLY, &err);
 		if (r == 0)

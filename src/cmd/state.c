@@ -152,6 +152,10 @@ static int state_show(int argc, const char **argv)
 	}
 	if ((ret = cmd_open_project(&p)))
 		goto out_args;
+	if (cmd_refuse_postgres(&p, "dango state show")) {
+		ret = EXIT_FAIL;
+		goto out_project;
+	}
 	if ((ret = cmd_load_sources(&p, &list)))
 		goto out_project;
 	if (args.nr && !find_source(&list, args.v[0])) {
@@ -235,6 +239,12 @@ static int open_target(struct target *t, const char *command, const char *source
 	if ((ret = cmd_open_project(&t->p)))
 		return ret;
 	t->open = 1;
+	/* its SQL (sync_state.c) is DuckDB's */
+	if (cmd_refuse_postgres(&t->p, command)) {
+		t->open = 0;
+		project_release(&t->p);
+		return EXIT_FAIL;
+	}
 	if ((ret = cmd_load_sources(&t->p, &t->list))) {
 		t->open = 0;
 		project_release(&t->p);

@@ -1,6 +1,8 @@
 /* dango validate: configuration, credentials and the dbt project. */
 #include "cmd/cmd.h"
 #include "cmd/common.h"
+#include "warehouse/pg_query.h"
+#include "warehouse/pg_warehouse.h"
 #include "core/fs.h"
 #include "core/opts.h"
 #include "core/strbuf.h"
@@ -51,7 +53,8 @@ static void check_dangling(const struct project *p, const struct dbt_project *dp
 	struct warehouse wh;
 	struct strbuf e = STRBUF_INIT;
 	/* raw tables loaded by other means (no source, but there) are fine */
-	int have_wh = fs_exists(p->warehouse_path) && warehouse_open(&wh, p->warehouse_path, WH_READ_ONLY, &e) == 0;
+	int have_wh = pg_warehouse_enabled(p) ? pg_query_open(&wh, p, WH_READ_ONLY, p->pg.statement_timeout, &e) == 0
+		      : fs_exists(p->warehouse_path) && warehouse_open(&wh, p->warehouse_path, WH_READ_ONLY, &e) == 0;
 	strbuf_release(&e);
 	for (size_t i = 0; i < dp->nr; i++) {
 		const struct dbt_node *n = dp->nodes[i];
@@ -174,8 +177,10 @@ static void check_dbt(const struct project *p, const struct source_list *list, i
 	if (!out) {
 		ui_fail(".dango/profiles.yml: profile '%s' has no output '%s'", profile->str, tname);
 		(*problems)++;
-	} else if (!type || type->kind != Y_SCALAR || strcmp(type->str, "duckdb")) {
-		ui_fail(".dango/profiles.yml:%d:%d: output '%s' must be of type 'duckdb'", out->line, out->col, tname);
+	} else if (!type || type->kind != Y_SCALAR || strcmp(type->str, pg_warehouse_enabled(p) ? "postgres" : "duckdb")) {
+		/* the profile follows project.yml's warehouse: 'dango generate' or 'dango run' rewrite it */
+		ui_fail(".dango/profiles.yml:%d:%d: output '%s' must be of type '%s' (project.yml's warehouse)", out->line,
+			out->col, tname, pg_warehouse_enabled(p) ? "postgres" : "duckdb");
 		(*problems)++;
 	} else {
 		ui_ok(".dango/profiles.yml (profile '%s', target '%s')", profile->str, tname);

@@ -482,8 +482,10 @@ static int load_keywords(struct gen_plan *plan, struct warehouse *wh, struct str
 {
 	struct wh_result r;
 	/* "unreserved" keywords are valid bare names; quote the others */
-	if (warehouse_query(wh, "SELECT lower(keyword_name) FROM duckdb_keywords() "
-				"WHERE keyword_category <> 'unreserved' ORDER BY 1",
+	/* on PostgreSQL its own list (catcode U: unreserved), so that the models are valid there */
+	if (warehouse_query(wh, wh->pg ? "SELECT word FROM pg_get_keywords() WHERE catcode <> 'U' ORDER BY 1"
+				       : "SELECT lower(keyword_name) FROM duckdb_keywords() "
+					 "WHERE keyword_category <> 'unreserved' ORDER BY 1",
 			    &r, err) < 0)
 		return -1;
 	for (size_t i = 0; i < r.rows; i++) {

@@ -52,6 +52,7 @@ static const struct cfg_key warehouse_keys[] = {
 	{ "user", CFG_STR, 0, NULL, NULL, NULL },
 	{ "password_env", CFG_STR, CFG_SECRET, NULL, NULL, "postgres: variable holding the password" },
 	{ "sslmode", CFG_STR, 0, NULL, sslmodes, NULL },
+	{ "statement_timeout", CFG_INT, 0, NULL, NULL, "postgres: seconds a read-only query may run (default 300)" },
 	{ NULL }
 };
 static const struct cfg_key project_keys[] = {
@@ -161,6 +162,7 @@ static int load_warehouse(struct project *p, const struct ydoc *doc, const struc
 	p->pg.sslmode = dup_or_null(get_str(w, "sslmode", NULL));
 	p->pg.password_env = dup_or_null(get_str(w, "password_env", NULL));
 	p->pg.port = get_int(w, "port", 0);
+	p->pg.statement_timeout = get_int(w, "statement_timeout", 300);
 	if (!p->pg.url_env && !p->pg.database) {
 		ynode_where(err, doc, w);
 		strbuf_addstr(err, "a postgres warehouse needs url_env (a variable holding "

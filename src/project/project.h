@@ -15,6 +15,7 @@ struct warehouse_pg_conf {
 	char *host, *database, *user, *sslmode;
 	char *password_env;
 	int port;            /* 0: libpq's default */
+	int statement_timeout; /* seconds a read-only query may run (0: no limit) */
 };
 
 struct project {

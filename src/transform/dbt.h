@@ -175,7 +175,11 @@ int dbt_pg_target_load(struct dbt_project *p, const struct ynode *out, const cha
  * gets the nodes' results, parallel to p->nodes, for run_results.json
  * (the caller frees them with dbt_results_free). */
 struct dbt_result;
-int dbt_pg_run(struct dbt_project *p, void (*line)(const char *), struct dbt_result **results, struct strbuf *err);
+/* preskip_ids (may be NULL): unique ids of nodes (sources held back by
+ * schema drift) skipped with everything downstream of them. */
+struct strvec;
+int dbt_pg_run(struct dbt_project *p, void (*line)(const char *), const struct strvec *preskip_ids,
+	       struct dbt_result **results, struct strbuf *err);
 /* For `dango compile`: connect and read the catalog, so that rendering
  * with no DuckDB warehouse (wh NULL) introspects and runs run_query on the
  * server; dbt_pg_close ends it. -1 with err (cannot connect). */

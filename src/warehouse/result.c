@@ -7,6 +7,7 @@
  * tests/unit/test_result.c checks them against DuckDB's own casts. */
 #define DUCKDB_API_NO_DEPRECATED
 #include "warehouse/result.h"
+#include "warehouse/pg_result.h"
 #include "core/strbuf.h"
 #include "core/xalloc.h"
 
@@ -268,7 +269,7 @@ static void add_decimal(struct strbuf *sb, __int128 v, unsigned scale)
 /* Shortest digits that read back as the same value, in the layout DuckDB
  * (and Python's repr) uses: plain for exponents -4..15 with at least one
  * decimal ("1.0"), scientific otherwise ("1e+20", "1.5e-07"). */
-static void add_double(struct strbuf *sb, double d, int is_float)
+void wh_text_add_double(struct strbuf *sb, double d, int is_float)
 {
 	char buf[64], digits[32];
 	int exp10 = 0, prec;
@@ -484,7 +485,7 @@ static void add_interval(struct strbuf *sb, duckdb_interval iv)
 
 /* --- other scalars ------------------------------------------------------------------- */
 
-static void add_blob(struct strbuf *sb, const unsigned char *p, size_t n)
+void wh_text_add_blob(struct strbuf *sb, const unsigned char *p, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		if (p[i] >= 0x20 && p[i] < 0x7f && p[i] != '\\' && p[i] != '\'' && p[i] != '"')
@@ -610,7 +611,7 @@ static duckdb_vector list_span(const struct ctype *t, duckdb_vector v, const voi
 /* Inside a nested value, DuckDB quotes a scalar's text (not JSON's) when it is empty, has
  * a space at either end, reads "null", or holds one of "'(),:=[]{} (struct
  * keys always), with \ and ' escaped by a backslash. */
-static void add_quoted_maybe(struct strbuf *sb, const char *s, size_t n, int always)
+void wh_text_add_quoted_maybe(struct strbuf *sb, const char *s, size_t n, int always)
 {
 	static const char special[] = "\"'(),:=[]{}";
 	int quote = always || !n || strchr(" \t\n\v\f\r", s[0]) || (n >= 2 && strchr(" \t\n\v\f\r", s[n - 1])) ||
@@ -642,7 +643,7 @@ static void add_child_text(struct strbuf *sb, const struct ctype *t, duckdb_vect
 	}
 	struct strbuf one = STRBUF_INIT;
 	add_text(&one, t, v, i, tz);
-	add_quoted_maybe(sb, one.buf, one.len, 0);
+	wh_text_add_quoted_maybe(sb, one.buf, one.len, 0);
 	strbuf_release(&one);
 }
 
@@ -680,8 +681,8 @@ static void add_text(struct strbuf *sb, const struct ctype *t, duckdb_vector v, 
 		add_u128(sb, ((unsigned __int128)u->upper << 64) | u->lower);
 		break;
 	}
-	case DUCKDB_TYPE_FLOAT: add_double(sb, ((const float *)d)[i], 1); break;
-	case DUCKDB_TYPE_DOUBLE: add_double(sb, ((const double *)d)[i], 0); break;
+	case DUCKDB_TYPE_FLOAT: wh_text_add_double(sb, ((const float *)d)[i], 1); break;
+	case DUCKDB_TYPE_DOUBLE: wh_text_add_double(sb, ((const double *)d)[i], 0); break;
 	case DUCKDB_TYPE_DECIMAL: add_decimal(sb, int_storage(t->internal, d, i), t->scale); break;
 	case DUCKDB_TYPE_VARCHAR:
 		s = str_data(v, i, &len);
@@ -689,7 +690,7 @@ static void add_text(struct strbuf *sb, const struct ctype *t, duckdb_vector v, 
 		break;
 	case DUCKDB_TYPE_BLOB:
 		s = str_data(v, i, &len);
-		add_blob(sb, (const unsigned char *)s, len);
+		wh_text_add_blob(sb, (const unsigned char *)s, len);
 		break;
 	case DUCKDB_TYPE_BIT:
 		s = str_data(v, i, &len);
@@ -754,7 +755,7 @@ static void add_text(struct strbuf *sb, const struct ctype *t, duckdb_vector v, 
 		strbuf_addch(sb, '{');
 		for (size_t k = 0; k < t->nchild; k++) {
 			strbuf_addstr(sb, k ? ", " : "");
-			add_quoted_maybe(sb, t->names[k], strlen(t->names[k]), 1);
+			wh_text_add_quoted_maybe(sb, t->names[k], strlen(t->names[k]), 1);
 			strbuf_addstr(sb, ": ");
 			add_child_text(sb, &t->child[k], duckdb_struct_vector_get_child(v, k), i, tz);
 		}
@@ -790,7 +791,7 @@ static int json_plain_number(const struct ctype *t)
 	}
 }
 
-static void add_json_str_n(struct strbuf *sb, const char *s, size_t n)
+void wh_text_add_json_str_n(struct strbuf *sb, const char *s, size_t n)
 {
 	/* strbuf_add_json_str stops at a NUL: a VARCHAR may hold one */
 	if (!memchr(s, 0, n)) {
@@ -830,7 +831,7 @@ static void add_json(struct strbuf *sb, const struct ctype *t, duckdb_vector v, 
 	case DUCKDB_TYPE_FLOAT:
 	case DUCKDB_TYPE_DOUBLE: {
 		double x = t->id == DUCKDB_TYPE_FLOAT ? ((const float *)d)[i] : ((const double *)d)[i];
-		add_double(&text, x, t->id == DUCKDB_TYPE_FLOAT);
+		wh_text_add_double(&text, x, t->id == DUCKDB_TYPE_FLOAT);
 		if (isfinite(x))
 			strbuf_addbuf(sb, &text);
 		else
@@ -842,7 +843,7 @@ static void add_json(struct strbuf *sb, const struct ctype *t, duckdb_vector v, 
 		if (t->is_json)
 			strbuf_add(sb, s, len);
 		else
-			add_json_str_n(sb, s, len);
+			wh_text_add_json_str_n(sb, s, len);
 		break;
 	case DUCKDB_TYPE_LIST:
 	case DUCKDB_TYPE_ARRAY: {
@@ -869,7 +870,7 @@ static void add_json(struct strbuf *sb, const struct ctype *t, duckdb_vector v, 
 			else
 				strbuf_addstr(&text, "NULL");
 			strbuf_addstr(sb, k ? ", " : "");
-			add_json_str_n(sb, text.buf, text.len);
+			wh_text_add_json_str_n(sb, text.buf, text.len);
 			strbuf_addstr(sb, ": ");
 			add_json(sb, &t->child[0].child[1], vals, e->offset + k, tz);
 		}
@@ -899,7 +900,7 @@ static void add_json(struct strbuf *sb, const struct ctype *t, duckdb_vector v, 
 		if (json_plain_number(t))
 			strbuf_addbuf(sb, &text);
 		else
-			add_json_str_n(sb, text.buf, text.len);
+			wh_text_add_json_str_n(sb, text.buf, text.len);
 	}
 	strbuf_release(&text);
 }
@@ -940,6 +941,7 @@ int wh_result_take(struct wh_result *r, void *res, int streaming, const char *ti
 			  (st != DUCKDB_STATEMENT_TYPE_SELECT && only && !strcmp(only, "Success"));
 	im->time_zone = time_zone ? xstrdup(time_zone) : NULL;
 	r->impl = im;
+	r->pg = NULL;
 	r->rows = 0;
 	r->cols = (size_t)duckdb_column_count(&im->res);
 	im->names = xcalloc(r->cols ? r->cols : 1, sizeof(*im->names));
@@ -973,6 +975,8 @@ int wh_result_take(struct wh_result *r, void *res, int streaming, const char *ti
 
 int wh_result_needs_time_zone(struct wh_result *r)
 {
+	if (r->pg)
+		return 0;
 	struct wh_result_impl *im = IMPL(r);
 	for (size_t c = 0; im && c < r->cols; c++)
 		if (ctype_has(&im->types[c], DUCKDB_TYPE_TIMESTAMP_TZ))
@@ -989,6 +993,8 @@ void wh_result_set_time_zone(struct wh_result *r, const char *time_zone)
 
 int wh_result_next(struct wh_result *r, struct strbuf *err)
 {
+	if (r->pg)
+		return wh_pg_next(r, err);
 	struct wh_result_impl *im = IMPL(r);
 	if (!im || !im->streaming)
 		return 0;
@@ -1015,6 +1021,10 @@ int wh_result_next(struct wh_result *r, struct strbuf *err)
 
 void wh_result_free(struct wh_result *r)
 {
+	if (r->pg) {
+		wh_pg_result_free(r);
+		return;
+	}
 	struct wh_result_impl *im = IMPL(r);
 	if (!im)
 		return;
@@ -1058,11 +1068,15 @@ static duckdb_vector cell(struct wh_result *r, size_t row, size_t col, idx_t *id
 
 const char *wh_result_name(struct wh_result *r, size_t col)
 {
+	if (r->pg)
+		return wh_pg_name(r, col);
 	return col < r->cols ? IMPL(r)->names[col] : "";
 }
 
 enum wh_type wh_result_type(struct wh_result *r, size_t col)
 {
+	if (r->pg)
+		return wh_pg_type(r, col);
 	if (col >= r->cols)
 		return WH_T_NULL;
 	switch (IMPL(r)->types[col].id) {
@@ -1086,22 +1100,30 @@ enum wh_type wh_result_type(struct wh_result *r, size_t col)
 
 const char *wh_result_type_name(struct wh_result *r, size_t col)
 {
+	if (r->pg)
+		return wh_pg_type_name(r, col);
 	return col < r->cols ? IMPL(r)->types[col].display : "?";
 }
 
 int wh_result_is_numeric(struct wh_result *r, size_t col)
 {
+	if (r->pg)
+		return wh_pg_is_numeric(r, col);
 	enum wh_type t = wh_result_type(r, col);
 	return t == WH_T_INT || t == WH_T_FLOAT || (col < r->cols && IMPL(r)->types[col].id == DUCKDB_TYPE_BIGNUM);
 }
 
 int wh_result_is_status(struct wh_result *r)
 {
+	if (r->pg)
+		return wh_pg_is_status(r);
 	return IMPL(r) && IMPL(r)->status_only;
 }
 
 int wh_result_is_null(struct wh_result *r, size_t row, size_t col)
 {
+	if (r->pg)
+		return wh_pg_is_null(r, row, col);
 	idx_t i;
 	duckdb_vector v = cell(r, row, col, &i);
 	return !v || !valid(v, i);
@@ -1109,6 +1131,10 @@ int wh_result_is_null(struct wh_result *r, size_t row, size_t col)
 
 void wh_result_add_text(struct wh_result *r, size_t row, size_t col, struct strbuf *sb)
 {
+	if (r->pg) {
+		wh_pg_add_text(r, row, col, sb);
+		return;
+	}
 	idx_t i;
 	duckdb_vector v = cell(r, row, col, &i);
 	if (!v || !valid(v, i))
@@ -1119,6 +1145,10 @@ void wh_result_add_text(struct wh_result *r, size_t row, size_t col, struct strb
 
 void wh_result_add_json(struct wh_result *r, size_t row, size_t col, struct strbuf *sb)
 {
+	if (r->pg) {
+		wh_pg_add_json(r, row, col, sb);
+		return;
+	}
 	idx_t i;
 	duckdb_vector v = cell(r, row, col, &i);
 	if (!v)
@@ -1129,6 +1159,13 @@ void wh_result_add_json(struct wh_result *r, size_t row, size_t col, struct strb
 
 char *wh_result_str(struct wh_result *r, size_t row, size_t col)
 {
+	if (r->pg) {
+		if (wh_pg_is_null(r, row, col))
+			return NULL;
+		struct strbuf sb = STRBUF_INIT;
+		wh_pg_add_text(r, row, col, &sb);
+		return strbuf_detach(&sb, NULL);
+	}
 	idx_t i;
 	duckdb_vector v = cell(r, row, col, &i);
 	if (!v || !valid(v, i))
@@ -1180,6 +1217,8 @@ static int cell_int(struct wh_result *r, size_t row, size_t col, __int128 *out, 
 
 int wh_result_get_int(struct wh_result *r, size_t row, size_t col, int64_t *out)
 {
+	if (r->pg)
+		return wh_pg_get_int(r, row, col, out, 0);
 	__int128 x;
 	int too_big;
 	*out = 0;
@@ -1191,6 +1230,11 @@ int wh_result_get_int(struct wh_result *r, size_t row, size_t col, int64_t *out)
 
 int64_t wh_result_int(struct wh_result *r, size_t row, size_t col)
 {
+	if (r->pg) {
+		int64_t x;
+		wh_pg_get_int(r, row, col, &x, 1);
+		return x;
+	}
 	__int128 x;
 	int too_big;
 	if (cell_int(r, row, col, &x, &too_big) < 0)
@@ -1200,6 +1244,8 @@ int64_t wh_result_int(struct wh_result *r, size_t row, size_t col)
 
 double wh_result_double(struct wh_result *r, size_t row, size_t col)
 {
+	if (r->pg)
+		return wh_pg_double(r, row, col);
 	idx_t i;
 	duckdb_vector v = cell(r, row, col, &i);
 	if (!v || !valid(v, i))

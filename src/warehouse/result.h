@@ -28,6 +28,7 @@ enum wh_type { WH_T_NULL, WH_T_BOOL, WH_T_INT, WH_T_FLOAT, WH_T_TEXT, WH_T_OTHER
 
 struct wh_result {
 	void *impl;         /* struct wh_result_impl (result.c) */
+	void *pg;           /* or a PostgreSQL result: struct wh_pg_result (pg_result.c) */
 	size_t rows, cols;  /* streamed: the rows of the current chunk */
 };
 

@@ -1,4 +1,5 @@
 #include "warehouse/warehouse.h"
+#include "warehouse/pg_query.h"
 #include "core/strbuf.h"
 #include "core/strvec.h"
 #include "core/ui.h"
@@ -92,6 +93,10 @@ int warehouse_open_wait(struct warehouse *wh, const char *path, enum wh_mode mod
 
 void warehouse_close(struct warehouse *wh)
 {
+	if (wh->pg) {
+		pg_query_close(wh);
+		return;
+	}
 	if (wh->con) {
 		duckdb_disconnect(CON(wh));
 		free(wh->con);
@@ -190,6 +195,8 @@ static int take_result(struct warehouse *wh, duckdb_result *res, duckdb_state st
 
 int warehouse_query(struct warehouse *wh, const char *sql, struct wh_result *r, struct strbuf *err)
 {
+	if (wh->pg)
+		return pg_query_run(wh, sql, r, err);
 	struct timespec t0;
 	duckdb_result res;
 	memset(r, 0, sizeof(*r));
@@ -201,6 +208,8 @@ int warehouse_query(struct warehouse *wh, const char *sql, struct wh_result *r, 
 
 int warehouse_query_stream(struct warehouse *wh, const char *sql, struct wh_result *r, struct strbuf *err)
 {
+	if (wh->pg)
+		return pg_query_stream(wh, sql, r, err);
 	duckdb_prepared_statement stmt = NULL;
 	duckdb_pending_result pending = NULL;
 	duckdb_result res;
@@ -261,6 +270,8 @@ static int writes_warehouse_file(struct warehouse *wh, const char *sql, struct s
 int warehouse_query_each(struct warehouse *wh, const char *sql, int (*each)(struct wh_result *r, void *data),
 			 void *data, struct strbuf *err)
 {
+	if (wh->pg)
+		return pg_query_each(wh, sql, each, data, err);
 	duckdb_extracted_statements stmts = NULL;
 	int ret = 0;
 	if (writes_warehouse_file(wh, sql, err))
@@ -304,6 +315,8 @@ out:
 
 int warehouse_lock_down(struct warehouse *wh, struct strbuf *err)
 {
+	if (wh->pg) /* the read-only transaction is the fence there (pg_query.c) */
+		return 0;
 	/* order matters: the lock comes last, and nothing can change after it */
 	static const char *const steps[] = {
 		"SET allow_persistent_secrets = false",
@@ -358,6 +371,8 @@ int warehouse_query_int(struct warehouse *wh, const char *sql, int64_t *out, str
 int warehouse_describe(struct warehouse *wh, const char *what, struct strvec *names, struct strvec *types,
 		       struct strbuf *err)
 {
+	if (wh->pg)
+		return pg_query_describe(wh, what, names, types, err);
 	struct strbuf sql = STRBUF_INIT;
 	struct wh_result r;
 	strbuf_addf(&sql, "DESCRIBE %s", what);
@@ -395,7 +410,7 @@ void warehouse_rollback(struct warehouse *wh)
 
 double warehouse_progress(struct warehouse *wh)
 {
-	if (!wh->con)
+	if (!wh->con || wh->pg)
 		return -1;
 	duckdb_query_progress_type p = duckdb_query_progress(*CON(wh));
 	return p.percentage;
@@ -403,6 +418,8 @@ double warehouse_progress(struct warehouse *wh)
 
 void warehouse_track_progress(struct warehouse *wh)
 {
+	if (wh->pg)
+		return;
 	struct strbuf ignored = STRBUF_INIT;
 	warehouse_exec(wh, "SET enable_progress_bar = true; SET enable_progress_bar_print = false; "
 			   "SET progress_bar_time = 0", &ignored);
@@ -463,6 +480,11 @@ const char *warehouse_library_version(void)
 
 int warehouse_connect_extra(struct warehouse *wh, struct warehouse *out, struct strbuf *err)
 {
+	if (wh->pg) {
+		memset(out, 0, sizeof(*out));
+		strbuf_addstr(err, "a postgres warehouse has no extra connections here");
+		return WH_ERROR;
+	}
 	memset(out, 0, sizeof(*out));
 	out->con = xcalloc(1, sizeof(duckdb_connection));
 	if (duckdb_connect(*DB(wh), CON(out)) == DuckDBError) {

@@ -19,8 +19,10 @@ enum wh_mode { WH_READ_ONLY, WH_READ_WRITE };
 struct warehouse {
 	void *db;   /* duckdb_database */
 	void *con;  /* duckdb_connection */
-	char *path;
+	char *path;  /* the DuckDB file; a PostgreSQL warehouse: "postgres host:port/db" */
 	enum wh_mode mode;
+	void *pg;    /* a PostgreSQL warehouse's PGconn (pg_query.c); db and con are NULL then */
+	int pg_timeout; /* PostgreSQL, read-only: the statement timeout in seconds (for messages) */
 };
 
 int warehouse_open(struct warehouse *wh, const char *path, enum wh_mode mode, struct strbuf *err);

@@ -15,6 +15,8 @@
 #include "project/sources.h"
 #include "version.h"
 #include "warehouse/lock.h"
+#include "warehouse/pg_query.h"
+#include "warehouse/pg_warehouse.h"
 #include "warehouse/warehouse.h"
 
 #include <ctype.h>
@@ -365,12 +367,19 @@ static void get_health(struct web *w, struct web_response *rs)
 {
 	json_t *cat = web_catalog_meta(w);
 	struct strbuf rel = STRBUF_INIT;
-	project_relpath(&rel, w->p, w->p->warehouse_path);
+	int pg = pg_warehouse_enabled(w->p);
+	if (pg) {
+		strbuf_addstr(&rel, "postgres ");
+		pg_warehouse_describe(w->p, &rel);
+	} else {
+		project_relpath(&rel, w->p, w->p->warehouse_path);
+	}
 	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:i}", "status", "ok", "version", DANGO_VERSION, "project",
 			      w->p->name ? w->p->name : "", "host", w->cfg->host, "port", w->cfg->port);
 	json_object_set_new(o, "warehouse",
-			    json_pack("{s:s, s:b, s:O, s:O}", "path", rel.buf, "exists", fs_exists(w->p->warehouse_path),
-				      "busy", json_object_get(cat, "busy"), "writer", json_object_get(cat, "writer")));
+			    json_pack("{s:s, s:s, s:b, s:O, s:O}", "type", pg ? "postgres" : "duckdb", "path", rel.buf,
+				      "exists", pg || fs_exists(w->p->warehouse_path), "busy", json_object_get(cat, "busy"),
+				      "writer", json_object_get(cat, "writer")));
 	json_object_set_new(o, "catalog", json_pack("{s:O, s:O}", "taken_at", json_object_get(cat, "taken_at"),
 						    "age_seconds", json_object_get(cat, "age_seconds")));
 	json_object_set_new(o, "auth", json_string(w->cfg->token ? "token" : "loopback"));
@@ -575,11 +584,16 @@ static void post_query(struct web *w, const struct web_request *rq, struct web_r
 		web_error(rs, 400, "'limit' is a number from 1 to %d", QUERY_MAX_LIMIT);
 		goto out;
 	}
-	if (!fs_exists(w->p->warehouse_path)) {
+	int o;
+	if (pg_warehouse_enabled(w->p)) {
+		/* a read-only transaction with the statement timeout; never waits for a writer */
+		o = pg_query_open(&wh, w->p, WH_READ_ONLY, w->p->pg.statement_timeout, &err);
+	} else if (!fs_exists(w->p->warehouse_path)) {
 		query_error(rs, 409, "the warehouse does not exist yet: sync a source first");
 		goto out;
+	} else {
+		o = warehouse_open(&wh, w->p->warehouse_path, WH_READ_ONLY, &err);
 	}
-	int o = warehouse_open(&wh, w->p->warehouse_path, WH_READ_ONLY, &err);
 	if (o == WH_LOCKED) {
 		struct lock_holder h;
 		struct strbuf msg = STRBUF_INIT;
@@ -612,6 +626,11 @@ static void post_query(struct web *w, const struct web_request *rq, struct web_r
 	    (stream_rows(&r, &out, (size_t)limit, &nrows, &truncated, &err) < 0 && (wh_result_free(&r), 1))) {
 		if (strstr(err.buf, "read-only"))
 			strbuf_addstr(&err, "\n(queries from the page are read-only)");
+		else if (wh.pg && strstr(err.buf, "multiple commands"))
+			strbuf_addstr(&err, "\n(a query from the page is one statement)");
+		else if (wh.pg && strstr(err.buf, "statement timeout"))
+			strbuf_addf(&err, "\n(a query from the page stops after %d seconds: warehouse.statement_timeout "
+				    "in project.yml)", wh.pg_timeout);
 		else if (strstr(err.buf, "disabled by configuration"))
 			strbuf_addstr(&err, "\n(a query from the page reads the warehouse and nothing else)");
 		query_error(rs, 400, err.buf);

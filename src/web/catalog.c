@@ -10,6 +10,8 @@
 #include "project/project.h"
 #include "state/opsdb.h"
 #include "warehouse/lock.h"
+#include "warehouse/pg_query.h"
+#include "warehouse/pg_warehouse.h"
 #include "warehouse/warehouse.h"
 
 #include <stdio.h>
@@ -31,9 +33,15 @@ static double file_mtime(const char *path)
 	return (double)sb.st_mtim.tv_sec + (double)sb.st_mtim.tv_nsec / 1e9;
 }
 
+/* A postgres warehouse has no file to watch: its snapshot is taken after
+ * the page's own jobs and at least this often (seconds). */
+#define PG_REFRESH_EVERY 60
+
 /* The warehouse file and its WAL: either changes on a write. */
 static double warehouse_mtime(const struct project *p)
 {
+	if (pg_warehouse_enabled(p))
+		return 0;
 	char wal[4096];
 	snprintf(wal, sizeof(wal), "%s.wal", p->warehouse_path);
 	double a = file_mtime(p->warehouse_path), b = file_mtime(wal);
@@ -234,7 +242,8 @@ static void last_loads(struct warehouse *wh, json_t *doc)
 			continue;
 		struct strbuf sql = STRBUF_INIT, err = STRBUF_INIT;
 		struct wh_result r;
-		strbuf_addstr(&sql, "SELECT epoch(max(inserted_at)) FROM ");
+		strbuf_addstr(&sql, wh->pg ? "SELECT extract(epoch FROM max(inserted_at)) FROM "
+					  : "SELECT epoch(max(inserted_at)) FROM ");
 		strbuf_add_sql_ident(&sql, name);
 		strbuf_addstr(&sql, "._dlt_loads WHERE status = 0");
 		if (warehouse_query(wh, sql.buf, &r, &err) == 0) {
@@ -249,6 +258,24 @@ static void last_loads(struct warehouse *wh, json_t *doc)
 	}
 }
 
+/* The snapshot of a postgres warehouse into doc; 0, or -1 (err). */
+static int pg_snapshot(const struct project *p, json_t *doc, struct strbuf *err)
+{
+	struct warehouse wh;
+	int64_t size = 0;
+	if (pg_query_open(&wh, p, WH_READ_ONLY, p->pg.statement_timeout, err) < 0)
+		return -1;
+	int ret = read_tables(&wh, doc, err);
+	if (ret == 0) {
+		count_rows(&wh, doc);
+		last_loads(&wh, doc);
+		if (warehouse_query_int(&wh, "SELECT pg_database_size(current_database())", &size, err) == 0)
+			json_object_set_new(doc, "size_bytes", json_integer((json_int_t)size));
+	}
+	warehouse_close(&wh);
+	return ret;
+}
+
 /* Take a snapshot now. 0, 1 when the warehouse is busy, -1 on error. */
 static int refresh(struct web *w)
 {
@@ -259,11 +286,15 @@ static int refresh(struct web *w)
 	double mtime = warehouse_mtime(p), now = web_now();
 	json_t *doc = empty_doc();
 	int ret = 0;
-	if (lock_probe(p->state_dir, &holder) == 1) {
+	if (pg_warehouse_enabled(p)) {
+		/* PostgreSQL lets readers in while a writer works: no waiting for the lock */
+		ret = pg_snapshot(p, doc, &err);
+		if (ret < 0)
+			goto out;
+	} else if (lock_probe(p->state_dir, &holder) == 1) {
 		ret = 1;
 		goto out;
-	}
-	if (fs_exists(p->warehouse_path)) {
+	} else if (fs_exists(p->warehouse_path)) {
 		int r = warehouse_open(&wh, p->warehouse_path, WH_READ_ONLY, &err);
 		if (r == WH_LOCKED) {
 			ret = 1;
@@ -304,7 +335,8 @@ out:
 void web_catalog_tick(struct web *w, int force)
 {
 	pthread_mutex_lock(&w->catalog.lock);
-	int due = force || w->catalog.dirty || !w->catalog.taken_at || warehouse_mtime(w->p) != w->catalog.wh_mtime;
+	int due = force || w->catalog.dirty || !w->catalog.taken_at || warehouse_mtime(w->p) != w->catalog.wh_mtime ||
+		  (pg_warehouse_enabled(w->p) && web_now() - w->catalog.taken_at >= PG_REFRESH_EVERY);
 	pthread_mutex_unlock(&w->catalog.lock);
 	if (!due)
 		return;
@@ -319,7 +351,9 @@ json_t *web_catalog_meta(struct web *w)
 {
 	struct lock_holder holder;
 	memset(&holder, 0, sizeof(holder));
-	int busy = lock_probe(w->p->state_dir, &holder) == 1;
+	int writing = lock_probe(w->p->state_dir, &holder) == 1;
+	/* busy: readers wait (DuckDB); PostgreSQL reads on while one writes */
+	int busy = writing && !pg_warehouse_enabled(w->p);
 	double taken = web_catalog_taken_at(w);
 	json_t *o = json_object();
 	char when[40];
@@ -332,7 +366,7 @@ json_t *web_catalog_meta(struct web *w)
 		json_object_set_new(o, "age_seconds", json_null());
 	}
 	json_object_set_new(o, "busy", json_boolean(busy));
-	if (busy) {
+	if (writing) {
 		struct strbuf sb = STRBUF_INIT;
 		lock_describe(&sb, &holder);
 		json_object_set_new(o, "writer", json_string(sb.buf));
