@@ -191,9 +191,9 @@ static void export_expr(struct strbuf *sb, const char *name, const char *type)
 			strbuf_addf(sb, "CAST(to_json(%s) AS VARCHAR)", col.buf);
 		else /* an array literal: every element quoted, NULL bare */
 			strbuf_addf(sb,
-				    "CASE WHEN %1$s IS NULL THEN NULL ELSE '{' || array_to_string(list_transform(%1$s, "
+				    "CASE WHEN %1$s IS NULL THEN NULL ELSE '{' || coalesce(array_to_string(list_transform(%1$s, "
 				    "x -> CASE WHEN x IS NULL THEN 'NULL' ELSE '\"' || replace(replace(CAST(x AS VARCHAR), "
-				    "'\\', '\\\\'), '\"', '\\\"') || '\"' END), ',') || '}' END",
+				    "'\\', '\\\\'), '\"', '\\\"') || '\"' END), ','), '') || '}' END",
 				    col.buf);
 		free(inner);
 	} else {
