@@ -696,22 +696,103 @@ static int add_missing_columns(struct publish *pb, const char *table, const stru
 	return ret < 0 ? -1 : 0;
 }
 
-static int copy_stage_table(struct publish *pb, const char *table, const char *pg_target, const char *where,
+/* The engine's own columns that hold one value in every row of a load
+ * (_dlt_load_id, a file's name and times...): a third of a CSV row's bytes
+ * for narrow tables. Into a table no reader sees yet (a new one, a
+ * temporary one) they go as column defaults rather than through COPY; an
+ * existing table gets them in the rows, since altering it would block its
+ * readers until the commit. */
+static int is_meta_column(const char *name)
+{
+	return !strcmp(name, "_dlt_load_id") || !strcmp(name, "_dlt_extracted_at") || starts_with(name, "_dango_");
+}
+
+/* Which meta columns of the staged table are constant: their values (as
+ * text) in consts, NULL for the others. */
+static int constant_columns(struct publish *pb, const char *what, const struct strvec *names, char **consts)
+{
+	struct strbuf sql = STRBUF_INIT;
+	struct wh_result r;
+	size_t any = 0;
+	strbuf_addstr(&sql, "SELECT ");
+	for (size_t i = 0; i < names->nr; i++) {
+		if (!is_meta_column(names->v[i]))
+			continue;
+		struct strbuf c = STRBUF_INIT;
+		strbuf_add_sql_ident(&c, names->v[i]);
+		strbuf_addf(&sql, "%sCASE WHEN min(%s) = max(%s) AND count(%s) = count(*) THEN CAST(min(%s) AS VARCHAR) END",
+			    any++ ? ", " : "", c.buf, c.buf, c.buf, c.buf);
+		strbuf_release(&c);
+	}
+	strbuf_addf(&sql, " FROM %s", what);
+	int ret = 0;
+	if (any && (ret = warehouse_query(&pb->pl->stage, sql.buf, &r, pb->err)) == 0) {
+		for (size_t i = 0, k = 0; i < names->nr; i++)
+			if (is_meta_column(names->v[i]))
+				consts[i] = r.rows ? wh_result_str(&r, 0, k++) : NULL;
+		wh_result_free(&r);
+	}
+	strbuf_release(&sql);
+	return ret;
+}
+
+static int set_defaults(struct publish *pb, const char *pg_target, const struct strvec *names,
+			const struct strvec *types, char **consts, int drop)
+{
+	struct strbuf sql = STRBUF_INIT;
+	for (size_t i = 0; i < names->nr; i++) {
+		if (!consts[i])
+			continue;
+		strbuf_addf(&sql, "ALTER TABLE %s ALTER COLUMN ", pg_target);
+		strbuf_add_sql_ident(&sql, names->v[i]);
+		if (drop) {
+			strbuf_addstr(&sql, " DROP DEFAULT; ");
+			continue;
+		}
+		strbuf_addstr(&sql, " SET DEFAULT CAST(");
+		strbuf_add_sql_str(&sql, consts[i]);
+		strbuf_addstr(&sql, " AS ");
+		pg_load_pg_type(&sql, types->v[i]);
+		strbuf_addstr(&sql, "); ");
+	}
+	int ret = sql.len ? pg_exec(pb->pl->conn, sql.buf, pb->err) : 0;
+	strbuf_release(&sql);
+	return ret;
+}
+
+static int copy_stage_table(struct publish *pb, const char *table, const char *pg_target, int unseen,
 			    int64_t *rows)
 {
-	struct strvec names = STRVEC_INIT, types = STRVEC_INIT;
+	struct strvec names = STRVEC_INIT, types = STRVEC_INIT, sent = STRVEC_INIT, sent_types = STRVEC_INIT;
 	struct strbuf list = STRBUF_INIT, exprs = STRBUF_INIT, sel = STRBUF_INIT, what = STRBUF_INIT, tgt = STRBUF_INIT;
+	char **consts = NULL;
 	int ret = -1;
 	add_table(&what, pb->schema.buf, table);
 	if (warehouse_describe(&pb->pl->stage, what.buf, &names, &types, pb->err) < 0)
 		goto out;
-	column_lists(&names, &types, &list, &exprs);
-	strbuf_addf(&sel, "SELECT %s FROM %s%s%s", exprs.buf, what.buf, where ? " WHERE " : "", where ? where : "");
+	consts = xcalloc(names.nr + 1, sizeof(*consts));
+	if (unseen && (constant_columns(pb, what.buf, &names, consts) < 0 ||
+		       set_defaults(pb, pg_target, &names, &types, consts, 0) < 0))
+		goto out;
+	for (size_t i = 0; i < names.nr; i++)
+		if (!consts[i]) {
+			strvec_push(&sent, names.v[i]);
+			strvec_push(&sent_types, types.v[i]);
+		}
+	column_lists(&sent, &sent_types, &list, &exprs);
+	strbuf_addf(&sel, "SELECT %s FROM %s", exprs.buf, what.buf);
 	strbuf_addf(&tgt, "%s %s", pg_target, list.buf);
 	ret = copy_to_pg(pb->pl, sel.buf, tgt.buf, rows, pb->err);
+	if (ret == 0 && unseen)
+		ret = set_defaults(pb, pg_target, &names, &types, consts, 1);
 out:
+	for (size_t i = 0; consts && i < names.nr; i++)
+		free(consts[i]);
+	free(consts);
 	strvec_clear(&names);
 	strvec_clear(&types);
+	strvec_clear(&sent);
+	strvec_clear(&sent_types);
 	strbuf_release(&list);
 	strbuf_release(&exprs);
 	strbuf_release(&sel);
@@ -803,7 +884,7 @@ static int publish_swap(struct publish *pb, const char *table, const struct strv
 	strbuf_reset(&sql);
 	strbuf_addf(&sql, "DROP TABLE IF EXISTS %s; CREATE TABLE %s ", newt.buf, newt.buf);
 	column_defs(&sql, names, types);
-	if (pg_exec(c, sql.buf, pb->err) < 0 || copy_stage_table(pb, table, newt.buf, NULL, &rows) < 0)
+	if (pg_exec(c, sql.buf, pb->err) < 0 || copy_stage_table(pb, table, newt.buf, 1, &rows) < 0)
 		goto out;
 	strbuf_reset(&sql);
 	if (had_old && rows && rows * 2 < old_rows) {
@@ -870,7 +951,7 @@ static int publish_merge(struct publish *pb, const char *table, const struct syn
 	strbuf_addstr(&sql, "DROP TABLE IF EXISTS pg_temp.__dango_batch; CREATE TEMP TABLE __dango_batch ");
 	column_defs(&sql, &names, &types);
 	strbuf_addstr(&sql, " ON COMMIT DROP");
-	if (pg_exec(c, sql.buf, pb->err) < 0 || copy_stage_table(pb, table, "pg_temp.__dango_batch", NULL, &rows) < 0)
+	if (pg_exec(c, sql.buf, pb->err) < 0 || copy_stage_table(pb, table, "pg_temp.__dango_batch", 1, &rows) < 0)
 		goto out;
 	strbuf_reset(&sql);
 	strbuf_addf(&sql, "DELETE FROM %s AS t USING pg_temp.__dango_batch AS b WHERE ", t.buf);
@@ -926,7 +1007,7 @@ static int publish_data_table(struct publish *pb, const char *table)
 	if (mode == MODE_MERGE)
 		ret = publish_merge(pb, table, r);
 	else
-		ret = staged ? copy_stage_table(pb, table, t.buf, NULL, &rows) : 0;
+		ret = staged ? copy_stage_table(pb, table, t.buf, 0, &rows) : 0;
 out:
 	strvec_clear(&names);
 	strvec_clear(&types);
@@ -1040,7 +1121,7 @@ static int publish_meta(struct publish *pb, const char *table)
 		if (pg_exec(c, sql.buf, pb->err) < 0)
 			goto out;
 	}
-	ret = copy_stage_table(pb, table, t.buf, NULL, &rows);
+	ret = copy_stage_table(pb, table, t.buf, 0, &rows);
 out:
 	strvec_clear(&names);
 	strvec_clear(&types);
