@@ -12,6 +12,7 @@
 #include "warehouse/pg_warehouse.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <libpq-fe.h>
 #include <pthread.h>
@@ -602,19 +603,6 @@ int pg_load_open(struct pg_load *pl, const struct project *p, const char *const 
 out:
 	free(sorted);
 	return ret;
-}
-
-void pg_load_close(struct pg_load *pl)
-{
-	if (pl->stage_open)
-		warehouse_close(&pl->stage);
-	if (pl->conn)
-		pg_warehouse_disconnect(pl->conn);
-	if (pl->tmp_dir) {
-		rmdir(pl->tmp_dir);
-		free(pl->tmp_dir);
-	}
-	memset(pl, 0, sizeof(*pl));
 }
 
 /* ---- publish ------------------------------------------------------------------ */
@@ -1209,3 +1197,53 @@ out:
 	strbuf_release(&sql);
 	return ret;
 }
+
+/* The stage's sync history (_dango.sync_history, one row a source, written
+ * by the engine after each sync) appended to the server's. */
+static int flush_history(struct pg_load *pl, struct strbuf *err)
+{
+	struct publish pb = { .pl = pl, .err = err };
+	struct strvec names = STRVEC_INIT, types = STRVEC_INIT, have = STRVEC_INIT;
+	struct strbuf sql = STRBUF_INIT;
+	int64_t rows = 0;
+	int ret = 0;
+	if (!warehouse_has_table(&pl->stage, "_dango", "sync_history"))
+		return 0;
+	strbuf_init(&pb.schema, 0);
+	strbuf_addstr(&pb.schema, "_dango");
+	ret = warehouse_describe(&pl->stage, "_dango.sync_history", &names, &types, err);
+	int exists = ret < 0 ? -1 : pg_table_columns(pl->conn, "_dango", "sync_history", &have, err);
+	if (exists == 0) {
+		strbuf_addstr(&sql, "CREATE SCHEMA IF NOT EXISTS _dango; CREATE TABLE IF NOT EXISTS _dango.sync_history ");
+		column_defs(&sql, &names, &types);
+		exists = pg_exec(pl->conn, sql.buf, err) < 0 ? -1 : 1;
+	}
+	ret = exists < 0 ? -1 : copy_stage_table(&pb, "sync_history", "_dango.sync_history", 0, &rows);
+	strvec_clear(&names);
+	strvec_clear(&types);
+	strvec_clear(&have);
+	strbuf_release(&sql);
+	strbuf_release(&pb.schema);
+	return ret;
+}
+
+void pg_load_close(struct pg_load *pl)
+{
+	if (pl->stage_open && pl->conn) {
+		struct strbuf e = STRBUF_INIT;
+		if (flush_history(pl, &e) < 0)
+			fprintf(stderr, "warning: the sync history could not be written to the postgres warehouse: %s\n",
+				e.buf);
+		strbuf_release(&e);
+	}
+	if (pl->stage_open)
+		warehouse_close(&pl->stage);
+	if (pl->conn)
+		pg_warehouse_disconnect(pl->conn);
+	if (pl->tmp_dir) {
+		rmdir(pl->tmp_dir);
+		free(pl->tmp_dir);
+	}
+	memset(pl, 0, sizeof(*pl));
+}
+

@@ -111,6 +111,20 @@ test_expect_success 'full refresh builds a new table and swaps it in' '
     printf "count\n0\n(1 row)\n" >expect && test_cmp expect n
 '
 
+test_expect_success 'every sync, failed ones too, is in _dango.sync_history' '
+    whq "SELECT source, status, rows, error IS NULL FROM _dango.sync_history ORDER BY started_at, finished_at" >h &&
+    cat >expect <<-\EOF &&
+	source|status|rows|?column?
+	sales|success|3|t
+	sales|success|0|t
+	sales|success|2|t
+	sales|failed|0|f
+	sales|success|2|t
+	(5 rows)
+	EOF
+    test_cmp expect h
+'
+
 test_expect_success 'a full refresh that loads nothing is refused' '
     printf "id,name,amount,active,day,created_at,paid_at\n" >data/sales.csv &&
     test_must_fail dango sync sales --full-refresh -y >out 2>err &&
