@@ -305,7 +305,7 @@ static void *pipe_writer_run(void *arg)
 }
 
 /* COPY target FROM STDIN with the rows of `select` (run on the stage). */
-static int copy_to_pg(struct pg_load *pl, const char *select, const char *target, int64_t *rows,
+static int copy_to_pg(struct pg_load *pl, const char *select, const char *target, int freeze, int64_t *rows,
 		      struct strbuf *err)
 {
 	PGconn *c = pl->conn;
@@ -321,7 +321,9 @@ static int copy_to_pg(struct pg_load *pl, const char *select, const char *target
 		strbuf_addf(err, "cannot make the pipe '%s': %s", fifo.buf, strerror(errno));
 		goto out;
 	}
-	strbuf_addf(&copy, "COPY %s FROM STDIN (FORMAT csv)", target);
+	/* FREEZE: rows of a table made in this transaction are written as
+	 * already visible, sparing the server a second pass over them */
+	strbuf_addf(&copy, "COPY %s FROM STDIN (FORMAT csv%s)", target, freeze ? ", FREEZE" : "");
 	PGresult *r = PQexec(c, copy.buf);
 	if (PQresultStatus(r) != PGRES_COPY_IN) {
 		pg_ok(c, r, err);
@@ -748,6 +750,8 @@ static int set_defaults(struct publish *pb, const char *pg_target, const struct 
 	return ret;
 }
 
+/* unseen: pg_target is a table no reader sees yet; 2: made in this
+ * transaction (COPY FREEZE may write into it) */
 static int copy_stage_table(struct publish *pb, const char *table, const char *pg_target, int unseen,
 			    int64_t *rows)
 {
@@ -770,7 +774,7 @@ static int copy_stage_table(struct publish *pb, const char *table, const char *p
 	column_lists(&sent, &sent_types, &list, &exprs);
 	strbuf_addf(&sel, "SELECT %s FROM %s", exprs.buf, what.buf);
 	strbuf_addf(&tgt, "%s %s", pg_target, list.buf);
-	ret = copy_to_pg(pb->pl, sel.buf, tgt.buf, rows, pb->err);
+	ret = copy_to_pg(pb->pl, sel.buf, tgt.buf, unseen == 2, rows, pb->err);
 	if (ret == 0 && unseen)
 		ret = set_defaults(pb, pg_target, &names, &types, consts, 1);
 out:
@@ -872,7 +876,7 @@ static int publish_swap(struct publish *pb, const char *table, const struct strv
 	strbuf_reset(&sql);
 	strbuf_addf(&sql, "DROP TABLE IF EXISTS %s; CREATE TABLE %s ", newt.buf, newt.buf);
 	column_defs(&sql, names, types);
-	if (pg_exec(c, sql.buf, pb->err) < 0 || copy_stage_table(pb, table, newt.buf, 1, &rows) < 0)
+	if (pg_exec(c, sql.buf, pb->err) < 0 || copy_stage_table(pb, table, newt.buf, 2, &rows) < 0)
 		goto out;
 	strbuf_reset(&sql);
 	if (had_old && rows && rows * 2 < old_rows) {
