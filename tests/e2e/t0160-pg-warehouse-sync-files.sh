@@ -132,4 +132,15 @@ test_expect_success 'a full refresh that loads nothing is refused' '
     whq "SELECT count(*) FROM raw_sales.sales" >n && printf "count\n2\n(1 row)\n" >expect && test_cmp expect n
 '
 
+test_expect_success 'a full refresh under half the rows keeps the old table as a backup' '
+    printf "id,name,amount,active,day,created_at,paid_at\n1,a,,,,,\n2,b,,,,,\n3,c,,,,,\n4,d,,,,,\n" >data/sales.csv &&
+    dango sync sales --full-refresh -y >out 2>err &&
+    printf "id,name,amount,active,day,created_at,paid_at\n9,z,,,,,\n" >data/sales.csv &&
+    dango sync sales --full-refresh -y >out 2>err &&
+    test_grep "loaded 1 rows, under half of the previous 4; the old table is kept as raw_sales._dango_backup_" err &&
+    whq "SELECT id, name FROM raw_sales.sales" >got && printf "id|name\n9|z\n(1 row)\n" >expect && test_cmp expect got &&
+    b=$(psql -X -A -t -h "$PGROOT" -p "$PGPORT" -U dango -d wh -c "SELECT tablename FROM pg_tables WHERE schemaname = '"'"'raw_sales'"'"' AND tablename LIKE '"'"'\_dango\_backup\_%'"'"'") &&
+    whq "SELECT id FROM raw_sales.\"$b\" ORDER BY id" >old && printf "id\n1\n2\n3\n4\n(4 rows)\n" >expect && test_cmp expect old
+'
+
 test_done
