@@ -8,6 +8,8 @@
 #include "core/xalloc.h"
 #include "ingest/status.h"
 #include "ingest/sync.h"
+#include "ingest/load_pg.h"
+#include "warehouse/pg_warehouse.h"
 #include "ingest/sync_state.h"
 #include "sources/registry.h"
 #include "core/pool.h"
@@ -351,6 +353,7 @@ struct source_run {
 	int state_rc;
 	double t0;
 	char started[40];
+	struct pg_load *pg;       /* a PostgreSQL warehouse: wh is its stage (ingest/load_pg.h) */
 };
 
 static void extract_task(void *task, size_t worker)
@@ -409,6 +412,8 @@ static int finish(struct source_run *run, struct warehouse *wh, const struct syn
 		int bar = progress_start(&pb, wh);
 		ok = sync_load(wh, job, res, &run->err) == 0;
 		progress_stop(&pb, bar);
+		if (ok && run->pg)
+			ok = pg_load_publish(run->pg, job, &run->err) == 0;
 	}
 	for (size_t i = 0; i < job->notes.nr; i++)
 		ui_step("%s", job->notes.v[i]);
@@ -445,6 +450,42 @@ static void run_release(struct source_run *run)
 	sync_job_release(&run->job);
 	strbuf_release(&run->err);
 	strbuf_release(&run->res.error);
+}
+
+static void say_waiting_for_pg(const char *why, void *data)
+{
+	ui_print("Waiting: %s (up to %d s)...", why, *(int *)data);
+}
+
+/* A PostgreSQL warehouse: advisory locks per source on the server instead of
+ * the project's file lock, and an in-memory DuckDB stage as wh. */
+static int open_pg_writer(struct project *p, struct source **chosen, size_t n, int wait_seconds, struct pg_load *pl,
+			  struct warehouse *wh)
+{
+	struct strbuf err = STRBUF_INIT;
+	int wait = wait_seconds < 0 ? p->lock_wait : wait_seconds;
+	const char **names = xcalloc(n + 1, sizeof(*names));
+	for (size_t i = 0; i < n; i++)
+		names[i] = chosen[i]->name;
+	int r = pg_load_open(pl, p, names, n, wait, say_waiting_for_pg, &wait, &err);
+	free(names);
+	if (r < 0) {
+		ui_error("%s", err.buf);
+		pg_load_close(pl);
+		strbuf_release(&err);
+		return r == -2 ? EXIT_LOCKED : EXIT_FAIL;
+	}
+	*wh = pl->stage; /* the same handles: closed once, by pg_load_close */
+	strbuf_release(&err);
+	return EXIT_OK;
+}
+
+static void close_writer(struct pg_load *pl, struct dango_lock *lock, struct warehouse *wh)
+{
+	if (pl)
+		pg_load_close(pl);
+	else
+		cmd_close_writer(lock, wh);
 }
 
 int cmd_sync(int argc, const char **argv)
@@ -596,7 +637,12 @@ int cmd_sync(int argc, const char **argv)
 	struct strbuf who = STRBUF_INIT;
 	for (size_t i = 0; i < nr_chosen; i++)
 		strbuf_addf(&who, "%s%s", i ? "," : "", chosen[i]->name);
-	ret = cmd_open_writer(&p, "dango sync", who.buf, opts.wait, &lock, &wh);
+	struct pg_load pgl = { 0 };
+	int on_pg = pg_warehouse_enabled(&p);
+	if (on_pg)
+		ret = open_pg_writer(&p, chosen, nr_chosen, opts.wait, &pgl, &wh);
+	else
+		ret = cmd_open_writer(&p, "dango sync", who.buf, opts.wait, &lock, &wh);
 	strbuf_release(&who);
 	if (ret) {
 		sync_status_finish(&status, 0, "the warehouse lock could not be had");
@@ -607,7 +653,7 @@ int cmd_sync(int argc, const char **argv)
 		ui_print("Nothing changed.");
 		sync_status_finish(&status, 0, "full refresh not confirmed");
 		sync_status_release(&status);
-		cmd_close_writer(&lock, &wh);
+		close_writer(on_pg ? &pgl : NULL, &lock, &wh);
 		ret = EXIT_FAIL;
 		goto out;
 	}
@@ -630,8 +676,10 @@ int cmd_sync(int argc, const char **argv)
 	struct pool pool;
 	size_t submitted = 0;
 	pool_init(&pool, nworkers, extract_task);
-	for (size_t i = 0; i < nr_chosen; i++)
+	for (size_t i = 0; i < nr_chosen; i++) {
 		prepare(&runs[i], &wh, &p, chosen[i], &opts);
+		runs[i].pg = on_pg ? &pgl : NULL;
+	}
 	for (size_t i = 0; i < nr_chosen; i++) {
 		if (nr_chosen > 1) {
 			ui_print("%s", "");
@@ -666,11 +714,13 @@ int cmd_sync(int argc, const char **argv)
 		run_release(&runs[i]);
 	free(runs);
 	/* auto_generate: staging models for new raw tables (src/cmd/generate.c) */
-	if (p.auto_generate && done > failed) {
+	if (p.auto_generate && done > failed && on_pg)
+		ui_warn("auto_generate: not done with a postgres warehouse yet; run 'dango generate' later");
+	else if (p.auto_generate && done > failed) {
 		sync_status_phase(&status, "dbt_started");
 		cmd_generate_after_sync(&p, &list, &wh, chosen, done);
 	}
-	cmd_close_writer(&lock, &wh);
+	close_writer(on_pg ? &pgl : NULL, &lock, &wh);
 
 	char num[32], dur[32];
 	fmt_duration(dur, now_seconds() - t0);

@@ -1,0 +1,1253 @@
+/* Loading into a PostgreSQL warehouse: see load_pg.h for the design. */
+#include "ingest/load_pg.h"
+#include "ingest/backup.h"
+#include "ingest/connector.h"
+#include "ingest/sync.h"
+#include "core/strbuf.h"
+#include "core/strvec.h"
+#include "core/util.h"
+#include "core/xalloc.h"
+#include "project/project.h"
+#include "project/sources.h"
+#include "warehouse/pg_warehouse.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <fcntl.h>
+#include <libpq-fe.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* The bookkeeping tables the engine keeps beside a source's data: their
+ * whole content is copied to the stage and back (they are small), except
+ * _dlt_loads, to which a sync only adds. */
+static const char *const meta_tables[] = { "_dlt_loads",   "_dango_state",   "_dango_resources",
+					   "_dango_file_metadata", "_dango_samples", "_dango_schema_changes",
+					   NULL };
+
+static int is_meta_table(const char *t)
+{
+	for (const char *const *m = meta_tables; *m; m++)
+		if (!strcmp(t, *m))
+			return 1;
+	return 0;
+}
+
+static int is_skipped_table(const char *t)
+{
+	size_t n = strlen(t);
+	return sync_backup_parse(t, NULL, NULL) || (n > 11 && !strcmp(t + n - 11, "__dango_new"));
+}
+
+/* ---- types ------------------------------------------------------------------ */
+
+static int ieq(const char *a, const char *b)
+{
+	return !strcasecmp(a, b);
+}
+
+static int istarts(const char *s, const char *prefix)
+{
+	return !strncasecmp(s, prefix, strlen(prefix));
+}
+
+/* A DuckDB type that holds other types (and goes to jsonb), but a plain list. */
+static int duck_is_nested(const char *t)
+{
+	return istarts(t, "STRUCT") || istarts(t, "MAP") || istarts(t, "UNION");
+}
+
+/* "INTEGER[]" -> 1 with the element type's length in *elem_len */
+static int duck_is_list(const char *t, size_t *elem_len)
+{
+	size_t n = strlen(t);
+	if (n < 3 || t[n - 1] != ']')
+		return 0;
+	const char *open = strrchr(t, '[');
+	if (!open || open == t)
+		return 0;
+	*elem_len = (size_t)(open - t);
+	return 1;
+}
+
+void pg_load_pg_type(struct strbuf *sb, const char *t)
+{
+	static const char *const map[][2] = {
+		{ "BOOLEAN", "boolean" },	      { "TINYINT", "smallint" },
+		{ "SMALLINT", "smallint" },	      { "INTEGER", "integer" },
+		{ "BIGINT", "bigint" },		      { "HUGEINT", "numeric(39,0)" },
+		{ "UTINYINT", "smallint" },	      { "USMALLINT", "integer" },
+		{ "UINTEGER", "bigint" },	      { "UBIGINT", "numeric(20,0)" },
+		{ "UHUGEINT", "numeric(39,0)" },      { "FLOAT", "real" },
+		{ "DOUBLE", "double precision" },     { "VARCHAR", "text" },
+		{ "DATE", "date" },		      { "TIME", "time" },
+		{ "TIME WITH TIME ZONE", "timetz" },  { "TIMESTAMP", "timestamp" },
+		{ "TIMESTAMP_S", "timestamp" },	      { "TIMESTAMP_MS", "timestamp" },
+		{ "TIMESTAMP_NS", "timestamp" },      { "TIMESTAMP WITH TIME ZONE", "timestamptz" },
+		{ "UUID", "uuid" },		      { "JSON", "jsonb" },
+		{ "BLOB", "bytea" },		      { "INTERVAL", "interval" },
+		{ "BIT", "bit varying" },
+	};
+	size_t elem;
+	for (size_t i = 0; i < ARRAY_SIZE(map); i++)
+		if (ieq(t, map[i][0])) {
+			strbuf_addstr(sb, map[i][1]);
+			return;
+		}
+	if (istarts(t, "DECIMAL")) {
+		strbuf_addf(sb, "numeric%s", t + 7);
+		return;
+	}
+	if (!duck_is_nested(t) && duck_is_list(t, &elem)) {
+		char *inner = xstrndup(t, elem);
+		size_t e2;
+		if (duck_is_nested(inner) || duck_is_list(inner, &e2)) {
+			strbuf_addstr(sb, "jsonb");
+		} else {
+			pg_load_pg_type(sb, inner);
+			strbuf_addstr(sb, "[]");
+		}
+		free(inner);
+		return;
+	}
+	if (duck_is_nested(t)) {
+		strbuf_addstr(sb, "jsonb");
+		return;
+	}
+	strbuf_addstr(sb, "text"); /* ENUM and the like: their text */
+}
+
+void pg_load_duck_type(struct strbuf *sb, const char *t)
+{
+	static const char *const map[][2] = {
+		{ "smallint", "SMALLINT" },
+		{ "integer", "INTEGER" },
+		{ "bigint", "BIGINT" },
+		{ "real", "FLOAT" },
+		{ "double precision", "DOUBLE" },
+		{ "text", "VARCHAR" },
+		{ "boolean", "BOOLEAN" },
+		{ "date", "DATE" },
+		{ "time without time zone", "TIME" },
+		{ "time with time zone", "TIME WITH TIME ZONE" },
+		{ "timestamp without time zone", "TIMESTAMP" },
+		{ "timestamp with time zone", "TIMESTAMP WITH TIME ZONE" },
+		{ "uuid", "UUID" },
+		{ "jsonb", "JSON" },
+		{ "json", "JSON" },
+		{ "bytea", "BLOB" },
+		{ "interval", "INTERVAL" },
+		{ "numeric", "DOUBLE" },
+	};
+	size_t n = strlen(t);
+	if (n > 2 && !strcmp(t + n - 2, "[]")) {
+		char *inner = xstrndup(t, n - 2);
+		pg_load_duck_type(sb, inner);
+		strbuf_addstr(sb, "[]");
+		free(inner);
+		return;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(map); i++)
+		if (!strcmp(t, map[i][0])) {
+			strbuf_addstr(sb, map[i][1]);
+			return;
+		}
+	int p, s;
+	if (sscanf(t, "numeric(%d,%d)", &p, &s) == 2) {
+		if (p <= 38)
+			strbuf_addf(sb, "DECIMAL(%d,%d)", p, s);
+		else
+			strbuf_addstr(sb, "DOUBLE");
+		return;
+	}
+	if (starts_with(t, "timestamp(") && strstr(t, "without"))
+		strbuf_addstr(sb, "TIMESTAMP");
+	else if (starts_with(t, "timestamp(") && strstr(t, "with time zone"))
+		strbuf_addstr(sb, "TIMESTAMP WITH TIME ZONE");
+	else
+		strbuf_addstr(sb, "VARCHAR"); /* character varying, char, and the rest */
+}
+
+/* The text of a column as COPY's CSV reads it into the PostgreSQL type:
+ * most types print alike in both; bytea, arrays and nested values not. */
+static void export_expr(struct strbuf *sb, const char *name, const char *type)
+{
+	struct strbuf col = STRBUF_INIT;
+	size_t elem;
+	strbuf_add_sql_ident(&col, name);
+	if (ieq(type, "BLOB")) {
+		strbuf_addf(sb, "'\\x' || hex(%s)", col.buf);
+	} else if (duck_is_nested(type)) {
+		strbuf_addf(sb, "CAST(to_json(%s) AS VARCHAR)", col.buf);
+	} else if (duck_is_list(type, &elem)) {
+		char *inner = xstrndup(type, elem);
+		size_t e2;
+		if (duck_is_nested(inner) || duck_is_list(inner, &e2))
+			strbuf_addf(sb, "CAST(to_json(%s) AS VARCHAR)", col.buf);
+		else /* an array literal: every element quoted, NULL bare */
+			strbuf_addf(sb,
+				    "CASE WHEN %1$s IS NULL THEN NULL ELSE '{' || coalesce(array_to_string(list_transform(%1$s, "
+				    "x -> CASE WHEN x IS NULL THEN 'NULL' ELSE '\"' || replace(replace(CAST(x AS VARCHAR), "
+				    "'\\', '\\\\'), '\"', '\\\"') || '\"' END), ','), '') || '}' END",
+				    col.buf);
+		free(inner);
+	} else {
+		strbuf_addbuf(sb, &col);
+	}
+	strbuf_release(&col);
+}
+
+/* ---- PostgreSQL helpers ----------------------------------------------------- */
+
+static int pg_ok(PGconn *c, PGresult *r, struct strbuf *err)
+{
+	ExecStatusType st = PQresultStatus(r);
+	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+		return 0;
+	}
+	const char *m = PQresultErrorMessage(r);
+	strbuf_addstr(err, "postgres warehouse: ");
+	if (m && *m) {
+		struct strbuf t = STRBUF_INIT;
+		strbuf_addstr(&t, starts_with(m, "ERROR:  ") ? m + 8 : m);
+		strbuf_trim(&t);
+		strbuf_addbuf(err, &t);
+		strbuf_release(&t);
+	} else {
+		pg_warehouse_error(c, err);
+	}
+	return -1;
+}
+
+static int pg_exec(PGconn *c, const char *sql, struct strbuf *err)
+{
+	PGresult *r = PQexec(c, sql);
+	int ret = pg_ok(c, r, err);
+	PQclear(r);
+	return ret;
+}
+
+/* The first column of the first row as an integer (0 without rows). */
+static int pg_int(PGconn *c, const char *sql, int64_t *out, struct strbuf *err)
+{
+	PGresult *r = PQexec(c, sql);
+	int ret = pg_ok(c, r, err);
+	*out = ret == 0 && PQntuples(r) ? strtoll(PQgetvalue(r, 0, 0), NULL, 10) : 0;
+	PQclear(r);
+	return ret;
+}
+
+static void add_table(struct strbuf *sb, const char *schema, const char *table)
+{
+	strbuf_add_sql_ident(sb, schema);
+	strbuf_addch(sb, '.');
+	strbuf_add_sql_ident(sb, table);
+}
+
+/* The columns (name, format_type) of every table of schema, ordered. */
+static PGresult *pg_schema_columns(PGconn *c, const char *schema, const char *table, struct strbuf *err)
+{
+	const char *params[2] = { schema, table };
+	PGresult *r = PQexecParams(c,
+				   "SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a "
+				   "JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
+				   "WHERE n.nspname = $1 AND ($2::text IS NULL OR c.relname = $2) AND c.relkind IN ('r', 'p') "
+				   "AND a.attnum > 0 AND NOT a.attisdropped ORDER BY c.relname, a.attnum",
+				   2, NULL, params, NULL, NULL, 0);
+	if (pg_ok(c, r, err) < 0) {
+		PQclear(r);
+		return NULL;
+	}
+	return r;
+}
+
+/* A table's columns on the server: 1 if it exists (names filled), 0 if not. */
+static int pg_table_columns(PGconn *c, const char *schema, const char *table, struct strvec *names,
+			    struct strbuf *err)
+{
+	PGresult *r = pg_schema_columns(c, schema, table, err);
+	if (!r)
+		return -1;
+	for (int i = 0; i < PQntuples(r); i++)
+		strvec_push(names, PQgetvalue(r, i, 1));
+	int n = PQntuples(r);
+	PQclear(r);
+	return n > 0;
+}
+
+/* ---- DuckDB rows into COPY FROM STDIN ----------------------------------------- */
+
+/* DuckDB writes CSV into a pipe from a thread while this one reads it and
+ * hands it to libpq: both sides run at once, and nothing lands on disk. */
+struct pipe_writer {
+	struct warehouse *wh;
+	const char *sql, *fifo;
+	int rc;
+	struct strbuf err;
+};
+
+static void *pipe_writer_run(void *arg)
+{
+	struct pipe_writer *w = arg;
+	w->rc = warehouse_exec(w->wh, w->sql, &w->err);
+	/* if DuckDB failed before opening the pipe, the reader still waits in
+	 * open(): open and close it once so that it sees the end */
+	int fd = open(w->fifo, O_WRONLY | O_NONBLOCK);
+	if (fd >= 0)
+		close(fd);
+	return NULL;
+}
+
+/* COPY target FROM STDIN with the rows of `select` (run on the stage). */
+static int copy_to_pg(struct pg_load *pl, const char *select, const char *target, int freeze, int64_t *rows,
+		      struct strbuf *err)
+{
+	PGconn *c = pl->conn;
+	struct strbuf fifo = STRBUF_INIT, sql = STRBUF_INIT, copy = STRBUF_INIT;
+	struct pipe_writer w = { .wh = &pl->stage, .rc = 0 };
+	int ret = -1, started = 0, fd = -1, send_failed = 0;
+	static int seq;
+	char *buf = NULL;
+	*rows = 0;
+	strbuf_init(&w.err, 0);
+	strbuf_addf(&fifo, "%s/copy%d.csv", pl->tmp_dir, ++seq);
+	if (mkfifo(fifo.buf, 0600) < 0) {
+		strbuf_addf(err, "cannot make the pipe '%s': %s", fifo.buf, strerror(errno));
+		goto out;
+	}
+	/* FREEZE: rows of a table made in this transaction are written as
+	 * already visible, sparing the server a second pass over them */
+	strbuf_addf(&copy, "COPY %s FROM STDIN (FORMAT csv%s)", target, freeze ? ", FREEZE" : "");
+	PGresult *r = PQexec(c, copy.buf);
+	if (PQresultStatus(r) != PGRES_COPY_IN) {
+		pg_ok(c, r, err);
+		PQclear(r);
+		goto out;
+	}
+	PQclear(r);
+	strbuf_addf(&sql, "COPY (%s) TO ", select);
+	strbuf_add_sql_str(&sql, fifo.buf);
+	strbuf_addstr(&sql, " (FORMAT csv, HEADER false, USE_TMP_FILE false)");
+	w.sql = sql.buf;
+	w.fifo = fifo.buf;
+	pthread_t th;
+	if (pthread_create(&th, NULL, pipe_writer_run, &w) != 0) {
+		PQputCopyEnd(c, "no thread");
+		strbuf_addstr(err, "cannot start a thread");
+		goto drain;
+	}
+	started = 1;
+	fd = open(fifo.buf, O_RDONLY);
+	buf = xmalloc(1 << 20);
+	for (ssize_t n; fd >= 0 && (n = read(fd, buf, 1 << 20)) != 0;) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		/* after a failure keep reading, so that DuckDB does not block */
+		if (!send_failed && PQputCopyData(c, buf, (int)n) != 1)
+			send_failed = 1;
+	}
+	pthread_join(th, NULL);
+	started = 0;
+	if (w.rc < 0) {
+		PQputCopyEnd(c, "the rows could not be read");
+		strbuf_addf(err, "reading the rows for %s: %s", target, w.err.buf);
+	} else if (PQputCopyEnd(c, NULL) != 1) {
+		send_failed = 1;
+	}
+drain:
+	while ((r = PQgetResult(c))) {
+		if (PQresultStatus(r) == PGRES_COMMAND_OK)
+			*rows = strtoll(PQcmdTuples(r), NULL, 10);
+		else if (w.rc == 0 && !err->len)
+			pg_ok(c, r, err);
+		else if (w.rc == 0)
+			send_failed = 1;
+		PQclear(r);
+	}
+	if (!err->len && send_failed)
+		pg_warehouse_error(c, err);
+	ret = err->len ? -1 : 0;
+out:
+	if (started)
+		pthread_join(th, NULL);
+	if (fd >= 0)
+		close(fd);
+	unlink(fifo.buf);
+	free(buf);
+	strbuf_release(&w.err);
+	strbuf_release(&fifo);
+	strbuf_release(&sql);
+	strbuf_release(&copy);
+	return ret;
+}
+
+/* ---- locks ------------------------------------------------------------------ */
+
+/* One key a source schema: FNV-1a of its name, as a signed bigint. */
+static long long lock_key(const char *schema)
+{
+	uint64_t h = 1469598103934665603ULL;
+	for (const char *s = "dango sync "; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	for (const char *s = schema; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return (long long)h;
+}
+
+static int try_lock(PGconn *c, const char *schema, int *got, struct strbuf *err)
+{
+	char key[32];
+	const char *params[1] = { key };
+	snprintf(key, sizeof(key), "%lld", lock_key(schema));
+	PGresult *r = PQexecParams(c, "SELECT pg_try_advisory_lock($1::bigint)", 1, NULL, params, NULL, NULL, 0);
+	int ret = pg_ok(c, r, err);
+	*got = ret == 0 && PQntuples(r) && !strcmp(PQgetvalue(r, 0, 0), "t");
+	PQclear(r);
+	return ret;
+}
+
+static int lock_source(struct pg_load *pl, const char *source, int wait_seconds,
+		       void (*on_wait)(const char *why, void *data), void *data, struct strbuf *err)
+{
+	struct strbuf schema = STRBUF_INIT, where = STRBUF_INIT;
+	int got = 0, told = 0, ret = 0;
+	time_t until = time(NULL) + (wait_seconds > 0 ? wait_seconds : 0);
+	sync_schema_name(&schema, source);
+	pg_warehouse_describe(pl->project, &where);
+	for (;;) {
+		if (try_lock(pl->conn, schema.buf, &got, err) < 0) {
+			ret = -1;
+			break;
+		}
+		if (got)
+			break;
+		if (time(NULL) >= until) {
+			strbuf_addf(err, "another sync of '%s' is running against the postgres warehouse %s (its lock "
+				    "is held); try again later%s",
+				    source, where.buf, wait_seconds > 0 ? "" : ", or wait for it with --wait SECONDS");
+			ret = -2;
+			break;
+		}
+		if (!told && on_wait) {
+			struct strbuf why = STRBUF_INIT;
+			strbuf_addf(&why, "another sync of '%s' is running against the postgres warehouse", source);
+			on_wait(why.buf, data);
+			strbuf_release(&why);
+			told = 1;
+		}
+		usleep(200 * 1000);
+	}
+	strbuf_release(&schema);
+	strbuf_release(&where);
+	return ret;
+}
+
+/* ---- the stage -------------------------------------------------------------- */
+
+/* The rows of a PostgreSQL table into the same table of the stage: COPY
+ * TO STDOUT as CSV into a file, read by DuckDB as text and cast by INSERT. */
+static int hydrate_rows(struct pg_load *pl, const char *schema, const char *table, size_t nr_cols,
+			struct strbuf *err)
+{
+	PGconn *c = pl->conn;
+	struct strbuf sql = STRBUF_INIT, path = STRBUF_INIT;
+	char *buf = NULL;
+	int ret = -1, n, any = 0;
+	strbuf_addf(&path, "%s/hydrate.csv", pl->tmp_dir);
+	FILE *f = fopen(path.buf, "w");
+	if (!f) {
+		strbuf_addf(err, "cannot write '%s': %s", path.buf, strerror(errno));
+		goto out;
+	}
+	strbuf_addstr(&sql, "COPY ");
+	add_table(&sql, schema, table);
+	strbuf_addstr(&sql, " TO STDOUT (FORMAT csv)");
+	PGresult *r = PQexec(c, sql.buf);
+	if (PQresultStatus(r) != PGRES_COPY_OUT) {
+		pg_ok(c, r, err);
+		PQclear(r);
+		fclose(f);
+		goto out;
+	}
+	PQclear(r);
+	while ((n = PQgetCopyData(c, &buf, 0)) > 0) {
+		fwrite(buf, 1, (size_t)n, f);
+		PQfreemem(buf);
+		any = 1;
+	}
+	while ((r = PQgetResult(c))) {
+		if (PQresultStatus(r) != PGRES_COMMAND_OK && !err->len)
+			pg_ok(c, r, err);
+		PQclear(r);
+	}
+	if (fclose(f) != 0 || err->len)
+		goto out;
+	ret = 0;
+	if (!any)
+		goto out;
+	strbuf_reset(&sql);
+	strbuf_addstr(&sql, "INSERT INTO ");
+	add_table(&sql, schema, table);
+	strbuf_addstr(&sql, " SELECT * FROM read_csv(");
+	strbuf_add_sql_str(&sql, path.buf);
+	strbuf_addstr(&sql, ", header = false, auto_detect = false, delim = ',', quote = '\"', escape = '\"', "
+			    "allow_quoted_nulls = false, columns = {");
+	for (size_t i = 0; i < nr_cols; i++)
+		strbuf_addf(&sql, "%s'c%zu': 'VARCHAR'", i ? ", " : "", i);
+	strbuf_addstr(&sql, "})");
+	ret = warehouse_exec(&pl->stage, sql.buf, err);
+out:
+	unlink(path.buf);
+	strbuf_release(&sql);
+	strbuf_release(&path);
+	return ret;
+}
+
+/* A source's schema on the server, copied into the stage: every table
+ * with its columns, the bookkeeping tables with their rows. */
+static int hydrate(struct pg_load *pl, const char *source, struct strbuf *err)
+{
+	struct strbuf schema = STRBUF_INIT, sql = STRBUF_INIT, t = STRBUF_INIT;
+	int ret = -1;
+	sync_schema_name(&schema, source);
+	PGresult *r = pg_schema_columns(pl->conn, schema.buf, NULL, err);
+	if (!r)
+		goto out;
+	strbuf_addstr(&sql, "CREATE SCHEMA IF NOT EXISTS ");
+	strbuf_add_sql_ident(&sql, schema.buf);
+	if (warehouse_exec(&pl->stage, sql.buf, err) < 0)
+		goto out_r;
+	int nr = PQntuples(r);
+	for (int i = 0; i < nr;) {
+		const char *table = PQgetvalue(r, i, 0);
+		int k = i;
+		size_t cols = 0;
+		strbuf_reset(&sql);
+		strbuf_addstr(&sql, "CREATE TABLE ");
+		add_table(&sql, schema.buf, table);
+		strbuf_addstr(&sql, " (");
+		for (; k < nr && !strcmp(PQgetvalue(r, k, 0), table); k++, cols++) {
+			strbuf_addstr(&sql, k > i ? ", " : "");
+			strbuf_add_sql_ident(&sql, PQgetvalue(r, k, 1));
+			strbuf_addch(&sql, ' ');
+			strbuf_reset(&t);
+			pg_load_duck_type(&t, PQgetvalue(r, k, 2));
+			strbuf_addbuf(&sql, &t);
+		}
+		strbuf_addch(&sql, ')');
+		i = k;
+		if (is_skipped_table(table))
+			continue;
+		if (warehouse_exec(&pl->stage, sql.buf, err) < 0)
+			goto out_r;
+		if (is_meta_table(table) && strcmp(table, "_dlt_loads") &&
+		    hydrate_rows(pl, schema.buf, table, cols, err) < 0)
+			goto out_r;
+	}
+	ret = 0;
+out_r:
+	PQclear(r);
+out:
+	strbuf_release(&schema);
+	strbuf_release(&sql);
+	strbuf_release(&t);
+	return ret;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+int pg_load_open(struct pg_load *pl, const struct project *p, const char *const *sources, size_t nr,
+		 int wait_seconds, void (*on_wait)(const char *why, void *data), void *data, struct strbuf *err)
+{
+	const char *base = getenv("TMPDIR");
+	int ret = -1;
+	memset(pl, 0, sizeof(*pl));
+	pl->project = p;
+	pl->tmp_dir = xasprintf("%s/dango-pgload-XXXXXX", base && *base ? base : "/tmp");
+	if (!mkdtemp(pl->tmp_dir)) {
+		strbuf_addf(err, "cannot make a temporary folder: %s", strerror(errno));
+		free(pl->tmp_dir);
+		pl->tmp_dir = NULL;
+		return -1;
+	}
+	if (pg_warehouse_connect(p, 0, &pl->conn, err) < 0)
+		return -1;
+	/* in name order, so that two syncs never hold each a lock the other wants */
+	const char **sorted = xcalloc(nr + 1, sizeof(*sorted));
+	memcpy(sorted, sources, nr * sizeof(*sorted));
+	qsort(sorted, nr, sizeof(*sorted), cmp_str);
+	for (size_t i = 0; i < nr; i++)
+		if ((ret = lock_source(pl, sorted[i], wait_seconds, on_wait, data, err)) < 0)
+			goto out;
+	ret = -1;
+	if (warehouse_open(&pl->stage, ":memory:", WH_READ_WRITE, err) < 0)
+		goto out;
+	pl->stage_open = 1;
+	/* the stage spills to disk past its memory; times print in UTC */
+	if (warehouse_execf(&pl->stage, err, "SET TimeZone = 'UTC'; SET temp_directory = '%s'", pl->tmp_dir) < 0)
+		goto out;
+	for (size_t i = 0; i < nr; i++)
+		if (hydrate(pl, sources[i], err) < 0)
+			goto out;
+	ret = 0;
+out:
+	free(sorted);
+	return ret;
+}
+
+/* ---- publish ------------------------------------------------------------------ */
+
+struct publish {
+	struct pg_load *pl;
+	struct sync_job *job;
+	struct strbuf schema;
+	struct strbuf *err;
+	int sample;
+};
+
+static const struct sync_resource *find_resource(const struct sync_job *job, const char *name)
+{
+	for (size_t i = 0; i < job->nr_resources; i++)
+		if (!strcmp(job->resources[i]->name, name))
+			return job->resources[i];
+	return NULL;
+}
+
+enum table_mode { MODE_APPEND, MODE_MERGE, MODE_SWAP };
+
+static enum table_mode table_mode(const struct sync_job *job, const struct sync_resource *r)
+{
+	if (job->opts->full_refresh || (r && (r->swap_in || r->disposition == WD_REPLACE)))
+		return MODE_SWAP;
+	if (r && r->disposition == WD_MERGE && r->primary_key.nr)
+		return MODE_MERGE;
+	return MODE_APPEND;
+}
+
+/* The column list "(a, b)" and the stage's SELECT of them for COPY. */
+static void column_lists(const struct strvec *names, const struct strvec *types, struct strbuf *list,
+			 struct strbuf *exprs)
+{
+	strbuf_addch(list, '(');
+	for (size_t i = 0; i < names->nr; i++) {
+		strbuf_addstr(list, i ? ", " : "");
+		strbuf_add_sql_ident(list, names->v[i]);
+		strbuf_addstr(exprs, i ? ", " : "");
+		export_expr(exprs, names->v[i], types->v[i]);
+	}
+	strbuf_addch(list, ')');
+}
+
+static void column_defs(struct strbuf *sb, const struct strvec *names, const struct strvec *types)
+{
+	strbuf_addch(sb, '(');
+	for (size_t i = 0; i < names->nr; i++) {
+		strbuf_addstr(sb, i ? ", " : "");
+		strbuf_add_sql_ident(sb, names->v[i]);
+		strbuf_addch(sb, ' ');
+		pg_load_pg_type(sb, types->v[i]);
+	}
+	strbuf_addch(sb, ')');
+}
+
+/* Columns the stage has and the server's table not: added (schema evolution). */
+static int add_missing_columns(struct publish *pb, const char *table, const struct strvec *names,
+			       const struct strvec *types)
+{
+	struct strvec have = STRVEC_INIT;
+	struct strbuf sql = STRBUF_INIT;
+	int ret = pg_table_columns(pb->pl->conn, pb->schema.buf, table, &have, pb->err);
+	for (size_t i = 0; ret >= 0 && i < names->nr; i++) {
+		if (strvec_has(&have, names->v[i]))
+			continue;
+		strbuf_reset(&sql);
+		strbuf_addstr(&sql, "ALTER TABLE ");
+		add_table(&sql, pb->schema.buf, table);
+		strbuf_addstr(&sql, " ADD COLUMN ");
+		strbuf_add_sql_ident(&sql, names->v[i]);
+		strbuf_addch(&sql, ' ');
+		pg_load_pg_type(&sql, types->v[i]);
+		ret = pg_exec(pb->pl->conn, sql.buf, pb->err);
+	}
+	strvec_clear(&have);
+	strbuf_release(&sql);
+	return ret < 0 ? -1 : 0;
+}
+
+/* The engine's own columns that hold one value in every row of a load
+ * (_dlt_load_id, a file's name and times...): a third of a CSV row's bytes
+ * for narrow tables. Into a table no reader sees yet (a new one, a
+ * temporary one) they go as column defaults rather than through COPY; an
+ * existing table gets them in the rows, since altering it would block its
+ * readers until the commit. */
+static int is_meta_column(const char *name)
+{
+	return !strcmp(name, "_dlt_load_id") || !strcmp(name, "_dlt_extracted_at") || starts_with(name, "_dango_");
+}
+
+/* Which meta columns of the staged table are constant: their values (as
+ * text) in consts, NULL for the others. */
+static int constant_columns(struct publish *pb, const char *what, const struct strvec *names, char **consts)
+{
+	struct strbuf sql = STRBUF_INIT;
+	struct wh_result r;
+	size_t any = 0;
+	strbuf_addstr(&sql, "SELECT ");
+	for (size_t i = 0; i < names->nr; i++) {
+		if (!is_meta_column(names->v[i]))
+			continue;
+		struct strbuf c = STRBUF_INIT;
+		strbuf_add_sql_ident(&c, names->v[i]);
+		strbuf_addf(&sql, "%sCASE WHEN min(%s) = max(%s) AND count(%s) = count(*) THEN CAST(min(%s) AS VARCHAR) END",
+			    any++ ? ", " : "", c.buf, c.buf, c.buf, c.buf);
+		strbuf_release(&c);
+	}
+	strbuf_addf(&sql, " FROM %s", what);
+	int ret = 0;
+	if (any && (ret = warehouse_query(&pb->pl->stage, sql.buf, &r, pb->err)) == 0) {
+		for (size_t i = 0, k = 0; i < names->nr; i++)
+			if (is_meta_column(names->v[i]))
+				consts[i] = r.rows ? wh_result_str(&r, 0, k++) : NULL;
+		wh_result_free(&r);
+	}
+	strbuf_release(&sql);
+	return ret;
+}
+
+static int set_defaults(struct publish *pb, const char *pg_target, const struct strvec *names,
+			const struct strvec *types, char **consts, int drop)
+{
+	struct strbuf sql = STRBUF_INIT;
+	for (size_t i = 0; i < names->nr; i++) {
+		if (!consts[i])
+			continue;
+		strbuf_addf(&sql, "ALTER TABLE %s ALTER COLUMN ", pg_target);
+		strbuf_add_sql_ident(&sql, names->v[i]);
+		if (drop) {
+			strbuf_addstr(&sql, " DROP DEFAULT; ");
+			continue;
+		}
+		strbuf_addstr(&sql, " SET DEFAULT CAST(");
+		strbuf_add_sql_str(&sql, consts[i]);
+		strbuf_addstr(&sql, " AS ");
+		pg_load_pg_type(&sql, types->v[i]);
+		strbuf_addstr(&sql, "); ");
+	}
+	int ret = sql.len ? pg_exec(pb->pl->conn, sql.buf, pb->err) : 0;
+	strbuf_release(&sql);
+	return ret;
+}
+
+/* unseen: pg_target is a table no reader sees yet; 2: made in this
+ * transaction (COPY FREEZE may write into it) */
+static int copy_stage_table(struct publish *pb, const char *table, const char *pg_target, int unseen,
+			    int64_t *rows)
+{
+	struct strvec names = STRVEC_INIT, types = STRVEC_INIT, sent = STRVEC_INIT, sent_types = STRVEC_INIT;
+	struct strbuf list = STRBUF_INIT, exprs = STRBUF_INIT, sel = STRBUF_INIT, what = STRBUF_INIT, tgt = STRBUF_INIT;
+	char **consts = NULL;
+	int ret = -1;
+	add_table(&what, pb->schema.buf, table);
+	if (warehouse_describe(&pb->pl->stage, what.buf, &names, &types, pb->err) < 0)
+		goto out;
+	consts = xcalloc(names.nr + 1, sizeof(*consts));
+	if (unseen && (constant_columns(pb, what.buf, &names, consts) < 0 ||
+		       set_defaults(pb, pg_target, &names, &types, consts, 0) < 0))
+		goto out;
+	for (size_t i = 0; i < names.nr; i++)
+		if (!consts[i]) {
+			strvec_push(&sent, names.v[i]);
+			strvec_push(&sent_types, types.v[i]);
+		}
+	column_lists(&sent, &sent_types, &list, &exprs);
+	strbuf_addf(&sel, "SELECT %s FROM %s", exprs.buf, what.buf);
+	strbuf_addf(&tgt, "%s %s", pg_target, list.buf);
+	ret = copy_to_pg(pb->pl, sel.buf, tgt.buf, unseen == 2, rows, pb->err);
+	if (ret == 0 && unseen)
+		ret = set_defaults(pb, pg_target, &names, &types, consts, 1);
+out:
+	for (size_t i = 0; consts && i < names.nr; i++)
+		free(consts[i]);
+	free(consts);
+	strvec_clear(&names);
+	strvec_clear(&types);
+	strvec_clear(&sent);
+	strvec_clear(&sent_types);
+	strbuf_release(&list);
+	strbuf_release(&exprs);
+	strbuf_release(&sel);
+	strbuf_release(&what);
+	strbuf_release(&tgt);
+	return ret;
+}
+
+/* The rows an earlier --limit sample loaded go before a full load (the
+ * engine's drop_samples, on the server's tables). */
+static int drop_samples(struct publish *pb)
+{
+	PGconn *c = pb->pl->conn;
+	struct strvec none = STRVEC_INIT;
+	struct strbuf sql = STRBUF_INIT, samples = STRBUF_INIT;
+	int64_t n = 0;
+	int ret = pg_table_columns(c, pb->schema.buf, "_dango_samples", &none, pb->err);
+	strvec_clear(&none);
+	if (ret <= 0)
+		return ret;
+	add_table(&samples, pb->schema.buf, "_dango_samples");
+	strbuf_addf(&sql, "SELECT count(*) FROM %s", samples.buf);
+	ret = pg_int(c, sql.buf, &n, pb->err);
+	if (ret < 0 || !n)
+		goto out;
+	PGresult *r = pg_schema_columns(c, pb->schema.buf, NULL, pb->err);
+	if (!r) {
+		ret = -1;
+		goto out;
+	}
+	for (int i = 0; i < PQntuples(r) && ret == 0; i++) {
+		const char *t = PQgetvalue(r, i, 0);
+		if (strcmp(PQgetvalue(r, i, 1), "_dlt_load_id") || is_meta_table(t) || is_skipped_table(t))
+			continue;
+		strbuf_reset(&sql);
+		strbuf_addstr(&sql, "DELETE FROM ");
+		add_table(&sql, pb->schema.buf, t);
+		strbuf_addf(&sql, " WHERE _dlt_load_id IN (SELECT load_id FROM %s)", samples.buf);
+		ret = pg_exec(c, sql.buf, pb->err);
+	}
+	PQclear(r);
+	if (ret == 0) {
+		strbuf_reset(&sql);
+		strbuf_addstr(&sql, "DELETE FROM ");
+		add_table(&sql, pb->schema.buf, "_dlt_loads");
+		strbuf_addf(&sql, " WHERE load_id IN (SELECT load_id FROM %s)", samples.buf);
+		ret = pg_exec(c, sql.buf, pb->err);
+	}
+out:
+	strbuf_release(&sql);
+	strbuf_release(&samples);
+	return ret;
+}
+
+/* A new table, filled, then put in place of the old one; with the empty
+ * result rule and the under-half backup of the DuckDB warehouse. */
+static int publish_swap(struct publish *pb, const char *table, const struct strvec *names, const struct strvec *types,
+			int64_t staged)
+{
+	PGconn *c = pb->pl->conn;
+	struct sync_job *job = pb->job;
+	struct strbuf sql = STRBUF_INIT, newt = STRBUF_INIT, oldt = STRBUF_INIT, nname = STRBUF_INIT;
+	struct strvec old_cols = STRVEC_INIT;
+	int64_t rows = 0, old_rows = 0;
+	char a[32], b[32];
+	int ret = -1;
+	strbuf_addf(&nname, "%s__dango_new", table);
+	add_table(&newt, pb->schema.buf, nname.buf);
+	add_table(&oldt, pb->schema.buf, table);
+	int had_old = pg_table_columns(c, pb->schema.buf, table, &old_cols, pb->err);
+	if (had_old < 0)
+		goto out;
+	if (had_old) {
+		strbuf_addf(&sql, "SELECT count(*) FROM %s", oldt.buf);
+		if (pg_int(c, sql.buf, &old_rows, pb->err) < 0)
+			goto out;
+	}
+	if (!staged && old_rows) {
+		if (!job->opts->allow_empty) {
+			strbuf_addf(pb->err, "%s of %s.%s loaded 0 rows over %s existing rows; refusing (nothing was "
+				    "changed; pass --allow-empty if the source really is empty now)",
+				    job->opts->full_refresh ? "full refresh" : "replace", pb->schema.buf, table,
+				    fmt_count(a, old_rows));
+			goto out;
+		}
+		strvec_pushf(&job->warnings, "%s.%s loaded 0 rows: its %s previous rows were removed (--allow-empty)",
+			     pb->schema.buf, table, fmt_count(a, old_rows));
+	}
+	strbuf_reset(&sql);
+	strbuf_addf(&sql, "DROP TABLE IF EXISTS %s; CREATE TABLE %s ", newt.buf, newt.buf);
+	column_defs(&sql, names, types);
+	if (pg_exec(c, sql.buf, pb->err) < 0 || copy_stage_table(pb, table, newt.buf, 2, &rows) < 0)
+		goto out;
+	strbuf_reset(&sql);
+	if (had_old && rows && rows * 2 < old_rows) {
+		char stamp[32];
+		struct strbuf backup = STRBUF_INIT;
+		sync_backup_stamp(stamp);
+		sync_backup_name(&backup, table, stamp, 0);
+		strbuf_addf(&sql, "ALTER TABLE %s RENAME TO ", oldt.buf);
+		strbuf_add_sql_ident(&sql, backup.buf);
+		strbuf_addstr(&sql, "; ");
+		strvec_pushf(&job->warnings,
+			     "full refresh of %s.%s loaded %s rows, under half of the previous %s; the old table is kept "
+			     "as %s.%s for recovery",
+			     pb->schema.buf, table, fmt_count(a, rows), fmt_count(b, old_rows), pb->schema.buf, backup.buf);
+		strbuf_release(&backup);
+	} else if (had_old) {
+		strbuf_addf(&sql, "DROP TABLE %s; ", oldt.buf);
+	}
+	strbuf_addf(&sql, "ALTER TABLE %s RENAME TO ", newt.buf);
+	strbuf_add_sql_ident(&sql, table);
+	ret = pg_exec(c, sql.buf, pb->err);
+out:
+	strvec_clear(&old_cols);
+	strbuf_release(&sql);
+	strbuf_release(&newt);
+	strbuf_release(&oldt);
+	strbuf_release(&nname);
+	return ret;
+}
+
+/* The deletes a batch asked for before its rows (a changed file's old rows). */
+static int replay_replace_where(struct publish *pb, const char *table)
+{
+	struct sync_job *job = pb->job;
+	struct strbuf sql = STRBUF_INIT;
+	int ret = 0;
+	for (size_t i = 0; i < job->nr_batches && !ret; i++) {
+		const struct sync_batch *b = job->batches[i];
+		for (size_t k = 0; k <= b->nr_parts && !ret; k++) {
+			const struct sync_batch *x = k < b->nr_parts ? b->parts[k] : b;
+			if (!x->replace_where || !x->relation || strcmp(x->resource, table))
+				continue;
+			strbuf_reset(&sql);
+			strbuf_addstr(&sql, "DELETE FROM ");
+			add_table(&sql, pb->schema.buf, table);
+			strbuf_addf(&sql, " WHERE %s", x->replace_where);
+			ret = pg_exec(pb->pl->conn, sql.buf, pb->err);
+		}
+	}
+	strbuf_release(&sql);
+	return ret;
+}
+
+static int publish_merge(struct publish *pb, const char *table, const struct sync_resource *r)
+{
+	PGconn *c = pb->pl->conn;
+	struct strbuf sql = STRBUF_INIT, t = STRBUF_INIT, cols = STRBUF_INIT;
+	struct strvec names = STRVEC_INIT, types = STRVEC_INIT;
+	int64_t rows = 0;
+	int ret = -1;
+	add_table(&t, pb->schema.buf, table);
+	if (warehouse_describe(&pb->pl->stage, t.buf, &names, &types, pb->err) < 0)
+		goto out;
+	strbuf_addstr(&sql, "DROP TABLE IF EXISTS pg_temp.__dango_batch; CREATE TEMP TABLE __dango_batch ");
+	column_defs(&sql, &names, &types);
+	strbuf_addstr(&sql, " ON COMMIT DROP");
+	if (pg_exec(c, sql.buf, pb->err) < 0 || copy_stage_table(pb, table, "pg_temp.__dango_batch", 1, &rows) < 0)
+		goto out;
+	strbuf_reset(&sql);
+	strbuf_addf(&sql, "DELETE FROM %s AS t USING pg_temp.__dango_batch AS b WHERE ", t.buf);
+	for (size_t i = 0; i < r->primary_key.nr; i++) {
+		strbuf_addstr(&sql, i ? " AND t." : "t.");
+		strbuf_add_sql_ident(&sql, r->primary_key.v[i]);
+		strbuf_addstr(&sql, " = b.");
+		strbuf_add_sql_ident(&sql, r->primary_key.v[i]);
+	}
+	for (size_t i = 0; i < names.nr; i++) {
+		strbuf_addstr(&cols, i ? ", " : "");
+		strbuf_add_sql_ident(&cols, names.v[i]);
+	}
+	strbuf_addf(&sql, "; INSERT INTO %s (%s) SELECT %s FROM pg_temp.__dango_batch; DROP TABLE pg_temp.__dango_batch",
+		    t.buf, cols.buf, cols.buf);
+	ret = pg_exec(c, sql.buf, pb->err);
+out:
+	strvec_clear(&names);
+	strvec_clear(&types);
+	strbuf_release(&sql);
+	strbuf_release(&t);
+	strbuf_release(&cols);
+	return ret;
+}
+
+static int publish_data_table(struct publish *pb, const char *table)
+{
+	struct sync_job *job = pb->job;
+	const struct sync_resource *r = find_resource(job, table);
+	struct strvec names = STRVEC_INIT, types = STRVEC_INIT, have = STRVEC_INIT;
+	struct strbuf t = STRBUF_INIT, sql = STRBUF_INIT;
+	int ret = -1;
+	int64_t rows = 0;
+	int64_t staged = warehouse_count_rows(&pb->pl->stage, pb->schema.buf, table);
+	/* a table of the source this sync did not touch stays as it is */
+	if (!staged && !(r && sync_job_selected(job, table))) {
+		ret = 0;
+		goto out;
+	}
+	add_table(&t, pb->schema.buf, table);
+	if (warehouse_describe(&pb->pl->stage, t.buf, &names, &types, pb->err) < 0)
+		goto out;
+	enum table_mode mode = table_mode(job, r);
+	int exists = pg_table_columns(pb->pl->conn, pb->schema.buf, table, &have, pb->err);
+	if (exists < 0)
+		goto out;
+	if (mode == MODE_SWAP || !exists) {
+		ret = publish_swap(pb, table, &names, &types, staged);
+		goto out;
+	}
+	if (add_missing_columns(pb, table, &names, &types) < 0 || replay_replace_where(pb, table) < 0)
+		goto out;
+	if (mode == MODE_MERGE)
+		ret = publish_merge(pb, table, r);
+	else
+		ret = staged ? copy_stage_table(pb, table, t.buf, 0, &rows) : 0;
+out:
+	strvec_clear(&names);
+	strvec_clear(&types);
+	strvec_clear(&have);
+	strbuf_release(&t);
+	strbuf_release(&sql);
+	return ret;
+}
+
+/* Files gone from the folder: their rows marked, as the engine does. */
+static int soft_deletes(struct publish *pb)
+{
+	struct sync_job *job = pb->job;
+	struct strbuf sql = STRBUF_INIT;
+	struct strvec cols = STRVEC_INIT;
+	int ret = 0;
+	if (job->opts->full_refresh || pb->sample)
+		return 0;
+	for (size_t i = 0; i < job->nr_resources && !ret; i++) {
+		const struct sync_resource *r = job->resources[i];
+		if (!r->deleted_files.nr)
+			continue;
+		strvec_clear(&cols);
+		int exists = pg_table_columns(pb->pl->conn, pb->schema.buf, r->name, &cols, pb->err);
+		if (exists <= 0) {
+			ret = exists;
+			continue;
+		}
+		strbuf_reset(&sql);
+		strbuf_addstr(&sql, "UPDATE ");
+		add_table(&sql, pb->schema.buf, r->name);
+		strbuf_addstr(&sql, " SET _dango_deleted = true WHERE _dango_filename IN (");
+		for (size_t k = 0; k < r->deleted_files.nr; k++) {
+			strbuf_addstr(&sql, k ? ", " : "");
+			strbuf_add_sql_str(&sql, r->deleted_files.v[k]);
+		}
+		strbuf_addch(&sql, ')');
+		ret = pg_exec(pb->pl->conn, sql.buf, pb->err);
+	}
+	strvec_clear(&cols);
+	strbuf_release(&sql);
+	return ret;
+}
+
+/* Singer's ACTIVATE_VERSION and the like: rows of older versions go. */
+static int delete_wheres(struct publish *pb)
+{
+	struct sync_job *job = pb->job;
+	struct strbuf sql = STRBUF_INIT, what = STRBUF_INIT;
+	int ret = 0;
+	if (job->opts->full_refresh || pb->sample)
+		return 0;
+	for (size_t i = 0; i < job->nr_resources && !ret; i++) {
+		const struct sync_resource *r = job->resources[i];
+		int64_t left = 0;
+		if (!r->delete_where || r->swap_in)
+			continue;
+		strbuf_reset(&sql);
+		strbuf_addstr(&sql, "DELETE FROM ");
+		add_table(&sql, pb->schema.buf, r->name);
+		strbuf_addf(&sql, " WHERE %s", r->delete_where);
+		PGresult *res = PQexec(pb->pl->conn, sql.buf);
+		ret = pg_ok(pb->pl->conn, res, pb->err);
+		int64_t gone = ret == 0 ? strtoll(PQcmdTuples(res), NULL, 10) : 0;
+		PQclear(res);
+		if (ret || !gone)
+			continue;
+		strbuf_reset(&sql);
+		strbuf_addstr(&sql, "SELECT count(*) FROM ");
+		add_table(&sql, pb->schema.buf, r->name);
+		ret = pg_int(pb->pl->conn, sql.buf, &left, pb->err);
+		if (!ret && !left && !job->opts->allow_empty) {
+			char n[32];
+			strbuf_addf(pb->err, "activating a new version of %s.%s loaded 0 rows over %s existing rows; "
+				    "refusing (nothing was changed; pass --allow-empty if the source really is empty now)",
+				    pb->schema.buf, r->name, fmt_count(n, gone));
+			ret = -1;
+		}
+	}
+	strbuf_release(&sql);
+	strbuf_release(&what);
+	return ret;
+}
+
+/* The bookkeeping tables: the stage holds their whole new content
+ * (_dlt_loads: only this sync's rows). */
+static int publish_meta(struct publish *pb, const char *table)
+{
+	PGconn *c = pb->pl->conn;
+	struct strvec names = STRVEC_INIT, types = STRVEC_INIT, have = STRVEC_INIT;
+	struct strbuf t = STRBUF_INIT, sql = STRBUF_INIT;
+	int64_t rows = 0;
+	int ret = -1;
+	add_table(&t, pb->schema.buf, table);
+	if (warehouse_describe(&pb->pl->stage, t.buf, &names, &types, pb->err) < 0)
+		goto out;
+	int exists = pg_table_columns(c, pb->schema.buf, table, &have, pb->err);
+	if (exists < 0)
+		goto out;
+	if (!exists) {
+		strbuf_addf(&sql, "CREATE TABLE %s ", t.buf);
+		column_defs(&sql, &names, &types);
+		if (pg_exec(c, sql.buf, pb->err) < 0)
+			goto out;
+	} else if (add_missing_columns(pb, table, &names, &types) < 0) {
+		goto out;
+	}
+	strbuf_reset(&sql);
+	if (strcmp(table, "_dlt_loads")) {
+		strbuf_addf(&sql, "DELETE FROM %s", t.buf);
+		if (pg_exec(c, sql.buf, pb->err) < 0)
+			goto out;
+	}
+	ret = copy_stage_table(pb, table, t.buf, 0, &rows);
+out:
+	strvec_clear(&names);
+	strvec_clear(&types);
+	strvec_clear(&have);
+	strbuf_release(&t);
+	strbuf_release(&sql);
+	return ret;
+}
+
+/* After a publish: the stage as the server is now, for a later source of
+ * the same run (its data tables empty again, _dlt_loads too). */
+static void reset_stage(struct publish *pb)
+{
+	struct wh_result r;
+	struct strbuf sql = STRBUF_INIT, e = STRBUF_INIT;
+	strbuf_addstr(&sql, "SELECT table_name FROM information_schema.tables WHERE table_schema = ");
+	strbuf_add_sql_str(&sql, pb->schema.buf);
+	if (warehouse_query(&pb->pl->stage, sql.buf, &r, &e) == 0) {
+		for (size_t i = 0; i < r.rows; i++) {
+			char *t = wh_result_str(&r, i, 0);
+			if (t && (!is_meta_table(t) || !strcmp(t, "_dlt_loads"))) {
+				strbuf_reset(&sql);
+				strbuf_addstr(&sql, "DELETE FROM ");
+				add_table(&sql, pb->schema.buf, t);
+				warehouse_exec(&pb->pl->stage, sql.buf, &e);
+			}
+			free(t);
+		}
+		wh_result_free(&r);
+	}
+	strbuf_release(&sql);
+	strbuf_release(&e);
+}
+
+int pg_load_publish(struct pg_load *pl, struct sync_job *job, struct strbuf *err)
+{
+	struct publish pb = { .pl = pl, .job = job, .err = err, .sample = job->opts->limit > 0 };
+	struct strbuf sql = STRBUF_INIT;
+	struct wh_result r = { 0 };
+	int ret = -1, have_r = 0;
+	strbuf_init(&pb.schema, 0);
+	sync_schema_name(&pb.schema, job->source->name);
+	if (pg_exec(pl->conn, "BEGIN", err) < 0)
+		goto out;
+	strbuf_addstr(&sql, "CREATE SCHEMA IF NOT EXISTS ");
+	strbuf_add_sql_ident(&sql, pb.schema.buf);
+	if (pg_exec(pl->conn, sql.buf, err) < 0 || (!pb.sample && drop_samples(&pb) < 0))
+		goto out;
+	strbuf_reset(&sql);
+	strbuf_addstr(&sql, "SELECT table_name FROM information_schema.tables WHERE table_schema = ");
+	strbuf_add_sql_str(&sql, pb.schema.buf);
+	strbuf_addstr(&sql, " AND table_type = 'BASE TABLE' ORDER BY 1");
+	if (warehouse_query(&pl->stage, sql.buf, &r, err) < 0)
+		goto out;
+	have_r = 1;
+	for (size_t i = 0; i < r.rows; i++) {
+		char *t = wh_result_str(&r, i, 0);
+		int rc = t && !is_meta_table(t) && !is_skipped_table(t) ? publish_data_table(&pb, t) : 0;
+		free(t);
+		if (rc < 0)
+			goto out;
+	}
+	if (soft_deletes(&pb) < 0 || delete_wheres(&pb) < 0)
+		goto out;
+	for (size_t i = 0; i < r.rows; i++) {
+		char *t = wh_result_str(&r, i, 0);
+		int rc = t && is_meta_table(t) ? publish_meta(&pb, t) : 0;
+		free(t);
+		if (rc < 0)
+			goto out;
+	}
+	if (pg_exec(pl->conn, "COMMIT", err) < 0)
+		goto out;
+	ret = 0;
+out:
+	if (ret < 0) {
+		struct strbuf e = STRBUF_INIT;
+		pg_exec(pl->conn, "ROLLBACK", &e);
+		strbuf_release(&e);
+	}
+	reset_stage(&pb);
+	if (have_r)
+		wh_result_free(&r);
+	strbuf_release(&pb.schema);
+	strbuf_release(&sql);
+	return ret;
+}
+
+/* The stage's sync history (_dango.sync_history, one row a source, written
+ * by the engine after each sync) appended to the server's. */
+static int flush_history(struct pg_load *pl, struct strbuf *err)
+{
+	struct publish pb = { .pl = pl, .err = err };
+	struct strvec names = STRVEC_INIT, types = STRVEC_INIT, have = STRVEC_INIT;
+	struct strbuf sql = STRBUF_INIT;
+	int64_t rows = 0;
+	int ret = 0;
+	if (!warehouse_has_table(&pl->stage, "_dango", "sync_history"))
+		return 0;
+	strbuf_init(&pb.schema, 0);
+	strbuf_addstr(&pb.schema, "_dango");
+	ret = warehouse_describe(&pl->stage, "_dango.sync_history", &names, &types, err);
+	int exists = ret < 0 ? -1 : pg_table_columns(pl->conn, "_dango", "sync_history", &have, err);
+	if (exists == 0) {
+		strbuf_addstr(&sql, "CREATE SCHEMA IF NOT EXISTS _dango; CREATE TABLE IF NOT EXISTS _dango.sync_history ");
+		column_defs(&sql, &names, &types);
+		exists = pg_exec(pl->conn, sql.buf, err) < 0 ? -1 : 1;
+	}
+	ret = exists < 0 ? -1 : copy_stage_table(&pb, "sync_history", "_dango.sync_history", 0, &rows);
+	strvec_clear(&names);
+	strvec_clear(&types);
+	strvec_clear(&have);
+	strbuf_release(&sql);
+	strbuf_release(&pb.schema);
+	return ret;
+}
+
+void pg_load_close(struct pg_load *pl)
+{
+	if (pl->stage_open && pl->conn) {
+		struct strbuf e = STRBUF_INIT;
+		if (flush_history(pl, &e) < 0)
+			fprintf(stderr, "warning: the sync history could not be written to the postgres warehouse: %s\n",
+				e.buf);
+		strbuf_release(&e);
+	}
+	if (pl->stage_open)
+		warehouse_close(&pl->stage);
+	if (pl->conn)
+		pg_warehouse_disconnect(pl->conn);
+	if (pl->tmp_dir) {
+		rmdir(pl->tmp_dir);
+		free(pl->tmp_dir);
+	}
+	memset(pl, 0, sizeof(*pl));
+}
+

@@ -1,0 +1,53 @@
+/* Loading into a PostgreSQL warehouse (project.yml warehouse: {type: postgres}).
+ *
+ * The sync engine stays as it is for DuckDB and runs against a staging
+ * DuckDB in memory: this module first copies each source's schema there
+ * from PostgreSQL (the bookkeeping tables with their rows, the data tables
+ * empty, with their columns), so that the engine reads the state and checks
+ * schemas as it would in a DuckDB warehouse. After the engine has loaded a
+ * source into the stage, pg_load_publish sends what the stage holds to
+ * PostgreSQL in ONE transaction: rows with COPY FROM STDIN (CSV written by
+ * DuckDB into a pipe), full refresh and replace as a new table swapped in,
+ * merge through a temporary table (DELETE ... USING, INSERT), and the state,
+ * _dlt_loads and file metadata beside them. A killed sync leaves PostgreSQL
+ * as it was.
+ *
+ * Each source is guarded by a session advisory lock on the server (keyed on
+ * its schema name), not by the project's file lock: syncs of different
+ * sources run at once; a second sync of the same source waits or fails.
+ */
+#ifndef DANGO_INGEST_LOAD_PG_H
+#define DANGO_INGEST_LOAD_PG_H
+#include "warehouse/warehouse.h"
+
+struct project;
+struct sync_job;
+struct strbuf;
+struct pg_conn;
+
+struct pg_load {
+	struct pg_conn *conn;     /* holds the advisory locks */
+	struct warehouse stage;   /* in-memory DuckDB the engine loads into */
+	const struct project *project;
+	char *tmp_dir;            /* pipes for COPY */
+	int stage_open;
+};
+
+/* Connect, take the advisory lock of every source (in name order, waiting
+ * up to wait_seconds; on_wait told once), open the stage and copy each
+ * source's schema into it. 0; -1 with err; -2 when a lock was not had in
+ * time (err names the source). */
+int pg_load_open(struct pg_load *pl, const struct project *p, const char *const *sources, size_t nr,
+		 int wait_seconds, void (*on_wait)(const char *why, void *data), void *data, struct strbuf *err);
+/* Send the stage's rows of job's source to PostgreSQL in one transaction.
+ * 0, or -1 with err (rolled back: PostgreSQL is as it was). */
+int pg_load_publish(struct pg_load *pl, struct sync_job *job, struct strbuf *err);
+/* Close the stage and the connection (which releases the locks). */
+void pg_load_close(struct pg_load *pl);
+
+/* PostgreSQL's type for a DuckDB column type ("DECIMAL(10,2)" -> "numeric(10,2)"). */
+void pg_load_pg_type(struct strbuf *sb, const char *duck_type);
+/* DuckDB's type for a PostgreSQL one (format_type's text). */
+void pg_load_duck_type(struct strbuf *sb, const char *pg_type);
+
+#endif
