@@ -459,13 +459,36 @@ static int binds(struct warehouse *wh, const char *what, const char *schema, con
 	return ok;
 }
 
+/* PostgreSQL's catalog answers by index: information_schema there. */
+static int pg_catalog_has(struct warehouse *wh, const char *schema, const char *table, const char *column)
+{
+	struct strbuf sql = STRBUF_INIT, err = STRBUF_INIT;
+	int64_t n = 0;
+	strbuf_addf(&sql, "SELECT count(*) FROM information_schema.%s WHERE table_schema = ", column ? "columns" : "tables");
+	strbuf_add_sql_str(&sql, schema);
+	strbuf_addstr(&sql, " AND table_name = ");
+	strbuf_add_sql_str(&sql, table);
+	if (column) {
+		strbuf_addstr(&sql, " AND column_name = ");
+		strbuf_add_sql_str(&sql, column);
+	}
+	warehouse_query_int(wh, sql.buf, &n, &err);
+	strbuf_release(&sql);
+	strbuf_release(&err);
+	return n > 0;
+}
+
 int warehouse_has_table(struct warehouse *wh, const char *schema, const char *table)
 {
+	if (wh->pg)
+		return pg_catalog_has(wh, schema, table, NULL);
 	return binds(wh, "1", schema, table);
 }
 
 int warehouse_has_column(struct warehouse *wh, const char *schema, const char *table, const char *column)
 {
+	if (wh->pg)
+		return pg_catalog_has(wh, schema, table, column);
 	struct strbuf col = STRBUF_INIT;
 	strbuf_add_sql_ident(&col, column);
 	int ok = binds(wh, col.buf, schema, table);
