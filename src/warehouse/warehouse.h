@@ -79,7 +79,7 @@ int64_t warehouse_count_rows(struct warehouse *wh, const char *schema, const cha
 
 /* Does schema.table (or a view of that name) exist? */
 int warehouse_has_table(struct warehouse *wh, const char *schema, const char *table);
-/* The DuckDB library's version string, e.g. "v1.4.4". */
+/* The DuckDB library's version string, e.g. "v1.5.6". */
 const char *warehouse_library_version(void);
 
 /* Another connection to the database open in wh (for a worker thread):
