@@ -5,7 +5,9 @@
 # ROUNDS (default 3) rounds of an UPDATE of 10,000 rows spread over the table
 # and an incremental re-sync by each build, the order alternating.
 #   DANGO_A=/path/dango DANGO_B=/path/dango bench/db_resync_pair.sh
-# Prints wall, CPU (user + sys) and peak RSS of each sync with the load average.
+# Prints wall, CPU (user + sys) and peak RSS of each sync with the load average,
+# and the rows each re-sync read. RUNTIME__LOG_LEVEL=DEBUG keeps each statement's
+# time in bench/out/db_resync_pair/resync_*.log.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -52,11 +54,15 @@ echo "$rows rows; A: $("$DANGO_A" --version); B: $("$DANGO_B" --version)"
 (project "$work/a" "$DANGO_A" && measure full_A "$DANGO_A" sync shop --full-refresh --yes)
 (project "$work/b" "$DANGO_B" && measure full_B "$DANGO_B" sync shop --full-refresh --yes)
 for r in $(seq "$rounds"); do
-    psql_do "UPDATE items SET qty = qty + 1, updated_at = now() WHERE id % ($rows / 10000) = $r"
+    # clock_timestamp(): each row its own time, so the next round re-reads only the
+    # last row at its cursor (>=), not the whole previous round (now() is one time)
+    psql_do "UPDATE items SET qty = qty + 1, updated_at = clock_timestamp() WHERE id % ($rows / 10000) = $r"
     order="A B"; [ $((r % 2)) -eq 0 ] && order="B A"
     for side in $order; do
         bin=DANGO_$side
-        (cd "$work/$(tr AB ab <<<"$side")" && measure "resync_$side" "${!bin}" sync shop)
+        (cd "$work/$(tr AB ab <<<"$side")" && measure "resync_$side" "${!bin}" sync shop &&
+            cp "$work/resync_$side.log" "$work/resync_${side}_$r.log" &&
+            grep -o "Loaded [0-9,]* rows" "$work/resync_$side.log" | sed "s/^/    /")
     done
 done
 for side in a b; do
