@@ -39,6 +39,8 @@ all: dango
 
 deps $(DEPSTAMP) $(WEB_LIBS):
 	@./scripts/install-deps.sh
+# a new pin in the script (another DuckDB version) is fetched by the next make
+$(DEPSTAMP): scripts/install-deps.sh
 
 $(BUILD)/%.o: %.c | $(DEPSTAMP)
 	@mkdir -p $(dir $@)

@@ -15,7 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
-dango="$root/dango"
+dango=${DANGO:-$root/dango}   # DANGO=: another build (e.g. on another DuckDB)
 work=${BENCH_DIR:-$root/bench/out/sync}
 scale=${SCALE-${ROWS:-5000000}}   # SCALE= (empty): the small files only
 runs=${RUNS:-3}

@@ -95,20 +95,28 @@ fi
 
 # --- DuckDB from the npm registry --------------------------------------------
 # libduckdb.so comes from the platform package of DuckDB's node bindings, the
-# header from the source tarball of the same DuckDB version. Both are pinned by
+# header from the source tarball of the `duckdb` package. Both are pinned by
 # version and by the sha256 of the tarball.
-DUCKDB_VERSION=1.4.4
+# The header is 1.4.4's: no npm package ships duckdb.h for 1.5 (`duckdb` stops
+# at 1.4.4; @duckdb/node-bindings 1.5.x ships only duckdb.js/duckdb.d.ts).
+# That is safe because DuckDB's C API only grows: every function Dango calls
+# is exported by 1.5.6's libduckdb.so with the same signature, and the enums
+# and structs it uses kept their values and layout (1.5 appends the types
+# GEOMETRY and VARIANT, which Dango reports as unsupported).
+DUCKDB_VERSION=1.5.6
 LIB_PKG="@duckdb/node-bindings-linux-x64@${DUCKDB_VERSION}-r.1"
 LIB_TGZ="duckdb-node-bindings-linux-x64-${DUCKDB_VERSION}-r.1.tgz"
-LIB_SHA256=8ac460b152cd05a95065a414879bb09e40534b1fb7a80a7afe6969b6ce039029
-HDR_PKG="duckdb@${DUCKDB_VERSION}"
-HDR_TGZ="duckdb-${DUCKDB_VERSION}.tgz"
+LIB_SHA256=1b9f82478539bb9a1d1df44bd103121a12ae52142c07158dc52b97d2ec1d69ff
+HDR_VERSION=1.4.4
+HDR_PKG="duckdb@${HDR_VERSION}"
+HDR_TGZ="duckdb-${HDR_VERSION}.tgz"
 HDR_SHA256=5bb967dcbcd517670ba5f169f238fb9d6787e53752c60ebe24386169d76941ed
 
 dest="$here/third_party/duckdb"
 stamp="$dest/.version"
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$DUCKDB_VERSION" ] \
    && [ -f "$dest/lib/libduckdb.so" ] && [ -f "$dest/include/duckdb.h" ]; then
+    touch "$stamp" # newer than this script: make need not run it again
     exit 0
 fi
 

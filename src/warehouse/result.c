@@ -221,6 +221,30 @@ static int ctype_has(const struct ctype *t, duckdb_type id)
 	return 0;
 }
 
+/* The name of a type in t that Dango cannot read (one DuckDB added after the
+ * header Dango is built with: 1.5's GEOMETRY and VARIANT), or NULL. */
+static const char *unreadable_type(const struct ctype *t, char *buf, size_t len)
+{
+	switch ((int)t->id) {
+	case DUCKDB_TYPE_DECIMAL: case DUCKDB_TYPE_LIST: case DUCKDB_TYPE_ARRAY: case DUCKDB_TYPE_MAP:
+	case DUCKDB_TYPE_STRUCT: case DUCKDB_TYPE_UNION: case DUCKDB_TYPE_ENUM:
+		break;
+	case 40: return "GEOMETRY";
+	case 41: return "VARIANT";
+	default:
+		if (!scalar_name(t->id)) {
+			snprintf(buf, len, "number %d", (int)t->id);
+			return buf;
+		}
+	}
+	for (size_t i = 0; i < t->nchild; i++) {
+		const char *name = unreadable_type(&t->child[i], buf, len);
+		if (name)
+			return name;
+	}
+	return NULL;
+}
+
 /* --- numbers ------------------------------------------------------------------------- */
 
 static void add_u128(struct strbuf *sb, unsigned __int128 v)
@@ -952,6 +976,16 @@ int wh_result_take(struct wh_result *r, void *res, int streaming, const char *ti
 		im->names[c] = xstrdup(name ? name : "");
 		ctype_read(&im->types[c], lt);
 		duckdb_destroy_logical_type(&lt);
+	}
+	for (size_t c = 0; c < r->cols; c++) {
+		char buf[32];
+		const char *bad = unreadable_type(&im->types[c], buf, sizeof(buf));
+		if (bad) {
+			strbuf_addf(err, "column \"%s\" is of the DuckDB type %s, which Dango cannot read yet; "
+					 "cast it to text in the query (\"%s\"::VARCHAR)", im->names[c], bad, im->names[c]);
+			wh_result_free(r);
+			return -1;
+		}
 	}
 	if (streaming)
 		return 0;

@@ -38,6 +38,13 @@ int warehouse_open(struct warehouse *wh, const char *path, enum wh_mode mode, st
 	/* extensions cannot be downloaded here; never try */
 	duckdb_set_config(config, "autoinstall_known_extensions", "false");
 	duckdb_set_config(config, "autoload_known_extensions", "false");
+	/* DuckDB 1.5 keeps up to 5 finished row groups per thread in memory before
+	 * writing them; one is 1.4's behaviour, and a CSV load peaks 60% lower */
+	if (duckdb_set_config(config, "write_buffer_row_group_count", "1") == DuckDBError) {
+		strbuf_addf(err, "cannot open warehouse '%s': DuckDB %s has no setting write_buffer_row_group_count",
+			    path, duckdb_library_version());
+		goto out;
+	}
 	if (duckdb_open_ext(path, DB(wh), config, &open_err) == DuckDBError) {
 		if (is_lock_conflict(open_err)) {
 			ret = WH_LOCKED;
@@ -214,7 +221,7 @@ int warehouse_query_stream(struct warehouse *wh, const char *sql, struct wh_resu
 	duckdb_pending_result pending = NULL;
 	duckdb_result res;
 	int ret = WH_ERROR;
-	/* duckdb_pending_prepared_streaming is marked deprecated, but DuckDB 1.4's
+	/* duckdb_pending_prepared_streaming is marked deprecated, but DuckDB's (1.4, 1.5)
 	 * C API has no other way to stream (besides Arrow); the deprecated
 	 * duckdb_value_* readers are never used (result.c reads chunks). The time
 	 * zone is asked first: nothing else may run on the connection while it

@@ -84,7 +84,7 @@ int64_t warehouse_count_rows(struct warehouse *wh, const char *schema, const cha
 int warehouse_has_table(struct warehouse *wh, const char *schema, const char *table);
 /* Does schema.table exist with a column of that name? */
 int warehouse_has_column(struct warehouse *wh, const char *schema, const char *table, const char *column);
-/* The DuckDB library's version string, e.g. "v1.4.4". */
+/* The DuckDB library's version string, e.g. "v1.5.6". */
 const char *warehouse_library_version(void);
 
 /* Another connection to the database open in wh (for a worker thread):

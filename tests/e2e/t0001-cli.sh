@@ -4,7 +4,7 @@
 
 test_expect_success '--version names Dango and DuckDB' '
     dango --version >out &&
-    grep -E "^dango [0-9]+\.[0-9]+\.[0-9]+ \(DuckDB v1\.4\.4\)$" out
+    grep -E "^dango [0-9]+\.[0-9]+\.[0-9]+ \(DuckDB v1\.5\.6\)$" out
 '
 
 test_expect_success '--help lists the commands and exit codes' '
@@ -91,7 +91,7 @@ test_expect_success 'make install puts dango and its DuckDB library under PREFIX
         make -s -C "$SRC_DIR" install PREFIX="$TRASH/inst" >/dev/null &&
     test -x "$TRASH/inst/bin/dango" && test -f "$TRASH/inst/lib/dango/libduckdb.so" &&
     (cd / && env -u LD_LIBRARY_PATH "$TRASH/inst/bin/dango" --version) >v &&
-    test_grep "^dango [0-9.]* (DuckDB v1.4.4)$" v
+    test_grep "^dango [0-9.]* (DuckDB v1.5.6)$" v
 '
 
 test_done
