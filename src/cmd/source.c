@@ -914,50 +914,65 @@ static void print_block(const struct ynode *n, int depth)
 	}
 }
 
-/* Tables of raw_<name> with row counts, and the last successful load. */
-static void print_warehouse_info(struct warehouse *wh, const struct source *s)
+/* Every relation's schema and name, read once: listing information_schema
+ * for each source read every relation each time (quadratic in sources). */
+static int list_relations(struct warehouse *wh, struct wh_result *all)
+{
+	struct strbuf err = STRBUF_INIT;
+	int r = warehouse_query(wh, "SELECT table_schema, table_name FROM information_schema.tables ORDER BY 1, 2", all,
+				&err);
+	strbuf_release(&err);
+	return r;
+}
+
+/* Tables of raw_<name> (from all, list_relations') with row counts, and
+ * the last successful load. */
+static void print_warehouse_info(struct warehouse *wh, struct wh_result *all, const struct source *s)
 {
 	struct strbuf sql = STRBUF_INIT, err = STRBUF_INIT, schema = STRBUF_INIT;
-	struct wh_result r;
+	struct strvec tables = STRVEC_INIT;
 	strbuf_addf(&schema, "raw_%s", s->name);
-	strbuf_addstr(&sql, "SELECT table_name FROM information_schema.tables WHERE table_schema = ");
-	strbuf_add_sql_str(&sql, schema.buf);
-	strbuf_addstr(&sql, " ORDER BY table_name");
-	if (warehouse_query(wh, sql.buf, &r, &err) == 0) {
-		if (warehouse_has_table(wh, schema.buf, "_dlt_loads")) {
-			struct wh_result last;
-			strbuf_reset(&sql);
-			/* to the second, in both warehouses' SQL (no strftime in PostgreSQL) */
-			strbuf_addstr(&sql, "SELECT max(inserted_at) FROM ");
-			strbuf_add_sql_ident(&sql, schema.buf);
-			strbuf_addstr(&sql, "._dlt_loads WHERE status = 0");
-			if (warehouse_query(wh, sql.buf, &last, &err) == 0) {
-				char *v = last.rows ? wh_result_str(&last, 0, 0) : NULL;
-				if (v && strlen(v) > 19)
-					v[19] = '\0';
-				printf("  Last synced: %s\n", v ? v : "never");
-				free(v);
-				wh_result_free(&last);
-			}
-		} else {
-			printf("  Last synced: never\n");
-		}
-		size_t shown = 0;
-		for (size_t i = 0; i < r.rows; i++) {
-			char *t = wh_result_str(&r, i, 0);
-			char cnt[32];
-			/* bookkeeping and full-refresh backups are not the source's tables */
-			if (t && !sync_is_meta_name(t)) {
-				int64_t rows = warehouse_count_rows(wh, schema.buf, t);
-				printf("%s%s (%s %s)", shown++ ? ", " : "  Tables: ", t, fmt_count(cnt, rows),
-				       plural(rows, "row", "rows"));
-			}
+	for (size_t i = 0; i < all->rows; i++) {
+		char *sc = wh_result_str(all, i, 0);
+		if (sc && !strcmp(sc, schema.buf)) {
+			char *t = wh_result_str(all, i, 1);
+			if (t)
+				strvec_push(&tables, t);
 			free(t);
 		}
-		if (shown)
-			printf("\n");
-		wh_result_free(&r);
+		free(sc);
 	}
+	if (strvec_has(&tables, "_dlt_loads")) {
+		struct wh_result last;
+		/* to the second, in both warehouses' SQL (no strftime in PostgreSQL) */
+		strbuf_addstr(&sql, "SELECT max(inserted_at) FROM ");
+		strbuf_add_sql_ident(&sql, schema.buf);
+		strbuf_addstr(&sql, "._dlt_loads WHERE status = 0");
+		if (warehouse_query(wh, sql.buf, &last, &err) == 0) {
+			char *v = last.rows ? wh_result_str(&last, 0, 0) : NULL;
+			if (v && strlen(v) > 19)
+				v[19] = '\0';
+			printf("  Last synced: %s\n", v ? v : "never");
+			free(v);
+			wh_result_free(&last);
+		}
+	} else {
+		printf("  Last synced: never\n");
+	}
+	size_t shown = 0;
+	for (size_t i = 0; i < tables.nr; i++) {
+		const char *t = tables.v[i];
+		char cnt[32];
+		/* bookkeeping and full-refresh backups are not the source's tables */
+		if (!sync_is_meta_name(t)) {
+			int64_t rows = warehouse_count_rows(wh, schema.buf, t);
+			printf("%s%s (%s %s)", shown++ ? ", " : "  Tables: ", t, fmt_count(cnt, rows),
+			       plural(rows, "row", "rows"));
+		}
+	}
+	if (shown)
+		printf("\n");
+	strvec_clear(&tables);
 	strbuf_release(&sql);
 	strbuf_release(&err);
 	strbuf_release(&schema);
@@ -1007,6 +1022,12 @@ static int source_list(int argc, const char **argv)
 			printf("(the warehouse is being written right now: sync details are not shown)\n");
 		strbuf_release(&err);
 	}
+	struct wh_result all = { 0 };
+	if (have_wh && list_relations(&wh, &all) < 0) {
+		printf("(the warehouse's tables cannot be listed: sync details are not shown)\n");
+		warehouse_close(&wh);
+		have_wh = 0;
+	}
 	printf("Configured Sources:\n");
 	for (size_t i = 0; i < list.nr; i++) {
 		const struct source *s = &list.items[i];
@@ -1023,13 +1044,15 @@ static int source_list(int argc, const char **argv)
 		else if (dir)
 			printf("  Folder: %s (%s)\n", dir, source_get(s, "file_pattern") ? source_get(s, "file_pattern") : "*");
 		if (have_wh)
-			print_warehouse_info(&wh, s);
+			print_warehouse_info(&wh, &all, s);
 		if (verbose) {
 			printf("  Settings:\n");
 			print_block(s->block, 0);
 			source_each_secret(s, &p.env, print_secret, NULL);
 		}
 	}
+	if (have_wh)
+		wh_result_free(&all);
 out:
 	if (have_wh)
 		warehouse_close(&wh);
