@@ -18,7 +18,7 @@ if [ -n "${SCALE:-}" ]; then
 fi
 cd "$(dirname "$0")/.."
 root=$(pwd)
-dango="$root/dango"
+dango=${BENCH_DANGO:-$root/dango}
 work=${BENCH_DIR:-$root/bench/out/rest_api}
 records=${RECORDS:-1000000}
 per_page=${PER_PAGE:-1000}

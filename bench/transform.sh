@@ -45,7 +45,7 @@ now() { date +%s.%N; }
 min() { awk 'NR == 1 || $1 < m { m = $1 } END { print m }'; }
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 t0=$(now); "$DANGO" ls >/dev/null; t1=$(now)
-"$DANGO" compile >compile.out; t2=$(now)
+/usr/bin/time -f "%M" -o compile.rss "$DANGO" compile >compile.out; t2=$(now)
 # twice: the second run's statements (replacing what exists) are the reference's
 "$DANGO" run --threads 1 >/dev/null
 "$DANGO" run --threads 1 >run1.out
@@ -71,13 +71,13 @@ a=$(now); "$DANGO" run --threads 4 >/dev/null; b=$(now); r4=$(echo "$b - $a" | b
 inner=$(sed -nE 's/.*\(parse ([0-9.]+)s, compile ([0-9.]+)s.*/\1 \2/p' compile.out)
 
 awk -v n=$N -v ls=$(echo "$t1 - $t0" | bc) -v comp=$(echo "$t2 - $t1" | bc) -v inner="$inner" \
-    -v r1=$(median <r1.t) -v r4=$r4 -v ref=$(median <ref.t) 'BEGIN {
+    -v rss="$(tail -1 compile.rss)" -v r1=$(median <r1.t) -v r4=$r4 -v ref=$(median <ref.t) 'BEGIN {
     split(inner, x, " ")
     printf "models:                                  %d\n", n
     printf "parse, in process (dango compile):       %.3f s\n", x[1]
     printf "compile, in process (dango compile):     %.3f s\n", x[2]
     printf "dango ls, whole command:                 %.3f s\n", ls
-    printf "dango compile, whole command (+ files):  %.3f s\n", comp
+    printf "dango compile, whole command (+ files):  %.3f s, peak %d MB\n", comp, rss / 1024
     printf "dango run --threads 1 (median of 5):     %.3f s\n", r1
     printf "same statements, one by one (median of 5): %.3f s (bench/sql_replay.c)\n", ref
     printf "overhead of dango run:                   %+.1f%%\n", (r1 / ref - 1) * 100
@@ -87,6 +87,7 @@ awk -v n=$N -v ls=$(echo "$t1 - $t0" | bc) -v comp=$(echo "$t2 - $t1" | bc) -v i
 record() { mkdir -p "$ROOT/bench/out"; printf "%s\t%s\t%s\t%s\t%s\t%s\n" "$@" "$(cut -d' ' -f1 /proc/loadavg)" >>"${BENCH_RATIOS:-$ROOT/bench/out/ratios.tsv}"; }
 set -- $inner
 record "dbt parse + compile, $N models" "$(echo "$1 + $2" | bc) s" "-" "-" "< 0.5 s at 10,000"
+record "dbt compile, $N models (peak RSS)" "$(( $(tail -1 compile.rss) / 1024 )) MB" "-" "-" "< 500 MB at 10,000"
 record "dango run overhead, $N models" "$(median <r1.t) s" "$(median <ref.t) s" \
     "$(awk -v a="$(median <r1.t)" -v b="$(median <ref.t)" 'BEGIN { printf "%+.1f%%", (a / b - 1) * 100 }')" "<= 5%"
 
