@@ -213,15 +213,10 @@ static int pg_ok(PGconn *c, PGresult *r, struct strbuf *err)
 	}
 	const char *m = PQresultErrorMessage(r);
 	strbuf_addstr(err, "postgres warehouse: ");
-	if (m && *m) {
-		struct strbuf t = STRBUF_INIT;
-		strbuf_addstr(&t, starts_with(m, "ERROR:  ") ? m + 8 : m);
-		strbuf_trim(&t);
-		strbuf_addbuf(err, &t);
-		strbuf_release(&t);
-	} else {
+	if (m && *m)
+		pg_warehouse_add_message(err, m);
+	else
 		pg_warehouse_error(c, err);
-	}
 	return -1;
 }
 

@@ -17,7 +17,7 @@ static const char *lookup(const struct project *p, const char *var)
 	return var ? env_lookup(&p->env, var, NULL) : NULL;
 }
 
-static void trimmed(struct strbuf *err, const char *msg)
+void pg_warehouse_add_message(struct strbuf *err, const char *msg)
 {
 	struct strbuf m = STRBUF_INIT;
 	strbuf_addstr(&m, msg && *msg ? msg : "unknown error");
@@ -31,7 +31,7 @@ static void trimmed(struct strbuf *err, const char *msg)
 
 void pg_warehouse_error(struct pg_conn *c, struct strbuf *err)
 {
-	trimmed(err, c ? PQerrorMessage(c) : "out of memory");
+	pg_warehouse_add_message(err, c ? PQerrorMessage(c) : "out of memory");
 }
 
 /* The part of the URL (or the configured keys) that names the server. */

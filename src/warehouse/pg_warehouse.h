@@ -25,5 +25,7 @@ void pg_warehouse_describe(const struct project *p, struct strbuf *sb);
 
 /* libpq's last error on c, trimmed of its newlines and "ERROR:  ". */
 void pg_warehouse_error(struct pg_conn *c, struct strbuf *err);
+/* The same for a message libpq gave (a result's, a connection's). */
+void pg_warehouse_add_message(struct strbuf *err, const char *msg);
 
 #endif

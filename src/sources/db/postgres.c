@@ -5,6 +5,7 @@
  * (bytea as hex, money as numeric, arrays as JSON lists of their elements'
  * text) and converted back by the spool's DuckDB expression. */
 #include "sources/db/db.h"
+#include "warehouse/pg_warehouse.h"
 #include "core/util.h"
 #include "core/xalloc.h"
 
@@ -31,19 +32,6 @@ static void pg_max_text(struct strbuf *sb, const char *expr)
 static void pg_shift_days(struct strbuf *sb, const char *lit, int days)
 {
 	strbuf_addf(sb, "(CAST(%s AS timestamptz) + interval '%d days')", lit, days);
-}
-
-static void trim_msg(struct strbuf *err, const char *msg)
-{
-	struct strbuf m = STRBUF_INIT;
-	strbuf_addstr(&m, msg ? msg : "unknown error");
-	strbuf_trim(&m);
-	/* libpq's messages end in newlines and sometimes repeat "ERROR:  " */
-	const char *p = m.buf;
-	if (starts_with(p, "ERROR:  "))
-		p += 8;
-	strbuf_addstr(err, p);
-	strbuf_release(&m);
 }
 
 static void pg_where(const struct db_conf *c, struct strbuf *sb)
@@ -111,7 +99,7 @@ static int pg_connect(const struct db_conf *c, void **out, struct strbuf *err)
 	PGconn *conn = PQconnectdbParams(keys, vals, 1);
 	strbuf_release(&options);
 	if (!conn || PQstatus(conn) != CONNECTION_OK) {
-		trim_msg(err, conn ? PQerrorMessage(conn) : "out of memory");
+		pg_warehouse_add_message(err, conn ? PQerrorMessage(conn) : "out of memory");
 		PQfinish(conn);
 		return -1;
 	}
@@ -129,7 +117,7 @@ static int pg_query_row(void *conn, const char *sql, char **vals, int n, struct 
 	PGresult *r = PQexec(conn, sql);
 	int ret = -1;
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-		trim_msg(err, PQerrorMessage(conn));
+		pg_warehouse_add_message(err, PQerrorMessage(conn));
 		goto out;
 	}
 	for (int i = 0; i < n; i++)
@@ -150,7 +138,7 @@ static int pg_tables(void *conn, const char *schema, struct strvec *out, struct 
 				   1, NULL, params, NULL, NULL, 0);
 	int ret = -1;
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-		trim_msg(err, PQerrorMessage(conn));
+		pg_warehouse_add_message(err, PQerrorMessage(conn));
 	} else {
 		for (int i = 0; i < PQntuples(r); i++)
 			strvec_push(out, PQgetvalue(r, i, 0));
@@ -166,7 +154,7 @@ static int pg_schemas(void *conn, struct strvec *out, struct strbuf *err)
 				   "AND nspname <> 'information_schema' ORDER BY nspname <> 'public', 1");
 	int ret = -1;
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-		trim_msg(err, PQerrorMessage(conn));
+		pg_warehouse_add_message(err, PQerrorMessage(conn));
 	} else {
 		for (int i = 0; i < PQntuples(r); i++)
 			strvec_push(out, PQgetvalue(r, i, 0));
@@ -192,7 +180,7 @@ static int pg_primary_key(void *conn, const struct db_stream *s, struct strvec *
 				   1, NULL, params, NULL, NULL, 0);
 	int ret = -1;
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-		trim_msg(err, PQerrorMessage(conn));
+		pg_warehouse_add_message(err, PQerrorMessage(conn));
 	} else {
 		for (int i = 0; i < PQntuples(r); i++)
 			strvec_push(out, PQgetvalue(r, i, 0));
@@ -285,7 +273,7 @@ static int pg_map(PGconn *conn, unsigned oid, int typmod, int depth, struct pg_t
 	snprintf(q, sizeof(q), "SELECT typtype, typelem, typbasetype, typtypmod, typcategory FROM pg_type WHERE oid = %u", oid);
 	PGresult *r = PQexec(conn, q);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
-		trim_msg(err, PQerrorMessage(conn));
+		pg_warehouse_add_message(err, PQerrorMessage(conn));
 		PQclear(r);
 		return -1;
 	}
@@ -327,7 +315,7 @@ static int pg_columns(void *conn, const char *from, struct db_cols *out, struct 
 	strbuf_release(&sql);
 	int ret = -1;
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-		trim_msg(err, PQerrorMessage(conn));
+		pg_warehouse_add_message(err, PQerrorMessage(conn));
 		goto out;
 	}
 	for (int i = 0; i < PQnfields(r); i++) {
@@ -356,7 +344,7 @@ static int pg_copy(void *conn, const char *select_sql, struct db_cols *cols, str
 	PGresult *r = PQexec(conn, sql.buf);
 	strbuf_release(&sql);
 	if (PQresultStatus(r) != PGRES_COPY_OUT) {
-		trim_msg(err, PQerrorMessage(conn));
+		pg_warehouse_add_message(err, PQerrorMessage(conn));
 		PQclear(r);
 		return -1;
 	}
@@ -379,13 +367,13 @@ static int pg_copy(void *conn, const char *select_sql, struct db_cols *cols, str
 		PQfreemem(buf);
 	}
 	if (n == -2) {
-		trim_msg(err, PQerrorMessage(conn));
+		pg_warehouse_add_message(err, PQerrorMessage(conn));
 		return -1;
 	}
 	ret = stopped ? -1 : 0;
 	while ((r = PQgetResult(conn))) {
 		if (PQresultStatus(r) != PGRES_COMMAND_OK && !stopped) {
-			trim_msg(err, PQerrorMessage(conn));
+			pg_warehouse_add_message(err, PQerrorMessage(conn));
 			ret = -1;
 		}
 		PQclear(r);
