@@ -14,12 +14,7 @@ cp "$root"/examples/sample_data/*.csv data/
 "$dango" validate
 "$dango" sync                      # also writes staging models for the new tables
 mkdir -p dbt/models/marts
-cat >dbt/models/marts/revenue_by_country.sql <<'SQL'
-select c.country, o.status, count(*) as orders, round(sum(o.amount), 2) as revenue
-from {{ ref('stg_orders') }} o
-join {{ ref('stg_customers') }} c using (customer_id)
-group by all
-SQL
+cp "$root"/examples/marts/revenue_by_country.sql dbt/models/marts/
 "$dango" run
 "$dango" test
 "$dango" source list
