@@ -15,7 +15,7 @@
 #include <string.h>
 
 static const struct cmd_info info = {
-	"query", "dango query [\"SQL\"] [--csv | --json] [--write] [--wait SECONDS]",
+	"query", "dango query [\"SQL\"] [--csv | --json] [--write] [--wait SECONDS]\n                   [--max-rows N] [--timeout SECONDS]",
 	"Run SQL against the warehouse. Without SQL: read it from standard input, or open\n"
 	"an interactive prompt on a terminal (.tables lists tables, .quit leaves). Several\n"
 	"statements (separated by ';') print one result each, in order.",
