@@ -1660,7 +1660,7 @@ int cmd_show(int argc, const char **argv)
 	const struct opt opts[] = {
 		OPT_LIST('s', "select", &a.select, "MODEL", "the model to preview"),
 		OPT_STRING(0, "inline", &inline_sql, "SQL", "a query to preview (refs, sources and macros work)"),
-		OPT_INT(0, "limit", &limit, "N", "rows to show (default 5; -1: all)"),
+		OPT_INT_ALL(0, "limit", &limit, "N", "rows to show (default 5; -1: all)"),
 		OPT_STRING(0, "vars", &a.vars, "YAML", "variables, as JSON or YAML"),
 		OPT_STRING('t', "target", &a.target, "NAME", "the profile's output to use"),
 		OPT_STRING(0, "profiles-dir", &a.profiles_dir, "DIR", "folder of profiles.yml"),

@@ -42,11 +42,13 @@ static int set_value(const struct cmd_info *info, const struct opt *o, const cha
 	case OPT_T_STRING:
 		*(const char **)o->value = v;
 		return 0;
-	case OPT_T_INT: {
-		int64_t n;
-		if (parse_int64(v, &n) < 0 || n < 0 || n > 1000000000) {
+	case OPT_T_INT:
+	case OPT_T_INT_ALL: {
+		int64_t n, least = o->type == OPT_T_INT_ALL ? -1 : 0;
+		if (parse_int64(v, &n) < 0 || n < least || n > 1000000000) {
 			struct strbuf m = STRBUF_INIT;
-			strbuf_addf(&m, "option '--%s' expects a whole number, not '%%s'", o->long_name);
+			strbuf_addf(&m, "option '--%s' expects a whole number%s, not '%%s'", o->long_name,
+				    least < 0 ? " (-1: all)" : "");
 			int r = usage_error(info, m.buf, v, NULL);
 			strbuf_release(&m);
 			return r;

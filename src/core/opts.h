@@ -15,7 +15,7 @@
 #define DANGO_OPTS_H
 #include "strvec.h"
 
-enum opt_type { OPT_T_END, OPT_T_BOOL, OPT_T_STRING, OPT_T_INT, OPT_T_LIST };
+enum opt_type { OPT_T_END, OPT_T_BOOL, OPT_T_STRING, OPT_T_INT, OPT_T_INT_ALL, OPT_T_LIST };
 
 struct opt {
 	enum opt_type type;
@@ -29,6 +29,8 @@ struct opt {
 #define OPT_BOOL(s, l, v, h) { OPT_T_BOOL, (s), (l), (v), NULL, (h) }
 #define OPT_STRING(s, l, v, a, h) { OPT_T_STRING, (s), (l), (v), (a), (h) }
 #define OPT_INT(s, l, v, a, h) { OPT_T_INT, (s), (l), (v), (a), (h) }
+/* a whole number, or -1 for "all" (dbt's --limit -1) */
+#define OPT_INT_ALL(s, l, v, a, h) { OPT_T_INT_ALL, (s), (l), (v), (a), (h) }
 #define OPT_LIST(s, l, v, a, h) { OPT_T_LIST, (s), (l), (v), (a), (h) }
 #define OPT_END() { OPT_T_END, 0, NULL, NULL, NULL, NULL }
 

@@ -22,6 +22,13 @@ test_expect_success 'show --select compiles the model and prints its first rows'
     test_cmp expect actual
 '
 
+test_expect_success 'show --limit -1 prints every row, as dbt show; -2 is refused' '
+    dango show --select m --limit -1 --project-dir p --profiles-dir . >out && norm <out | tail -n +5 >actual &&
+    printf "| 1  | ANN  |\n| 2  | BOB  |\n| 3  | CY   |\n" >expect && test_cmp expect actual &&
+    test_expect_code 2 dango show --select m --limit -2 --project-dir p --profiles-dir . 2>err &&
+    test_grep "option .--limit. expects a whole number (-1: all), not .-2." err
+'
+
 test_expect_success 'show --inline renders refs and limits the rows; bad use is an error' '
     dango show --inline "select count(*) as n from {{ ref(\"people\") }}" --project-dir p --profiles-dir . >out &&
     norm <out | tail -n +2 >actual &&
