@@ -447,6 +447,13 @@ static int lock_source(struct pg_load *pl, const char *source, int wait_seconds,
 	return ret;
 }
 
+int pg_load_lock_source(struct pg_conn *c, const struct project *p, const char *source, int wait_seconds,
+			void (*on_wait)(const char *why, void *data), void *data, struct strbuf *err)
+{
+	struct pg_load pl = { .conn = c, .project = p };
+	return lock_source(&pl, source, wait_seconds, on_wait, data, err);
+}
+
 /* ---- the stage -------------------------------------------------------------- */
 
 /* The rows of a PostgreSQL table into the same table of the stage: COPY
