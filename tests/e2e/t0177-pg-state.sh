@@ -146,4 +146,20 @@ test_expect_success 'reset --drop-data drops the tables; the next sync is a full
     printf "action\nset\nreset\nreset --drop-data\nreset --drop-data\n(4 rows)\n" >expect && test_cmp expect got
 '
 
+test_expect_success 'a file source: show lists the tracked files; reset reads each file again once' '
+    mkdir -p data/in && printf "id,name\n1,a\n2,b\n" >data/in/one.csv &&
+    dango source add csv --name drops --directory data/in --set "file_pattern=*.csv" >/dev/null &&
+    dango sync drops >out 2>&1 && test_grep "Loaded 2 rows into raw_drops" out &&
+    dango state show drops >out &&
+    test_grep "files: 1 tracked" out &&
+    test_grep "data/in/one.csv  size 16  mtime 20[0-9-]* [0-9:]*  hash [0-9a-f]*  rows 2  status new" out &&
+    dango state reset drops -y >out &&
+    dango state show drops >out &&
+    test_grep "data/in/one.csv  size -  mtime .*  hash -  rows 2  status reset" out &&
+    dango sync drops >out 2>&1 && test_grep "Loaded 2 rows" out &&
+    t=$(whv "SELECT tablename FROM pg_tables WHERE schemaname = '"'raw_drops'"' AND tablename NOT LIKE '"'\_%'"'") &&
+    whq "SELECT id, name FROM raw_drops.\"$t\" ORDER BY id" >got &&
+    printf "id|name\n1|a\n2|b\n(2 rows)\n" >expect && test_cmp expect got
+'
+
 test_done
