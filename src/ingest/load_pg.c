@@ -1081,12 +1081,15 @@ static int delete_wheres(struct publish *pb)
 		strbuf_addstr(&sql, "SELECT count(*) FROM ");
 		add_table(&sql, pb->schema.buf, r->name);
 		ret = pg_int(pb->pl->conn, sql.buf, &left, pb->err);
+		char n[32];
 		if (!ret && !left && !job->opts->allow_empty) {
-			char n[32];
 			strbuf_addf(pb->err, "activating a new version of %s.%s loaded 0 rows over %s existing rows; "
 				    "refusing (nothing was changed; pass --allow-empty if the source really is empty now)",
 				    pb->schema.buf, r->name, fmt_count(n, gone));
 			ret = -1;
+		} else if (!ret && !left) { /* said as the DuckDB engine says it */
+			strvec_pushf(&job->warnings, "activating a new version of %s.%s loaded 0 rows: its %s previous "
+				     "rows were removed (--allow-empty)", pb->schema.buf, r->name, fmt_count(n, gone));
 		}
 	}
 	strbuf_release(&sql);
