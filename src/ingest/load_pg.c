@@ -2,6 +2,7 @@
 #include "ingest/load_pg.h"
 #include "ingest/backup.h"
 #include "ingest/connector.h"
+#include "ingest/pg_dependents.h"
 #include "ingest/sync.h"
 #include "core/strbuf.h"
 #include "core/strvec.h"
@@ -446,6 +447,13 @@ static int lock_source(struct pg_load *pl, const char *source, int wait_seconds,
 	return ret;
 }
 
+int pg_load_lock_source(struct pg_conn *c, const struct project *p, const char *source, int wait_seconds,
+			void (*on_wait)(const char *why, void *data), void *data, struct strbuf *err)
+{
+	struct pg_load pl = { .conn = c, .project = p };
+	return lock_source(&pl, source, wait_seconds, on_wait, data, err);
+}
+
 /* ---- the stage -------------------------------------------------------------- */
 
 /* The rows of a PostgreSQL table into the same table of the stage: COPY
@@ -843,6 +851,7 @@ static int publish_swap(struct publish *pb, const char *table, const struct strv
 	struct sync_job *job = pb->job;
 	struct strbuf sql = STRBUF_INIT, newt = STRBUF_INIT, oldt = STRBUF_INIT, nname = STRBUF_INIT;
 	struct strvec old_cols = STRVEC_INIT;
+	struct pg_dependents deps = PG_DEPENDENTS_INIT;
 	int64_t rows = 0, old_rows = 0;
 	char a[32], b[32];
 	int ret = -1;
@@ -874,6 +883,9 @@ static int publish_swap(struct publish *pb, const char *table, const struct strv
 	if (pg_exec(c, sql.buf, pb->err) < 0 || copy_stage_table(pb, table, newt.buf, 2, &rows) < 0)
 		goto out;
 	strbuf_reset(&sql);
+	/* views on the old table: set aside, then rebuilt on the new one */
+	if (had_old && pg_dependents_detach(c, pb->schema.buf, table, &deps, pb->err) < 0)
+		goto out;
 	if (had_old && rows && rows * 2 < old_rows) {
 		char stamp[32];
 		struct strbuf backup = STRBUF_INIT;
@@ -893,7 +905,10 @@ static int publish_swap(struct publish *pb, const char *table, const struct strv
 	strbuf_addf(&sql, "ALTER TABLE %s RENAME TO ", newt.buf);
 	strbuf_add_sql_ident(&sql, table);
 	ret = pg_exec(c, sql.buf, pb->err);
+	if (ret == 0)
+		ret = pg_dependents_restore(c, &deps, job->source->name, pb->err);
 out:
+	pg_dependents_release(&deps);
 	strvec_clear(&old_cols);
 	strbuf_release(&sql);
 	strbuf_release(&newt);
@@ -1066,12 +1081,15 @@ static int delete_wheres(struct publish *pb)
 		strbuf_addstr(&sql, "SELECT count(*) FROM ");
 		add_table(&sql, pb->schema.buf, r->name);
 		ret = pg_int(pb->pl->conn, sql.buf, &left, pb->err);
+		char n[32];
 		if (!ret && !left && !job->opts->allow_empty) {
-			char n[32];
 			strbuf_addf(pb->err, "activating a new version of %s.%s loaded 0 rows over %s existing rows; "
 				    "refusing (nothing was changed; pass --allow-empty if the source really is empty now)",
 				    pb->schema.buf, r->name, fmt_count(n, gone));
 			ret = -1;
+		} else if (!ret && !left) { /* said as the DuckDB engine says it */
+			strvec_pushf(&job->warnings, "activating a new version of %s.%s loaded 0 rows: its %s previous "
+				     "rows were removed (--allow-empty)", pb->schema.buf, r->name, fmt_count(n, gone));
 		}
 	}
 	strbuf_release(&sql);
