@@ -3,24 +3,32 @@
 # two at a time, and ends with the line "N passed, N failed".
 #   tests/run.sh                 everything
 #   tests/run.sh t0004           only scripts/binaries whose name contains t0004
+#   tests/run.sh t0004 t0173     those whose name contains either
 set -u
 cd "$(dirname "$0")/.."
 root=$(pwd)
 build=${BUILD:-build}
 export BUILD=$build
 export DANGO=${DANGO:-$root/dango}
-filter=${1:-}
+filters=("$@")
+# no filter: everything; else a name must contain one of them
+wanted() {
+    [ ${#filters[@]} -eq 0 ] && return 0
+    local f
+    for f in "${filters[@]}"; do [[ "$1" == *"$f"* ]] && return 0; done
+    return 1
+}
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
 jobs=()
 for b in "$build"/tests/test_*; do
     [ -x "$b" ] || continue
-    [ -z "$filter" ] || [[ "$b" == *"$filter"* ]] || continue
+    wanted "$b" || continue
     jobs+=("unit:$b")
 done
 for s in tests/e2e/t[0-9]*.sh; do
-    [ -z "$filter" ] || [[ "$s" == *"$filter"* ]] || continue
+    wanted "$s" || continue
     jobs+=("e2e:$s")
 done
 
