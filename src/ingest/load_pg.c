@@ -460,9 +460,10 @@ static int copy_binary_to_pg(struct pg_load *pl, const char *select, const char 
 	} else {
 		PQclear(res);
 		int sent = send_binary(c, &e, &r, &e2);
-		if (copy_finish(c, sent > 0, rows, err) == 0 && sent < 0)
+		/* DuckDB's error first: the server's is then only its echo */
+		if (sent < 0)
 			strbuf_addf(err, "reading the rows for %s: %s", target, e2.buf);
-		ret = err->len ? -1 : 0;
+		ret = copy_finish(c, sent > 0, rows, err);
 	}
 	pgbin_release(&e);
 	wh_result_free(&r);
