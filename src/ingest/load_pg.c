@@ -834,6 +834,41 @@ static int set_defaults(struct publish *pb, const char *pg_target, const struct 
 	return ret;
 }
 
+/* format_type's name of a type pg_load_pg_type gives. */
+static const char *format_type_name(const char *t)
+{
+	static const char *const map[][2] = { { "time", "time without time zone" },
+					      { "timestamp", "timestamp without time zone" },
+					      { "timestamptz", "timestamp with time zone" } };
+	for (size_t i = 0; i < ARRAY_SIZE(map); i++)
+		if (!strcmp(t, map[i][0]))
+			return map[i][1];
+	return t;
+}
+
+/* Are the columns of an existing table on the server exactly the types
+ * the stage's would get (so binary fields match them)? */
+static int server_types_match(struct publish *pb, const char *table, const struct strvec *names,
+			      const struct strvec *types)
+{
+	struct strbuf e = STRBUF_INIT, want = STRBUF_INIT;
+	PGresult *r = pg_schema_columns(pb->pl->conn, pb->schema.buf, table, &e);
+	int ok = r != NULL;
+	for (size_t i = 0; ok && i < names->nr; i++) {
+		int found = 0;
+		strbuf_reset(&want);
+		pg_load_pg_type(&want, types->v[i]);
+		for (int k = 0; k < PQntuples(r) && !found; k++)
+			found = !strcmp(PQgetvalue(r, k, 1), names->v[i]) &&
+				!strcmp(PQgetvalue(r, k, 2), format_type_name(want.buf));
+		ok = found;
+	}
+	PQclear(r);
+	strbuf_release(&e);
+	strbuf_release(&want);
+	return ok;
+}
+
 /* unseen: pg_target is a table no reader sees yet; 2: made in this
  * transaction (COPY FREEZE may write into it) */
 static int copy_stage_table(struct publish *pb, const char *table, const char *pg_target, int unseen,
@@ -857,9 +892,10 @@ static int copy_stage_table(struct publish *pb, const char *table, const char *p
 		}
 	column_lists(&sent, &sent_types, &list, &exprs);
 	strbuf_addf(&tgt, "%s %s", pg_target, list.buf);
-	/* a table the load made has the columns of the stage's types: binary */
+	/* a table the load made has the columns of the stage's types, an
+	 * existing one may: then binary */
 	ret = 1;
-	if (unseen && !getenv("DANGO_PG_COPY_CSV")) {
+	if (!getenv("DANGO_PG_COPY_CSV") && (unseen || server_types_match(pb, table, &sent, &sent_types))) {
 		strbuf_addstr(&sel, "SELECT ");
 		strbuf_add(&sel, list.buf + 1, list.len - 2); /* the plain columns */
 		strbuf_addf(&sel, " FROM %s", what.buf);

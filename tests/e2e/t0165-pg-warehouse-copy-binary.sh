@@ -7,7 +7,8 @@
 # BC and infinite dates and timestamps, time, timestamptz, uuid, interval,
 # jsonb, boolean) over 5,000 rows (several chunks and several sends), read
 # back with psql: the special rows as literal text, and every row as the
-# CSV path (DANGO_PG_COPY_CSV=1) loads it; a merge goes the same way.
+# CSV path (DANGO_PG_COPY_CSV=1) loads it; an append into the existing
+# table and a merge go the same way.
 . "$(dirname "$0")/lib.sh"
 . "$TESTS_DIR/e2e/db_lib.sh"
 
@@ -126,6 +127,16 @@ test_expect_success 'every row is what the CSV path loads' '
     types_rows >csv.rows && more_rows >csv.more &&
     test_cmp csv.rows bin.rows &&
     test_cmp csv.more bin.more
+'
+
+test_expect_success 'an append into the existing table goes in binary too, its columns being the same types' '
+    cp data/types/types.parquet data/types/again.parquet &&
+    dango sync types >out 2>err &&
+    test_grep "Loaded 5,000 rows into raw_types.types" out &&
+    grep "COPY \"raw_types\".\"types\" (.*) FROM STDIN (FORMAT binary)" "$PGROOT/server.log" &&
+    types_rows "WHERE _dango_filename = '"'"'data/types/types.parquet'"'"'" | sed "s|data/types/[a-z]*.parquet|F|" >a &&
+    types_rows "WHERE _dango_filename = '"'"'data/types/again.parquet'"'"'" | sed "s|data/types/[a-z]*.parquet|F|" >b &&
+    test_cmp a b && test "$(wc -l <a)" -eq 5003
 '
 
 # a changed file replaces its rows: merged through the temporary batch table
