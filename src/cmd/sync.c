@@ -321,10 +321,19 @@ static int check_selection(struct project *p, struct source **chosen, size_t n, 
 }
 
 /* --full-refresh: list what will be replaced and ask. */
-static int confirm_full_refresh(struct warehouse *wh, struct source **chosen, size_t n, int yes)
+static int confirm_full_refresh(const struct project *p, struct warehouse *wh, struct source **chosen, size_t n,
+				int yes)
 {
 	struct strbuf err = STRBUF_INIT;
 	char num[32];
+	struct warehouse server;
+	/* on a postgres warehouse wh is the empty in-memory stage: the rows
+	 * that will be replaced are on the server */
+	if (pg_warehouse_enabled(p)) {
+		if (cmd_open_pg_reader(p, p->pg.statement_timeout, &server) != EXIT_OK)
+			return 0;
+		wh = &server;
+	}
 	printf("%s Full refresh mode enabled\nThis will DROP and RELOAD all data for selected sources.\n\n"
 	       "Sources to refresh:\n", ui_mark_warn());
 	for (size_t i = 0; i < n; i++) {
@@ -340,6 +349,8 @@ static int confirm_full_refresh(struct warehouse *wh, struct source **chosen, si
 	printf("\n");
 	fflush(stdout);
 	strbuf_release(&err);
+	if (wh == &server)
+		warehouse_close(&server);
 	return cmd_confirm("Proceed?", yes);
 }
 
@@ -649,7 +660,7 @@ int cmd_sync(int argc, const char **argv)
 		sync_status_release(&status);
 		goto out;
 	}
-	if (opts.full_refresh && !confirm_full_refresh(&wh, chosen, nr_chosen, opts.yes)) {
+	if (opts.full_refresh && !confirm_full_refresh(&p, &wh, chosen, nr_chosen, opts.yes)) {
 		ui_print("Nothing changed.");
 		sync_status_finish(&status, 0, "full refresh not confirmed");
 		sync_status_release(&status);

@@ -137,6 +137,8 @@ test_expect_success 'a full refresh under half the rows keeps the old table as a
     dango sync sales --full-refresh -y >out 2>err &&
     printf "id,name,amount,active,day,created_at,paid_at\n9,z,,,,,\n" >data/sales.csv &&
     dango sync sales --full-refresh -y >out 2>err &&
+    test_grep "  - sales (4 rows will be replaced)" out &&
+    test_grep "raw_sales.sales (4 rows)" out &&
     test_grep "loaded 1 rows, under half of the previous 4; the old table is kept as raw_sales._dango_backup_" err &&
     whq "SELECT id, name FROM raw_sales.sales" >got && printf "id|name\n9|z\n(1 row)\n" >expect && test_cmp expect got &&
     b=$(psql -X -A -t -h "$PGROOT" -p "$PGPORT" -U dango -d wh -c "SELECT tablename FROM pg_tables WHERE schemaname = '"'"'raw_sales'"'"' AND tablename LIKE '"'"'\_dango\_backup\_%'"'"'") &&
