@@ -430,11 +430,12 @@ int dbt_write_compiled(struct dbt_project *p, struct dbt_node *n, const char *ki
 	size_t len = strlen(sql);
 	/* the same SQL as last run: leave the file alone (truncating frees its
 	 * blocks, which some file systems discard synchronously) */
-	struct stat st;
-	if (stat(path.buf, &st) == 0 && (size_t)st.st_size == len) {
+	int rfd = open(path.buf, O_RDONLY | O_CLOEXEC);
+	if (rfd >= 0) {
 		struct strbuf old = STRBUF_INIT;
-		int same = strbuf_read_file(&old, path.buf) == 0 && old.len == len && !memcmp(old.buf, sql, len);
+		int same = strbuf_read_fd(&old, rfd) == 0 && old.len == len && !memcmp(old.buf, sql, len);
 		strbuf_release(&old);
+		close(rfd);
 		if (same) {
 			strbuf_release(&path);
 			return 0;
