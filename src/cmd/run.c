@@ -851,7 +851,7 @@ static int run_main(struct run_args *a)
 		struct strvec drift_ids = STRVEC_INIT, drift_reasons = STRVEC_INIT;
 		if (loc.dango && (a->which == W_RUN || a->which == W_BUILD))
 			cmd_drift_preskip(&loc.proj, &p, a->ignore_drift, &drift_ids, &drift_reasons, out_line);
-		int failed = dbt_pg_run(&p, pg_line, &drift_ids, &pres, &err);
+		int failed = dbt_pg_run(&p, pg_line, &drift_ids, threads, &pres, &err);
 		strvec_clear(&drift_ids);
 		strvec_clear(&drift_reasons);
 		if (failed < 0)

@@ -178,8 +178,14 @@ struct dbt_result;
 /* preskip_ids (may be NULL): unique ids of nodes (sources held back by
  * schema drift) skipped with everything downstream of them. */
 struct strvec;
-int dbt_pg_run(struct dbt_project *p, void (*line)(const char *), const struct strvec *preskip_ids,
+/* threads: how many nodes are built at once, each worker on a connection
+ * of its own (fewer when fewer nodes run), in dependency order. */
+int dbt_pg_run(struct dbt_project *p, void (*line)(const char *), const struct strvec *preskip_ids, int threads,
 	       struct dbt_result **results, struct strbuf *err);
+/* The connection run_query, statements and the adapter use: the calling
+ * worker's (dbt_other_conn_for_thread; NULL ends it), else p->other_conn. */
+void *dbt_other_conn(const struct dbt_project *p);
+void dbt_other_conn_for_thread(void *conn);
 /* For `dango compile`: connect and read the catalog, so that rendering
  * with no DuckDB warehouse (wh NULL) introspects and runs run_query on the
  * server; dbt_pg_close ends it. -1 with err (cannot connect). */

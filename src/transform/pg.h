@@ -33,6 +33,10 @@ int dbt_pg_relations(struct dbt_project *p, const char *database, const char *sc
  * connection c (a PGconn), read from pg_class. */
 struct pg_conn;
 char dbt_pg_relkind(struct pg_conn *c, const char *schema, const char *name);
+/* create schema if not exists on c, in a transaction of its own: a run
+ * (or a worker of this run) that loses the race to create it finds it
+ * there, which is all it asked for. */
+int dbt_pg_ensure_schema(struct pg_conn *c, const char *schema, struct strbuf *err);
 /* "table", "view" or NULL: the same on the run's connection, also written
  * into the project's catalog. */
 const char *dbt_pg_refresh_kind(struct dbt_project *p, const char *schema, const char *name);
