@@ -372,8 +372,11 @@ const char *dbt_status_name(enum dbt_status s);
 /* --- microbatch.c -------------------------------------------------------------------- */
 /* Inside a batch of reader (a microbatch model), a ref or source to t with
  * an event_time reads only the batch: *out gets dbt's filtered subquery
- * of rel and 1 is returned; 0 when nothing is filtered. */
-int dbt_microbatch_filter(const struct dbt_node *reader, const struct dbt_node *t, struct jval rel, struct jval *out);
+ * of rel and 1 is returned; 0 when nothing is filtered. alias: the
+ * subquery gets dbt's alias _dbt_et_filter_subq_<name> (relations that
+ * require one: postgres). */
+int dbt_microbatch_filter(const struct dbt_node *reader, const struct dbt_node *t, struct jval rel, int alias,
+			  struct jval *out);
 /* A datetime flag as dbt takes it (2024-01-01, 2024-01-01 10:00:00,
  * 2024-01-01T10:00:00): 0, or -1 with err. */
 int dbt_parse_event_time(const char *flag, const char *s, time_t *out, struct strbuf *err);

@@ -49,6 +49,16 @@ int dbt_pg_describe(struct dbt_project *p, const char *query, struct strvec *nam
  * any, msg gets them as unit.c prints a diff. */
 int dbt_pg_unit_diff(struct dbt_project *p, const char *sql, int64_t *rows, struct strbuf *msg, struct strbuf *err);
 
+/* A batch of microbatch model m->n (microbatch.c) on the calling
+ * thread's connection: the first (incremental 0) builds the table as a
+ * table model is built, the others merge their rows on the unique_key, as
+ * dbt-postgres' microbatch does, each in its own transaction; *rows gets
+ * the rows of the batch's range [start, end) of event_time now in the
+ * table. -1 with m->err. */
+struct mctx;
+int dbt_pg_build_batch(struct mctx *m, const char *body, int incremental, const char *event_time, const char *start,
+		       const char *end, int64_t *rows);
+
 /* --- pg_extras.c: persist_docs, store_failures ------------------------------- */
 /* The descriptions of model or seed n as comments on its relation and its
  * columns (those it has), as persist_docs asks. -1 with err. */

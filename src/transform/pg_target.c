@@ -317,6 +317,8 @@ static int incremental_sql(PGconn *c, const struct dbt_node *n, const char *sche
 	int has_key = uk && (uk->type == JVAL_STR || (uk->type == JVAL_LIST && jval_len(*uk)));
 	if (!strategy)
 		strategy = has_key ? "delete+insert" : "append";
+	if (!strcmp(strategy, "microbatch")) /* a batch after the first: dbt-postgres merges it */
+		strategy = "merge";
 	if (strcmp(strategy, "append") && strcmp(strategy, "delete+insert") && strcmp(strategy, "merge")) {
 		strbuf_addf(err, "%s: incremental_strategy '%s' is not supported on a postgres target by Dango yet "
 				 "(append, delete+insert, merge)", n->file, strategy);
@@ -478,6 +480,12 @@ static int pg_describe(void *p, const char *query, struct strvec *names, struct 
 	return dbt_pg_describe(p, query, names, types, err);
 }
 
+static int is_microbatch(const struct dbt_node *n)
+{
+	const char *st = dbt_config_str(n, "incremental_strategy");
+	return n->kind == NODE_MODEL && n->mat == MAT_INCREMENTAL && st && !strcmp(st, "microbatch");
+}
+
 static int build_model(struct dbt_project *p, PGconn *c, struct dbt_node *n, int full_refresh, const char *sql,
 		       struct warehouse *duck, int64_t *rows, struct strbuf *run, struct strbuf *err)
 {
@@ -487,7 +495,9 @@ static int build_model(struct dbt_project *p, PGconn *c, struct dbt_node *n, int
 	int contract = n->kind == NODE_MODEL && dbt_contract_enforced(n);
 	if (dbt_pg_ensure_schema((struct pg_conn *)c, schema, err) < 0 || pg_exec(c, "begin", err) < 0)
 		goto out;
-	if (lock_relation(c, schema, name, err) < 0 || model_hooks(p, c, n, "pre-hook", err) < 0)
+	/* a microbatch model's hooks run once, around all its batches */
+	int mb = is_microbatch(n);
+	if (lock_relation(c, schema, name, err) < 0 || (!mb && model_hooks(p, c, n, "pre-hook", err) < 0))
 		goto rollback;
 	/* an enforced contract: checked before anything is built, as dbt does */
 	if (contract && dbt_contract_check(n, sql, pg_describe, p, &ddl, &ccols, err) < 0)
@@ -567,7 +577,7 @@ static int build_model(struct dbt_project *p, PGconn *c, struct dbt_node *n, int
 		if (run_exec(c, q.buf, run, err) < 0)
 			goto rollback;
 	}
-	if (dbt_pg_persist_docs(p, n, err) < 0 || model_hooks(p, c, n, "post-hook", err) < 0)
+	if (dbt_pg_persist_docs(p, n, err) < 0 || (!mb && model_hooks(p, c, n, "post-hook", err) < 0))
 		goto rollback;
 	if (pg_exec(c, "commit", err) < 0)
 		goto out;
@@ -585,6 +595,46 @@ out:
 	strbuf_release(&ddl);
 	strbuf_release(&ccols);
 	return ret;
+}
+
+int dbt_pg_build_batch(struct mctx *m, const char *body, int incremental, const char *event_time, const char *start,
+		       const char *end, int64_t *rows)
+{
+	struct dbt_project *p = m->p;
+	struct dbt_node *n = m->n;
+	PGconn *c = dbt_other_conn(p);
+	int64_t ignored = 0;
+	if (build_model(p, c, n, !incremental, body, NULL, &ignored, &m->run, m->err) < 0)
+		return -1;
+	struct strbuf q = STRBUF_INIT;
+	strbuf_addstr(&q, "select count(*) from ");
+	qname(&q, n->schema, n->alias ? n->alias : n->name, "");
+	strbuf_addf(&q, " where %s >= '%s' and %s < '%s'", event_time, start, event_time, end);
+	int r = dbt_pg_query_int(p, q.buf, rows, m->err);
+	strbuf_release(&q);
+	if (r == 0)
+		dbt_catalog_set(p, n->schema, n->alias ? n->alias : n->name, "table");
+	return r;
+}
+
+/* A microbatch model: its hooks once, its batches by microbatch.c (each
+ * compiled with model.batch and built by dbt_pg_build_batch). */
+static int build_microbatch(struct dbt_project *p, PGconn *c, struct dbt_node *n, struct dbt_result *rs,
+			    int64_t *rows, struct strbuf *run, struct strbuf *err)
+{
+	struct mctx m = { p, n, NULL, err, STRBUF_INIT, 0, NULL, NULL };
+	int r = dbt_pg_ensure_schema((struct pg_conn *)c, n->schema, err) < 0 ? -1 : model_hooks(p, c, n, "pre-hook", err);
+	if (r == 0) {
+		dbt_microbatch_build(&m, rs);
+		r = rs->status == DBT_SUCCESS ? 0 : -1;
+	}
+	/* dbt runs the post-hooks with the last batch, even after a failed one */
+	if ((r == 0 || rs->batches_ok) && model_hooks(p, c, n, "post-hook", err) < 0)
+		r = -1;
+	*rows = m.rows;
+	strbuf_addbuf(run, &m.run);
+	strbuf_release(&m.run);
+	return r;
 }
 
 /* The failure count of a test query, and whether it warns or errors, as
@@ -822,7 +872,11 @@ static void pg_task_run(void *data, size_t worker)
 	} else if (n->kind != NODE_SNAPSHOT &&
 		   (n->kind != NODE_MODEL || (n->mat != MAT_VIEW && n->mat != MAT_TABLE && n->mat != MAT_INCREMENTAL)))
 		strbuf_addf(&e, "%s: %ss are not supported on a postgres target by Dango yet", n->file, what);
-	else if ((sql = dbt_compile_node(p, n, NULL, &e))) {
+	else if (is_microbatch(n)) {
+		/* compiled batch by batch: model.batch exists only then */
+		compiled = 1;
+		r = build_microbatch(p, c, n, rs, &rows, &run, &e);
+	} else if ((sql = dbt_compile_node(p, n, NULL, &e))) {
 		compiled = 1;
 		free(n->compiled_sql); /* for the artifacts */
 		n->compiled_sql = xstrdup(sql);
