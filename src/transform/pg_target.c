@@ -704,8 +704,14 @@ static int runs(const struct dbt_node *n)
 	return n->selected && n->kind != NODE_SOURCE && !(n->kind == NODE_MODEL && n->mat == MAT_EPHEMERAL);
 }
 
-static const char *kind_words(const struct dbt_node *n)
+/* dbt's words for the node in its lines; buf holds a custom one */
+static const char *kind_words(const struct dbt_node *n, char *buf, size_t len)
 {
+	if (n->kind == NODE_MODEL && n->mat == MAT_CUSTOM) {
+		const char *m = dbt_config_str(n, "materialized");
+		snprintf(buf, len, "%s model", m ? m : "custom");
+		return buf;
+	}
 	return n->kind == NODE_SEED ? "seed" : n->kind == NODE_SNAPSHOT ? "snapshot"
 	       : n->mat == MAT_VIEW	 ? "view model"
 	       : n->mat == MAT_TABLE	 ? "table model"
@@ -856,7 +862,8 @@ static void pg_task_run(void *data, size_t worker)
 		dbt_other_conn_for_thread(NULL);
 		return;
 	}
-	const char *what = kind_words(n);
+	char words[128];
+	const char *what = kind_words(n, words, sizeof(words));
 	struct strbuf e = STRBUF_INIT, run = STRBUF_INIT;
 	char *sql = NULL;
 	int r = -1, compiled = 0;
@@ -869,6 +876,23 @@ static void pg_task_run(void *data, size_t worker)
 			w->have_duck = 1;
 		if (w->have_duck)
 			r = build_model(p, c, n, p->full_refresh, NULL, &w->duck, &rows, NULL, &e);
+	} else if (n->kind == NODE_MODEL && n->mat == MAT_CUSTOM) {
+		/* a {% materialization %} macro (custom.c), on this connection */
+		if ((sql = dbt_compile_node(p, n, NULL, &e))) {
+			compiled = 1;
+			free(n->compiled_sql);
+			n->compiled_sql = xstrdup(sql);
+			struct mctx m = { p, n, NULL, &e, STRBUF_INIT, 0, NULL, NULL };
+			struct strbuf body = STRBUF_INIT;
+			strbuf_addstr(&body, sql);
+			while (body.len && strchr(" \t\r\n;", body.buf[body.len - 1]))
+				strbuf_setlen(&body, body.len - 1);
+			if (dbt_pg_ensure_schema((struct pg_conn *)c, n->schema, &e) == 0)
+				r = dbt_custom_build(&m, body.buf);
+			strbuf_addbuf(&run, &m.run);
+			strbuf_release(&m.run);
+			strbuf_release(&body);
+		}
 	} else if (n->kind != NODE_SNAPSHOT &&
 		   (n->kind != NODE_MODEL || (n->mat != MAT_VIEW && n->mat != MAT_TABLE && n->mat != MAT_INCREMENTAL)))
 		strbuf_addf(&e, "%s: %ss are not supported on a postgres target by Dango yet", n->file, what);
