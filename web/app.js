@@ -191,10 +191,15 @@ function sourceStatus(s) {
   return html;
 }
 
+/* a table's rows; "~" for a postgres warehouse's estimate of a large table */
+function fmtRows(t) {
+  return (t.rows_estimated ? '~' : '') + fmtNum(t.rows);
+}
+
 function tablesCell(s) {
   if (!s.tables.length) return '<span class="muted">no tables yet</span>';
   return '<div class="tables-list">' + s.tables.map(t =>
-    '<span>' + esc(t.name) + ': <b data-rows="' + esc(t.name) + '">' + fmtNum(t.rows) + '</b></span>').join('<br>') + '</div>';
+    '<span>' + esc(t.name) + ': <b data-rows="' + esc(t.name) + '">' + fmtRows(t) + '</b></span>').join('<br>') + '</div>';
 }
 
 function syncButton(s) {
@@ -282,7 +287,7 @@ async function findSource(name) {
 
 async function confirmFullRefresh(name) {
   const s = await findSource(name);
-  const list = (s.tables || []).map(t => '<li><code>' + esc(s.schema + '.' + t.name) + '</code> — ' + fmtNum(t.rows) + ' rows</li>').join('');
+  const list = (s.tables || []).map(t => '<li><code>' + esc(s.schema + '.' + t.name) + '</code> — ' + fmtRows(t) + ' rows</li>').join('');
   const ok = await dialog('Full refresh of ' + name + '?',
     '<p>Every table of this source is reloaded from scratch into new tables, swapped in when the load succeeds. ' +
     'These tables will be replaced:</p><ul>' + (list || '<li class="muted">none loaded yet</li>') + '</ul>' +
@@ -337,7 +342,7 @@ async function pageSource(name) {
   if (s._status !== 200) { main().innerHTML = '<div class="errbox">' + esc(s.error) + '</div>'; return; }
   sourcesCache = [s];
   const tables = s.tables.map(t => '<div class="panel gap-below"><b>' + esc(s.schema + '.' + t.name) + '</b> <span class="muted">' +
-    fmtNum(t.rows) + ' rows</span><table class="grid gap-above"><thead><tr><th>Column</th><th>Type</th></tr></thead><tbody>' +
+    fmtRows(t) + ' rows</span><table class="grid gap-above"><thead><tr><th>Column</th><th>Type</th></tr></thead><tbody>' +
     (t.columns || []).map(c => '<tr><td class="mono">' + esc(c.name) + '</td><td class="muted mono">' + esc(c.type) + '</td></tr>').join('') +
     '</tbody></table></div>').join('');
   main().innerHTML = '<h1>' + esc(s.name) + ' ' + sourceStatus(s) + ' <span class="push-right">' + syncButton(s) + '</span></h1>' +

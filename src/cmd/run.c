@@ -169,15 +169,25 @@ static int is_pg_target(const struct dbt_project *p)
 	return p->target.type && !strcmp(p->target.type, "postgres");
 }
 
-/* The commands a postgres target (src/transform/pg_target.c) does not run
- * yet say so (their DuckDB warehouse has no path there). */
-static int pg_refused(const struct dbt_project *p, const char *what)
+/* A postgres target's connection (dbt_pg_open: p->other_conn, for
+ * introspection and run_query) in read-only mode, and wh a borrowed view
+ * of it for the warehouse interface: not to be closed, dbt_pg_close ends
+ * both. */
+static int pg_open_read_only(struct dbt_project *p, struct warehouse *wh, struct strbuf *err)
 {
-	if (!is_pg_target(p))
-		return 0;
-	ui_error("'dango %s' does not run on a postgres target yet: it runs with 'dango run', 'seed', 'test', "
-		 "'build', 'snapshot', 'compile', 'run-operation' and 'freshness' only so far", what);
-	return 1;
+	memset(wh, 0, sizeof(*wh));
+	if (dbt_pg_open(p, err) < 0)
+		return -1;
+	wh->pg = p->other_conn;
+	wh->mode = WH_READ_ONLY;
+	struct wh_result res;
+	if (warehouse_query(wh, "set session characteristics as transaction read only", &res, err) < 0) {
+		dbt_pg_close(p);
+		memset(wh, 0, sizeof(*wh));
+		return -1;
+	}
+	wh_result_free(&res);
+	return 0;
 }
 
 /* What every dbt command starts with: find the project, print dango's
@@ -841,7 +851,7 @@ static int run_main(struct run_args *a)
 		struct strvec drift_ids = STRVEC_INIT, drift_reasons = STRVEC_INIT;
 		if (loc.dango && (a->which == W_RUN || a->which == W_BUILD))
 			cmd_drift_preskip(&loc.proj, &p, a->ignore_drift, &drift_ids, &drift_reasons, out_line);
-		int failed = dbt_pg_run(&p, pg_line, &drift_ids, &pres, &err);
+		int failed = dbt_pg_run(&p, pg_line, &drift_ids, threads, &pres, &err);
 		strvec_clear(&drift_ids);
 		strvec_clear(&drift_reasons);
 		if (failed < 0)
@@ -1531,22 +1541,25 @@ int cmd_docs(int argc, const char **argv)
 	int have_project = 0, have_wh = 0;
 	if ((r = load_session(&loc, &p, &have_project, &a, 1)) != EXIT_OK)
 		goto out;
-	if (pg_refused(&p, "docs generate")) {
-		r = EXIT_FAIL;
-		goto out;
-	}
 	r = EXIT_FAIL;
 	print_found(&p);
 	if (dbt_write_manifest(&p, &err) < 0) {
 		ui_error("%s", err.buf);
 		goto out;
 	}
-	if (warehouse_open(&wh, p.target.path, WH_READ_ONLY, &err) < 0 ||
-	    (have_wh = 1, dbt_duckdb_setup(&p, &wh, &err) < 0)) {
+	if (is_pg_target(&p)) {
+		/* the target's connection, read-only, seen as a warehouse */
+		if (pg_open_read_only(&p, &wh, &err) < 0) {
+			ui_error("%s", err.buf);
+			goto out;
+		}
+	} else if (warehouse_open(&wh, p.target.path, WH_READ_ONLY, &err) < 0 ||
+		   (have_wh = 1, dbt_duckdb_setup(&p, &wh, &err) < 0)) {
 		ui_error("%s", err.buf);
 		goto out;
+	} else {
+		have_wh = 1;
 	}
-	have_wh = 1;
 	size_t found = 0;
 	if (dbt_write_catalog(&p, &wh, &found, &err) < 0) {
 		ui_error("%s", err.buf);
@@ -1557,6 +1570,8 @@ int cmd_docs(int argc, const char **argv)
 out:
 	if (have_wh)
 		warehouse_close(&wh);
+	if (have_project)
+		dbt_pg_close(&p);
 	end_session(&loc, &p, have_project);
 	strbuf_release(&err);
 	strvec_clear(&args);
@@ -1682,21 +1697,28 @@ int cmd_show(int argc, const char **argv)
 	char *compiled = NULL;
 	if ((r = load_session(&loc, &p, &have_project, &a, 1)) != EXIT_OK)
 		goto out;
-	if (pg_refused(&p, "show")) {
-		r = EXIT_FAIL;
-		goto out;
-	}
 	r = EXIT_FAIL;
-	if (warehouse_open(&wh, p.target.path, WH_READ_ONLY, &err) < 0 ||
-	    (have_wh = 1, dbt_duckdb_setup(&p, &wh, &err) < 0)) {
+	int pg = is_pg_target(&p);
+	if (pg) {
+		/* read-only: the compiled query cannot write (its introspection and
+		 * run_query are on the same connection) */
+		if (pg_open_read_only(&p, &wh, &err) < 0) {
+			ui_error("%s", err.buf);
+			goto out;
+		}
+	} else if (warehouse_open(&wh, p.target.path, WH_READ_ONLY, &err) < 0 ||
+		   (have_wh = 1, dbt_duckdb_setup(&p, &wh, &err) < 0)) {
 		ui_error("%s", err.buf);
 		goto out;
+	} else {
+		have_wh = 1;
 	}
-	have_wh = 1;
+	/* a postgres target compiles on p's connection, not through wh */
+	struct warehouse *cwh = pg ? NULL : &wh;
 	struct dbt_node *n = NULL;
 	if (inline_sql) {
 		struct jval none = jval_dict_new();
-		int rr = dbt_render_extra(&p, &wh, "inline", inline_sql, none, &sql, &err);
+		int rr = dbt_render_extra(&p, cwh, "inline", inline_sql, none, &sql, &err);
 		jval_unref(none);
 		if (rr < 0) {
 			ui_error("Compilation Error in inline query: %s", err.buf);
@@ -1711,7 +1733,7 @@ int cmd_show(int argc, const char **argv)
 		if (n->kind == NODE_SEED || n->kind == NODE_SNAPSHOT) {
 			strbuf_addstr(&sql, "select * from ");
 			dbt_node_relation_sql(&sql, n);
-		} else if (!(compiled = dbt_compile_node(&p, n, &wh, &err))) {
+		} else if (!(compiled = dbt_compile_node(&p, n, cwh, &err))) {
 			ui_error("Compilation Error in model %s (%s)\n  %s", n->name, n->file, err.buf);
 			goto out;
 		} else {
@@ -1775,6 +1797,8 @@ out:
 	free(compiled);
 	if (have_wh)
 		warehouse_close(&wh);
+	if (have_project)
+		dbt_pg_close(&p);
 	end_session(&loc, &p, have_project);
 	strbuf_release(&err);
 	strbuf_release(&sql);

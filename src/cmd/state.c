@@ -7,10 +7,13 @@
 #include "core/ui.h"
 #include "core/util.h"
 #include "core/xalloc.h"
+#include "ingest/load_pg.h"
 #include "ingest/sync_state.h"
 #include "project/project.h"
 #include "project/sources.h"
 #include "warehouse/lock.h"
+#include "warehouse/pg_query.h"
+#include "warehouse/pg_warehouse.h"
 #include "warehouse/warehouse.h"
 
 #include <jansson.h>
@@ -26,8 +29,9 @@ static const struct cmd_info state_info = {
 	"  dango state show [SOURCE] [--resource R] [--json]\n"
 	"  dango state set SOURCE RESOURCE --cursor VALUE [-y]   # the next sync reads from VALUE\n"
 	"  dango state reset SOURCE [--resource R] [--drop-data] [-y]\n"
-	"Every change takes the warehouse lock, commits in one transaction and is recorded\n"
-	"in _dango.state_history (who, when, old and new value), which 'show' reports.",
+	"Every change takes the warehouse lock (on a postgres warehouse, the source's advisory\n"
+	"lock, as a sync does), commits in one transaction and is recorded in\n"
+	"_dango.state_history (who, when, old and new value), which 'show' reports.",
 };
 
 /* "root (dango state set)" */
@@ -152,10 +156,6 @@ static int state_show(int argc, const char **argv)
 	}
 	if ((ret = cmd_open_project(&p)))
 		goto out_args;
-	if (cmd_refuse_postgres(&p, "dango state show")) {
-		ret = EXIT_FAIL;
-		goto out_project;
-	}
 	if ((ret = cmd_load_sources(&p, &list)))
 		goto out_project;
 	if (args.nr && !find_source(&list, args.v[0])) {
@@ -229,6 +229,32 @@ struct target {
 	int open;
 };
 
+static void say_waiting(const char *why, void *data)
+{
+	ui_print("Waiting: %s (up to %d s)...", why, *(int *)data);
+}
+
+/* A postgres warehouse: no file lock (a sync takes none there), but the
+ * source's advisory lock on the server, which its syncs take, on the
+ * connection that makes the change. */
+static int open_pg_writer(struct target *t, const char *source, int wait_seconds)
+{
+	struct strbuf err = STRBUF_INIT;
+	int wait = wait_seconds < 0 ? t->p.lock_wait : wait_seconds, r;
+	if (pg_query_open(&t->wh, &t->p, WH_READ_WRITE, 0, &err) < 0) {
+		ui_error("%s", err.buf);
+		strbuf_release(&err);
+		return EXIT_FAIL;
+	}
+	r = pg_load_lock_source(t->wh.pg, &t->p, source, wait, say_waiting, &wait, &err);
+	if (r < 0) {
+		ui_error("%s", err.buf);
+		warehouse_close(&t->wh);
+	}
+	strbuf_release(&err);
+	return r == -2 ? EXIT_LOCKED : r < 0 ? EXIT_FAIL : EXIT_OK;
+}
+
 static int open_target(struct target *t, const char *command, const char *source, const char *resource,
 		       int need_cursor, int wait)
 {
@@ -239,12 +265,6 @@ static int open_target(struct target *t, const char *command, const char *source
 	if ((ret = cmd_open_project(&t->p)))
 		return ret;
 	t->open = 1;
-	/* its SQL (sync_state.c) is DuckDB's */
-	if (cmd_refuse_postgres(&t->p, command)) {
-		t->open = 0;
-		project_release(&t->p);
-		return EXIT_FAIL;
-	}
 	if ((ret = cmd_load_sources(&t->p, &t->list))) {
 		t->open = 0;
 		project_release(&t->p);
@@ -253,7 +273,11 @@ static int open_target(struct target *t, const char *command, const char *source
 	t->open = 2;
 	if (!find_source(&t->list, source))
 		return EXIT_FAIL;
-	if ((ret = cmd_open_writer(&t->p, command, source, wait, &t->lock, &t->wh)))
+	if (pg_warehouse_enabled(&t->p))
+		ret = open_pg_writer(t, source, wait);
+	else
+		ret = cmd_open_writer(&t->p, command, source, wait, &t->lock, &t->wh);
+	if (ret)
 		return ret;
 	t->open = 3;
 	if (!(t->desc = sync_state_describe(&t->wh, source, &err))) {
@@ -283,7 +307,9 @@ static int open_target(struct target *t, const char *command, const char *source
 static void close_target(struct target *t)
 {
 	json_decref(t->desc);
-	if (t->open >= 3)
+	if (t->open >= 3 && pg_warehouse_enabled(&t->p))
+		warehouse_close(&t->wh); /* the advisory lock goes with the connection */
+	else if (t->open >= 3)
 		cmd_close_writer(&t->lock, &t->wh);
 	if (t->open >= 2)
 		sources_release(&t->list);

@@ -17,17 +17,21 @@ void *arena_alloc(struct arena *a, size_t n)
 	n = (n + 15) & ~(size_t)15;
 	struct arena_block *b = a->head;
 	if (!b || b->used + n > b->size) {
-		size_t size = n > ARENA_BLOCK / 4 ? n : ARENA_BLOCK;
+		size_t next = a->block ? a->block : ARENA_BLOCK;
+		size_t size = n > next / 4 ? n : next;
+		int big = b && n > next / 4;
 		struct arena_block *nb = xmalloc(sizeof(*nb) + size);
 		nb->used = 0;
 		nb->size = size;
-		if (b && size != ARENA_BLOCK) {
+		if (big) {
 			/* a big allocation gets its own block behind the current one */
 			nb->next = b->next;
 			b->next = nb;
 		} else {
 			nb->next = b;
 			a->head = nb;
+			if (next < ARENA_BLOCK)
+				a->block = next * 2 < ARENA_BLOCK ? next * 2 : ARENA_BLOCK;
 		}
 		b = nb;
 	}
@@ -35,6 +39,14 @@ void *arena_alloc(struct arena *a, size_t n)
 	b->used += n;
 	memset(p, 0, n);
 	return p;
+}
+
+void arena_hint(struct arena *a, size_t n)
+{
+	if (a->head)
+		return;
+	n = (n + 255) & ~(size_t)255;
+	a->block = n < 1024 ? 1024 : n > ARENA_BLOCK ? ARENA_BLOCK : n;
 }
 
 char *arena_strndup(struct arena *a, const char *s, size_t n)
@@ -59,4 +71,5 @@ void arena_release(struct arena *a)
 		b = next;
 	}
 	a->head = NULL;
+	a->block = 0;
 }

@@ -7,6 +7,7 @@
 struct arena_block;
 struct arena {
 	struct arena_block *head;
+	size_t block;      /* size of the next block (0: 64 KiB); see arena_hint */
 };
 #define ARENA_INIT { 0 }
 
@@ -14,5 +15,10 @@ void *arena_alloc(struct arena *a, size_t n);     /* zeroed */
 char *arena_strdup(struct arena *a, const char *s);
 char *arena_strndup(struct arena *a, const char *s, size_t n);
 void arena_release(struct arena *a);
+/* Before the first allocation: the arena will likely need about n bytes,
+ * so its first block is that size (blocks then double up to 64 KiB). A
+ * project parses one small template per model and keeps them all: a
+ * 64 KiB block each is malloc's slow path and page faults for nothing. */
+void arena_hint(struct arena *a, size_t n);
 
 #endif

@@ -1,5 +1,6 @@
 #include "fs.h"
 #include "strbuf.h"
+#include "strvec.h"
 #include "xalloc.h"
 
 #include <dirent.h>
@@ -21,6 +22,57 @@ int fs_is_dir(const char *path)
 {
 	struct stat st;
 	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+struct list_entry {
+	char *name;
+	unsigned char dir;
+};
+
+static int cmp_entry(const void *a, const void *b)
+{
+	return strcmp(((const struct list_entry *)a)->name, ((const struct list_entry *)b)->name);
+}
+
+int fs_list_dir(const char *path, struct strvec *names, unsigned char **dirs)
+{
+	*dirs = NULL;
+	DIR *d = opendir(path);
+	if (!d)
+		return -1;
+	struct list_entry *v = NULL;
+	size_t nr = 0, alloc = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		int dir;
+		if (e->d_type == DT_DIR) {
+			dir = 1;
+		} else if (e->d_type == DT_UNKNOWN || e->d_type == DT_LNK) {
+			struct stat st;
+			dir = fstatat(dirfd(d), e->d_name, &st, 0) == 0 && S_ISDIR(st.st_mode);
+		} else {
+			dir = 0;
+		}
+		if (nr == alloc) {
+			alloc = alloc ? alloc * 2 : 16;
+			v = xrealloc(v, alloc * sizeof(*v));
+		}
+		v[nr].name = xstrdup(e->d_name);
+		v[nr++].dir = (unsigned char)dir;
+	}
+	closedir(d);
+	if (nr)
+		qsort(v, nr, sizeof(*v), cmp_entry);
+	*dirs = xmalloc(nr ? nr : 1);
+	for (size_t i = 0; i < nr; i++) {
+		strvec_push(names, v[i].name);
+		(*dirs)[i] = v[i].dir;
+		free(v[i].name);
+	}
+	free(v);
+	return 0;
 }
 
 int fs_mkdir_p(const char *path, mode_t mode)

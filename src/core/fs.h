@@ -4,10 +4,17 @@
 #include <stddef.h>
 #include <sys/types.h>
 struct strbuf;
+struct strvec;
 
 int fs_exists(const char *path);
 int fs_is_dir(const char *path);
 int fs_mkdir_p(const char *path, mode_t mode);
+/* The entries of the folder path whose names do not start with a dot,
+ * sorted by name (strcmp), appended to names; (*dirs)[i] says whether
+ * the i-th name appended is a folder (symlinks followed), *dirs being the
+ * caller's to free. The types come from readdir where the file system gives them, so
+ * a listing costs no stat per entry. -1 when the folder cannot be read. */
+int fs_list_dir(const char *path, struct strvec *names, unsigned char **dirs);
 /* Write data to path through a temporary file and rename(), so that readers
  * see the old or the new content, never a part, even after a crash: the
  * file is fsync'ed before the rename and its folder after. A file that

@@ -6,6 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 char strbuf_slopbuf[1];
 
@@ -199,22 +202,53 @@ void strbuf_add_json_str(struct strbuf *sb, const char *s)
 	strbuf_addch(sb, '"');
 }
 
+/* Read with the file's size in hand: open, fstat, one read, close (a
+ * project of 10,000 models reads 10,000 files; stdio would add a buffer
+ * allocation and two more reads each). A read that comes back short of
+ * the size asked for ends a regular file, so no read is spent to see EOF;
+ * anything else (a pipe, a /proc file that says size 0) is read to EOF. */
 int strbuf_read_file(struct strbuf *sb, const char *path)
 {
-	FILE *fp = strcmp(path, "-") ? fopen(path, "rb") : stdin;
-	char tmp[65536];
-	size_t n;
-	if (!fp)
+	if (!strcmp(path, "-"))
+		return strbuf_read_fd(sb, 0);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
 		return -1;
-	while ((n = fread(tmp, 1, sizeof(tmp), fp)) > 0)
-		strbuf_add(sb, tmp, n);
-	int bad = ferror(fp);
+	int r = strbuf_read_fd(sb, fd);
 	int saved = errno;
-	if (fp != stdin)
-		fclose(fp);
-	if (bad) {
-		errno = saved;
-		return -1;
+	close(fd);
+	errno = saved;
+	return r;
+}
+
+int strbuf_read_fd(struct strbuf *sb, int fd)
+{
+	struct stat st;
+	size_t hint = 8192;
+	int regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0;
+	if (regular)
+		hint = (size_t)st.st_size + 1;
+	size_t start = sb->len;
+	for (;;) {
+		strbuf_grow(sb, hint);
+		size_t room = sb->alloc - sb->len - 1;
+		ssize_t n = read(fd, sb->buf + sb->len, room);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			int saved = errno;
+			strbuf_setlen(sb, start);
+			errno = saved;
+			return -1;
+		}
+		if (n == 0)
+			break;
+		sb->len += (size_t)n;
+		sb->buf[sb->len] = '\0';
+		/* short of what was asked, past the size fstat gave: the end */
+		if (regular && (size_t)n < room && sb->len - start >= (size_t)st.st_size)
+			break;
+		hint = 8192;
 	}
 	strbuf_grow(sb, 0);
 	return 0;

@@ -49,6 +49,8 @@ void strbuf_add_json_str(struct strbuf *sb, const char *s);
 
 /* Read a whole file (or stdin for "-"); 0 on success, -1 with errno set. */
 int strbuf_read_file(struct strbuf *sb, const char *path);
+/* The same from an open descriptor, read to its end (not closed). */
+int strbuf_read_fd(struct strbuf *sb, int fd);
 /* Read one line from fp without its newline; -1 at EOF with nothing read. */
 int strbuf_getline(struct strbuf *sb, void *fp);
 

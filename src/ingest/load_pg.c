@@ -2,6 +2,7 @@
 #include "ingest/load_pg.h"
 #include "ingest/backup.h"
 #include "ingest/connector.h"
+#include "ingest/pg_dependents.h"
 #include "ingest/sync.h"
 #include "core/strbuf.h"
 #include "core/strvec.h"
@@ -9,6 +10,7 @@
 #include "core/xalloc.h"
 #include "project/project.h"
 #include "project/sources.h"
+#include "warehouse/pg_copy_binary.h"
 #include "warehouse/pg_warehouse.h"
 
 #include <errno.h>
@@ -385,6 +387,94 @@ out:
 	return ret;
 }
 
+/* ---- rows in PostgreSQL's binary COPY format ------------------------------------ */
+
+/* The end of a COPY: its row count, or the server's error. */
+static int copy_finish(PGconn *c, int failed, int64_t *rows, struct strbuf *err)
+{
+	PGresult *r;
+	while ((r = PQgetResult(c))) {
+		if (PQresultStatus(r) == PGRES_COMMAND_OK)
+			*rows = strtoll(PQcmdTuples(r), NULL, 10);
+		else if (!err->len)
+			pg_ok(c, r, err);
+		PQclear(r);
+	}
+	if (!err->len && failed)
+		pg_warehouse_error(c, err);
+	return err->len ? -1 : 0;
+}
+
+/* The chunks of a streamed stage result into a COPY ... (FORMAT binary)
+ * started on the server, a buffer of about a megabyte at a time. */
+static int send_binary(PGconn *c, struct pgbin *e, struct wh_result *r, struct strbuf *err)
+{
+	struct strbuf buf = STRBUF_INIT;
+	int more, failed = 0;
+	strbuf_grow(&buf, (1 << 20) + (1 << 16));
+	pgbin_add_header(&buf);
+	while ((more = wh_result_next(r, err)) > 0) {
+		pgbin_add_chunk(e, r, &buf);
+		if (buf.len >= (1 << 20)) {
+			if (PQputCopyData(c, buf.buf, (int)buf.len) != 1) {
+				failed = 1;
+				break;
+			}
+			strbuf_reset(&buf);
+		}
+	}
+	pgbin_add_trailer(&buf);
+	if (!failed && more == 0 && PQputCopyData(c, buf.buf, (int)buf.len) != 1)
+		failed = 1;
+	strbuf_release(&buf);
+	if (more < 0) {
+		PQputCopyEnd(c, "the rows could not be read");
+		return -1;
+	}
+	return failed || PQputCopyEnd(c, NULL) != 1 ? 1 : 0;
+}
+
+/* COPY target FROM STDIN in binary with the rows of `select` (run on the
+ * stage, streamed): 0, -1 with err, or 1 when a column of the result has no
+ * binary encoding (nothing was sent: the caller sends CSV). */
+static int copy_binary_to_pg(struct pg_load *pl, const char *select, const char *target, int freeze,
+			     int64_t *rows, struct strbuf *err)
+{
+	PGconn *c = pl->conn;
+	struct wh_result r;
+	struct pgbin e;
+	struct strbuf why = STRBUF_INIT, copy = STRBUF_INIT, e2 = STRBUF_INIT;
+	int ret = -1;
+	*rows = 0;
+	if (warehouse_query_stream(&pl->stage, select, &r, err) < 0)
+		goto out;
+	if (pgbin_init(&e, &r, &why) < 0) {
+		wh_result_free(&r);
+		ret = 1;
+		goto out;
+	}
+	strbuf_addf(&copy, "COPY %s FROM STDIN (FORMAT binary%s)", target, freeze ? ", FREEZE" : "");
+	PGresult *res = PQexec(c, copy.buf);
+	if (PQresultStatus(res) != PGRES_COPY_IN) {
+		pg_ok(c, res, err);
+		PQclear(res);
+	} else {
+		PQclear(res);
+		int sent = send_binary(c, &e, &r, &e2);
+		/* DuckDB's error first: the server's is then only its echo */
+		if (sent < 0)
+			strbuf_addf(err, "reading the rows for %s: %s", target, e2.buf);
+		ret = copy_finish(c, sent > 0, rows, err);
+	}
+	pgbin_release(&e);
+	wh_result_free(&r);
+out:
+	strbuf_release(&why);
+	strbuf_release(&copy);
+	strbuf_release(&e2);
+	return ret;
+}
+
 /* ---- locks ------------------------------------------------------------------ */
 
 /* One key a source schema: FNV-1a of its name, as a signed bigint. */
@@ -444,6 +534,13 @@ static int lock_source(struct pg_load *pl, const char *source, int wait_seconds,
 	strbuf_release(&schema);
 	strbuf_release(&where);
 	return ret;
+}
+
+int pg_load_lock_source(struct pg_conn *c, const struct project *p, const char *source, int wait_seconds,
+			void (*on_wait)(const char *why, void *data), void *data, struct strbuf *err)
+{
+	struct pg_load pl = { .conn = c, .project = p };
+	return lock_source(&pl, source, wait_seconds, on_wait, data, err);
 }
 
 /* ---- the stage -------------------------------------------------------------- */
@@ -745,6 +842,41 @@ static int set_defaults(struct publish *pb, const char *pg_target, const struct 
 	return ret;
 }
 
+/* format_type's name of a type pg_load_pg_type gives. */
+static const char *format_type_name(const char *t)
+{
+	static const char *const map[][2] = { { "time", "time without time zone" },
+					      { "timestamp", "timestamp without time zone" },
+					      { "timestamptz", "timestamp with time zone" } };
+	for (size_t i = 0; i < ARRAY_SIZE(map); i++)
+		if (!strcmp(t, map[i][0]))
+			return map[i][1];
+	return t;
+}
+
+/* Are the columns of an existing table on the server exactly the types
+ * the stage's would get (so binary fields match them)? */
+static int server_types_match(struct publish *pb, const char *table, const struct strvec *names,
+			      const struct strvec *types)
+{
+	struct strbuf e = STRBUF_INIT, want = STRBUF_INIT;
+	PGresult *r = pg_schema_columns(pb->pl->conn, pb->schema.buf, table, &e);
+	int ok = r != NULL;
+	for (size_t i = 0; ok && i < names->nr; i++) {
+		int found = 0;
+		strbuf_reset(&want);
+		pg_load_pg_type(&want, types->v[i]);
+		for (int k = 0; k < PQntuples(r) && !found; k++)
+			found = !strcmp(PQgetvalue(r, k, 1), names->v[i]) &&
+				!strcmp(PQgetvalue(r, k, 2), format_type_name(want.buf));
+		ok = found;
+	}
+	PQclear(r);
+	strbuf_release(&e);
+	strbuf_release(&want);
+	return ok;
+}
+
 /* unseen: pg_target is a table no reader sees yet; 2: made in this
  * transaction (COPY FREEZE may write into it) */
 static int copy_stage_table(struct publish *pb, const char *table, const char *pg_target, int unseen,
@@ -767,9 +899,21 @@ static int copy_stage_table(struct publish *pb, const char *table, const char *p
 			strvec_push(&sent_types, types.v[i]);
 		}
 	column_lists(&sent, &sent_types, &list, &exprs);
-	strbuf_addf(&sel, "SELECT %s FROM %s", exprs.buf, what.buf);
 	strbuf_addf(&tgt, "%s %s", pg_target, list.buf);
-	ret = copy_to_pg(pb->pl, sel.buf, tgt.buf, unseen == 2, rows, pb->err);
+	/* a table the load made has the columns of the stage's types, an
+	 * existing one may: then binary */
+	ret = 1;
+	if (!getenv("DANGO_PG_COPY_CSV") && (unseen || server_types_match(pb, table, &sent, &sent_types))) {
+		strbuf_addstr(&sel, "SELECT ");
+		strbuf_add(&sel, list.buf + 1, list.len - 2); /* the plain columns */
+		strbuf_addf(&sel, " FROM %s", what.buf);
+		ret = copy_binary_to_pg(pb->pl, sel.buf, tgt.buf, unseen == 2, rows, pb->err);
+	}
+	if (ret == 1) {
+		strbuf_reset(&sel);
+		strbuf_addf(&sel, "SELECT %s FROM %s", exprs.buf, what.buf);
+		ret = copy_to_pg(pb->pl, sel.buf, tgt.buf, unseen == 2, rows, pb->err);
+	}
 	if (ret == 0 && unseen)
 		ret = set_defaults(pb, pg_target, &names, &types, consts, 1);
 out:
@@ -843,6 +987,7 @@ static int publish_swap(struct publish *pb, const char *table, const struct strv
 	struct sync_job *job = pb->job;
 	struct strbuf sql = STRBUF_INIT, newt = STRBUF_INIT, oldt = STRBUF_INIT, nname = STRBUF_INIT;
 	struct strvec old_cols = STRVEC_INIT;
+	struct pg_dependents deps = PG_DEPENDENTS_INIT;
 	int64_t rows = 0, old_rows = 0;
 	char a[32], b[32];
 	int ret = -1;
@@ -874,6 +1019,9 @@ static int publish_swap(struct publish *pb, const char *table, const struct strv
 	if (pg_exec(c, sql.buf, pb->err) < 0 || copy_stage_table(pb, table, newt.buf, 2, &rows) < 0)
 		goto out;
 	strbuf_reset(&sql);
+	/* views on the old table: set aside, then rebuilt on the new one */
+	if (had_old && pg_dependents_detach(c, pb->schema.buf, table, &deps, pb->err) < 0)
+		goto out;
 	if (had_old && rows && rows * 2 < old_rows) {
 		char stamp[32];
 		struct strbuf backup = STRBUF_INIT;
@@ -893,7 +1041,10 @@ static int publish_swap(struct publish *pb, const char *table, const struct strv
 	strbuf_addf(&sql, "ALTER TABLE %s RENAME TO ", newt.buf);
 	strbuf_add_sql_ident(&sql, table);
 	ret = pg_exec(c, sql.buf, pb->err);
+	if (ret == 0)
+		ret = pg_dependents_restore(c, &deps, job->source->name, pb->err);
 out:
+	pg_dependents_release(&deps);
 	strvec_clear(&old_cols);
 	strbuf_release(&sql);
 	strbuf_release(&newt);
@@ -1066,12 +1217,15 @@ static int delete_wheres(struct publish *pb)
 		strbuf_addstr(&sql, "SELECT count(*) FROM ");
 		add_table(&sql, pb->schema.buf, r->name);
 		ret = pg_int(pb->pl->conn, sql.buf, &left, pb->err);
+		char n[32];
 		if (!ret && !left && !job->opts->allow_empty) {
-			char n[32];
 			strbuf_addf(pb->err, "activating a new version of %s.%s loaded 0 rows over %s existing rows; "
 				    "refusing (nothing was changed; pass --allow-empty if the source really is empty now)",
 				    pb->schema.buf, r->name, fmt_count(n, gone));
 			ret = -1;
+		} else if (!ret && !left) { /* said as the DuckDB engine says it */
+			strvec_pushf(&job->warnings, "activating a new version of %s.%s loaded 0 rows: its %s previous "
+				     "rows were removed (--allow-empty)", pb->schema.buf, r->name, fmt_count(n, gone));
 		}
 	}
 	strbuf_release(&sql);

@@ -42,6 +42,11 @@ int pg_load_open(struct pg_load *pl, const struct project *p, const char *const 
 /* Send the stage's rows of job's source to PostgreSQL in one transaction.
  * 0, or -1 with err (rolled back: PostgreSQL is as it was). */
 int pg_load_publish(struct pg_load *pl, struct sync_job *job, struct strbuf *err);
+/* The advisory lock a sync of source takes, on connection c (a session
+ * lock, held until c closes), for other writers of the source's tables
+ * (dango state set/reset): as pg_load_open, 0, -1 or -2 with err. */
+int pg_load_lock_source(struct pg_conn *c, const struct project *p, const char *source, int wait_seconds,
+			void (*on_wait)(const char *why, void *data), void *data, struct strbuf *err);
 /* Close the stage and the connection (which releases the locks). */
 void pg_load_close(struct pg_load *pl);
 

@@ -1,5 +1,6 @@
 /* Reading and changing a source's incremental state (see sync_state.h). */
 #include "ingest/sync_state.h"
+#include "ingest/load_pg.h"
 #include "ingest/sync.h"
 #include "core/clock.h"
 #include "core/util.h"
@@ -23,6 +24,17 @@ static void table_ref(struct strbuf *sb, const char *schema, const char *table)
 	strbuf_add_sql_ident(sb, schema);
 	strbuf_addch(sb, '.');
 	strbuf_add_sql_ident(sb, table);
+}
+
+/* A timestamp column as text, to the second (or the microsecond), in the
+ * warehouse's SQL: DuckDB's strftime or PostgreSQL's to_char (the state
+ * lives in the source's schema on either; see sync_state.h). */
+static void add_time(struct strbuf *sb, struct warehouse *wh, const char *col, int precise)
+{
+	if (wh->pg)
+		strbuf_addf(sb, "to_char(%s, 'YYYY-MM-DD HH24:MI:SS%s')", col, precise ? ".US" : "");
+	else
+		strbuf_addf(sb, "strftime(%s, '%%Y-%%m-%%d %%H:%%M:%%S%s')", col, precise ? ".%f" : "");
 }
 
 /* Each row of sql through fn. */
@@ -191,7 +203,9 @@ static int add_details(struct warehouse *wh, const char *source, const char *sch
 			json_object_set_new(e, "rows", json_integer(warehouse_count_rows(wh, schema, name)));
 		if (have_loads && lid) {
 			strbuf_reset(&sql);
-			strbuf_addstr(&sql, "SELECT strftime(inserted_at, '%Y-%m-%d %H:%M:%S') FROM ");
+			strbuf_addstr(&sql, "SELECT ");
+			add_time(&sql, wh, "inserted_at", 0);
+			strbuf_addstr(&sql, " FROM ");
 			table_ref(&sql, schema, "_dlt_loads");
 			strbuf_addstr(&sql, " WHERE load_id = ");
 			strbuf_add_sql_str(&sql, lid);
@@ -206,8 +220,11 @@ static int add_details(struct warehouse *wh, const char *source, const char *sch
 		if (!have_hist)
 			continue;
 		strbuf_reset(&sql);
-		strbuf_addstr(&sql, "SELECT action, old_value, new_value, who, strftime(changed_at, '%Y-%m-%d %H:%M:%S'), "
-				    "strftime(changed_at, '%Y-%m-%d %H:%M:%S.%f') FROM _dango.state_history WHERE source = ");
+		strbuf_addstr(&sql, "SELECT action, old_value, new_value, who, ");
+		add_time(&sql, wh, "changed_at", 0);
+		strbuf_addstr(&sql, ", ");
+		add_time(&sql, wh, "changed_at", 1);
+		strbuf_addstr(&sql, " FROM _dango.state_history WHERE source = ");
 		strbuf_add_sql_str(&sql, source);
 		strbuf_addstr(&sql, " AND (resource IS NULL OR resource = ");
 		strbuf_add_sql_str(&sql, name);
@@ -238,8 +255,11 @@ json_t *sync_state_describe(struct warehouse *wh, const char *source, struct str
 	json_t *list = json_array(), *out = NULL;
 	sync_schema_name(&schema, source);
 	if (warehouse_has_table(wh, schema.buf, "_dango_state")) {
-		strbuf_addstr(&sql, "SELECT resource, state::VARCHAR, load_id, strftime(updated_at, '%Y-%m-%d %H:%M:%S'), "
-			      "strftime(updated_at, '%Y-%m-%d %H:%M:%S.%f') FROM ");
+		strbuf_addstr(&sql, "SELECT resource, state::VARCHAR, load_id, ");
+		add_time(&sql, wh, "updated_at", 0);
+		strbuf_addstr(&sql, ", ");
+		add_time(&sql, wh, "updated_at", 1);
+		strbuf_addstr(&sql, " FROM ");
 		table_ref(&sql, schema.buf, "_dango_state");
 		if (each_row(wh, sql.buf, state_row, list, err) < 0)
 			goto out;
@@ -253,8 +273,9 @@ json_t *sync_state_describe(struct warehouse *wh, const char *source, struct str
 	}
 	if (warehouse_has_table(wh, schema.buf, "_dango_file_metadata")) {
 		strbuf_reset(&sql);
-		strbuf_addstr(&sql, "SELECT path, size, strftime(mtime, '%Y-%m-%d %H:%M:%S'), content_hash, rows, status, "
-				    "load_id, table_name FROM ");
+		strbuf_addstr(&sql, "SELECT path, size, ");
+		add_time(&sql, wh, "mtime", 0);
+		strbuf_addstr(&sql, ", content_hash, rows, status, load_id, table_name FROM ");
 		table_ref(&sql, schema.buf, "_dango_file_metadata");
 		strbuf_addstr(&sql, " ORDER BY path");
 		if (each_row(wh, sql.buf, file_row, list, err) < 0)
@@ -359,10 +380,15 @@ static int value_kind(struct warehouse *wh, const char *source, json_t *res, cha
 		strbuf_addstr(&sql, " AND column_name = ");
 		strbuf_add_sql_str(&sql, col.buf);
 		if (warehouse_query(wh, sql.buf, &r, &e) == 0) {
-			if (r.rows) {
+			if (r.rows)
 				*type_name = wh_result_str(&r, 0, 0);
-				k = *type_name ? column_kind(*type_name) : -1;
+			if (*type_name && wh->pg) { /* PostgreSQL's name of the type: DuckDB's, as the stage reads it */
+				struct strbuf t = STRBUF_INIT;
+				pg_load_duck_type(&t, *type_name);
+				free(*type_name);
+				*type_name = strbuf_detach(&t, NULL);
 			}
+			k = *type_name ? column_kind(*type_name) : -1;
 			wh_result_free(&r);
 		}
 		strbuf_release(&schema);
@@ -375,18 +401,31 @@ static int value_kind(struct warehouse *wh, const char *source, json_t *res, cha
 	return k < 0 ? V_TEXT : k;
 }
 
-/* A date or timestamp DuckDB reads (with a time zone or without). */
+/* A date or timestamp DuckDB reads (with a time zone or without): the
+ * sync engine reads the cursor in DuckDB on either warehouse (on a
+ * postgres one, in its stage), so an in-memory DuckDB judges it there. */
 static int valid_time(struct warehouse *wh, const char *v)
 {
 	struct strbuf sql = STRBUF_INIT, e = STRBUF_INIT;
+	struct warehouse mem;
 	int64_t ok = 0;
+	int own = 0;
 	if (!looks_like_time(v))
 		return 0;
+	if (wh->pg) {
+		if (warehouse_open(&mem, ":memory:", WH_READ_WRITE, &e) < 0)
+			goto out;
+		wh = &mem;
+		own = 1;
+	}
 	strbuf_addstr(&sql, "SELECT TRY_CAST(");
 	strbuf_add_sql_str(&sql, v);
 	strbuf_addstr(&sql, " AS TIMESTAMPTZ) IS NOT NULL");
 	if (warehouse_query_int(wh, sql.buf, &ok, &e) < 0)
 		ok = 0;
+	if (own)
+		warehouse_close(&mem);
+out:
 	strbuf_release(&sql);
 	strbuf_release(&e);
 	return ok != 0;

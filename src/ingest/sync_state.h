@@ -9,7 +9,9 @@
  * them into one JSON description per source, and changes them in one
  * transaction together with a row of _dango.state_history (who, when, old
  * and new value), which `show` reads back to tell why a cursor moved. The
- * caller holds the single-writer lock for set and reset.
+ * caller holds the single-writer lock for set and reset (on a postgres
+ * warehouse, the source's advisory lock on wh's connection). The SQL is
+ * DuckDB's or PostgreSQL's as wh is.
  *
  * Returned json_t * are the caller's (json_decref). */
 #ifndef DANGO_INGEST_SYNC_STATE_H

@@ -430,11 +430,12 @@ int dbt_write_compiled(struct dbt_project *p, struct dbt_node *n, const char *ki
 	size_t len = strlen(sql);
 	/* the same SQL as last run: leave the file alone (truncating frees its
 	 * blocks, which some file systems discard synchronously) */
-	struct stat st;
-	if (stat(path.buf, &st) == 0 && (size_t)st.st_size == len) {
+	int rfd = open(path.buf, O_RDONLY | O_CLOEXEC);
+	if (rfd >= 0) {
 		struct strbuf old = STRBUF_INIT;
-		int same = strbuf_read_file(&old, path.buf) == 0 && old.len == len && !memcmp(old.buf, sql, len);
+		int same = strbuf_read_fd(&old, rfd) == 0 && old.len == len && !memcmp(old.buf, sql, len);
 		strbuf_release(&old);
+		close(rfd);
 		if (same) {
 			strbuf_release(&path);
 			return 0;
@@ -534,14 +535,31 @@ static json_t *catalog_entry(struct dbt_project *p, struct dbt_node *n, struct w
 	struct strbuf sql = STRBUF_INIT;
 	struct wh_result r;
 	const char *name = n->alias ? n->alias : n->name;
-	strbuf_addstr(&sql, "SELECT c.column_name, c.data_type, c.column_index, c.comment, t.kind, t.comment FROM "
-			    "duckdb_columns() c JOIN (SELECT schema_name, table_name AS rel, 'BASE TABLE' AS kind, comment "
-			    "FROM duckdb_tables() UNION ALL SELECT schema_name, view_name, 'VIEW', comment FROM duckdb_views() "
-			    "WHERE NOT internal) t ON t.schema_name = c.schema_name AND t.rel = c.table_name WHERE c.schema_name = ");
-	strbuf_add_sql_str(&sql, n->schema ? n->schema : "");
-	strbuf_addstr(&sql, " AND c.table_name = ");
-	strbuf_add_sql_str(&sql, name);
-	strbuf_addstr(&sql, " ORDER BY c.column_index");
+	if (wh->pg) {
+		/* a postgres target: pg_catalog, as dbt-postgres' get_catalog
+		 * reads it (format_type, attnum, the descriptions, the owner) */
+		strbuf_addstr(&sql, "select a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), a.attnum, "
+				    "col_description(c.oid, a.attnum), case c.relkind when 'v' then 'VIEW' when 'm' then "
+				    "'MATERIALIZED VIEW' else 'BASE TABLE' end, obj_description(c.oid, 'pg_class'), "
+				    "pg_get_userbyid(c.relowner) from pg_catalog.pg_class c join pg_catalog.pg_namespace s on "
+				    "s.oid = c.relnamespace join pg_catalog.pg_attribute a on a.attrelid = c.oid where "
+				    "c.relkind in ('r', 'v', 'm', 'f', 'p') and a.attnum > 0 and not a.attisdropped and "
+				    "s.nspname = ");
+		strbuf_add_sql_str(&sql, n->schema ? n->schema : "");
+		strbuf_addstr(&sql, " and c.relname = ");
+		strbuf_add_sql_str(&sql, name);
+		strbuf_addstr(&sql, " order by a.attnum");
+	} else {
+		strbuf_addstr(&sql, "SELECT c.column_name, c.data_type, c.column_index, c.comment, t.kind, t.comment, NULL "
+				    "FROM duckdb_columns() c JOIN (SELECT schema_name, table_name AS rel, 'BASE TABLE' AS kind, "
+				    "comment FROM duckdb_tables() UNION ALL SELECT schema_name, view_name, 'VIEW', comment FROM "
+				    "duckdb_views() WHERE NOT internal) t ON t.schema_name = c.schema_name AND t.rel = "
+				    "c.table_name WHERE c.schema_name = ");
+		strbuf_add_sql_str(&sql, n->schema ? n->schema : "");
+		strbuf_addstr(&sql, " AND c.table_name = ");
+		strbuf_add_sql_str(&sql, name);
+		strbuf_addstr(&sql, " ORDER BY c.column_index");
+	}
 	int q = warehouse_query(wh, sql.buf, &r, err);
 	strbuf_release(&sql);
 	if (q < 0)
@@ -551,13 +569,14 @@ static json_t *catalog_entry(struct dbt_project *p, struct dbt_node *n, struct w
 		return NULL;
 	}
 	json_t *o = json_object(), *meta = json_object(), *cols = json_object(), *stats = json_object();
-	char *kind = wh_result_str(&r, 0, 4), *tcomment = wh_result_str(&r, 0, 5);
+	char *kind = wh_result_str(&r, 0, 4), *tcomment = wh_result_str(&r, 0, 5), *owner = wh_result_str(&r, 0, 6);
 	json_object_set_new(meta, "type", json_string(kind ? kind : "BASE TABLE"));
 	json_object_set_new(meta, "schema", json_string(n->schema));
 	json_object_set_new(meta, "name", json_string(name));
 	json_object_set_new(meta, "database", json_string(n->database ? n->database : p->target.database ? p->target.database : ""));
 	json_object_set_new(meta, "comment", tcomment ? json_string(tcomment) : json_null());
-	json_object_set_new(meta, "owner", json_null());
+	json_object_set_new(meta, "owner", owner ? json_string(owner) : json_null());
+	free(owner);
 	for (size_t i = 0; i < r.rows; i++) {
 		char *cn = wh_result_str(&r, i, 0), *ct = wh_result_str(&r, i, 1), *cc = wh_result_str(&r, i, 3);
 		json_t *c = json_object();

@@ -130,7 +130,8 @@ static struct jval read_relation(struct dbt_project *p, struct dbt_node *t, cons
 {
 	struct jval rel = node_relation(p, t), filtered;
 	/* a microbatch model's batch reads the batch of what has an event_time */
-	if (!p->empty && dbt_microbatch_filter(reader, t, rel, &filtered)) {
+	if (!p->empty && dbt_microbatch_filter(reader, t, rel,
+						 p->target.type && !strcmp(p->target.type, "postgres"), &filtered)) {
 		jval_unref(rel);
 		return filtered;
 	}
@@ -377,7 +378,7 @@ static int n_run_query(struct jinja_call *c, struct jval *ret)
 	if (!st->wh && st->p->other_query) {
 		struct jval names, rows;
 		struct strbuf err = STRBUF_INIT;
-		if (st->p->other_query(st->p->other_conn, sql, &names, &rows, &err) < 0) {
+		if (st->p->other_query(dbt_other_conn(st->p), sql, &names, &rows, &err) < 0) {
 			jinja_call_error(c, "run_query(): %s", err.buf);
 			strbuf_release(&err);
 			return -1;
@@ -418,7 +419,7 @@ static int n_statement(struct jinja_call *c, struct jval *ret)
 	if (st->execute && !st->wh && st->p->other_query) {
 		struct jval names, rows;
 		struct strbuf err = STRBUF_INIT;
-		int rc = st->p->other_query(st->p->other_conn, sql, &names, &rows, &err);
+		int rc = st->p->other_query(dbt_other_conn(st->p), sql, &names, &rows, &err);
 		if (rc < 0) {
 			jinja_call_error(c, "statement '%s': %s", name ? name : "", err.buf);
 			strbuf_release(&err);

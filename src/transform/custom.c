@@ -8,6 +8,7 @@
  * (dbt 1.8's require_explicit_package_overrides_for_builtin_materializations). */
 #include "transform/dbt.h"
 #include "transform/materialize.h"
+#include "transform/pg.h"
 #include "transform/runtime.h"
 #include "core/strbuf.h"
 #include "core/util.h"
@@ -19,9 +20,14 @@
 #include <string.h>
 
 /* the macro materializing `name`: the root project's first when own */
+static const char *adapter_of(const struct dbt_project *p)
+{
+	return p->target.type && !strcmp(p->target.type, "postgres") ? "postgres" : "duckdb";
+}
+
 static const struct jval *find_mat(const struct dbt_project *p, const char *name, int root_only)
 {
-	static const char *const adapters[] = { "duckdb", "default", NULL };
+	const char *adapters[] = { adapter_of(p), "default", NULL };
 	for (const char *const *a = adapters; *a; a++) {
 		char key[256];
 		snprintf(key, sizeof(key), "materialization_%s_%s", name, *a);
@@ -85,6 +91,10 @@ static int hook_list(struct mctx *m, const char *key, struct jval *out)
 /* what is now in the warehouse under schema.name, into the catalog cache */
 static void sync_catalog(struct mctx *m, const char *schema, const char *name)
 {
+	if (!m->wh) { /* a postgres target: pg_class, into the catalog */
+		dbt_pg_refresh_kind(m->p, schema, name);
+		return;
+	}
 	struct strbuf sql = STRBUF_INIT, e = STRBUF_INIT;
 	struct wh_result r;
 	strbuf_addstr(&sql, "SELECT table_type FROM information_schema.tables WHERE table_schema = ");
@@ -146,7 +156,7 @@ int dbt_custom_build(struct mctx *m, const char *body)
 	if (!macro && name)
 		macro = find_mat(m->p, name, 0);
 	if (!macro) {
-		strbuf_addf(m->err, "no materialization '%s' for duckdb", name ? name : "?");
+		strbuf_addf(m->err, "no materialization '%s' for %s", name ? name : "?", adapter_of(m->p));
 		return -1;
 	}
 	struct jval extra = jval_dict_new(), pre, post, ret = { 0 };
@@ -163,7 +173,7 @@ int dbt_custom_build(struct mctx *m, const char *body)
 	jval_dict_set(extra, "compiled_code", jval_str(body));
 	/* one transaction, as dbt-duckdb's connection begins one and the
 	 * materialization commits it: a failure leaves the warehouse as it was */
-	if (mat_exec(m, "BEGIN TRANSACTION") < 0)
+	if (m->wh ? mat_exec(m, "BEGIN TRANSACTION") < 0 : dbt_pg_exec(m->p, "begin", m->err) < 0)
 		goto out;
 	r = dbt_invoke_in_node(m->p, n, m->wh, *macro, extra, &m->run, &ret, m->err);
 	if (r == 0)
@@ -171,14 +181,20 @@ int dbt_custom_build(struct mctx *m, const char *body)
 	if (r == 0) {
 		struct strbuf e = STRBUF_INIT;
 		/* the macro may have committed itself */
-		if (warehouse_commit(m->wh, &e) < 0 && !strstr(e.buf, "no transaction")) {
+		if ((m->wh ? warehouse_commit(m->wh, &e) : dbt_pg_exec(m->p, "commit", &e)) < 0 &&
+		    !strstr(e.buf, "no transaction")) {
 			strbuf_addbuf(m->err, &e);
 			r = -1;
 		}
 		strbuf_release(&e);
 	}
-	if (r < 0)
+	if (r < 0 && m->wh) {
 		warehouse_rollback(m->wh);
+	} else if (r < 0) {
+		struct strbuf ignore = STRBUF_INIT;
+		dbt_pg_exec(m->p, "rollback", &ignore);
+		strbuf_release(&ignore);
+	}
 	/* what the materialization made or dropped under the usual names */
 	static const char *const suffixes[] = { "", "__dbt_tmp", "__dbt_backup", NULL };
 	for (const char *const *sfx = suffixes; *sfx; sfx++) {

@@ -178,8 +178,14 @@ struct dbt_result;
 /* preskip_ids (may be NULL): unique ids of nodes (sources held back by
  * schema drift) skipped with everything downstream of them. */
 struct strvec;
-int dbt_pg_run(struct dbt_project *p, void (*line)(const char *), const struct strvec *preskip_ids,
+/* threads: how many nodes are built at once, each worker on a connection
+ * of its own (fewer when fewer nodes run), in dependency order. */
+int dbt_pg_run(struct dbt_project *p, void (*line)(const char *), const struct strvec *preskip_ids, int threads,
 	       struct dbt_result **results, struct strbuf *err);
+/* The connection run_query, statements and the adapter use: the calling
+ * worker's (dbt_other_conn_for_thread; NULL ends it), else p->other_conn. */
+void *dbt_other_conn(const struct dbt_project *p);
+void dbt_other_conn_for_thread(void *conn);
 /* For `dango compile`: connect and read the catalog, so that rendering
  * with no DuckDB warehouse (wh NULL) introspects and runs run_query on the
  * server; dbt_pg_close ends it. -1 with err (cannot connect). */
@@ -366,8 +372,11 @@ const char *dbt_status_name(enum dbt_status s);
 /* --- microbatch.c -------------------------------------------------------------------- */
 /* Inside a batch of reader (a microbatch model), a ref or source to t with
  * an event_time reads only the batch: *out gets dbt's filtered subquery
- * of rel and 1 is returned; 0 when nothing is filtered. */
-int dbt_microbatch_filter(const struct dbt_node *reader, const struct dbt_node *t, struct jval rel, struct jval *out);
+ * of rel and 1 is returned; 0 when nothing is filtered. alias: the
+ * subquery gets dbt's alias _dbt_et_filter_subq_<name> (relations that
+ * require one: postgres). */
+int dbt_microbatch_filter(const struct dbt_node *reader, const struct dbt_node *t, struct jval rel, int alias,
+			  struct jval *out);
 /* A datetime flag as dbt takes it (2024-01-01, 2024-01-01 10:00:00,
  * 2024-01-01T10:00:00): 0, or -1 with err. */
 int dbt_parse_event_time(const char *flag, const char *s, time_t *out, struct strbuf *err);

@@ -62,7 +62,7 @@ static int read_newest(struct dbt_project *p, struct warehouse *wh, const char *
 	*max = NULL;
 	if (p->other_query) {
 		struct jval names, rows;
-		if (p->other_query(p->other_conn, sql, &names, &rows, err) < 0)
+		if (p->other_query(dbt_other_conn(p), sql, &names, &rows, err) < 0)
 			return -1;
 		const struct jval *row = jval_len(rows) ? jval_list_at(rows, 0) : NULL;
 		const struct jval *text = row ? jval_list_at(*row, 0) : NULL, *secs = row ? jval_list_at(*row, 1) : NULL;

@@ -126,11 +126,6 @@ static void paths_from(struct strvec *sv, const struct ynode *root, const char *
 	}
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* Files under dir (recursively, sorted), relative to dir, ending in one of exts. */
 static void list_files(struct strvec *out, const char *base, const char *rel, const char *const *exts)
 {
@@ -139,27 +134,20 @@ static void list_files(struct strvec *out, const char *base, const char *rel, co
 		fs_path_join(&path, base, rel);
 	else
 		strbuf_addstr(&path, base);
-	DIR *d = opendir(path.buf);
-	if (!d) {
+	struct strvec names = STRVEC_INIT;
+	unsigned char *dirs;
+	if (fs_list_dir(path.buf, &names, &dirs) < 0) {
 		strbuf_release(&path);
 		return;
 	}
-	struct strvec names = STRVEC_INIT;
-	struct dirent *e;
-	while ((e = readdir(d)))
-		if (e->d_name[0] != '.')
-			strvec_push(&names, e->d_name);
-	closedir(d);
-	if (names.nr)
-		qsort(names.v, names.nr, sizeof(char *), cmp_str);
+	struct strbuf sub = STRBUF_INIT;
 	for (size_t i = 0; i < names.nr; i++) {
-		struct strbuf sub = STRBUF_INIT, full = STRBUF_INIT;
+		strbuf_reset(&sub);
 		if (*rel)
 			strbuf_addf(&sub, "%s/%s", rel, names.v[i]);
 		else
 			strbuf_addstr(&sub, names.v[i]);
-		fs_path_join(&full, base, sub.buf);
-		if (fs_is_dir(full.buf)) {
+		if (dirs[i]) {
 			list_files(out, base, sub.buf, exts);
 		} else {
 			for (const char *const *x = exts; *x; x++)
@@ -168,9 +156,9 @@ static void list_files(struct strvec *out, const char *base, const char *rel, co
 					break;
 				}
 		}
-		strbuf_release(&sub);
-		strbuf_release(&full);
 	}
+	strbuf_release(&sub);
+	free(dirs);
 	strvec_clear(&names);
 	strbuf_release(&path);
 }

@@ -24,6 +24,7 @@
  *     (its run_results.json's batch_results), incrementally. */
 #include "transform/dbt.h"
 #include "transform/materialize.h"
+#include "transform/pg.h"
 #include "transform/runtime.h"
 #include "core/clock.h"
 #include "core/pool.h"
@@ -102,7 +103,8 @@ int dbt_parse_event_time(const char *flag, const char *s, time_t *out, struct st
 	return -1;
 }
 
-int dbt_microbatch_filter(const struct dbt_node *reader, const struct dbt_node *t, struct jval rel, struct jval *out)
+int dbt_microbatch_filter(const struct dbt_node *reader, const struct dbt_node *t, struct jval rel, int alias,
+			  struct jval *out)
 {
 	if (!reader || !reader->in_batch || !t)
 		return 0;
@@ -114,6 +116,8 @@ int dbt_microbatch_filter(const struct dbt_node *reader, const struct dbt_node *
 	strbuf_addstr(&sb, "(select * from ");
 	jval_write_str(&sb, rel);
 	strbuf_addf(&sb, " where %s >= '%s' and %s < '%s')", et, reader->batch_start, et, reader->batch_end);
+	if (alias) /* dbt-postgres' relations require one */
+		strbuf_addf(&sb, " _dbt_et_filter_subq_%s", t->alias ? t->alias : t->name);
 	/* a relation that prints filtered: ref('x').render() opts out, as in dbt */
 	struct dbt_relation *r = dbt_as_relation(rel);
 	if (r) {
@@ -233,7 +237,13 @@ static int plan_batches(struct mctx *m, int incremental, struct plan *pl)
 		return -1;
 	}
 	pl->size = (enum bsize)k;
-	if (jval_dict_get(n->config, "unique_key") && jval_truthy(*jval_dict_get(n->config, "unique_key"))) {
+	int has_key = jval_dict_get(n->config, "unique_key") && jval_truthy(*jval_dict_get(n->config, "unique_key"));
+	if (!m->wh && !has_key) {
+		/* a postgres target: dbt-postgres merges each batch on the key */
+		strbuf_addstr(m->err, "dbt-postgres 'microbatch' requires a `unique_key` config");
+		return -1;
+	}
+	if (m->wh && has_key) {
 		strbuf_addstr(m->err, "microbatch incremental strategy does not support 'unique_key'. Microbatch runs "
 				      "delete+insert per batch based on 'event_time' and does not do key-based upserts. "
 				      "Remove 'unique_key' or use incremental_strategy='merge'.");
@@ -375,6 +385,8 @@ static int exec_batch(struct mctx *m, const struct plan *pl, size_t i, int incre
 	fmt_ts(start, sizeof(start), pl->starts[i]);
 	fmt_ts(end, sizeof(end), pl->ends[i]);
 	*rows = 0;
+	if (!m->wh) /* a postgres target (pg_target.c) */
+		return dbt_pg_build_batch(m, body, incremental, pl->event_time, start, end, rows);
 	if (incremental)
 		return run_insert(m, body, pl->event_time, start, end, rows);
 	if (mat_build_table(m, body) < 0)

@@ -58,30 +58,22 @@ static void sql_files(struct strvec *out, const char *dir, const char *rel)
 		strbuf_addf(&path, "%s/%s", dir, rel);
 	else
 		strbuf_addstr(&path, dir);
-	DIR *d = opendir(path.buf);
-	if (!d) {
+	struct strvec names = STRVEC_INIT;
+	unsigned char *dirs;
+	if (fs_list_dir(path.buf, &names, &dirs) < 0) {
 		strbuf_release(&path);
 		return;
 	}
-	struct strvec names = STRVEC_INIT;
-	struct dirent *e;
-	while ((e = readdir(d)))
-		if (e->d_name[0] != '.')
-			strvec_push(&names, e->d_name);
-	closedir(d);
-	if (names.nr)
-		qsort(names.v, names.nr, sizeof(char *), cmp_str);
 	for (size_t i = 0; i < names.nr; i++) {
-		struct strbuf sub = STRBUF_INIT, full = STRBUF_INIT;
+		struct strbuf sub = STRBUF_INIT;
 		strbuf_addf(&sub, "%s%s%s", rel, *rel ? "/" : "", names.v[i]);
-		strbuf_addf(&full, "%s/%s", dir, sub.buf);
-		if (fs_is_dir(full.buf))
+		if (dirs[i])
 			sql_files(out, dir, sub.buf);
 		else if (ends_with(names.v[i], ".sql"))
 			strvec_push(out, sub.buf);
 		strbuf_release(&sub);
-		strbuf_release(&full);
 	}
+	free(dirs);
 	strvec_clear(&names);
 	strbuf_release(&path);
 }

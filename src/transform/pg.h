@@ -33,6 +33,10 @@ int dbt_pg_relations(struct dbt_project *p, const char *database, const char *sc
  * connection c (a PGconn), read from pg_class. */
 struct pg_conn;
 char dbt_pg_relkind(struct pg_conn *c, const char *schema, const char *name);
+/* create schema if not exists on c, in a transaction of its own: a run
+ * (or a worker of this run) that loses the race to create it finds it
+ * there, which is all it asked for. */
+int dbt_pg_ensure_schema(struct pg_conn *c, const char *schema, struct strbuf *err);
 /* "table", "view" or NULL: the same on the run's connection, also written
  * into the project's catalog. */
 const char *dbt_pg_refresh_kind(struct dbt_project *p, const char *schema, const char *name);
@@ -44,6 +48,16 @@ int dbt_pg_describe(struct dbt_project *p, const char *query, struct strvec *nam
 /* A unit test's comparison query (unit.c): *rows differing rows, and if
  * any, msg gets them as unit.c prints a diff. */
 int dbt_pg_unit_diff(struct dbt_project *p, const char *sql, int64_t *rows, struct strbuf *msg, struct strbuf *err);
+
+/* A batch of microbatch model m->n (microbatch.c) on the calling
+ * thread's connection: the first (incremental 0) builds the table as a
+ * table model is built, the others merge their rows on the unique_key, as
+ * dbt-postgres' microbatch does, each in its own transaction; *rows gets
+ * the rows of the batch's range [start, end) of event_time now in the
+ * table. -1 with m->err. */
+struct mctx;
+int dbt_pg_build_batch(struct mctx *m, const char *body, int incremental, const char *event_time, const char *start,
+		       const char *end, int64_t *rows);
 
 /* --- pg_extras.c: persist_docs, store_failures ------------------------------- */
 /* The descriptions of model or seed n as comments on its relation and its

@@ -11,6 +11,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* With --threads, each worker runs its nodes on a connection of its own:
+ * while it does, its thread's connection stands in for p->other_conn. */
+static _Thread_local void *thread_conn;
+
+void *dbt_other_conn(const struct dbt_project *p)
+{
+	return thread_conn ? thread_conn : p->other_conn;
+}
+
+void dbt_other_conn_for_thread(void *conn)
+{
+	thread_conn = conn;
+}
+
 int dbt_pg_live(const struct dbt_project *p)
 {
 	return p->target.type && !strcmp(p->target.type, "postgres") && p->other_conn;
@@ -28,7 +42,7 @@ static int failed(PGresult *r, struct strbuf *err)
 
 int dbt_pg_exec(struct dbt_project *p, const char *sql, struct strbuf *err)
 {
-	PGresult *r = PQexec(p->other_conn, sql);
+	PGresult *r = PQexec(dbt_other_conn(p), sql);
 	int ret = failed(r, err);
 	PQclear(r);
 	return ret;
@@ -53,7 +67,7 @@ static void data_type(struct strbuf *sb, const PGresult *r, int i)
 int dbt_pg_columns(struct dbt_project *p, const char *schema, const char *name, struct jval out, struct strbuf *err)
 {
 	const char *params[2] = { schema, name };
-	PGresult *r = PQexecParams(p->other_conn,
+	PGresult *r = PQexecParams(dbt_other_conn(p),
 				   "select column_name, data_type, character_maximum_length, numeric_precision, "
 				   "numeric_scale from information_schema.columns where table_schema = $1 and "
 				   "table_name = $2 order by ordinal_position",
@@ -73,7 +87,7 @@ int dbt_pg_relations(struct dbt_project *p, const char *database, const char *sc
 		     struct strbuf *err)
 {
 	const char *params[1] = { schema };
-	PGresult *r = PQexecParams(p->other_conn,
+	PGresult *r = PQexecParams(dbt_other_conn(p),
 				   "select c.relname, case c.relkind when 'v' then 'view' when 'm' then "
 				   "'materialized_view' else 'table' end from pg_class c join pg_namespace n on n.oid = "
 				   "c.relnamespace where n.nspname = $1 and c.relkind in ('r', 'p', 'v', 'm') order by 1",
@@ -101,7 +115,7 @@ char dbt_pg_relkind(PGconn *c, const char *schema, const char *name)
 
 const char *dbt_pg_refresh_kind(struct dbt_project *p, const char *schema, const char *name)
 {
-	char k = dbt_pg_relkind(p->other_conn, schema, name);
+	char k = dbt_pg_relkind(dbt_other_conn(p), schema, name);
 	const char *kind = k == 'r' ? "table" : k == 'v' ? "view" : NULL;
 	dbt_catalog_set(p, schema, name, kind);
 	return kind;
@@ -112,7 +126,7 @@ int dbt_pg_describe(struct dbt_project *p, const char *query, struct strvec *nam
 {
 	struct strbuf sql = STRBUF_INIT;
 	strbuf_addf(&sql, "select * from (\n%s\n) dbt_describe limit 0", query);
-	PGresult *r = PQexec(p->other_conn, sql.buf);
+	PGresult *r = PQexec(dbt_other_conn(p), sql.buf);
 	int ret = failed(r, err);
 	int n = ret ? 0 : PQnfields(r);
 	/* the types' names as the server writes them, with their modifiers */
@@ -120,7 +134,7 @@ int dbt_pg_describe(struct dbt_project *p, const char *query, struct strvec *nam
 	strbuf_addstr(&sql, "select ");
 	for (int i = 0; i < n; i++)
 		strbuf_addf(&sql, "%sformat_type(%u, %d)", i ? ", " : "", (unsigned)PQftype(r, i), PQfmod(r, i));
-	PGresult *t = n ? PQexec(p->other_conn, sql.buf) : NULL;
+	PGresult *t = n ? PQexec(dbt_other_conn(p), sql.buf) : NULL;
 	if (n && (ret = failed(t, err)) == 0 && PQntuples(t) == 1)
 		for (int i = 0; i < n; i++) {
 			strvec_push(names, PQfname(r, i));
@@ -134,7 +148,7 @@ int dbt_pg_describe(struct dbt_project *p, const char *query, struct strvec *nam
 
 int dbt_pg_unit_diff(struct dbt_project *p, const char *sql, int64_t *rows, struct strbuf *msg, struct strbuf *err)
 {
-	PGresult *r = PQexec(p->other_conn, sql);
+	PGresult *r = PQexec(dbt_other_conn(p), sql);
 	int ret = failed(r, err);
 	*rows = ret ? 0 : PQntuples(r);
 	if (*rows) {
@@ -153,7 +167,7 @@ int dbt_pg_unit_diff(struct dbt_project *p, const char *sql, int64_t *rows, stru
 
 int dbt_pg_exec_count(struct dbt_project *p, const char *sql, int64_t *rows, struct strbuf *err)
 {
-	PGresult *r = PQexec(p->other_conn, sql);
+	PGresult *r = PQexec(dbt_other_conn(p), sql);
 	int ret = failed(r, err);
 	if (!ret)
 		*rows = strtoll(PQcmdTuples(r), NULL, 10);
@@ -163,7 +177,7 @@ int dbt_pg_exec_count(struct dbt_project *p, const char *sql, int64_t *rows, str
 
 int dbt_pg_query_int(struct dbt_project *p, const char *sql, int64_t *out, struct strbuf *err)
 {
-	PGresult *r = PQexec(p->other_conn, sql);
+	PGresult *r = PQexec(dbt_other_conn(p), sql);
 	int ret = failed(r, err);
 	*out = !ret && PQntuples(r) > 0 && PQnfields(r) > 0 && !PQgetisnull(r, 0, 0) ? strtoll(PQgetvalue(r, 0, 0), NULL, 10)
 										       : 0;

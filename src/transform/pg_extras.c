@@ -90,15 +90,18 @@ int dbt_pg_store_failures(struct dbt_project *p, struct dbt_node *n, const char 
 		strbuf_addstr(&schema, n->schema);
 	else
 		strbuf_addf(&schema, "%s_dbt_test__audit", p->target.schema);
-	strbuf_addstr(&sql, "create schema if not exists ");
-	strbuf_add_sql_ident(&sql, schema.buf);
+	/* tests of one run may store their failures at once (--threads) */
+	if (dbt_pg_ensure_schema(dbt_other_conn(p), schema.buf, err) < 0) {
+		strbuf_release(&schema);
+		return -1;
+	}
 	const char *old = dbt_pg_refresh_kind(p, schema.buf, name);
 	if (old) {
-		strbuf_addf(&sql, "; drop %s if exists ", old);
+		strbuf_addf(&sql, "drop %s if exists ", old);
 		rel_sql(&sql, schema.buf, name);
-		strbuf_addstr(&sql, " cascade");
+		strbuf_addstr(&sql, " cascade; ");
 	}
-	strbuf_addf(&sql, "; create %s ", view ? "view" : "table");
+	strbuf_addf(&sql, "create %s ", view ? "view" : "table");
 	rel_sql(&sql, schema.buf, name);
 	strbuf_addf(&sql, " as (\n%s\n)", body);
 	int r = dbt_pg_exec(p, sql.buf, err);

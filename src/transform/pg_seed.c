@@ -254,7 +254,7 @@ out:
 int dbt_pg_seed_load(struct dbt_project *p, struct warehouse *duck, struct dbt_node *n, int full_refresh,
 		     int64_t *rows, struct strbuf *err)
 {
-	PGconn *c = p->other_conn;
+	PGconn *c = dbt_other_conn(p);
 	struct seed_cols cols = { STRVEC_INIT, STRVEC_INIT, STRVEC_INIT };
 	struct strbuf src = STRBUF_INIT, sql = STRBUF_INIT;
 	const struct jval *qc = jval_dict_get(n->config, "quote_columns");

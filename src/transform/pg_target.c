@@ -30,6 +30,7 @@
  * the node's transaction).
  * A failing node's dependents are skipped, as on DuckDB. */
 #include "transform/dbt.h"
+#include "core/pool.h"
 #include "core/strbuf.h"
 #include "core/strvec.h"
 #include "core/xalloc.h"
@@ -173,6 +174,15 @@ static int pg_exec(PGconn *c, const char *sql, struct strbuf *err)
 	return ok ? 0 : -1;
 }
 
+/* A statement of the materialization: run, and kept (when run is not
+ * NULL) for target/run/, as dbt writes the statements it ran there. */
+static int run_exec(PGconn *c, const char *sql, struct strbuf *run, struct strbuf *err)
+{
+	if (run)
+		strbuf_addf(run, "%s%s;\n", run->len ? "\n" : "", sql);
+	return pg_exec(c, sql, err);
+}
+
 static void qname(struct strbuf *sb, const char *schema, const char *name, const char *suffix)
 {
 	struct strbuf n = STRBUF_INIT;
@@ -300,13 +310,15 @@ static void merge_sql(const struct dbt_node *n, const char *schema, const char *
 /* The incremental step: the new rows into a temporary table, then append,
  * delete+insert on the unique_key or merge, into the table's columns. */
 static int incremental_sql(PGconn *c, const struct dbt_node *n, const char *schema, const char *name,
-			   const char *sql, struct strbuf *q, struct strbuf *err)
+			   const char *sql, struct strbuf *q, struct strbuf *run, struct strbuf *err)
 {
 	const struct jval *uk = jval_dict_get(n->config, "unique_key");
 	const char *strategy = dbt_config_str(n, "incremental_strategy");
 	int has_key = uk && (uk->type == JVAL_STR || (uk->type == JVAL_LIST && jval_len(*uk)));
 	if (!strategy)
 		strategy = has_key ? "delete+insert" : "append";
+	if (!strcmp(strategy, "microbatch")) /* a batch after the first: dbt-postgres merges it */
+		strategy = "merge";
 	if (strcmp(strategy, "append") && strcmp(strategy, "delete+insert") && strcmp(strategy, "merge")) {
 		strbuf_addf(err, "%s: incremental_strategy '%s' is not supported on a postgres target by Dango yet "
 				 "(append, delete+insert, merge)", n->file, strategy);
@@ -322,7 +334,7 @@ static int incremental_sql(PGconn *c, const struct dbt_node *n, const char *sche
 	strbuf_addstr(q, "create temporary table ");
 	strbuf_add_sql_ident(q, tmp.buf);
 	strbuf_addf(q, " as (\n%s\n)", sql);
-	int ret = pg_exec(c, q->buf, err);
+	int ret = run_exec(c, q->buf, run, err);
 	if (!ret)
 		ret = table_columns(c, schema, name, &names, err);
 	for (size_t i = 0; i < names.nr; i++) {
@@ -354,7 +366,7 @@ static int incremental_sql(PGconn *c, const struct dbt_node *n, const char *sche
 		merge_sql(n, schema, name, tmp.buf, &names, cols.buf, q);
 		strbuf_addstr(q, "; drop table ");
 		strbuf_add_sql_ident(q, tmp.buf);
-		ret = pg_exec(c, q->buf, err);
+		ret = run_exec(c, q->buf, run, err);
 	} else if (!ret) {
 		strbuf_addstr(q, "insert into ");
 		qname(q, schema, name, "");
@@ -362,7 +374,7 @@ static int incremental_sql(PGconn *c, const struct dbt_node *n, const char *sche
 		strbuf_add_sql_ident(q, tmp.buf);
 		strbuf_addstr(q, "); drop table ");
 		strbuf_add_sql_ident(q, tmp.buf);
-		ret = pg_exec(c, q->buf, err);
+		ret = run_exec(c, q->buf, run, err);
 	}
 	strbuf_release(&tmp);
 	strbuf_release(&cols);
@@ -445,8 +457,9 @@ static int lock_relation(PGconn *c, const char *schema, const char *name, struct
  * (as dbt creates schemas before the nodes run): two runs creating one new
  * schema at once collide on the catalog's unique index, and the one that
  * loses finds the schema there, which is all it asked for. */
-static int ensure_schema(PGconn *c, const char *schema, struct strbuf *err)
+int dbt_pg_ensure_schema(struct pg_conn *conn, const char *schema, struct strbuf *err)
 {
+	PGconn *c = (PGconn *)conn;
 	struct strbuf q = STRBUF_INIT;
 	strbuf_addstr(&q, "create schema if not exists ");
 	strbuf_add_sql_ident(&q, schema);
@@ -467,16 +480,24 @@ static int pg_describe(void *p, const char *query, struct strvec *names, struct 
 	return dbt_pg_describe(p, query, names, types, err);
 }
 
+static int is_microbatch(const struct dbt_node *n)
+{
+	const char *st = dbt_config_str(n, "incremental_strategy");
+	return n->kind == NODE_MODEL && n->mat == MAT_INCREMENTAL && st && !strcmp(st, "microbatch");
+}
+
 static int build_model(struct dbt_project *p, PGconn *c, struct dbt_node *n, int full_refresh, const char *sql,
-		       struct warehouse *duck, int64_t *rows, struct strbuf *err)
+		       struct warehouse *duck, int64_t *rows, struct strbuf *run, struct strbuf *err)
 {
 	const char *schema = n->schema, *name = n->alias ? n->alias : n->name;
 	struct strbuf q = STRBUF_INIT, ident = STRBUF_INIT, ddl = STRBUF_INIT, ccols = STRBUF_INIT;
 	int ret = -1;
 	int contract = n->kind == NODE_MODEL && dbt_contract_enforced(n);
-	if (ensure_schema(c, schema, err) < 0 || pg_exec(c, "begin", err) < 0)
+	if (dbt_pg_ensure_schema((struct pg_conn *)c, schema, err) < 0 || pg_exec(c, "begin", err) < 0)
 		goto out;
-	if (lock_relation(c, schema, name, err) < 0 || model_hooks(p, c, n, "pre-hook", err) < 0)
+	/* a microbatch model's hooks run once, around all its batches */
+	int mb = is_microbatch(n);
+	if (lock_relation(c, schema, name, err) < 0 || (!mb && model_hooks(p, c, n, "pre-hook", err) < 0))
 		goto rollback;
 	/* an enforced contract: checked before anything is built, as dbt does */
 	if (contract && dbt_contract_check(n, sql, pg_describe, p, &ddl, &ccols, err) < 0)
@@ -500,7 +521,7 @@ static int build_model(struct dbt_project *p, PGconn *c, struct dbt_node *n, int
 		if (sr < 0)
 			goto rollback;
 	} else if (n->mat == MAT_INCREMENTAL && had == 'r' && !full) {
-		if (incremental_sql(c, n, schema, name, sql, &q, err) < 0)
+		if (incremental_sql(c, n, schema, name, sql, &q, run, err) < 0)
 			goto rollback;
 	} else if (n->mat == MAT_VIEW) {
 		/* a table of that name goes first: views replace only views */
@@ -508,14 +529,14 @@ static int build_model(struct dbt_project *p, PGconn *c, struct dbt_node *n, int
 			strbuf_addstr(&q, "drop table ");
 			qname(&q, schema, name, "");
 			strbuf_addstr(&q, " cascade");
-			if (pg_exec(c, q.buf, err) < 0)
+			if (run_exec(c, q.buf, run, err) < 0)
 				goto rollback;
 			strbuf_reset(&q);
 		}
 		strbuf_addstr(&q, "create or replace view ");
 		qname(&q, schema, name, "");
 		strbuf_addf(&q, " as (\n%s\n)", sql);
-		if (pg_exec(c, q.buf, err) < 0)
+		if (run_exec(c, q.buf, run, err) < 0)
 			goto rollback;
 	} else {
 		strbuf_addstr(&q, "drop table if exists ");
@@ -533,7 +554,7 @@ static int build_model(struct dbt_project *p, PGconn *c, struct dbt_node *n, int
 		} else {
 			strbuf_addf(&q, " as (\n%s\n)", sql);
 		}
-		if (pg_exec(c, q.buf, err) < 0)
+		if (run_exec(c, q.buf, run, err) < 0)
 			goto rollback;
 		strbuf_reset(&q);
 		if (had) {
@@ -553,10 +574,10 @@ static int build_model(struct dbt_project *p, PGconn *c, struct dbt_node *n, int
 			qname(&q, schema, name, "__dbt_backup");
 			strbuf_addstr(&q, " cascade");
 		}
-		if (pg_exec(c, q.buf, err) < 0)
+		if (run_exec(c, q.buf, run, err) < 0)
 			goto rollback;
 	}
-	if (dbt_pg_persist_docs(p, n, err) < 0 || model_hooks(p, c, n, "post-hook", err) < 0)
+	if (dbt_pg_persist_docs(p, n, err) < 0 || (!mb && model_hooks(p, c, n, "post-hook", err) < 0))
 		goto rollback;
 	if (pg_exec(c, "commit", err) < 0)
 		goto out;
@@ -574,6 +595,46 @@ out:
 	strbuf_release(&ddl);
 	strbuf_release(&ccols);
 	return ret;
+}
+
+int dbt_pg_build_batch(struct mctx *m, const char *body, int incremental, const char *event_time, const char *start,
+		       const char *end, int64_t *rows)
+{
+	struct dbt_project *p = m->p;
+	struct dbt_node *n = m->n;
+	PGconn *c = dbt_other_conn(p);
+	int64_t ignored = 0;
+	if (build_model(p, c, n, !incremental, body, NULL, &ignored, &m->run, m->err) < 0)
+		return -1;
+	struct strbuf q = STRBUF_INIT;
+	strbuf_addstr(&q, "select count(*) from ");
+	qname(&q, n->schema, n->alias ? n->alias : n->name, "");
+	strbuf_addf(&q, " where %s >= '%s' and %s < '%s'", event_time, start, event_time, end);
+	int r = dbt_pg_query_int(p, q.buf, rows, m->err);
+	strbuf_release(&q);
+	if (r == 0)
+		dbt_catalog_set(p, n->schema, n->alias ? n->alias : n->name, "table");
+	return r;
+}
+
+/* A microbatch model: its hooks once, its batches by microbatch.c (each
+ * compiled with model.batch and built by dbt_pg_build_batch). */
+static int build_microbatch(struct dbt_project *p, PGconn *c, struct dbt_node *n, struct dbt_result *rs,
+			    int64_t *rows, struct strbuf *run, struct strbuf *err)
+{
+	struct mctx m = { p, n, NULL, err, STRBUF_INIT, 0, NULL, NULL };
+	int r = dbt_pg_ensure_schema((struct pg_conn *)c, n->schema, err) < 0 ? -1 : model_hooks(p, c, n, "pre-hook", err);
+	if (r == 0) {
+		dbt_microbatch_build(&m, rs);
+		r = rs->status == DBT_SUCCESS ? 0 : -1;
+	}
+	/* dbt runs the post-hooks with the last batch, even after a failed one */
+	if ((r == 0 || rs->batches_ok) && model_hooks(p, c, n, "post-hook", err) < 0)
+		r = -1;
+	*rows = m.rows;
+	strbuf_addbuf(run, &m.run);
+	strbuf_release(&m.run);
+	return r;
 }
 
 /* The failure count of a test query, and whether it warns or errors, as
@@ -643,8 +704,14 @@ static int runs(const struct dbt_node *n)
 	return n->selected && n->kind != NODE_SOURCE && !(n->kind == NODE_MODEL && n->mat == MAT_EPHEMERAL);
 }
 
-static const char *kind_words(const struct dbt_node *n)
+/* dbt's words for the node in its lines; buf holds a custom one */
+static const char *kind_words(const struct dbt_node *n, char *buf, size_t len)
 {
+	if (n->kind == NODE_MODEL && n->mat == MAT_CUSTOM) {
+		const char *m = dbt_config_str(n, "materialized");
+		snprintf(buf, len, "%s model", m ? m : "custom");
+		return buf;
+	}
 	return n->kind == NODE_SEED ? "seed" : n->kind == NODE_SNAPSHOT ? "snapshot"
 	       : n->mat == MAT_VIEW	 ? "view model"
 	       : n->mat == MAT_TABLE	 ? "table model"
@@ -679,6 +746,8 @@ static int test_node(struct dbt_project *p, PGconn *c, struct dbt_node *n, struc
 		size_t l = strlen(sql);
 		while (l && strchr(" \t\r\n;", sql[l - 1]))
 			sql[--l] = '\0';
+		free(n->compiled_sql); /* for target/compiled/ */
+		n->compiled_sql = xstrdup(sql);
 		if (dbt_pg_store_failures(p, n, sql, e) == 0)
 			r = run_test(c, n, sql, &failures, e);
 	}
@@ -734,32 +803,201 @@ int dbt_pg_run_operation(struct dbt_project *p, const char *macro, struct jval a
 	return r;
 }
 
-int dbt_pg_run(struct dbt_project *p, void (*line)(const char *), const struct strvec *preskip_ids,
+/* --- the run: a worker pool, each worker on its own connection --------------- */
+
+struct pg_worker {
+	PGconn *c;
+	struct warehouse duck; /* seeds are read by an in-memory DuckDB, opened once */
+	int have_duck;
+};
+
+struct pg_task {
+	struct dbt_project *p;
+	struct dbt_node *n;
+	struct dbt_result *rs;
+	struct pg_worker *workers;
+	/* the worker's answer: dbt's line (left and right of the dots), 0
+	 * pass, 1 warn, 2 error or failure, and the summary's paragraph */
+	struct strbuf left, right, failure;
+	int outcome;
+};
+
+static void pg_task_test(struct pg_task *t, PGconn *c)
+{
+	struct dbt_project *p = t->p;
+	struct dbt_node *n = t->n;
+	struct dbt_result *rs = t->rs;
+	struct strbuf e = STRBUF_INIT;
+	long long nfail = 0;
+	double t0 = rs->started_at;
+	int tr = test_node(p, c, n, &t->left, &nfail, &e);
+	static const enum dbt_status st[] = { DBT_PASS, DBT_WARN, DBT_FAIL, DBT_ERROR };
+	static const char *const tags[] = { "PASS", "WARN", "FAIL", "ERROR" };
+	rs->status = st[tr];
+	rs->rows = nfail;
+	rs->message = e.len ? xstrdup(e.buf) : NULL;
+	rs->code = xstrdup("SELECT");
+	rs->completed_at = now_s();
+	rs->seconds = rs->completed_at - t0;
+	strbuf_addf(&t->right, "[%s in %.2fs]", tags[tr], rs->seconds);
+	t->outcome = tr == 0 ? 0 : tr == 1 ? 1 : 2;
+	if (t->outcome == 2)
+		strbuf_addf(&t->failure, "\n%s in test %s (%s)\n  %s\n", tr == 2 ? "Failure" : "Error", n->name,
+			    n->file ? n->file : "", e.buf);
+	strbuf_release(&e);
+}
+
+static void pg_task_run(void *data, size_t worker)
+{
+	struct pg_task *t = data;
+	struct dbt_project *p = t->p;
+	struct dbt_node *n = t->n;
+	struct dbt_result *rs = t->rs;
+	struct pg_worker *w = &t->workers[worker];
+	PGconn *c = w->c;
+	dbt_other_conn_for_thread(c);
+	rs->started_at = now_s();
+	if (n->kind == NODE_TEST) {
+		pg_task_test(t, c);
+		dbt_other_conn_for_thread(NULL);
+		return;
+	}
+	char words[128];
+	const char *what = kind_words(n, words, sizeof(words));
+	struct strbuf e = STRBUF_INIT, run = STRBUF_INIT;
+	char *sql = NULL;
+	int r = -1, compiled = 0;
+	int64_t rows = 0;
+	if (n->load_error)
+		strbuf_addstr(&e, n->load_error);
+	else if (n->kind == NODE_SEED) {
+		compiled = 1;
+		if (!w->have_duck && warehouse_open(&w->duck, ":memory:", WH_READ_WRITE, &e) == 0)
+			w->have_duck = 1;
+		if (w->have_duck)
+			r = build_model(p, c, n, p->full_refresh, NULL, &w->duck, &rows, NULL, &e);
+	} else if (n->kind == NODE_MODEL && n->mat == MAT_CUSTOM) {
+		/* a {% materialization %} macro (custom.c), on this connection */
+		if ((sql = dbt_compile_node(p, n, NULL, &e))) {
+			compiled = 1;
+			free(n->compiled_sql);
+			n->compiled_sql = xstrdup(sql);
+			struct mctx m = { p, n, NULL, &e, STRBUF_INIT, 0, NULL, NULL };
+			struct strbuf body = STRBUF_INIT;
+			strbuf_addstr(&body, sql);
+			while (body.len && strchr(" \t\r\n;", body.buf[body.len - 1]))
+				strbuf_setlen(&body, body.len - 1);
+			if (dbt_pg_ensure_schema((struct pg_conn *)c, n->schema, &e) == 0)
+				r = dbt_custom_build(&m, body.buf);
+			strbuf_addbuf(&run, &m.run);
+			strbuf_release(&m.run);
+			strbuf_release(&body);
+		}
+	} else if (n->kind != NODE_SNAPSHOT &&
+		   (n->kind != NODE_MODEL || (n->mat != MAT_VIEW && n->mat != MAT_TABLE && n->mat != MAT_INCREMENTAL)))
+		strbuf_addf(&e, "%s: %ss are not supported on a postgres target by Dango yet", n->file, what);
+	else if (is_microbatch(n)) {
+		/* compiled batch by batch: model.batch exists only then */
+		compiled = 1;
+		r = build_microbatch(p, c, n, rs, &rows, &run, &e);
+	} else if ((sql = dbt_compile_node(p, n, NULL, &e))) {
+		compiled = 1;
+		free(n->compiled_sql); /* for the artifacts */
+		n->compiled_sql = xstrdup(sql);
+		r = build_model(p, c, n, p->full_refresh, sql, NULL, &rows, &run, &e);
+	}
+	free(sql);
+	/* what is there now (a post-hook may have dropped it) */
+	dbt_pg_refresh_kind(p, n->schema, n->alias ? n->alias : n->name);
+	dbt_other_conn_for_thread(NULL);
+	const char *rel = n->alias ? n->alias : n->name;
+	rs->status = r == 0 ? DBT_SUCCESS : DBT_ERROR;
+	rs->rows = rows;
+	rs->message = r == 0 ? NULL : xstrdup(e.buf);
+	rs->run_sql = run.len ? strbuf_detach(&run, NULL) : NULL;
+	rs->code = xstrdup(n->kind == NODE_SEED || n->kind == NODE_SNAPSHOT ? "INSERT"
+			   : n->mat == MAT_VIEW			  ? "CREATE VIEW"
+								  : "SELECT");
+	rs->completed_at = now_s();
+	rs->seconds = rs->completed_at - rs->started_at;
+	if (r == 0) {
+		if (n->kind == NODE_SEED)
+			strbuf_addf(&t->left, "OK loaded seed file %s.%s", n->schema, rel);
+		else if (n->kind == NODE_SNAPSHOT)
+			strbuf_addf(&t->left, "OK snapshotted %s.%s", n->schema, rel);
+		else
+			strbuf_addf(&t->left, "OK created sql %s %s.%s", what, n->schema, rel);
+		if (n->kind == NODE_SEED)
+			strbuf_addf(&t->right, "[INSERT %lld in %.2fs]", (long long)rows, rs->seconds);
+		else if (n->kind == NODE_SNAPSHOT)
+			strbuf_addf(&t->right, "[INSERT 0 %lld in %.2fs]", (long long)rows, rs->seconds);
+		else
+			strbuf_addf(&t->right, "[%s in %.2fs]", n->mat == MAT_VIEW ? "CREATE VIEW" : "SELECT", rs->seconds);
+		t->outcome = 0;
+	} else {
+		if (n->kind == NODE_SEED)
+			strbuf_addf(&t->left, "ERROR loading seed file %s.%s", n->schema, rel);
+		else if (n->kind == NODE_SNAPSHOT)
+			strbuf_addf(&t->left, "ERROR creating snapshot %s.%s", n->schema, rel);
+		else
+			strbuf_addf(&t->left, "ERROR creating sql %s %s.%s", what, n->schema, rel);
+		strbuf_addstr(&t->right, "[ERROR]");
+		strbuf_addf(&t->failure, "\n%s Error in %s %s (%s)\n  %s\n", compiled ? "Database" : "Compilation",
+			    dbt_node_kind_name(n->kind), n->name, n->file, e.buf);
+		t->outcome = 2;
+	}
+	strbuf_release(&e);
+	strbuf_release(&run);
+}
+
+static void close_workers(struct pg_worker *w, size_t nr)
+{
+	for (size_t i = 0; i < nr; i++) {
+		if (w[i].have_duck)
+			warehouse_close(&w[i].duck);
+		PQfinish(w[i].c);
+	}
+	free(w);
+}
+
+int dbt_pg_run(struct dbt_project *p, void (*line)(const char *), const struct strvec *preskip_ids, int threads,
 	       struct dbt_result **results, struct strbuf *err)
 {
 	if (results)
 		*results = NULL;
-	PGconn *c = pg_connect(p, err);
-	if (!c)
-		return -1;
+	size_t total = 0;
+	for (size_t i = 0; i < p->nr; i++)
+		total += runs(p->nodes[i]);
+	size_t nthreads = threads > 0 ? (size_t)threads : 1;
+	if (nthreads > total)
+		nthreads = total ? total : 1;
+	struct pg_worker *workers = xcalloc(nthreads, sizeof(*workers));
+	for (size_t i = 0; i < nthreads; i++)
+		if (!(workers[i].c = pg_connect(p, err))) {
+			close_workers(workers, i);
+			return -1;
+		}
+	PGconn *c = workers[0].c; /* the run's hooks, and the catalog */
 	if (load_catalog(p, c, err) < 0) {
-		PQfinish(c);
+		close_workers(workers, nthreads);
 		return -1;
 	}
 	p->other_query = pg_query;
 	p->other_conn = c;
-	size_t *order = dbt_graph_order(p), total = 0, done = 0, npass = 0, nerr = 0, nskip = 0, nwarn = 0;
-	for (size_t i = 0; i < p->nr; i++)
-		total += runs(p->nodes[i]);
-	unsigned char *failed = xcalloc(p->nr + 1, 1);
+	/* the graph's order ranks what is ready: one thread builds in it */
+	size_t *order = dbt_graph_order(p), *rank = xcalloc(p->nr + 1, sizeof(*rank));
+	for (size_t k = 0; k < p->nr; k++)
+		rank[order[k]] = k;
+	size_t done = 0, npass = 0, nerr = 0, nskip = 0, nwarn = 0;
+	unsigned char *failed = xcalloc(p->nr + 1, 1), *ready = xcalloc(p->nr + 1, 1);
+	size_t *pending = xcalloc(p->nr + 1, sizeof(*pending));
 	/* held back (breaking schema drift): skipped, and so is what reads them */
 	for (size_t i = 0; preskip_ids && i < p->nr; i++)
 		if (strvec_has(preskip_ids, p->nodes[i]->unique_id))
 			failed[i] = 2;
 	/* for on-run-end's results */
 	struct dbt_result *res = xcalloc(p->nr + 1, sizeof(*res));
-	struct warehouse duck;
-	int have_duck = 0;
+	struct pg_task *tasks = xcalloc(p->nr + 1, sizeof(*tasks));
 	struct strbuf errors = STRBUF_INIT, msg = STRBUF_INIT;
 	double t0 = now_s();
 	line("");
@@ -768,135 +1006,117 @@ int dbt_pg_run(struct dbt_project *p, void (*line)(const char *), const struct s
 		strbuf_release(&errors);
 		strbuf_release(&msg);
 		free(res);
+		free(tasks);
 		free(failed);
+		free(ready);
+		free(pending);
 		free(order);
+		free(rank);
 		p->other_query = NULL;
 		p->other_conn = NULL;
-		PQfinish(c);
+		close_workers(workers, nthreads);
 		return -1;
 	}
-	for (size_t k = 0; k < p->nr; k++) {
-		struct dbt_node *n = p->nodes[order[k]];
-		for (size_t j = 0; j < n->nparents; j++)
-			if (failed[n->parents[j]])
-				failed[n->index] = 2; /* skipped: a parent failed or was skipped */
-		if (!runs(n))
-			continue;
-		const char *what = kind_words(n);
-		done++;
-		strbuf_reset(&msg);
-		strbuf_addf(&msg, "%zu of %zu ", done, total);
-		if (failed[n->index]) {
-			if (n->kind == NODE_TEST)
-				strbuf_addf(&msg, "SKIP test %s", n->name);
-			else
-				strbuf_addf(&msg, "SKIP relation %s.%s", n->schema, n->alias ? n->alias : n->name);
-			dotted(line, msg.buf, "[SKIP]");
-			res[n->index].ran = 1;
-			res[n->index].order = done;
-			res[n->index].status = DBT_SKIPPED;
-			nskip++;
-			continue;
-		}
-		double t = now_s();
-		struct strbuf e = STRBUF_INIT;
-		struct dbt_result *rs = &res[n->index];
-		rs->ran = 1;
-		rs->order = done;
-		rs->started_at = t;
-		if (n->kind == NODE_TEST) {
-			long long nfail = 0;
-			int tr = test_node(p, c, n, &msg, &nfail, &e);
-			static const enum dbt_status st[] = { DBT_PASS, DBT_WARN, DBT_FAIL, DBT_ERROR };
-			rs->status = st[tr];
-			rs->rows = nfail;
-			rs->message = e.len ? xstrdup(e.buf) : NULL;
-			rs->code = xstrdup("SELECT");
-			rs->completed_at = now_s();
-			rs->seconds = rs->completed_at - t;
-			static const char *const tags[] = { "PASS", "WARN", "FAIL", "ERROR" };
-			struct strbuf right = STRBUF_INIT;
-			strbuf_addf(&right, "[%s in %.2fs]", tags[tr], now_s() - t);
-			dotted(line, msg.buf, right.buf);
-			strbuf_release(&right);
-			if (tr == 0)
-				npass++;
-			else if (tr == 1)
-				nwarn++;
-			else {
-				strbuf_addf(&errors, "\n%s in test %s (%s)\n  %s\n", tr == 2 ? "Failure" : "Error", n->name,
-					    n->file ? n->file : "", e.buf);
-				failed[n->index] = 1;
-				nerr++;
+	size_t nready = 0, low = 0, running = 0;
+	for (size_t i = 0; i < p->nr; i++) {
+		pending[i] = p->nodes[i]->nparents;
+		if (!pending[i])
+			ready[i] = 1, nready++;
+	}
+	struct pool pool;
+	struct pg_task *inline_done = NULL;
+	if (nthreads > 1)
+		pool_init(&pool, nthreads, pg_task_run);
+	for (;;) {
+		/* hand out the ready nodes, first in the graph's order, no more
+		 * than there are workers */
+		while (nready && running < nthreads) {
+			while (low < p->nr && !ready[order[low]])
+				low++;
+			if (low == p->nr)
+				break;
+			size_t i = order[low];
+			ready[i] = 0;
+			nready--;
+			struct dbt_node *n = p->nodes[i];
+			for (size_t j = 0; j < n->nparents; j++)
+				if (failed[n->parents[j]])
+					failed[i] = 2; /* skipped: a parent failed or was skipped */
+			int now = !runs(n) || failed[i];
+			if (runs(n)) {
+				done++;
+				res[i].ran = 1;
+				res[i].order = done;
 			}
-			strbuf_release(&e);
-			continue;
+			if (runs(n) && failed[i]) {
+				strbuf_reset(&msg);
+				strbuf_addf(&msg, "%zu of %zu ", done, total);
+				if (n->kind == NODE_TEST)
+					strbuf_addf(&msg, "SKIP test %s", n->name);
+				else
+					strbuf_addf(&msg, "SKIP relation %s.%s", n->schema, n->alias ? n->alias : n->name);
+				dotted(line, msg.buf, "[SKIP]");
+				res[i].status = DBT_SKIPPED;
+				nskip++;
+			}
+			if (now) {
+				/* passes through: its children may be ready */
+				for (size_t k = 0; k < n->nchildren; k++)
+					if (--pending[n->children[k]] == 0) {
+						ready[n->children[k]] = 1, nready++;
+						if (rank[n->children[k]] < low)
+							low = rank[n->children[k]];
+					}
+				continue;
+			}
+			struct pg_task *t = &tasks[i];
+			*t = (struct pg_task){ p, n, &res[i], workers, STRBUF_INIT, STRBUF_INIT, STRBUF_INIT, 0 };
+			if (nthreads > 1) {
+				pool_submit(&pool, t);
+			} else {
+				/* one thread: here, with no handoff */
+				pg_task_run(t, 0);
+				inline_done = t;
+			}
+			running++;
 		}
-		char *sql = NULL;
-		int r = -1, compiled = 0;
-		int64_t rows = 0;
-		if (n->load_error)
-			strbuf_addstr(&e, n->load_error);
-		else if (n->kind == NODE_SEED) {
-			/* seeds are read by an in-memory DuckDB, opened once */
-			compiled = 1;
-			if (!have_duck && warehouse_open(&duck, ":memory:", WH_READ_WRITE, &e) == 0)
-				have_duck = 1;
-			if (have_duck)
-				r = build_model(p, c, n, p->full_refresh, NULL, &duck, &rows, &e);
-		} else if (n->kind != NODE_SNAPSHOT && (n->kind != NODE_MODEL || (n->mat != MAT_VIEW && n->mat != MAT_TABLE &&
-									   n->mat != MAT_INCREMENTAL)))
-			strbuf_addf(&e, "%s: %ss are not supported on a postgres target by Dango yet", n->file, what);
-		else if ((sql = dbt_compile_node(p, n, NULL, &e))) {
-			compiled = 1;
-			free(n->compiled_sql); /* for the artifacts */
-			n->compiled_sql = xstrdup(sql);
-			r = build_model(p, c, n, p->full_refresh, sql, NULL, &rows, &e);
-		}
-		free(sql);
-		/* what is there now (a post-hook may have dropped it) */
-		dbt_pg_refresh_kind(p, n->schema, n->alias ? n->alias : n->name);
-		rs->status = r == 0 ? DBT_SUCCESS : DBT_ERROR;
-		rs->rows = rows;
-		rs->message = r == 0 ? NULL : xstrdup(e.buf);
-		rs->code = xstrdup(n->kind == NODE_SEED || n->kind == NODE_SNAPSHOT ? "INSERT"
-				   : n->mat == MAT_VIEW			  ? "CREATE VIEW"
-									  : "SELECT");
-		rs->completed_at = now_s();
-		rs->seconds = rs->completed_at - t;
-		if (r == 0) {
-			if (n->kind == NODE_SEED)
-				strbuf_addf(&msg, "OK loaded seed file %s.%s", n->schema, n->alias ? n->alias : n->name);
-			else if (n->kind == NODE_SNAPSHOT)
-				strbuf_addf(&msg, "OK snapshotted %s.%s", n->schema, n->alias ? n->alias : n->name);
-			else
-				strbuf_addf(&msg, "OK created sql %s %s.%s", what, n->schema, n->alias ? n->alias : n->name);
-			struct strbuf right = STRBUF_INIT;
-			if (n->kind == NODE_SEED)
-				strbuf_addf(&right, "[INSERT %lld in %.2fs]", (long long)rows, now_s() - t);
-			else if (n->kind == NODE_SNAPSHOT)
-				strbuf_addf(&right, "[INSERT 0 %lld in %.2fs]", (long long)rows, now_s() - t);
-			else
-				strbuf_addf(&right, "[%s in %.2fs]", n->mat == MAT_VIEW ? "CREATE VIEW" : "SELECT", now_s() - t);
-			dotted(line, msg.buf, right.buf);
-			strbuf_release(&right);
+		struct pg_task *t = nthreads > 1 ? pool_wait(&pool) : inline_done;
+		inline_done = NULL;
+		if (!t)
+			break;
+		running--;
+		struct dbt_node *n = t->n;
+		strbuf_reset(&msg);
+		strbuf_addf(&msg, "%zu of %zu %s", res[n->index].order, total, t->left.buf);
+		dotted(line, msg.buf, t->right.buf);
+		if (t->outcome == 0)
 			npass++;
-		} else {
-			if (n->kind == NODE_SEED)
-				strbuf_addf(&msg, "ERROR loading seed file %s.%s", n->schema, n->alias ? n->alias : n->name);
-			else if (n->kind == NODE_SNAPSHOT)
-				strbuf_addf(&msg, "ERROR creating snapshot %s.%s", n->schema, n->alias ? n->alias : n->name);
-			else
-				strbuf_addf(&msg, "ERROR creating sql %s %s.%s", what, n->schema,
-					    n->alias ? n->alias : n->name);
-			dotted(line, msg.buf, "[ERROR]");
-			strbuf_addf(&errors, "\n%s Error in %s %s (%s)\n  %s\n", compiled ? "Database" : "Compilation",
-				    dbt_node_kind_name(n->kind), n->name, n->file, e.buf);
+		else if (t->outcome == 1)
+			nwarn++;
+		else {
+			strbuf_addbuf(&errors, &t->failure);
 			failed[n->index] = 1;
 			nerr++;
 		}
-		strbuf_release(&e);
+		/* target/compiled/ and target/run/, as during a DuckDB run */
+		struct strbuf ignore = STRBUF_INIT;
+		if (n->compiled_sql)
+			dbt_write_compiled(p, n, "compiled", n->compiled_sql, &ignore);
+		if (res[n->index].run_sql)
+			dbt_write_compiled(p, n, "run", res[n->index].run_sql, &ignore);
+		strbuf_release(&ignore);
+		strbuf_release(&t->left);
+		strbuf_release(&t->right);
+		strbuf_release(&t->failure);
+		for (size_t k = 0; k < n->nchildren; k++)
+			if (--pending[n->children[k]] == 0) {
+				ready[n->children[k]] = 1, nready++;
+				if (rank[n->children[k]] < low)
+					low = rank[n->children[k]];
+			}
 	}
+	if (nthreads > 1)
+		pool_release(&pool);
 	if (project_hooks(p, c, 1, res, line, err) < 0) {
 		strbuf_addf(&errors, "\non-run-end hook failed: %s\n", err->buf);
 		strbuf_reset(err);
@@ -935,12 +1155,14 @@ int dbt_pg_run(struct dbt_project *p, void (*line)(const char *), const struct s
 			dbt_result_release(&res[i]);
 		free(res);
 	}
-	if (have_duck)
-		warehouse_close(&duck);
+	free(tasks);
 	free(failed);
+	free(ready);
+	free(pending);
 	free(order);
+	free(rank);
 	p->other_query = NULL;
 	p->other_conn = NULL;
-	PQfinish(c);
+	close_workers(workers, nthreads);
 	return (int)nerr;
 }

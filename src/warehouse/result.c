@@ -1303,3 +1303,15 @@ double wh_result_double(struct wh_result *r, size_t row, size_t col)
 		return NAN;
 	return (double)x;
 }
+
+/* For pg_copy_binary.c, which reads the vectors itself. */
+void *wh_result_duck_result(struct wh_result *r)
+{
+	return r->pg || !r->impl ? NULL : &IMPL(r)->res;
+}
+
+void *wh_result_duck_chunk(struct wh_result *r)
+{
+	struct wh_result_impl *im = r->pg ? NULL : IMPL(r);
+	return im && im->streaming && im->nchunks ? im->chunks[0].chunk : NULL;
+}

@@ -74,4 +74,10 @@ int wh_result_get_int(struct wh_result *r, size_t row, size_t col, int64_t *out)
 /* Numbers as double (NAN for NULL and other types). */
 double wh_result_double(struct wh_result *r, size_t row, size_t col);
 
+/* For pg_copy_binary.c only: the duckdb_result (duckdb_result *) of a
+ * DuckDB result, and a streamed result's current duckdb_data_chunk (NULL
+ * before the first wh_result_next or after the last). */
+void *wh_result_duck_result(struct wh_result *r);
+void *wh_result_duck_chunk(struct wh_result *r);
+
 #endif

@@ -142,6 +142,8 @@ static json_t *source_json(struct web *w, const struct source *s, json_t *cat, j
 			json_t *rows = json_object_get(t, "rows");
 			total += json_integer_value(rows);
 			json_t *row = json_pack("{s:s, s:O}", "name", tn, "rows", rows ? rows : json_null());
+			if (json_object_get(t, "rows_estimated")) /* a postgres warehouse's large table */
+				json_object_set(row, "rows_estimated", json_true());
 			if (with_columns)
 				json_object_set(row, "columns", json_object_get(t, "columns"));
 			json_array_append_new(tables, row);

@@ -1896,6 +1896,8 @@ struct jinja_template *jinja_template_parse(const struct jinja_env *env, const c
 {
 	struct jinja_template *t = xcalloc(1, sizeof(*t));
 	t->refcnt = 1;
+	/* a parse tree takes about 8-16 times its text (tokens, nodes, strings) */
+	arena_hint(&t->arena, 1024 + len * 16);
 	t->file = arena_strdup(&t->arena, file ? file : "<template>");
 	if (parser_run(t, env, src, len, err)) {
 		template_free(t);
