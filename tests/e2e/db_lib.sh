@@ -65,6 +65,21 @@ pg_start() {
     return 1
 }
 
+# A PostgreSQL warehouse for Dango projects (#19): the database wh on the
+# server of pg_start, its URL in WH_URL; whq runs SQL there and prints
+# psql's unaligned output, the way a user reads it.
+pg_warehouse_start() {
+    pg_start || { echo "not ok - PostgreSQL could not start"; exit 1; }
+    psql_do "CREATE DATABASE wh"
+    export WH_URL="postgresql://dango:$DB_PW@127.0.0.1:$PGPORT/wh"
+}
+whq() { psql -X -A -F '|' -h "$PGROOT" -p "$PGPORT" -U dango -d wh -v ON_ERROR_STOP=1 -c "$1"; }
+# The project in the current folder keeps its warehouse there.
+pg_warehouse_use() {
+    sed -i '/^  warehouse:/d; /^auto_generate/d' .dango/project.yml &&
+    printf 'warehouse:\n  type: postgres\n  url_env: WH_URL\n' >>.dango/project.yml
+}
+
 # Start the server of pg_start again (after pg_kill).
 pg_restart() {
     db_as "$PG_USER" "$PG_BIN/pg_ctl" -D "$PGROOT/data" -l "$PGROOT/server.log" -w -t 60 \

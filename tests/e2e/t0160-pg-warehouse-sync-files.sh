@@ -8,21 +8,12 @@
 . "$(dirname "$0")/lib.sh"
 . "$TESTS_DIR/e2e/db_lib.sh"
 
-pg_start || { echo "not ok - PostgreSQL could not start"; exit 1; }
-psql_do "CREATE DATABASE wh"
-export WH_URL="postgresql://dango:secret@127.0.0.1:$PGPORT/wh"
+pg_warehouse_start
 wh() { PGDB=wh psql_do "$1"; }
-# psql's unaligned output, the way a user reads it
-whq() { psql -X -A -F '|' -h "$PGROOT" -p "$PGPORT" -U dango -d wh -v ON_ERROR_STOP=1 -c "$1"; }
 
 dango init p >/dev/null </dev/null
 cd p
-sed -i '/^  warehouse:/d; /^auto_generate/d' .dango/project.yml
-cat >>.dango/project.yml <<\EOF
-warehouse:
-  type: postgres
-  url_env: WH_URL
-EOF
+pg_warehouse_use
 
 cat >data/sales.csv <<\EOF
 id,name,amount,active,day,created_at,paid_at

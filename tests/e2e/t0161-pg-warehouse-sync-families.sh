@@ -8,8 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$TESTS_DIR/e2e/db_lib.sh"
 
-pg_start || { echo "not ok - PostgreSQL could not start"; exit 1; }
-psql_do "CREATE DATABASE wh"
+pg_warehouse_start
 psql_do "CREATE DATABASE shop"
 PGDB=shop psql_do <<'SQL'
 CREATE TABLE alltypes (id int PRIMARY KEY, n numeric(12,3), d double precision, t text, b boolean,
@@ -24,13 +23,10 @@ two', true, '2024-02-29', '23:59:59.5', '2024-01-01 10:00:00.123456', '2024-01-0
 CREATE TABLE orders (order_id int PRIMARY KEY, amount numeric(8,2), updated_at timestamptz);
 INSERT INTO orders VALUES (1, 10, '2024-01-01 10:00:00+00'), (2, 20, '2024-01-02 10:00:00+00');
 SQL
-export WH_URL="postgresql://dango:secret@127.0.0.1:$PGPORT/wh"
-whq() { psql -X -A -F '|' -h "$PGROOT" -p "$PGPORT" -U dango -d wh -v ON_ERROR_STOP=1 -c "$1"; }
 
 dango init p >/dev/null </dev/null
 cd p
-sed -i '/^  warehouse:/d; /^auto_generate/d' .dango/project.yml
-printf 'warehouse:\n  type: postgres\n  url_env: WH_URL\n' >>.dango/project.yml
+pg_warehouse_use
 echo "SHOP_PW=$DB_PW" >>.env
 mkdir -p bin
 cat >bin/feed <<\EOF

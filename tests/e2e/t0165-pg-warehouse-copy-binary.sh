@@ -12,11 +12,9 @@
 . "$(dirname "$0")/lib.sh"
 . "$TESTS_DIR/e2e/db_lib.sh"
 
-pg_start || { echo "not ok - PostgreSQL could not start"; exit 1; }
-psql_do "CREATE DATABASE wh"
+pg_warehouse_start
 psql_do "ALTER SYSTEM SET log_min_duration_statement = 0"
 psql_do "SELECT pg_reload_conf()" >/dev/null
-export WH_URL="postgresql://dango:secret@127.0.0.1:$PGPORT/wh"
 whq() { psql -X -A -F '|' -P null=NULL -h "$PGROOT" -p "$PGPORT" -U dango -d wh -v ON_ERROR_STOP=1 -c "$1"; }
 types_rows() {
     whq "SELECT id, i1, i2, i4, i8, u1, u2, u4, u8, d4, d9, d18, d38, f4, f8, s, bl, dt, tm, ts, tstz, u, iv, js, b,
@@ -27,8 +25,7 @@ more_rows() { whq "SELECT id, h, uh, iv, tss, tsm FROM raw_more.more ORDER BY id
 dango init gen >/dev/null </dev/null
 dango init p >/dev/null </dev/null
 cd p
-sed -i '/^  warehouse:/d; /^auto_generate/d' .dango/project.yml
-printf 'warehouse:\n  type: postgres\n  url_env: WH_URL\n' >>.dango/project.yml
+pg_warehouse_use
 mkdir -p data/types
 cat >gen.sql <<'SQL'
 COPY (

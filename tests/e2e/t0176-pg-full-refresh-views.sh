@@ -10,20 +10,12 @@
 . "$(dirname "$0")/lib.sh"
 . "$TESTS_DIR/e2e/db_lib.sh"
 
-pg_start || { echo "not ok - PostgreSQL could not start"; exit 1; }
-psql_do "CREATE DATABASE wh"
-export WH_URL="postgresql://dango:secret@127.0.0.1:$PGPORT/wh"
+pg_warehouse_start
 wh() { PGDB=wh psql_do "$1"; }
-whq() { psql -X -A -F '|' -h "$PGROOT" -p "$PGPORT" -U dango -d wh -v ON_ERROR_STOP=1 -c "$1"; }
 
 dango init p --skip-wizard >/dev/null </dev/null
 cd p
-sed -i '/^  warehouse:/d; /^auto_generate/d' .dango/project.yml
-cat >>.dango/project.yml <<\EOF
-warehouse:
-  type: postgres
-  url_env: WH_URL
-EOF
+pg_warehouse_use
 
 printf 'id,name,amount\n1,Ann,10\n2,Bo,20\n3,Ann,5\n' >data/orders.csv
 

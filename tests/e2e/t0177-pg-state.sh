@@ -9,8 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$TESTS_DIR/e2e/db_lib.sh"
 
-pg_start || { echo "not ok - PostgreSQL could not start"; exit 1; }
-psql_do "CREATE DATABASE wh"
+pg_warehouse_start
 psql_do "CREATE DATABASE shop"
 PGDB=shop psql_do <<'SQL'
 CREATE TABLE items (id int PRIMARY KEY, v text);
@@ -18,15 +17,12 @@ INSERT INTO items SELECT g, 'v' || g FROM generate_series(1, 10) g;
 CREATE TABLE events (id bigint, kind text);
 INSERT INTO events SELECT g, 'e' || g FROM generate_series(1, 5) g;
 SQL
-export WH_URL="postgresql://dango:secret@127.0.0.1:$PGPORT/wh"
-whq() { psql -X -A -F '|' -h "$PGROOT" -p "$PGPORT" -U dango -d wh -v ON_ERROR_STOP=1 -c "$1"; }
 whv() { psql -X -A -t -h "$PGROOT" -p "$PGPORT" -U dango -d wh -v ON_ERROR_STOP=1 -c "$1"; }
 shopv() { psql -X -A -t -h "$PGROOT" -p "$PGPORT" -U dango -d shop -v ON_ERROR_STOP=1 -c "$1"; }
 
 dango init p >/dev/null </dev/null
 cd p
-sed -i '/^  warehouse:/d; /^auto_generate/d' .dango/project.yml
-printf 'warehouse:\n  type: postgres\n  url_env: WH_URL\n' >>.dango/project.yml
+pg_warehouse_use
 rm -f data/warehouse.duckdb
 echo "SHOP_PW=$DB_PW" >>.env
 cat >.dango/sources.yml <<EOF

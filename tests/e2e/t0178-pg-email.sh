@@ -14,15 +14,11 @@ imap_start || { echo "not ok - Dovecot could not start (apt-get install dovecot-
 for m in 01-plain 02-latin1-qp 03-multipart; do
     imap_deliver INBOX "$MAIL/$m.eml" || { echo "not ok - doveadm save failed"; exit 1; }
 done
-pg_start || { echo "not ok - PostgreSQL could not start"; exit 1; }
-psql_do "CREATE DATABASE wh"
-export WH_URL="postgresql://dango:secret@127.0.0.1:$PGPORT/wh"
-whq() { psql -X -A -F '|' -h "$PGROOT" -p "$PGPORT" -U dango -d wh -v ON_ERROR_STOP=1 -c "$1"; }
+pg_warehouse_start
 
 dango init p >/dev/null </dev/null
 cd p
-sed -i '/^  warehouse:/d; /^auto_generate/d' .dango/project.yml
-printf 'warehouse:\n  type: postgres\n  url_env: WH_URL\n' >>.dango/project.yml
+pg_warehouse_use
 rm -f data/warehouse.duckdb
 export IMAP_PASSWORD=$IMAP_PW
 cat >.dango/sources.yml <<EOF

@@ -9,15 +9,11 @@
 . "$TESTS_DIR/e2e/db_lib.sh"
 TAPS="$SRC_DIR/tests/fixtures/taps"
 
-pg_start || { echo "not ok - PostgreSQL could not start"; exit 1; }
-psql_do "CREATE DATABASE wh"
-export WH_URL="postgresql://dango:secret@127.0.0.1:$PGPORT/wh"
-whq() { psql -X -A -F '|' -h "$PGROOT" -p "$PGPORT" -U dango -d wh -v ON_ERROR_STOP=1 -c "$1"; }
+pg_warehouse_start
 
 dango init p >/dev/null </dev/null
 cd p
-sed -i '/^  warehouse:/d; /^auto_generate/d' .dango/project.yml
-printf 'warehouse:\n  type: postgres\n  url_env: WH_URL\n' >>.dango/project.yml
+pg_warehouse_use
 rm -f data/warehouse.duckdb
 cat >.dango/sources.yml <<EOF
 version: "1.0"
