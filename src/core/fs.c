@@ -1,6 +1,7 @@
 #include "fs.h"
 #include "strbuf.h"
 #include "strvec.h"
+#include "util.h"
 #include "xalloc.h"
 
 #include <dirent.h>
@@ -73,6 +74,48 @@ int fs_list_dir(const char *path, struct strvec *names, unsigned char **dirs)
 	}
 	free(v);
 	return 0;
+}
+
+/* fs_list_files below rel, a folder of base ("" for base itself) */
+static void list_files_below(struct strvec *out, const char *base, const char *rel, const char *const *exts)
+{
+	struct strbuf path = STRBUF_INIT;
+	if (*rel)
+		fs_path_join(&path, base, rel);
+	else
+		strbuf_addstr(&path, base);
+	struct strvec names = STRVEC_INIT;
+	unsigned char *dirs;
+	if (fs_list_dir(path.buf, &names, &dirs) < 0) {
+		strbuf_release(&path);
+		return;
+	}
+	struct strbuf sub = STRBUF_INIT;
+	for (size_t i = 0; i < names.nr; i++) {
+		strbuf_reset(&sub);
+		if (*rel)
+			strbuf_addf(&sub, "%s/%s", rel, names.v[i]);
+		else
+			strbuf_addstr(&sub, names.v[i]);
+		if (dirs[i]) {
+			list_files_below(out, base, sub.buf, exts);
+		} else {
+			for (const char *const *x = exts; *x; x++)
+				if (ends_with(names.v[i], *x)) {
+					strvec_push(out, sub.buf);
+					break;
+				}
+		}
+	}
+	strbuf_release(&sub);
+	free(dirs);
+	strvec_clear(&names);
+	strbuf_release(&path);
+}
+
+void fs_list_files(struct strvec *out, const char *dir, const char *const *exts)
+{
+	list_files_below(out, dir, "", exts);
 }
 
 int fs_mkdir_p(const char *path, mode_t mode)

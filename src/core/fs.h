@@ -15,6 +15,10 @@ int fs_mkdir_p(const char *path, mode_t mode);
  * caller's to free. The types come from readdir where the file system gives them, so
  * a listing costs no stat per entry. -1 when the folder cannot be read. */
 int fs_list_dir(const char *path, struct strvec *names, unsigned char **dirs);
+/* The files under dir, recursively and sorted, as paths relative to it,
+ * whose names end in one of exts (NULL-ended), appended to out; a folder
+ * that cannot be read adds nothing. */
+void fs_list_files(struct strvec *out, const char *dir, const char *const *exts);
 /* Write data to path through a temporary file and rename(), so that readers
  * see the old or the new content, never a part, even after a crash: the
  * file is fsync'ed before the rename and its folder after. A file that

@@ -14,7 +14,6 @@
 #include "core/yaml.h"
 
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -126,42 +125,6 @@ static void paths_from(struct strvec *sv, const struct ynode *root, const char *
 	}
 }
 
-/* Files under dir (recursively, sorted), relative to dir, ending in one of exts. */
-static void list_files(struct strvec *out, const char *base, const char *rel, const char *const *exts)
-{
-	struct strbuf path = STRBUF_INIT;
-	if (*rel)
-		fs_path_join(&path, base, rel);
-	else
-		strbuf_addstr(&path, base);
-	struct strvec names = STRVEC_INIT;
-	unsigned char *dirs;
-	if (fs_list_dir(path.buf, &names, &dirs) < 0) {
-		strbuf_release(&path);
-		return;
-	}
-	struct strbuf sub = STRBUF_INIT;
-	for (size_t i = 0; i < names.nr; i++) {
-		strbuf_reset(&sub);
-		if (*rel)
-			strbuf_addf(&sub, "%s/%s", rel, names.v[i]);
-		else
-			strbuf_addstr(&sub, names.v[i]);
-		if (dirs[i]) {
-			list_files(out, base, sub.buf, exts);
-		} else {
-			for (const char *const *x = exts; *x; x++)
-				if (ends_with(names.v[i], *x)) {
-					strvec_push(out, sub.buf);
-					break;
-				}
-		}
-	}
-	strbuf_release(&sub);
-	free(dirs);
-	strvec_clear(&names);
-	strbuf_release(&path);
-}
 
 /* --- unknown keys -------------------------------------------------------------- */
 /* dbt warns about keys it does not know (a typo such as `colums:` would
@@ -695,7 +658,7 @@ static int load_macro_dirs(struct dbt_project *p, const struct strvec *macro_pat
 		struct strvec files = STRVEC_INIT;
 		struct strbuf base = STRBUF_INIT;
 		fs_path_join(&base, p->dir, macro_paths->v[d]);
-		list_files(&files, base.buf, "", exts);
+		fs_list_files(&files, base.buf, exts);
 		for (size_t i = 0; i < files.nr; i++) {
 			struct strbuf rel = STRBUF_INIT, text = STRBUF_INIT;
 			strbuf_addf(&rel, "%s/%s", macro_paths->v[d], files.v[i]);
@@ -749,7 +712,7 @@ static int load_docs(struct dbt_project *p, struct strbuf *err)
 		struct strvec files = STRVEC_INIT;
 		struct strbuf base = STRBUF_INIT;
 		fs_path_join(&base, p->dir, p->model_paths.v[d]);
-		list_files(&files, base.buf, "", exts);
+		fs_list_files(&files, base.buf, exts);
 		int ret = 0;
 		for (size_t i = 0; i < files.nr && !ret; i++) {
 			struct strbuf rel = STRBUF_INIT, text = STRBUF_INIT;
@@ -817,7 +780,7 @@ static int load_models(struct dbt_project *p, const struct origin *o, const stru
 		struct strbuf base = STRBUF_INIT, root = STRBUF_INIT, key = STRBUF_INIT;
 		strbuf_addf(&root, "%s%s", o->prefix, o->model_paths.v[d]);
 		fs_path_join(&base, p->dir, root.buf);
-		list_files(&files, base.buf, "", exts);
+		fs_list_files(&files, base.buf, exts);
 		strbuf_release(&base);
 		for (size_t i = 0; i < files.nr; i++) {
 			int python = ends_with(files.v[i], ".py");
@@ -936,7 +899,7 @@ static int load_snapshots_of(struct dbt_project *p, const struct node_dirs *o, c
 		struct strbuf base = STRBUF_INIT, root = STRBUF_INIT;
 		strbuf_addf(&root, "%s%s", o->prefix, o->paths->v[d]);
 		fs_path_join(&base, p->dir, root.buf);
-		list_files(&files, base.buf, "", exts);
+		fs_list_files(&files, base.buf, exts);
 		strbuf_release(&base);
 		for (size_t i = 0; i < files.nr; i++) {
 			struct strbuf rel = STRBUF_INIT, text = STRBUF_INIT;
@@ -1016,7 +979,7 @@ static int load_seeds(struct dbt_project *p, const struct origin *o, const struc
 		struct strbuf base = STRBUF_INIT, root = STRBUF_INIT, key = STRBUF_INIT;
 		strbuf_addf(&root, "%s%s", o->prefix, o->seed_paths.v[d]);
 		fs_path_join(&base, p->dir, root.buf);
-		list_files(&files, base.buf, "", exts);
+		fs_list_files(&files, base.buf, exts);
 		strbuf_release(&base);
 		for (size_t i = 0; i < files.nr; i++) {
 			struct dbt_node *n = node_new(p, NODE_SEED);
@@ -1123,7 +1086,7 @@ static int load_singular_tests_of(struct dbt_project *p, const struct node_dirs 
 		struct strbuf base = STRBUF_INIT, root = STRBUF_INIT;
 		strbuf_addf(&root, "%s%s", o->prefix, o->paths->v[d]);
 		fs_path_join(&base, p->dir, root.buf);
-		list_files(&files, base.buf, "", exts);
+		fs_list_files(&files, base.buf, exts);
 		strbuf_release(&base);
 		for (size_t i = 0; i < files.nr; i++) {
 			if (starts_with(files.v[i], "generic/"))
@@ -1163,7 +1126,7 @@ static int load_analyses(struct dbt_project *p, struct strbuf *err)
 		struct strvec files = STRVEC_INIT;
 		struct strbuf base = STRBUF_INIT;
 		fs_path_join(&base, p->dir, p->analysis_paths.v[d]);
-		list_files(&files, base.buf, "", exts);
+		fs_list_files(&files, base.buf, exts);
 		strbuf_release(&base);
 		for (size_t i = 0; i < files.nr; i++) {
 			struct dbt_node *n = node_new(p, NODE_ANALYSIS);
@@ -2197,7 +2160,7 @@ static int load_schema_files(struct dbt_project *p, const struct ynode *tests_tr
 			struct strvec list = STRVEC_INIT;
 			struct strbuf base = STRBUF_INIT;
 			fs_path_join(&base, p->dir, dirsets[s]->v[d]);
-			list_files(&list, base.buf, "", exts);
+			fs_list_files(&list, base.buf, exts);
 			strbuf_release(&base);
 			for (size_t i = 0; i < list.nr; i++) {
 				ALLOC_GROW(files, nf + 1, af);

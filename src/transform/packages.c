@@ -50,34 +50,6 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* .sql files under dir, recursively and sorted, relative to dir */
-static void sql_files(struct strvec *out, const char *dir, const char *rel)
-{
-	struct strbuf path = STRBUF_INIT;
-	if (*rel)
-		strbuf_addf(&path, "%s/%s", dir, rel);
-	else
-		strbuf_addstr(&path, dir);
-	struct strvec names = STRVEC_INIT;
-	unsigned char *dirs;
-	if (fs_list_dir(path.buf, &names, &dirs) < 0) {
-		strbuf_release(&path);
-		return;
-	}
-	for (size_t i = 0; i < names.nr; i++) {
-		struct strbuf sub = STRBUF_INIT;
-		strbuf_addf(&sub, "%s%s%s", rel, *rel ? "/" : "", names.v[i]);
-		if (dirs[i])
-			sql_files(out, dir, sub.buf);
-		else if (ends_with(names.v[i], ".sql"))
-			strvec_push(out, sub.buf);
-		strbuf_release(&sub);
-	}
-	free(dirs);
-	strvec_clear(&names);
-	strbuf_release(&path);
-}
-
 /* The macros of one file's text into dict; two macros of one name in a
  * namespace are an error, as in dbt. */
 static int add_macros(struct dbt_project *p, const char *file, const char *text, size_t len, struct jval dict,
@@ -280,7 +252,7 @@ static int load_package(struct dbt_project *p, const char *dir, const char *disp
 		struct strvec files = STRVEC_INIT;
 		struct strbuf base = STRBUF_INIT;
 		strbuf_addf(&base, "%s/%s", dir, paths.v[d]);
-		sql_files(&files, base.buf, "");
+		fs_list_files(&files, base.buf, (const char *const[]){ ".sql", NULL });
 		for (size_t i = 0; i < files.nr; i++) {
 			struct strbuf f = STRBUF_INIT, shown = STRBUF_INIT, src = STRBUF_INIT;
 			strbuf_addf(&f, "%s/%s", base.buf, files.v[i]);
