@@ -98,6 +98,11 @@ void cmd_close_writer(struct dango_lock *lock, struct warehouse *wh)
 	lock_release(lock);
 }
 
+void cmd_say_waiting_for_pg(const char *why, void *data)
+{
+	ui_print("Waiting: %s (up to %d s)...", why, *(int *)data);
+}
+
 int cmd_open_pg_reader(const struct project *p, int timeout_s, struct warehouse *wh)
 {
 	struct strbuf err = STRBUF_INIT;

@@ -23,6 +23,9 @@ int cmd_open_reader(const struct project *p, int wait_seconds, struct warehouse 
  * and bounded by timeout_s seconds (0: no bound). cmd_open_reader uses it
  * with warehouse.statement_timeout; readers never wait (MVCC). */
 int cmd_open_pg_reader(const struct project *p, int timeout_s, struct warehouse *wh);
+/* The on_wait of a postgres warehouse's advisory locks (data: the int
+ * seconds waited at most): "Waiting: WHY (up to N s)...". */
+void cmd_say_waiting_for_pg(const char *why, void *data);
 /* .dango/profiles.yml brought in line with project.yml's warehouse (if
  * Dango wrote it; see project/profiles.h), saying so when it changes, and
  * the warehouse's secrets exported for its env_var() calls. */

@@ -229,11 +229,6 @@ struct target {
 	int open;
 };
 
-static void say_waiting(const char *why, void *data)
-{
-	ui_print("Waiting: %s (up to %d s)...", why, *(int *)data);
-}
-
 /* A postgres warehouse: no file lock (a sync takes none there), but the
  * source's advisory lock on the server, which its syncs take, on the
  * connection that makes the change. */
@@ -246,7 +241,7 @@ static int open_pg_writer(struct target *t, const char *source, int wait_seconds
 		strbuf_release(&err);
 		return EXIT_FAIL;
 	}
-	r = pg_load_lock_source(t->wh.pg, &t->p, source, wait, say_waiting, &wait, &err);
+	r = pg_load_lock_source(t->wh.pg, &t->p, source, wait, cmd_say_waiting_for_pg, &wait, &err);
 	if (r < 0) {
 		ui_error("%s", err.buf);
 		warehouse_close(&t->wh);

@@ -463,11 +463,6 @@ static void run_release(struct source_run *run)
 	strbuf_release(&run->res.error);
 }
 
-static void say_waiting_for_pg(const char *why, void *data)
-{
-	ui_print("Waiting: %s (up to %d s)...", why, *(int *)data);
-}
-
 /* A PostgreSQL warehouse: advisory locks per source on the server instead of
  * the project's file lock, and an in-memory DuckDB stage as wh. */
 static int open_pg_writer(struct project *p, struct source **chosen, size_t n, int wait_seconds, struct pg_load *pl,
@@ -478,7 +473,7 @@ static int open_pg_writer(struct project *p, struct source **chosen, size_t n, i
 	const char **names = xcalloc(n + 1, sizeof(*names));
 	for (size_t i = 0; i < n; i++)
 		names[i] = chosen[i]->name;
-	int r = pg_load_open(pl, p, names, n, wait, say_waiting_for_pg, &wait, &err);
+	int r = pg_load_open(pl, p, names, n, wait, cmd_say_waiting_for_pg, &wait, &err);
 	free(names);
 	if (r < 0) {
 		ui_error("%s", err.buf);
