@@ -301,6 +301,22 @@ static void *pipe_writer_run(void *arg)
 	return NULL;
 }
 
+/* The end of a COPY: its row count, or the server's error. */
+static int copy_finish(PGconn *c, int failed, int64_t *rows, struct strbuf *err)
+{
+	PGresult *r;
+	while ((r = PQgetResult(c))) {
+		if (PQresultStatus(r) == PGRES_COMMAND_OK)
+			*rows = strtoll(PQcmdTuples(r), NULL, 10);
+		else if (!err->len)
+			pg_ok(c, r, err);
+		PQclear(r);
+	}
+	if (!err->len && failed)
+		pg_warehouse_error(c, err);
+	return err->len ? -1 : 0;
+}
+
 /* COPY target FROM STDIN with the rows of `select` (run on the stage). */
 static int copy_to_pg(struct pg_load *pl, const char *select, const char *target, int freeze, int64_t *rows,
 		      struct strbuf *err)
@@ -361,18 +377,7 @@ static int copy_to_pg(struct pg_load *pl, const char *select, const char *target
 		send_failed = 1;
 	}
 drain:
-	while ((r = PQgetResult(c))) {
-		if (PQresultStatus(r) == PGRES_COMMAND_OK)
-			*rows = strtoll(PQcmdTuples(r), NULL, 10);
-		else if (w.rc == 0 && !err->len)
-			pg_ok(c, r, err);
-		else if (w.rc == 0)
-			send_failed = 1;
-		PQclear(r);
-	}
-	if (!err->len && send_failed)
-		pg_warehouse_error(c, err);
-	ret = err->len ? -1 : 0;
+	ret = copy_finish(c, send_failed, rows, err);
 out:
 	if (started)
 		pthread_join(th, NULL);
@@ -388,22 +393,6 @@ out:
 }
 
 /* ---- rows in PostgreSQL's binary COPY format ------------------------------------ */
-
-/* The end of a COPY: its row count, or the server's error. */
-static int copy_finish(PGconn *c, int failed, int64_t *rows, struct strbuf *err)
-{
-	PGresult *r;
-	while ((r = PQgetResult(c))) {
-		if (PQresultStatus(r) == PGRES_COMMAND_OK)
-			*rows = strtoll(PQcmdTuples(r), NULL, 10);
-		else if (!err->len)
-			pg_ok(c, r, err);
-		PQclear(r);
-	}
-	if (!err->len && failed)
-		pg_warehouse_error(c, err);
-	return err->len ? -1 : 0;
-}
 
 /* The chunks of a streamed stage result into a COPY ... (FORMAT binary)
  * started on the server, a buffer of about a megabyte at a time. */
