@@ -152,7 +152,7 @@ const char *mat_existing(struct mctx *m)
 }
 
 /* The SQL without trailing semicolons and blanks, so that it can be wrapped. */
-static void clean_sql(struct strbuf *sb, const char *sql)
+void mat_clean_sql(struct strbuf *sb, const char *sql)
 {
 	strbuf_addstr(sb, sql);
 	while (sb->len && (isspace((unsigned char)sb->buf[sb->len - 1]) || sb->buf[sb->len - 1] == ';'))
@@ -765,7 +765,7 @@ void dbt_execute_node(struct dbt_project *p, struct dbt_node *n, struct warehous
 		r = -1;
 		goto done;
 	}
-	clean_sql(&body, n->compiled_sql);
+	mat_clean_sql(&body, n->compiled_sql);
 	if (n->kind == NODE_TEST) {
 		if (store_failures(&m, body.buf) < 0) {
 			res->status = DBT_ERROR;

@@ -31,6 +31,9 @@ int mat_exec_rows(struct mctx *m, const char *sql, int64_t *rows);
 const char *mat_existing(struct mctx *m);
 /* "schema"."alias<suffix>" (with the database when the node has one) */
 void mat_rel_sql(struct strbuf *sb, const struct dbt_node *n, const char *suffix);
+/* sql without its trailing white space and semicolons, added to sb: the
+ * body a materialization wraps. */
+void mat_clean_sql(struct strbuf *sb, const char *sql);
 /* Build body as the node's table: under a temporary name, then swapped in
  * in one transaction. */
 int mat_build_table(struct mctx *m, const char *body);

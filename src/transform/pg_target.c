@@ -884,9 +884,7 @@ static void pg_task_run(void *data, size_t worker)
 			n->compiled_sql = xstrdup(sql);
 			struct mctx m = { p, n, NULL, &e, STRBUF_INIT, 0, NULL, NULL };
 			struct strbuf body = STRBUF_INIT;
-			strbuf_addstr(&body, sql);
-			while (body.len && strchr(" \t\r\n;", body.buf[body.len - 1]))
-				strbuf_setlen(&body, body.len - 1);
+			mat_clean_sql(&body, sql);
 			if (dbt_pg_ensure_schema((struct pg_conn *)c, n->schema, &e) == 0)
 				r = dbt_custom_build(&m, body.buf);
 			strbuf_addbuf(&run, &m.run);
