@@ -164,11 +164,6 @@ static void location_release(struct location *loc)
 	free(loc->profiles_base);
 }
 
-static int is_pg_target(const struct dbt_project *p)
-{
-	return p->target.type && !strcmp(p->target.type, "postgres");
-}
-
 /* A postgres target's connection (dbt_pg_open: p->other_conn, for
  * introspection and run_query) in read-only mode, and wh a borrowed view
  * of it for the warehouse interface: not to be closed, dbt_pg_close ends
@@ -823,7 +818,7 @@ static int run_main(struct run_args *a)
 		      : p.target.threads > 0	       ? p.target.threads
 						       : 4;
 
-	if (p.target.type && !strcmp(p.target.type, "postgres")) {
+	if (dbt_target_is_postgres(&p)) {
 		/* a dbt-postgres target (src/transform/pg_target.c) */
 		if (a->which == W_COMPILE) {
 			/* introspection and run_query ask the server */
@@ -1292,7 +1287,7 @@ int cmd_run_operation(int argc, const char **argv)
 	int have_project = 0;
 	if ((r = load_session(&loc, &p, &have_project, &a, 1)) != EXIT_OK)
 		goto out;
-	if (is_pg_target(&p)) {
+	if (dbt_target_is_postgres(&p)) {
 		r = EXIT_OK;
 		if (dbt_pg_run_operation(&p, args.v[0], kwargs, &err) < 0) {
 			ui_error("Encountered an error while running operation: %s", err.buf);
@@ -1451,13 +1446,13 @@ int cmd_freshness(int argc, const char **argv)
 		goto out;
 	}
 	/* a postgres target's sources are read on its connection */
-	if (is_pg_target(&p) ? dbt_pg_open(&p, &err) < 0
+	if (dbt_target_is_postgres(&p) ? dbt_pg_open(&p, &err) < 0
 	    : (warehouse_open(&wh, p.target.path, WH_READ_ONLY, &err) < 0 ||
 	       (have_wh = 1, dbt_duckdb_setup(&p, &wh, &err) < 0))) {
 		ui_error("%s", err.buf);
 		goto out;
 	}
-	have_wh = !is_pg_target(&p);
+	have_wh = !dbt_target_is_postgres(&p);
 	out_line("%s", "");
 	res = xcalloc(p.nr + 1, sizeof(*res));
 	size_t order = 0, bad = 0, warned = 0;
@@ -1547,7 +1542,7 @@ int cmd_docs(int argc, const char **argv)
 		ui_error("%s", err.buf);
 		goto out;
 	}
-	if (is_pg_target(&p)) {
+	if (dbt_target_is_postgres(&p)) {
 		/* the target's connection, read-only, seen as a warehouse */
 		if (pg_open_read_only(&p, &wh, &err) < 0) {
 			ui_error("%s", err.buf);
@@ -1698,7 +1693,7 @@ int cmd_show(int argc, const char **argv)
 	if ((r = load_session(&loc, &p, &have_project, &a, 1)) != EXIT_OK)
 		goto out;
 	r = EXIT_FAIL;
-	int pg = is_pg_target(&p);
+	int pg = dbt_target_is_postgres(&p);
 	if (pg) {
 		/* read-only: the compiled query cannot write (its introspection and
 		 * run_query are on the same connection) */

@@ -17,6 +17,16 @@
 #include <string.h>
 #include <strings.h>
 
+int dbt_target_is_postgres(const struct dbt_project *p)
+{
+	return p->target.type && !strcmp(p->target.type, "postgres");
+}
+
+const char *dbt_adapter_type(const struct dbt_project *p)
+{
+	return dbt_target_is_postgres(p) ? "postgres" : "duckdb";
+}
+
 /* --- agate-like tables ------------------------------------------------------------ */
 struct table {
 	struct jval names; /* tuple of str */
@@ -353,7 +363,7 @@ static int a_dispatch(struct jinja_call *c, struct jval *ret)
 		r = jinja_call_error(c, "In dispatch: No macro named '%s' found within namespace: '%s'\n"
 					"    Searched for: '%s__%s', 'default__%s'",
 				     name, ns ? ns : rt->p->name,
-				     rt->p->target.type && !strcmp(rt->p->target.type, "postgres") ? "postgres" : "duckdb",
+				     dbt_adapter_type(rt->p),
 				     name, name);
 	free(name);
 	free(ns);

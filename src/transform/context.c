@@ -131,7 +131,7 @@ static struct jval read_relation(struct dbt_project *p, struct dbt_node *t, cons
 	struct jval rel = node_relation(p, t), filtered;
 	/* a microbatch model's batch reads the batch of what has an event_time */
 	if (!p->empty && dbt_microbatch_filter(reader, t, rel,
-						 p->target.type && !strcmp(p->target.type, "postgres"), &filtered)) {
+						 dbt_target_is_postgres(p), &filtered)) {
 		jval_unref(rel);
 		return filtered;
 	}

@@ -20,14 +20,9 @@
 #include <string.h>
 
 /* the macro materializing `name`: the root project's first when own */
-static const char *adapter_of(const struct dbt_project *p)
-{
-	return p->target.type && !strcmp(p->target.type, "postgres") ? "postgres" : "duckdb";
-}
-
 static const struct jval *find_mat(const struct dbt_project *p, const char *name, int root_only)
 {
-	const char *adapters[] = { adapter_of(p), "default", NULL };
+	const char *adapters[] = { dbt_adapter_type(p), "default", NULL };
 	for (const char *const *a = adapters; *a; a++) {
 		char key[256];
 		snprintf(key, sizeof(key), "materialization_%s_%s", name, *a);
@@ -156,7 +151,7 @@ int dbt_custom_build(struct mctx *m, const char *body)
 	if (!macro && name)
 		macro = find_mat(m->p, name, 0);
 	if (!macro) {
-		strbuf_addf(m->err, "no materialization '%s' for %s", name ? name : "?", adapter_of(m->p));
+		strbuf_addf(m->err, "no materialization '%s' for %s", name ? name : "?", dbt_adapter_type(m->p));
 		return -1;
 	}
 	struct jval extra = jval_dict_new(), pre, post, ret = { 0 };

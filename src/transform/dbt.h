@@ -182,6 +182,10 @@ struct strvec;
  * of its own (fewer when fewer nodes run), in dependency order. */
 int dbt_pg_run(struct dbt_project *p, void (*line)(const char *), const struct strvec *preskip_ids, int threads,
 	       struct dbt_result **results, struct strbuf *err);
+/* The adapter of p's target: "postgres" for a dbt-postgres target, else
+ * "duckdb" (the prefix dispatch and materializations look for first). */
+const char *dbt_adapter_type(const struct dbt_project *p);
+int dbt_target_is_postgres(const struct dbt_project *p);
 /* The connection run_query, statements and the adapter use: the calling
  * worker's (dbt_other_conn_for_thread; NULL ends it), else p->other_conn. */
 void *dbt_other_conn(const struct dbt_project *p);

@@ -468,8 +468,7 @@ const struct jval *dbt_find_macro(const struct dbt_project *p, const char *pkg, 
 static const struct jval *dispatch_in(const struct dbt_project *p, const char *pkg, const char *name)
 {
 	/* the adapter's prefix first: postgres__ on a postgres target */
-	int pg = p->target.type && !strcmp(p->target.type, "postgres");
-	const char *const prefixes[] = { pg ? "postgres__" : "duckdb__", "default__" };
+	const char *const prefixes[] = { dbt_target_is_postgres(p) ? "postgres__" : "duckdb__", "default__" };
 	for (size_t i = 0; i < 2; i++) {
 		char *full = xasprintf("%s%s", prefixes[i], name);
 		const struct jval *m = dbt_find_macro(p, pkg, full);

@@ -27,7 +27,7 @@ void dbt_other_conn_for_thread(void *conn)
 
 int dbt_pg_live(const struct dbt_project *p)
 {
-	return p->target.type && !strcmp(p->target.type, "postgres") && p->other_conn;
+	return dbt_target_is_postgres(p) && p->other_conn;
 }
 
 static int failed(PGresult *r, struct strbuf *err)
