@@ -185,6 +185,24 @@ static int pg_open_read_only(struct dbt_project *p, struct warehouse *wh, struct
 	return 0;
 }
 
+/* The target read-only, for docs generate and show: a postgres target's
+ * connection (read-only transactions: a compiled query cannot write; its
+ * introspection and run_query share it; dbt_pg_close ends it), or the
+ * DuckDB file (*have_wh set: the caller closes it). -1, said. */
+static int open_target_reader(struct dbt_project *p, struct warehouse *wh, int *have_wh, struct strbuf *err)
+{
+	int r = 0;
+	if (dbt_target_is_postgres(p))
+		r = pg_open_read_only(p, wh, err);
+	else if (warehouse_open(wh, p->target.path, WH_READ_ONLY, err) < 0)
+		r = -1;
+	else if ((*have_wh = 1, dbt_duckdb_setup(p, wh, err) < 0))
+		r = -1;
+	if (r < 0)
+		ui_error("%s", err->buf);
+	return r;
+}
+
 /* What every dbt command starts with: find the project, print dango's
  * banner (unless banner is 0), load and parse the project and build its
  * graph. EXIT_OK, or an exit code with the error printed; end_session
@@ -1542,19 +1560,8 @@ int cmd_docs(int argc, const char **argv)
 		ui_error("%s", err.buf);
 		goto out;
 	}
-	if (dbt_target_is_postgres(&p)) {
-		/* the target's connection, read-only, seen as a warehouse */
-		if (pg_open_read_only(&p, &wh, &err) < 0) {
-			ui_error("%s", err.buf);
-			goto out;
-		}
-	} else if (warehouse_open(&wh, p.target.path, WH_READ_ONLY, &err) < 0 ||
-		   (have_wh = 1, dbt_duckdb_setup(&p, &wh, &err) < 0)) {
-		ui_error("%s", err.buf);
+	if (open_target_reader(&p, &wh, &have_wh, &err) < 0)
 		goto out;
-	} else {
-		have_wh = 1;
-	}
 	size_t found = 0;
 	if (dbt_write_catalog(&p, &wh, &found, &err) < 0) {
 		ui_error("%s", err.buf);
@@ -1694,20 +1701,8 @@ int cmd_show(int argc, const char **argv)
 		goto out;
 	r = EXIT_FAIL;
 	int pg = dbt_target_is_postgres(&p);
-	if (pg) {
-		/* read-only: the compiled query cannot write (its introspection and
-		 * run_query are on the same connection) */
-		if (pg_open_read_only(&p, &wh, &err) < 0) {
-			ui_error("%s", err.buf);
-			goto out;
-		}
-	} else if (warehouse_open(&wh, p.target.path, WH_READ_ONLY, &err) < 0 ||
-		   (have_wh = 1, dbt_duckdb_setup(&p, &wh, &err) < 0)) {
-		ui_error("%s", err.buf);
+	if (open_target_reader(&p, &wh, &have_wh, &err) < 0)
 		goto out;
-	} else {
-		have_wh = 1;
-	}
 	/* a postgres target compiles on p's connection, not through wh */
 	struct warehouse *cwh = pg ? NULL : &wh;
 	struct dbt_node *n = NULL;
