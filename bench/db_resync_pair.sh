@@ -19,6 +19,7 @@ rm -rf "$work" && mkdir -p "$work"
 TRASH=$work
 test_cleanup() { :; }
 . "$root/tests/e2e/db_lib.sh"
+. "$root/bench/db_items.sh"
 
 measure() { # label command... -> "label wall_s cpu_s peak_MB load"
     local label=$1; shift
@@ -39,16 +40,7 @@ project() { # folder build
 
 pg_start
 trap pg_stop EXIT
-psql_do <<SQL
-CREATE TABLE items (id bigint PRIMARY KEY, qty int, amount numeric(12,2), name text,
-  created_at timestamptz, updated_at timestamptz, payload jsonb);
-INSERT INTO items SELECT g, g % 1000, (g % 100000) / 100.0, 'item number ' || g,
-  timestamptz '2024-01-01' + g * interval '1 second', timestamptz '2024-01-01' + g * interval '1 second',
-  jsonb_build_object('k', g % 7, 'tag', 't' || (g % 13))
-  FROM generate_series(1, $rows) g;
-CREATE INDEX ON items (updated_at);
-ANALYZE items;
-SQL
+pg_items_table "$rows"
 export PW=$DB_PW
 echo "$rows rows; A: $("$DANGO_A" --version); B: $("$DANGO_B" --version)"
 (project "$work/a" "$DANGO_A" && measure full_A "$DANGO_A" sync shop --full-refresh --yes)

@@ -24,6 +24,7 @@ cc -O2 -o "$work/ref" bench/duckdb_ctas.c -I third_party/duckdb/include -L third
 TRASH=$work
 test_cleanup() { :; }
 . "$root/tests/e2e/db_lib.sh"
+. "$root/bench/db_items.sh"
 
 measure() { # label, command... -> "label seconds maxrss_kb cpu_seconds"
     local label=$1; shift
@@ -56,16 +57,7 @@ project() { # source block (YAML, indented 4)
 
 # ---- PostgreSQL ----
 pg_start
-psql_do <<SQL
-CREATE TABLE items (id bigint PRIMARY KEY, qty int, amount numeric(12,2), name text,
-  created_at timestamptz, updated_at timestamptz, payload jsonb);
-INSERT INTO items SELECT g, g % 1000, (g % 100000) / 100.0, 'item number ' || g,
-  timestamptz '2024-01-01' + g * interval '1 second', timestamptz '2024-01-01' + g * interval '1 second',
-  jsonb_build_object('k', g % 7, 'tag', 't' || (g % 13))
-  FROM generate_series(1, $rows) g;
-CREATE INDEX ON items (updated_at);
-ANALYZE items;
-SQL
+pg_items_table "$rows"
 project "  - name: shop
     type: postgres
     postgres:
