@@ -48,6 +48,9 @@ test_expect_success 'a sync started by a scheduler that is killed -9 still compl
     log=$(hist load | jq -r ".[0].log_path") &&
     wait_for_grep "Waiting for lock" "$log" &&
     job=$(hist load | jq -r ".[0].pid") && test "$job" != null &&
+    # the scheduler records the sync'"'"'s status file on its next poll; killed
+    # before that, a restart can only say the outcome is unknown
+    i=0 && while [ "$(hist load | jq -r ".[0].status_path")" = null ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done &&
     kill -9 $s1 && wait $s1 2>/dev/null; true &&
     alive $job &&
     test "$(hist load | jq -r ".[0].status")" = running &&
