@@ -51,12 +51,14 @@ test_expect_success 'a second Sync Now loads the rows added since' '
 stop_web
 
 test_expect_success 'two sources synced at once, and a dango run beside them, all succeed' '
+    # the set-up ends with ";": joined by && to the first "{ ... } &" it
+    # would run in the background, beside the sync reading the file
     dango generate >/dev/null &&
-    printf "2,Bo\n" >>data/people.csv && printf "4,2024-01-04,4.00\n" >>data/sales.csv &&
+    printf "2,Bo\n" >>data/people.csv && printf "4,2024-01-04,4.00\n" >>data/sales.csv && touch appended;
     { dango sync sales >s1.out 2>&1; echo $? >rc1; } &
     { dango sync people >s2.out 2>&1; echo $? >rc2; } &
     { dango run >r.out 2>&1; echo $? >rc3; } &
-    wait &&
+    wait && test -f appended &&
     echo 0 >expect && test_cmp expect rc1 && test_cmp expect rc2 && test_cmp expect rc3 &&
     pgcsv "SELECT count(*) FROM raw_sales.sales" >actual && echo 4 >expect && test_cmp expect actual &&
     pgcsv "SELECT id, name FROM raw_people.people ORDER BY id" >actual &&
