@@ -171,3 +171,18 @@ char *clock_format_utc(char *buf, time_t t)
 	strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	return buf;
 }
+
+char *clock_format_utc_usec(char *buf, double t)
+{
+	time_t sec = (time_t)t;
+	long usec = (long)((t - (double)sec) * 1e6);
+	struct tm tm;
+	if (usec < 0)
+		usec = 0;
+	if (usec > 999999)
+		usec = 999999;
+	gmtime_r(&sec, &tm);
+	strftime(buf, 24, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + strlen(buf), 16, ".%06ldZ", usec);
+	return buf;
+}

@@ -471,7 +471,7 @@ int sync_state_check_value(struct warehouse *wh, const char *source, json_t *res
 static void history_row(struct strbuf *sql, const char *source, const char *resource, const char *action,
 			const char *old, const char *new_value, const char *who)
 {
-	char now[32];
+	char now[40];
 	strbuf_addstr(sql, "INSERT INTO _dango.state_history VALUES (");
 	strbuf_add_sql_str(sql, source);
 	strbuf_addstr(sql, ", ");
@@ -493,7 +493,7 @@ static void history_row(struct strbuf *sql, const char *source, const char *reso
 		strbuf_addstr(sql, "NULL");
 	strbuf_addstr(sql, ", ");
 	strbuf_add_sql_str(sql, who);
-	strbuf_addf(sql, ", TIMESTAMPTZ '%s');\n", clock_format_utc(now, clock_now_sec()));
+	strbuf_addf(sql, ", TIMESTAMPTZ '%s');\n", clock_format_utc_usec(now, clock_now()));
 }
 
 static int run_in_transaction(struct warehouse *wh, const char *sql, struct strbuf *err)
