@@ -59,10 +59,12 @@ test_expect_success 'a first sync loads both streams' '
 '
 
 test_expect_success 'a server killed mid-read: the stream is named, exit 1, nothing changes' '
+    # the set-up ends with ";": joined by && to the "{ ... } &" it would run in
+    # the background, and a stale file of the last sync could pass the wait
     psql_do "INSERT INTO orders VALUES (3, 30, '"'2024-01-03 00:00:00+00'"')" &&
-    rm -rf "$TMPDIR"/* &&
+    rm -rf "$TMPDIR"/* && touch setup-done;
     { dango sync shop >out 2>err; echo $? >rc; } &
-    wait_mid_read && pg_kill && wait_for_file rc 60 &&
+    wait_mid_read && pg_kill && wait_for_file rc 60 && test -f setup-done &&
     test "$(cat rc)" = 1 &&
     test_grep "source '"'shop'"', stream '"'public.big'"': .*server closed the connection unexpectedly" err &&
     pg_restart && snapshot after && test_cmp before after
