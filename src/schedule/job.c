@@ -270,25 +270,50 @@ static void status_create(struct job *j, const struct job_ctx *c, pid_t pid)
 	j->own_status = 1;
 }
 
-/* The status file a sync child wrote: sync_status_<stamp>_<pid>.json. */
-static char *find_sync_status(const char *state_dir, pid_t pid)
+/* Whether a status file was written by the process started at
+ * pid_start (0: not known, any will do): a pid is reused over time, and
+ * the state folder keeps the last 100 files. */
+static int status_of_process(const char *path, long long pid_start)
+{
+	if (!pid_start)
+		return 1;
+	json_error_t je;
+	json_t *doc = json_load_file(path, 0, &je);
+	long long start = doc ? (long long)json_integer_value(json_object_get(doc, "pid_start")) : 0;
+	json_decref(doc);
+	return start == pid_start;
+}
+
+/* The status file a sync child wrote: sync_status_<stamp>_<pid>.json, the
+ * newest by its stamp that the process started at pid_start wrote. */
+static char *find_sync_status(const char *state_dir, pid_t pid, long long pid_start)
 {
 	char suffix[32];
 	snprintf(suffix, sizeof(suffix), "_%d.json", (int)pid);
 	DIR *d = opendir(state_dir);
 	struct dirent *e;
-	char *found = NULL;
+	char *found = NULL, *found_name = NULL;
 	size_t ns = strlen(suffix);
 	if (!d)
 		return NULL;
 	while ((e = readdir(d))) {
 		size_t n = strlen(e->d_name);
-		if (!strncmp(e->d_name, "sync_status_", 12) && n > ns && !strcmp(e->d_name + n - ns, suffix)) {
-			free(found);
-			found = xasprintf("%s/%s", state_dir, e->d_name);
+		if (strncmp(e->d_name, "sync_status_", 12) || n <= ns || strcmp(e->d_name + n - ns, suffix))
+			continue;
+		if (found_name && strcmp(e->d_name, found_name) < 0)
+			continue;
+		char *path = xasprintf("%s/%s", state_dir, e->d_name);
+		if (!status_of_process(path, pid_start)) {
+			free(path);
+			continue;
 		}
+		free(found);
+		free(found_name);
+		found = path;
+		found_name = xstrdup(e->d_name);
 	}
 	closedir(d);
+	free(found_name);
 	return found;
 }
 
@@ -475,6 +500,7 @@ static int start_step(struct job *j, const struct job_ctx *c, struct strbuf *err
 	if (r < 0)
 		return -1;
 	j->running = 1;
+	j->pid_start = job_process_start(j->proc.pid);
 	if (j->step_dbt[j->cur] && j->status_path && !j->own_status) {
 		/* the sync's file goes on through the dbt phase, written by us */
 		status_phase(j, "dbt_started", j->proc.pid, NULL);
@@ -606,7 +632,7 @@ static int step_ended(struct job *j, const struct job_ctx *c, int64_t now)
 	j->running = 0;
 	const int is_sync = !j->step_dbt[j->cur] && j->type != SCHED_SCRIPT;
 	if (is_sync) {
-		char *found = find_sync_status(c->state_dir, j->proc.pid);
+		char *found = find_sync_status(c->state_dir, j->proc.pid, j->pid_start);
 		if (found) {
 			json_t *doc;
 			struct strbuf e = STRBUF_INIT;
@@ -706,7 +732,7 @@ int job_poll(struct job *j, const struct job_ctx *c, int64_t now)
 	if (!j->status_path && !j->step_dbt[j->cur] && j->type != SCHED_SCRIPT) {
 		/* the sync's status file, as soon as it is there: a scheduler
 		 * restarted after a crash reads the outcome from it */
-		j->status_path = find_sync_status(c->state_dir, j->proc.pid);
+		j->status_path = find_sync_status(c->state_dir, j->proc.pid, j->pid_start);
 		if (j->status_path)
 			record(j, c);
 	}
@@ -766,6 +792,9 @@ int job_adopt(struct job *j, const struct job_ctx *c, json_t *row, enum schedule
 		json_t *doc = json_load_file(j->status_path, 0, &je);
 		j->own_status = doc && json_object_get(doc, "schedule") != NULL;
 		json_decref(doc);
+	} else if (type != SCHED_SCRIPT && j->proc.pid > 0 && j->pid_start) {
+		/* the scheduler stopped before it recorded the sync's file */
+		j->status_path = find_sync_status(c->state_dir, j->proc.pid, j->pid_start);
 	}
 	j->status = "running";
 	j->rows = j->models = -1;

@@ -54,9 +54,13 @@ test_expect_success 'a sync started by a scheduler that is killed -9 still compl
     kill -9 $s1 && wait $s1 2>/dev/null; true &&
     alive $job &&
     test "$(hist load | jq -r ".[0].status")" = running &&
+    # as if killed before that poll: the restart must find the file itself
+    # (by the job'"'"'s pid and start time)
+    sqlite3 .dango/state/dango.sqlite "UPDATE schedule_runs SET status_path = NULL WHERE schedule = '"'load'"'" &&
+    test "$(hist load | jq -r ".[0].status_path")" = null &&
     release_lock &&
     i=0 && while alive $job && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done &&
-    st=$(hist load | jq -r ".[0].status_path") &&
+    st=$(ls .dango/state/sync_status_*_$job.json) &&
     test "$(jq -r .phase "$st")" = completed
 '
 
@@ -69,6 +73,7 @@ test_expect_success 'the restarted scheduler records it and does not run the fir
     test "$(jq length h.json)" -eq 1 &&
     test "$(jq -r ".[0].status" h.json)" = success &&
     test "$(jq -r ".[0].rows_loaded" h.json)" = 2 &&
+    st=$(jq -r ".[0].status_path" h.json) && test "$(jq -r .phase "$st")" = completed &&
     q "SELECT count(*) FROM raw_shop_db.shop_db" >out && echo 2 >expect && test_cmp expect out
 '
 
