@@ -19,6 +19,10 @@ int dbt_pg_live(const struct dbt_project *p);
 int dbt_pg_exec(struct dbt_project *p, const char *sql, struct strbuf *err);
 /* The same, *rows getting the rows the statement affected. */
 int dbt_pg_exec_count(struct dbt_project *p, const char *sql, int64_t *rows, struct strbuf *err);
+/* Take (lock) or release the session advisory lock serializing the builds
+ * of schema.name, the key of the built-in materializations' transaction
+ * lock (pg_target.c). Outside a transaction: a failed one refuses it. */
+int dbt_pg_lock_relation(struct dbt_project *p, const char *schema, const char *name, int lock, struct strbuf *err);
 /* The first column of the first row as an integer (0 if none). */
 int dbt_pg_query_int(struct dbt_project *p, const char *sql, int64_t *out, struct strbuf *err);
 /* Append schema.name's columns to the list out, as api.Column values

@@ -440,16 +440,34 @@ static int project_hooks(struct dbt_project *p, PGconn *c, int end, const struct
  * and PostgreSQL's own locks would let their __dbt_tmp tables collide.
  * A transaction-level advisory lock on the relation's name serializes
  * them; it goes with the commit or rollback. */
+static void relation_lock_sql(struct strbuf *q, const char *fn, const char *schema, const char *name)
+{
+	struct strbuf key = STRBUF_INIT;
+	strbuf_addf(&key, "dango:relation:%s.%s", schema, name);
+	strbuf_addf(q, "select %s(hashtextextended(", fn);
+	strbuf_add_sql_str(q, key.buf);
+	strbuf_addstr(q, ", 0))");
+	strbuf_release(&key);
+}
+
 static int lock_relation(PGconn *c, const char *schema, const char *name, struct strbuf *err)
 {
-	struct strbuf q = STRBUF_INIT, key = STRBUF_INIT;
-	strbuf_addf(&key, "dango:relation:%s.%s", schema, name);
-	strbuf_addstr(&q, "select pg_advisory_xact_lock(hashtextextended(");
-	strbuf_add_sql_str(&q, key.buf);
-	strbuf_addstr(&q, ", 0))");
+	struct strbuf q = STRBUF_INIT;
+	relation_lock_sql(&q, "pg_advisory_xact_lock", schema, name);
 	int r = pg_exec(c, q.buf, err);
 	strbuf_release(&q);
-	strbuf_release(&key);
+	return r;
+}
+
+/* The same lock held by the session, for a custom materialization: its
+ * macro may commit (adapter.commit()) and go on in a new transaction. A
+ * session lock and a transaction lock on one key exclude each other. */
+int dbt_pg_lock_relation(struct dbt_project *p, const char *schema, const char *name, int lock, struct strbuf *err)
+{
+	struct strbuf q = STRBUF_INIT;
+	relation_lock_sql(&q, lock ? "pg_advisory_lock" : "pg_advisory_unlock", schema, name);
+	int r = dbt_pg_exec(p, q.buf, err);
+	strbuf_release(&q);
 	return r;
 }
 
