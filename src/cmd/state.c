@@ -387,7 +387,7 @@ out:
 
 static int state_reset(int argc, const char **argv)
 {
-	struct strvec args = STRVEC_INIT;
+	struct strvec args = STRVEC_INIT, kept = STRVEC_INIT;
 	struct strbuf err = STRBUF_INIT, who = STRBUF_INIT, q = STRBUF_INIT;
 	struct target t = { 0 };
 	const char *resource = NULL;
@@ -434,18 +434,26 @@ static int state_reset(int argc, const char **argv)
 		goto out;
 	}
 	who_am_i(&who, drop ? "dango state reset --drop-data" : "dango state reset");
-	if (sync_state_reset(&t.wh, source, t.desc, t.res, drop, who.buf, &err) < 0) {
+	if (sync_state_reset(&t.wh, source, t.desc, t.res, drop, who.buf, &kept, &err) < 0) {
 		ui_error("%s", err.buf);
 		ret = EXIT_FAIL;
 		goto out;
 	}
 	ui_ok("State of %s%s%s forgotten%s", source, resource ? "." : "", resource ? resource : "",
 	      drop ? " and its data dropped" : "");
+	if (kept.nr) {
+		ui_print("Views read %s, so %s emptied instead of dropped (the views are kept, rebuilt on an empty table "
+			 "with the same columns, which the next sync loads):",
+			 kept.nr == 1 ? "this table" : "these tables", kept.nr == 1 ? "it was" : "they were");
+		for (size_t i = 0; i < kept.nr; i++)
+			ui_print("  %s", kept.v[i]);
+	}
 	ui_print("The next 'dango sync %s' starts from the configured start (files: every file is read again once).",
 		 source);
 	ret = EXIT_OK;
 out:
 	close_target(&t);
+	strvec_clear(&kept);
 	strvec_clear(&args);
 	strbuf_release(&err);
 	strbuf_release(&who);

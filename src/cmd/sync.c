@@ -211,7 +211,13 @@ static int dry_run(struct project *p, struct source **chosen, size_t n, const st
 	int have_wh = 0, problems = 0;
 	int64_t grand = 0;
 	char num[32];
-	if (warehouse_open(&wh, p->warehouse_path, WH_READ_ONLY, &err) == 0)
+	/* a postgres warehouse keeps the state on the server: read it there,
+	 * read-only (no lock: a running sync's state is read as committed) */
+	if (pg_warehouse_enabled(p)) {
+		if (cmd_open_pg_reader(p, p->pg.statement_timeout, &wh) != EXIT_OK)
+			return EXIT_FAIL;
+		have_wh = 1;
+	} else if (warehouse_open(&wh, p->warehouse_path, WH_READ_ONLY, &err) == 0)
 		have_wh = 1;
 	else if (strstr(err.buf, "another process"))
 		ui_warn("the warehouse is being written now; the plan assumes no previous state");

@@ -568,9 +568,11 @@ int sync_read_state(struct warehouse *wh, struct sync_job *job, struct strbuf *e
 		int newer = warehouse_has_column(wh, schema.buf, "_dango_file_metadata", "mtime_ns");
 		strbuf_reset(&sql);
 		/* metadata of older versions has whole seconds and no table */
-		strbuf_addf(&sql, "SELECT path, size, epoch(mtime)::BIGINT, content_hash, rows, status, %s, "
-			    "epoch_ns(loaded_at) FROM ",
-			    newer ? "mtime_ns, ctime_ns, table_name" : "NULL, NULL, NULL");
+		/* a postgres warehouse is read there by --dry-run: its own epoch */
+		strbuf_addf(&sql, "SELECT path, size, %s, content_hash, rows, status, %s, %s FROM ",
+			    wh->pg ? "extract(epoch FROM mtime)::BIGINT" : "epoch(mtime)::BIGINT",
+			    newer ? "mtime_ns, ctime_ns, table_name" : "NULL, NULL, NULL",
+			    wh->pg ? "(extract(epoch FROM loaded_at) * 1000000000)::BIGINT" : "epoch_ns(loaded_at)");
 		add_table(&sql, schema.buf, "_dango_file_metadata");
 		if (warehouse_query(wh, sql.buf, &r, err) < 0) {
 			ret = -1;

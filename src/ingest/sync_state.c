@@ -1,6 +1,7 @@
 /* Reading and changing a source's incremental state (see sync_state.h). */
 #include "ingest/sync_state.h"
 #include "ingest/load_pg.h"
+#include "ingest/pg_dependents.h"
 #include "ingest/sync.h"
 #include "core/clock.h"
 #include "core/util.h"
@@ -546,7 +547,7 @@ int sync_state_set(struct warehouse *wh, const char *source, json_t *res, const 
 	return ret;
 }
 
-static void reset_one(struct strbuf *sql, const char *schema, json_t *res, int drop_data)
+static void reset_one(struct strbuf *sql, const char *schema, json_t *res, int drop_data, int kept)
 {
 	const char *name = json_string_value(json_object_get(res, "resource"));
 	strbuf_addstr(sql, "DELETE FROM ");
@@ -567,9 +568,12 @@ static void reset_one(struct strbuf *sql, const char *schema, json_t *res, int d
 			    drop_data ? "" : " AND status <> 'deleted'");
 	}
 	if (drop_data) {
-		strbuf_addstr(sql, "DROP TABLE IF EXISTS ");
-		table_ref(sql, schema, name);
-		strbuf_addstr(sql, ";\nDELETE FROM ");
+		if (!kept) { /* else already emptied, under its views */
+			strbuf_addstr(sql, "DROP TABLE IF EXISTS ");
+			table_ref(sql, schema, name);
+			strbuf_addstr(sql, ";\n");
+		}
+		strbuf_addstr(sql, "DELETE FROM ");
 		table_ref(sql, schema, "_dango_resources");
 		strbuf_addstr(sql, " WHERE resource = ");
 		strbuf_add_sql_str(sql, name);
@@ -577,26 +581,88 @@ static void reset_one(struct strbuf *sql, const char *schema, json_t *res, int d
 	}
 }
 
+/* --drop-data on a postgres warehouse, when views read the table: the
+ * server refuses to drop it under them (DuckDB does not bind views to
+ * tables). As a full refresh does, the views are set aside and rebuilt,
+ * here on an empty table with the old one's columns that takes its place
+ * (the next sync loads it), in the reset's transaction. 1 and a line for
+ * kept ("raw_x.t: view, view") when views were kept, 0 when none read it,
+ * -1 with err (roll back). */
+static int keep_views(struct warehouse *wh, const char *source, const char *schema, const char *table,
+		      struct strvec *kept, struct strbuf *err)
+{
+	struct pg_dependents d = PG_DEPENDENTS_INIT;
+	struct strbuf sql = STRBUF_INIT, tmp = STRBUF_INIT, line = STRBUF_INIT;
+	int ret = -1;
+	if (!warehouse_has_table(wh, schema, table))
+		return 0;
+	if (pg_dependents_detach(wh->pg, schema, table, &d, err) < 0)
+		goto out;
+	if (!d.nr) {
+		ret = 0;
+		goto out;
+	}
+	table_ref(&tmp, schema, "_dango_reset_empty");
+	strbuf_addf(&sql, "CREATE TABLE %s (LIKE ", tmp.buf);
+	table_ref(&sql, schema, table);
+	strbuf_addstr(&sql, "); DROP TABLE ");
+	table_ref(&sql, schema, table);
+	strbuf_addf(&sql, "; ALTER TABLE %s RENAME TO ", tmp.buf);
+	strbuf_add_sql_ident(&sql, table);
+	if (warehouse_exec(wh, sql.buf, err) < 0 || pg_dependents_restore(wh->pg, &d, source, err) < 0)
+		goto out;
+	strbuf_addf(&line, "%s:", d.table);
+	for (size_t i = 0; i < d.views.nr; i++) { /* several statements a view, in order */
+		if (i && !strcmp(d.views.v[i], d.views.v[i - 1]))
+			continue;
+		strbuf_addf(&line, "%s %s", i ? "," : "", d.views.v[i]);
+		/* rebuilt on the empty table, it keeps no rows past the next sync */
+		if (starts_with(d.sql.v[i], "CREATE MATERIALIZED VIEW"))
+			strbuf_addstr(&line, " (materialized: no rows until REFRESH MATERIALIZED VIEW)");
+	}
+	strvec_push(kept, line.buf);
+	ret = 1;
+out:
+	pg_dependents_release(&d);
+	strbuf_release(&sql);
+	strbuf_release(&tmp);
+	strbuf_release(&line);
+	return ret;
+}
+
 int sync_state_reset(struct warehouse *wh, const char *source, json_t *desc, json_t *res, int drop_data,
-		     const char *who, struct strbuf *err)
+		     const char *who, struct strvec *kept, struct strbuf *err)
 {
 	struct strbuf schema = STRBUF_INIT, sql = STRBUF_INIT;
 	size_t i;
 	json_t *e;
+	int ret = -1;
 	sync_schema_name(&schema, source);
+	if (warehouse_begin(wh, err) < 0)
+		goto out;
 	strbuf_addstr(&sql, history_sql);
 	json_array_foreach(json_object_get(desc, "resources"), i, e) {
 		if (res && e != res)
 			continue;
-		reset_one(&sql, schema.buf, e, drop_data);
+		const char *name = json_string_value(json_object_get(e, "resource"));
+		int k = drop_data && wh->pg ? keep_views(wh, source, schema.buf, name, kept, err) : 0;
+		if (k < 0) {
+			warehouse_rollback(wh);
+			goto out;
+		}
+		reset_one(&sql, schema.buf, e, drop_data, k);
 		json_t *st = json_object_get(e, "state");
 		char *old = st ? json_dumps(st, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 		const char *lv = json_string_value(json_object_get(e, "last_value"));
-		history_row(&sql, source, json_string_value(json_object_get(e, "resource")),
-			    drop_data ? "reset --drop-data" : "reset", lv ? lv : old, NULL, who);
+		history_row(&sql, source, name, drop_data ? "reset --drop-data" : "reset", lv ? lv : old, NULL, who);
 		free(old);
 	}
-	int ret = run_in_transaction(wh, sql.buf, err);
+	if (warehouse_exec(wh, sql.buf, err) < 0 || warehouse_commit(wh, err) < 0) {
+		warehouse_rollback(wh);
+		goto out;
+	}
+	ret = 0;
+out:
 	strbuf_release(&schema);
 	strbuf_release(&sql);
 	return ret;

@@ -18,6 +18,7 @@
 #define DANGO_INGEST_SYNC_STATE_H
 #include <jansson.h>
 #include "core/strbuf.h"
+#include "core/strvec.h"
 
 struct warehouse;
 
@@ -47,9 +48,12 @@ int sync_state_set(struct warehouse *wh, const char *source, json_t *res, const 
 /* Forget the state of one resource (res) or of the whole source (res NULL):
  * cursors are removed, tracked files are marked so that the next sync
  * reloads each file once (its rows replaced). drop_data: also drop the
- * resources' tables and forget the files. */
+ * resources' tables and forget the files; on a postgres warehouse a table
+ * that views read is emptied instead (a new empty table with its columns,
+ * the views rebuilt on it) and a line pushed to kept per such table,
+ * "raw_x.table: schema.view, ..." (see keep_views). One transaction. */
 int sync_state_reset(struct warehouse *wh, const char *source, json_t *desc, json_t *res, int drop_data,
-		     const char *who, struct strbuf *err);
+		     const char *who, struct strvec *kept, struct strbuf *err);
 
 /* One line for --dry-run: where the next sync of a resource starts. */
 void sync_state_start_line(json_t *res, struct strbuf *sb);

@@ -146,7 +146,7 @@ static int check_return(struct mctx *m, const char *name, struct jval ret)
 int dbt_custom_build(struct mctx *m, const char *body)
 {
 	struct dbt_node *n = m->n;
-	const char *name = dbt_config_str(n, "materialized");
+	const char *name = dbt_config_str(n, "materialized"), *rel = n->alias ? n->alias : n->name;
 	const struct jval *macro = name ? find_mat(m->p, name, 1) : NULL;
 	if (!macro && name)
 		macro = find_mat(m->p, name, 0);
@@ -155,7 +155,7 @@ int dbt_custom_build(struct mctx *m, const char *body)
 		return -1;
 	}
 	struct jval extra = jval_dict_new(), pre, post, ret = { 0 };
-	int r = -1;
+	int r = -1, locked = 0;
 	int hr = hook_list(m, "pre-hook", &pre);
 	jval_dict_set(extra, "pre_hooks", pre);
 	if (hr == 0) {
@@ -166,6 +166,11 @@ int dbt_custom_build(struct mctx *m, const char *body)
 		goto out;
 	jval_dict_set(extra, "sql", jval_str(body));
 	jval_dict_set(extra, "compiled_code", jval_str(body));
+	/* on postgres one build of the relation at a time, as the built-in
+	 * materializations (pg_target.c): a second run waits here */
+	if (!m->wh && dbt_pg_lock_relation(m->p, n->schema, rel, 1, m->err) < 0)
+		goto out;
+	locked = !m->wh;
 	/* one transaction, as dbt-duckdb's connection begins one and the
 	 * materialization commits it: a failure leaves the warehouse as it was */
 	if (m->wh ? mat_exec(m, "BEGIN TRANSACTION") < 0 : dbt_pg_exec(m->p, "begin", m->err) < 0)
@@ -190,6 +195,15 @@ int dbt_custom_build(struct mctx *m, const char *body)
 		dbt_pg_exec(m->p, "rollback", &ignore);
 		strbuf_release(&ignore);
 	}
+	if (locked) { /* after the commit or rollback: the next build sees ours */
+		struct strbuf e = STRBUF_INIT;
+		if (dbt_pg_lock_relation(m->p, n->schema, rel, 0, &e) < 0 && r == 0) {
+			strbuf_addbuf(m->err, &e);
+			r = -1;
+		}
+		strbuf_release(&e);
+		locked = 0;
+	}
 	/* what the materialization made or dropped under the usual names */
 	static const char *const suffixes[] = { "", "__dbt_tmp", "__dbt_backup", NULL };
 	for (const char *const *sfx = suffixes; *sfx; sfx++) {
@@ -198,6 +212,11 @@ int dbt_custom_build(struct mctx *m, const char *body)
 		free(nm);
 	}
 out:
+	if (locked) { /* the begin failed */
+		struct strbuf e = STRBUF_INIT;
+		dbt_pg_lock_relation(m->p, n->schema, rel, 0, &e);
+		strbuf_release(&e);
+	}
 	jval_unref(ret);
 	jval_unref(extra);
 	return r;

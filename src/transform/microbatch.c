@@ -19,7 +19,11 @@
  *     dbt-duckdb (1.10 on, MicrobatchConcurrency) would: concurrent_batches
  *     true, or unset and the model does not use `this`. DuckDB lets
  *     transactions of one process delete and insert disjoint rows of one
- *     table at once; only the rendering stays in order;
+ *     table at once; only the rendering stays in order. On a postgres
+ *     target each batch is a session of its own: its rows go to a
+ *     temporary table at once with the others', and the merges on the
+ *     unique_key follow in batch order (each waits for the one before it
+ *     to commit), so that a key several batches have ends as in order;
  *   - dango retry runs only the batches the last run failed or skipped
  *     (its run_results.json's batch_results), incrementally. */
 #include "transform/dbt.h"
@@ -34,6 +38,7 @@
 #include "warehouse/warehouse.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -495,6 +500,33 @@ static int run_one(struct build *b, size_t i, int incremental)
 }
 
 /* --- concurrent batches ------------------------------------------------------ */
+/* On postgres the batches merge in their order (each waits for the one
+ * before it to commit): next is the batch whose turn it is; batches that
+ * never ran (not compiled) are passed over. */
+struct turn {
+	pthread_mutex_t lock;
+	pthread_cond_t moved;
+	size_t next, to;
+	unsigned char *passed; /* [i - from]: done, or never submitted */
+	size_t from;
+};
+
+static void turn_advance(struct turn *t)
+{
+	while (t->next < t->to && t->passed[t->next - t->from])
+		t->next++;
+	pthread_cond_broadcast(&t->moved);
+}
+
+/* batch i is done (or will never run): the next one's turn */
+static void turn_pass(struct turn *t, size_t i)
+{
+	pthread_mutex_lock(&t->lock);
+	t->passed[i - t->from] = 1;
+	turn_advance(t);
+	pthread_mutex_unlock(&t->lock);
+}
+
 struct job {
 	struct mctx m;       /* on the worker's connection */
 	struct strbuf err;
@@ -504,16 +536,40 @@ struct job {
 	int r;
 	int64_t rows;
 	double secs;
-	struct warehouse *conns;
+	struct warehouse *conns; /* DuckDB */
+	void **pg_conns;         /* or postgres (PGconn) */
+	struct turn *turn;
 };
+
+static void wait_turn(void *data)
+{
+	struct job *j = data;
+	struct turn *t = j->turn;
+	pthread_mutex_lock(&t->lock);
+	while (t->next != j->i)
+		pthread_cond_wait(&t->moved, &t->lock);
+	pthread_mutex_unlock(&t->lock);
+}
 
 static void run_job(void *data, size_t worker)
 {
 	struct job *j = data;
 	double t0 = now_s();
-	j->m.wh = &j->conns[worker];
 	j->m.err = &j->err;
-	j->r = exec_batch(&j->m, j->pl, j->i, 1, j->body, &j->rows);
+	if (j->pg_conns) {
+		char start[32], end[32];
+		fmt_ts(start, sizeof(start), j->pl->starts[j->i]);
+		fmt_ts(end, sizeof(end), j->pl->ends[j->i]);
+		dbt_other_conn_for_thread(j->pg_conns[worker]);
+		j->r = dbt_pg_build_batch_concurrent(&j->m, j->body, j->pl->event_time, start, end, &j->rows, wait_turn,
+						     j);
+		dbt_other_conn_for_thread(NULL);
+		wait_turn(j); /* a batch that failed before its turn still goes in order */
+		turn_pass(j->turn, j->i);
+	} else {
+		j->m.wh = &j->conns[worker];
+		j->r = exec_batch(&j->m, j->pl, j->i, 1, j->body, &j->rows);
+	}
 	j->secs = now_s() - t0;
 }
 
@@ -551,6 +607,44 @@ static int concurrent(const struct dbt_node *n)
 	return !has_this(n->raw_sql);
 }
 
+static void close_conns(size_t k, struct warehouse *conns, void **pg_conns)
+{
+	for (size_t i = 0; i < k; i++) {
+		if (conns)
+			warehouse_close(&conns[i]);
+		else if (pg_conns[i])
+			dbt_pg_close_extra(pg_conns[i]);
+	}
+	free(conns);
+	free(pg_conns);
+}
+
+/* k connections of the run's warehouse: DuckDB's (conns) or, on a
+ * postgres target, new sessions of the server (pg_conns). -1 when one
+ * cannot be had (none kept). */
+static int open_conns(struct dbt_project *p, size_t k, struct warehouse **conns, void ***pg_conns)
+{
+	struct strbuf e = STRBUF_INIT;
+	size_t opened = 0;
+	int failed = 0;
+	if (!p->run_wh) {
+		*pg_conns = xcalloc(k, sizeof(**pg_conns));
+		while (opened < k && ((*pg_conns)[opened] = dbt_pg_connect_extra(p, &e)))
+			opened++;
+	} else {
+		*conns = xcalloc(k, sizeof(**conns));
+		while (opened < k && !failed && warehouse_connect_extra(p->run_wh, &(*conns)[opened], &e) == 0)
+			failed = dbt_duckdb_connection_setup(p, &(*conns)[opened++], &e) < 0;
+	}
+	strbuf_release(&e);
+	if (opened == k && !failed)
+		return 0;
+	close_conns(opened, *conns, *pg_conns);
+	*conns = NULL;
+	*pg_conns = NULL;
+	return -1;
+}
+
 /* Batches [from, to) at once, each on a connection of its own, up to
  * --threads of them; compiled first, one after another, on the model's
  * connection (rendering is not thread-safe and may query). 0, or -1 when
@@ -560,20 +654,13 @@ static int run_concurrently(struct build *b, size_t from, size_t to)
 	struct mctx *m = b->m;
 	struct dbt_project *p = m->p;
 	size_t k = (size_t)p->run_threads < to - from ? (size_t)p->run_threads : to - from;
-	struct warehouse *conns = xcalloc(k, sizeof(*conns));
-	struct strbuf e = STRBUF_INIT;
-	size_t opened = 0;
-	int failed = 0;
-	while (opened < k && !failed && warehouse_connect_extra(p->run_wh, &conns[opened], &e) == 0)
-		failed = dbt_duckdb_connection_setup(p, &conns[opened++], &e) < 0;
-	if (opened < k || failed) {
-		for (size_t i = 0; i < opened; i++)
-			warehouse_close(&conns[i]);
-		free(conns);
-		strbuf_release(&e);
+	struct warehouse *conns = NULL;
+	void **pg_conns = NULL;
+	struct turn turn = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, from, to, NULL, from };
+	if (open_conns(p, k, &conns, &pg_conns) < 0)
 		return -1;
-	}
-	strbuf_release(&e);
+	if (pg_conns)
+		turn.passed = xcalloc(to - from, 1);
 	dbt_log(p, 1, "Batches %zu to %zu of %zu of %s run concurrently, on %zu connections", from + 1, to, b->pl.n,
 		b->rel.buf, k);
 	struct job *jobs = xcalloc(to - from, sizeof(*jobs));
@@ -586,15 +673,20 @@ static int run_concurrently(struct build *b, size_t from, size_t to)
 		j->pl = &b->pl;
 		j->i = i;
 		j->conns = conns;
+		j->pg_conns = pg_conns;
+		j->turn = &turn;
 		struct strbuf *outer = m->err;
 		m->err = &j->err;
 		j->body = compile_batch(m, &b->pl, i, 1);
 		m->err = outer;
 		batch_start(b, i);
-		if (j->body)
+		if (j->body) {
 			pool_submit(&pool, j);
-		else
+		} else {
+			if (pg_conns)
+				turn_pass(&turn, i);
 			batch_done(b, i, -1, 0, 0, &j->err);
+		}
 	}
 	struct job *j;
 	while ((j = pool_wait(&pool)))
@@ -609,9 +701,10 @@ static int run_concurrently(struct build *b, size_t from, size_t to)
 		free(j->body);
 	}
 	free(jobs);
-	for (size_t i = 0; i < k; i++)
-		warehouse_close(&conns[i]);
-	free(conns);
+	close_conns(k, conns, pg_conns);
+	free(turn.passed);
+	pthread_mutex_destroy(&turn.lock);
+	pthread_cond_destroy(&turn.moved);
 	return 0;
 }
 
@@ -643,7 +736,7 @@ void dbt_microbatch_build(struct mctx *m, struct dbt_result *res)
 	if (run_one(&b, 0, incremental) < 0)
 		b.skip = 1;
 	size_t i = 1;
-	if (!b.skip && b.pl.n >= 4 && p->run_wh && p->run_threads > 1 && concurrent(n) &&
+	if (!b.skip && b.pl.n >= 4 && (p->run_wh || dbt_pg_live(p)) && p->run_threads > 1 && concurrent(n) &&
 	    run_concurrently(&b, 1, b.pl.n - 1) == 0)
 		i = b.pl.n - 1;
 	/* the last (or every other one, in order) */

@@ -19,6 +19,10 @@ int dbt_pg_live(const struct dbt_project *p);
 int dbt_pg_exec(struct dbt_project *p, const char *sql, struct strbuf *err);
 /* The same, *rows getting the rows the statement affected. */
 int dbt_pg_exec_count(struct dbt_project *p, const char *sql, int64_t *rows, struct strbuf *err);
+/* Take (lock) or release the session advisory lock serializing the builds
+ * of schema.name, the key of the built-in materializations' transaction
+ * lock (pg_target.c). Outside a transaction: a failed one refuses it. */
+int dbt_pg_lock_relation(struct dbt_project *p, const char *schema, const char *name, int lock, struct strbuf *err);
 /* The first column of the first row as an integer (0 if none). */
 int dbt_pg_query_int(struct dbt_project *p, const char *sql, int64_t *out, struct strbuf *err);
 /* Append schema.name's columns to the list out, as api.Column values
@@ -58,6 +62,16 @@ int dbt_pg_unit_diff(struct dbt_project *p, const char *sql, int64_t *rows, stru
 struct mctx;
 int dbt_pg_build_batch(struct mctx *m, const char *body, int incremental, const char *event_time, const char *start,
 		       const char *end, int64_t *rows);
+/* A batch of the concurrent ones (microbatch.c's run_concurrently), on this
+ * thread's connection (dbt_other_conn_for_thread): its rows into a
+ * temporary table at once, then wait_turn(data) (the batches before it are
+ * merged), then merged, in its own transaction. -1 with m->err. */
+int dbt_pg_build_batch_concurrent(struct mctx *m, const char *body, const char *event_time, const char *start,
+				  const char *end, int64_t *rows, void (*wait_turn)(void *data), void *data);
+/* A connection of the run's target for a worker of its own (a PGconn),
+ * closed with dbt_pg_close_extra; NULL with err. */
+void *dbt_pg_connect_extra(const struct dbt_project *p, struct strbuf *err);
+void dbt_pg_close_extra(void *conn);
 
 /* --- pg_extras.c: persist_docs, store_failures ------------------------------- */
 /* The descriptions of model or seed n as comments on its relation and its

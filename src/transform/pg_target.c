@@ -309,6 +309,21 @@ static void merge_sql(const struct dbt_node *n, const char *schema, const char *
 
 /* The incremental step: the new rows into a temporary table, then append,
  * delete+insert on the unique_key or merge, into the table's columns. */
+/* The temporary table a batch's or incremental model's rows go to first. */
+static int create_tmp(PGconn *c, const char *name, const char *sql, struct strbuf *run, struct strbuf *err)
+{
+	struct strbuf q = STRBUF_INIT, tmp = STRBUF_INIT;
+	strbuf_addstr(&q, "create temporary table ");
+	strbuf_addf(&tmp, "%s__dbt_tmp", name);
+	strbuf_add_sql_ident(&q, tmp.buf);
+	strbuf_addf(&q, " as (\n%s\n)", sql);
+	int ret = run_exec(c, q.buf, run, err);
+	strbuf_release(&q);
+	strbuf_release(&tmp);
+	return ret;
+}
+
+/* sql NULL: its temporary table is there already (create_tmp). */
 static int incremental_sql(PGconn *c, const struct dbt_node *n, const char *schema, const char *name,
 			   const char *sql, struct strbuf *q, struct strbuf *run, struct strbuf *err)
 {
@@ -331,10 +346,7 @@ static int incremental_sql(PGconn *c, const struct dbt_node *n, const char *sche
 	struct strbuf tmp = STRBUF_INIT, cols = STRBUF_INIT;
 	struct strvec names = STRVEC_INIT;
 	strbuf_addf(&tmp, "%s__dbt_tmp", name);
-	strbuf_addstr(q, "create temporary table ");
-	strbuf_add_sql_ident(q, tmp.buf);
-	strbuf_addf(q, " as (\n%s\n)", sql);
-	int ret = run_exec(c, q->buf, run, err);
+	int ret = sql ? create_tmp(c, name, sql, run, err) : 0;
 	if (!ret)
 		ret = table_columns(c, schema, name, &names, err);
 	for (size_t i = 0; i < names.nr; i++) {
@@ -440,16 +452,34 @@ static int project_hooks(struct dbt_project *p, PGconn *c, int end, const struct
  * and PostgreSQL's own locks would let their __dbt_tmp tables collide.
  * A transaction-level advisory lock on the relation's name serializes
  * them; it goes with the commit or rollback. */
+static void relation_lock_sql(struct strbuf *q, const char *fn, const char *schema, const char *name)
+{
+	struct strbuf key = STRBUF_INIT;
+	strbuf_addf(&key, "dango:relation:%s.%s", schema, name);
+	strbuf_addf(q, "select %s(hashtextextended(", fn);
+	strbuf_add_sql_str(q, key.buf);
+	strbuf_addstr(q, ", 0))");
+	strbuf_release(&key);
+}
+
 static int lock_relation(PGconn *c, const char *schema, const char *name, struct strbuf *err)
 {
-	struct strbuf q = STRBUF_INIT, key = STRBUF_INIT;
-	strbuf_addf(&key, "dango:relation:%s.%s", schema, name);
-	strbuf_addstr(&q, "select pg_advisory_xact_lock(hashtextextended(");
-	strbuf_add_sql_str(&q, key.buf);
-	strbuf_addstr(&q, ", 0))");
+	struct strbuf q = STRBUF_INIT;
+	relation_lock_sql(&q, "pg_advisory_xact_lock", schema, name);
 	int r = pg_exec(c, q.buf, err);
 	strbuf_release(&q);
-	strbuf_release(&key);
+	return r;
+}
+
+/* The same lock held by the session, for a custom materialization: its
+ * macro may commit (adapter.commit()) and go on in a new transaction. A
+ * session lock and a transaction lock on one key exclude each other. */
+int dbt_pg_lock_relation(struct dbt_project *p, const char *schema, const char *name, int lock, struct strbuf *err)
+{
+	struct strbuf q = STRBUF_INIT;
+	relation_lock_sql(&q, lock ? "pg_advisory_lock" : "pg_advisory_unlock", schema, name);
+	int r = dbt_pg_exec(p, q.buf, err);
+	strbuf_release(&q);
 	return r;
 }
 
@@ -615,6 +645,56 @@ int dbt_pg_build_batch(struct mctx *m, const char *body, int incremental, const 
 	if (r == 0)
 		dbt_catalog_set(p, n->schema, n->alias ? n->alias : n->name, "table");
 	return r;
+}
+
+/* A batch built at once with others of its model (microbatch.c), on this
+ * thread's own connection, in a transaction of its own: its rows go to a
+ * temporary table while the other batches compute theirs; then, its turn
+ * come (wait_turn: the batches before it have committed), it is merged
+ * under the relation's lock as build_model merges a batch. Merged in
+ * order, the table ends as a serial run leaves it, whatever keys the
+ * batches share. -1 with m->err. */
+int dbt_pg_build_batch_concurrent(struct mctx *m, const char *body, const char *event_time, const char *start,
+				  const char *end, int64_t *rows, void (*wait_turn)(void *data), void *data)
+{
+	struct dbt_project *p = m->p;
+	struct dbt_node *n = m->n;
+	PGconn *c = dbt_other_conn(p);
+	const char *name = n->alias ? n->alias : n->name;
+	struct strbuf q = STRBUF_INIT;
+	int ret = -1;
+	*rows = 0;
+	if (pg_exec(c, "begin", m->err) < 0)
+		goto out;
+	int built = create_tmp(c, name, body, &m->run, m->err);
+	wait_turn(data);
+	if (built < 0 || lock_relation(c, n->schema, name, m->err) < 0 ||
+	    incremental_sql(c, n, n->schema, name, NULL, &q, &m->run, m->err) < 0) {
+		struct strbuf ignore = STRBUF_INIT;
+		pg_exec(c, "rollback", &ignore);
+		strbuf_release(&ignore);
+		goto out;
+	}
+	if (pg_exec(c, "commit", m->err) < 0)
+		goto out;
+	strbuf_reset(&q);
+	strbuf_addstr(&q, "select count(*) from ");
+	qname(&q, n->schema, name, "");
+	strbuf_addf(&q, " where %s >= '%s' and %s < '%s'", event_time, start, event_time, end);
+	ret = dbt_pg_query_int(p, q.buf, rows, m->err);
+out:
+	strbuf_release(&q);
+	return ret;
+}
+
+void *dbt_pg_connect_extra(const struct dbt_project *p, struct strbuf *err)
+{
+	return pg_connect(p, err);
+}
+
+void dbt_pg_close_extra(void *conn)
+{
+	PQfinish(conn);
 }
 
 /* A microbatch model: its hooks once, its batches by microbatch.c (each
@@ -975,6 +1055,7 @@ int dbt_pg_run(struct dbt_project *p, void (*line)(const char *), const struct s
 			close_workers(workers, i);
 			return -1;
 		}
+	p->run_threads = threads > 0 ? threads : 1; /* microbatch.c's concurrent batches */
 	PGconn *c = workers[0].c; /* the run's hooks, and the catalog */
 	if (load_catalog(p, c, err) < 0) {
 		close_workers(workers, nthreads);
