@@ -145,6 +145,7 @@ void pg_load_duck_type(struct strbuf *sb, const char *t)
 		{ "json", "JSON" },
 		{ "bytea", "BLOB" },
 		{ "interval", "INTERVAL" },
+		{ "bit varying", "BIT" },
 		{ "numeric", "DOUBLE" },
 	};
 	size_t n = strlen(t);
@@ -164,6 +165,8 @@ void pg_load_duck_type(struct strbuf *sb, const char *t)
 	if (sscanf(t, "numeric(%d,%d)", &p, &s) == 2) {
 		if (p <= 38)
 			strbuf_addf(sb, "DECIMAL(%d,%d)", p, s);
+		else if (p == 39 && s == 0) /* what HUGEINT (or UHUGEINT) goes to */
+			strbuf_addstr(sb, "HUGEINT");
 		else
 			strbuf_addstr(sb, "DOUBLE");
 		return;
@@ -174,6 +177,69 @@ void pg_load_duck_type(struct strbuf *sb, const char *t)
 		strbuf_addstr(sb, "TIMESTAMP WITH TIME ZONE");
 	else
 		strbuf_addstr(sb, "VARCHAR"); /* character varying, char, and the rest */
+}
+
+/* format_type's text of the PostgreSQL type pg_load_pg_type gives for a
+ * DuckDB type ("TIMESTAMP[]" -> "timestamp without time zone[]"). */
+static void pg_format_type(struct strbuf *sb, const char *duck)
+{
+	static const char *const map[][2] = { { "time", "time without time zone" },
+					      { "timetz", "time with time zone" },
+					      { "timestamp", "timestamp without time zone" },
+					      { "timestamptz", "timestamp with time zone" } };
+	struct strbuf t = STRBUF_INIT;
+	pg_load_pg_type(&t, duck);
+	size_t base = t.len;
+	while (base > 2 && !strncmp(t.buf + base - 2, "[]", 2))
+		base -= 2;
+	const char *name = NULL;
+	for (size_t i = 0; i < ARRAY_SIZE(map) && !name; i++)
+		if (strlen(map[i][0]) == base && !strncmp(t.buf, map[i][0], base))
+			name = map[i][1];
+	if (name) {
+		strbuf_addstr(sb, name);
+		strbuf_addstr(sb, t.buf + base);
+	} else {
+		strbuf_addbuf(sb, &t);
+	}
+	strbuf_release(&t);
+}
+
+/* Where PostgreSQL's type does not say the DuckDB type (UTINYINT and
+ * SMALLINT are both smallint, a STRUCT is jsonb), the column's comment on
+ * the server says it, so that the stage of a later sync has the types the
+ * first sync had: the same schema checks, no drift. */
+#define TYPE_NOTE "dango: DuckDB type "
+
+/* The comment a column of DuckDB type t gets, or NULL when none is needed. */
+static char *type_note(const char *t)
+{
+	struct strbuf pg = STRBUF_INIT, back = STRBUF_INIT;
+	pg_format_type(&pg, t);
+	pg_load_duck_type(&back, pg.buf);
+	char *note = strcmp(back.buf, t) ? xasprintf(TYPE_NOTE "%s", t) : NULL;
+	strbuf_release(&pg);
+	strbuf_release(&back);
+	return note;
+}
+
+/* The DuckDB type of a server column: its note if the note still fits the
+ * column's type (a user's ALTER ... TYPE makes it stale), else the type
+ * PostgreSQL's maps to. */
+static void column_duck_type(struct strbuf *sb, const char *pg_type, const char *comment)
+{
+	if (comment && starts_with(comment, TYPE_NOTE)) {
+		const char *noted = comment + strlen(TYPE_NOTE);
+		struct strbuf want = STRBUF_INIT;
+		pg_format_type(&want, noted);
+		int fits = !strcmp(want.buf, pg_type);
+		strbuf_release(&want);
+		if (fits) {
+			strbuf_addstr(sb, noted);
+			return;
+		}
+	}
+	pg_load_duck_type(sb, pg_type);
 }
 
 /* The text of a column as COPY's CSV reads it into the PostgreSQL type:
@@ -247,12 +313,14 @@ static void add_table(struct strbuf *sb, const char *schema, const char *table)
 	strbuf_add_sql_ident(sb, table);
 }
 
-/* The columns (name, format_type) of every table of schema, ordered. */
+/* The columns (table, name, format_type, comment) of every table of schema
+ * (or of one), ordered. */
 static PGresult *pg_schema_columns(PGconn *c, const char *schema, const char *table, struct strbuf *err)
 {
 	const char *params[2] = { schema, table };
 	PGresult *r = PQexecParams(c,
-				   "SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a "
+				   "SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod), "
+				   "col_description(c.oid, a.attnum) FROM pg_attribute a "
 				   "JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
 				   "WHERE n.nspname = $1 AND ($2::text IS NULL OR c.relname = $2) AND c.relkind IN ('r', 'p') "
 				   "AND a.attnum > 0 AND NOT a.attisdropped ORDER BY c.relname, a.attnum",
@@ -621,7 +689,7 @@ static int hydrate(struct pg_load *pl, const char *source, struct strbuf *err)
 			strbuf_add_sql_ident(&sql, PQgetvalue(r, k, 1));
 			strbuf_addch(&sql, ' ');
 			strbuf_reset(&t);
-			pg_load_duck_type(&t, PQgetvalue(r, k, 2));
+			column_duck_type(&t, PQgetvalue(r, k, 2), PQgetisnull(r, k, 3) ? NULL : PQgetvalue(r, k, 3));
 			strbuf_addbuf(&sql, &t);
 		}
 		strbuf_addch(&sql, ')');
@@ -767,6 +835,123 @@ static int add_missing_columns(struct publish *pb, const char *table, const stru
 	return ret < 0 ? -1 : 0;
 }
 
+/* The USING expression of a column changed from PostgreSQL type old: a
+ * plain cast, but boolean, which PostgreSQL casts to integer only. */
+static void retype_expr(struct strbuf *sb, const char *name, const char *old, const char *duck)
+{
+	strbuf_addstr(sb, "CAST(");
+	if (!strcmp(old, "boolean") && strcmp(duck, "VARCHAR"))
+		strbuf_addstr(sb, "CAST(");
+	strbuf_add_sql_ident(sb, name);
+	if (!strcmp(old, "boolean") && strcmp(duck, "VARCHAR"))
+		strbuf_addstr(sb, " AS integer)");
+	strbuf_addstr(sb, " AS ");
+	pg_load_pg_type(sb, duck);
+	strbuf_addch(sb, ')');
+}
+
+/* Columns whose type the engine changed in the stage (a schema change
+ * accepted with --allow-schema-changes widens BIGINT to VARCHAR, DATE to
+ * TIMESTAMP...): the server's column altered to match, as DuckDB's table
+ * is; the views reading the table set aside meanwhile (PostgreSQL refuses
+ * to alter a column a view reads). */
+static int retype_columns(struct publish *pb, const char *table, const struct strvec *names,
+			  const struct strvec *types)
+{
+	PGconn *c = pb->pl->conn;
+	struct strbuf sql = STRBUF_INIT, want = STRBUF_INIT;
+	struct pg_dependents deps = PG_DEPENDENTS_INIT;
+	PGresult *r = pg_schema_columns(c, pb->schema.buf, table, pb->err);
+	int ret = r ? 0 : -1;
+	for (size_t i = 0; r && i < names->nr; i++) {
+		for (int k = 0; k < PQntuples(r); k++) {
+			const char *have = PQgetvalue(r, k, 2);
+			if (strcmp(PQgetvalue(r, k, 1), names->v[i]))
+				continue;
+			/* only where the stage's type is no longer the one the
+			 * column gave it (a column of a type of the user's stays) */
+			strbuf_reset(&want);
+			column_duck_type(&want, have, PQgetisnull(r, k, 3) ? NULL : PQgetvalue(r, k, 3));
+			if (!strcmp(want.buf, types->v[i]))
+				continue;
+			/* a STRUCT with a new field is still jsonb: its note alone changes */
+			strbuf_reset(&want);
+			pg_format_type(&want, types->v[i]);
+			if (!strcmp(want.buf, have))
+				continue;
+			if (!sql.len) {
+				strbuf_addstr(&sql, "ALTER TABLE ");
+				add_table(&sql, pb->schema.buf, table);
+			} else {
+				strbuf_addch(&sql, ',');
+			}
+			strbuf_addstr(&sql, " ALTER COLUMN ");
+			strbuf_add_sql_ident(&sql, names->v[i]);
+			strbuf_addstr(&sql, " TYPE ");
+			pg_load_pg_type(&sql, types->v[i]);
+			strbuf_addstr(&sql, " USING ");
+			retype_expr(&sql, names->v[i], have, types->v[i]);
+		}
+	}
+	if (sql.len) {
+		ret = pg_dependents_detach(c, pb->schema.buf, table, &deps, pb->err);
+		if (ret == 0)
+			ret = pg_exec(c, sql.buf, pb->err);
+		if (ret == 0)
+			ret = pg_dependents_restore(c, &deps, pb->job->source->name, pb->err);
+	}
+	PQclear(r);
+	pg_dependents_release(&deps);
+	strbuf_release(&sql);
+	strbuf_release(&want);
+	return ret;
+}
+
+/* The type notes of the columns of the server's table pg_name (in the
+ * source's schema) as the types of the stage's table need them: set where
+ * missing or different, a stale one of ours removed; a user's own comment
+ * stays on a column that needs no note. */
+static int sync_type_notes(struct publish *pb, const char *table, const char *pg_name)
+{
+	struct strvec names = STRVEC_INIT, types = STRVEC_INIT;
+	struct strbuf sql = STRBUF_INIT, what = STRBUF_INIT;
+	PGresult *r = NULL;
+	int ret = -1;
+	add_table(&what, pb->schema.buf, table);
+	if (warehouse_describe(&pb->pl->stage, what.buf, &names, &types, pb->err) < 0)
+		goto out;
+	if (!(r = pg_schema_columns(pb->pl->conn, pb->schema.buf, pg_name, pb->err)))
+		goto out;
+	strbuf_reset(&what);
+	add_table(&what, pb->schema.buf, pg_name);
+	for (size_t i = 0; i < names.nr; i++) {
+		char *want = type_note(types.v[i]);
+		const char *have = NULL;
+		for (int k = 0; k < PQntuples(r) && !have; k++)
+			if (!strcmp(PQgetvalue(r, k, 1), names.v[i]))
+				have = PQgetisnull(r, k, 3) ? "" : PQgetvalue(r, k, 3);
+		if (have && (want ? strcmp(want, have) != 0 : starts_with(have, TYPE_NOTE))) {
+			strbuf_addf(&sql, "COMMENT ON COLUMN %s.", what.buf);
+			strbuf_add_sql_ident(&sql, names.v[i]);
+			strbuf_addstr(&sql, " IS ");
+			if (want)
+				strbuf_add_sql_str(&sql, want);
+			else
+				strbuf_addstr(&sql, "NULL");
+			strbuf_addstr(&sql, "; ");
+		}
+		free(want);
+	}
+	ret = sql.len ? pg_exec(pb->pl->conn, sql.buf, pb->err) : 0;
+out:
+	PQclear(r);
+	strvec_clear(&names);
+	strvec_clear(&types);
+	strbuf_release(&sql);
+	strbuf_release(&what);
+	return ret;
+}
+
 /* The engine's own columns that hold one value in every row of a load
  * (_dlt_load_id, a file's name and times...): a third of a CSV row's bytes
  * for narrow tables. Into a table no reader sees yet (a new one, a
@@ -831,18 +1016,6 @@ static int set_defaults(struct publish *pb, const char *pg_target, const struct 
 	return ret;
 }
 
-/* format_type's name of a type pg_load_pg_type gives. */
-static const char *format_type_name(const char *t)
-{
-	static const char *const map[][2] = { { "time", "time without time zone" },
-					      { "timestamp", "timestamp without time zone" },
-					      { "timestamptz", "timestamp with time zone" } };
-	for (size_t i = 0; i < ARRAY_SIZE(map); i++)
-		if (!strcmp(t, map[i][0]))
-			return map[i][1];
-	return t;
-}
-
 /* Are the columns of an existing table on the server exactly the types
  * the stage's would get (so binary fields match them)? */
 static int server_types_match(struct publish *pb, const char *table, const struct strvec *names,
@@ -854,10 +1027,9 @@ static int server_types_match(struct publish *pb, const char *table, const struc
 	for (size_t i = 0; ok && i < names->nr; i++) {
 		int found = 0;
 		strbuf_reset(&want);
-		pg_load_pg_type(&want, types->v[i]);
+		pg_format_type(&want, types->v[i]);
 		for (int k = 0; k < PQntuples(r) && !found; k++)
-			found = !strcmp(PQgetvalue(r, k, 1), names->v[i]) &&
-				!strcmp(PQgetvalue(r, k, 2), format_type_name(want.buf));
+			found = !strcmp(PQgetvalue(r, k, 1), names->v[i]) && !strcmp(PQgetvalue(r, k, 2), want.buf);
 		ok = found;
 	}
 	PQclear(r);
@@ -1005,7 +1177,8 @@ static int publish_swap(struct publish *pb, const char *table, const struct strv
 	strbuf_reset(&sql);
 	strbuf_addf(&sql, "DROP TABLE IF EXISTS %s; CREATE TABLE %s ", newt.buf, newt.buf);
 	column_defs(&sql, names, types);
-	if (pg_exec(c, sql.buf, pb->err) < 0 || copy_stage_table(pb, table, newt.buf, 2, &rows) < 0)
+	if (pg_exec(c, sql.buf, pb->err) < 0 || copy_stage_table(pb, table, newt.buf, 2, &rows) < 0 ||
+	    sync_type_notes(pb, table, nname.buf) < 0)
 		goto out;
 	strbuf_reset(&sql);
 	/* views on the old table: set aside, then rebuilt on the new one */
@@ -1129,7 +1302,9 @@ static int publish_data_table(struct publish *pb, const char *table)
 		ret = publish_swap(pb, table, &names, &types, staged);
 		goto out;
 	}
-	if (add_missing_columns(pb, table, &names, &types) < 0 || replay_replace_where(pb, table) < 0)
+	if (add_missing_columns(pb, table, &names, &types) < 0 || retype_columns(pb, table, &names, &types) < 0 ||
+	    sync_type_notes(pb, table, table) < 0 ||
+	    replay_replace_where(pb, table) < 0)
 		goto out;
 	if (mode == MODE_MERGE)
 		ret = publish_merge(pb, table, r);

@@ -12,6 +12,14 @@
  * _dlt_loads and file metadata beside them. A killed sync leaves PostgreSQL
  * as it was.
  *
+ * Types: each DuckDB type has its PostgreSQL one (pg_load_pg_type). Where
+ * that does not say the DuckDB type (UTINYINT and SMALLINT are both
+ * smallint, STRUCT and MAP are jsonb, TIMESTAMP_S is timestamp), the
+ * column's comment on the server does ("dango: DuckDB type UTINYINT"), so
+ * that the stage of the next sync has the types of the last: a re-sync of
+ * an unchanged source is no schema change. A type the engine changes
+ * (--allow-schema-changes) is altered on the server too.
+ *
  * Each source is guarded by a session advisory lock on the server (keyed on
  * its schema name), not by the project's file lock: syncs of different
  * sources run at once; a second sync of the same source waits or fails.
