@@ -258,12 +258,12 @@ static void export_expr(struct strbuf *sb, const char *name, const char *type)
 		size_t e2;
 		if (duck_is_nested(inner) || duck_is_list(inner, &e2))
 			strbuf_addf(sb, "CAST(to_json(%s) AS VARCHAR)", col.buf);
-		else /* an array literal: every element quoted, NULL bare */
+		else /* an array literal: every element quoted, NULL bare; bytea in hex */
 			strbuf_addf(sb,
 				    "CASE WHEN %1$s IS NULL THEN NULL ELSE '{' || coalesce(array_to_string(list_transform(%1$s, "
-				    "x -> CASE WHEN x IS NULL THEN 'NULL' ELSE '\"' || replace(replace(CAST(x AS VARCHAR), "
+				    "x -> CASE WHEN x IS NULL THEN 'NULL' ELSE '\"' || replace(replace(%2$s, "
 				    "'\\', '\\\\'), '\"', '\\\"') || '\"' END), ','), '') || '}' END",
-				    col.buf);
+				    col.buf, ieq(inner, "BLOB") ? "'\\x' || hex(x)" : "CAST(x AS VARCHAR)");
 		free(inner);
 	} else {
 		strbuf_addbuf(sb, &col);
@@ -1277,6 +1277,36 @@ out:
 	return ret;
 }
 
+/* PostgreSQL's timestamp keeps microseconds: a TIMESTAMP_NS column's
+ * nanoseconds are rounded away, said in a warning rather than silently. */
+static int warn_nanoseconds(struct publish *pb, const char *table, const struct strvec *names,
+			    const struct strvec *types)
+{
+	struct strbuf sql = STRBUF_INIT, col = STRBUF_INIT;
+	int ret = 0;
+	for (size_t i = 0; i < names->nr && !ret; i++) {
+		int64_t n = 0;
+		char a[32];
+		if (!ieq(types->v[i], "TIMESTAMP_NS"))
+			continue;
+		strbuf_reset(&col);
+		strbuf_add_sql_ident(&col, names->v[i]);
+		strbuf_reset(&sql);
+		strbuf_addf(&sql, "SELECT count(*) FROM ");
+		add_table(&sql, pb->schema.buf, table);
+		strbuf_addf(&sql, " WHERE epoch_ns(%s) %% 1000 <> 0", col.buf);
+		ret = warehouse_query_int(&pb->pl->stage, sql.buf, &n, pb->err);
+		if (!ret && n)
+			strvec_pushf(&pb->job->warnings,
+				     "%s.%s.%s: %s value%s with nanoseconds, which PostgreSQL's timestamp does not keep: "
+				     "rounded to the microsecond",
+				     pb->schema.buf, table, names->v[i], fmt_count(a, n), n == 1 ? "" : "s");
+	}
+	strbuf_release(&sql);
+	strbuf_release(&col);
+	return ret;
+}
+
 static int publish_data_table(struct publish *pb, const char *table)
 {
 	struct sync_job *job = pb->job;
@@ -1293,6 +1323,8 @@ static int publish_data_table(struct publish *pb, const char *table)
 	}
 	add_table(&t, pb->schema.buf, table);
 	if (warehouse_describe(&pb->pl->stage, t.buf, &names, &types, pb->err) < 0)
+		goto out;
+	if (warn_nanoseconds(pb, table, &names, &types) < 0)
 		goto out;
 	enum table_mode mode = table_mode(job, r);
 	int exists = pg_table_columns(pb->pl->conn, pb->schema.buf, table, &have, pb->err);
