@@ -1277,8 +1277,9 @@ out:
 	return ret;
 }
 
-/* PostgreSQL's timestamp keeps microseconds: a TIMESTAMP_NS column's
- * nanoseconds are rounded away, said in a warning rather than silently. */
+/* PostgreSQL's timestamp keeps microseconds: the nanoseconds of a
+ * TIMESTAMP_NS column (or list) are rounded away, said in a warning rather
+ * than silently. */
 static int warn_nanoseconds(struct publish *pb, const char *table, const struct strvec *names,
 			    const struct strvec *types)
 {
@@ -1287,20 +1288,24 @@ static int warn_nanoseconds(struct publish *pb, const char *table, const struct 
 	for (size_t i = 0; i < names->nr && !ret; i++) {
 		int64_t n = 0;
 		char a[32];
-		if (!ieq(types->v[i], "TIMESTAMP_NS"))
+		int list = ieq(types->v[i], "TIMESTAMP_NS[]");
+		if (!list && !ieq(types->v[i], "TIMESTAMP_NS"))
 			continue;
 		strbuf_reset(&col);
 		strbuf_add_sql_ident(&col, names->v[i]);
 		strbuf_reset(&sql);
 		strbuf_addf(&sql, "SELECT count(*) FROM ");
 		add_table(&sql, pb->schema.buf, table);
-		strbuf_addf(&sql, " WHERE epoch_ns(%s) %% 1000 <> 0", col.buf);
+		if (list)
+			strbuf_addf(&sql, " WHERE len(list_filter(%s, x -> epoch_ns(x) %% 1000 <> 0)) > 0", col.buf);
+		else
+			strbuf_addf(&sql, " WHERE epoch_ns(%s) %% 1000 <> 0", col.buf);
 		ret = warehouse_query_int(&pb->pl->stage, sql.buf, &n, pb->err);
 		if (!ret && n)
 			strvec_pushf(&pb->job->warnings,
-				     "%s.%s.%s: %s value%s with nanoseconds, which PostgreSQL's timestamp does not keep: "
-				     "rounded to the microsecond",
-				     pb->schema.buf, table, names->v[i], fmt_count(a, n), n == 1 ? "" : "s");
+				     "%s.%s.%s: %s row%s nanoseconds, which PostgreSQL's timestamp does not keep: rounded "
+				     "to the microsecond",
+				     pb->schema.buf, table, names->v[i], fmt_count(a, n), n == 1 ? " has" : "s have");
 	}
 	strbuf_release(&sql);
 	strbuf_release(&col);

@@ -2,7 +2,8 @@
 # Every type a source gives maps to PostgreSQL and back without loss (#19):
 # the same sources synced into a DuckDB project and into a postgres one (a
 # parquet folder with integers of every width and sign, decimals up to 38
-# digits, floats with their infinities, boolean, date, time, timetz,
+# digits, floats with their infinities, boolean, date, time (and with
+# nanoseconds), timetz,
 # timestamps of every unit, timestamptz, interval, uuid, text with unicode,
 # quotes, backslashes, newlines, empty and NULL, blob, json, lists of each
 # scalar type (blob too), fixed-size arrays, structs, maps, nested lists; a
@@ -22,9 +23,9 @@ dango init gen >/dev/null </dev/null
 for P in d p; do dango init $P --skip-wizard >/dev/null </dev/null && mkdir -p $P/data/types; done
 (cd p && pg_warehouse_use)
 
-COLS="id, i1, i2, i4, i8, u1, u2, u4, u8, d5, d18, d38, d38s, f4, f8, b, dt, tm, ttz, ts, ts_ms, tstz, iv, u, s, bl, js,
+COLS="id, i1, i2, i4, i8, u1, u2, u4, u8, d5, d18, d38, d38s, f4, f8, b, dt, tm, tm_ns, ttz, ts, ts_ms, tstz, iv, u, s, bl, js,
       l_i, l_s, l_bl, l_d, l_dt, l_tz, l_u, l_b, l_f, l_iv, l_tm, l_js, l_u1, arr, st, m, ll, l_st"
-SCALAR="id, i1, i2, i4, i8, u1, u2, u4, u8, d5, d18, d38, d38s, f4, f8, b, dt, tm, ttz, ts, ts_ms, tstz, iv, u, s, bl, js,
+SCALAR="id, i1, i2, i4, i8, u1, u2, u4, u8, d5, d18, d38, d38s, f4, f8, b, dt, tm, tm_ns, ttz, ts, ts_ms, tstz, iv, u, s, bl, js,
       l_i, l_s, l_bl, l_d, l_dt, l_tz, l_u, l_b, l_f, l_iv, l_tm, l_js, l_u1, arr"
 
 # rows FROM..TO of every type as a parquet file of both projects
@@ -36,7 +37,7 @@ gen_types() {
   255::UTINYINT, 65535::USMALLINT, 4294967295::UINTEGER, 18446744073709551615::UBIGINT,
   (-999.99)::DECIMAL(5,2), 123456789012.345678::DECIMAL(18,6), 99999999999999999999999999999999999999::DECIMAL(38,0),
   (-1234567890123456789012345678.9012345678)::DECIMAL(38,10), '-inf'::FLOAT, 'nan'::DOUBLE, true,
-  DATE '0044-03-15 (BC)', TIME '23:59:59.999999', TIMETZ '10:00:00+02', TIMESTAMP '1999-12-31 23:59:59.999999',
+  DATE '0044-03-15 (BC)', TIME '23:59:59.999999', TIME_NS '01:02:03.123456789', TIMETZ '10:00:00+02', TIMESTAMP '1999-12-31 23:59:59.999999',
   TIMESTAMP_MS '2024-01-01 10:00:00.123', TIMESTAMPTZ '2024-06-30 23:30:00+05:30',
   INTERVAL '1 year 2 months 3 days 04:05:06.789', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'::UUID,
   'héllo ✓ 日本 \"q\" ''s\\ back	tab
@@ -52,18 +53,18 @@ line', 'é✓'], ['\\x00\\xFF'::BLOB, ''::BLOB, NULL], [1.50::DECIMAL(10,2), NUL
   0::UTINYINT, 0::USMALLINT, 0::UINTEGER, 9007199254740993::UBIGINT,
   0.01::DECIMAL(5,2), (-0.000001)::DECIMAL(18,6), (-99999999999999999999999999999999999999)::DECIMAL(38,0),
   0.0000000001::DECIMAL(38,10), 3.4028235e38::FLOAT, 1.7976931348623157e308::DOUBLE, false,
-  DATE 'infinity', TIME '00:00:00', TIMETZ '23:59:59-11', TIMESTAMP 'infinity', TIMESTAMP_MS '1969-12-31 23:59:59.999',
+  DATE 'infinity', TIME '00:00:00', TIME_NS '23:59:59.999999999', TIMETZ '23:59:59-11', TIMESTAMP 'infinity', TIMESTAMP_MS '1969-12-31 23:59:59.999',
   TIMESTAMPTZ '-infinity', INTERVAL '14 months 40 days 100:00:00.5', 'ffffffff-ffff-ffff-ffff-ffffffffffff'::UUID,
   '', ''::BLOB, '[]'::JSON, [], [], [], [], [], [], [], [], [], [], [], [], [], [4, 5, 6]::INTEGER[3],
   {'a': NULL, 'b': '', 'c': []}, MAP {}, [[]], []),
  (3, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
   NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-  NULL, NULL, NULL, NULL, NULL, NULL)
+  NULL, NULL, NULL, NULL, NULL, NULL, NULL)
  ) t($COLS)
  UNION ALL SELECT i, (i % 100)::TINYINT, i::SMALLINT, (i * 1000)::INTEGER, i * 1000000000000, (i % 256)::UTINYINT,
   i::USMALLINT, i::UINTEGER, i::UBIGINT * 1000000000000000, (i / 100)::DECIMAL(5,2), (i / 7)::DECIMAL(18,6),
   (i::HUGEINT * 1000000000000000000000000000000)::DECIMAL(38,0), (i / 3)::DECIMAL(38,10), (i / 4)::FLOAT, i / 3, i % 2 = 0, DATE '2024-01-01' + i::INTEGER, TIME '00:00:00' + INTERVAL (i) SECOND,
-  TIMETZ '12:00:00+01', TIMESTAMP '2024-01-01' + INTERVAL (i) HOUR, TIMESTAMP_MS '2024-01-01 00:00:00.5',
+  TIME_NS '12:00:00.000000001', TIMETZ '12:00:00+01', TIMESTAMP '2024-01-01' + INTERVAL (i) HOUR, TIMESTAMP_MS '2024-01-01 00:00:00.5',
   TIMESTAMPTZ '2024-01-01 00:00:00+00' + INTERVAL (i) MINUTE, INTERVAL (i) DAY, md5(i::VARCHAR)::UUID,
   'row ' || i, ('r' || i)::BLOB, ('{\"i\": ' || i || '}')::JSON, [i, i + 1]::INTEGER[], ['s' || i], [('b' || i)::BLOB],
   [(i / 10)::DECIMAL(10,2)], [DATE '2024-01-01'], [TIMESTAMPTZ '2024-01-01 00:00:00+00'], [md5(i::VARCHAR)::UUID],
@@ -109,12 +110,12 @@ test_expect_success 'setup: a parquet folder of every type and a CSV of 128-bit 
 '
 
 cat >psql.expect <<\EOF
-id|i1|i2|i4|i8|u1|u2|u4|u8|d5|d18|d38|d38s|f4|f8|b|dt|tm|ttz|ts|ts_ms|tstz|iv|u|s|bl|js|l_i|l_s|l_bl|l_d|l_dt|l_tz|l_u|l_b|l_f|l_iv|l_tm|l_js|l_u1|arr|st|m|ll|l_st
-1|-128|-32768|-2147483648|-9223372036854775808|255|65535|4294967295|18446744073709551615|-999.99|123456789012.345678|99999999999999999999999999999999999999|-1234567890123456789012345678.9012345678|-Infinity|NaN|t|0044-03-15 BC|23:59:59.999999|08:00:00+00|1999-12-31 23:59:59.999999|2024-01-01 10:00:00.123|2024-06-30 18:00:00+00|1 year 2 mons 3 days 04:05:06.789|a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11|héllo ✓ 日本 "q" 's\ back	tab
+id|i1|i2|i4|i8|u1|u2|u4|u8|d5|d18|d38|d38s|f4|f8|b|dt|tm|tm_ns|ttz|ts|ts_ms|tstz|iv|u|s|bl|js|l_i|l_s|l_bl|l_d|l_dt|l_tz|l_u|l_b|l_f|l_iv|l_tm|l_js|l_u1|arr|st|m|ll|l_st
+1|-128|-32768|-2147483648|-9223372036854775808|255|65535|4294967295|18446744073709551615|-999.99|123456789012.345678|99999999999999999999999999999999999999|-1234567890123456789012345678.9012345678|-Infinity|NaN|t|0044-03-15 BC|23:59:59.999999|01:02:03.123456789|08:00:00+00|1999-12-31 23:59:59.999999|2024-01-01 10:00:00.123|2024-06-30 18:00:00+00|1 year 2 mons 3 days 04:05:06.789|a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11|héllo ✓ 日本 "q" 's\ back	tab
 new line|\x00ff10|{"a": [1, 2.5, null], "s": "x\\y é"}|{1,NULL,-3}|{"a\"b","c\\d","e,f","{g}","","NULL",NULL,"new
 line",é✓}|{"\\x00ff","\\x",NULL}|{1.50,NULL}|{2024-02-29,infinity}|{"2024-01-01 08:00:00+00",NULL}|{00000000-0000-0000-0000-000000000001}|{t,f,NULL}|{Infinity,-0.5,1e+300}|{"1 day 00:00:01"}|{10:00:00.5}|{"{\"k\": 1}"}|{0,255}|{1,2,3}|{"a": 1, "b": "q\"x\\y", "c": [1, 2]}|{"k": 1, "l": null}|[[1, 2], [3]]|[{"x": 1, "y": "z"}]
-2|127|32767|2147483647|9223372036854775807|0|0|0|9007199254740993|0.01|-0.000001|-99999999999999999999999999999999999999|0.0000000001|3.4028235e+38|1.7976931348623157e+308|f|infinity|00:00:00|10:59:59+00|infinity|1969-12-31 23:59:59.999|-infinity|1 year 2 mons 40 days 100:00:00.5|ffffffff-ffff-ffff-ffff-ffffffffffff||\x|[]|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{4,5,6}|{"a": null, "b": "", "c": []}|{}|[[]]|[]
-3||||||||||||||||||||||||||||||||||||||||||||
+2|127|32767|2147483647|9223372036854775807|0|0|0|9007199254740993|0.01|-0.000001|-99999999999999999999999999999999999999|0.0000000001|3.4028235e+38|1.7976931348623157e+308|f|infinity|00:00:00|23:59:59.999999999|10:59:59+00|infinity|1969-12-31 23:59:59.999|-infinity|1 year 2 mons 40 days 100:00:00.5|ffffffff-ffff-ffff-ffff-ffffffffffff||\x|[]|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{4,5,6}|{"a": null, "b": "", "c": []}|{}|[[]]|[]
+3|||||||||||||||||||||||||||||||||||||||||||||
 (3 rows)
 EOF
 cat >big.expect <<\EOF
@@ -163,14 +164,21 @@ test_expect_success 'a full refresh: the same again, no drift' '
 '
 
 test_expect_success 'nanoseconds: rounded to the microsecond with a warning; none, no warning' '
-    (cd gen && dango query --write "COPY (SELECT 1 AS id, TIMESTAMP_NS '"'"'2024-01-01 00:00:00.123456789'"'"' AS t
-        UNION ALL SELECT 2, TIMESTAMP_NS '"'"'2024-01-01 00:00:00.5'"'"') TO '"'"'../p/data/ns.parquet'"'"' (FORMAT parquet)") >/dev/null &&
+    (cd gen && dango query --write "COPY (SELECT 1 AS id, TIMESTAMP_NS '"'"'2024-01-01 00:00:00.123456789'"'"' AS t,
+          [TIMESTAMP_NS '"'"'2024-01-01 00:00:00.000000001'"'"'] AS l
+        UNION ALL SELECT 2, TIMESTAMP_NS '"'"'2024-01-01 00:00:00.5'"'"', [TIMESTAMP_NS '"'"'2024-01-01 00:00:00.000001'"'"']
+        UNION ALL SELECT 3, TIMESTAMP_NS '"'"'2024-01-01 00:00:00.000000999'"'"', [])
+        TO '"'"'../p/data/ns.parquet'"'"' (FORMAT parquet)") >/dev/null &&
     cd p && dango source add local_files --name ns --directory data --set "file_pattern=ns.parquet" >/dev/null &&
     dango sync ns >out 2>err &&
-    test_grep "raw_ns.ns.t: 1 value with nanoseconds, which PostgreSQL.s timestamp does not keep: rounded to the microsecond" err &&
-    whq "SELECT id, t FROM raw_ns.ns ORDER BY id" >got &&
-    printf "id|t\n1|2024-01-01 00:00:00.123457\n2|2024-01-01 00:00:00.5\n(2 rows)\n" >expect && test_cmp expect got &&
-    (cd ../gen && dango query --write "COPY (SELECT 3 AS id, TIMESTAMP_NS '"'"'2024-01-02 00:00:00.25'"'"' AS t)
+    test_grep "raw_ns.ns.t: 2 rows have nanoseconds, which PostgreSQL.s timestamp does not keep: rounded to the microsecond" err &&
+    test_grep "raw_ns.ns.l: 1 row has nanoseconds" err &&
+    whq "SELECT id, t, l FROM raw_ns.ns ORDER BY id" >got &&
+    printf "%s\n" "id|t|l" "1|2024-01-01 00:00:00.123457|{\"2024-01-01 00:00:00\"}" \
+        "2|2024-01-01 00:00:00.5|{\"2024-01-01 00:00:00.000001\"}" "3|2024-01-01 00:00:00.000001|{}" "(3 rows)" >expect &&
+    test_cmp expect got &&
+    (cd ../gen && dango query --write "COPY (SELECT 4 AS id, TIMESTAMP_NS '"'"'2024-01-02 00:00:00.25'"'"' AS t,
+          [TIMESTAMP_NS '"'"'2024-01-02 00:00:00.000002'"'"'] AS l)
         TO '"'"'../p/data/ns.parquet'"'"' (FORMAT parquet)") >/dev/null &&
     dango sync ns >out 2>err && test_grep ! "nanoseconds" err && test_grep ! "drift" err
 '
