@@ -1808,7 +1808,7 @@ static int swap_tables(struct loader *l)
 /* The post-sync hooks, after the commit of every successful sync (CLI,
  * scheduler, web page): schema drift governance. The data is in: a hook's
  * failure is a warning, never a failed sync. */
-static void post_sync(struct warehouse *wh, struct sync_job *job)
+void sync_post_sync(struct warehouse *wh, struct sync_job *job)
 {
 	struct strbuf e = STRBUF_INIT;
 	if (!job->opts->dry_run && job->project &&
@@ -2001,7 +2001,8 @@ int sync_load(struct warehouse *wh, struct sync_job *job, struct sync_result *re
 			diagnose(wh, failed, err);
 		goto out;
 	}
-	post_sync(wh, job);
+	if (!job->publish_later)
+		sync_post_sync(wh, job);
 	for (size_t i = 0; i < job->nr_resources; i++)
 		res->rows += job->resources[i]->rows;
 	if (l.sample)

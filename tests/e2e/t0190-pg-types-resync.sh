@@ -7,7 +7,8 @@
 # column comment, so a re-sync of an unchanged source reports no schema
 # drift and refuses nothing. A real type change still does, and with
 # --allow-schema-changes the server's column is widened as DuckDB's would
-# be (a view reading it is rebuilt).
+# be (a view reading it is rebuilt). A sync that fails in PostgreSQL
+# records no drift.
 . "$(dirname "$0")/lib.sh"
 . "$TESTS_DIR/e2e/db_lib.sh"
 
@@ -143,6 +144,18 @@ test_expect_success 'a real type change is refused, and with --allow-schema-chan
     printf "format_type|col_description\ntext|\n(1 row)\n" >expect &&
     test_cmp expect got &&
     dango sync nested >out 2>err && test_grep ! "schema change" out
+'
+
+test_expect_success 'a sync that fails in PostgreSQL records no drift (the rows never got in)' '
+    whq "CREATE VIEW public.maps AS SELECT id, m FROM raw_nested.nested" >/dev/null &&
+    (cd ../gen && dango query --write "COPY (SELECT 3 AS id, 1::UTINYINT AS u1) TO '"'"'../p/data/nested/d.parquet'"'"' (FORMAT parquet)") >/dev/null &&
+    rm data/nested/a.parquet data/nested/b.parquet data/nested/c.parquet &&
+    test_must_fail dango sync nested --full-refresh -y --allow-schema-changes >out 2>err &&
+    test_grep "the view public.maps, which reads raw_nested.nested, no longer fits" err &&
+    test_grep ! "drift" err &&
+    test_expect_code 1 dango governance drift-report nested >out &&
+    test_grep "nested.u1 *type changed UTINYINT -> VARCHAR" out &&
+    test_grep ! "nested.m" out
 '
 
 test_done
