@@ -385,6 +385,15 @@ static int copy_finish(PGconn *c, int failed, int64_t *rows, struct strbuf *err)
 	return err->len ? -1 : 0;
 }
 
+/* What a user can do about a COPY the server refused for a value it cannot
+ * hold at all: the NUL character, which DuckDB's text and JSON may carry. */
+static void explain_copy_error(struct strbuf *err)
+{
+	if (strstr(err->buf, "encoding \"UTF8\": 0x00") || strstr(err->buf, "\\u0000 cannot be converted"))
+		strbuf_addstr(err, "\n(a value holds a NUL character, which PostgreSQL's text and jsonb cannot store; "
+				   "remove it from the source data)");
+}
+
 /* COPY target FROM STDIN with the rows of `select` (run on the stage). */
 static int copy_to_pg(struct pg_load *pl, const char *select, const char *target, int freeze, int64_t *rows,
 		      struct strbuf *err)
@@ -446,6 +455,8 @@ static int copy_to_pg(struct pg_load *pl, const char *select, const char *target
 	}
 drain:
 	ret = copy_finish(c, send_failed, rows, err);
+	if (ret < 0)
+		explain_copy_error(err);
 out:
 	if (started)
 		pthread_join(th, NULL);
@@ -522,6 +533,8 @@ static int copy_binary_to_pg(struct pg_load *pl, const char *select, const char 
 		if (sent < 0)
 			strbuf_addf(err, "reading the rows for %s: %s", target, e2.buf);
 		ret = copy_finish(c, sent > 0, rows, err);
+		if (ret < 0)
+			explain_copy_error(err);
 	}
 	pgbin_release(&e);
 	wh_result_free(&r);

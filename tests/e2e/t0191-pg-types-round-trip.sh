@@ -2,18 +2,19 @@
 # Every type a source gives maps to PostgreSQL and back without loss (#19):
 # the same sources synced into a DuckDB project and into a postgres one (a
 # parquet folder with integers of every width and sign, decimals up to 38
-# digits, floats with their infinities, boolean, date, time (and with
-# nanoseconds), timetz,
-# timestamps of every unit, timestamptz, interval, uuid, text with unicode,
-# quotes, backslashes, newlines, empty and NULL, blob, json, lists of each
-# scalar type (blob too), fixed-size arrays, structs, maps, nested lists; a
-# CSV with HUGEINT and UHUGEINT beyond 2^64), read back after the first
-# sync, an incremental re-sync (a new file, a changed CSV) and a full
-# refresh: psql's SELECT on the server as a user reads it, and dango
-# query's printed values equal on both warehouses (CSV for the scalar and
-# list columns; JSON, keys sorted, for every column: structs and maps are
-# jsonb in PostgreSQL). Nanoseconds, which PostgreSQL cannot keep, are
-# rounded with a warning, never silently.
+# digits, floats with their infinities, boolean, date, time (also with
+# nanoseconds), timetz, timestamps of every unit, timestamptz, interval,
+# uuid, text with unicode, quotes, backslashes, newlines, empty and NULL,
+# blob, json, lists of each scalar type (blob too), fixed-size arrays,
+# structs, maps, nested lists; a CSV with HUGEINT and UHUGEINT beyond 2^64),
+# read back after the first sync, an incremental re-sync (a new file, a
+# changed CSV) and a full refresh: psql's SELECT on the server as a user
+# reads it, and dango query's printed values equal on both warehouses (CSV
+# for the scalar and list columns; JSON, keys sorted, for every column:
+# structs and maps are jsonb in PostgreSQL). Nanoseconds of a timestamp,
+# which PostgreSQL cannot keep, are rounded with a warning, never silently;
+# a NUL character, which it cannot store at all, fails the sync with a
+# message saying so.
 . "$(dirname "$0")/lib.sh"
 . "$TESTS_DIR/e2e/db_lib.sh"
 
@@ -181,6 +182,23 @@ test_expect_success 'nanoseconds: rounded to the microsecond with a warning; non
           [TIMESTAMP_NS '"'"'2024-01-02 00:00:00.000002'"'"'] AS l)
         TO '"'"'../p/data/ns.parquet'"'"' (FORMAT parquet)") >/dev/null &&
     dango sync ns >out 2>err && test_grep ! "nanoseconds" err && test_grep ! "drift" err
+'
+
+test_expect_success 'a value PostgreSQL cannot store (NUL in text or JSON) fails the sync, saying so; nothing changes' '
+    cd p && mkdir data/nul &&
+    (cd ../gen && dango query --write "COPY (SELECT 1 AS id, '"'"'a'"'"' || chr(0) || '"'"'b'"'"' AS s)
+        TO '"'"'../p/data/nul/s.parquet'"'"' (FORMAT parquet)") >/dev/null &&
+    dango source add local_files --name nul --directory data/nul >/dev/null &&
+    test_must_fail dango sync nul >out 2>err &&
+    test_grep "column s" err &&
+    test_grep "a value holds a NUL character, which PostgreSQL.s text and jsonb cannot store; remove it from the source data" err &&
+    rm data/nul/s.parquet &&
+    (cd ../gen && dango query --write "COPY (SELECT 1 AS id, '"'"'{\"a\": \"x\\u0000y\"}'"'"'::JSON AS j)
+        TO '"'"'../p/data/nul/j.parquet'"'"' (FORMAT parquet)") >/dev/null &&
+    test_must_fail dango sync nul >out 2>err &&
+    test_grep "column j" err && test_grep "a value holds a NUL character" err &&
+    whq "SELECT count(*) FROM information_schema.tables WHERE table_schema = '"'"'raw_nul'"'"'" >got &&
+    printf "count\n0\n(1 row)\n" >expect && test_cmp expect got
 '
 
 test_done
