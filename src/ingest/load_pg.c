@@ -223,12 +223,124 @@ static char *type_note(const char *t)
 	return note;
 }
 
-/* The DuckDB type of a server column: its note if the note still fits the
- * column's type (a user's ALTER ... TYPE makes it stale), else the type
- * PostgreSQL's maps to. */
+/* ---- a type as DuckDB prints it, and nothing else ----
+ * A note is read from the server and pasted into the stage's CREATE TABLE:
+ * whoever may comment on the table must not get DuckDB to run an
+ * expression (DEFAULT, CHECK, a generated column, another statement). So a
+ * note is used only if it is a type in DuckDB's printed grammar: NAME, NAME
+ * WITH TIME ZONE, DECIMAL(p,s), ENUM('a', 'b'), STRUCT/UNION(field TYPE,
+ * ...), MAP(TYPE, TYPE), each with [] or [n] suffixes. */
+static int plain_type(const char **p, int depth);
+
+static void skip_comma(const char **p)
+{
+	*p += **p == ',';
+	*p += **p == ' ';
+}
+
+/* 'a''b' or "a""b" */
+static int quoted(const char **p, char q)
+{
+	if (**p != q)
+		return 0;
+	for (const char *s = *p + 1; *s; s++) {
+		if (*s != q)
+			continue;
+		if (s[1] != q) {
+			*p = s + 1;
+			return 1;
+		}
+		s++;
+	}
+	return 0;
+}
+
+/* NAME (lower: a field's name, lowercase too) */
+static int word(const char **p, int lower)
+{
+	const char *s = *p;
+	while ((*s >= 'A' && *s <= 'Z') || *s == '_' || (s > *p && *s >= '0' && *s <= '9') ||
+	       (lower && *s >= 'a' && *s <= 'z'))
+		s++;
+	int ok = s > *p;
+	*p = s;
+	return ok;
+}
+
+static int digits(const char **p)
+{
+	const char *s = *p;
+	while (*s >= '0' && *s <= '9')
+		s++;
+	int ok = s > *p;
+	*p = s;
+	return ok;
+}
+
+static int plain_base(const char **p, int depth)
+{
+	const char *name = *p;
+	if (!word(p, 0))
+		return 0;
+	size_t n = (size_t)(*p - name);
+	if (n == 7 && !strncmp(name, "DECIMAL", n) && **p == '(') {
+		++*p;
+		if (!digits(p) || *(*p)++ != ',' || !digits(p))
+			return 0;
+		return *(*p)++ == ')';
+	}
+	if (**p != '(') {
+		if (starts_with(*p, " WITH TIME ZONE"))
+			*p += strlen(" WITH TIME ZONE");
+		return 1;
+	}
+	++*p;
+	int fields = (n == 6 && !strncmp(name, "STRUCT", n)) || (n == 5 && !strncmp(name, "UNION", n));
+	int is_enum = n == 4 && !strncmp(name, "ENUM", n), is_map = n == 3 && !strncmp(name, "MAP", n);
+	if (!fields && !is_enum && !is_map)
+		return 0;
+	for (int i = 0; **p != ')'; i++) {
+		if (i)
+			skip_comma(p);
+		if (is_enum && !quoted(p, '\''))
+			return 0;
+		if (fields && !quoted(p, '"') && !word(p, 1))
+			return 0;
+		if (fields && *(*p)++ != ' ')
+			return 0;
+		if (!is_enum && !plain_type(p, depth + 1))
+			return 0;
+		if (**p != ',' && **p != ')')
+			return 0;
+	}
+	++*p;
+	return 1;
+}
+
+static int plain_type(const char **p, int depth)
+{
+	if (depth > 32 || !plain_base(p, depth))
+		return 0;
+	while (**p == '[') {
+		++*p;
+		digits(p);
+		if (*(*p)++ != ']')
+			return 0;
+	}
+	return 1;
+}
+
+static int is_plain_type(const char *t)
+{
+	return plain_type(&t, 0) && !*t;
+}
+
+/* The DuckDB type of a server column: its note if the note is a type and
+ * still fits the column's type (a user's ALTER ... TYPE makes it stale),
+ * else the type PostgreSQL's maps to. */
 static void column_duck_type(struct strbuf *sb, const char *pg_type, const char *comment)
 {
-	if (comment && starts_with(comment, TYPE_NOTE)) {
+	if (comment && starts_with(comment, TYPE_NOTE) && is_plain_type(comment + strlen(TYPE_NOTE))) {
 		const char *noted = comment + strlen(TYPE_NOTE);
 		struct strbuf want = STRBUF_INIT;
 		pg_format_type(&want, noted);

@@ -158,4 +158,20 @@ test_expect_success 'a sync that fails in PostgreSQL records no drift (the rows 
     test_grep ! "nested.m" out
 '
 
+test_expect_success 'a note that is not a plain type is ignored and removed: nothing of it runs in the stage' '
+    whq "COMMENT ON COLUMN raw_nested.nested.u1 IS '"'"'dango: DuckDB type VARCHAR); COPY (SELECT 1) TO '"''"'$PWD/pwned.csv'"''"'; CREATE TABLE raw_nested.x (y VARCHAR'"'"';
+         COMMENT ON COLUMN raw_nested.nested.st IS '"'"'dango: DuckDB type STRUCT(a INTEGER DEFAULT (1), b VARCHAR)'"'"'" >/dev/null &&
+    rm data/nested/d.parquet &&
+    (cd ../gen && dango query --write "COPY (SELECT 4 AS id, '"'"'few'"'"' AS u1, 70000::UINTEGER AS u4,
+        {'"'"'a'"'"': 1, '"'"'b'"'"': '"'"'x'"'"'} AS st, MAP {'"'"'k'"'"': 1} AS m, [[1, 2], [3]] AS ll, 1::TINYINT AS i1,
+        TIMESTAMP_S '"'"'2024-01-01 10:00:00'"'"' AS ts_s)
+        TO '"'"'../p/data/nested/e.parquet'"'"' (FORMAT parquet)" >/dev/null) &&
+    { dango sync nested >out 2>err || { cat out err; false; }; } &&
+    test_grep "Loaded 1 row into raw_nested.nested" out && test_grep ! "schema change" out &&
+    test ! -e pwned.csv &&
+    whq "SELECT col_description(attrelid, attnum) FROM pg_attribute WHERE attrelid = '"'"'raw_nested.nested'"'"'::regclass
+         AND attname IN ('"'"'u1'"'"', '"'"'st'"'"') ORDER BY attnum" >got &&
+    printf "col_description\n\n\n(2 rows)\n" >expect && test_cmp expect got
+'
+
 test_done

@@ -6,7 +6,7 @@
 # nanoseconds), timetz, timestamps of every unit, timestamptz, interval,
 # uuid, text with unicode, quotes, backslashes, newlines, empty and NULL,
 # blob, json, lists of each scalar type (blob too), fixed-size arrays,
-# structs, maps, nested lists; a CSV with HUGEINT and UHUGEINT beyond 2^64),
+# structs (field names quoted too), maps, nested lists; a CSV with HUGEINT and UHUGEINT beyond 2^64),
 # read back after the first sync, an incremental re-sync (a new file, a
 # changed CSV) and a full refresh: psql's SELECT on the server as a user
 # reads it, and dango query's printed values equal on both warehouses (CSV
@@ -25,7 +25,7 @@ for P in d p; do dango init $P --skip-wizard >/dev/null </dev/null && mkdir -p $
 (cd p && pg_warehouse_use)
 
 COLS="id, i1, i2, i4, i8, u1, u2, u4, u8, d5, d18, d38, d38s, f4, f8, b, dt, tm, tm_ns, ttz, ts, ts_ms, tstz, iv, u, s, bl, js,
-      l_i, l_s, l_bl, l_d, l_dt, l_tz, l_u, l_b, l_f, l_iv, l_tm, l_js, l_u1, arr, st, m, ll, l_st"
+      l_i, l_s, l_bl, l_d, l_dt, l_tz, l_u, l_b, l_f, l_iv, l_tm, l_js, l_u1, arr, st, m, ll, l_st, st_q"
 SCALAR="id, i1, i2, i4, i8, u1, u2, u4, u8, d5, d18, d38, d38s, f4, f8, b, dt, tm, tm_ns, ttz, ts, ts_ms, tstz, iv, u, s, bl, js,
       l_i, l_s, l_bl, l_d, l_dt, l_tz, l_u, l_b, l_f, l_iv, l_tm, l_js, l_u1, arr"
 
@@ -49,7 +49,7 @@ line', 'é✓'], ['\\x00\\xFF'::BLOB, ''::BLOB, NULL], [1.50::DECIMAL(10,2), NUL
   ['00000000-0000-0000-0000-000000000001'::UUID], [true, false, NULL], ['inf'::DOUBLE, -0.5, 1e300],
   [INTERVAL '1 day 00:00:01'], [TIME '10:00:00.5'], ['{\"k\": 1}'::JSON], [0::UTINYINT, 255::UTINYINT],
   [1, 2, 3]::INTEGER[3], {'a': 1, 'b': 'q\"x\\y', 'c': [1, 2]}, MAP {'k': 1, 'l': NULL}, [[1, 2], [3]],
-  [{'x': 1, 'y': 'z'}]),
+  [{'x': 1, 'y': 'z'}], {'my field': 1, 'Up': 'x', 'select': true, 'a\"q': 4}),
  (2, 127::TINYINT, 32767::SMALLINT, 2147483647::INTEGER, 9223372036854775807::BIGINT,
   0::UTINYINT, 0::USMALLINT, 0::UINTEGER, 9007199254740993::UBIGINT,
   0.01::DECIMAL(5,2), (-0.000001)::DECIMAL(18,6), (-99999999999999999999999999999999999999)::DECIMAL(38,0),
@@ -57,10 +57,10 @@ line', 'é✓'], ['\\x00\\xFF'::BLOB, ''::BLOB, NULL], [1.50::DECIMAL(10,2), NUL
   DATE 'infinity', TIME '00:00:00', TIME_NS '23:59:59.999999999', TIMETZ '23:59:59-11', TIMESTAMP 'infinity', TIMESTAMP_MS '1969-12-31 23:59:59.999',
   TIMESTAMPTZ '-infinity', INTERVAL '14 months 40 days 100:00:00.5', 'ffffffff-ffff-ffff-ffff-ffffffffffff'::UUID,
   '', ''::BLOB, '[]'::JSON, [], [], [], [], [], [], [], [], [], [], [], [], [], [4, 5, 6]::INTEGER[3],
-  {'a': NULL, 'b': '', 'c': []}, MAP {}, [[]], []),
+  {'a': NULL, 'b': '', 'c': []}, MAP {}, [[]], [], NULL),
  (3, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
   NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-  NULL, NULL, NULL, NULL, NULL, NULL, NULL)
+  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)
  ) t($COLS)
  UNION ALL SELECT i, (i % 100)::TINYINT, i::SMALLINT, (i * 1000)::INTEGER, i * 1000000000000, (i % 256)::UTINYINT,
   i::USMALLINT, i::UINTEGER, i::UBIGINT * 1000000000000000, (i / 100)::DECIMAL(5,2), (i / 7)::DECIMAL(18,6),
@@ -70,7 +70,8 @@ line', 'é✓'], ['\\x00\\xFF'::BLOB, ''::BLOB, NULL], [1.50::DECIMAL(10,2), NUL
   'row ' || i, ('r' || i)::BLOB, ('{\"i\": ' || i || '}')::JSON, [i, i + 1]::INTEGER[], ['s' || i], [('b' || i)::BLOB],
   [(i / 10)::DECIMAL(10,2)], [DATE '2024-01-01'], [TIMESTAMPTZ '2024-01-01 00:00:00+00'], [md5(i::VARCHAR)::UUID],
   [i % 2 = 0], [i / 8], [INTERVAL (i) HOUR], [TIME '01:00:00'], [('{\"i\": ' || i || '}')::JSON], [(i % 256)::UTINYINT],
-  [i, i, i]::INTEGER[3], {'a': i, 'b': 'v' || i, 'c': [i]}, MAP {'k': i}, [[i]], [{'x': i, 'y': 'y'}]
+  [i, i, i]::INTEGER[3], {'a': i, 'b': 'v' || i, 'c': [i]}, MAP {'k': i}, [[i]], [{'x': i, 'y': 'y'}],
+  {'my field': i, 'Up': 'u', 'select': false, 'a\"q': 0}
  FROM range(4, 200) r(i)) WHERE id BETWEEN $from AND $to) TO '../$P/data/types/$file' (FORMAT parquet)"
         ) >/dev/null || return 1
     done
@@ -111,12 +112,12 @@ test_expect_success 'setup: a parquet folder of every type and a CSV of 128-bit 
 '
 
 cat >psql.expect <<\EOF
-id|i1|i2|i4|i8|u1|u2|u4|u8|d5|d18|d38|d38s|f4|f8|b|dt|tm|tm_ns|ttz|ts|ts_ms|tstz|iv|u|s|bl|js|l_i|l_s|l_bl|l_d|l_dt|l_tz|l_u|l_b|l_f|l_iv|l_tm|l_js|l_u1|arr|st|m|ll|l_st
+id|i1|i2|i4|i8|u1|u2|u4|u8|d5|d18|d38|d38s|f4|f8|b|dt|tm|tm_ns|ttz|ts|ts_ms|tstz|iv|u|s|bl|js|l_i|l_s|l_bl|l_d|l_dt|l_tz|l_u|l_b|l_f|l_iv|l_tm|l_js|l_u1|arr|st|m|ll|l_st|st_q
 1|-128|-32768|-2147483648|-9223372036854775808|255|65535|4294967295|18446744073709551615|-999.99|123456789012.345678|99999999999999999999999999999999999999|-1234567890123456789012345678.9012345678|-Infinity|NaN|t|0044-03-15 BC|23:59:59.999999|01:02:03.123456789|08:00:00+00|1999-12-31 23:59:59.999999|2024-01-01 10:00:00.123|2024-06-30 18:00:00+00|1 year 2 mons 3 days 04:05:06.789|a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11|héllo ✓ 日本 "q" 's\ back	tab
 new line|\x00ff10|{"a": [1, 2.5, null], "s": "x\\y é"}|{1,NULL,-3}|{"a\"b","c\\d","e,f","{g}","","NULL",NULL,"new
-line",é✓}|{"\\x00ff","\\x",NULL}|{1.50,NULL}|{2024-02-29,infinity}|{"2024-01-01 08:00:00+00",NULL}|{00000000-0000-0000-0000-000000000001}|{t,f,NULL}|{Infinity,-0.5,1e+300}|{"1 day 00:00:01"}|{10:00:00.5}|{"{\"k\": 1}"}|{0,255}|{1,2,3}|{"a": 1, "b": "q\"x\\y", "c": [1, 2]}|{"k": 1, "l": null}|[[1, 2], [3]]|[{"x": 1, "y": "z"}]
-2|127|32767|2147483647|9223372036854775807|0|0|0|9007199254740993|0.01|-0.000001|-99999999999999999999999999999999999999|0.0000000001|3.4028235e+38|1.7976931348623157e+308|f|infinity|00:00:00|23:59:59.999999999|10:59:59+00|infinity|1969-12-31 23:59:59.999|-infinity|1 year 2 mons 40 days 100:00:00.5|ffffffff-ffff-ffff-ffff-ffffffffffff||\x|[]|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{4,5,6}|{"a": null, "b": "", "c": []}|{}|[[]]|[]
-3|||||||||||||||||||||||||||||||||||||||||||||
+line",é✓}|{"\\x00ff","\\x",NULL}|{1.50,NULL}|{2024-02-29,infinity}|{"2024-01-01 08:00:00+00",NULL}|{00000000-0000-0000-0000-000000000001}|{t,f,NULL}|{Infinity,-0.5,1e+300}|{"1 day 00:00:01"}|{10:00:00.5}|{"{\"k\": 1}"}|{0,255}|{1,2,3}|{"a": 1, "b": "q\"x\\y", "c": [1, 2]}|{"k": 1, "l": null}|[[1, 2], [3]]|[{"x": 1, "y": "z"}]|{"Up": "x", "a\"q": 4, "select": true, "my field": 1}
+2|127|32767|2147483647|9223372036854775807|0|0|0|9007199254740993|0.01|-0.000001|-99999999999999999999999999999999999999|0.0000000001|3.4028235e+38|1.7976931348623157e+308|f|infinity|00:00:00|23:59:59.999999999|10:59:59+00|infinity|1969-12-31 23:59:59.999|-infinity|1 year 2 mons 40 days 100:00:00.5|ffffffff-ffff-ffff-ffff-ffffffffffff||\x|[]|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{4,5,6}|{"a": null, "b": "", "c": []}|{}|[[]]|[]|
+3||||||||||||||||||||||||||||||||||||||||||||||
 (3 rows)
 EOF
 cat >big.expect <<\EOF
