@@ -6,15 +6,15 @@
 # nanoseconds), timetz, timestamps of every unit, timestamptz, interval,
 # uuid, text with unicode, quotes, backslashes, newlines, empty and NULL,
 # blob, json, lists of each scalar type (blob too), fixed-size arrays,
-# structs (field names quoted too), maps, nested lists; a CSV with HUGEINT and UHUGEINT beyond 2^64),
-# read back after the first sync, an incremental re-sync (a new file, a
-# changed CSV) and a full refresh: psql's SELECT on the server as a user
-# reads it, and dango query's printed values equal on both warehouses (CSV
-# for the scalar and list columns; JSON, keys sorted, for every column:
-# structs and maps are jsonb in PostgreSQL). Nanoseconds of a timestamp,
-# which PostgreSQL cannot keep, are rounded with a warning, never silently;
-# a NUL character, which it cannot store at all, fails the sync with a
-# message saying so.
+# structs (field names quoted too), maps, nested lists; a CSV with HUGEINT
+# and UHUGEINT beyond 2^64), read back after the first sync, an
+# incremental re-sync (a new file, a changed CSV) and a full refresh:
+# psql's SELECT on the server as a user reads it, and dango query's printed
+# values equal on both warehouses (CSV for the scalar and list columns;
+# JSON, keys sorted, for every column: structs and maps are jsonb in
+# PostgreSQL). Nanoseconds of a timestamp, which PostgreSQL cannot keep,
+# are rounded with a warning, never silently; a NUL character, which it
+# cannot store at all, fails the sync with a message saying so.
 . "$(dirname "$0")/lib.sh"
 . "$TESTS_DIR/e2e/db_lib.sh"
 
