@@ -174,4 +174,20 @@ test_expect_success 'a note that is not a plain type is ignored and removed: not
     printf "col_description\n\n\n(2 rows)\n" >expect && test_cmp expect got
 '
 
+test_expect_success 'a column added later gets its note too: the next sync of it is no change' '
+    (cd ../gen && dango query --write "COPY (SELECT 5 AS id, '"'"'more'"'"' AS u1, 70000::UINTEGER AS u4,
+        {'"'"'a'"'"': 1, '"'"'b'"'"': '"'"'x'"'"'} AS st, MAP {'"'"'k'"'"': 1} AS m, [[1, 2], [3]] AS ll, 1::TINYINT AS i1,
+        TIMESTAMP_S '"'"'2024-01-01 10:00:00'"'"' AS ts_s, 65535::USMALLINT AS added)
+        TO '"'"'../p/data/nested/f.parquet'"'"' (FORMAT parquet)" >/dev/null) &&
+    dango sync nested --allow-schema-changes >out 2>err &&
+    test_grep "new column added" out &&
+    whq "SELECT format_type(atttypid, atttypmod), col_description(attrelid, attnum) FROM pg_attribute
+         WHERE attrelid = '"'"'raw_nested.nested'"'"'::regclass AND attname = '"'"'added'"'"'" >got &&
+    printf "format_type|col_description\ninteger|dango: DuckDB type USMALLINT\n(1 row)\n" >expect && test_cmp expect got &&
+    cp data/nested/f.parquet data/nested/g.parquet &&
+    dango sync nested >out 2>err && test_grep ! "schema change" out && test_grep ! "added" err &&
+    whq "SELECT id, added FROM raw_nested.nested WHERE added IS NOT NULL ORDER BY _dango_filename" >got &&
+    printf "id|added\n5|65535\n5|65535\n(2 rows)\n" >expect && test_cmp expect got
+'
+
 test_done
