@@ -701,9 +701,12 @@ static char *misfit(struct loader *l, const struct sync_batch *b, const char *ra
 	strbuf_add_sql_ident(&col, raw);
 	strbuf_addf(&sql, "SELECT CAST(%s AS VARCHAR) FROM %s WHERE %s IS NOT NULL AND (TRY_CAST(%s AS %s) IS NULL",
 		    col.buf, b->relation, col.buf, col.buf, ttype);
-	/* a value that converts with a loss (1.5 to 2, a time dropped) does not fit either */
+	/* a value that converts with a loss (1.5 to 2, a time dropped) does not fit either;
+	 * TRY_CAST back too: a value that cannot come back (a DOUBLE past UHUGEINT's
+	 * range) misfits rather than failing the query, and with it the transaction
+	 * the next columns' checks run in */
 	if (strcmp(btype, "VARCHAR"))
-		strbuf_addf(&sql, " OR CAST(TRY_CAST(%s AS %s) AS %s) IS DISTINCT FROM %s", col.buf, ttype, btype,
+		strbuf_addf(&sql, " OR TRY_CAST(TRY_CAST(%s AS %s) AS %s) IS DISTINCT FROM %s", col.buf, ttype, btype,
 			    col.buf);
 	strbuf_addstr(&sql, ") LIMIT 1");
 	if (warehouse_query(l->wh, sql.buf, &r, err) == 0) {
