@@ -3,6 +3,7 @@
 #include "ingest/backup.h"
 #include "ingest/connector.h"
 #include "ingest/pg_dependents.h"
+#include "ingest/pg_types.h"
 #include "ingest/sync.h"
 #include "core/strbuf.h"
 #include "core/strvec.h"
@@ -47,312 +48,7 @@ static int is_skipped_table(const char *t)
 	return sync_backup_parse(t, NULL, NULL) || (n > 11 && !strcmp(t + n - 11, "__dango_new"));
 }
 
-/* ---- types ------------------------------------------------------------------ */
-
-static int ieq(const char *a, const char *b)
-{
-	return !strcasecmp(a, b);
-}
-
-static int istarts(const char *s, const char *prefix)
-{
-	return !strncasecmp(s, prefix, strlen(prefix));
-}
-
-/* A DuckDB type that holds other types (and goes to jsonb), but a plain list. */
-static int duck_is_nested(const char *t)
-{
-	return istarts(t, "STRUCT") || istarts(t, "MAP") || istarts(t, "UNION");
-}
-
-/* "INTEGER[]" -> 1 with the element type's length in *elem_len */
-static int duck_is_list(const char *t, size_t *elem_len)
-{
-	size_t n = strlen(t);
-	if (n < 3 || t[n - 1] != ']')
-		return 0;
-	const char *open = strrchr(t, '[');
-	if (!open || open == t)
-		return 0;
-	*elem_len = (size_t)(open - t);
-	return 1;
-}
-
-void pg_load_pg_type(struct strbuf *sb, const char *t)
-{
-	static const char *const map[][2] = {
-		{ "BOOLEAN", "boolean" },	      { "TINYINT", "smallint" },
-		{ "SMALLINT", "smallint" },	      { "INTEGER", "integer" },
-		{ "BIGINT", "bigint" },		      { "HUGEINT", "numeric(39,0)" },
-		{ "UTINYINT", "smallint" },	      { "USMALLINT", "integer" },
-		{ "UINTEGER", "bigint" },	      { "UBIGINT", "numeric(20,0)" },
-		{ "UHUGEINT", "numeric(39,0)" },      { "FLOAT", "real" },
-		{ "DOUBLE", "double precision" },     { "VARCHAR", "text" },
-		{ "DATE", "date" },		      { "TIME", "time" },
-		{ "TIME WITH TIME ZONE", "timetz" },  { "TIMESTAMP", "timestamp" },
-		{ "TIMESTAMP_S", "timestamp" },	      { "TIMESTAMP_MS", "timestamp" },
-		{ "TIMESTAMP_NS", "timestamp" },      { "TIMESTAMP WITH TIME ZONE", "timestamptz" },
-		{ "UUID", "uuid" },		      { "JSON", "jsonb" },
-		{ "BLOB", "bytea" },		      { "INTERVAL", "interval" },
-		{ "BIT", "bit varying" },
-	};
-	size_t elem;
-	for (size_t i = 0; i < ARRAY_SIZE(map); i++)
-		if (ieq(t, map[i][0])) {
-			strbuf_addstr(sb, map[i][1]);
-			return;
-		}
-	if (istarts(t, "DECIMAL")) {
-		strbuf_addf(sb, "numeric%s", t + 7);
-		return;
-	}
-	if (!duck_is_nested(t) && duck_is_list(t, &elem)) {
-		char *inner = xstrndup(t, elem);
-		size_t e2;
-		if (duck_is_nested(inner) || duck_is_list(inner, &e2)) {
-			strbuf_addstr(sb, "jsonb");
-		} else {
-			pg_load_pg_type(sb, inner);
-			strbuf_addstr(sb, "[]");
-		}
-		free(inner);
-		return;
-	}
-	if (duck_is_nested(t)) {
-		strbuf_addstr(sb, "jsonb");
-		return;
-	}
-	strbuf_addstr(sb, "text"); /* ENUM and the like: their text */
-}
-
-void pg_load_duck_type(struct strbuf *sb, const char *t)
-{
-	static const char *const map[][2] = {
-		{ "smallint", "SMALLINT" },
-		{ "integer", "INTEGER" },
-		{ "bigint", "BIGINT" },
-		{ "real", "FLOAT" },
-		{ "double precision", "DOUBLE" },
-		{ "text", "VARCHAR" },
-		{ "boolean", "BOOLEAN" },
-		{ "date", "DATE" },
-		{ "time without time zone", "TIME" },
-		{ "time with time zone", "TIME WITH TIME ZONE" },
-		{ "timestamp without time zone", "TIMESTAMP" },
-		{ "timestamp with time zone", "TIMESTAMP WITH TIME ZONE" },
-		{ "uuid", "UUID" },
-		{ "jsonb", "JSON" },
-		{ "json", "JSON" },
-		{ "bytea", "BLOB" },
-		{ "interval", "INTERVAL" },
-		{ "bit varying", "BIT" },
-		{ "numeric", "DOUBLE" },
-	};
-	size_t n = strlen(t);
-	if (n > 2 && !strcmp(t + n - 2, "[]")) {
-		char *inner = xstrndup(t, n - 2);
-		pg_load_duck_type(sb, inner);
-		strbuf_addstr(sb, "[]");
-		free(inner);
-		return;
-	}
-	for (size_t i = 0; i < ARRAY_SIZE(map); i++)
-		if (!strcmp(t, map[i][0])) {
-			strbuf_addstr(sb, map[i][1]);
-			return;
-		}
-	int p, s;
-	if (sscanf(t, "numeric(%d,%d)", &p, &s) == 2) {
-		if (p <= 38)
-			strbuf_addf(sb, "DECIMAL(%d,%d)", p, s);
-		else if (p == 39 && s == 0) /* what HUGEINT (or UHUGEINT) goes to */
-			strbuf_addstr(sb, "HUGEINT");
-		else
-			strbuf_addstr(sb, "DOUBLE");
-		return;
-	}
-	if (starts_with(t, "timestamp(") && strstr(t, "without"))
-		strbuf_addstr(sb, "TIMESTAMP");
-	else if (starts_with(t, "timestamp(") && strstr(t, "with time zone"))
-		strbuf_addstr(sb, "TIMESTAMP WITH TIME ZONE");
-	else
-		strbuf_addstr(sb, "VARCHAR"); /* character varying, char, and the rest */
-}
-
-/* format_type's text of the PostgreSQL type pg_load_pg_type gives for a
- * DuckDB type ("TIMESTAMP[]" -> "timestamp without time zone[]"). */
-static void pg_format_type(struct strbuf *sb, const char *duck)
-{
-	static const char *const map[][2] = { { "time", "time without time zone" },
-					      { "timetz", "time with time zone" },
-					      { "timestamp", "timestamp without time zone" },
-					      { "timestamptz", "timestamp with time zone" } };
-	struct strbuf t = STRBUF_INIT;
-	pg_load_pg_type(&t, duck);
-	size_t base = t.len;
-	while (base > 2 && !strncmp(t.buf + base - 2, "[]", 2))
-		base -= 2;
-	const char *name = NULL;
-	for (size_t i = 0; i < ARRAY_SIZE(map) && !name; i++)
-		if (strlen(map[i][0]) == base && !strncmp(t.buf, map[i][0], base))
-			name = map[i][1];
-	if (name) {
-		strbuf_addstr(sb, name);
-		strbuf_addstr(sb, t.buf + base);
-	} else {
-		strbuf_addbuf(sb, &t);
-	}
-	strbuf_release(&t);
-}
-
-/* Where PostgreSQL's type does not say the DuckDB type (UTINYINT and
- * SMALLINT are both smallint, a STRUCT is jsonb), the column's comment on
- * the server says it, so that the stage of a later sync has the types the
- * first sync had: the same schema checks, no drift. */
-#define TYPE_NOTE "dango: DuckDB type "
-
-/* The comment a column of DuckDB type t gets, or NULL when none is needed. */
-static char *type_note(const char *t)
-{
-	struct strbuf pg = STRBUF_INIT, back = STRBUF_INIT;
-	pg_format_type(&pg, t);
-	pg_load_duck_type(&back, pg.buf);
-	char *note = strcmp(back.buf, t) ? xasprintf(TYPE_NOTE "%s", t) : NULL;
-	strbuf_release(&pg);
-	strbuf_release(&back);
-	return note;
-}
-
-/* ---- a type as DuckDB prints it, and nothing else ----
- * A note is read from the server and pasted into the stage's CREATE TABLE:
- * whoever may comment on the table must not get DuckDB to run an
- * expression (DEFAULT, CHECK, a generated column, another statement). So a
- * note is used only if it is a type in DuckDB's printed grammar: NAME, NAME
- * WITH TIME ZONE, DECIMAL(p,s), ENUM('a', 'b'), STRUCT/UNION(field TYPE,
- * ...), MAP(TYPE, TYPE), each with [] or [n] suffixes. */
-static int plain_type(const char **p, int depth);
-
-static void skip_comma(const char **p)
-{
-	*p += **p == ',';
-	*p += **p == ' ';
-}
-
-/* 'a''b' or "a""b" */
-static int quoted(const char **p, char q)
-{
-	if (**p != q)
-		return 0;
-	for (const char *s = *p + 1; *s; s++) {
-		if (*s != q)
-			continue;
-		if (s[1] != q) {
-			*p = s + 1;
-			return 1;
-		}
-		s++;
-	}
-	return 0;
-}
-
-/* NAME (lower: a field's name, lowercase too) */
-static int word(const char **p, int lower)
-{
-	const char *s = *p;
-	while ((*s >= 'A' && *s <= 'Z') || *s == '_' || (s > *p && *s >= '0' && *s <= '9') ||
-	       (lower && *s >= 'a' && *s <= 'z'))
-		s++;
-	int ok = s > *p;
-	*p = s;
-	return ok;
-}
-
-static int digits(const char **p)
-{
-	const char *s = *p;
-	while (*s >= '0' && *s <= '9')
-		s++;
-	int ok = s > *p;
-	*p = s;
-	return ok;
-}
-
-static int plain_base(const char **p, int depth)
-{
-	const char *name = *p;
-	if (!word(p, 0))
-		return 0;
-	size_t n = (size_t)(*p - name);
-	if (n == 7 && !strncmp(name, "DECIMAL", n) && **p == '(') {
-		++*p;
-		if (!digits(p) || *(*p)++ != ',' || !digits(p))
-			return 0;
-		return *(*p)++ == ')';
-	}
-	if (**p != '(') {
-		if (starts_with(*p, " WITH TIME ZONE"))
-			*p += strlen(" WITH TIME ZONE");
-		return 1;
-	}
-	++*p;
-	int fields = (n == 6 && !strncmp(name, "STRUCT", n)) || (n == 5 && !strncmp(name, "UNION", n));
-	int is_enum = n == 4 && !strncmp(name, "ENUM", n), is_map = n == 3 && !strncmp(name, "MAP", n);
-	if (!fields && !is_enum && !is_map)
-		return 0;
-	for (int i = 0; **p != ')'; i++) {
-		if (i)
-			skip_comma(p);
-		if (is_enum && !quoted(p, '\''))
-			return 0;
-		if (fields && !quoted(p, '"') && !word(p, 1))
-			return 0;
-		if (fields && *(*p)++ != ' ')
-			return 0;
-		if (!is_enum && !plain_type(p, depth + 1))
-			return 0;
-		if (**p != ',' && **p != ')')
-			return 0;
-	}
-	++*p;
-	return 1;
-}
-
-static int plain_type(const char **p, int depth)
-{
-	if (depth > 32 || !plain_base(p, depth))
-		return 0;
-	while (**p == '[') {
-		++*p;
-		digits(p);
-		if (*(*p)++ != ']')
-			return 0;
-	}
-	return 1;
-}
-
-static int is_plain_type(const char *t)
-{
-	return plain_type(&t, 0) && !*t;
-}
-
-/* The DuckDB type of a server column: its note if the note is a type and
- * still fits the column's type (a user's ALTER ... TYPE makes it stale),
- * else the type PostgreSQL's maps to. */
-static void column_duck_type(struct strbuf *sb, const char *pg_type, const char *comment)
-{
-	if (comment && starts_with(comment, TYPE_NOTE) && is_plain_type(comment + strlen(TYPE_NOTE))) {
-		const char *noted = comment + strlen(TYPE_NOTE);
-		struct strbuf want = STRBUF_INIT;
-		pg_format_type(&want, noted);
-		int fits = !strcmp(want.buf, pg_type);
-		strbuf_release(&want);
-		if (fits) {
-			strbuf_addstr(sb, noted);
-			return;
-		}
-	}
-	pg_load_duck_type(sb, pg_type);
-}
+/* ---- types (the mapping itself: pg_types.c) -------------------------------- */
 
 /* The text of a column as COPY's CSV reads it into the PostgreSQL type:
  * most types print alike in both; bytea, arrays and nested values not. */
@@ -361,21 +57,21 @@ static void export_expr(struct strbuf *sb, const char *name, const char *type)
 	struct strbuf col = STRBUF_INIT;
 	size_t elem;
 	strbuf_add_sql_ident(&col, name);
-	if (ieq(type, "BLOB")) {
+	if (!strcasecmp(type, "BLOB")) {
 		strbuf_addf(sb, "'\\x' || hex(%s)", col.buf);
-	} else if (duck_is_nested(type)) {
+	} else if (pg_types_nested(type)) {
 		strbuf_addf(sb, "CAST(to_json(%s) AS VARCHAR)", col.buf);
-	} else if (duck_is_list(type, &elem)) {
+	} else if (pg_types_list(type, &elem)) {
 		char *inner = xstrndup(type, elem);
 		size_t e2;
-		if (duck_is_nested(inner) || duck_is_list(inner, &e2))
+		if (pg_types_nested(inner) || pg_types_list(inner, &e2))
 			strbuf_addf(sb, "CAST(to_json(%s) AS VARCHAR)", col.buf);
 		else /* an array literal: every element quoted, NULL bare; bytea in hex */
 			strbuf_addf(sb,
 				    "CASE WHEN %1$s IS NULL THEN NULL ELSE '{' || coalesce(array_to_string(list_transform(%1$s, "
 				    "x -> CASE WHEN x IS NULL THEN 'NULL' ELSE '\"' || replace(replace(%2$s, "
 				    "'\\', '\\\\'), '\"', '\\\"') || '\"' END), ','), '') || '}' END",
-				    col.buf, ieq(inner, "BLOB") ? "'\\x' || hex(x)" : "CAST(x AS VARCHAR)");
+				    col.buf, !strcasecmp(inner, "BLOB") ? "'\\x' || hex(x)" : "CAST(x AS VARCHAR)");
 		free(inner);
 	} else {
 		strbuf_addbuf(sb, &col);
@@ -814,7 +510,7 @@ static int hydrate(struct pg_load *pl, const char *source, struct strbuf *err)
 			strbuf_add_sql_ident(&sql, PQgetvalue(r, k, 1));
 			strbuf_addch(&sql, ' ');
 			strbuf_reset(&t);
-			column_duck_type(&t, PQgetvalue(r, k, 2), PQgetisnull(r, k, 3) ? NULL : PQgetvalue(r, k, 3));
+			pg_types_column(&t, PQgetvalue(r, k, 2), PQgetisnull(r, k, 3) ? NULL : PQgetvalue(r, k, 3));
 			strbuf_addbuf(&sql, &t);
 		}
 		strbuf_addch(&sql, ')');
@@ -996,12 +692,12 @@ static int retype_columns(struct publish *pb, const char *table, const struct st
 			/* only where the stage's type is no longer the one the
 			 * column gave it (a column of a type of the user's stays) */
 			strbuf_reset(&want);
-			column_duck_type(&want, have, PQgetisnull(r, k, 3) ? NULL : PQgetvalue(r, k, 3));
+			pg_types_column(&want, have, PQgetisnull(r, k, 3) ? NULL : PQgetvalue(r, k, 3));
 			if (!strcmp(want.buf, types->v[i]))
 				continue;
 			/* a STRUCT with a new field is still jsonb: its note alone changes */
 			strbuf_reset(&want);
-			pg_format_type(&want, types->v[i]);
+			pg_types_format(&want, types->v[i]);
 			if (!strcmp(want.buf, have))
 				continue;
 			if (!sql.len) {
@@ -1050,12 +746,12 @@ static int sync_type_notes(struct publish *pb, const char *table, const char *pg
 	strbuf_reset(&what);
 	add_table(&what, pb->schema.buf, pg_name);
 	for (size_t i = 0; i < names.nr; i++) {
-		char *want = type_note(types.v[i]);
+		char *want = pg_types_note(types.v[i]);
 		const char *have = NULL;
 		for (int k = 0; k < PQntuples(r) && !have; k++)
 			if (!strcmp(PQgetvalue(r, k, 1), names.v[i]))
 				have = PQgetisnull(r, k, 3) ? "" : PQgetvalue(r, k, 3);
-		if (have && (want ? strcmp(want, have) != 0 : starts_with(have, TYPE_NOTE))) {
+		if (have && (want ? strcmp(want, have) != 0 : starts_with(have, PG_TYPES_NOTE))) {
 			strbuf_addf(&sql, "COMMENT ON COLUMN %s.", what.buf);
 			strbuf_add_sql_ident(&sql, names.v[i]);
 			strbuf_addstr(&sql, " IS ");
@@ -1152,7 +848,7 @@ static int server_types_match(struct publish *pb, const char *table, const struc
 	for (size_t i = 0; ok && i < names->nr; i++) {
 		int found = 0;
 		strbuf_reset(&want);
-		pg_format_type(&want, types->v[i]);
+		pg_types_format(&want, types->v[i]);
 		for (int k = 0; k < PQntuples(r) && !found; k++)
 			found = !strcmp(PQgetvalue(r, k, 1), names->v[i]) && !strcmp(PQgetvalue(r, k, 2), want.buf);
 		ok = found;
@@ -1413,8 +1109,8 @@ static int warn_nanoseconds(struct publish *pb, const char *table, const struct 
 	for (size_t i = 0; i < names->nr && !ret; i++) {
 		int64_t n = 0;
 		char a[32];
-		int list = ieq(types->v[i], "TIMESTAMP_NS[]");
-		if (!list && !ieq(types->v[i], "TIMESTAMP_NS"))
+		int list = !strcasecmp(types->v[i], "TIMESTAMP_NS[]");
+		if (!list && strcasecmp(types->v[i], "TIMESTAMP_NS"))
 			continue;
 		strbuf_reset(&col);
 		strbuf_add_sql_ident(&col, names->v[i]);
