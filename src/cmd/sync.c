@@ -429,8 +429,9 @@ static int finish(struct source_run *run, struct warehouse *wh, const struct syn
 		int bar = progress_start(&pb, wh);
 		ok = sync_load(wh, job, res, &run->err) == 0;
 		progress_stop(&pb, bar);
-		if (ok && run->pg)
-			ok = pg_load_publish(run->pg, job, &run->err) == 0;
+		/* drift is recorded once the rows are in the server, not before */
+		if (ok && run->pg && (ok = pg_load_publish(run->pg, job, &run->err) == 0))
+			sync_post_sync(wh, job);
 	}
 	for (size_t i = 0; i < job->notes.nr; i++)
 		ui_step("%s", job->notes.v[i]);
@@ -691,6 +692,7 @@ int cmd_sync(int argc, const char **argv)
 	for (size_t i = 0; i < nr_chosen; i++) {
 		prepare(&runs[i], &wh, &p, chosen[i], &opts);
 		runs[i].pg = on_pg ? &pgl : NULL;
+		runs[i].job.publish_later = on_pg;
 	}
 	for (size_t i = 0; i < nr_chosen; i++) {
 		if (nr_chosen > 1) {

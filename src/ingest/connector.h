@@ -168,6 +168,9 @@ struct sync_job {
 	struct strvec notes;            /* lines to show: "replace: every sync reloads ..." */
 	json_t *observed;               /* {table: {column: true}}: the columns the loaded batches
 					 * carried, for the drift check (engine; NULL until a batch) */
+	int publish_later;              /* the load goes to a postgres warehouse's stage, its rows are
+					 * in only once published: sync_load leaves the post-sync hooks
+					 * to the caller (sync_post_sync after the publish) */
 	struct strvec warnings;
 
 	/* progress: called from extract (maybe from a worker thread) */

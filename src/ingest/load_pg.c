@@ -3,6 +3,7 @@
 #include "ingest/backup.h"
 #include "ingest/connector.h"
 #include "ingest/pg_dependents.h"
+#include "ingest/pg_types.h"
 #include "ingest/sync.h"
 #include "core/strbuf.h"
 #include "core/strvec.h"
@@ -47,134 +48,7 @@ static int is_skipped_table(const char *t)
 	return sync_backup_parse(t, NULL, NULL) || (n > 11 && !strcmp(t + n - 11, "__dango_new"));
 }
 
-/* ---- types ------------------------------------------------------------------ */
-
-static int ieq(const char *a, const char *b)
-{
-	return !strcasecmp(a, b);
-}
-
-static int istarts(const char *s, const char *prefix)
-{
-	return !strncasecmp(s, prefix, strlen(prefix));
-}
-
-/* A DuckDB type that holds other types (and goes to jsonb), but a plain list. */
-static int duck_is_nested(const char *t)
-{
-	return istarts(t, "STRUCT") || istarts(t, "MAP") || istarts(t, "UNION");
-}
-
-/* "INTEGER[]" -> 1 with the element type's length in *elem_len */
-static int duck_is_list(const char *t, size_t *elem_len)
-{
-	size_t n = strlen(t);
-	if (n < 3 || t[n - 1] != ']')
-		return 0;
-	const char *open = strrchr(t, '[');
-	if (!open || open == t)
-		return 0;
-	*elem_len = (size_t)(open - t);
-	return 1;
-}
-
-void pg_load_pg_type(struct strbuf *sb, const char *t)
-{
-	static const char *const map[][2] = {
-		{ "BOOLEAN", "boolean" },	      { "TINYINT", "smallint" },
-		{ "SMALLINT", "smallint" },	      { "INTEGER", "integer" },
-		{ "BIGINT", "bigint" },		      { "HUGEINT", "numeric(39,0)" },
-		{ "UTINYINT", "smallint" },	      { "USMALLINT", "integer" },
-		{ "UINTEGER", "bigint" },	      { "UBIGINT", "numeric(20,0)" },
-		{ "UHUGEINT", "numeric(39,0)" },      { "FLOAT", "real" },
-		{ "DOUBLE", "double precision" },     { "VARCHAR", "text" },
-		{ "DATE", "date" },		      { "TIME", "time" },
-		{ "TIME WITH TIME ZONE", "timetz" },  { "TIMESTAMP", "timestamp" },
-		{ "TIMESTAMP_S", "timestamp" },	      { "TIMESTAMP_MS", "timestamp" },
-		{ "TIMESTAMP_NS", "timestamp" },      { "TIMESTAMP WITH TIME ZONE", "timestamptz" },
-		{ "UUID", "uuid" },		      { "JSON", "jsonb" },
-		{ "BLOB", "bytea" },		      { "INTERVAL", "interval" },
-		{ "BIT", "bit varying" },
-	};
-	size_t elem;
-	for (size_t i = 0; i < ARRAY_SIZE(map); i++)
-		if (ieq(t, map[i][0])) {
-			strbuf_addstr(sb, map[i][1]);
-			return;
-		}
-	if (istarts(t, "DECIMAL")) {
-		strbuf_addf(sb, "numeric%s", t + 7);
-		return;
-	}
-	if (!duck_is_nested(t) && duck_is_list(t, &elem)) {
-		char *inner = xstrndup(t, elem);
-		size_t e2;
-		if (duck_is_nested(inner) || duck_is_list(inner, &e2)) {
-			strbuf_addstr(sb, "jsonb");
-		} else {
-			pg_load_pg_type(sb, inner);
-			strbuf_addstr(sb, "[]");
-		}
-		free(inner);
-		return;
-	}
-	if (duck_is_nested(t)) {
-		strbuf_addstr(sb, "jsonb");
-		return;
-	}
-	strbuf_addstr(sb, "text"); /* ENUM and the like: their text */
-}
-
-void pg_load_duck_type(struct strbuf *sb, const char *t)
-{
-	static const char *const map[][2] = {
-		{ "smallint", "SMALLINT" },
-		{ "integer", "INTEGER" },
-		{ "bigint", "BIGINT" },
-		{ "real", "FLOAT" },
-		{ "double precision", "DOUBLE" },
-		{ "text", "VARCHAR" },
-		{ "boolean", "BOOLEAN" },
-		{ "date", "DATE" },
-		{ "time without time zone", "TIME" },
-		{ "time with time zone", "TIME WITH TIME ZONE" },
-		{ "timestamp without time zone", "TIMESTAMP" },
-		{ "timestamp with time zone", "TIMESTAMP WITH TIME ZONE" },
-		{ "uuid", "UUID" },
-		{ "jsonb", "JSON" },
-		{ "json", "JSON" },
-		{ "bytea", "BLOB" },
-		{ "interval", "INTERVAL" },
-		{ "numeric", "DOUBLE" },
-	};
-	size_t n = strlen(t);
-	if (n > 2 && !strcmp(t + n - 2, "[]")) {
-		char *inner = xstrndup(t, n - 2);
-		pg_load_duck_type(sb, inner);
-		strbuf_addstr(sb, "[]");
-		free(inner);
-		return;
-	}
-	for (size_t i = 0; i < ARRAY_SIZE(map); i++)
-		if (!strcmp(t, map[i][0])) {
-			strbuf_addstr(sb, map[i][1]);
-			return;
-		}
-	int p, s;
-	if (sscanf(t, "numeric(%d,%d)", &p, &s) == 2) {
-		if (p <= 38)
-			strbuf_addf(sb, "DECIMAL(%d,%d)", p, s);
-		else
-			strbuf_addstr(sb, "DOUBLE");
-		return;
-	}
-	if (starts_with(t, "timestamp(") && strstr(t, "without"))
-		strbuf_addstr(sb, "TIMESTAMP");
-	else if (starts_with(t, "timestamp(") && strstr(t, "with time zone"))
-		strbuf_addstr(sb, "TIMESTAMP WITH TIME ZONE");
-	else
-		strbuf_addstr(sb, "VARCHAR"); /* character varying, char, and the rest */
-}
+/* ---- types (the mapping itself: pg_types.c) -------------------------------- */
 
 /* The text of a column as COPY's CSV reads it into the PostgreSQL type:
  * most types print alike in both; bytea, arrays and nested values not. */
@@ -183,21 +57,21 @@ static void export_expr(struct strbuf *sb, const char *name, const char *type)
 	struct strbuf col = STRBUF_INIT;
 	size_t elem;
 	strbuf_add_sql_ident(&col, name);
-	if (ieq(type, "BLOB")) {
+	if (!strcasecmp(type, "BLOB")) {
 		strbuf_addf(sb, "'\\x' || hex(%s)", col.buf);
-	} else if (duck_is_nested(type)) {
+	} else if (pg_types_nested(type)) {
 		strbuf_addf(sb, "CAST(to_json(%s) AS VARCHAR)", col.buf);
-	} else if (duck_is_list(type, &elem)) {
+	} else if (pg_types_list(type, &elem)) {
 		char *inner = xstrndup(type, elem);
 		size_t e2;
-		if (duck_is_nested(inner) || duck_is_list(inner, &e2))
+		if (pg_types_nested(inner) || pg_types_list(inner, &e2))
 			strbuf_addf(sb, "CAST(to_json(%s) AS VARCHAR)", col.buf);
-		else /* an array literal: every element quoted, NULL bare */
+		else /* an array literal: every element quoted, NULL bare; bytea in hex */
 			strbuf_addf(sb,
 				    "CASE WHEN %1$s IS NULL THEN NULL ELSE '{' || coalesce(array_to_string(list_transform(%1$s, "
-				    "x -> CASE WHEN x IS NULL THEN 'NULL' ELSE '\"' || replace(replace(CAST(x AS VARCHAR), "
+				    "x -> CASE WHEN x IS NULL THEN 'NULL' ELSE '\"' || replace(replace(%2$s, "
 				    "'\\', '\\\\'), '\"', '\\\"') || '\"' END), ','), '') || '}' END",
-				    col.buf);
+				    col.buf, !strcasecmp(inner, "BLOB") ? "'\\x' || hex(x)" : "CAST(x AS VARCHAR)");
 		free(inner);
 	} else {
 		strbuf_addbuf(sb, &col);
@@ -247,12 +121,14 @@ static void add_table(struct strbuf *sb, const char *schema, const char *table)
 	strbuf_add_sql_ident(sb, table);
 }
 
-/* The columns (name, format_type) of every table of schema, ordered. */
+/* The columns (table, name, format_type, comment) of every table of schema
+ * (or of one), ordered. */
 static PGresult *pg_schema_columns(PGconn *c, const char *schema, const char *table, struct strbuf *err)
 {
 	const char *params[2] = { schema, table };
 	PGresult *r = PQexecParams(c,
-				   "SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a "
+				   "SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod), "
+				   "col_description(c.oid, a.attnum) FROM pg_attribute a "
 				   "JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
 				   "WHERE n.nspname = $1 AND ($2::text IS NULL OR c.relname = $2) AND c.relkind IN ('r', 'p') "
 				   "AND a.attnum > 0 AND NOT a.attisdropped ORDER BY c.relname, a.attnum",
@@ -317,6 +193,15 @@ static int copy_finish(PGconn *c, int failed, int64_t *rows, struct strbuf *err)
 	return err->len ? -1 : 0;
 }
 
+/* What a user can do about a COPY the server refused for a value it cannot
+ * hold at all: the NUL character, which DuckDB's text and JSON may carry. */
+static void explain_copy_error(struct strbuf *err)
+{
+	if (strstr(err->buf, "encoding \"UTF8\": 0x00") || strstr(err->buf, "\\u0000 cannot be converted"))
+		strbuf_addstr(err, "\n(a value holds a NUL character, which PostgreSQL's text and jsonb cannot store; "
+				   "remove it from the source data)");
+}
+
 /* COPY target FROM STDIN with the rows of `select` (run on the stage). */
 static int copy_to_pg(struct pg_load *pl, const char *select, const char *target, int freeze, int64_t *rows,
 		      struct strbuf *err)
@@ -378,6 +263,8 @@ static int copy_to_pg(struct pg_load *pl, const char *select, const char *target
 	}
 drain:
 	ret = copy_finish(c, send_failed, rows, err);
+	if (ret < 0)
+		explain_copy_error(err);
 out:
 	if (started)
 		pthread_join(th, NULL);
@@ -454,6 +341,8 @@ static int copy_binary_to_pg(struct pg_load *pl, const char *select, const char 
 		if (sent < 0)
 			strbuf_addf(err, "reading the rows for %s: %s", target, e2.buf);
 		ret = copy_finish(c, sent > 0, rows, err);
+		if (ret < 0)
+			explain_copy_error(err);
 	}
 	pgbin_release(&e);
 	wh_result_free(&r);
@@ -621,7 +510,7 @@ static int hydrate(struct pg_load *pl, const char *source, struct strbuf *err)
 			strbuf_add_sql_ident(&sql, PQgetvalue(r, k, 1));
 			strbuf_addch(&sql, ' ');
 			strbuf_reset(&t);
-			pg_load_duck_type(&t, PQgetvalue(r, k, 2));
+			pg_types_column(&t, PQgetvalue(r, k, 2), PQgetisnull(r, k, 3) ? NULL : PQgetvalue(r, k, 3));
 			strbuf_addbuf(&sql, &t);
 		}
 		strbuf_addch(&sql, ')');
@@ -767,6 +656,123 @@ static int add_missing_columns(struct publish *pb, const char *table, const stru
 	return ret < 0 ? -1 : 0;
 }
 
+/* The USING expression of a column changed from PostgreSQL type old: a
+ * plain cast, but boolean, which PostgreSQL casts to integer only. */
+static void retype_expr(struct strbuf *sb, const char *name, const char *old, const char *duck)
+{
+	strbuf_addstr(sb, "CAST(");
+	if (!strcmp(old, "boolean") && strcmp(duck, "VARCHAR"))
+		strbuf_addstr(sb, "CAST(");
+	strbuf_add_sql_ident(sb, name);
+	if (!strcmp(old, "boolean") && strcmp(duck, "VARCHAR"))
+		strbuf_addstr(sb, " AS integer)");
+	strbuf_addstr(sb, " AS ");
+	pg_load_pg_type(sb, duck);
+	strbuf_addch(sb, ')');
+}
+
+/* Columns whose type the engine changed in the stage (a schema change
+ * accepted with --allow-schema-changes widens BIGINT to VARCHAR, DATE to
+ * TIMESTAMP...): the server's column altered to match, as DuckDB's table
+ * is; the views reading the table set aside meanwhile (PostgreSQL refuses
+ * to alter a column a view reads). */
+static int retype_columns(struct publish *pb, const char *table, const struct strvec *names,
+			  const struct strvec *types)
+{
+	PGconn *c = pb->pl->conn;
+	struct strbuf sql = STRBUF_INIT, want = STRBUF_INIT;
+	struct pg_dependents deps = PG_DEPENDENTS_INIT;
+	PGresult *r = pg_schema_columns(c, pb->schema.buf, table, pb->err);
+	int ret = r ? 0 : -1;
+	for (size_t i = 0; r && i < names->nr; i++) {
+		for (int k = 0; k < PQntuples(r); k++) {
+			const char *have = PQgetvalue(r, k, 2);
+			if (strcmp(PQgetvalue(r, k, 1), names->v[i]))
+				continue;
+			/* only where the stage's type is no longer the one the
+			 * column gave it (a column of a type of the user's stays) */
+			strbuf_reset(&want);
+			pg_types_column(&want, have, PQgetisnull(r, k, 3) ? NULL : PQgetvalue(r, k, 3));
+			if (!strcmp(want.buf, types->v[i]))
+				continue;
+			/* a STRUCT with a new field is still jsonb: its note alone changes */
+			strbuf_reset(&want);
+			pg_types_format(&want, types->v[i]);
+			if (!strcmp(want.buf, have))
+				continue;
+			if (!sql.len) {
+				strbuf_addstr(&sql, "ALTER TABLE ");
+				add_table(&sql, pb->schema.buf, table);
+			} else {
+				strbuf_addch(&sql, ',');
+			}
+			strbuf_addstr(&sql, " ALTER COLUMN ");
+			strbuf_add_sql_ident(&sql, names->v[i]);
+			strbuf_addstr(&sql, " TYPE ");
+			pg_load_pg_type(&sql, types->v[i]);
+			strbuf_addstr(&sql, " USING ");
+			retype_expr(&sql, names->v[i], have, types->v[i]);
+		}
+	}
+	if (sql.len) {
+		ret = pg_dependents_detach(c, pb->schema.buf, table, &deps, pb->err);
+		if (ret == 0)
+			ret = pg_exec(c, sql.buf, pb->err);
+		if (ret == 0)
+			ret = pg_dependents_restore(c, &deps, pb->job->source->name, pb->err);
+	}
+	PQclear(r);
+	pg_dependents_release(&deps);
+	strbuf_release(&sql);
+	strbuf_release(&want);
+	return ret;
+}
+
+/* The type notes of the columns of the server's table pg_name (in the
+ * source's schema) as the types of the stage's table need them: set where
+ * missing or different, a stale one of ours removed; a user's own comment
+ * stays on a column that needs no note. */
+static int sync_type_notes(struct publish *pb, const char *table, const char *pg_name)
+{
+	struct strvec names = STRVEC_INIT, types = STRVEC_INIT;
+	struct strbuf sql = STRBUF_INIT, what = STRBUF_INIT;
+	PGresult *r = NULL;
+	int ret = -1;
+	add_table(&what, pb->schema.buf, table);
+	if (warehouse_describe(&pb->pl->stage, what.buf, &names, &types, pb->err) < 0)
+		goto out;
+	if (!(r = pg_schema_columns(pb->pl->conn, pb->schema.buf, pg_name, pb->err)))
+		goto out;
+	strbuf_reset(&what);
+	add_table(&what, pb->schema.buf, pg_name);
+	for (size_t i = 0; i < names.nr; i++) {
+		char *want = pg_types_note(types.v[i]);
+		const char *have = NULL;
+		for (int k = 0; k < PQntuples(r) && !have; k++)
+			if (!strcmp(PQgetvalue(r, k, 1), names.v[i]))
+				have = PQgetisnull(r, k, 3) ? "" : PQgetvalue(r, k, 3);
+		if (have && (want ? strcmp(want, have) != 0 : starts_with(have, PG_TYPES_NOTE))) {
+			strbuf_addf(&sql, "COMMENT ON COLUMN %s.", what.buf);
+			strbuf_add_sql_ident(&sql, names.v[i]);
+			strbuf_addstr(&sql, " IS ");
+			if (want)
+				strbuf_add_sql_str(&sql, want);
+			else
+				strbuf_addstr(&sql, "NULL");
+			strbuf_addstr(&sql, "; ");
+		}
+		free(want);
+	}
+	ret = sql.len ? pg_exec(pb->pl->conn, sql.buf, pb->err) : 0;
+out:
+	PQclear(r);
+	strvec_clear(&names);
+	strvec_clear(&types);
+	strbuf_release(&sql);
+	strbuf_release(&what);
+	return ret;
+}
+
 /* The engine's own columns that hold one value in every row of a load
  * (_dlt_load_id, a file's name and times...): a third of a CSV row's bytes
  * for narrow tables. Into a table no reader sees yet (a new one, a
@@ -831,18 +837,6 @@ static int set_defaults(struct publish *pb, const char *pg_target, const struct 
 	return ret;
 }
 
-/* format_type's name of a type pg_load_pg_type gives. */
-static const char *format_type_name(const char *t)
-{
-	static const char *const map[][2] = { { "time", "time without time zone" },
-					      { "timestamp", "timestamp without time zone" },
-					      { "timestamptz", "timestamp with time zone" } };
-	for (size_t i = 0; i < ARRAY_SIZE(map); i++)
-		if (!strcmp(t, map[i][0]))
-			return map[i][1];
-	return t;
-}
-
 /* Are the columns of an existing table on the server exactly the types
  * the stage's would get (so binary fields match them)? */
 static int server_types_match(struct publish *pb, const char *table, const struct strvec *names,
@@ -854,10 +848,9 @@ static int server_types_match(struct publish *pb, const char *table, const struc
 	for (size_t i = 0; ok && i < names->nr; i++) {
 		int found = 0;
 		strbuf_reset(&want);
-		pg_load_pg_type(&want, types->v[i]);
+		pg_types_format(&want, types->v[i]);
 		for (int k = 0; k < PQntuples(r) && !found; k++)
-			found = !strcmp(PQgetvalue(r, k, 1), names->v[i]) &&
-				!strcmp(PQgetvalue(r, k, 2), format_type_name(want.buf));
+			found = !strcmp(PQgetvalue(r, k, 1), names->v[i]) && !strcmp(PQgetvalue(r, k, 2), want.buf);
 		ok = found;
 	}
 	PQclear(r);
@@ -1005,7 +998,8 @@ static int publish_swap(struct publish *pb, const char *table, const struct strv
 	strbuf_reset(&sql);
 	strbuf_addf(&sql, "DROP TABLE IF EXISTS %s; CREATE TABLE %s ", newt.buf, newt.buf);
 	column_defs(&sql, names, types);
-	if (pg_exec(c, sql.buf, pb->err) < 0 || copy_stage_table(pb, table, newt.buf, 2, &rows) < 0)
+	if (pg_exec(c, sql.buf, pb->err) < 0 || copy_stage_table(pb, table, newt.buf, 2, &rows) < 0 ||
+	    sync_type_notes(pb, table, nname.buf) < 0)
 		goto out;
 	strbuf_reset(&sql);
 	/* views on the old table: set aside, then rebuilt on the new one */
@@ -1104,6 +1098,41 @@ out:
 	return ret;
 }
 
+/* PostgreSQL's timestamp keeps microseconds: the nanoseconds of a
+ * TIMESTAMP_NS column (or list) are rounded away, said in a warning rather
+ * than silently. */
+static int warn_nanoseconds(struct publish *pb, const char *table, const struct strvec *names,
+			    const struct strvec *types)
+{
+	struct strbuf sql = STRBUF_INIT, col = STRBUF_INIT;
+	int ret = 0;
+	for (size_t i = 0; i < names->nr && !ret; i++) {
+		int64_t n = 0;
+		char a[32];
+		int list = !strcasecmp(types->v[i], "TIMESTAMP_NS[]");
+		if (!list && strcasecmp(types->v[i], "TIMESTAMP_NS"))
+			continue;
+		strbuf_reset(&col);
+		strbuf_add_sql_ident(&col, names->v[i]);
+		strbuf_reset(&sql);
+		strbuf_addf(&sql, "SELECT count(*) FROM ");
+		add_table(&sql, pb->schema.buf, table);
+		if (list)
+			strbuf_addf(&sql, " WHERE len(list_filter(%s, x -> epoch_ns(x) %% 1000 <> 0)) > 0", col.buf);
+		else
+			strbuf_addf(&sql, " WHERE epoch_ns(%s) %% 1000 <> 0", col.buf);
+		ret = warehouse_query_int(&pb->pl->stage, sql.buf, &n, pb->err);
+		if (!ret && n)
+			strvec_pushf(&pb->job->warnings,
+				     "%s.%s.%s: %s row%s nanoseconds, which PostgreSQL's timestamp does not keep: rounded "
+				     "to the microsecond",
+				     pb->schema.buf, table, names->v[i], fmt_count(a, n), n == 1 ? " has" : "s have");
+	}
+	strbuf_release(&sql);
+	strbuf_release(&col);
+	return ret;
+}
+
 static int publish_data_table(struct publish *pb, const char *table)
 {
 	struct sync_job *job = pb->job;
@@ -1121,6 +1150,8 @@ static int publish_data_table(struct publish *pb, const char *table)
 	add_table(&t, pb->schema.buf, table);
 	if (warehouse_describe(&pb->pl->stage, t.buf, &names, &types, pb->err) < 0)
 		goto out;
+	if (warn_nanoseconds(pb, table, &names, &types) < 0)
+		goto out;
 	enum table_mode mode = table_mode(job, r);
 	int exists = pg_table_columns(pb->pl->conn, pb->schema.buf, table, &have, pb->err);
 	if (exists < 0)
@@ -1129,7 +1160,9 @@ static int publish_data_table(struct publish *pb, const char *table)
 		ret = publish_swap(pb, table, &names, &types, staged);
 		goto out;
 	}
-	if (add_missing_columns(pb, table, &names, &types) < 0 || replay_replace_where(pb, table) < 0)
+	if (add_missing_columns(pb, table, &names, &types) < 0 || retype_columns(pb, table, &names, &types) < 0 ||
+	    sync_type_notes(pb, table, table) < 0 ||
+	    replay_replace_where(pb, table) < 0)
 		goto out;
 	if (mode == MODE_MERGE)
 		ret = publish_merge(pb, table, r);

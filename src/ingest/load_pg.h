@@ -12,12 +12,21 @@
  * _dlt_loads and file metadata beside them. A killed sync leaves PostgreSQL
  * as it was.
  *
+ * Types (pg_types.h): each DuckDB type has its PostgreSQL one. Where
+ * that does not say the DuckDB type (UTINYINT and SMALLINT are both
+ * smallint, STRUCT and MAP are jsonb, TIMESTAMP_S is timestamp), the
+ * column's comment on the server does ("dango: DuckDB type UTINYINT"), so
+ * that the stage of the next sync has the types of the last: a re-sync of
+ * an unchanged source is no schema change. A type the engine changes
+ * (--allow-schema-changes) is altered on the server too.
+ *
  * Each source is guarded by a session advisory lock on the server (keyed on
  * its schema name), not by the project's file lock: syncs of different
  * sources run at once; a second sync of the same source waits or fails.
  */
 #ifndef DANGO_INGEST_LOAD_PG_H
 #define DANGO_INGEST_LOAD_PG_H
+#include "ingest/pg_types.h" /* pg_load_pg_type, pg_load_duck_type */
 #include "warehouse/warehouse.h"
 
 struct project;
@@ -49,10 +58,5 @@ int pg_load_lock_source(struct pg_conn *c, const struct project *p, const char *
 			void (*on_wait)(const char *why, void *data), void *data, struct strbuf *err);
 /* Close the stage and the connection (which releases the locks). */
 void pg_load_close(struct pg_load *pl);
-
-/* PostgreSQL's type for a DuckDB column type ("DECIMAL(10,2)" -> "numeric(10,2)"). */
-void pg_load_pg_type(struct strbuf *sb, const char *duck_type);
-/* DuckDB's type for a PostgreSQL one (format_type's text). */
-void pg_load_duck_type(struct strbuf *sb, const char *pg_type);
 
 #endif

@@ -703,9 +703,12 @@ static char *misfit(struct loader *l, const struct sync_batch *b, const char *ra
 	strbuf_add_sql_ident(&col, raw);
 	strbuf_addf(&sql, "SELECT CAST(%s AS VARCHAR) FROM %s WHERE %s IS NOT NULL AND (TRY_CAST(%s AS %s) IS NULL",
 		    col.buf, b->relation, col.buf, col.buf, ttype);
-	/* a value that converts with a loss (1.5 to 2, a time dropped) does not fit either */
+	/* a value that converts with a loss (1.5 to 2, a time dropped) does not fit either;
+	 * TRY_CAST back too: a value that cannot come back (a DOUBLE past UHUGEINT's
+	 * range) misfits rather than failing the query, and with it the transaction
+	 * the next columns' checks run in */
 	if (strcmp(btype, "VARCHAR"))
-		strbuf_addf(&sql, " OR CAST(TRY_CAST(%s AS %s) AS %s) IS DISTINCT FROM %s", col.buf, ttype, btype,
+		strbuf_addf(&sql, " OR TRY_CAST(TRY_CAST(%s AS %s) AS %s) IS DISTINCT FROM %s", col.buf, ttype, btype,
 			    col.buf);
 	strbuf_addstr(&sql, ") LIMIT 1");
 	if (warehouse_query(l->wh, sql.buf, &r, err) == 0) {
@@ -1810,7 +1813,7 @@ static int swap_tables(struct loader *l)
 /* The post-sync hooks, after the commit of every successful sync (CLI,
  * scheduler, web page): schema drift governance. The data is in: a hook's
  * failure is a warning, never a failed sync. */
-static void post_sync(struct warehouse *wh, struct sync_job *job)
+void sync_post_sync(struct warehouse *wh, struct sync_job *job)
 {
 	struct strbuf e = STRBUF_INIT;
 	if (!job->opts->dry_run && job->project &&
@@ -2003,7 +2006,8 @@ int sync_load(struct warehouse *wh, struct sync_job *job, struct sync_result *re
 			diagnose(wh, failed, err);
 		goto out;
 	}
-	post_sync(wh, job);
+	if (!job->publish_later)
+		sync_post_sync(wh, job);
 	for (size_t i = 0; i < job->nr_resources; i++)
 		res->rows += job->resources[i]->rows;
 	if (l.sample)

@@ -35,6 +35,11 @@ int sync_extract(struct sync_job *job);
  * On -1 the caller still waits for extract to finish before releasing job. */
 int sync_load(struct warehouse *wh, struct sync_job *job, struct sync_result *res, struct strbuf *err);
 
+/* The post-sync hooks (schema drift governance) of a loaded job: sync_load
+ * runs them, unless job->publish_later, whose caller runs them once the
+ * rows are published. */
+void sync_post_sync(struct warehouse *wh, struct sync_job *job);
+
 /* Record the outcome in the warehouse's sync history (own transaction). */
 void sync_record_history(struct warehouse *wh, const struct sync_job *job, const struct sync_result *res,
 			 const char *started_at);
