@@ -968,6 +968,8 @@ static int write_row(struct writer *w, int ti, const struct jv *rec, const char 
 	if (b->buf[line + 1] == ',')
 		b->buf[line + 1] = ' ';
 	strbuf_add(b, "}\n", 2);
+	if (b->len - line > t->max_line)
+		t->max_line = b->len - line;
 	t->rows++;
 	t->file_rows_now++;
 	if (t->buf.len >= (1u << 20))
@@ -1032,16 +1034,41 @@ int normalizer_finish(struct normalizer *n, struct strbuf *err)
 void normalizer_relation(const struct normalizer *n, const struct norm_table *t, const char *file,
 			 struct strbuf *sql)
 {
-	(void)n;
+	normalizer_relation_files(n, t, &file, 1, sql);
+}
+
+size_t normalizer_read_bound(const struct normalizer *n, const struct norm_table *t)
+{
+	/* DuckDB takes 16 MiB (its default) at least */
+	if (n->tight_bound)
+		return t->max_line + 1 > (16u << 20) ? t->max_line + 1 : (16u << 20);
+	return 256u << 20;
+}
+
+void normalizer_relation_files(const struct normalizer *n, const struct norm_table *t, const char *const *files,
+			       size_t nr, struct strbuf *sql)
+{
 	int sep = 0;
 	/* rows without children have no _dlt_id of their own: make one */
 	if (t->ids)
 		strbuf_addstr(sql, "(SELECT * REPLACE (coalesce(_dlt_id, uuid()::VARCHAR) AS _dlt_id) FROM ");
 	strbuf_addstr(sql, "read_json(");
-	strbuf_add_sql_str(sql, file);
+	if (nr == 1) {
+		strbuf_add_sql_str(sql, files[0]);
+	} else {
+		/* a list: DuckDB reads its files in parallel, rows in list order */
+		strbuf_addch(sql, '[');
+		for (size_t i = 0; i < nr; i++) {
+			if (i)
+				strbuf_addstr(sql, ", ");
+			strbuf_add_sql_str(sql, files[i]);
+		}
+		strbuf_addch(sql, ']');
+	}
 	/* every column and its type, so that DuckDB neither samples nor
 	 * guesses: a field seen on one page only is still a column */
-	strbuf_addstr(sql, ", format='newline_delimited', maximum_object_size=268435456, columns={");
+	strbuf_addf(sql, ", format='newline_delimited', maximum_object_size=%zu, columns={",
+		    normalizer_read_bound(n, t));
 	if (t->ids) {
 		strbuf_addstr(sql, "'_dlt_id': 'VARCHAR'");
 		sep = 1;
