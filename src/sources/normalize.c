@@ -746,6 +746,7 @@ static int flush_table(struct normalizer *n, struct norm_table *t, int close_fil
 		strbuf_reset(&t->buf);
 	}
 	if (t->fp && (close_file || t->file_bytes >= n->rotate_bytes)) {
+		t->rows_to_file = 0;
 		int bad = fclose(t->fp) != 0;
 		t->fp = NULL;
 		strvec_pushf(&t->file_rows, "%lld", (long long)t->file_rows_now);
@@ -972,6 +973,8 @@ static int write_row(struct writer *w, int ti, const struct jv *rec, const char 
 		t->max_line = b->len - line;
 	t->rows++;
 	t->file_rows_now++;
+	if (n->rotate_rows && ++t->rows_to_file >= n->rotate_rows)
+		return flush_table(n, t, 1, w->err);
 	if (t->buf.len >= (1u << 20))
 		return flush_table(n, t, 0, w->err);
 	return 0;

@@ -94,6 +94,7 @@ struct norm_table {
 	int64_t file_rows_now;
 	int64_t rows;
 	size_t max_line;             /* the longest row written, in bytes */
+	size_t rows_to_file;         /* rows of the current file (rotate_rows) */
 	int ids;                     /* some rows carry their own _dlt_id */
 	struct strvec renamed;       /* warnings: fields named like the engine's own columns */
 };
@@ -110,6 +111,7 @@ struct norm_extra {
 struct normalizer {
 	char *dir;                   /* spool folder */
 	size_t rotate_bytes;         /* start a new file past this size */
+	size_t rotate_rows;          /* or after this many rows (0: no bound) */
 	/* called when a spool file is complete (closed), with the table's index
 	 * and the file's index in its `files`: a file can be loaded from then on */
 	void (*on_file)(void *data, int table, size_t file);

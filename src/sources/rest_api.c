@@ -2706,12 +2706,18 @@ static int make_spool(struct sync_job *job, struct strbuf *err)
 	return sync_job_spool_dir(job, err);
 }
 
-/* Spool files per batch: DuckDB's JSON reader parses a file with one
- * thread, and reads the files of a list in parallel, so a batch of two
- * keeps both cores parsing; each file is half the size, so a batch is as
- * big (and as early) as one file was. */
+/* Spool files per batch: DuckDB's JSON reader parses a file (one buffer
+ * of twice the bound, 32 MiB) with one thread, and reads the files of a
+ * list in parallel, so a batch of two keeps both cores parsing. A file
+ * holds one row group of DuckDB's (122,880 rows) when its rows are small
+ * enough: each thread's rows then fill whole row groups, which DuckDB
+ * writes to the database file at once; a part of one stays in memory to
+ * the commit, spilled to its temp folder under the memory limit (425 MB
+ * spilled and read back in a sync of 5M records of 16 MB files, none
+ * with a row group a file; a third less CPU). */
 #define SPOOL_GROUP 2
-#define SPOOL_FILE_BYTES (16u << 20)
+#define SPOOL_FILE_ROWS 122880
+#define SPOOL_FILE_BYTES (30u << 20)
 
 static size_t *batched_slot(struct rest *r, int ti)
 {
@@ -2793,6 +2799,7 @@ static int rest_extract(struct sync_job *job, struct strbuf *err)
 		return -1;
 	normalizer_init(&r->norm, job->spool_dir);
 	r->norm.rotate_bytes = SPOOL_FILE_BYTES;
+	r->norm.rotate_rows = SPOOL_FILE_ROWS;
 	r->norm.tight_bound = 1;
 	r->norm_ready = 1;
 	if (stored_token(r, job, err) < 0)
