@@ -508,6 +508,10 @@ struct norm_entry {
 	int col;               /* column index, -1 until a scalar is seen */
 	int child;             /* child table index, -1 until a list is seen */
 	int declared;          /* DECL_*: what a SCHEMA said the field is */
+	/* Records mostly carry the same keys in the same order: the entry
+	 * that came next after this one last time, and (of an object) its
+	 * first, tried before the hash lookup. -1: none yet. */
+	int next, first_kid;
 };
 
 enum { DECL_NONE, DECL_OBJECT, DECL_LIST };
@@ -564,6 +568,7 @@ static struct norm_entry *entry_for(struct norm_table *t, int parent, const char
 	e->klen = klen;
 	e->hash = h;
 	e->col = e->child = -1;
+	e->next = e->first_kid = -1;
 	e->declared = DECL_NONE;
 	struct strbuf name = STRBUF_INIT, raw = STRBUF_INIT;
 	if (parent >= 0) {
@@ -717,6 +722,7 @@ int normalizer_table(struct normalizer *n, const char *name, int parent)
 	memset(t, 0, sizeof(*t));
 	t->name = xstrdup(name);
 	t->parent = parent;
+	t->root_first = -1;
 	strbuf_init(&t->buf, 0);
 	return (int)n->nr_tables++;
 }
@@ -866,12 +872,30 @@ static void put_value(struct norm_table *t, struct norm_entry *e, const struct j
 /* The fields of obj into table ti's current line, below entry `prefix`. */
 static int flatten(struct writer *w, int ti, int prefix, const struct jv *obj, struct row_id *rid, int depth)
 {
+	int guess = prefix >= 0 ? w->n->tables[ti].entries[prefix].first_kid : w->n->tables[ti].root_first;
+	int prev = -1;
 	for (size_t i = 0; i < obj->n; i++) {
 		const struct jv *v = &obj->kids[i];
 		if (v->type == JV_NULL)
 			continue;
 		struct norm_table *t = &w->n->tables[ti];
-		struct norm_entry *e = entry_for(t, prefix, v->key, v->klen, v->kesc);
+		struct norm_entry *e = NULL;
+		if (guess >= 0) {
+			struct norm_entry *g = &t->entries[guess];
+			if (g->parent == prefix && g->klen == v->klen && !memcmp(g->key, v->key, v->klen))
+				e = g;
+		}
+		if (!e)
+			e = entry_for(t, prefix, v->key, v->klen, v->kesc);
+		int idx = (int)(e - t->entries);
+		if (prev >= 0)
+			t->entries[prev].next = idx;
+		else if (prefix >= 0)
+			t->entries[prefix].first_kid = idx;
+		else
+			t->root_first = idx;
+		prev = idx;
+		guess = e->next;
 		if (e->col >= 0 && t->cols[e->col].fixed) {
 			/* a declared column: the value must be what the SCHEMA says */
 			enum norm_type ft = t->cols[e->col].type;

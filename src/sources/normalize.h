@@ -85,6 +85,7 @@ struct norm_table {
 	struct norm_entry *entries;  /* (prefix, raw key) -> column / child table */
 	size_t nr_entries, alloc_entries;
 	int *index;                  /* open addressing over entries */
+	int root_first;              /* the entry the last record started with, -1 (flatten) */
 	size_t index_size;
 	struct strbuf buf;           /* pending output */
 	FILE *fp;
