@@ -72,6 +72,8 @@ struct sync_batch {
 	 * like the engine's own is source data, renamed (sync_column_name). */
 	int own_ids;
 	char *spool_path;      /* a temporary file to remove after the load */
+	char *memory_limit;    /* DuckDB's memory_limit while it loads ("512MB"), or NULL for
+				* the job's load_memory_limit */
 	/* A group: several small files read by one reader call (a sniff and
 	 * an insert a file cost more than the rows), standing for the
 	 * per-file batches in parts. Its relation gives each row's

@@ -81,6 +81,7 @@ static void batch_release(struct sync_batch *b)
 		unlink(b->spool_path);
 		free(b->spool_path);
 	}
+	free(b->memory_limit);
 	for (size_t i = 0; i < b->nr_parts; i++) {
 		batch_release(b->parts[i]);
 		free(b->parts[i]);
@@ -644,6 +645,7 @@ struct loader {
 	struct strbuf *err;
 	int threads_set;          /* SET threads done for this job */
 	int limit_set;            /* SET memory_limit done for this job */
+	char *limit_now;          /* the memory_limit set, or NULL */
 	int no_groups;            /* load groups of files file by file (a second pass) */
 	int in_group;             /* load_batch is loading a group */
 	int regroup;              /* a group cannot be loaded as one: load again file by file */
@@ -1891,9 +1893,14 @@ static int load_pass(struct loader *l, struct sync_batch **failed)
 				goto out;
 			l->threads_set = 1;
 		}
-		if (job->load_memory_limit && !l->limit_set) {
-			if (warehouse_execf(wh, err, "SET memory_limit = '%s'", job->load_memory_limit) < 0)
+		/* a batch may need more than the job's limit (read buffers for
+		 * long lines): set for it, and back for the next */
+		const char *limit = b->memory_limit ? b->memory_limit : job->load_memory_limit;
+		if (limit && (!l->limit_now || strcmp(l->limit_now, limit))) {
+			if (warehouse_execf(wh, err, "SET memory_limit = '%s'", limit) < 0)
 				goto out;
+			free(l->limit_now);
+			l->limit_now = xstrdup(limit);
 			l->limit_set = 1;
 		}
 		if (load_one(l, b, failed) < 0)
@@ -2024,6 +2031,7 @@ out:
 			       &e);
 		strbuf_release(&e);
 	}
+	free(l.limit_now);
 	strbuf_release(&l.schema);
 	strvec_clear(&l.created);
 	strvec_clear(&l.tables);

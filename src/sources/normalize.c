@@ -508,6 +508,10 @@ struct norm_entry {
 	int col;               /* column index, -1 until a scalar is seen */
 	int child;             /* child table index, -1 until a list is seen */
 	int declared;          /* DECL_*: what a SCHEMA said the field is */
+	/* Records mostly carry the same keys in the same order: the entry
+	 * that came next after this one last time, and (of an object) its
+	 * first, tried before the hash lookup. -1: none yet. */
+	int next, first_kid;
 };
 
 enum { DECL_NONE, DECL_OBJECT, DECL_LIST };
@@ -564,6 +568,7 @@ static struct norm_entry *entry_for(struct norm_table *t, int parent, const char
 	e->klen = klen;
 	e->hash = h;
 	e->col = e->child = -1;
+	e->next = e->first_kid = -1;
 	e->declared = DECL_NONE;
 	struct strbuf name = STRBUF_INIT, raw = STRBUF_INIT;
 	if (parent >= 0) {
@@ -717,6 +722,7 @@ int normalizer_table(struct normalizer *n, const char *name, int parent)
 	memset(t, 0, sizeof(*t));
 	t->name = xstrdup(name);
 	t->parent = parent;
+	t->root_first = -1;
 	strbuf_init(&t->buf, 0);
 	return (int)n->nr_tables++;
 }
@@ -746,6 +752,7 @@ static int flush_table(struct normalizer *n, struct norm_table *t, int close_fil
 		strbuf_reset(&t->buf);
 	}
 	if (t->fp && (close_file || t->file_bytes >= n->rotate_bytes)) {
+		t->rows_to_file = 0;
 		int bad = fclose(t->fp) != 0;
 		t->fp = NULL;
 		strvec_pushf(&t->file_rows, "%lld", (long long)t->file_rows_now);
@@ -865,12 +872,30 @@ static void put_value(struct norm_table *t, struct norm_entry *e, const struct j
 /* The fields of obj into table ti's current line, below entry `prefix`. */
 static int flatten(struct writer *w, int ti, int prefix, const struct jv *obj, struct row_id *rid, int depth)
 {
+	int guess = prefix >= 0 ? w->n->tables[ti].entries[prefix].first_kid : w->n->tables[ti].root_first;
+	int prev = -1;
 	for (size_t i = 0; i < obj->n; i++) {
 		const struct jv *v = &obj->kids[i];
 		if (v->type == JV_NULL)
 			continue;
 		struct norm_table *t = &w->n->tables[ti];
-		struct norm_entry *e = entry_for(t, prefix, v->key, v->klen, v->kesc);
+		struct norm_entry *e = NULL;
+		if (guess >= 0) {
+			struct norm_entry *g = &t->entries[guess];
+			if (g->parent == prefix && g->klen == v->klen && !memcmp(g->key, v->key, v->klen))
+				e = g;
+		}
+		if (!e)
+			e = entry_for(t, prefix, v->key, v->klen, v->kesc);
+		int idx = (int)(e - t->entries);
+		if (prev >= 0)
+			t->entries[prev].next = idx;
+		else if (prefix >= 0)
+			t->entries[prefix].first_kid = idx;
+		else
+			t->root_first = idx;
+		prev = idx;
+		guess = e->next;
 		if (e->col >= 0 && t->cols[e->col].fixed) {
 			/* a declared column: the value must be what the SCHEMA says */
 			enum norm_type ft = t->cols[e->col].type;
@@ -968,8 +993,12 @@ static int write_row(struct writer *w, int ti, const struct jv *rec, const char 
 	if (b->buf[line + 1] == ',')
 		b->buf[line + 1] = ' ';
 	strbuf_add(b, "}\n", 2);
+	if (b->len - line > t->max_line)
+		t->max_line = b->len - line;
 	t->rows++;
 	t->file_rows_now++;
+	if (n->rotate_rows && ++t->rows_to_file >= n->rotate_rows)
+		return flush_table(n, t, 1, w->err);
 	if (t->buf.len >= (1u << 20))
 		return flush_table(n, t, 0, w->err);
 	return 0;
@@ -1032,16 +1061,41 @@ int normalizer_finish(struct normalizer *n, struct strbuf *err)
 void normalizer_relation(const struct normalizer *n, const struct norm_table *t, const char *file,
 			 struct strbuf *sql)
 {
-	(void)n;
+	normalizer_relation_files(n, t, &file, 1, sql);
+}
+
+size_t normalizer_read_bound(const struct normalizer *n, const struct norm_table *t)
+{
+	/* DuckDB takes 16 MiB (its default) at least */
+	if (n->tight_bound)
+		return t->max_line + 1 > (16u << 20) ? t->max_line + 1 : (16u << 20);
+	return 256u << 20;
+}
+
+void normalizer_relation_files(const struct normalizer *n, const struct norm_table *t, const char *const *files,
+			       size_t nr, struct strbuf *sql)
+{
 	int sep = 0;
 	/* rows without children have no _dlt_id of their own: make one */
 	if (t->ids)
 		strbuf_addstr(sql, "(SELECT * REPLACE (coalesce(_dlt_id, uuid()::VARCHAR) AS _dlt_id) FROM ");
 	strbuf_addstr(sql, "read_json(");
-	strbuf_add_sql_str(sql, file);
+	if (nr == 1) {
+		strbuf_add_sql_str(sql, files[0]);
+	} else {
+		/* a list: DuckDB reads its files in parallel, rows in list order */
+		strbuf_addch(sql, '[');
+		for (size_t i = 0; i < nr; i++) {
+			if (i)
+				strbuf_addstr(sql, ", ");
+			strbuf_add_sql_str(sql, files[i]);
+		}
+		strbuf_addch(sql, ']');
+	}
 	/* every column and its type, so that DuckDB neither samples nor
 	 * guesses: a field seen on one page only is still a column */
-	strbuf_addstr(sql, ", format='newline_delimited', maximum_object_size=268435456, columns={");
+	strbuf_addf(sql, ", format='newline_delimited', maximum_object_size=%zu, columns={",
+		    normalizer_read_bound(n, t));
 	if (t->ids) {
 		strbuf_addstr(sql, "'_dlt_id': 'VARCHAR'");
 		sep = 1;

@@ -85,6 +85,7 @@ struct norm_table {
 	struct norm_entry *entries;  /* (prefix, raw key) -> column / child table */
 	size_t nr_entries, alloc_entries;
 	int *index;                  /* open addressing over entries */
+	int root_first;              /* the entry the last record started with, -1 (flatten) */
 	size_t index_size;
 	struct strbuf buf;           /* pending output */
 	FILE *fp;
@@ -93,6 +94,8 @@ struct norm_table {
 	struct strvec file_rows;     /* row count of each file, as text */
 	int64_t file_rows_now;
 	int64_t rows;
+	size_t max_line;             /* the longest row written, in bytes */
+	size_t rows_to_file;         /* rows of the current file (rotate_rows) */
 	int ids;                     /* some rows carry their own _dlt_id */
 	struct strvec renamed;       /* warnings: fields named like the engine's own columns */
 };
@@ -109,10 +112,15 @@ struct norm_extra {
 struct normalizer {
 	char *dir;                   /* spool folder */
 	size_t rotate_bytes;         /* start a new file past this size */
+	size_t rotate_rows;          /* or after this many rows (0: no bound) */
 	/* called when a spool file is complete (closed), with the table's index
 	 * and the file's index in its `files`: a file can be loaded from then on */
 	void (*on_file)(void *data, int table, size_t file);
 	void *on_file_data;
+	/* the files' maximum_object_size from their longest line rather than
+	 * 256 MiB: DuckDB reads in buffers of twice the bound, and reserves
+	 * them whole against its memory_limit */
+	int tight_bound;
 	struct norm_table *tables;
 	size_t nr_tables, alloc_tables;
 	uint64_t rng[2];
@@ -147,6 +155,13 @@ int normalizer_finish(struct normalizer *n, struct strbuf *err);
 /* The read_json(...) relation for one spool file of a table. */
 void normalizer_relation(const struct normalizer *n, const struct norm_table *t, const char *file,
 			 struct strbuf *sql);
+/* The same over several spool files of the table (in their order), read
+ * by one read_json: the column types are the table's now, which every
+ * earlier file's values fit (types only widen). */
+void normalizer_relation_files(const struct normalizer *n, const struct norm_table *t, const char *const *files,
+			       size_t nr, struct strbuf *sql);
+/* The maximum_object_size the relations of table t give read_json. */
+size_t normalizer_read_bound(const struct normalizer *n, const struct norm_table *t);
 /* The type a JSON value would get as a column. */
 enum norm_type norm_value_type(const struct jv *v);
 const char *norm_type_sql(enum norm_type t);
