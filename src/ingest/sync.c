@@ -1186,7 +1186,9 @@ static int load_batch(struct loader *l, struct sync_batch *b)
 	/* replace and --full-refresh start the table over at a resource's first batch */
 	int fresh = !exists || ((res->disposition == WD_REPLACE || job->opts->full_refresh) &&
 				!strvec_has(&l->created, b->resource));
-	int merge = !fresh && res->disposition == WD_MERGE && res->primary_key.nr;
+	/* a new table's first batch is deduplicated too: a key sent twice in
+	 * it is one row (the last), as in every later batch */
+	int merge = res->disposition == WD_MERGE && res->primary_key.nr;
 
 	/* A file batch meets the accepted schema: the table it goes into, or
 	 * the table a full refresh replaces, in every mode alike. */

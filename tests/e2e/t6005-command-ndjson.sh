@@ -83,6 +83,21 @@ test_expect_success 'primary_key merges: a line sent again replaces its row' '
     q "SELECT write_disposition FROM raw_keyed._dango_resources" >wd && echo merge >expect && test_cmp expect wd
 '
 
+test_expect_success 'primary_key merges within the first sync too: a key sent twice is one row, the last' '
+    cat >>.dango/sources.yml <<-\EOF2 &&
+	  - name: twice
+	    type: command
+	    command:
+	      run: "printf '"'"'{\"id\": 1, \"v\": \"first\"}\n{\"id\": 2, \"v\": \"b\"}\n{\"id\": 1, \"v\": \"last\"}\n'"'"'"
+	      primary_key: id
+	EOF2
+    dango sync twice >out &&
+    dango query --csv "SELECT id, v FROM raw_twice.twice ORDER BY id" >rows &&
+    printf "id,v\n1,last\n2,b\n" >expect && test_cmp expect rows &&
+    dango sync twice --full-refresh -y >out &&
+    dango query --csv "SELECT id, v FROM raw_twice.twice ORDER BY id" >rows && test_cmp expect rows
+'
+
 test_expect_success 'write_disposition replace reloads the table each sync' '
     cat >>.dango/sources.yml <<-\EOF2 &&
 	  - name: snap
