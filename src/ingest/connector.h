@@ -132,6 +132,8 @@ struct connector_ops {
 	int (*resources)(struct sync_job *job, struct strvec *out, struct strbuf *err);
 };
 
+struct pg_load;
+
 struct sync_job {
 	const struct source *source;
 	const struct project *project;
@@ -169,6 +171,8 @@ struct sync_job {
 	json_t *observed;               /* {table: {column: true}}: the columns the loaded batches
 					 * carried, for the drift check (engine; NULL until a batch) */
 	struct strvec warnings;
+	struct pg_load *pg;             /* a postgres warehouse's load: a fresh table's rows may go
+					 * straight to it (load_pg_stream.h); NULL otherwise */
 
 	/* progress: called from extract (maybe from a worker thread) */
 	void (*progress)(struct sync_job *job, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -24,6 +24,7 @@ struct project;
 struct sync_job;
 struct strbuf;
 struct pg_conn;
+struct pg_stream;
 
 struct pg_load {
 	struct pg_conn *conn;     /* holds the advisory locks */
@@ -31,6 +32,7 @@ struct pg_load {
 	const struct project *project;
 	char *tmp_dir;            /* pipes for COPY */
 	int stage_open;
+	struct pg_stream *stream; /* tables sent while the engine read them (load_pg_stream.h) */
 };
 
 /* Connect, take the advisory lock of every source (in name order, waiting
