@@ -10,7 +10,9 @@
  * DuckDB into a pipe), full refresh and replace as a new table swapped in,
  * merge through a temporary table (DELETE ... USING, INSERT), and the state,
  * _dlt_loads and file metadata beside them. A killed sync leaves PostgreSQL
- * as it was.
+ * as it was. A one-file batch that starts a table over skips the stage:
+ * its rows stream to the server while DuckDB reads them, in the same
+ * transaction, opened at that batch (load_pg_stream.h).
  *
  * Each source is guarded by a session advisory lock on the server (keyed on
  * its schema name), not by the project's file lock: syncs of different

@@ -102,6 +102,22 @@ test_expect_success 'a bad row deep in a streamed file: named by file:line, noth
     whv "SELECT count(*) FROM pg_tables WHERE schemaname = '"'"'raw_bad'"'"'" >n && echo 0 >zero && test_cmp zero n
 '
 
+test_expect_success 'on_error: skip on a streamed file: the good rows, the bad one kept, as the staged path' '
+    cp data/bad.csv data/bad2.csv &&
+    dango source add csv --name lax --path data/bad.csv --set on_error=skip >/dev/null &&
+    dango source add csv --name lax2 --path data/bad2.csv --set on_error=skip >/dev/null &&
+    lines=$(wc -l <"$PGROOT/server.log") &&
+    dango sync lax >out 2>err && test_grep "data/bad.csv: skipped 1 bad row (kept in raw_lax._dango_rejects)" err &&
+    DANGO_PG_NO_STREAM=1 dango sync lax2 >out 2>err && test_grep "data/bad2.csv: skipped 1 bad row" err &&
+    tail -n +$((lines + 1)) "$PGROOT/server.log" >log.new &&
+    test_grep "COPY \"raw_lax\".\"lax__dango_new\"" log.new &&
+    whv "SELECT count(*), count(DISTINCT id), sum(n) FROM raw_lax.lax" >actual &&
+    whv "SELECT count(*), count(DISTINCT id), sum(n) FROM raw_lax2.lax2" >expect && test_cmp expect actual &&
+    echo "39999|39999|799990000" >expect && test_cmp expect actual &&
+    whv "SELECT file || '"'"':'"'"' || line || '"'"' '"'"' || csv_line FROM raw_lax._dango_rejects" >r &&
+    echo "data/bad.csv:30001 30000,abc" >expect && test_cmp expect r
+'
+
 # kill -9 while the COPY of the stream runs
 N=1500000
 kill_in_copy() { # source
