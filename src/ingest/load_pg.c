@@ -1329,7 +1329,7 @@ int pg_load_publish(struct pg_load *pl, struct sync_job *job, struct strbuf *err
 		if (rc < 0)
 			goto out;
 	}
-	if (pg_exec(pl->conn, "COMMIT", err) < 0)
+	if (pg_stream_check_taken(pl, err) < 0 || pg_exec(pl->conn, "COMMIT", err) < 0)
 		goto out;
 	ret = 0;
 out:

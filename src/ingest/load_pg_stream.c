@@ -22,6 +22,7 @@ struct pg_stream {
 	struct strvec tables;  /* resources streamed into <name>__dango_new */
 	int64_t *rows;         /* their rows, and their columns */
 	size_t *cols;
+	int *taken;            /* found by the publish */
 };
 
 static struct pg_stream *stream_of(struct pg_load *pl)
@@ -263,6 +264,8 @@ int pg_stream_batch(struct pg_load *pl, struct warehouse *stage, struct sync_job
 	strvec_push(&s->tables, b->resource);
 	s->rows = xrealloc(s->rows, s->tables.nr * sizeof(*s->rows));
 	s->cols = xrealloc(s->cols, s->tables.nr * sizeof(*s->cols));
+	s->taken = xrealloc(s->taken, s->tables.nr * sizeof(*s->taken));
+	s->taken[s->tables.nr - 1] = 0;
 	s->rows[s->tables.nr - 1] = *rows;
 	s->cols[s->tables.nr - 1] = names.nr;
 	ret = 1;
@@ -291,6 +294,7 @@ void pg_stream_reset(struct pg_load *pl)
 	strvec_clear(&s->tables);
 	free(s->rows);
 	free(s->cols);
+	free(s->taken);
 	free(s);
 	pl->stream = NULL;
 }
@@ -326,7 +330,7 @@ int64_t pg_stream_rows(const struct pg_load *pl, const char *table)
 	return i < 0 ? 0 : pl->stream->rows[i];
 }
 
-int pg_stream_taken(const struct pg_load *pl, const char *table, size_t ncols, int64_t staged, int64_t *rows,
+int pg_stream_taken(struct pg_load *pl, const char *table, size_t ncols, int64_t staged, int64_t *rows,
 		    struct strbuf *err)
 {
 	ssize_t i = find(pl, table);
@@ -339,5 +343,17 @@ int pg_stream_taken(const struct pg_load *pl, const char *table, size_t ncols, i
 			    table, (long long)*rows, pl->stream->cols[i], (long long)staged, ncols);
 		return -1;
 	}
+	pl->stream->taken[i] = 1;
 	return 1;
+}
+
+int pg_stream_check_taken(const struct pg_load *pl, struct strbuf *err)
+{
+	for (size_t i = 0; pl->stream && i < pl->stream->tables.nr; i++)
+		if (!pl->stream->taken[i]) {
+			strbuf_addf(err, "postgres warehouse: the rows sent for %s were not published; nothing was changed",
+				    pl->stream->tables.v[i]);
+			return -1;
+		}
+	return 0;
 }

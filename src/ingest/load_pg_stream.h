@@ -44,8 +44,11 @@ void pg_stream_reset(struct pg_load *pl);
 /* Was table streamed: 1 (*rows set), 0 if not; -1 with err if the stage's
  * table no longer is what was streamed (ncols columns, staged rows in all,
  * stage and stream): the publish then fails rather than lose rows. */
-int pg_stream_taken(const struct pg_load *pl, const char *table, size_t ncols, int64_t staged, int64_t *rows,
+int pg_stream_taken(struct pg_load *pl, const char *table, size_t ncols, int64_t staged, int64_t *rows,
 		    struct strbuf *err);
+/* Before the COMMIT: every streamed table was taken (0), or -1 with err
+ * (a <table>__dango_new must never be committed beside the tables). */
+int pg_stream_check_taken(const struct pg_load *pl, struct strbuf *err);
 
 /* From load_pg.c. */
 int pg_load_send_binary(struct pg_conn *c, struct pgbin *e, struct wh_result *r, struct strbuf *err);
