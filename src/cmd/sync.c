@@ -693,6 +693,7 @@ int cmd_sync(int argc, const char **argv)
 		prepare(&runs[i], &wh, &p, chosen[i], &opts);
 		runs[i].pg = on_pg ? &pgl : NULL;
 		runs[i].job.publish_later = on_pg;
+		runs[i].job.pg = runs[i].pg;
 	}
 	for (size_t i = 0; i < nr_chosen; i++) {
 		if (nr_chosen > 1) {

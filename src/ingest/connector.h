@@ -134,6 +134,8 @@ struct connector_ops {
 	int (*resources)(struct sync_job *job, struct strvec *out, struct strbuf *err);
 };
 
+struct pg_load;
+
 struct sync_job {
 	const struct source *source;
 	const struct project *project;
@@ -174,6 +176,8 @@ struct sync_job {
 					 * in only once published: sync_load leaves the post-sync hooks
 					 * to the caller (sync_post_sync after the publish) */
 	struct strvec warnings;
+	struct pg_load *pg;             /* a postgres warehouse's load: a fresh table's rows may go
+					 * straight to it (load_pg_stream.h); NULL otherwise */
 
 	/* progress: called from extract (maybe from a worker thread) */
 	void (*progress)(struct sync_job *job, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

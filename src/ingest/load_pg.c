@@ -1,5 +1,6 @@
 /* Loading into a PostgreSQL warehouse: see load_pg.h for the design. */
 #include "ingest/load_pg.h"
+#include "ingest/load_pg_stream.h"
 #include "ingest/backup.h"
 #include "ingest/connector.h"
 #include "ingest/pg_dependents.h"
@@ -998,8 +999,13 @@ static int publish_swap(struct publish *pb, const char *table, const struct strv
 	strbuf_reset(&sql);
 	strbuf_addf(&sql, "DROP TABLE IF EXISTS %s; CREATE TABLE %s ", newt.buf, newt.buf);
 	column_defs(&sql, names, types);
-	if (pg_exec(c, sql.buf, pb->err) < 0 || copy_stage_table(pb, table, newt.buf, 2, &rows) < 0 ||
-	    sync_type_notes(pb, table, nname.buf) < 0)
+	/* a streamed table is already filled (load_pg_stream.c) */
+	int streamed = pg_stream_taken(pb->pl, table, names->nr, staged, &rows, pb->err);
+	if (streamed < 0)
+		goto out;
+	if (!streamed && (pg_exec(c, sql.buf, pb->err) < 0 || copy_stage_table(pb, table, newt.buf, 2, &rows) < 0))
+		goto out;
+	if (sync_type_notes(pb, table, nname.buf) < 0)
 		goto out;
 	strbuf_reset(&sql);
 	/* views on the old table: set aside, then rebuilt on the new one */
@@ -1141,7 +1147,7 @@ static int publish_data_table(struct publish *pb, const char *table)
 	struct strbuf t = STRBUF_INIT, sql = STRBUF_INIT;
 	int ret = -1;
 	int64_t rows = 0;
-	int64_t staged = warehouse_count_rows(&pb->pl->stage, pb->schema.buf, table);
+	int64_t staged = warehouse_count_rows(&pb->pl->stage, pb->schema.buf, table) + pg_stream_rows(pb->pl, table);
 	/* a table of the source this sync did not touch stays as it is */
 	if (!staged && !(r && sync_job_selected(job, table))) {
 		ret = 0;
@@ -1327,7 +1333,8 @@ int pg_load_publish(struct pg_load *pl, struct sync_job *job, struct strbuf *err
 	int ret = -1, have_r = 0;
 	strbuf_init(&pb.schema, 0);
 	sync_schema_name(&pb.schema, job->source->name);
-	if (pg_exec(pl->conn, "BEGIN", err) < 0)
+	/* a streamed batch opened the transaction already */
+	if (!pg_stream_in_tx(pl) && pg_exec(pl->conn, "BEGIN", err) < 0)
 		goto out;
 	strbuf_addstr(&sql, "CREATE SCHEMA IF NOT EXISTS ");
 	strbuf_add_sql_ident(&sql, pb.schema.buf);
@@ -1356,7 +1363,7 @@ int pg_load_publish(struct pg_load *pl, struct sync_job *job, struct strbuf *err
 		if (rc < 0)
 			goto out;
 	}
-	if (pg_exec(pl->conn, "COMMIT", err) < 0)
+	if (pg_stream_check_taken(pl, err) < 0 || pg_exec(pl->conn, "COMMIT", err) < 0)
 		goto out;
 	ret = 0;
 out:
@@ -1365,6 +1372,7 @@ out:
 		pg_exec(pl->conn, "ROLLBACK", &e);
 		strbuf_release(&e);
 	}
+	pg_stream_reset(pl);
 	reset_stage(&pb);
 	if (have_r)
 		wh_result_free(&r);
@@ -1404,6 +1412,7 @@ static int flush_history(struct pg_load *pl, struct strbuf *err)
 
 void pg_load_close(struct pg_load *pl)
 {
+	pg_stream_rollback(pl); /* a sync that did not reach its publish */
 	if (pl->stage_open && pl->conn) {
 		struct strbuf e = STRBUF_INIT;
 		if (flush_history(pl, &e) < 0)
@@ -1422,3 +1431,25 @@ void pg_load_close(struct pg_load *pl)
 	memset(pl, 0, sizeof(*pl));
 }
 
+
+/* ---- for load_pg_stream.c ---------------------------------------------------- */
+
+int pg_load_send_binary(struct pg_conn *c, struct pgbin *e, struct wh_result *r, struct strbuf *err)
+{
+	return send_binary((PGconn *)c, e, r, err);
+}
+
+int pg_load_copy_finish(struct pg_conn *c, int failed, int64_t *rows, struct strbuf *err)
+{
+	return copy_finish((PGconn *)c, failed, rows, err);
+}
+
+void pg_load_column_defs(struct strbuf *sb, const struct strvec *names, const struct strvec *types)
+{
+	column_defs(sb, names, types);
+}
+
+int pg_load_exec(struct pg_conn *c, const char *sql, struct strbuf *err)
+{
+	return pg_exec((PGconn *)c, sql, err);
+}

@@ -10,7 +10,9 @@
  * DuckDB into a pipe), full refresh and replace as a new table swapped in,
  * merge through a temporary table (DELETE ... USING, INSERT), and the state,
  * _dlt_loads and file metadata beside them. A killed sync leaves PostgreSQL
- * as it was.
+ * as it was. A one-file batch that starts a table over skips the stage:
+ * its rows stream to the server while DuckDB reads them, in the same
+ * transaction, opened at that batch (load_pg_stream.h).
  *
  * Types (pg_types.h): each DuckDB type has its PostgreSQL one. Where
  * that does not say the DuckDB type (UTINYINT and SMALLINT are both
@@ -33,6 +35,7 @@ struct project;
 struct sync_job;
 struct strbuf;
 struct pg_conn;
+struct pg_stream;
 
 struct pg_load {
 	struct pg_conn *conn;     /* holds the advisory locks */
@@ -40,6 +43,7 @@ struct pg_load {
 	const struct project *project;
 	char *tmp_dir;            /* pipes for COPY */
 	int stage_open;
+	struct pg_stream *stream; /* tables sent while the engine read them (load_pg_stream.h) */
 };
 
 /* Connect, take the advisory lock of every source (in name order, waiting

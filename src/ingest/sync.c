@@ -1,4 +1,5 @@
 #include "ingest/sync.h"
+#include "ingest/load_pg_stream.h"
 #include "governance/governance.h"
 #include "ingest/backup.h"
 #include "core/fs.h"
@@ -1310,7 +1311,10 @@ static int load_batch(struct loader *l, struct sync_batch *b)
 		if (l->remaining > 0)
 			strbuf_addf(&sql, " LIMIT %lld", (long long)l->remaining);
 	}
-	if (exec_count(l->wh, sql.buf, &count, &e) < 0) {
+	/* postgres: a fresh table's rows may go to the server as DuckDB reads them */
+	int streamed = fresh && !merge && !l->in_group && l->remaining < 0 ?
+			       pg_stream_batch(job->pg, l->wh, job, b, l->schema.buf, table.buf, select.buf, &count, &e) : 0;
+	if (streamed < 0 || (!streamed && exec_count(l->wh, sql.buf, &count, &e) < 0)) {
 		add_db_error(l->err, b->label, e.buf);
 		goto out_meta;
 	}
@@ -1949,8 +1953,10 @@ static int load_pass(struct loader *l, struct sync_batch **failed)
 	}
 	ret = 0;
 out:
-	if (ret < 0)
+	if (ret < 0) {
 		warehouse_rollback(wh);
+		pg_stream_rollback(job->pg);
+	}
 	strbuf_release(&sql);
 	return ret;
 }
