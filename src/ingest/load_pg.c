@@ -1441,7 +1441,10 @@ int pg_load_send_binary(struct pg_conn *c, struct pgbin *e, struct wh_result *r,
 
 int pg_load_copy_finish(struct pg_conn *c, int failed, int64_t *rows, struct strbuf *err)
 {
-	return copy_finish((PGconn *)c, failed, rows, err);
+	int ret = copy_finish((PGconn *)c, failed, rows, err);
+	if (ret < 0)
+		explain_copy_error(err);
+	return ret;
 }
 
 void pg_load_column_defs(struct strbuf *sb, const struct strvec *names, const struct strvec *types)
