@@ -1087,7 +1087,7 @@ static void drop_per_row_columns(struct columns *cols, const struct sync_batch *
 static void add_meta_value(struct strbuf *select, const struct batch_const *c)
 {
 	strbuf_addstr(select, ", ");
-	if (c->per_row)
+	if (c->per_row == 1)
 		strbuf_add_sql_ident(select, c->value);
 	else
 		strbuf_addstr(select, c->value);
@@ -1159,13 +1159,16 @@ static int load_batch(struct loader *l, struct sync_batch *b)
 	}
 	observe(job, b, &norm);
 	/* the metadata every row carries: this load's constants, then the
-	 * batch's own (file name, mtime...), and a fresh _dlt_id per row */
+	 * batch's own (file name, mtime...), and a fresh _dlt_id per row
+	 * (warehouse/row_id.h: a random UUID per row triples the file's size) */
 	struct sync_batch meta = { 0 };
 	char *lit = xasprintf("'%s'", job->load_id);
 	sync_batch_add_const(&meta, "_dlt_load_id", "VARCHAR", lit);
 	free(lit);
-	if (!own_id)
-		sync_batch_add_const(&meta, "_dlt_id", "UUID", "gen_random_uuid()");
+	if (!own_id) {
+		sync_batch_add_const(&meta, "_dlt_id", "UUID", "__dango_row_id()");
+		meta.consts[meta.nr_consts - 1].per_row = 2;
+	}
 	lit = xasprintf("TIMESTAMPTZ '%s'", job->extracted_at);
 	if (!own_extracted)
 		sync_batch_add_const(&meta, "_dlt_extracted_at", "TIMESTAMP WITH TIME ZONE", lit);
