@@ -50,8 +50,9 @@ struct tracked_file {
 struct batch_const {
 	char *name, *type;
 	char *value;           /* a SQL literal; with per_row, the relation's column holding it */
-	int per_row;           /* the value differs by row (a group of files): taken from
-				* that column of the relation, which is not a data column */
+	int per_row;           /* the value differs by row: 1 (a group of files), taken
+				* from that column of the relation, which is not a data
+				* column; 2, value is an expression projected per row */
 };
 
 struct sync_batch {

@@ -1,4 +1,5 @@
 #include "warehouse/warehouse.h"
+#include "warehouse/row_id.h"
 #include "warehouse/pg_query.h"
 #include "core/strbuf.h"
 #include "core/strvec.h"
@@ -60,6 +61,11 @@ int warehouse_open(struct warehouse *wh, const char *path, enum wh_mode mode, st
 	}
 	if (duckdb_connect(*DB(wh), CON(wh)) == DuckDBError) {
 		strbuf_addf(err, "cannot connect to warehouse '%s'", path);
+		goto out;
+	}
+	/* the _dlt_id of the rows a load writes (warehouse/row_id.h) */
+	if (mode != WH_READ_ONLY && row_id_register(CON(wh)) < 0) {
+		strbuf_addf(err, "cannot open warehouse '%s': cannot register __dango_row_id()", path);
 		goto out;
 	}
 	ret = 0;
