@@ -501,6 +501,20 @@ static void close_writer(struct pg_load *pl, struct dango_lock *lock, struct war
 		cmd_close_writer(lock, wh);
 }
 
+/* auto_generate on a postgres warehouse: the published tables are read on
+ * the server (the stage holds only what this sync loaded). */
+static void generate_from_server(const struct project *p, const struct source_list *list,
+				 struct source *const *chosen, size_t done)
+{
+	struct warehouse rwh;
+	if (cmd_open_pg_reader(p, p->pg.statement_timeout, &rwh) != EXIT_OK) {
+		ui_warn("staging models were not generated: the warehouse could not be read; run 'dango generate'");
+		return;
+	}
+	cmd_generate_after_sync(p, list, &rwh, chosen, done);
+	warehouse_close(&rwh);
+}
+
 int cmd_sync(int argc, const char **argv)
 {
 	struct sync_options opts = { 0 };
@@ -729,11 +743,12 @@ int cmd_sync(int argc, const char **argv)
 		run_release(&runs[i]);
 	free(runs);
 	/* auto_generate: staging models for new raw tables (src/cmd/generate.c) */
-	if (p.auto_generate && done > failed && on_pg)
-		ui_warn("auto_generate: not done with a postgres warehouse yet; run 'dango generate' later");
-	else if (p.auto_generate && done > failed) {
+	if (p.auto_generate && done > failed) {
 		sync_status_phase(&status, "dbt_started");
-		cmd_generate_after_sync(&p, &list, &wh, chosen, done);
+		if (on_pg)
+			generate_from_server(&p, &list, chosen, done);
+		else
+			cmd_generate_after_sync(&p, &list, &wh, chosen, done);
 	}
 	close_writer(on_pg ? &pgl : NULL, &lock, &wh);
 

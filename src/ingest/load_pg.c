@@ -1043,6 +1043,23 @@ out:
 }
 
 /* The deletes a batch asked for before its rows (a changed file's old rows). */
+/* A changed file now without rows would replace its rows with nothing:
+ * refused as the DuckDB engine refuses it (its stage holds no old rows). */
+static int file_now_empty(struct publish *pb, const struct sync_batch *x, long long old_rows)
+{
+	char n[32];
+	const char *what = x->label ? x->label : x->resource;
+	fmt_count(n, old_rows);
+	if (!pb->job->opts->allow_empty) {
+		strbuf_addf(pb->err, "%s (now without rows) loaded 0 rows over %s existing rows; refusing (nothing was "
+			    "changed; pass --allow-empty if the source really is empty now)", what, n);
+		return -1;
+	}
+	strvec_pushf(&pb->job->warnings, "%s (now without rows) loaded 0 rows: its %s previous rows were removed "
+		     "(--allow-empty)", what, n);
+	return 0;
+}
+
 static int replay_replace_where(struct publish *pb, const char *table)
 {
 	struct sync_job *job = pb->job;
@@ -1058,7 +1075,12 @@ static int replay_replace_where(struct publish *pb, const char *table)
 			strbuf_addstr(&sql, "DELETE FROM ");
 			add_table(&sql, pb->schema.buf, table);
 			strbuf_addf(&sql, " WHERE %s", x->replace_where);
-			ret = pg_exec(pb->pl->conn, sql.buf, pb->err);
+			PGresult *r = PQexec(pb->pl->conn, sql.buf);
+			ret = pg_ok(pb->pl->conn, r, pb->err);
+			long long deleted = ret ? 0 : atoll(PQcmdTuples(r));
+			PQclear(r);
+			if (!ret && x->file && x->file->rows == 0 && deleted > 0)
+				ret = file_now_empty(pb, x, deleted);
 		}
 	}
 	strbuf_release(&sql);
