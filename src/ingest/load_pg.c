@@ -178,6 +178,15 @@ static void *pipe_writer_run(void *arg)
 	return NULL;
 }
 
+/* What a user can do about a COPY the server refused for a value it cannot
+ * hold at all: the NUL character, which DuckDB's text and JSON may carry. */
+static void explain_copy_error(struct strbuf *err)
+{
+	if (strstr(err->buf, "encoding \"UTF8\": 0x00") || strstr(err->buf, "\\u0000 cannot be converted"))
+		strbuf_addstr(err, "\n(a value holds a NUL character, which PostgreSQL's text and jsonb cannot store; "
+				   "remove it from the source data)");
+}
+
 /* The end of a COPY: its row count, or the server's error. */
 static int copy_finish(PGconn *c, int failed, int64_t *rows, struct strbuf *err)
 {
@@ -191,16 +200,9 @@ static int copy_finish(PGconn *c, int failed, int64_t *rows, struct strbuf *err)
 	}
 	if (!err->len && failed)
 		pg_warehouse_error(c, err);
+	if (err->len)
+		explain_copy_error(err);
 	return err->len ? -1 : 0;
-}
-
-/* What a user can do about a COPY the server refused for a value it cannot
- * hold at all: the NUL character, which DuckDB's text and JSON may carry. */
-static void explain_copy_error(struct strbuf *err)
-{
-	if (strstr(err->buf, "encoding \"UTF8\": 0x00") || strstr(err->buf, "\\u0000 cannot be converted"))
-		strbuf_addstr(err, "\n(a value holds a NUL character, which PostgreSQL's text and jsonb cannot store; "
-				   "remove it from the source data)");
 }
 
 /* COPY target FROM STDIN with the rows of `select` (run on the stage). */
@@ -264,8 +266,6 @@ static int copy_to_pg(struct pg_load *pl, const char *select, const char *target
 	}
 drain:
 	ret = copy_finish(c, send_failed, rows, err);
-	if (ret < 0)
-		explain_copy_error(err);
 out:
 	if (started)
 		pthread_join(th, NULL);
@@ -311,11 +311,8 @@ static int send_binary(PGconn *c, struct pgbin *e, struct wh_result *r, struct s
 	return failed || PQputCopyEnd(c, NULL) != 1 ? 1 : 0;
 }
 
-/* COPY target FROM STDIN in binary with the rows of `select` (run on the
- * stage, streamed): 0, -1 with err, or 1 when a column of the result has no
- * binary encoding (nothing was sent: the caller sends CSV). */
-static int copy_binary_to_pg(struct pg_load *pl, const char *select, const char *target, int freeze,
-			     int64_t *rows, struct strbuf *err)
+int pg_load_copy_binary(struct pg_load *pl, const char *select, const char *target, int freeze, int plain_read_error,
+			int64_t *rows, struct strbuf *err)
 {
 	PGconn *c = pl->conn;
 	struct wh_result r;
@@ -339,11 +336,11 @@ static int copy_binary_to_pg(struct pg_load *pl, const char *select, const char 
 		PQclear(res);
 		int sent = send_binary(c, &e, &r, &e2);
 		/* DuckDB's error first: the server's is then only its echo */
-		if (sent < 0)
+		if (sent < 0 && plain_read_error)
+			strbuf_addbuf(err, &e2);
+		else if (sent < 0)
 			strbuf_addf(err, "reading the rows for %s: %s", target, e2.buf);
 		ret = copy_finish(c, sent > 0, rows, err);
-		if (ret < 0)
-			explain_copy_error(err);
 	}
 	pgbin_release(&e);
 	wh_result_free(&r);
@@ -661,11 +658,10 @@ static int add_missing_columns(struct publish *pb, const char *table, const stru
  * plain cast, but boolean, which PostgreSQL casts to integer only. */
 static void retype_expr(struct strbuf *sb, const char *name, const char *old, const char *duck)
 {
-	strbuf_addstr(sb, "CAST(");
-	if (!strcmp(old, "boolean") && strcmp(duck, "VARCHAR"))
-		strbuf_addstr(sb, "CAST(");
+	int via_integer = !strcmp(old, "boolean") && strcmp(duck, "VARCHAR");
+	strbuf_addstr(sb, via_integer ? "CAST(CAST(" : "CAST(");
 	strbuf_add_sql_ident(sb, name);
-	if (!strcmp(old, "boolean") && strcmp(duck, "VARCHAR"))
+	if (via_integer)
 		strbuf_addstr(sb, " AS integer)");
 	strbuf_addstr(sb, " AS ");
 	pg_load_pg_type(sb, duck);
@@ -890,7 +886,7 @@ static int copy_stage_table(struct publish *pb, const char *table, const char *p
 		strbuf_addstr(&sel, "SELECT ");
 		strbuf_add(&sel, list.buf + 1, list.len - 2); /* the plain columns */
 		strbuf_addf(&sel, " FROM %s", what.buf);
-		ret = copy_binary_to_pg(pb->pl, sel.buf, tgt.buf, unseen == 2, rows, pb->err);
+		ret = pg_load_copy_binary(pb->pl, sel.buf, tgt.buf, unseen == 2, 0, rows, pb->err);
 	}
 	if (ret == 1) {
 		strbuf_reset(&sel);
@@ -1042,24 +1038,19 @@ out:
 	return ret;
 }
 
-/* The deletes a batch asked for before its rows (a changed file's old rows). */
 /* A changed file now without rows would replace its rows with nothing:
- * refused as the DuckDB engine refuses it (its stage holds no old rows). */
+ * the engine's empty-result rule, against the server's rows (the stage
+ * holds none of the old ones). */
 static int file_now_empty(struct publish *pb, const struct sync_batch *x, long long old_rows)
 {
-	char n[32];
-	const char *what = x->label ? x->label : x->resource;
-	fmt_count(n, old_rows);
-	if (!pb->job->opts->allow_empty) {
-		strbuf_addf(pb->err, "%s (now without rows) loaded 0 rows over %s existing rows; refusing (nothing was "
-			    "changed; pass --allow-empty if the source really is empty now)", what, n);
-		return -1;
-	}
-	strvec_pushf(&pb->job->warnings, "%s (now without rows) loaded 0 rows: its %s previous rows were removed "
-		     "(--allow-empty)", what, n);
-	return 0;
+	struct strbuf what = STRBUF_INIT;
+	strbuf_addf(&what, "%s (now without rows)", x->label ? x->label : x->resource);
+	int ret = sync_empty_result(pb->job, what.buf, old_rows, pb->err);
+	strbuf_release(&what);
+	return ret;
 }
 
+/* The deletes a batch asked for before its rows (a changed file's old rows). */
 static int replay_replace_where(struct publish *pb, const char *table)
 {
 	struct sync_job *job = pb->job;
@@ -1455,19 +1446,6 @@ void pg_load_close(struct pg_load *pl)
 
 
 /* ---- for load_pg_stream.c ---------------------------------------------------- */
-
-int pg_load_send_binary(struct pg_conn *c, struct pgbin *e, struct wh_result *r, struct strbuf *err)
-{
-	return send_binary((PGconn *)c, e, r, err);
-}
-
-int pg_load_copy_finish(struct pg_conn *c, int failed, int64_t *rows, struct strbuf *err)
-{
-	int ret = copy_finish((PGconn *)c, failed, rows, err);
-	if (ret < 0)
-		explain_copy_error(err);
-	return ret;
-}
 
 void pg_load_column_defs(struct strbuf *sb, const struct strvec *names, const struct strvec *types)
 {

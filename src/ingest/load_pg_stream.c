@@ -7,12 +7,9 @@
 #include "core/strvec.h"
 #include "core/util.h"
 #include "core/xalloc.h"
-#include "warehouse/pg_copy_binary.h"
-#include "warehouse/pg_warehouse.h"
 #include "warehouse/result.h"
 #include "warehouse/warehouse.h"
 
-#include <libpq-fe.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,49 +150,15 @@ static int drop_defaults(struct pg_load *pl, const char *newt, const struct strv
 
 /* The DuckDB result into COPY newt (cols) FROM STDIN in binary: 1 sent,
  * 0 when a column has no binary encoding (nothing sent), -1 with err. */
-static int copy_stream(struct pg_load *pl, struct warehouse *stage, const char *select, const char *newt,
-		       const char *cols, int64_t *rows, struct strbuf *err)
+static int copy_stream(struct pg_load *pl, const char *select, const char *newt, const char *cols, int64_t *rows,
+		       struct strbuf *err)
 {
-	struct wh_result r;
-	struct pgbin e;
-	struct strbuf why = STRBUF_INIT, copy = STRBUF_INIT, duck = STRBUF_INIT;
-	int ret = -1;
-	if (warehouse_query_stream(stage, select, &r, err) < 0)
-		goto out;
-	if (pgbin_init(&e, &r, &why) < 0) {
-		wh_result_free(&r);
-		ret = 0;
-		goto out;
-	}
+	struct strbuf target = STRBUF_INIT;
+	strbuf_addf(&target, "%s %s", newt, cols);
 	/* FREEZE: the table was made in this transaction */
-	strbuf_addf(&copy, "COPY %s %s FROM STDIN (FORMAT binary, FREEZE)", newt, cols);
-	PGconn *c = (PGconn *)pl->conn;
-	PGresult *res = PQexec(c, copy.buf);
-	if (PQresultStatus(res) != PGRES_COPY_IN) {
-		strbuf_addstr(err, "postgres warehouse: ");
-		pg_warehouse_add_message(err, PQresultErrorMessage(res));
-		PQclear(res);
-	} else {
-		struct strbuf server = STRBUF_INIT;
-		PQclear(res);
-		int sent = pg_load_send_binary(pl->conn, &e, &r, &duck);
-		int fin = pg_load_copy_finish(pl->conn, sent > 0, rows, &server);
-		/* DuckDB's error as the stage's INSERT gives it (the server's is
-		 * then only its echo) */
-		if (sent < 0)
-			strbuf_addbuf(err, &duck);
-		else if (fin < 0)
-			strbuf_addbuf(err, &server);
-		ret = sent < 0 || fin < 0 ? -1 : 1;
-		strbuf_release(&server);
-	}
-	pgbin_release(&e);
-	wh_result_free(&r);
-out:
-	strbuf_release(&why);
-	strbuf_release(&copy);
-	strbuf_release(&duck);
-	return ret;
+	int r = pg_load_copy_binary(pl, select, target.buf, 1, 1, rows, err);
+	strbuf_release(&target);
+	return r < 0 ? -1 : r == 1 ? 0 : 1;
 }
 
 int pg_stream_batch(struct pg_load *pl, struct warehouse *stage, struct sync_job *job, const struct sync_batch *b,
@@ -249,7 +212,7 @@ int pg_stream_batch(struct pg_load *pl, struct warehouse *stage, struct sync_job
 	strbuf_add_sql_ident(&newt, nname.buf);
 	if (server_table(pl, schema, newt.buf, &names, &types, consts, err) < 0)
 		goto out;
-	ret = copy_stream(pl, stage, sel.buf, newt.buf, cols.buf, rows, err);
+	ret = copy_stream(pl, sel.buf, newt.buf, cols.buf, rows, err);
 	if (ret == 0) { /* no binary encoding: the stage path */
 		strbuf_reset(&sel);
 		strbuf_addf(&sel, "DROP TABLE %s", newt.buf);

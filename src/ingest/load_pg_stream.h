@@ -18,13 +18,11 @@
 
 struct pg_load;
 struct pg_conn;
-struct pgbin;
 struct strbuf;
 struct strvec;
 struct sync_batch;
 struct sync_job;
 struct warehouse;
-struct wh_result;
 
 /* The rows of `SELECT select FROM b->relation` (every column of the stage
  * table schema.table, but those with a column default) streamed to the
@@ -51,8 +49,13 @@ int pg_stream_taken(struct pg_load *pl, const char *table, size_t ncols, int64_t
 int pg_stream_check_taken(const struct pg_load *pl, struct strbuf *err);
 
 /* From load_pg.c. */
-int pg_load_send_binary(struct pg_conn *c, struct pgbin *e, struct wh_result *r, struct strbuf *err);
-int pg_load_copy_finish(struct pg_conn *c, int failed, int64_t *rows, struct strbuf *err);
+/* COPY target FROM STDIN in binary with the rows of `select` (run on the
+ * stage, streamed): 0, -1 with err, or 1 when a column of the result has no
+ * binary encoding (nothing was sent). DuckDB's error reading the rows is
+ * given as it is (plain_read_error: as the stage's INSERT gives it, for the
+ * engine's file:line) or named after the target. */
+int pg_load_copy_binary(struct pg_load *pl, const char *select, const char *target, int freeze, int plain_read_error,
+			int64_t *rows, struct strbuf *err);
 void pg_load_column_defs(struct strbuf *sb, const struct strvec *names, const struct strvec *types);
 int pg_load_exec(struct pg_conn *c, const char *sql, struct strbuf *err);
 

@@ -645,8 +645,7 @@ struct loader {
 	struct strvec deleted;    /* target tables that lost rows in this transaction */
 	struct strbuf *err;
 	int threads_set;          /* SET threads done for this job */
-	int limit_set;            /* SET memory_limit done for this job */
-	char *limit_now;          /* the memory_limit set, or NULL */
+	char *limit_now;          /* the memory_limit SET for this job, or NULL */
 	int no_groups;            /* load groups of files file by file (a second pass) */
 	int in_group;             /* load_batch is loading a group */
 	int regroup;              /* a group cannot be loaded as one: load again file by file */
@@ -940,18 +939,23 @@ out:
  * replaces rows with nothing (a full refresh or a replace resource that
  * got no rows, a file now only a header) unless --allow-empty says the
  * source really is empty now; then it says what it removed. */
-static int empty_result(struct loader *l, const char *what, int64_t old_rows)
+int sync_empty_result(struct sync_job *job, const char *what, int64_t old_rows, struct strbuf *err)
 {
 	char n[32];
-	if (!l->job->opts->allow_empty) {
-		strbuf_addf(l->err, "%s loaded 0 rows over %s existing rows; refusing (nothing was changed; pass "
+	if (!job->opts->allow_empty) {
+		strbuf_addf(err, "%s loaded 0 rows over %s existing rows; refusing (nothing was changed; pass "
 			    "--allow-empty if the source really is empty now)",
 			    what, fmt_count(n, old_rows));
 		return -1;
 	}
-	strvec_pushf(&l->job->warnings, "%s loaded 0 rows: its %s previous rows were removed (--allow-empty)", what,
+	strvec_pushf(&job->warnings, "%s loaded 0 rows: its %s previous rows were removed (--allow-empty)", what,
 		     fmt_count(n, old_rows));
 	return 0;
+}
+
+static int empty_result(struct loader *l, const char *what, int64_t old_rows)
+{
+	return sync_empty_result(l->job, what, old_rows, l->err);
 }
 
 /* DuckDB's messages run to many lines of hints; keep the ones that say
@@ -1092,13 +1096,17 @@ static void drop_per_row_columns(struct columns *cols, const struct sync_batch *
 }
 
 /* ", <value> AS <name>" of a metadata column, projected. */
-static void add_meta_value(struct strbuf *select, const struct batch_const *c)
+/* ", value AS name" (typed: cast to the column's type, for a table
+ * created from the select) */
+static void add_meta_value(struct strbuf *select, const struct batch_const *c, int typed)
 {
-	strbuf_addstr(select, ", ");
+	strbuf_addstr(select, typed ? ", CAST(" : ", ");
 	if (c->per_row == 1)
 		strbuf_add_sql_ident(select, c->value);
 	else
 		strbuf_addstr(select, c->value);
+	if (typed)
+		strbuf_addf(select, " AS %s)", c->type);
 	strbuf_addf(select, " AS %s", c->name);
 }
 
@@ -1247,14 +1255,8 @@ static int load_batch(struct loader *l, struct sync_batch *b)
 		if (exists && res->disposition == WD_REPLACE && !job->opts->full_refresh)
 			res->replaced_rows = warehouse_count_rows(l->wh, l->schema.buf, table.buf);
 		if (one_ctas) {
-			for (size_t i = 0; i < meta.nr_consts; i++) {
-				strbuf_addstr(&select, ", CAST(");
-				if (meta.consts[i].per_row == 1)
-					strbuf_add_sql_ident(&select, meta.consts[i].value);
-				else
-					strbuf_addstr(&select, meta.consts[i].value);
-				strbuf_addf(&select, " AS %s) AS %s", meta.consts[i].type, meta.consts[i].name);
-			}
+			for (size_t i = 0; i < meta.nr_consts; i++)
+				add_meta_value(&select, &meta.consts[i], 1);
 			if (warehouse_exec(l->wh, "SET preserve_insertion_order = false", &e) < 0) {
 				add_db_error(l->err, b->label, e.buf);
 				goto out_meta;
@@ -1298,7 +1300,7 @@ static int load_batch(struct loader *l, struct sync_batch *b)
 			strbuf_add_sql_ident(&keys, res->primary_key.v[i]);
 		}
 		for (size_t i = 0; i < meta.nr_consts; i++)
-			add_meta_value(&select, &meta.consts[i]);
+			add_meta_value(&select, &meta.consts[i], 0);
 		/* the newest row of a key wins: later rows of the batch over earlier
 		 * (so the file's order must be kept), the batch over the table */
 		strbuf_addf(&sql, "SET preserve_insertion_order = true;\n"
@@ -1326,7 +1328,7 @@ static int load_batch(struct loader *l, struct sync_batch *b)
 		strbuf_addstr(&sql, "SET preserve_insertion_order = false;\n");
 		for (size_t i = 0; i < meta.nr_consts; i++) {
 			if (meta.consts[i].per_row)
-				add_meta_value(&select, &meta.consts[i]);
+				add_meta_value(&select, &meta.consts[i], 0);
 			else
 				strbuf_addf(&sql, "ALTER TABLE %s ALTER COLUMN %s SET DEFAULT %s;\n", target.buf,
 					    meta.consts[i].name, meta.consts[i].value);
@@ -1936,7 +1938,6 @@ static int load_pass(struct loader *l, struct sync_batch **failed)
 				goto out;
 			free(l->limit_now);
 			l->limit_now = xstrdup(limit);
-			l->limit_set = 1;
 		}
 		if (load_one(l, b, failed) < 0)
 			goto out;
@@ -2060,9 +2061,9 @@ int sync_load(struct warehouse *wh, struct sync_job *job, struct sync_result *re
 out:
 	if (ret < 0)
 		job->cancelled = 1; /* an extract still running may stop: nothing will be kept */
-	if (l.threads_set || l.limit_set) {
+	if (l.threads_set || l.limit_now) {
 		struct strbuf e = STRBUF_INIT;
-		warehouse_exec(wh, l.threads_set && l.limit_set ? "RESET threads; RESET memory_limit"
+		warehouse_exec(wh, l.threads_set && l.limit_now ? "RESET threads; RESET memory_limit"
 				   : l.threads_set		? "RESET threads"
 								: "RESET memory_limit",
 			       &e);

@@ -40,6 +40,10 @@ int sync_load(struct warehouse *wh, struct sync_job *job, struct sync_result *re
  * rows are published. */
 void sync_post_sync(struct warehouse *wh, struct sync_job *job);
 
+/* The empty-result rule: `what` loaded 0 rows over old_rows existing ones
+ * is refused (-1 with err) unless --allow-empty, then said in a warning. */
+int sync_empty_result(struct sync_job *job, const char *what, int64_t old_rows, struct strbuf *err);
+
 /* Record the outcome in the warehouse's sync history (own transaction). */
 void sync_record_history(struct warehouse *wh, const struct sync_job *job, const struct sync_result *res,
 			 const char *started_at);
