@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 size_t levenshtein(const char *a, const char *b)
 {
@@ -126,4 +127,20 @@ int parse_int64(const char *s, int64_t *out)
 const char *plural(int64_t n, const char *one, const char *many)
 {
 	return n == 1 ? one : many;
+}
+
+int random_bytes(void *buf, size_t n)
+{
+	unsigned char *p = buf;
+	size_t got = 0;
+	while (got < n) {
+		ssize_t r = getrandom(p + got, n - got, 0);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		got += (size_t)r;
+	}
+	return 0;
 }

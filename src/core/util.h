@@ -24,5 +24,7 @@ char *fmt_bytes(char *buf, uint64_t n);
 const char *plural(int64_t n, const char *one, const char *many);
 /* Parse a whole decimal integer; 0 on success. */
 int parse_int64(const char *s, int64_t *out);
+/* n random bytes from the kernel (getrandom); -1 if it has none. */
+int random_bytes(void *buf, size_t n);
 
 #endif

@@ -21,6 +21,7 @@
 #include "core/clock.h"
 #include "core/env.h"
 #include "core/proc.h"
+#include "core/util.h"
 #include "core/xalloc.h"
 #include "project/project.h"
 #include "sources/http.h"
@@ -442,7 +443,7 @@ int oauth_flow_browser(const struct project *p, const struct oauth_settings *st,
 		goto out;
 	if (cl.secret)
 		http_client_add_secret(&h, cl.secret);
-	if (oauth_pkce(&verifier, &challenge) < 0 || oauth_random(raw, sizeof(raw)) < 0) {
+	if (oauth_pkce(&verifier, &challenge) < 0 || random_bytes(raw, sizeof(raw)) < 0) {
 		strbuf_addstr(err, "no random numbers from the kernel for PKCE");
 		goto out;
 	}

@@ -173,8 +173,6 @@ void oauth_sources_using(const struct project *p, const struct source_list *list
 void oauth_sha256(const void *data, size_t len, unsigned char out[32]);
 /* Base64url without padding. */
 void oauth_base64url(struct strbuf *sb, const unsigned char *data, size_t len);
-/* n random bytes from the kernel; -1 if it has none. */
-int oauth_random(unsigned char *buf, size_t n);
 /* A code verifier (43 characters) and its S256 challenge. */
 int oauth_pkce(struct strbuf *verifier, struct strbuf *challenge);
 

@@ -3,10 +3,9 @@
  * without padding. */
 #include "oauth/oauth.h"
 #include "core/sha256.h"
+#include "core/util.h"
 
-#include <errno.h>
 #include <string.h>
-#include <sys/random.h>
 
 void oauth_sha256(const void *data, size_t len, unsigned char out[32])
 {
@@ -27,25 +26,10 @@ void oauth_base64url(struct strbuf *sb, const unsigned char *p, size_t n)
 	}
 }
 
-int oauth_random(unsigned char *buf, size_t n)
-{
-	size_t got = 0;
-	while (got < n) {
-		ssize_t r = getrandom(buf + got, n - got, 0);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		got += (size_t)r;
-	}
-	return 0;
-}
-
 int oauth_pkce(struct strbuf *verifier, struct strbuf *challenge)
 {
 	unsigned char raw[32], digest[32];
-	if (oauth_random(raw, sizeof(raw)) < 0)
+	if (random_bytes(raw, sizeof(raw)) < 0)
 		return -1;
 	strbuf_reset(verifier);
 	oauth_base64url(verifier, raw, sizeof(raw)); /* 43 characters of [A-Za-z0-9-_] */

@@ -1,12 +1,11 @@
 #include "warehouse/row_id.h"
+#include "core/util.h"
 #include "core/xalloc.h"
 
 #include <duckdb.h>
-#include <errno.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <sys/random.h>
 
 struct row_ids {
 	uint64_t high;             /* random, with the version nibble set */
@@ -14,21 +13,6 @@ struct row_ids {
 };
 
 #define ROW_NUMBER_MASK ((UINT64_C(1) << 62) - 1)
-
-static int random_u64(uint64_t *out)
-{
-	unsigned char *p = (unsigned char *)out;
-	size_t got = 0;
-	while (got < sizeof(*out)) {
-		ssize_t r = getrandom(p + got, sizeof(*out) - got, 0);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -1;
-		got += (size_t)r;
-	}
-	return 0;
-}
 
 /* One chunk of ids: one atomic add a chunk, whatever thread runs it. The
  * vector holds DuckDB's UUID layout: a hugeint whose top bit is flipped
@@ -50,7 +34,7 @@ static void make_ids(duckdb_function_info info, duckdb_data_chunk input, duckdb_
 int row_id_register(void *con)
 {
 	struct row_ids *ids = xcalloc(1, sizeof(*ids));
-	if (random_u64(&ids->high) < 0) {
+	if (random_bytes(&ids->high, sizeof(ids->high)) < 0) {
 		free(ids);
 		return -1;
 	}
