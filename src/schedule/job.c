@@ -292,7 +292,7 @@ static char *find_sync_status(const char *state_dir, pid_t pid, long long pid_st
 	snprintf(suffix, sizeof(suffix), "_%d.json", (int)pid);
 	DIR *d = opendir(state_dir);
 	struct dirent *e;
-	char *found = NULL, *found_name = NULL;
+	char *found = NULL;
 	size_t ns = strlen(suffix);
 	if (!d)
 		return NULL;
@@ -300,7 +300,7 @@ static char *find_sync_status(const char *state_dir, pid_t pid, long long pid_st
 		size_t n = strlen(e->d_name);
 		if (strncmp(e->d_name, "sync_status_", 12) || n <= ns || strcmp(e->d_name + n - ns, suffix))
 			continue;
-		if (found_name && strcmp(e->d_name, found_name) < 0)
+		if (found && strcmp(e->d_name, strrchr(found, '/') + 1) < 0)
 			continue;
 		char *path = xasprintf("%s/%s", state_dir, e->d_name);
 		if (!status_of_process(path, pid_start)) {
@@ -308,12 +308,9 @@ static char *find_sync_status(const char *state_dir, pid_t pid, long long pid_st
 			continue;
 		}
 		free(found);
-		free(found_name);
 		found = path;
-		found_name = xstrdup(e->d_name);
 	}
 	closedir(d);
-	free(found_name);
 	return found;
 }
 

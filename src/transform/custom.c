@@ -195,15 +195,6 @@ int dbt_custom_build(struct mctx *m, const char *body)
 		dbt_pg_exec(m->p, "rollback", &ignore);
 		strbuf_release(&ignore);
 	}
-	if (locked) { /* after the commit or rollback: the next build sees ours */
-		struct strbuf e = STRBUF_INIT;
-		if (dbt_pg_lock_relation(m->p, n->schema, rel, 0, &e) < 0 && r == 0) {
-			strbuf_addbuf(m->err, &e);
-			r = -1;
-		}
-		strbuf_release(&e);
-		locked = 0;
-	}
 	/* what the materialization made or dropped under the usual names */
 	static const char *const suffixes[] = { "", "__dbt_tmp", "__dbt_backup", NULL };
 	for (const char *const *sfx = suffixes; *sfx; sfx++) {
@@ -212,9 +203,12 @@ int dbt_custom_build(struct mctx *m, const char *body)
 		free(nm);
 	}
 out:
-	if (locked) { /* the begin failed */
+	if (locked) { /* after the commit or rollback: the next build sees ours */
 		struct strbuf e = STRBUF_INIT;
-		dbt_pg_lock_relation(m->p, n->schema, rel, 0, &e);
+		if (dbt_pg_lock_relation(m->p, n->schema, rel, 0, &e) < 0 && r == 0) {
+			strbuf_addbuf(m->err, &e);
+			r = -1;
+		}
 		strbuf_release(&e);
 	}
 	jval_unref(ret);

@@ -307,8 +307,6 @@ static void merge_sql(const struct dbt_node *n, const char *schema, const char *
 	strvec_clear(&excl);
 }
 
-/* The incremental step: the new rows into a temporary table, then append,
- * delete+insert on the unique_key or merge, into the table's columns. */
 /* The temporary table a batch's or incremental model's rows go to first. */
 static int create_tmp(PGconn *c, const char *name, const char *sql, struct strbuf *run, struct strbuf *err)
 {
@@ -323,7 +321,9 @@ static int create_tmp(PGconn *c, const char *name, const char *sql, struct strbu
 	return ret;
 }
 
-/* sql NULL: its temporary table is there already (create_tmp). */
+/* The incremental step: the new rows into a temporary table, then append,
+ * delete+insert on the unique_key or merge, into the table's columns.
+ * sql NULL: its temporary table is there already (create_tmp). */
 static int incremental_sql(PGconn *c, const struct dbt_node *n, const char *schema, const char *name,
 			   const char *sql, struct strbuf *q, struct strbuf *run, struct strbuf *err)
 {
@@ -627,6 +627,19 @@ out:
 	return ret;
 }
 
+/* The rows of the model's table in a batch's window [start, end). */
+static int batch_rows(struct mctx *m, const char *event_time, const char *start, const char *end, int64_t *rows)
+{
+	struct dbt_node *n = m->n;
+	struct strbuf q = STRBUF_INIT;
+	strbuf_addstr(&q, "select count(*) from ");
+	qname(&q, n->schema, n->alias ? n->alias : n->name, "");
+	strbuf_addf(&q, " where %s >= '%s' and %s < '%s'", event_time, start, event_time, end);
+	int r = dbt_pg_query_int(m->p, q.buf, rows, m->err);
+	strbuf_release(&q);
+	return r;
+}
+
 int dbt_pg_build_batch(struct mctx *m, const char *body, int incremental, const char *event_time, const char *start,
 		       const char *end, int64_t *rows)
 {
@@ -636,12 +649,7 @@ int dbt_pg_build_batch(struct mctx *m, const char *body, int incremental, const 
 	int64_t ignored = 0;
 	if (build_model(p, c, n, !incremental, body, NULL, &ignored, &m->run, m->err) < 0)
 		return -1;
-	struct strbuf q = STRBUF_INIT;
-	strbuf_addstr(&q, "select count(*) from ");
-	qname(&q, n->schema, n->alias ? n->alias : n->name, "");
-	strbuf_addf(&q, " where %s >= '%s' and %s < '%s'", event_time, start, event_time, end);
-	int r = dbt_pg_query_int(p, q.buf, rows, m->err);
-	strbuf_release(&q);
+	int r = batch_rows(m, event_time, start, end, rows);
 	if (r == 0)
 		dbt_catalog_set(p, n->schema, n->alias ? n->alias : n->name, "table");
 	return r;
@@ -677,11 +685,7 @@ int dbt_pg_build_batch_concurrent(struct mctx *m, const char *body, const char *
 	}
 	if (pg_exec(c, "commit", m->err) < 0)
 		goto out;
-	strbuf_reset(&q);
-	strbuf_addstr(&q, "select count(*) from ");
-	qname(&q, n->schema, name, "");
-	strbuf_addf(&q, " where %s >= '%s' and %s < '%s'", event_time, start, event_time, end);
-	ret = dbt_pg_query_int(p, q.buf, rows, m->err);
+	ret = batch_rows(m, event_time, start, end, rows);
 out:
 	strbuf_release(&q);
 	return ret;
