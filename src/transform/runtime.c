@@ -607,12 +607,10 @@ void dbt_context_setup_more(struct dbt_project *p)
 	if (!started.tv_sec) {
 		gettimeofday(&started, NULL);
 		unsigned char b[16];
-		FILE *f = fopen("/dev/urandom", "rb");
-		if (!f || fread(b, 1, sizeof(b), f) != sizeof(b))
+		/* an id, not a secret: the clock where the kernel gives nothing */
+		if (random_bytes(b, sizeof(b)) < 0)
 			for (size_t i = 0; i < sizeof(b); i++)
 				b[i] = (unsigned char)(rand() ^ started.tv_usec >> (i % 8));
-		if (f)
-			fclose(f);
 		b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
 		b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
 		snprintf(invocation, sizeof(invocation),

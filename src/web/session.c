@@ -3,14 +3,13 @@
  * X-CSRF-Token with every POST. A cross-site page can make the browser send
  * the cookie but cannot read the token (no CORS headers are ever sent). */
 #include "web/internal.h"
+#include "core/util.h"
 #include "core/xalloc.h"
 
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #define MAX_SESSIONS 1024
 #define SESSION_TTL (7 * 24 * 3600.0)
@@ -29,17 +28,7 @@ struct web_sessions {
 void web_random_hex(char out[65])
 {
 	unsigned char raw[32];
-	size_t got = 0;
-	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-	while (fd >= 0 && got < sizeof(raw)) {
-		ssize_t n = read(fd, raw + got, sizeof(raw) - got);
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	if (fd >= 0)
-		close(fd);
-	if (got < sizeof(raw))
+	if (random_bytes(raw, sizeof(raw)) < 0)
 		abort(); /* no randomness: no token can be trusted */
 	for (size_t i = 0; i < sizeof(raw); i++)
 		snprintf(out + 2 * i, 3, "%02x", raw[i]);
