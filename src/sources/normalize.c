@@ -880,16 +880,30 @@ static size_t varint_size(uint64_t v)
 	return n;
 }
 
-static void put_varint(struct strbuf *b, uint64_t v)
+/* v at p, which has room for 10 bytes; the bytes written */
+static size_t varint_at(char *p, uint64_t v)
 {
-	unsigned char tmp[10];
 	size_t n = 0;
 	while (v >= 0x80) {
-		tmp[n++] = (unsigned char)(v | 0x80);
+		p[n++] = (char)(v | 0x80);
 		v >>= 7;
 	}
-	tmp[n++] = (unsigned char)v;
-	strbuf_add(b, tmp, n);
+	p[n++] = (char)v;
+	return n;
+}
+
+/* room for `extra` more bytes without a call on the hot path */
+static inline void room(struct strbuf *b, size_t extra)
+{
+	if (b->alloc - b->len <= extra)
+		strbuf_grow(b, extra);
+}
+
+static void put_varint(struct strbuf *b, uint64_t v)
+{
+	room(b, 10);
+	b->len += varint_at(b->buf + b->len, v);
+	b->buf[b->len] = '\0';
 }
 
 /* v in exactly `width` bytes at p (continuation bits on the padding) */
@@ -904,11 +918,13 @@ static void put_varint_at(char *p, uint64_t v, size_t width)
 
 static void put_bytes(struct strbuf *b, uint64_t tag, const char *s, size_t n)
 {
-	strbuf_grow(b, n + 20);
-	put_varint(b, tag);
-	put_varint(b, n);
-	memcpy(b->buf + b->len, s, n);
-	strbuf_setlen(b, b->len + n);
+	room(b, n + 20);
+	size_t len = b->len;
+	len += varint_at(b->buf + len, tag);
+	len += varint_at(b->buf + len, n);
+	memcpy(b->buf + len, s, n);
+	b->len = len + n;
+	b->buf[b->len] = '\0';
 }
 
 /* A string's field, unescaped: its size is reserved at the raw text's

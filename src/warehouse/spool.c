@@ -14,6 +14,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* duckdb_vector_assign_string_element_len checks the text is UTF-8 and
+ * makes it NULL, silently, when not; the reader checks (and fails) itself,
+ * so it assigns through the unchecked variant DuckDB exports (1.5's C API
+ * lists it among its unstable functions, outside duckdb.h). */
+void duckdb_unsafe_vector_assign_string_element_len(duckdb_vector vector, idx_t index, const char *str, idx_t str_len);
+
 enum out_kind { OUT_BOOL, OUT_BIGINT, OUT_DOUBLE, OUT_TEXT, OUT_JSON };
 
 struct spool_col {
@@ -359,11 +365,49 @@ static int parse_int(const unsigned char *s, size_t n, int64_t *out, uint64_t *u
 	return 0;
 }
 
+/* A plain decimal (digits, a point, digits; 15 significant digits at
+ * most, 22 after the point at most) exactly: both its digits and the power
+ * of ten are exact doubles, and one division rounds once, as strtod does
+ * (Clinger's fast path). 0, or -1 to leave it to strtod. */
+static int fast_decimal(const unsigned char *s, size_t n, double *out)
+{
+	static const double tens[] = { 1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+				       1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22 };
+	int neg = n && s[0] == '-';
+	size_t i = (size_t)neg, digits = 0, frac = 0;
+	int point = 0;
+	uint64_t m = 0;
+	if (i == n)
+		return -1;
+	for (; i < n; i++) {
+		unsigned char c = s[i];
+		if (c == '.' && !point) {
+			point = 1;
+			continue;
+		}
+		if (c < '0' || c > '9')
+			return -1;
+		if (m || c != '0')
+			digits++;
+		if (digits > 15)
+			return -1;
+		m = m * 10 + (c - '0');
+		frac += (size_t)point;
+	}
+	if (frac > 22 || s[n - 1] == '.')
+		return -1;
+	double d = (double)m / tens[frac];
+	*out = neg ? -d : d;
+	return 0;
+}
+
 /* A JSON number as DuckDB's JSON reader makes it a DOUBLE: integers that
  * fit 64 bits converted from their integer (so -0 is 0), the rest as
  * strtod rounds them (both round to nearest). */
 static int parse_double(const unsigned char *s, size_t n, int is_int, double *out)
 {
+	if (!is_int && fast_decimal(s, n, out) == 0)
+		return 0;
 	if (is_int) {
 		int64_t i;
 		uint64_t u;
@@ -469,7 +513,7 @@ static int put_field(struct reader *r, const struct out_col *o, enum out_kind ok
 			fail(r, at, "a string that is not valid UTF-8");
 			return -1;
 		}
-		duckdb_vector_assign_string_element_len(o->vec, row, (const char *)s, n);
+		duckdb_unsafe_vector_assign_string_element_len(o->vec, row, (const char *)s, n);
 		return 0;
 	case OUT_JSON: {
 		if (kind == SPOOL_I64) {
@@ -477,7 +521,7 @@ static int put_field(struct reader *r, const struct out_col *o, enum out_kind ok
 			char num[24];
 			memcpy(&v, s, 8);
 			int len = snprintf(num, sizeof(num), "%lld", (long long)v);
-			duckdb_vector_assign_string_element_len(o->vec, row, num, (idx_t)len);
+			duckdb_unsafe_vector_assign_string_element_len(o->vec, row, num, (idx_t)len);
 			return 0;
 		}
 		if (kind == SPOOL_STR && !utf8_valid(s, n)) {
@@ -486,7 +530,7 @@ static int put_field(struct reader *r, const struct out_col *o, enum out_kind ok
 		}
 		size_t len;
 		const char *t = json_text(&r->l->scratch, kind, s, n, &len);
-		duckdb_vector_assign_string_element_len(o->vec, row, t, len);
+		duckdb_unsafe_vector_assign_string_element_len(o->vec, row, t, len);
 		return 0;
 	}
 	}
