@@ -1079,6 +1079,14 @@ static int put_extra(struct normalizer *n, struct norm_table *t, const struct no
 	return 0;
 }
 
+/* A row that failed half-way is taken back, so that its table's file
+ * holds whole rows only (its child rows written before are whole). */
+static int unwrite_row(struct normalizer *n, int ti, size_t line)
+{
+	strbuf_setlen(&n->tables[ti].buf, line);
+	return -1;
+}
+
 static int write_row(struct writer *w, int ti, const struct jv *rec, const char *parent_id, int64_t list_idx,
 		     const struct norm_extra *extra, size_t nr_extra, const char *id_seed, size_t seed_len, int depth)
 {
@@ -1099,10 +1107,10 @@ static int write_row(struct writer *w, int ti, const struct jv *rec, const char 
 	}
 	for (size_t i = 0; i < nr_extra; i++)
 		if (put_extra(n, t, &extra[i], w->err) < 0)
-			return -1;
+			return unwrite_row(n, ti, line);
 	if (rec->type == JV_OBJ) {
 		if (flatten(w, ti, -1, rec, &rid, depth) < 0)
-			return -1;
+			return unwrite_row(n, ti, line);
 	} else if (rec->type != JV_NULL) {
 		/* a list of scalars: each item is a row with one column, `value`;
 		 * a list in a list goes one level down, under `value` */
@@ -1112,7 +1120,7 @@ static int write_row(struct writer *w, int ti, const struct jv *rec, const char 
 		item.kesc = 0;
 		wrap.kids = &item;
 		if (flatten(w, ti, -1, &wrap, &rid, depth) < 0)
-			return -1;
+			return unwrite_row(n, ti, line);
 	}
 	t = &n->tables[ti];
 	b = &t->buf;
@@ -1124,7 +1132,7 @@ static int write_row(struct writer *w, int ti, const struct jv *rec, const char 
 	}
 	if (b->len - line - 4 >= SPOOL_END) {
 		strbuf_addf(w->err, "a row of %s is larger than 4 GB", t->name);
-		return -1;
+		return unwrite_row(n, ti, line);
 	}
 	put_u32((unsigned char *)b->buf + line, (uint32_t)(b->len - line - 4));
 	if (b->len - line > t->max_row)
