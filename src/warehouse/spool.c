@@ -223,6 +223,16 @@ static void fail(struct reader *r, size_t at, const char *why)
 	strbuf_release(&msg);
 }
 
+/* A value that cannot be its column's type (a declared integer past 64 bits) */
+static void fail_value(struct reader *r, const char *col, const unsigned char *s, size_t n, const char *why)
+{
+	struct strbuf msg = STRBUF_INIT;
+	strbuf_addf(&msg, "spool file %s, row %lld, column '%s': %.*s%s %s", r->file, (long long)r->l->row + 1, col,
+		    (int)(n > 60 ? 60 : n), (const char *)s, n > 60 ? "..." : "", why);
+	duckdb_function_set_error(r->info, msg.buf);
+	strbuf_release(&msg);
+}
+
 static uint32_t get_u32(const unsigned char *p)
 {
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
@@ -470,10 +480,10 @@ struct out_col {
 };
 
 /* One field into output row `row`; -1 with the error set. */
-static int put_field(struct reader *r, const struct out_col *o, enum out_kind ok, idx_t row, int kind,
+static int put_field(struct reader *r, const struct out_col *o, const struct spool_col *col, idx_t row, int kind,
 		     const unsigned char *s, size_t n, size_t at)
 {
-	switch (ok) {
+	switch (col->kind) {
 	case OUT_BOOL:
 		if (kind != SPOOL_TRUE && kind != SPOOL_FALSE)
 			break;
@@ -486,7 +496,7 @@ static int put_field(struct reader *r, const struct out_col *o, enum out_kind ok
 			memcpy(&v, s, 8);
 		} else if (kind != SPOOL_INT || parse_int(s, n, &v, &u) != 0) {
 			if (kind == SPOOL_INT) {
-				fail(r, at, "an integer out of range for BIGINT");
+				fail_value(r, col->name, s, n, "is out of range for BIGINT");
 				return -1;
 			}
 			break;
@@ -568,7 +578,7 @@ static int read_row(struct reader *r, struct out_col *outs, idx_t row, const uns
 		}
 		int c = code < b->nr_codes ? b->out_of_code[code] : -1;
 		if (c >= 0) {
-			if (put_field(r, &outs[c], b->cols[c].kind, row, kind, p, (size_t)n, at) < 0)
+			if (put_field(r, &outs[c], &b->cols[c], row, kind, p, (size_t)n, at) < 0)
 				return -1;
 			outs[c].validity[row / 64] |= UINT64_C(1) << (row % 64);
 		}

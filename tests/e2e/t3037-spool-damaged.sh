@@ -3,7 +3,8 @@
 # a file cut short (a row or its end marker missing), one whose row count
 # does not match, a value past its row, a string not UTF-8, or a file that
 # is no spool file is an error naming the file, the row and the byte, not
-# a crash or rows made up.
+# a crash or rows made up; a declared integer past 64 bits names its row
+# and column.
 . "$(dirname "$0")/lib.sh"
 
 dango init p >/dev/null </dev/null
@@ -48,6 +49,24 @@ test_expect_success 'damaged spool files are errors naming the file, row and byt
 	spool file other.spool is damaged at row 1 (byte 0): not a spool file of this Dango
 	EOF
     test_cmp expect actual
+'
+
+test_expect_success 'a Singer integer past BIGINT: the sync fails naming the row and column' '
+    printf "%s\n" "{\"type\": \"SCHEMA\", \"stream\": \"s\", \"key_properties\": [], \"schema\": {\"properties\": {\"id\": {\"type\": \"integer\"}}}}" \
+        "{\"type\": \"RECORD\", \"stream\": \"s\", \"record\": {\"id\": 1}}" \
+        "{\"type\": \"RECORD\", \"stream\": \"s\", \"record\": {\"id\": 99999999999999999999}}" >"$TRASH/tap.jsonl" &&
+    cat >.dango/sources.yml <<-EOF &&
+	version: "1.0"
+	sources:
+	  - name: tap
+	    type: command
+	    command:
+	      run: [cat, $TRASH/tap.jsonl]
+	      format: singer
+	EOF
+    test_must_fail dango sync tap >out 2>&1 &&
+    test_grep "s (part 1): .*spool file .*/s\.0\.spool, row 2, column .id.: 99999999999999999999 is out of range for BIGINT" out &&
+    test_grep "Nothing was changed for tap" out
 '
 
 test_done
