@@ -12,7 +12,8 @@
  * load.
  *
  * A batch is a SQL relation that DuckDB reads (read_csv(...), read_json(...)
- * over a spooled file, read_parquet(...)), so bulk parsing is DuckDB's; C
+ * over a spooled file, read_parquet(...), __dango_spool(...) over the
+ * normalizer's rows), so bulk parsing is DuckDB's or done once in C; C
  * code pages through APIs and writes spool files. extract() runs without
  * the warehouse (possibly in a worker thread beside other sources' extracts);
  * it must not print, only report progress through job->progress.

@@ -2,6 +2,7 @@
 #include "core/hash.h"
 #include "core/xalloc.h"
 #include "ingest/sync.h"
+#include "warehouse/spool.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -609,10 +610,9 @@ static int add_col(struct norm_table *t, const char *name)
 		strbuf_addf(&n, "%s_%d", name, k);
 	}
 	ALLOC_GROW(t->cols, t->nr_cols + 1, t->alloc_cols);
+	memset(&t->cols[t->nr_cols], 0, sizeof(t->cols[t->nr_cols]));
 	t->cols[t->nr_cols].name = strbuf_detach(&n, NULL);
-	t->cols[t->nr_cols].key = NULL;
 	t->cols[t->nr_cols].type = NT_NONE;
-	t->cols[t->nr_cols].fixed = 0;
 	return (int)t->nr_cols++;
 }
 
@@ -685,10 +685,8 @@ static void table_release(struct norm_table *t)
 {
 	free(t->name);
 	strvec_clear(&t->renamed);
-	for (size_t i = 0; i < t->nr_cols; i++) {
+	for (size_t i = 0; i < t->nr_cols; i++)
 		free(t->cols[i].name);
-		free(t->cols[i].key);
-	}
 	free(t->cols);
 	for (size_t i = 0; i < t->nr_entries; i++) {
 		free(t->entries[i].key);
@@ -709,6 +707,7 @@ void normalizer_release(struct normalizer *n)
 		table_release(&n->tables[i]);
 	free(n->tables);
 	free(n->dir);
+	jv_doc_release(&n->extra_doc);
 	memset(n, 0, sizeof(*n));
 }
 
@@ -727,12 +726,28 @@ int normalizer_table(struct normalizer *n, const char *name, int parent)
 	return (int)n->nr_tables++;
 }
 
+static void put_u32(unsigned char *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+}
+
+/* The end of a spool file: its row count, so that a reader knows it whole. */
+static int write_end(struct norm_table *t)
+{
+	unsigned char end[12];
+	put_u32(end, SPOOL_END);
+	put_u32(end + 4, (uint32_t)t->file_rows_now);
+	put_u32(end + 8, (uint32_t)((uint64_t)t->file_rows_now >> 32));
+	return fwrite(end, 1, sizeof(end), t->fp) == sizeof(end) ? 0 : -1;
+}
+
 static int flush_table(struct normalizer *n, struct norm_table *t, int close_file, struct strbuf *err)
 {
 	if (t->buf.len) {
 		if (!t->fp) {
 			struct strbuf path = STRBUF_INIT;
-			strbuf_addf(&path, "%s/%s.%u.ndjson", n->dir, t->name, n->seq++);
+			strbuf_addf(&path, "%s/%s.%u.spool", n->dir, t->name, n->seq++);
 			t->fp = fopen(path.buf, "wb");
 			if (!t->fp) {
 				strbuf_addf(err, "cannot write spool file %s: %s", path.buf, strerror(errno));
@@ -741,8 +756,12 @@ static int flush_table(struct normalizer *n, struct norm_table *t, int close_fil
 			}
 			strvec_push(&t->files, path.buf);
 			strbuf_release(&path);
-			t->file_bytes = 0;
-			t->file_rows_now = 0;
+			t->file_bytes = SPOOL_MAGIC_LEN;
+			if (fwrite(SPOOL_MAGIC, 1, SPOOL_MAGIC_LEN, t->fp) != SPOOL_MAGIC_LEN) {
+				strbuf_addf(err, "cannot write spool file %s: %s", t->files.v[t->files.nr - 1],
+					    strerror(errno));
+				return -1;
+			}
 		}
 		if (fwrite(t->buf.buf, 1, t->buf.len, t->fp) != t->buf.len) {
 			strbuf_addf(err, "cannot write spool file %s: %s", t->files.v[t->files.nr - 1], strerror(errno));
@@ -753,9 +772,11 @@ static int flush_table(struct normalizer *n, struct norm_table *t, int close_fil
 	}
 	if (t->fp && (close_file || t->file_bytes >= n->rotate_bytes)) {
 		t->rows_to_file = 0;
-		int bad = fclose(t->fp) != 0;
+		int bad = write_end(t) < 0;
+		bad |= fclose(t->fp) != 0;
 		t->fp = NULL;
 		strvec_pushf(&t->file_rows, "%lld", (long long)t->file_rows_now);
+		t->file_rows_now = 0;
 		if (bad) {
 			strbuf_addf(err, "cannot write spool file %s: %s", t->files.v[t->files.nr - 1], strerror(errno));
 			return -1;
@@ -847,26 +868,120 @@ static int misfit_error(struct strbuf *err, const struct norm_entry *e, const st
 	return -1;
 }
 
+/* ---- spool rows (warehouse/spool.h) ---- */
+
+static size_t varint_size(uint64_t v)
+{
+	size_t n = 1;
+	while (v >= 0x80) {
+		v >>= 7;
+		n++;
+	}
+	return n;
+}
+
+/* v at p, which has room for 10 bytes; the bytes written */
+static size_t varint_at(char *p, uint64_t v)
+{
+	size_t n = 0;
+	while (v >= 0x80) {
+		p[n++] = (char)(v | 0x80);
+		v >>= 7;
+	}
+	p[n++] = (char)v;
+	return n;
+}
+
+/* room for `extra` more bytes without a call on the hot path */
+static inline void room(struct strbuf *b, size_t extra)
+{
+	if (b->alloc - b->len <= extra)
+		strbuf_grow(b, extra);
+}
+
+static void put_varint(struct strbuf *b, uint64_t v)
+{
+	room(b, 10);
+	b->len += varint_at(b->buf + b->len, v);
+	b->buf[b->len] = '\0';
+}
+
+/* v in exactly `width` bytes at p (continuation bits on the padding) */
+static void put_varint_at(char *p, uint64_t v, size_t width)
+{
+	for (size_t i = 0; i + 1 < width; i++) {
+		p[i] = (char)((v & 0x7f) | 0x80);
+		v >>= 7;
+	}
+	p[width - 1] = (char)v;
+}
+
+static void put_bytes(struct strbuf *b, uint64_t tag, const char *s, size_t n)
+{
+	room(b, n + 20);
+	size_t len = b->len;
+	len += varint_at(b->buf + len, tag);
+	len += varint_at(b->buf + len, n);
+	memcpy(b->buf + len, s, n);
+	b->len = len + n;
+	b->buf[b->len] = '\0';
+}
+
+/* A string's field, unescaped: its size is reserved at the raw text's
+ * width, which the unescaped text never exceeds. */
+static void put_string(struct strbuf *b, uint64_t tag, const struct jv *v)
+{
+	if (!v->esc) {
+		put_bytes(b, tag, v->s, v->len);
+		return;
+	}
+	size_t width = varint_size(v->len);
+	put_varint(b, tag);
+	strbuf_addchars(b, 0, width);
+	size_t at = b->len;
+	jv_unescape(b, v->s, v->len);
+	put_varint_at(b->buf + at - width, b->len - at, width);
+}
+
+/* One value of column col (a file column, SPOOL_COL_FIRST on) into b;
+ * whether it was a string. */
+static int put_jv(struct strbuf *b, size_t col, const struct jv *v)
+{
+	uint64_t tag = (uint64_t)col << 3;
+	const char *raw;
+	size_t n;
+	switch (v->type) {
+	case JV_TRUE:
+		put_varint(b, tag | SPOOL_TRUE);
+		return 0;
+	case JV_FALSE:
+		put_varint(b, tag | SPOOL_FALSE);
+		return 0;
+	case JV_NUM:
+		put_bytes(b, tag | (v->is_int ? SPOOL_INT : SPOOL_NUM), v->s, v->len);
+		return 0;
+	case JV_STR:
+		put_string(b, tag | SPOOL_STR, v);
+		return 1;
+	case JV_ARR:
+	case JV_OBJ:
+		jv_raw(v, &raw, &n);
+		put_bytes(b, tag | SPOOL_JSON, raw, n);
+		return 0;
+	default:
+		return 1; /* null: no field */
+	}
+}
+
 static void put_value(struct norm_table *t, struct norm_entry *e, const struct jv *v, enum norm_type type)
 {
-	struct strbuf *b = &t->buf;
 	if (e->col < 0)
 		e->col = add_col(t, e->norm);
 	struct norm_col *c = &t->cols[e->col];
 	if (!c->fixed)
 		c->type = widen(c->type, type);
-	if (!c->key) {
-		/* the hot path writes one prepared `,"name":` per value */
-		c->key = xasprintf(",\"%s\":", c->name);
-		c->key_len = strlen(c->key);
-	}
-	const char *raw;
-	size_t n;
-	jv_raw(v, &raw, &n);
-	strbuf_grow(b, c->key_len + n);
-	memcpy(b->buf + b->len, c->key, c->key_len);
-	memcpy(b->buf + b->len + c->key_len, raw, n);
-	strbuf_setlen(b, b->len + c->key_len + n);
+	if (!put_jv(&t->buf, (size_t)e->col + SPOOL_COL_FIRST, v))
+		c->nonstr = 1;
 }
 
 /* The fields of obj into table ti's current line, below entry `prefix`. */
@@ -939,6 +1054,39 @@ static int flatten(struct writer *w, int ti, int prefix, const struct jv *obj, s
 	return 0;
 }
 
+/* A field copied from elsewhere (struct norm_extra): its raw JSON parsed,
+ * so that it is written as the record's own fields are. */
+static int put_extra(struct normalizer *n, struct norm_table *t, const struct norm_extra *x, struct strbuf *err)
+{
+	int c = col_named(t, x->name);
+	if (c < 0) {
+		ALLOC_GROW(t->cols, t->nr_cols + 1, t->alloc_cols);
+		memset(&t->cols[t->nr_cols], 0, sizeof(t->cols[t->nr_cols]));
+		t->cols[t->nr_cols].name = xstrdup(x->name);
+		t->cols[t->nr_cols].type = NT_NONE;
+		c = (int)t->nr_cols++;
+	}
+	t->cols[c].type = widen(t->cols[c].type, x->type);
+	struct strbuf e = STRBUF_INIT;
+	if (jv_parse(&n->extra_doc, x->raw, x->len, &e) < 0) {
+		strbuf_addf(err, "field '%s' of %s: %s", x->name, t->name, e.buf);
+		strbuf_release(&e);
+		return -1;
+	}
+	strbuf_release(&e);
+	if (!put_jv(&t->buf, (size_t)c + SPOOL_COL_FIRST, n->extra_doc.root))
+		t->cols[c].nonstr = 1;
+	return 0;
+}
+
+/* A row that failed half-way is taken back, so that its table's file
+ * holds whole rows only (its child rows written before are whole). */
+static int unwrite_row(struct normalizer *n, int ti, size_t line)
+{
+	strbuf_setlen(&n->tables[ti].buf, line);
+	return -1;
+}
+
 static int write_row(struct writer *w, int ti, const struct jv *rec, const char *parent_id, int64_t list_idx,
 		     const struct norm_extra *extra, size_t nr_extra, const char *id_seed, size_t seed_len, int depth)
 {
@@ -946,29 +1094,23 @@ static int write_row(struct writer *w, int ti, const struct jv *rec, const char 
 	struct norm_table *t = &n->tables[ti];
 	struct row_id rid = { .seed = id_seed, .seed_len = seed_len };
 	struct strbuf *b = &t->buf;
+	/* the row's size, known at its end */
 	size_t line = b->len;
-	/* every field is written ",key:value"; the first comma becomes a space */
-	strbuf_addch(b, '{');
+	strbuf_addchars(b, 0, 4);
 	if (parent_id) {
-		strbuf_addf(b, ",\"_dlt_parent_id\":\"%s\",\"_dlt_list_idx\":%lld", parent_id, (long long)list_idx);
+		put_bytes(b, SPOOL_COL_PARENT_ID << 3 | SPOOL_STR, parent_id, strlen(parent_id));
+		unsigned char idx[8];
+		for (int i = 0; i < 8; i++)
+			idx[i] = (unsigned char)((uint64_t)list_idx >> (8 * i));
+		put_varint(b, SPOOL_COL_LIST_IDX << 3 | SPOOL_I64);
+		strbuf_add(b, idx, 8);
 	}
-	for (size_t i = 0; i < nr_extra; i++) {
-		int c = col_named(t, extra[i].name);
-		if (c < 0) {
-			ALLOC_GROW(t->cols, t->nr_cols + 1, t->alloc_cols);
-			t->cols[t->nr_cols].name = xstrdup(extra[i].name);
-			t->cols[t->nr_cols].key = NULL;
-			t->cols[t->nr_cols].type = NT_NONE;
-			t->cols[t->nr_cols].fixed = 0;
-			c = (int)t->nr_cols++;
-		}
-		t->cols[c].type = widen(t->cols[c].type, extra[i].type);
-		strbuf_addf(b, ",\"%s\":", extra[i].name);
-		strbuf_add(b, extra[i].raw, extra[i].len);
-	}
+	for (size_t i = 0; i < nr_extra; i++)
+		if (put_extra(n, t, &extra[i], w->err) < 0)
+			return unwrite_row(n, ti, line);
 	if (rec->type == JV_OBJ) {
 		if (flatten(w, ti, -1, rec, &rid, depth) < 0)
-			return -1;
+			return unwrite_row(n, ti, line);
 	} else if (rec->type != JV_NULL) {
 		/* a list of scalars: each item is a row with one column, `value`;
 		 * a list in a list goes one level down, under `value` */
@@ -978,23 +1120,23 @@ static int write_row(struct writer *w, int ti, const struct jv *rec, const char 
 		item.kesc = 0;
 		wrap.kids = &item;
 		if (flatten(w, ti, -1, &wrap, &rid, depth) < 0)
-			return -1;
+			return unwrite_row(n, ti, line);
 	}
 	t = &n->tables[ti];
 	b = &t->buf;
 	if (id_seed)
 		row_id_get(n, &rid);
 	if (rid.have) {
-		strbuf_addstr(b, ",\"_dlt_id\":\"");
-		strbuf_add(b, rid.id, 36);
-		strbuf_addch(b, '"');
+		put_bytes(b, SPOOL_COL_ID << 3 | SPOOL_STR, rid.id, 36);
 		t->ids = 1;
 	}
-	if (b->buf[line + 1] == ',')
-		b->buf[line + 1] = ' ';
-	strbuf_add(b, "}\n", 2);
-	if (b->len - line > t->max_line)
-		t->max_line = b->len - line;
+	if (b->len - line - 4 >= SPOOL_END) {
+		strbuf_addf(w->err, "a row of %s is larger than 4 GB", t->name);
+		return unwrite_row(n, ti, line);
+	}
+	put_u32((unsigned char *)b->buf + line, (uint32_t)(b->len - line - 4));
+	if (b->len - line > t->max_row)
+		t->max_row = b->len - line;
 	t->rows++;
 	t->file_rows_now++;
 	if (n->rotate_rows && ++t->rows_to_file >= n->rotate_rows)
@@ -1064,54 +1206,102 @@ void normalizer_relation(const struct normalizer *n, const struct norm_table *t,
 	normalizer_relation_files(n, t, &file, 1, sql);
 }
 
-size_t normalizer_read_bound(const struct normalizer *n, const struct norm_table *t)
+/* A spool column in the relation: its name, file column and reader kind. */
+static void relation_col(struct strbuf *names, struct strbuf *codes, struct strbuf *kinds, const char *name,
+			 size_t code, const char *kind)
 {
-	/* DuckDB takes 16 MiB (its default) at least */
-	if (n->tight_bound)
-		return t->max_line + 1 > (16u << 20) ? t->max_line + 1 : (16u << 20);
-	return 256u << 20;
+	if (names->len > 1) {
+		strbuf_addstr(names, ", ");
+		strbuf_addstr(codes, ", ");
+		strbuf_addstr(kinds, ", ");
+	}
+	strbuf_add_sql_str(names, name);
+	strbuf_addf(codes, "%zu", code);
+	strbuf_addf(kinds, "'%s'", kind);
+}
+
+/* What the reader gives for a column of type c (and how the relation
+ * makes it that type, as read_json did: `conv` around the column, "%s"
+ * for its name, or NULL when the reader's type is the column's). */
+static const char *reader_kind(const struct norm_col *c, const char **conv)
+{
+	*conv = NULL;
+	switch (c->type) {
+	case NT_BOOL: return "bool";
+	case NT_BIGINT: return "bigint";
+	case NT_DOUBLE: return "double";
+	case NT_TIMESTAMP:
+		*conv = "CAST(%s AS TIMESTAMP WITH TIME ZONE)";
+		return "text";
+	case NT_DATE:
+		*conv = "CAST(%s AS DATE)";
+		return "text";
+	case NT_JSON:
+		/* DuckDB's JSON as its JSON reader wrote it: minified, numbers
+		 * in its own rendering */
+		*conv = "json(%s)";
+		return "json";
+	default:
+		/* a text column that took numbers or booleans renders them as
+		 * read_json did, from their JSON text */
+		if (c->nonstr) {
+			*conv = "json_extract_string(%s, '$')";
+			return "json";
+		}
+		return "text";
+	}
 }
 
 void normalizer_relation_files(const struct normalizer *n, const struct norm_table *t, const char *const *files,
 			       size_t nr, struct strbuf *sql)
 {
-	int sep = 0;
+	(void)n;
+	struct strbuf names = STRBUF_INIT, codes = STRBUF_INIT, kinds = STRBUF_INIT, conv = STRBUF_INIT;
+	strbuf_addch(&names, '[');
+	strbuf_addch(&codes, '[');
+	strbuf_addch(&kinds, '[');
 	/* rows without children have no _dlt_id of their own: make one */
-	if (t->ids)
-		strbuf_addstr(sql, "(SELECT * REPLACE (coalesce(_dlt_id, uuid()::VARCHAR) AS _dlt_id) FROM ");
-	strbuf_addstr(sql, "read_json(");
-	if (nr == 1) {
-		strbuf_add_sql_str(sql, files[0]);
-	} else {
-		/* a list: DuckDB reads its files in parallel, rows in list order */
-		strbuf_addch(sql, '[');
-		for (size_t i = 0; i < nr; i++) {
-			if (i)
-				strbuf_addstr(sql, ", ");
-			strbuf_add_sql_str(sql, files[i]);
-		}
-		strbuf_addch(sql, ']');
-	}
-	/* every column and its type, so that DuckDB neither samples nor
-	 * guesses: a field seen on one page only is still a column */
-	strbuf_addf(sql, ", format='newline_delimited', maximum_object_size=%zu, columns={",
-		    normalizer_read_bound(n, t));
 	if (t->ids) {
-		strbuf_addstr(sql, "'_dlt_id': 'VARCHAR'");
-		sep = 1;
+		relation_col(&names, &codes, &kinds, "_dlt_id", SPOOL_COL_ID, "text");
+		strbuf_addstr(&conv, "coalesce(_dlt_id, uuid()::VARCHAR) AS _dlt_id");
 	}
 	if (t->parent >= 0) {
-		strbuf_addstr(sql, sep ? ", " : "");
-		strbuf_addstr(sql, "'_dlt_parent_id': 'VARCHAR', '_dlt_list_idx': 'BIGINT'");
-		sep = 1;
+		relation_col(&names, &codes, &kinds, "_dlt_parent_id", SPOOL_COL_PARENT_ID, "text");
+		relation_col(&names, &codes, &kinds, "_dlt_list_idx", SPOOL_COL_LIST_IDX, "bigint");
 	}
+	/* every column and its type, so that a field seen on one page only
+	 * is still a column */
 	for (size_t i = 0; i < t->nr_cols; i++) {
-		strbuf_addstr(sql, sep ? ", " : "");
-		sep = 1;
-		strbuf_add_sql_str(sql, t->cols[i].name);
-		strbuf_addf(sql, ": '%s'", norm_type_sql(t->cols[i].type));
+		const char *how;
+		relation_col(&names, &codes, &kinds, t->cols[i].name, i + SPOOL_COL_FIRST, reader_kind(&t->cols[i], &how));
+		if (!how)
+			continue;
+		struct strbuf id = STRBUF_INIT;
+		strbuf_add_sql_ident(&id, t->cols[i].name);
+		if (conv.len)
+			strbuf_addstr(&conv, ", ");
+		strbuf_addf(&conv, how, id.buf);
+		strbuf_addf(&conv, " AS %s", id.buf);
+		strbuf_release(&id);
 	}
-	if (!sep)
-		strbuf_addstr(sql, "'_dlt_id': 'VARCHAR'");
-	strbuf_addstr(sql, t->ids ? "}))" : "})");
+	if (names.len == 1)
+		relation_col(&names, &codes, &kinds, "_dlt_id", SPOOL_COL_ID, "text");
+	if (conv.len) {
+		strbuf_addf(sql, "(SELECT * REPLACE (%s) FROM ", conv.buf);
+	}
+	/* a list: DuckDB reads its files in parallel, or in list order when
+	 * the rows' order must be kept */
+	strbuf_addstr(sql, "__dango_spool([");
+	for (size_t i = 0; i < nr; i++) {
+		if (i)
+			strbuf_addstr(sql, ", ");
+		strbuf_add_sql_str(sql, files[i]);
+	}
+	strbuf_addf(sql, "], %s], %s], %s])", names.buf, codes.buf, kinds.buf);
+	if (conv.len)
+		strbuf_addch(sql, ')');
+	strbuf_release(&names);
+	strbuf_release(&codes);
+	strbuf_release(&kinds);
+	strbuf_release(&conv);
 }

@@ -4,14 +4,16 @@
  * strings and numbers point into the parsed text (nothing is copied or
  * unescaped until asked), so that a page of an API response costs one pass
  * and a few arena blocks. normalizer: records (jv objects) flattened into
- * newline-delimited JSON spool files, one series of files per table:
+ * spool files of Dango's own (warehouse/spool.h: rows of values already
+ * split and unescaped, read back by __dango_spool()), one series of files
+ * per table:
  * nested objects become `a__b` columns, lists become child tables
  * `<table>__<field>` whose rows carry `_dlt_parent_id` and `_dlt_list_idx`,
- * every row carries its own `_dlt_id`; values are copied as their raw JSON
- * text. Column types are inferred on the way (boolean, bigint, double,
- * timestamp for ISO 8601 strings, text, json past the nesting limit) so that
- * DuckDB's read_json is told every column and its type, whichever page a
- * sparse field appeared on.
+ * every row carries its own `_dlt_id`; numbers are kept as written. Column
+ * types are inferred on the way (boolean, bigint, double, timestamp for ISO
+ * 8601 strings, text, json past the nesting limit) so that the reader is
+ * told every column and its type, whichever page a sparse field appeared
+ * on, and converts the values as DuckDB's JSON reader did.
  *
  * Ownership: a jv tree belongs to its jv_doc (freed by jv_doc_release); the
  * normalizer owns its tables and files; relation strings returned are the
@@ -69,9 +71,9 @@ enum norm_type { NT_NONE, NT_BOOL, NT_BIGINT, NT_DOUBLE, NT_TIMESTAMP, NT_TEXT, 
 
 struct norm_col {
 	char *name;
-	char *key;             /* `,"name":` as written before each value (made on first use) */
-	size_t key_len;
 	enum norm_type type;
+	int nonstr;            /* a value not a string was written (a text column then reads
+				* every value as JSON text, numbers as DuckDB renders them) */
 	int fixed;             /* declared (normalizer_declare_column): values must fit type */
 };
 
@@ -94,7 +96,8 @@ struct norm_table {
 	struct strvec file_rows;     /* row count of each file, as text */
 	int64_t file_rows_now;
 	int64_t rows;
-	size_t max_line;             /* the longest row written, in bytes */
+	size_t max_row;              /* the largest row written, in bytes (DuckDB holds a
+				      * value in a block of the next power of two) */
 	size_t rows_to_file;         /* rows of the current file (rotate_rows) */
 	int ids;                     /* some rows carry their own _dlt_id */
 	struct strvec renamed;       /* warnings: fields named like the engine's own columns */
@@ -117,10 +120,7 @@ struct normalizer {
 	 * and the file's index in its `files`: a file can be loaded from then on */
 	void (*on_file)(void *data, int table, size_t file);
 	void *on_file_data;
-	/* the files' maximum_object_size from their longest line rather than
-	 * 256 MiB: DuckDB reads in buffers of twice the bound, and reserves
-	 * them whole against its memory_limit */
-	int tight_bound;
+	struct jv_doc extra_doc;     /* scratch: a norm_extra's value parsed */
 	struct norm_table *tables;
 	size_t nr_tables, alloc_tables;
 	uint64_t rng[2];
@@ -152,16 +152,15 @@ int normalizer_declare_list(struct normalizer *n, int t, int parent, const char 
 int normalizer_flush(struct normalizer *n, int t, struct strbuf *err);
 /* Flush buffers and close files; 0 or -1 with err. */
 int normalizer_finish(struct normalizer *n, struct strbuf *err);
-/* The read_json(...) relation for one spool file of a table. */
+/* The __dango_spool(...) relation for one spool file of a table. */
 void normalizer_relation(const struct normalizer *n, const struct norm_table *t, const char *file,
 			 struct strbuf *sql);
 /* The same over several spool files of the table (in their order), read
- * by one read_json: the column types are the table's now, which every
- * earlier file's values fit (types only widen). */
+ * by one __dango_spool, in parallel when the rows' order need not be kept:
+ * the column types are the table's now, which every earlier file's values
+ * fit (types only widen). */
 void normalizer_relation_files(const struct normalizer *n, const struct norm_table *t, const char *const *files,
 			       size_t nr, struct strbuf *sql);
-/* The maximum_object_size the relations of table t give read_json. */
-size_t normalizer_read_bound(const struct normalizer *n, const struct norm_table *t);
 /* The type a JSON value would get as a column. */
 enum norm_type norm_value_type(const struct jv *v);
 const char *norm_type_sql(enum norm_type t);

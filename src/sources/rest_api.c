@@ -6,9 +6,9 @@
  * primary key, write disposition, incremental cursor, parent resource).
  * extract() pages through each endpoint in order (parents before their
  * children), parses each page with the jv parser and streams the records
- * through the normalizer into NDJSON spool files in the job's spool folder;
- * each file becomes a batch read by DuckDB's read_json with every column
- * typed. Memory stays bounded by one page plus the normalizer's buffers.
+ * through the normalizer into spool files in the job's spool folder; the
+ * files become batches read by __dango_spool (warehouse/spool.h) with every
+ * column typed. Memory stays bounded by one page plus the normalizer's buffers.
  *
  * Incremental state per endpoint goes into job->new_state as
  * {"cursor": highest value seen, "first": lowest value ever loaded}; the
@@ -2706,15 +2706,14 @@ static int make_spool(struct sync_job *job, struct strbuf *err)
 	return sync_job_spool_dir(job, err);
 }
 
-/* Spool files per batch: DuckDB's JSON reader parses a file (one buffer
- * of twice the bound, 32 MiB) with one thread, and reads the files of a
- * list in parallel, so a batch of two keeps both cores parsing. A file
- * holds one row group of DuckDB's (122,880 rows) when its rows are small
- * enough: each thread's rows then fill whole row groups, which DuckDB
- * writes to the database file at once; a part of one stays in memory to
- * the commit, spilled to its temp folder under the memory limit (425 MB
- * spilled and read back in a sync of 5M records of 16 MB files, none
- * with a row group a file; a third less CPU). */
+/* Spool files per batch: __dango_spool reads a file with one thread, and
+ * the files of a list in parallel, so a batch of two keeps both cores
+ * loading. A file holds one row group of DuckDB's (122,880 rows) when its
+ * rows are small enough: each thread's rows then fill whole row groups,
+ * which DuckDB writes to the database file at once; a part of one stays
+ * in memory to the commit, spilled to its temp folder under the memory
+ * limit (425 MB spilled and read back in a sync of 5M records of 16 MB
+ * files, none with a row group a file; a third less CPU). */
 #define SPOOL_GROUP 2
 #define SPOOL_FILE_ROWS 122880
 #define SPOOL_FILE_BYTES (30u << 20)
@@ -2746,11 +2745,11 @@ static void emit_files(struct rest *r, int ti, size_t upto)
 	/* the engine removes one file a batch; the others go with the
 	 * spool folder at the job's end */
 	b->spool_path = xstrdup(t->files.v[first]);
-	/* each file read at once takes a buffer of twice the bound: a long
-	 * line needs more than the job's limit */
-	size_t bound = normalizer_read_bound(&r->norm, t);
-	if (bound > (16u << 20))
-		b->memory_limit = xasprintf("%zuMB", ((upto - first) * 2 * bound >> 20) + 128);
+	/* a value is held whole in a block of the next power of two above
+	 * its size, and again where DuckDB stores it: a long record needs
+	 * more than the job's limit */
+	if (t->max_row > (4u << 20))
+		b->memory_limit = xasprintf("%zuMB", ((upto - first) * 4 * t->max_row >> 20) + 128);
 	b->own_ids = 1;
 	b->label = upto - first == 1 ? xasprintf("%s (part %zu)", t->name, first + 1)
 				     : xasprintf("%s (parts %zu-%zu)", t->name, first + 1, upto);
@@ -2800,7 +2799,6 @@ static int rest_extract(struct sync_job *job, struct strbuf *err)
 	normalizer_init(&r->norm, job->spool_dir);
 	r->norm.rotate_bytes = SPOOL_FILE_BYTES;
 	r->norm.rotate_rows = SPOOL_FILE_ROWS;
-	r->norm.tight_bound = 1;
 	r->norm_ready = 1;
 	if (stored_token(r, job, err) < 0)
 		return -1;

@@ -1,5 +1,6 @@
 #include "warehouse/warehouse.h"
 #include "warehouse/row_id.h"
+#include "warehouse/spool.h"
 #include "warehouse/pg_query.h"
 #include "core/strbuf.h"
 #include "core/strvec.h"
@@ -66,6 +67,11 @@ int warehouse_open(struct warehouse *wh, const char *path, enum wh_mode mode, st
 	/* the _dlt_id of the rows a load writes (warehouse/row_id.h) */
 	if (mode != WH_READ_ONLY && row_id_register(CON(wh)) < 0) {
 		strbuf_addf(err, "cannot open warehouse '%s': cannot register __dango_row_id()", path);
+		goto out;
+	}
+	/* the REST, command and IMAP sources' spool files (warehouse/spool.h) */
+	if (mode != WH_READ_ONLY && spool_register(CON(wh)) < 0) {
+		strbuf_addf(err, "cannot open warehouse '%s': cannot register __dango_spool()", path);
 		goto out;
 	}
 	ret = 0;

@@ -11,6 +11,7 @@
 #include "core/fs.h"
 #include "core/strbuf.h"
 #include "sources/normalize.h"
+#include "warehouse/spool.h"
 
 static void test_parse_and_paths(void **state)
 {
@@ -92,9 +93,15 @@ static void test_normalize_tables(void **state)
 	assert_int_equal(o->cols[2].type, NT_TIMESTAMP);
 	assert_int_equal(o->files.nr, 1);
 	assert_int_equal(strbuf_read_file(&text, o->files.v[0]), 0);
-	assert_non_null(strstr(text.buf, "{ \"id\":1,\"customer__name\":\"Ann\",\"_dlt_id\":\""));
-	assert_non_null(strstr(text.buf, "{ \"id\":\"x\"}\n"));
-	assert_null(strstr(text.buf, "\"n\""));
+	/* the magic, rows of tagged values, the end marker and the row count */
+	assert_true(text.len > SPOOL_MAGIC_LEN + 12);
+	assert_memory_equal(text.buf, SPOOL_MAGIC, SPOOL_MAGIC_LEN);
+	assert_memory_equal(text.buf + text.len - 12, "\xff\xff\xff\xff\x03\0\0\0\0\0\0\0", 12);
+	/* id (file column 3) as the number it was, customer__name (4) a string,
+	 * then the seeded _dlt_id (0); the null field is not written */
+	static const char row1[] = "\x19\x01" "1" "\x20\x03" "Ann" "\x00\x24";
+	assert_memory_equal(text.buf + SPOOL_MAGIC_LEN + 4, row1, sizeof(row1) - 1);
+	assert_non_null(memmem(text.buf, text.len, "\x18\x01" "x", 3));
 	/* a seeded id is stable */
 	struct normalizer n2;
 	char dir2[] = "/tmp/dango-test-normalize-XXXXXX";
@@ -105,9 +112,16 @@ static void test_normalize_tables(void **state)
 	assert_int_equal(normalizer_finish(&n2, &err), 0);
 	struct strbuf text2 = STRBUF_INIT;
 	assert_int_equal(strbuf_read_file(&text2, n2.tables[0].files.v[0]), 0);
-	assert_memory_equal(text.buf, text2.buf, strchr(text.buf, '\n') - text.buf);
+	size_t row_len = (unsigned char)text.buf[SPOOL_MAGIC_LEN];
+	assert_memory_equal(text.buf, text2.buf, SPOOL_MAGIC_LEN + 4 + row_len);
 	normalizer_relation(&n, tags, tags->files.v[0], &rel);
-	assert_non_null(strstr(rel.buf, "'_dlt_parent_id': 'VARCHAR', '_dlt_list_idx': 'BIGINT', 'value': 'VARCHAR'}"));
+	assert_non_null(strstr(rel.buf, "['_dlt_id', '_dlt_parent_id', '_dlt_list_idx', 'value'], [0, 1, 2, 3], "
+					"['text', 'text', 'bigint', 'text'])"));
+	strbuf_reset(&rel);
+	/* id took a number, then a string: its text from the JSON of each */
+	normalizer_relation(&n, o, o->files.v[0], &rel);
+	assert_non_null(strstr(rel.buf, "json_extract_string(\"id\", '$') AS \"id\", CAST(\"when\" AS TIMESTAMP WITH TIME ZONE) AS \"when\""));
+	assert_non_null(strstr(rel.buf, "['_dlt_id', 'id', 'customer__name', 'when'], [0, 3, 4, 5], ['text', 'json', 'text', 'text'])"));
 	normalizer_release(&n);
 	normalizer_release(&n2);
 	jv_doc_release(&d);
@@ -160,8 +174,17 @@ static void test_declared_columns(void **state)
 	assert_int_equal(normalizer_add(&n, t, d.root, NULL, 0, NULL, -1, &err), -1);
 	assert_string_equal(err.buf, "field 'addr' is \"Main St\" (a string), not an object as its SCHEMA says");
 	assert_int_equal(normalizer_finish(&n, &err), 0);
+	/* the rows that failed half-way were taken back: one whole row, then the end */
+	struct strbuf text = STRBUF_INIT;
+	assert_int_equal(strbuf_read_file(&text, u->files.v[0]), 0);
+	size_t row_len = (unsigned char)text.buf[SPOOL_MAGIC_LEN];
+	assert_int_equal(text.len, SPOOL_MAGIC_LEN + 4 + row_len + 12);
+	assert_memory_equal(text.buf + text.len - 12, "\xff\xff\xff\xff\x01\0\0\0\0\0\0\0", 12);
+	strbuf_release(&text);
 	normalizer_relation(&n, u, u->files.v[0], &rel);
-	assert_non_null(strstr(rel.buf, "'id': 'BIGINT', 'addr__since': 'DATE', 'never': 'DOUBLE', 'extra': 'BOOLEAN'"));
+	assert_non_null(strstr(rel.buf, ", CAST(\"addr__since\" AS DATE) AS \"addr__since\") FROM __dango_spool(["));
+	assert_non_null(strstr(rel.buf, "['_dlt_id', 'id', 'addr__since', 'never', 'extra'], [0, 3, 4, 5, 6], "
+					"['text', 'bigint', 'text', 'double', 'bool'])"));
 	normalizer_release(&n);
 	jv_doc_release(&d);
 	strbuf_release(&err);
