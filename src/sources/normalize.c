@@ -582,6 +582,32 @@ struct norm_entry {
 
 enum { DECL_NONE, DECL_OBJECT, DECL_LIST };
 
+/* Keys are short: a call to memcmp costs more than comparing them here,
+ * in two overlapping words (their lengths repeat from record to record,
+ * so the branches are predicted). */
+static inline int same_key(const char *a, const char *b, size_t n)
+{
+	if (n >= 8 && n <= 16) {
+		uint64_t a1, a2, b1, b2;
+		memcpy(&a1, a, 8);
+		memcpy(&b1, b, 8);
+		memcpy(&a2, a + n - 8, 8);
+		memcpy(&b2, b + n - 8, 8);
+		return !((a1 ^ b1) | (a2 ^ b2));
+	}
+	if (n >= 4 && n < 8) {
+		uint32_t a1, a2, b1, b2;
+		memcpy(&a1, a, 4);
+		memcpy(&b1, b, 4);
+		memcpy(&a2, a + n - 4, 4);
+		memcpy(&b2, b + n - 4, 4);
+		return !((a1 ^ b1) | (a2 ^ b2));
+	}
+	if (n < 4)
+		return !n || (a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1]);
+	return !memcmp(a, b, n);
+}
+
 static uint64_t entry_hash(int parent, const char *key, size_t n)
 {
 	uint64_t h = 1469598103934665603ULL ^ (uint64_t)(parent + 2) * 0x9E3779B97F4A7C15ULL;
@@ -622,7 +648,7 @@ static struct norm_entry *entry_for(struct norm_table *t, int parent, const char
 		size_t slot = h & (t->index_size - 1);
 		while (t->index[slot] >= 0) {
 			struct norm_entry *e = &t->entries[t->index[slot]];
-			if (e->hash == h && e->parent == parent && e->klen == klen && !memcmp(e->key, key, klen))
+			if (e->hash == h && e->parent == parent && e->klen == klen && same_key(e->key, key, klen))
 				return e;
 			slot = (slot + 1) & (t->index_size - 1);
 		}
@@ -948,7 +974,7 @@ static int flatten(struct writer *w, int ti, int prefix, const struct jv *obj, s
 		struct norm_entry *e = NULL;
 		if (guess >= 0) {
 			struct norm_entry *g = &t->entries[guess];
-			if (g->parent == prefix && g->klen == v->klen && !memcmp(g->key, v->key, v->klen))
+			if (g->parent == prefix && g->klen == v->klen && same_key(g->key, v->key, v->klen))
 				e = g;
 		}
 		if (!e)
