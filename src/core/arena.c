@@ -82,9 +82,17 @@ void arena_release(struct arena *a)
 
 void arena_reset(struct arena *a)
 {
-	size_t total = 0;
-	for (struct arena_block *b = a->head; b; b = b->next)
+	size_t total = 0, used = 0;
+	for (struct arena_block *b = a->head; b; b = b->next) {
 		total += b->size;
+		used += b->used;
+	}
+	/* memory the last use left mostly empty goes back: a sync that met
+	 * one huge page keeps no huge block for the small ones after it */
+	if (total > 4 * ARENA_BLOCK && used < total / 4) {
+		arena_release(a);
+		return;
+	}
 	if (a->head && !a->head->next) {
 		a->head->used = 0;
 		return;

@@ -18,7 +18,7 @@ char *arena_strndup(struct arena *a, const char *s, size_t n);
 void arena_release(struct arena *a);
 /* Everything freed at once, the memory kept for the next use (a parser
  * that reads page after page of about the same size allocates nothing
- * after the first). */
+ * after the first), unless the last use filled less than a quarter of it. */
 void arena_reset(struct arena *a);
 /* Before the first allocation: the arena will likely need about n bytes,
  * so its first block is that size (blocks then double up to 64 KiB). A
