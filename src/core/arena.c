@@ -14,6 +14,13 @@ struct arena_block {
 
 void *arena_alloc(struct arena *a, size_t n)
 {
+	void *p = arena_alloc_raw(a, n);
+	memset(p, 0, n);
+	return p;
+}
+
+void *arena_alloc_raw(struct arena *a, size_t n)
+{
 	n = (n + 15) & ~(size_t)15;
 	struct arena_block *b = a->head;
 	if (!b || b->used + n > b->size) {
@@ -37,7 +44,6 @@ void *arena_alloc(struct arena *a, size_t n)
 	}
 	void *p = b->data + b->used;
 	b->used += n;
-	memset(p, 0, n);
 	return p;
 }
 
@@ -72,4 +78,33 @@ void arena_release(struct arena *a)
 	}
 	a->head = NULL;
 	a->block = 0;
+}
+
+void arena_reset(struct arena *a)
+{
+	size_t total = 0, used = 0;
+	for (struct arena_block *b = a->head; b; b = b->next) {
+		total += b->size;
+		used += b->used;
+	}
+	/* memory the last use left mostly empty goes back: a sync that met
+	 * one huge page keeps no huge block for the small ones after it */
+	if (total > 4 * ARENA_BLOCK && used < total / 4) {
+		arena_release(a);
+		return;
+	}
+	if (a->head && !a->head->next) {
+		a->head->used = 0;
+		return;
+	}
+	/* several blocks: one of their size, so that the next use of the
+	 * same size fits in it */
+	arena_release(a);
+	if (!total)
+		return;
+	struct arena_block *b = xmalloc(sizeof(*b) + total);
+	b->next = NULL;
+	b->used = 0;
+	b->size = total;
+	a->head = b;
 }

@@ -15,233 +15,299 @@
 
 #define JV_MAX_DEPTH 512
 
+/* Strings are scanned 16 bytes at a time with SSE2 (always there on
+ * x86-64), 8 at a time elsewhere: most of a page is string bytes. */
+#if defined(__SSE2__) && !defined(DANGO_JV_PORTABLE)
+#include <emmintrin.h>
+#define JV_SSE2 1
+#endif
+
+/* The parse functions take the position and return the one after what
+ * they read (kept in a register, not in the struct), NULL on an error. */
 struct jv_parser {
-	const char *p, *start, *end;
+	const char *start, *end;
 	struct jv_doc *d;
 	struct strbuf *err;
 	int depth;
 };
 
-static int jv_fail(struct jv_parser *ps, const char *what)
+static __attribute__((noinline, cold)) const char *jv_fail(struct jv_parser *ps, const char *at, const char *what)
 {
-	strbuf_addf(ps->err, "invalid JSON at byte %zu: %s", (size_t)(ps->p - ps->start), what);
-	return -1;
+	strbuf_addf(ps->err, "invalid JSON at byte %zu: %s", (size_t)(at - ps->start), what);
+	return NULL;
 }
 
-static inline void skip_ws(struct jv_parser *ps)
+static inline int is_digit(char c)
 {
-	const char *p = ps->p, *e = ps->end;
-	while (p < e && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+	return (unsigned char)(c - '0') < 10;
+}
+
+static inline int is_hex(char c)
+{
+	return is_digit(c) || (unsigned char)((c | 0x20) - 'a') < 6;
+}
+
+static inline const char *skip_ws(const char *p, const char *e)
+{
+	/* compact JSON has none: one test, most of the time */
+	while (p < e && (unsigned char)*p <= ' ' && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
 		p++;
-	ps->p = p;
+	return p;
 }
 
-/* A string at ps->p (on the opening quote): its raw span and escapes. */
-static int parse_string(struct jv_parser *ps, const char **s, size_t *n, unsigned char *esc)
+/* The first byte from p on that ends a string's plain run: '"', '\\' or a
+ * control byte (below 0x20); e if none. */
+static inline const char *string_stop(const char *p, const char *e)
 {
-	const char *p = ps->p + 1, *e = ps->end;
-	*esc = 0;
-	for (;;) {
-		/* the common case: plain bytes up to the closing quote */
-		while (p < e && *p != '"' && *p != '\\' && (unsigned char)*p >= 0x20)
-			p++;
-		if (p >= e) {
-			ps->p = p;
-			return jv_fail(ps, "unterminated string");
-		}
-		if (*p == '"')
-			break;
-		if (*p == '\\') {
-			*esc = 1;
-			if (p + 1 >= e) {
-				ps->p = p;
-				return jv_fail(ps, "unterminated string");
-			}
-			if (p[1] == 'u') {
-				for (int i = 2; i < 6; i++)
-					if (p + i >= e || !strchr("0123456789abcdefABCDEF", p[i]) || !p[i]) {
-						ps->p = p;
-						return jv_fail(ps, "bad \\u escape");
-					}
-				p += 6;
-			} else if (strchr("\"\\/bfnrt", p[1]) && p[1]) {
-				p += 2;
-			} else {
-				ps->p = p;
-				return jv_fail(ps, "bad escape");
-			}
-			continue;
-		}
-		ps->p = p;
-		return jv_fail(ps, "control character in string");
+#ifdef JV_SSE2
+	const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'), ctl = _mm_set1_epi8(0x1f);
+	while (e - p >= 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+		/* x <= 0x1f, unsigned: min(x, 0x1f) == x */
+		__m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, bslash)),
+					   _mm_cmpeq_epi8(_mm_min_epu8(x, ctl), x));
+		unsigned bits = (unsigned)_mm_movemask_epi8(hit);
+		if (bits)
+			return p + __builtin_ctz(bits);
+		p += 16;
 	}
-	*s = ps->p + 1;
-	*n = (size_t)(p - *s);
-	ps->p = p + 1;
-	return 0;
+#else
+	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+	while (e - p >= 8) {
+		uint64_t w, q, b;
+		memcpy(&w, p, 8);
+		q = w ^ (ones * '"');
+		b = w ^ (ones * '\\');
+		/* a zero byte in q or b, or a byte of w below 0x20 */
+		if (((q - ones) & ~q & highs) | ((b - ones) & ~b & highs) | ((w - ones * 0x20) & ~w & highs))
+			break;
+		p += 8;
+	}
+#endif
+	while (p < e && *p != '"' && *p != '\\' && (unsigned char)*p >= 0x20)
+		p++;
+	return p;
 }
 
-static int parse_value(struct jv_parser *ps, struct jv *out);
-
-static int push_kid(struct jv_doc *d, const struct jv *v)
+/* The rest of a string after a backslash or a control byte at p, the
+ * string's opening quote before it: the closing quote, or NULL. */
+static __attribute__((noinline)) const char *string_escapes(struct jv_parser *ps, const char *p, unsigned char *esc)
 {
-	ALLOC_GROW(d->stack, d->nr + 1, d->alloc);
-	d->stack[d->nr++] = *v;
-	return 0;
+	const char *e = ps->end;
+	for (;;) {
+		if (p >= e)
+			return jv_fail(ps, p, "unterminated string");
+		if (*p == '"')
+			return p;
+		if (*p != '\\')
+			return jv_fail(ps, p, "control character in string");
+		*esc = 1;
+		if (p + 1 >= e)
+			return jv_fail(ps, p, "unterminated string");
+		char c = p[1];
+		if (c == 'u') {
+			for (int i = 2; i < 6; i++)
+				if (p + i >= e || !is_hex(p[i]))
+					return jv_fail(ps, p, "bad \\u escape");
+			p += 6;
+		} else if (c == '"' || c == '\\' || c == '/' || c == 'b' || c == 'f' || c == 'n' || c == 'r' || c == 't') {
+			p += 2;
+		} else {
+			return jv_fail(ps, p, "bad escape");
+		}
+		p = string_stop(p, e);
+	}
 }
 
-static void take_kids(struct jv_parser *ps, struct jv *out, size_t base)
+/* A string at p (on the opening quote): its raw span and escapes. */
+static inline const char *parse_string(struct jv_parser *ps, const char *p, const char **s, size_t *n,
+				       unsigned char *esc)
 {
-	struct jv_doc *d = ps->d;
+	const char *q = string_stop(p + 1, ps->end);
+	*esc = 0;
+	if (q >= ps->end || *q != '"') {
+		q = string_escapes(ps, q, esc);
+		if (!q)
+			return NULL;
+	}
+	*s = p + 1;
+	*n = (size_t)(q - (p + 1));
+	return q + 1;
+}
+
+/* true, false or null at p */
+static inline const char *parse_word(struct jv_parser *ps, const char *p, struct jv *out, const char *word, size_t n,
+				     enum jv_type type)
+{
+	if ((size_t)(ps->end - p) < n || memcmp(p, word, n))
+		return jv_fail(ps, p, "unexpected character");
+	out->type = type;
+	out->len = n;
+	return p + n;
+}
+
+static inline const char *digits_end(const char *p, const char *e)
+{
+	while (p < e && is_digit(*p))
+		p++;
+	return p;
+}
+
+static inline const char *parse_number(struct jv_parser *ps, const char *start, struct jv *out)
+{
+	const char *p = start, *e = ps->end;
+	int is_int = 1;
+	if (*p == '-')
+		p++;
+	if (p >= e || !is_digit(*p))
+		return jv_fail(ps, start, "unexpected character");
+	p = digits_end(p, e);
+	if (p < e && *p == '.') {
+		is_int = 0;
+		p++;
+		if (p >= e || !is_digit(*p))
+			return jv_fail(ps, p, "bad number");
+		p = digits_end(p, e);
+	}
+	if (p < e && (*p == 'e' || *p == 'E')) {
+		is_int = 0;
+		p++;
+		if (p < e && (*p == '+' || *p == '-'))
+			p++;
+		if (p >= e || !is_digit(*p))
+			return jv_fail(ps, p, "bad number");
+		p = digits_end(p, e);
+	}
+	out->type = JV_NUM;
+	out->is_int = (unsigned char)is_int;
+	out->len = (size_t)(p - start);
+	return p;
+}
+
+/* Values are parsed into d->stack[slot]: a container's children go on the
+ * stack above it, and are copied into the arena, all at once, when it
+ * closes. The stack may move as it grows: hold slots, not pointers. */
+static const char *parse_container(struct jv_parser *ps, const char *p, size_t slot);
+
+/* Any value at p (no whitespace before it) into d->stack[slot]. */
+static inline const char *parse_value(struct jv_parser *ps, const char *p, size_t slot)
+{
+	if (p >= ps->end)
+		return jv_fail(ps, p, "unexpected end of input");
+	struct jv *out = &ps->d->stack[slot];
+	out->s = p;
+	out->is_int = out->esc = 0;
+	out->n = 0;
+	out->kids = NULL;
+	switch (*p) {
+	case '"':
+		out->type = JV_STR;
+		return parse_string(ps, p, &out->s, &out->len, &out->esc);
+	case '{':
+	case '[':
+		return parse_container(ps, p, slot);
+	case 't':
+		return parse_word(ps, p, out, "true", 4, JV_TRUE);
+	case 'f':
+		return parse_word(ps, p, out, "false", 5, JV_FALSE);
+	case 'n':
+		return parse_word(ps, p, out, "null", 4, JV_NULL);
+	default:
+		return parse_number(ps, p, out);
+	}
+}
+
+static void take_kids(struct jv_doc *d, struct jv *out, size_t base)
+{
 	out->n = d->nr - base;
+	out->kids = NULL;
 	if (out->n) {
-		out->kids = arena_alloc(&d->arena, out->n * sizeof(*out->kids));
+		out->kids = arena_alloc_raw(&d->arena, out->n * sizeof(*out->kids));
 		memcpy(out->kids, d->stack + base, out->n * sizeof(*out->kids));
 	}
 	d->nr = base;
 }
 
-/* true, false or null at ps->p (e: the end of the text) */
-static int parse_word(struct jv_parser *ps, struct jv *out, const char *e, const char *word, enum jv_type type)
+static const char *parse_container(struct jv_parser *ps, const char *start, size_t slot)
 {
-	size_t n = strlen(word);
-	if ((size_t)(e - ps->p) < n || memcmp(ps->p, word, n))
-		return jv_fail(ps, "unexpected character");
-	out->type = type;
-	out->len = n;
-	ps->p += n;
-	return 0;
-}
-
-static int parse_value(struct jv_parser *ps, struct jv *out)
-{
-	const char *e = ps->end;
-	skip_ws(ps);
-	if (ps->p >= e)
-		return jv_fail(ps, "unexpected end of input");
-	const char *start = ps->p;
-	char c = *ps->p;
+	struct jv_doc *d = ps->d;
+	const char *e = ps->end, *p;
+	const int obj = *start == '{';
+	const char close = obj ? '}' : ']';
+	size_t base = d->nr;
+	if (++ps->depth > JV_MAX_DEPTH)
+		return jv_fail(ps, start, "nested too deeply");
+	p = skip_ws(start + 1, e);
+	if (p < e && *p == close) {
+		p++;
+	} else {
+		for (;;) {
+			ALLOC_GROW(d->stack, d->nr + 1, d->alloc);
+			size_t k = d->nr++;
+			struct jv *kid = &d->stack[k];
+			p = skip_ws(p, e);
+			if (obj) {
+				const char *key;
+				size_t kn;
+				if (p >= e || *p != '"')
+					return jv_fail(ps, p, "expected a key");
+				if (!(p = parse_string(ps, p, &key, &kn, &kid->kesc)))
+					return NULL;
+				kid->key = key;
+				kid->klen = (uint32_t)kn;
+				p = skip_ws(p, e);
+				if (p >= e || *p != ':')
+					return jv_fail(ps, p, "expected ':'");
+				p++;
+			} else {
+				kid->key = NULL;
+				kid->klen = 0;
+				kid->kesc = 0;
+			}
+			if (!(p = parse_value(ps, skip_ws(p, e), k)))
+				return NULL;
+			p = skip_ws(p, e);
+			if (p < e && *p == ',') {
+				p++;
+				continue;
+			}
+			if (p < e && *p == close) {
+				p++;
+				break;
+			}
+			if (p >= e)
+				return jv_fail(ps, p, "unexpected end of input");
+			return jv_fail(ps, p, obj ? "expected ',' or '}'" : "expected ',' or ']'");
+		}
+	}
+	struct jv *out = &d->stack[slot];
+	take_kids(d, out, base);
+	out->type = obj ? JV_OBJ : JV_ARR;
 	out->s = start;
-	switch (c) {
-	case '"':
-		out->type = JV_STR;
-		return parse_string(ps, &out->s, &out->len, &out->esc);
-	case '{':
-	case '[': {
-		size_t base = ps->d->nr;
-		int obj = c == '{';
-		if (++ps->depth > JV_MAX_DEPTH)
-			return jv_fail(ps, "nested too deeply");
-		out->type = obj ? JV_OBJ : JV_ARR;
-		ps->p++;
-		skip_ws(ps);
-		if (ps->p < e && *ps->p == (obj ? '}' : ']')) {
-			ps->p++;
-		} else {
-			for (;;) {
-				struct jv kid;
-				memset(&kid, 0, sizeof(kid));
-				skip_ws(ps);
-				if (obj) {
-					const char *k;
-					size_t kn;
-					if (ps->p >= e || *ps->p != '"')
-						return jv_fail(ps, "expected a key");
-					if (parse_string(ps, &k, &kn, &kid.kesc) < 0)
-						return -1;
-					skip_ws(ps);
-					if (ps->p >= e || *ps->p != ':')
-						return jv_fail(ps, "expected ':'");
-					ps->p++;
-					if (parse_value(ps, &kid) < 0)
-						return -1;
-					kid.key = k;
-					kid.klen = (uint32_t)kn;
-				} else if (parse_value(ps, &kid) < 0) {
-					return -1;
-				}
-				push_kid(ps->d, &kid);
-				skip_ws(ps);
-				if (ps->p < e && *ps->p == ',') {
-					ps->p++;
-					continue;
-				}
-				if (ps->p < e && *ps->p == (obj ? '}' : ']')) {
-					ps->p++;
-					break;
-				}
-				if (ps->p >= e)
-					return jv_fail(ps, "unexpected end of input");
-				return jv_fail(ps, obj ? "expected ',' or '}'" : "expected ',' or ']'");
-			}
-		}
-		take_kids(ps, out, base);
-		out->s = start;
-		out->len = (size_t)(ps->p - start);
-		ps->depth--;
-		return 0;
-	}
-	case 't':
-		return parse_word(ps, out, e, "true", JV_TRUE);
-	case 'f':
-		return parse_word(ps, out, e, "false", JV_FALSE);
-	case 'n':
-		return parse_word(ps, out, e, "null", JV_NULL);
-	default: {
-		const char *p = ps->p;
-		int is_int = 1;
-		if (p < e && *p == '-')
-			p++;
-		if (p >= e || *p < '0' || *p > '9')
-			return jv_fail(ps, "unexpected character");
-		while (p < e && *p >= '0' && *p <= '9')
-			p++;
-		if (p < e && *p == '.') {
-			is_int = 0;
-			p++;
-			if (p >= e || *p < '0' || *p > '9') {
-				ps->p = p;
-				return jv_fail(ps, "bad number");
-			}
-			while (p < e && *p >= '0' && *p <= '9')
-				p++;
-		}
-		if (p < e && (*p == 'e' || *p == 'E')) {
-			is_int = 0;
-			p++;
-			if (p < e && (*p == '+' || *p == '-'))
-				p++;
-			if (p >= e || *p < '0' || *p > '9') {
-				ps->p = p;
-				return jv_fail(ps, "bad number");
-			}
-			while (p < e && *p >= '0' && *p <= '9')
-				p++;
-		}
-		out->type = JV_NUM;
-		out->is_int = (unsigned char)is_int;
-		out->len = (size_t)(p - start);
-		ps->p = p;
-		return 0;
-	}
-	}
+	out->len = (size_t)(p - start);
+	ps->depth--;
+	return p;
 }
 
 int jv_parse(struct jv_doc *d, const char *text, size_t len, struct strbuf *err)
 {
-	struct jv_parser ps = { text, text, text + len, d, err, 0 };
-	arena_release(&d->arena);
-	d->nr = 0;
-	d->root = arena_alloc(&d->arena, sizeof(*d->root));
-	if (parse_value(&ps, d->root) < 0) {
-		d->root = NULL;
+	struct jv_parser ps = { text, text + len, d, err, 0 };
+	const char *p;
+	/* the last page's memory serves this one */
+	arena_reset(&d->arena);
+	d->root = NULL;
+	ALLOC_GROW(d->stack, 1, d->alloc);
+	d->nr = 1;
+	memset(d->stack, 0, sizeof(*d->stack));
+	if (!(p = parse_value(&ps, skip_ws(text, ps.end), 0)))
+		return -1;
+	p = skip_ws(p, ps.end);
+	if (p != ps.end) {
+		jv_fail(&ps, p, "trailing characters after the value");
 		return -1;
 	}
-	skip_ws(&ps);
-	if (ps.p != ps.end) {
-		d->root = NULL;
-		return jv_fail(&ps, "trailing characters after the value");
-	}
+	d->root = arena_alloc_raw(&d->arena, sizeof(*d->root));
+	*d->root = d->stack[0];
 	return 0;
 }
 
@@ -517,6 +583,32 @@ struct norm_entry {
 
 enum { DECL_NONE, DECL_OBJECT, DECL_LIST };
 
+/* Keys are short: a call to memcmp costs more than comparing them here,
+ * in two overlapping words (their lengths repeat from record to record,
+ * so the branches are predicted). */
+static inline int same_key(const char *a, const char *b, size_t n)
+{
+	if (n >= 8 && n <= 16) {
+		uint64_t a1, a2, b1, b2;
+		memcpy(&a1, a, 8);
+		memcpy(&b1, b, 8);
+		memcpy(&a2, a + n - 8, 8);
+		memcpy(&b2, b + n - 8, 8);
+		return !((a1 ^ b1) | (a2 ^ b2));
+	}
+	if (n >= 4 && n < 8) {
+		uint32_t a1, a2, b1, b2;
+		memcpy(&a1, a, 4);
+		memcpy(&b1, b, 4);
+		memcpy(&a2, a + n - 4, 4);
+		memcpy(&b2, b + n - 4, 4);
+		return !((a1 ^ b1) | (a2 ^ b2));
+	}
+	if (n < 4)
+		return !n || (a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1]);
+	return !memcmp(a, b, n);
+}
+
 static uint64_t entry_hash(int parent, const char *key, size_t n)
 {
 	uint64_t h = 1469598103934665603ULL ^ (uint64_t)(parent + 2) * 0x9E3779B97F4A7C15ULL;
@@ -557,7 +649,7 @@ static struct norm_entry *entry_for(struct norm_table *t, int parent, const char
 		size_t slot = h & (t->index_size - 1);
 		while (t->index[slot] >= 0) {
 			struct norm_entry *e = &t->entries[t->index[slot]];
-			if (e->hash == h && e->parent == parent && e->klen == klen && !memcmp(e->key, key, klen))
+			if (e->hash == h && e->parent == parent && e->klen == klen && same_key(e->key, key, klen))
 				return e;
 			slot = (slot + 1) & (t->index_size - 1);
 		}
@@ -997,7 +1089,7 @@ static int flatten(struct writer *w, int ti, int prefix, const struct jv *obj, s
 		struct norm_entry *e = NULL;
 		if (guess >= 0) {
 			struct norm_entry *g = &t->entries[guess];
-			if (g->parent == prefix && g->klen == v->klen && !memcmp(g->key, v->key, v->klen))
+			if (g->parent == prefix && g->klen == v->klen && same_key(g->key, v->key, v->klen))
 				e = g;
 		}
 		if (!e)

@@ -1662,7 +1662,15 @@ static size_t utf8_bad_at(const unsigned char *s, size_t n)
 {
 	size_t i = 0;
 	while (i < n) {
-		/* ASCII, most of any API's answer, eight bytes at a time */
+		/* ASCII, most of any API's answer, 32 bytes at a time, then 8 */
+		if (i + 32 <= n) {
+			uint64_t w[4];
+			memcpy(w, s + i, 32);
+			if (!((w[0] | w[1] | w[2] | w[3]) & 0x8080808080808080ULL)) {
+				i += 32;
+				continue;
+			}
+		}
 		if (i + 8 <= n) {
 			uint64_t w;
 			memcpy(&w, s + i, 8);
