@@ -6,6 +6,7 @@
 #include "sources/command.h"
 #include "core/fs.h"
 #include "core/strbuf.h"
+#include "core/xalloc.h"
 #include "core/yaml.h"
 #include "project/project.h"
 #include "project/sources.h"
@@ -15,6 +16,7 @@
 #include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 int source_file_location(const struct source *s, const struct project *p, struct strbuf *sb, int *is_dir)
@@ -31,18 +33,73 @@ int source_file_location(const struct source *s, const struct project *p, struct
 	return 0;
 }
 
+void outside_check_init(struct outside_check *c, const struct project *p)
+{
+	c->p = p;
+	c->root = realpath(p->root, NULL);
+	c->dir = c->dir_real = NULL;
+}
+
+void outside_check_release(struct outside_check *c)
+{
+	free(c->root);
+	free(c->dir);
+	free(c->dir_real);
+	memset(c, 0, sizeof(*c));
+}
+
+/* path's real path into real: its folder's (kept for the next file) and
+ * its name, unless the name is a symlink or a dot, which realpath takes. */
+static int real_path_of(struct outside_check *c, const char *path, struct strbuf *real)
+{
+	const char *slash = strrchr(path, '/');
+	const char *name = slash ? slash + 1 : path;
+	struct stat st;
+	if (!slash || !*name || !strcmp(name, ".") || !strcmp(name, "..") || lstat(path, &st) < 0 ||
+	    S_ISLNK(st.st_mode)) {
+		char *r = realpath(path, NULL);
+		if (!r)
+			return -1;
+		strbuf_addstr(real, r);
+		free(r);
+		return 0;
+	}
+	size_t dir_len = slash == path ? 1 : (size_t)(slash - path);
+	if (!c->dir || strlen(c->dir) != dir_len || strncmp(c->dir, path, dir_len)) {
+		free(c->dir);
+		free(c->dir_real);
+		c->dir = xstrndup(path, dir_len);
+		c->dir_real = realpath(c->dir, NULL);
+	}
+	if (!c->dir_real)
+		return -1;
+	strbuf_addstr(real, c->dir_real);
+	if (strcmp(c->dir_real, "/"))
+		strbuf_addch(real, '/');
+	strbuf_addstr(real, name);
+	return 0;
+}
+
+int outside_check_path(struct outside_check *c, const char *path, struct strbuf *where)
+{
+	struct strbuf real = STRBUF_INIT;
+	int outside = 0;
+	if (c->root && real_path_of(c, path, &real) == 0) {
+		size_t n = strlen(c->root);
+		outside = strncmp(real.buf, c->root, n) || (real.buf[n] != '/' && real.buf[n] != '\0');
+		if (outside)
+			strbuf_addbuf(where, &real);
+	}
+	strbuf_release(&real);
+	return outside;
+}
+
 int source_file_outside(const struct project *p, const char *path, struct strbuf *where)
 {
-	char *real = realpath(path, NULL), *root = realpath(p->root, NULL);
-	int outside = 0;
-	if (real && root) {
-		size_t n = strlen(root);
-		outside = strncmp(real, root, n) || (real[n] != '/' && real[n] != '\0');
-		if (outside)
-			strbuf_addstr(where, real);
-	}
-	free(real);
-	free(root);
+	struct outside_check c;
+	outside_check_init(&c, p);
+	int outside = outside_check_path(&c, path, where);
+	outside_check_release(&c);
 	return outside;
 }
 

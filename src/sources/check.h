@@ -24,4 +24,16 @@ int source_file_location(const struct source *s, const struct project *p, struct
  * with the resolved absolute path in where; 0 if inside or unresolvable. */
 int source_file_outside(const struct project *p, const char *path, struct strbuf *where);
 
+/* The same for many files: the project's and the last folder's real paths
+ * kept from one file to the next (resolving both for each of 1,000 files
+ * was 15 readlink calls a file). Init, ask for each path, release. */
+struct outside_check {
+	const struct project *p;
+	char *root;            /* the project's real path, or NULL */
+	char *dir, *dir_real;  /* the last folder asked about, as given and real */
+};
+void outside_check_init(struct outside_check *c, const struct project *p);
+int outside_check_path(struct outside_check *c, const char *path, struct strbuf *where);
+void outside_check_release(struct outside_check *c);
+
 #endif

@@ -494,10 +494,10 @@ static int scan_file(const struct files_conf *c, const struct found_file *f, con
 
 /* A file read from outside the project (a path with "..", a symlink) is
  * allowed, and said: the line names where it really is. */
-static void say_if_outside(struct sync_job *job, const struct found_file *f)
+static void say_if_outside(struct sync_job *job, struct outside_check *oc, const struct found_file *f)
 {
 	struct strbuf where = STRBUF_INIT;
-	if (source_file_outside(job->project, f->abs, &where))
+	if (outside_check_path(oc, f->abs, &where))
 		job->progress(job, "%s resolves to %s, outside the project", f->rel, where.buf);
 	strbuf_release(&where);
 }
@@ -681,8 +681,10 @@ static int files_extract(struct sync_job *job, struct strbuf *err)
 	struct pending *pend = NULL;
 	size_t nr, nr_pend = 0, alloc_pend = 0, handed = 0;
 	int ret = -1, unchanged = 0;
+	struct outside_check oc;
 	if (list_files(job, &files, &nr, err) < 0)
 		return -1;
+	outside_check_init(&oc, job->project);
 	struct sync_resource *res = sync_job_resource(job, c->table);
 	res->disposition = c->disposition;
 	res->is_file_table = 1;
@@ -754,7 +756,7 @@ static int files_extract(struct sync_job *job, struct strbuf *err)
 			}
 			status = "updated";
 		}
-		say_if_outside(job, f);
+		say_if_outside(job, &oc, f);
 		ALLOC_GROW(pend, nr_pend + 1, alloc_pend);
 		int group = !strcmp(status, "new") && head.len && groupable(job, c, f, format);
 		pend[nr_pend++] = (struct pending){ file_batch(job, c, f, format, hash, status),
@@ -791,6 +793,7 @@ out:
 	}
 	free(pend);
 	free_found(files, nr);
+	outside_check_release(&oc);
 	return ret;
 }
 

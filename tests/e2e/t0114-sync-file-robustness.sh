@@ -67,4 +67,19 @@ test_expect_success 'a symlink out of the project is shown resolved too' '
     dango sync inside >out && test_grep ! "outside the project" out
 '
 
+test_expect_success 'a folder source says which of its files resolve out of the project, and only those' '
+    mkdir -p data/mixed ../outside/dir && printf "id\n2\n" >data/mixed/a.csv &&
+    printf "id\n3\n" >../outside/b.csv && ln -s "$TRASH/outside/b.csv" data/mixed/b.csv &&
+    printf "id\n4\n" >../outside/dir/c.csv && ln -s "$TRASH/outside/dir" data/linked &&
+    dango source add local_files --name mixed --directory data/mixed --set "file_pattern=*.csv" --no-test >/dev/null &&
+    dango source add local_files --name linked --directory data/linked --set "file_pattern=*.csv" --no-test >/dev/null &&
+    dango sync mixed linked >out &&
+    grep -o "data/.*outside the project" out | sed "s|$TRASH|TRASH|g" | sort >actual &&
+    cat >expect <<-EOF &&
+	data/linked/c.csv resolves to TRASH/outside/dir/c.csv, outside the project
+	data/mixed/b.csv resolves to TRASH/outside/b.csv, outside the project
+	EOF
+    test_cmp expect actual
+'
+
 test_done
