@@ -26,5 +26,7 @@ const char *plural(int64_t n, const char *one, const char *many);
 int parse_int64(const char *s, int64_t *out);
 /* n random bytes from the kernel (getrandom); -1 if it has none. */
 int random_bytes(void *buf, size_t n);
+/* The offset of the first byte of s that is not valid UTF-8, or n. */
+size_t utf8_bad_at(const unsigned char *s, size_t n);
 
 #endif

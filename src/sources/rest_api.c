@@ -1657,45 +1657,6 @@ static void detect_paginator(struct paginator *pg, const struct http_response *r
 	}
 }
 
-/* The offset of the first byte that is not UTF-8 in s, or n. */
-static size_t utf8_bad_at(const unsigned char *s, size_t n)
-{
-	size_t i = 0;
-	while (i < n) {
-		/* ASCII, most of any API's answer, 32 bytes at a time, then 8 */
-		if (i + 32 <= n) {
-			uint64_t w[4];
-			memcpy(w, s + i, 32);
-			if (!((w[0] | w[1] | w[2] | w[3]) & 0x8080808080808080ULL)) {
-				i += 32;
-				continue;
-			}
-		}
-		if (i + 8 <= n) {
-			uint64_t w;
-			memcpy(&w, s + i, 8);
-			if (!(w & 0x8080808080808080ULL)) {
-				i += 8;
-				continue;
-			}
-		}
-		unsigned c = s[i];
-		size_t k = c < 0x80 ? 0 : (c & 0xe0) == 0xc0 ? 1 : (c & 0xf0) == 0xe0 ? 2 : (c & 0xf8) == 0xf0 ? 3 : 9;
-		if (k == 9 || (k == 1 && c < 0xc2) || (k && i + k >= n))
-			return i;
-		unsigned cp = k == 0 ? c : k == 1 ? c & 0x1f : k == 2 ? c & 0x0f : c & 0x07;
-		for (size_t j = 1; j <= k; j++) {
-			if ((s[i + j] & 0xc0) != 0x80)
-				return i;
-			cp = cp << 6 | (s[i + j] & 0x3f);
-		}
-		if ((k == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (k == 3 && (cp < 0x10000 || cp > 0x10ffff)))
-			return i;
-		i += k + 1;
-	}
-	return n;
-}
-
 /* A page's body as JSON; an error names the URL and says what came
  * instead (an HTML page, bad UTF-8). */
 static int parse_page(struct rest *r, const char *method, const char *url, const struct http_response *resp,

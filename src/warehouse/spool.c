@@ -1,5 +1,6 @@
 #include "warehouse/spool.h"
 #include "core/strbuf.h"
+#include "core/util.h"
 #include "core/xalloc.h"
 
 #include <duckdb.h>
@@ -297,53 +298,6 @@ static int open_file(struct reader *r, int k)
 	return 0;
 }
 
-/* Is s valid UTF-8 (no overlong forms, surrogates or code points past
- * U+10FFFF)? DuckDB keeps VARCHAR as UTF-8 and does not check. */
-static int utf8_valid(const unsigned char *s, size_t n)
-{
-	size_t i = 0;
-	while (i < n) {
-		if (i + 8 <= n) {
-			uint64_t w;
-			memcpy(&w, s + i, 8);
-			if (!(w & 0x8080808080808080ULL)) {
-				i += 8;
-				continue;
-			}
-		}
-		unsigned char c = s[i];
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		size_t len;
-		uint32_t cp;
-		if (c >= 0xc2 && c <= 0xdf) {
-			len = 2;
-			cp = c & 0x1f;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			len = 3;
-			cp = c & 0x0f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			len = 4;
-			cp = c & 0x07;
-		} else {
-			return 0;
-		}
-		if (i + len > n)
-			return 0;
-		for (size_t k = 1; k < len; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return 0;
-			cp = cp << 6 | (s[i + k] & 0x3f);
-		}
-		if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-			return 0;
-		i += len;
-	}
-	return 1;
-}
-
 /* An integer's text: 0, 1 when it does not fit an int64 (but does a uint64
  * when *u is set), -1 when it is no integer or fits neither. */
 static int parse_int(const unsigned char *s, size_t n, int64_t *out, uint64_t *u)
@@ -519,7 +473,7 @@ static int put_field(struct reader *r, const struct out_col *o, const struct spo
 	case OUT_TEXT:
 		if (kind != SPOOL_STR)
 			break;
-		if (!utf8_valid(s, n)) {
+		if (utf8_bad_at(s, n) < n) {
 			fail(r, at, "a string that is not valid UTF-8");
 			return -1;
 		}
@@ -534,7 +488,7 @@ static int put_field(struct reader *r, const struct out_col *o, const struct spo
 			duckdb_unsafe_vector_assign_string_element_len(o->vec, row, num, (idx_t)len);
 			return 0;
 		}
-		if (kind == SPOOL_STR && !utf8_valid(s, n)) {
+		if (kind == SPOOL_STR && utf8_bad_at(s, n) < n) {
 			fail(r, at, "a string that is not valid UTF-8");
 			return -1;
 		}
