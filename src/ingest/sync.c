@@ -1560,7 +1560,8 @@ static int delete_where(struct loader *l, struct sync_resource *r)
 	return ret;
 }
 
-/* A file's path for the DELETE and its row for the INSERT of the metadata. */
+/* A file's path for the DELETE and its row, a JSON object, for the INSERT
+ * of the metadata. */
 static void add_file_row(struct strbuf *paths, struct strbuf *rows, const struct sync_job *job,
 			 const struct tracked_file *f)
 {
@@ -1571,16 +1572,43 @@ static void add_file_row(struct strbuf *paths, struct strbuf *rows, const struct
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
 	strbuf_addstr(paths, paths->len ? ", " : "");
 	strbuf_add_sql_str(paths, f->path);
-	strbuf_addstr(rows, rows->len ? ",\n(" : "(");
-	strbuf_add_sql_str(rows, f->path);
-	strbuf_addf(rows, ", %lld, TIMESTAMP '%s', '%s', %lld, '%s', '%s', TIMESTAMPTZ '%s', %lld, %lld, ",
-		    (long long)f->size, when, f->hash ? f->hash : "", (long long)f->rows, f->status, job->load_id,
-		    job->extracted_at, (long long)f->mtime_ns, (long long)f->ctime_ns);
+	strbuf_addstr(rows, rows->len ? ",{\"path\":" : "[{\"path\":");
+	strbuf_add_json_str(rows, f->path);
+	strbuf_addf(rows, ",\"size\":%lld,\"mtime\":\"%s\",\"content_hash\":", (long long)f->size, when);
+	strbuf_add_json_str(rows, f->hash ? f->hash : "");
+	strbuf_addf(rows, ",\"rows\":%lld,\"status\":", (long long)f->rows);
+	strbuf_add_json_str(rows, f->status);
+	strbuf_addstr(rows, ",\"load_id\":");
+	strbuf_add_json_str(rows, job->load_id);
+	strbuf_addstr(rows, ",\"loaded_at\":");
+	strbuf_add_json_str(rows, job->extracted_at);
+	strbuf_addf(rows, ",\"mtime_ns\":%lld,\"ctime_ns\":%lld,\"table_name\":", (long long)f->mtime_ns,
+		    (long long)f->ctime_ns);
 	if (f->table)
-		strbuf_add_sql_str(rows, f->table);
+		strbuf_add_json_str(rows, f->table);
 	else
-		strbuf_addstr(rows, "NULL");
-	strbuf_addch(rows, ')');
+		strbuf_addstr(rows, "null");
+	strbuf_addch(rows, '}');
+}
+
+/* The metadata rows from their JSON: 1,000 rows of VALUES took DuckDB 90
+ * ms to bind, one JSON literal 16 ms. */
+#define FILE_ROWS_STRUCT                                                                                       \
+	"[{\"path\":\"VARCHAR\",\"size\":\"BIGINT\",\"mtime\":\"VARCHAR\",\"content_hash\":\"VARCHAR\","            \
+	"\"rows\":\"BIGINT\",\"status\":\"VARCHAR\",\"load_id\":\"VARCHAR\",\"loaded_at\":\"VARCHAR\","              \
+	"\"mtime_ns\":\"BIGINT\",\"ctime_ns\":\"BIGINT\",\"table_name\":\"VARCHAR\"}]"
+
+static void add_file_rows_insert(struct strbuf *sql, const char *meta, struct strbuf *rows)
+{
+	strbuf_addch(rows, ']');
+	strbuf_addf(sql,
+		    "INSERT INTO %s (path, size, mtime, content_hash, rows, status, load_id, loaded_at, mtime_ns, "
+		    "ctime_ns, table_name) SELECT r.path, r.size, CAST(r.mtime AS TIMESTAMP), r.content_hash, r.rows, "
+		    "r.status, r.load_id, CAST(r.loaded_at AS TIMESTAMPTZ), r.mtime_ns, r.ctime_ns, r.table_name FROM "
+		    "(SELECT unnest(from_json(",
+		    meta);
+	strbuf_add_sql_str(sql, rows->buf);
+	strbuf_addstr(sql, ", '" FILE_ROWS_STRUCT "')) AS r);\n");
 }
 
 static int write_file_metadata(struct loader *l)
@@ -1602,11 +1630,10 @@ static int write_file_metadata(struct loader *l)
 			if (b->parts[k]->file)
 				add_file_row(&paths, &rows, job, b->parts[k]->file);
 	}
-	if (paths.len)
-		strbuf_addf(&sql,
-			    "DELETE FROM %s WHERE path IN (%s);\nINSERT INTO %s (path, size, mtime, content_hash, rows, "
-			    "status, load_id, loaded_at, mtime_ns, ctime_ns, table_name) VALUES %s;\n",
-			    meta.buf, paths.buf, meta.buf, rows.buf);
+	if (paths.len) {
+		strbuf_addf(&sql, "DELETE FROM %s WHERE path IN (%s);\n", meta.buf, paths.buf);
+		add_file_rows_insert(&sql, meta.buf, &rows);
+	}
 	strbuf_release(&paths);
 	strbuf_release(&rows);
 	/* deleted files keep their row, marked */
