@@ -1,11 +1,11 @@
 #include "sources/normalize.h"
 #include "core/hash.h"
+#include "core/util.h"
 #include "core/xalloc.h"
 #include "ingest/sync.h"
 #include "warehouse/spool.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
@@ -760,14 +760,11 @@ void normalizer_init(struct normalizer *n, const char *dir)
 	gettimeofday(&tv, NULL);
 	n->rng[0] = 0x9E3779B97F4A7C15ULL ^ (uint64_t)tv.tv_sec * 1000003u ^ (uint64_t)tv.tv_usec;
 	n->rng[1] = 0xD1B54A32D192ED03ULL ^ (uint64_t)getpid() << 20 ^ (uint64_t)(uintptr_t)n;
-	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		uint64_t r[2];
-		if (read(fd, r, sizeof(r)) == (ssize_t)sizeof(r)) {
-			n->rng[0] ^= r[0];
-			n->rng[1] ^= r[1];
-		}
-		close(fd);
+	/* ids, not secrets: the clock and pid above where the kernel gives nothing */
+	uint64_t r[2];
+	if (random_bytes(r, sizeof(r)) == 0) {
+		n->rng[0] ^= r[0];
+		n->rng[1] ^= r[1];
 	}
 	if (!n->rng[0] && !n->rng[1])
 		n->rng[0] = 1;
