@@ -480,17 +480,26 @@ static int num2(const char *s)
 int norm_is_timestamp(const char *s, size_t n)
 {
 	/* YYYY-MM-DD[T ]HH:MM[:SS[.fff]][Z|+HH[:MM]] as dlt's iso_timestamp detection
-	 * accepts; a bare date stays text */
+	 * accepts, and only what DuckDB's cast to TIMESTAMPTZ then takes (a
+	 * zone needs the seconds, no 31st of April, no leap second, an upper
+	 * case Z): anything else stays text rather than failing the load. A
+	 * bare date stays text too. */
+	static const int month_days[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
 	if (n < 16 || n > 40 || !digits(s, 4) || s[4] != '-' || !digits(s + 5, 2) || s[7] != '-' ||
 	    !digits(s + 8, 2) || (s[10] != 'T' && s[10] != ' ') || !digits(s + 11, 2) || s[13] != ':' ||
 	    !digits(s + 14, 2))
 		return 0;
-	if (num2(s + 5) < 1 || num2(s + 5) > 12 || num2(s + 8) < 1 || num2(s + 8) > 31 || num2(s + 11) > 23 ||
+	int year = num2(s) * 100 + num2(s + 2), month = num2(s + 5), day = num2(s + 8);
+	if (month < 1 || month > 12 || day < 1 || day > month_days[month - 1] || num2(s + 11) > 23 ||
 	    num2(s + 14) > 59)
 		return 0;
+	if (month == 2 && day == 29 && (year % 4 || (year % 100 == 0 && year % 400)))
+		return 0;
 	size_t i = 16;
-	if (i < n && s[i] == ':') {
-		if (i + 3 > n || !digits(s + i + 1, 2) || num2(s + i + 1) > 60)
+	if (i == n)
+		return 1;
+	if (s[i] == ':') {
+		if (i + 3 > n || !digits(s + i + 1, 2) || num2(s + i + 1) > 59)
 			return 0;
 		i += 3;
 		if (i < n && s[i] == '.') {
@@ -501,10 +510,12 @@ int norm_is_timestamp(const char *s, size_t n)
 			if (i == f || i - f > 9)
 				return 0;
 		}
+	} else {
+		return 0;
 	}
 	if (i == n)
 		return 1;
-	if (s[i] == 'Z' || s[i] == 'z')
+	if (s[i] == 'Z')
 		return i + 1 == n;
 	if (s[i] == '+' || s[i] == '-') {
 		i++;

@@ -52,10 +52,14 @@ static void test_parse_and_paths(void **state)
 static void test_timestamps(void **state)
 {
 	(void)state;
+	/* what DuckDB's cast to TIMESTAMPTZ takes, and nothing else (t3038) */
 	static const char *const yes[] = { "2024-06-01T10:00:00Z", "2024-06-01 10:00:00", "2024-06-01T10:00:00.123+02:00",
-					   "2024-06-01T10:00Z", "2024-06-01T10:00:00-0500", NULL };
+					   "2024-06-01T10:00", "2024-06-01T10:00:00-0500", "2024-02-29T00:00:00Z",
+					   "2000-02-29T00:00:00Z", "2024-06-01T10:00:00.123456789Z", NULL };
 	static const char *const no[] = { "2024-06-01", "2024-13-01T10:00:00Z", "hello world 2024", "2024-06-01T25:00:00Z",
-					  "2024-06-01T10:00:00Zjunk", NULL };
+					  "2024-06-01T10:00:00Zjunk", "2024-06-01T10:00Z", "2024-06-01T10:00+02:00",
+					  "2024-02-30T00:00:00Z", "2023-02-29T00:00:00Z", "1900-02-29T00:00:00Z",
+					  "2024-04-31T00:00:00Z", "2024-06-01T10:00:60Z", "2024-06-01T10:00:00z", NULL };
 	for (int i = 0; yes[i]; i++)
 		assert_true(norm_is_timestamp(yes[i], strlen(yes[i])));
 	for (int i = 0; no[i]; i++)
