@@ -35,7 +35,6 @@ int source_file_location(const struct source *s, const struct project *p, struct
 
 void outside_check_init(struct outside_check *c, const struct project *p)
 {
-	c->p = p;
 	c->root = realpath(p->root, NULL);
 	c->dir = c->dir_real = NULL;
 }

@@ -28,7 +28,6 @@ int source_file_outside(const struct project *p, const char *path, struct strbuf
  * kept from one file to the next (resolving both for each of 1,000 files
  * was 15 readlink calls a file). Init, ask for each path, release. */
 struct outside_check {
-	const struct project *p;
 	char *root;            /* the project's real path, or NULL */
 	char *dir, *dir_real;  /* the last folder asked about, as given and real */
 };
