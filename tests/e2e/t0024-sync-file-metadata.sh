@@ -3,7 +3,8 @@
 # column as a user reads it back: the path as given (quotes, a backslash,
 # non-ASCII letters), size, mtime, content hash, rows, status, load id,
 # load time, nanosecond times and table; written in one statement for all
-# the files of a load (issue 18), re-written when a file changes.
+# the files of a load (issue 18), re-written when a file changes; and each
+# row of the files, read by one read_csv over the list, names its own file.
 . "$(dirname "$0")/lib.sh"
 
 dango init p >/dev/null </dev/null
@@ -30,6 +31,17 @@ data/odd/it's.csv,13,2024-05-07 00:00:00,2,updated
 "data/odd/say ""hi"".csv",13,2024-05-06 07:08:09,2,unchanged
 END
 
+cat >expect.rows <<\END
+id,_dango_filename,_dango_file_mtime
+1,data/odd/it's.csv,2024-05-06 07:08:09
+2,"data/odd/say ""hi"".csv",2024-05-06 07:08:09
+3,"data/odd/say ""hi"".csv",2024-05-06 07:08:09
+4,data/odd/back\slash.csv,2024-05-06 07:08:09
+5,data/odd/café-日本.csv,2024-05-06 07:08:09
+6,data/odd/café-日本.csv,2024-05-06 07:08:09
+7,data/odd/café-日本.csv,2024-05-06 07:08:09
+END
+
 meta() {
     dango query --csv "SELECT path, size, mtime, length(content_hash), rows, status, table_name,
         load_id = (SELECT max(_dlt_load_id) FROM raw_odd.odd) AS same_load,
@@ -48,7 +60,9 @@ test_expect_success 'every file of a first sync has its row, every column as wri
     dango source add local_files --name odd --directory data/odd --set "file_pattern=*.csv" --no-test >/dev/null &&
     dango sync odd >out 2>err &&
     meta >actual &&
-    test_cmp expect.first actual
+    test_cmp expect.first actual &&
+    dango query --csv "SELECT id, _dango_filename, _dango_file_mtime FROM raw_odd.odd ORDER BY id" >rows &&
+    test_cmp expect.rows rows
 '
 
 test_expect_success 'a re-sync re-writes every row: the changed file updated with its new hash, the others unchanged' '
