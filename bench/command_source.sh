@@ -14,8 +14,8 @@ work=${BENCH_DIR:-$root/bench/out/command_source}
 records=${RECORDS:-1000000}
 rm -rf "$work" && mkdir -p "$work"
 command -v /usr/bin/time >/dev/null || { echo "bench: needs GNU time (apt-get install time)"; exit 1; }
-cc -O2 -o "$work/ref" bench/duckdb_ctas.c -I third_party/duckdb/include -L third_party/duckdb/lib \
-   -lduckdb -Wl,-rpath,"$root/third_party/duckdb/lib"
+. bench/lib.sh
+build_ctas "$work/ref"
 
 # the records: integers, text, a double, a boolean, a timestamp, a nested object
 python3 - "$records" "$work/records.ndjson" "$work/records.singer" <<'PY'

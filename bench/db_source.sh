@@ -17,8 +17,8 @@ rows=${ROWS:-5000000}
 work=${BENCH_DIR:-$root/bench/out/db_source}
 rm -rf "$work" && mkdir -p "$work"
 command -v /usr/bin/time >/dev/null || { echo "bench: needs GNU time (apt-get install time)"; exit 1; }
-cc -O2 -o "$work/ref" bench/duckdb_ctas.c -I third_party/duckdb/include -L third_party/duckdb/lib \
-   -lduckdb -Wl,-rpath,"$root/third_party/duckdb/lib"
+. bench/lib.sh
+build_ctas "$work/ref"
 
 # the servers of the tests (tests/e2e/db_lib.sh), stopped on exit
 TRASH=$work

@@ -2,6 +2,8 @@
 #   measure LABEL CMD...     -> "LABEL seconds maxrss_kb" (exits on failure)
 #   median                   the median line of "label seconds kb" lines (by seconds)
 #   loadavg                  the 1-minute load average now
+#   build_ctas OUT           bench/duckdb_ctas.c, the loads' reference, built
+#                            with Dango's __dango_row_id() linked in
 #   bench_record WHAT DANGO REF RATIO GOAL
 #                            a line for the table `make bench` prints at the end
 #                            (bench/out/ratios.tsv; BENCH_RATIOS overrides)
@@ -28,4 +30,12 @@ loadavg() {
 
 bench_record() {
     printf "%s\t%s\t%s\t%s\t%s\t%s\n" "$1" "$2" "$3" "$4" "$5" "$(loadavg)" >>"$bench_ratios"
+}
+
+build_ctas() {
+    local top
+    top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+    cc -O2 -D_GNU_SOURCE -I "$top/src" -I "$top/third_party/duckdb/include" -o "$1" "$top/bench/duckdb_ctas.c" \
+       "$top/src/warehouse/row_id.c" "$top/src/core/util.c" "$top/src/core/xalloc.c" \
+       -L "$top/third_party/duckdb/lib" -lduckdb -Wl,-rpath,"$top/third_party/duckdb/lib"
 }

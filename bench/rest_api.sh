@@ -34,8 +34,7 @@ rm -rf "$work" && mkdir -p "$work"
 . bench/lib.sh
 command -v /usr/bin/time >/dev/null || { echo "bench: needs GNU time (apt-get install time)"; exit 1; }
 [ -x "$root/build/fixtures/api_server" ] || make -s build/fixtures/api_server
-cc -O2 -o "$work/ref" bench/duckdb_ctas.c -I third_party/duckdb/include -L third_party/duckdb/lib \
-   -lduckdb -Wl,-rpath,"$root/third_party/duckdb/lib"
+build_ctas "$work/ref"
 
 "$root/build/fixtures/api_server" "$work/port" "$work/api.log" "$records" &
 server=$!

@@ -26,8 +26,7 @@ runs=${RUNS:-3}
 rm -rf "$work" && mkdir -p "$work"
 . bench/lib.sh
 command -v /usr/bin/time >/dev/null || { echo "bench: needs GNU time (apt-get install time)"; exit 1; }
-cc -O2 -o "$work/duckdb_ctas" bench/duckdb_ctas.c -I third_party/duckdb/include -L third_party/duckdb/lib \
-   -lduckdb -Wl,-rpath,"$root/third_party/duckdb/lib"
+build_ctas "$work/duckdb_ctas"
 settings="SET preserve_insertion_order = false"
 
 mkdir -p "$work/p" && cd "$work/p"
@@ -49,7 +48,7 @@ for rows in $scale; do
     sync "$work/big.csv"
     : >"$work/plain.txt"; : >"$work/set.txt"; : >"$work/same.txt"; : >"$work/dango.txt"
     now=$(date -u '+%Y-%m-%d %H:%M:%S')
-    same="(SELECT *, '$(date +%s).123456' AS _dlt_load_id, ref_row_id() AS _dlt_id,
+    same="(SELECT *, '$(date +%s).123456' AS _dlt_load_id, __dango_row_id() AS _dlt_id,
         TIMESTAMPTZ '$now+00' AS _dlt_extracted_at, '$work/big.csv' AS _dango_filename,
         TIMESTAMP '$now' AS _dango_file_mtime, TIMESTAMPTZ '$now+00' AS _dango_loaded_at,
         false AS _dango_deleted FROM read_csv('$work/big.csv'))"
