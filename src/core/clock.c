@@ -172,6 +172,14 @@ char *clock_format_utc(char *buf, time_t t)
 	return buf;
 }
 
+char *clock_format_utc_sql(char *buf, time_t t)
+{
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(buf, 32, "%Y-%m-%d %H:%M:%S", &tm);
+	return buf;
+}
+
 char *clock_format_utc_usec(char *buf, double t)
 {
 	time_t sec = (time_t)t;

@@ -22,6 +22,8 @@ double clock_real_seconds(double clock_seconds);
 int clock_parse_iso8601(const char *s, time_t *out);
 /* t as UTC "2026-03-28T12:00:00Z" into buf (at least 32 bytes); returns buf. */
 char *clock_format_utc(char *buf, time_t t);
+/* t as UTC the way a SQL TIMESTAMP reads, "2026-03-28 12:00:00" (at least 32 bytes). */
+char *clock_format_utc_sql(char *buf, time_t t);
 /* t as UTC with microseconds, "2026-03-28T12:00:00.250000Z" (at least 40 bytes). */
 char *clock_format_utc_usec(char *buf, double t);
 /* Forget the cached DANGO_NOW reading (for unit tests that change it). */

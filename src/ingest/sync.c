@@ -2,6 +2,7 @@
 #include "ingest/load_pg_stream.h"
 #include "governance/governance.h"
 #include "ingest/backup.h"
+#include "core/clock.h"
 #include "core/fs.h"
 #include "core/util.h"
 #include "core/xalloc.h"
@@ -36,7 +37,6 @@ void sync_job_init(struct sync_job *job, const struct source *s, const struct pr
 		   const struct sync_options *opts)
 {
 	struct timeval tv;
-	struct tm tm;
 	char ts[40];
 	memset(job, 0, sizeof(*job));
 	job->source = s;
@@ -49,8 +49,7 @@ void sync_job_init(struct sync_job *job, const struct source *s, const struct pr
 	gettimeofday(&tv, NULL);
 	/* dlt's load ids are the unix time with microseconds */
 	job->load_id = xasprintf("%lld.%06ld", (long long)tv.tv_sec, (long)tv.tv_usec);
-	gmtime_r(&tv.tv_sec, &tm);
-	strftime(ts, sizeof(ts), "%Y-%m-%d %H:%M:%S", &tm);
+	clock_format_utc_sql(ts, tv.tv_sec);
 	job->extracted_at = xasprintf("%s.%06ld+00", ts, (long)tv.tv_usec);
 	job->progress = no_progress;
 	pthread_mutex_init(&job->lock, NULL);
@@ -1566,10 +1565,7 @@ static void add_file_row(struct strbuf *paths, struct strbuf *rows, const struct
 			 const struct tracked_file *f)
 {
 	char when[32];
-	struct tm tm;
-	time_t t = (time_t)f->mtime;
-	gmtime_r(&t, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+	clock_format_utc_sql(when, (time_t)f->mtime);
 	strbuf_addstr(paths, paths->len ? ", " : "");
 	strbuf_add_sql_str(paths, f->path);
 	strbuf_addstr(rows, rows->len ? ",{\"path\":" : "[{\"path\":");

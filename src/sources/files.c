@@ -7,6 +7,7 @@
  * Only new and updated files are read; an updated file's old rows are
  * replaced; a deleted file's rows are marked _dango_deleted. */
 #include "ingest/connector.h"
+#include "core/clock.h"
 #include "core/fs.h"
 #include "core/hash.h"
 #include "core/util.h"
@@ -502,21 +503,11 @@ static void say_if_outside(struct sync_job *job, struct outside_check *oc, const
 	strbuf_release(&where);
 }
 
-/* A file's mtime as text, "YYYY-MM-DD HH:MM:SS" (UTC, whole seconds). */
-static void mtime_text(char when[32], const struct found_file *f)
-{
-	struct tm tm;
-	time_t mt = f->st.st_mtime;
-	gmtime_r(&mt, &tm);
-	strftime(when, 32, "%Y-%m-%d %H:%M:%S", &tm);
-}
-
-/* The same as a SQL literal, TIMESTAMP '...'. */
+/* A file's mtime as a SQL literal, TIMESTAMP '...' (UTC, whole seconds). */
 static void mtime_literal(struct strbuf *sb, const struct found_file *f)
 {
 	char when[32];
-	mtime_text(when, f);
-	strbuf_addf(sb, "TIMESTAMP '%s'", when);
+	strbuf_addf(sb, "TIMESTAMP '%s'", clock_format_utc_sql(when, f->st.st_mtime));
 }
 
 /* The batch that reads one new or updated file. */
@@ -616,7 +607,7 @@ static int groupable(const struct sync_job *job, const struct files_conf *c, con
 static void add_group_file(struct strbuf *files, const struct found_file *f, const char *name)
 {
 	char when[32];
-	mtime_text(when, f);
+	clock_format_utc_sql(when, f->st.st_mtime);
 	strbuf_addstr(files, files->len ? ",{\"path\":" : "[{\"path\":");
 	strbuf_add_json_str(files, f->abs);
 	strbuf_addstr(files, ",\"file\":");

@@ -1159,13 +1159,8 @@ static int flatten(struct writer *w, int ti, int prefix, const struct jv *obj, s
 static int put_extra(struct normalizer *n, struct norm_table *t, const struct norm_extra *x, struct strbuf *err)
 {
 	int c = col_named(t, x->name);
-	if (c < 0) {
-		ALLOC_GROW(t->cols, t->nr_cols + 1, t->alloc_cols);
-		memset(&t->cols[t->nr_cols], 0, sizeof(t->cols[t->nr_cols]));
-		t->cols[t->nr_cols].name = xstrdup(x->name);
-		t->cols[t->nr_cols].type = NT_NONE;
-		c = (int)t->nr_cols++;
-	}
+	if (c < 0)
+		c = add_col(t, x->name);
 	t->cols[c].type = widen(t->cols[c].type, x->type);
 	struct strbuf e = STRBUF_INIT;
 	if (jv_parse(&n->extra_doc, x->raw, x->len, &e) < 0) {

@@ -33,6 +33,7 @@ static void test_parse(void **state)
 		assert_int_equal(clock_parse_iso8601(bad[i], &t), -1);
 	char buf[32];
 	assert_string_equal(clock_format_utc(buf, 1774699200), "2026-03-28T12:00:00Z");
+	assert_string_equal(clock_format_utc_sql(buf, 1774699200), "2026-03-28 12:00:00");
 	char fine[40];
 	assert_string_equal(clock_format_utc_usec(fine, 1774699200.25), "2026-03-28T12:00:00.250000Z");
 	assert_string_equal(clock_format_utc_usec(fine, 1774699200.0), "2026-03-28T12:00:00.000000Z");
