@@ -184,8 +184,14 @@ void strbuf_add_sql_str(struct strbuf *sb, const char *s)
 
 void strbuf_add_json_str(struct strbuf *sb, const char *s)
 {
+	strbuf_add_json_strn(sb, s, strlen(s));
+}
+
+void strbuf_add_json_strn(struct strbuf *sb, const char *s, size_t n)
+{
+	strbuf_grow(sb, n + 2);
 	strbuf_addch(sb, '"');
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+	for (const unsigned char *p = (const unsigned char *)s, *e = p + n; p < e; p++) {
 		switch (*p) {
 		case '"': strbuf_addstr(sb, "\\\""); break;
 		case '\\': strbuf_addstr(sb, "\\\\"); break;

@@ -44,8 +44,10 @@ void strbuf_rtrim(struct strbuf *sb);
 /* Append s as a SQL identifier ("a""b") or a SQL string literal ('it''s'). */
 void strbuf_add_sql_ident(struct strbuf *sb, const char *s);
 void strbuf_add_sql_str(struct strbuf *sb, const char *s);
-/* Append s as a JSON string literal, quotes included. */
+/* Append s as a JSON string literal, quotes included; _strn: n bytes of s,
+ * NUL bytes among them (as \u0000). */
 void strbuf_add_json_str(struct strbuf *sb, const char *s);
+void strbuf_add_json_strn(struct strbuf *sb, const char *s, size_t n);
 
 /* Read a whole file (or stdin for "-"); 0 on success, -1 with errno set. */
 int strbuf_read_file(struct strbuf *sb, const char *path);

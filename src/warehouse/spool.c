@@ -399,28 +399,11 @@ static int parse_double(const unsigned char *s, size_t n, int is_int, double *ou
 /* A value as JSON text, into scratch (strings quoted and escaped). */
 static const char *json_text(struct strbuf *sb, int kind, const unsigned char *s, size_t n, size_t *len)
 {
-	static const char hex[] = "0123456789abcdef";
 	strbuf_reset(sb);
 	switch (kind) {
 	case SPOOL_TRUE: strbuf_addstr(sb, "true"); break;
 	case SPOOL_FALSE: strbuf_addstr(sb, "false"); break;
-	case SPOOL_STR:
-		strbuf_grow(sb, n + 2);
-		strbuf_addch(sb, '"');
-		for (size_t i = 0; i < n; i++) {
-			unsigned char c = s[i];
-			if (c == '"' || c == '\\') {
-				strbuf_addch(sb, '\\');
-				strbuf_addch(sb, c);
-			} else if (c < 0x20) {
-				char e[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
-				strbuf_add(sb, e, 6);
-			} else {
-				strbuf_addch(sb, c);
-			}
-		}
-		strbuf_addch(sb, '"');
-		break;
+	case SPOOL_STR: strbuf_add_json_strn(sb, (const char *)s, n); break;
 	default: strbuf_add(sb, s, n); break;
 	}
 	*len = sb->len;
