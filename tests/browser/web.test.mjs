@@ -58,7 +58,8 @@ try {
     }
     await row.locator('.badge.synced').waitFor();
     await row.locator('[data-rows="sales"]', { hasText: /^4$/ }).waitFor();
-    check(after.runs.length === before + 1, 'one more sync after OK');
+    check(after.runs.length === before + 1, 'one more sync after OK: ' + before + ' runs before, after: ' +
+      JSON.stringify(after.runs.map(r => [r.status, r.args])));
     check(after.runs[0].status === 'completed', 'the full refresh completed: ' + after.runs[0].status);
     check(JSON.stringify(after.runs[0].args).includes('--full-refresh'), 'it was a full refresh');
     console.log('full-refresh: confirmed, then done');
