@@ -6,7 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 
 # "now" stands still at these times (the clock runs a millionth of real time)
-export DANGO_CLOCK_SPEED=0.000001
+export DANGO_CLOCK_SPEED=0.000000001
 T1=2026-03-28T10:00:00Z T2=2026-03-28T12:00:00Z T3=2026-03-28T14:00:00Z
 
 dango init p >/dev/null </dev/null
