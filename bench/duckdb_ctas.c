@@ -3,11 +3,13 @@
  *   duckdb_ctas DB "read_csv('big.csv')"          (bench/sync.sh)
  *   duckdb_ctas DB "read_json('r.ndjson', ...)"   (bench/rest_api.sh)
  *   duckdb_ctas DB RELATION "SET ..."             settings first (the ones
- *                                                 Dango loads with)
+ *                                                 Dango loads with), and
+ *                                                 Dango's malloc settings
  * The relation may call __dango_row_id(), Dango's own _dlt_id function
  * (src/warehouse/row_id.c, linked in by bench/lib.sh's build_ctas), so that
  * a reference can do the same work as a Dango load, column for column
  * (bench/sync.sh's "same columns" line). */
+#include "core/util.h"
 #include "warehouse/row_id.h"
 
 #include <duckdb.h>
@@ -25,6 +27,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: %s DB RELATION [SETTINGS]\n", argv[0]);
 		return 2;
 	}
+	if (argc == 4)
+		malloc_keep_freed();
 	if (duckdb_open(argv[1], &db) != DuckDBSuccess || duckdb_connect(db, &con) != DuckDBSuccess ||
 	    row_id_register(&con) < 0)
 		return 1;

@@ -4,8 +4,9 @@
 #  from the local fake API (build/fixtures/api_server), synced by
 #  `dango sync`, against DuckDB's own CREATE TABLE AS SELECT * FROM
 #  read_json(...) over the same records saved to one NDJSON file, in the
-#  same run. Targets: at least half the reference's rows per second; peak
-#  memory (max RSS) under 300 MB whatever the record count.
+#  same run, as it comes and with the settings Dango loads with (the
+#  faster counts). Targets (issue 18): at least 0.8 of the reference's rows
+#  per second; peak memory (max RSS) under 300 MB whatever the count.
 # Prints its figures; record them in docs/benchmarks.md. RUNS (default 3)
 # alternating runs of each side, medians; SCALE="1000000 2000000 5000000"
 # runs each record count. PAGINATOR=offset pages by offset with the total
@@ -71,22 +72,31 @@ n=$("$dango" query --csv "SELECT count(*) FROM raw_bench.records" | tail -1)
 "$dango" query --write --csv "COPY (SELECT id, name, email, amount, active, country, strftime(created_at, '%Y-%m-%dT%H:%M:%SZ') AS created_at,
     score FROM raw_bench.records ORDER BY id) TO '$work/records.ndjson' (FORMAT JSON)" >/dev/null
 size=$(stat -c %s "$work/records.ndjson")
-: >"$work/ref.txt"
+# two references, the faster counts: DuckDB as it comes, and with the
+# settings Dango loads with (preserve_insertion_order and, through
+# duckdb_ctas, Dango's malloc settings), so that neither flatters the ratio
+rel="read_json('$work/records.ndjson', format='newline_delimited')"
+: >"$work/plain.txt"; : >"$work/set.txt"
 for r in $(seq "$runs"); do
-    rm -f "$work/ref.duckdb"; measure ref "$work/ref" "$work/ref.duckdb" "read_json('$work/records.ndjson', format='newline_delimited')" >>"$work/ref.txt"
+    rm -f "$work/ref.duckdb"; measure ref "$work/ref" "$work/ref.duckdb" "$rel" >>"$work/plain.txt"
     [ "$r" = 1 ] || { fresh; measure dango "$dango" sync bench >>"$work/dango.txt"; }
+    rm -f "$work/ref.duckdb"; measure ref "$work/ref" "$work/ref.duckdb" "$rel" "SET preserve_insertion_order = false" >>"$work/set.txt"
 done
 rm -f "$work/ref.duckdb"
-ref=$(median <"$work/ref.txt")
+plain=$(median <"$work/plain.txt")
+set=$(median <"$work/set.txt")
+ref=$(printf "%s\n%s\n" "$plain" "$set" | sort -n -k2 | head -1)
 dng=$(median <"$work/dango.txt")
 
 read -r _ rs rk <<<"$ref"
+read -r _ ps _ <<<"$plain"
+read -r _ ss _ <<<"$set"
 read -r _ ds dk <<<"$dng"
 awk -v n="$records" -v pages="$(( (records + per_page - 1) / per_page ))" -v size="$size" \
-    -v rs="$rs" -v rk="$rk" -v ds="$ds" -v dk="$dk" -v pgn="$paginator" -v conc="$concurrency" 'BEGIN {
+    -v rs="$rs" -v rk="$rk" -v ps="$ps" -v ss="$ss" -v ds="$ds" -v dk="$dk" -v pgn="$paginator" -v conc="$concurrency" 'BEGIN {
     printf "rest_api: %d records over %d pages (%.0f MB as NDJSON), paginator %s, concurrency %d\n", n, pages, size / 1e6, pgn, conc
     printf "  dango sync (HTTP + normalize + load): %6.2f s  %9.0f rows/s  peak %5.0f MB\n", ds, n / ds, dk / 1024
-    printf "  duckdb read_json (one local file):    %6.2f s  %9.0f rows/s  peak %5.0f MB\n", rs, n / rs, rk / 1024
+    printf "  duckdb read_json (one local file):    %6.2f s  %9.0f rows/s  peak %5.0f MB (the faster of: as it comes %.2f s, with Dango'"'"'s settings %.2f s)\n", rs, n / rs, rk / 1024, ps, ss
     printf "  throughput ratio dango/reference: %.2f (target >= 0.80)\n", rs / ds
     printf "  peak memory under 300 MB: %s\n", dk / 1024 < 300 ? "yes" : "NO"
 }'

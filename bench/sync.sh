@@ -5,8 +5,8 @@
 #     against the faster of two references on the same file, in the same
 #     run: DuckDB's plain CREATE TABLE AS SELECT * FROM read_csv(...), and
 #     the same with the settings Dango loads with (preserve_insertion_order
-#     = false), so that the ratio cannot be flattered by either
-#     (target <= 1.10x). SCALE="1000000 5000000 20000000" runs each size.
+#     = false, and Dango's malloc settings), so that the ratio cannot be
+#     flattered by either (target <= 1.10x). SCALE="1000000 5000000 20000000" runs each size.
 #     A third line is DuckDB doing the same work as the load: the same
 #     statement with the seven metadata columns every Dango row carries
 #     (constants and a cheap per-row UUID): the ratio to it is Dango's own

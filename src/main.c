@@ -151,6 +151,7 @@ int main(int argc, char **argv_in)
 	const char **argv = xcalloc((size_t)argc + 1, sizeof(*argv));
 	int ret;
 
+	malloc_keep_freed();
 	setlocale(LC_CTYPE, "");
 	signal(SIGPIPE, SIG_IGN);
 	for (int i = 0; i < argc; i++)

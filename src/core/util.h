@@ -28,5 +28,9 @@ int parse_int64(const char *s, int64_t *out);
 int random_bytes(void *buf, size_t n);
 /* The offset of the first byte of s that is not valid UTF-8, or n. */
 size_t utf8_bad_at(const unsigned char *s, size_t n);
+/* Dango's malloc settings (glibc): freed memory kept for reuse rather than
+ * given back to the kernel at once. Called first thing in main; the load
+ * benchmarks' reference calls it too, to run DuckDB as Dango does. */
+void malloc_keep_freed(void);
 
 #endif
