@@ -169,6 +169,13 @@ size_t utf8_bad_at(const unsigned char *s, size_t n)
 				i += 8;
 				continue;
 			}
+		} else {
+			/* the last few bytes of a short string, most often ASCII */
+			unsigned char any = 0;
+			for (size_t j = i; j < n; j++)
+				any |= s[j];
+			if (!(any & 0x80))
+				return n;
 		}
 		unsigned c = s[i];
 		size_t k = c < 0x80 ? 0 : (c & 0xe0) == 0xc0 ? 1 : (c & 0xf0) == 0xe0 ? 2 : (c & 0xf8) == 0xf0 ? 3 : 9;

@@ -1,9 +1,11 @@
-/* The jv parser and the normalizer: records into NDJSON spool files. */
+/* The jv parser and the normalizer: records into spool files, and
+ * __dango_spool() reading them back. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <duckdb.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -196,6 +198,68 @@ static void test_declared_columns(void **state)
 	fs_remove_tree(dir);
 }
 
+/* Text values point into the spool file's mapping (warehouse/spool.c
+ * put_text): files of 1,000 rows end inside DuckDB's 2,048-row chunks, so
+ * one chunk holds the end of a file and the start of the next, and each
+ * value must still read back whole after the reader moved on, on one
+ * thread (files in order) and on two. */
+static void test_spool_text_across_files(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/dango-test-normalize-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	struct normalizer n;
+	struct jv_doc d = JV_DOC_INIT;
+	struct strbuf err = STRBUF_INIT, page = STRBUF_INIT, rel = STRBUF_INIT, sql = STRBUF_INIT;
+	normalizer_init(&n, dir);
+	n.rotate_rows = 1000;
+	int t = normalizer_table(&n, "rows", -1);
+	strbuf_addch(&page, '[');
+	for (int i = 1; i <= 5000; i++)
+		strbuf_addf(&page, "%s{\"id\": %d, \"s\": \"row %d %s\", \"t\": \"%.*s\"}", i > 1 ? "," : "", i, i,
+			    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", i % 21, "abcdefghijklmnopqrstu");
+	strbuf_addch(&page, ']');
+	assert_int_equal(jv_parse(&d, page.buf, page.len, &err), 0);
+	for (size_t i = 0; i < d.root->n; i++)
+		assert_int_equal(normalizer_add(&n, t, &d.root->kids[i], NULL, 0, NULL, -1, &err), 0);
+	assert_int_equal(normalizer_finish(&n, &err), 0);
+	const struct norm_table *o = &n.tables[t];
+	assert_int_equal(o->files.nr, 5);
+	normalizer_relation_files(&n, o, (const char *const *)o->files.v, o->files.nr, &rel);
+
+	duckdb_database db;
+	duckdb_connection con;
+	duckdb_result res;
+	assert_int_equal(duckdb_open(NULL, &db), DuckDBSuccess);
+	assert_int_equal(duckdb_connect(db, &con), DuckDBSuccess);
+	assert_int_equal(spool_register(&con), 0);
+	for (int threads = 1; threads <= 2; threads++) {
+		strbuf_reset(&sql);
+		strbuf_addf(&sql, "SET threads = %d", threads);
+		assert_int_equal(duckdb_query(con, sql.buf, &res), DuckDBSuccess);
+		duckdb_destroy_result(&res);
+		strbuf_reset(&sql);
+		strbuf_addf(&sql,
+			    "SELECT count(*), count(DISTINCT id), count(*) FILTER (WHERE s <> 'row ' || id || ' ' || "
+			    "repeat('x', 40) OR t <> substr('abcdefghijklmnopqrstu', 1, id %% 21)) FROM %s",
+			    rel.buf);
+		assert_int_equal(duckdb_query(con, sql.buf, &res), DuckDBSuccess);
+		assert_int_equal(duckdb_value_int64(&res, 0, 0), 5000);
+		assert_int_equal(duckdb_value_int64(&res, 1, 0), 5000);
+		assert_int_equal(duckdb_value_int64(&res, 2, 0), 0);
+		duckdb_destroy_result(&res);
+	}
+	duckdb_disconnect(&con);
+	duckdb_close(&db);
+	normalizer_release(&n);
+	jv_doc_release(&d);
+	strbuf_release(&err);
+	strbuf_release(&page);
+	strbuf_release(&rel);
+	strbuf_release(&sql);
+	fs_remove_tree(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -203,6 +267,7 @@ int main(void)
 		cmocka_unit_test(test_timestamps),
 		cmocka_unit_test(test_normalize_tables),
 		cmocka_unit_test(test_declared_columns),
+		cmocka_unit_test(test_spool_text_across_files),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
