@@ -1,9 +1,11 @@
 /* The process reads DANGO_NOW once, at the first call, and remembers the
  * real time of that moment, so that a faked clock still advances (at
- * DANGO_CLOCK_SPEED times real time) while the process runs. */
+ * DANGO_CLOCK_SPEED times real time, 0 to stand still) while the process
+ * runs. */
 #include "core/clock.h"
 
 #include <ctype.h>
+#include <float.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,8 +40,12 @@ static void clock_setup(void)
 	if (speed && *speed) {
 		char *end;
 		double v = strtod(speed, &end);
-		if (*end == '\0' && v > 0 && v <= 1e6)
+		if (*end == '\0' && v >= 0 && v <= 1e6)
 			clock_speed = v;
+		else
+			fprintf(stderr, "dango: DANGO_CLOCK_SPEED=%s is not a number from 0 (a clock that stands still) "
+					"to 1000000; the clock runs at real speed\n",
+				speed);
 	}
 }
 
@@ -66,6 +72,8 @@ double clock_real_seconds(double clock_seconds)
 {
 	if (!clock_ready)
 		clock_setup();
+	if (clock_speed == 0) /* a clock that stands still: what is due now is due, the rest never */
+		return clock_seconds > 0 ? DBL_MAX : 0;
 	return clock_seconds / clock_speed;
 }
 

@@ -3,7 +3,7 @@
 # error_after, filter; target/sources.json), "now" being DANGO_NOW
 . "$(dirname "$0")/lib.sh"
 
-export DANGO_CLOCK_SPEED=0.000000001
+export DANGO_CLOCK_SPEED=0
 mkdir -p p/models p/seeds
 printf 'name: p\nprofile: p\n' >p/dbt_project.yml
 printf 'p:\n  target: dev\n  outputs:\n    dev:\n      type: duckdb\n      path: f.duckdb\n' >profiles.yml

@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$TESTS_DIR/e2e/db_lib.sh"
 
-export DANGO_CLOCK_SPEED=0.000000001
+export DANGO_CLOCK_SPEED=0
 pg_start || { echo "not ok - PostgreSQL could not start"; exit 1; }
 psql_do "CREATE DATABASE wh"
 PGDB=wh psql_do "CREATE TABLE public.events (id int, loaded_at timestamp, kind text);

@@ -7,7 +7,7 @@
 # do) and the governance events (what downstream models may rely on).
 . "$(dirname "$0")/lib.sh"
 
-export DANGO_CLOCK_SPEED=0.000000001
+export DANGO_CLOCK_SPEED=0
 T1=2026-03-28T10:00:00Z T2=2026-03-28T12:00:00Z
 
 dango init p >/dev/null </dev/null

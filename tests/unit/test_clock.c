@@ -4,8 +4,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <float.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/clock.h"
 
@@ -48,6 +50,19 @@ static void test_fake_clock(void **state)
 	double a = clock_now();
 	assert_true(a >= 1774699200.0 && a < 1774699200.0 + 600);
 	assert_true(clock_real_seconds(600) == 1.0);
+	/* 0: the clock stands still, and nothing later ever comes due */
+	setenv("DANGO_CLOCK_SPEED", "0", 1);
+	clock_reset();
+	assert_true(clock_now() == 1774699200.0);
+	struct timespec nap = { 0, 20 * 1000 * 1000 };
+	nanosleep(&nap, NULL);
+	assert_true(clock_now() == 1774699200.0);
+	assert_true(clock_real_seconds(60) == DBL_MAX);
+	assert_true(clock_real_seconds(-5) == 0);
+	/* a value it cannot use leaves real speed (and says so on stderr) */
+	setenv("DANGO_CLOCK_SPEED", "-1", 1);
+	clock_reset();
+	assert_true(clock_real_seconds(600) == 600.0);
 	unsetenv("DANGO_NOW");
 	unsetenv("DANGO_CLOCK_SPEED");
 	clock_reset();
