@@ -84,13 +84,13 @@ for r in $(seq "$runs"); do
 done
 rm -f "$work/ref.duckdb"
 plain=$(median <"$work/plain.txt")
-set=$(median <"$work/set.txt")
-ref=$(printf "%s\n%s\n" "$plain" "$set" | sort -n -k2 | head -1)
+tuned=$(median <"$work/set.txt")
+ref=$(printf "%s\n%s\n" "$plain" "$tuned" | sort -n -k2 | head -1)
 dng=$(median <"$work/dango.txt")
 
 read -r _ rs rk <<<"$ref"
 read -r _ ps _ <<<"$plain"
-read -r _ ss _ <<<"$set"
+read -r _ ss _ <<<"$tuned"
 read -r _ ds dk <<<"$dng"
 awk -v n="$records" -v pages="$(( (records + per_page - 1) / per_page ))" -v size="$size" \
     -v rs="$rs" -v rk="$rk" -v ps="$ps" -v ss="$ss" -v ds="$ds" -v dk="$dk" -v pgn="$paginator" -v conc="$concurrency" 'BEGIN {
