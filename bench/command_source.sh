@@ -4,8 +4,8 @@
 # as Singer RECORD messages (after one SCHEMA), synced by `dango sync`
 # into an empty warehouse, against DuckDB's own CREATE TABLE AS SELECT *
 # FROM read_json(...) of the NDJSON file in the same run (bench/duckdb_ctas.c),
-# as it comes and with Dango's settings. Best of two runs each. Targets: >= 0.7x the reference's rows per second,
-# peak RSS < 300 MB. Prints its figures; record them in docs/benchmarks.md.
+# as it comes and with Dango's settings. Best of two runs each. Targets:
+# >= 0.7x the reference's rows per second, peak RSS < 300 MB. Prints its figures; record them in docs/benchmarks.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -43,8 +43,6 @@ measure() { # label, command... -> "label seconds maxrss_kb"
     read -r secs kb <"$work/time.txt"
     echo "$label $secs $kb"
 }
-best() { sort -n -k2 | head -1; }
-
 mkdir -p "$work/p" && cd "$work/p"
 "$dango" init --skip-wizard </dev/null >/dev/null
 sed -i 's/^auto_generate: true/auto_generate: false/' .dango/project.yml
@@ -74,7 +72,7 @@ rel="read_json('$work/records.ndjson', format='newline_delimited')"
 # the faster of read_json as it comes and with the settings Dango loads
 # with (as in bench/rest_api.sh), so that neither flatters the ratio
 ref=$( { rm -f "$work/ref.duckdb"; measure ref "$work/ref" "$work/ref.duckdb" "$rel";
-          rm -f "$work/ref.duckdb"; measure ref "$work/ref" "$work/ref.duckdb" "$rel" "SET preserve_insertion_order = false"; } | best )
+          rm -f "$work/ref.duckdb"; measure ref "$work/ref" "$work/ref.duckdb" "$rel" "$dango_settings"; } | best )
 rm -f "$work/ref.duckdb"
 size=$(stat -c %s "$work/records.ndjson")
 

@@ -1,6 +1,10 @@
 # Helpers shared by the bench/ scripts (sourced, not run).
 #   measure LABEL CMD...     -> "LABEL seconds maxrss_kb" (exits on failure)
 #   median                   the median line of "label seconds kb" lines (by seconds)
+#   best                     the fastest of such lines
+#   dango_settings           the SQL settings Dango loads with, for the
+#                            references run "with Dango's settings"
+#                            (bench/duckdb_ctas.c adds its malloc settings)
 #   loadavg                  the 1-minute load average now
 #   build_ctas OUT           bench/duckdb_ctas.c, the loads' reference, built
 #                            with Dango's __dango_row_id() linked in
@@ -23,6 +27,12 @@ measure() {
 median() {
     sort -n -k2 | awk '{ l[NR] = $0 } END { print l[int((NR + 1) / 2)] }'
 }
+
+best() {
+    sort -n -k2 | head -1
+}
+
+dango_settings="SET preserve_insertion_order = false"
 
 loadavg() {
     cut -d' ' -f1 /proc/loadavg

@@ -80,12 +80,12 @@ rel="read_json('$work/records.ndjson', format='newline_delimited')"
 for r in $(seq "$runs"); do
     rm -f "$work/ref.duckdb"; measure ref "$work/ref" "$work/ref.duckdb" "$rel" >>"$work/plain.txt"
     [ "$r" = 1 ] || { fresh; measure dango "$dango" sync bench >>"$work/dango.txt"; }
-    rm -f "$work/ref.duckdb"; measure ref "$work/ref" "$work/ref.duckdb" "$rel" "SET preserve_insertion_order = false" >>"$work/set.txt"
+    rm -f "$work/ref.duckdb"; measure ref "$work/ref" "$work/ref.duckdb" "$rel" "$dango_settings" >>"$work/set.txt"
 done
 rm -f "$work/ref.duckdb"
 plain=$(median <"$work/plain.txt")
 tuned=$(median <"$work/set.txt")
-ref=$(printf "%s\n%s\n" "$plain" "$tuned" | sort -n -k2 | head -1)
+ref=$(printf "%s\n%s\n" "$plain" "$tuned" | best)
 dng=$(median <"$work/dango.txt")
 
 read -r _ rs rk <<<"$ref"
