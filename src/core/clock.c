@@ -3,6 +3,7 @@
  * DANGO_CLOCK_SPEED times real time, 0 to stand still) while the process
  * runs. */
 #include "core/clock.h"
+#include "core/ui.h"
 
 #include <ctype.h>
 #include <float.h>
@@ -43,8 +44,8 @@ static void clock_setup(void)
 		if (*end == '\0' && v >= 0 && v <= 1e6)
 			clock_speed = v;
 		else
-			fprintf(stderr, "dango: DANGO_CLOCK_SPEED=%s is not a number from 0 (a clock that stands still) "
-					"to 1000000; the clock runs at real speed\n",
+			ui_warn("DANGO_CLOCK_SPEED=%s is not a number from 0 (a clock that stands still) to 1000000; "
+				"the clock runs at real speed",
 				speed);
 	}
 }
