@@ -895,6 +895,12 @@ static int output_line(void *data, const char *line, size_t len, struct strbuf *
 		len--;
 	if (!len)
 		return 0;
+	/* said here, by line, rather than by the spool reader at the load */
+	size_t bad = utf8_bad_at((const unsigned char *)line, len);
+	if (bad < len) {
+		strbuf_addf(&e, "not valid UTF-8 (byte %zu)", bad);
+		goto out;
+	}
 	if (jv_parse(&x->doc, line, len, &e) < 0)
 		goto out;
 	if (x->format == FMT_AUTO)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A command that fails commits nothing: a tap dying half-way (non-zero
-# exit), a line that is not JSON, a RECORD before its SCHEMA, an unknown
+# exit), a line that is not JSON or not UTF-8, a RECORD before its SCHEMA, an unknown
 # message; each error names the line. The program's stderr is in the sync's
 # output, prefixed with the source.
 . "$(dirname "$0")/lib.sh"
@@ -43,6 +43,23 @@ test_expect_success 'a line that is not JSON fails with its line number and text
     test_expect_code 1 dango sync shop >out 2>err &&
     test_grep "source '"'"'shop'"'"': line 4 of the program'"'"'s output: invalid JSON at byte 0: unexpected character; the line reads: this is not JSON" err &&
     snapshot >after && test_cmp before after
+'
+
+test_expect_success 'a line that is not UTF-8 fails with its line number and byte, before anything loads' '
+    mkdir -p bin &&
+    printf "#!/bin/sh\nprintf '"'"'{\"id\": 1, \"v\": \"ok\"}\\n{\"id\": 2, \"v\": \"caf\\351\"}\\n'"'"'\n" >bin/latin1 &&
+    chmod +x bin/latin1 &&
+    bin/latin1 | od -c | grep -q "351" &&
+    cat >>.dango/sources.yml <<-\EOF2 &&
+	  - name: latin1
+	    type: command
+	    command: {run: [bin/latin1]}
+	EOF2
+    test_expect_code 1 dango sync latin1 >out 2>err &&
+    test_grep "source '"'"'latin1'"'"': line 2 of the program'"'"'s output: not valid UTF-8 (byte 19)" err &&
+    test_grep ! "spool file" err &&
+    q "SELECT count(*) FROM information_schema.tables WHERE table_schema = '"'"'raw_latin1'"'"' AND table_name = '"'"'latin1'"'"'" >n &&
+    echo 0 >expect && test_cmp expect n
 '
 
 test_expect_success 'a RECORD before its SCHEMA fails with the line number' '
